@@ -1,0 +1,108 @@
+"""Reading CSV and Parquet tables for checks, with one-line errors for bad files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from govflow.checks._result import CheckInputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SUPPORTED_SUFFIXES = (".csv", ".parquet", ".pq")
+
+
+def _checked_path(path: str | Path) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise CheckInputError(f"file not found: {p}")
+    if not p.is_file():
+        raise CheckInputError(f"not a file: {p}")
+    if p.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise CheckInputError(f"unsupported file type {p.suffix or '(none)'!r} for {p}: use .csv or .parquet")
+    if p.stat().st_size == 0:
+        raise CheckInputError(f"empty file: {p}")
+    return p
+
+
+def read_table(path: str | Path, *, columns: Sequence[str] | None = None, allow_empty: bool = False) -> pd.DataFrame:
+    """Read a whole CSV or Parquet file into a DataFrame.
+
+    Raises CheckInputError (never a library traceback) when the file is missing,
+    empty, unparseable, has duplicate column names or lacks a requested column.
+    """
+    import pandas as pd
+
+    p = _checked_path(path)
+    try:
+        if p.suffix.lower() == ".csv":
+            frame = pd.read_csv(p, low_memory=False)
+        else:
+            frame = pd.read_parquet(p)
+    except UnicodeDecodeError as err:
+        raise CheckInputError(f"{p} is not valid UTF-8 text: {err.reason} at byte {err.start}") from err
+    except pd.errors.EmptyDataError as err:
+        raise CheckInputError(f"empty file: {p}") from err
+    except Exception as err:  # parser errors come in many library-specific types
+        raise CheckInputError(f"cannot read {p}: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from err
+    _check_columns(frame.columns, p)
+    if not allow_empty and frame.empty:
+        raise CheckInputError(f"{p} has no data rows")
+    if columns:
+        require_columns(frame, columns, source=str(p))
+    return frame
+
+
+def iter_table_chunks(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[pd.DataFrame]:
+    """Yield a CSV or Parquet file in chunks of at most ``chunk_rows`` rows (bounded memory)."""
+    import pandas as pd
+
+    p = _checked_path(path)
+    try:
+        if p.suffix.lower() == ".csv":
+            reader = pd.read_csv(p, chunksize=chunk_rows, dtype=str, keep_default_na=True, encoding="utf-8")
+            _check_columns([], p)
+            yield from reader
+        else:
+            import pyarrow.parquet as pq
+
+            parquet = pq.ParquetFile(p)
+            _check_columns(parquet.schema_arrow.names, p)
+            for batch in parquet.iter_batches(batch_size=chunk_rows):
+                yield batch.to_pandas()
+    except CheckInputError:
+        raise
+    except UnicodeDecodeError as err:
+        raise CheckInputError(f"{p} is not valid UTF-8 text: {err.reason} at byte {err.start}") from err
+    except pd.errors.EmptyDataError as err:
+        raise CheckInputError(f"empty file: {p}") from err
+    except Exception as err:
+        raise CheckInputError(f"cannot read {p}: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from err
+
+
+def require_columns(frame: pd.DataFrame, columns: Sequence[str], *, source: str = "data") -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise CheckInputError(f"column(s) missing from {source}: {', '.join(map(str, missing))}")
+
+
+def _check_columns(names: Sequence[object], p: Path) -> None:
+    # pandas silently renames duplicate CSV headers to "x.1": read the raw header instead.
+    if p.suffix.lower() == ".csv":
+        names = _csv_header(p)
+    seen: set[str] = set()
+    for name in map(str, names):
+        if name in seen:
+            raise CheckInputError(f"{p} has duplicate column name {name!r}")
+        seen.add(name)
+
+
+def _csv_header(p: Path) -> list[str]:
+    import csv
+
+    with p.open(newline="", encoding="utf-8", errors="replace") as handle:
+        # Bounded read: a header line longer than this is not a table header.
+        first = handle.readline(1_000_000)
+    return next(csv.reader([first]), [])

@@ -1,0 +1,98 @@
+"""The one result type every check returns."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, Literal
+
+from govflow.errors import BadInputError
+
+CheckStatus = Literal["pass", "warn", "fail", "error"]
+STATUSES: tuple[str, ...] = ("pass", "warn", "fail", "error")
+
+
+class CheckInputError(BadInputError):
+    """Input a check cannot evaluate (missing column, empty file...): becomes status error."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of one check.
+
+    ``summary`` is the small JSON of the numbers that matter (stored in the DB);
+    ``details`` is the full evidence (written to the artifact store). Neither may
+    hold raw PII values. ``details`` keys are also the check-specific top-level
+    keys of the CLI's JSON (``expectations``, ``columns``, ``by_group``...).
+    """
+
+    check: str
+    status: CheckStatus
+    summary: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+    duration_s: float = 0.0
+    library_versions: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown check status {self.status!r}")
+
+    @classmethod
+    def error(cls, check: str, message: str, **kwargs: Any) -> CheckResult:
+        return cls(check=check, status="error", errors=[message], **kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The CLI/JSON form: contract keys first, check-specific evidence keys next."""
+        out: dict[str, Any] = {"check": self.check, "status": self.status, "summary": self.summary}
+        out.update(self.details)
+        out["errors"] = list(self.errors)
+        out["duration_s"] = round(self.duration_s, 6)
+        out["library_versions"] = dict(self.library_versions)
+        return out
+
+
+def library_versions(*distributions: str) -> dict[str, str]:
+    """Installed versions of the named distributions (recorded as evidence)."""
+    versions = {}
+    for name in distributions:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def timed_check(check: str, libraries: Iterable[str] = ()) -> Callable:
+    """Decorate a check so it is timed, stamped with library versions, and turns
+    ``CheckInputError`` into a ``status: error`` result instead of a traceback."""
+    libs = tuple(libraries)
+
+    def decorate(fn: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> CheckResult:
+            started = time.perf_counter()
+            versions = library_versions(*libs)
+            try:
+                result = fn(*args, **kwargs)
+            except CheckInputError as err:
+                return CheckResult.error(
+                    check, str(err), duration_s=time.perf_counter() - started,
+                    library_versions=versions,
+                )
+            return CheckResult(
+                check=result.check,
+                status=result.status,
+                summary=result.summary,
+                details=result.details,
+                duration_s=time.perf_counter() - started,
+                library_versions={**versions, **result.library_versions},
+                errors=result.errors,
+            )
+
+        return wrapper
+
+    return decorate
