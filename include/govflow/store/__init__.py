@@ -1,0 +1,40 @@
+"""The governance metadata database: models, sessions, migrations, audit trail."""
+
+from govflow.store import guards as _guards  # noqa: F401  (registers the ORM guards)
+from govflow.store._db import (
+    current_revision,
+    dispose_engines,
+    downgrade_schema,
+    get_engine,
+    head_revision,
+    make_engine,
+    session_scope,
+    table_names,
+    upgrade_schema,
+)
+from govflow.store._models import (
+    CHECK_STATUSES,
+    DECISIONS,
+    RISK_TIERS,
+    STAGES,
+    Alert,
+    Approval,
+    AuditEvent,
+    Base,
+    CheckResultRow,
+    Document,
+    GateDecision,
+    Model,
+    ModelVersion,
+    Run,
+    Waiver,
+    utcnow,
+)
+
+__all__ = [
+    "CHECK_STATUSES", "DECISIONS", "RISK_TIERS", "STAGES",
+    "Alert", "Approval", "AuditEvent", "Base", "CheckResultRow", "Document", "GateDecision", "Model",
+    "ModelVersion", "Run", "Waiver",
+    "current_revision", "dispose_engines", "downgrade_schema", "get_engine", "head_revision", "make_engine",
+    "session_scope", "table_names", "upgrade_schema", "utcnow",
+]
