@@ -1,0 +1,250 @@
+"""The policy schema: pydantic models of the policy YAML (strict: unknown keys are errors).
+
+A typo in a policy must be refused, not silently ignored, so every model
+forbids extra keys and every threshold has a range.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from govflow.errors import PolicyError
+
+TierName = Literal["minimal", "limited", "high", "unacceptable"]
+TIER_NAMES: tuple[str, ...] = ("minimal", "limited", "high", "unacceptable")
+CheckName = Literal["validation", "pii", "fairness", "drift", "documentation"]
+Role = Literal["viewer", "data_scientist", "reviewer", "admin"]
+ROLES: tuple[str, ...] = ("viewer", "data_scientist", "reviewer", "admin")
+
+_ENTITY = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _entity_names(values: Sequence[str]) -> list[str]:
+    for value in values:
+        if not _ENTITY.match(value):
+            raise ValueError(f"entity {value!r} must be UPPER_SNAKE_CASE like EMAIL_ADDRESS")
+    return sorted(set(values))
+
+
+# --- PII -------------------------------------------------------------------
+
+
+class RecognizerPattern(_Strict):
+    name: str = Field(min_length=1)
+    regex: str = Field(min_length=1)
+    score: float = Field(ge=0.0, le=1.0)
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as err:
+            raise ValueError(f"regex does not compile: {err}") from err
+        return value
+
+
+class CustomRecognizer(_Strict):
+    """A pattern recognizer the PII check adds to Presidio's registry (name, entity, patterns, context)."""
+
+    name: str = Field(min_length=1)
+    entity: str
+    patterns: list[RecognizerPattern] = Field(min_length=1)
+    context: list[str] = Field(default_factory=list)
+
+    @field_validator("entity")
+    @classmethod
+    def _entity(cls, value: str) -> str:
+        return _entity_names([value])[0]
+
+
+class PiiRule(_Strict):
+    allowed_entities: list[str] = Field(default_factory=list)
+
+    @field_validator("allowed_entities")
+    @classmethod
+    def _entities(cls, value: list[str]) -> list[str]:
+        return _entity_names(value)
+
+
+class PiiPolicy(_Strict):
+    """Which PII entities may appear in a model's data.
+
+    ``default`` applies to a model without regions. A model serving several
+    regions gets the intersection (the strictest rule wins); a sector with a
+    rule narrows it further, a sector without one adds no restriction.
+    """
+
+    default: PiiRule = Field(default_factory=PiiRule)
+    regions: dict[str, PiiRule] = Field(min_length=1)
+    sectors: dict[str, PiiRule] = Field(default_factory=dict)
+    custom_recognizers: list[CustomRecognizer] = Field(default_factory=list)
+
+    @field_validator("custom_recognizers")
+    @classmethod
+    def _unique_names(cls, value: list[CustomRecognizer]) -> list[CustomRecognizer]:
+        names = [r.name for r in value]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate recognizer names: {', '.join(duplicates)}")
+        return value
+
+
+# --- tiers -----------------------------------------------------------------
+
+
+class FairnessThresholds(_Strict):
+    max_demographic_parity_difference: float = Field(default=0.1, ge=0.0, le=1.0)
+    max_equalized_odds_difference: float = Field(default=0.1, ge=0.0, le=1.0)
+    # Groups smaller than this are flagged in the evidence (their rates are noise), never hidden.
+    min_group_size: int = Field(default=30, ge=1)
+
+
+class DriftThresholds(_Strict):
+    max_share_drifted: float = Field(default=0.3, ge=0.0, le=1.0)
+    key_columns: list[str] = Field(default_factory=list)
+    # None: keep Evidently's per-column default test and threshold.
+    stattest: str | None = None
+    stattest_threshold: float | None = Field(default=None, gt=0.0)
+
+
+class ApprovalRule(_Strict):
+    count: int = Field(default=0, ge=0)
+    roles: list[Role] = Field(default_factory=lambda: ["reviewer", "admin"])
+    waiver_roles: list[Role] = Field(default_factory=lambda: ["reviewer", "admin"])
+
+    @model_validator(mode="after")
+    def _roles_when_needed(self) -> ApprovalRule:
+        if self.count and not self.roles:
+            raise ValueError("roles must name who may approve when count > 0")
+        return self
+
+
+class RecheckRule(_Strict):
+    # How often a production model is re-checked by the nightly DAG; None: never.
+    every_days: int | None = Field(default=None, ge=1)
+
+
+class DocumentationRule(_Strict):
+    required_sections: list[str] = Field(default_factory=list)
+
+    @field_validator("required_sections")
+    @classmethod
+    def _slugs(cls, value: list[str]) -> list[str]:
+        for section in value:
+            if not _SLUG.match(section):
+                raise ValueError(f"section {section!r} must be a snake_case slug")
+        return value
+
+
+class TierPolicy(_Strict):
+    description: str = ""
+    # A prohibited tier (EU AI Act Art. 5 practices) is always rejected.
+    prohibited: bool = False
+    required_checks: list[CheckName] = Field(default_factory=list)
+    # Whether a ``warn`` result blocks like a ``fail`` (then only a waiver lets it through).
+    block_on_warn: bool = False
+    # Evidence older than this is stale and must be recomputed.
+    evidence_max_age_days: int = Field(default=30, ge=1)
+    fairness: FairnessThresholds = Field(default_factory=FairnessThresholds)
+    drift: DriftThresholds = Field(default_factory=DriftThresholds)
+    approvals: ApprovalRule = Field(default_factory=ApprovalRule)
+    recheck: RecheckRule = Field(default_factory=RecheckRule)
+    documentation: DocumentationRule = Field(default_factory=DocumentationRule)
+
+    @field_validator("required_checks")
+    @classmethod
+    def _no_duplicates(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("required_checks lists a check twice")
+        return value
+
+
+class Tiers(_Strict):
+    minimal: TierPolicy
+    limited: TierPolicy
+    high: TierPolicy
+    unacceptable: TierPolicy
+
+    @field_validator("unacceptable")
+    @classmethod
+    def _unacceptable_prohibited(cls, value: TierPolicy) -> TierPolicy:
+        if not value.prohibited:
+            raise ValueError("the unacceptable tier must be prohibited: true")
+        return value
+
+
+# --- the whole policy --------------------------------------------------------
+
+
+class Policy(_Strict):
+    """A validated policy. Build it with ``load_policy`` so ``sha256`` and ``source`` are set."""
+
+    version: str = Field(min_length=1)
+    name: str = "default"
+    description: str = ""
+    # Checks that are not computed on a data set (their evidence records no data hash).
+    data_free_checks: list[CheckName] = Field(default_factory=lambda: ["documentation"])
+    pii: PiiPolicy
+    tiers: Tiers
+
+    _sha256: str = PrivateAttr(default="")
+    _source: str = PrivateAttr(default="")
+    _text: str = PrivateAttr(default="")
+
+    @property
+    def sha256(self) -> str:
+        """sha256 of the canonical file content (UTF-8, LF line endings, no BOM)."""
+        return self._sha256
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    @property
+    def text(self) -> str:
+        """The canonical file content, stored with decisions so they can be replayed."""
+        return self._text
+
+    def tier(self, name: str) -> TierPolicy:
+        if name not in TIER_NAMES:
+            raise PolicyError(f"unknown risk tier {name!r}; expected one of: {', '.join(TIER_NAMES)}")
+        return getattr(self.tiers, name)
+
+    def allowed_pii_entities(self, regions: Sequence[str], sector: str | None = None) -> frozenset[str]:
+        """PII entities a model serving ``regions`` in ``sector`` may have in its data.
+
+        An unknown region is an error (failing closed beats guessing which law applies).
+        """
+        if isinstance(regions, str):
+            regions = [regions]
+        by_key = {key.casefold(): rule for key, rule in self.pii.regions.items()}
+        if not regions:
+            allowed = set(self.pii.default.allowed_entities)
+        else:
+            allowed = None
+            for region in regions:
+                rule = by_key.get(region.casefold())
+                if rule is None:
+                    known = ", ".join(sorted(self.pii.regions))
+                    raise PolicyError(
+                        f"region {region!r} has no PII rule in policy {self.name} {self.version} "
+                        f"(known: {known})"
+                    )
+                entities = set(rule.allowed_entities)
+                allowed = entities if allowed is None else allowed & entities
+        if sector:
+            sectors = {key.casefold(): rule for key, rule in self.pii.sectors.items()}
+            rule = sectors.get(sector.casefold())
+            if rule is not None:
+                allowed &= set(rule.allowed_entities)
+        return frozenset(allowed)
