@@ -1,0 +1,1 @@
+"""Use cases: the one place where state changes (each with its audit event)."""
