@@ -1,0 +1,93 @@
+"""Users, roles and permission checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from govflow.access import Directory, acting_role, load_users, require_role, resolve_actor
+from govflow.config import INCLUDE_DIR
+from govflow.errors import BadInputError, PermissionDeniedError
+
+BUNDLED = INCLUDE_DIR / "policies" / "users.yaml"
+
+
+@pytest.fixture(scope="module")
+def users():
+    return load_users(BUNDLED)
+
+
+def test_bundled_demo_users(users):
+    roles = {name: set(user.roles) for name, user in users.users.items()}
+    assert roles["alice"] == {"data_scientist"}
+    assert roles["rita"] == {"reviewer"} and roles["rob"] == {"reviewer"}
+    assert roles["vera"] == {"viewer"}
+    assert roles["admin"] == {"admin"}
+
+
+def test_require_role_returns_the_user(users):
+    assert require_role("rita", ["reviewer"], users=users).name == "rita"
+
+
+def test_viewer_is_refused_with_a_clear_message(users):
+    with pytest.raises(PermissionDeniedError) as info:
+        require_role("vera", ["reviewer", "admin"], action="approve tabular-credit 1.2.0", users=users)
+    assert str(info.value) == ("permission denied: vera (viewer) may not approve tabular-credit 1.2.0; "
+                               "needs role reviewer or admin")
+    assert info.value.exit_code == 1
+
+
+def test_admin_passes_unless_excluded(users):
+    assert require_role("admin", ["reviewer"], users=users).name == "admin"
+    with pytest.raises(PermissionDeniedError, match="admin \\(admin\\) may not waive"):
+        require_role("admin", ["reviewer"], action="waive", users=users, admin_ok=False)
+
+
+def test_unknown_user_is_refused(users):
+    with pytest.raises(PermissionDeniedError, match=r"permission denied: unknown user 'mallory' \(not in .*users.yaml\)"):
+        require_role("mallory", ["viewer"], users=users)
+
+
+def test_users_come_from_config(monkeypatch, tmp_path):
+    path = tmp_path / "users.yaml"
+    path.write_text("users:\n  zoe:\n    roles: [reviewer, data_scientist]\n")
+    monkeypatch.setenv("GOVFLOW_USERS", str(path))
+    assert require_role("zoe", ["reviewer"]).roles == {"reviewer", "data_scientist"}
+    with pytest.raises(PermissionDeniedError, match="unknown user 'rita'"):
+        require_role("rita", ["reviewer"])
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("users:\n  zoe:\n    roles: [reviwer]\n", "users.zoe.roles: unknown role 'reviwer'; expected one of: viewer, "
+                                                 "data_scientist, reviewer, admin"),
+    ("users:\n  zoe: reviewer\n", "users.zoe.roles: expected a list of roles"),
+    ("users:\n  zoe:\n    roles: [viewer]\n    rolez: [admin]\n", "users.zoe.rolez: unknown key"),
+    ("- zoe\n", "expected a mapping 'users: {name: {roles: [...]}}'"),
+])
+def test_bad_users_file(tmp_path, content, message):
+    path = tmp_path / "users.yaml"
+    path.write_text(content)
+    with pytest.raises(BadInputError) as info:
+        load_users(path)
+    assert str(info.value) == f"users file {path}: {message}"
+
+
+def test_actor_from_flag_or_environment(monkeypatch):
+    monkeypatch.setenv("GOVFLOW_USER", "rob")
+    assert resolve_actor(None) == "rob"
+    assert resolve_actor("rita") == "rita"
+    monkeypatch.delenv("GOVFLOW_USER")
+    with pytest.raises(BadInputError, match="no acting user: pass --as USER or set GOVFLOW_USER"):
+        resolve_actor(None)
+
+
+def test_acting_role_follows_the_allowed_order():
+    users = Directory.from_mapping({"kim": ["admin", "reviewer"], "vera": ["viewer"]})
+    assert acting_role(users.get("kim"), ["reviewer", "admin"]) == "reviewer"
+    assert acting_role(users.get("kim"), ["admin"]) == "admin"
+    with pytest.raises(PermissionDeniedError, match="vera \\(viewer\\) holds none of the roles reviewer, admin"):
+        acting_role(users.get("vera"), ["reviewer", "admin"])
+
+
+def test_directory_from_mapping_checks_roles():
+    with pytest.raises(BadInputError, match="unknown role 'root'"):
+        Directory.from_mapping({"x": ["root"]})
