@@ -169,6 +169,8 @@ class Waiver(Base):
     waived_by: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(32))
     evidence_digest: Mapped[str | None] = mapped_column(String(64))
+    # The failed result this waiver accepts: a re-run of the check (a new result) is not waived.
+    check_result_id: Mapped[int | None] = mapped_column(ForeignKey("check_results.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
