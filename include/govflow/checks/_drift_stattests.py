@@ -1,0 +1,195 @@
+"""Evidently's per-column drift tests, chosen the way Evidently chooses them.
+
+``choose_stattest`` mirrors ``evidently.legacy.calculations.stattests.registry.
+_get_default_stattest`` (by column type, reference size and number of distinct
+values) and returns Evidently's own ``StatTest`` object, so names and default
+thresholds come from Evidently. ``run_stattest`` then computes the test:
+
+- ``wasserstein`` and ``jensenshannon`` (Evidently's defaults above 1,000
+  reference rows) are computed here from sorted values and value counts with
+  numpy: the same statistic as Evidently's implementation, without its
+  per-column pandas overhead. The Wasserstein distance uses the quantile form
+  of W1 (identical to scipy's CDF form for 1-D samples);
+- every other test is Evidently's own implementation, called on the cleaned
+  columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from govflow.checks._result import CheckInputError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from govflow.checks._drift_columns import PreparedColumn
+
+# Evidently switches from small-sample tests to distances above this many reference rows.
+SMALL_SAMPLE_ROWS = 1000
+FAST_METHODS = frozenset({"wasserstein", "jensenshannon"})
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    drifted: bool
+    method: str
+    score: float
+    threshold: float
+
+
+def choose_stattest(column: PreparedColumn, stattest: str | None) -> Any:
+    """Evidently's StatTest for this column: the named one, or Evidently's default choice."""
+    from evidently.legacy.calculations import stattests
+    from evidently.legacy.calculations.stattests.registry import get_registered_stattest
+    from evidently.legacy.core import ColumnType
+
+    feature_type = ColumnType(column.feature_type)
+    if stattest is not None:
+        try:
+            return get_registered_stattest(stattest, feature_type)
+        except ValueError as err:
+            raise CheckInputError(
+                f"stattest {stattest!r} cannot test {column.kind} column {column.name!r}: "
+                f"{str(err).splitlines()[0]}"
+            ) from err
+
+    n_reference = len(column.reference)
+    if feature_type == ColumnType.Text:
+        if n_reference > SMALL_SAMPLE_ROWS:
+            return stattests.abs_text_content_drift_stat_test
+        return stattests.perc_text_content_drift_stat_test
+    n_values = _distinct_values(column, cap=5)
+    if n_reference <= SMALL_SAMPLE_ROWS:
+        if feature_type == ColumnType.Numerical and n_values > 5:
+            return stattests.ks_stat_test
+        return stattests.chi_stat_test if n_values > 2 else stattests.z_stat_test
+    if feature_type == ColumnType.Numerical and n_values > 5:
+        return stattests.wasserstein_stat_test
+    return stattests.jensenshannon_stat_test
+
+
+def run_stattest(column: PreparedColumn, test: Any, threshold: float | None) -> ColumnDrift:
+    """Run ``test`` (an Evidently StatTest) on one prepared column."""
+    actual = test.default_threshold if threshold is None else float(threshold)
+    if test.name == "wasserstein":
+        score = wasserstein_distance_norm(*column.sorted_values())
+        return ColumnDrift(drifted=bool(score >= actual), method=test.name, score=score, threshold=actual)
+    if test.name == "jensenshannon":
+        score = _jensenshannon(column)
+        return ColumnDrift(drifted=bool(score >= actual), method=test.name, score=score, threshold=actual)
+
+    from evidently.legacy.core import ColumnType
+
+    try:
+        result = test(column.reference, column.current, ColumnType(column.feature_type), threshold)
+    except (ValueError, TypeError) as err:
+        raise CheckInputError(f"{test.name} cannot test column {column.name!r}: {str(err).splitlines()[0]}") from err
+    return ColumnDrift(
+        drifted=bool(result.drifted), method=test.name or test.display_name,
+        score=float(result.drift_score), threshold=float(result.actual_threshold),
+    )
+
+
+def wasserstein_distance_norm(reference: np.ndarray, current: np.ndarray) -> float:
+    """Evidently's "wasserstein" score: W1(reference, current) / max(std(reference), 0.001).
+
+    Both arrays must be sorted. W1 is the integral of the distance between the
+    two quantile functions, which for empirical samples is a sum over the merged
+    grid of quantile breakpoints i/n and j/m.
+    """
+    import numpy as np
+
+    norm = max(float(np.std(reference)), 0.001)
+    n, m = len(reference), len(current)
+    if n == m:
+        distance = float(np.mean(np.abs(reference - current)))
+    else:
+        # Breakpoints in units of 1/(n*m): reference's at multiples of m, current's at multiples of n.
+        breaks = np.union1d(np.arange(n + 1, dtype=np.int64) * m, np.arange(m + 1, dtype=np.int64) * n)
+        lower = breaks[:-1]
+        gaps = np.abs(reference[lower // m] - current[lower // n])
+        distance = float(np.dot(np.diff(breaks).astype(np.float64), gaps) / (float(n) * float(m)))
+    return distance / norm
+
+
+def _jensenshannon(column: PreparedColumn) -> float:
+    """Evidently's "jensenshannon" score (its ``get_binned_data`` without zero filling)."""
+    import numpy as np
+    from scipy.spatial import distance
+
+    if column.feature_type == "num":
+        reference, current = column.sorted_values()
+        ref_values, ref_counts = _sorted_counts(reference)
+        if len(ref_values) > 20:
+            # Evidently bins numbers with many values on Sturges edges of both samples together.
+            edges = np.histogram_bin_edges(np.concatenate([reference, current]), bins="sturges")
+            ref_pct = np.histogram(reference, edges)[0] / len(reference)
+            cur_pct = np.histogram(current, edges)[0] / len(current)
+            return float(distance.jensenshannon(ref_pct, cur_pct))
+        cur_values, cur_counts = _sorted_counts(current)
+        keys = np.union1d(ref_values, cur_values)
+        ref_pct = _counts_on(keys, ref_values, ref_counts) / len(reference)
+        cur_pct = _counts_on(keys, cur_values, cur_counts) / len(current)
+        return float(distance.jensenshannon(ref_pct, cur_pct))
+
+    ref_counts = _value_counts(column.reference)
+    cur_counts = _value_counts(column.current)
+    keys = list(dict.fromkeys([*ref_counts, *cur_counts]))
+    n_ref, n_cur = len(column.reference), len(column.current)
+    ref_pct = np.array([ref_counts.get(k, 0) / n_ref for k in keys])
+    cur_pct = np.array([cur_counts.get(k, 0) / n_cur for k in keys])
+    return float(distance.jensenshannon(ref_pct, cur_pct))
+
+
+def _value_counts(series: Any) -> dict:
+    counts = series.value_counts(dropna=True)
+    return {key: int(count) for key, count in counts.items() if count > 0}
+
+
+def _sorted_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values and their counts of a sorted array, in one pass."""
+    import numpy as np
+
+    if len(values) == 0:
+        return values, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    counts = np.diff(np.append(starts, len(values)))
+    return values[starts], counts
+
+
+def _counts_on(keys: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    out = np.zeros(len(keys), dtype=np.float64)
+    out[np.searchsorted(keys, values)] = counts
+    return out
+
+
+def _distinct_values(column: PreparedColumn, *, cap: int) -> int:
+    """Distinct non-null values of both samples together, exact up to ``cap`` (then cap + 1).
+
+    Evidently only compares this number with 2 and 5, so counting past ``cap``
+    is wasted work on a million rows.
+    """
+    import numpy as np
+
+    if column.feature_type == "num":
+        reference, current = column.sorted_values()
+        ref_values, _ = _sorted_counts(reference)
+        if len(ref_values) > cap:
+            return cap + 1
+        cur_values, _ = _sorted_counts(current)
+        if len(cur_values) > cap:
+            return cap + 1
+        return len(np.union1d(ref_values, cur_values))
+    ref_values = column.reference.unique()
+    if len(ref_values) > cap:
+        return cap + 1
+    cur_values = column.current.unique()
+    if len(cur_values) > cap:
+        return cap + 1
+    import pandas as pd
+
+    return int(pd.Series([*ref_values, *cur_values], dtype=object).nunique())

@@ -1,0 +1,219 @@
+"""Drift check: current vs. reference data, per column, with Evidently 0.7's tests.
+
+Each column gets the test Evidently's ``Report([DataDriftPreset()])`` would
+give it (chosen by column type, reference size and number of distinct values;
+overridable), with Evidently's thresholds, so the drifted-column set equals the
+preset's on the same frames. The check fails when the share of drifted columns
+reaches ``max_share_drifted`` (Evidently's dataset-drift rule, ``>=``) or when
+a key column drifts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from govflow.checks._io import read_table
+from govflow.checks._result import CheckInputError, CheckResult, timed_check
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["detect_drift"]
+
+CHECK = "drift"
+LIBRARIES = ("evidently", "scipy", "numpy", "pandas")
+# The optional HTML report runs Evidently's full Report, which is slow on large
+# frames: it gets a seeded random sample of at most this many rows per frame.
+HTML_REPORT_MAX_ROWS = 100_000
+
+
+@timed_check(CHECK, LIBRARIES)
+def detect_drift(
+    reference: pd.DataFrame | str | Path,
+    current: pd.DataFrame | str | Path,
+    *,
+    columns: Sequence[str] | None = None,
+    max_share_drifted: float = 0.5,
+    key_columns: Sequence[str] = (),
+    stattest: str | None = None,
+    stattest_threshold: float | None = None,
+    html_report: bool | str | Path = False,
+) -> CheckResult:
+    """Compare ``current`` with ``reference`` column by column.
+
+    Parameters
+    ----------
+    reference, current : DataFrame or path of a CSV/Parquet file
+    columns : columns to test (default: every column; both frames must then have the same columns)
+    max_share_drifted : the check fails when ``share_drifted >= max_share_drifted``
+    key_columns : the check also fails when any of these columns drifts
+    stattest : an Evidently stattest name (``"ks"``, ``"psi"``...) for every column instead of
+        Evidently's default choice
+    stattest_threshold : threshold for every column instead of each test's default
+    html_report : also render Evidently's HTML report (on a sample of at most
+        ``HTML_REPORT_MAX_ROWS`` rows per frame): ``True`` puts the HTML in
+        ``details["html_report"]["html"]``, a path writes it to that file
+
+    Returns
+    -------
+    CheckResult
+        ``summary``: ``share_drifted``, ``drifted_columns``, counts, ``dataset_drift``;
+        ``details["columns"]``: ``{col: {drifted, method, score, threshold, ...}}``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ref = pd.DataFrame({"x": range(2000)})
+    >>> detect_drift(ref, ref + 1000).summary["drifted_columns"]
+    ['x']
+    """
+    _check_options(max_share_drifted, stattest_threshold)
+    reference_frame = _frame(reference, "reference")
+    current_frame = _frame(current, "current")
+    names = _columns_to_test(reference_frame, current_frame, columns)
+    key_columns = list(key_columns)
+    unknown_keys = [k for k in key_columns if k not in names]
+    if unknown_keys:
+        raise CheckInputError(f"key column(s) not among the tested columns: {', '.join(unknown_keys)}")
+
+    from govflow.checks._drift_columns import SkippedColumn, prepare_column
+    from govflow.checks._drift_stattests import choose_stattest, run_stattest
+
+    per_column: dict[str, dict[str, Any]] = {}
+    skipped: dict[str, str] = {}
+    for name in names:
+        try:
+            column = prepare_column(name, reference_frame[name], current_frame[name])
+        except SkippedColumn as reason:
+            skipped[name] = str(reason)
+            continue
+        drift = run_stattest(column, choose_stattest(column, stattest), stattest_threshold)
+        entry: dict[str, Any] = {
+            "drifted": drift.drifted,
+            "method": drift.method,
+            "score": drift.score,
+            "threshold": drift.threshold,
+            "type": column.kind,
+            "missing_reference": column.missing_reference,
+            "missing_current": column.missing_current,
+        }
+        if column.note:
+            entry["note"] = column.note
+        per_column[name] = entry
+        del column  # keep at most one column pair alive
+
+    if not per_column:
+        raise CheckInputError(f"no column could be tested for drift ({'; '.join(f'{k}: {v}' for k, v in skipped.items())})")
+
+    drifted = [name for name, entry in per_column.items() if entry["drifted"]]
+    share = len(drifted) / len(per_column)
+    dataset_drift = share >= max_share_drifted
+    keys_drifted = [k for k in key_columns if k in drifted]
+    if dataset_drift or keys_drifted:
+        status = "fail"
+    elif drifted or skipped:
+        status = "warn"
+    else:
+        status = "pass"
+
+    summary = {
+        "share_drifted": share,
+        "drifted_columns": drifted,
+        "number_of_columns": len(per_column),
+        "number_of_drifted_columns": len(drifted),
+        "dataset_drift": dataset_drift,
+        "max_share_drifted": max_share_drifted,
+        "key_columns_drifted": keys_drifted,
+        "rows_reference": len(reference_frame),
+        "rows_current": len(current_frame),
+    }
+    details: dict[str, Any] = {"columns": per_column}
+    if skipped:
+        details["skipped_columns"] = skipped
+    if html_report:
+        details["html_report"] = _html_report(
+            reference_frame, current_frame, [n for n in per_column if per_column[n]["type"] in _EVIDENTLY_TYPES],
+            stattest, stattest_threshold, max_share_drifted, html_report,
+        )
+    return CheckResult(check=CHECK, status=status, summary=summary, details=details)
+
+
+_EVIDENTLY_TYPES = ("numeric", "categorical", "boolean", "text")
+
+
+def _check_options(max_share_drifted: float, stattest_threshold: float | None) -> None:
+    if not 0 < max_share_drifted <= 1:
+        raise CheckInputError(f"max_share_drifted must be in (0, 1], got {max_share_drifted}")
+    if stattest_threshold is not None and not stattest_threshold > 0:
+        raise CheckInputError(f"stattest_threshold must be positive, got {stattest_threshold}")
+
+
+def _frame(data: pd.DataFrame | str | Path, label: str) -> pd.DataFrame:
+    if isinstance(data, (str, Path)):
+        return read_table(data)
+    if len(data) == 0:
+        raise CheckInputError(f"the {label} data has no rows")
+    return data
+
+
+def _columns_to_test(reference: pd.DataFrame, current: pd.DataFrame, columns: Sequence[str] | None) -> list[str]:
+    ref_names = [str(c) for c in reference.columns]
+    cur_names = {str(c) for c in current.columns}
+    names = list(columns) if columns is not None else ref_names
+    if not names:
+        raise CheckInputError("no columns to test")
+    missing_current = [c for c in names if c not in cur_names]
+    if missing_current:
+        raise CheckInputError(f"column(s) missing from the current data: {', '.join(missing_current)}")
+    missing_reference = [c for c in names if c not in set(ref_names)]
+    if columns is None:
+        missing_reference = [c for c in current.columns if str(c) not in set(ref_names)]
+    if missing_reference:
+        raise CheckInputError(
+            f"column(s) missing from the reference data: {', '.join(map(str, missing_reference))}"
+        )
+    return names
+
+
+def _html_report(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    columns: list[str],
+    stattest: str | None,
+    stattest_threshold: float | None,
+    max_share_drifted: float,
+    target: bool | str | Path,
+) -> dict[str, Any]:
+    from evidently import Report
+    from evidently.presets import DataDriftPreset
+
+    ref_sample, cur_sample = _sample(reference[columns]), _sample(current[columns])
+    preset = DataDriftPreset(
+        columns=columns, drift_share=max_share_drifted, method=stattest, threshold=stattest_threshold,
+    )
+    try:
+        html = Report([preset]).run(cur_sample, ref_sample).get_html_str(as_iframe=False)
+    except Exception as err:  # evidence is optional: a rendering failure must not hide the check result
+        return {"error": f"Evidently could not render the HTML report: {str(err).splitlines()[0] if str(err) else type(err).__name__}"}
+    info: dict[str, Any] = {
+        "rows_reference": len(ref_sample),
+        "rows_current": len(cur_sample),
+        "sampled": len(ref_sample) < len(reference) or len(cur_sample) < len(current),
+        "sha256": hashlib.sha256(html.encode("utf-8")).hexdigest(),
+    }
+    if isinstance(target, (str, Path)):
+        path = Path(target)
+        path.write_text(html, encoding="utf-8")
+        info["path"] = str(path)
+    else:
+        info["html"] = html
+    return info
+
+
+def _sample(frame: pd.DataFrame) -> pd.DataFrame:
+    if len(frame) <= HTML_REPORT_MAX_ROWS:
+        return frame
+    return frame.sample(n=HTML_REPORT_MAX_ROWS, random_state=0)
