@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 # The demo keeps its state inside the checkout, so it never touches ~/.govflow.
 DEMO_HOME := $(CURDIR)/.govflow
 
-.PHONY: venv demo test test-fast clean
+.PHONY: venv demo test test-fast clean up
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,28 @@ test-fast: venv
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache
+
+# `make up`: the Airflow UI (http://localhost:$(AIRFLOW_PORT)) with govflow's DAGs and plugin, on the
+# embedded default: `airflow standalone`, LocalExecutor, SQLite in .airflow/, govflow state in .govflow/
+# (the same folders `make demo` uses, so its runs show up). Log in as admin; the generated passwords
+# are in .airflow/simple_auth_manager_passwords.json.generated.
+AIRFLOW_DIR   := $(CURDIR)/.airflow
+AIRFLOW_PORT  ?= 8080
+AIRFLOW_USERS ?= admin:admin,rita:user,rob:user,alice:user,dave:user,vera:viewer
+
+up: venv
+	mkdir -p $(AIRFLOW_DIR)
+	AIRFLOW_HOME=$(AIRFLOW_DIR) \
+	AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	AIRFLOW__CORE__PLUGINS_FOLDER=$(CURDIR)/plugins \
+	AIRFLOW__CORE__EXECUTOR=LocalExecutor \
+	AIRFLOW__CORE__PARALLELISM=4 \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False \
+	AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False \
+	AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=$(AIRFLOW_USERS) \
+	AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
+	AIRFLOW__API__BASE_URL=http://localhost:$(AIRFLOW_PORT) \
+	AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://localhost:$(AIRFLOW_PORT)/execution/ \
+	GOVFLOW_HOME=$(DEMO_HOME) \
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
+	airflow standalone
