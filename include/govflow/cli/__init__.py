@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "govflow.cli._docs",
     "govflow.cli._submit",
     "govflow.cli._explain",
+    "govflow.cli._suite",
 )
 
 
