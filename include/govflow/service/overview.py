@@ -1,0 +1,104 @@
+"""Read models for people: what the Governance view and `show` commands display."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from govflow.service import registry
+from govflow.service.checks import check_result_to_dict
+from govflow.store import Approval, CheckResultRow, Document, GateDecision, Waiver
+from govflow.store.audit import event_to_dict, list_events
+
+
+def models_overview(session: Session) -> list[dict[str, Any]]:
+    """One line per model: tier, owner, production version, newest version and its latest decision."""
+    out = []
+    for model in registry.list_models(session):
+        versions = model.versions
+        newest = versions[-1] if versions else None
+        production = next((v for v in versions if v.stage == "production"), None)
+        out.append({
+            "name": model.name, "owner": model.owner, "team": model.team, "risk_tier": model.risk_tier,
+            "regions": model.regions, "versions": len(versions),
+            "production_version": production.version if production else None,
+            "newest_version": newest.version if newest else None,
+            "newest_stage": newest.stage if newest else None,
+            "newest_decision": _latest_decision(session, newest.id) if newest else None,
+        })
+    return out
+
+
+def model_detail(session: Session, name: str) -> dict[str, Any]:
+    model = registry.get_model(session, name)
+    detail = registry.model_to_dict(model)
+    detail["versions"] = [{"version": v.version, "stage": v.stage, "created_by": v.created_by,
+                           "created_at": registry.iso_utc(v.created_at),
+                           "decision": _latest_decision(session, v.id),
+                           "checks": {c.check: c.status for c in _latest_checks(session, v.id)}}
+                          for v in reversed(model.versions)]
+    return detail
+
+
+def version_detail(session: Session, name: str, version: str) -> dict[str, Any]:
+    row = registry.get_version(session, name, version)
+    detail = registry.version_to_dict(row, model_name=name)
+    detail["risk_tier"] = row.model.risk_tier
+    detail["checks"] = [check_result_to_dict(c) for c in _all_checks(session, row.id)]
+    detail["decisions"] = [_decision(d) for d in session.scalars(
+        select(GateDecision).where(GateDecision.version_id == row.id).order_by(GateDecision.id.desc()))]
+    detail["approvals"] = [{"approver": a.approver, "role": a.role, "verdict": a.verdict, "comment": a.comment,
+                            "evidence_digest": a.evidence_digest, "created_at": registry.iso_utc(a.created_at)}
+                           for a in session.scalars(select(Approval).where(Approval.version_id == row.id)
+                                                    .order_by(Approval.id))]
+    detail["waivers"] = [{"check": w.check, "reason": w.reason, "waived_by": w.waived_by,
+                          "created_at": registry.iso_utc(w.created_at)}
+                         for w in session.scalars(select(Waiver).where(Waiver.version_id == row.id)
+                                                  .order_by(Waiver.id))]
+    detail["documents"] = [{"id": d.id, "kind": d.kind, "format": d.format, "sha256": d.sha256,
+                            "completeness": d.completeness, "created_at": registry.iso_utc(d.created_at)}
+                           for d in session.scalars(select(Document).where(Document.version_id == row.id)
+                                                    .order_by(Document.id.desc()))]
+    detail["audit"] = [event_to_dict(e) for e in
+                       list_events(session, subject_prefix=registry.version_subject(name, version))]
+    return detail
+
+
+def document_for_download(session: Session, name: str, version: str, document_id: int) -> Document:
+    from govflow.errors import NotFoundError
+
+    row = registry.get_version(session, name, version)
+    doc = session.get(Document, document_id)
+    if doc is None or doc.version_id != row.id:
+        raise NotFoundError(f"no document {document_id} for {name}@{version}")
+    return doc
+
+
+def _latest_checks(session: Session, version_id: int) -> list[CheckResultRow]:
+    latest: dict[str, CheckResultRow] = {}
+    for row in _all_checks(session, version_id):
+        latest.setdefault(row.check, row)
+    return list(latest.values())
+
+
+def _all_checks(session: Session, version_id: int) -> list[CheckResultRow]:
+    return list(session.scalars(select(CheckResultRow).where(CheckResultRow.version_id == version_id)
+                                .order_by(CheckResultRow.id.desc())))
+
+
+def _latest_decision(session: Session, version_id: int) -> dict[str, Any] | None:
+    row = session.scalar(select(GateDecision).where(GateDecision.version_id == version_id)
+                         .order_by(GateDecision.id.desc()).limit(1))
+    return _decision(row) if row else None
+
+
+def _decision(row: GateDecision) -> dict[str, Any]:
+    return {"id": row.id, "decision": row.decision, "target_stage": row.target_stage,
+            "reasons": row.reasons, "policy_sha256": row.policy_sha256, "policy_version": row.policy_version,
+            "evidence_ids": row.evidence_ids, "decided_by": row.decided_by,
+            "decided_at": registry.iso_utc(row.decided_at)}
+
+
+__all__ = ["document_for_download", "model_detail", "models_overview", "version_detail"]

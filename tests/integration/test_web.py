@@ -1,0 +1,73 @@
+"""The Governance view's app over a real governance DB (identity injected as Airflow's auth would)."""
+
+from __future__ import annotations
+
+import pytest
+
+from govflow.checks import CheckResult
+from govflow.service import registry
+from govflow.service.checks import record_check_result
+from govflow.service.runs import ensure_run
+from govflow.store import session_scope
+
+
+@pytest.fixture
+def seeded(db_url, sample_files):
+    with session_scope() as s:
+        registry.register_model(s, name="credit-risk", owner="Ana", risk_tier="high", actor="alice",
+                                stakeholders=["Rita:reviewer:rita@example.org"], regions=["EU"])
+        version = registry.register_version(s, model="credit-risk", version="1.0", artifact=sample_files["artifact"],
+                                            training_data=sample_files["training"], actor="alice")
+        run = ensure_run(s, dag_id="governance_gate", run_id="r1")
+        record_check_result(s, version=version, run=run, data_sha256=version.training_data_sha256,
+                            result=CheckResult(check="drift", status="pass", summary={"share_drifted": 0.0}))
+    return db_url
+
+
+def client_as(user: str):
+    from fastapi.testclient import TestClient
+
+    from govflow.web import create_app
+
+    return TestClient(create_app(user_dependency=lambda: user))
+
+
+def test_pages_show_models_versions_and_evidence(seeded):
+    client = client_as("vera")
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "credit-risk" in page.text and "high" in page.text
+    page = client.get("/models/credit-risk")
+    assert page.status_code == 200 and "1.0" in page.text and "drift: pass" in page.text
+    page = client.get("/models/credit-risk/versions/1.0")
+    assert page.status_code == 200
+    assert "version.registered" in page.text and "check.recorded" in page.text
+    assert 'id="review"' not in page.text  # a viewer gets no review form
+    assert client.get("/models/ghost").status_code == 404
+
+
+def test_json_api(seeded):
+    client = client_as("vera")
+    models = client.get("/api/models").json()["models"]
+    assert models[0]["name"] == "credit-risk" and models[0]["newest_stage"] == "candidate"
+    detail = client.get("/api/models/credit-risk/versions/1.0").json()
+    assert [c["check"] for c in detail["checks"]] == ["drift"]
+    assert [e["action"] for e in detail["audit"]] == ["version.registered", "check.recorded"]
+
+
+def test_approval_through_the_api_applies_roles_and_separation_of_duties(seeded):
+    assert client_as("vera").post("/api/models/credit-risk/versions/1.0/approvals",
+                                  json={"verdict": "approve"}).status_code == 403
+    refused = client_as("alice").post("/api/models/credit-risk/versions/1.0/approvals", json={"verdict": "approve"})
+    assert refused.status_code == 403  # alice submitted it (and is no reviewer)
+    page = client_as("rita").get("/models/credit-risk/versions/1.0")
+    assert 'id="review"' in page.text
+    done = client_as("rita").post("/api/models/credit-risk/versions/1.0/approvals",
+                                  json={"verdict": "approve", "comment": "evidence reviewed"})
+    assert done.status_code == 200, done.text
+    assert done.json()["approver"] == "rita"
+    detail = client_as("vera").get("/api/models/credit-risk/versions/1.0").json()
+    assert detail["approvals"][0]["verdict"] == "approve"
+    assert detail["audit"][-1]["action"] == "approval.recorded" and detail["audit"][-1]["actor"] == "rita"
+    bad = client_as("rita").post("/api/models/credit-risk/versions/1.0/approvals", json={"verdict": "maybe"})
+    assert bad.status_code == 422
