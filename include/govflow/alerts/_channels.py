@@ -1,0 +1,99 @@
+"""Delivery through Airflow notifiers, configured as Airflow connections.
+
+- e-mail: ``SmtpNotifier`` over the connection ``govflow_smtp`` (GOVFLOW_ALERT_SMTP_CONN_ID)
+- Slack:  ``SlackWebhookNotifier`` over ``govflow_slack`` (GOVFLOW_ALERT_SLACK_CONN_ID)
+
+A channel whose connection does not exist is "unconfigured": the alert is still
+recorded, and nothing is sent. Connections come from wherever Airflow finds
+them (``AIRFLOW_CONN_*`` env vars, a secrets backend, the metadata DB).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from govflow.alerts._routing import Recipient
+
+DEFAULT_FROM = "govflow@localhost"
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    body: str  # plain text; no raw PII ever goes in here (summaries only)
+
+
+class Channel:
+    name: str = ""
+
+    def conn_id(self) -> str:
+        raise NotImplementedError
+
+    def addresses(self, recipients: Sequence[Recipient]) -> list[str]:
+        raise NotImplementedError
+
+    def configured(self) -> bool:
+        from airflow.sdk import BaseHook
+        from airflow.sdk.exceptions import AirflowNotFoundException
+
+        try:
+            BaseHook.get_connection(self.conn_id())
+        except AirflowNotFoundException:
+            return False
+        return True
+
+    def send(self, message: Message, recipients: Sequence[Recipient]) -> None:
+        raise NotImplementedError
+
+
+class EmailChannel(Channel):
+    name = "email"
+
+    def conn_id(self) -> str:
+        return os.environ.get("GOVFLOW_ALERT_SMTP_CONN_ID") or "govflow_smtp"
+
+    def addresses(self, recipients: Sequence[Recipient]) -> list[str]:
+        return [r.email for r in recipients if r.email]
+
+    def send(self, message: Message, recipients: Sequence[Recipient]) -> None:
+        from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+        notifier = SmtpNotifier(
+            to=self.addresses(recipients),
+            from_email=os.environ.get("GOVFLOW_ALERT_FROM") or _conn_from(self.conn_id()) or DEFAULT_FROM,
+            subject=message.subject,
+            html_content=f"<pre>{html.escape(message.body)}</pre>",
+            smtp_conn_id=self.conn_id(),
+        )
+        # notify() directly: the text is final, there is no template to render.
+        notifier.notify({})
+
+
+class SlackChannel(Channel):
+    name = "slack"
+
+    def conn_id(self) -> str:
+        return os.environ.get("GOVFLOW_ALERT_SLACK_CONN_ID") or "govflow_slack"
+
+    def addresses(self, recipients: Sequence[Recipient]) -> list[str]:
+        return [r.slack for r in recipients if r.slack]
+
+    def send(self, message: Message, recipients: Sequence[Recipient]) -> None:
+        from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+
+        mentions = " ".join(self.addresses(recipients))
+        text = f"*{message.subject}*\n{message.body}" + (f"\ncc {mentions}" if mentions else "")
+        SlackWebhookNotifier(slack_webhook_conn_id=self.conn_id(), text=text).notify({})
+
+
+def default_channels() -> list[Channel]:
+    return [EmailChannel(), SlackChannel()]
+
+
+def _conn_from(conn_id: str) -> str | None:
+    from airflow.sdk import BaseHook
+
+    return BaseHook.get_connection(conn_id).extra_dejson.get("from_email")
