@@ -155,12 +155,20 @@ def _promote(args: argparse.Namespace) -> int:
     from govflow.store import session_scope
 
     actor = resolve_actor(args.actor)
-    with session_scope() as session:
-        previous = registry.production_version(session, args.model) if _model_exists(session, args.model) else None
-        previous_version = previous.version if previous is not None else None
-        row, decision = gate.promote(session, args.model, args.version, actor, to=args.to)
-        payload = {"model": args.model, "version": row.version, "stage": row.stage, "decision_id": decision.id,
-                   "archived": previous_version if previous_version != row.version else None, "promoted_by": actor}
+    try:
+        with session_scope() as session:
+            previous = registry.production_version(session, args.model) if _model_exists(session, args.model) else None
+            previous_version = previous.version if previous is not None else None
+            row, decision = gate.promote(session, args.model, args.version, actor, to=args.to)
+            payload = {"model": args.model, "version": row.version, "promoted": True, "stage": row.stage,
+                       "decision_id": decision.id,
+                       "archived": previous_version if previous_version != row.version else None,
+                       "promoted_by": actor}
+    except gate.PromotionRefusedError as err:
+        # Like a rejecting gate: a result to report (one JSON object with --json), plus the reason on stderr.
+        if args.json:
+            emit({"model": args.model, "version": args.version, "promoted": False, "reason": str(err)}, as_json=True)
+        raise
     lines = [f"{args.model}@{row.version} is now in production (gate decision {decision.id})"]
     if payload["archived"]:
         lines.append(f"  archived the previous production version {payload['archived']}")
