@@ -217,3 +217,32 @@ class TestAdultSample:
             ("expect_column_values_to_be_in_set", "sex"): 2,
             ("expect_column_values_to_not_be_null", "workclass"): 500 + base_nulls,
         }
+
+
+class TestEvidenceHasNoRawPersonalData:
+    def test_gx_error_messages_are_scrubbed_for_personal_data_columns(self):
+        # pandas quotes the offending values when a mean of text is asked for.
+        suite = {"name": "x", "expectations": [
+            {"type": "expect_column_mean_to_be_between", "kwargs": {"column": "contact_email", "min_value": 0}},
+            {"type": "expect_column_mean_to_be_between", "kwargs": {"column": "plan", "min_value": 0}},
+        ]}
+        result = validate_table(FIXTURES / "people_clean.csv", suite)
+        email, plan = result.details["expectations"]
+        assert result.status == "fail" and not email["success"] and not plan["success"]
+        assert email["error"] == "Could not convert string '...' to numeric"
+        assert "basic" in plan["error"]  # an ordinary column keeps GX's full message
+        assert "example.com" not in json.dumps(result.to_dict())
+
+
+def test_importing_the_check_and_its_cli_loads_neither_gx_nor_pandas():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, govflow.checks.validation, govflow.cli._check_validation, govflow.cli._suite; "
+        "heavy = [m for m in ('great_expectations', 'pandas', 'yaml') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == ""

@@ -22,6 +22,7 @@ How results are judged:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ __all__ = ["ExpectationSpec", "Suite", "infer_suite", "load_suite", "validate_ta
 CHECK = "validation"
 DEFAULT_EXAMPLES = 5
 _MAX_TEXT = 100
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _MAX_LIST = 20
 # Expectations whose observed value describes the column (a dtype, a count), never a row's value.
 _VALUE_FREE = frozenset({
@@ -147,6 +149,8 @@ def _entry(
         success, error = outcome.success, outcome.exception
         if error:
             success = False  # GX could not evaluate it on this data: never a pass
+            if withheld:
+                error = _QUOTED.sub("'...'", error)  # GX quotes offending values in some messages
     column = spec.kwargs.get("column")
     entry: dict[str, Any] = {
         "type": spec.type,
