@@ -41,8 +41,8 @@ __all__ = ["ExpectationSpec", "Suite", "infer_suite", "load_suite", "validate_ta
 CHECK = "validation"
 DEFAULT_EXAMPLES = 5
 _MAX_TEXT = 100
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _MAX_LIST = 20
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 # Expectations whose observed value describes the column (a dtype, a count), never a row's value.
 _VALUE_FREE = frozenset({
     "expect_column_values_to_be_in_type_list",
