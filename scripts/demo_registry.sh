@@ -14,7 +14,7 @@ govflow db upgrade
 govflow model show adult-income >/dev/null 2>&1 || govflow model register --name adult-income \
   --owner "Dana Scientist" --risk-tier high --team credit-ml --use-case "income band screening (demo)" \
   --goal "reduce manual review time" --stakeholder "Rita Reviewer:reviewer:rita@example.org" \
-  --stakeholder "Dora DPO:data-protection-officer:dpo@example.org" --region EU --sector finance
+  --stakeholder "Dora DPO:data-protection-officer:dpo@example.org" --region EU --sector finance --as alice
 echo "== register version $version"
 govflow version register --model adult-income --version "$version" --artifact "$artifact" \
   --training-data "$sample/train.csv" --eval-data "$sample/eval.csv" --code-version "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \

@@ -12,6 +12,8 @@ from govflow.cli import main
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
+    if argv[:2] in (("model", "register"), ("version", "register")) and "--as" not in argv:
+        argv = (*argv, "--as", "alice")
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
@@ -122,3 +124,15 @@ def test_console_script_and_db_upgrade(govflow_home):
     helped = subprocess.run([sys.executable, "-m", "govflow", "--help"], capture_output=True, text=True, check=False)
     for command in ("model", "version", "audit", "db"):
         assert command in helped.stdout
+
+
+def test_registration_needs_the_data_scientist_role(db_url, capsys):
+    code, out, err = run(capsys, "model", "register", "--name", "m", "--owner", "a", "--risk-tier", "high",
+                         "--as", "vera")
+    assert code == 1 and out == ""
+    assert "permission denied: vera (viewer) may not register models; needs role data_scientist" in err
+    code, _, err = run(capsys, "model", "register", "--name", "m", "--owner", "a", "--risk-tier", "high",
+                       "--as", "nobody")
+    assert code == 1 and "unknown user 'nobody'" in err
+    code, out, _ = run(capsys, "model", "list", "--json")
+    assert json.loads(out)["models"] == []

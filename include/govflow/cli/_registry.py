@@ -70,14 +70,26 @@ def register(groups: argparse._SubParsersAction) -> None:
     vshow.set_defaults(handler=_version_show)
 
 
+REGISTRAR_ROLES = ("data_scientist",)  # admins pass too
+
+
+def _require_registrar(args: argparse.Namespace, what: str) -> str:
+    from govflow.access import require_role
+
+    actor = actor_of(args)
+    require_role(actor, REGISTRAR_ROLES, action=f"register {what}")
+    return actor
+
+
 def _model_register(args: argparse.Namespace) -> int:
     from govflow.service import registry
     from govflow.store import session_scope
 
+    actor = _require_registrar(args, "models")
     stakeholders = [registry.Stakeholder.parse(s) for s in args.stakeholder]  # validate before touching the DB
     with session_scope() as session:
         model = registry.register_model(
-            session, name=args.name, owner=args.owner, risk_tier=args.risk_tier, actor=actor_of(args),
+            session, name=args.name, owner=args.owner, risk_tier=args.risk_tier, actor=actor,
             team=args.team, use_case=args.use_case, business_goals=args.goal, stakeholders=stakeholders,
             regions=args.region, sector=args.sector, data_protection_notes=args.data_protection_notes,
             batches_uri=args.batches,
@@ -116,6 +128,7 @@ def _version_register(args: argparse.Namespace) -> int:
     from govflow.service import registry
     from govflow.store import session_scope
 
+    actor = _require_registrar(args, "model versions")
     params = registry.parse_json_object(args.params, what="--params")
     metrics = registry.parse_json_object(args.metrics, what="--metrics")
     with session_scope() as session:
@@ -123,7 +136,7 @@ def _version_register(args: argparse.Namespace) -> int:
             session, model=args.model, version=args.version, artifact=args.artifact,
             training_data=args.training_data, reference_data=args.reference_data, eval_data=args.eval_data,
             code_version=args.code_version, framework=args.framework, params=params, metrics=metrics,
-            actor=actor_of(args),
+            actor=actor,
         )
         payload = registry.version_to_dict(row, model_name=args.model)
     emit(payload, as_json=args.json,
