@@ -1,0 +1,7 @@
+# Airflow 3.3.2 image with govflow and its pinned stack, for docker-compose.yaml.
+FROM apache/airflow:3.3.2-python3.11
+COPY --chown=airflow:root requirements.txt /opt/govflow/requirements.txt
+RUN pip install --no-cache-dir -r /opt/govflow/requirements.txt
+COPY --chown=airflow:root pyproject.toml /opt/govflow/pyproject.toml
+COPY --chown=airflow:root include /opt/govflow/include
+RUN pip install --no-cache-dir --no-deps -e /opt/govflow
