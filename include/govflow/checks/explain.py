@@ -79,11 +79,10 @@ def explain_model(
     dict
         ``status`` (``ok`` or ``warn`` when a proxy is above the threshold), ``summary``,
         ``model``, ``sample``, ``groups``, ``feature_importance``, ``error_analysis``,
-        ``proxies``, ``findings`` (plain-language sentences) and ``library_versions``.
+        ``proxies``, ``findings`` (plain-language sentences) and ``library_versions``;
+        no wall-clock values, so the same inputs give the same dict (and evidence hash).
         Raises ``CheckInputError`` (one line) on bad input.
     """
-    import time
-
     import numpy as np
 
     from govflow.checks._explain_bins import slice_feature
@@ -93,7 +92,6 @@ def explain_model(
     from govflow.checks._explain_text import findings
     from govflow.checks.model_predictions import load_model
 
-    started = time.perf_counter()
     sensitive = [sensitive] if isinstance(sensitive, str) else list(sensitive)
     _check_options(sensitive, max_rows=max_rows, importance_rows=importance_rows, n_repeats=n_repeats,
                    threshold=proxy_auc_threshold, min_group_size=min_group_size)
@@ -162,7 +160,6 @@ def explain_model(
     explanation["findings"] = findings(explanation)
     explanation["summary"] = _summary(explanation)
     explanation["library_versions"] = library_versions(*LIBRARIES)
-    explanation["duration_s"] = round(time.perf_counter() - started, 3)
     return explanation
 
 
