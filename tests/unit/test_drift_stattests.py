@@ -96,3 +96,30 @@ def test_unknown_or_inapplicable_stattest_is_bad_input() -> None:
         choose_stattest(column, "ks")
     with pytest.raises(CheckInputError, match="stattest 'nope' cannot test"):
         choose_stattest(column, "nope")
+
+
+COLUMN_TYPE_CASES = {
+    "floats": pd.Series([0.5, np.nan, 2.5] * 10),
+    "many ints": pd.Series(range(30)),
+    "few ints": pd.Series([1, 2, 3] * 10),
+    "categories as text": pd.Series(["a", "b", None] * 10),
+    "free text": pd.Series([f"note {i}" for i in range(30)]),
+    "string dtype": pd.Series(["a", "b", "c"] * 10, dtype="string"),
+    "unique string dtype": pd.Series([f"s{i}" for i in range(30)], dtype="string"),
+    "bools": pd.Series([True, False] * 15),
+    "category dtype": pd.Series(["x", "y"] * 15, dtype="category"),
+    "datetimes": pd.Series(pd.date_range("2024-01-01", periods=30)),
+    "lists": pd.Series([[1, 2]] * 30),
+    "objects with bools": pd.Series([True, None, False] * 10, dtype=object),
+    "all null objects": pd.Series([None] * 30, dtype=object),
+}
+
+
+@pytest.mark.parametrize("name", list(COLUMN_TYPE_CASES))
+def test_column_typing_equals_evidentlys(name: str) -> None:
+    from evidently.core.datasets import infer_column_type
+
+    from govflow.checks._drift_columns import evidently_column_type
+
+    series = COLUMN_TYPE_CASES[name]
+    assert evidently_column_type(series, series.notna().to_numpy()) == infer_column_type(series).value

@@ -134,8 +134,7 @@ def _jensenshannon(column: PreparedColumn) -> float:
         cur_pct = _counts_on(keys, cur_values, cur_counts) / len(current)
         return float(distance.jensenshannon(ref_pct, cur_pct))
 
-    ref_counts = _value_counts(column.reference)
-    cur_counts = _value_counts(column.current)
+    ref_counts, cur_counts = _category_counts(column)
     keys = list(dict.fromkeys([*ref_counts, *cur_counts]))
     n_ref, n_cur = len(column.reference), len(column.current)
     ref_pct = np.array([ref_counts.get(k, 0) / n_ref for k in keys])
@@ -143,9 +142,10 @@ def _jensenshannon(column: PreparedColumn) -> float:
     return float(distance.jensenshannon(ref_pct, cur_pct))
 
 
-def _value_counts(series: Any) -> dict:
-    counts = series.value_counts(dropna=True)
-    return {key: int(count) for key, count in counts.items() if count > 0}
+def _category_counts(column: PreparedColumn) -> tuple[dict, dict]:
+    if column.counts is None:  # a categorical column always has them; this is a guard
+        column.counts = (column.reference.value_counts(), column.current.value_counts())
+    return tuple({key: int(n) for key, n in counts.items() if n > 0} for counts in column.counts)  # type: ignore[return-value]
 
 
 def _sorted_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -184,12 +184,11 @@ def _distinct_values(column: PreparedColumn, *, cap: int) -> int:
         if len(cur_values) > cap:
             return cap + 1
         return len(np.union1d(ref_values, cur_values))
-    ref_values = column.reference.unique()
-    if len(ref_values) > cap:
-        return cap + 1
-    cur_values = column.current.unique()
-    if len(cur_values) > cap:
+    if column.feature_type == "text":
+        return cap + 1  # not used: text columns are chosen by size alone
+    ref_counts, cur_counts = _category_counts(column)
+    if len(ref_counts) > cap or len(cur_counts) > cap:
         return cap + 1
     import pandas as pd
 
-    return int(pd.Series([*ref_values, *cur_values], dtype=object).nunique())
+    return int(pd.Series([*ref_counts, *cur_counts], dtype=object).nunique())
