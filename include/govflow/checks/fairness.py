@@ -113,8 +113,10 @@ def evaluate_fairness(
             "negatives": int(cells[0].sum()),
             "insufficient": count < min_group_size,
         }
-    judged = disparities(table, groups, sensitive, keep_groups=sufficient)
     overall = disparities(table, groups, sensitive)
+    judged = overall if len(sufficient) == len(groups.keys) else disparities(
+        table, groups, sensitive, keep_groups=sufficient
+    )
     insufficient = [key for key, entry in by_group.items() if entry["insufficient"]]
 
     dpd, eod = judged["demographic_parity_difference"], judged["equalized_odds_difference"]
