@@ -1,0 +1,24 @@
+"""Documentation: model cards and EU AI Act Annex IV technical documentation from registry and evidence.
+
+    from govflow.docs import DocInputs, build_context, render_documents, documentation_check
+    context = build_context(inputs)                   # facts with explicit gaps, completeness per section
+    texts = render_documents(context, fmt="html")     # {"model_card": "...", "annex_iv": "..."}
+    result = documentation_check(context, policy.tier("high").documentation.required_sections)
+
+Pure functions of their inputs; ``govflow.service.docs`` gathers the inputs
+from the DB and stores what is rendered.
+"""
+
+from govflow.docs._check import documentation_check
+from govflow.docs._context import DocInputs, build_context
+from govflow.docs._notes import NOTE_KEYS, parse_notes, validate_notes
+from govflow.docs._render import FORMATS, KINDS, render_document, render_documents
+from govflow.docs._scrub import scrub_text
+from govflow.docs._sections import SECTIONS, Fact, SectionStatus
+
+__all__ = [
+    "FORMATS", "KINDS", "NOTE_KEYS", "SECTIONS",
+    "DocInputs", "Fact", "SectionStatus",
+    "build_context", "documentation_check", "parse_notes", "render_document", "render_documents", "scrub_text",
+    "validate_notes",
+]

@@ -1,0 +1,39 @@
+"""A last safety net for free text shown in documents: mask e-mail addresses and long numbers.
+
+Evidence already holds only counts, rates and masked examples; free text typed
+by people (use case, notes, reasons) is the one place raw contact details or
+account numbers could slip into a document, so it is masked here the same way
+the PII check masks examples (``j***@e***.com``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+_EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9])[A-Za-z0-9-]*((?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30}\b")
+# 9+ digits, optionally split by spaces, dots or dashes: phone, card, account and national id numbers.
+_LONG_NUMBER = re.compile(r"(?<![\w.])\+?\d(?:[ .-]?\d){8,}(?![\w])")
+
+
+def scrub_text(text: str) -> str:
+    text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}***{_tld(m.group(3))}", text)
+    text = _IBAN.sub(lambda m: m.group(0)[:2] + "**" + "*" * 4, text)
+    return _LONG_NUMBER.sub(lambda m: m.group(0)[:1] + "***", text)
+
+
+def _tld(domain_rest: str) -> str:
+    return "." + domain_rest.rsplit(".", 1)[-1]
+
+
+def scrub(value: Any) -> Any:
+    """``scrub_text`` applied to every string inside ``value`` (dict keys included)."""
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, Mapping):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(v) for v in value]
+    return value

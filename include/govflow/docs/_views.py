@@ -1,0 +1,144 @@
+"""Read-only views of stored check evidence, keeping only what documents may show.
+
+Each view whitelists fields (counts, rates, names, statuses): whatever else a
+check put in its evidence (e.g. a library's unexpected-value samples) never
+reaches a document. Group and column names are scrubbed like free text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from govflow.docs._scrub import scrub_text
+
+GROUP_METRICS = ("selection_rate", "accuracy", "true_positive_rate", "false_positive_rate", "false_negative_rate")
+FAIRNESS_SUMMARY_KEYS = ("demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference",
+                         "equalized_odds_ratio", "accuracy_difference")
+
+
+def number(value: Any) -> float | None:
+    """A finite float, or None for anything missing, non-numeric or NaN."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def fmt_number(value: Any, digits: int = 3) -> str:
+    out = number(value)
+    if out is None:
+        return "n/a"
+    if out == int(out):
+        return str(int(out))
+    return f"{out:.{digits}f}"
+
+
+def _base(result: Mapping[str, Any]) -> dict[str, Any]:
+    return {"id": result.get("id"), "status": result.get("status"), "date": result.get("created_at"),
+            "evidence_sha256": result.get("evidence_sha256"), "problem": result.get("evidence_problem"),
+            "errors": [scrub_text(str(e)) for e in result.get("errors") or ()]}
+
+
+def fairness_view(result: Mapping[str, Any] | None, *, min_group_size: int | None,
+                  thresholds: Mapping[str, Any], sensitive_hint: Sequence[str] = ()) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    evidence = result.get("evidence") or {}
+    summary = {**(result.get("summary") or {}), **(evidence.get("summary") or {})}
+    groups = []
+    # Groups the check itself judged too small, besides the ones below the policy's minimum.
+    insufficient = summary.get("insufficient_groups")
+    flagged = {str(g) for g in insufficient} if isinstance(insufficient, (list, tuple)) else set()
+    by_group = evidence.get("by_group") or {}
+    for name, values in by_group.items() if isinstance(by_group, Mapping) else ():
+        values = values if isinstance(values, Mapping) else {}
+        count = number(values.get("count"))
+        groups.append({
+            "group": scrub_text(str(name)),
+            "count": int(count) if count is not None else None,
+            **{metric: number(values.get(metric)) for metric in GROUP_METRICS},
+            "small": str(name) in flagged or bool(min_group_size and count is not None and count < min_group_size),
+        })
+    sensitive = evidence.get("sensitive_features") or evidence.get("sensitive") or summary.get("sensitive_features")
+    sensitive = sensitive or list(sensitive_hint)
+    if isinstance(sensitive, str):
+        sensitive = [sensitive]
+    return {
+        **_base(result),
+        "summary": {key: number(summary.get(key)) for key in FAIRNESS_SUMMARY_KEYS if key in summary},
+        "groups": groups,
+        "metrics": GROUP_METRICS,
+        "sensitive": [scrub_text(str(s)) for s in sensitive or ()],
+        "min_group_size": min_group_size,
+        "thresholds": dict(thresholds),
+    }
+
+
+def drift_view(result: Mapping[str, Any] | None, *, max_share_drifted: float | None) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    evidence = result.get("evidence") or {}
+    summary = {**(result.get("summary") or {}), **(evidence.get("summary") or {})}
+    columns = []
+    raw = evidence.get("columns") or {}
+    for name, values in raw.items() if isinstance(raw, Mapping) else ():
+        values = values if isinstance(values, Mapping) else {}
+        columns.append({"column": scrub_text(str(name)), "drifted": bool(values.get("drifted")),
+                        "method": scrub_text(str(values.get("method") or "n/a")), "score": number(values.get("score"))})
+    drifted = summary.get("drifted_columns")
+    if not isinstance(drifted, Sequence) or isinstance(drifted, str):
+        drifted = [c["column"] for c in columns if c["drifted"]]
+    # The threshold the check applied wins over the current policy's (they differ after a policy change).
+    applied = number(summary.get("max_share_drifted"))
+    return {**_base(result), "share_drifted": number(summary.get("share_drifted")),
+            "drifted_columns": [scrub_text(str(c)) for c in drifted], "columns": columns,
+            "max_share_drifted": applied if applied is not None else max_share_drifted}
+
+
+def validation_view(result: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    evidence = result.get("evidence") or {}
+    summary = {**(result.get("summary") or {}), **(evidence.get("summary") or {})}
+    expectations = []
+    for item in evidence.get("expectations") or ():
+        if isinstance(item, Mapping):
+            column = item.get("column")
+            expectations.append({"type": scrub_text(str(item.get("type") or item.get("expectation_type") or "n/a")),
+                                 "column": scrub_text(str(column)) if column is not None else None,
+                                 "success": bool(item.get("success")),
+                                 "severity": scrub_text(str(item.get("severity") or "")) or None,
+                                 "unexpected_percent": number(item.get("unexpected_percent"))})
+    evaluated = number(summary.get("evaluated"))
+    failed = number(summary.get("failed"))
+    return {**_base(result), "expectations": expectations,
+            "evaluated": int(evaluated) if evaluated is not None else len(expectations),
+            "failed": int(failed) if failed is not None else sum(not e["success"] for e in expectations)}
+
+
+def pii_view(result: Mapping[str, Any] | None, *, allowed: Sequence[str] | None) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    evidence = result.get("evidence") or {}
+    summary = {**(result.get("summary") or {}), **(evidence.get("summary") or {})}
+    allowed_set = set(allowed or ())
+    columns = []
+    raw = evidence.get("columns") or {}
+    for name, values in raw.items() if isinstance(raw, Mapping) else ():
+        entities = (values or {}).get("entities") if isinstance(values, Mapping) else None
+        found = []
+        for entity, stats in (entities or {}).items():
+            rate = number(stats.get("rate")) if isinstance(stats, Mapping) else None
+            found.append({"entity": scrub_text(str(entity)), "rate": rate,
+                          "allowed": allowed is not None and entity in allowed_set})
+        if found:
+            columns.append({"column": scrub_text(str(name)), "entities": found})
+    rows = number(summary.get("rows"))
+    return {**_base(result), "rows": int(rows) if rows is not None else None, "columns": columns,
+            "columns_scanned": len(raw) if isinstance(raw, Mapping) else None,
+            "allowed": sorted(allowed_set) if allowed is not None else None}
