@@ -1,0 +1,131 @@
+"""
+### governance_gate
+
+Governs one model version on its way to production.
+
+**Started by** a training job (`govflow submit ... --trigger`, which posts to
+`POST /api/v2/dags/governance_gate/dagRuns` with `conf`), by an event on the
+asset `govflow://model-versions` whose `extra` names the version, or from the
+trigger form here.
+
+**Steps:** resolve (and, from an asset event, register) the version; data
+validation, PII scan, fairness and drift in parallel; documentation (model card,
+EU AI Act Annex IV); the policy gate; when the decision is *pending approval*,
+one approval request per missing approval in **Required Actions**, assigned
+to the reviewers the policy allows (not the submitter); then promote (approved)
+or reject; then notify the owner and stakeholders.
+
+Every result, decision and approval is stored in govflow's governance database
+with its evidence (see the **Governance** view). The run's outcome is the return
+value of `finish`; `govflow submit --wait` reads it.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.sdk import Asset, Param, dag, task
+
+MODEL_VERSIONS = Asset("govflow://model-versions")
+SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
+# How long an approval request waits for a reviewer before the run ends as still pending.
+APPROVAL_TIMEOUT = timedelta(hours=float(os.environ.get("GOVFLOW_APPROVAL_TIMEOUT_HOURS", "72")))
+
+
+@dag(
+    dag_id="governance_gate",
+    schedule=[MODEL_VERSIONS],
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=8,
+    doc_md=__doc__,
+    tags=["govflow", "governance", "gate"],
+    default_args={"owner": "govflow", "retries": 2, "retry_delay": timedelta(seconds=30)},
+    params={
+        "model": Param(None, type=["null", "string"], pattern=SLUG, title="Model",
+                       description="registered model name (slug)"),
+        "version": Param(None, type=["null", "string"], minLength=1, maxLength=64, title="Version",
+                         description="registered version of the model"),
+    },
+    render_template_as_native_obj=True,
+)
+def governance_gate():
+    @task
+    def resolve(**context) -> dict:
+        from govflow.dags.gate import resolve
+        from govflow.service.pipeline import RunRef
+
+        events = [e.extra or {} for events in (context.get("triggering_asset_events") or {}).values()
+                  for e in events][::-1]
+        return resolve(RunRef.from_context(context), context["params"] | (context["dag_run"].conf or {}), events)
+
+    @task
+    def run_check(ref: dict, check: str) -> dict:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from govflow.dags.gate import check as run
+
+        result = run(ref, check)
+        if result["status"] == "skipped":
+            raise AirflowSkipException(result["reason"])
+        return result
+
+    @task(trigger_rule="all_done")
+    def documentation(ref: dict) -> dict:
+        from govflow.dags.gate import document
+
+        return document(ref)
+
+    @task(trigger_rule="all_done")
+    def gate(ref: dict) -> dict:
+        from govflow.dags.gate import evaluate
+
+        return evaluate(ref)
+
+    @task
+    def approval_requests(ref: dict, decision: dict) -> list[dict]:
+        from airflow.sdk import conf
+
+        from govflow.dags.gate import approval_requests
+
+        return approval_requests(ref, decision, base_url=conf.get("api", "base_url", fallback=None))
+
+    @task(trigger_rule="none_failed")
+    def finish(ref: dict, decision: dict, **context) -> dict:
+        from govflow.dags.gate import finish
+
+        # Answers of the mapped approval requests (none when no approval was needed).
+        responses = context["ti"].xcom_pull(task_ids="approval", map_indexes=None, default=None) or []
+        return finish(ref, decision, responses if isinstance(responses, list) else [responses])
+
+    @task(trigger_rule="all_done")
+    def notify(outcome: dict) -> list[dict]:
+        from govflow.dags.gate import notify
+
+        return notify(outcome)
+
+    ref = resolve()
+    checks = [run_check.override(task_id=name)(ref, name) for name in ("validation", "pii", "fairness", "drift")]
+    docs = documentation(ref)
+    decision = gate(ref)
+    requests = approval_requests(ref, decision)
+    approval = ApprovalOperator.partial(
+        task_id="approval",
+        params={"comment": Param("", type="string", title="Comment", description="required to reject")},
+        response_timeout=APPROVAL_TIMEOUT,
+        retries=0,
+    ).expand_kwargs(requests)
+    # ApprovalOperator skips its direct downstream on "Reject"; finish still runs (none_failed).
+    reviewed = EmptyOperator(task_id="reviewed")
+    outcome = finish(ref, decision)
+
+    checks >> docs >> decision
+    approval >> reviewed >> outcome
+    notify(outcome)
+
+
+governance_gate()

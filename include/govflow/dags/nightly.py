@@ -1,0 +1,191 @@
+"""nightly_compliance task bodies: which production models are due, their checks on the newest batch,
+documentation refresh, audit chain verification, and a summary that alerts once per new problem.
+
+A model is due when its tier's ``recheck.every_days`` has passed since its last
+nightly result (a tier without ``recheck`` is never re-checked). Its newest
+data batch is the last CSV/Parquet file, by name, under the ``batches_uri``
+registered with the model. Drift (against the version's reference data) and
+the PII scan run on every batch; fairness and performance (against the metrics
+registered with the version) run when the batch is labeled (has the label and
+prediction columns).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from govflow.errors import GovflowError
+from govflow.service.pipeline import (
+    RunRef,
+    check_on_data,
+    document_version,
+    load_inputs,
+    newest_batch,
+    pipeline_actor,
+    record_result,
+    recorded_result,
+)
+
+NIGHTLY_CHECKS = ("drift", "pii", "fairness", "performance")
+LABELED_CHECKS = ("fairness", "performance")
+# A model re-checked every day must not be skipped because last night's run started a bit later.
+DUE_GRACE = dt.timedelta(hours=2)
+
+
+class AuditChainBrokenError(GovflowError):
+    exit_code = 1
+
+
+def due_models(*, now: dt.datetime | None = None, dag_id: str = "nightly_compliance",
+               db_url: str | None = None) -> list[dict[str, Any]]:
+    """Production versions due for their nightly re-check, one dict per model."""
+    from sqlalchemy import func, select
+
+    from govflow.policy import load_policy
+    from govflow.service.registry import list_versions
+    from govflow.store import CheckResultRow, Run, session_scope
+
+    policy = load_policy()
+    now = now or dt.datetime.now(dt.UTC)
+    due = []
+    with session_scope(db_url) as session:
+        for row in list_versions(session, stage="production"):
+            tier = row.model.risk_tier
+            every = policy.tier(tier).recheck.every_days
+            if not every:
+                continue
+            last = session.scalar(select(func.max(CheckResultRow.created_at)).join(Run, CheckResultRow.run_id == Run.id)
+                                  .where(CheckResultRow.version_id == row.id, Run.dag_id == dag_id))
+            if last is not None and last.tzinfo is None:
+                last = last.replace(tzinfo=dt.UTC)
+            if last is None or now - last >= dt.timedelta(days=every) - DUE_GRACE:
+                due.append({"model": row.model.name, "version": row.version, "tier": tier})
+    return due
+
+
+def check(run: RunRef | Mapping[str, Any], target: Mapping[str, Any], name: str, *,
+          db_url: str | None = None) -> dict[str, Any]:
+    """One nightly check of one production model on its newest batch, once per run."""
+    from govflow.policy import load_policy
+    from govflow.store import session_scope
+
+    run = RunRef.of(run)
+    model, version = target["model"], target["version"]
+    found = recorded_result(run, model, version, name, db_url=db_url)
+    if found is not None:
+        return found
+    with session_scope(db_url) as session:
+        inputs = load_inputs(session, model, version)
+    skipped = {"check": name, "status": "skipped", "model": model, "version": version}
+    batch = newest_batch(inputs.batches_uri)
+    if batch is None:
+        where = inputs.batches_uri or "nowhere (register the model with --batches)"
+        return skipped | {"reason": f"no production data batch under {where}"}
+    if name in LABELED_CHECKS:
+        missing = _unlabeled(batch, inputs, name)
+        if missing:
+            return skipped | {"reason": missing, "batch": _name(batch)}
+    policy = load_policy()
+    result, data_sha = check_on_data(name, inputs, data=batch,
+                                     reference=inputs.reference_data or inputs.training_data, policy=policy)
+    summary = record_result(run, model, version, result, data_sha, policy, db_url=db_url)
+    return summary | {"batch": _name(batch)}
+
+
+def document(run: RunRef | Mapping[str, Any], target: Mapping[str, Any], *, db_url: str | None = None) -> dict:
+    """Re-render the production version's documents with tonight's evidence."""
+    return document_version(run, target["model"], target["version"], db_url=db_url)
+
+
+def verify_audit(*, db_url: str | None = None) -> dict[str, Any]:
+    from govflow.store import session_scope
+    from govflow.store.audit import verify_chain
+
+    with session_scope(db_url) as session:
+        return verify_chain(session).to_dict()
+
+
+def summarize(run: RunRef | Mapping[str, Any], targets: Iterable[Mapping[str, Any]], audit: Mapping[str, Any] | None,
+              *, db_url: str | None = None) -> dict[str, Any]:
+    """Tonight's results per model, alerts for new problems (closing fixed ones); fails on a broken audit chain."""
+    from govflow.alerts import Problem, raise_alerts
+
+    run = RunRef.of(run)
+    audit = dict(audit or {"ok": False, "problem": "the audit chain was not verified"})
+    models = []
+    for target in targets:
+        results = _results_of_run(run, target, db_url=db_url)
+        problems = [_problem(target, r) for r in results if r["status"] in ("fail", "error")]
+        if not audit.get("ok"):
+            problems.append(Problem(
+                key="nightly:audit-chain", severity="critical",
+                subject=f"[govflow] audit trail broken (seen while checking {target['model']})",
+                body=f"govflow audit verify: first broken event {audit.get('first_broken_seq')}: {audit.get('problem')}"))
+        alerts = raise_alerts(target["model"], problems, actor=pipeline_actor(run), version=target["version"],
+                              resolve_prefix="nightly:", db_url=db_url)
+        models.append({"model": target["model"], "version": target["version"],
+                       "checks": {r["check"]: r["status"] for r in results},
+                       "problems": [p.key for p in problems],
+                       "alerts_sent": sum(1 for a in alerts if a["delivery"] == "sent")})
+    summary = {"run": run.to_dict(), "models": models, "audit": audit}
+    if not audit.get("ok"):
+        raise AuditChainBrokenError(f"audit chain broken at event {audit.get('first_broken_seq')}: "
+                                    f"{audit.get('problem')}")
+    return summary
+
+
+def _results_of_run(run: RunRef, target: Mapping[str, Any], *, db_url: str | None) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from govflow.service.registry import get_version
+    from govflow.store import CheckResultRow, Run, session_scope
+
+    with session_scope(db_url) as session:
+        row = get_version(session, target["model"], target["version"])
+        rows = session.scalars(select(CheckResultRow).join(Run, CheckResultRow.run_id == Run.id)
+                               .where(CheckResultRow.version_id == row.id, Run.dag_id == run.dag_id,
+                                      Run.run_id == run.run_id).order_by(CheckResultRow.id))
+        return [{"check": r.check, "status": r.status, "summary": dict(r.summary or {}),
+                 "errors": list(r.errors or [])} for r in rows]
+
+
+def _problem(target: Mapping[str, Any], result: Mapping[str, Any]):
+    from govflow.alerts import Problem
+
+    failed = result["status"] == "fail"
+    severity = "critical" if failed and target.get("tier") == "high" else "warning"
+    what = "failed" if failed else "could not run"
+    details = "; ".join(result["errors"]) if result["errors"] else ", ".join(
+        f"{k}={v}" for k, v in result["summary"].items())
+    return Problem(key=f"nightly:{result['check']}", severity=severity,
+                   subject=f"[govflow] {target['model']}@{target['version']}: nightly {result['check']} {what}",
+                   body=f"The nightly {result['check']} check of production version {target['version']} "
+                        f"({target.get('tier')} risk) {what}: {details[:1000]}")
+
+
+def _unlabeled(batch: str, inputs, name: str) -> str | None:
+    cfg = inputs.config
+    columns = set(_columns(batch))
+    if not cfg.label or cfg.label not in columns:
+        return f"the newest batch {_name(batch)} is not labeled (no {cfg.label or 'label'} column)"
+    if name == "performance" and (not cfg.prediction or cfg.prediction not in columns):
+        return f"the newest batch {_name(batch)} has no prediction column for the performance check"
+    if name == "fairness" and not cfg.sensitive:
+        return "fairness needs params.governance.sensitive"
+    return None
+
+
+def _columns(path: str) -> list[str]:
+    if path.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    import pandas as pd
+
+    return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+
+
+def _name(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[-1]
