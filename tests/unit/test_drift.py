@@ -152,6 +152,24 @@ class TestSameAsEvidently:
         assert_same_as_evidently(result, evidently_report(reference, current))
 
 
+    def test_free_text_uses_evidentlys_text_drift(self) -> None:
+        rng = np.random.default_rng(9)
+        words = np.array(["loan", "late", "payment", "fine", "good", "refund", "card", "fee", "branch", "call"])
+
+        def notes(n: int, weights: np.ndarray) -> list[str]:
+            return [" ".join(rng.choice(words, 6, p=weights)) + f" #{i}" for i in range(n)]
+
+        even = np.full(10, 0.1)
+        skewed = np.array([0.4, 0.3] + [0.0375] * 8)
+        reference = pd.DataFrame({"note": notes(1500, even)})
+        current = pd.DataFrame({"note": notes(1200, skewed)})
+        result = detect_drift(reference, current)
+        assert result.details["columns"]["note"]["type"] == "text"
+        assert result.details["columns"]["note"]["method"] == "abs_text_content_drift"
+        assert result.summary["drifted_columns"] == ["note"]
+        assert_same_as_evidently(result, evidently_report(reference, current))
+
+
 class TestColumnTypes:
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         rng = np.random.default_rng(11)
