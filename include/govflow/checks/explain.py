@@ -96,7 +96,7 @@ def explain_model(
     _check_options(sensitive, max_rows=max_rows, importance_rows=importance_rows, n_repeats=n_repeats,
                    threshold=proxy_auc_threshold, min_group_size=min_group_size)
     frame = data if not isinstance(data, (str, Path)) else read_table(data)
-    require_columns(frame, [label, *sensitive], source="data")
+    require_columns(frame, [label, *sensitive], source=str(data) if isinstance(data, (str, Path)) else "data")
     if label in sensitive:
         raise CheckInputError(f"the label {label!r} cannot also be a sensitive column")
     frame = frame[frame[label].notna()]
