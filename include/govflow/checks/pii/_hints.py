@@ -1,0 +1,56 @@
+"""What a column's *name* suggests it holds, reported apart from what its content shows.
+
+A column called ``email`` holding hashes gets ``name_hint: EMAIL_ADDRESS`` and no
+entities: the content decides the entities, the hint is a separate signal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# token sets (after splitting the name into lower-case words) -> hinted entity; first match wins
+_RULES: tuple[tuple[str, tuple[frozenset[str], ...]], ...] = (
+    ("EMAIL_ADDRESS", (frozenset({"email"}), frozenset({"mail"}), frozenset({"e", "mail"}), frozenset({"emailaddress"}))),
+    ("IP_ADDRESS", (frozenset({"ip"}), frozenset({"ipaddress"}), frozenset({"ipv4"}), frozenset({"ipv6"}))),
+    ("PHONE_NUMBER", tuple(frozenset({w}) for w in ("phone", "telephone", "tel", "mobile", "cell", "fax", "msisdn", "phonenumber"))),
+    ("US_SSN", (frozenset({"ssn"}), frozenset({"social", "security"}))),
+    ("CREDIT_CARD", (frozenset({"credit", "card"}), frozenset({"card", "number"}), frozenset({"card", "no"}),
+                     frozenset({"cc", "number"}), frozenset({"creditcard"}), frozenset({"pan"}))),
+    ("IBAN_CODE", (frozenset({"iban"}),)),
+    ("NATIONAL_ID", tuple(frozenset(w.split()) for w in (
+        "national id", "nationalid", "nino", "nin", "nif", "nie", "fiscal", "codice fiscale", "passport",
+        "tax id", "taxid", "tin", "personnummer", "bsn", "pesel", "id card", "identity"))),
+    ("DATE_TIME", (frozenset({"dob"}), frozenset({"birth"}), frozenset({"birthday"}), frozenset({"birthdate"}))),
+    ("LOCATION", tuple(frozenset({w}) for w in ("address", "street", "addr", "zip", "zipcode", "postcode", "postal", "city"))),
+)
+_NAME_WORDS = frozenset({"name", "firstname", "lastname", "surname", "fullname", "forename", "givenname", "familyname"})
+# "product_name", "file_name": a name, but not a person's.
+_NOT_A_PERSON = frozenset({"product", "company", "file", "host", "item", "brand", "org", "organisation",
+                           "organization", "dag", "model", "column", "table", "field", "team", "city",
+                           "street", "country", "category", "project", "app", "service", "domain", "display",
+                           "user", "account", "business", "store", "shop", "vendor", "merchant"})
+
+
+def column_tokens(name: str) -> list[str]:
+    """``customerEmail2`` -> ``["customer", "email"]``; ``date_of_birth`` -> ``["date", "of", "birth"]``."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))
+    return [t for t in re.split(r"[^a-z]+", spaced.lower()) if t]
+
+
+def name_hint(name: str, custom: Iterable[tuple[str, Iterable[str]]] = ()) -> str | None:
+    """The entity a column name suggests, or None. ``custom`` pairs an entity with
+    its recognizer's context words (organisation-specific ids)."""
+    tokens = set(column_tokens(name))
+    joined = "".join(column_tokens(name))
+    for entity, words in custom:
+        for word in words:
+            word_tokens = set(column_tokens(word))
+            if word_tokens and (word_tokens <= tokens or "".join(column_tokens(word)) == joined):
+                return entity
+    for entity, alternatives in _RULES:
+        if any(alt <= tokens for alt in alternatives):
+            return entity
+    if tokens & _NAME_WORDS and not tokens & _NOT_A_PERSON:
+        return "PERSON"
+    return None

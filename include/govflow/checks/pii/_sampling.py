@@ -1,0 +1,109 @@
+"""Bounded uniform samples of a column's candidate cells, kept while streaming chunks.
+
+Each pre-screen (an entity's cheap regex) selects candidate cells in every chunk;
+a reservoir keeps a uniform random sample of at most ``size`` of them over the
+whole file (priority sampling: each candidate gets a random key, the smallest
+keys win), and counts all of them. Presidio then judges the sample, and
+``count * hits / sample`` estimates how many cells hold the entity: exact when
+the sample holds every candidate, which is the case for sparse PII.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Cells longer than this are judged on windows around their pre-screen matches.
+MAX_WINDOW_CHARS = 600
+_WINDOW_MARGIN = 120
+_MAX_WINDOWS = 8
+# Short values are compared by shape (length and character classes) to spot
+# validators that pass a random fraction of one uniform format.
+SHAPE_MAX_CHARS = 64
+
+
+def value_shape(value: str) -> tuple[int, frozenset[str]] | None:
+    """``(length, character classes)`` of a short value; None for long text."""
+    if len(value) > SHAPE_MAX_CHARS:
+        return None
+    classes = set()
+    for ch in value:
+        if ch.isdigit():
+            classes.add("9")
+        elif ch.isalpha():
+            classes.add("A" if ch.isupper() else "a")
+        else:
+            classes.add(ch)
+    return len(value), frozenset(classes)
+
+
+def windows(value: str, finder: Any | None) -> str:
+    """The text Presidio sees for a cell: the cell itself, or for a long cell the
+    pieces around the first few pre-screen matches (bounded work on a 10 MB cell)."""
+    if len(value) <= MAX_WINDOW_CHARS:
+        return value
+    pieces = []
+    if finder is not None:
+        for i, match in enumerate(finder.finditer(value)):
+            if i >= _MAX_WINDOWS:
+                break
+            start, end = max(0, match.start() - _WINDOW_MARGIN), min(len(value), match.end() + _WINDOW_MARGIN)
+            pieces.append(value[start:end])
+    if not pieces:
+        pieces.append(value[:MAX_WINDOW_CHARS])
+    return "\n\n".join(pieces)
+
+
+@dataclass
+class Sample:
+    """One reservoir: a uniform sample of the cells a pre-screen selected."""
+
+    size: int
+    count: int = 0
+    keys: Any = None  # numpy array of the kept items' random keys
+    texts: list[str] = field(default_factory=list)
+    shapes: list[Any] = field(default_factory=list)
+
+    def offer(self, array: Any, mask: Any, rng: Any, finder: Any | None) -> None:
+        """Consider the cells of pyarrow ``array`` where boolean numpy ``mask`` is set."""
+        import numpy as np
+        import pyarrow as pa
+
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        self.count += len(idx)
+        keys = rng.random(len(idx))
+        if self.keys is not None and len(self.keys) >= self.size:
+            better = keys < self.keys.max()
+            idx, keys = idx[better], keys[better]
+        if len(idx) > self.size:
+            best = np.argpartition(keys, self.size)[: self.size]
+            idx, keys = idx[best], keys[best]
+        if not len(idx):
+            return
+        values = array.take(pa.array(idx)).to_pylist()
+        texts = [windows(v, finder) for v in values]
+        shapes = [value_shape(v) for v in values]
+        all_keys = keys if self.keys is None else np.concatenate([self.keys, keys])
+        all_texts, all_shapes = self.texts + texts, self.shapes + shapes
+        if len(all_keys) > self.size:
+            keep = np.argpartition(all_keys, self.size)[: self.size]
+            all_keys = all_keys[keep]
+            all_texts = [all_texts[i] for i in keep]
+            all_shapes = [all_shapes[i] for i in keep]
+        self.keys, self.texts, self.shapes = all_keys, all_texts, all_shapes
+
+    @property
+    def exact(self) -> bool:
+        return self.count == len(self.texts)
+
+
+@dataclass
+class ColumnSamples:
+    """Everything the scan keeps about one column: counts and bounded samples."""
+
+    name: str
+    non_empty: int = 0
+    profile: Sample | None = None  # uniform sample of all non-empty cells
+    by_prescreen: dict[str, Sample] = field(default_factory=dict)  # entity (or "ner:*") -> sample
