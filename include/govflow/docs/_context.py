@@ -280,8 +280,8 @@ class _Facts:
                    for w in self.waivers]
         return [
             fact("policy", "Risk tier and policy", rule, source="policy", gap="no policy"),
-            fact("decision", "Latest gate decision", decision, source="gate",
-                 gap="no gate decision recorded yet (govflow gate)"),
+            fact("decision", "Latest gate decision", decision, source="gate", counted=False,
+                 gap="no gate decision recorded yet; the gate decides after the checks (govflow gate)"),
             Fact(key="waivers", label="Waivers", value=waivers or "none", source="gate"),
             self.note("risks", "Identified risks and mitigations"),
         ]
@@ -316,7 +316,7 @@ class _Facts:
             fact("approval_rule", "Approval rule",
                  f"{count} approval(s) from {roles}" if count else "no human approval required", source="policy",
                  gap="no approval rule"),
-            fact("approvals", "Approvals recorded", approvals_value, source="gate",
+            fact("approvals", "Approvals recorded", approvals_value, source="gate", counted=False,
                  gap=f"no approvals recorded yet ({count} required from {roles})"),
             Fact(key="separation_of_duties", label="Separation of duties",
                  value=f"submitted by {self.version.get('created_by')}, who may not approve it", source="registry"),

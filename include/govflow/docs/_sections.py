@@ -44,6 +44,9 @@ class Fact:
     value: Any = None
     source: Source = "registry"
     gap: str | None = None
+    # False for facts that come later by design (the gate decision, approvals): shown, as "Pending"
+    # when missing, but never counted, or documentation could not be complete before the gate runs.
+    counted: bool = True
 
     @property
     def documented(self) -> bool:
@@ -51,14 +54,14 @@ class Fact:
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "label": self.label, "value": self.value, "source": self.source,
-                "gap": self.gap, "documented": self.documented}
+                "gap": self.gap, "documented": self.documented, "counted": self.counted}
 
 
-def fact(key: str, label: str, value: Any, *, source: Source, gap: str) -> Fact:
+def fact(key: str, label: str, value: Any, *, source: Source, gap: str, counted: bool = True) -> Fact:
     """A documented fact when ``value`` holds something, else the gap ``gap``."""
     if _is_empty(value):
-        return Fact(key=key, label=label, source=source, gap=gap)
-    return Fact(key=key, label=label, value=value, source=source)
+        return Fact(key=key, label=label, source=source, gap=gap, counted=counted)
+    return Fact(key=key, label=label, value=value, source=source, counted=counted)
 
 
 def _is_empty(value: Any) -> bool:
@@ -96,7 +99,7 @@ class SectionStatus:
 
 
 def section_status(section_id: str, facts: Iterable[Fact], *, required: bool) -> SectionStatus:
-    facts = list(facts)
+    facts = [f for f in facts if f.counted]
     return SectionStatus(
         id=section_id, title=SECTIONS.get(section_id, section_id), documented=sum(f.documented for f in facts),
         total=len(facts), missing=tuple(f.label for f in facts if not f.documented), required=required,

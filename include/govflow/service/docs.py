@@ -164,6 +164,11 @@ def record_notes(session: Session, model: str, version: str, text: str, *, actor
     return document
 
 
+def _latest_document(session: Session, version_id: int, kind: str, fmt: str) -> Document | None:
+    return session.scalar(select(Document).where(Document.version_id == version_id, Document.kind == kind,
+                                                 Document.format == fmt).order_by(Document.id.desc()).limit(1))
+
+
 def _notes_for(session: Session, row: ModelVersion, artifacts: ArtifactStore) -> tuple[dict[str, Any], str | None]:
     """This version's notes, else the newest notes of an earlier version of the model (they usually carry over)."""
     query = (select(Document, ModelVersion.version).join(ModelVersion, ModelVersion.id == Document.version_id)
