@@ -1,17 +1,26 @@
-"""Permutation feature importance, overall and within each sensitive group.
+"""Permutation feature importance, overall and for each sensitive group, from one seeded run.
 
 scikit-learn's ``permutation_importance`` shuffles one input column at a time
-and re-scores the model. It is scored here two ways from the same shuffles:
-``prediction_change`` (the share of the model's own predictions that flip: how
-much the model *relies* on the feature) and ``accuracy_drop`` (how much the
-feature *helps* against the true labels). Computed within one group, the
-shuffle draws only from that group's values, so a feature that drives
-predictions for one group and not another shows a gap.
+and re-scores the model. It runs once, on a sample stratified by group (at
+most ``rows`` rows of each group), and the scorer scores every group's rows
+separately, so one set of shuffles gives all groups' numbers:
+
+- ``prediction_change``: the share of the group's predictions that flip when
+  the feature is shuffled (how much the model *relies* on the feature for
+  that group);
+- ``accuracy_drop``: how much accuracy against the true labels falls (how
+  much the feature *helps* for that group).
+
+A shuffled value comes from the whole sample, not only the group's own rows:
+a group's number also shows how its predictions move when the feature takes
+other groups' values (a woman's ``relationship`` becoming ``Husband``), which
+is what a proxy does. ``overall`` weights the groups back to their shares of
+the data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._explain_model import ModelView
@@ -25,55 +34,51 @@ MEASURE = ("share of the model's predictions that change when the feature's valu
 
 
 def feature_importance(view: ModelView, frame: pd.DataFrame, y_true: np.ndarray, groups: np.ndarray, *,
-                       group_names: list[str], rows: int, n_repeats: int, random_state: int) -> dict[str, Any]:
-    """Importance on a seeded sample of at most ``rows`` rows overall and per group in ``group_names``."""
-    import numpy as np
-
-    rng = np.random.default_rng(random_state)
-    overall_idx = _sample(np.arange(len(frame)), rows, rng)
-    overall = _importance(view, frame, y_true, overall_idx, n_repeats=n_repeats, random_state=random_state)
-    by_group: dict[str, Any] = {}
-    for name in group_names:
-        idx = _sample(np.flatnonzero(groups == name), rows, rng)
-        by_group[name] = {"rows": len(idx), "features": _importance(view, frame, y_true, idx, n_repeats=n_repeats,
-                                                                     random_state=random_state)}
-    return {
-        "measure": MEASURE,
-        "n_repeats": n_repeats,
-        "rows": len(overall_idx),
-        "overall": overall,
-        "by_group": by_group,
-        "largest_gaps": _gaps(by_group),
-    }
-
-
-def _importance(view: ModelView, frame: pd.DataFrame, y_true: np.ndarray, idx: np.ndarray, *,
-                n_repeats: int, random_state: int) -> list[dict[str, Any]]:
+                       group_names: Sequence[str], rows: int, n_repeats: int, random_state: int) -> dict[str, Any]:
+    """Importance overall and for each of ``group_names``, on at most ``rows`` rows per group (and of the rest)."""
     import numpy as np
     from sklearn.inspection import permutation_importance
 
+    rng = np.random.default_rng(random_state)
+    # Strata: each named group, and all other rows together; at most ``rows`` rows from each.
+    focus = np.isin(groups, list(group_names))
+    strata = [np.flatnonzero(groups == name) for name in group_names] + [np.flatnonzero(~focus)]
+    strata = [stratum for stratum in strata if len(stratum)]
+    parts = [_sample(stratum, rows, rng) for stratum in strata]
+    idx = np.concatenate(parts)
+    # Weights that give each stratum its share of the data again in the overall numbers.
+    weight = np.concatenate([np.full(len(p), len(s) / len(p)) for p, s in zip(parts, strata, strict=True)])
     data = frame.iloc[idx][view.columns].reset_index(drop=True)
-    labels = y_true[idx]
+    labels, member = y_true[idx], groups[idx]
     baseline = view.predict_positive(data)
+    masks = {name: member == name for name in group_names}
 
-    def score(_model: Any, x: pd.DataFrame, rows: np.ndarray) -> dict[str, float]:
-        # ``y`` carries row positions, so one prediction per shuffle gives both scores.
+    def score(_model: Any, x: pd.DataFrame, positions: np.ndarray) -> dict[str, float]:
+        # ``y`` carries row positions, so one prediction per shuffle gives every score.
         predicted = view.predict_positive(x)
-        return {"agreement": float(np.mean(predicted == baseline[rows])),
-                "accuracy": float(np.mean(predicted == labels[rows]))}
+        same = predicted == baseline[positions]
+        right = predicted == labels[positions]
+        out = {"agreement": float(np.average(same, weights=weight[positions])),
+               "accuracy": float(np.average(right, weights=weight[positions]))}
+        for i, mask in enumerate(masks.values()):
+            out[f"agreement:{i}"] = float(np.mean(same[mask[positions]]))
+            out[f"accuracy:{i}"] = float(np.mean(right[mask[positions]]))
+        return out
 
-    result = permutation_importance(_Fitted(view), data, np.arange(len(data)), scoring=score, n_repeats=n_repeats,
-                                    random_state=random_state, n_jobs=None)
-    rows = []
-    for i, feature in enumerate(data.columns):
-        rows.append({
-            "feature": str(feature),
-            "prediction_change": _r(result["agreement"].importances_mean[i]),
-            "prediction_change_std": _r(result["agreement"].importances_std[i]),
-            "accuracy_drop": _r(result["accuracy"].importances_mean[i]),
-            "accuracy_drop_std": _r(result["accuracy"].importances_std[i]),
-        })
-    return sorted(rows, key=lambda r: (-r["prediction_change"], r["feature"]))
+    result = permutation_importance(_Fitted(view), data, np.arange(len(data)), scoring=score,
+                                    n_repeats=n_repeats, random_state=random_state, n_jobs=None)
+    features = [str(c) for c in data.columns]
+    by_group = {name: {"rows": int(masks[name].sum()), "features": _rows(result, features, f":{i}")}
+                for i, name in enumerate(group_names)}
+    return {
+        "measure": MEASURE,
+        "n_repeats": n_repeats,
+        "rows": len(data),
+        "rows_per_group": rows,
+        "overall": _rows(result, features, ""),
+        "by_group": by_group,
+        "largest_gaps": _gaps(by_group),
+    }
 
 
 class _Fitted:
@@ -84,6 +89,18 @@ class _Fitted:
 
     def fit(self, *_args: Any, **_kwargs: Any) -> _Fitted:
         return self
+
+
+def _rows(result: Mapping[str, Any], features: list[str], suffix: str) -> list[dict[str, Any]]:
+    agreement, accuracy = result[f"agreement{suffix}"], result[f"accuracy{suffix}"]
+    rows = [{
+        "feature": feature,
+        "prediction_change": _r(agreement.importances_mean[i]),
+        "prediction_change_std": _r(agreement.importances_std[i]),
+        "accuracy_drop": _r(accuracy.importances_mean[i]),
+        "accuracy_drop_std": _r(accuracy.importances_std[i]),
+    } for i, feature in enumerate(features)]
+    return sorted(rows, key=lambda r: (-r["prediction_change"], r["feature"]))
 
 
 def _gaps(by_group: Mapping[str, Any], top: int = 5) -> list[dict[str, Any]]:

@@ -49,7 +49,7 @@ def explain_model(
     positive_label: Any = None,
     features: Sequence[str] | None = None,
     max_rows: int = 50_000,
-    importance_rows: int = 2_000,
+    importance_rows: int = 1_000,
     n_repeats: int = 5,
     random_state: int = 0,
     proxy_auc_threshold: float = DEFAULT_PROXY_AUC_THRESHOLD,
@@ -68,7 +68,7 @@ def explain_model(
     sensitive : one or more sensitive columns; several form intersectional groups joined with ``|``
     features : the model's input columns when it does not record them (``feature_names_in_``)
     max_rows : the explanation works on a seeded random sample of at most this many rows
-    importance_rows, n_repeats : rows (overall and per group) and shuffles for permutation importance
+    importance_rows, n_repeats : rows per group and shuffles per feature for permutation importance
     proxy_auc_threshold : a feature predicting a sensitive attribute with this AUC or more is a strong proxy
     min_group_size : smaller groups are listed but not analysed (their rates are noise)
     max_groups : per-group importance for at most this many groups (the worst-off, then the largest)
@@ -83,6 +83,24 @@ def explain_model(
         no wall-clock values, so the same inputs give the same dict (and evidence hash).
         Raises ``CheckInputError`` (one line) on bad input.
     """
+    from threadpoolctl import threadpool_limits
+
+    sensitive = [sensitive] if isinstance(sensitive, str) else list(sensitive)
+    _check_options(sensitive, max_rows=max_rows, importance_rows=importance_rows, n_repeats=n_repeats,
+                   threshold=proxy_auc_threshold, min_group_size=min_group_size)
+    # One thread: the work is bounded, and BLAS/OpenMP threads only contend on a shared worker.
+    with threadpool_limits(limits=1):
+        return _explain(data, model_path=model_path, label=label, sensitive=sensitive,
+                        positive_label=positive_label, features=features, max_rows=max_rows,
+                        importance_rows=importance_rows, n_repeats=n_repeats, random_state=random_state,
+                        proxy_auc_threshold=proxy_auc_threshold, min_group_size=min_group_size,
+                        max_groups=max_groups, max_slices=max_slices, trusted=trusted)
+
+
+def _explain(data: pd.DataFrame | str | Path, *, model_path: str | Path, label: str, sensitive: list[str],
+             positive_label: Any, features: Sequence[str] | None, max_rows: int, importance_rows: int,
+             n_repeats: int, random_state: int, proxy_auc_threshold: float, min_group_size: int,
+             max_groups: int, max_slices: int, trusted: Sequence[str]) -> dict[str, Any]:
     import numpy as np
 
     from govflow.checks._explain_bins import slice_feature
@@ -92,9 +110,6 @@ def explain_model(
     from govflow.checks._explain_text import findings
     from govflow.checks.model_predictions import load_model
 
-    sensitive = [sensitive] if isinstance(sensitive, str) else list(sensitive)
-    _check_options(sensitive, max_rows=max_rows, importance_rows=importance_rows, n_repeats=n_repeats,
-                   threshold=proxy_auc_threshold, min_group_size=min_group_size)
     frame = data if not isinstance(data, (str, Path)) else read_table(data)
     require_columns(frame, [label, *sensitive], source=str(data) if isinstance(data, (str, Path)) else "data")
     if label in sensitive:
