@@ -99,7 +99,7 @@ def governance_gate():
         from govflow.dags.gate import finish
 
         # Answers of the mapped approval requests (none when no approval was needed).
-        responses = context["ti"].xcom_pull(task_ids="approval", map_indexes=None, default=None) or []
+        responses = context["ti"].xcom_pull(task_ids="approval") or []
         return finish(ref, decision, responses if isinstance(responses, list) else [responses])
 
     @task(trigger_rule="all_done")

@@ -83,6 +83,12 @@ def train(out: Path, *, mitigate: bool = False, batches: int = 1,
         "metrics_file": out / "metrics.json",
         "batches": out / "batches",
     }
+    params = {
+        "algorithm": "LogisticRegression" + (" + Fairlearn ThresholdOptimizer (equalized_odds on sex)"
+                                             if mitigate else ""),
+        "max_iter": 2000, "random_state": SEED, "threshold": "optimized per group" if mitigate else 0.5,
+        "categorical_features": CATEGORICAL, "numeric_features": NUMERIC,
+    }
     joblib.dump(model, paths["artifact"])
     scored.to_csv(paths["eval_data"], index=False)
     paths["metrics_file"].write_text(json.dumps(metrics, indent=2) + "\n")
@@ -95,6 +101,9 @@ def train(out: Path, *, mitigate: bool = False, batches: int = 1,
     return {
         **{k: str(v) for k, v in paths.items()},
         "metrics": metrics,
+        "params": params,
+        "notes": str(HERE / "adult_notes.yaml"),
+        "suite": str(HERE.parent / "suites" / "adult.yaml"),
         "mitigated": mitigate,
         "label": LABEL,
         "positive_label": POSITIVE,

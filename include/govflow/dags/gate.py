@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from govflow.errors import BadInputError, ConflictError, GovflowError, PermissionDeniedError
-from govflow.service.pipeline import PIPELINE_USER, RunRef, pipeline_actor, run_check_for_version
+from govflow.service.pipeline import PIPELINE_USER, RunRef, pipeline_actor, refresh_documents, run_check_for_version
 
 # Approval comments arrive through this HITL form field.
 COMMENT_PARAM = "comment"
@@ -191,6 +191,8 @@ def finish(ref: Mapping[str, Any], decision: Mapping[str, Any], responses: Itera
     if decision["decision"] == "pending_approval":
         final = evaluate(ref, step="final", db_url=db_url)
     stage = _apply(ref, final, db_url=db_url)
+    # The documents now show the decision, its approvals and the new stage.
+    refresh_documents(ref["model"], ref["version"], actor=pipeline_actor(RunRef.of(ref["run"])), db_url=db_url)
     return outcome(ref, final, stage=stage, notes=notes, db_url=db_url)
 
 
@@ -264,8 +266,9 @@ def outcome(ref: Mapping[str, Any], decision: Mapping[str, Any], *, stage: str, 
         row = get_version(session, ref["model"], ref["version"])
         evidence = [{"check": r.check, "status": r.status, "evidence_uri": r.evidence_uri}
                     for r in latest_check_results(session, row.id).values()]
-        documents = [{"kind": d.kind, "format": d.format, "uri": d.uri} for d in session.query(Document)
-                     .filter(Document.version_id == row.id).order_by(Document.id)]
+        latest = {(d.kind, d.format): d for d in session.query(Document).filter(Document.version_id == row.id)
+                  .order_by(Document.id) if d.kind != "notes"}
+        documents = [{"kind": d.kind, "format": d.format, "uri": d.uri} for _, d in sorted(latest.items())]
         run_row = ensure_run(session, dag_id=run.dag_id, run_id=run.run_id, trigger_kind=run.trigger_kind)
         if run_row.ended_at is None:
             finish_run(session, run_row, status=decision["decision"])

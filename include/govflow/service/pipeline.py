@@ -386,3 +386,18 @@ def document_version(run: RunRef | Mapping[str, Any], model: str, version: str, 
     found = recorded_result(run, model, version, "documentation", db_url=db_url)
     return found or {"check": "documentation", "status": "skipped", "model": model, "version": version,
                      "reason": "the documentation service recorded no result"}
+
+
+def refresh_documents(model: str, version: str, *, actor: str, db_url: str | None = None) -> list[dict[str, Any]]:
+    """Re-render the version's documents (after a decision or a promotion); unchanged ones are found, not added."""
+    import importlib
+
+    try:
+        docs_service = importlib.import_module("govflow.service.docs")
+    except ModuleNotFoundError as err:
+        if err.name != "govflow.service.docs":
+            raise
+        return []
+    with _session(db_url) as session:
+        return [d for fmt in ("md", "html")
+                for d in docs_service.render_docs(session, model, version, fmt, actor=actor)["documents"]]

@@ -1,0 +1,316 @@
+"""The demo: govflow's main job on the embedded default (SQLite for Airflow and govflow, no servers).
+
+    python -m govflow.demo [--project-dir DIR]        (what `make demo` runs)
+
+1. trains the bundled sample model (UCI Adult income classifier, Fairlearn-mitigated);
+2. registers the model (high risk tier) and submits the version, as a training job would;
+3. runs the governance_gate DAG to the end with ``dag.test()``: validation, PII,
+   fairness and drift, documentation, the policy gate, then the two approvals the
+   policy wants, given by reviewers rita and rob through Airflow's REST API (the
+   API app runs in-process), then promotion and notification;
+4. prints the decision with its reasons and where the model card and evidence are;
+5. runs nightly_compliance once and prints its summary;
+6. says how to open the Airflow UI (``make up``) on the same state.
+
+State lives in GOVFLOW_HOME (default ./.govflow) and AIRFLOW_HOME (default ./.airflow);
+Airflow's task logs of each DAG run go to GOVFLOW_HOME/demo/<dag>.log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+MODEL = "income-classifier"
+REVIEWERS = ("rita", "rob")
+SUBMITTER = "alice"
+# Airflow users of the demo and of `make up` (user name = govflow user name; role = Airflow's).
+AIRFLOW_USERS = "admin:admin,rita:user,rob:user,alice:user,dave:user,vera:viewer"
+
+
+def airflow_env(project: Path, airflow_home: Path) -> dict[str, str]:
+    """The Airflow settings of the demo; `make up` uses the same ones (see the Makefile)."""
+    return {
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(project / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(project / "plugins"),
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": os.environ.get("AIRFLOW_USERS") or AIRFLOW_USERS,
+    }
+
+
+# --- the parent: a readable walk through ---------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m govflow.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--project-dir", type=Path, default=_default_project(), help="the govflow checkout")
+    parser.add_argument("--skip-nightly", action="store_true", help="do not run nightly_compliance")
+    parser.add_argument("--run-dag", help=argparse.SUPPRESS)  # internal: the child that runs one DAG
+    parser.add_argument("--conf", default="{}", help=argparse.SUPPRESS)
+    parser.add_argument("--approve-as", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.run_dag:
+        return _child(args.run_dag, json.loads(args.conf), [u for u in args.approve_as.split(",") if u])
+
+    project = args.project_dir.resolve()
+    if not (project / "dags" / "governance_gate.py").is_file():
+        print(f"govflow demo: error: {project} is not a govflow checkout (no dags/governance_gate.py); "
+              "pass --project-dir", file=sys.stderr)
+        return 2
+    home = Path(os.environ.get("GOVFLOW_HOME") or project / ".govflow").resolve()
+    airflow_home = Path(os.environ.get("AIRFLOW_HOME") or project / ".airflow").resolve()
+    os.environ["GOVFLOW_HOME"] = str(home)
+    os.environ.update(airflow_env(project, airflow_home))
+    work = home / "demo"
+    work.mkdir(parents=True, exist_ok=True)
+
+    _say("1. Training the sample model (UCI Adult, Fairlearn-mitigated logistic regression)")
+    trained = _train(project, work)
+    print(f"   metrics: {trained['metrics']}")
+
+    _say("2. Registering the model and submitting the new version (as alice, a data scientist)")
+    version = _register_and_submit(trained)
+    print(f"   {MODEL}@{version} registered (high risk tier, regions EU, sector finance)")
+
+    _say("3. Running governance_gate (Airflow dag.test on SQLite; reviewers approve over the REST API)")
+    _migrate_airflow(airflow_home, work)
+    gate = _run_dag("governance_gate", {"model": MODEL, "version": version}, work, approve_as=REVIEWERS)
+    print(f"   run {gate.get('run_id')}: {gate.get('state')}; approvals given: "
+          f"{', '.join(a['by'] for a in gate.get('approvals', [])) or 'none'}")
+
+    _say("4. The decision")
+    code = _print_outcome(version)
+
+    if not args.skip_nightly:
+        _say("5. Running nightly_compliance once (drift, PII, fairness, performance on the newest batch)")
+        nightly = _run_dag("nightly_compliance", {}, work)
+        _print_nightly(nightly)
+
+    _say("Next")
+    print("   make up          -> Airflow UI at http://localhost:8080 with these runs, and the Governance view")
+    print("                       (log in as admin; passwords: .airflow/simple_auth_manager_passwords.json.generated)")
+    print(f"   govflow version show --model {MODEL} --version {version}")
+    print(f"   Airflow task logs of this demo: {work}/governance_gate.log, {work}/nightly_compliance.log")
+    return code
+
+
+def _default_project() -> Path:
+    from govflow import config
+
+    return config.INCLUDE_DIR.parent
+
+
+def _say(text: str) -> None:
+    print(f"\n== {text}", flush=True)
+
+
+def _train(project: Path, work: Path) -> dict[str, Any]:
+    number = len(list(work.glob("model-*"))) + 1
+    out = work / f"model-{number}"
+    result = subprocess.run([sys.executable, str(project / "include" / "sample" / "train_model.py"),
+                             "--out", str(out), "--mitigate", "--batches", "3"],
+                            check=True, capture_output=True, text=True)
+    trained = json.loads(result.stdout)
+    trained["number"] = number
+    return trained
+
+
+def _register_and_submit(trained: dict[str, Any]) -> str:
+    from govflow.errors import NotFoundError
+    from govflow.service import registry
+    from govflow.service.docs import record_notes
+    from govflow.service.pipeline import CheckConfig
+    from govflow.store import session_scope
+
+    version = f"1.0.{trained['number']}"
+    config = CheckConfig(label=trained["label"], prediction=trained["prediction"], score=trained["score"],
+                         positive_label=trained["positive_label"], sensitive=tuple(trained["sensitive"]),
+                         suite=trained["suite"])
+    with session_scope() as session:
+        try:
+            registry.get_model(session, MODEL)
+        except NotFoundError:
+            registry.register_model(
+                session, name=MODEL, owner="olga.owner@bank.example", risk_tier="high", actor=SUBMITTER,
+                team="Retail credit analytics", use_case="Flags applications whose income is likely above 50K "
+                "for a faster manual credit review (demonstration)",
+                business_goals=["shorter review queues", "consistent treatment of applicants"],
+                stakeholders=["Dana Privacy:dpo:dana.dpo@bank.example", "Sam Sponsor:sponsor:sam@bank.example",
+                              "Model risk:risk:#model-risk"],
+                regions=["EU"], sector="finance",
+                data_protection_notes="Census microdata without direct identifiers; sex and race are used only "
+                                      "to measure fairness (AI Act Art. 10(5)).",
+                batches_uri=str(Path(trained["batches"]).parent.parent / "batches"))
+        registry.register_version(
+            session, model=MODEL, version=version, artifact=trained["artifact"],
+            training_data=trained["training_data"], reference_data=trained["reference_data"],
+            eval_data=trained["eval_data"], actor=SUBMITTER, code_version="sample/train_model.py",
+            framework="scikit-learn", params=trained["params"] | {"governance": config.to_params()},
+            metrics=trained["metrics"])
+        record_notes(session, MODEL, version, Path(trained["notes"]).read_text(encoding="utf-8"), actor=SUBMITTER)
+    # The production data batches the nightly DAG reads (a serving system would append them).
+    batches = Path(trained["batches"]).parent.parent / "batches"
+    batches.mkdir(exist_ok=True)
+    for batch in sorted(Path(trained["batches"]).glob("*.csv")):
+        (batches / batch.name).write_bytes(batch.read_bytes())
+    return version
+
+
+def _migrate_airflow(airflow_home: Path, work: Path) -> None:
+    airflow_home.mkdir(parents=True, exist_ok=True)
+    with open(work / "airflow-db-migrate.log", "w") as log:
+        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, stdout=log,
+                       stderr=subprocess.STDOUT)
+
+
+def _run_dag(dag_id: str, conf: dict[str, Any], work: Path, *, approve_as: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Run one DAG to its end in a child process (its Airflow logs go to a file); return its summary."""
+    result_file = work / f"{dag_id}.result.json"
+    result_file.unlink(missing_ok=True)
+    with open(work / f"{dag_id}.log", "w") as log:
+        code = subprocess.run([sys.executable, "-m", "govflow.demo", "--run-dag", dag_id, "--conf", json.dumps(conf),
+                               "--approve-as", ",".join(approve_as)],
+                              stdout=log, stderr=subprocess.STDOUT,
+                              env=os.environ | {"GOVFLOW_DEMO_RESULT": str(result_file)}).returncode
+    if code != 0 or not result_file.exists():
+        raise SystemExit(f"govflow demo: error: {dag_id} did not complete (see {work / (dag_id + '.log')})")
+    return json.loads(result_file.read_text())
+
+
+def _print_outcome(version: str) -> int:
+    from govflow.service import gate as gate_service
+    from govflow.service.checks import latest_check_results
+    from govflow.service.docs import document_links
+    from govflow.service.registry import get_version
+    from govflow.store import session_scope
+
+    with session_scope() as session:
+        row = get_version(session, MODEL, version)
+        decision = gate_service.latest_decision(session, row.id)
+        shown = gate_service.decision_to_dict(decision, model=MODEL, version=version) if decision else None
+        checks = latest_check_results(session, row.id)
+        links = document_links(session, row.id)
+        stage = row.stage
+    if shown is None:
+        print("   no decision was recorded")
+        return 1
+    print(f"   {MODEL}@{version}: {shown['decision'].upper()} -> stage {stage}")
+    for reason in shown["reasons"]:
+        print(f"   - {reason['message']}")
+    if shown["approvals"]["approved_by"]:
+        print(f"   approved by {', '.join(shown['approvals']['approved_by'])} "
+              f"({shown['approvals']['required']} required by policy {shown['policy_version']})")
+    for note in shown["notes"]:
+        print(f"   note: {note}")
+    print("   evidence:")
+    for name, result in sorted(checks.items()):
+        print(f"     {name:<13} {result.status:<5} {result.evidence_uri}")
+    print("   documents:")
+    for link in links:
+        print(f"     {link.get('kind')} ({link.get('format')}): {link.get('uri') or link}")
+    return 0 if shown["decision"] == "approved" else 1
+
+
+def _print_nightly(nightly: dict[str, Any]) -> None:
+    summary = nightly.get("summary") or {}
+    print(f"   run {nightly.get('run_id')}: {nightly.get('state')}; audit chain "
+          f"{'intact' if (summary.get('audit') or {}).get('ok') else 'BROKEN'} "
+          f"({(summary.get('audit') or {}).get('events')} events)")
+    for model in summary.get("models", []):
+        checks = ", ".join(f"{k} {v}" for k, v in sorted(model["checks"].items()))
+        print(f"   {model['model']}@{model['version']}: {checks}; problems: {', '.join(model['problems']) or 'none'}")
+
+
+# --- the child: one DAG run with dag.test(), reviewers answering over REST ------------------
+
+
+def _child(dag_id: str, conf: dict[str, Any], approve_as: list[str]) -> int:
+    from airflow.dag_processing.dagbag import DagBag
+
+    reviewers = _Reviewers(approve_as) if approve_as else None
+    dag = DagBag(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]).dags[dag_id]
+    if reviewers:
+        reviewers.start()
+    run = dag.test(run_conf=conf or None)
+    result: dict[str, Any] = {"dag_id": dag_id, "run_id": run.run_id, "state": str(run.state)}
+    if reviewers:
+        reviewers.stop()
+        result["approvals"] = reviewers.given
+    if dag_id == "nightly_compliance":
+        result["summary"] = _xcom(run, "summary")
+    Path(os.environ["GOVFLOW_DEMO_RESULT"]).write_text(json.dumps(result, default=str))
+    return 0
+
+
+def _xcom(run, task_id: str) -> Any:
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        row = session.scalars(XComModel.get_many(run_id=run.run_id, dag_ids=run.dag_id, task_ids=task_id,
+                                                 key="return_value")).first()
+        return XComModel.deserialize_value(row) if row is not None else None
+
+
+class _Reviewers:
+    """Reviewers answering governance_gate's approval requests through Airflow's REST API (in-process)."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.given: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        from govflow.airflow_client import AirflowClient
+
+        transport = in_process_transport()
+        clients = {name: AirflowClient("http://airflow.local", name, transport=transport) for name in self.names}
+        while not self._stop.is_set():
+            for action in clients[self.names[0]].required_actions("governance_gate"):
+                self._answer(clients, action)
+            self._stop.wait(1.0)
+
+    def _answer(self, clients, action: dict[str, Any]) -> None:
+        ti = action["task_instance"]
+        assigned = {u["id"] for u in action.get("assigned_users") or []}
+        # Each reviewer approves once: the policy counts distinct approvers.
+        done = {g["by"] for g in self.given if g["run_id"] == ti["dag_run_id"]}
+        for name in self.names:
+            if name in assigned and name not in done:
+                clients[name].approve("governance_gate", ti["dag_run_id"], ti["task_id"], map_index=ti["map_index"],
+                                      comment="evidence reviewed in the demo")
+                self.given.append({"by": name, "run_id": ti["dag_run_id"], "map_index": ti["map_index"]})
+                return
+
+
+def in_process_transport():
+    """An httpx transport into Airflow's API app in this process (the same routes as the api-server)."""
+    from airflow.api_fastapi.app import create_app
+    from starlette.testclient import TestClient
+
+    return TestClient(create_app(), base_url="http://airflow.local")._transport
+
+
+if __name__ == "__main__":
+    start = time.monotonic()
+    code = main()
+    print(f"\n(done in {time.monotonic() - start:.0f}s)")
+    sys.exit(code)
