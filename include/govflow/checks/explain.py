@@ -50,7 +50,7 @@ def explain_model(
     features: Sequence[str] | None = None,
     max_rows: int = 50_000,
     importance_rows: int = 1_000,
-    n_repeats: int = 5,
+    n_repeats: int = 3,
     random_state: int = 0,
     proxy_auc_threshold: float = DEFAULT_PROXY_AUC_THRESHOLD,
     min_group_size: int = 30,
