@@ -141,6 +141,9 @@ def generate(rows: int, seed: int = 7):
 
 
 def write(rows: int, path: str | Path, seed: int = 7) -> Path:
+    """Write the table (CSV or Parquet by suffix) and its truth as ``<stem>.truth.json``."""
+    import json
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = generate(rows, seed)
@@ -148,6 +151,8 @@ def write(rows: int, path: str | Path, seed: int = 7) -> Path:
         frame.to_parquet(path, index=False)
     else:
         frame.to_csv(path, index=False)
+    truth = {column: sorted(entities) for column, entities in TRUTH.items()}
+    path.with_name(f"{path.stem}.truth.json").write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
     return path
 
 

@@ -148,7 +148,9 @@ def _enough_evidence(ev: EntityEvidence, rate: float, free_text: bool,
     if ev.source in (NER_WORD, NER_PAIR):
         if free_text:
             share = ev.hits / ev.sampled if ev.sampled else 0.0
-            if ev.hits < 2 or share < MIN_FREE_TEXT_NAME_SHARE:
+            if ev.hits < 2:
+                return "a single NER match in free text"
+            if share < MIN_FREE_TEXT_NAME_SHARE:
                 return f"NER marks {share:.0%} of name-like text: below {MIN_FREE_TEXT_NAME_SHARE:.0%}"
             distinct = _distinct_share(ev, findings)
             if distinct < MIN_DISTINCT_SHARE:

@@ -45,9 +45,9 @@ PRESCREENS: dict[str, str] = {
 }
 
 # Cells worth showing to the NER model: a capitalised word (values columns), and
-# two capitalised words in a row (names hidden in free text).
+# two capitalised words in a row, particles allowed (names hidden in free text).
 CAPITALISED_WORD = r"\p{Lu}\p{Ll}"
-CAPITALISED_PAIR = r"\p{Lu}[\p{Ll}'’-]*\p{Ll}\s+\p{Lu}[\p{L}'’-]*\p{Ll}"
+CAPITALISED_PAIR = r"\p{Lu}[\p{Ll}'’-]*\p{Ll}\s+(?:\p{Ll}{1,4}\s+){0,2}\p{Lu}[\p{L}'’-]*\p{Ll}"  # "Cato de Gruijter"
 
 # Street addresses (Presidio has no recognizer for them): house number, street
 # words and a postcode, number-first (US/UK/FR) or number-after (DE/NL/ES/IT).
@@ -165,8 +165,8 @@ def custom_recognizers(specs: Sequence[Any]) -> list[CustomRecognizer]:
                 score = float(score)
             except (re.error, TypeError, ValueError) as err:
                 raise CheckInputError(f"custom recognizer {name!r}: invalid pattern {regex!r}: {err}") from err
-            if not 0.0 < score <= 1.0:
-                raise CheckInputError(f"custom recognizer {name!r}: score {score} is not in (0, 1]")
+            if not 0.0 <= score <= 1.0:
+                raise CheckInputError(f"custom recognizer {name!r}: score {score} is not in [0, 1]")
             patterns.append((regex, score))
         if not patterns:
             raise CheckInputError(f"custom recognizer {name!r}: no patterns")

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
@@ -198,20 +199,23 @@ def scan(data: str | Path | pd.DataFrame, *, allowed_entities: Collection[str], 
     if chunk_rows < 1 or sample_size < 1 or ner_sample_size < 1:
         raise CheckInputError("chunk_rows, sample_size and ner_sample_size must be positive")
     customs = custom_recognizers(custom_recognizer_specs)
+    chunks = _chunks(data, chunk_rows)
+    first = next(chunks, None)  # bad input fails here, before the model loads
+    source = "data" if not isinstance(data, (str, Path)) else str(data)
+    if first is None or len(first) == 0:
+        raise CheckInputError(f"{source} has no data rows")
+    if first.shape[1] == 0:
+        raise CheckInputError(f"{source} has no columns")
     pattern_entities = scanned_pattern_entities()
     screens = _prescreens(customs, pattern_entities, sample_size, ner_sample_size)
     rng = np.random.default_rng(seed)
 
-    columns: list[ColumnSamples] | None = None
+    columns = [ColumnSamples(str(name)) for name in first.columns]
     rows = 0
-    for chunk in _chunks(data, chunk_rows):
-        if columns is None:
-            columns = [ColumnSamples(str(name)) for name in chunk.columns]
+    for chunk in itertools.chain([first], chunks):
         rows += len(chunk)
         for i, col in enumerate(columns):
             _sample_chunk(col, chunk.iloc[:, i], screens, rng, sample_size)
-    if not columns or rows == 0:
-        raise CheckInputError("data has no rows" if columns else "data has no columns")
 
     findings = _judge(columns, screens, customs)
     allowed = {e.upper() for e in allowed_entities}
