@@ -57,10 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-nightly", action="store_true", help="do not run nightly_compliance")
     parser.add_argument("--run-dag", help=argparse.SUPPRESS)  # internal: the child that runs one DAG
     parser.add_argument("--conf", default="{}", help=argparse.SUPPRESS)
-    parser.add_argument("--approve-as", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--answers", default="", help=argparse.SUPPRESS)  # "rita=approve,rob=reject"
     args = parser.parse_args(argv)
     if args.run_dag:
-        return _child(args.run_dag, json.loads(args.conf), [u for u in args.approve_as.split(",") if u])
+        answers = dict(item.split("=", 1) for item in args.answers.split(",") if item)
+        return _child(args.run_dag, json.loads(args.conf), answers)
 
     project = args.project_dir.resolve()
     if not (project / "dags" / "governance_gate.py").is_file():
@@ -84,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
 
     _say("3. Running governance_gate (Airflow dag.test on SQLite; reviewers approve over the REST API)")
     _migrate_airflow(airflow_home, work)
-    gate = _run_dag("governance_gate", {"model": MODEL, "version": version}, work, approve_as=REVIEWERS)
+    gate = run_dag("governance_gate", {"model": MODEL, "version": version}, work,
+                    answers={name: "approve" for name in REVIEWERS})
     print(f"   run {gate.get('run_id')}: {gate.get('state')}; approvals given: "
           f"{', '.join(a['by'] for a in gate.get('approvals', [])) or 'none'}")
 
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.skip_nightly:
         _say("5. Running nightly_compliance once (drift, PII, fairness, performance on the newest batch)")
-        nightly = _run_dag("nightly_compliance", {}, work)
+        nightly = run_dag("nightly_compliance", {}, work)
         _print_nightly(nightly)
 
     _say("Next")
@@ -173,17 +175,20 @@ def _migrate_airflow(airflow_home: Path, work: Path) -> None:
                        stderr=subprocess.STDOUT)
 
 
-def _run_dag(dag_id: str, conf: dict[str, Any], work: Path, *, approve_as: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Run one DAG to its end in a child process (its Airflow logs go to a file); return its summary."""
+def run_dag(dag_id: str, conf: dict[str, Any], work: Path, *, answers: dict[str, str] | None = None,
+            env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run one DAG to its end with dag.test() in a child process (its Airflow logs go to
+    ``work/<dag_id>.log``); reviewers in ``answers`` ({name: approve|reject}) answer its approval
+    requests over the REST API. Returns the run's id, state, answers given and (nightly) summary."""
     result_file = work / f"{dag_id}.result.json"
     result_file.unlink(missing_ok=True)
     with open(work / f"{dag_id}.log", "w") as log:
         code = subprocess.run([sys.executable, "-m", "govflow.demo", "--run-dag", dag_id, "--conf", json.dumps(conf),
-                               "--approve-as", ",".join(approve_as)],
+                               "--answers", ",".join(f"{k}={v}" for k, v in (answers or {}).items())],
                               stdout=log, stderr=subprocess.STDOUT,
-                              env=os.environ | {"GOVFLOW_DEMO_RESULT": str(result_file)}).returncode
+                              env=(env or dict(os.environ)) | {"GOVFLOW_DEMO_RESULT": str(result_file)}).returncode
     if code != 0 or not result_file.exists():
-        raise SystemExit(f"govflow demo: error: {dag_id} did not complete (see {work / (dag_id + '.log')})")
+        raise RuntimeError(f"{dag_id} did not complete (see {work / (dag_id + '.log')})")
     return json.loads(result_file.read_text())
 
 
@@ -234,10 +239,10 @@ def _print_nightly(nightly: dict[str, Any]) -> None:
 # --- the child: one DAG run with dag.test(), reviewers answering over REST ------------------
 
 
-def _child(dag_id: str, conf: dict[str, Any], approve_as: list[str]) -> int:
+def _child(dag_id: str, conf: dict[str, Any], answers: dict[str, str]) -> int:
     from airflow.dag_processing.dagbag import DagBag
 
-    reviewers = _Reviewers(approve_as) if approve_as else None
+    reviewers = _Reviewers(answers) if answers else None
     dag = DagBag(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]).dags[dag_id]
     if reviewers:
         reviewers.start()
@@ -265,8 +270,9 @@ def _xcom(run, task_id: str) -> Any:
 class _Reviewers:
     """Reviewers answering governance_gate's approval requests through Airflow's REST API (in-process)."""
 
-    def __init__(self, names: list[str]) -> None:
-        self.names = names
+    def __init__(self, answers: dict[str, str]) -> None:
+        self.answers = answers
+        self.names = list(answers)
         self.given: list[dict[str, Any]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -295,9 +301,11 @@ class _Reviewers:
         done = {g["by"] for g in self.given if g["run_id"] == ti["dag_run_id"]}
         for name in self.names:
             if name in assigned and name not in done:
-                clients[name].approve("governance_gate", ti["dag_run_id"], ti["task_id"], map_index=ti["map_index"],
-                                      comment="evidence reviewed in the demo")
-                self.given.append({"by": name, "run_id": ti["dag_run_id"], "map_index": ti["map_index"]})
+                answer = clients[name].approve if self.answers[name] == "approve" else clients[name].reject
+                answer("governance_gate", ti["dag_run_id"], ti["task_id"], map_index=ti["map_index"],
+                       comment=f"{self.answers[name]}d after reviewing the evidence")
+                self.given.append({"by": name, "verdict": self.answers[name], "run_id": ti["dag_run_id"],
+                                   "map_index": ti["map_index"]})
                 return
 
 
@@ -311,6 +319,13 @@ def in_process_transport():
 
 if __name__ == "__main__":
     start = time.monotonic()
-    code = main()
-    print(f"\n(done in {time.monotonic() - start:.0f}s)")
+    from govflow.errors import GovflowError
+
+    try:
+        code = main()
+    except (GovflowError, RuntimeError, subprocess.CalledProcessError) as err:
+        print(f"govflow demo: error: {err}", file=sys.stderr)
+        sys.exit(1)
+    if "--run-dag" not in sys.argv:
+        print(f"\n(done in {time.monotonic() - start:.0f}s)")
     sys.exit(code)
