@@ -168,3 +168,26 @@ class TestFairnessEvidence:
         assert merged.status == "pass" and merged.summary["explanation"] == "error"
         assert merged.details["explanation"] == {"status": "error",
                                                  "errors": ["the model could not predict on the data: boom"]}
+
+    def test_explain_fairness_adds_the_model_explanation_to_a_real_fairness_result(self, files) -> None:  # type: ignore[no-untyped-def]
+        from govflow.checks.fairness import evaluate_fairness
+        from govflow.service.explain import explain_fairness
+
+        columns = {"label": "approved", "sensitive": ["group"], "positive_label": "yes"}
+        result = evaluate_fairness(files["data"], model_path=files["artifact"], **columns)
+        merged = explain_fairness(result, data=files["data"], artifact=files["artifact"], **columns)
+        evidence = json.loads(json.dumps(merged.to_dict(), allow_nan=False))
+        assert evidence["by_group"] == result.details["by_group"]
+        assert evidence["explanation"]["summary"]["strong_proxies"] == {"group": ["proxy"]}
+        assert merged.status == ("warn" if result.status == "pass" else result.status)
+
+    def test_explain_fairness_records_a_model_it_cannot_explain(self, files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        from govflow.service.explain import explain_fairness
+
+        placeholder = tmp_path / "model.bin"
+        placeholder.write_bytes(b"placeholder model bytes")
+        merged = explain_fairness(self.result("pass"), data=files["data"], artifact=str(placeholder),
+                                  label="approved", sensitive=["group"], positive_label="yes")
+        assert merged.status == "pass"
+        assert merged.details["explanation"]["status"] == "error"
+        assert merged.details["explanation"]["errors"][0].startswith("unsupported model file type '.bin'")

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
     from govflow.checks import CheckResult
 
-__all__ = ["ExplainInputs", "explain_for_version", "explain_inputs", "explanation_inputs", "proxy_threshold",
-           "with_explanation"]
+__all__ = ["ExplainInputs", "explain_fairness", "explain_for_version", "explain_inputs", "explanation_inputs",
+           "proxy_threshold", "with_explanation"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,29 @@ def explain_for_version(session: Session, model: str, version: str, *, label: st
     inputs = explanation_inputs(session, model, version, label=label, sensitive=sensitive,
                                 positive_label=positive_label)
     return explain_inputs(inputs, policy=policy, **options)
+
+
+def explain_fairness(result: CheckResult, *, data: Any, artifact: str, label: str, sensitive: Sequence[str],
+                     positive_label: Any = None, rules: Any = None, **options: Any) -> CheckResult:
+    """The fairness ``result`` with the explanation of the model ``artifact`` on ``data`` in its evidence.
+
+    ``rules`` is the tier's fairness policy (proxy threshold, minimum group size).
+    An errored fairness result is returned as it is; an explanation that cannot be
+    computed (not a scikit-learn model, ...) is recorded as an explanation error.
+    """
+    from govflow.checks.explain import explain_model
+
+    if result.status == "error":
+        return result
+    options.setdefault("proxy_auc_threshold", proxy_threshold(rules))
+    if rules is not None and getattr(rules, "min_group_size", None):
+        options.setdefault("min_group_size", rules.min_group_size)
+    try:
+        explanation = explain_model(data, model_path=artifact, label=label, sensitive=list(sensitive),
+                                    positive_label=positive_label, **options)
+    except BadInputError as err:
+        return with_explanation(result, error=str(err))
+    return with_explanation(result, explanation)
 
 
 def with_explanation(result: CheckResult, explanation: dict[str, Any] | None = None, *,

@@ -224,6 +224,10 @@ def check_on_data(check: str, inputs: VersionInputs, *, data: str, reference: st
             min_group_size=fair.min_group_size,
             max_demographic_parity_difference=fair.max_demographic_parity_difference,
             max_equalized_odds_difference=fair.max_equalized_odds_difference)
+        from govflow.service.explain import explain_fairness  # where a disparity comes from (issue 8)
+
+        result = explain_fairness(result, data=data, artifact=inputs.artifact, label=cfg.label,
+                                  sensitive=list(cfg.sensitive), positive_label=cfg.positive_label, rules=fair)
     elif check == "drift":
         result = _drift(reference or inputs.reference_data or inputs.training_data, data, cfg, rules.drift)
     elif check == "performance":
