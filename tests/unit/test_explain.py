@@ -22,7 +22,7 @@ from govflow.checks import CheckInputError
 from govflow.checks._explain_errors import error_analysis
 from govflow.checks._explain_bins import slice_feature
 from govflow.checks._explain_proxy import roc_auc
-from govflow.checks.explain import detect_proxies, explain_model, explanation_svg
+from govflow.checks.explain import card_view, detect_proxies, explain_model, explanation_svg
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "include" / "sample"
@@ -302,3 +302,25 @@ class TestChart:
         svg = explanation_svg(tricky)
         assert "<script>" not in svg and "&lt;script&gt;x1" in svg
         ET.fromstring(svg)
+
+
+class TestCardView:
+    def test_flat_tables_for_factors_and_quantitative_analyses(self, synthetic_explanation: dict) -> None:
+        card = card_view(synthetic_explanation)
+        assert card["status"] == "warn" and card["sensitive"] == ["group"] and card["threshold_auc"] == 0.8
+        assert card["proxies"][0] == {"sensitive": "group", "feature": "proxy", "strong": True, "group": None,
+                                      "auc": card["proxies"][0]["auc"],
+                                      "model_importance": card["proxies"][0]["model_importance"]}
+        assert card["all_features"][0]["strong"] is True
+        assert card["importance_groups"] == ["B", "A"]  # the worst-off group first
+        assert [r["feature"] for r in card["importance"]][:2] == ["x1", "x2"]
+        assert all(len(r["by_group"]) == 2 for r in card["importance"])
+        b_slices = [s for s in card["error_slices"] if s["group"] == "B"]
+        assert b_slices[0]["slice"].startswith("zone > ")
+        for chart in card["charts"].values():
+            ET.fromstring(chart)
+        json.dumps(card, allow_nan=False)
+
+    def test_missing_and_errored_explanations(self) -> None:
+        assert card_view(None) is None
+        assert card_view({"status": "error", "errors": ["boom"]}) == {"status": "error", "errors": ["boom"]}

@@ -15,6 +15,10 @@ the eval data and returns one JSON-safe dict with
 
 Slices are described by ranges and categories held by at least a minimum
 number of rows, and only counts and rates are reported: never a row.
+
+For documents: ``card_view(explanation)`` (flat tables for a model card's
+"Factors" and "Quantitative analyses", with both charts) and the inline SVG
+charts ``explanation_svg``, ``importance_svg`` and ``proxy_svg``.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from govflow.checks._explain_card import card_view
 from govflow.checks._explain_proxy import DEFAULT_PROXY_AUC_THRESHOLD, detect_proxies
-from govflow.checks._explain_svg import explanation_svg
+from govflow.checks._explain_svg import explanation_svg, importance_svg, proxy_svg
 from govflow.checks._io import read_table, require_columns
 from govflow.checks._result import CheckInputError, library_versions
 
@@ -32,7 +37,8 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-__all__ = ["DEFAULT_PROXY_AUC_THRESHOLD", "detect_proxies", "explain_model", "explanation_svg"]
+__all__ = ["DEFAULT_PROXY_AUC_THRESHOLD", "card_view", "detect_proxies", "explain_model", "explanation_svg",
+           "importance_svg", "proxy_svg"]
 
 LIBRARIES = ("scikit-learn", "numpy", "pandas")
 ERR_LABEL_VALUES = "label column {label!r} has {n} distinct values; the explanation needs a binary label"
