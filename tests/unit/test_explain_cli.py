@@ -116,9 +116,23 @@ class TestRegistryMode:
         payload = json.loads(out)
         assert payload["version"]["model"] == "loans" and payload["version"]["tier"] == "high"
         assert len(payload["version"]["artifact_sha256"]) == 64
-        assert payload["proxies"]["threshold_auc"] == 0.8  # the default policy sets none
+        assert payload["proxies"]["threshold_auc"] == 0.8  # the policy's default max_proxy_auc
         assert payload["groups"]["min_group_size"] == 50  # the high tier's
         assert payload["summary"]["strong_proxies"] == {"group": ["proxy"]}
+
+    def test_the_tier_threshold_comes_from_the_policy(self, db_url, capsys, files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        from govflow import config
+
+        policy = tmp_path / "policy.yaml"
+        text = config.policy_path().read_text()
+        policy.write_text(text.replace("      min_group_size: 50\n", "      min_group_size: 50\n      max_proxy_auc: 0.99\n", 1))
+        self.register(capsys, files, {"governance": {"label": "approved", "sensitive": ["group"],
+                                                     "positive_label": "yes"}})
+        code, out, _ = run(capsys, "explain", "--model", "loans", "--version", "1", "--policy", str(policy), *FAST,
+                           "--json")
+        payload = json.loads(out)
+        assert code == 0 and payload["proxies"]["threshold_auc"] == 0.99
+        assert payload["summary"]["strong_proxies"] == {"group": []} and payload["status"] == "ok"
 
     def test_flags_supply_what_the_registration_lacks(self, db_url, capsys, files) -> None:  # type: ignore[no-untyped-def]
         self.register(capsys, files, {"C": 1})

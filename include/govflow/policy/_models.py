@@ -107,6 +107,8 @@ class FairnessThresholds(_Strict):
     max_equalized_odds_difference: float = Field(default=0.1, ge=0.0, le=1.0)
     # Groups smaller than this are flagged in the evidence (their rates are noise), never hidden.
     min_group_size: int = Field(default=30, ge=1)
+    # An input predicting a sensitive attribute with this ROC AUC or more is flagged as a proxy (explanation).
+    max_proxy_auc: float = Field(default=0.8, ge=0.5, le=1.0)
 
 
 class DriftThresholds(_Strict):
