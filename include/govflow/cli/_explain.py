@@ -122,11 +122,12 @@ def _lines(e: dict[str, Any]) -> list[str]:
         if not entry["slices"]:
             lines.append("  no slice stands out")
             continue
+        width = max(len(s["slice"]) for s in entry["slices"]) + 2
         lines.append("  " + _row(["slice", "share of errors", "error rate", "rest of group", "other groups"],
-                                 first=34))
+                                 first=width))
         for s in entry["slices"]:
             lines.append("  " + _row([s["slice"], _pct(s["share_of_errors"]), _num(s["error_rate"]),
-                                      _num(s["error_rate_rest"]), _num(s["error_rate_other_groups"])], first=34))
+                                      _num(s["error_rate_rest"]), _num(s["error_rate_other_groups"])], first=width))
 
     proxies = e["proxies"]
     for column, entry in proxies["by_sensitive"].items():
