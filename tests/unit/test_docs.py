@@ -80,7 +80,8 @@ def _results():
                 {"columns": {"native-country": {"entities": {"LOCATION": {"rate": 0.97, "examples": [PLANTED[4]]}}},
                              "age": {"entities": {}}}}, "2026-11-27T10:02:00+00:00"),
         _result(3, "fairness", "warn", {"demographic_parity_difference": 0.19, "equalized_odds_difference": 0.09,
-                                         "insufficient_groups": ["Other"], "sensitive_features": ["sex"]},
+                                         "insufficient_groups": ["Other"], "sensitive_features": ["sex"],
+                                         "strong_proxies": {"sex": ["relationship"], "race": []}},
                 {"by_group": FAIRNESS_GROUPS, "raw_rows": [PLANTED[2]]}, "2026-11-27T10:03:00+00:00"),
         _result(4, "drift", "pass", {"share_drifted": 0.25, "drifted_columns": ["age"]},
                 {"columns": {"age": {"drifted": True, "method": "ks", "score": 0.001},
@@ -251,6 +252,9 @@ def test_caveats_come_from_the_evidence():
     assert "Demographic parity difference is 0.190, above the policy maximum 0.100." in caveats
     assert "Group Other has only 12 rows (minimum 50): its rates are uncertain." in caveats
     assert "Drift against the reference data in: age." in caveats  # the latest drift result, not the failed one
+    assert "relationship can stand in for sex: the model may use sex indirectly." in caveats
+    proxies = build_context(full_inputs())["facts"]["fairness"]["proxies"]
+    assert proxies.value == {"sex": "relationship"}
 
 
 def test_as_of_is_the_latest_audit_event_that_is_not_about_the_documents():

@@ -155,3 +155,23 @@ def test_verification_never_extracts(bundle, tmp_path, monkeypatch):
     assert ("added", "../outside.txt") in _problems(bundle)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle.zip"]
     assert not (tmp_path.parent / "outside.txt").exists()
+
+
+def test_files_are_read_one_at_a_time_and_names_must_be_unique():
+    import io
+
+    from govflow.docs._bundle import write_bundle
+
+    reads: list[str] = []
+
+    def reader(name: str):
+        def read() -> bytes:
+            reads.append(name)
+            return name.encode()
+        return read
+
+    final, manifest_sha = write_bundle(io.BytesIO(), [("b.txt", reader("b.txt")), ("a.txt", reader("a.txt"))], {})
+    assert reads == ["a.txt", "b.txt"] and list(final["files"]) == ["a.txt", "b.txt"]
+    assert len(manifest_sha) == 64
+    with pytest.raises(BadInputError, match="given twice"):
+        write_bundle(io.BytesIO(), [("a.txt", reader("a.txt")), ("a.txt", reader("a.txt"))], {})

@@ -67,3 +67,14 @@ def test_history_chart_places_results_in_time_and_colours_them_by_status():
 def test_charts_hold_no_script_or_external_reference():
     markup = str(group_metrics_chart([{"group": "javascript:alert(1)", "count": 1, "accuracy": 0.5}], METRICS))
     assert "<script" not in markup and "href" not in markup and "url(" not in markup
+
+
+def test_drift_chart_draws_each_columns_threshold_on_the_same_scale():
+    columns = [{"column": "age", "drifted": True, "method": "wasserstein", "score": 0.2, "threshold": 0.1},
+               {"column": "sex", "drifted": False, "method": "chisquare", "score": 0.6, "threshold": 0.05}]
+    root = _tree(drift_chart(columns))
+    top = 0.6 * 1.1
+    bars = {b.find(f"{SVG}title").text.split(":")[0]: float(b.get("width")) for b in _bars(root)}
+    assert bars == {"age": round(0.2 / top * 300, 1), "sex": round(0.6 / top * 300, 1)}
+    ticks = sorted(float(line.get("x1")) for line in root.iter(f"{SVG}line") if line.get("stroke-width") == "2")
+    assert ticks == sorted([196.0, round(180 + 0.1 / top * 300, 1), round(180 + 0.05 / top * 300, 1)])

@@ -1,7 +1,8 @@
 """The auditor's evidence bundle: a zip of files plus ``manifest.json`` naming each file's sha256.
 
-Writing is deterministic (sorted entries, fixed timestamps), so the same
-content gives the same bytes. Verifying needs nothing but the zip: it
+Writing streams one file at a time (a year of nightly evidence need not fit
+in memory) and is deterministic (sorted entries, fixed timestamps), so the
+same content gives the same bytes. Verifying needs nothing but the zip: it
 recomputes every file's sha256, names each altered, missing or added file,
 and cross-checks the manifest against itself (policy, evidence and document
 hashes, and the hash of every audit event it carries). Members are read in
@@ -13,10 +14,10 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from govflow.errors import BadInputError
 from govflow.hashing import sha256_bytes
@@ -26,21 +27,40 @@ FORMAT = "govflow-evidence-bundle/1"
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
+def write_bundle(handle: BinaryIO, files: Iterable[tuple[str, Callable[[], bytes]]],
+                 manifest: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """Stream ``files`` (name, reader) into a zip on ``handle``, one in memory at a time, then the manifest.
+
+    Returns the final manifest (``manifest`` plus ``format`` and the ``files`` table) and its sha256.
+    """
+    table: dict[str, dict[str, Any]] = {}
+    with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, read in sorted(files, key=lambda item: item[0]):
+            _check_name(name)
+            if name in table:
+                raise BadInputError(f"bundle member {name!r} given twice")
+            data = read()
+            table[name] = {"sha256": sha256_bytes(data), "size": len(data)}
+            archive.writestr(_member(name), data)
+        final = {**manifest, "format": FORMAT, "files": table}
+        manifest_bytes = (json.dumps(final, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+        archive.writestr(_member(MANIFEST), manifest_bytes)
+    return final, sha256_bytes(manifest_bytes)
+
+
 def build_bundle(files: Mapping[str, bytes], manifest: Mapping[str, Any]) -> tuple[bytes, dict[str, Any]]:
-    """The zip bytes and the final manifest (``manifest`` plus ``format`` and the ``files`` table)."""
-    for name in files:
-        _check_name(name)
-    final = {**manifest, "format": FORMAT,
-             "files": {name: {"sha256": sha256_bytes(data), "size": len(data)} for name, data in sorted(files.items())}}
-    manifest_bytes = (json.dumps(final, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    """The zip bytes and the final manifest, for bundles small enough to hold in memory."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in [(MANIFEST, manifest_bytes), *sorted(files.items())]:
-            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data)
+    final, _ = write_bundle(buffer, [(name, (lambda data=data: data)) for name, data in files.items()], manifest)
     return buffer.getvalue(), final
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    # Fixed timestamps and modes: the same content gives the same zip bytes.
+    info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info
 
 
 def _check_name(name: str) -> None:

@@ -15,7 +15,15 @@ from typing import Any
 from govflow.docs._notes import NOTE_KEYS
 from govflow.docs._scrub import scrub, scrub_text
 from govflow.docs._sections import SECTIONS, Fact, completeness, fact
-from govflow.docs._views import drift_view, fairness_view, fmt_number, number, pii_view, validation_view
+from govflow.docs._views import (
+    FAIRNESS_SUMMARY_KEYS,
+    drift_view,
+    fairness_view,
+    fmt_number,
+    number,
+    pii_view,
+    validation_view,
+)
 
 CHECKS = ("validation", "pii", "fairness", "drift", "documentation")
 # Params keys read as the algorithm and the training infrastructure of a version.
@@ -173,7 +181,8 @@ class _Facts:
         infra = {k: params.pop(k) for k in INFRASTRUCTURE_KEYS if k in params}
         runs = sorted({f"{r['run']['dag_id']}/{r['run']['run_id']} ({r['run'].get('trigger_kind', 'n/a')})"
                        for r in self.results if r.get("run")})
-        infrastructure = [f"{k}: {_text(val)}" for k, val in infra.items()] + [f"pipeline run {r}" for r in runs]
+        infrastructure = [_text(val) if k == "infrastructure" else f"{k}: {_text(val)}" for k, val in infra.items()]
+        infrastructure += [f"pipeline run {r}" for r in runs]
         return [
             self.reg("name", "Model", m["name"], "no model name"),
             self.reg("version", "Version", f"{v['version']} (stage {v.get('stage')})", "no version"),
@@ -253,6 +262,9 @@ class _Facts:
             fact("thresholds", "Policy thresholds", {k: fmt_number(val) for k, val in rules.items()},
                  source="policy", gap=f"the policy sets no fairness thresholds for tier {self.model.get('risk_tier')}"),
         ]
+        if view is not None and view["proxies"]:
+            facts.append(Fact(key="proxies", label="Proxies for sensitive features", source="evidence",
+                              value={k: ", ".join(v) for k, v in view["proxies"].items()}))
         if view is not None and view["groups"]:
             facts.append(Fact(key="small_groups", label=f"Groups below {rules.get('min_group_size', 'the minimum')} rows",
                               value=small or "none", source="evidence"))
@@ -393,7 +405,8 @@ def _describe_validation(r: Mapping[str, Any]) -> str:
 
 def _describe_fairness(r: Mapping[str, Any]) -> str:
     summary = r.get("summary") or {}
-    parts = [f"{k.replace('_', ' ')} {fmt_number(v)}" for k, v in summary.items() if number(v) is not None]
+    parts = [f"{k.replace('_', ' ')} {fmt_number(summary[k])}" for k in (*FAIRNESS_SUMMARY_KEYS, "rows")
+             if number(summary.get(k)) is not None]
     return f"{r['status']} on {r.get('created_at')}" + (f": {', '.join(parts)}" if parts else "")
 
 
@@ -432,6 +445,9 @@ def _caveats(latest: Mapping[str, Mapping[str, Any]], views: Mapping[str, Any], 
             if value is not None and number(limit) is not None and value > float(limit):
                 caveats.append(f"{metric.replace('_', ' ').capitalize()} is {fmt_number(value)}, "
                                f"above the policy maximum {fmt_number(limit)}.")
+        for sensitive, features in fairness["proxies"].items():
+            caveats.append(f"{', '.join(features)} can stand in for {sensitive}: the model may use {sensitive} "
+                           "indirectly.")
         for group in fairness["groups"]:
             if group["small"]:
                 caveats.append(f"Group {group['group']} has only {group['count']} rows (minimum "
@@ -489,7 +505,8 @@ def _history_row(result: Mapping[str, Any], events: Sequence[Mapping[str, Any]])
 _LOG_KEYS = {
     "validation": ("evaluated", "failed", "rows"),
     "pii": ("rows", "columns_with_pii", "entities_not_allowed"),
-    "fairness": ("demographic_parity_difference", "equalized_odds_difference", "insufficient_groups", "rows"),
+    "fairness": ("demographic_parity_difference", "equalized_odds_difference", "insufficient_groups",
+                 "strong_proxies", "rows"),
     "drift": ("share_drifted", "drifted_columns"),
     "documentation": ("complete", "required", "incomplete_sections"),
 }
@@ -506,7 +523,7 @@ def _summary_text(result: Mapping[str, Any]) -> str:
             shown = ", ".join(scrub_text(str(v)) for v in value[:8]) + (" ..." if len(value) > 8 else "")
             parts.append(f"{key}: [{shown}]")
         elif isinstance(value, Mapping):
-            parts.append(f"{key}: {len(value)} item(s)")
+            parts.append(f"{key}: " + ", ".join(f"{scrub_text(str(k))}: {_text(v)}" for k, v in list(value.items())[:8]))
         else:
             parts.append(f"{key}: {fmt_number(value) if number(value) is not None else scrub_text(str(value))}")
     return "; ".join(parts)

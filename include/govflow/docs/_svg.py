@@ -69,24 +69,36 @@ def group_metrics_chart(groups: Sequence[Mapping[str, Any]], metrics: Sequence[s
 
 
 def drift_chart(columns: Sequence[Mapping[str, Any]]) -> Markup:
-    """One bar per column: its drift score (scaled to the largest), drifted columns in vermillion."""
-    label_w, bar_w, value_w, row_h = 180, 300, 170, 16
+    """One bar per column: its drift score, a tick at its threshold, drifted columns in vermillion.
+
+    Scores are in each method's own unit (a p-value drifts below its threshold, a
+    distance above it), so the bar is read against the column's own tick.
+    """
+    label_w, bar_w, value_w, row_h = 180, 300, 230, 16
     shown = sorted(columns, key=lambda c: (not c.get("drifted"), str(c.get("column"))))[:MAX_DRIFT_COLUMNS]
-    top_score = max([1.0] + [number(c.get("score")) or 0.0 for c in shown])
+    values = [v for c in shown for v in (number(c.get("score")), number(c.get("threshold"))) if v is not None]
+    top = max(values + [1e-9]) * 1.1
     body = [f'<rect x="8" y="5" width="10" height="10" fill="{STATUS_COLOURS["fail"]}"/>', _text(22, 14, "drifted"),
-            f'<rect x="90" y="5" width="10" height="10" fill="{PALETTE[0]}"/>', _text(104, 14, "not drifted")]
+            f'<rect x="90" y="5" width="10" height="10" fill="{PALETTE[0]}"/>', _text(104, 14, "not drifted"),
+            '<line x1="196" y1="4" x2="196" y2="16" stroke="#222" stroke-width="2"/>', _text(202, 14, "threshold")]
     y = 26
     for column in shown:
-        score = number(column.get("score"))
+        score, threshold = number(column.get("score")), number(column.get("threshold"))
         drifted = bool(column.get("drifted"))
         colour = STATUS_COLOURS["fail"] if drifted else PALETTE[0]
         name = str(column.get("column"))
         body.append(_text(label_w - 6, y + row_h - 4, name, anchor="end", weight="bold" if drifted else "normal"))
-        length = 0.0 if score is None else max(score, 0.0) / top_score * bar_w
+        length = 0.0 if score is None else max(score, 0.0) / top * bar_w
         body.append(_rect(label_w, y + 2, length, row_h - 4, colour,
-                          f"{name}: {column.get('method')} score {fmt_number(score)}{' (drifted)' if drifted else ''}"))
-        body.append(_text(label_w + length + 4, y + row_h - 4,
-                          f"{fmt_number(score)} ({column.get('method')}){' drifted' if drifted else ''}"))
+                          f"{name}: {column.get('method')} score {fmt_number(score)}, threshold "
+                          f"{fmt_number(threshold)}{' (drifted)' if drifted else ''}"))
+        if threshold is not None:
+            x = label_w + max(threshold, 0.0) / top * bar_w
+            body.append(f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x:.1f}" y2="{y + row_h:.1f}" stroke="#222" '
+                        'stroke-width="2"/>')
+        body.append(_text(label_w + bar_w + 6, y + row_h - 4,
+                          f"{fmt_number(score)} vs {fmt_number(threshold)} ({column.get('method')})"
+                          f"{' drifted' if drifted else ''}"))
         y += row_h
     if len(columns) > len(shown):
         body.append(_text(8, y + 12, f"{len(columns) - len(shown)} more column(s) in the table below"))

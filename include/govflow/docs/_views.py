@@ -68,8 +68,13 @@ def fairness_view(result: Mapping[str, Any] | None, *, min_group_size: int | Non
     sensitive = sensitive or list(sensitive_hint)
     if isinstance(sensitive, str):
         sensitive = [sensitive]
+    # From the explanation step, when it ran: features that stand in for a sensitive one.
+    raw_proxies = summary.get("strong_proxies")
+    proxies = {scrub_text(str(k)): [scrub_text(str(f)) for f in v] for k, v in raw_proxies.items()
+               if isinstance(v, (list, tuple)) and v} if isinstance(raw_proxies, Mapping) else {}
     return {
         **_base(result),
+        "proxies": proxies,
         "summary": {key: number(summary.get(key)) for key in FAIRNESS_SUMMARY_KEYS if key in summary},
         "groups": groups,
         "metrics": GROUP_METRICS,
@@ -89,7 +94,8 @@ def drift_view(result: Mapping[str, Any] | None, *, max_share_drifted: float | N
     for name, values in raw.items() if isinstance(raw, Mapping) else ():
         values = values if isinstance(values, Mapping) else {}
         columns.append({"column": scrub_text(str(name)), "drifted": bool(values.get("drifted")),
-                        "method": scrub_text(str(values.get("method") or "n/a")), "score": number(values.get("score"))})
+                        "method": scrub_text(str(values.get("method") or "n/a")), "score": number(values.get("score")),
+                        "threshold": number(values.get("threshold"))})
     drifted = summary.get("drifted_columns")
     if not isinstance(drifted, Sequence) or isinstance(drifted, str):
         drifted = [c["column"] for c in columns if c["drifted"]]

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from govflow.artifacts import ArtifactStore
 from govflow.docs import KINDS, DocInputs, build_context, documentation_check, parse_notes, render_documents
-from govflow.docs._bundle import BundleReport, build_bundle
+from govflow.docs._bundle import BundleReport, write_bundle
 from govflow.docs._bundle import verify_bundle as _verify_bundle
 from govflow.errors import BadInputError, ConflictError
 from govflow.hashing import sha256_bytes
@@ -93,14 +93,19 @@ def _results(session: Session, row: ModelVersion, artifacts: ArtifactStore) -> l
     rows = session.execute(select(CheckResultRow, Run).join(Run, Run.id == CheckResultRow.run_id)
                            .where(CheckResultRow.version_id == row.id)
                            .order_by(CheckResultRow.created_at, CheckResultRow.id)).all()
+    # Documents show the full evidence of the newest result per check only; older ones (a year of
+    # nightly re-checks, each maybe with an HTML report) appear in the log by their summary.
+    latest = {result.check: result.id for result, _ in rows}
     out = []
     for result, run in rows:
         item = check_result_to_dict(result)
         item["run"] = {"dag_id": run.dag_id, "run_id": run.run_id, "trigger_kind": run.trigger_kind}
-        try:
-            item["evidence"], item["evidence_problem"] = load_evidence(result, artifacts), None
-        except BadInputError as err:  # missing or altered evidence: shown as a gap, never trusted
-            item["evidence"], item["evidence_problem"] = None, str(err)
+        item["evidence"], item["evidence_problem"] = None, None
+        if latest[result.check] == result.id:
+            try:
+                item["evidence"] = load_evidence(result, artifacts)
+            except BadInputError as err:  # missing or altered evidence: shown as a gap, never trusted
+                item["evidence_problem"] = str(err)
         out.append(item)
     return out
 
@@ -284,6 +289,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; documents and bundles are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -344,11 +350,11 @@ def export_evidence_bundle(session: Session, model: str, version: str, out_zip: 
     for fmt in ("md", "html"):
         render_docs(session, model, version, fmt, actor=actor, policy=policy, artifacts=artifacts)
 
-    files: dict[str, bytes] = {}
+    files: list[tuple[str, Any]] = []
     documents = []
     for document in _bundle_documents(session, row):
         path = f"documents/{document.kind}.{document.format}"
-        files[path] = _artifact(artifacts, document.uri, document.sha256, f"document {document.id}")
+        files.append((path, _reader(artifacts, document.uri, document.sha256, f"document {document.id}")))
         documents.append({**_document_dict(document), "path": path, "completeness": document.completeness})
 
     check_results = []
@@ -357,8 +363,8 @@ def export_evidence_bundle(session: Session, model: str, version: str, out_zip: 
         item = {**check_result_to_dict(result), "evidence_path": None}
         if result.evidence_uri:
             item["evidence_path"] = f"evidence/{result.check}-{result.id}.json"
-            files[item["evidence_path"]] = _artifact(artifacts, result.evidence_uri, result.evidence_sha256,
-                                                     f"evidence of check result {result.id}")
+            files.append((item["evidence_path"], _reader(artifacts, result.evidence_uri, result.evidence_sha256,
+                                                         f"evidence of check result {result.id}")))
         check_results.append(item)
 
     decisions = _decisions(session, row)
@@ -366,7 +372,7 @@ def export_evidence_bundle(session: Session, model: str, version: str, out_zip: 
     for entry in policies:
         text = entry.pop("_text", None)
         if text is not None:
-            files[entry["path"]] = text.encode("utf-8")
+            files.append((entry["path"], (lambda data=text.encode("utf-8"): data)))
 
     events = _events(session, model, version)
     chain = verify_chain(session)
@@ -389,15 +395,21 @@ def export_evidence_bundle(session: Session, model: str, version: str, out_zip: 
         "audit_chain": {"verified_at_export": chain.ok, "events": chain.events, "head_hash": chain.head_hash,
                         "first_broken_seq": chain.first_broken_seq},
     }
-    data, final = build_bundle(files, manifest)
-    stored = artifacts.put_bytes(data, suffix=".zip")
     target = Path(out_zip).expanduser()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(target, data)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-bundle-")
     except OSError as err:
         raise BadInputError(f"cannot write {target}: {err.strerror or err}") from err
-    manifest_sha = sha256_bytes(_manifest_bytes(data))
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            final, manifest_sha = write_bundle(handle, files, manifest)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    stored = artifacts.put_bytes(target.read_bytes(), suffix=".zip")
     append_event(session, actor=actor, action="evidence.exported", subject=version_subject(model, version),
                  payload={"bundle_sha256": stored.sha256, "manifest_sha256": manifest_sha, "files": len(files),
                           "uri": stored.uri})
@@ -441,24 +453,21 @@ def _bundle_policies(current, decisions: Sequence[GateDecision]) -> list[dict[st
     return list(found.values())
 
 
-def _artifact(artifacts: ArtifactStore, uri: str, sha256: str | None, what: str) -> bytes:
-    try:
-        data = artifacts.get_bytes(uri)
-    except BadInputError as err:
-        raise ConflictError(f"{what} is missing from the artifact store ({uri}): the bundle would be incomplete") from err
-    if sha256 and sha256_bytes(data) != sha256:
-        raise ConflictError(f"{what} in the artifact store does not match its sha256: refusing to bundle altered evidence")
-    return data
+def _reader(artifacts: ArtifactStore, uri: str, sha256: str | None, what: str):  # type: ignore[no-untyped-def]
+    """Reads one stored artifact when the bundle writer gets to it, refusing missing or altered ones."""
 
+    def read() -> bytes:
+        try:
+            data = artifacts.get_bytes(uri)
+        except BadInputError as err:
+            raise ConflictError(f"{what} is missing from the artifact store ({uri}): "
+                                "the bundle would be incomplete") from err
+        if sha256 and sha256_bytes(data) != sha256:
+            raise ConflictError(f"{what} in the artifact store does not match its sha256: "
+                                "refusing to bundle altered evidence")
+        return data
 
-def _manifest_bytes(bundle: bytes) -> bytes:
-    import io
-    import zipfile
-
-    from govflow.docs._bundle import MANIFEST
-
-    with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
-        return archive.read(MANIFEST)
+    return read
 
 
 def verify_bundle(path: str | Path) -> BundleReport:
