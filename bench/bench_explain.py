@@ -48,7 +48,8 @@ def make_eval(rows: int, seed: int) -> pd.DataFrame:
     return frame
 
 
-def naive_importance(model, frame: pd.DataFrame, n_repeats: int, seed: int) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
+def naive_importance(model, frame: pd.DataFrame, n_repeats: int,  # type: ignore[no-untyped-def]
+                     seed: int) -> dict[str, dict[str, float]]:
     """The same computation without bounds: one permutation_importance run on every row, scored per group.
 
     Scored like the explanation (agreement with the model's own predictions), so an
@@ -114,7 +115,8 @@ def main() -> None:
         print(f"fairness check (model artifact, CSV):   {fairness_s:8.3f} s")
         print(f"explanation (CSV):                      {explain_s:8.3f} s   ratio {explain_s / fairness_s:.1f}x")
         print(f"fairness check (in-memory frame):       {fairness_mem_s:8.3f} s")
-        print(f"explanation (in-memory frame):          {explain_mem_s:8.3f} s   ratio {explain_mem_s / fairness_mem_s:.1f}x")
+        print(f"explanation (in-memory frame):          {explain_mem_s:8.3f} s   "
+              f"ratio {explain_mem_s / fairness_mem_s:.1f}x")
         print(f"strong proxies: {explanation['summary']['strong_proxies']}; "
               f"top features: {explanation['summary']['top_features']}")
 

@@ -207,7 +207,8 @@ def _warnings(by_sensitive: Mapping[str, Any], threshold: float) -> list[str]:
         for row in entry["features"]:
             if not row.get("strong"):
                 continue
-            group = f" (it singles out {column} = {row['best_identified_group']})" if row["best_identified_group"] else ""
+            named = row["best_identified_group"]
+            group = f" (it singles out {column} = {named})" if named else ""
             messages.append(
                 f"{row['feature']} alone predicts {column} with AUC {row['auc']:.2f}, above the threshold "
                 f"{threshold:.2f}{group}: the model can use it as a stand-in for {column}, so leaving {column} "

@@ -100,7 +100,8 @@ def _proxy_parts(explanation: dict[str, Any], max_features: int) -> tuple[list[s
             width = span * max(0.0, auc - 0.5) / 0.5
             parts.append(_text(LABEL_W - 6, y + BAR_H + 1.5, _short(name), anchor="end", bold=strong))
             parts.append(f'<rect x="{LABEL_W}" y="{y + 2}" width="{width:.1f}" height="{BAR_H}" '
-                         f'fill="{STRONG if strong else WEAK}"><title>{escape(f"{name}: AUC {auc:.3f}")}</title></rect>')
+                         f'fill="{STRONG if strong else WEAK}">'
+                         f'<title>{escape(f"{name}: AUC {auc:.3f}")}</title></rect>')
             parts.append(_text(LABEL_W + width + 4, y + BAR_H + 1, f"{auc:.2f}", size=9))
             y += BAR_H + 5
         line_x = LABEL_W + span * (threshold - 0.5) / 0.5

@@ -72,7 +72,8 @@ def _explain(args: argparse.Namespace) -> dict[str, Any]:
     registry_mode = args.model is not None or args.version is not None
     file_mode = args.artifact is not None or args.data is not None
     if registry_mode == file_mode:
-        raise BadInputError("give either --model and --version, or --artifact and --data (with --label and --sensitive)")
+        raise BadInputError("give either --model and --version, "
+                            "or --artifact and --data (with --label and --sensitive)")
     options: dict[str, Any] = {"random_state": args.seed}
     for name in ("proxy_auc_threshold", "min_group_size", "max_rows"):
         if getattr(args, name) is not None:
@@ -111,7 +112,8 @@ def _lines(e: dict[str, Any]) -> list[str]:
     groups = list(importance["by_group"])
     lines += ["", "Permutation importance (share of predictions that change when shuffled):",
               "  " + _row(["feature", "overall", *groups])]
-    per_group = {g: {r["feature"]: r["prediction_change"] for r in v["features"]} for g, v in importance["by_group"].items()}
+    per_group = {g: {r["feature"]: r["prediction_change"] for r in v["features"]}
+                 for g, v in importance["by_group"].items()}
     for r in importance["overall"][:10]:
         lines.append("  " + _row([r["feature"], _pct(r["prediction_change"]),
                                   *[_pct(per_group[g].get(r["feature"])) for g in groups]]))
