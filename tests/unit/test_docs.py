@@ -417,3 +417,12 @@ def test_every_section_of_the_catalogue_is_in_both_documents():
         covered = set().union(*page.sections.values())
         expected = set(SECTIONS) - ({"lifecycle", "conformity"} if kind == "model_card" else set())
         assert expected <= covered, kind
+
+
+def test_scrub_leaves_markup_built_by_code_alone():
+    from markupsafe import Markup
+
+    from govflow.docs._scrub import scrub
+
+    chart = Markup('<svg viewBox="0 0 640 1234"><text>a</text></svg>')
+    assert scrub({"chart": chart, "note": "call 020 7946 0958 1"}) == {"chart": chart, "note": "call 0***"}

@@ -29,7 +29,15 @@ def _tld(domain_rest: str) -> str:
 
 
 def scrub(value: Any) -> Any:
-    """``scrub_text`` applied to every string inside ``value`` (dict keys included)."""
+    """``scrub_text`` applied to every string inside ``value`` (dict keys included).
+
+    ``Markup`` (markup built by code, e.g. an SVG chart whose labels were escaped
+    and scrubbed when it was drawn) is left alone: its numbers are coordinates.
+    """
+    from markupsafe import Markup
+
+    if isinstance(value, Markup):
+        return value
     if isinstance(value, str):
         return scrub_text(value)
     if isinstance(value, Mapping):
