@@ -6,6 +6,7 @@ trigger_kind}}``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -191,8 +192,14 @@ def finish(ref: Mapping[str, Any], decision: Mapping[str, Any], responses: Itera
     if decision["decision"] == "pending_approval":
         final = evaluate(ref, step="final", db_url=db_url)
     stage = _apply(ref, final, db_url=db_url)
-    # The documents now show the decision, its approvals and the new stage.
-    refresh_documents(ref["model"], ref["version"], actor=pipeline_actor(RunRef.of(ref["run"])), db_url=db_url)
+    # The documents now show the decision, its approvals and the new stage. The decision stands
+    # even when re-rendering fails: that is reported, not fatal.
+    try:
+        refresh_documents(ref["model"], ref["version"], actor=pipeline_actor(RunRef.of(ref["run"])),
+                          db_url=db_url)
+    except Exception as err:  # noqa: BLE001
+        logging.getLogger(__name__).exception("documents of %s@%s not refreshed", ref["model"], ref["version"])
+        notes.append(f"documents not refreshed after the decision: {type(err).__name__}: {err}")
     return outcome(ref, final, stage=stage, notes=notes, db_url=db_url)
 
 

@@ -1,0 +1,209 @@
+"""The governance_gate and nightly task bodies on a real DB (SQLite and PostgreSQL), without Airflow:
+each task run twice leaves one result and one set of audit events; outcomes follow the policy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from govflow import config
+from govflow.dags import gate, nightly
+from govflow.service import registry
+from govflow.store import Alert, Approval, AuditEvent, CheckResultRow, GateDecision, session_scope
+
+RUN = {"dag_id": "governance_gate", "run_id": "manual__test_1", "trigger_kind": "rest"}
+HITL_APPROVE = {"chosen_options": ["Approve"], "params_input": {"comment": "looked at the evidence"},
+                "responded_by_user": {"id": "rita", "name": "rita"}, "responded_at": "2026-01-01T00:00:00+00:00"}
+
+
+@pytest.fixture(autouse=True)
+def policy(tmp_path, monkeypatch):
+    """The default policy with small tiers: documentation is the docs tests' business, not ours."""
+    data = yaml.safe_load(config.policy_path().read_text())
+    data["version"] = "test-pipeline"
+    data["tiers"]["minimal"].update(required_checks=["validation", "pii"], approvals={"count": 0})
+    data["tiers"]["limited"].update(required_checks=["validation", "pii", "drift"],
+                                    approvals={"count": 1, "roles": ["reviewer", "admin"]},
+                                    drift={"max_share_drifted": 0.2})
+    data["tiers"]["high"]["required_checks"] = ["validation", "pii", "fairness", "drift"]
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("GOVFLOW_POLICY", str(path))
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))  # alerts look up connections: none here
+    return path
+
+
+def _table(path, rng, n=400, shift=0.0, with_outputs=True):
+    import pandas as pd
+
+    group = rng.choice(["a", "b"], size=n)
+    label = rng.integers(0, 2, size=n)
+    flip = rng.random(n) < 0.1
+    frame = pd.DataFrame({"age": (rng.normal(40 + shift, 8, n)).round().astype(int),
+                          "hours": rng.integers(20, 60, size=n), "group": group, "label": label})
+    if with_outputs:
+        frame["prediction"] = np.where(flip, 1 - label, label)
+        frame["score"] = np.clip(frame["prediction"] * 0.7 + rng.random(n) * 0.3, 0, 1).round(4)
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def files(tmp_path):
+    rng = np.random.default_rng(11)
+    folder = tmp_path / "job"
+    folder.mkdir()
+    (folder / "model.joblib").write_bytes(b"model bytes")
+    batches = folder / "batches"
+    batches.mkdir()
+    return {"artifact": folder / "model.joblib",
+            "training": _table(folder / "train.csv", rng, with_outputs=False),
+            "eval": _table(folder / "eval.csv", rng),
+            "shifted": _table(folder / "shifted.csv", rng, shift=25.0),
+            "batches": batches, "rng": rng}
+
+
+def submit(files, *, tier, name="scorer", version="1.0", eval_key="eval", governance=None):
+    governance = governance or {"label": "label", "prediction": "prediction", "score": "score",
+                                "positive_label": 1, "sensitive": ["group"]}
+    with session_scope() as s:
+        if s.scalar(select(registry.Model.id).where(registry.Model.name == name)) is None:
+            registry.register_model(s, name=name, owner="olga@bank.example", risk_tier=tier, actor="alice",
+                                    regions=["EU"], batches_uri=str(files["batches"]))
+        registry.register_version(s, model=name, version=version, artifact=files["artifact"],
+                                  training_data=files["training"], reference_data=files["training"],
+                                  eval_data=files[eval_key], actor="alice",
+                                  metrics={"accuracy": 0.9, "roc_auc": 0.9},
+                                  params={"algorithm": "test", "governance": governance})
+    return gate.resolve(RUN, {"model": name, "version": version})
+
+
+def counts():
+    with session_scope() as s:
+        return {table.__tablename__: s.scalar(select(func.count()).select_from(table))
+                for table in (CheckResultRow, GateDecision, Approval, AuditEvent, Alert)}
+
+
+def twice(step):
+    """Run a task body, then again as a retry would: same answer, nothing new stored."""
+    first = step()
+    after_first = counts()
+    second = step()
+    assert counts() == after_first, f"a retry stored something: {after_first} -> {counts()}"
+    return first, second
+
+
+def stage(name="scorer", version="1.0"):
+    with session_scope() as s:
+        return registry.get_version(s, name, version).stage
+
+
+def test_every_gate_task_twice_leaves_one_result_and_one_set_of_audit_events(db_url, files):
+    submit(files, tier="limited")
+    ref, again = twice(lambda: gate.resolve(RUN, {"model": "scorer", "version": "1.0"}))
+    assert ref == again and ref["tier"] == "limited" and ref["submitted_by"] == "alice"
+    for check in ("validation", "pii", "fairness", "drift"):
+        first, second = twice(lambda: gate.check(ref, check))
+        assert first == second and first["status"] == "pass", first
+    twice(lambda: gate.document(ref))
+    decision, same = twice(lambda: gate.evaluate(ref))
+    assert decision == same and decision["decision"] == "pending_approval"
+    requests = gate.approval_requests(ref, decision)
+    assert len(requests) == 1
+    # The submitter is never asked; reviewers and admins are.
+    assert [u["id"] for u in requests[0]["assigned_users"]] == ["admin", "rita", "rob"]
+
+    outcome, repeat = twice(lambda: gate.finish(ref, decision, [HITL_APPROVE]))
+    assert outcome == repeat
+    assert (outcome["decision"], outcome["stage"], outcome["approved_by"]) == ("approved", "production", ["rita"])
+    twice(lambda: gate.notify(outcome))
+    with session_scope() as s:
+        checks = sorted(s.scalars(select(CheckResultRow.check)))
+        actions = [e.action for e in s.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
+    assert checks == ["documentation", "drift", "fairness", "pii", "validation"]
+    assert actions.count("check.recorded") == 5
+    assert actions.count("approval.recorded") == 1
+    assert actions.count("gate.evaluated") == 2  # the first decision and the one with the approval
+    assert actions.count("version.stage_changed") == 1
+    assert stage() == "production"
+
+
+def test_a_failed_check_rejects_without_asking_anyone(db_url, files):
+    ref = submit(files, tier="limited", eval_key="shifted")  # ages 25 years older than the reference
+    results = {c: gate.check(ref, c)["status"] for c in ("validation", "pii", "drift")}
+    assert results["drift"] == "fail"
+    decision = gate.evaluate(ref)
+    assert decision["decision"] == "rejected"
+    assert [r["code"] for r in decision["reasons"]] == ["check_failed", "approvals_missing"]
+    assert gate.approval_requests(ref, decision) == []
+    outcome = gate.finish(ref, decision, [])
+    # Rejected by the checks: the version stays a candidate, so a reviewer may still waive and re-run.
+    assert (outcome["decision"], outcome["stage"]) == ("rejected", "candidate")
+
+
+def test_a_reviewer_rejection_moves_the_version_to_rejected(db_url, files):
+    ref = submit(files, tier="limited")
+    for check in ("validation", "pii", "drift"):
+        gate.check(ref, check)
+    decision = gate.evaluate(ref)
+    rejection = HITL_APPROVE | {"chosen_options": ["Reject"], "params_input": {"comment": "group b is too small"},
+                                "responded_by_user": {"id": "rob", "name": "rob"}}
+    outcome = gate.finish(ref, decision, [rejection])
+    assert (outcome["decision"], outcome["stage"]) == ("rejected", "rejected")
+    assert "rob (reviewer) rejected this evidence: group b is too small" in " ".join(outcome["reasons"])
+
+
+def test_an_answer_by_someone_the_policy_does_not_allow_is_not_counted(db_url, files):
+    ref = submit(files, tier="limited")
+    for check in ("validation", "pii", "drift"):
+        gate.check(ref, check)
+    decision = gate.evaluate(ref)
+    by_submitter = HITL_APPROVE | {"responded_by_user": {"id": "alice", "name": "alice"}}
+    outcome = gate.finish(ref, decision, [by_submitter])
+    assert (outcome["decision"], outcome["stage"]) == ("pending_approval", "candidate")
+    assert any("approve by alice not recorded: permission denied" in note for note in outcome["notes"])
+
+
+def test_missing_inputs_skip_an_optional_check_and_error_a_required_one(db_url, files):
+    no_columns = {"label": "label"}  # no sensitive feature: fairness cannot run
+    limited = submit(files, tier="limited", governance=no_columns)
+    assert gate.check(limited, "fairness")["status"] == "skipped"
+    high = submit(files, tier="high", name="credit", governance=no_columns)
+    result = gate.check(high, "fairness")
+    assert result["status"] == "error"
+    assert "fairness needs params.governance.label and .sensitive" in result["errors"][0]
+    assert "the high tier requires fairness" in result["errors"][0]
+
+
+def test_nightly_checks_run_once_per_night_on_the_newest_batch(db_url, files):
+    ref = submit(files, tier="minimal")
+    for check in ("validation", "pii"):
+        gate.check(ref, check)
+    gate.finish(ref, gate.evaluate(ref), [])
+    assert stage() == "production"
+    _table(files["batches"] / "batch-0001.csv", files["rng"], shift=25.0)  # old, drifted
+    import pandas as pd
+
+    newest = pd.read_csv(files["training"]).sort_values("group", kind="stable")  # the reference's rows,
+    newest["label"] = np.arange(len(newest)) % 2  # with outcomes balanced in each group, predicted right
+    newest["prediction"] = newest["label"]
+    newest["score"] = newest["label"] * 0.8 + 0.1
+    newest.to_csv(files["batches"] / "batch-0002.csv", index=False)
+
+    due = nightly.due_models()
+    assert due == [{"model": "scorer", "version": "1.0", "tier": "minimal"}]
+    night = {"dag_id": "nightly_compliance", "run_id": "scheduled__1", "trigger_kind": "schedule"}
+    results = {}
+    for check in nightly.NIGHTLY_CHECKS:
+        results[check], _ = twice(lambda: nightly.check(night, due[0], check))
+    assert {c: r["status"] for c, r in results.items()} == {
+        "drift": "pass", "pii": "pass", "fairness": "pass", "performance": "pass"}
+    assert results["drift"]["batch"] == "batch-0002.csv"
+    audit = nightly.verify_audit()
+    assert audit["ok"] and audit["events"] > 0
+    summary, _ = twice(lambda: nightly.summarize(night, due, audit))
+    assert summary["models"][0]["problems"] == []
+    # Checked tonight: not due again until the tier's re-check interval has passed.
+    assert nightly.due_models() == []
