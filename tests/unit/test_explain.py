@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -324,3 +325,51 @@ class TestCardView:
     def test_missing_and_errored_explanations(self) -> None:
         assert card_view(None) is None
         assert card_view({"status": "error", "errors": ["boom"]}) == {"status": "error", "errors": ["boom"]}
+
+    def test_an_unknown_layout_is_an_error_view_not_an_exception(self) -> None:
+        assert card_view({"status": "ok", "feature_importance": {}}) == {
+            "status": "error", "errors": ["the explanation in the evidence has an unknown layout"]}
+
+
+class TestModelCard:
+    """The model card's Factors and Quantitative analyses show the explanation from the fairness evidence."""
+
+    def inputs(self, explanation: dict | None):  # type: ignore[no-untyped-def]
+        from govflow.docs import DocInputs
+        from govflow.policy import load_policy
+
+        policy = load_policy()
+        evidence = {"by_group": {}, "summary": {}, **({"explanation": explanation} if explanation else {})}
+        fairness = {"id": 1, "check": "fairness", "status": "warn", "summary": {}, "errors": [],
+                    "evidence_sha256": "f" * 64, "created_at": "2026-11-27T10:00:00+00:00", "evidence": evidence,
+                    "evidence_problem": None, "run": {"dag_id": "governance_gate", "run_id": "r1"}}
+        return DocInputs(
+            model={"name": "m", "owner": "o", "risk_tier": "high", "regions": [], "stakeholders": [],
+                   "business_goals": []},
+            version={"model": "m", "version": "1", "stage": "candidate", "params": {}, "metrics": {}},
+            policy={"name": policy.name, "version": policy.version, "sha256": policy.sha256,
+                    "tier": policy.tier("high").model_dump(mode="json"), "allowed_pii_entities": []},
+            check_results=[fairness])
+
+    def test_markdown_and_html_show_proxies_importance_and_error_slices(self, synthetic_explanation: dict) -> None:
+        from govflow.docs import build_context, render_document
+
+        context = build_context(self.inputs(synthetic_explanation))
+        md = render_document(context, kind="model_card", fmt="md")
+        assert "| group | proxy | 0.8" in md and "| group | all 4 inputs together |" in md
+        assert "### What drives the predictions, per group" in md
+        assert "| feature | overall | B | A |" in md
+        assert re.search(r"\| B \| errors \(accuracy [0-9.]+ vs [0-9.]+\) \| zone &gt; ", md)
+        html = render_document(context, kind="model_card", fmt="html")
+        titles = re.findall(r"<svg[^>]*><title>([^<]+)</title>", html)
+        assert "How well each input predicts a sensitive attribute" in titles
+        assert "Feature importance by group" in titles
+
+    def test_no_explanation_no_section_and_an_errored_one_is_a_gap(self) -> None:
+        from govflow.docs import build_context, render_document
+
+        md = render_document(build_context(self.inputs(None)), kind="model_card", fmt="md")
+        assert "What drives the predictions" not in md
+        errored = {"status": "error", "errors": ["unsupported model file type '.bin'"]}
+        md = render_document(build_context(self.inputs(errored)), kind="model_card", fmt="md")
+        assert "the fairness explanation could not be computed: unsupported model file type '.bin'" in md

@@ -19,8 +19,18 @@ def card_view(explanation: Mapping[str, Any] | None, *, max_features: int = 8, m
     """A compact, document-ready view of an ``explain_model`` result (None when there is none)."""
     if not explanation:
         return None
-    if explanation.get("status") == "error" or "feature_importance" not in explanation:
-        return {"status": "error", "errors": [str(e) for e in explanation.get("errors") or ["no explanation"]]}
+    if not isinstance(explanation, Mapping) or explanation.get("status") == "error":
+        errors = explanation.get("errors") if isinstance(explanation, Mapping) else None
+        return {"status": "error", "errors": [str(e) for e in errors or ["the explanation is not readable"]]}
+    try:
+        return _card(explanation, max_features=max_features, max_proxies=max_proxies, max_slices=max_slices)
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError):
+        # Evidence written by another version of govflow, or edited: a gap, not a broken document.
+        return {"status": "error", "errors": ["the explanation in the evidence has an unknown layout"]}
+
+
+def _card(explanation: Mapping[str, Any], *, max_features: int, max_proxies: int,
+          max_slices: int) -> dict[str, Any]:
     importance = explanation["feature_importance"]
     groups = list(importance["by_group"])
     per_group = {g: {r["feature"]: r["prediction_change"] for r in v["features"]}

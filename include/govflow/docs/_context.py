@@ -18,6 +18,7 @@ from govflow.docs._sections import SECTIONS, Fact, completeness, fact
 from govflow.docs._views import (
     FAIRNESS_SUMMARY_KEYS,
     drift_view,
+    explanation_view,
     fairness_view,
     fmt_number,
     number,
@@ -71,6 +72,7 @@ def build_context(inputs: DocInputs) -> dict[str, Any]:
         "fairness": fairness_view(latest.get("fairness"), min_group_size=fairness_rules.get("min_group_size"),
                                   thresholds={k: v for k, v in fairness_rules.items() if k.startswith("max_")},
                                   sensitive_hint=[hint] if isinstance(hint, str) else list(hint or ())),
+        "explanation": explanation_view(latest.get("fairness")),
         "drift": drift_view(latest.get("drift"), max_share_drifted=drift_rules.get("max_share_drifted")),
         "validation": validation_view(latest.get("validation")),
         "pii": pii_view(latest.get("pii"), allowed=policy.get("allowed_pii_entities")),

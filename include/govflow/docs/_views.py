@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from govflow.docs._scrub import scrub_text
+from govflow.docs._scrub import scrub, scrub_text
 
 GROUP_METRICS = ("selection_rate", "accuracy", "true_positive_rate", "false_positive_rate", "false_negative_rate")
 FAIRNESS_SUMMARY_KEYS = ("demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference",
@@ -82,6 +82,15 @@ def fairness_view(result: Mapping[str, Any] | None, *, min_group_size: int | Non
         "min_group_size": min_group_size,
         "thresholds": dict(thresholds),
     }
+
+
+def explanation_view(result: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The explanation in the fairness evidence, laid out by ``govflow.checks.explain.card_view`` (scrubbed)."""
+    if result is None:
+        return None
+    from govflow.checks.explain import card_view
+
+    return scrub(card_view((result.get("evidence") or {}).get("explanation")))
 
 
 def drift_view(result: Mapping[str, Any] | None, *, max_share_drifted: float | None) -> dict[str, Any] | None:
