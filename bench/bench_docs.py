@@ -72,7 +72,8 @@ def setup(home: Path, days: int, report_kb: int) -> None:
             run = ensure_run(s, dag_id="nightly_compliance", run_id=f"scheduled__{day}", trigger_kind="schedule")
             for result in (
                 CheckResult("drift", "pass", {"share_drifted": 0.06, "drifted_columns": ["c000"]},
-                            {"columns": columns, "html_report": {"html": report}}, library_versions={"evidently": "0.7"}),
+                            {"columns": columns, "html_report": {"html": report}},
+                            library_versions={"evidently": "0.7"}),
                 CheckResult("fairness", "pass", {"demographic_parity_difference": 0.02},
                             {"by_group": groups}, library_versions={"fairlearn": "0.15"}),
             ):

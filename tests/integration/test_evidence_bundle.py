@@ -120,7 +120,8 @@ def test_the_manifest_holds_files_policy_decision_approvals_and_audit_events(bun
     assert listed == {seq: h for seq, h in stored.items() if seq < exported.seq}
     actions = [e["action"] for e in manifest["audit_events"]]
     assert actions[:2] == ["model.registered", "version.registered"] and actions.count("approval.recorded") == 2
-    assert json.loads(exported.payload)["manifest_sha256"] == sha256_bytes(zipfile.ZipFile(bundle).read("manifest.json"))
+    with zipfile.ZipFile(bundle) as archive:
+        assert json.loads(exported.payload)["manifest_sha256"] == sha256_bytes(archive.read("manifest.json"))
     assert json.loads(exported.payload)["bundle_sha256"] == sha256_bytes(bundle.read_bytes())
 
 

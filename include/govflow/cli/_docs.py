@@ -132,7 +132,8 @@ def _verify(args: argparse.Namespace) -> int:
     report = verify_bundle(args.bundle)
     payload = report.to_dict()
     if report.ok:
-        lines = [f"bundle OK: {report.files_checked} files match the manifest (manifest sha256 {report.manifest_sha256})"]
+        lines = [f"bundle OK: {report.files_checked} files match the manifest "
+                 f"(manifest sha256 {report.manifest_sha256})"]
     else:
         lines = [f"bundle FAILED verification: {len(report.problems)} problem(s)"]
         lines += [f"  {p['problem']}: {p['path']} ({p['detail']})" for p in report.problems]

@@ -156,7 +156,8 @@ def _cross_check(manifest: Mapping[str, Any], listed: Mapping[str, Any], report:
     for policy in manifest.get("policies") or ():
         declared(policy.get("path"), policy.get("sha256"), f"policy {policy.get('version')}")
     for result in manifest.get("check_results") or ():
-        declared(result.get("evidence_path"), result.get("evidence_sha256"), f"evidence of check result {result.get('id')}")
+        declared(result.get("evidence_path"), result.get("evidence_sha256"),
+                 f"evidence of check result {result.get('id')}")
     for doc in manifest.get("documents") or ():
         declared(doc.get("path"), doc.get("sha256"), f"document {doc.get('kind')}.{doc.get('format')}")
     _check_events(manifest.get("audit_events") or (), report)
@@ -173,7 +174,8 @@ def _check_events(events: Any, report: BundleReport) -> None:
             if payload_text is None:
                 payload_text = _canonical(event["payload"])
             elif "payload" in event and json.loads(payload_text) != event["payload"]:
-                report.problem(MANIFEST, "altered", f"audit event seq {event.get('seq')}: payload differs from its text")
+                report.problem(MANIFEST, "altered",
+                               f"audit event seq {event.get('seq')}: payload differs from its text")
             expected = event_hash(seq=event["seq"], ts=event["ts"], actor=event["actor"], action=event["action"],
                                   subject=event["subject"], payload=payload_text, prev_hash=event["prev_hash"])
         except (KeyError, TypeError, ValueError) as err:
@@ -182,7 +184,8 @@ def _check_events(events: Any, report: BundleReport) -> None:
         if expected != event.get("hash"):
             report.problem(MANIFEST, "altered", f"audit event seq {event.get('seq')} does not match its hash")
         if previous is not None and event["seq"] == previous["seq"] + 1 and event["prev_hash"] != previous["hash"]:
-            report.problem(MANIFEST, "altered", f"audit event seq {event['seq']} does not link to seq {previous['seq']}")
+            report.problem(MANIFEST, "altered",
+                           f"audit event seq {event['seq']} does not link to seq {previous['seq']}")
         previous = event
 
 

@@ -12,7 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-_EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9])[A-Za-z0-9-]*((?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b")
+_EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9])[A-Za-z0-9-]*"
+                    r"((?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30}\b")
 # 9+ digits, optionally split by spaces, dots or dashes: phone, card, account and national id numbers.
 _LONG_NUMBER = re.compile(r"(?<![\w.])\+?\d(?:[ .-]?\d){8,}(?![\w])")
