@@ -428,3 +428,12 @@ def test_scrub_leaves_markup_built_by_code_alone():
 
     chart = Markup('<svg viewBox="0 0 640 1234"><text>a</text></svg>')
     assert scrub({"chart": chart, "note": "call 020 7946 0958 1"}) == {"chart": chart, "note": "call 0***"}
+
+
+def test_the_test_log_names_who_recorded_each_result():
+    recorded = {"seq": 9, "ts": "2026-11-27T10:01:00.1+00:00", "actor": "pipeline:governance_gate:manual__1:validate",
+                "action": "check.recorded", "subject": "version:adult-income@1.4.0", "payload": {"result_id": 1},
+                "prev_hash": "8" * 64, "hash": "9" * 64}
+    context = build_context(full_inputs(events=[*full_inputs().events, recorded]))
+    assert [row["responsible"] for row in context["history"][:2]] == [
+        "pipeline:governance_gate:manual__1:validate", "pipeline:governance_gate"]

@@ -77,7 +77,8 @@ def build_context(inputs: DocInputs) -> dict[str, Any]:
         "validation": validation_view(latest.get("validation")),
         "pii": pii_view(latest.get("pii"), allowed=policy.get("allowed_pii_entities")),
     }
-    history = [_history_row(r, events) for r in results]
+    recorders = _recorders(events)
+    history = [_check_row(r, recorders) for r in results]
     decision = _decision_view(inputs.decisions[-1]) if inputs.decisions else None
     approvals = [_approval_view(a) for a in inputs.approvals]
     waivers = [_waiver_view(w) for w in inputs.waivers]
@@ -101,7 +102,7 @@ def build_context(inputs: DocInputs) -> dict[str, Any]:
         "sections": statuses,
         "section_titles": dict(SECTIONS),
         "required_sections": required,
-        "checks": {name: _check_row(latest[name], events) for name in CHECKS if name in latest},
+        "checks": {name: _check_row(latest[name], recorders) for name in CHECKS if name in latest},
         "required_checks": list(tier.get("required_checks") or ()),
         "history": history,
         "decision": decision,
@@ -483,24 +484,20 @@ def _latest_by_check(results: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[
     return latest
 
 
-def _responsible(result: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -> str:
-    for e in events:
-        if e.get("action") == "check.recorded" and (e.get("payload") or {}).get("result_id") == result.get("id"):
-            return str(e.get("actor"))
+def _recorders(events: Sequence[Mapping[str, Any]]) -> dict[Any, str]:
+    """Who recorded each check result (result id -> actor), from the audit trail."""
+    return {(e.get("payload") or {}).get("result_id"): str(e.get("actor")) for e in events
+            if e.get("action") == "check.recorded"}
+
+
+def _check_row(result: Mapping[str, Any], recorders: Mapping[Any, str]) -> dict[str, Any]:
     run = result.get("run") or {}
-    return f"pipeline:{run.get('dag_id')}" if run else "unknown"
-
-
-def _check_row(result: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    responsible = recorders.get(result.get("id")) or (f"pipeline:{run.get('dag_id')}" if run else "unknown")
     return {"id": result.get("id"), "check": result.get("check"), "status": result.get("status"),
             "date": result.get("created_at"), "summary": _summary_text(result),
-            "run": _run_text(result), "responsible": scrub_text(_responsible(result, events)),
+            "run": _run_text(result), "responsible": scrub_text(responsible),
             "evidence_sha256": result.get("evidence_sha256"), "problem": result.get("evidence_problem"),
             "policy_sha256": result.get("policy_sha256"), "duration_s": result.get("duration_s")}
-
-
-def _history_row(result: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    return _check_row(result, events)
 
 
 # The summary keys a test log shows per check (other checks: their first few keys).
