@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import numbers
+from collections.abc import Mapping
 from typing import Any
 
 from govflow.checks._result import CheckInputError
@@ -25,13 +27,18 @@ PRESIDIO_LOGGER = "presidio-analyzer"
 
 class _RedactArguments(logging.Filter):
     """Presidio logs matched text as log arguments (e.g. "Failed to validate text %s"):
-    keep the message, drop the arguments, so no scanned value reaches any log."""
+    text arguments become ``<redacted>`` (numbers stay), so no scanned value reaches a log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.msg = f"{record.msg} [arguments redacted by govflow]"
-            record.args = ()
+        if isinstance(record.args, Mapping):
+            record.args = {k: _redacted(v) for k, v in record.args.items()}
+        elif record.args:
+            record.args = tuple(_redacted(a) for a in record.args)
         return True
+
+
+def _redacted(value: Any) -> Any:
+    return value if isinstance(value, numbers.Number) else "<redacted>"
 
 
 def make_tldextract_offline() -> None:
