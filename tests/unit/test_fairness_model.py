@@ -110,3 +110,23 @@ def test_model_needs_its_feature_columns(eval_data: pd.DataFrame, model, tmp_pat
                                positive_label=">50K", model_path=path)
     assert result.status == "error"
     assert "feature column(s) the model needs are missing from the data: age" in result.errors[0]
+
+
+def test_zero_one_model_output_maps_to_string_labels(tmp_path):
+    """A model trained on y == '>50K' predicts 0/1; 1 means the positive label of the eval data."""
+    import joblib
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from govflow.checks.fairness import evaluate_fairness
+
+    frame = pd.DataFrame({"x": [0, 1, 2, 3, 4, 5, 6, 7] * 10, "g": ["a", "b"] * 40})
+    frame["income"] = [">50K" if x >= 4 else "<=50K" for x in frame["x"]]
+    model = LogisticRegression().fit(frame[["x"]], (frame["income"] == ">50K").astype(int))
+    path = tmp_path / "m.joblib"
+    joblib.dump(model, path)
+    result = evaluate_fairness(frame, label="income", sensitive=["g"], positive_label=">50K", model_path=path,
+                               min_group_size=1)
+    assert result.status != "error", result.errors
+    assert result.details["by_group"]["a"]["accuracy"] == pytest.approx(1.0)
+    assert result.details["by_group"]["b"]["selection_rate"] == pytest.approx(0.5)
