@@ -88,9 +88,19 @@ def explanation_view(result: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The explanation in the fairness evidence, laid out by ``govflow.checks.explain.card_view`` (scrubbed)."""
     if result is None:
         return None
+    from markupsafe import Markup
+
     from govflow.checks.explain import card_view
 
-    return scrub(card_view((result.get("evidence") or {}).get("explanation")))
+    view = card_view((result.get("evidence") or {}).get("explanation"))
+    if not isinstance(view, Mapping):
+        return scrub(view)
+    # The charts are SVG that govflow drew (text in them is escaped there); scrubbing would mask
+    # coordinates that look like long numbers, so they bypass it as markup.
+    charts = view.get("charts") or {}
+    scrubbed = scrub({k: v for k, v in view.items() if k != "charts"})
+    scrubbed["charts"] = {name: Markup(svg) for name, svg in charts.items()}
+    return scrubbed
 
 
 def drift_view(result: Mapping[str, Any] | None, *, max_share_drifted: float | None) -> dict[str, Any] | None:

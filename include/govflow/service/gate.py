@@ -131,6 +131,7 @@ def evaluate_gate(session: Session, model: str, version: str, actor: str, *, pol
         reasons=[r.to_dict() for r in decision.reasons], policy_sha256=decision.policy_sha256,
         policy_version=decision.policy_version, evidence_ids=[int(i) for i in decision.evidence_ids],
         evidence_digest=decision.evidence_digest, decided_by=actor, decided_at=when,
+        documents=_document_links(session, row.id),
         inputs={
             "tier": inputs.tier,
             "version": inputs.version_ref.to_dict(),
@@ -151,6 +152,13 @@ def evaluate_gate(session: Session, model: str, version: str, actor: str, *, pol
                           "policy_sha256": decision.policy_sha256, "policy_version": decision.policy_version,
                           "evidence_ids": stored.evidence_ids, "evidence_digest": decision.evidence_digest})
     return stored
+
+
+def _document_links(session: Session, version_id: int) -> list[dict[str, Any]]:
+    # The documents the decision was taken with; later renderings replace these links.
+    from govflow.service.docs import document_links
+
+    return document_links(session, version_id)
 
 
 def decision_to_dict(row: GateDecision, *, model: str | None = None, version: str | None = None) -> dict[str, Any]:
