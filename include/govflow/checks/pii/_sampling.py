@@ -94,6 +94,20 @@ class Sample:
             all_shapes = [all_shapes[i] for i in keep]
         self.keys, self.texts, self.shapes = all_keys, all_texts, all_shapes
 
+    def sort_by_key(self) -> None:
+        """Order items by their random key: any prefix is then itself a uniform sample."""
+        if self.keys is None or not len(self.texts):
+            return
+        order = self.keys.argsort()
+        self.keys = self.keys[order]
+        self.texts = [self.texts[i] for i in order]
+        self.shapes = [self.shapes[i] for i in order]
+
+    def truncate(self, size: int) -> None:
+        """Keep the first ``size`` items (after ``sort_by_key``: a smaller uniform sample)."""
+        self.keys = None if self.keys is None else self.keys[:size]
+        self.texts, self.shapes = self.texts[:size], self.shapes[:size]
+
     @property
     def exact(self) -> bool:
         return self.count == len(self.texts)
