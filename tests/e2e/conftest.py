@@ -7,6 +7,7 @@ when GOVFLOW_SKIP_E2E is set.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from pathlib import Path
 
@@ -14,9 +15,11 @@ import pytest
 
 from tests.e2e._airflow import REPO, postgres_available, start_airflow
 
-# name -> password, role. The reviewers are the Airflow identities the policy allows to approve.
-AIRFLOW_USERS = {"admin": "admin", "dana": "dana-pw", "rita": "rita-pw", "rob": "rob-pw", "vic": "vic-pw"}
-AIRFLOW_ROLES = {"admin": "admin", "dana": "user", "rita": "user", "rob": "user", "vic": "viewer"}
+# name -> password, role. Airflow user names are govflow user names (include/policies/users.yaml):
+# rita and rob are reviewers, alice a data scientist (the submitter); dana is unknown to govflow.
+AIRFLOW_USERS = {"admin": "admin", "alice": "alice-pw", "dana": "dana-pw", "rita": "rita-pw", "rob": "rob-pw",
+                 "vic": "vic-pw"}
+AIRFLOW_ROLES = {"admin": "admin", "alice": "user", "dana": "user", "rita": "user", "rob": "user", "vic": "viewer"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -42,9 +45,24 @@ def e2e_dags_folder(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def e2e_extra_env() -> dict[str, str]:
-    """Extra environment for every Airflow process (tests extend it before the stack starts)."""
-    return {}
+def govflow_e2e(tmp_path_factory) -> dict[str, str]:
+    """govflow's own state for the e2e session: a throwaway PostgreSQL database and a home folder."""
+    from tests.e2e._airflow import create_database, drop_database
+
+    name = f"govflow_e2e_{secrets.token_hex(4)}"
+    url = create_database(name).replace("postgresql://", "postgresql+psycopg2://", 1)
+    env = {"GOVFLOW_DB_URL": url, "GOVFLOW_HOME": str(tmp_path_factory.mktemp("govflow_home"))}
+    yield env
+    from govflow.store import dispose_engines
+
+    dispose_engines()
+    drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def e2e_extra_env(govflow_e2e) -> dict[str, str]:
+    """Extra environment for every Airflow process: where govflow keeps its state."""
+    return dict(govflow_e2e)
 
 
 @pytest.fixture(scope="session")

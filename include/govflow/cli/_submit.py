@@ -74,8 +74,8 @@ def _submit(args: argparse.Namespace) -> int:
     from govflow.airflow_client import AirflowClient
 
     with AirflowClient() as client:
-        run = client.trigger(DAG_ID, {"model": args.model, "version": args.version, "submitted_by": actor},
-                             note=f"submitted by {actor}")
+        run = client.trigger(DAG_ID, {"model": args.model, "version": args.version, "submitted_by": actor,
+                                      "trigger_kind": "rest"}, note=f"submitted by {actor}")
         payload |= {"dag_id": DAG_ID, "run_id": run["dag_run_id"], "state": run.get("state"),
                     "airflow_url": client.url}
         if not args.wait:

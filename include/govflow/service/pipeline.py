@@ -35,8 +35,7 @@ __all__ = [
 GATE_CHECKS = ("validation", "pii", "fairness", "drift")
 # The govflow user the DAGs act as when they change state (users.yaml: "airflow", role data_scientist).
 PIPELINE_USER = os.environ.get("GOVFLOW_PIPELINE_USER") or "airflow"
-TRIGGER_KINDS = {"rest_api": "rest", "ui": "ui", "asset": "asset", "timetable": "schedule", "cli": "cli",
-                 "test": "test", "operator": "manual", "backfill": "manual"}
+RUN_TYPES = {"scheduled": "schedule", "asset_triggered": "asset", "manual": "manual", "backfill": "manual"}
 
 
 @dataclass(frozen=True)
@@ -56,11 +55,19 @@ class RunRef:
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> RunRef:
-        """From an Airflow task context: dag id, run id and how the run was started."""
+        """From an Airflow task context: dag id, run id and how the run was started.
+
+        A task sees the run type (scheduled, asset-triggered, manual), not who
+        triggered a manual run: a caller that knows says so in the conf
+        (``govflow submit`` sends ``trigger_kind: rest``).
+        """
         dag_run = context["dag_run"]
-        triggered_by = getattr(dag_run, "triggered_by", None)
-        name = str(getattr(triggered_by, "value", triggered_by) or getattr(dag_run, "run_type", "manual")).lower()
-        return cls(dag_id=dag_run.dag_id, run_id=dag_run.run_id, trigger_kind=TRIGGER_KINDS.get(name, "manual"))
+        run_type = str(getattr(dag_run.run_type, "value", dag_run.run_type)).lower()
+        kind = RUN_TYPES.get(run_type, "manual")
+        claimed = str((dag_run.conf or {}).get("trigger_kind") or "")
+        if kind == "manual" and claimed in ("rest", "ui", "cli"):
+            kind = claimed
+        return cls(dag_id=dag_run.dag_id, run_id=dag_run.run_id, trigger_kind=kind)
 
 
 def pipeline_actor(run: RunRef, step: str | None = None) -> str:
