@@ -71,8 +71,10 @@ class _Prescreen:
 
 def _prescreens(customs: Sequence[CustomRecognizer], scanned: Collection[str], sample_size: int,
                 ner_sample_size: int) -> list[_Prescreen]:
-    screens = [_Prescreen(entity, PRESCREENS[entity], sample_size) for entity in PRESCREENS if entity in scanned]
-    screens += [_Prescreen(c.entity, c.prescreen, sample_size) for c in customs]
+    patterns = {entity: PRESCREENS[entity] for entity in PRESCREENS if entity in scanned}
+    for c in customs:  # an organisation's recognizer may add patterns to a known entity
+        patterns[c.entity] = f"{patterns[c.entity]}|{c.prescreen}" if c.entity in patterns else c.prescreen
+    screens = [_Prescreen(entity, pattern, sample_size) for entity, pattern in patterns.items()]
     screens += [_Prescreen(NER_WORD, CAPITALISED_WORD, ner_sample_size),
                 _Prescreen(NER_PAIR, CAPITALISED_PAIR, ner_sample_size)]
     return screens
@@ -276,6 +278,7 @@ def _result(report: dict[str, dict[str, Any]], rows: int, allowed: set[str], cus
             "rate": "share of non-empty cells holding the entity",
             "prescreen": "every row of every column, by RE2 patterns (chunks of %d rows)" % chunk_rows,
             "sample_per_prescreen": sample_size,
+            "first_look": f"{FIRST_LOOK} sampled candidates; the rest only when they are mixed",
             "ner_sample": ner_sample_size,
             "estimate": "candidates x validated share of a uniform sample; exact when every candidate was sampled",
             "allowed_entities": sorted(allowed),
