@@ -95,6 +95,17 @@ class TestLookAlikes:
     def test_title_case_product_names_are_not_persons(self, columns):
         assert "PERSON" in columns["product"]["ruled_out"]
 
+    def test_one_misread_category_does_not_make_a_location_column(self):
+        # UCI Adult's "relationship": the model reads "Husband" as a place (40% of cells,
+        # 1 of 6 values); "native-country" really holds places.
+        relationship = ["Husband"] * 40 + ["Not-in-family"] * 25 + ["Own-child"] * 15 + ["Unmarried"] * 10 \
+            + ["Wife"] * 5 + ["Other-relative"] * 5
+        countries = ["United-States"] * 80 + ["Mexico", "Philippines", "Germany", "Canada", "India"] * 4
+        columns = scan_pii(pd.DataFrame({"relationship": relationship, "native-country": countries})).details["columns"]
+        assert columns["relationship"]["entities"] == {}
+        assert "distinct values" in columns["relationship"]["ruled_out"]["LOCATION"]
+        assert columns["native-country"]["entities"]["LOCATION"]["rate"] == 1.0
+
 
 class TestEvidence:
     def test_examples_are_masked(self, columns):
