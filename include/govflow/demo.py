@@ -303,7 +303,7 @@ class _Reviewers:
             if name in assigned and name not in done:
                 answer = clients[name].approve if self.answers[name] == "approve" else clients[name].reject
                 answer("governance_gate", ti["dag_run_id"], ti["task_id"], map_index=ti["map_index"],
-                       comment=f"{self.answers[name]}d after reviewing the evidence")
+                       comment=f"{self.answers[name].rstrip('e')}ed after reviewing the evidence")
                 self.given.append({"by": name, "verdict": self.answers[name], "run_id": ti["dag_run_id"],
                                    "map_index": ti["map_index"]})
                 return

@@ -118,6 +118,9 @@ def test_every_gate_task_twice_leaves_one_result_and_one_set_of_audit_events(db_
     outcome, repeat = twice(lambda: gate.finish(ref, decision, [HITL_APPROVE]))
     assert outcome == repeat
     assert (outcome["decision"], outcome["stage"], outcome["approved_by"]) == ("approved", "production", ["rita"])
+    assert not [n for n in outcome["notes"] if "documents not refreshed" in n], outcome["notes"]
+    assert {(d["kind"], d["format"]) for d in outcome["documents"]} == {
+        ("model_card", "md"), ("model_card", "html"), ("annex_iv", "md"), ("annex_iv", "html")}
     twice(lambda: gate.notify(outcome))
     with session_scope() as s:
         checks = sorted(s.scalars(select(CheckResultRow.check)))
@@ -207,3 +210,20 @@ def test_nightly_checks_run_once_per_night_on_the_newest_batch(db_url, files):
     assert summary["models"][0]["problems"] == []
     # Checked tonight: not due again until the tier's re-check interval has passed.
     assert nightly.due_models() == []
+
+
+def test_an_asset_event_naming_new_files_registers_the_version(db_url, files):
+    from govflow.errors import BadInputError
+
+    with session_scope() as s:
+        registry.register_model(s, name="scorer", owner="olga@bank.example", risk_tier="minimal", actor="alice")
+    event = {"model": "scorer", "version": "3.1", "artifact": str(files["artifact"]),
+             "training_data": str(files["training"]), "eval_data": str(files["eval"]), "submitted_by": "alice",
+             "params": {"governance": {"label": "label", "prediction": "prediction"}}}
+    asset_run = RUN | {"run_id": "asset_triggered__1", "trigger_kind": "asset"}
+    ref = gate.resolve(asset_run, {"model": None, "version": None}, [{"unrelated": 1}, event])
+    assert (ref["model"], ref["version"], ref["submitted_by"]) == ("scorer", "3.1", "alice")
+    with session_scope() as s:
+        assert registry.get_version(s, "scorer", "3.1").params["governance"]["label"] == "label"
+    with pytest.raises(BadInputError, match="governance_gate needs a model and a version"):
+        gate.resolve(asset_run, {}, [{"unrelated": 1}])
