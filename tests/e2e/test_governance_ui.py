@@ -1,0 +1,131 @@
+"""The Governance view inside a real Airflow, driven by headless Chromium (Debian's, never a download).
+
+Airflow's auth decides who the user is (its JWT cookie); govflow maps the name to its roles. A reviewer
+opens the view from Airflow's navigation, reads the evidence and approves in the browser; the
+approval lands in the governance DB under the reviewer's Airflow identity.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.slow]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture
+def seeded_version(monkeypatch, govflow_e2e):
+    """A candidate version submitted by alice with one recorded check, in the DB Airflow's plugin reads."""
+    from govflow.service import registry
+    from govflow.store import dispose_engines, session_scope
+
+    for key, value in govflow_e2e.items():
+        monkeypatch.setenv(key, value)
+    dispose_engines()
+    with session_scope() as s:  # the e2e DB lives for the whole session: seed once
+        seeded = any(m.name == "ui-review" for m in registry.list_models(s))
+    if not seeded:
+        _seed()
+    yield "ui-review", "1.0"
+    dispose_engines()
+
+
+def _seed() -> None:
+    from govflow.checks import CheckResult
+    from govflow.service import registry
+    from govflow.service.checks import record_check_result
+    from govflow.service.runs import ensure_run
+    from govflow.store import session_scope
+
+    files = _files()
+    with session_scope() as s:
+        registry.register_model(s, name="ui-review", owner="Olga Owner", risk_tier="high", actor="alice",
+                                regions=["EU"], stakeholders=["Rita:reviewer:rita@example.org"])
+        version = registry.register_version(s, model="ui-review", version="1.0", artifact=files["artifact"],
+                                            training_data=files["training"], actor="alice")
+        run = ensure_run(s, dag_id="governance_gate", run_id="ui-seed", trigger_kind="test")
+        record_check_result(s, version=version, run=run, data_sha256=version.training_data_sha256,
+                            result=CheckResult(check="drift", status="pass",
+                                               summary={"share_drifted": 0.0, "drifted_columns": []}))
+
+
+def _files() -> dict[str, object]:
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix="govflow-ui-"))
+    (folder / "model.joblib").write_bytes(b"ui review artifact")
+    (folder / "train.csv").write_text("x,y\n1,0\n2,1\n")
+    return {"artifact": folder / "model.joblib", "training": folder / "train.csv"}
+
+
+@pytest.fixture
+def browser():
+    if not shutil.which(CHROMIUM):
+        message = "Debian chromium is not installed (apt-get install chromium chromium-driver)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_governance_api_refuses_anonymous_requests(airflow_stack):
+    response = httpx.get(f"{airflow_stack.url}/governance/api/models", timeout=30)
+    assert response.status_code == 401
+
+
+def test_reviewer_approves_in_the_governance_view(airflow_stack, seeded_version, browser, tmp_path):
+    from sqlalchemy import select
+
+    from govflow.store import Approval, session_scope
+
+    model, version = seeded_version
+    token = airflow_stack.client("rita").token()
+    context = browser.new_context()
+    # The same cookie Airflow's own login sets for its UI.
+    context.add_cookies([{"name": "_token", "value": token, "url": airflow_stack.url}])
+    page = context.new_page()
+
+    # Airflow's navigation carries the plugin's entry.
+    page.goto(f"{airflow_stack.url}/", wait_until="networkidle")
+    page.get_by_text("Governance").first.wait_for(timeout=60_000)
+
+    page.goto(f"{airflow_stack.url}/governance/")
+    assert "rita" in page.locator("header").inner_text()
+    page.get_by_role("link", name=model).click()
+    page.get_by_role("link", name=version).first.click()
+    page.wait_for_selector("#checks")
+    assert "drift" in page.locator("#checks").inner_text()
+    assert "version.registered" in page.locator("#audit").inner_text()
+
+    page.fill("#comment", "evidence reviewed in the UI")
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_selector("#review-result:has-text('recorded: approve')", timeout=30_000)
+    page.screenshot(path=str(tmp_path / "governance-version.png"), full_page=True)
+    context.close()
+
+    with session_scope() as s:
+        approvals = s.scalars(select(Approval)).all()
+        mine = [a for a in approvals if a.comment == "evidence reviewed in the UI"]
+    assert len(mine) == 1 and mine[0].approver == "rita" and mine[0].verdict == "approve"
+
+
+def test_viewer_cannot_approve_through_the_view(airflow_stack, seeded_version):
+    model, version = seeded_version
+    token = airflow_stack.client("vic").token()  # an Airflow viewer unknown to govflow's roles
+    response = httpx.post(f"{airflow_stack.url}/governance/api/models/{model}/versions/{version}/approvals",
+                          json={"verdict": "approve"}, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert response.status_code == 403
+    assert "permission denied" in response.json()["detail"]
