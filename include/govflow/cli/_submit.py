@@ -138,12 +138,14 @@ def wait_for_outcome(client, run_id: str, *, timeout: float, poll: float, quiet:
 
     def progress(run: dict[str, Any]) -> bool:
         if not quiet:
-            for action in client.required_actions(DAG_ID, run_id):
-                key = f"{action['task_instance']['task_id']}/{action['task_instance'].get('map_index')}"
-                if key not in told:
-                    told.add(key)
-                    who = ", ".join(u["name"] for u in action.get("assigned_users") or []) or "any reviewer"
-                    print(f"waiting for approval in Airflow (Required Actions), assigned to: {who}", file=sys.stderr)
+            new = [a for a in client.required_actions(DAG_ID, run_id)
+                   if f"{a['task_instance']['task_id']}/{a['task_instance'].get('map_index')}" not in told]
+            for action in new:
+                told.add(f"{action['task_instance']['task_id']}/{action['task_instance'].get('map_index')}")
+            if new:
+                who = sorted({u["name"] for a in new for u in a.get("assigned_users") or []})
+                print(f"waiting for {len(new)} approval(s) in Airflow's Required Actions, by any of: "
+                      f"{', '.join(who) or 'any reviewer'}", file=sys.stderr)
         return False
 
     run = client.wait_for_run(DAG_ID, run_id, timeout=timeout, poll=poll, until=progress)
