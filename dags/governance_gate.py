@@ -117,6 +117,9 @@ def governance_gate():
         task_id="approval",
         params={"comment": Param("", type="string", title="Comment", description="required to reject")},
         response_timeout=APPROVAL_TIMEOUT,
+        # On timeout the request resolves to "Reject" without a reviewer: finish records no verdict
+        # and the version stays pending (the run does not fail).
+        defaults="Reject",
         retries=0,
     ).expand_kwargs(requests)
     # ApprovalOperator skips its direct downstream on "Reject"; finish still runs (none_failed).

@@ -227,3 +227,16 @@ def test_an_asset_event_naming_new_files_registers_the_version(db_url, files):
         assert registry.get_version(s, "scorer", "3.1").params["governance"]["label"] == "label"
     with pytest.raises(BadInputError, match="governance_gate needs a model and a version"):
         gate.resolve(asset_run, {}, [{"unrelated": 1}])
+
+
+def test_an_approval_request_that_timed_out_leaves_the_version_pending(db_url, files):
+    ref = submit(files, tier="limited")
+    for check in ("validation", "pii", "drift"):
+        gate.check(ref, check)
+    decision = gate.evaluate(ref)
+    timed_out = {"chosen_options": ["Reject"], "params_input": {}, "responded_by_user": None, "timedout": True}
+    outcome = gate.finish(ref, decision, [timed_out])
+    assert (outcome["decision"], outcome["stage"]) == ("pending_approval", "candidate")
+    assert "an approval request timed out without an answer" in outcome["notes"]
+    with session_scope() as s:
+        assert s.scalar(select(func.count()).select_from(Approval)) == 0
