@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -79,14 +80,16 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _fresh_pg(request: pytest.FixtureRequest) -> Iterator[str]:
+@contextmanager
+def _throwaway_pg(prefix: str, template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database (cloned from ``template`` if given), dropped afterwards."""
     from sqlalchemy import text
 
-    template = request.getfixturevalue("pg_template")
-    name = f"govflow_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    clone = f' TEMPLATE "{template}"' if template else ""
     admin = _pg_admin_engine()
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{clone}'))
     try:
         yield _pg_url(name)
     finally:
@@ -109,7 +112,7 @@ def db_url(request: pytest.FixtureRequest, govflow_home: Path, monkeypatch: pyte
         monkeypatch.setenv("GOVFLOW_DB_URL", url)
         yield url
         return
-    for url in _fresh_pg(request):
+    with _throwaway_pg("govflow_test", template=request.getfixturevalue("pg_template")) as url:
         monkeypatch.setenv("GOVFLOW_DB_URL", url)
         yield url
 
@@ -123,22 +126,9 @@ def empty_db_url(request: pytest.FixtureRequest, govflow_home: Path) -> Iterator
 
 @pytest.fixture
 def empty_pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    from sqlalchemy import text
-
     request.getfixturevalue("pg_template")  # skips/fails the same way when there is no server
-    name = f"govflow_empty_{uuid.uuid4().hex[:10]}"
-    admin = _pg_admin_engine()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield _pg_url(name)
-    finally:
-        from govflow.store import dispose_engines
-
-        dispose_engines()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with _throwaway_pg("govflow_empty") as url:
+        yield url
 
 
 @pytest.fixture
