@@ -23,7 +23,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -58,9 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dag", help=argparse.SUPPRESS)  # internal: the child that runs one DAG
     parser.add_argument("--conf", default="{}", help=argparse.SUPPRESS)
     parser.add_argument("--answers", default="", help=argparse.SUPPRESS)  # "rita=approve,rob=reject"
+    parser.add_argument("--review", help=argparse.SUPPRESS)  # internal: the reviewers' process
     args = parser.parse_args(argv)
+    answers = dict(item.split("=", 1) for item in args.answers.split(",") if item)
+    if args.review:
+        return _review(args.review, answers, Path(args.conf))
     if args.run_dag:
-        answers = dict(item.split("=", 1) for item in args.answers.split(",") if item)
         return _child(args.run_dag, json.loads(args.conf), answers)
 
     project = args.project_dir.resolve()
@@ -220,10 +222,23 @@ def _print_outcome(version: str) -> int:
     print("   evidence:")
     for name, result in sorted(checks.items()):
         print(f"     {name:<13} {result.status:<5} {result.evidence_uri}")
+        if result.status != "pass":
+            print(f"     {'':<13} {_why(result)}")
     print("   documents:")
     for link in links:
         print(f"     {link.get('kind')} ({link.get('format')}): {link.get('uri') or link}")
     return 0 if shown["decision"] == "approved" else 1
+
+
+# Summary keys that say why a check did not simply pass.
+_WHY_KEYS = ("exceeded", "strong_proxies", "insufficient_groups", "drifted_columns", "entities_not_allowed",
+             "incomplete_sections", "failed", "dropped")
+
+
+def _why(result) -> str:
+    summary = result.summary or {}
+    parts = [f"{key}: {summary[key]}" for key in _WHY_KEYS if summary.get(key)]
+    return "; ".join(parts + list(result.errors or [])) or "see the evidence"
 
 
 def _print_nightly(nightly: dict[str, Any]) -> None:
@@ -242,15 +257,23 @@ def _print_nightly(nightly: dict[str, Any]) -> None:
 def _child(dag_id: str, conf: dict[str, Any], answers: dict[str, str]) -> int:
     from airflow.dag_processing.dagbag import DagBag
 
-    reviewers = _Reviewers(answers) if answers else None
     dag = DagBag(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]).dags[dag_id]
-    if reviewers:
-        reviewers.start()
-    run = dag.test(run_conf=conf or None)
+    given_file = Path(os.environ["GOVFLOW_DEMO_RESULT"]).with_suffix(".answers.json")
+    given_file.unlink(missing_ok=True)
+    # The reviewers run in their own process (Airflow's API app, in-process there): two threads
+    # importing Airflow's modules at once in this process can deadlock on the import locks.
+    reviewers = subprocess.Popen([sys.executable, "-m", "govflow.demo", "--review", dag_id,
+                                  "--answers", ",".join(f"{k}={v}" for k, v in answers.items()),
+                                  "--conf", str(given_file)]) if answers else None
+    try:
+        run = dag.test(run_conf=conf or None)
+    finally:
+        if reviewers:
+            reviewers.terminate()
+            reviewers.wait(timeout=30)
     result: dict[str, Any] = {"dag_id": dag_id, "run_id": run.run_id, "state": str(run.state)}
-    if reviewers:
-        reviewers.stop()
-        result["approvals"] = reviewers.given
+    if answers:
+        result["approvals"] = json.loads(given_file.read_text()) if given_file.exists() else []
     if dag_id == "nightly_compliance":
         result["summary"] = _xcom(run, "summary")
     Path(os.environ["GOVFLOW_DEMO_RESULT"]).write_text(json.dumps(result, default=str))
@@ -267,46 +290,32 @@ def _xcom(run, task_id: str) -> Any:
         return XComModel.deserialize_value(row) if row is not None else None
 
 
-class _Reviewers:
-    """Reviewers answering governance_gate's approval requests through Airflow's REST API (in-process)."""
+def _review(dag_id: str, answers: dict[str, str], given_file: Path) -> int:
+    """Answer the DAG's approval requests as ``answers`` says, until terminated; record what was given."""
+    import signal
 
-    def __init__(self, answers: dict[str, str]) -> None:
-        self.answers = answers
-        self.names = list(answers)
-        self.given: list[dict[str, Any]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
+    from govflow.airflow_client import AirflowClient
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        from govflow.airflow_client import AirflowClient
-
-        transport = in_process_transport()
-        clients = {name: AirflowClient("http://airflow.local", name, transport=transport) for name in self.names}
-        while not self._stop.is_set():
-            for action in clients[self.names[0]].required_actions("governance_gate"):
-                self._answer(clients, action)
-            self._stop.wait(1.0)
-
-    def _answer(self, clients, action: dict[str, Any]) -> None:
-        ti = action["task_instance"]
-        assigned = {u["id"] for u in action.get("assigned_users") or []}
-        # Each reviewer approves once: the policy counts distinct approvers.
-        done = {g["by"] for g in self.given if g["run_id"] == ti["dag_run_id"]}
-        for name in self.names:
-            if name in assigned and name not in done:
-                answer = clients[name].approve if self.answers[name] == "approve" else clients[name].reject
-                answer("governance_gate", ti["dag_run_id"], ti["task_id"], map_index=ti["map_index"],
-                       comment=f"{self.answers[name].rstrip('e')}ed after reviewing the evidence")
-                self.given.append({"by": name, "verdict": self.answers[name], "run_id": ti["dag_run_id"],
-                                   "map_index": ti["map_index"]})
-                return
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    transport = in_process_transport()
+    clients = {name: AirflowClient("http://airflow.local", name, transport=transport) for name in answers}
+    given: list[dict[str, Any]] = []
+    while True:
+        for action in clients[next(iter(answers))].required_actions(dag_id):
+            ti = action["task_instance"]
+            assigned = {u["id"] for u in action.get("assigned_users") or []}
+            # Each reviewer answers once per run: the policy counts distinct approvers.
+            done = {g["by"] for g in given if g["run_id"] == ti["dag_run_id"]}
+            name = next((n for n in answers if n in assigned and n not in done), None)
+            if name is None:
+                continue
+            verdict = answers[name]
+            answer = clients[name].approve if verdict == "approve" else clients[name].reject
+            answer(dag_id, ti["dag_run_id"], ti["task_id"], map_index=ti["map_index"],
+                   comment=f"{verdict.rstrip('e')}ed after reviewing the evidence")
+            given.append({"by": name, "verdict": verdict, "run_id": ti["dag_run_id"], "map_index": ti["map_index"]})
+            given_file.write_text(json.dumps(given))
+        time.sleep(1.0)
 
 
 def in_process_transport():
@@ -326,6 +335,6 @@ if __name__ == "__main__":
     except (GovflowError, RuntimeError, subprocess.CalledProcessError) as err:
         print(f"govflow demo: error: {err}", file=sys.stderr)
         sys.exit(1)
-    if "--run-dag" not in sys.argv:
+    if "--run-dag" not in sys.argv and "--review" not in sys.argv:
         print(f"\n(done in {time.monotonic() - start:.0f}s)")
     sys.exit(code)
