@@ -82,6 +82,7 @@ def test_high_risk_model_reaches_production_through_rest_approvals_then_nightly(
          "--trigger", "--wait", "--timeout", "1200", "--poll", "3", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=govflow_env)
     out: dict[str, str] = {}
+    run_id = None
     reader = threading.Thread(target=lambda: out.update(zip(("stdout", "stderr"), submit.communicate())))
     reader.start()
 
@@ -109,7 +110,7 @@ def test_high_risk_model_reaches_production_through_rest_approvals_then_nightly(
         reader.join(timeout=1500)
         if submit.poll() is None:
             submit.kill()
-    assert submit.returncode == 0, _diagnose(airflow_stack, out, run_id if "run_id" in locals() else None)
+    assert submit.returncode == 0, _diagnose(airflow_stack, out, run_id)
     result = json.loads(out["stdout"])
     assert (result["decision"], result["stage"], result["state"]) == ("approved", "production", "success")
     assert result["run_id"] == run_id and sorted(result["approved_by"]) == ["rita", "rob"]
@@ -195,6 +196,7 @@ def _diagnose(stack, out, run_id) -> str:
     if run_id:
         for task in stack.client("admin").task_instances("governance_gate", run_id):
             if task.get("state") == "failed":
-                lines.append(f"--- {task['task_id']} log:\n{stack.task_log('governance_gate', run_id, task['task_id'])[-3000:]}")
+                log = stack.task_log("governance_gate", run_id, task["task_id"])
+                lines.append(f"--- {task['task_id']} log:\n{log[-3000:]}")
     lines.append(stack.log_tail("scheduler", 20))
     return "\n".join(lines)

@@ -3,7 +3,6 @@ the reviewers answer the approval requests through Airflow's REST API app runnin
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys

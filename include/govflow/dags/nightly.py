@@ -56,7 +56,8 @@ def due_models(*, now: dt.datetime | None = None, dag_id: str = "nightly_complia
             every = policy.tier(tier).recheck.every_days
             if not every:
                 continue
-            last = session.scalar(select(func.max(CheckResultRow.created_at)).join(Run, CheckResultRow.run_id == Run.id)
+            last = session.scalar(select(func.max(CheckResultRow.created_at))
+                                  .join(Run, CheckResultRow.run_id == Run.id)
                                   .where(CheckResultRow.version_id == row.id, Run.dag_id == dag_id))
             if last is not None and last.tzinfo is None:
                 last = last.replace(tzinfo=dt.UTC)

@@ -18,9 +18,8 @@ write lock), between a short read and a short write.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,8 @@ from govflow.errors import BadInputError
 
 __all__ = [
     "CheckConfig", "RunRef", "VersionInputs", "GATE_CHECKS", "PIPELINE_USER",
-    "run_check_for_version", "check_on_data", "load_inputs", "pipeline_actor", "result_summary",
+    "check_on_data", "document_version", "load_inputs", "newest_batch", "performance_tolerance", "pipeline_actor",
+    "record_result", "recorded_result", "refresh_documents", "result_summary", "run_check_for_version",
 ]
 
 GATE_CHECKS = ("validation", "pii", "fairness", "drift")
@@ -358,16 +358,6 @@ def newest_batch(batches_uri: str | None) -> str | None:
         return str(folder)
     files = sorted(p for p in folder.glob("*") if p.suffix in (".csv", ".parquet")) if folder.is_dir() else []
     return str(files[-1]) if files else None
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def as_list(value: Sequence[str] | str | None) -> list[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)
 
 
 # --- documentation -------------------------------------------------------------------------
