@@ -16,8 +16,12 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 venv: $(VENV)/.installed
 
+# The main job on the embedded default (SQLite for Airflow and govflow, LocalExecutor): train the sample
+# model, submit it, run governance_gate to the end (two reviewers approve over Airflow's REST API),
+# then nightly_compliance once.
 demo: venv
-	GOVFLOW_HOME=$(DEMO_HOME) PATH=$(CURDIR)/$(VENV)/bin:$$PATH bash scripts/demo_registry.sh
+	GOVFLOW_HOME=$(DEMO_HOME) AIRFLOW_HOME=$(AIRFLOW_DIR) PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
+	$(PY) -m govflow.demo --project-dir $(CURDIR)
 
 test: venv
 	$(PY) -m pytest
@@ -27,7 +31,7 @@ test-fast: venv
 	$(PY) -m pytest -m "not e2e"
 
 clean:
-	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache
+	rm -rf $(VENV) $(DEMO_HOME) $(AIRFLOW_DIR) .pytest_cache
 
 # `make up`: the Airflow UI (http://localhost:$(AIRFLOW_PORT)) with govflow's DAGs and plugin, on the
 # embedded default: `airflow standalone`, LocalExecutor, SQLite in .airflow/, govflow state in .govflow/

@@ -240,3 +240,15 @@ def test_an_approval_request_that_timed_out_leaves_the_version_pending(db_url, f
     assert "an approval request timed out without an answer" in outcome["notes"]
     with session_scope() as s:
         assert s.scalar(select(func.count()).select_from(Approval)) == 0
+
+
+def test_unreadable_drift_input_is_an_error_result_not_a_crash(tmp_path):
+    from govflow.service.pipeline import CheckConfig, _drift
+
+    class Thresholds:
+        max_share_drifted, key_columns, stattest, stattest_threshold = 0.5, [], None, None
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    result = _drift(str(empty), str(empty), CheckConfig(), Thresholds())
+    assert result.status == "error" and "empty file" in result.errors[0]

@@ -266,11 +266,15 @@ def _validation(data: str, cfg: CheckConfig, *, reference: str | None):
 
 
 def _drift(reference: str, current: str, cfg: CheckConfig, thresholds):
+    from govflow.checks import CheckInputError, CheckResult
     from govflow.checks._io import read_table
     from govflow.checks.drift import detect_drift
 
-    ref = read_table(reference)
-    cur = read_table(current)
+    try:
+        ref = read_table(reference)
+        cur = read_table(current)
+    except CheckInputError as err:  # a bad file is the check's error result, like inside the check
+        return CheckResult.error("drift", str(err))
     # The model's outputs are not in the reference data; the label and the features are.
     columns = [c for c in ref.columns if c in set(cur.columns) and c not in cfg.model_outputs]
     return detect_drift(ref, cur, columns=columns, max_share_drifted=thresholds.max_share_drifted,
