@@ -13,6 +13,10 @@ from collections.abc import Sequence
 
 from govflow.errors import GovflowError
 
+DESCRIPTION = ("Model governance on Apache Airflow: registry, checks (validation, PII, fairness, drift), "
+               "policy gate and approvals, documentation, tamper-evident audit trail. "
+               "Exit status: 0 ok, 1 failed/rejected/refused, 2 bad input.")
+
 # Each module adds its command group through `register(subparsers)`.
 COMMAND_MODULES = (
     "govflow.cli._db",
@@ -39,7 +43,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="govflow", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="govflow", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=_version())
     groups = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     groups.required = True
