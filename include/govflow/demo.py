@@ -182,13 +182,24 @@ def run_dag(dag_id: str, conf: dict[str, Any], work: Path, *, answers: dict[str,
     """Run one DAG to its end with dag.test() in a child process (its Airflow logs go to
     ``work/<dag_id>.log``); reviewers in ``answers`` ({name: approve|reject}) answer its approval
     requests over the REST API. Returns the run's id, state, answers given and (nightly) summary."""
+    import signal
+
     result_file = work / f"{dag_id}.result.json"
     result_file.unlink(missing_ok=True)
+    timeout = float(os.environ.get("GOVFLOW_DEMO_TIMEOUT") or 900)
     with open(work / f"{dag_id}.log", "w") as log:
-        code = subprocess.run([sys.executable, "-m", "govflow.demo", "--run-dag", dag_id, "--conf", json.dumps(conf),
-                               "--answers", ",".join(f"{k}={v}" for k, v in (answers or {}).items())],
-                              stdout=log, stderr=subprocess.STDOUT,
-                              env=(env or dict(os.environ)) | {"GOVFLOW_DEMO_RESULT": str(result_file)}).returncode
+        # Its own process group, so a run that hangs is stopped together with its reviewers' process.
+        child = subprocess.Popen([sys.executable, "-m", "govflow.demo", "--run-dag", dag_id, "--conf", json.dumps(conf),
+                                  "--answers", ",".join(f"{k}={v}" for k, v in (answers or {}).items())],
+                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                 env=(env or dict(os.environ)) | {"GOVFLOW_DEMO_RESULT": str(result_file)})
+        try:
+            code = child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            raise RuntimeError(f"{dag_id} did not finish within {timeout:.0f}s (see {work / (dag_id + '.log')}; "
+                               "GOVFLOW_DEMO_TIMEOUT sets the limit)") from None
     if code != 0 or not result_file.exists():
         raise RuntimeError(f"{dag_id} did not complete (see {work / (dag_id + '.log')})")
     return json.loads(result_file.read_text())
