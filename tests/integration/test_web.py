@@ -71,3 +71,25 @@ def test_approval_through_the_api_applies_roles_and_separation_of_duties(seeded)
     assert detail["audit"][-1]["action"] == "approval.recorded" and detail["audit"][-1]["actor"] == "rita"
     bad = client_as("rita").post("/api/models/credit-risk/versions/1.0/approvals", json={"verdict": "maybe"})
     assert bad.status_code == 422
+
+
+def test_documents_are_served_only_while_they_match_their_sha256(seeded):
+    from govflow.artifacts import ArtifactStore
+    from govflow.store import Document
+
+    stored = ArtifactStore().put_text("# Model card\n", suffix=".md")
+    with session_scope() as s:
+        version = registry.get_version(s, "credit-risk", "1.0")
+        doc = Document(version_id=version.id, kind="model_card", format="md", uri=stored.uri, sha256=stored.sha256)
+        s.add(doc)
+        s.flush()
+        doc_id = doc.id
+    client = client_as("vera")
+    url = f"/api/models/credit-risk/versions/1.0/documents/{doc_id}"
+    served = client.get(url)
+    assert served.status_code == 200 and served.text == "# Model card\n"
+    assert "model_card (md)" in client.get("/models/credit-risk/versions/1.0").text
+    with open(stored.uri, "w") as handle:
+        handle.write("# Edited behind govflow's back\n")
+    assert client.get(url).status_code == 409
+    assert client.get("/api/models/credit-risk/versions/1.0/documents/9999").status_code == 404

@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govflow.service import registry
-from govflow.service.checks import check_result_to_dict
-from govflow.store import Approval, CheckResultRow, Document, GateDecision, Waiver
+from govflow.service.checks import check_result_to_dict, latest_check_results
+from govflow.service.gate import decision_to_dict, latest_decision
+from govflow.store import Approval, CheckResultRow, Document, GateDecision, ModelVersion, Waiver
 from govflow.store.audit import event_to_dict, list_events
 
 
@@ -26,7 +27,7 @@ def models_overview(session: Session) -> list[dict[str, Any]]:
             "production_version": production.version if production else None,
             "newest_version": newest.version if newest else None,
             "newest_stage": newest.stage if newest else None,
-            "newest_decision": _latest_decision(session, newest.id) if newest else None,
+            "newest_decision": _latest_decision(session, model.name, newest) if newest else None,
         })
     return out
 
@@ -36,8 +37,8 @@ def model_detail(session: Session, name: str) -> dict[str, Any]:
     detail = registry.model_to_dict(model)
     detail["versions"] = [{"version": v.version, "stage": v.stage, "created_by": v.created_by,
                            "created_at": registry.iso_utc(v.created_at),
-                           "decision": _latest_decision(session, v.id),
-                           "checks": {c.check: c.status for c in _latest_checks(session, v.id)}}
+                           "decision": _latest_decision(session, name, v),
+                           "checks": {c.check: c.status for c in latest_check_results(session, v.id).values()}}
                           for v in reversed(model.versions)]
     return detail
 
@@ -46,8 +47,9 @@ def version_detail(session: Session, name: str, version: str) -> dict[str, Any]:
     row = registry.get_version(session, name, version)
     detail = registry.version_to_dict(row, model_name=name)
     detail["risk_tier"] = row.model.risk_tier
-    detail["checks"] = [check_result_to_dict(c) for c in _all_checks(session, row.id)]
-    detail["decisions"] = [_decision(d) for d in session.scalars(
+    detail["checks"] = [check_result_to_dict(c) for c in session.scalars(
+        select(CheckResultRow).where(CheckResultRow.version_id == row.id).order_by(CheckResultRow.id.desc()))]
+    detail["decisions"] = [decision_to_dict(d, model=name, version=version) for d in session.scalars(
         select(GateDecision).where(GateDecision.version_id == row.id).order_by(GateDecision.id.desc()))]
     detail["approvals"] = [{"approver": a.approver, "role": a.role, "verdict": a.verdict, "comment": a.comment,
                             "evidence_digest": a.evidence_digest, "created_at": registry.iso_utc(a.created_at)}
@@ -76,29 +78,9 @@ def document_for_download(session: Session, name: str, version: str, document_id
     return doc
 
 
-def _latest_checks(session: Session, version_id: int) -> list[CheckResultRow]:
-    latest: dict[str, CheckResultRow] = {}
-    for row in _all_checks(session, version_id):
-        latest.setdefault(row.check, row)
-    return list(latest.values())
-
-
-def _all_checks(session: Session, version_id: int) -> list[CheckResultRow]:
-    return list(session.scalars(select(CheckResultRow).where(CheckResultRow.version_id == version_id)
-                                .order_by(CheckResultRow.id.desc())))
-
-
-def _latest_decision(session: Session, version_id: int) -> dict[str, Any] | None:
-    row = session.scalar(select(GateDecision).where(GateDecision.version_id == version_id)
-                         .order_by(GateDecision.id.desc()).limit(1))
-    return _decision(row) if row else None
-
-
-def _decision(row: GateDecision) -> dict[str, Any]:
-    return {"id": row.id, "decision": row.decision, "target_stage": row.target_stage,
-            "reasons": row.reasons, "policy_sha256": row.policy_sha256, "policy_version": row.policy_version,
-            "evidence_ids": row.evidence_ids, "decided_by": row.decided_by,
-            "decided_at": registry.iso_utc(row.decided_at)}
+def _latest_decision(session: Session, model: str, version: ModelVersion) -> dict[str, Any] | None:
+    row = latest_decision(session, version.id)
+    return decision_to_dict(row, model=model, version=version.version) if row else None
 
 
 __all__ = ["document_for_download", "model_detail", "models_overview", "version_detail"]

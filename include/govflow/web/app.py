@@ -101,9 +101,14 @@ def create_app(*, user_dependency: Callable[..., Any] | None = None, db_url: str
     def api_document(name: str, version: str, document_id: int, user: str = Depends(current_user)) -> Response:
         from govflow.artifacts import ArtifactStore
 
+        from govflow.hashing import sha256_bytes
+
         doc = _read(overview.document_for_download, name, version, document_id)
+        content = ArtifactStore().get_bytes(doc.uri)
+        if sha256_bytes(content) != doc.sha256:  # never serve a document that no longer matches its record
+            raise HTTPException(status_code=409, detail=f"document {document_id} does not match its sha256")
         media = "text/html" if doc.format == "html" else "text/markdown"
-        return Response(ArtifactStore().get_bytes(doc.uri), media_type=f"{media}; charset=utf-8")
+        return Response(content, media_type=f"{media}; charset=utf-8")
 
     # --- HTML pages ------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse)
@@ -121,9 +126,10 @@ def create_app(*, user_dependency: Callable[..., Any] | None = None, db_url: str
     @app.get("/models/{name}/versions/{version}", response_class=HTMLResponse)
     def page_version(request: Request, name: str, version: str, user: str = Depends(current_user)) -> HTMLResponse:
         detail = _read(overview.version_detail, name, version)
-        can_review = bool({"reviewer", "admin"} & set(_roles(user))) and detail["created_by"] != user
+        roles = _roles(user)
+        can_review = bool({"reviewer", "admin"} & set(roles)) and detail["created_by"] != user
         return templates.TemplateResponse(request, "version.html",
-                                          {"v": detail, "user": user, "roles": _roles(user),
+                                          {"v": detail, "user": user, "roles": roles,
                                            "can_review": can_review})
 
     return app
