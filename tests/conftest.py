@@ -118,7 +118,7 @@ def db_url(request: pytest.FixtureRequest, govflow_home: Path, monkeypatch: pyte
 
 
 @pytest.fixture
-def empty_db_url(request: pytest.FixtureRequest, govflow_home: Path) -> Iterator[str]:
+def empty_db_url(govflow_home: Path) -> Iterator[str]:
     """An empty (unmigrated) SQLite DB URL; PostgreSQL variants use `empty_pg_url`."""
     govflow_home.mkdir(parents=True, exist_ok=True)
     yield f"sqlite:///{govflow_home / 'empty.db'}"

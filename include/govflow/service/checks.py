@@ -7,6 +7,7 @@ event however often it runs.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from govflow.artifacts import ArtifactStore
 from govflow.checks import CheckResult
-from govflow.service.registry import version_subject
+from govflow.errors import ConflictError
+from govflow.hashing import sha256_bytes
+from govflow.service.registry import iso_utc, version_subject
 from govflow.store import CheckResultRow, ModelVersion, Run
 from govflow.store.audit import append_event
 
@@ -60,22 +63,13 @@ def latest_check_results(session: Session, version_id: int) -> dict[str, CheckRe
 
 def load_evidence(row: CheckResultRow, artifacts: ArtifactStore | None = None) -> dict[str, Any]:
     """The full evidence document of a stored result, checked against its sha256."""
-    import json
-
-    store = artifacts or ArtifactStore()
-    data = store.get_bytes(row.evidence_uri) if row.evidence_uri else b"{}"
-    from govflow.hashing import sha256_bytes
-
+    data = (artifacts or ArtifactStore()).get_bytes(row.evidence_uri) if row.evidence_uri else b"{}"
     if row.evidence_sha256 and sha256_bytes(data) != row.evidence_sha256:
-        from govflow.errors import ConflictError
-
         raise ConflictError(f"evidence of check result {row.id} does not match its sha256")
     return json.loads(data)
 
 
 def check_result_to_dict(row: CheckResultRow) -> dict[str, Any]:
-    from govflow.service.registry import iso_utc
-
     return {"id": row.id, "version_id": row.version_id, "run_id": row.run_id, "check": row.check,
             "status": row.status, "summary": row.summary, "errors": row.errors, "evidence_uri": row.evidence_uri,
             "evidence_sha256": row.evidence_sha256, "data_sha256": row.data_sha256,

@@ -202,7 +202,7 @@ def promote_to_production(session: Session, *, model: str, version: str, actor: 
     Only the gate service calls this, after checking that ``decision_id`` approves it.
     """
     row = get_version(session, model, version)
-    if row.stage not in STAGES or "production" not in TRANSITIONS[row.stage]:
+    if "production" not in TRANSITIONS[row.stage]:
         raise ConflictError(f"{model}@{version} is {row.stage}: it cannot move to production")
     current = production_version(session, model)
     if current is not None and current.id != row.id:
