@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from govflow.gate._types import Approval, Decision, Evidence, Reason, VersionRef, Waiver, utc
+from govflow.gate._types import Approval, Decision, Evidence, Reason, VersionRef, Waiver
 from govflow.hashing import sha256_json
+from govflow.timeutil import utc
 
 STATUSES = ("pass", "warn", "fail", "error")
 TIERS = ("minimal", "limited", "high", "unacceptable")

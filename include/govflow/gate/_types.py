@@ -7,21 +7,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from govflow.timeutil import iso_utc, utc
+
 DecisionKind = Literal["approved", "rejected", "pending_approval"]
 Verdict = Literal["approve", "reject"]
-
-
-def utc(value: dt.datetime | str) -> dt.datetime:
-    """An aware UTC datetime (naive values, as SQLite returns them, are taken as UTC)."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
-
-
-def iso(value: dt.datetime) -> str:
-    return utc(value).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
@@ -46,7 +35,7 @@ class Evidence:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "check": self.check, "status": self.status,
                 "model_version_id": self.model_version_id, "data_sha256": self.data_sha256,
-                "created_at": iso(self.created_at), "summary": dict(self.summary),
+                "created_at": iso_utc(self.created_at), "summary": dict(self.summary),
                 "evidence_sha256": self.evidence_sha256}
 
     @classmethod
@@ -176,7 +165,7 @@ class Decision:
             "waived": [w.to_dict() for w in self.waived],
             "policy_sha256": self.policy_sha256,
             "policy_version": self.policy_version,
-            "decided_at": iso(self.decided_at),
+            "decided_at": iso_utc(self.decided_at),
         }
 
     @classmethod

@@ -26,7 +26,7 @@ from govflow.docs._bundle import verify_bundle as _verify_bundle
 from govflow.errors import BadInputError, ConflictError
 from govflow.hashing import sha256_bytes
 from govflow.service.checks import check_result_to_dict, load_evidence, record_check_result
-from govflow.service.registry import get_version, iso_utc, model_to_dict, version_subject, version_to_dict
+from govflow.service.registry import get_version, model_to_dict, version_subject, version_to_dict
 from govflow.store import (
     Approval,
     AuditEvent,
@@ -39,6 +39,7 @@ from govflow.store import (
     Waiver,
 )
 from govflow.store.audit import append_event, event_to_dict, verify_chain
+from govflow.timeutil import iso_utc
 
 DOC_SUFFIX = {"md": ".md", "html": ".html"}
 

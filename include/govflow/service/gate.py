@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from govflow.access import Directory, User, acting_role, load_users, require_role
 from govflow.errors import BadInputError, ConflictError, GovflowError, NotFoundError, PermissionDeniedError
 from govflow.gate import Approval, Decision, Evidence, VersionRef, Waiver, decide, evidence_digest
-from govflow.gate._types import iso, utc
 from govflow.service import registry
 from govflow.store import Approval as ApprovalRow
 from govflow.store import CheckResultRow, GateDecision, ModelVersion, utcnow
 from govflow.store import Waiver as WaiverRow
 from govflow.store.audit import append_event
+from govflow.timeutil import iso_utc, utc
 
 # Who may move an approved version to production (the approvals are the control; this is the act).
 PROMOTE_ROLES = ("data_scientist", "reviewer", "admin")
@@ -138,7 +138,7 @@ def evaluate_gate(session: Session, model: str, version: str, actor: str, *, pol
             "evidence": [e.to_dict() for e in inputs.evidence],
             "approvals": [a.to_dict() for a in inputs.approvals],
             "waivers": [w.to_dict() for w in inputs.waivers],
-            "now": iso(when),
+            "now": iso_utc(when),
             "policy": {"sha256": policy.sha256, "version": policy.version, "source": policy.source,
                        "text": policy.text},
             "result": decision.to_dict(),
@@ -178,7 +178,7 @@ def decision_to_dict(row: GateDecision, *, model: str | None = None, version: st
         "approvals": {"required": result.get("approvals_required"), "approved_by": result.get("approved_by", [])},
         "policy_sha256": row.policy_sha256, "policy_version": row.policy_version,
         "evidence_ids": list(row.evidence_ids or []), "evidence_digest": row.evidence_digest,
-        "decided_by": row.decided_by, "decided_at": registry.iso_utc(row.decided_at),
+        "decided_by": row.decided_by, "decided_at": iso_utc(row.decided_at),
     }
 
 

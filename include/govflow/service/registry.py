@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from govflow.errors import BadInputError, ConflictError, NotFoundError
 from govflow.hashing import sha256_file
 from govflow.store import RISK_TIERS, STAGES, Model, ModelVersion, utcnow
 from govflow.store.audit import append_event
+from govflow.timeutil import iso_utc
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
@@ -225,15 +225,6 @@ def _move(session: Session, row: ModelVersion, *, model: str, to: str, actor: st
     append_event(session, actor=actor, action="version.stage_changed", subject=version_subject(model, row.version),
                  payload={"from": previous, "to": to, "reason": reason, **(extra or {})})
     return row
-
-
-def iso_utc(value: dt.datetime | None) -> str | None:
-    """ISO 8601 in UTC; SQLite hands back naive datetimes that were written as UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).isoformat()
 
 
 def model_to_dict(model: Model) -> dict[str, Any]:
