@@ -46,6 +46,7 @@ def test_mask_keeps_one_line_and_is_bounded():
         ("customerEmail", "EMAIL_ADDRESS"),
         ("email_sha256", "EMAIL_ADDRESS"),
         ("ip_address", "IP_ADDRESS"),
+        ("client_ipv6", "IP_ADDRESS"),
         ("home_address", "LOCATION"),
         ("Mobile Phone", "PHONE_NUMBER"),
         ("ssn", "US_SSN"),

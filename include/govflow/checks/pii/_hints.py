@@ -12,7 +12,8 @@ from collections.abc import Iterable
 # token sets (after splitting the name into lower-case words) -> hinted entity; first match wins
 _RULES: tuple[tuple[str, tuple[frozenset[str], ...]], ...] = (
     ("EMAIL_ADDRESS", (frozenset({"email"}), frozenset({"mail"}), frozenset({"e", "mail"}), frozenset({"emailaddress"}))),
-    ("IP_ADDRESS", (frozenset({"ip"}), frozenset({"ipaddress"}), frozenset({"ipv4"}), frozenset({"ipv6"}))),
+    # tokens drop digits: "ipv4" and "ipv6" are the token "ipv"
+    ("IP_ADDRESS", (frozenset({"ip"}), frozenset({"ipaddress"}), frozenset({"ipv"}))),
     ("PHONE_NUMBER", tuple(frozenset({w}) for w in ("phone", "telephone", "tel", "mobile", "cell", "fax", "msisdn", "phonenumber"))),
     ("US_SSN", (frozenset({"ssn"}), frozenset({"social", "security"}))),
     ("CREDIT_CARD", (frozenset({"credit", "card"}), frozenset({"card", "number"}), frozenset({"card", "no"}),
