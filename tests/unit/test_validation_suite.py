@@ -91,7 +91,7 @@ class TestInferenceProposals:
             assert set(expectations_of(document, column)) == {
                 "expect_column_values_to_be_in_type_list", "expect_column_values_to_not_be_null",
             }
-        assert document["meta"]["govflow"]["personal_data_columns"] == ["plan", "email"]
+        assert document["meta"]["govflow"]["personal_data_columns"] == ["plan", "email", "city"]  # city: the PII scan hints LOCATION
         text = json.dumps(document)
         assert "example.com" not in text and "premium" not in text
 
@@ -194,7 +194,7 @@ def test_validation_makes_no_network_connection(monkeypatch):
     [
         ("email", True), ("contact_email", True), ("E-Mail", True), ("firstName", True), ("last_name", True),
         ("phone_number", True), ("SSN", True), ("home_address", True), ("dob", True), ("date_of_birth", True),
-        ("zip", True), ("ip", True),
+        ("zip", True), ("ip", True), ("city", True), ("customer_ipv4", True),
         ("age", False), ("native-country", False), ("relationship", False), ("education-num", False),
         ("income", False), ("score", False), ("description", False),
     ],

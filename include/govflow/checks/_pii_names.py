@@ -1,12 +1,16 @@
 """Column names that suggest personal data, so checks keep their raw values out of evidence.
 
-A false positive only hides example values (counts stay), so matching is generous.
+A false positive only hides example values (counts stay), so matching is generous:
+every name the PII scan hints at (``pii._hints.name_hint``, the one vocabulary), plus
+substrings anywhere in the name and a few extra short words.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
+
+from govflow.checks.pii._hints import name_hint
 
 # Matched anywhere in the lower-cased name with separators removed ("e-mail" -> "email").
 _SUBSTRINGS = (
@@ -15,14 +19,16 @@ _SUBSTRINGS = (
     "creditcard", "cardnumber", "taxid", "nationalid", "personalid", "ipaddress", "geoloc",
     "latitude", "longitude", "password",
 )
-# Short words matched as whole tokens only ("zip" but not "zipper", "ip" but not "relationship").
-_TOKENS = frozenset({"zip", "ip", "tel", "fax", "nin", "nino", "tin", "bsn", "cpr", "pesel", "lat", "lon", "lng"})
+# Short words the scan's hints lack, matched as whole tokens only ("lat" but not "latency").
+_TOKENS = frozenset({"cpr", "lat", "lon", "lng"})
 _SPLIT = re.compile(r"[^0-9a-z]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def name_suggests_pii(column: object) -> bool:
     """True when a column's name suggests it may hold personal data (``email``, ``last_name``, ``DOB``...)."""
+    if name_hint(str(column)) is not None:
+        return True
     text = _CAMEL.sub("_", str(column)).lower()
     tokens = [t for t in _SPLIT.split(text) if t]
     joined = "".join(tokens)
