@@ -8,7 +8,7 @@ same place the fairness check takes them from. The proxy threshold and the
 minimum group size come from the model's risk tier in the policy.
 
 Heavy work runs outside the DB session: ``explanation_inputs`` is a short
-read, ``explain_inputs`` the computation; ``explain_for_version`` does both.
+read, ``explain_inputs`` the computation.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
     from govflow.checks import CheckResult
 
-__all__ = ["ExplainInputs", "explain_fairness", "explain_for_version", "explain_inputs", "explanation_inputs",
-           "proxy_threshold", "with_explanation"]
+__all__ = ["ExplainInputs", "explain_fairness", "explain_inputs", "explanation_inputs", "proxy_threshold",
+           "verify_registered", "with_explanation"]
 
 
 @dataclass(frozen=True)
@@ -47,12 +47,13 @@ class ExplainInputs:
 def explanation_inputs(session: Session, model: str, version: str, *, label: str | None = None,
                        sensitive: Sequence[str] | None = None, positive_label: Any = None) -> ExplainInputs:
     """The registered files and columns of ``model@version``; arguments given here override the registration."""
+    from govflow.service.pipeline import CheckConfig
     from govflow.service.registry import get_version
 
     row = get_version(session, model, version)
-    config = dict((row.params or {}).get("governance") or {})
-    label = label or config.get("label")
-    chosen = sensitive or config.get("sensitive") or ()
+    config = CheckConfig.from_params(row.params)
+    label = label or config.label
+    chosen = sensitive or config.sensitive
     chosen = (chosen,) if isinstance(chosen, str) else tuple(chosen)
     if not row.eval_data_uri:
         raise BadInputError(f"{model}@{version} has no eval data: register the version with --eval-data")
@@ -63,7 +64,7 @@ def explanation_inputs(session: Session, model: str, version: str, *, label: str
         model=model, version=version, tier=row.model.risk_tier, artifact=row.artifact_uri,
         artifact_sha256=row.artifact_sha256, eval_data=row.eval_data_uri, eval_data_sha256=row.eval_data_sha256,
         label=label, sensitive=chosen,
-        positive_label=positive_label if positive_label is not None else config.get("positive_label"),
+        positive_label=positive_label if positive_label is not None else config.positive_label,
     )
 
 
@@ -71,26 +72,14 @@ def explain_inputs(inputs: ExplainInputs, *, policy: Any = None, **options: Any)
     """Explain a version from its inputs (no DB session needed). ``options`` go to ``explain_model``."""
     from govflow.checks.explain import explain_model
 
-    _verify(inputs.artifact, inputs.artifact_sha256, what="artifact")
-    _verify(inputs.eval_data, inputs.eval_data_sha256, what="eval data")
-    rules = _fairness_rules(policy, inputs.tier)
-    options.setdefault("proxy_auc_threshold", proxy_threshold(rules))
-    if rules is not None:
-        options.setdefault("min_group_size", rules.min_group_size)
+    verify_registered(inputs.artifact, inputs.artifact_sha256, what="artifact")
+    verify_registered(inputs.eval_data, inputs.eval_data_sha256, what="eval data")
     explanation = explain_model(inputs.eval_data, model_path=inputs.artifact, label=inputs.label,
-                                sensitive=list(inputs.sensitive), positive_label=inputs.positive_label, **options)
+                                sensitive=list(inputs.sensitive), positive_label=inputs.positive_label,
+                                **_policy_options(_fairness_rules(policy, inputs.tier), options))
     explanation["version"] = {"model": inputs.model, "version": inputs.version, "tier": inputs.tier,
                               "artifact_sha256": inputs.artifact_sha256, "eval_data_sha256": inputs.eval_data_sha256}
     return explanation
-
-
-def explain_for_version(session: Session, model: str, version: str, *, label: str | None = None,
-                        sensitive: Sequence[str] | None = None, positive_label: Any = None, policy: Any = None,
-                        **options: Any) -> dict[str, Any]:
-    """Explain ``model@version`` on its registered eval data (see ``explain_model`` for the result)."""
-    inputs = explanation_inputs(session, model, version, label=label, sensitive=sensitive,
-                                positive_label=positive_label)
-    return explain_inputs(inputs, policy=policy, **options)
 
 
 def explain_fairness(result: CheckResult, *, data: Any, artifact: str, label: str, sensitive: Sequence[str],
@@ -105,12 +94,9 @@ def explain_fairness(result: CheckResult, *, data: Any, artifact: str, label: st
 
     if result.status == "error":
         return result
-    options.setdefault("proxy_auc_threshold", proxy_threshold(rules))
-    if rules is not None and getattr(rules, "min_group_size", None):
-        options.setdefault("min_group_size", rules.min_group_size)
     try:
         explanation = explain_model(data, model_path=artifact, label=label, sensitive=list(sensitive),
-                                    positive_label=positive_label, **options)
+                                    positive_label=positive_label, **_policy_options(rules, options))
     except BadInputError as err:
         return with_explanation(result, error=str(err))
     return with_explanation(result, explanation)
@@ -144,6 +130,14 @@ def proxy_threshold(rules: Any) -> float:
     return float(value) if value is not None else DEFAULT_PROXY_AUC_THRESHOLD
 
 
+def _policy_options(rules: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with the tier's proxy threshold and minimum group size where the caller gave none."""
+    defaults = {"proxy_auc_threshold": proxy_threshold(rules)}
+    if getattr(rules, "min_group_size", None):
+        defaults["min_group_size"] = rules.min_group_size
+    return defaults | options
+
+
 def _fairness_rules(policy: Any, tier: str) -> Any:
     if policy is None:
         from govflow.policy import load_policy
@@ -152,7 +146,8 @@ def _fairness_rules(policy: Any, tier: str) -> Any:
     return getattr(policy.tier(tier), "fairness", None)
 
 
-def _verify(path: str, sha256: str | None, *, what: str) -> None:
+def verify_registered(path: str, sha256: str | None, *, what: str) -> None:
+    """Refuse a registered file that is gone or whose bytes changed since registration."""
     from pathlib import Path
 
     from govflow.hashing import sha256_file
