@@ -180,6 +180,14 @@ def test_missing_inputs_skip_an_optional_check_and_error_a_required_one(db_url, 
     assert "the high tier requires fairness" in result["errors"][0]
 
 
+def test_fairness_refuses_an_artifact_changed_since_registration(db_url, files):
+    ref = submit(files, tier="high")
+    files["artifact"].write_bytes(b"other model bytes")  # a pickle: it must not be loaded
+    result = gate.check(ref, "fairness")
+    assert result["status"] == "error"
+    assert "registered artifact" in result["errors"][0] and "changed since registration" in result["errors"][0]
+
+
 def test_nightly_checks_run_once_per_night_on_the_newest_batch(db_url, files):
     ref = submit(files, tier="minimal")
     for check in ("validation", "pii"):

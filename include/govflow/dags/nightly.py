@@ -89,8 +89,7 @@ def check(run: RunRef | Mapping[str, Any], target: Mapping[str, Any], name: str,
         if missing:
             return skipped | {"reason": missing, "batch": _name(batch)}
     policy = load_policy()
-    result, data_sha = check_on_data(name, inputs, data=batch,
-                                     reference=inputs.reference_data or inputs.training_data, policy=policy)
+    result, data_sha = check_on_data(name, inputs, data=batch, policy=policy)
     summary = record_result(run, model, version, result, data_sha, policy, db_url=db_url)
     return summary | {"batch": _name(batch)}
 

@@ -121,8 +121,8 @@ class VersionInputs:
     regions: tuple[str, ...]
     sector: str | None
     artifact: str
+    artifact_sha256: str
     training_data: str
-    training_sha256: str
     reference_data: str | None
     eval_data: str | None
     metrics: dict[str, Any]
@@ -139,8 +139,8 @@ def load_inputs(session, model: str, version: str) -> VersionInputs:
     owner = row.model
     return VersionInputs(
         model=model, version=version, version_id=row.id, tier=owner.risk_tier, regions=tuple(owner.regions or ()),
-        sector=owner.sector, artifact=row.artifact_uri, training_data=row.training_data_uri,
-        training_sha256=row.training_data_sha256, reference_data=row.reference_data_uri,
+        sector=owner.sector, artifact=row.artifact_uri, artifact_sha256=row.artifact_sha256,
+        training_data=row.training_data_uri, reference_data=row.reference_data_uri,
         eval_data=row.eval_data_uri, metrics=dict(row.metrics or {}),
         config=CheckConfig.from_params(row.params), batches_uri=owner.batches_uri, submitted_by=row.created_by,
     )
@@ -183,7 +183,6 @@ def run_check_for_version(run: RunRef | Mapping[str, Any], model: str, version: 
 def _gate_plan(inputs: VersionInputs, check: str) -> dict[str, Any] | str:
     """Which registered files the gate's ``check`` reads, or why it cannot run."""
     cfg = inputs.config
-    reference = inputs.reference_data or inputs.training_data
     if check == "validation":
         if cfg.suite is None and not inputs.reference_data:
             return ("validation needs an expectation suite (params.governance.suite) or reference data "
@@ -201,12 +200,14 @@ def _gate_plan(inputs: VersionInputs, check: str) -> dict[str, Any] | str:
     current = inputs.eval_data or (inputs.training_data if inputs.reference_data else None)
     if current is None:
         return "drift needs reference data and eval data (or reference data different from the training data)"
-    return {"data": current, "reference": reference}
+    return {"data": current}
 
 
-def check_on_data(check: str, inputs: VersionInputs, *, data: str, reference: str | None = None,
-                  policy=None) -> tuple[Any, str | None]:
-    """Run one check on one data file for a version; returns (CheckResult, sha256 of the file read)."""
+def check_on_data(check: str, inputs: VersionInputs, *, data: str, policy=None) -> tuple[Any, str | None]:
+    """Run one check on one data file for a version; returns (CheckResult, sha256 of the file read).
+
+    Drift compares ``data`` with the version's reference data (its training data when it has none).
+    """
     from govflow.checks import CheckResult
     from govflow.hashing import sha256_file
 
@@ -222,21 +223,9 @@ def check_on_data(check: str, inputs: VersionInputs, *, data: str, reference: st
     elif check == "pii":
         result = _pii(data, policy.allowed_pii_entities(list(inputs.regions), inputs.sector), policy)
     elif check == "fairness":
-        from govflow.checks.fairness import evaluate_fairness
-
-        fair = rules.fairness
-        result = evaluate_fairness(
-            data, label=cfg.label, prediction=cfg.prediction, sensitive=list(cfg.sensitive),
-            positive_label=cfg.positive_label, model_path=None if cfg.prediction else inputs.artifact,
-            min_group_size=fair.min_group_size,
-            max_demographic_parity_difference=fair.max_demographic_parity_difference,
-            max_equalized_odds_difference=fair.max_equalized_odds_difference)
-        from govflow.service.explain import explain_fairness  # where a disparity comes from (issue 8)
-
-        result = explain_fairness(result, data=data, artifact=inputs.artifact, label=cfg.label,
-                                  sensitive=list(cfg.sensitive), positive_label=cfg.positive_label, rules=fair)
+        result = _fairness(data, inputs, rules.fairness)
     elif check == "drift":
-        result = _drift(reference or inputs.reference_data or inputs.training_data, data, cfg, rules.drift)
+        result = _drift(inputs.reference_data or inputs.training_data, data, cfg, rules.drift)
     elif check == "performance":
         from govflow.checks.performance import evaluate_performance
 
@@ -263,6 +252,31 @@ def _validation(data: str, cfg: CheckConfig, *, reference: str | None):
         # An unreviewed, inferred suite: the evidence says so (needs_review: true).
         suite = infer_suite(reference)
     return validate_table(data, suite)
+
+
+def _fairness(data: str, inputs: VersionInputs, rules):
+    """The fairness check and its explanation (where a disparity comes from), on one read of ``data``."""
+    from govflow.checks import CheckResult
+    from govflow.checks._io import read_table
+    from govflow.checks.fairness import evaluate_fairness
+    from govflow.errors import GovflowError
+    from govflow.service.explain import explain_fairness, verify_registered
+
+    cfg = inputs.config
+    try:
+        # Both load the artifact, and a joblib file is a pickle: only the registered bytes are loaded.
+        verify_registered(inputs.artifact, inputs.artifact_sha256, what="artifact")
+        frame = read_table(data)
+    except GovflowError as err:
+        return CheckResult.error("fairness", str(err))
+    result = evaluate_fairness(
+        frame, label=cfg.label, prediction=cfg.prediction, sensitive=list(cfg.sensitive),
+        positive_label=cfg.positive_label, model_path=None if cfg.prediction else inputs.artifact,
+        min_group_size=rules.min_group_size,
+        max_demographic_parity_difference=rules.max_demographic_parity_difference,
+        max_equalized_odds_difference=rules.max_equalized_odds_difference)
+    return explain_fairness(result, data=frame, artifact=inputs.artifact, label=cfg.label,
+                            sensitive=list(cfg.sensitive), positive_label=cfg.positive_label, rules=rules)
 
 
 def _drift(reference: str, current: str, cfg: CheckConfig, thresholds):
@@ -370,39 +384,23 @@ def newest_batch(batches_uri: str | None) -> str | None:
 def document_version(run: RunRef | Mapping[str, Any], model: str, version: str, *,
                      db_url: str | None = None) -> dict[str, Any]:
     """Render and store the version's documents and record the documentation check, once per run."""
+    from govflow.service import docs as docs_service
+    from govflow.service.runs import ensure_run
+
     run = RunRef.of(run)
     found = recorded_result(run, model, version, "documentation", db_url=db_url)
     if found is not None:
         return found
-    import importlib
-
-    try:
-        docs_service = importlib.import_module("govflow.service.docs")
-    except ModuleNotFoundError as err:
-        if err.name != "govflow.service.docs":
-            raise
-        return {"check": "documentation", "status": "skipped", "model": model, "version": version,
-                "reason": "govflow's documentation service (govflow.service.docs) is not installed"}
     with _session(db_url) as session:
-        from govflow.service.runs import ensure_run
-
         run_row = ensure_run(session, dag_id=run.dag_id, run_id=run.run_id, trigger_kind=run.trigger_kind)
         docs_service.document_version(session, model, version, run=run_row, actor=pipeline_actor(run))
-    found = recorded_result(run, model, version, "documentation", db_url=db_url)
-    return found or {"check": "documentation", "status": "skipped", "model": model, "version": version,
-                     "reason": "the documentation service recorded no result"}
+    return recorded_result(run, model, version, "documentation", db_url=db_url)
 
 
 def refresh_documents(model: str, version: str, *, actor: str, db_url: str | None = None) -> list[dict[str, Any]]:
     """Re-render the version's documents (after a decision or a promotion); unchanged ones are found, not added."""
-    import importlib
+    from govflow.service import docs as docs_service
 
-    try:
-        docs_service = importlib.import_module("govflow.service.docs")
-    except ModuleNotFoundError as err:
-        if err.name != "govflow.service.docs":
-            raise
-        return []
     with _session(db_url) as session:
         return [d for fmt in ("md", "html")
                 for d in docs_service.render_docs(session, model, version, fmt, actor=actor)["documents"]]
