@@ -264,18 +264,18 @@ def outcome(ref: Mapping[str, Any], decision: Mapping[str, Any], *, stage: str, 
             db_url: str | None = None) -> dict[str, Any]:
     """The run's result: what `govflow submit --wait` and the notification report."""
     from govflow.service.checks import latest_check_results
+    from govflow.service.docs import document_links
     from govflow.service.registry import get_version
     from govflow.service.runs import ensure_run, finish_run
-    from govflow.store import Document, session_scope
+    from govflow.store import session_scope
 
     run = RunRef.of(ref["run"])
     with session_scope(db_url) as session:
         row = get_version(session, ref["model"], ref["version"])
         evidence = [{"check": r.check, "status": r.status, "evidence_uri": r.evidence_uri}
                     for r in latest_check_results(session, row.id).values()]
-        latest = {(d.kind, d.format): d for d in session.query(Document).filter(Document.version_id == row.id)
-                  .order_by(Document.id) if d.kind != "notes"}
-        documents = [{"kind": d.kind, "format": d.format, "uri": d.uri} for _, d in sorted(latest.items())]
+        documents = [{"kind": d["kind"], "format": d["format"], "uri": d["uri"]}
+                     for d in document_links(session, row.id)]
         run_row = ensure_run(session, dag_id=run.dag_id, run_id=run.run_id, trigger_kind=run.trigger_kind)
         if run_row.ended_at is None:
             finish_run(session, run_row, status=decision["decision"])
