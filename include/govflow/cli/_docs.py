@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from govflow.cli._common import actor_of, add_actor_flag, add_json_flag
+from govflow.cli._common import actor_of, add_actor_flag, add_json_flag, add_version_flags
 from govflow.cli._output import emit
 
 KINDS = ("model_card", "annex_iv")
@@ -16,7 +16,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     sub.required = True
 
     render = sub.add_parser("render", help="render, store and link a version's documents")
-    _version_flags(render)
+    add_version_flags(render)
     render.add_argument("--format", required=True, choices=("html", "md"), help="self-contained HTML or Markdown")
     render.add_argument("--kind", choices=KINDS, help="one document only (default: model card and Annex IV)")
     render.add_argument("--out", metavar="PATH",
@@ -26,12 +26,12 @@ def register(groups: argparse._SubParsersAction) -> None:
     render.set_defaults(handler=_render)
 
     check = sub.add_parser("check", help="record the documentation check: exit 1 if a required section is incomplete")
-    _version_flags(check)
+    add_version_flags(check)
     add_json_flag(check)
     check.set_defaults(handler=_check)
 
     notes = sub.add_parser("notes", help="store the people-written notes (limitations, oversight...) of a version")
-    _version_flags(notes)
+    add_version_flags(notes)
     notes.add_argument("--file", required=True, help="YAML file of notes (see govflow.docs.NOTE_KEYS)")
     add_actor_flag(notes)
     add_json_flag(notes)
@@ -42,7 +42,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     esub.required = True
 
     export = esub.add_parser("export", help="write a zip with documents, evidence, policy, decisions and audit events")
-    _version_flags(export)
+    add_version_flags(export)
     export.add_argument("--out", required=True, metavar="BUNDLE.zip")
     add_actor_flag(export)
     add_json_flag(export)
@@ -52,11 +52,6 @@ def register(groups: argparse._SubParsersAction) -> None:
     verify.add_argument("bundle", metavar="BUNDLE.zip")
     add_json_flag(verify)
     verify.set_defaults(handler=_verify)
-
-
-def _version_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--version", required=True)
 
 
 def _render(args: argparse.Namespace) -> int:

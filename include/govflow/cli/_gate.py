@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from govflow.cli._common import actor_of, add_actor_flag, add_json_flag
+from govflow.cli._common import actor_of, add_actor_flag, add_json_flag, add_version_flags
 from govflow.cli._output import emit
 
 
@@ -32,32 +32,27 @@ def register(groups: argparse._SubParsersAction) -> None:
     replay.set_defaults(handler=_replay)
 
     approve = groups.add_parser("approve", help="approve (or --reject) a version's current evidence")
-    _version_flags(approve)
+    add_version_flags(approve)
     approve.add_argument("--reject", action="store_true", help="record a rejection instead of an approval")
     approve.add_argument("--comment", required=True)
-    add_actor_flag(approve)
+    add_actor_flag(approve, required=True)
     add_json_flag(approve)
     approve.set_defaults(handler=_approve)
 
     waive = groups.add_parser("waive", help="waive a failed check of a version, with a reason (reviewers)")
-    _version_flags(waive)
+    add_version_flags(waive)
     waive.add_argument("--check", required=True, help="validation | pii | fairness | drift | documentation")
     waive.add_argument("--reason", required=True)
-    add_actor_flag(waive)
+    add_actor_flag(waive, required=True)
     add_json_flag(waive)
     waive.set_defaults(handler=_waive)
 
     promote = groups.add_parser("promote", help="move a version to production if its gate decision allows it")
-    _version_flags(promote)
+    add_version_flags(promote)
     promote.add_argument("--to", required=True, metavar="STAGE", help="production")
-    add_actor_flag(promote)
+    add_actor_flag(promote, required=True)
     add_json_flag(promote)
     promote.set_defaults(handler=_promote)
-
-
-def _version_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--version", required=True)
 
 
 def _gate(args: argparse.Namespace) -> int:
@@ -107,11 +102,10 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _approve(args: argparse.Namespace) -> int:
-    from govflow.access import resolve_actor
     from govflow.service import gate
     from govflow.store import session_scope
 
-    actor = resolve_actor(args.actor)
+    actor = actor_of(args, required=True)
     verdict = "reject" if args.reject else "approve"
     with session_scope() as session:
         recorded = gate.approve(session, args.model, args.version, actor, verdict=verdict, comment=args.comment)
@@ -131,11 +125,10 @@ def _approve(args: argparse.Namespace) -> int:
 
 
 def _waive(args: argparse.Namespace) -> int:
-    from govflow.access import resolve_actor
     from govflow.service import gate
     from govflow.store import session_scope
 
-    actor = resolve_actor(args.actor)
+    actor = actor_of(args, required=True)
     with session_scope() as session:
         recorded = gate.waive(session, args.model, args.version, args.check, actor, reason=args.reason)
         row = recorded.row
@@ -150,14 +143,13 @@ def _waive(args: argparse.Namespace) -> int:
 
 
 def _promote(args: argparse.Namespace) -> int:
-    from govflow.access import resolve_actor
     from govflow.service import gate, registry
     from govflow.store import session_scope
 
-    actor = resolve_actor(args.actor)
+    actor = actor_of(args, required=True)
     try:
         with session_scope() as session:
-            previous = registry.production_version(session, args.model) if _model_exists(session, args.model) else None
+            previous = registry.production_version(session, args.model)
             previous_version = previous.version if previous is not None else None
             row, decision = gate.promote(session, args.model, args.version, actor, to=args.to)
             payload = {"model": args.model, "version": row.version, "promoted": True, "stage": row.stage,
@@ -174,17 +166,6 @@ def _promote(args: argparse.Namespace) -> int:
         lines.append(f"  archived the previous production version {payload['archived']}")
     emit(payload, as_json=args.json, lines=lines)
     return 0
-
-
-def _model_exists(session, name: str) -> bool:
-    from govflow.errors import NotFoundError
-    from govflow.service import registry
-
-    try:
-        registry.get_model(session, name)
-    except NotFoundError:
-        return False
-    return True
 
 
 def _preview(decision) -> dict:
