@@ -12,21 +12,18 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-_EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9])[A-Za-z0-9-]*"
-                    r"((?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b")
+from govflow.checks.pii._masking import mask
+
+_EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30}\b")
 # 9+ digits, optionally split by spaces, dots or dashes: phone, card, account and national id numbers.
 _LONG_NUMBER = re.compile(r"(?<![\w.])\+?\d(?:[ .-]?\d){8,}(?![\w])")
 
 
 def scrub_text(text: str) -> str:
-    text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}***{_tld(m.group(3))}", text)
-    text = _IBAN.sub(lambda m: m.group(0)[:2] + "**" + "*" * 4, text)
+    text = _EMAIL.sub(lambda m: mask("EMAIL_ADDRESS", m.group(0)), text)
+    text = _IBAN.sub(lambda m: m.group(0)[:2] + "******", text)
     return _LONG_NUMBER.sub(lambda m: m.group(0)[:1] + "***", text)
-
-
-def _tld(domain_rest: str) -> str:
-    return "." + domain_rest.rsplit(".", 1)[-1]
 
 
 def scrub(value: Any) -> Any:
