@@ -14,13 +14,14 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from govflow.errors import BadInputError
-from govflow.hashing import sha256_bytes
+from govflow.hashing import canonical_json, sha256_bytes
 
 MANIFEST = "manifest.json"
 FORMAT = "govflow-evidence-bundle/1"
@@ -101,7 +102,7 @@ def verify_bundle(path: str | Path) -> BundleReport:
     report = BundleReport(bundle=str(where))
     with archive:
         names = [info.filename for info in archive.infolist() if not info.is_dir()]
-        for name in sorted({n for n in names if names.count(n) > 1}):
+        for name in sorted(n for n, count in Counter(names).items() if count > 1):
             report.problem(name, "duplicate", "the zip holds this name more than once")
         if MANIFEST not in names:
             report.problem(MANIFEST, "missing", "the bundle has no manifest")
@@ -172,7 +173,7 @@ def _check_events(events: Any, report: BundleReport) -> None:
             # The exact stored text is what was hashed; the parsed payload must say the same.
             payload_text = event.get("payload_text")
             if payload_text is None:
-                payload_text = _canonical(event["payload"])
+                payload_text = canonical_json(event["payload"])
             elif "payload" in event and json.loads(payload_text) != event["payload"]:
                 report.problem(MANIFEST, "altered",
                                f"audit event seq {event.get('seq')}: payload differs from its text")
@@ -187,9 +188,3 @@ def _check_events(events: Any, report: BundleReport) -> None:
             report.problem(MANIFEST, "altered",
                            f"audit event seq {event['seq']} does not link to seq {previous['seq']}")
         previous = event
-
-
-def _canonical(obj: Any) -> str:
-    from govflow.hashing import canonical_json
-
-    return canonical_json(obj)
