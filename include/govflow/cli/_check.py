@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+from typing import Any
 
 from govflow.checks import CheckResult
 from govflow.cli._output import emit
@@ -42,3 +43,23 @@ def report(result: CheckResult, *, as_json: bool) -> int:
     if result.status == "error":
         print(f"govflow: error: {'; '.join(result.errors) or 'check errored'}", file=sys.stderr)
     return EXIT_BY_STATUS[result.status]
+
+
+def add_tier_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tier", metavar="TIER", help="take thresholds from this risk tier of the policy")
+    parser.add_argument("--policy", metavar="FILE", help="policy file for --tier (default: the configured policy)")
+
+
+def tier_options(args: argparse.Namespace, kind: str, defaults: dict[str, Any]) -> dict[str, Any]:
+    """A check's threshold options: ``defaults``, or the ``kind`` thresholds of ``--tier`` in the
+    policy; an explicit flag (an ``args`` attribute of the same name) beats both."""
+    options = dict(defaults)
+    if args.tier:
+        from govflow.policy import load_policy
+
+        thresholds = getattr(load_policy(args.policy).tier(args.tier), kind)
+        options = {name: getattr(thresholds, name) for name in options}
+    for name in options:
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    return options

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from govflow.cli._check import add_tier_flags, report, tier_options
 from govflow.cli._common import add_json_flag
 
 
@@ -28,25 +29,16 @@ def register(checks: argparse._SubParsersAction) -> None:
     parser.add_argument("--stattest-threshold", type=float, metavar="X",
                         help="threshold for every column's test (default: each test's own)")
     parser.add_argument("--html-report", metavar="PATH", help="also write Evidently's HTML report to PATH")
-    parser.add_argument("--tier", metavar="TIER", help="take thresholds from this risk tier of the policy")
-    parser.add_argument("--policy", metavar="FILE", help="policy file for --tier (default: the configured policy)")
+    add_tier_flags(parser)
     add_json_flag(parser)
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from govflow.checks.drift import detect_drift
-    from govflow.cli._check import report
 
-    options = {"max_share_drifted": 0.5, "key_columns": [], "stattest": None, "stattest_threshold": None}
-    if args.tier:
-        from govflow.policy import load_policy
-
-        thresholds = load_policy(args.policy).tier(args.tier).drift
-        options = {name: getattr(thresholds, name) for name in options}
-    for name in options:  # explicit flags beat the policy
-        if getattr(args, name) is not None:
-            options[name] = getattr(args, name)
+    options = tier_options(args, "drift", {"max_share_drifted": 0.5, "key_columns": [], "stattest": None,
+                                           "stattest_threshold": None})
 
     result = detect_drift(
         args.reference, args.current, columns=args.columns, html_report=args.html_report or False, **options,

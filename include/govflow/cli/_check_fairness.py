@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from govflow.cli._check import add_tier_flags, report, tier_options
 from govflow.cli._common import add_json_flag
 
 
@@ -32,25 +33,16 @@ def register(checks: argparse._SubParsersAction) -> None:
                         help="fail above this (default 0.1, or the tier's)")
     parser.add_argument("--max-equalized-odds-difference", type=float, metavar="X",
                         help="fail above this (default 0.1, or the tier's)")
-    parser.add_argument("--tier", metavar="TIER", help="take thresholds from this risk tier of the policy")
-    parser.add_argument("--policy", metavar="FILE", help="policy file for --tier (default: the configured policy)")
+    add_tier_flags(parser)
     add_json_flag(parser)
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from govflow.checks.fairness import evaluate_fairness
-    from govflow.cli._check import report
 
-    options = {"min_group_size": 30, "max_demographic_parity_difference": 0.1, "max_equalized_odds_difference": 0.1}
-    if args.tier:
-        from govflow.policy import load_policy
-
-        thresholds = load_policy(args.policy).tier(args.tier).fairness
-        options = {name: getattr(thresholds, name) for name in options}
-    for name in options:  # explicit flags beat the policy
-        if getattr(args, name) is not None:
-            options[name] = getattr(args, name)
+    options = tier_options(args, "fairness", {"min_group_size": 30, "max_demographic_parity_difference": 0.1,
+                                              "max_equalized_odds_difference": 0.1})
 
     result = evaluate_fairness(
         args.data, label=args.label, prediction=args.prediction, sensitive=args.sensitive,
