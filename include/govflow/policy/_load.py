@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from govflow.errors import PolicyError
+from govflow.hashing import sha256_text
 from govflow.policy._models import Policy
 
 
@@ -20,7 +20,7 @@ def canonical_text(raw: bytes | str) -> str:
 
 
 def policy_sha256(raw: bytes | str) -> str:
-    return hashlib.sha256(canonical_text(raw).encode("utf-8")).hexdigest()
+    return sha256_text(canonical_text(raw))
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
@@ -33,7 +33,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
     except OSError as err:
         raise PolicyError(f"cannot read policy {where}: {err.strerror or err}") from err
     try:
-        text = canonical_text(raw)
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise PolicyError(f"policy {where}: not UTF-8 text ({err.reason} at byte {err.start})") from err
     return parse_policy(text, source=str(where))
@@ -55,7 +55,7 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
         policy = Policy.model_validate(data)
     except ValidationError as err:
         raise PolicyError(f"policy {source}: {format_validation_error(err)}") from err
-    policy._sha256 = policy_sha256(text)
+    policy._sha256 = sha256_text(text)  # text is canonical already
     policy._source = source
     policy._text = text
     return policy
