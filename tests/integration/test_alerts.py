@@ -126,6 +126,20 @@ def test_failed_delivery_is_recorded_and_retried_once(smtp_sink, model, monkeypa
     assert _audit_actions().count("alert.raised") == 2  # email + slack, once each
 
 
+def test_email_without_an_address_is_recorded_not_sent_while_a_webhook_still_posts(smtp_sink, db_url, monkeypatch):
+    from govflow.service.registry import register_model
+    from govflow.store import session_scope
+
+    with session_scope() as session:
+        register_model(session, name="no-mail", owner="olga", risk_tier="high", actor="alice")
+    sent = []
+    monkeypatch.setattr(SlackChannel, "configured", lambda self: True)
+    monkeypatch.setattr(SlackChannel, "send", lambda self, message, recipients: sent.append(message.subject))
+    report = raise_alerts("no-mail", [_problem()], actor="t")
+    assert {r["channel"]: r["delivery"] for r in report} == {"email": "no_recipients", "slack": "sent"}
+    assert smtp_sink.messages == [] and sent == ["credit-risk: nightly:drift"]
+
+
 def test_slack_webhook_channel_sends_text_with_mentions(smtp_sink, model, monkeypatch):
     sent = []
     monkeypatch.setattr(SlackChannel, "configured", lambda self: True)

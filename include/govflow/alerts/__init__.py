@@ -100,7 +100,7 @@ def _record(session, model_name: str, problems: Sequence[Problem], *, version: s
                 continue
             addresses = channel.addresses(recipients)
             status = ("unconfigured" if not ready[channel.name]
-                      else "no_recipients" if channel.name == "email" and not addresses else "pending")
+                      else "no_recipients" if channel.needs_addresses and not addresses else "pending")
             row = Alert(model_id=model.id, version_id=version_row.id if version_row else None,
                         problem_key=problem.key, severity=problem.severity, channel=channel.name,
                         recipients=[r.to_dict() for r in recipients], message=f"{problem.subject}\n\n{problem.body}",

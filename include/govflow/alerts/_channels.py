@@ -28,9 +28,13 @@ class Message:
 
 class Channel:
     name: str = ""
+    conn_env: str = ""  # the environment variable that names the connection
+    default_conn_id: str = ""
+    # Whether there is nobody to send to without an address (e-mail); a webhook posts to its channel anyway.
+    needs_addresses: bool = False
 
     def conn_id(self) -> str:
-        raise NotImplementedError
+        return os.environ.get(self.conn_env) or self.default_conn_id
 
     def addresses(self, recipients: Sequence[Recipient]) -> list[str]:
         raise NotImplementedError
@@ -51,9 +55,8 @@ class Channel:
 
 class EmailChannel(Channel):
     name = "email"
-
-    def conn_id(self) -> str:
-        return os.environ.get("GOVFLOW_ALERT_SMTP_CONN_ID") or "govflow_smtp"
+    conn_env, default_conn_id = "GOVFLOW_ALERT_SMTP_CONN_ID", "govflow_smtp"
+    needs_addresses = True
 
     def addresses(self, recipients: Sequence[Recipient]) -> list[str]:
         return [r.email for r in recipients if r.email]
@@ -74,9 +77,7 @@ class EmailChannel(Channel):
 
 class SlackChannel(Channel):
     name = "slack"
-
-    def conn_id(self) -> str:
-        return os.environ.get("GOVFLOW_ALERT_SLACK_CONN_ID") or "govflow_slack"
+    conn_env, default_conn_id = "GOVFLOW_ALERT_SLACK_CONN_ID", "govflow_slack"
 
     def addresses(self, recipients: Sequence[Recipient]) -> list[str]:
         return [r.slack for r in recipients if r.slack]
