@@ -134,14 +134,12 @@ def register_submission(args: argparse.Namespace, actor: str) -> dict[str, Any]:
 
 def wait_for_outcome(client, run_id: str, *, timeout: float, poll: float, quiet: bool) -> dict[str, Any]:
     """Follow the run to its end; tell the user (stderr) when it waits for reviewers."""
-    told: set[str] = set()
+    told: set[tuple[str, Any]] = set()
 
     def progress(run: dict[str, Any]) -> bool:
         if not quiet:
-            new = [a for a in client.required_actions(DAG_ID, run_id)
-                   if f"{a['task_instance']['task_id']}/{a['task_instance'].get('map_index')}" not in told]
-            for action in new:
-                told.add(f"{action['task_instance']['task_id']}/{action['task_instance'].get('map_index')}")
+            new = [a for a in client.required_actions(DAG_ID, run_id) if _action_key(a) not in told]
+            told.update(map(_action_key, new))
             if new:
                 who = sorted({u["name"] for a in new for u in a.get("assigned_users") or []})
                 print(f"waiting for {len(new)} approval(s) in Airflow's Required Actions, by any of: "
@@ -160,6 +158,10 @@ def wait_for_outcome(client, run_id: str, *, timeout: float, poll: float, quiet:
         outcome = json.loads(outcome)
     keys = ("decision", "stage", "reasons", "notes", "approved_by", "decision_id", "documents", "evidence")
     return result | {k: outcome.get(k) for k in keys}
+
+
+def _action_key(action: dict[str, Any]) -> tuple[str, Any]:
+    return action["task_instance"]["task_id"], action["task_instance"].get("map_index")
 
 
 def _lines(payload: dict[str, Any]) -> list[str]:
