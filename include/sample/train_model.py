@@ -45,6 +45,7 @@ def train(out: Path, *, mitigate: bool = False, batches: int = 1,
     out.mkdir(parents=True, exist_ok=True)
     train_df = pd.read_csv(train_csv)
     eval_df = pd.read_csv(eval_csv)
+    x_train, x_eval = _features(train_df), _features(eval_df)
     y_train = (train_df[LABEL] == POSITIVE).astype(int)
     y_eval = (eval_df[LABEL] == POSITIVE).astype(int)
 
@@ -52,8 +53,8 @@ def train(out: Path, *, mitigate: bool = False, batches: int = 1,
         (OneHotEncoder(handle_unknown="ignore"), CATEGORICAL), (StandardScaler(), NUMERIC)
     )
     classifier = make_pipeline(features, LogisticRegression(max_iter=2000, random_state=SEED))
-    classifier.fit(_features(train_df), y_train)
-    scores = classifier.predict_proba(_features(eval_df))[:, 1]
+    classifier.fit(x_train, y_train)
+    scores = classifier.predict_proba(x_eval)[:, 1]
 
     model = classifier
     if mitigate:
@@ -61,8 +62,8 @@ def train(out: Path, *, mitigate: bool = False, batches: int = 1,
 
         model = ThresholdOptimizer(estimator=classifier, constraints="equalized_odds", prefit=True,
                                    predict_method="predict_proba")
-        model.fit(_features(train_df), y_train, sensitive_features=train_df[SENSITIVE])
-        predicted = model.predict(_features(eval_df), sensitive_features=eval_df[SENSITIVE], random_state=SEED)
+        model.fit(x_train, y_train, sensitive_features=train_df[SENSITIVE])
+        predicted = model.predict(x_eval, sensitive_features=eval_df[SENSITIVE], random_state=SEED)
     else:
         predicted = (scores >= 0.5).astype(int)
 
