@@ -137,6 +137,8 @@ def _register_and_submit(trained: dict[str, Any]) -> str:
     from govflow.store import session_scope
 
     version = f"1.0.{trained['number']}"
+    # The production data batches the nightly DAG reads (a serving system would append them).
+    batches = Path(trained["batches"]).parent.parent / "batches"
     config = CheckConfig(label=trained["label"], prediction=trained["prediction"], score=trained["score"],
                          positive_label=trained["positive_label"], sensitive=tuple(trained["sensitive"]),
                          suite=trained["suite"])
@@ -154,7 +156,7 @@ def _register_and_submit(trained: dict[str, Any]) -> str:
                 regions=["EU"], sector="finance",
                 data_protection_notes="Census microdata without direct identifiers; sex and race are used only "
                                       "to measure fairness (AI Act Art. 10(5)).",
-                batches_uri=str(Path(trained["batches"]).parent.parent / "batches"))
+                batches_uri=str(batches))
         registry.register_version(
             session, model=MODEL, version=version, artifact=trained["artifact"],
             training_data=trained["training_data"], reference_data=trained["reference_data"],
@@ -162,8 +164,6 @@ def _register_and_submit(trained: dict[str, Any]) -> str:
             framework="scikit-learn", params=trained["params"] | {"governance": config.to_params()},
             metrics=trained["metrics"])
         record_notes(session, MODEL, version, Path(trained["notes"]).read_text(encoding="utf-8"), actor=SUBMITTER)
-    # The production data batches the nightly DAG reads (a serving system would append them).
-    batches = Path(trained["batches"]).parent.parent / "batches"
     batches.mkdir(exist_ok=True)
     for batch in sorted(Path(trained["batches"]).glob("*.csv")):
         (batches / batch.name).write_bytes(batch.read_bytes())
