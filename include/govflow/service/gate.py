@@ -198,17 +198,20 @@ def _directory(users: Directory | None) -> Directory:
     return users if users is not None else load_users()
 
 
-def _refuse_submitter(user: User, row: ModelVersion, what: str, label: str) -> None:
+def _reviewer_role(user: User, roles, row: ModelVersion, rules, what: str, label: str, tier: str) -> str:
+    """The role ``user`` acts in to ``what`` the version: one of ``roles`` (the admin role alone is not
+    enough), never as its submitter (separation of duties), only while the version can go through the gate."""
+    if not user.has_any(roles, admin_ok=False):
+        raise PermissionDeniedError(f"permission denied: {user.describe()} may not {what} {label} ({tier} tier); "
+                                    f"needs role {' or '.join(roles)}")
     if user.name == row.created_by:
         raise PermissionDeniedError(f"permission denied: {user.name} submitted {label} and may not {what} it "
                                     "(separation of duties)")
-
-
-def _approvable(row: ModelVersion, rules, label: str, tier: str) -> None:
     if rules.prohibited:
         raise ConflictError(f"{label} is in the prohibited {tier} risk tier: it is never promoted")
     if row.stage not in APPROVABLE_STAGES:
         raise ConflictError(f"{label} is {row.stage}: only candidate or staging versions go through the gate")
+    return acting_role(user, roles)
 
 
 def approve(session: Session, model: str, version: str, actor: str, *, verdict: str = "approve",
@@ -225,18 +228,13 @@ def approve(session: Session, model: str, version: str, actor: str, *, verdict: 
     label, tier = f"{model}@{version}", row.model.risk_tier
     rules = policy.tier(tier)
     user = _directory(users).get(actor)
-    roles = rules.approvals.roles
-    if not user.has_any(roles, admin_ok=False):
-        raise PermissionDeniedError(f"permission denied: {user.describe()} may not {verdict} {label} ({tier} tier); "
-                                    f"needs role {' or '.join(roles)}")
-    _refuse_submitter(user, row, verdict, label)
-    _approvable(row, rules, label, tier)
+    role = _reviewer_role(user, rules.approvals.roles, row, rules, verdict, label, tier)
     inputs = gather_inputs(session, row)
     if not inputs.evidence:
         raise ConflictError(f"{label} has no check results yet: nothing to {verdict} (run the governance checks first)")
     latest = latest_decision(session, row.id)
     approval = ApprovalRow(version_id=row.id, decision_id=latest.id if latest else None, approver=user.name,
-                           role=acting_role(user, roles), verdict=verdict, comment=comment or None,
+                           role=role, verdict=verdict, comment=comment or None,
                            evidence_digest=inputs.digest, created_at=_now(now))
     session.add(approval)
     session.flush()
@@ -261,12 +259,7 @@ def waive(session: Session, model: str, version: str, check: str, actor: str, *,
     label, tier = f"{model}@{version}", row.model.risk_tier
     rules = policy.tier(tier)
     user = _directory(users).get(actor)
-    roles = rules.approvals.waiver_roles
-    if not user.has_any(roles, admin_ok=False):
-        raise PermissionDeniedError(f"permission denied: {user.describe()} may not waive checks of {label} "
-                                    f"({tier} tier); needs role {' or '.join(roles)}")
-    _refuse_submitter(user, row, "waive checks of", label)
-    _approvable(row, rules, label, tier)
+    role = _reviewer_role(user, rules.approvals.waiver_roles, row, rules, "waive checks of", label, tier)
     inputs = gather_inputs(session, row)
     own = [e for e in inputs.evidence if e.check == check and e.model_version_id == inputs.version_ref.id]
     if not own:
@@ -279,7 +272,7 @@ def waive(session: Session, model: str, version: str, check: str, actor: str, *,
         raise ConflictError(f"the latest {check} result of {label} (id {target.id}) is {target.status}: "
                             "nothing to waive")
     waiver = WaiverRow(version_id=row.id, check=check, reason=reason, waived_by=user.name,
-                       role=acting_role(user, roles), evidence_digest=inputs.digest,
+                       role=role, evidence_digest=inputs.digest,
                        check_result_id=int(target.id), created_at=_now(now))
     session.add(waiver)
     session.flush()
