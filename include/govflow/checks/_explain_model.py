@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._result import CheckInputError
+from govflow.checks.model_predictions import positive_class
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,10 +26,6 @@ ERR_FEATURES_UNKNOWN = (
     "fit it on a pandas DataFrame, or name the features explicitly"
 )
 ERR_FEATURES_MISSING = "feature column(s) the model needs are missing from the data: {names}"
-ERR_POSITIVE_CLASS = (
-    "cannot tell which model class means the positive label {positive!r} "
-    "(model classes: {classes}); pass the positive label the model predicts"
-)
 
 
 @dataclass(frozen=True)
@@ -85,7 +82,7 @@ def view_model(model: Any, data_columns: Sequence[str], *, sensitive: Sequence[s
         raise CheckInputError(ERR_FEATURES_MISSING.format(names=", ".join(missing)))
     passes_sensitive = "sensitive_features" in _parameters(model.predict)
     return ModelView(model=model, features=tuple(names), sensitive=tuple(sensitive) if passes_sensitive else (),
-                     positive_class=_positive_class(model, positive_label), random_state=random_state)
+                     positive_class=positive_class(model, positive_label), random_state=random_state)
 
 
 def _feature_names(model: Any) -> list[str] | None:
@@ -95,32 +92,6 @@ def _feature_names(model: Any) -> list[str] | None:
         if names is not None:
             return [str(n) for n in names]
     return None
-
-
-def _classes(model: Any) -> list[Any] | None:
-    for candidate in (model, getattr(model, "estimator_", None), getattr(model, "estimator", None)):
-        classes = getattr(candidate, "classes_", None)
-        if classes is not None:
-            return list(classes)
-    return None
-
-
-def _positive_class(model: Any, positive_label: Any) -> Any:
-    """The model's class that stands for the data's positive label.
-
-    The same label ("yes") or its text form matches; a 0/1 (or False/True)
-    model trained on an encoded label predicts the positive label as 1.
-    """
-    classes = _classes(model)
-    if classes is None:
-        return positive_label if positive_label is not None else 1
-    for cls in classes:
-        if cls == positive_label or str(cls) == str(positive_label):
-            return cls
-    if {str(c) for c in classes} <= {"0", "1", "False", "True"}:
-        return classes[-1]
-    raise CheckInputError(ERR_POSITIVE_CLASS.format(positive=positive_label,
-                                                    classes=", ".join(map(str, classes))))
 
 
 def _equals(values: np.ndarray, target: Any) -> np.ndarray:

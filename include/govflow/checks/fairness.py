@@ -83,7 +83,7 @@ def evaluate_fairness(
         from govflow.checks.model_predictions import load_model, predict
 
         model = load_model(model_path, trusted=trusted_types)
-        predicted = _as_label_classes(predict(model, frame, exclude=[label]), frame[label], positive_label)
+        predicted = _as_label_classes(model, predict(model, frame, exclude=[label]), frame[label], positive_label)
         prediction_name = f"model {Path(model_path).name}"
         model_info = {"path": str(model_path), "sha256": sha256_file(model_path), "type": type(model).__name__}
         outcomes = binary_outcomes(frame[label], predicted, label_name=label, prediction_name=prediction_name,
@@ -179,29 +179,28 @@ def _check_options(
             raise CheckInputError(f"{name} must be between 0 and 1, got {value}")
 
 
-def _as_label_classes(predicted: Any, label: Any, positive_label: Any) -> Any:
-    """Map a model's 0/1 (or boolean) output onto string label classes.
+def _as_label_classes(model: Any, predicted: Any, label: Any, positive_label: Any) -> Any:
+    """Map a 0/1 (or boolean) model's output onto the label classes of the eval data.
 
     Models are usually trained on ``y == positive_label`` and so predict 0/1 while the
-    eval data keeps its original labels (``>50K``/``<=50K``); 1 means the positive label.
+    eval data keeps its original labels (``>50K``/``<=50K``): the model's positive class
+    (``model_predictions.positive_class``, as the explanation reads it) is the positive label.
     """
     import numpy as np
 
-    values = np.asarray(predicted)
+    from govflow.checks.model_predictions import positive_class
+
     classes = [c for c in label.dropna().unique()]
     if positive_label is None or len(classes) != 2 or any(isinstance(c, (int, float, np.number, bool)) for c in classes):
-        return predicted
-    distinct = set(np.unique(values[~_isnull(values)]).tolist())
-    if not distinct <= {0, 1}:
         return predicted
     positive = next((c for c in classes if str(c) == str(positive_label)), None)
     if positive is None:
         return predicted  # binary_outcomes names the unknown positive label
+    try:
+        encoded = positive_class(model, positive_label)
+    except CheckInputError:
+        return predicted  # binary_outcomes names the predictions that are no label class
+    if str(encoded) == str(positive):
+        return predicted  # the model predicts the labels themselves
     negative = next(c for c in classes if c is not positive)
-    return np.where(values.astype(float) == 1, positive, negative)
-
-
-def _isnull(values: Any) -> Any:
-    import pandas as pd
-
-    return pd.isna(values)
+    return np.where(np.asarray(predicted) == encoded, positive, negative)

@@ -20,8 +20,12 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-__all__ = ["JOBLIB_SUFFIXES", "SKOPS_SUFFIXES", "load_model", "predict", "untrusted_types"]
+__all__ = ["JOBLIB_SUFFIXES", "SKOPS_SUFFIXES", "load_model", "positive_class", "predict", "untrusted_types"]
 
+ERR_POSITIVE_CLASS = (
+    "cannot tell which model class means the positive label {positive!r} "
+    "(model classes: {classes}); pass the positive label the model predicts"
+)
 JOBLIB_SUFFIXES = (".joblib", ".pkl", ".pickle")
 SKOPS_SUFFIXES = (".skops",)
 
@@ -88,6 +92,33 @@ def predict(model: Any, data: pd.DataFrame, *, exclude: Sequence[str] = ()) -> n
             "a binary classifier returns one label per row"
         )
     return predictions
+
+
+def positive_class(model: Any, positive_label: Any) -> Any:
+    """The model's class that stands for the data's positive label.
+
+    The same label (">50K") or its text form matches; a 0/1 (or False/True)
+    model trained on ``y == positive_label`` predicts the positive label as 1.
+    A model that does not record its classes is taken to predict the label itself.
+    """
+    classes = _classes(model)
+    if classes is None:
+        return positive_label if positive_label is not None else 1
+    for cls in classes:
+        if cls == positive_label or str(cls) == str(positive_label):
+            return cls
+    if {str(c) for c in classes} <= {"0", "1", "False", "True"}:
+        return classes[-1]
+    raise CheckInputError(ERR_POSITIVE_CLASS.format(positive=positive_label, classes=", ".join(map(str, classes))))
+
+
+def _classes(model: Any) -> list[Any] | None:
+    # A wrapper (ThresholdOptimizer, a calibrated classifier...) keeps them on its inner estimator.
+    for candidate in (model, getattr(model, "estimator_", None), getattr(model, "estimator", None)):
+        classes = getattr(candidate, "classes_", None)
+        if classes is not None:
+            return list(classes)
+    return None
 
 
 def _load_skops(p: Path, trusted: Sequence[str]) -> Any:
