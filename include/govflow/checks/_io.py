@@ -55,6 +55,16 @@ def read_table(path: str | Path, *, columns: Sequence[str] | None = None, allow_
     return frame
 
 
+def as_frame(data: pd.DataFrame | str | Path, *, what: str = "data") -> pd.DataFrame:
+    """The table a check was given: a path's CSV/Parquet file (``read_table``), or a DataFrame
+    built in code, which must have rows too (``what`` names it in the error)."""
+    if isinstance(data, (str, Path)):
+        return read_table(data)
+    if len(data) == 0:
+        raise CheckInputError(f"{what} has no rows")
+    return data
+
+
 def iter_table_chunks(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[pd.DataFrame]:
     """Yield a CSV or Parquet file in chunks of at most ``chunk_rows`` rows (bounded memory)."""
     import pandas as pd

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govflow.checks._io import read_table
+from govflow.checks._io import as_frame
 from govflow.checks._result import CheckInputError, CheckResult, timed_check
 
 if TYPE_CHECKING:
@@ -73,8 +73,8 @@ def detect_drift(
     ['x']
     """
     _check_options(max_share_drifted, stattest_threshold)
-    reference_frame = _frame(reference, "reference")
-    current_frame = _frame(current, "current")
+    reference_frame = as_frame(reference, what="the reference data")
+    current_frame = as_frame(current, what="the current data")
     names = _columns_to_test(reference_frame, current_frame, columns)
     key_columns = list(key_columns)
     unknown_keys = [k for k in key_columns if k not in names]
@@ -153,14 +153,6 @@ def _check_options(max_share_drifted: float, stattest_threshold: float | None) -
         raise CheckInputError(f"max_share_drifted must be between 0 and 1, got {max_share_drifted}")
     if stattest_threshold is not None and not stattest_threshold > 0:
         raise CheckInputError(f"stattest_threshold must be positive, got {stattest_threshold}")
-
-
-def _frame(data: pd.DataFrame | str | Path, label: str) -> pd.DataFrame:
-    if isinstance(data, (str, Path)):
-        return read_table(data)
-    if len(data) == 0:
-        raise CheckInputError(f"the {label} data has no rows")
-    return data
 
 
 def _columns_to_test(reference: pd.DataFrame, current: pd.DataFrame, columns: Sequence[str] | None) -> list[str]:

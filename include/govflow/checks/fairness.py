@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govflow.checks._io import read_table, require_columns
+from govflow.checks._io import as_frame, require_columns
 from govflow.checks._result import CheckInputError, CheckResult, timed_check
 from govflow.hashing import sha256_file
 
@@ -73,9 +73,7 @@ def evaluate_fairness(
     sensitive = list(sensitive)
     _check_options(label, prediction, sensitive, model_path, min_group_size,
                    max_demographic_parity_difference, max_equalized_odds_difference)
-    frame = read_table(data) if isinstance(data, (str, Path)) else data
-    if len(frame) == 0:
-        raise CheckInputError("the evaluation data has no rows")
+    frame = as_frame(data, what="the evaluation data")
     require_columns(frame, [label, *sensitive, *([prediction] if prediction else [])], source="the evaluation data")
 
     model_info: dict[str, Any] | None = None

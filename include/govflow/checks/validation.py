@@ -118,16 +118,11 @@ def _as_suite(suite: str | Path | Suite | Mapping[str, Any]) -> Suite:
 
 
 def _as_frame(data: str | Path | pd.DataFrame) -> pd.DataFrame:
-    from govflow.checks._io import read_table
+    from govflow.checks._io import as_frame
 
-    if isinstance(data, (str, Path)):
-        frame = read_table(data)
-    elif hasattr(data, "columns") and hasattr(data, "iloc"):
-        frame = data
-        if len(frame) == 0:
-            raise CheckInputError("data has no rows")
-    else:
+    if not isinstance(data, (str, Path)) and not (hasattr(data, "columns") and hasattr(data, "iloc")):
         raise CheckInputError(f"data must be a CSV/Parquet path or a DataFrame, got {type(data).__name__}")
+    frame = as_frame(data)
     names = [str(c) for c in frame.columns]
     if len(set(names)) != len(names):
         raise CheckInputError("data has duplicate column names")
