@@ -12,9 +12,9 @@ import datetime as dt
 import os
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,6 +42,7 @@ from govflow.store.audit import append_event, event_to_dict, verify_chain
 from govflow.timeutil import iso_utc
 
 DOC_SUFFIX = {"md": ".md", "html": ".html"}
+T = TypeVar("T")
 
 
 # --- gathering the inputs -------------------------------------------------------------------
@@ -58,10 +59,8 @@ def gather_inputs(session: Session, row: ModelVersion, *, policy, artifacts: Art
         policy=_policy_view(policy, model),
         check_results=_results(session, row, artifacts),
         decisions=[_decision_dict(d) for d in _decisions(session, row)],
-        approvals=[_approval_dict(a) for a in session.scalars(
-            select(Approval).where(Approval.version_id == row.id).order_by(Approval.created_at, Approval.id))],
-        waivers=[_waiver_dict(w) for w in session.scalars(
-            select(Waiver).where(Waiver.version_id == row.id).order_by(Waiver.created_at, Waiver.id))],
+        approvals=_approvals(session, row),
+        waivers=_waivers(session, row),
         versions=[{"version": v.version, "stage": v.stage, "created_at": iso_utc(v.created_at),
                    "created_by": v.created_by} for v in model.versions],
         events=[event_to_dict(e) for e in _events(session, model.name, row.version)],
@@ -125,15 +124,18 @@ def _decision_dict(d: GateDecision) -> dict[str, Any]:
             "documents": list(d.documents or [])}
 
 
-def _approval_dict(a: Approval) -> dict[str, Any]:
-    return {"id": a.id, "decision_id": a.decision_id, "approver": a.approver, "role": a.role, "verdict": a.verdict,
-            "comment": a.comment, "evidence_digest": a.evidence_digest, "created_at": iso_utc(a.created_at)}
+def _approvals(session: Session, row: ModelVersion) -> list[dict[str, Any]]:
+    query = select(Approval).where(Approval.version_id == row.id).order_by(Approval.created_at, Approval.id)
+    return [{"id": a.id, "decision_id": a.decision_id, "approver": a.approver, "role": a.role, "verdict": a.verdict,
+             "comment": a.comment, "evidence_digest": a.evidence_digest, "created_at": iso_utc(a.created_at)}
+            for a in session.scalars(query)]
 
 
-def _waiver_dict(w: Waiver) -> dict[str, Any]:
-    return {"id": w.id, "check": w.check, "check_result_id": w.check_result_id, "reason": w.reason,
-            "waived_by": w.waived_by, "role": w.role, "evidence_digest": w.evidence_digest,
-            "created_at": iso_utc(w.created_at)}
+def _waivers(session: Session, row: ModelVersion) -> list[dict[str, Any]]:
+    query = select(Waiver).where(Waiver.version_id == row.id).order_by(Waiver.created_at, Waiver.id)
+    return [{"id": w.id, "check": w.check, "check_result_id": w.check_result_id, "reason": w.reason,
+             "waived_by": w.waived_by, "role": w.role, "evidence_digest": w.evidence_digest,
+             "created_at": iso_utc(w.created_at)} for w in session.scalars(query)]
 
 
 def _events(session: Session, model: str, version: str) -> list[AuditEvent]:
@@ -248,11 +250,16 @@ def document_link(document: Document) -> dict[str, Any]:
 
 def document_links(session: Session, version_id: int) -> list[dict[str, Any]]:
     """Links to the newest rendered document of each kind and format (for a new gate decision)."""
-    latest: dict[tuple[str, str], Document] = {}
-    for document in session.scalars(select(Document).where(Document.version_id == version_id,
-                                                            Document.kind.in_(KINDS)).order_by(Document.id)):
-        latest[(document.kind, document.format)] = document
-    return [document_link(d) for _, d in sorted(latest.items())]
+    return [document_link(d) for d in _latest_documents(session, version_id, kinds=KINDS)]
+
+
+def _latest_documents(session: Session, version_id: int, *, kinds: Sequence[str] | None = None) -> list[Document]:
+    """The newest document of each kind and format (of ``kinds``, default all, notes included), by kind and format."""
+    query = select(Document).where(Document.version_id == version_id).order_by(Document.id)
+    if kinds is not None:
+        query = query.where(Document.kind.in_(kinds))
+    latest = {(d.kind, d.format): d for d in session.scalars(query)}
+    return [d for _, d in sorted(latest.items())]
 
 
 def _link_to_latest_decision(session: Session, row: ModelVersion, document: Document) -> GateDecision | None:
@@ -277,24 +284,30 @@ def _write_out(out: str | Path | None, texts: dict[str, str], *, model: str, ver
     else:
         paths = {kind: target / f"{model}-{version}-{kind}.{fmt}" for kind in texts}
     for kind, path in paths.items():
+        data = texts[kind].encode("utf-8")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(path, texts[kind].encode("utf-8"))
+            _atomic_write(path, lambda handle, data=data: handle.write(data))
         except OSError as err:
             raise BadInputError(f"cannot write {path}: {err.strerror or err}") from err
     return {kind: str(path) for kind, path in paths.items()}
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+def _atomic_write(path: Path, write: Callable[[BinaryIO], T]) -> T:
+    """``write`` into a temporary file beside ``path``, then put it in place in one step (never half a file)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    except OSError as err:
+        raise BadInputError(f"cannot write {path}: {err.strerror or err}") from err
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            result = write(handle)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; documents and bundles are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return result
 
 
 def _document_dict(d: Document) -> dict[str, Any]:
@@ -353,7 +366,7 @@ def export_evidence_bundle(session: Session, model: str, version: str, out_zip: 
 
     files: list[tuple[str, Any]] = []
     documents = []
-    for document in _bundle_documents(session, row):
+    for document in _latest_documents(session, row.id):
         path = f"documents/{document.kind}.{document.format}"
         files.append((path, _reader(artifacts, document.uri, document.sha256, f"document {document.id}")))
         documents.append({**_document_dict(document), "path": path, "completeness": document.completeness})
@@ -386,10 +399,8 @@ def export_evidence_bundle(session: Session, model: str, version: str, out_zip: 
         "policies": policies,
         "decision": _decision_dict(decisions[-1]) if decisions else None,
         "decisions": [_decision_dict(d) for d in decisions],
-        "approvals": [_approval_dict(a) for a in session.scalars(
-            select(Approval).where(Approval.version_id == row.id).order_by(Approval.created_at, Approval.id))],
-        "waivers": [_waiver_dict(w) for w in session.scalars(
-            select(Waiver).where(Waiver.version_id == row.id).order_by(Waiver.created_at, Waiver.id))],
+        "approvals": _approvals(session, row),
+        "waivers": _waivers(session, row),
         "check_results": check_results,
         "documents": documents,
         "audit_events": [{**event_to_dict(e), "payload_text": e.payload} for e in events],
@@ -397,19 +408,7 @@ def export_evidence_bundle(session: Session, model: str, version: str, out_zip: 
                         "first_broken_seq": chain.first_broken_seq},
     }
     target = Path(out_zip).expanduser()
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-bundle-")
-    except OSError as err:
-        raise BadInputError(f"cannot write {target}: {err.strerror or err}") from err
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            final, manifest_sha = write_bundle(handle, files, manifest)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    final, manifest_sha = _atomic_write(target, lambda handle: write_bundle(handle, files, manifest))
     stored = artifacts.put_bytes(target.read_bytes(), suffix=".zip")
     append_event(session, actor=actor, action="evidence.exported", subject=version_subject(model, version),
                  payload={"bundle_sha256": stored.sha256, "manifest_sha256": manifest_sha, "files": len(files),
@@ -418,13 +417,6 @@ def export_evidence_bundle(session: Session, model: str, version: str, out_zip: 
             "manifest_sha256": manifest_sha, "files": len(files), "documents": len(documents),
             "check_results": len(check_results), "audit_events": len(events),
             "decision": final["decision"]["decision"] if final["decision"] else None}
-
-
-def _bundle_documents(session: Session, row: ModelVersion) -> list[Document]:
-    latest: dict[tuple[str, str], Document] = {}
-    for document in session.scalars(select(Document).where(Document.version_id == row.id).order_by(Document.id)):
-        latest[(document.kind, document.format)] = document
-    return [d for _, d in sorted(latest.items())]
 
 
 def _bundle_policies(current, decisions: Sequence[GateDecision]) -> list[dict[str, Any]]:
