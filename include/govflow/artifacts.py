@@ -15,7 +15,7 @@ from typing import Any
 
 from govflow import config
 from govflow.errors import BadInputError
-from govflow.hashing import canonical_json, sha256_bytes
+from govflow.hashing import canonical_json, sha256_bytes, sha256_file
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,28 @@ class ArtifactStore:
         with fsspec.open(location, "wb") as handle:
             handle.write(data)
         return StoredArtifact(uri=location, sha256=digest, size=len(data))
+
+    def put_file(self, path: str | Path, *, suffix: str = "") -> StoredArtifact:
+        """Store a file's content without loading it into memory (bundles can be large)."""
+        import shutil
+
+        source = Path(path)
+        digest, size = sha256_file(source), source.stat().st_size
+        location = self._location(digest, suffix)
+        if self._is_local:
+            target = Path(location.removeprefix("file://"))
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+                os.close(fd)
+                shutil.copyfile(source, tmp)
+                os.replace(tmp, target)
+            return StoredArtifact(uri=str(target), sha256=digest, size=size)
+        import fsspec
+
+        with source.open("rb") as handle, fsspec.open(location, "wb") as out:
+            shutil.copyfileobj(handle, out)
+        return StoredArtifact(uri=location, sha256=digest, size=size)
 
     def put_json(self, obj: Any) -> StoredArtifact:
         return self.put_bytes(canonical_json(obj).encode("utf-8"), suffix=".json")

@@ -69,3 +69,12 @@ def test_evidence_is_stored_content_addressed_and_verified(version_id):
         json.dump({"columns": {}}, handle)
     with session_scope() as s, pytest.raises(ConflictError, match="does not match its sha256"):
         load_evidence(s.get(CheckResultRow, row_id))
+
+
+def test_put_file_streams_into_the_same_content_address_as_put_bytes(version_id, tmp_path):
+    big = tmp_path / "bundle.zip"
+    big.write_bytes(b"x" * 3_000_000)
+    store = ArtifactStore()
+    from_file = store.put_file(big, suffix=".zip")
+    assert from_file == store.put_bytes(big.read_bytes(), suffix=".zip")
+    assert from_file.size == 3_000_000 and store.verify(from_file.uri, from_file.sha256)

@@ -227,3 +227,29 @@ def test_cli_bad_input_is_one_line_and_exit_2(full_version, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown key(s) limitaions" in err
     assert main(["docs", "render", "--model", "adult-income", "--version", "1.0", "--format", "pdf"]) == 2
+
+
+def test_a_rendering_back_to_earlier_bytes_is_the_newest_document_again(db_url, sample_files):
+    from govflow.artifacts import ArtifactStore
+    from govflow.service import registry as registry_service
+    from govflow.service.docs import _store_document, document_links
+    from govflow.store import session_scope as scope
+
+    with scope() as s:
+        registry_service.register_model(s, name="doc-cycle", owner="o", risk_tier="minimal", actor="alice")
+        registry_service.register_version(s, model="doc-cycle", version="1", artifact=sample_files["artifact"],
+                                          training_data=sample_files["training"], actor="alice")
+    completeness = {"incomplete": []}
+    ids = []
+    for text in ("# A\n", "# B\n", "# B\n", "# A\n"):
+        with scope() as s:
+            row = registry_service.get_version(s, "doc-cycle", "1")
+            ids.append(_store_document(s, row, "model_card", "md", text, completeness, actor="alice",
+                                       artifacts=ArtifactStore()).id)
+    assert ids[1] == ids[2]  # unchanged: no new row
+    assert len(set(ids)) == 3  # back to A is a new, newest row
+    with scope() as s:
+        row = registry_service.get_version(s, "doc-cycle", "1")
+        (link,) = document_links(s, row.id)
+        assert link["document_id"] == ids[3]
+        assert ArtifactStore().get_bytes(link["uri"]) == b"# A\n"

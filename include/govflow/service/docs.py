@@ -226,11 +226,12 @@ def _completeness(context: dict[str, Any]) -> dict[str, Any]:
 def _store_document(session: Session, row: ModelVersion, kind: str, fmt: str, text: str,
                     completeness: dict[str, Any], *, actor: str, artifacts: ArtifactStore) -> Document:
     stored = artifacts.put_text(text, suffix=DOC_SUFFIX[fmt])
-    existing = session.scalar(select(Document).where(Document.version_id == row.id, Document.kind == kind,
-                                                     Document.format == fmt, Document.sha256 == stored.sha256)
-                              .order_by(Document.id.desc()).limit(1))
-    if existing is not None:
-        return existing  # the same bytes as before: nothing changed, nothing to record
+    latest = session.scalar(select(Document).where(Document.version_id == row.id, Document.kind == kind,
+                                                   Document.format == fmt)
+                            .order_by(Document.id.desc()).limit(1))
+    if latest is not None and latest.sha256 == stored.sha256:
+        return latest  # the same bytes as the newest rendering: nothing changed, nothing to record
+    # Otherwise a new row, even when the bytes match an older rendering: "newest" must stay the current one.
     document = Document(version_id=row.id, kind=kind, format=fmt, uri=stored.uri, sha256=stored.sha256,
                         completeness=completeness)
     session.add(document)
@@ -409,7 +410,7 @@ def export_evidence_bundle(session: Session, model: str, version: str, out_zip: 
     }
     target = Path(out_zip).expanduser()
     final, manifest_sha = _atomic_write(target, lambda handle: write_bundle(handle, files, manifest))
-    stored = artifacts.put_bytes(target.read_bytes(), suffix=".zip")
+    stored = artifacts.put_file(target, suffix=".zip")
     append_event(session, actor=actor, action="evidence.exported", subject=version_subject(model, version),
                  payload={"bundle_sha256": stored.sha256, "manifest_sha256": manifest_sha, "files": len(files),
                           "uri": stored.uri})
