@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 # The demo keeps its state inside the checkout, so it never touches ~/.govflow.
 DEMO_HOME := $(CURDIR)/.govflow
 
-.PHONY: venv demo test test-fast clean up
+.PHONY: venv demo test test-fast lint clean up
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ test: venv
 # Everything except the end-to-end runs against a live Airflow.
 test-fast: venv
 	$(PY) -m pytest -m "not e2e"
+
+# Static checks, as CI runs them: ruff (lint + format), mypy on the library, import-linter's layer contracts.
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) $(AIRFLOW_DIR) .pytest_cache

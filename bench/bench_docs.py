@@ -51,31 +51,79 @@ def setup(home: Path, days: int, report_kb: int) -> None:
     for name in ("model.joblib", "train.csv", "eval.csv"):
         (files / name).write_text(f"{name}\n1,2\n")
     report = "<html>" + "x" * (report_kb * 1024) + "</html>"
-    groups = {g: {"count": 500 + i, "selection_rate": 0.2 + i / 100, "accuracy": 0.85, "true_positive_rate": 0.7,
-                  "false_positive_rate": 0.1, "false_negative_rate": 0.3} for i, g in enumerate(["a", "b", "c"])}
-    columns = {f"c{i:03d}": {"drifted": i % 17 == 0, "method": "wasserstein", "score": (i % 17) / 100,
-                             "threshold": 0.1} for i in range(50)}
+    groups = {
+        g: {
+            "count": 500 + i,
+            "selection_rate": 0.2 + i / 100,
+            "accuracy": 0.85,
+            "true_positive_rate": 0.7,
+            "false_positive_rate": 0.1,
+            "false_negative_rate": 0.3,
+        }
+        for i, g in enumerate(["a", "b", "c"])
+    }
+    columns = {
+        f"c{i:03d}": {
+            "drifted": i % 17 == 0,
+            "method": "wasserstein",
+            "score": (i % 17) / 100,
+            "threshold": 0.1,
+        }
+        for i in range(50)
+    }
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     with session_scope() as s:
-        registry.register_model(s, name="bench", owner="o", risk_tier="high", actor="alice", team="t",
-                                use_case="u", business_goals=["g"], stakeholders=["R:reviewer:r@x.org"],
-                                regions=["EU"], sector="finance", data_protection_notes="n", batches_uri="/b")
-        row = registry.register_version(s, model="bench", version="1", artifact=files / "model.joblib",
-                                        training_data=files / "train.csv", reference_data=files / "train.csv",
-                                        eval_data=files / "eval.csv", code_version="c", framework="sklearn",
-                                        params={"algorithm": "lr", "C": 1}, metrics={"accuracy": 0.8},
-                                        actor="alice")
+        registry.register_model(
+            s,
+            name="bench",
+            owner="o",
+            risk_tier="high",
+            actor="alice",
+            team="t",
+            use_case="u",
+            business_goals=["g"],
+            stakeholders=["R:reviewer:r@x.org"],
+            regions=["EU"],
+            sector="finance",
+            data_protection_notes="n",
+            batches_uri="/b",
+        )
+        row = registry.register_version(
+            s,
+            model="bench",
+            version="1",
+            artifact=files / "model.joblib",
+            training_data=files / "train.csv",
+            reference_data=files / "train.csv",
+            eval_data=files / "eval.csv",
+            code_version="c",
+            framework="sklearn",
+            params={"algorithm": "lr", "C": 1},
+            metrics={"accuracy": 0.8},
+            actor="alice",
+        )
         version_id, data_sha = row.id, row.training_data_sha256
     for day in range(days):
         with session_scope() as s:
             row = s.get(ModelVersion, version_id)
-            run = ensure_run(s, dag_id="nightly_compliance", run_id=f"scheduled__{day}", trigger_kind="schedule")
+            run = ensure_run(
+                s, dag_id="nightly_compliance", run_id=f"scheduled__{day}", trigger_kind="schedule"
+            )
             for result in (
-                CheckResult("drift", "pass", {"share_drifted": 0.06, "drifted_columns": ["c000"]},
-                            {"columns": columns, "html_report": {"html": report}},
-                            library_versions={"evidently": "0.7"}),
-                CheckResult("fairness", "pass", {"demographic_parity_difference": 0.02},
-                            {"by_group": groups}, library_versions={"fairlearn": "0.15"}),
+                CheckResult(
+                    "drift",
+                    "pass",
+                    {"share_drifted": 0.06, "drifted_columns": ["c000"]},
+                    {"columns": columns, "html_report": {"html": report}},
+                    library_versions={"evidently": "0.7"},
+                ),
+                CheckResult(
+                    "fairness",
+                    "pass",
+                    {"demographic_parity_difference": 0.02},
+                    {"by_group": groups},
+                    library_versions={"fairlearn": "0.15"},
+                ),
             ):
                 stored = record_check_result(s, version=row, run=run, result=result, data_sha256=data_sha)
                 stored.created_at = start + dt.timedelta(days=day)
@@ -104,8 +152,10 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     setup(home, args.days, args.report_kb)
-    print(f"setup: {args.days} nights x 2 checks, {args.report_kb} KB drift reports, "
-          f"{time.perf_counter() - started:.1f} s")
+    print(
+        f"setup: {args.days} nights x 2 checks, {args.report_kb} KB drift reports, "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     policy = load_policy()
 
     def govflow_render():
@@ -118,15 +168,19 @@ def main(argv: list[str] | None = None) -> int:
             row = get_version(s, "bench", "1")
             inputs = service.gather_inputs(s, row, policy=policy)
             evidence = {r.id: load_evidence(r) for r in s.query(CheckResultRow).filter_by(version_id=row.id)}
-            full = replace(inputs, check_results=[{**r, "evidence": evidence[r["id"]]} for r in inputs.check_results])
+            full = replace(
+                inputs, check_results=[{**r, "evidence": evidence[r["id"]]} for r in inputs.check_results]
+            )
             return render_documents(build_context(full), fmt="html")
 
     govflow_render()  # warm-up: engine, migrations check, template compilation
     ours, t_ours, m_ours = measure(govflow_render)
     naive, t_naive, m_naive = measure(naive_render)
-    print(f"render html: govflow {t_ours:.2f} s, {m_ours / 2**20:.1f} MiB peak | naive {t_naive:.2f} s, "
-          f"{m_naive / 2**20:.1f} MiB peak | speed-up {t_naive / t_ours:.1f}x, memory {m_naive / m_ours:.1f}x less | "
-          f"same documents: {ours == naive}")
+    print(
+        f"render html: govflow {t_ours:.2f} s, {m_ours / 2**20:.1f} MiB peak | naive {t_naive:.2f} s, "
+        f"{m_naive / 2**20:.1f} MiB peak | speed-up {t_naive / t_ours:.1f}x, memory {m_naive / m_ours:.1f}x less | "
+        f"same documents: {ours == naive}"
+    )
 
     def export(path: Path):
         with session_scope() as s:
@@ -149,10 +203,12 @@ def main(argv: list[str] | None = None) -> int:
             return {i.filename: i.CRC for i in archive.infolist() if i.filename != "manifest.json"}
 
     size = (home / "streamed.zip").stat().st_size
-    print(f"export bundle ({streamed['files']} files, {size / 2**20:.1f} MiB zip): govflow {t_stream:.2f} s, "
-          f"{m_stream / 2**20:.1f} MiB peak | in-memory {t_buffer:.2f} s, {m_buffer / 2**20:.1f} MiB peak | "
-          f"time {t_buffer / t_stream:.2f}x, memory {m_buffer / m_stream:.1f}x less | "
-          f"same files: {members(home / 'streamed.zip') == members(home / 'buffered.zip')}")
+    print(
+        f"export bundle ({streamed['files']} files, {size / 2**20:.1f} MiB zip): govflow {t_stream:.2f} s, "
+        f"{m_stream / 2**20:.1f} MiB peak | in-memory {t_buffer:.2f} s, {m_buffer / 2**20:.1f} MiB peak | "
+        f"time {t_buffer / t_stream:.2f}x, memory {m_buffer / m_stream:.1f}x less | "
+        f"same files: {members(home / 'streamed.zip') == members(home / 'buffered.zip')}"
+    )
     print(f"state kept in {home} (delete it when done)")
     return 0
 

@@ -30,11 +30,21 @@ CATEGORIES = {
 # (column, kind, shift): shift in reference standard deviations for numbers; Evidently's
 # threshold is 0.1 (normed Wasserstein), so 0.05 and 0.08 must stay quiet and 0.12 must drift.
 NUMERIC = [
-    ("income", "lognormal", 0.0), ("age", "int", 0.0), ("tenure_days", "int", 0.05),
-    ("balance", "normal", 0.08), ("utilisation", "uniform", 0.0), ("score", "normal", 0.12),
-    ("txn_count", "poisson", 0.0), ("txn_amount", "lognormal", 0.3), ("latency_ms", "exponential", 0.0),
-    ("loan_amount", "normal", 1.0), ("rate", "normal", 0.0), ("limit", "int", 0.0),
-    ("visits", "poisson", 0.5), ("ratio", "uniform", 0.0), ("debt", "normal", 0.02),
+    ("income", "lognormal", 0.0),
+    ("age", "int", 0.0),
+    ("tenure_days", "int", 0.05),
+    ("balance", "normal", 0.08),
+    ("utilisation", "uniform", 0.0),
+    ("score", "normal", 0.12),
+    ("txn_count", "poisson", 0.0),
+    ("txn_amount", "lognormal", 0.3),
+    ("latency_ms", "exponential", 0.0),
+    ("loan_amount", "normal", 1.0),
+    ("rate", "normal", 0.0),
+    ("limit", "int", 0.0),
+    ("visits", "poisson", 0.5),
+    ("ratio", "uniform", 0.0),
+    ("debt", "normal", 0.02),
 ]
 # (column, share of rows moved to the first category): JS distance grows with it.
 CATEGORICAL_SHIFT = {"channel": 0.0, "region": 0.02, "segment": 0.0, "product": 0.25, "device": 0.1}
@@ -84,11 +94,13 @@ def evidently_columns(snapshot: object) -> dict[str, tuple[float, bool]]:
     data = snapshot.dict()  # type: ignore[attr-defined]
     drifted = {
         t["metric_config"]["params"]["column"]: str(t["status"].value) == "FAIL"
-        for t in data["tests"] if t["id"] == "drift"
+        for t in data["tests"]
+        if t["id"] == "drift"
     }
     return {
         m["config"]["column"]: (float(m["value"]), drifted[m["config"]["column"]])
-        for m in data["metrics"] if m["config"]["type"].endswith("ValueDrift")
+        for m in data["metrics"]
+        if m["config"]["type"].endswith("ValueDrift")
     }
 
 
@@ -106,9 +118,11 @@ def main() -> None:
     t0 = time.perf_counter()
     reference, current = make_frames(args.rows, args.seed)
     frames_bytes = int(reference.memory_usage(deep=True).sum() + current.memory_usage(deep=True).sum())
-    print(f"frames: 2 x {args.rows:,} rows x {reference.shape[1]} columns "
-          f"({len(NUMERIC)} numeric, {len(CATEGORIES)} categorical), {frames_bytes / 2**20:,.1f} MiB, "
-          f"built in {time.perf_counter() - t0:.1f}s")
+    print(
+        f"frames: 2 x {args.rows:,} rows x {reference.shape[1]} columns "
+        f"({len(NUMERIC)} numeric, {len(CATEGORIES)} categorical), {frames_bytes / 2**20:,.1f} MiB, "
+        f"built in {time.perf_counter() - t0:.1f}s"
+    )
     detect_drift(reference.iloc[:2000], current.iloc[:2000])  # warm up imports, not timed
 
     rss_before = _rss_bytes()
@@ -134,19 +148,27 @@ def main() -> None:
     max_diff = max(abs(ours[c]["score"] - baseline[c][0]) for c in baseline)
     print(f"{'column':<13} {'method':<14} {'govflow score':>16} {'Evidently score':>16}  drifted")
     for name, entry in ours.items():
-        print(f"{name:<13} {entry['method']:<14} {entry['score']:>16.10f} {baseline[name][0]:>16.10f}  "
-              f"{entry['drifted']!s:<5} / {baseline[name][1]!s}")
+        print(
+            f"{name:<13} {entry['method']:<14} {entry['score']:>16.10f} {baseline[name][0]:>16.10f}  "
+            f"{entry['drifted']!s:<5} / {baseline[name][1]!s}"
+        )
     print(f"drifted columns govflow:   {ours_drifted}")
     print(f"drifted columns Evidently: {theirs_drifted}")
-    print(f"same drifted-column set: {ours_drifted == theirs_drifted}; same columns tested: "
-          f"{set(ours) == set(baseline)}; largest score difference: {max_diff:.3g}")
+    print(
+        f"same drifted-column set: {ours_drifted == theirs_drifted}; same columns tested: "
+        f"{set(ours) == set(baseline)}; largest score difference: {max_diff:.3g}"
+    )
     print(f"govflow detect_drift:                           {govflow_s:8.2f} s")
     print(f"Evidently Report([DataDriftPreset()]).run:      {evidently_s:8.2f} s")
     print(f"speed-up: {evidently_s / govflow_s:.1f}x (target >= 10x)")
-    print(f"govflow peak traced memory during the check: {peak / 2**20:,.1f} MiB = "
-          f"{peak / frames_bytes:.2f} x the two frames ({frames_bytes / 2**20:,.1f} MiB; target <= 2x)")
-    print(f"govflow peak RSS growth during the check: {max(rss_growth, 0) / 2**20:,.1f} MiB = "
-          f"{max(rss_growth, 0) / frames_bytes:.2f} x the two frames")
+    print(
+        f"govflow peak traced memory during the check: {peak / 2**20:,.1f} MiB = "
+        f"{peak / frames_bytes:.2f} x the two frames ({frames_bytes / 2**20:,.1f} MiB; target <= 2x)"
+    )
+    print(
+        f"govflow peak RSS growth during the check: {max(rss_growth, 0) / 2**20:,.1f} MiB = "
+        f"{max(rss_growth, 0) / frames_bytes:.2f} x the two frames"
+    )
     print(f"process peak RSS (frames, both runs, Evidently included): {_peak_rss_bytes() / 2**20:,.0f} MiB")
 
 

@@ -48,8 +48,12 @@ def make_eval(rows: int, seed: int) -> pd.DataFrame:
     return frame
 
 
-def naive_importance(model, frame: pd.DataFrame, n_repeats: int,  # type: ignore[no-untyped-def]
-                     seed: int) -> dict[str, dict[str, float]]:
+def naive_importance(
+    model,
+    frame: pd.DataFrame,
+    n_repeats: int,  # type: ignore[no-untyped-def]
+    seed: int,
+) -> dict[str, dict[str, float]]:
     """The same computation without bounds: one permutation_importance run on every row, scored per group.
 
     Scored like the explanation (agreement with the model's own predictions), so an
@@ -60,15 +64,18 @@ def naive_importance(model, frame: pd.DataFrame, n_repeats: int,  # type: ignore
     features = list(model.feature_names_in_)
     x = frame[features]
     baseline = model.predict(x)
-    groups = {"overall": np.ones(len(frame), dtype=bool), **{g: (frame["sex"] == g).to_numpy()
-                                                              for g in sorted(frame["sex"].unique())}}
+    groups = {
+        "overall": np.ones(len(frame), dtype=bool),
+        **{g: (frame["sex"] == g).to_numpy() for g in sorted(frame["sex"].unique())},
+    }
 
     def score(estimator, data, rows):  # type: ignore[no-untyped-def]
         same = estimator.predict(data) == baseline[rows]
         return {name: float(np.mean(same[mask[rows]])) for name, mask in groups.items()}
 
-    result = permutation_importance(model, x, np.arange(len(x)), scoring=score, n_repeats=n_repeats,
-                                    random_state=seed)
+    result = permutation_importance(
+        model, x, np.arange(len(x)), scoring=score, n_repeats=n_repeats, random_state=seed
+    )
     return {name: dict(zip(features, result[name].importances_mean.tolist(), strict=True)) for name in groups}
 
 
@@ -82,7 +89,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-naive", action="store_true", help="skip the unbounded permutation-importance baseline")
+    parser.add_argument(
+        "--no-naive", action="store_true", help="skip the unbounded permutation-importance baseline"
+    )
     args = parser.parse_args()
 
     import joblib
@@ -108,35 +117,52 @@ def main() -> None:
         _, fairness_mem_s = timed(evaluate_fairness, frame, **fairness_options)
         _, explain_mem_s = timed(explain_model, frame, **explain_options)
 
-        print(f"rows: {args.rows:,} (UCI Adult eval resampled, seed {args.seed}); groups: "
-              f"{explanation['groups']['sizes']}; explanation used {explanation['sample']['note']}, "
-              f"{explanation['feature_importance']['rows']} rows x {explanation['feature_importance']['n_repeats']} "
-              "repeats for importance")
+        print(
+            f"rows: {args.rows:,} (UCI Adult eval resampled, seed {args.seed}); groups: "
+            f"{explanation['groups']['sizes']}; explanation used {explanation['sample']['note']}, "
+            f"{explanation['feature_importance']['rows']} rows x {explanation['feature_importance']['n_repeats']} "
+            "repeats for importance"
+        )
         print(f"fairness check (model artifact, CSV):   {fairness_s:8.3f} s")
-        print(f"explanation (CSV):                      {explain_s:8.3f} s   ratio {explain_s / fairness_s:.1f}x")
+        print(
+            f"explanation (CSV):                      {explain_s:8.3f} s   ratio {explain_s / fairness_s:.1f}x"
+        )
         print(f"fairness check (in-memory frame):       {fairness_mem_s:8.3f} s")
-        print(f"explanation (in-memory frame):          {explain_mem_s:8.3f} s   "
-              f"ratio {explain_mem_s / fairness_mem_s:.1f}x")
-        print(f"strong proxies: {explanation['summary']['strong_proxies']}; "
-              f"top features: {explanation['summary']['top_features']}")
+        print(
+            f"explanation (in-memory frame):          {explain_mem_s:8.3f} s   "
+            f"ratio {explain_mem_s / fairness_mem_s:.1f}x"
+        )
+        print(
+            f"strong proxies: {explanation['summary']['strong_proxies']}; "
+            f"top features: {explanation['summary']['top_features']}"
+        )
 
         if args.no_naive:
             return
         model = joblib.load(artifact)
-        full, naive_s = timed(naive_importance, model, frame, explanation["feature_importance"]["n_repeats"],
-                              args.seed)
+        full, naive_s = timed(
+            naive_importance, model, frame, explanation["feature_importance"]["n_repeats"], args.seed
+        )
         importance = explanation["feature_importance"]
         ours = {"overall": {r["feature"]: r["prediction_change"] for r in importance["overall"]}}
-        ours.update({g: {r["feature"]: r["prediction_change"] for r in v["features"]}
-                     for g, v in importance["by_group"].items()})
-        print(f"naive: permutation_importance on all {args.rows:,} rows, scored per group: {naive_s:8.3f} s   "
-              f"(the explanation, with everything else, is {naive_s / explain_mem_s:.1f}x faster)")
+        ours.update(
+            {
+                g: {r["feature"]: r["prediction_change"] for r in v["features"]}
+                for g, v in importance["by_group"].items()
+            }
+        )
+        print(
+            f"naive: permutation_importance on all {args.rows:,} rows, scored per group: {naive_s:8.3f} s   "
+            f"(the explanation, with everything else, is {naive_s / explain_mem_s:.1f}x faster)"
+        )
         for name, values in full.items():
             top_full = sorted(values, key=lambda f: -values[f])[:3]
             top_ours = sorted(ours[name], key=lambda f: -ours[name][f])[:3]
             diff = max(abs(values[f] - ours[name][f]) for f in values)
-            print(f"  {name:<8} top-3 all rows {top_full}  bounded sample {top_ours}  "
-                  f"largest importance difference {diff:.4f}")
+            print(
+                f"  {name:<8} top-3 all rows {top_full}  bounded sample {top_ours}  "
+                f"largest importance difference {diff:.4f}"
+            )
 
 
 if __name__ == "__main__":

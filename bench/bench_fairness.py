@@ -29,15 +29,17 @@ def make_frame(rows: int, seed: int) -> pd.DataFrame:
     race = rng.choice(len(RACES), rows, p=[0.6, 0.12, 0.1, 0.03, 0.05, 0.1])
     base_rate = 0.15 + 0.1 * sex + 0.02 * race  # group-dependent label rates
     label = (rng.random(rows) < base_rate).astype(np.int64)
-    hit = rng.random(rows) < 0.75 + 0.03 * sex      # group-dependent TPR
+    hit = rng.random(rows) < 0.75 + 0.03 * sex  # group-dependent TPR
     false_alarm = rng.random(rows) < 0.08 + 0.01 * race  # group-dependent FPR
     prediction = np.where(label == 1, hit, false_alarm).astype(np.int64)
-    return pd.DataFrame({
-        "sex": np.asarray(SEXES, dtype=object)[sex],
-        "race": np.asarray(RACES, dtype=object)[race],
-        "label": label,
-        "prediction": prediction,
-    })
+    return pd.DataFrame(
+        {
+            "sex": np.asarray(SEXES, dtype=object)[sex],
+            "race": np.asarray(RACES, dtype=object)[race],
+            "label": label,
+            "prediction": prediction,
+        }
+    )
 
 
 def fairlearn_baseline(frame: pd.DataFrame) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
@@ -56,14 +58,23 @@ def fairlearn_baseline(frame: pd.DataFrame) -> tuple[dict[str, dict[str, float]]
 
     y_true, y_pred, sensitive = frame["label"], frame["prediction"], frame[["sex", "race"]]
     metric_frame = MetricFrame(
-        metrics={"count": count, "selection_rate": selection_rate, "accuracy": accuracy_score,
-                 "true_positive_rate": true_positive_rate, "false_positive_rate": false_positive_rate,
-                 "false_negative_rate": false_negative_rate},
-        y_true=y_true, y_pred=y_pred, sensitive_features=sensitive,
+        metrics={
+            "count": count,
+            "selection_rate": selection_rate,
+            "accuracy": accuracy_score,
+            "true_positive_rate": true_positive_rate,
+            "false_positive_rate": false_positive_rate,
+            "false_negative_rate": false_negative_rate,
+        },
+        y_true=y_true,
+        y_pred=y_pred,
+        sensitive_features=sensitive,
     )
     by_group = {f"{s}|{r}": row.to_dict() for (s, r), row in metric_frame.by_group.iterrows()}
     disparities = {
-        "demographic_parity_difference": demographic_parity_difference(y_true, y_pred, sensitive_features=sensitive),
+        "demographic_parity_difference": demographic_parity_difference(
+            y_true, y_pred, sensitive_features=sensitive
+        ),
         "demographic_parity_ratio": demographic_parity_ratio(y_true, y_pred, sensitive_features=sensitive),
         "equalized_odds_difference": equalized_odds_difference(y_true, y_pred, sensitive_features=sensitive),
     }
@@ -93,17 +104,28 @@ def main() -> None:
     fairlearn_s = time.perf_counter() - started
 
     ours = result.details["by_group"]
-    metrics = ["count", "selection_rate", "accuracy", "true_positive_rate", "false_positive_rate", "false_negative_rate"]
+    metrics = [
+        "count",
+        "selection_rate",
+        "accuracy",
+        "true_positive_rate",
+        "false_positive_rate",
+        "false_negative_rate",
+    ]
     group_diff = max(abs(ours[g][m] - expected_groups[g][m]) for g in expected_groups for m in metrics)
     judged = {k: result.summary[k] for k in expected_disparities}
     disparity_diff = max(abs(judged[k] - expected_disparities[k]) for k in expected_disparities)
 
-    print(f"rows: {args.rows:,}; groups: {len(ours)} (sex x race); same group keys: {set(ours) == set(expected_groups)}")
+    print(
+        f"rows: {args.rows:,}; groups: {len(ours)} (sex x race); same group keys: {set(ours) == set(expected_groups)}"
+    )
     print(f"{'group':<28} {'count':>8} {'selection':>10} {'accuracy':>9} {'TPR':>7} {'FPR':>7} {'FNR':>7}")
     for key, entry in ours.items():
-        print(f"{key:<28} {entry['count']:>8} {entry['selection_rate']:>10.5f} {entry['accuracy']:>9.5f} "
-              f"{entry['true_positive_rate']:>7.4f} {entry['false_positive_rate']:>7.4f} "
-              f"{entry['false_negative_rate']:>7.4f}")
+        print(
+            f"{key:<28} {entry['count']:>8} {entry['selection_rate']:>10.5f} {entry['accuracy']:>9.5f} "
+            f"{entry['true_positive_rate']:>7.4f} {entry['false_positive_rate']:>7.4f} "
+            f"{entry['false_negative_rate']:>7.4f}"
+        )
     for name, value in expected_disparities.items():
         print(f"{name}: govflow {judged[name]:.12f}  Fairlearn {value:.12f}")
     print(f"largest difference: group metrics {group_diff:.3g}, disparities {disparity_diff:.3g}")

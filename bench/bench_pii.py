@@ -68,26 +68,35 @@ def _child_scan(path: str) -> None:
     started = time.perf_counter()
     result = scan_pii(path)
     scan_s = time.perf_counter() - started
-    print(json.dumps({
-        "load_s": load_s,
-        "scan_s": scan_s,
-        "status": result.status,
-        "errors": result.errors,
-        "rows": result.summary.get("rows"),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "columns": {c: sorted(info["entities"]) for c, info in result.details.get("columns", {}).items()},
-    }))
+    print(
+        json.dumps(
+            {
+                "load_s": load_s,
+                "scan_s": scan_s,
+                "status": result.status,
+                "errors": result.errors,
+                "rows": result.summary.get("rows"),
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "columns": {
+                    c: sorted(info["entities"]) for c, info in result.details.get("columns", {}).items()
+                },
+            }
+        )
+    )
 
 
 def _scan_in_child(path: Path) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--child-scan", str(path)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child-scan", str(path)], capture_output=True, text=True, check=False
+    )
     if proc.returncode != 0:
         sys.exit(f"scan of {path} failed: {proc.stderr.strip().splitlines()[-1:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _baseline(path: Path, total_rows: int, sample_rows: int, seed: int) -> tuple[float, int, dict[str, set[str]]]:
+def _baseline(
+    path: Path, total_rows: int, sample_rows: int, seed: int
+) -> tuple[float, int, dict[str, set[str]]]:
     """Presidio's BatchAnalyzerEngine over every cell of a random row sample: seconds, cells, naive verdicts."""
     import pandas as pd
     from presidio_analyzer import BatchAnalyzerEngine
@@ -101,8 +110,15 @@ def _baseline(path: Path, total_rows: int, sample_rows: int, seed: int) -> tuple
     results = list(batch.analyze_dict(frame.to_dict(orient="list"), language=LANGUAGE))
     elapsed = time.perf_counter() - started
     # The naive column verdict: an entity any cell reports with a usual threshold.
-    naive = {r.key: {f.entity_type for cell in r.recognizer_results for f in cell
-                     if f.score >= (0.4 if f.entity_type == "PHONE_NUMBER" else 0.5)} for r in results}
+    naive = {
+        r.key: {
+            f.entity_type
+            for cell in r.recognizer_results
+            for f in cell
+            if f.score >= (0.4 if f.entity_type == "PHONE_NUMBER" else 0.5)
+        }
+        for r in results
+    }
     return elapsed, frame.size, naive
 
 
@@ -124,7 +140,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--baseline-rows", type=int, default=400, help="rows the naive baseline analyses")
-    parser.add_argument("--memory-rows", type=int, default=1_000_000, help="larger file for the memory run (0: skip)")
+    parser.add_argument(
+        "--memory-rows", type=int, default=1_000_000, help="larger file for the memory run (0: skip)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "govflow-bench-pii")
     parser.add_argument("--child-scan", help=argparse.SUPPRESS)
@@ -137,42 +155,56 @@ def main() -> int:
     path = _table(args.rows, args.seed, args.workdir)
     n_cols = len(pii_data.TRUTH)
     cells = args.rows * n_cols
-    print(f"table: {args.rows:,} rows x {n_cols} columns = {cells:,} cells, {path.stat().st_size / 1e6:.0f} MB CSV, "
-          f"locales {', '.join(pii_data.LOCALES)}")
+    print(
+        f"table: {args.rows:,} rows x {n_cols} columns = {cells:,} cells, {path.stat().st_size / 1e6:.0f} MB CSV, "
+        f"locales {', '.join(pii_data.LOCALES)}"
+    )
 
     scan = _scan_in_child(path)
     if scan["status"] == "error":
         sys.exit(f"scan errored: {scan['errors']}")
     ours = cells / scan["scan_s"]
-    print(f"govflow scan_pii: {scan['scan_s']:.1f} s (+ {scan['load_s']:.1f} s one-time model load) "
-          f"-> {ours:,.0f} cells/s; peak RSS {scan['peak_rss_mb']:.0f} MB")
+    print(
+        f"govflow scan_pii: {scan['scan_s']:.1f} s (+ {scan['load_s']:.1f} s one-time model load) "
+        f"-> {ours:,.0f} cells/s; peak RSS {scan['peak_rss_mb']:.0f} MB"
+    )
 
     base_s, base_cells, naive = _baseline(path, args.rows, args.baseline_rows, args.seed)
     theirs = base_cells / base_s
-    print(f"baseline BatchAnalyzerEngine.analyze_dict, every cell: {args.baseline_rows} random rows = "
-          f"{base_cells:,} cells in {base_s:.1f} s -> {theirs:,.0f} cells/s; "
-          f"whole table extrapolated: {cells / theirs / 3600:.1f} h")
+    print(
+        f"baseline BatchAnalyzerEngine.analyze_dict, every cell: {args.baseline_rows} random rows = "
+        f"{base_cells:,} cells in {base_s:.1f} s -> {theirs:,.0f} cells/s; "
+        f"whole table extrapolated: {cells / theirs / 3600:.1f} h"
+    )
     speedup = ours / theirs
     print(f"speed-up: {speedup:,.0f}x (required >= {REQUIRED_SPEEDUP}x)")
 
     found = {c: set(es) for c, es in scan["columns"].items()}
     p, r, cp, cr = _accuracy(found)
-    print(f"govflow accuracy, (column, entity) pairs: precision {p:.3f} recall {r:.3f} "
-          f"(required >= {REQUIRED_ACCURACY}); PII columns yes/no: precision {cp:.3f} recall {cr:.3f}")
+    print(
+        f"govflow accuracy, (column, entity) pairs: precision {p:.3f} recall {r:.3f} "
+        f"(required >= {REQUIRED_ACCURACY}); PII columns yes/no: precision {cp:.3f} recall {cr:.3f}"
+    )
     for column in pii_data.TRUTH:
         if found.get(column, set()) != set(pii_data.TRUTH[column]):
-            print(f"  {column}: found {sorted(found.get(column, ()))}, truth {sorted(pii_data.TRUTH[column])}")
+            print(
+                f"  {column}: found {sorted(found.get(column, ()))}, truth {sorted(pii_data.TRUTH[column])}"
+            )
     np_, nr, ncp, ncr = _accuracy(naive)
-    print(f"naive baseline accuracy on its sample (any cell, score >= 0.5): precision {np_:.3f} recall {nr:.3f}; "
-          f"PII columns yes/no: precision {ncp:.3f} recall {ncr:.3f}")
+    print(
+        f"naive baseline accuracy on its sample (any cell, score >= 0.5): precision {np_:.3f} recall {nr:.3f}; "
+        f"PII columns yes/no: precision {ncp:.3f} recall {ncr:.3f}"
+    )
 
     if args.memory_rows:
         times = max(2, round(args.memory_rows / args.rows))
         big = _repeated(path, times)
         run = _scan_in_child(big)
-        print(f"memory: {run['rows']:,} rows ({big.stat().st_size / 1e6:.0f} MB) -> peak RSS {run['peak_rss_mb']:.0f} MB "
-              f"in {run['scan_s']:.0f} s ({run['rows'] * n_cols / run['scan_s']:,.0f} cells/s); "
-              f"{args.rows:,} rows -> {scan['peak_rss_mb']:.0f} MB")
+        print(
+            f"memory: {run['rows']:,} rows ({big.stat().st_size / 1e6:.0f} MB) -> peak RSS {run['peak_rss_mb']:.0f} MB "
+            f"in {run['scan_s']:.0f} s ({run['rows'] * n_cols / run['scan_s']:,.0f} cells/s); "
+            f"{args.rows:,} rows -> {scan['peak_rss_mb']:.0f} MB"
+        )
 
     ok = speedup >= REQUIRED_SPEEDUP and min(p, r) >= REQUIRED_ACCURACY
     print("PASS" if ok else "FAIL")

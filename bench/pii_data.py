@@ -45,14 +45,62 @@ TRUTH: dict[str, frozenset[str]] = {
     "description": frozenset(),
 }
 
-_ADJECTIVES = ("Ergonomic", "Rustic", "Sleek", "Compact", "Premium", "Durable", "Lightweight",
-               "Organic", "Wireless", "Heavy-duty", "Refurbished", "Eco", "Smart", "Classic")
-_MATERIALS = ("Steel", "Cotton", "Bamboo", "Granite", "Plastic", "Leather", "Wooden", "Aluminium",
-              "Ceramic", "Glass", "Wool", "Rubber", "Carbon")
-_PRODUCTS = ("Chair", "Water Bottle", "Desk Lamp", "Backpack", "Keyboard", "Blender", "Jacket",
-             "Phone Case", "Coffee Grinder", "Router", "Notebook", "Kettle", "Yoga Mat", "Monitor Stand")
-_NOTE_OPENERS = ("Customer asked to", "Follow-up needed to", "Ticket reopened to", "Agent agreed to",
-                 "Team will", "Requested a plan to", "Escalation closed; next step is to")
+_ADJECTIVES = (
+    "Ergonomic",
+    "Rustic",
+    "Sleek",
+    "Compact",
+    "Premium",
+    "Durable",
+    "Lightweight",
+    "Organic",
+    "Wireless",
+    "Heavy-duty",
+    "Refurbished",
+    "Eco",
+    "Smart",
+    "Classic",
+)
+_MATERIALS = (
+    "Steel",
+    "Cotton",
+    "Bamboo",
+    "Granite",
+    "Plastic",
+    "Leather",
+    "Wooden",
+    "Aluminium",
+    "Ceramic",
+    "Glass",
+    "Wool",
+    "Rubber",
+    "Carbon",
+)
+_PRODUCTS = (
+    "Chair",
+    "Water Bottle",
+    "Desk Lamp",
+    "Backpack",
+    "Keyboard",
+    "Blender",
+    "Jacket",
+    "Phone Case",
+    "Coffee Grinder",
+    "Router",
+    "Notebook",
+    "Kettle",
+    "Yoga Mat",
+    "Monitor Stand",
+)
+_NOTE_OPENERS = (
+    "Customer asked to",
+    "Follow-up needed to",
+    "Ticket reopened to",
+    "Agent agreed to",
+    "Team will",
+    "Requested a plan to",
+    "Escalation closed; next step is to",
+)
 _LOG_OPENERS = ("Inbound call:", "Chat session:", "Callback scheduled:", "Case note:", "Survey reply:")
 
 
@@ -71,7 +119,7 @@ def _nino(rng: random.Random) -> str:
 
 
 def _grouped(text: str, sep: str, size: int = 4) -> str:
-    return sep.join(text[i:i + size] for i in range(0, len(text), size))
+    return sep.join(text[i : i + size] for i in range(0, len(text), size))
 
 
 def _birth_date(fake, rng: random.Random) -> str:
@@ -130,13 +178,19 @@ def generate(rows: int, seed: int = 7):
 
         data["order_id"].append(str(uuid.UUID(int=rng.getrandbits(128), version=4)))
         data["email"].append(f"{rng.getrandbits(256):064x}")
-        data["sku"].append(f"SKU-{rng.randrange(10**4):04d}-{rng.choice('ABCDEFGHJKLMNPQRSTUVWXYZ')}{rng.choice('ABCDEFGHJKLMNPQRSTUVWXYZ')}")
+        data["sku"].append(
+            f"SKU-{rng.randrange(10**4):04d}-{rng.choice('ABCDEFGHJKLMNPQRSTUVWXYZ')}{rng.choice('ABCDEFGHJKLMNPQRSTUVWXYZ')}"
+        )
         data["batch_number"].append(f"{rng.randrange(10**8, 10**9)}")
         data["shipment_ref"].append(f"{rng.randrange(10**15, 10**16)}")
         value = rng.lognormvariate(4, 1.5)
-        data["amount"].append(rng.choice((f"{value:.2f}", f"{value:,.2f}", f"EUR {value:.2f}", f"${value:,.2f}")))
+        data["amount"].append(
+            rng.choice((f"{value:.2f}", f"{value:,.2f}", f"EUR {value:.2f}", f"${value:,.2f}"))
+        )
         data["product"].append(f"{rng.choice(_ADJECTIVES)} {rng.choice(_MATERIALS)} {rng.choice(_PRODUCTS)}")
-        data["description"].append(f"{en.catch_phrase()}. Ideal to {en.bs()}, ships in {rng.randint(1, 9)} days.")
+        data["description"].append(
+            f"{en.catch_phrase()}. Ideal to {en.bs()}, ships in {rng.randint(1, 9)} days."
+        )
     return pd.DataFrame(data)
 
 

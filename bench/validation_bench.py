@@ -41,23 +41,42 @@ def plain_gx(frame):
     """What a user would write with GX 1.x directly (progress bars off, as in govflow)."""
     import great_expectations as gx
     import yaml
-    from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults, ProgressBarsConfig
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     document = yaml.safe_load(SUITE.read_text())
-    context = gx.get_context(mode="ephemeral", project_config=DataContextConfig(
-        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
-        store_backend_defaults=InMemoryStoreBackendDefaults(),
-    ))
-    batch = (context.data_sources.add_pandas("p").add_dataframe_asset("t")
-             .add_batch_definition_whole_dataframe("b").get_batch(batch_parameters={"dataframe": frame}))
-    suite = gx.ExpectationSuite(name="adult", expectations=[
-        ExpectationConfiguration(type=e["type"], kwargs=e["kwargs"]).to_domain_obj() for e in document["expectations"]
-    ])
+    context = gx.get_context(
+        mode="ephemeral",
+        project_config=DataContextConfig(
+            progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+            store_backend_defaults=InMemoryStoreBackendDefaults(),
+        ),
+    )
+    batch = (
+        context.data_sources.add_pandas("p")
+        .add_dataframe_asset("t")
+        .add_batch_definition_whole_dataframe("b")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    suite = gx.ExpectationSuite(
+        name="adult",
+        expectations=[
+            ExpectationConfiguration(type=e["type"], kwargs=e["kwargs"]).to_domain_obj()
+            for e in document["expectations"]
+        ],
+    )
     result = batch.validate(suite)
     return sorted(
-        (r.expectation_config.type, str(r.expectation_config.kwargs.get("column")), r.success,
-         r.result.get("unexpected_count"))
+        (
+            r.expectation_config.type,
+            str(r.expectation_config.kwargs.get("column")),
+            r.success,
+            r.result.get("unexpected_count"),
+        )
         for r in result.results
     )
 
@@ -80,17 +99,25 @@ def main() -> int:
 
     specs = load_suite(SUITE).expectations
     ours = sorted(
-        (e["type"], str(e["column"]), e["success"], e["unexpected_count"]) for e in result.details["expectations"]
+        (e["type"], str(e["column"]), e["success"], e["unexpected_count"])
+        for e in result.details["expectations"]
     )
     same = ours == naive
-    failed = {(e["type"], e["column"]): e["unexpected_count"] for e in result.details["expectations"] if not e["success"]}
+    failed = {
+        (e["type"], e["column"]): e["unexpected_count"]
+        for e in result.details["expectations"]
+        if not e["success"]
+    }
     print(f"rows={rows:,} expectations={len(specs)}")
     print(f"plain GX 1.x batch.validate   {naive_s:8.2f} s")
     print(f"govflow validate_table        {govflow_s:8.2f} s")
     print(f"ratio govflow / plain GX      {govflow_s / naive_s:8.2f} x")
     print(f"same verdicts and unexpected counts: {same}")
     print(f"status={result.status} failed={failed}")
-    expected = {("expect_column_values_to_be_between", "age"): AGE_FAULTS, ("expect_column_values_to_be_in_set", "sex"): SEX_FAULTS}
+    expected = {
+        ("expect_column_values_to_be_between", "age"): AGE_FAULTS,
+        ("expect_column_values_to_be_in_set", "sex"): SEX_FAULTS,
+    }
     print(f"injected faults found exactly: {failed == expected}")
     return 0 if same and failed == expected else 1
 

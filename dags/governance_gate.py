@@ -46,10 +46,21 @@ APPROVAL_TIMEOUT = timedelta(hours=float(os.environ.get("GOVFLOW_APPROVAL_TIMEOU
     tags=["govflow", "governance", "gate"],
     default_args={"owner": "govflow", "retries": 2, "retry_delay": timedelta(seconds=30)},
     params={
-        "model": Param(None, type=["null", "string"], pattern=SLUG, title="Model",
-                       description="registered model name (slug)"),
-        "version": Param(None, type=["null", "string"], minLength=1, maxLength=64, title="Version",
-                         description="registered version of the model"),
+        "model": Param(
+            None,
+            type=["null", "string"],
+            pattern=SLUG,
+            title="Model",
+            description="registered model name (slug)",
+        ),
+        "version": Param(
+            None,
+            type=["null", "string"],
+            minLength=1,
+            maxLength=64,
+            title="Version",
+            description="registered version of the model",
+        ),
     },
     render_template_as_native_obj=True,
 )
@@ -59,9 +70,14 @@ def governance_gate():
         from govflow.dags.gate import resolve
         from govflow.service.pipeline import RunRef
 
-        events = [e.extra or {} for events in (context.get("triggering_asset_events") or {}).values()
-                  for e in events][::-1]
-        return resolve(RunRef.from_context(context), context["params"] | (context["dag_run"].conf or {}), events)
+        events = [
+            e.extra or {}
+            for events in (context.get("triggering_asset_events") or {}).values()
+            for e in events
+        ][::-1]
+        return resolve(
+            RunRef.from_context(context), context["params"] | (context["dag_run"].conf or {}), events
+        )
 
     @task
     def run_check(ref: dict, check: str) -> dict:
@@ -109,7 +125,9 @@ def governance_gate():
         return notify(outcome)
 
     ref = resolve()
-    checks = [run_check.override(task_id=name)(ref, name) for name in ("validation", "pii", "fairness", "drift")]
+    checks = [
+        run_check.override(task_id=name)(ref, name) for name in ("validation", "pii", "fairness", "drift")
+    ]
     docs = documentation(ref)
     decision = gate(ref)
     requests = approval_requests(ref, decision)

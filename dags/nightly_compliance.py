@@ -77,8 +77,10 @@ def nightly_compliance():
 
     @task_group
     def recheck(target: dict):
-        checks = [run_check.override(task_id=name)(target, name) for name in ("drift", "pii", "fairness",
-                                                                                 "performance")]
+        checks = [
+            run_check.override(task_id=name)(target, name)
+            for name in ("drift", "pii", "fairness", "performance")
+        ]
         checks >> documentation(target)
 
     @task(trigger_rule="all_done")

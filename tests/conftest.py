@@ -102,7 +102,9 @@ def _throwaway_pg(prefix: str, template: str | None = None) -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, govflow_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest, govflow_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """A migrated, empty governance DB (SQLite, then PostgreSQL), set as GOVFLOW_DB_URL."""
     if request.param == "sqlite":
         govflow_home.mkdir(parents=True, exist_ok=True)

@@ -104,8 +104,14 @@ def get_user(name: str, *, users: Directory | None = None) -> User:
     return (users or load_users()).get(name)
 
 
-def require_role(user: str | User, roles: Iterable[str], *, action: str = "do this",
-                 users: Directory | None = None, admin_ok: bool = True) -> User:
+def require_role(
+    user: str | User,
+    roles: Iterable[str],
+    *,
+    action: str = "do this",
+    users: Directory | None = None,
+    admin_ok: bool = True,
+) -> User:
     """Return the user if they hold one of ``roles`` (admins pass unless ``admin_ok=False``).
 
     Raises ``PermissionDeniedError`` (exit status 1) naming the user, their roles,
@@ -117,7 +123,9 @@ def require_role(user: str | User, roles: Iterable[str], *, action: str = "do th
     if found.has_any(wanted, admin_ok=admin_ok):
         return found
     allowed = " or ".join(wanted) if wanted else "no role"
-    raise PermissionDeniedError(f"permission denied: {found.describe()} may not {action}; needs role {allowed}")
+    raise PermissionDeniedError(
+        f"permission denied: {found.describe()} may not {action}; needs role {allowed}"
+    )
 
 
 def acting_role(user: User, allowed: Iterable[str]) -> str:

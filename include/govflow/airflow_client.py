@@ -28,11 +28,11 @@ import httpx
 from govflow.errors import BadInputError, ConflictError, GovflowError, NotFoundError, PermissionDeniedError
 
 __all__ = [
+    "TERMINAL_RUN_STATES",
+    "AirflowAuthError",
     "AirflowClient",
     "AirflowError",
     "AirflowUnavailableError",
-    "AirflowAuthError",
-    "TERMINAL_RUN_STATES",
 ]
 
 DEFAULT_URL = "http://localhost:8080"
@@ -97,7 +97,9 @@ class AirflowClient:
                 raise AirflowAuthError(
                     f"no Airflow password for user {self.username!r}: set GOVFLOW_AIRFLOW_PASSWORD"
                 )
-            response = self._send("POST", "/auth/token", json={"username": self.username, "password": password})
+            response = self._send(
+                "POST", "/auth/token", json={"username": self.username, "password": password}
+            )
             if response.status_code in (401, 403):
                 raise AirflowAuthError(
                     f"Airflow at {self.url} refused the credentials of user {self.username!r}"
@@ -105,7 +107,9 @@ class AirflowClient:
             data = _json_or_raise(response, "POST /auth/token")
             token = data.get("access_token") if isinstance(data, dict) else None
             if not token:
-                raise AirflowAuthError(f"Airflow at {self.url} returned no access_token for {self.username!r}")
+                raise AirflowAuthError(
+                    f"Airflow at {self.url} returned no access_token for {self.username!r}"
+                )
             self._token = token
         return self._token
 
@@ -125,7 +129,9 @@ class AirflowClient:
                 return self.get_dag(dag_id)
             except NotFoundError:
                 if time.monotonic() >= deadline:
-                    raise NotFoundError(f"DAG {dag_id!r} did not appear in Airflow within {timeout:.0f}s") from None
+                    raise NotFoundError(
+                        f"DAG {dag_id!r} did not appear in Airflow within {timeout:.0f}s"
+                    ) from None
                 time.sleep(poll)
 
     def set_paused(self, dag_id: str, paused: bool) -> dict[str, Any]:
@@ -158,7 +164,9 @@ class AirflowClient:
         data = self._api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 1000})
         return list(data.get("task_instances", []))
 
-    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
+    def xcom(
+        self, dag_id: str, run_id: str, task_id: str, key: str = "return_value", map_index: int = -1
+    ) -> Any:
         data = self._api(
             "GET",
             f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}",
@@ -247,15 +255,29 @@ class AirflowClient:
             json={"chosen_options": list(chosen_options), "params_input": dict(params_input or {})},
         )
 
-    def approve(self, dag_id: str, run_id: str, task_id: str, *, comment: str | None = None,
-                map_index: int = -1) -> dict[str, Any]:
-        return self.respond(dag_id, run_id, task_id, [APPROVE], map_index=map_index,
-                            params_input={"comment": comment} if comment is not None else None)
+    def approve(
+        self, dag_id: str, run_id: str, task_id: str, *, comment: str | None = None, map_index: int = -1
+    ) -> dict[str, Any]:
+        return self.respond(
+            dag_id,
+            run_id,
+            task_id,
+            [APPROVE],
+            map_index=map_index,
+            params_input={"comment": comment} if comment is not None else None,
+        )
 
-    def reject(self, dag_id: str, run_id: str, task_id: str, *, comment: str | None = None,
-               map_index: int = -1) -> dict[str, Any]:
-        return self.respond(dag_id, run_id, task_id, [REJECT], map_index=map_index,
-                            params_input={"comment": comment} if comment is not None else None)
+    def reject(
+        self, dag_id: str, run_id: str, task_id: str, *, comment: str | None = None, map_index: int = -1
+    ) -> dict[str, Any]:
+        return self.respond(
+            dag_id,
+            run_id,
+            task_id,
+            [REJECT],
+            map_index=map_index,
+            params_input={"comment": comment} if comment is not None else None,
+        )
 
     # -- plumbing ----------------------------------------------------------
     def _api(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -273,7 +295,9 @@ class AirflowClient:
         try:
             return self._http.request(method, path, **kwargs)
         except httpx.TimeoutException as err:
-            raise AirflowUnavailableError(f"Airflow at {self.url} did not answer {method} {path} in time") from err
+            raise AirflowUnavailableError(
+                f"Airflow at {self.url} did not answer {method} {path} in time"
+            ) from err
         except httpx.TransportError as err:
             raise AirflowUnavailableError(
                 f"cannot reach Airflow at {self.url} ({type(err).__name__}); is the api-server running? "

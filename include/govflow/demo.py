@@ -67,8 +67,11 @@ def main(argv: list[str] | None = None) -> int:
 
     project = args.project_dir.resolve()
     if not (project / "dags" / "governance_gate.py").is_file():
-        print(f"govflow demo: error: {project} is not a govflow checkout (no dags/governance_gate.py); "
-              "pass --project-dir", file=sys.stderr)
+        print(
+            f"govflow demo: error: {project} is not a govflow checkout (no dags/governance_gate.py); "
+            "pass --project-dir",
+            file=sys.stderr,
+        )
         return 2
     home = Path(os.environ.get("GOVFLOW_HOME") or project / ".govflow").resolve()
     airflow_home = Path(os.environ.get("AIRFLOW_HOME") or project / ".airflow").resolve()
@@ -87,10 +90,16 @@ def main(argv: list[str] | None = None) -> int:
 
     _say("3. Running governance_gate (Airflow dag.test on SQLite; reviewers approve over the REST API)")
     _migrate_airflow(airflow_home, work)
-    gate = run_dag("governance_gate", {"model": MODEL, "version": version}, work,
-                    answers={name: "approve" for name in REVIEWERS})
-    print(f"   run {gate.get('run_id')}: {gate.get('state')}; approvals given: "
-          f"{', '.join(a['by'] for a in gate.get('approvals', [])) or 'none'}")
+    gate = run_dag(
+        "governance_gate",
+        {"model": MODEL, "version": version},
+        work,
+        answers={name: "approve" for name in REVIEWERS},
+    )
+    print(
+        f"   run {gate.get('run_id')}: {gate.get('state')}; approvals given: "
+        f"{', '.join(a['by'] for a in gate.get('approvals', [])) or 'none'}"
+    )
 
     _say("4. The decision")
     code = _print_outcome(version)
@@ -101,8 +110,12 @@ def main(argv: list[str] | None = None) -> int:
         _print_nightly(nightly)
 
     _say("Next")
-    print("   make up          -> Airflow UI at http://localhost:8080 with these runs, and the Governance view")
-    print("                       (log in as admin; passwords: .airflow/simple_auth_manager_passwords.json.generated)")
+    print(
+        "   make up          -> Airflow UI at http://localhost:8080 with these runs, and the Governance view"
+    )
+    print(
+        "                       (log in as admin; passwords: .airflow/simple_auth_manager_passwords.json.generated)"
+    )
     print(f"   govflow version show --model {MODEL} --version {version}")
     print(f"   Airflow task logs of this demo: {work}/governance_gate.log, {work}/nightly_compliance.log")
     return code
@@ -121,9 +134,20 @@ def _say(text: str) -> None:
 def _train(project: Path, work: Path) -> dict[str, Any]:
     number = len(list(work.glob("model-*"))) + 1
     out = work / f"model-{number}"
-    result = subprocess.run([sys.executable, str(project / "include" / "sample" / "train_model.py"),
-                             "--out", str(out), "--mitigate", "--batches", "3"],
-                            check=True, capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(project / "include" / "sample" / "train_model.py"),
+            "--out",
+            str(out),
+            "--mitigate",
+            "--batches",
+            "3",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     trained = json.loads(result.stdout)
     trained["number"] = number
     return trained
@@ -139,31 +163,56 @@ def _register_and_submit(trained: dict[str, Any]) -> str:
     version = f"1.0.{trained['number']}"
     # The production data batches the nightly DAG reads (a serving system would append them).
     batches = Path(trained["batches"]).parent.parent / "batches"
-    config = CheckConfig(label=trained["label"], prediction=trained["prediction"], score=trained["score"],
-                         positive_label=trained["positive_label"], sensitive=tuple(trained["sensitive"]),
-                         suite=trained["suite"])
+    config = CheckConfig(
+        label=trained["label"],
+        prediction=trained["prediction"],
+        score=trained["score"],
+        positive_label=trained["positive_label"],
+        sensitive=tuple(trained["sensitive"]),
+        suite=trained["suite"],
+    )
     with session_scope() as session:
         try:
             registry.get_model(session, MODEL)
         except NotFoundError:
             registry.register_model(
-                session, name=MODEL, owner="olga.owner@bank.example", risk_tier="high", actor=SUBMITTER,
-                team="Retail credit analytics", use_case="Flags applications whose income is likely above 50K "
+                session,
+                name=MODEL,
+                owner="olga.owner@bank.example",
+                risk_tier="high",
+                actor=SUBMITTER,
+                team="Retail credit analytics",
+                use_case="Flags applications whose income is likely above 50K "
                 "for a faster manual credit review (demonstration)",
                 business_goals=["shorter review queues", "consistent treatment of applicants"],
-                stakeholders=["Dana Privacy:dpo:dana.dpo@bank.example", "Sam Sponsor:sponsor:sam@bank.example",
-                              "Model risk:risk:#model-risk"],
-                regions=["EU"], sector="finance",
+                stakeholders=[
+                    "Dana Privacy:dpo:dana.dpo@bank.example",
+                    "Sam Sponsor:sponsor:sam@bank.example",
+                    "Model risk:risk:#model-risk",
+                ],
+                regions=["EU"],
+                sector="finance",
                 data_protection_notes="Census microdata without direct identifiers; sex and race are used only "
-                                      "to measure fairness (AI Act Art. 10(5)).",
-                batches_uri=str(batches))
+                "to measure fairness (AI Act Art. 10(5)).",
+                batches_uri=str(batches),
+            )
         registry.register_version(
-            session, model=MODEL, version=version, artifact=trained["artifact"],
-            training_data=trained["training_data"], reference_data=trained["reference_data"],
-            eval_data=trained["eval_data"], actor=SUBMITTER, code_version="sample/train_model.py",
-            framework="scikit-learn", params=trained["params"] | {"governance": config.to_params()},
-            metrics=trained["metrics"])
-        record_notes(session, MODEL, version, Path(trained["notes"]).read_text(encoding="utf-8"), actor=SUBMITTER)
+            session,
+            model=MODEL,
+            version=version,
+            artifact=trained["artifact"],
+            training_data=trained["training_data"],
+            reference_data=trained["reference_data"],
+            eval_data=trained["eval_data"],
+            actor=SUBMITTER,
+            code_version="sample/train_model.py",
+            framework="scikit-learn",
+            params=trained["params"] | {"governance": config.to_params()},
+            metrics=trained["metrics"],
+        )
+        record_notes(
+            session, MODEL, version, Path(trained["notes"]).read_text(encoding="utf-8"), actor=SUBMITTER
+        )
     batches.mkdir(exist_ok=True)
     for batch in sorted(Path(trained["batches"]).glob("*.csv")):
         (batches / batch.name).write_bytes(batch.read_bytes())
@@ -173,12 +222,22 @@ def _register_and_submit(trained: dict[str, Any]) -> str:
 def _migrate_airflow(airflow_home: Path, work: Path) -> None:
     airflow_home.mkdir(parents=True, exist_ok=True)
     with open(work / "airflow-db-migrate.log", "w") as log:
-        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, stdout=log,
-                       stderr=subprocess.STDOUT)
+        subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"],
+            check=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
-def run_dag(dag_id: str, conf: dict[str, Any], work: Path, *, answers: dict[str, str] | None = None,
-            env: dict[str, str] | None = None) -> dict[str, Any]:
+def run_dag(
+    dag_id: str,
+    conf: dict[str, Any],
+    work: Path,
+    *,
+    answers: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Run one DAG to its end with dag.test() in a child process (its Airflow logs go to
     ``work/<dag_id>.log``); reviewers in ``answers`` ({name: approve|reject}) answer its approval
     requests over the REST API. Returns the run's id, state, answers given and (nightly) summary."""
@@ -189,17 +248,32 @@ def run_dag(dag_id: str, conf: dict[str, Any], work: Path, *, answers: dict[str,
     timeout = float(os.environ.get("GOVFLOW_DEMO_TIMEOUT") or 900)
     with open(work / f"{dag_id}.log", "w") as log:
         # Its own process group, so a run that hangs is stopped together with its reviewers' process.
-        child = subprocess.Popen([sys.executable, "-m", "govflow.demo", "--run-dag", dag_id, "--conf", json.dumps(conf),
-                                  "--answers", ",".join(f"{k}={v}" for k, v in (answers or {}).items())],
-                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                 env=(env or dict(os.environ)) | {"GOVFLOW_DEMO_RESULT": str(result_file)})
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "govflow.demo",
+                "--run-dag",
+                dag_id,
+                "--conf",
+                json.dumps(conf),
+                "--answers",
+                ",".join(f"{k}={v}" for k, v in (answers or {}).items()),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=(env or dict(os.environ)) | {"GOVFLOW_DEMO_RESULT": str(result_file)},
+        )
         try:
             code = child.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(child.pid, signal.SIGKILL)
             child.wait()
-            raise RuntimeError(f"{dag_id} did not finish within {timeout:.0f}s (see {work / (dag_id + '.log')}; "
-                               "GOVFLOW_DEMO_TIMEOUT sets the limit)") from None
+            raise RuntimeError(
+                f"{dag_id} did not finish within {timeout:.0f}s (see {work / (dag_id + '.log')}; "
+                "GOVFLOW_DEMO_TIMEOUT sets the limit)"
+            ) from None
     if code != 0 or not result_file.exists():
         raise RuntimeError(f"{dag_id} did not complete (see {work / (dag_id + '.log')})")
     return json.loads(result_file.read_text())
@@ -226,8 +300,10 @@ def _print_outcome(version: str) -> int:
     for reason in shown["reasons"]:
         print(f"   - {reason['message']}")
     if shown["approvals"]["approved_by"]:
-        print(f"   approved by {', '.join(shown['approvals']['approved_by'])} "
-              f"({shown['approvals']['required']} required by policy {shown['policy_version']})")
+        print(
+            f"   approved by {', '.join(shown['approvals']['approved_by'])} "
+            f"({shown['approvals']['required']} required by policy {shown['policy_version']})"
+        )
     for note in shown["notes"]:
         print(f"   note: {note}")
     print("   evidence:")
@@ -242,8 +318,16 @@ def _print_outcome(version: str) -> int:
 
 
 # Summary keys that say why a check did not simply pass.
-_WHY_KEYS = ("exceeded", "strong_proxies", "insufficient_groups", "drifted_columns", "entities_not_allowed",
-             "incomplete_sections", "failed", "dropped")
+_WHY_KEYS = (
+    "exceeded",
+    "strong_proxies",
+    "insufficient_groups",
+    "drifted_columns",
+    "entities_not_allowed",
+    "incomplete_sections",
+    "failed",
+    "dropped",
+)
 
 
 def _why(result) -> str:
@@ -254,12 +338,16 @@ def _why(result) -> str:
 
 def _print_nightly(nightly: dict[str, Any]) -> None:
     summary = nightly.get("summary") or {}
-    print(f"   run {nightly.get('run_id')}: {nightly.get('state')}; audit chain "
-          f"{'intact' if (summary.get('audit') or {}).get('ok') else 'BROKEN'} "
-          f"({(summary.get('audit') or {}).get('events')} events)")
+    print(
+        f"   run {nightly.get('run_id')}: {nightly.get('state')}; audit chain "
+        f"{'intact' if (summary.get('audit') or {}).get('ok') else 'BROKEN'} "
+        f"({(summary.get('audit') or {}).get('events')} events)"
+    )
     for model in summary.get("models", []):
         checks = ", ".join(f"{k} {v}" for k, v in sorted(model["checks"].items()))
-        print(f"   {model['model']}@{model['version']}: {checks}; problems: {', '.join(model['problems']) or 'none'}")
+        print(
+            f"   {model['model']}@{model['version']}: {checks}; problems: {', '.join(model['problems']) or 'none'}"
+        )
 
 
 # --- the child: one DAG run with dag.test(), reviewers answering over REST ------------------
@@ -273,9 +361,23 @@ def _child(dag_id: str, conf: dict[str, Any], answers: dict[str, str]) -> int:
     given_file.unlink(missing_ok=True)
     # The reviewers run in their own process (Airflow's API app, in-process there): two threads
     # importing Airflow's modules at once in this process can deadlock on the import locks.
-    reviewers = subprocess.Popen([sys.executable, "-m", "govflow.demo", "--review", dag_id,
-                                  "--answers", ",".join(f"{k}={v}" for k, v in answers.items()),
-                                  "--conf", str(given_file)]) if answers else None
+    reviewers = (
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "govflow.demo",
+                "--review",
+                dag_id,
+                "--answers",
+                ",".join(f"{k}={v}" for k, v in answers.items()),
+                "--conf",
+                str(given_file),
+            ]
+        )
+        if answers
+        else None
+    )
     try:
         run = dag.test(run_conf=conf or None)
     finally:
@@ -296,8 +398,9 @@ def _xcom(run, task_id: str) -> Any:
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        row = session.scalars(XComModel.get_many(run_id=run.run_id, dag_ids=run.dag_id, task_ids=task_id,
-                                                 key="return_value")).first()
+        row = session.scalars(
+            XComModel.get_many(run_id=run.run_id, dag_ids=run.dag_id, task_ids=task_id, key="return_value")
+        ).first()
         return XComModel.deserialize_value(row) if row is not None else None
 
 
@@ -322,9 +425,16 @@ def _review(dag_id: str, answers: dict[str, str], given_file: Path) -> int:
                 continue
             verdict = answers[name]
             answer = clients[name].approve if verdict == "approve" else clients[name].reject
-            answer(dag_id, ti["dag_run_id"], ti["task_id"], map_index=ti["map_index"],
-                   comment=f"{verdict.rstrip('e')}ed after reviewing the evidence")
-            given.append({"by": name, "verdict": verdict, "run_id": ti["dag_run_id"], "map_index": ti["map_index"]})
+            answer(
+                dag_id,
+                ti["dag_run_id"],
+                ti["task_id"],
+                map_index=ti["map_index"],
+                comment=f"{verdict.rstrip('e')}ed after reviewing the evidence",
+            )
+            given.append(
+                {"by": name, "verdict": verdict, "run_id": ti["dag_run_id"], "map_index": ti["map_index"]}
+            )
             given_file.write_text(json.dumps(given))
         time.sleep(1.0)
 

@@ -32,8 +32,14 @@ NUMERIC = ["age", "education-num", "capital-gain", "capital-loss", "hours-per-we
 SEED = 7
 
 
-def train(out: Path, *, mitigate: bool = False, batches: int = 1,
-          train_csv: Path = HERE / "adult" / "train.csv", eval_csv: Path = HERE / "adult" / "eval.csv") -> dict:
+def train(
+    out: Path,
+    *,
+    mitigate: bool = False,
+    batches: int = 1,
+    train_csv: Path = HERE / "adult" / "train.csv",
+    eval_csv: Path = HERE / "adult" / "eval.csv",
+) -> dict:
     import joblib
     import pandas as pd
     from sklearn.compose import make_column_transformer
@@ -60,8 +66,9 @@ def train(out: Path, *, mitigate: bool = False, batches: int = 1,
     if mitigate:
         from fairlearn.postprocessing import ThresholdOptimizer
 
-        model = ThresholdOptimizer(estimator=classifier, constraints="equalized_odds", prefit=True,
-                                   predict_method="predict_proba")
+        model = ThresholdOptimizer(
+            estimator=classifier, constraints="equalized_odds", prefit=True, predict_method="predict_proba"
+        )
         model.fit(x_train, y_train, sensitive_features=train_df[SENSITIVE])
         predicted = model.predict(x_eval, sensitive_features=eval_df[SENSITIVE], random_state=SEED)
     else:
@@ -74,7 +81,9 @@ def train(out: Path, *, mitigate: bool = False, batches: int = 1,
         "recall": round(float(recall_score(y_eval, predicted)), 4),
         "f1": round(float(f1_score(y_eval, predicted)), 4),
     }
-    scored = eval_df.assign(prediction=[POSITIVE if p else NEGATIVE for p in predicted], score=scores.round(6))
+    scored = eval_df.assign(
+        prediction=[POSITIVE if p else NEGATIVE for p in predicted], score=scores.round(6)
+    )
 
     paths = {
         "artifact": out / "model.joblib",
@@ -85,10 +94,13 @@ def train(out: Path, *, mitigate: bool = False, batches: int = 1,
         "batches": out / "batches",
     }
     params = {
-        "algorithm": "LogisticRegression" + (" + Fairlearn ThresholdOptimizer (equalized_odds on sex)"
-                                             if mitigate else ""),
-        "max_iter": 2000, "random_state": SEED, "threshold": "optimized per group" if mitigate else 0.5,
-        "categorical_features": CATEGORICAL, "numeric_features": NUMERIC,
+        "algorithm": "LogisticRegression"
+        + (" + Fairlearn ThresholdOptimizer (equalized_odds on sex)" if mitigate else ""),
+        "max_iter": 2000,
+        "random_state": SEED,
+        "threshold": "optimized per group" if mitigate else 0.5,
+        "categorical_features": CATEGORICAL,
+        "numeric_features": NUMERIC,
     }
     joblib.dump(model, paths["artifact"])
     scored.to_csv(paths["eval_data"], index=False)
@@ -97,7 +109,7 @@ def train(out: Path, *, mitigate: bool = False, batches: int = 1,
     # Production batches: slices of the scored eval data, as a serving log would hold them.
     size = max(1, len(scored) // max(1, batches))
     for index in range(batches):
-        part = scored.iloc[index * size:(index + 1) * size]
+        part = scored.iloc[index * size : (index + 1) * size]
         part.to_csv(paths["batches"] / f"batch-{index + 1:04d}.csv", index=False)
     return {
         **{k: str(v) for k, v in paths.items()},

@@ -13,8 +13,18 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 DAG_FILES = sorted((REPO / "dags").glob("*.py"))
-HEAVY = ("pandas", "sklearn", "great_expectations", "presidio_analyzer", "spacy", "evidently", "fairlearn",
-         "scipy", "govflow.store", "sqlalchemy.orm")
+HEAVY = (
+    "pandas",
+    "sklearn",
+    "great_expectations",
+    "presidio_analyzer",
+    "spacy",
+    "evidently",
+    "fairlearn",
+    "scipy",
+    "govflow.store",
+    "sqlalchemy.orm",
+)
 EXPECTED = {"governance_gate.py": {"governance_gate"}, "nightly_compliance.py": {"nightly_compliance"}}
 
 
@@ -32,9 +42,15 @@ dags = {{d.dag_id: {{"tags": sorted(d.tags), "doc_md": d.doc_md or "",
                      "tasks": sorted(t.task_id for t in d.tasks)}} for d in bag.dags.values()}}
 print(json.dumps({{"errors": bag.import_errors, "dags": dags, "heavy": heavy}}))
 """
-    env = os.environ | {"AIRFLOW_HOME": str(tmp_path / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                        "AIRFLOW__CORE__UNIT_TEST_MODE": "True", "GOVFLOW_HOME": str(tmp_path / "govflow")}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    env = os.environ | {
+        "AIRFLOW_HOME": str(tmp_path / "airflow"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+        "GOVFLOW_HOME": str(tmp_path / "govflow"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
     assert done.returncode == 0, f"{dag_file.name}: parsing crashed:\n{done.stderr[-2000:]}"
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -66,7 +82,9 @@ def test_imports_without_errors_and_defines_its_dags(dag_file, parsed):
 def test_docs_tags_and_retries(dag_file, parsed):
     for dag_id, dag in parsed(dag_file)["dags"].items():
         assert "govflow" in dag["tags"], f"{dag_id} ({dag_file.name}): no 'govflow' tag"
-        assert dag["doc_md"].strip().startswith(f"### {dag_id}"), f"{dag_id} ({dag_file.name}): doc_md missing"
+        assert dag["doc_md"].strip().startswith(f"### {dag_id}"), (
+            f"{dag_id} ({dag_file.name}): doc_md missing"
+        )
         # Every task retries, except the human approval (a retry would ask the reviewers again).
         no_retry = {t for t, r in dag["retries"].items() if not r and t != "approval"}
         assert not no_retry, f"{dag_id} ({dag_file.name}): tasks without retries: {sorted(no_retry)}"
@@ -80,18 +98,41 @@ def test_parsing_imports_no_heavy_library(dag_file, parsed):
 
 def test_governance_gate_shape(parsed):
     dag = parsed(REPO / "dags" / "governance_gate.py")["dags"]["governance_gate"]
-    assert dag["tasks"] == sorted(["resolve", "validation", "pii", "fairness", "drift", "documentation", "gate",
-                                   "approval_requests", "approval", "reviewed", "finish", "notify"])
+    assert dag["tasks"] == sorted(
+        [
+            "resolve",
+            "validation",
+            "pii",
+            "fairness",
+            "drift",
+            "documentation",
+            "gate",
+            "approval_requests",
+            "approval",
+            "reviewed",
+            "finish",
+            "notify",
+        ]
+    )
 
 
 def test_nightly_schedule_is_configurable(tmp_path):
-    script = ("from airflow.dag_processing.dagbag import DagBag;"
-              f"d = DagBag({str(REPO / 'dags' / 'nightly_compliance.py')!r}).dags['nightly_compliance'];"
-              "print(d.timetable.expression)")
+    script = (
+        "from airflow.dag_processing.dagbag import DagBag;"
+        f"d = DagBag({str(REPO / 'dags' / 'nightly_compliance.py')!r}).dags['nightly_compliance'];"
+        "print(d.timetable.expression)"
+    )
     base = os.environ | {"AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
     base.pop("GOVFLOW_NIGHTLY_CRON", None)
-    default = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=base, timeout=300)
+    default = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=base, timeout=300
+    )
     assert default.stdout.strip().splitlines()[-1] == "0 2 * * *", default.stderr[-1000:]
-    variable = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
-                              env=base | {"AIRFLOW_VAR_GOVFLOW_NIGHTLY_CRON": "30 1 * * *"})
+    variable = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=base | {"AIRFLOW_VAR_GOVFLOW_NIGHTLY_CRON": "30 1 * * *"},
+    )
     assert variable.stdout.strip().splitlines()[-1] == "30 1 * * *", variable.stderr[-1000:]

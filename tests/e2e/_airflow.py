@@ -171,7 +171,9 @@ def start_airflow(
         plugins_folder=plugins_folder,
         extra=extra_env,
     )
-    stack = AirflowStack(home=home, url=f"http://127.0.0.1:{port}", env=env, users=dict(users), database=database)
+    stack = AirflowStack(
+        home=home, url=f"http://127.0.0.1:{port}", env=env, users=dict(users), database=database
+    )
     try:
         _run([AIRFLOW_BIN, "db", "migrate"], env, home / "logs" / "db-migrate.log", timeout=timeout)
         commands = {
@@ -202,14 +204,18 @@ def wait_healthy(stack: AirflowStack, *, timeout: float) -> None:
             health = httpx.get(f"{stack.url}/api/v2/monitor/health", timeout=5).json()
             states = {k: (v or {}).get("status") for k, v in health.items() if isinstance(v, dict)}
             last = json.dumps(states)
-            if states.get("metadatabase") == "healthy" and states.get("scheduler") == "healthy" and (
-                states.get("dag_processor") in ("healthy", None)
+            if (
+                states.get("metadatabase") == "healthy"
+                and states.get("scheduler") == "healthy"
+                and (states.get("dag_processor") in ("healthy", None))
             ):
                 return
         except (httpx.HTTPError, ValueError) as err:
             last = f"{type(err).__name__}"
         time.sleep(2)
-    raise TimeoutError(f"Airflow not healthy after {timeout:.0f}s (last: {last})\n{stack.log_tail('api-server')}")
+    raise TimeoutError(
+        f"Airflow not healthy after {timeout:.0f}s (last: {last})\n{stack.log_tail('api-server')}"
+    )
 
 
 def stop_processes(processes, grace: float = 20.0) -> None:
@@ -242,7 +248,11 @@ def _signal_group(proc: subprocess.Popen, sig: int) -> None:
 def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     with open(log, "ab") as out:
         return subprocess.Popen(
-            command, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            command,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
 

@@ -17,9 +17,22 @@ from tests.e2e._airflow import REPO, postgres_available, start_airflow
 
 # name -> password, role. Airflow user names are govflow user names (include/policies/users.yaml):
 # rita and rob are reviewers, alice a data scientist (the submitter); dana is unknown to govflow.
-AIRFLOW_USERS = {"admin": "admin", "alice": "alice-pw", "dana": "dana-pw", "rita": "rita-pw", "rob": "rob-pw",
-                 "vic": "vic-pw"}
-AIRFLOW_ROLES = {"admin": "admin", "alice": "user", "dana": "user", "rita": "user", "rob": "user", "vic": "viewer"}
+AIRFLOW_USERS = {
+    "admin": "admin",
+    "alice": "alice-pw",
+    "dana": "dana-pw",
+    "rita": "rita-pw",
+    "rob": "rob-pw",
+    "vic": "vic-pw",
+}
+AIRFLOW_ROLES = {
+    "admin": "admin",
+    "alice": "user",
+    "dana": "user",
+    "rita": "user",
+    "rob": "user",
+    "vic": "viewer",
+}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -36,9 +36,16 @@ def govflow_env(monkeypatch, airflow_stack, govflow_e2e):
     for key, value in govflow_e2e.items():
         monkeypatch.setenv(key, value)
     dispose_engines()
-    env = os.environ | govflow_e2e | {
-        "GOVFLOW_AIRFLOW_URL": airflow_stack.url, "GOVFLOW_AIRFLOW_USER": "alice",
-        "GOVFLOW_AIRFLOW_PASSWORD": AIRFLOW_USERS["alice"], "GOVFLOW_USER": "alice"}
+    env = (
+        os.environ
+        | govflow_e2e
+        | {
+            "GOVFLOW_AIRFLOW_URL": airflow_stack.url,
+            "GOVFLOW_AIRFLOW_USER": "alice",
+            "GOVFLOW_AIRFLOW_PASSWORD": AIRFLOW_USERS["alice"],
+            "GOVFLOW_USER": "alice",
+        }
+    )
     return env
 
 
@@ -59,28 +66,93 @@ def trained(tmp_path):
 
 
 def test_high_risk_model_reaches_production_through_rest_approvals_then_nightly(
-        airflow_stack, govflow_env, trained):
+    airflow_stack, govflow_env, trained
+):
     batches = Path(trained["batches"])
-    govflow(govflow_env, "model", "register", "--name", MODEL, "--owner", "olga.owner@bank.example",
-            "--risk-tier", "high", "--team", "Retail credit analytics",
-            "--use-case", "pre-sorts credit applications for manual review", "--goal", "shorter queues",
-            "--stakeholder", "Dana Privacy:dpo:dana.dpo@bank.example", "--region", "EU", "--sector", "finance",
-            "--data-protection-notes", "no direct identifiers; sex used only to measure fairness",
-            "--batches", str(batches), "--json")
+    govflow(
+        govflow_env,
+        "model",
+        "register",
+        "--name",
+        MODEL,
+        "--owner",
+        "olga.owner@bank.example",
+        "--risk-tier",
+        "high",
+        "--team",
+        "Retail credit analytics",
+        "--use-case",
+        "pre-sorts credit applications for manual review",
+        "--goal",
+        "shorter queues",
+        "--stakeholder",
+        "Dana Privacy:dpo:dana.dpo@bank.example",
+        "--region",
+        "EU",
+        "--sector",
+        "finance",
+        "--data-protection-notes",
+        "no direct identifiers; sex used only to measure fairness",
+        "--batches",
+        str(batches),
+        "--json",
+    )
     admin = airflow_stack.client("admin")
     admin.wait_for_dag("governance_gate", timeout=180)
     admin.wait_for_dag("nightly_compliance", timeout=180)
 
     # The training job: register, trigger over REST, wait for the outcome.
     submit = subprocess.Popen(
-        [GOVFLOW, "submit", "--model", MODEL, "--version", "2.0.0", "--artifact", trained["artifact"],
-         "--training-data", trained["training_data"], "--reference-data", trained["reference_data"],
-         "--eval-data", trained["eval_data"], "--code-version", "git:abc1234", "--framework", "scikit-learn",
-         "--params", json.dumps(trained["params"]), "--metrics", json.dumps(trained["metrics"]),
-         "--label", "income", "--prediction", "prediction", "--score", "score", "--positive-label", ">50K",
-         "--sensitive", "sex", "--suite", trained["suite"], "--notes", trained["notes"],
-         "--trigger", "--wait", "--timeout", "1200", "--poll", "3", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=govflow_env)
+        [
+            GOVFLOW,
+            "submit",
+            "--model",
+            MODEL,
+            "--version",
+            "2.0.0",
+            "--artifact",
+            trained["artifact"],
+            "--training-data",
+            trained["training_data"],
+            "--reference-data",
+            trained["reference_data"],
+            "--eval-data",
+            trained["eval_data"],
+            "--code-version",
+            "git:abc1234",
+            "--framework",
+            "scikit-learn",
+            "--params",
+            json.dumps(trained["params"]),
+            "--metrics",
+            json.dumps(trained["metrics"]),
+            "--label",
+            "income",
+            "--prediction",
+            "prediction",
+            "--score",
+            "score",
+            "--positive-label",
+            ">50K",
+            "--sensitive",
+            "sex",
+            "--suite",
+            trained["suite"],
+            "--notes",
+            trained["notes"],
+            "--trigger",
+            "--wait",
+            "--timeout",
+            "1200",
+            "--poll",
+            "3",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=govflow_env,
+    )
     out: dict[str, str] = {}
     run_id = None
     reader = threading.Thread(target=lambda: out.update(zip(("stdout", "stderr"), submit.communicate())))
@@ -103,9 +175,13 @@ def test_high_risk_model_reaches_production_through_rest_approvals_then_nightly(
         time.sleep(15)
         by_index = sorted(first, key=lambda a: a["task_instance"]["map_index"])
         for reviewer, action in zip(("rita", "rob"), by_index, strict=True):
-            airflow_stack.client(reviewer).approve("governance_gate", run_id, "approval",
-                                                   map_index=action["task_instance"]["map_index"],
-                                                   comment=f"{reviewer}: evidence reviewed")
+            airflow_stack.client(reviewer).approve(
+                "governance_gate",
+                run_id,
+                "approval",
+                map_index=action["task_instance"]["map_index"],
+                comment=f"{reviewer}: evidence reviewed",
+            )
     finally:
         reader.join(timeout=1500)
         if submit.poll() is None:
@@ -127,7 +203,9 @@ def _wait_for_requests(client, *, count, submit, timeout=900):
         if len(actions) >= count:
             return actions
         if submit.poll() is not None:
-            raise AssertionError(f"govflow submit ended ({submit.returncode}) before any approval was requested")
+            raise AssertionError(
+                f"govflow submit ended ({submit.returncode}) before any approval was requested"
+            )
         time.sleep(3)
     raise AssertionError(f"no {count} approval requests within {timeout}s")
 
@@ -159,14 +237,21 @@ def _assert_governance_record(run_id):
         assert decision.decision == "approved" and decision.reasons == []
         approvals = s.scalars(select(Approval).where(Approval.version_id == version.id)).all()
         assert sorted((a.approver, a.role, a.verdict) for a in approvals) == [
-            ("rita", "reviewer", "approve"), ("rob", "reviewer", "approve")]
+            ("rita", "reviewer", "approve"),
+            ("rob", "reviewer", "approve"),
+        ]
         assert all(a.evidence_digest == decision.evidence_digest for a in approvals)
         assert gate.replay_decision(s, decision.id).same
         chain = verify_chain(s)
         assert chain.ok, chain.problem
         actions = [e.action for e in list_events(s, subject_prefix=f"version:{MODEL}@2.0.0")]
-    for expected, times in {"version.registered": 1, "check.recorded": 5, "gate.evaluated": 2,
-                            "approval.recorded": 2, "version.stage_changed": 1}.items():
+    for expected, times in {
+        "version.registered": 1,
+        "check.recorded": 5,
+        "gate.evaluated": 2,
+        "approval.recorded": 2,
+        "version.stage_changed": 1,
+    }.items():
         assert actions.count(expected) == times, f"{expected}: {actions}"
 
 
@@ -184,8 +269,11 @@ def _assert_nightly_runs_for_the_version(admin):
     assert [(m["model"], m["version"], m["problems"]) for m in summary["models"]] == [(MODEL, "2.0.0", [])]
     with session_scope() as s:
         version = get_version(s, MODEL, "2.0.0")
-        rows = s.scalars(select(CheckResultRow).join(Run, CheckResultRow.run_id == Run.id).where(
-            CheckResultRow.version_id == version.id, Run.dag_id == "nightly_compliance")).all()
+        rows = s.scalars(
+            select(CheckResultRow)
+            .join(Run, CheckResultRow.run_id == Run.id)
+            .where(CheckResultRow.version_id == version.id, Run.dag_id == "nightly_compliance")
+        ).all()
         statuses = {r.check: r.status for r in rows}
         assert statuses.pop("fairness") in ("pass", "warn")
         assert statuses == {"drift": "pass", "pii": "pass", "performance": "pass", "documentation": "pass"}

@@ -16,8 +16,15 @@ import pytest
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.slow]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                 "--disable-background-networking", "--disable-component-update"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 
 @pytest.fixture
@@ -46,14 +53,33 @@ def _seed() -> None:
 
     files = _files()
     with session_scope() as s:
-        registry.register_model(s, name="ui-review", owner="Olga Owner", risk_tier="high", actor="alice",
-                                regions=["EU"], stakeholders=["Rita:reviewer:rita@example.org"])
-        version = registry.register_version(s, model="ui-review", version="1.0", artifact=files["artifact"],
-                                            training_data=files["training"], actor="alice")
+        registry.register_model(
+            s,
+            name="ui-review",
+            owner="Olga Owner",
+            risk_tier="high",
+            actor="alice",
+            regions=["EU"],
+            stakeholders=["Rita:reviewer:rita@example.org"],
+        )
+        version = registry.register_version(
+            s,
+            model="ui-review",
+            version="1.0",
+            artifact=files["artifact"],
+            training_data=files["training"],
+            actor="alice",
+        )
         run = ensure_run(s, dag_id="governance_gate", run_id="ui-seed", trigger_kind="test")
-        record_check_result(s, version=version, run=run, data_sha256=version.training_data_sha256,
-                            result=CheckResult(check="drift", status="pass",
-                                               summary={"share_drifted": 0.0, "drifted_columns": []}))
+        record_check_result(
+            s,
+            version=version,
+            run=run,
+            data_sha256=version.training_data_sha256,
+            result=CheckResult(
+                check="drift", status="pass", summary={"share_drifted": 0.0, "drifted_columns": []}
+            ),
+        )
 
 
 def _files() -> dict[str, object]:
@@ -125,7 +151,11 @@ def test_reviewer_approves_in_the_governance_view(airflow_stack, seeded_version,
 def test_viewer_cannot_approve_through_the_view(airflow_stack, seeded_version):
     model, version = seeded_version
     token = airflow_stack.client("vic").token()  # an Airflow viewer unknown to govflow's roles
-    response = httpx.post(f"{airflow_stack.url}/governance/api/models/{model}/versions/{version}/approvals",
-                          json={"verdict": "approve"}, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    response = httpx.post(
+        f"{airflow_stack.url}/governance/api/models/{model}/versions/{version}/approvals",
+        json={"verdict": "approve"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
     assert response.status_code == 403
     assert "permission denied" in response.json()["detail"]

@@ -34,9 +34,20 @@ def smtp_sink(monkeypatch, tmp_path):
 
 
 def _smtp_conn(port: int) -> str:
-    return json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": port,
-                       "extra": {"disable_tls": True, "disable_ssl": True, "from_email": "govflow@bank.example",
-                                 "retry_limit": 0, "timeout": 5}})
+    return json.dumps(
+        {
+            "conn_type": "smtp",
+            "host": "127.0.0.1",
+            "port": port,
+            "extra": {
+                "disable_tls": True,
+                "disable_ssl": True,
+                "from_email": "govflow@bank.example",
+                "retry_limit": 0,
+                "timeout": 5,
+            },
+        }
+    )
 
 
 @pytest.fixture
@@ -45,14 +56,24 @@ def model(db_url):
     from govflow.store import session_scope
 
     with session_scope() as session:
-        register_model(session, name="credit-risk", owner=OWNER, risk_tier="high", actor="alice",
-                       stakeholders=STAKEHOLDERS)
+        register_model(
+            session,
+            name="credit-risk",
+            owner=OWNER,
+            risk_tier="high",
+            actor="alice",
+            stakeholders=STAKEHOLDERS,
+        )
     return "credit-risk"
 
 
 def _problem(key="nightly:drift", severity="critical"):
-    return Problem(key=key, severity=severity, subject=f"credit-risk: {key}",
-                   body="share of drifted columns 0.45 > 0.30 (age, hours-per-week)")
+    return Problem(
+        key=key,
+        severity=severity,
+        subject=f"credit-risk: {key}",
+        body="share of drifted columns 0.45 > 0.30 (age, hours-per-week)",
+    )
 
 
 def _audit_actions():
@@ -64,11 +85,18 @@ def _audit_actions():
 
 
 def test_routing_by_severity():
-    stakeholders = [{"name": "Dana", "role": "dpo", "contact": "dana@x.org"},
-                    {"name": "Sam", "role": "sponsor", "contact": "sam@x.org"}]
-    contacts = {s: [r.contact for r in route("o@x.org", stakeholders, s)] for s in ("info", "warning", "critical")}
-    assert contacts == {"info": ["o@x.org"], "warning": ["o@x.org", "dana@x.org"],
-                        "critical": ["o@x.org", "dana@x.org", "sam@x.org"]}
+    stakeholders = [
+        {"name": "Dana", "role": "dpo", "contact": "dana@x.org"},
+        {"name": "Sam", "role": "sponsor", "contact": "sam@x.org"},
+    ]
+    contacts = {
+        s: [r.contact for r in route("o@x.org", stakeholders, s)] for s in ("info", "warning", "critical")
+    }
+    assert contacts == {
+        "info": ["o@x.org"],
+        "warning": ["o@x.org", "dana@x.org"],
+        "critical": ["o@x.org", "dana@x.org", "sam@x.org"],
+    }
     with pytest.raises(ValueError, match="unknown alert severity 'loud'"):
         route("o@x.org", stakeholders, "loud")
     assert Recipient("n", "r", "#chan").slack == "#chan" and Recipient("n", "r", "#chan").email is None
@@ -126,7 +154,9 @@ def test_failed_delivery_is_recorded_and_retried_once(smtp_sink, model, monkeypa
     assert _audit_actions().count("alert.raised") == 2  # email + slack, once each
 
 
-def test_email_without_an_address_is_recorded_not_sent_while_a_webhook_still_posts(smtp_sink, db_url, monkeypatch):
+def test_email_without_an_address_is_recorded_not_sent_while_a_webhook_still_posts(
+    smtp_sink, db_url, monkeypatch
+):
     from govflow.service.registry import register_model
     from govflow.store import session_scope
 
@@ -143,8 +173,11 @@ def test_email_without_an_address_is_recorded_not_sent_while_a_webhook_still_pos
 def test_slack_webhook_channel_sends_text_with_mentions(smtp_sink, model, monkeypatch):
     sent = []
     monkeypatch.setattr(SlackChannel, "configured", lambda self: True)
-    monkeypatch.setattr(SlackChannel, "send", lambda self, message, recipients: sent.append(
-        (message.subject, self.addresses(recipients))))
+    monkeypatch.setattr(
+        SlackChannel,
+        "send",
+        lambda self, message, recipients: sent.append((message.subject, self.addresses(recipients))),
+    )
     report = raise_alerts(model, [_problem()], actor="t")
     assert sent == [("credit-risk: nightly:drift", ["#model-risk"])]
     assert {r["channel"]: r["delivery"] for r in report} == {"email": "sent", "slack": "sent"}
@@ -172,7 +205,7 @@ class SmtpSink:
 
 
 class _Handler(socketserver.StreamRequestHandler):
-    def handle(self) -> None:  # noqa: C901 - one small state machine
+    def handle(self) -> None:
         sink: SmtpSink = self.server.sink  # type: ignore[attr-defined]
         self._say("220 sink ESMTP")
         sender, recipients = "", []

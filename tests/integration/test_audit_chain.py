@@ -17,7 +17,9 @@ from govflow.store.audit import GENESIS_HASH, append_event, event_hash, verify_c
 def _append(n: int, actor: str = "tester") -> None:
     for i in range(n):
         with session_scope() as s:
-            append_event(s, actor=actor, action="test.event", subject=f"thing:{i}", payload={"i": i, "who": actor})
+            append_event(
+                s, actor=actor, action="test.event", subject=f"thing:{i}", payload={"i": i, "who": actor}
+            )
 
 
 def _raw(db_url: str, *statements: str) -> None:
@@ -42,8 +44,15 @@ def test_chain_links_every_event(db_url):
         first = s.get(AuditEvent, 1)
         assert first.prev_hash == GENESIS_HASH
         assert s.get(AuditEvent, 2).prev_hash == first.hash
-        assert first.hash == event_hash(seq=1, ts=first.ts, actor=first.actor, action=first.action,
-                                        subject=first.subject, payload=first.payload, prev_hash=first.prev_hash)
+        assert first.hash == event_hash(
+            seq=1,
+            ts=first.ts,
+            actor=first.actor,
+            action=first.action,
+            subject=first.subject,
+            payload=first.payload,
+            prev_hash=first.prev_hash,
+        )
         report = verify_chain(s)
     assert report.ok and report.events == 5
 
@@ -61,8 +70,12 @@ def test_chain_links_every_event(db_url):
 def test_tampering_is_detected_at_the_first_broken_seq(db_url, tamper, broken_seq, problem):
     _append(5)
     if tamper == "REORDER":
-        _raw(db_url, "UPDATE audit_events SET seq = -2 WHERE seq = 2",
-             "UPDATE audit_events SET seq = 2 WHERE seq = 3", "UPDATE audit_events SET seq = 3 WHERE seq = -2")
+        _raw(
+            db_url,
+            "UPDATE audit_events SET seq = -2 WHERE seq = 2",
+            "UPDATE audit_events SET seq = 2 WHERE seq = 3",
+            "UPDATE audit_events SET seq = 3 WHERE seq = -2",
+        )
     else:
         _raw(db_url, tamper)
     with session_scope() as s:
@@ -75,7 +88,10 @@ def test_tampering_is_detected_at_the_first_broken_seq(db_url, tamper, broken_se
 def test_database_refuses_update_and_delete_of_audit_rows(db_url):
     _append(2)
     engine = store.make_engine(db_url)
-    for statement in ("UPDATE audit_events SET actor = 'x' WHERE seq = 1", "DELETE FROM audit_events WHERE seq = 2"):
+    for statement in (
+        "UPDATE audit_events SET actor = 'x' WHERE seq = 1",
+        "DELETE FROM audit_events WHERE seq = 2",
+    ):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
             conn.exec_driver_sql(statement)
     engine.dispose()

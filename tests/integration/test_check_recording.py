@@ -21,23 +21,35 @@ from govflow.store.audit import verify_chain
 def version_id(db_url, sample_files):
     with session_scope() as s:
         registry.register_model(s, name="m", owner="o", risk_tier="limited", actor="alice")
-        row = registry.register_version(s, model="m", version="1", artifact=sample_files["artifact"],
-                                        training_data=sample_files["training"], actor="alice")
+        row = registry.register_version(
+            s,
+            model="m",
+            version="1",
+            artifact=sample_files["artifact"],
+            training_data=sample_files["training"],
+            actor="alice",
+        )
         return row.id
 
 
 def _result(status="pass", rate=0.0):
-    return CheckResult(check="drift", status=status, summary={"share_drifted": rate, "drifted_columns": []},
-                       details={"columns": {"x": {"drifted": False, "method": "ks", "score": 0.4}}},
-                       duration_s=0.5, library_versions={"evidently": "0.7.23"})
+    return CheckResult(
+        check="drift",
+        status=status,
+        summary={"share_drifted": rate, "drifted_columns": []},
+        details={"columns": {"x": {"drifted": False, "method": "ks", "score": 0.4}}},
+        duration_s=0.5,
+        library_versions={"evidently": "0.7.23"},
+    )
 
 
 def _record(result, run_id="run-1"):
     with session_scope() as s:
         version = registry.get_version(s, "m", "1")
         run = ensure_run(s, dag_id="governance_gate", run_id=run_id, trigger_kind="rest")
-        row = record_check_result(s, version=version, run=run, result=result, data_sha256="ab" * 32,
-                                  policy_sha256="cd" * 32)
+        row = record_check_result(
+            s, version=version, run=run, result=result, data_sha256="ab" * 32, policy_sha256="cd" * 32
+        )
         return row.id
 
 

@@ -20,16 +20,54 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def _register(capsys, files, version="1.0", *extra):
-    return run(capsys, "version", "register", "--model", "credit-risk", "--version", version,
-               "--artifact", str(files["artifact"]), "--training-data", str(files["training"]),
-               "--eval-data", str(files["eval"]), "--params", '{"C": 1}', "--metrics", '{"auc": 0.91}',
-               "--as", "alice", "--json", *extra)
+    return run(
+        capsys,
+        "version",
+        "register",
+        "--model",
+        "credit-risk",
+        "--version",
+        version,
+        "--artifact",
+        str(files["artifact"]),
+        "--training-data",
+        str(files["training"]),
+        "--eval-data",
+        str(files["eval"]),
+        "--params",
+        '{"C": 1}',
+        "--metrics",
+        '{"auc": 0.91}',
+        "--as",
+        "alice",
+        "--json",
+        *extra,
+    )
 
 
 def test_register_list_show_with_json(db_url, capsys, sample_files):
-    code, out, err = run(capsys, "model", "register", "--name", "credit-risk", "--owner", "Ana", "--risk-tier",
-                         "high", "--team", "risk", "--goal", "fewer defaults", "--stakeholder",
-                         "Bo:reviewer:bo@example.org", "--region", "EU", "--sector", "finance", "--json")
+    code, out, err = run(
+        capsys,
+        "model",
+        "register",
+        "--name",
+        "credit-risk",
+        "--owner",
+        "Ana",
+        "--risk-tier",
+        "high",
+        "--team",
+        "risk",
+        "--goal",
+        "fewer defaults",
+        "--stakeholder",
+        "Bo:reviewer:bo@example.org",
+        "--region",
+        "EU",
+        "--sector",
+        "finance",
+        "--json",
+    )
     assert (code, err) == (0, "")
     model = json.loads(out)
     assert model["name"] == "credit-risk" and model["stakeholders"][0]["role"] == "reviewer"
@@ -37,7 +75,9 @@ def test_register_list_show_with_json(db_url, capsys, sample_files):
     code, out, _ = _register(capsys, sample_files)
     assert code == 0
     version = json.loads(out)
-    assert version["stage"] == "candidate" and version["params"] == {"C": 1} and version["created_by"] == "alice"
+    assert (
+        version["stage"] == "candidate" and version["params"] == {"C": 1} and version["created_by"] == "alice"
+    )
 
     code, out, _ = run(capsys, "model", "list", "--json")
     assert [m["name"] for m in json.loads(out)["models"]] == ["credit-risk"]
@@ -57,10 +97,18 @@ def test_register_list_show_with_json(db_url, capsys, sample_files):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["model", "register", "--name", "Bad Slug", "--owner", "a", "--risk-tier", "high"], "invalid model name"),
-        (["model", "register", "--name", "m", "--owner", "a", "--risk-tier", "severe"], "unknown risk tier 'severe'"),
-        (["model", "register", "--name", "m", "--owner", "a", "--risk-tier", "high", "--stakeholder", "x"],
-         "invalid stakeholder"),
+        (
+            ["model", "register", "--name", "Bad Slug", "--owner", "a", "--risk-tier", "high"],
+            "invalid model name",
+        ),
+        (
+            ["model", "register", "--name", "m", "--owner", "a", "--risk-tier", "severe"],
+            "unknown risk tier 'severe'",
+        ),
+        (
+            ["model", "register", "--name", "m", "--owner", "a", "--risk-tier", "high", "--stakeholder", "x"],
+            "invalid stakeholder",
+        ),
         (["model", "register", "--name", "m", "--owner", "a"], "required: --risk-tier"),
         (["model", "show", "ghost"], "unknown model 'ghost'"),
         (["frobnicate"], "invalid choice"),
@@ -84,11 +132,33 @@ def test_bad_version_input_exits_2_and_writes_nothing(db_url, capsys, sample_fil
     for fn, args, message in cases:
         code, out, err = fn(capsys, sample_files, *args)
         assert code == 2 and message in err and out == ""
-    code, _, err = run(capsys, "version", "register", "--model", "credit-risk", "--version", "3.0", "--artifact",
-                       str(tmp_path / "missing.joblib"), "--training-data", str(sample_files["training"]))
+    code, _, err = run(
+        capsys,
+        "version",
+        "register",
+        "--model",
+        "credit-risk",
+        "--version",
+        "3.0",
+        "--artifact",
+        str(tmp_path / "missing.joblib"),
+        "--training-data",
+        str(sample_files["training"]),
+    )
     assert code == 2 and "artifact not found" in err
-    code, _, err = run(capsys, "version", "register", "--model", "ghost", "--version", "3.0", "--artifact",
-                       str(sample_files["artifact"]), "--training-data", str(sample_files["training"]))
+    code, _, err = run(
+        capsys,
+        "version",
+        "register",
+        "--model",
+        "ghost",
+        "--version",
+        "3.0",
+        "--artifact",
+        str(sample_files["artifact"]),
+        "--training-data",
+        str(sample_files["training"]),
+    )
     assert code == 2 and "unknown model 'ghost'" in err
     code, out, _ = run(capsys, "audit", "log", "--json")
     assert len(json.loads(out)["events"]) == 2  # model + the one good version: nothing else was written
@@ -116,23 +186,31 @@ def test_audit_verify_exits_1_naming_the_broken_seq(db_url, capsys, sample_files
 
 
 def test_console_script_and_db_upgrade(govflow_home):
-    done = subprocess.run([sys.executable, "-m", "govflow", "db", "upgrade", "--json"], capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "govflow", "db", "upgrade", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["revision"]
     assert (govflow_home / "govflow.db").exists()
-    helped = subprocess.run([sys.executable, "-m", "govflow", "--help"], capture_output=True, text=True, check=False)
+    helped = subprocess.run(
+        [sys.executable, "-m", "govflow", "--help"], capture_output=True, text=True, check=False
+    )
     for command in ("model", "version", "audit", "db"):
         assert command in helped.stdout
 
 
 def test_registration_needs_the_data_scientist_role(db_url, capsys):
-    code, out, err = run(capsys, "model", "register", "--name", "m", "--owner", "a", "--risk-tier", "high",
-                         "--as", "vera")
+    code, out, err = run(
+        capsys, "model", "register", "--name", "m", "--owner", "a", "--risk-tier", "high", "--as", "vera"
+    )
     assert code == 1 and out == ""
     assert "permission denied: vera (viewer) may not register models; needs role data_scientist" in err
-    code, _, err = run(capsys, "model", "register", "--name", "m", "--owner", "a", "--risk-tier", "high",
-                       "--as", "nobody")
+    code, _, err = run(
+        capsys, "model", "register", "--name", "m", "--owner", "a", "--risk-tier", "high", "--as", "nobody"
+    )
     assert code == 1 and "unknown user 'nobody'" in err
     code, out, _ = run(capsys, "model", "list", "--json")
     assert json.loads(out)["models"] == []

@@ -17,8 +17,19 @@ from govflow.service.checks import record_check_result
 from govflow.service.runs import ensure_run
 from govflow.store import AuditEvent, CheckResultRow, Document, GateDecision, session_scope
 
-HIGH_REQUIRED = ["model_details", "intended_use", "training_data", "evaluation", "fairness", "limitations",
-                 "risk_management", "data_governance", "human_oversight", "accuracy_robustness", "monitoring"]
+HIGH_REQUIRED = [
+    "model_details",
+    "intended_use",
+    "training_data",
+    "evaluation",
+    "fairness",
+    "limitations",
+    "risk_management",
+    "data_governance",
+    "human_oversight",
+    "accuracy_robustness",
+    "monitoring",
+]
 RAW_EMAIL = "rita.kowalski@example.org"
 RAW_EXAMPLE = "john.smith@mail.example.com"
 NOTES = """\
@@ -38,38 +49,102 @@ transparency: Applicants are told a model assists the decision.
 def _register(session, files, *, name="adult-income", full=True):
     if full:
         registry.register_model(
-            session, name=name, owner="Dana Scientist", risk_tier="high", actor="alice", team="credit-ml",
-            use_case="Income band screening", business_goals=["Faster review"],
-            stakeholders=[f"Rita Kowalski:reviewer:{RAW_EMAIL}"], regions=["EU"], sector="finance",
-            data_protection_notes="Pseudonymised extract.", batches_uri="/data/batches")
+            session,
+            name=name,
+            owner="Dana Scientist",
+            risk_tier="high",
+            actor="alice",
+            team="credit-ml",
+            use_case="Income band screening",
+            business_goals=["Faster review"],
+            stakeholders=[f"Rita Kowalski:reviewer:{RAW_EMAIL}"],
+            regions=["EU"],
+            sector="finance",
+            data_protection_notes="Pseudonymised extract.",
+            batches_uri="/data/batches",
+        )
         return registry.register_version(
-            session, model=name, version="1.0", artifact=files["artifact"], training_data=files["training"],
-            reference_data=files["reference"], eval_data=files["eval"], code_version="git:4f2a9c1",
-            framework="scikit-learn", params={"algorithm": "LogisticRegression", "C": 1.0},
-            metrics={"accuracy": 0.85}, actor="alice")
+            session,
+            model=name,
+            version="1.0",
+            artifact=files["artifact"],
+            training_data=files["training"],
+            reference_data=files["reference"],
+            eval_data=files["eval"],
+            code_version="git:4f2a9c1",
+            framework="scikit-learn",
+            params={"algorithm": "LogisticRegression", "C": 1.0},
+            metrics={"accuracy": 0.85},
+            actor="alice",
+        )
     registry.register_model(session, name=name, owner="Sam", risk_tier="high", actor="alice")
-    return registry.register_version(session, model=name, version="1.0", artifact=files["artifact"],
-                                     training_data=files["training"], actor="alice")
+    return registry.register_version(
+        session,
+        model=name,
+        version="1.0",
+        artifact=files["artifact"],
+        training_data=files["training"],
+        actor="alice",
+    )
 
 
 CHECK_RESULTS = [
-    CheckResult("validation", "pass", {"evaluated": 1, "failed": 0},
-                {"expectations": [{"type": "expect_column_values_to_not_be_null", "column": "x", "success": True}]},
-                library_versions={"great_expectations": "1.24.1"}),
-    CheckResult("pii", "pass", {"rows": 2, "columns_with_pii": []},
-                {"columns": {"x": {"entities": {}}, "contact": {"entities": {"EMAIL_ADDRESS": {
-                    "rate": 1.0, "examples": ["j***@m***.com"]}}}}}, library_versions={"presidio-analyzer": "2"}),
-    CheckResult("fairness", "pass", {"demographic_parity_difference": 0.05, "equalized_odds_difference": 0.04,
-                                     "sensitive_features": ["sex"]},
-                {"by_group": {"Female": {"count": 120, "selection_rate": 0.2, "accuracy": 0.9,
-                                         "true_positive_rate": 0.7, "false_positive_rate": 0.05,
-                                         "false_negative_rate": 0.3},
-                              "Male": {"count": 140, "selection_rate": 0.25, "accuracy": 0.86,
-                                       "true_positive_rate": 0.72, "false_positive_rate": 0.08,
-                                       "false_negative_rate": 0.28}}}, library_versions={"fairlearn": "0.15.0"}),
-    CheckResult("drift", "pass", {"share_drifted": 0.0, "drifted_columns": []},
-                {"columns": {"x": {"drifted": False, "method": "ks", "score": 0.4}}},
-                library_versions={"evidently": "0.7.23"}),
+    CheckResult(
+        "validation",
+        "pass",
+        {"evaluated": 1, "failed": 0},
+        {"expectations": [{"type": "expect_column_values_to_not_be_null", "column": "x", "success": True}]},
+        library_versions={"great_expectations": "1.24.1"},
+    ),
+    CheckResult(
+        "pii",
+        "pass",
+        {"rows": 2, "columns_with_pii": []},
+        {
+            "columns": {
+                "x": {"entities": {}},
+                "contact": {"entities": {"EMAIL_ADDRESS": {"rate": 1.0, "examples": ["j***@m***.com"]}}},
+            }
+        },
+        library_versions={"presidio-analyzer": "2"},
+    ),
+    CheckResult(
+        "fairness",
+        "pass",
+        {
+            "demographic_parity_difference": 0.05,
+            "equalized_odds_difference": 0.04,
+            "sensitive_features": ["sex"],
+        },
+        {
+            "by_group": {
+                "Female": {
+                    "count": 120,
+                    "selection_rate": 0.2,
+                    "accuracy": 0.9,
+                    "true_positive_rate": 0.7,
+                    "false_positive_rate": 0.05,
+                    "false_negative_rate": 0.3,
+                },
+                "Male": {
+                    "count": 140,
+                    "selection_rate": 0.25,
+                    "accuracy": 0.86,
+                    "true_positive_rate": 0.72,
+                    "false_positive_rate": 0.08,
+                    "false_negative_rate": 0.28,
+                },
+            }
+        },
+        library_versions={"fairlearn": "0.15.0"},
+    ),
+    CheckResult(
+        "drift",
+        "pass",
+        {"share_drifted": 0.0, "drifted_columns": []},
+        {"columns": {"x": {"drifted": False, "method": "ks", "score": 0.4}}},
+        library_versions={"evidently": "0.7.23"},
+    ),
 ]
 
 
@@ -78,9 +153,15 @@ def _record_checks(session, row, run_id="run-1"):
     for result in CHECK_RESULTS:
         # A raw value a buggy check might leave in its evidence: documents must not show it.
         details = {**result.details, "debug_sample": [RAW_EXAMPLE]}
-        record_check_result(session, version=row, run=run, data_sha256=row.training_data_sha256,
-                            result=CheckResult(result.check, result.status, result.summary, details,
-                                               library_versions=result.library_versions))
+        record_check_result(
+            session,
+            version=row,
+            run=run,
+            data_sha256=row.training_data_sha256,
+            result=CheckResult(
+                result.check, result.status, result.summary, details, library_versions=result.library_versions
+            ),
+        )
     return run
 
 
@@ -124,7 +205,10 @@ def test_rendering_an_unchanged_version_again_adds_nothing(full_version):
     with session_scope() as s:
         again = docs.render_docs(s, *full_version, "md", actor="bob")
         assert [d["id"] for d in again["documents"]] == [d["id"] for d in first["documents"]]
-        assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "docs.rendered")) == 2
+        assert (
+            s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "docs.rendered"))
+            == 2
+        )
 
 
 def test_the_fully_documented_version_passes_and_the_html_holds_every_required_section(full_version):
@@ -166,7 +250,8 @@ def test_documents_are_linked_from_the_latest_decision(full_version):
     with session_scope() as s:
         links = s.get(GateDecision, decision_id).documents
         assert [(link["kind"], link["format"], link["sha256"]) for link in links] == [
-            (d["kind"], "md", d["sha256"]) for d in rendered["documents"]]
+            (d["kind"], "md", d["sha256"]) for d in rendered["documents"]
+        ]
         by_kind = sorted(links, key=lambda link: link["kind"])
         assert docs.document_links(s, s.get(GateDecision, decision_id).version_id) == by_kind
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "docs.rendered")).first()
@@ -180,16 +265,32 @@ def test_document_version_records_one_documentation_result_per_run(full_version)
             out = docs.document_version(s, *full_version, run=run, actor="pipeline:governance_gate")
     assert out["check"]["status"] == "pass"
     assert sorted((d["kind"], d["format"]) for d in out["documents"]) == [
-        ("annex_iv", "html"), ("annex_iv", "md"), ("model_card", "html"), ("model_card", "md")]
+        ("annex_iv", "html"),
+        ("annex_iv", "md"),
+        ("model_card", "html"),
+        ("model_card", "md"),
+    ]
     with session_scope() as s:
-        assert s.scalar(select(func.count()).select_from(CheckResultRow)
-                        .where(CheckResultRow.check == "documentation")) == 1
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(CheckResultRow)
+                .where(CheckResultRow.check == "documentation")
+            )
+            == 1
+        )
 
 
 def test_notes_carry_over_to_a_later_version_and_say_so(full_version, sample_files):
     with session_scope() as s:
-        registry.register_version(s, model="adult-income", version="1.1", artifact=sample_files["artifact"],
-                                  training_data=sample_files["training"], actor="alice")
+        registry.register_version(
+            s,
+            model="adult-income",
+            version="1.1",
+            artifact=sample_files["artifact"],
+            training_data=sample_files["training"],
+            actor="alice",
+        )
         context = docs.version_context(s, "adult-income", "1.1")
     fact = context["facts"]["limitations"]["limitations"]
     assert fact.value == ["Trained on 1994 US census data"] and fact.source == "notes (written for 1.0)"
@@ -199,14 +300,45 @@ def test_notes_carry_over_to_a_later_version_and_say_so(full_version, sample_fil
 
 
 def test_cli_render_writes_files_and_prints_one_json_object(full_version, tmp_path, capsys):
-    code = main(["docs", "render", "--model", "adult-income", "--version", "1.0", "--format", "md",
-                 "--out", str(tmp_path / "docs"), "--as", "alice", "--json"])
+    code = main(
+        [
+            "docs",
+            "render",
+            "--model",
+            "adult-income",
+            "--version",
+            "1.0",
+            "--format",
+            "md",
+            "--out",
+            str(tmp_path / "docs"),
+            "--as",
+            "alice",
+            "--json",
+        ]
+    )
     assert code == 0
     payload = json.loads(capsys.readouterr().out)
-    assert [d["path"] for d in payload["documents"]] == [str(tmp_path / "docs" / f"adult-income-1.0-{k}.md")
-                                                         for k in ("model_card", "annex_iv")]
-    code = main(["docs", "render", "--model", "adult-income", "--version", "1.0", "--format", "html",
-                 "--kind", "annex_iv", "--out", str(tmp_path / "annex.html"), "--json"])
+    assert [d["path"] for d in payload["documents"]] == [
+        str(tmp_path / "docs" / f"adult-income-1.0-{k}.md") for k in ("model_card", "annex_iv")
+    ]
+    code = main(
+        [
+            "docs",
+            "render",
+            "--model",
+            "adult-income",
+            "--version",
+            "1.0",
+            "--format",
+            "html",
+            "--kind",
+            "annex_iv",
+            "--out",
+            str(tmp_path / "annex.html"),
+            "--json",
+        ]
+    )
     assert code == 0 and (tmp_path / "annex.html").read_text().startswith("<!DOCTYPE html>")
 
 
@@ -237,15 +369,24 @@ def test_a_rendering_back_to_earlier_bytes_is_the_newest_document_again(db_url, 
 
     with scope() as s:
         registry_service.register_model(s, name="doc-cycle", owner="o", risk_tier="minimal", actor="alice")
-        registry_service.register_version(s, model="doc-cycle", version="1", artifact=sample_files["artifact"],
-                                          training_data=sample_files["training"], actor="alice")
+        registry_service.register_version(
+            s,
+            model="doc-cycle",
+            version="1",
+            artifact=sample_files["artifact"],
+            training_data=sample_files["training"],
+            actor="alice",
+        )
     completeness = {"incomplete": []}
     ids = []
     for text in ("# A\n", "# B\n", "# B\n", "# A\n"):
         with scope() as s:
             row = registry_service.get_version(s, "doc-cycle", "1")
-            ids.append(_store_document(s, row, "model_card", "md", text, completeness, actor="alice",
-                                       artifacts=ArtifactStore()).id)
+            ids.append(
+                _store_document(
+                    s, row, "model_card", "md", text, completeness, actor="alice", artifacts=ArtifactStore()
+                ).id
+            )
     assert ids[1] == ids[2]  # unchanged: no new row
     assert len(set(ids)) == 3  # back to A is a new, newest row
     with scope() as s:

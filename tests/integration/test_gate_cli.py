@@ -31,11 +31,41 @@ def run_json(capsys, *argv: str) -> tuple[int, dict]:
 
 @pytest.fixture
 def version(db_url, sample_files, capsys):
-    assert run(capsys, "model", "register", "--name", "credit-risk", "--owner", "Ana", "--risk-tier", "high",
-               "--region", "EU", "--as", "alice")[0] == 0
-    assert run(capsys, "version", "register", *VERSION, "--artifact", str(sample_files["artifact"]),
-               "--training-data", str(sample_files["training"]), "--eval-data", str(sample_files["eval"]),
-               "--as", "alice")[0] == 0
+    assert (
+        run(
+            capsys,
+            "model",
+            "register",
+            "--name",
+            "credit-risk",
+            "--owner",
+            "Ana",
+            "--risk-tier",
+            "high",
+            "--region",
+            "EU",
+            "--as",
+            "alice",
+        )[0]
+        == 0
+    )
+    assert (
+        run(
+            capsys,
+            "version",
+            "register",
+            *VERSION,
+            "--artifact",
+            str(sample_files["artifact"]),
+            "--training-data",
+            str(sample_files["training"]),
+            "--eval-data",
+            str(sample_files["eval"]),
+            "--as",
+            "alice",
+        )[0]
+        == 0
+    )
     return sample_files
 
 
@@ -46,8 +76,12 @@ def record(statuses=None, run_id="run-1"):
         for check in ("validation", "pii", "fairness", "drift", "documentation"):
             result = CheckResult(check=check, status=(statuses or {}).get(check, "pass"))
             ids[check] = record_check_result(
-                s, version=row, run=ensure_run(s, dag_id="governance_gate", run_id=run_id), result=result,
-                data_sha256=None if check == "documentation" else row.training_data_sha256).id
+                s,
+                version=row,
+                run=ensure_run(s, dag_id="governance_gate", run_id=run_id),
+                result=result,
+                data_sha256=None if check == "documentation" else row.training_data_sha256,
+            ).id
         return ids
 
 
@@ -65,15 +99,26 @@ def test_walk_from_candidate_through_pending_to_production(version, capsys):
 
     code, refused = run_json(capsys, "promote", *VERSION, "--to", "production", "--as", "admin")
     assert code == 1 and refused["promoted"] is False  # the stored decision is still the pending one
-    assert refused["reason"].startswith(f"the latest gate decision ({decision['id']}) for credit-risk@1.0 is "
-                                        "pending_approval")
+    assert refused["reason"].startswith(
+        f"the latest gate decision ({decision['id']}) for credit-risk@1.0 is pending_approval"
+    )
 
     code, decision = run_json(capsys, "gate", *VERSION)
-    assert (code, decision["decision"], decision["approvals"]["approved_by"]) == (0, "approved", ["rita", "rob"])
+    assert (code, decision["decision"], decision["approvals"]["approved_by"]) == (
+        0,
+        "approved",
+        ["rita", "rob"],
+    )
     code, promoted = run_json(capsys, "promote", *VERSION, "--to", "production", "--as", "admin")
-    assert code == 0 and promoted == {"model": "credit-risk", "version": "1.0", "promoted": True,
-                                      "stage": "production",
-                                      "decision_id": decision["id"], "archived": None, "promoted_by": "admin"}
+    assert code == 0 and promoted == {
+        "model": "credit-risk",
+        "version": "1.0",
+        "promoted": True,
+        "stage": "production",
+        "decision_id": decision["id"],
+        "archived": None,
+        "promoted_by": "admin",
+    }
 
     code, report = run_json(capsys, "gate", "replay", str(decision["id"]))
     assert (code, report["same"], report["differences"]) == (0, True, [])
@@ -85,8 +130,10 @@ def test_viewer_approving_exits_1_with_a_clear_message(version, capsys):
     record()
     code, out, err = run(capsys, "approve", *VERSION, "--as", "vera", "--comment", "lgtm")
     assert (code, out) == (1, "")
-    assert err == ("govflow: error: permission denied: vera (viewer) may not approve credit-risk@1.0 (high tier); "
-                   "needs role reviewer or admin\n")
+    assert err == (
+        "govflow: error: permission denied: vera (viewer) may not approve credit-risk@1.0 (high tier); "
+        "needs role reviewer or admin\n"
+    )
 
 
 def test_actor_from_environment_and_missing_actor(version, capsys, monkeypatch):
@@ -111,16 +158,30 @@ def test_reject_and_waive(version, capsys):
     ids = record({"fairness": "fail"})
     code, decision = run_json(capsys, "gate", *VERSION)
     assert code == 1 and decision["decision"] == "rejected"
-    code, waiver = run_json(capsys, "waive", *VERSION, "--check", "fairness", "--as", "rob",
-                            "--reason", "gap within the confidence interval")
+    code, waiver = run_json(
+        capsys,
+        "waive",
+        *VERSION,
+        "--check",
+        "fairness",
+        "--as",
+        "rob",
+        "--reason",
+        "gap within the confidence interval",
+    )
     assert code == 0 and waiver["check_result_id"] == ids["fairness"] and waiver["role"] == "reviewer"
     code, out, err = run(capsys, "waive", *VERSION, "--check", "fairness", "--as", "vera", "--reason", "x")
     assert code == 1 and "vera (viewer) may not waive checks" in err
-    code, approval = run_json(capsys, "approve", *VERSION, "--as", "rita", "--reject", "--comment", "needs mitigation")
+    code, approval = run_json(
+        capsys, "approve", *VERSION, "--as", "rita", "--reject", "--comment", "needs mitigation"
+    )
     assert approval["verdict"] == "reject" and approval["gate_preview"]["decision"] == "rejected"
     code, decision = run_json(capsys, "gate", *VERSION)
     assert code == 1 and decision["waived"][0]["reason"] == "gap within the confidence interval"
-    assert decision["reasons"][0]["message"] == "approvals: rita (reviewer) rejected this evidence: needs mitigation"
+    assert (
+        decision["reasons"][0]["message"]
+        == "approvals: rita (reviewer) rejected this evidence: needs mitigation"
+    )
 
 
 def test_gate_human_output(version, capsys):
@@ -140,25 +201,37 @@ def test_replay_exits_1_on_any_difference(version, capsys):
     code, out, _ = run(capsys, "gate", "replay", str(decision["id"]))
     assert (code, out) == (0, f"decision {decision['id']} replays identically: pending_approval\n")
     with session_scope() as s:
-        s.execute(text("UPDATE check_results SET data_sha256 = :h WHERE id = :id"), {"h": "0" * 64, "id": ids["drift"]})
+        s.execute(
+            text("UPDATE check_results SET data_sha256 = :h WHERE id = :id"),
+            {"h": "0" * 64, "id": ids["drift"]},
+        )
     code, report = run_json(capsys, "gate", "--json", "replay", str(decision["id"]))  # --json on either side
     assert code == 1 and not report["same"]
     assert report["replayed"]["decision"] == "rejected"
-    assert any(d.startswith(f"evidence {ids['drift']} changed since the decision: data_sha256 ") for d in report["differences"])
+    assert any(
+        d.startswith(f"evidence {ids['drift']} changed since the decision: data_sha256 ")
+        for d in report["differences"]
+    )
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["gate"], "govflow gate: --model and --version are required (or: govflow gate replay DECISION_ID)"),
-    (["gate", "--model", "credit-risk"], "--model and --version are required"),
-    (["gate", "replay", "abc"], "invalid decision id 'abc': expected a number"),
-    (["gate", "replay", "77"], "unknown gate decision 77"),
-    (["gate", "--model", "credit-risk", "replay", "1"], "takes a DECISION_ID, not --model/--version"),
-    (["gate", "--model", "ghost", "--version", "1"], "unknown model 'ghost'"),
-    (["approve", *VERSION, "--as", "rita"], "required: --comment"),
-    (["approve", *VERSION, "--as", "rita", "--reject", "--comment", " "], "a rejection needs a comment"),
-    (["waive", *VERSION, "--check", "speed", "--as", "rob", "--reason", "x"], "unknown check 'speed'"),
-    (["promote", *VERSION, "--to", "staging", "--as", "admin"], "promote moves versions to production only"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["gate"], "govflow gate: --model and --version are required (or: govflow gate replay DECISION_ID)"),
+        (["gate", "--model", "credit-risk"], "--model and --version are required"),
+        (["gate", "replay", "abc"], "invalid decision id 'abc': expected a number"),
+        (["gate", "replay", "77"], "unknown gate decision 77"),
+        (["gate", "--model", "credit-risk", "replay", "1"], "takes a DECISION_ID, not --model/--version"),
+        (["gate", "--model", "ghost", "--version", "1"], "unknown model 'ghost'"),
+        (["approve", *VERSION, "--as", "rita"], "required: --comment"),
+        (["approve", *VERSION, "--as", "rita", "--reject", "--comment", " "], "a rejection needs a comment"),
+        (["waive", *VERSION, "--check", "speed", "--as", "rob", "--reason", "x"], "unknown check 'speed'"),
+        (
+            ["promote", *VERSION, "--to", "staging", "--as", "admin"],
+            "promote moves versions to production only",
+        ),
+    ],
+)
 def test_bad_input_exits_2_with_one_line(version, capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert (code, out) == (2, "")
@@ -168,5 +241,7 @@ def test_bad_input_exits_2_with_one_line(version, capsys, argv, message):
 def test_promotion_refused_exits_1(version, capsys):
     code, out, err = run(capsys, "promote", *VERSION, "--to", "production", "--as", "admin")
     assert (code, out) == (1, "")
-    assert err == ("govflow: error: credit-risk@1.0 has no gate decision: run `govflow gate --model credit-risk "
-                   "--version 1.0` first\n")
+    assert err == (
+        "govflow: error: credit-risk@1.0 has no gate decision: run `govflow gate --model credit-risk "
+        "--version 1.0` first\n"
+    )

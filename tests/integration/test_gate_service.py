@@ -22,10 +22,19 @@ ALL = ("validation", "pii", "fairness", "drift", "documentation")
 def setup_version(files, *, name="credit-risk", tier="high", version="1.0", submitter="alice"):
     with session_scope() as s:
         if s.scalar(select(registry.Model.id).where(registry.Model.name == name)) is None:
-            registry.register_model(s, name=name, owner="Ana", risk_tier=tier, actor=submitter, regions=["EU"])
-        registry.register_version(s, model=name, version=version, artifact=files["artifact"],
-                                  training_data=files["training"], reference_data=files["reference"],
-                                  eval_data=files["eval"], actor=submitter)
+            registry.register_model(
+                s, name=name, owner="Ana", risk_tier=tier, actor=submitter, regions=["EU"]
+            )
+        registry.register_version(
+            s,
+            model=name,
+            version=version,
+            artifact=files["artifact"],
+            training_data=files["training"],
+            reference_data=files["reference"],
+            eval_data=files["eval"],
+            actor=submitter,
+        )
 
 
 def record(check, status="pass", *, name="credit-risk", version="1.0", run="run-1", data="registered"):
@@ -35,10 +44,19 @@ def record(check, status="pass", *, name="credit-risk", version="1.0", run="run-
         data_sha = {"registered": row.training_data_sha256, "other": "f" * 64}.get(data, data)
         if check == "documentation" and data == "registered":
             data_sha = None
-        result = CheckResult(check=check, status=status, summary={"status": status},
-                             errors=["bad input"] if status == "error" else [])
-        stored = record_check_result(s, version=row, run=ensure_run(s, dag_id="governance_gate", run_id=run),
-                                     result=result, data_sha256=data_sha)
+        result = CheckResult(
+            check=check,
+            status=status,
+            summary={"status": status},
+            errors=["bad input"] if status == "error" else [],
+        )
+        stored = record_check_result(
+            s,
+            version=row,
+            run=ensure_run(s, dag_id="governance_gate", run_id=run),
+            result=result,
+            data_sha256=data_sha,
+        )
         return stored.id
 
 
@@ -55,7 +73,9 @@ def evaluate(name="credit-risk", version="1.0", actor="airflow"):
 
 def approve(actor, verdict="approve", comment="looks fine", users=None, version="1.0"):
     with session_scope() as s:
-        return gate.approve(s, "credit-risk", version, actor, verdict=verdict, comment=comment, users=users).preview
+        return gate.approve(
+            s, "credit-risk", version, actor, verdict=verdict, comment=comment, users=users
+        ).preview
 
 
 @pytest.fixture
@@ -86,8 +106,13 @@ def test_missing_failed_and_errored_evidence_reject(high):
     decision = evaluate()
     assert decision["decision"] == "rejected"
     assert [(r["code"], r["check"]) for r in decision["reasons"]] == [
-        ("check_failed", "validation"), ("check_errored", "pii"), ("check_missing", "fairness"),
-        ("evidence_data_mismatch", "drift"), ("check_missing", "documentation"), ("approvals_missing", None)]
+        ("check_failed", "validation"),
+        ("check_errored", "pii"),
+        ("check_missing", "fairness"),
+        ("evidence_data_mismatch", "drift"),
+        ("check_missing", "documentation"),
+        ("approvals_missing", None),
+    ]
 
 
 def test_two_reviewers_approve_then_gate_approves(high):
@@ -98,12 +123,21 @@ def test_two_reviewers_approve_then_gate_approves(high):
     assert decision["decision"] == "approved" and decision["approvals"]["approved_by"] == ["rita", "rob"]
 
 
-@pytest.mark.parametrize(("actor", "message"), [
-    ("vera", "permission denied: vera (viewer) may not approve credit-risk@1.0 (high tier); needs role reviewer or admin"),
-    ("dave", "permission denied: dave (data_scientist) may not approve credit-risk@1.0 (high tier); "
-             "needs role reviewer or admin"),
-    ("mallory", "permission denied: unknown user 'mallory'"),
-])
+@pytest.mark.parametrize(
+    ("actor", "message"),
+    [
+        (
+            "vera",
+            "permission denied: vera (viewer) may not approve credit-risk@1.0 (high tier); needs role reviewer or admin",
+        ),
+        (
+            "dave",
+            "permission denied: dave (data_scientist) may not approve credit-risk@1.0 (high tier); "
+            "needs role reviewer or admin",
+        ),
+        ("mallory", "permission denied: unknown user 'mallory'"),
+    ],
+)
 def test_who_may_not_approve(high, actor, message):
     record_all()
     with pytest.raises(PermissionDeniedError) as info:
@@ -116,8 +150,11 @@ def test_who_may_not_approve(high, actor, message):
 def test_submitter_may_not_approve_even_as_reviewer(high):
     record_all()
     users = Directory.from_mapping({"alice": ["data_scientist", "reviewer"], "rob": ["reviewer"]})
-    with pytest.raises(PermissionDeniedError, match=r"^permission denied: alice submitted credit-risk@1.0 and may "
-                                                    r"not approve it \(separation of duties\)$"):
+    with pytest.raises(
+        PermissionDeniedError,
+        match=r"^permission denied: alice submitted credit-risk@1.0 and may "
+        r"not approve it \(separation of duties\)$",
+    ):
         approve("alice", users=users)
 
 
@@ -128,8 +165,9 @@ def test_rejection_needs_a_comment_and_rejects(high):
     approve("rita", verdict="reject", comment="target leakage in feature x")
     decision = evaluate()
     assert decision["decision"] == "rejected"
-    assert decision["reasons"][0]["message"] == ("approvals: rita (reviewer) rejected this evidence: "
-                                                 "target leakage in feature x")
+    assert decision["reasons"][0]["message"] == (
+        "approvals: rita (reviewer) rejected this evidence: target leakage in feature x"
+    )
 
 
 def test_nothing_to_approve_without_evidence(high):
@@ -152,29 +190,46 @@ def test_waiver_of_a_failed_check_by_a_reviewer(high):
     ids = record_all({"fairness": "fail"})
     assert evaluate()["decision"] == "rejected"
     with session_scope() as s:
-        recorded = gate.waive(s, "credit-risk", "1.0", "fairness", "rob", reason="gap is within the CI on 5k rows")
+        recorded = gate.waive(
+            s, "credit-risk", "1.0", "fairness", "rob", reason="gap is within the CI on 5k rows"
+        )
         assert recorded.row.check_result_id == ids["fairness"]
     approve("rita")
     approve("rob")
     decision = evaluate()
     assert decision["decision"] == "approved"
-    assert decision["waived"] == [{"id": str(recorded.row.id), "check": "fairness",
-                                   "evidence_id": str(ids["fairness"]), "waived_by": "rob", "role": "reviewer",
-                                   "reason": "gap is within the CI on 5k rows"}]
+    assert decision["waived"] == [
+        {
+            "id": str(recorded.row.id),
+            "check": "fairness",
+            "evidence_id": str(ids["fairness"]),
+            "waived_by": "rob",
+            "role": "reviewer",
+            "reason": "gap is within the CI on 5k rows",
+        }
+    ]
     assert any(n.startswith("fairness: fail (evidence") and "waived by rob" in n for n in decision["notes"])
     # A re-run of the check is new evidence: the waiver does not carry over to it.
     record("fairness", "fail", run="run-2")
     assert [r["code"] for r in evaluate()["reasons"]][:1] == ["check_failed"]
 
 
-@pytest.mark.parametrize(("actor", "statuses", "reason", "error", "message"), [
-    ("vera", {"fairness": "fail"}, "ok", PermissionDeniedError,
-     "permission denied: vera (viewer) may not waive checks of credit-risk@1.0 (high tier); needs role reviewer"),
-    ("admin", {"fairness": "fail"}, "ok", PermissionDeniedError, "admin (admin) may not waive checks"),
-    ("rob", {"fairness": "fail"}, " ", BadInputError, "a waiver needs a reason"),
-    ("rob", {"fairness": "error"}, "ok", ConflictError, "errored: an error cannot be waived"),
-    ("rob", {}, "ok", ConflictError, "is pass: nothing to waive"),
-])
+@pytest.mark.parametrize(
+    ("actor", "statuses", "reason", "error", "message"),
+    [
+        (
+            "vera",
+            {"fairness": "fail"},
+            "ok",
+            PermissionDeniedError,
+            "permission denied: vera (viewer) may not waive checks of credit-risk@1.0 (high tier); needs role reviewer",
+        ),
+        ("admin", {"fairness": "fail"}, "ok", PermissionDeniedError, "admin (admin) may not waive checks"),
+        ("rob", {"fairness": "fail"}, " ", BadInputError, "a waiver needs a reason"),
+        ("rob", {"fairness": "error"}, "ok", ConflictError, "errored: an error cannot be waived"),
+        ("rob", {}, "ok", ConflictError, "is pass: nothing to waive"),
+    ],
+)
 def test_waiver_refusals(high, actor, statuses, reason, error, message):
     record_all(statuses)
     with session_scope() as s, pytest.raises(error, match=re.escape(message)):
@@ -201,7 +256,9 @@ def test_replay_names_tampered_inputs(high):
     decision = evaluate()
     with session_scope() as s:
         s.execute(text("UPDATE check_results SET status = 'fail' WHERE id = :id"), {"id": ids["pii"]})
-        s.execute(text("UPDATE gate_decisions SET decision = 'approved' WHERE id = :id"), {"id": decision["id"]})
+        s.execute(
+            text("UPDATE gate_decisions SET decision = 'approved' WHERE id = :id"), {"id": decision["id"]}
+        )
     with session_scope() as s:
         report = gate.replay_decision(s, decision["id"])
     assert not report.same

@@ -14,8 +14,12 @@ from govflow.service import registry
 from govflow.store import Alert, Approval, AuditEvent, CheckResultRow, GateDecision, session_scope
 
 RUN = {"dag_id": "governance_gate", "run_id": "manual__test_1", "trigger_kind": "rest"}
-HITL_APPROVE = {"chosen_options": ["Approve"], "params_input": {"comment": "looked at the evidence"},
-                "responded_by_user": {"id": "rita", "name": "rita"}, "responded_at": "2026-01-01T00:00:00+00:00"}
+HITL_APPROVE = {
+    "chosen_options": ["Approve"],
+    "params_input": {"comment": "looked at the evidence"},
+    "responded_by_user": {"id": "rita", "name": "rita"},
+    "responded_at": "2026-01-01T00:00:00+00:00",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -24,9 +28,11 @@ def policy(tmp_path, monkeypatch):
     data = yaml.safe_load(config.policy_path().read_text())
     data["version"] = "test-pipeline"
     data["tiers"]["minimal"].update(required_checks=["validation", "pii"], approvals={"count": 0})
-    data["tiers"]["limited"].update(required_checks=["validation", "pii", "drift"],
-                                    approvals={"count": 1, "roles": ["reviewer", "admin"]},
-                                    drift={"max_share_drifted": 0.2})
+    data["tiers"]["limited"].update(
+        required_checks=["validation", "pii", "drift"],
+        approvals={"count": 1, "roles": ["reviewer", "admin"]},
+        drift={"max_share_drifted": 0.2},
+    )
     data["tiers"]["high"]["required_checks"] = ["validation", "pii", "fairness", "drift"]
     path = tmp_path / "policy.yaml"
     path.write_text(yaml.safe_dump(data))
@@ -41,8 +47,14 @@ def _table(path, rng, n=400, shift=0.0, with_outputs=True):
     group = rng.choice(["a", "b"], size=n)
     label = rng.integers(0, 2, size=n)
     flip = rng.random(n) < 0.1
-    frame = pd.DataFrame({"age": (rng.normal(40 + shift, 8, n)).round().astype(int),
-                          "hours": rng.integers(20, 60, size=n), "group": group, "label": label})
+    frame = pd.DataFrame(
+        {
+            "age": (rng.normal(40 + shift, 8, n)).round().astype(int),
+            "hours": rng.integers(20, 60, size=n),
+            "group": group,
+            "label": label,
+        }
+    )
     if with_outputs:
         frame["prediction"] = np.where(flip, 1 - label, label)
         frame["score"] = np.clip(frame["prediction"] * 0.7 + rng.random(n) * 0.3, 0, 1).round(4)
@@ -58,32 +70,56 @@ def files(tmp_path):
     (folder / "model.joblib").write_bytes(b"model bytes")
     batches = folder / "batches"
     batches.mkdir()
-    return {"artifact": folder / "model.joblib",
-            "training": _table(folder / "train.csv", rng, with_outputs=False),
-            "eval": _table(folder / "eval.csv", rng),
-            "shifted": _table(folder / "shifted.csv", rng, shift=25.0),
-            "batches": batches, "rng": rng}
+    return {
+        "artifact": folder / "model.joblib",
+        "training": _table(folder / "train.csv", rng, with_outputs=False),
+        "eval": _table(folder / "eval.csv", rng),
+        "shifted": _table(folder / "shifted.csv", rng, shift=25.0),
+        "batches": batches,
+        "rng": rng,
+    }
 
 
 def submit(files, *, tier, name="scorer", version="1.0", eval_key="eval", governance=None):
-    governance = governance or {"label": "label", "prediction": "prediction", "score": "score",
-                                "positive_label": 1, "sensitive": ["group"]}
+    governance = governance or {
+        "label": "label",
+        "prediction": "prediction",
+        "score": "score",
+        "positive_label": 1,
+        "sensitive": ["group"],
+    }
     with session_scope() as s:
         if s.scalar(select(registry.Model.id).where(registry.Model.name == name)) is None:
-            registry.register_model(s, name=name, owner="olga@bank.example", risk_tier=tier, actor="alice",
-                                    regions=["EU"], batches_uri=str(files["batches"]))
-        registry.register_version(s, model=name, version=version, artifact=files["artifact"],
-                                  training_data=files["training"], reference_data=files["training"],
-                                  eval_data=files[eval_key], actor="alice",
-                                  metrics={"accuracy": 0.9, "roc_auc": 0.9},
-                                  params={"algorithm": "test", "governance": governance})
+            registry.register_model(
+                s,
+                name=name,
+                owner="olga@bank.example",
+                risk_tier=tier,
+                actor="alice",
+                regions=["EU"],
+                batches_uri=str(files["batches"]),
+            )
+        registry.register_version(
+            s,
+            model=name,
+            version=version,
+            artifact=files["artifact"],
+            training_data=files["training"],
+            reference_data=files["training"],
+            eval_data=files[eval_key],
+            actor="alice",
+            metrics={"accuracy": 0.9, "roc_auc": 0.9},
+            params={"algorithm": "test", "governance": governance},
+        )
     return gate.resolve(RUN, {"model": name, "version": version})
 
 
 def counts():
     with session_scope() as s:
-        return {table.__tablename__: s.scalar(select(func.count()).select_from(table))
-                for table in (CheckResultRow, GateDecision, Approval, AuditEvent, Alert)}
+        return {
+            table.__tablename__: s.scalar(select(func.count()).select_from(table))
+            for table in (CheckResultRow, GateDecision, Approval, AuditEvent, Alert)
+        }
 
 
 def twice(step):
@@ -117,10 +153,18 @@ def test_every_gate_task_twice_leaves_one_result_and_one_set_of_audit_events(db_
 
     outcome, repeat = twice(lambda: gate.finish(ref, decision, [HITL_APPROVE]))
     assert outcome == repeat
-    assert (outcome["decision"], outcome["stage"], outcome["approved_by"]) == ("approved", "production", ["rita"])
+    assert (outcome["decision"], outcome["stage"], outcome["approved_by"]) == (
+        "approved",
+        "production",
+        ["rita"],
+    )
     assert not [n for n in outcome["notes"] if "documents not refreshed" in n], outcome["notes"]
     assert {(d["kind"], d["format"]) for d in outcome["documents"]} == {
-        ("model_card", "md"), ("model_card", "html"), ("annex_iv", "md"), ("annex_iv", "html")}
+        ("model_card", "md"),
+        ("model_card", "html"),
+        ("annex_iv", "md"),
+        ("annex_iv", "html"),
+    }
     twice(lambda: gate.notify(outcome))
     with session_scope() as s:
         checks = sorted(s.scalars(select(CheckResultRow.check)))
@@ -151,8 +195,11 @@ def test_a_reviewer_rejection_moves_the_version_to_rejected(db_url, files):
     for check in ("validation", "pii", "drift"):
         gate.check(ref, check)
     decision = gate.evaluate(ref)
-    rejection = HITL_APPROVE | {"chosen_options": ["Reject"], "params_input": {"comment": "group b is too small"},
-                                "responded_by_user": {"id": "rob", "name": "rob"}}
+    rejection = HITL_APPROVE | {
+        "chosen_options": ["Reject"],
+        "params_input": {"comment": "group b is too small"},
+        "responded_by_user": {"id": "rob", "name": "rob"},
+    }
     outcome = gate.finish(ref, decision, [rejection])
     assert (outcome["decision"], outcome["stage"]) == ("rejected", "rejected")
     assert "rob (reviewer) rejected this evidence: group b is too small" in " ".join(outcome["reasons"])
@@ -185,7 +232,9 @@ def test_fairness_refuses_an_artifact_changed_since_registration(db_url, files):
     files["artifact"].write_bytes(b"other model bytes")  # a pickle: it must not be loaded
     result = gate.check(ref, "fairness")
     assert result["status"] == "error"
-    assert "registered artifact" in result["errors"][0] and "changed since registration" in result["errors"][0]
+    assert (
+        "registered artifact" in result["errors"][0] and "changed since registration" in result["errors"][0]
+    )
 
 
 def test_nightly_checks_run_once_per_night_on_the_newest_batch(db_url, files):
@@ -210,7 +259,11 @@ def test_nightly_checks_run_once_per_night_on_the_newest_batch(db_url, files):
     for check in nightly.NIGHTLY_CHECKS:
         results[check], _ = twice(lambda: nightly.check(night, due[0], check))
     assert {c: r["status"] for c, r in results.items()} == {
-        "drift": "pass", "pii": "pass", "fairness": "pass", "performance": "pass"}
+        "drift": "pass",
+        "pii": "pass",
+        "fairness": "pass",
+        "performance": "pass",
+    }
     assert results["drift"]["batch"] == "batch-0002.csv"
     audit = nightly.verify_audit()
     assert audit["ok"] and audit["events"] > 0
@@ -224,10 +277,18 @@ def test_an_asset_event_naming_new_files_registers_the_version(db_url, files):
     from govflow.errors import BadInputError
 
     with session_scope() as s:
-        registry.register_model(s, name="scorer", owner="olga@bank.example", risk_tier="minimal", actor="alice")
-    event = {"model": "scorer", "version": "3.1", "artifact": str(files["artifact"]),
-             "training_data": str(files["training"]), "eval_data": str(files["eval"]), "submitted_by": "alice",
-             "params": {"governance": {"label": "label", "prediction": "prediction"}}}
+        registry.register_model(
+            s, name="scorer", owner="olga@bank.example", risk_tier="minimal", actor="alice"
+        )
+    event = {
+        "model": "scorer",
+        "version": "3.1",
+        "artifact": str(files["artifact"]),
+        "training_data": str(files["training"]),
+        "eval_data": str(files["eval"]),
+        "submitted_by": "alice",
+        "params": {"governance": {"label": "label", "prediction": "prediction"}},
+    }
     asset_run = RUN | {"run_id": "asset_triggered__1", "trigger_kind": "asset"}
     ref = gate.resolve(asset_run, {"model": None, "version": None}, [{"unrelated": 1}, event])
     assert (ref["model"], ref["version"], ref["submitted_by"]) == ("scorer", "3.1", "alice")
@@ -242,7 +303,12 @@ def test_an_approval_request_that_timed_out_leaves_the_version_pending(db_url, f
     for check in ("validation", "pii", "drift"):
         gate.check(ref, check)
     decision = gate.evaluate(ref)
-    timed_out = {"chosen_options": ["Reject"], "params_input": {}, "responded_by_user": None, "timedout": True}
+    timed_out = {
+        "chosen_options": ["Reject"],
+        "params_input": {},
+        "responded_by_user": None,
+        "timedout": True,
+    }
     outcome = gate.finish(ref, decision, [timed_out])
     assert (outcome["decision"], outcome["stage"]) == ("pending_approval", "candidate")
     assert "an approval request timed out without an answer" in outcome["notes"]

@@ -24,8 +24,15 @@ def register(files, version):
     with session_scope() as s:
         if s.scalar(select(registry.Model.id).where(registry.Model.name == "credit-risk")) is None:
             registry.register_model(s, name="credit-risk", owner="Ana", risk_tier="high", actor="alice")
-        registry.register_version(s, model="credit-risk", version=version, artifact=files["artifact"],
-                                  training_data=files["training"], eval_data=files["eval"], actor="alice")
+        registry.register_version(
+            s,
+            model="credit-risk",
+            version=version,
+            artifact=files["artifact"],
+            training_data=files["training"],
+            eval_data=files["eval"],
+            actor="alice",
+        )
 
 
 def record_all(version, run="run-1", statuses=None):
@@ -33,8 +40,13 @@ def record_all(version, run="run-1", statuses=None):
         row = registry.get_version(s, "credit-risk", version)
         for check in ALL:
             result = CheckResult(check=check, status=(statuses or {}).get(check, "pass"))
-            record_check_result(s, version=row, run=ensure_run(s, dag_id="governance_gate", run_id=f"{run}-{version}"),
-                                result=result, data_sha256=None if check == "documentation" else row.eval_data_sha256)
+            record_check_result(
+                s,
+                version=row,
+                run=ensure_run(s, dag_id="governance_gate", run_id=f"{run}-{version}"),
+                result=result,
+                data_sha256=None if check == "documentation" else row.eval_data_sha256,
+            )
 
 
 def approve_all(version, *who):
@@ -77,8 +89,14 @@ def test_promotion_archives_the_previous_production_version(approved, sample_fil
     assert promote("2.0", actor="rob")[0] == "production"
     assert (stage("1.0"), stage("2.0")) == ("archived", "production")
     with session_scope() as s:
-        moves = [(e.actor, e.payload) for e in s.scalars(select(AuditEvent).where(
-            AuditEvent.action == "version.stage_changed").order_by(AuditEvent.seq))]
+        moves = [
+            (e.actor, e.payload)
+            for e in s.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.action == "version.stage_changed")
+                .order_by(AuditEvent.seq)
+            )
+        ]
         assert [m[0] for m in moves] == ["alice", "rob", "rob"]
         assert '"to":"archived"' in moves[1][1] and '"superseded_by":"2.0"' in moves[1][1]
         assert '"decision_id"' in moves[2][1]
@@ -87,7 +105,9 @@ def test_promotion_archives_the_previous_production_version(approved, sample_fil
 
 def test_no_decision_no_promotion(db_url, sample_files):
     register(sample_files, "1.0")
-    with pytest.raises(PromotionRefusedError, match=r"credit-risk@1.0 has no gate decision: run `govflow gate"):
+    with pytest.raises(
+        PromotionRefusedError, match=r"credit-risk@1.0 has no gate decision: run `govflow gate"
+    ):
         promote("1.0")
     assert stage("1.0") == "candidate"
 
@@ -99,8 +119,9 @@ def test_pending_decision_does_not_promote(db_url, sample_files):
     assert evaluate("1.0") == "pending_approval"
     with pytest.raises(PromotionRefusedError) as info:
         promote("1.0")
-    assert str(info.value).endswith("is pending_approval: approvals: 1 of 2 required from role reviewer or admin "
-                                    "on the current evidence")
+    assert str(info.value).endswith(
+        "is pending_approval: approvals: 1 of 2 required from role reviewer or admin on the current evidence"
+    )
     assert info.value.exit_code == 1
 
 
@@ -115,8 +136,11 @@ def test_rejected_decision_does_not_promote(db_url, sample_files):
 
 def test_decision_that_is_no_longer_current_does_not_promote(approved):
     record_all("1.0", run="run-2", statuses={"pii": "warn"})  # new evidence after the approved decision
-    with pytest.raises(PromotionRefusedError, match=r"no longer current: the evidence changed; re-deciding now gives "
-                                                    r"pending_approval"):
+    with pytest.raises(
+        PromotionRefusedError,
+        match=r"no longer current: the evidence changed; re-deciding now gives "
+        r"pending_approval",
+    ):
         promote("1.0")
     assert stage("1.0") == "candidate"
 
@@ -130,14 +154,19 @@ def test_a_later_rejection_makes_the_decision_stale(approved):
 
 def test_a_policy_change_makes_the_decision_stale(approved):
     changed = parse_policy(load_policy().text.replace('version: "2026.11.1"', 'version: "2026.12.0"'))
-    with pytest.raises(PromotionRefusedError, match=r"the policy changed \(sha256 [0-9a-f]{12} -> [0-9a-f]{12}\)"):
+    with pytest.raises(
+        PromotionRefusedError, match=r"the policy changed \(sha256 [0-9a-f]{12} -> [0-9a-f]{12}\)"
+    ):
         promote("1.0", policy=changed)
 
 
 def test_evidence_that_went_stale_since_the_decision(approved):
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=8)  # the high tier accepts 7-day-old evidence
-    with pytest.raises(PromotionRefusedError, match=r"re-deciding now gives rejected: validation: evidence \d+ is 8 "
-                                                    r"days old"):
+    with pytest.raises(
+        PromotionRefusedError,
+        match=r"re-deciding now gives rejected: validation: evidence \d+ is 8 "
+        r"days old",
+    ):
         promote("1.0", now=later)
 
 

@@ -12,17 +12,35 @@ from govflow.store.audit import verify_chain
 
 
 def _model(session, name="credit-risk", tier="high"):
-    return registry.register_model(session, name=name, owner="Ana Owner", risk_tier=tier, actor="alice",
-                                   team="risk-ml", use_case="credit scoring", business_goals=["fewer defaults"],
-                                   stakeholders=["Bo:reviewer:bo@example.org"], regions=["EU", "EU"],
-                                   sector="finance")
+    return registry.register_model(
+        session,
+        name=name,
+        owner="Ana Owner",
+        risk_tier=tier,
+        actor="alice",
+        team="risk-ml",
+        use_case="credit scoring",
+        business_goals=["fewer defaults"],
+        stakeholders=["Bo:reviewer:bo@example.org"],
+        regions=["EU", "EU"],
+        sector="finance",
+    )
 
 
 def _version(session, files, version="1.0", model="credit-risk", **extra):
-    return registry.register_version(session, model=model, version=version, artifact=files["artifact"],
-                                     training_data=files["training"], reference_data=files["reference"],
-                                     eval_data=files["eval"], params={"C": 1.0}, metrics={"auc": 0.9},
-                                     actor="alice", **extra)
+    return registry.register_version(
+        session,
+        model=model,
+        version=version,
+        artifact=files["artifact"],
+        training_data=files["training"],
+        reference_data=files["reference"],
+        eval_data=files["eval"],
+        params={"C": 1.0},
+        metrics={"auc": 0.9},
+        actor="alice",
+        **extra,
+    )
 
 
 def test_register_model_and_version_hashes_files_and_audits(db_url, sample_files):
@@ -69,8 +87,10 @@ def test_duplicate_model_and_version_conflict(db_url, sample_files):
         _version(s, sample_files)
     with pytest.raises(ConflictError, match="already registered"), session_scope() as s:
         _model(s)
-    with pytest.raises(ConflictError, match="version '1.0' of model 'credit-risk' is already registered"), \
-            session_scope() as s:
+    with (
+        pytest.raises(ConflictError, match="version '1.0' of model 'credit-risk' is already registered"),
+        session_scope() as s,
+    ):
         _version(s, sample_files)
 
 
@@ -80,8 +100,14 @@ def test_unknown_model_and_missing_file(db_url, sample_files, tmp_path):
     with session_scope() as s:
         _model(s)
     with pytest.raises(BadInputError, match="artifact not found"), session_scope() as s:
-        registry.register_version(s, model="credit-risk", version="2", artifact=tmp_path / "missing.joblib",
-                                  training_data=sample_files["training"], actor="alice")
+        registry.register_version(
+            s,
+            model="credit-risk",
+            version="2",
+            artifact=tmp_path / "missing.joblib",
+            training_data=sample_files["training"],
+            actor="alice",
+        )
 
 
 def test_registered_fields_are_immutable(db_url, sample_files):
@@ -108,7 +134,10 @@ def test_stage_moves_follow_legal_transitions(db_url, sample_files):
         registry.transition_stage(s, model="credit-risk", version="1.0", to="production", actor="rita")
     with session_scope() as s:
         registry.transition_stage(s, model="credit-risk", version="2.0", to="rejected", actor="rita")
-    with pytest.raises(ConflictError, match="illegal stage move .* rejected -> staging"), session_scope() as s:
+    with (
+        pytest.raises(ConflictError, match="illegal stage move .* rejected -> staging"),
+        session_scope() as s,
+    ):
         registry.transition_stage(s, model="credit-risk", version="2.0", to="staging", actor="rita")
     with pytest.raises(BadInputError, match="unknown stage"), session_scope() as s:
         registry.transition_stage(s, model="credit-risk", version="1.0", to="prod", actor="rita")
@@ -127,8 +156,14 @@ def test_one_production_version_promoting_archives_previous(db_url, sample_files
         stages = {v.version: v.stage for v in s.scalars(select(ModelVersion))}
         assert stages == {"1.0": "archived", "2.0": "production"}
         assert registry.production_version(s, "credit-risk").version == "2.0"
-        moves = [e for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "version.stage_changed")
-                                      .order_by(AuditEvent.seq))]
+        moves = [
+            e
+            for e in s.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.action == "version.stage_changed")
+                .order_by(AuditEvent.seq)
+            )
+        ]
         assert [(m.subject, m.payload) for m in moves][-2][0] == "version:credit-risk@1.0"
         assert '"to":"production"' in moves[-1].payload and '"previous":"1.0"' in moves[-1].payload
         assert verify_chain(s).ok

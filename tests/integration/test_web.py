@@ -14,13 +14,31 @@ from govflow.store import session_scope
 @pytest.fixture
 def seeded(db_url, sample_files):
     with session_scope() as s:
-        registry.register_model(s, name="credit-risk", owner="Ana", risk_tier="high", actor="alice",
-                                stakeholders=["Rita:reviewer:rita@example.org"], regions=["EU"])
-        version = registry.register_version(s, model="credit-risk", version="1.0", artifact=sample_files["artifact"],
-                                            training_data=sample_files["training"], actor="alice")
+        registry.register_model(
+            s,
+            name="credit-risk",
+            owner="Ana",
+            risk_tier="high",
+            actor="alice",
+            stakeholders=["Rita:reviewer:rita@example.org"],
+            regions=["EU"],
+        )
+        version = registry.register_version(
+            s,
+            model="credit-risk",
+            version="1.0",
+            artifact=sample_files["artifact"],
+            training_data=sample_files["training"],
+            actor="alice",
+        )
         run = ensure_run(s, dag_id="governance_gate", run_id="r1")
-        record_check_result(s, version=version, run=run, data_sha256=version.training_data_sha256,
-                            result=CheckResult(check="drift", status="pass", summary={"share_drifted": 0.0}))
+        record_check_result(
+            s,
+            version=version,
+            run=run,
+            data_sha256=version.training_data_sha256,
+            result=CheckResult(check="drift", status="pass", summary={"share_drifted": 0.0}),
+        )
     return db_url
 
 
@@ -56,14 +74,22 @@ def test_json_api(seeded):
 
 
 def test_approval_through_the_api_applies_roles_and_separation_of_duties(seeded):
-    assert client_as("vera").post("/api/models/credit-risk/versions/1.0/approvals",
-                                  json={"verdict": "approve"}).status_code == 403
-    refused = client_as("alice").post("/api/models/credit-risk/versions/1.0/approvals", json={"verdict": "approve"})
+    assert (
+        client_as("vera")
+        .post("/api/models/credit-risk/versions/1.0/approvals", json={"verdict": "approve"})
+        .status_code
+        == 403
+    )
+    refused = client_as("alice").post(
+        "/api/models/credit-risk/versions/1.0/approvals", json={"verdict": "approve"}
+    )
     assert refused.status_code == 403  # alice submitted it (and is no reviewer)
     page = client_as("rita").get("/models/credit-risk/versions/1.0")
     assert 'id="review"' in page.text
-    done = client_as("rita").post("/api/models/credit-risk/versions/1.0/approvals",
-                                  json={"verdict": "approve", "comment": "evidence reviewed"})
+    done = client_as("rita").post(
+        "/api/models/credit-risk/versions/1.0/approvals",
+        json={"verdict": "approve", "comment": "evidence reviewed"},
+    )
     assert done.status_code == 200, done.text
     assert done.json()["approver"] == "rita"
     detail = client_as("vera").get("/api/models/credit-risk/versions/1.0").json()
@@ -80,7 +106,9 @@ def test_documents_are_served_only_while_they_match_their_sha256(seeded):
     stored = ArtifactStore().put_text("# Model card\n", suffix=".md")
     with session_scope() as s:
         version = registry.get_version(s, "credit-risk", "1.0")
-        doc = Document(version_id=version.id, kind="model_card", format="md", uri=stored.uri, sha256=stored.sha256)
+        doc = Document(
+            version_id=version.id, kind="model_card", format="md", uri=stored.uri, sha256=stored.sha256
+        )
         s.add(doc)
         s.flush()
         doc_id = doc.id

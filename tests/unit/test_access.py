@@ -31,8 +31,9 @@ def test_require_role_returns_the_user(users):
 def test_viewer_is_refused_with_a_clear_message(users):
     with pytest.raises(PermissionDeniedError) as info:
         require_role("vera", ["reviewer", "admin"], action="approve tabular-credit 1.2.0", users=users)
-    assert str(info.value) == ("permission denied: vera (viewer) may not approve tabular-credit 1.2.0; "
-                               "needs role reviewer or admin")
+    assert str(info.value) == (
+        "permission denied: vera (viewer) may not approve tabular-credit 1.2.0; needs role reviewer or admin"
+    )
     assert info.value.exit_code == 1
 
 
@@ -43,7 +44,9 @@ def test_admin_passes_unless_excluded(users):
 
 
 def test_unknown_user_is_refused(users):
-    with pytest.raises(PermissionDeniedError, match=r"permission denied: unknown user 'mallory' \(not in .*users.yaml\)"):
+    with pytest.raises(
+        PermissionDeniedError, match=r"permission denied: unknown user 'mallory' \(not in .*users.yaml\)"
+    ):
         require_role("mallory", ["viewer"], users=users)
 
 
@@ -56,13 +59,19 @@ def test_users_come_from_config(monkeypatch, tmp_path):
         require_role("rita", ["reviewer"])
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("users:\n  zoe:\n    roles: [reviwer]\n", "users.zoe.roles: unknown role 'reviwer'; expected one of: viewer, "
-                                                 "data_scientist, reviewer, admin"),
-    ("users:\n  zoe: reviewer\n", "users.zoe.roles: expected a list of roles"),
-    ("users:\n  zoe:\n    roles: [viewer]\n    rolez: [admin]\n", "users.zoe.rolez: unknown key"),
-    ("- zoe\n", "expected a mapping 'users: {name: {roles: [...]}}'"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "users:\n  zoe:\n    roles: [reviwer]\n",
+            "users.zoe.roles: unknown role 'reviwer'; expected one of: viewer, "
+            "data_scientist, reviewer, admin",
+        ),
+        ("users:\n  zoe: reviewer\n", "users.zoe.roles: expected a list of roles"),
+        ("users:\n  zoe:\n    roles: [viewer]\n    rolez: [admin]\n", "users.zoe.rolez: unknown key"),
+        ("- zoe\n", "expected a mapping 'users: {name: {roles: [...]}}'"),
+    ],
+)
 def test_bad_users_file(tmp_path, content, message):
     path = tmp_path / "users.yaml"
     path.write_text(content)
@@ -84,7 +93,9 @@ def test_acting_role_follows_the_allowed_order():
     users = Directory.from_mapping({"kim": ["admin", "reviewer"], "vera": ["viewer"]})
     assert acting_role(users.get("kim"), ["reviewer", "admin"]) == "reviewer"
     assert acting_role(users.get("kim"), ["admin"]) == "admin"
-    with pytest.raises(PermissionDeniedError, match="vera \\(viewer\\) holds none of the roles reviewer, admin"):
+    with pytest.raises(
+        PermissionDeniedError, match="vera \\(viewer\\) holds none of the roles reviewer, admin"
+    ):
         acting_role(users.get("vera"), ["reviewer", "admin"])
 
 

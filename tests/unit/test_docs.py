@@ -20,11 +20,27 @@ from govflow.docs import (
 from govflow.errors import BadInputError
 from govflow.policy import load_policy
 
-HIGH_REQUIRED = ["model_details", "intended_use", "training_data", "evaluation", "fairness", "limitations",
-                 "risk_management", "data_governance", "human_oversight", "accuracy_robustness", "monitoring"]
+HIGH_REQUIRED = [
+    "model_details",
+    "intended_use",
+    "training_data",
+    "evaluation",
+    "fairness",
+    "limitations",
+    "risk_management",
+    "data_governance",
+    "human_oversight",
+    "accuracy_robustness",
+    "monitoring",
+]
 # Raw values planted where a careless renderer could pick them up; none may reach a document.
-PLANTED = ("jane.roe@example.com", "+44 20 7946 0958", "4111 1111 1111 1111", "DE89370400440532013000",
-           "Jane Roe lives at 12 Baker Street")
+PLANTED = (
+    "jane.roe@example.com",
+    "+44 20 7946 0958",
+    "4111 1111 1111 1111",
+    "DE89370400440532013000",
+    "Jane Roe lives at 12 Baker Street",
+)
 FULL_NOTES = {
     "out_of_scope_uses": ["Decisions about individuals without human review"],
     "training_data": "UCI Adult census extract (1994), 10,000 rows; labels from the census income field.",
@@ -45,109 +61,305 @@ FULL_NOTES = {
 
 def _policy_view(tier: str = "high") -> dict:
     policy = load_policy()
-    return {"name": policy.name, "version": policy.version, "sha256": policy.sha256, "source": "default.yaml",
-            "tier": policy.tier(tier).model_dump(mode="json"),
-            "allowed_pii_entities": sorted(policy.allowed_pii_entities(["EU"], "finance"))}
+    return {
+        "name": policy.name,
+        "version": policy.version,
+        "sha256": policy.sha256,
+        "source": "default.yaml",
+        "tier": policy.tier(tier).model_dump(mode="json"),
+        "allowed_pii_entities": sorted(policy.allowed_pii_entities(["EU"], "finance")),
+    }
 
 
 def _result(rid, check, status, summary, evidence, date, *, errors=()):
-    return {"id": rid, "check": check, "status": status, "summary": summary, "errors": list(errors),
-            "evidence_sha256": f"{rid:064x}", "created_at": date, "policy_sha256": "p" * 64, "duration_s": 1.0,
-            "library_versions": {f"{check}-lib": "1.0"},
-            "run": {"dag_id": "governance_gate", "run_id": "manual__1", "trigger_kind": "rest"},
-            "evidence": {**evidence, "summary": summary}, "evidence_problem": None}
+    return {
+        "id": rid,
+        "check": check,
+        "status": status,
+        "summary": summary,
+        "errors": list(errors),
+        "evidence_sha256": f"{rid:064x}",
+        "created_at": date,
+        "policy_sha256": "p" * 64,
+        "duration_s": 1.0,
+        "library_versions": {f"{check}-lib": "1.0"},
+        "run": {"dag_id": "governance_gate", "run_id": "manual__1", "trigger_kind": "rest"},
+        "evidence": {**evidence, "summary": summary},
+        "evidence_problem": None,
+    }
 
 
 FAIRNESS_GROUPS = {
-    "Female": {"count": 1650, "selection_rate": 0.081, "accuracy": 0.925, "true_positive_rate": 0.52,
-               "false_positive_rate": 0.021, "false_negative_rate": 0.48},
-    "Male": {"count": 3350, "selection_rate": 0.271, "accuracy": 0.802, "true_positive_rate": 0.61,
-             "false_positive_rate": 0.098, "false_negative_rate": 0.39},
-    "Other": {"count": 12, "selection_rate": 0.5, "accuracy": 0.75, "true_positive_rate": 1.0,
-              "false_positive_rate": 0.0, "false_negative_rate": 0.0},
+    "Female": {
+        "count": 1650,
+        "selection_rate": 0.081,
+        "accuracy": 0.925,
+        "true_positive_rate": 0.52,
+        "false_positive_rate": 0.021,
+        "false_negative_rate": 0.48,
+    },
+    "Male": {
+        "count": 3350,
+        "selection_rate": 0.271,
+        "accuracy": 0.802,
+        "true_positive_rate": 0.61,
+        "false_positive_rate": 0.098,
+        "false_negative_rate": 0.39,
+    },
+    "Other": {
+        "count": 12,
+        "selection_rate": 0.5,
+        "accuracy": 0.75,
+        "true_positive_rate": 1.0,
+        "false_positive_rate": 0.0,
+        "false_negative_rate": 0.0,
+    },
 }
 
 
 def _results():
     return [
-        _result(1, "validation", "pass", {"evaluated": 2, "failed": 0},
-                {"expectations": [
-                    {"type": "expect_column_values_to_not_be_null", "column": "age", "success": True,
-                     "partial_unexpected_values": [PLANTED[0]]},
-                    {"type": "expect_column_values_to_match_regex", "column": "email", "success": True,
-                     "observed_value": PLANTED[1]}]}, "2026-11-27T10:01:00+00:00"),
-        _result(2, "pii", "pass", {"rows": 5000, "columns_with_pii": ["native-country"]},
-                {"columns": {"native-country": {"entities": {"LOCATION": {"rate": 0.97, "examples": [PLANTED[4]]}}},
-                             "age": {"entities": {}}}}, "2026-11-27T10:02:00+00:00"),
-        _result(3, "fairness", "warn", {"demographic_parity_difference": 0.19, "equalized_odds_difference": 0.09,
-                                         "insufficient_groups": ["Other"], "sensitive_features": ["sex"],
-                                         "strong_proxies": {"sex": ["relationship"], "race": []}},
-                {"by_group": FAIRNESS_GROUPS, "raw_rows": [PLANTED[2]]}, "2026-11-27T10:03:00+00:00"),
-        _result(4, "drift", "pass", {"share_drifted": 0.25, "drifted_columns": ["age"]},
-                {"columns": {"age": {"drifted": True, "method": "ks", "score": 0.001},
-                             "hours-per-week": {"drifted": False, "method": "ks", "score": 0.61},
-                             "education": {"drifted": False, "method": "chisquare", "score": 0.33},
-                             "sex": {"drifted": False, "method": "chisquare", "score": 0.8}}},
-                "2026-11-28T10:03:00+00:00"),
-        _result(5, "drift", "fail", {"share_drifted": 0.5, "drifted_columns": ["age", "sex"]},
-                {"columns": {"age": {"drifted": True, "method": "ks", "score": 0.0001},
-                             "sex": {"drifted": True, "method": "chisquare", "score": 0.01}}},
-                "2026-11-29T10:03:00+00:00"),
-        _result(6, "drift", "pass", {"share_drifted": 0.25, "drifted_columns": ["age"]},
-                {"columns": {"age": {"drifted": True, "method": "ks", "score": 0.001},
-                             "sex": {"drifted": False, "method": "chisquare", "score": 0.8}}},
-                "2026-11-30T10:03:00+00:00"),
+        _result(
+            1,
+            "validation",
+            "pass",
+            {"evaluated": 2, "failed": 0},
+            {
+                "expectations": [
+                    {
+                        "type": "expect_column_values_to_not_be_null",
+                        "column": "age",
+                        "success": True,
+                        "partial_unexpected_values": [PLANTED[0]],
+                    },
+                    {
+                        "type": "expect_column_values_to_match_regex",
+                        "column": "email",
+                        "success": True,
+                        "observed_value": PLANTED[1],
+                    },
+                ]
+            },
+            "2026-11-27T10:01:00+00:00",
+        ),
+        _result(
+            2,
+            "pii",
+            "pass",
+            {"rows": 5000, "columns_with_pii": ["native-country"]},
+            {
+                "columns": {
+                    "native-country": {"entities": {"LOCATION": {"rate": 0.97, "examples": [PLANTED[4]]}}},
+                    "age": {"entities": {}},
+                }
+            },
+            "2026-11-27T10:02:00+00:00",
+        ),
+        _result(
+            3,
+            "fairness",
+            "warn",
+            {
+                "demographic_parity_difference": 0.19,
+                "equalized_odds_difference": 0.09,
+                "insufficient_groups": ["Other"],
+                "sensitive_features": ["sex"],
+                "strong_proxies": {"sex": ["relationship"], "race": []},
+            },
+            {"by_group": FAIRNESS_GROUPS, "raw_rows": [PLANTED[2]]},
+            "2026-11-27T10:03:00+00:00",
+        ),
+        _result(
+            4,
+            "drift",
+            "pass",
+            {"share_drifted": 0.25, "drifted_columns": ["age"]},
+            {
+                "columns": {
+                    "age": {"drifted": True, "method": "ks", "score": 0.001},
+                    "hours-per-week": {"drifted": False, "method": "ks", "score": 0.61},
+                    "education": {"drifted": False, "method": "chisquare", "score": 0.33},
+                    "sex": {"drifted": False, "method": "chisquare", "score": 0.8},
+                }
+            },
+            "2026-11-28T10:03:00+00:00",
+        ),
+        _result(
+            5,
+            "drift",
+            "fail",
+            {"share_drifted": 0.5, "drifted_columns": ["age", "sex"]},
+            {
+                "columns": {
+                    "age": {"drifted": True, "method": "ks", "score": 0.0001},
+                    "sex": {"drifted": True, "method": "chisquare", "score": 0.01},
+                }
+            },
+            "2026-11-29T10:03:00+00:00",
+        ),
+        _result(
+            6,
+            "drift",
+            "pass",
+            {"share_drifted": 0.25, "drifted_columns": ["age"]},
+            {
+                "columns": {
+                    "age": {"drifted": True, "method": "ks", "score": 0.001},
+                    "sex": {"drifted": False, "method": "chisquare", "score": 0.8},
+                }
+            },
+            "2026-11-30T10:03:00+00:00",
+        ),
     ]
 
 
 def full_inputs(**overrides) -> DocInputs:
-    model = {"name": "adult-income", "owner": "Dana Scientist", "team": "credit-ml",
-             "stakeholders": [{"name": "Rita Kowalski", "role": "reviewer", "contact": PLANTED[0]}],
-             "use_case": "Income band screening for loan pre-qualification", "business_goals": ["Faster review"],
-             "risk_tier": "high", "regions": ["EU"], "sector": "finance",
-             "data_protection_notes": "Pseudonymised extract; no direct identifiers.",
-             "batches_uri": "s3://bank/batches/adult-income/", "created_by": "alice",
-             "created_at": "2026-11-27T09:00:00+00:00"}
-    version = {"model": "adult-income", "version": "1.4.0", "stage": "staging",
-               "artifact_uri": "/models/adult-income/1.4.0/model.joblib", "artifact_sha256": "a" * 64,
-               "training_data_uri": "/data/train.csv", "training_data_sha256": "b" * 64,
-               "reference_data_uri": "/data/reference.csv", "reference_data_sha256": "c" * 64,
-               "eval_data_uri": "/data/eval.csv", "eval_data_sha256": "d" * 64, "code_version": "git:4f2a9c1",
-               "framework": "scikit-learn",
-               "params": {"algorithm": "LogisticRegression", "C": 1.0, "max_iter": 2000,
-                          "infrastructure": "Airflow 3 CeleryExecutor, 4 vCPU workers",
-                          "governance": {"label": "income", "sensitive": ["sex"]}},
-               "metrics": {"accuracy": 0.8512, "roc_auc": 0.9034}, "created_by": "alice",
-               "created_at": "2026-11-27T09:30:00+00:00"}
+    model = {
+        "name": "adult-income",
+        "owner": "Dana Scientist",
+        "team": "credit-ml",
+        "stakeholders": [{"name": "Rita Kowalski", "role": "reviewer", "contact": PLANTED[0]}],
+        "use_case": "Income band screening for loan pre-qualification",
+        "business_goals": ["Faster review"],
+        "risk_tier": "high",
+        "regions": ["EU"],
+        "sector": "finance",
+        "data_protection_notes": "Pseudonymised extract; no direct identifiers.",
+        "batches_uri": "s3://bank/batches/adult-income/",
+        "created_by": "alice",
+        "created_at": "2026-11-27T09:00:00+00:00",
+    }
+    version = {
+        "model": "adult-income",
+        "version": "1.4.0",
+        "stage": "staging",
+        "artifact_uri": "/models/adult-income/1.4.0/model.joblib",
+        "artifact_sha256": "a" * 64,
+        "training_data_uri": "/data/train.csv",
+        "training_data_sha256": "b" * 64,
+        "reference_data_uri": "/data/reference.csv",
+        "reference_data_sha256": "c" * 64,
+        "eval_data_uri": "/data/eval.csv",
+        "eval_data_sha256": "d" * 64,
+        "code_version": "git:4f2a9c1",
+        "framework": "scikit-learn",
+        "params": {
+            "algorithm": "LogisticRegression",
+            "C": 1.0,
+            "max_iter": 2000,
+            "infrastructure": "Airflow 3 CeleryExecutor, 4 vCPU workers",
+            "governance": {"label": "income", "sensitive": ["sex"]},
+        },
+        "metrics": {"accuracy": 0.8512, "roc_auc": 0.9034},
+        "created_by": "alice",
+        "created_at": "2026-11-27T09:30:00+00:00",
+    }
     events = [
-        {"seq": 1, "ts": "2026-11-27T09:00:00.000001+00:00", "actor": "alice", "action": "model.registered",
-         "subject": "model:adult-income", "payload": {}, "prev_hash": "0" * 64, "hash": "1" * 64},
-        {"seq": 2, "ts": "2026-11-27T09:30:00.000001+00:00", "actor": "alice", "action": "version.registered",
-         "subject": "version:adult-income@1.4.0", "payload": {"artifact_sha256": "a" * 64},
-         "prev_hash": "1" * 64, "hash": "2" * 64},
-        {"seq": 3, "ts": "2026-11-27T09:31:00.000001+00:00", "actor": "alice", "action": "version.stage_changed",
-         "subject": "version:adult-income@1.4.0", "payload": {"from": "candidate", "to": "staging", "reason": None},
-         "prev_hash": "2" * 64, "hash": "3" * 64},
-        {"seq": 4, "ts": "2026-11-30T11:00:00.000001+00:00", "actor": "pipeline:governance_gate",
-         "action": "gate.evaluated", "subject": "version:adult-income@1.4.0",
-         "payload": {"decision": "approved"}, "prev_hash": "3" * 64, "hash": "4" * 64},
-        {"seq": 5, "ts": "2026-11-30T12:00:00.000001+00:00", "actor": "bob", "action": "docs.rendered",
-         "subject": "version:adult-income@1.4.0", "payload": {}, "prev_hash": "4" * 64, "hash": "5" * 64},
+        {
+            "seq": 1,
+            "ts": "2026-11-27T09:00:00.000001+00:00",
+            "actor": "alice",
+            "action": "model.registered",
+            "subject": "model:adult-income",
+            "payload": {},
+            "prev_hash": "0" * 64,
+            "hash": "1" * 64,
+        },
+        {
+            "seq": 2,
+            "ts": "2026-11-27T09:30:00.000001+00:00",
+            "actor": "alice",
+            "action": "version.registered",
+            "subject": "version:adult-income@1.4.0",
+            "payload": {"artifact_sha256": "a" * 64},
+            "prev_hash": "1" * 64,
+            "hash": "2" * 64,
+        },
+        {
+            "seq": 3,
+            "ts": "2026-11-27T09:31:00.000001+00:00",
+            "actor": "alice",
+            "action": "version.stage_changed",
+            "subject": "version:adult-income@1.4.0",
+            "payload": {"from": "candidate", "to": "staging", "reason": None},
+            "prev_hash": "2" * 64,
+            "hash": "3" * 64,
+        },
+        {
+            "seq": 4,
+            "ts": "2026-11-30T11:00:00.000001+00:00",
+            "actor": "pipeline:governance_gate",
+            "action": "gate.evaluated",
+            "subject": "version:adult-income@1.4.0",
+            "payload": {"decision": "approved"},
+            "prev_hash": "3" * 64,
+            "hash": "4" * 64,
+        },
+        {
+            "seq": 5,
+            "ts": "2026-11-30T12:00:00.000001+00:00",
+            "actor": "bob",
+            "action": "docs.rendered",
+            "subject": "version:adult-income@1.4.0",
+            "payload": {},
+            "prev_hash": "4" * 64,
+            "hash": "5" * 64,
+        },
     ]
     values = dict(
-        model=model, version=version, policy=_policy_view(), check_results=_results(),
-        decisions=[{"id": 7, "target_stage": "production", "decision": "approved",
-                    "reasons": [], "decided_by": "pipeline:governance_gate", "decided_at": "2026-11-30T11:00:00+00:00",
-                    "policy_version": "2026.11.1", "policy_sha256": "p" * 64, "evidence_digest": "e" * 64}],
-        approvals=[{"approver": "rita", "role": "reviewer", "verdict": "approve", "comment": "checked the fairness",
-                    "created_at": "2026-11-30T10:00:00+00:00", "evidence_digest": "e" * 64},
-                   {"approver": "rob", "role": "reviewer", "verdict": "approve", "comment": None,
-                    "created_at": "2026-11-30T10:30:00+00:00", "evidence_digest": "e" * 64}],
-        waivers=[], versions=[{"version": "1.3.0", "stage": "archived", "created_at": "2026-10-01T00:00:00+00:00",
-                               "created_by": "alice"},
-                              {"version": "1.4.0", "stage": "staging", "created_at": "2026-11-27T09:30:00+00:00",
-                               "created_by": "alice"}],
-        events=events, notes=FULL_NOTES, renderer={"govflow": "0.1.0", "jinja2": "3.1.6"},
+        model=model,
+        version=version,
+        policy=_policy_view(),
+        check_results=_results(),
+        decisions=[
+            {
+                "id": 7,
+                "target_stage": "production",
+                "decision": "approved",
+                "reasons": [],
+                "decided_by": "pipeline:governance_gate",
+                "decided_at": "2026-11-30T11:00:00+00:00",
+                "policy_version": "2026.11.1",
+                "policy_sha256": "p" * 64,
+                "evidence_digest": "e" * 64,
+            }
+        ],
+        approvals=[
+            {
+                "approver": "rita",
+                "role": "reviewer",
+                "verdict": "approve",
+                "comment": "checked the fairness",
+                "created_at": "2026-11-30T10:00:00+00:00",
+                "evidence_digest": "e" * 64,
+            },
+            {
+                "approver": "rob",
+                "role": "reviewer",
+                "verdict": "approve",
+                "comment": None,
+                "created_at": "2026-11-30T10:30:00+00:00",
+                "evidence_digest": "e" * 64,
+            },
+        ],
+        waivers=[],
+        versions=[
+            {
+                "version": "1.3.0",
+                "stage": "archived",
+                "created_at": "2026-10-01T00:00:00+00:00",
+                "created_by": "alice",
+            },
+            {
+                "version": "1.4.0",
+                "stage": "staging",
+                "created_at": "2026-11-27T09:30:00+00:00",
+                "created_by": "alice",
+            },
+        ],
+        events=events,
+        notes=FULL_NOTES,
+        renderer={"govflow": "0.1.0", "jinja2": "3.1.6"},
     )
     values.update(overrides)
     return DocInputs(**values)
@@ -155,14 +367,40 @@ def full_inputs(**overrides) -> DocInputs:
 
 def sparse_inputs(tier: str = "high") -> DocInputs:
     """What a bare registration gives: the required registry fields and nothing else."""
-    model = {"name": "bare", "owner": "Sam", "team": None, "stakeholders": [], "use_case": None,
-             "business_goals": [], "risk_tier": tier, "regions": [], "sector": None,
-             "data_protection_notes": None, "batches_uri": None, "created_by": "sam", "created_at": "2026-11-27"}
-    version = {"model": "bare", "version": "0.1", "stage": "candidate", "artifact_uri": "/m.bin",
-               "artifact_sha256": "a" * 64, "training_data_uri": "/t.csv", "training_data_sha256": "b" * 64,
-               "reference_data_uri": None, "reference_data_sha256": None, "eval_data_uri": None,
-               "eval_data_sha256": None, "code_version": None, "framework": None, "params": {}, "metrics": {},
-               "created_by": "sam", "created_at": "2026-11-27T00:00:00+00:00"}
+    model = {
+        "name": "bare",
+        "owner": "Sam",
+        "team": None,
+        "stakeholders": [],
+        "use_case": None,
+        "business_goals": [],
+        "risk_tier": tier,
+        "regions": [],
+        "sector": None,
+        "data_protection_notes": None,
+        "batches_uri": None,
+        "created_by": "sam",
+        "created_at": "2026-11-27",
+    }
+    version = {
+        "model": "bare",
+        "version": "0.1",
+        "stage": "candidate",
+        "artifact_uri": "/m.bin",
+        "artifact_sha256": "a" * 64,
+        "training_data_uri": "/t.csv",
+        "training_data_sha256": "b" * 64,
+        "reference_data_uri": None,
+        "reference_data_sha256": None,
+        "eval_data_uri": None,
+        "eval_data_sha256": None,
+        "code_version": None,
+        "framework": None,
+        "params": {},
+        "metrics": {},
+        "created_by": "sam",
+        "created_at": "2026-11-27T00:00:00+00:00",
+    }
     return DocInputs(model=model, version=version, policy=_policy_view(tier))
 
 
@@ -184,7 +422,13 @@ def test_sparse_version_fails_naming_every_incomplete_section_and_what_is_missin
     assert result.status == "fail"
     assert result.summary["incomplete_sections"] == HIGH_REQUIRED
     assert result.details["missing"]["intended_use"] == [
-        "Intended purpose", "Business goals", "Stakeholders", "Regions of use", "Sector", "Out-of-scope uses"]
+        "Intended purpose",
+        "Business goals",
+        "Stakeholders",
+        "Regions of use",
+        "Sector",
+        "Out-of-scope uses",
+    ]
     # 13 model-detail facts; the registry alone documents name, version, owner, people, artifact, registration.
     details = context["sections"]["model_details"]
     assert (details.documented, details.total, details.score) == (6, 13, round(6 / 13, 4))
@@ -214,12 +458,17 @@ def test_the_gate_decision_and_approvals_are_pending_not_missing():
     context = build_context(full_inputs(approvals=[], decisions=[]))
     assert documentation_check(context, HIGH_REQUIRED).status == "pass"
     approvals = context["facts"]["human_oversight"]["approvals"]
-    assert (approvals.gap, approvals.counted) == ("no approvals recorded yet (2 required from reviewer, admin)", False)
+    assert (approvals.gap, approvals.counted) == (
+        "no approvals recorded yet (2 required from reviewer, admin)",
+        False,
+    )
     md = render_document(context, kind="annex_iv", fmt="md")
     assert "_Pending: no approvals recorded yet (2 required from reviewer, admin)_" in md
     assert "Pending: no gate decision recorded yet" in render_document(context, kind="annex_iv", fmt="html")
     minimal = build_context(full_inputs(approvals=[], policy=_policy_view("minimal")))
-    assert minimal["facts"]["human_oversight"]["approvals"].value == "not required by the policy for this tier"
+    assert (
+        minimal["facts"]["human_oversight"]["approvals"].value == "not required by the policy for this tier"
+    )
 
 
 def test_a_required_section_the_catalogue_does_not_know_is_an_error():
@@ -238,22 +487,31 @@ def test_minimal_tier_needs_only_its_sections():
 
 def test_errored_or_tampered_evidence_is_a_gap_not_a_fact():
     results = _results()
-    results[2] = _result(3, "fairness", "error", {}, {}, "2026-11-27T10:03:00+00:00",
-                         errors=["column 'sex' not found"])
-    results[1] = {**results[1], "evidence": None,
-                  "evidence_problem": "evidence of check result 2 does not match its sha256"}
+    results[2] = _result(
+        3, "fairness", "error", {}, {}, "2026-11-27T10:03:00+00:00", errors=["column 'sex' not found"]
+    )
+    results[1] = {
+        **results[1],
+        "evidence": None,
+        "evidence_problem": "evidence of check result 2 does not match its sha256",
+    }
     context = build_context(full_inputs(check_results=results))
     assert context["facts"]["fairness"]["fairness_check"].gap.startswith("the fairness check errored")
     assert "failed its integrity check" in context["facts"]["data_governance"]["pii_check"].gap
     assert documentation_check(context, HIGH_REQUIRED).summary["incomplete_sections"] == [
-        "fairness", "data_governance", "accuracy_robustness"]
+        "fairness",
+        "data_governance",
+        "accuracy_robustness",
+    ]
 
 
 def test_caveats_come_from_the_evidence():
     caveats = build_context(full_inputs())["caveats"]
     assert "Demographic parity difference is 0.190, above the policy maximum 0.100." in caveats
     assert "Group Other has only 12 rows (minimum 50): its rates are uncertain." in caveats
-    assert "Drift against the reference data in: age." in caveats  # the latest drift result, not the failed one
+    assert (
+        "Drift against the reference data in: age." in caveats
+    )  # the latest drift result, not the failed one
     assert "relationship can stand in for sex: the model may use sex indirectly." in caveats
     proxies = build_context(full_inputs())["facts"]["fairness"]["proxies"]
     assert proxies.value == {"sex": "relationship"}
@@ -277,13 +535,19 @@ def test_notes_reject_unknown_keys_and_bad_values():
         parse_notes("- a\n")
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("mail jane.roe@example.com now", "mail j***@e***.com now"),
-    ("call +44 20 7946 0958", "call +***"),
-    ("card 4111-1111-1111-1111.", "card 4***."),
-    ("iban DE89370400440532013000", "iban DE******"),
-    ("version 2026.11.1 on 2026-11-27T10:00:00, 10000 rows", "version 2026.11.1 on 2026-11-27T10:00:00, 10000 rows"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mail jane.roe@example.com now", "mail j***@e***.com now"),
+        ("call +44 20 7946 0958", "call +***"),
+        ("card 4111-1111-1111-1111.", "card 4***."),
+        ("iban DE89370400440532013000", "iban DE******"),
+        (
+            "version 2026.11.1 on 2026-11-27T10:00:00, 10000 rows",
+            "version 2026.11.1 on 2026-11-27T10:00:00, 10000 rows",
+        ),
+    ],
+)
 def test_scrub_masks_contact_details_but_not_versions_or_dates(text, expected):
     assert scrub_text(text) == expected
 
@@ -294,7 +558,21 @@ def test_scrub_masks_contact_details_but_not_versions_or_dates(text, expected):
 class StrictHTML(HTMLParser):
     """Parses a document, checking that every non-void element is closed in order."""
 
-    VOID = {"meta", "br", "img", "input", "hr", "link", "area", "base", "col", "embed", "source", "track", "wbr"}
+    VOID = {
+        "meta",
+        "br",
+        "img",
+        "input",
+        "hr",
+        "link",
+        "area",
+        "base",
+        "col",
+        "embed",
+        "source",
+        "track",
+        "wbr",
+    }
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -351,16 +629,25 @@ def test_annex_iv_follows_points_1_to_9_and_the_model_card_mitchell_sections():
     assert re.findall(r"<h2>(\d)\. ", annex) == [str(n) for n in range(1, 10)]
     card = render_document(build_context(full_inputs()), kind="model_card", fmt="md")
     titles = re.findall(r"^## \d+\. (.+)$", card, flags=re.M)
-    assert titles == ["Model details", "Intended use", "Factors", "Metrics", "Evaluation data", "Training data",
-                      "Quantitative analyses", "Ethical considerations", "Caveats and recommendations",
-                      "Governance and oversight"]
+    assert titles == [
+        "Model details",
+        "Intended use",
+        "Factors",
+        "Metrics",
+        "Evaluation data",
+        "Training data",
+        "Quantitative analyses",
+        "Ethical considerations",
+        "Caveats and recommendations",
+        "Governance and oversight",
+    ]
 
 
 def test_full_html_has_the_three_charts_and_the_per_group_table():
     html = render_document(build_context(full_inputs()), kind="annex_iv", fmt="html")
     titles = re.findall(r"<svg[^>]*><title>([^<]+)</title>", html)
     assert titles == ["History of check results", "Metrics per group", "Drift score per column"]
-    assert "<td>Other <em>(small)</em></td><td class=\"num\">12</td><td class=\"num\">0.500</td>" in html
+    assert '<td>Other <em>(small)</em></td><td class="num">12</td><td class="num">0.500</td>' in html
     assert 'data-fact="approvals"' in html and "checked the fairness" in html
 
 
@@ -403,8 +690,10 @@ def test_rendering_is_deterministic():
 
 def test_markdown_tables_keep_their_shape():
     md = render_document(build_context(full_inputs()), kind="annex_iv", fmt="md")
-    assert ("| group | count | selection rate | accuracy | true positive rate | false positive rate | "
-            "false negative rate |") in md
+    assert (
+        "| group | count | selection rate | accuracy | true positive rate | false positive rate | "
+        "false negative rate |"
+    ) in md
     assert "| Male | 3350 | 0.271 | 0.802 | 0.610 | 0.098 | 0.390 |" in md
     assert "| age | **yes** | ks | 0.001 |" in md
     for block in re.findall(r"(?:^\|.*\|\n)+", md, flags=re.M):
@@ -431,9 +720,18 @@ def test_scrub_leaves_markup_built_by_code_alone():
 
 
 def test_the_test_log_names_who_recorded_each_result():
-    recorded = {"seq": 9, "ts": "2026-11-27T10:01:00.1+00:00", "actor": "pipeline:governance_gate:manual__1:validate",
-                "action": "check.recorded", "subject": "version:adult-income@1.4.0", "payload": {"result_id": 1},
-                "prev_hash": "8" * 64, "hash": "9" * 64}
+    recorded = {
+        "seq": 9,
+        "ts": "2026-11-27T10:01:00.1+00:00",
+        "actor": "pipeline:governance_gate:manual__1:validate",
+        "action": "check.recorded",
+        "subject": "version:adult-income@1.4.0",
+        "payload": {"result_id": 1},
+        "prev_hash": "8" * 64,
+        "hash": "9" * 64,
+    }
     context = build_context(full_inputs(events=[*full_inputs().events, recorded]))
     assert [row["responsible"] for row in context["history"][:2]] == [
-        "pipeline:governance_gate:manual__1:validate", "pipeline:governance_gate"]
+        "pipeline:governance_gate:manual__1:validate",
+        "pipeline:governance_gate",
+    ]

@@ -26,8 +26,15 @@ def _events() -> list[dict]:
     for seq, action in enumerate(["version.registered", "check.recorded"], start=1):
         payload = {"n": seq, "rate": 0.1}
         text = canonical_json(payload)
-        body = dict(seq=seq, ts=f"2026-11-27T10:0{seq}:00.000001+00:00", actor="alice", action=action,
-                    subject="version:m@1", payload=text, prev_hash=prev)
+        body = dict(
+            seq=seq,
+            ts=f"2026-11-27T10:0{seq}:00.000001+00:00",
+            actor="alice",
+            action=action,
+            subject="version:m@1",
+            payload=text,
+            prev_hash=prev,
+        )
         digest = event_hash(**body)
         events.append({**body, "payload": payload, "payload_text": text, "hash": digest})
         prev = digest
@@ -36,12 +43,27 @@ def _events() -> list[dict]:
 
 def _manifest() -> dict:
     return {
-        "model": {"name": "m"}, "version": {"version": "1"}, "exported_at": "2026-11-27T12:00:00+00:00",
-        "policies": [{"path": "policy/abc.yaml", "sha256": sha256_bytes(FILES["policy/abc.yaml"]), "version": "1"}],
-        "check_results": [{"id": 4, "evidence_path": "evidence/drift-4.json",
-                           "evidence_sha256": sha256_bytes(FILES["evidence/drift-4.json"])}],
-        "documents": [{"kind": "model_card", "format": "md", "path": "documents/model_card.md",
-                       "sha256": sha256_bytes(FILES["documents/model_card.md"])}],
+        "model": {"name": "m"},
+        "version": {"version": "1"},
+        "exported_at": "2026-11-27T12:00:00+00:00",
+        "policies": [
+            {"path": "policy/abc.yaml", "sha256": sha256_bytes(FILES["policy/abc.yaml"]), "version": "1"}
+        ],
+        "check_results": [
+            {
+                "id": 4,
+                "evidence_path": "evidence/drift-4.json",
+                "evidence_sha256": sha256_bytes(FILES["evidence/drift-4.json"]),
+            }
+        ],
+        "documents": [
+            {
+                "kind": "model_card",
+                "format": "md",
+                "path": "documents/model_card.md",
+                "sha256": sha256_bytes(FILES["documents/model_card.md"]),
+            }
+        ],
         "audit_events": _events(),
     }
 
@@ -54,8 +76,13 @@ def bundle(tmp_path: Path) -> Path:
     return path
 
 
-def _rewrite(path: Path, *, replace: dict[str, bytes] | None = None, drop: tuple[str, ...] = (),
-             add: dict[str, bytes] | None = None) -> None:
+def _rewrite(
+    path: Path,
+    *,
+    replace: dict[str, bytes] | None = None,
+    drop: tuple[str, ...] = (),
+    add: dict[str, bytes] | None = None,
+) -> None:
     with zipfile.ZipFile(path) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
     members = {k: (replace or {}).get(k, v) for k, v in members.items() if k not in drop}
@@ -82,8 +109,9 @@ def test_the_manifest_lists_every_file_with_its_sha256(bundle):
     with zipfile.ZipFile(bundle) as archive:
         manifest = json.loads(archive.read(MANIFEST))
         assert sorted(archive.namelist()) == sorted([MANIFEST, *FILES])
-    assert manifest["files"] == {name: {"sha256": sha256_bytes(data), "size": len(data)}
-                                 for name, data in FILES.items()}
+    assert manifest["files"] == {
+        name: {"sha256": sha256_bytes(data), "size": len(data)} for name, data in FILES.items()
+    }
 
 
 def test_writing_is_deterministic():
@@ -122,8 +150,10 @@ def test_an_edited_audit_event_is_detected(bundle):
     manifest["audit_events"][1]["payload"] = {"n": 99, "rate": 0.1}
     _rewrite(bundle, replace={MANIFEST: json.dumps(manifest).encode()})
     details = [p["detail"] for p in verify_bundle(bundle).problems]
-    assert details == ["audit event seq 1 does not match its hash",
-                       "audit event seq 2: payload differs from its text"]
+    assert details == [
+        "audit event seq 1 does not match its hash",
+        "audit event seq 2: payload differs from its text",
+    ]
 
 
 def test_a_missing_manifest_fails_and_a_non_zip_is_bad_input(bundle, tmp_path):
@@ -168,9 +198,12 @@ def test_files_are_read_one_at_a_time_and_names_must_be_unique():
         def read() -> bytes:
             reads.append(name)
             return name.encode()
+
         return read
 
-    final, manifest_sha = write_bundle(io.BytesIO(), [("b.txt", reader("b.txt")), ("a.txt", reader("a.txt"))], {})
+    final, manifest_sha = write_bundle(
+        io.BytesIO(), [("b.txt", reader("b.txt")), ("a.txt", reader("a.txt"))], {}
+    )
     assert reads == ["a.txt", "b.txt"] and list(final["files"]) == ["a.txt", "b.txt"]
     assert len(manifest_sha) == 64
     with pytest.raises(BadInputError, match="given twice"):

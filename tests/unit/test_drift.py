@@ -43,7 +43,8 @@ def evidently_report(reference: pd.DataFrame, current: pd.DataFrame, **preset: o
     snapshot = Report([DataDriftPreset(**preset)], include_tests=True).run(current, reference).dict()
     drifted = {
         test["metric_config"]["params"]["column"]: str(test["status"].value) == "FAIL"
-        for test in snapshot["tests"] if test["id"] == "drift"
+        for test in snapshot["tests"]
+        if test["id"] == "drift"
     }
     out = {}
     for metric in snapshot["metrics"]:
@@ -130,20 +131,26 @@ class TestSameAsEvidently:
     def test_overridden_stattest(self, train: pd.DataFrame, evaluation: pd.DataFrame) -> None:
         current = shifted(evaluation)
         result = detect_drift(train, current, stattest="jensenshannon", stattest_threshold=0.05)
-        assert_same_as_evidently(result, evidently_report(train, current, method="jensenshannon", threshold=0.05))
+        assert_same_as_evidently(
+            result, evidently_report(train, current, method="jensenshannon", threshold=0.05)
+        )
 
     def test_numbers_with_few_values_and_nulls(self) -> None:
         rng = np.random.default_rng(5)
-        reference = pd.DataFrame({
-            "rating": rng.choice([1.0, 2.0, 3.0, 4.0], 3000),           # numeric, <= 5 values: Jensen-Shannon
-            "score": rng.normal(0, 1, 3000),
-            "grade": rng.integers(0, 7, 3000),                         # int, <= 10 values: categorical
-        })
-        current = pd.DataFrame({
-            "rating": rng.choice([1.0, 2.0, 3.0, 4.0], 2500, p=[0.1, 0.2, 0.3, 0.4]),
-            "score": rng.normal(0.3, 1, 2500),
-            "grade": rng.integers(0, 7, 2500),
-        })
+        reference = pd.DataFrame(
+            {
+                "rating": rng.choice([1.0, 2.0, 3.0, 4.0], 3000),  # numeric, <= 5 values: Jensen-Shannon
+                "score": rng.normal(0, 1, 3000),
+                "grade": rng.integers(0, 7, 3000),  # int, <= 10 values: categorical
+            }
+        )
+        current = pd.DataFrame(
+            {
+                "rating": rng.choice([1.0, 2.0, 3.0, 4.0], 2500, p=[0.1, 0.2, 0.3, 0.4]),
+                "score": rng.normal(0.3, 1, 2500),
+                "grade": rng.integers(0, 7, 2500),
+            }
+        )
         current.loc[::7, "score"] = np.nan
         reference.loc[::11, "rating"] = np.nan
         result = detect_drift(reference, current)
@@ -151,10 +158,11 @@ class TestSameAsEvidently:
         assert result.details["columns"]["grade"]["type"] == "categorical"
         assert_same_as_evidently(result, evidently_report(reference, current))
 
-
     def test_free_text_uses_evidentlys_text_drift(self) -> None:
         rng = np.random.default_rng(9)
-        words = np.array(["loan", "late", "payment", "fine", "good", "refund", "card", "fee", "branch", "call"])
+        words = np.array(
+            ["loan", "late", "payment", "fine", "good", "refund", "card", "fee", "branch", "call"]
+        )
 
         def notes(n: int, weights: np.ndarray) -> list[str]:
             return [" ".join(rng.choice(words, 6, p=weights)) + f" #{i}" for i in range(n)]
@@ -174,18 +182,24 @@ class TestColumnTypes:
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         rng = np.random.default_rng(11)
         n = 2000
-        reference = pd.DataFrame({
-            "flag": rng.random(n) < 0.3,
-            "flag_with_nulls": pd.Series(rng.random(n) < 0.5, dtype=object),
-            "seen_at": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 30 * 86400, n), unit="s"),
-            "amount": pd.array(rng.integers(0, 10_000, n), dtype="Int64"),
-        })
-        current = pd.DataFrame({
-            "flag": rng.random(n) < 0.7,
-            "flag_with_nulls": pd.Series(rng.random(n) < 0.5, dtype=object),
-            "seen_at": pd.Timestamp("2024-06-01") + pd.to_timedelta(rng.integers(0, 30 * 86400, n), unit="s"),
-            "amount": pd.array(rng.integers(0, 10_000, n), dtype="Int64"),
-        })
+        reference = pd.DataFrame(
+            {
+                "flag": rng.random(n) < 0.3,
+                "flag_with_nulls": pd.Series(rng.random(n) < 0.5, dtype=object),
+                "seen_at": pd.Timestamp("2024-01-01")
+                + pd.to_timedelta(rng.integers(0, 30 * 86400, n), unit="s"),
+                "amount": pd.array(rng.integers(0, 10_000, n), dtype="Int64"),
+            }
+        )
+        current = pd.DataFrame(
+            {
+                "flag": rng.random(n) < 0.7,
+                "flag_with_nulls": pd.Series(rng.random(n) < 0.5, dtype=object),
+                "seen_at": pd.Timestamp("2024-06-01")
+                + pd.to_timedelta(rng.integers(0, 30 * 86400, n), unit="s"),
+                "amount": pd.array(rng.integers(0, 10_000, n), dtype="Int64"),
+            }
+        )
         reference.loc[::5, "flag_with_nulls"] = None
         current.loc[::3, "flag_with_nulls"] = None
         current.loc[::4, "amount"] = pd.NA
@@ -195,7 +209,9 @@ class TestColumnTypes:
         reference, current = self.frames()
         columns = detect_drift(reference, current).details["columns"]
         assert columns["flag"]["type"] == "boolean" and columns["flag"]["drifted"] is True
-        assert columns["flag_with_nulls"]["type"] == "boolean" and columns["flag_with_nulls"]["drifted"] is False
+        assert (
+            columns["flag_with_nulls"]["type"] == "boolean" and columns["flag_with_nulls"]["drifted"] is False
+        )
         assert columns["flag_with_nulls"]["missing_current"] == len(current.index[::3])
         assert columns["seen_at"]["type"] == "datetime" and columns["seen_at"]["drifted"] is True
         assert "epoch seconds" in columns["seen_at"]["note"]
@@ -210,7 +226,9 @@ class TestColumnTypes:
         assert list(result.details["columns"]) == ["x"]
 
 
-def test_html_report_is_optional_evidence(tmp_path: Path, train: pd.DataFrame, evaluation: pd.DataFrame) -> None:
+def test_html_report_is_optional_evidence(
+    tmp_path: Path, train: pd.DataFrame, evaluation: pd.DataFrame
+) -> None:
     target = tmp_path / "drift.html"
     result = detect_drift(train.iloc[:300], evaluation.iloc[:300], columns=["age", "sex"], html_report=target)
     info = result.details["html_report"]

@@ -48,18 +48,24 @@ def _bad(change: str) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     return reference, current, options
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ("missing-current", "column(s) missing from the current data: c"),
-    ("missing-reference", "column(s) missing from the reference data: extra"),
-    ("wrong-type", "column 'x' holds number values in the reference data but text values in the current data"),
-    ("all-null", "column 'x' has only null values in the current data"),
-    ("all-null-reference", "column 'c' has only null values in the reference data"),
-    ("no-rows", "the current data has no rows"),
-    ("unknown-key", "key column(s) not among the tested columns: nope"),
-    ("unknown-column", "column(s) missing from the current data: nope"),
-    ("bad-share", "max_share_drifted must be between 0 and 1"),
-    ("bad-stattest", "stattest 'no_such_test' cannot test"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("missing-current", "column(s) missing from the current data: c"),
+        ("missing-reference", "column(s) missing from the reference data: extra"),
+        (
+            "wrong-type",
+            "column 'x' holds number values in the reference data but text values in the current data",
+        ),
+        ("all-null", "column 'x' has only null values in the current data"),
+        ("all-null-reference", "column 'c' has only null values in the reference data"),
+        ("no-rows", "the current data has no rows"),
+        ("unknown-key", "key column(s) not among the tested columns: nope"),
+        ("unknown-column", "column(s) missing from the current data: nope"),
+        ("bad-share", "max_share_drifted must be between 0 and 1"),
+        ("bad-stattest", "stattest 'no_such_test' cannot test"),
+    ],
+)
 def test_bad_input_is_a_one_line_error(change: str, message: str) -> None:
     reference, current, options = _bad(change)
     result = detect_drift(reference, current, **options)
@@ -68,11 +74,14 @@ def test_bad_input_is_a_one_line_error(change: str, message: str) -> None:
     assert message in result.errors[0]
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"", "empty file"),
-    (b"x,c\n", "has no data rows"),
-    (b"x,x\n1,2\n", "duplicate column name 'x'"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty file"),
+        (b"x,c\n", "has no data rows"),
+        (b"x,x\n1,2\n", "duplicate column name 'x'"),
+    ],
+)
 def test_unreadable_or_empty_files(tmp_path: Path, content: bytes, message: str) -> None:
     bad = tmp_path / "current.csv"
     bad.write_bytes(content)
@@ -88,8 +97,9 @@ class TestCli:
         return code, out, err
 
     @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-    def test_json_contract_on_same_distribution(self, capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                                suffix: str) -> None:
+    def test_json_contract_on_same_distribution(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path, suffix: str
+    ) -> None:
         reference, current = SAMPLE / "train.csv", SAMPLE / "eval.csv"
         if suffix == ".parquet":
             reference, current = tmp_path / "r.parquet", tmp_path / "c.parquet"
@@ -107,17 +117,29 @@ class TestCli:
         current["age"] += 10
         path = tmp_path / "current.csv"
         current.to_csv(path, index=False)
-        code, out, _ = self.run(capsys, "--reference", str(SAMPLE / "train.csv"), "--current", str(path),
-                                "--key-column", "age", "--json")
+        code, out, _ = self.run(
+            capsys,
+            "--reference",
+            str(SAMPLE / "train.csv"),
+            "--current",
+            str(path),
+            "--key-column",
+            "age",
+            "--json",
+        )
         payload = json.loads(out)
         assert code == 1
         assert payload["summary"]["drifted_columns"] == ["age"]
         assert payload["summary"]["key_columns_drifted"] == ["age"]
 
-    def test_missing_column_exits_2_naming_it(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    def test_missing_column_exits_2_naming_it(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
         path = tmp_path / "current.csv"
         pd.read_csv(SAMPLE / "eval.csv").drop(columns=["occupation"]).to_csv(path, index=False)
-        code, out, err = self.run(capsys, "--reference", str(SAMPLE / "train.csv"), "--current", str(path), "--json")
+        code, out, err = self.run(
+            capsys, "--reference", str(SAMPLE / "train.csv"), "--current", str(path), "--json"
+        )
         assert code == 2
         assert json.loads(out)["status"] == "error"
         assert err.count("\n") == 1 and "missing from the current data: occupation" in err
@@ -127,12 +149,31 @@ class TestCli:
 
         policy = Path(__file__).resolve().parents[2] / "include" / "policies" / "default.yaml"
         expected = load_policy(policy).tier("high").drift
-        code, out, _ = self.run(capsys, "--reference", str(SAMPLE / "train.csv"), "--current", str(SAMPLE / "eval.csv"),
-                                "--tier", "high", "--policy", str(policy), "--json")
+        code, out, _ = self.run(
+            capsys,
+            "--reference",
+            str(SAMPLE / "train.csv"),
+            "--current",
+            str(SAMPLE / "eval.csv"),
+            "--tier",
+            "high",
+            "--policy",
+            str(policy),
+            "--json",
+        )
         assert json.loads(out)["summary"]["max_share_drifted"] == expected.max_share_drifted
 
     def test_human_output_lists_columns(self, capsys: pytest.CaptureFixture[str]) -> None:
-        code, out, _ = self.run(capsys, "--reference", str(SAMPLE / "train.csv"), "--current", str(SAMPLE / "eval.csv"),
-                                "--column", "age", "--column", "sex")
+        code, out, _ = self.run(
+            capsys,
+            "--reference",
+            str(SAMPLE / "train.csv"),
+            "--current",
+            str(SAMPLE / "eval.csv"),
+            "--column",
+            "age",
+            "--column",
+            "sex",
+        )
         assert code == 0
         assert "drift: pass" in out and "ok age: wasserstein" in out and "ok sex: jensenshannon" in out

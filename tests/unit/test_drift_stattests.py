@@ -17,10 +17,18 @@ def evidently_stattest(name: str):  # type: ignore[no-untyped-def]
 
 
 SAMPLES = {
-    "equal sizes": (np.random.default_rng(0).normal(0, 1, 5000), np.random.default_rng(1).normal(0.2, 1.5, 5000)),
-    "unequal sizes": (np.random.default_rng(2).normal(0, 1, 3001), np.random.default_rng(3).normal(0.1, 1, 1777)),
-    "ties": (np.random.default_rng(4).integers(0, 40, 4000).astype(float),
-             np.random.default_rng(5).integers(3, 45, 2500).astype(float)),
+    "equal sizes": (
+        np.random.default_rng(0).normal(0, 1, 5000),
+        np.random.default_rng(1).normal(0.2, 1.5, 5000),
+    ),
+    "unequal sizes": (
+        np.random.default_rng(2).normal(0, 1, 3001),
+        np.random.default_rng(3).normal(0.1, 1, 1777),
+    ),
+    "ties": (
+        np.random.default_rng(4).integers(0, 40, 4000).astype(float),
+        np.random.default_rng(5).integers(3, 45, 2500).astype(float),
+    ),
     "constant reference": (np.full(1500, 7.0), np.random.default_rng(6).normal(7, 0.01, 1200)),
 }
 
@@ -30,21 +38,27 @@ def test_wasserstein_equals_evidentlys(name: str) -> None:
     from evidently.legacy.core import ColumnType
 
     reference, current = SAMPLES[name]
-    expected = evidently_stattest("wasserstein")(pd.Series(reference), pd.Series(current), ColumnType.Numerical, None)
+    expected = evidently_stattest("wasserstein")(
+        pd.Series(reference), pd.Series(current), ColumnType.Numerical, None
+    )
     got = wasserstein_distance_norm(np.sort(reference), np.sort(current))
     assert got == pytest.approx(expected.drift_score, rel=1e-12, abs=1e-15)
 
 
 def test_wasserstein_hand_computed() -> None:
     # W1({0, 1}, {1, 2, 3}) = integral |F - G| = 1/2 + 1/3 + 2/3 = 1.5; std({0, 1}) = 0.5
-    assert wasserstein_distance_norm(np.array([0.0, 1.0]), np.array([1.0, 2.0, 3.0])) == pytest.approx(1.5 / 0.5)
+    assert wasserstein_distance_norm(np.array([0.0, 1.0]), np.array([1.0, 2.0, 3.0])) == pytest.approx(
+        1.5 / 0.5
+    )
 
 
 JS_CASES = {
     "categorical": (pd.Series(list("aabbbcd") * 300), pd.Series(list("abbccde") * 250)),
     "few numbers": (pd.Series([1.0, 2.0, 2.0, 3.0] * 400), pd.Series([1.0, 3.0, 3.0, 4.0] * 350)),
-    "many numbers": (pd.Series(np.random.default_rng(7).normal(0, 1, 3000)),
-                     pd.Series(np.random.default_rng(8).normal(0.3, 1, 2000))),
+    "many numbers": (
+        pd.Series(np.random.default_rng(7).normal(0, 1, 3000)),
+        pd.Series(np.random.default_rng(8).normal(0.3, 1, 2000)),
+    ),
     "booleans": (pd.Series([True, False, False] * 500), pd.Series([True, True, False] * 400)),
 }
 
@@ -76,8 +90,9 @@ def _series(kind: str, n: int, seed: int) -> pd.Series:
     }[kind]()
 
 
-@pytest.mark.parametrize("kind", ["float", "two floats", "four floats", "many ints", "few ints", "two strings",
-                                  "strings", "bools"])
+@pytest.mark.parametrize(
+    "kind", ["float", "two floats", "four floats", "many ints", "few ints", "two strings", "strings", "bools"]
+)
 @pytest.mark.parametrize("rows", [200, 1000, 1001, 5000])
 def test_default_choice_equals_evidentlys(kind: str, rows: int) -> None:
     from evidently.core.datasets import infer_column_type

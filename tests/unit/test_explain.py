@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 
 from govflow.checks import CheckInputError
-from govflow.checks._explain_errors import error_analysis
 from govflow.checks._explain_bins import slice_feature
+from govflow.checks._explain_errors import error_analysis
 from govflow.checks._explain_proxy import roc_auc
 from govflow.checks.explain import card_view, detect_proxies, explain_model, explanation_svg
 
@@ -39,7 +39,9 @@ def synthetic(seed: int, n: int = 6000) -> pd.DataFrame:
     zone = rng.uniform(0, 2, n)
     y = x1 + 0.5 * x2 + rng.normal(scale=0.5, size=n) > 0
     y = np.where(is_b & (zone > 1.3), ~y, y)  # for B only, high zones follow another rule
-    return pd.DataFrame({"x1": x1, "x2": x2, "zone": zone, "proxy": proxy, "group": group, "label": y.astype(int)})
+    return pd.DataFrame(
+        {"x1": x1, "x2": x2, "zone": zone, "proxy": proxy, "group": group, "label": y.astype(int)}
+    )
 
 
 def fit_linear(frame: pd.DataFrame, features: list[str], categorical: list[str]):  # type: ignore[no-untyped-def]
@@ -48,8 +50,12 @@ def fit_linear(frame: pd.DataFrame, features: list[str], categorical: list[str])
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder
 
-    model = make_pipeline(make_column_transformer((OneHotEncoder(handle_unknown="ignore"), categorical),
-                                                  remainder="passthrough"), LogisticRegression(max_iter=1000))
+    model = make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(handle_unknown="ignore"), categorical), remainder="passthrough"
+        ),
+        LogisticRegression(max_iter=1000),
+    )
     return model.fit(frame[features], frame["label"])
 
 
@@ -89,8 +95,10 @@ class TestProxyDetection:
         assert entry["all_features"]["strong"] is True
         assert synthetic_explanation["summary"]["strong_proxies"] == {"group": ["proxy"]}
         assert synthetic_explanation["status"] == "warn"
-        assert any(w.startswith("proxy alone predicts group with AUC 0.") for w in
-                   synthetic_explanation["proxies"]["warnings"])
+        assert any(
+            w.startswith("proxy alone predicts group with AUC 0.")
+            for w in synthetic_explanation["proxies"]["warnings"]
+        )
 
     def test_works_when_the_sensitive_column_is_not_a_model_input(self, synthetic_explanation: dict) -> None:
         assert "group" not in synthetic_explanation["model"]["features"]
@@ -108,8 +116,9 @@ class TestProxyDetection:
 
     def test_threshold_decides_what_is_strong(self) -> None:
         adult = pd.read_csv(SAMPLE / "adult" / "eval.csv")
-        result = detect_proxies(adult, sensitive=["sex"], features=["relationship", "marital-status", "age"],
-                                threshold=0.7)
+        result = detect_proxies(
+            adult, sensitive=["sex"], features=["relationship", "marital-status", "age"], threshold=0.7
+        )
         strong = [r["feature"] for r in result["by_sensitive"]["sex"]["features"] if r["strong"]]
         assert strong == ["relationship", "marital-status"]
         assert len(result["warnings"]) == 3  # two features and all of them together
@@ -117,9 +126,16 @@ class TestProxyDetection:
     def test_several_groups_names_the_group_a_feature_singles_out(self) -> None:
         rng = np.random.default_rng(3)
         group = rng.choice(["a", "b", "c"], 3000)
-        frame = pd.DataFrame({"group": group, "postcode": np.where(group == "c", "9xxx", rng.choice(["1xxx", "2xxx"], 3000)),
-                              "noise": rng.normal(size=3000)})
-        entry = detect_proxies(frame, sensitive=["group"], features=["postcode", "noise"])["by_sensitive"]["group"]
+        frame = pd.DataFrame(
+            {
+                "group": group,
+                "postcode": np.where(group == "c", "9xxx", rng.choice(["1xxx", "2xxx"], 3000)),
+                "noise": rng.normal(size=3000),
+            }
+        )
+        entry = detect_proxies(frame, sensitive=["group"], features=["postcode", "noise"])["by_sensitive"][
+            "group"
+        ]
         postcode = entry["features"][0]
         assert postcode["feature"] == "postcode" and postcode["best_identified_group"] == "c"
         assert postcode["auc"] == pytest.approx(1.0)
@@ -135,7 +151,9 @@ class TestProxyDetection:
 
 
 class TestErrorAnalysis:
-    def test_the_feature_driving_one_groups_errors_is_named_for_that_group(self, synthetic_explanation: dict) -> None:
+    def test_the_feature_driving_one_groups_errors_is_named_for_that_group(
+        self, synthetic_explanation: dict
+    ) -> None:
         entries = synthetic_explanation["error_analysis"]
         accuracy = next(e for e in entries if e["metrics"][0]["metric"] == "accuracy")
         assert accuracy["group"] == "B"
@@ -161,15 +179,32 @@ class TestErrorAnalysis:
         fnr = next(e for e in entries if e["metrics"][0]["metric"] == "selection_rate")
         assert fnr["group"] == "g" and fnr["error_count"] == 7 and fnr["rows"] == 20
         assert fnr["metrics"] == [
-            {"metric": "selection_rate", "fairness_metric": "demographic_parity_difference", "value": 0.65,
-             "other_groups": 0.85},
-            {"metric": "false_negative_rate", "fairness_metric": "equalized_odds_difference", "value": 0.35,
-             "other_groups": 0.15},
+            {
+                "metric": "selection_rate",
+                "fairness_metric": "demographic_parity_difference",
+                "value": 0.65,
+                "other_groups": 0.85,
+            },
+            {
+                "metric": "false_negative_rate",
+                "fairness_metric": "equalized_odds_difference",
+                "value": 0.35,
+                "other_groups": 0.15,
+            },
         ]
-        assert fnr["slices"] == [{
-            "feature": "f", "slice": "f = s", "rows": 10, "errors": 6, "share_of_errors": pytest.approx(6 / 7, abs=1e-4),
-            "error_rate": 0.6, "error_rate_rest": 0.1, "error_rate_other_groups": 0.2, "excess_errors": 5.0,
-        }]
+        assert fnr["slices"] == [
+            {
+                "feature": "f",
+                "slice": "f = s",
+                "rows": 10,
+                "errors": 6,
+                "share_of_errors": pytest.approx(6 / 7, abs=1e-4),
+                "error_rate": 0.6,
+                "error_rate_rest": 0.1,
+                "error_rate_other_groups": 0.2,
+                "excess_errors": 5.0,
+            }
+        ]
 
     def test_no_analysis_when_groups_are_equally_well_off(self) -> None:
         y = np.array([True, True, False, False] * 25)  # each group: half positive, all predicted right
@@ -190,13 +225,21 @@ class TestFeatureImportance:
 
         rng = np.random.default_rng(5)
         n = 4000
-        frame = pd.DataFrame({"segment": rng.integers(0, 2, n), "x": rng.normal(size=n), "w": rng.normal(size=n)})
+        frame = pd.DataFrame(
+            {"segment": rng.integers(0, 2, n), "x": rng.normal(size=n), "w": rng.normal(size=n)}
+        )
         frame["label"] = np.where(frame["segment"] == 1, frame["w"] > 0, frame["x"] > 0).astype(int)
-        model = DecisionTreeClassifier(max_depth=4, random_state=0).fit(frame[["segment", "x", "w"]], frame["label"])
+        model = DecisionTreeClassifier(max_depth=4, random_state=0).fit(
+            frame[["segment", "x", "w"]], frame["label"]
+        )
         joblib.dump(model, tmp_path / "tree.joblib")
-        result = explain_model(frame, model_path=tmp_path / "tree.joblib", label="label", sensitive="segment", **FAST)
-        by_group = {g: {r["feature"]: r["prediction_change"] for r in v["features"]}
-                    for g, v in result["feature_importance"]["by_group"].items()}
+        result = explain_model(
+            frame, model_path=tmp_path / "tree.joblib", label="label", sensitive="segment", **FAST
+        )
+        by_group = {
+            g: {r["feature"]: r["prediction_change"] for r in v["features"]}
+            for g, v in result["feature_importance"]["by_group"].items()
+        }
         assert by_group["1"]["w"] > 0.3 and by_group["1"]["x"] < 0.02
         assert by_group["0"]["x"] > 0.3 and by_group["0"]["w"] < 0.02
         gaps = {g["feature"]: g for g in result["feature_importance"]["largest_gaps"]}
@@ -223,20 +266,35 @@ class TestExplainModel:
         from sklearn.preprocessing import OneHotEncoder
 
         # "name" is an input column the pipeline receives (feature_names_in_) and drops.
-        model = make_pipeline(make_column_transformer((OneHotEncoder(), ["proxy"]), ("passthrough", ["x1", "x2", "zone"])),
-                              LogisticRegression())
-        joblib.dump(model.fit(frame[["x1", "x2", "zone", "proxy", "name"]], frame["label"]), tmp_path / "m.joblib")
-        result = explain_model(frame, model_path=tmp_path / "m.joblib", label="label", sensitive="group", **FAST)
+        model = make_pipeline(
+            make_column_transformer((OneHotEncoder(), ["proxy"]), ("passthrough", ["x1", "x2", "zone"])),
+            LogisticRegression(),
+        )
+        joblib.dump(
+            model.fit(frame[["x1", "x2", "zone", "proxy", "name"]], frame["label"]), tmp_path / "m.joblib"
+        )
+        result = explain_model(
+            frame, model_path=tmp_path / "m.joblib", label="label", sensitive="group", **FAST
+        )
         assert "name" in result["model"]["features"]
         assert "@example.org" not in json.dumps(result)
-        assert next(r for r in result["proxies"]["by_sensitive"]["group"]["features"] if r["feature"] == "name")[
-            "skipped"] == "identifier-like or constant column"
+        assert (
+            next(r for r in result["proxies"]["by_sensitive"]["group"]["features"] if r["feature"] == "name")[
+                "skipped"
+            ]
+            == "identifier-like or constant column"
+        )
 
     def test_large_data_is_sampled_and_says_so(self, synthetic_model) -> None:  # type: ignore[no-untyped-def]
         data, path = synthetic_model
         result = explain_model(data, model_path=path, label="label", sensitive="group", max_rows=1000, **FAST)
-        assert result["sample"] == {"rows": 6000, "rows_used": 1000, "sampled": True, "random_state": 0,
-                                    "note": "a seeded random sample of 1000 of 6000 rows"}
+        assert result["sample"] == {
+            "rows": 6000,
+            "rows_used": 1000,
+            "sampled": True,
+            "random_state": 0,
+            "note": "a seeded random sample of 1000 of 6000 rows",
+        }
         assert sum(result["groups"]["sizes"].values()) == 1000
 
     def test_small_groups_are_listed_not_analysed(self, synthetic_model) -> None:  # type: ignore[no-untyped-def]
@@ -248,14 +306,25 @@ class TestExplainModel:
         assert "C" not in result["feature_importance"]["by_group"]
         assert all(e["group"] != "C" for e in result["error_analysis"])
 
-    @pytest.mark.parametrize(("change", "options", "message"), [
-        (lambda d: d.drop(columns=["label"]), {}, "column(s) missing from data: label"),
-        (lambda d: d.drop(columns=["zone"]), {}, "feature column(s) the model needs are missing from the data: zone"),
-        (lambda d: d.assign(label=d.index % 3), {}, "label column 'label' has 3 distinct values"),
-        (lambda d: d, {"positive_label": "yes"}, "positive label 'yes' does not occur in label column 'label'"),
-        (lambda d: d, {"sensitive": "label"}, "the label 'label' cannot also be a sensitive column"),
-        (lambda d: d, {"proxy_auc_threshold": 0.3}, "proxy AUC threshold must be between 0.5 and 1.0"),
-    ])
+    @pytest.mark.parametrize(
+        ("change", "options", "message"),
+        [
+            (lambda d: d.drop(columns=["label"]), {}, "column(s) missing from data: label"),
+            (
+                lambda d: d.drop(columns=["zone"]),
+                {},
+                "feature column(s) the model needs are missing from the data: zone",
+            ),
+            (lambda d: d.assign(label=d.index % 3), {}, "label column 'label' has 3 distinct values"),
+            (
+                lambda d: d,
+                {"positive_label": "yes"},
+                "positive label 'yes' does not occur in label column 'label'",
+            ),
+            (lambda d: d, {"sensitive": "label"}, "the label 'label' cannot also be a sensitive column"),
+            (lambda d: d, {"proxy_auc_threshold": 0.3}, "proxy AUC threshold must be between 0.5 and 1.0"),
+        ],
+    )
     def test_bad_input_is_one_clear_error(self, synthetic_model, change, options, message) -> None:  # type: ignore[no-untyped-def]
         data, path = synthetic_model
         kwargs = {"label": "label", "sensitive": "group", **options}
@@ -265,14 +334,22 @@ class TestExplainModel:
 
     def test_missing_model_file(self, synthetic_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
         with pytest.raises(CheckInputError, match="model file not found"):
-            explain_model(synthetic_model[0], model_path=tmp_path / "none.joblib", label="label", sensitive="group")
+            explain_model(
+                synthetic_model[0], model_path=tmp_path / "none.joblib", label="label", sensitive="group"
+            )
 
 
 class TestDemoModel:
     def test_relationship_is_a_strong_proxy_of_sex_for_the_demo_model(self, demo: dict) -> None:
         plain = demo["plain"]
-        result = explain_model(plain["eval_data"], model_path=plain["artifact"], label="income", sensitive="sex",
-                               positive_label=">50K", **FAST)
+        result = explain_model(
+            plain["eval_data"],
+            model_path=plain["artifact"],
+            label="income",
+            sensitive="sex",
+            positive_label=">50K",
+            **FAST,
+        )
         assert "sex" not in result["model"]["features"]
         assert result["summary"]["strong_proxies"] == {"sex": ["relationship"]}
         female = next(e for e in result["error_analysis"] if e["metrics"][0]["metric"] == "selection_rate")
@@ -281,8 +358,14 @@ class TestDemoModel:
 
     def test_mitigated_model_gets_sex_passed_through_and_uses_it(self, demo: dict) -> None:
         mitigated = demo["mitigated"]
-        result = explain_model(mitigated["eval_data"], model_path=mitigated["artifact"], label="income",
-                               sensitive="sex", positive_label=">50K", **FAST)
+        result = explain_model(
+            mitigated["eval_data"],
+            model_path=mitigated["artifact"],
+            label="income",
+            sensitive="sex",
+            positive_label=">50K",
+            **FAST,
+        )
         assert result["model"]["kind"].startswith("ThresholdOptimizer[Pipeline(")
         assert result["model"]["sensitive_inputs"] == ["sex"]
         sex = next(r for r in result["feature_importance"]["overall"] if r["feature"] == "sex")
@@ -309,9 +392,14 @@ class TestCardView:
     def test_flat_tables_for_factors_and_quantitative_analyses(self, synthetic_explanation: dict) -> None:
         card = card_view(synthetic_explanation)
         assert card["status"] == "warn" and card["sensitive"] == ["group"] and card["threshold_auc"] == 0.8
-        assert card["proxies"][0] == {"sensitive": "group", "feature": "proxy", "strong": True, "group": None,
-                                      "auc": card["proxies"][0]["auc"],
-                                      "model_importance": card["proxies"][0]["model_importance"]}
+        assert card["proxies"][0] == {
+            "sensitive": "group",
+            "feature": "proxy",
+            "strong": True,
+            "group": None,
+            "auc": card["proxies"][0]["auc"],
+            "model_importance": card["proxies"][0]["model_importance"],
+        }
         assert card["all_features"][0]["strong"] is True
         assert card["importance_groups"] == ["B", "A"]  # the worst-off group first
         assert [r["feature"] for r in card["importance"]][:2] == ["x1", "x2"]
@@ -328,7 +416,9 @@ class TestCardView:
 
     def test_an_unknown_layout_is_an_error_view_not_an_exception(self) -> None:
         assert card_view({"status": "ok", "feature_importance": {}}) == {
-            "status": "error", "errors": ["the explanation in the evidence has an unknown layout"]}
+            "status": "error",
+            "errors": ["the explanation in the evidence has an unknown layout"],
+        }
 
 
 class TestModelCard:
@@ -340,18 +430,41 @@ class TestModelCard:
 
         policy = load_policy()
         evidence = {"by_group": {}, "summary": {}, **({"explanation": explanation} if explanation else {})}
-        fairness = {"id": 1, "check": "fairness", "status": "warn", "summary": {}, "errors": [],
-                    "evidence_sha256": "f" * 64, "created_at": "2026-11-27T10:00:00+00:00", "evidence": evidence,
-                    "evidence_problem": None, "run": {"dag_id": "governance_gate", "run_id": "r1"}}
+        fairness = {
+            "id": 1,
+            "check": "fairness",
+            "status": "warn",
+            "summary": {},
+            "errors": [],
+            "evidence_sha256": "f" * 64,
+            "created_at": "2026-11-27T10:00:00+00:00",
+            "evidence": evidence,
+            "evidence_problem": None,
+            "run": {"dag_id": "governance_gate", "run_id": "r1"},
+        }
         return DocInputs(
-            model={"name": "m", "owner": "o", "risk_tier": "high", "regions": [], "stakeholders": [],
-                   "business_goals": []},
+            model={
+                "name": "m",
+                "owner": "o",
+                "risk_tier": "high",
+                "regions": [],
+                "stakeholders": [],
+                "business_goals": [],
+            },
             version={"model": "m", "version": "1", "stage": "candidate", "params": {}, "metrics": {}},
-            policy={"name": policy.name, "version": policy.version, "sha256": policy.sha256,
-                    "tier": policy.tier("high").model_dump(mode="json"), "allowed_pii_entities": []},
-            check_results=[fairness])
+            policy={
+                "name": policy.name,
+                "version": policy.version,
+                "sha256": policy.sha256,
+                "tier": policy.tier("high").model_dump(mode="json"),
+                "allowed_pii_entities": [],
+            },
+            check_results=[fairness],
+        )
 
-    def test_markdown_and_html_show_proxies_importance_and_error_slices(self, synthetic_explanation: dict) -> None:
+    def test_markdown_and_html_show_proxies_importance_and_error_slices(
+        self, synthetic_explanation: dict
+    ) -> None:
         from govflow.docs import build_context, render_document
 
         context = build_context(self.inputs(synthetic_explanation))

@@ -35,8 +35,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     folder = tmp_path_factory.mktemp("explain-cli")
     train = synthetic(0)
-    model = make_pipeline(make_column_transformer((OneHotEncoder(), ["proxy"]), remainder="passthrough"),
-                          LogisticRegression()).fit(train[["x", "proxy"]], train["approved"])
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["proxy"]), remainder="passthrough"), LogisticRegression()
+    ).fit(train[["x", "proxy"]], train["approved"])
     paths = {"artifact": folder / "model.joblib", "data": folder / "eval.csv", "train": folder / "train.csv"}
     joblib.dump(model, paths["artifact"])
     synthetic(1).to_csv(paths["data"], index=False)
@@ -51,8 +52,20 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def file_args(files: dict[str, Path]) -> list[str]:
-    return ["explain", "--artifact", str(files["artifact"]), "--data", str(files["data"]), "--label", "approved",
-            "--sensitive", "group", "--positive-label", "yes", *FAST]
+    return [
+        "explain",
+        "--artifact",
+        str(files["artifact"]),
+        "--data",
+        str(files["data"]),
+        "--label",
+        "approved",
+        "--sensitive",
+        "group",
+        "--positive-label",
+        "yes",
+        *FAST,
+    ]
 
 
 class TestFileMode:
@@ -78,12 +91,20 @@ class TestFileMode:
         payload = json.loads(out)
         assert code == 0 and payload["proxies"]["threshold_auc"] == 0.99 and payload["status"] == "ok"
 
-    @pytest.mark.parametrize(("argv", "message"), [
-        (["explain", "--json"], "give either --model and --version, or --artifact and --data"),
-        (["explain", "--artifact", "a.joblib", "--data", "d.csv", "--json"],
-         "file mode needs --artifact, --data, --label and --sensitive"),
-        (["explain", "--model", "m", "--artifact", "a.joblib", "--json"], "give either --model and --version"),
-    ])
+    @pytest.mark.parametrize(
+        ("argv", "message"),
+        [
+            (["explain", "--json"], "give either --model and --version, or --artifact and --data"),
+            (
+                ["explain", "--artifact", "a.joblib", "--data", "d.csv", "--json"],
+                "file mode needs --artifact, --data, --label and --sensitive",
+            ),
+            (
+                ["explain", "--model", "m", "--artifact", "a.joblib", "--json"],
+                "give either --model and --version",
+            ),
+        ],
+    )
     def test_usage_errors(self, capsys, argv, message) -> None:  # type: ignore[no-untyped-def]
         code, out, err = run(capsys, *argv)
         assert code == 2
@@ -101,16 +122,51 @@ class TestFileMode:
 
 class TestRegistryMode:
     def register(self, capsys, files, params: dict) -> None:  # type: ignore[no-untyped-def]
-        assert run(capsys, "model", "register", "--name", "loans", "--owner", "Ana", "--risk-tier", "high",
-                   "--as", "alice", "--json")[0] == 0
-        code, _, err = run(capsys, "version", "register", "--model", "loans", "--version", "1", "--artifact",
-                           str(files["artifact"]), "--training-data", str(files["train"]), "--eval-data",
-                           str(files["data"]), "--params", json.dumps(params), "--as", "alice", "--json")
+        assert (
+            run(
+                capsys,
+                "model",
+                "register",
+                "--name",
+                "loans",
+                "--owner",
+                "Ana",
+                "--risk-tier",
+                "high",
+                "--as",
+                "alice",
+                "--json",
+            )[0]
+            == 0
+        )
+        code, _, err = run(
+            capsys,
+            "version",
+            "register",
+            "--model",
+            "loans",
+            "--version",
+            "1",
+            "--artifact",
+            str(files["artifact"]),
+            "--training-data",
+            str(files["train"]),
+            "--eval-data",
+            str(files["data"]),
+            "--params",
+            json.dumps(params),
+            "--as",
+            "alice",
+            "--json",
+        )
         assert code == 0, err
 
     def test_explains_a_registered_version(self, db_url, capsys, files) -> None:  # type: ignore[no-untyped-def]
-        self.register(capsys, files, {"governance": {"label": "approved", "sensitive": ["group"],
-                                                     "positive_label": "yes"}})
+        self.register(
+            capsys,
+            files,
+            {"governance": {"label": "approved", "sensitive": ["group"], "positive_label": "yes"}},
+        )
         code, out, err = run(capsys, "explain", "--model", "loans", "--version", "1", *FAST, "--json")
         assert (code, err) == (0, "")
         payload = json.loads(out)
@@ -125,11 +181,19 @@ class TestRegistryMode:
 
         policy = tmp_path / "policy.yaml"
         text = config.policy_path().read_text()
-        policy.write_text(text.replace("      min_group_size: 50\n", "      min_group_size: 50\n      max_proxy_auc: 0.99\n", 1))
-        self.register(capsys, files, {"governance": {"label": "approved", "sensitive": ["group"],
-                                                     "positive_label": "yes"}})
-        code, out, _ = run(capsys, "explain", "--model", "loans", "--version", "1", "--policy", str(policy), *FAST,
-                           "--json")
+        policy.write_text(
+            text.replace(
+                "      min_group_size: 50\n", "      min_group_size: 50\n      max_proxy_auc: 0.99\n", 1
+            )
+        )
+        self.register(
+            capsys,
+            files,
+            {"governance": {"label": "approved", "sensitive": ["group"], "positive_label": "yes"}},
+        )
+        code, out, _ = run(
+            capsys, "explain", "--model", "loans", "--version", "1", "--policy", str(policy), *FAST, "--json"
+        )
         payload = json.loads(out)
         assert code == 0 and payload["proxies"]["threshold_auc"] == 0.99
         assert payload["summary"]["strong_proxies"] == {"group": []} and payload["status"] == "ok"
@@ -138,8 +202,22 @@ class TestRegistryMode:
         self.register(capsys, files, {"C": 1})
         code, _, err = run(capsys, "explain", "--model", "loans", "--version", "1", "--json")
         assert code == 2 and "does not record its label and sensitive columns" in err
-        code, out, _ = run(capsys, "explain", "--model", "loans", "--version", "1", "--label", "approved",
-                           "--sensitive", "group", "--positive-label", "yes", *FAST, "--json")
+        code, out, _ = run(
+            capsys,
+            "explain",
+            "--model",
+            "loans",
+            "--version",
+            "1",
+            "--label",
+            "approved",
+            "--sensitive",
+            "group",
+            "--positive-label",
+            "yes",
+            *FAST,
+            "--json",
+        )
         assert code == 0 and json.loads(out)["label"] == "approved"
 
     def test_a_changed_artifact_is_not_loaded(self, db_url, capsys, files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -147,8 +225,11 @@ class TestRegistryMode:
 
         artifact = tmp_path / "model.joblib"
         shutil.copy(files["artifact"], artifact)
-        self.register(capsys, {**files, "artifact": artifact}, {"governance": {"label": "approved",
-                                                                               "sensitive": "group"}})
+        self.register(
+            capsys,
+            {**files, "artifact": artifact},
+            {"governance": {"label": "approved", "sensitive": "group"}},
+        )
         artifact.write_bytes(artifact.read_bytes() + b"\0")
         code, _, err = run(capsys, "explain", "--model", "loans", "--version", "1", "--json")
         assert code == 2 and "changed since registration (sha256 differs): not loading it" in err
@@ -159,18 +240,28 @@ class TestRegistryMode:
 
 
 class TestFairnessEvidence:
-    EXPLANATION = {"status": "warn", "summary": {"strong_proxies": {"sex": ["relationship"]},
-                                                 "top_features": ["age"]}}
+    EXPLANATION = {
+        "status": "warn",
+        "summary": {"strong_proxies": {"sex": ["relationship"]}, "top_features": ["age"]},
+    }
 
     def result(self, status: str) -> CheckResult:
-        return CheckResult(check="fairness", status=status, summary={"demographic_parity_difference": 0.05},
-                           details={"by_group": {}})
+        return CheckResult(
+            check="fairness",
+            status=status,
+            summary={"demographic_parity_difference": 0.05},
+            details={"by_group": {}},
+        )
 
     def test_a_strong_proxy_turns_pass_into_warn_and_lands_in_the_evidence(self) -> None:
         merged = with_explanation(self.result("pass"), self.EXPLANATION)
         assert merged.status == "warn"
-        assert merged.summary == {"demographic_parity_difference": 0.05, "explanation": "warn",
-                                  "strong_proxies": {"sex": ["relationship"]}, "top_features": ["age"]}
+        assert merged.summary == {
+            "demographic_parity_difference": 0.05,
+            "explanation": "warn",
+            "strong_proxies": {"sex": ["relationship"]},
+            "top_features": ["age"],
+        }
         assert merged.to_dict()["explanation"] is self.EXPLANATION
 
     def test_fail_stays_fail_and_ok_keeps_pass(self) -> None:
@@ -180,8 +271,10 @@ class TestFairnessEvidence:
     def test_an_explanation_error_is_recorded_and_changes_nothing_else(self) -> None:
         merged = with_explanation(self.result("pass"), error="the model could not predict on the data: boom")
         assert merged.status == "pass" and merged.summary["explanation"] == "error"
-        assert merged.details["explanation"] == {"status": "error",
-                                                 "errors": ["the model could not predict on the data: boom"]}
+        assert merged.details["explanation"] == {
+            "status": "error",
+            "errors": ["the model could not predict on the data: boom"],
+        }
 
     def test_explain_fairness_adds_the_model_explanation_to_a_real_fairness_result(self, files) -> None:  # type: ignore[no-untyped-def]
         from govflow.checks.fairness import evaluate_fairness
@@ -200,8 +293,14 @@ class TestFairnessEvidence:
 
         placeholder = tmp_path / "model.bin"
         placeholder.write_bytes(b"placeholder model bytes")
-        merged = explain_fairness(self.result("pass"), data=files["data"], artifact=str(placeholder),
-                                  label="approved", sensitive=["group"], positive_label="yes")
+        merged = explain_fairness(
+            self.result("pass"),
+            data=files["data"],
+            artifact=str(placeholder),
+            label="approved",
+            sensitive=["group"],
+            positive_label="yes",
+        )
         assert merged.status == "pass"
         assert merged.details["explanation"]["status"] == "error"
         assert merged.details["explanation"]["errors"][0].startswith("unsupported model file type '.bin'")

@@ -16,12 +16,14 @@ METRICS = ("selection_rate", "accuracy", "true_positive_rate", "false_positive_r
 
 def tiny() -> pd.DataFrame:
     # group a: (y, p) = (1,1) (1,0) (0,1) (0,0); group b: (1,1) x3, (0,1), (0,0) x2
-    return pd.DataFrame({
-        "y": ["yes", "yes", "no", "no", "yes", "yes", "yes", "no", "no", "no"],
-        "p": ["yes", "no", "yes", "no", "yes", "yes", "yes", "yes", "no", "no"],
-        "g": ["a"] * 4 + ["b"] * 6,
-        "h": ["x", "y", "x", "y", "x", "x", "y", "y", "x", "y"],
-    })
+    return pd.DataFrame(
+        {
+            "y": ["yes", "yes", "no", "no", "yes", "yes", "yes", "no", "no", "no"],
+            "p": ["yes", "no", "yes", "no", "yes", "yes", "yes", "yes", "no", "no"],
+            "g": ["a"] * 4 + ["b"] * 6,
+            "h": ["x", "y", "x", "y", "x", "x", "y", "y", "x", "y"],
+        }
+    )
 
 
 def numeric_tiny() -> pd.DataFrame:
@@ -33,8 +35,9 @@ def numeric_tiny() -> pd.DataFrame:
 
 class TestHandComputed:
     def test_group_rates(self) -> None:
-        result = evaluate_fairness(tiny(), label="y", prediction="p", sensitive=["g"], positive_label="yes",
-                                   min_group_size=1)
+        result = evaluate_fairness(
+            tiny(), label="y", prediction="p", sensitive=["g"], positive_label="yes", min_group_size=1
+        )
         a, b = result.details["by_group"]["a"], result.details["by_group"]["b"]
         assert a["count"] == 4 and b["count"] == 6
         assert a["selection_rate"] == pytest.approx(2 / 4)
@@ -50,8 +53,9 @@ class TestHandComputed:
         assert (b["positives"], b["negatives"]) == (3, 3)
 
     def test_disparities_and_failing_status(self) -> None:
-        result = evaluate_fairness(tiny(), label="y", prediction="p", sensitive=["g"], positive_label="yes",
-                                   min_group_size=1)
+        result = evaluate_fairness(
+            tiny(), label="y", prediction="p", sensitive=["g"], positive_label="yes", min_group_size=1
+        )
         assert result.summary["demographic_parity_difference"] == pytest.approx(4 / 6 - 2 / 4)
         assert result.summary["demographic_parity_ratio"] == pytest.approx((2 / 4) / (4 / 6))
         # max(TPR gap 1 - 1/2, FPR gap 1/2 - 1/3)
@@ -60,15 +64,23 @@ class TestHandComputed:
         assert result.summary["exceeded"] == ["demographic_parity_difference", "equalized_odds_difference"]
 
     def test_passes_within_thresholds(self) -> None:
-        result = evaluate_fairness(tiny(), label="y", prediction="p", sensitive=["g"], positive_label="yes",
-                                   min_group_size=1, max_demographic_parity_difference=0.2,
-                                   max_equalized_odds_difference=0.6)
+        result = evaluate_fairness(
+            tiny(),
+            label="y",
+            prediction="p",
+            sensitive=["g"],
+            positive_label="yes",
+            min_group_size=1,
+            max_demographic_parity_difference=0.2,
+            max_equalized_odds_difference=0.6,
+        )
         assert result.status == "pass"
         assert result.summary["exceeded"] == []
 
     def test_positive_label_flips_the_rates(self) -> None:
-        result = evaluate_fairness(tiny(), label="y", prediction="p", sensitive=["g"], positive_label="no",
-                                   min_group_size=1)
+        result = evaluate_fairness(
+            tiny(), label="y", prediction="p", sensitive=["g"], positive_label="no", min_group_size=1
+        )
         assert result.details["by_group"]["b"]["selection_rate"] == pytest.approx(2 / 6)
         assert result.details["by_group"]["b"]["true_positive_rate"] == pytest.approx(2 / 3)  # TNR of "yes"
 
@@ -80,14 +92,16 @@ class TestHandComputed:
 
     def test_cli_style_text_positive_label_matches_integer_labels(self) -> None:
         frame = numeric_tiny()
-        result = evaluate_fairness(frame, label="y", prediction="p", sensitive=["g"], positive_label="0",
-                                   min_group_size=1)
+        result = evaluate_fairness(
+            frame, label="y", prediction="p", sensitive=["g"], positive_label="0", min_group_size=1
+        )
         assert result.summary["positive_label"] == 0
         assert result.details["by_group"]["b"]["selection_rate"] == pytest.approx(2 / 6)
 
     def test_intersections_are_keyed_with_a_bar(self) -> None:
-        result = evaluate_fairness(tiny(), label="y", prediction="p", sensitive=["g", "h"], positive_label="yes",
-                                   min_group_size=1)
+        result = evaluate_fairness(
+            tiny(), label="y", prediction="p", sensitive=["g", "h"], positive_label="yes", min_group_size=1
+        )
         assert sorted(result.details["by_group"]) == ["a|x", "a|y", "b|x", "b|y"]
         # b|y rows: (1,1) and (0,1), (0,0) -> selection 2/3, TPR 1, FPR 1/2
         by = result.details["by_group"]["b|y"]
@@ -97,30 +111,41 @@ class TestHandComputed:
         assert by["false_positive_rate"] == pytest.approx(1 / 2)
 
     def test_small_groups_are_flagged_not_hidden(self) -> None:
-        result = evaluate_fairness(tiny(), label="y", prediction="p", sensitive=["g"], positive_label="yes",
-                                   min_group_size=5, max_demographic_parity_difference=1,
-                                   max_equalized_odds_difference=1)
+        result = evaluate_fairness(
+            tiny(),
+            label="y",
+            prediction="p",
+            sensitive=["g"],
+            positive_label="yes",
+            min_group_size=5,
+            max_demographic_parity_difference=1,
+            max_equalized_odds_difference=1,
+        )
         assert result.status == "warn"
         assert result.summary["insufficient_groups"] == ["a"]
         assert result.details["by_group"]["a"]["insufficient"] is True
         assert result.details["by_group"]["a"]["count"] == 4
         # one sufficient group: nothing to compare; all groups still reported
         assert result.summary["demographic_parity_difference"] is None
-        assert result.details["disparities"]["all_groups"]["demographic_parity_difference"] == pytest.approx(1 / 6)
+        assert result.details["disparities"]["all_groups"]["demographic_parity_difference"] == pytest.approx(
+            1 / 6
+        )
 
     def test_missing_sensitive_values_form_their_own_group(self) -> None:
         frame = tiny()
         frame.loc[0, "g"] = None
-        result = evaluate_fairness(frame, label="y", prediction="p", sensitive=["g"], positive_label="yes",
-                                   min_group_size=1)
+        result = evaluate_fairness(
+            frame, label="y", prediction="p", sensitive=["g"], positive_label="yes", min_group_size=1
+        )
         assert result.details["by_group"]["(missing)"]["count"] == 1
         assert result.details["by_group"]["a"]["count"] == 3
 
     def test_rows_without_label_are_excluded_and_counted(self) -> None:
         frame = tiny()
         frame.loc[9, "y"] = None
-        result = evaluate_fairness(frame, label="y", prediction="p", sensitive=["g"], positive_label="yes",
-                                   min_group_size=1)
+        result = evaluate_fairness(
+            frame, label="y", prediction="p", sensitive=["g"], positive_label="yes", min_group_size=1
+        )
         assert result.summary["rows_excluded"] == 1
         assert result.summary["rows"] == 9
         assert result.details["by_group"]["b"]["count"] == 5
@@ -130,7 +155,9 @@ def adult_with_predictions() -> pd.DataFrame:
     frame = pd.read_csv(ADULT_EVAL)
     rng = np.random.default_rng(7)
     # A deliberately imperfect rule so every rate is away from 0 and 1.
-    predicted = (frame["education-num"] >= 13) | (frame["capital-gain"] > 5000) | (rng.random(len(frame)) < 0.05)
+    predicted = (
+        (frame["education-num"] >= 13) | (frame["capital-gain"] > 5000) | (rng.random(len(frame)) < 0.05)
+    )
     frame["prediction"] = np.where(predicted, ">50K", "<=50K")
     return frame
 
@@ -152,15 +179,22 @@ class TestAgainstFairlearnOnAdult:
         )
         from sklearn.metrics import accuracy_score
 
-        result = evaluate_fairness(data, label="income", prediction="prediction", sensitive=sensitive,
-                                   positive_label=">50K")
+        result = evaluate_fairness(
+            data, label="income", prediction="prediction", sensitive=sensitive, positive_label=">50K"
+        )
         y_true = (data["income"] == ">50K").astype(int)
         y_pred = (data["prediction"] == ">50K").astype(int)
         frame = MetricFrame(
-            metrics={"selection_rate": selection_rate, "accuracy": accuracy_score,
-                     "true_positive_rate": true_positive_rate, "false_positive_rate": false_positive_rate,
-                     "false_negative_rate": false_negative_rate},
-            y_true=y_true, y_pred=y_pred, sensitive_features=data[sensitive],
+            metrics={
+                "selection_rate": selection_rate,
+                "accuracy": accuracy_score,
+                "true_positive_rate": true_positive_rate,
+                "false_positive_rate": false_positive_rate,
+                "false_negative_rate": false_negative_rate,
+            },
+            y_true=y_true,
+            y_pred=y_pred,
+            sensitive_features=data[sensitive],
         )
         expected = {
             "|".join(map(str, index if isinstance(index, tuple) else (index,))): row
@@ -184,13 +218,23 @@ class TestAgainstFairlearnOnAdult:
             equalized_odds_difference,
         )
 
-        result = evaluate_fairness(data, label="income", prediction="prediction", sensitive=sensitive,
-                                   positive_label=">50K", min_group_size=30)
+        result = evaluate_fairness(
+            data,
+            label="income",
+            prediction="prediction",
+            sensitive=sensitive,
+            positive_label=">50K",
+            min_group_size=30,
+        )
         y_true = (data["income"] == ">50K").astype(int)
         y_pred = (data["prediction"] == ">50K").astype(int)
 
         def fairlearn_numbers(rows: pd.Series) -> dict[str, float]:
-            args = {"y_true": y_true[rows], "y_pred": y_pred[rows], "sensitive_features": data.loc[rows, sensitive]}
+            args = {
+                "y_true": y_true[rows],
+                "y_pred": y_pred[rows],
+                "sensitive_features": data.loc[rows, sensitive],
+            }
             return {
                 "demographic_parity_difference": demographic_parity_difference(**args),
                 "demographic_parity_ratio": demographic_parity_ratio(**args),
@@ -204,9 +248,16 @@ class TestAgainstFairlearnOnAdult:
         assert judged == pytest.approx(fairlearn_numbers(sizes >= 30))
 
     def test_adult_intersections_flag_the_small_groups(self, data: pd.DataFrame) -> None:
-        result = evaluate_fairness(data, label="income", prediction="prediction", sensitive=["sex", "race"],
-                                   positive_label=">50K", min_group_size=30,
-                                   max_demographic_parity_difference=1, max_equalized_odds_difference=1)
+        result = evaluate_fairness(
+            data,
+            label="income",
+            prediction="prediction",
+            sensitive=["sex", "race"],
+            positive_label=">50K",
+            min_group_size=30,
+            max_demographic_parity_difference=1,
+            max_equalized_odds_difference=1,
+        )
         sizes = data.groupby(["sex", "race"]).size()
         small = sorted(f"{s}|{r}" for (s, r), n in sizes.items() if n < 30)
         assert small  # the sample has some (e.g. Female|Other)
@@ -217,10 +268,16 @@ class TestAgainstFairlearnOnAdult:
     def test_reads_csv_and_parquet_files(self, data: pd.DataFrame, tmp_path: Path) -> None:
         data.to_csv(tmp_path / "eval.csv", index=False)
         data.to_parquet(tmp_path / "eval.parquet", index=False)
-        from_frame = evaluate_fairness(data, label="income", prediction="prediction", sensitive=["sex"],
-                                       positive_label=">50K")
+        from_frame = evaluate_fairness(
+            data, label="income", prediction="prediction", sensitive=["sex"], positive_label=">50K"
+        )
         for name in ("eval.csv", "eval.parquet"):
-            from_file = evaluate_fairness(tmp_path / name, label="income", prediction="prediction",
-                                          sensitive=["sex"], positive_label=">50K")
+            from_file = evaluate_fairness(
+                tmp_path / name,
+                label="income",
+                prediction="prediction",
+                sensitive=["sex"],
+                positive_label=">50K",
+            )
             assert from_file.summary == from_frame.summary
             assert from_file.details == from_frame.details

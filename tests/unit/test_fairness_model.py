@@ -37,8 +37,9 @@ def model():  # type: ignore[no-untyped-def]
 
 def expected(eval_data: pd.DataFrame, model) -> dict:  # type: ignore[no-untyped-def]
     frame = eval_data.assign(prediction=model.predict(eval_data[FEATURES]))
-    return evaluate_fairness(frame, label="income", prediction="prediction", sensitive=["sex"],
-                             positive_label=">50K").details["by_group"]
+    return evaluate_fairness(
+        frame, label="income", prediction="prediction", sensitive=["sex"], positive_label=">50K"
+    ).details["by_group"]
 
 
 def test_joblib_model_predicts_like_the_model(eval_data: pd.DataFrame, model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -46,7 +47,9 @@ def test_joblib_model_predicts_like_the_model(eval_data: pd.DataFrame, model, tm
 
     path = tmp_path / "model.joblib"
     joblib.dump(model, path)
-    result = evaluate_fairness(eval_data, label="income", sensitive=["sex"], positive_label=">50K", model_path=path)
+    result = evaluate_fairness(
+        eval_data, label="income", sensitive=["sex"], positive_label=">50K", model_path=path
+    )
     assert result.status in ("pass", "warn", "fail")
     assert result.summary["prediction_source"] == "model"
     assert result.details["model"]["type"] == "Pipeline"
@@ -60,7 +63,9 @@ def test_skops_model_with_default_trusted_types(eval_data: pd.DataFrame, model, 
     path = tmp_path / "model.skops"
     sio.dump(model, path)
     assert untrusted_types(path) == []
-    result = evaluate_fairness(eval_data, label="income", sensitive=["sex"], positive_label=">50K", model_path=path)
+    result = evaluate_fairness(
+        eval_data, label="income", sensitive=["sex"], positive_label=">50K", model_path=path
+    )
     assert result.details["by_group"] == expected(eval_data, model)
 
 
@@ -87,16 +92,23 @@ def test_skops_refuses_unreviewed_types_unless_trusted(tmp_path: Path) -> None:
     assert refused.status == "error" and "_operator.neg" in refused.errors[0]
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("model.joblib", b"not a pickle", "cannot load joblib model"),
-    ("model.skops", b"not a zip", "cannot read skops model"),
-    ("model.onnx", b"x", "unsupported model file type '.onnx'"),
-    ("model.joblib", b"", "empty model file"),
-])
-def test_bad_model_files(eval_data: pd.DataFrame, tmp_path: Path, name: str, content: bytes, message: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("model.joblib", b"not a pickle", "cannot load joblib model"),
+        ("model.skops", b"not a zip", "cannot read skops model"),
+        ("model.onnx", b"x", "unsupported model file type '.onnx'"),
+        ("model.joblib", b"", "empty model file"),
+    ],
+)
+def test_bad_model_files(
+    eval_data: pd.DataFrame, tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
     path = tmp_path / name
     path.write_bytes(content)
-    result = evaluate_fairness(eval_data, label="income", sensitive=["sex"], positive_label=">50K", model_path=path)
+    result = evaluate_fairness(
+        eval_data, label="income", sensitive=["sex"], positive_label=">50K", model_path=path
+    )
     assert result.status == "error"
     assert message in result.errors[0]
 
@@ -106,8 +118,13 @@ def test_model_needs_its_feature_columns(eval_data: pd.DataFrame, model, tmp_pat
 
     path = tmp_path / "model.joblib"
     joblib.dump(model, path)
-    result = evaluate_fairness(eval_data.drop(columns=["age"]), label="income", sensitive=["sex"],
-                               positive_label=">50K", model_path=path)
+    result = evaluate_fairness(
+        eval_data.drop(columns=["age"]),
+        label="income",
+        sensitive=["sex"],
+        positive_label=">50K",
+        model_path=path,
+    )
     assert result.status == "error"
     assert "feature column(s) the model needs are missing from the data: age" in result.errors[0]
 
@@ -125,8 +142,9 @@ def test_zero_one_model_output_maps_to_string_labels(tmp_path):
     model = LogisticRegression().fit(frame[["x"]], (frame["income"] == ">50K").astype(int))
     path = tmp_path / "m.joblib"
     joblib.dump(model, path)
-    result = evaluate_fairness(frame, label="income", sensitive=["g"], positive_label=">50K", model_path=path,
-                               min_group_size=1)
+    result = evaluate_fairness(
+        frame, label="income", sensitive=["g"], positive_label=">50K", model_path=path, min_group_size=1
+    )
     assert result.status != "error", result.errors
     assert result.details["by_group"]["a"]["accuracy"] == pytest.approx(1.0)
     assert result.details["by_group"]["b"]["selection_rate"] == pytest.approx(0.5)

@@ -15,7 +15,8 @@ DATA = "a" * 64
 OTHER_DATA = "b" * 64
 VERSION = VersionRef(id=7, data_sha256=[DATA, None], submitted_by="alice")
 
-POLICY = parse_policy("""
+POLICY = parse_policy(
+    """
 version: "test-1"
 pii:
   regions: {EU: {allowed_entities: [DATE_TIME]}}
@@ -34,17 +35,29 @@ tiers:
     approvals: {count: 2, roles: [reviewer, admin], waiver_roles: [reviewer]}
   unacceptable:
     prohibited: true
-""", source="test")
+""",
+    source="test",
+)
 
-REQUIRED = {"minimal": ["validation"], "limited": ["validation", "pii"],
-            "high": ["validation", "pii", "fairness", "drift", "documentation"]}
+REQUIRED = {
+    "minimal": ["validation"],
+    "limited": ["validation", "pii"],
+    "high": ["validation", "pii", "fairness", "drift", "documentation"],
+}
 
 
 def ev(id, check, status="pass", *, version=7, data=DATA, age_days=1.0):
     if check == "documentation" and data == DATA:
         data = None  # documentation is not computed on a data set
-    return Evidence(id=id, check=check, status=status, model_version_id=version, data_sha256=data,
-                    created_at=NOW - dt.timedelta(days=age_days), summary={"n": 1})
+    return Evidence(
+        id=id,
+        check=check,
+        status=status,
+        model_version_id=version,
+        data_sha256=data,
+        created_at=NOW - dt.timedelta(days=age_days),
+        summary={"n": 1},
+    )
 
 
 def passing(tier, start=1):
@@ -89,8 +102,9 @@ TABLE = [(tier, state, *EXPECTED[state]) for tier in ("minimal", "limited", "hig
 TABLE += [("unacceptable", state, "rejected", ["tier_prohibited"]) for state in STATES]
 
 
-@pytest.mark.parametrize(("tier", "state", "expected", "reason_codes"), TABLE,
-                         ids=[f"{t}-{s}" for t, s, *_ in TABLE])
+@pytest.mark.parametrize(
+    ("tier", "state", "expected", "reason_codes"), TABLE, ids=[f"{t}-{s}" for t, s, *_ in TABLE]
+)
 def test_tier_by_evidence_state(tier, state, expected, reason_codes):
     evidence = [e for e in passing(tier) if e.check != "validation"]
     item = STATES[state]()
@@ -105,14 +119,32 @@ def test_tier_by_evidence_state(tier, state, expected, reason_codes):
         assert "validation: warn (evidence 100)" in decision.notes
 
 
-@pytest.mark.parametrize(("tier", "approvers", "expected", "message"), [
-    ("minimal", [], "approved", None),
-    ("limited", [], "pending_approval", "approvals: 0 of 1 required from role reviewer on the current evidence"),
-    ("limited", ["rita"], "approved", None),
-    ("high", [], "pending_approval", "approvals: 0 of 2 required from role reviewer or admin on the current evidence"),
-    ("high", ["rita"], "pending_approval", "approvals: 1 of 2 required from role reviewer or admin on the current evidence"),
-    ("high", ["rita", "rob"], "approved", None),
-])
+@pytest.mark.parametrize(
+    ("tier", "approvers", "expected", "message"),
+    [
+        ("minimal", [], "approved", None),
+        (
+            "limited",
+            [],
+            "pending_approval",
+            "approvals: 0 of 1 required from role reviewer on the current evidence",
+        ),
+        ("limited", ["rita"], "approved", None),
+        (
+            "high",
+            [],
+            "pending_approval",
+            "approvals: 0 of 2 required from role reviewer or admin on the current evidence",
+        ),
+        (
+            "high",
+            ["rita"],
+            "pending_approval",
+            "approvals: 1 of 2 required from role reviewer or admin on the current evidence",
+        ),
+        ("high", ["rita", "rob"], "approved", None),
+    ],
+)
 def test_approval_counts_per_tier(tier, approvers, expected, message):
     evidence = passing(tier)
     decision = run(tier, evidence, approve(evidence, *approvers))
@@ -126,7 +158,10 @@ def test_unacceptable_is_rejected_even_with_everything():
     evidence = passing("high")
     decision = run("unacceptable", evidence, approve(evidence, "rita", "rob"))
     assert decision.decision == "rejected"
-    assert decision.reasons[0].message == "the unacceptable risk tier is prohibited by policy test-1: never promoted"
+    assert (
+        decision.reasons[0].message
+        == "the unacceptable risk tier is prohibited by policy test-1: never promoted"
+    )
 
 
 def test_unknown_tier_fails_closed():
@@ -135,14 +170,25 @@ def test_unknown_tier_fails_closed():
 
 
 def test_one_reason_per_failing_requirement_in_policy_order():
-    evidence = [ev(1, "validation", "fail"), ev(2, "pii", "error"), ev(3, "drift", "pass", age_days=8),
-                ev(4, "documentation", "pass", version=3)]
+    evidence = [
+        ev(1, "validation", "fail"),
+        ev(2, "pii", "error"),
+        ev(3, "drift", "pass", age_days=8),
+        ev(4, "documentation", "pass", version=3),
+    ]
     decision = run("high", evidence)
     assert [(r.code, r.check) for r in decision.reasons] == [
-        ("check_failed", "validation"), ("check_errored", "pii"), ("check_missing", "fairness"),
-        ("evidence_stale", "drift"), ("evidence_other_version", "documentation"), ("approvals_missing", None),
+        ("check_failed", "validation"),
+        ("check_errored", "pii"),
+        ("check_missing", "fairness"),
+        ("evidence_stale", "drift"),
+        ("evidence_other_version", "documentation"),
+        ("approvals_missing", None),
     ]
-    assert decision.reasons[3].message == "drift: evidence 3 is 8 days old; the high tier accepts at most 7 (re-run the check)"
+    assert (
+        decision.reasons[3].message
+        == "drift: evidence 3 is 8 days old; the high tier accepts at most 7 (re-run the check)"
+    )
 
 
 def test_a_result_with_several_problems_gets_one_reason():
@@ -198,13 +244,21 @@ def test_failures_of_unrequired_checks_are_noted_not_blocking():
 
 
 def test_block_on_warn_tier_needs_a_waiver_for_a_warning():
-    policy = parse_policy(POLICY.text.replace("required_checks: [validation]\n",
-                                              "required_checks: [validation]\n    block_on_warn: true\n", 1))
+    policy = parse_policy(
+        POLICY.text.replace(
+            "required_checks: [validation]\n", "required_checks: [validation]\n    block_on_warn: true\n", 1
+        )
+    )
     evidence = [ev(1, "validation", "warn")]
     decision = run("minimal", evidence, policy=policy)
     assert codes(decision) == ["check_failed"]
-    assert decision.reasons[0].message == "validation: evidence 1 has status warn and the tier blocks on warnings"
-    waiver = Waiver(check="validation", evidence_id=1, waived_by="rita", role="reviewer", reason="known nulls")
+    assert (
+        decision.reasons[0].message
+        == "validation: evidence 1 has status warn and the tier blocks on warnings"
+    )
+    waiver = Waiver(
+        check="validation", evidence_id=1, waived_by="rita", role="reviewer", reason="known nulls"
+    )
     assert run("minimal", evidence, waivers=[waiver], policy=policy).decision == "approved"
 
 
@@ -216,23 +270,30 @@ def test_submitter_cannot_approve_own_version():
     decision = run("limited", evidence, approve(evidence, "alice"))
     assert decision.decision == "pending_approval"
     assert decision.approved_by == ()
-    assert "approve by alice (reviewer) not counted: the submitter may not approve their own version" in decision.notes
+    assert (
+        "approve by alice (reviewer) not counted: the submitter may not approve their own version"
+        in decision.notes
+    )
 
 
 def test_role_the_tier_does_not_allow_is_not_counted():
     evidence = passing("limited")
     decision = run("limited", evidence, approve(evidence, "dave", role="data_scientist"))
     assert decision.decision == "pending_approval"
-    assert "approve by dave (data_scientist) not counted: role data_scientist may not approve the limited tier" \
+    assert (
+        "approve by dave (data_scientist) not counted: role data_scientist may not approve the limited tier"
         in decision.notes
+    )
 
 
 def test_admin_counts_where_the_tier_allows_admins():
     evidence = passing("high")
     approvals = approve(evidence, "rita") + approve(evidence, "admin", role="admin")
     assert run("high", evidence, approvals).decision == "approved"
-    assert run("limited", passing("limited"), approve(passing("limited"), "admin", role="admin")).decision \
+    assert (
+        run("limited", passing("limited"), approve(passing("limited"), "admin", role="admin")).decision
         == "pending_approval"
+    )
 
 
 def test_new_evidence_voids_earlier_approvals():
@@ -260,7 +321,10 @@ def test_reject_verdict_rejects_and_a_later_approval_by_the_same_person_replaces
     rejected = [Approval(**{**a.to_dict(), "comment": "labels leak the target"}) for a in rejected]
     decision = run("limited", evidence, rejected)
     assert decision.decision == "rejected"
-    assert decision.reasons[0].message == "approvals: rita (reviewer) rejected this evidence: labels leak the target"
+    assert (
+        decision.reasons[0].message
+        == "approvals: rita (reviewer) rejected this evidence: labels leak the target"
+    )
     assert run("limited", evidence, rejected + approve(evidence, "rita")).decision == "approved"
 
 
@@ -282,21 +346,40 @@ def _high_with_failed_fairness():
 def test_reviewer_waiver_with_reason_lets_a_failed_check_through():
     evidence, approvals = _high_with_failed_fairness()
     assert codes(run("high", evidence, approvals)) == ["check_failed"]
-    waiver = Waiver(check="fairness", evidence_id="80", waived_by="rob", role="reviewer",
-                    reason="gap within the confidence interval on 5k rows")
+    waiver = Waiver(
+        check="fairness",
+        evidence_id="80",
+        waived_by="rob",
+        role="reviewer",
+        reason="gap within the confidence interval on 5k rows",
+    )
     decision = run("high", evidence, approvals, waivers=[waiver])
     assert decision.decision == "approved"
     assert decision.waived == (waiver,)
-    assert ("fairness: fail (evidence 80) waived by rob (reviewer): gap within the confidence interval on 5k rows"
-            in decision.notes)
+    assert (
+        "fairness: fail (evidence 80) waived by rob (reviewer): gap within the confidence interval on 5k rows"
+        in decision.notes
+    )
 
 
-@pytest.mark.parametrize(("waiver", "why"), [
-    (Waiver("fairness", "80", "rob", "reviewer", "   "), "a waiver needs a reason"),
-    (Waiver("fairness", "80", "admin", "admin", "ok"), "role admin may not waive checks (needs reviewer)"),
-    (Waiver("fairness", "80", "alice", "reviewer", "ok"), "alice submitted this version (separation of duties)"),
-    (Waiver("fairness", "79", "rob", "reviewer", "ok"), "it waived evidence 79, the current fairness result is 80"),
-])
+@pytest.mark.parametrize(
+    ("waiver", "why"),
+    [
+        (Waiver("fairness", "80", "rob", "reviewer", "   "), "a waiver needs a reason"),
+        (
+            Waiver("fairness", "80", "admin", "admin", "ok"),
+            "role admin may not waive checks (needs reviewer)",
+        ),
+        (
+            Waiver("fairness", "80", "alice", "reviewer", "ok"),
+            "alice submitted this version (separation of duties)",
+        ),
+        (
+            Waiver("fairness", "79", "rob", "reviewer", "ok"),
+            "it waived evidence 79, the current fairness result is 80",
+        ),
+    ],
+)
 def test_invalid_waivers_are_not_applied(waiver, why):
     evidence, approvals = _high_with_failed_fairness()
     decision = run("high", evidence, approvals, waivers=[waiver])
@@ -308,9 +391,13 @@ def test_invalid_waivers_are_not_applied(waiver, why):
 @pytest.mark.parametrize("status_or_state", ["error", "stale", "other_data"])
 def test_waivers_never_cover_errored_stale_or_foreign_evidence(status_or_state):
     evidence = [e for e in passing("high") if e.check != "fairness"]
-    evidence.append({"error": ev(80, "fairness", "error"),
-                     "stale": ev(80, "fairness", "fail", age_days=10),
-                     "other_data": ev(80, "fairness", "fail", data=OTHER_DATA)}[status_or_state])
+    evidence.append(
+        {
+            "error": ev(80, "fairness", "error"),
+            "stale": ev(80, "fairness", "fail", age_days=10),
+            "other_data": ev(80, "fairness", "fail", data=OTHER_DATA),
+        }[status_or_state]
+    )
     waiver = Waiver("fairness", "80", "rob", "reviewer", "accepted risk")
     decision = run("high", evidence, approve(evidence, "rita", "rob"), waivers=[waiver])
     assert decision.decision == "rejected"
@@ -338,12 +425,21 @@ def test_decision_is_replayable_from_its_stored_form():
     first = run("high", evidence, approvals, waivers)
     shuffled = list(evidence)
     random.Random(5).shuffle(shuffled)
-    stored = {"evidence": [e.to_dict() for e in shuffled], "approvals": [a.to_dict() for a in approvals],
-              "waivers": [w.to_dict() for w in waivers], "version": VERSION.to_dict()}
-    again = decide(POLICY, "high", [Evidence.from_dict(d) for d in stored["evidence"]],
-                   [Approval.from_dict(d) for d in stored["approvals"]],
-                   version_ref=VersionRef.from_dict(stored["version"]), now=first.decided_at,
-                   waivers=[Waiver.from_dict(d) for d in stored["waivers"]])
+    stored = {
+        "evidence": [e.to_dict() for e in shuffled],
+        "approvals": [a.to_dict() for a in approvals],
+        "waivers": [w.to_dict() for w in waivers],
+        "version": VERSION.to_dict(),
+    }
+    again = decide(
+        POLICY,
+        "high",
+        [Evidence.from_dict(d) for d in stored["evidence"]],
+        [Approval.from_dict(d) for d in stored["approvals"]],
+        version_ref=VersionRef.from_dict(stored["version"]),
+        now=first.decided_at,
+        waivers=[Waiver.from_dict(d) for d in stored["waivers"]],
+    )
     assert again.to_dict() == first.to_dict()
     assert Decision.from_dict(first.to_dict()) == first
     assert first.policy_sha256 == POLICY.sha256 and first.policy_version == "test-1"
@@ -351,7 +447,13 @@ def test_decision_is_replayable_from_its_stored_form():
 
 
 def test_naive_timestamps_are_taken_as_utc():
-    naive = Evidence(id=1, check="validation", status="pass", model_version_id=7, data_sha256=DATA,
-                     created_at=(NOW - dt.timedelta(days=1)).replace(tzinfo=None))
+    naive = Evidence(
+        id=1,
+        check="validation",
+        status="pass",
+        model_version_id=7,
+        data_sha256=DATA,
+        created_at=(NOW - dt.timedelta(days=1)).replace(tzinfo=None),
+    )
     assert naive.created_at.tzinfo is dt.UTC
     assert run("minimal", [naive]).decision == "approved"

@@ -8,9 +8,13 @@ import pytest
 from govflow.checks.performance import evaluate_performance
 
 # 8 rows: TP=3, FN=1, FP=1, TN=3 -> accuracy 0.75, precision 0.75, recall 0.75, F1 0.75
-FRAME = pd.DataFrame({"y": ["yes", "yes", "yes", "yes", "no", "no", "no", "no"],
-                      "p": ["yes", "yes", "yes", "no", "yes", "no", "no", "no"],
-                      "s": [0.9, 0.8, 0.7, 0.4, 0.6, 0.3, 0.2, 0.1]})
+FRAME = pd.DataFrame(
+    {
+        "y": ["yes", "yes", "yes", "yes", "no", "no", "no", "no"],
+        "p": ["yes", "yes", "yes", "no", "yes", "no", "no", "no"],
+        "s": [0.9, 0.8, 0.7, 0.4, 0.6, 0.3, 0.2, 0.1],
+    }
+)
 
 
 def test_metrics_match_hand_computed_values():
@@ -23,23 +27,42 @@ def test_metrics_match_hand_computed_values():
 
 
 def test_a_drop_beyond_the_tolerance_fails_and_names_the_metric():
-    result = evaluate_performance(FRAME, label="y", prediction="p", score="s", positive_label="yes",
-                                  baseline={"accuracy": 0.9, "roc_auc": 0.95, "f1": 0.76}, max_drop=0.05)
+    result = evaluate_performance(
+        FRAME,
+        label="y",
+        prediction="p",
+        score="s",
+        positive_label="yes",
+        baseline={"accuracy": 0.9, "roc_auc": 0.95, "f1": 0.76},
+        max_drop=0.05,
+    )
     assert result.status == "fail"
     assert result.summary["dropped"] == ["accuracy"]
-    assert result.details["comparisons"]["accuracy"] == {"registered": 0.9, "now": 0.75, "drop": 0.15, "ok": False}
+    assert result.details["comparisons"]["accuracy"] == {
+        "registered": 0.9,
+        "now": 0.75,
+        "drop": 0.15,
+        "ok": False,
+    }
     assert result.details["comparisons"]["f1"]["ok"] is True
 
 
 def test_within_tolerance_passes_and_unknown_baseline_keys_are_ignored():
-    result = evaluate_performance(FRAME, label="y", prediction="p", positive_label="yes",
-                                  baseline={"accuracy": 0.78, "training_rows": 1000}, max_drop=0.05)
+    result = evaluate_performance(
+        FRAME,
+        label="y",
+        prediction="p",
+        positive_label="yes",
+        baseline={"accuracy": 0.78, "training_rows": 1000},
+        max_drop=0.05,
+    )
     assert result.status == "pass" and result.details["compared"] == ["accuracy"]
 
 
 def test_a_registered_metric_that_cannot_be_computed_warns():
-    result = evaluate_performance(FRAME, label="y", prediction="p", positive_label="yes",
-                                  baseline={"accuracy": 0.75, "roc_auc": 0.9})  # no score column
+    result = evaluate_performance(
+        FRAME, label="y", prediction="p", positive_label="yes", baseline={"accuracy": 0.75, "roc_auc": 0.9}
+    )  # no score column
     assert result.status == "warn" and result.details["not_computable"] == ["roc_auc"]
 
 
@@ -49,4 +72,6 @@ def test_bad_input_is_a_one_line_error():
     unclear = FRAME.replace({"yes": ">50K", "no": "<=50K"})
     result = evaluate_performance(unclear, label="y", prediction="p")
     assert result.status == "error" and "cannot tell the positive label" in result.errors[0]
-    assert evaluate_performance(FRAME, label="y", prediction="p").status == "warn"  # "yes" is taken as positive
+    assert (
+        evaluate_performance(FRAME, label="y", prediction="p").status == "warn"
+    )  # "yes" is taken as positive

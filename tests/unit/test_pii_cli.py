@@ -14,11 +14,13 @@ from govflow.cli import main
 @pytest.fixture(scope="module")
 def table(tmp_path_factory):
     path = tmp_path_factory.mktemp("pii") / "people.csv"
-    pd.DataFrame({
-        "contact": [f"user{i}@example.com" for i in range(40)],
-        "staff": [f"EMP-{100000 + i}" for i in range(40)],
-        "note": ["call scheduled, nothing else"] * 40,
-    }).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "contact": [f"user{i}@example.com" for i in range(40)],
+            "staff": [f"EMP-{100000 + i}" for i in range(40)],
+            "note": ["call scheduled, nothing else"] * 40,
+        }
+    ).to_csv(path, index=False)
     return path
 
 
@@ -50,8 +52,12 @@ def test_policy_maps_regions_and_sector_to_allowed_entities_and_recognizers(caps
     import govflow.policy
 
     calls = []
-    recognizer = SimpleNamespace(name="employee_id", entity="EMPLOYEE_ID", context=["staff"],
-                                 patterns=[SimpleNamespace(name="p", regex=r"\bEMP-\d{6}\b", score=0.9)])
+    recognizer = SimpleNamespace(
+        name="employee_id",
+        entity="EMPLOYEE_ID",
+        context=["staff"],
+        patterns=[SimpleNamespace(name="p", regex=r"\bEMP-\d{6}\b", score=0.9)],
+    )
 
     class FakePolicy:
         sha256 = "f" * 64
@@ -62,7 +68,9 @@ def test_policy_maps_regions_and_sector_to_allowed_entities_and_recognizers(caps
             return frozenset({"EMAIL_ADDRESS", "EMPLOYEE_ID"})
 
     monkeypatch.setattr(govflow.policy, "load_policy", lambda path=None: FakePolicy())
-    code, out, _ = _run(capsys, "--data", str(table), "--region", "EU", "--region", "UK", "--sector", "hr", "--json")
+    code, out, _ = _run(
+        capsys, "--data", str(table), "--region", "EU", "--region", "UK", "--sector", "hr", "--json"
+    )
     payload = json.loads(out)
     assert calls == [(["EU", "UK"], "hr")]
     assert code == 0 and payload["status"] == "pass"
@@ -71,7 +79,10 @@ def test_policy_maps_regions_and_sector_to_allowed_entities_and_recognizers(caps
 
     monkeypatch.setattr(FakePolicy, "allowed_pii_entities", lambda self, regions, sector=None: frozenset())
     code, out, _ = _run(capsys, "--data", str(table), "--region", "US", "--json")
-    assert code == 1 and json.loads(out)["summary"]["entities_not_allowed"] == ["EMAIL_ADDRESS", "EMPLOYEE_ID"]
+    assert code == 1 and json.loads(out)["summary"]["entities_not_allowed"] == [
+        "EMAIL_ADDRESS",
+        "EMPLOYEE_ID",
+    ]
 
 
 def test_the_real_policy_decides_what_is_allowed(capsys, table):

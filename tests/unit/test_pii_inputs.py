@@ -65,7 +65,9 @@ def test_duplicate_dataframe_columns_and_wrong_data_type():
 def test_bad_options():
     frame = pd.DataFrame({"a": ["x"]})
     assert scan_pii(frame, chunk_rows=0).status == "error"
-    result = scan_pii(frame, custom_recognizers=[{"name": "no_entity", "patterns": [{"regex": "x", "score": 1}]}])
+    result = scan_pii(
+        frame, custom_recognizers=[{"name": "no_entity", "patterns": [{"regex": "x", "score": 1}]}]
+    )
     assert result.errors == ["custom recognizer 'no_entity': missing entity name"]
 
 
@@ -73,7 +75,9 @@ def test_ten_megabyte_cell_gives_a_sound_result(tmp_path):
     filler = "lorem ipsum dolor sit amet " * 390_000  # ~10.5 MB in one cell
     text = filler + " write to grace.hopper@example.com today " + filler
     path = tmp_path / "big.csv"
-    pd.DataFrame({"blob": [text, "short note", "another short note"], "n": [1, 2, 3]}).to_csv(path, index=False)
+    pd.DataFrame({"blob": [text, "short note", "another short note"], "n": [1, 2, 3]}).to_csv(
+        path, index=False
+    )
     assert path.stat().st_size > 20_000_000
     result = scan_pii(path)
     assert result.status == "fail"
@@ -84,10 +88,18 @@ def test_ten_megabyte_cell_gives_a_sound_result(tmp_path):
 
 
 def test_all_empty_column_and_mixed_object_values():
-    frame = pd.DataFrame({
-        "empty": pd.Series([None, None, None], dtype=object),
-        "mixed": [b"\x00\xff", 12, "jane.roe@example.org"],
-    })
+    frame = pd.DataFrame(
+        {
+            "empty": pd.Series([None, None, None], dtype=object),
+            "mixed": [b"\x00\xff", 12, "jane.roe@example.org"],
+        }
+    )
     columns = scan_pii(frame).details["columns"]
-    assert columns["empty"] == {"entities": {}, "name_hint": None, "kind": "values", "non_empty": 0, "ruled_out": {}}
+    assert columns["empty"] == {
+        "entities": {},
+        "name_hint": None,
+        "kind": "values",
+        "non_empty": 0,
+        "ruled_out": {},
+    }
     assert set(columns["mixed"]["entities"]) == {"EMAIL_ADDRESS"}

@@ -47,7 +47,7 @@ def _leaks(text: str, raw_values: set[str]) -> list[str]:
         by_prefix.setdefault(value[:MIN_LENGTH], []).append(value)
     found = set()
     for i in range(len(text) - MIN_LENGTH + 1):
-        for value in by_prefix.get(text[i:i + MIN_LENGTH], ()):
+        for value in by_prefix.get(text[i : i + MIN_LENGTH], ()):
             if text.startswith(value, i):
                 found.add(value)
     return sorted(found)[:5]
@@ -80,8 +80,12 @@ def test_api_evidence_and_logs_hold_no_raw_value(tmp_path, caplog, raw_values):
     result = scan_pii(FIXTURE)
     evidence = tmp_path / "evidence.json"
     evidence.write_text(json.dumps(result.to_dict()), encoding="utf-8")
-    examples = [e for col in result.details["columns"].values() for info in col["entities"].values()
-                for e in info["examples"]]
+    examples = [
+        e
+        for col in result.details["columns"].values()
+        for info in col["entities"].values()
+        for e in info["examples"]
+    ]
     assert len(examples) > 20
     for text in (evidence.read_text(encoding="utf-8"), repr(result), caplog.text):
         assert _leaks(text, raw_values) == []

@@ -98,10 +98,18 @@ class TestLookAlikes:
     def test_one_misread_category_does_not_make_a_location_column(self):
         # UCI Adult's "relationship": the model reads "Husband" as a place (40% of cells,
         # 1 of 6 values); "native-country" really holds places.
-        relationship = ["Husband"] * 40 + ["Not-in-family"] * 25 + ["Own-child"] * 15 + ["Unmarried"] * 10 \
-            + ["Wife"] * 5 + ["Other-relative"] * 5
+        relationship = (
+            ["Husband"] * 40
+            + ["Not-in-family"] * 25
+            + ["Own-child"] * 15
+            + ["Unmarried"] * 10
+            + ["Wife"] * 5
+            + ["Other-relative"] * 5
+        )
         countries = ["United-States"] * 80 + ["Mexico", "Philippines", "Germany", "Canada", "India"] * 4
-        columns = scan_pii(pd.DataFrame({"relationship": relationship, "native-country": countries})).details["columns"]
+        columns = scan_pii(pd.DataFrame({"relationship": relationship, "native-country": countries})).details[
+            "columns"
+        ]
         assert columns["relationship"]["entities"] == {}
         assert "distinct values" in columns["relationship"]["ruled_out"]["LOCATION"]
         assert columns["native-country"]["entities"]["LOCATION"]["rate"] == 1.0
@@ -170,11 +178,13 @@ class TestInputs:
         assert small.details["columns"]["support_notes"]["entities"]["EMAIL_ADDRESS"]["estimated_cells"] == 5
 
     def test_dataframe_with_typed_columns(self):
-        frame = pd.DataFrame({
-            "born": pd.to_datetime(["1980-01-02", "1975-12-31", "1990-06-15"]),
-            "ssn_digits": ["536-22-8726", "078-05-1121", "219-09-9991"],
-            "count": [1, 2, 3],
-        })
+        frame = pd.DataFrame(
+            {
+                "born": pd.to_datetime(["1980-01-02", "1975-12-31", "1990-06-15"]),
+                "ssn_digits": ["536-22-8726", "078-05-1121", "219-09-9991"],
+                "count": [1, 2, 3],
+            }
+        )
         columns = scan_pii(frame).details["columns"]
         assert set(columns["born"]["entities"]) == {"DATE_TIME"}
         assert set(columns["ssn_digits"]["entities"]) == {"US_SSN"}
@@ -182,14 +192,20 @@ class TestInputs:
 
 
 class TestCustomRecognizers:
-    FRAME = pd.DataFrame({
-        "staff_ref": [f"EMP-{i:06d}" for i in range(100, 160)],
-        "note": ["nothing to see"] * 60,
-    })
+    FRAME = pd.DataFrame(
+        {
+            "staff_ref": [f"EMP-{i:06d}" for i in range(100, 160)],
+            "note": ["nothing to see"] * 60,
+        }
+    )
 
     def test_dict_spec_finds_the_org_specific_entity_and_hints_its_column(self):
-        spec = {"name": "employee_id", "entity": "EMPLOYEE_ID",
-                "patterns": [{"regex": r"\bEMP-\d{6}\b", "score": 0.9}], "context": ["staff", "employee"]}
+        spec = {
+            "name": "employee_id",
+            "entity": "EMPLOYEE_ID",
+            "patterns": [{"regex": r"\bEMP-\d{6}\b", "score": 0.9}],
+            "context": ["staff", "employee"],
+        }
         result = scan_pii(self.FRAME, custom_recognizers=[spec])
         columns = result.details["columns"]
         assert columns["staff_ref"]["entities"]["EMPLOYEE_ID"]["rate"] == 1.0

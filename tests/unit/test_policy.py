@@ -8,9 +8,9 @@ import hashlib
 import pytest
 import yaml
 
+from govflow.config import INCLUDE_DIR
 from govflow.errors import PolicyError
 from govflow.policy import load_policy, parse_policy
-from govflow.config import INCLUDE_DIR
 
 DEFAULT = INCLUDE_DIR / "policies" / "default.yaml"
 
@@ -66,8 +66,9 @@ def test_tier_interface_for_fairness_and_drift(policy):
 
 
 def test_unknown_tier_is_a_clear_error(policy):
-    with pytest.raises(PolicyError, match="unknown risk tier 'medium'; expected one of: minimal, limited, high, "
-                                          "unacceptable"):
+    with pytest.raises(
+        PolicyError, match="unknown risk tier 'medium'; expected one of: minimal, limited, high, unacceptable"
+    ):
         policy.tier("medium")
 
 
@@ -77,20 +78,24 @@ def test_custom_recognizer_interface(policy):
     assert employee.patterns[0].regex == r"\bEMP-\d{6}\b" and employee.patterns[0].score == 0.9
     assert "employee" in employee.context
     import re
+
     assert re.search(employee.patterns[0].regex, "id EMP-004211 ok")
     assert not re.search(employee.patterns[0].regex, "EMP-0042")
 
 
-@pytest.mark.parametrize(("regions", "sector", "expected"), [
-    (["EU"], None, {"DATE_TIME", "LOCATION", "NRP"}),
-    (["US"], None, {"DATE_TIME", "LOCATION", "NRP", "US_DRIVER_LICENSE"}),
-    (["EU", "US"], None, {"DATE_TIME", "LOCATION", "NRP"}),        # strictest wins
-    (["EU", "APAC"], None, {"DATE_TIME", "LOCATION"}),
-    (["eu"], None, {"DATE_TIME", "LOCATION", "NRP"}),              # case-insensitive
-    (["US"], "health", {"DATE_TIME", "LOCATION"}),                 # sector narrows
-    (["US"], "retail", {"DATE_TIME", "LOCATION", "NRP", "US_DRIVER_LICENSE"}),  # no sector rule
-    ([], None, {"DATE_TIME"}),                                     # no region: default rule
-])
+@pytest.mark.parametrize(
+    ("regions", "sector", "expected"),
+    [
+        (["EU"], None, {"DATE_TIME", "LOCATION", "NRP"}),
+        (["US"], None, {"DATE_TIME", "LOCATION", "NRP", "US_DRIVER_LICENSE"}),
+        (["EU", "US"], None, {"DATE_TIME", "LOCATION", "NRP"}),  # strictest wins
+        (["EU", "APAC"], None, {"DATE_TIME", "LOCATION"}),
+        (["eu"], None, {"DATE_TIME", "LOCATION", "NRP"}),  # case-insensitive
+        (["US"], "health", {"DATE_TIME", "LOCATION"}),  # sector narrows
+        (["US"], "retail", {"DATE_TIME", "LOCATION", "NRP", "US_DRIVER_LICENSE"}),  # no sector rule
+        ([], None, {"DATE_TIME"}),  # no region: default rule
+    ],
+)
 def test_allowed_pii_entities(policy, regions, sector, expected):
     allowed = policy.allowed_pii_entities(regions, sector)
     assert isinstance(allowed, frozenset)
@@ -99,8 +104,11 @@ def test_allowed_pii_entities(policy, regions, sector, expected):
 
 
 def test_unknown_region_fails_closed(policy):
-    with pytest.raises(PolicyError, match=r"region 'MARS' has no PII rule in policy default 2026.11.1 "
-                                          r"\(known: APAC, CA, EU, UK, US\)"):
+    with pytest.raises(
+        PolicyError,
+        match=r"region 'MARS' has no PII rule in policy default 2026.11.1 "
+        r"\(known: APAC, CA, EU, UK, US\)",
+    ):
         policy.allowed_pii_entities(["EU", "MARS"], None)
 
 
@@ -135,32 +143,69 @@ def _set(data, path, value):
 _DELETE = object()
 
 BAD = [
-    (("tiers", "high", "approvals", "count"), "two",
-     "tiers.high.approvals.count: Input should be a valid integer, unable to parse string as an integer"),
-    (("tiers", "high", "fairness", "max_demographic_parity_difference"), 1.5,
-     "tiers.high.fairness.max_demographic_parity_difference: Input should be less than or equal to 1"),
+    (
+        ("tiers", "high", "approvals", "count"),
+        "two",
+        "tiers.high.approvals.count: Input should be a valid integer, unable to parse string as an integer",
+    ),
+    (
+        ("tiers", "high", "fairness", "max_demographic_parity_difference"),
+        1.5,
+        "tiers.high.fairness.max_demographic_parity_difference: Input should be less than or equal to 1",
+    ),
     (("tiers", "limited"), _DELETE, "tiers.limited: Field required"),
     (("tiers", "high", "aprovals"), {"count": 1}, "tiers.high.aprovals: Extra inputs are not permitted"),
-    (("tiers", "high", "required_checks"), ["validation", "fairnes"],
-     "tiers.high.required_checks[1]: Input should be 'validation', 'pii', 'fairness', 'drift' or 'documentation'"),
-    (("tiers", "high", "required_checks"), ["pii", "pii"], "tiers.high.required_checks: required_checks lists a check twice"),
-    (("tiers", "unacceptable", "prohibited"), False,
-     "tiers.unacceptable: the unacceptable tier must be prohibited: true"),
-    (("tiers", "high", "approvals", "roles"), ["reviewer", "boss"],
-     "tiers.high.approvals.roles[1]: Input should be 'viewer', 'data_scientist', 'reviewer' or 'admin'"),
-    (("tiers", "high", "approvals", "count"), -1,
-     "tiers.high.approvals.count: Input should be greater than or equal to 0"),
-    (("tiers", "high", "evidence_max_age_days"), 0,
-     "tiers.high.evidence_max_age_days: Input should be greater than or equal to 1"),
-    (("tiers", "high", "documentation", "required_sections"), ["Model Details"],
-     "tiers.high.documentation.required_sections: section 'Model Details' must be a snake_case slug"),
-    (("pii", "regions", "EU", "allowed_entities"), ["location"],
-     "pii.regions.EU.allowed_entities: entity 'location' must be UPPER_SNAKE_CASE like EMAIL_ADDRESS"),
-    (("pii", "custom_recognizers", 0, "patterns", 0, "regex"), "EMP-(\\d{6}",
-     "pii.custom_recognizers[0].patterns[0].regex: regex does not compile: missing ), unterminated subpattern "
-     "at position 4"),
-    (("pii", "custom_recognizers", 0, "patterns", 0, "score"), 3,
-     "pii.custom_recognizers[0].patterns[0].score: Input should be less than or equal to 1"),
+    (
+        ("tiers", "high", "required_checks"),
+        ["validation", "fairnes"],
+        "tiers.high.required_checks[1]: Input should be 'validation', 'pii', 'fairness', 'drift' or 'documentation'",
+    ),
+    (
+        ("tiers", "high", "required_checks"),
+        ["pii", "pii"],
+        "tiers.high.required_checks: required_checks lists a check twice",
+    ),
+    (
+        ("tiers", "unacceptable", "prohibited"),
+        False,
+        "tiers.unacceptable: the unacceptable tier must be prohibited: true",
+    ),
+    (
+        ("tiers", "high", "approvals", "roles"),
+        ["reviewer", "boss"],
+        "tiers.high.approvals.roles[1]: Input should be 'viewer', 'data_scientist', 'reviewer' or 'admin'",
+    ),
+    (
+        ("tiers", "high", "approvals", "count"),
+        -1,
+        "tiers.high.approvals.count: Input should be greater than or equal to 0",
+    ),
+    (
+        ("tiers", "high", "evidence_max_age_days"),
+        0,
+        "tiers.high.evidence_max_age_days: Input should be greater than or equal to 1",
+    ),
+    (
+        ("tiers", "high", "documentation", "required_sections"),
+        ["Model Details"],
+        "tiers.high.documentation.required_sections: section 'Model Details' must be a snake_case slug",
+    ),
+    (
+        ("pii", "regions", "EU", "allowed_entities"),
+        ["location"],
+        "pii.regions.EU.allowed_entities: entity 'location' must be UPPER_SNAKE_CASE like EMAIL_ADDRESS",
+    ),
+    (
+        ("pii", "custom_recognizers", 0, "patterns", 0, "regex"),
+        "EMP-(\\d{6}",
+        "pii.custom_recognizers[0].patterns[0].regex: regex does not compile: missing ), unterminated subpattern "
+        "at position 4",
+    ),
+    (
+        ("pii", "custom_recognizers", 0, "patterns", 0, "score"),
+        3,
+        "pii.custom_recognizers[0].patterns[0].score: Input should be less than or equal to 1",
+    ),
     (("version",), _DELETE, "version: Field required"),
 ]
 
@@ -187,11 +232,14 @@ def test_several_bad_fields_are_all_named_on_one_line(tmp_path, data):
     assert "\n" not in text
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"version: [1\n", "invalid YAML at line 2 column 1: expected ',' or ']', but got '<stream end>'"),
-    (b"- a\n- b\n", "expected a mapping at the top level, got list"),
-    (b"\xff\xfe", "not UTF-8 text (invalid start byte at byte 0)"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"version: [1\n", "invalid YAML at line 2 column 1: expected ',' or ']', but got '<stream end>'"),
+        (b"- a\n- b\n", "expected a mapping at the top level, got list"),
+        (b"\xff\xfe", "not UTF-8 text (invalid start byte at byte 0)"),
+    ],
+)
 def test_unreadable_policies(tmp_path, content, message):
     path = tmp_path / "p.yaml"
     path.write_bytes(content)
@@ -207,7 +255,9 @@ def test_missing_policy_file(tmp_path):
 
 def test_approvals_need_roles_when_counted(tmp_path, data):
     data["tiers"]["limited"]["approvals"] = {"count": 1, "roles": []}
-    with pytest.raises(PolicyError, match="tiers.limited.approvals: roles must name who may approve when count > 0"):
+    with pytest.raises(
+        PolicyError, match="tiers.limited.approvals: roles must name who may approve when count > 0"
+    ):
         load_policy(write(tmp_path, data))
 
 

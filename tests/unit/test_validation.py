@@ -42,7 +42,8 @@ class TestCleanAndBroken:
         assert result.summary["evaluated"] == 8 and result.summary["failed"] == 5
         failed = {
             (e["type"], e["column"]): e["unexpected_count"]
-            for e in result.details["expectations"] if not e["success"]
+            for e in result.details["expectations"]
+            if not e["success"]
         }
         assert failed == {
             ("expect_column_values_to_be_between", "age"): 2,
@@ -59,9 +60,14 @@ class TestCleanAndBroken:
 
     def test_unexpected_examples_shown_for_ordinary_columns(self):
         entries = by_key(validate_table(FIXTURES / "people_broken.csv", PEOPLE_SUITE))
-        assert sorted(entries[("expect_column_values_to_be_between", "age")]["partial_unexpected_values"]) == [-3, 145]
-        assert sorted(entries[("expect_column_values_to_be_in_set", "plan")]["partial_unexpected_values"]) == [
-            "gold", "platinum",
+        assert sorted(
+            entries[("expect_column_values_to_be_between", "age")]["partial_unexpected_values"]
+        ) == [-3, 145]
+        assert sorted(
+            entries[("expect_column_values_to_be_in_set", "plan")]["partial_unexpected_values"]
+        ) == [
+            "gold",
+            "platinum",
         ]
         assert entries[("expect_column_values_to_be_in_set", "plan")]["kwargs"] == {
             "value_set": ["basic", "premium", "family"],
@@ -170,7 +176,9 @@ class TestBadInput:
 
     def test_missing_suite_file(self, tmp_path):
         result = validate_table(FIXTURES / "people_clean.csv", tmp_path / "nope.yaml")
-        assert result.status == "error" and result.errors == [f"suite file not found: {tmp_path / 'nope.yaml'}"]
+        assert result.status == "error" and result.errors == [
+            f"suite file not found: {tmp_path / 'nope.yaml'}"
+        ]
 
     def test_missing_data_file(self, tmp_path):
         result = validate_table(tmp_path / "nope.csv", PEOPLE_SUITE)
@@ -199,7 +207,10 @@ class TestAdultSample:
     def test_reviewed_adult_suite_passes_train_and_eval(self):
         for name in ("train.csv", "eval.csv"):
             result = validate_table(ADULT / name, ADULT_SUITE)
-            assert result.status == "pass", (name, [e for e in result.details["expectations"] if not e["success"]])
+            assert result.status == "pass", (
+                name,
+                [e for e in result.details["expectations"] if not e["success"]],
+            )
             assert result.summary["evaluated"] == 46
 
     def test_broken_adult_eval_fails_with_known_counts(self):
@@ -209,8 +220,11 @@ class TestAdultSample:
         frame.loc[:499, "workclass"] = None  # 500 more nulls: far above the reviewed bound
         result = validate_table(frame, ADULT_SUITE)
         assert result.status == "fail"
-        failed = {(e["type"], e["column"]): e["unexpected_count"] for e in result.details["expectations"]
-                  if not e["success"]}
+        failed = {
+            (e["type"], e["column"]): e["unexpected_count"]
+            for e in result.details["expectations"]
+            if not e["success"]
+        }
         base_nulls = int(pd.read_csv(ADULT / "eval.csv")["workclass"].iloc[500:].isna().sum())
         assert failed == {
             ("expect_column_values_to_be_between", "age"): 3,
@@ -222,10 +236,16 @@ class TestAdultSample:
 class TestEvidenceHasNoRawPersonalData:
     def test_gx_error_messages_are_scrubbed_for_personal_data_columns(self):
         # pandas quotes the offending values when a mean of text is asked for.
-        suite = {"name": "x", "expectations": [
-            {"type": "expect_column_mean_to_be_between", "kwargs": {"column": "contact_email", "min_value": 0}},
-            {"type": "expect_column_mean_to_be_between", "kwargs": {"column": "plan", "min_value": 0}},
-        ]}
+        suite = {
+            "name": "x",
+            "expectations": [
+                {
+                    "type": "expect_column_mean_to_be_between",
+                    "kwargs": {"column": "contact_email", "min_value": 0},
+                },
+                {"type": "expect_column_mean_to_be_between", "kwargs": {"column": "plan", "min_value": 0}},
+            ],
+        }
         result = validate_table(FIXTURES / "people_clean.csv", suite)
         email, plan = result.details["expectations"]
         assert result.status == "fail" and not email["success"] and not plan["success"]

@@ -44,8 +44,14 @@ class TestCheckValidation:
         payload = json.loads(out)
         assert code == 1 and payload["status"] == "fail"
         assert payload["summary"]["failed"] == 5
-        assert {(e["column"], e["unexpected_count"]) for e in payload["expectations"] if not e["success"]} == {
-            ("age", 2), ("plan", 2), ("contact_email", 2), ("contact_email", 1), ("score", 3),
+        assert {
+            (e["column"], e["unexpected_count"]) for e in payload["expectations"] if not e["success"]
+        } == {
+            ("age", 2),
+            ("plan", 2),
+            ("contact_email", 2),
+            ("contact_email", 1),
+            ("score", 3),
         }
         assert "example.com" not in out
 
@@ -56,7 +62,9 @@ class TestCheckValidation:
         assert code == 1 and json.loads(out)["summary"]["failed"] == 5
 
     def test_pii_column_option_withholds_values(self, capsys):
-        code, out, _ = check(capsys, FIXTURES / "people_broken.csv", FIXTURES / "people.yaml", "--pii-column", "plan")
+        code, out, _ = check(
+            capsys, FIXTURES / "people_broken.csv", FIXTURES / "people.yaml", "--pii-column", "plan"
+        )
         assert code == 1 and "platinum" not in out
 
     @pytest.mark.parametrize(
@@ -66,7 +74,9 @@ class TestCheckValidation:
             (FIXTURES / "people_clean.csv", "missing.yaml", "suite file not found"),
         ],
     )
-    def test_bad_input_exits_2_with_error_status_and_one_stderr_line(self, capsys, tmp_path, data, suite, message):
+    def test_bad_input_exits_2_with_error_status_and_one_stderr_line(
+        self, capsys, tmp_path, data, suite, message
+    ):
         data = data if isinstance(data, Path) else tmp_path / data
         suite = suite if isinstance(suite, Path) else tmp_path / suite
         code, out, err = check(capsys, data, suite)
@@ -82,8 +92,13 @@ class TestCheckValidation:
 
     def test_human_output_names_failed_expectations(self, capsys):
         code, out, _ = run(
-            capsys, "check", "validation", "--data", str(FIXTURES / "people_broken.csv"),
-            "--suite", str(FIXTURES / "people.yaml"),
+            capsys,
+            "check",
+            "validation",
+            "--data",
+            str(FIXTURES / "people_broken.csv"),
+            "--suite",
+            str(FIXTURES / "people.yaml"),
         )
         assert code == 1
         assert "validation: fail" in out
@@ -98,13 +113,25 @@ class TestSuiteInfer:
     def test_infer_writes_a_suite_that_validates_the_reference(self, capsys, tmp_path):
         out_path = tmp_path / "adult.yaml"
         code, out, err = run(
-            capsys, "suite", "infer", "--reference", str(ADULT / "train.csv"), "--out", str(out_path), "--json",
+            capsys,
+            "suite",
+            "infer",
+            "--reference",
+            str(ADULT / "train.csv"),
+            "--out",
+            str(out_path),
+            "--json",
         )
         assert code == 0 and err == ""
         payload = json.loads(out)
         assert payload == {
-            "suite": str(out_path), "name": "train", "expectations": 46, "columns": 15, "rows": 10_000,
-            "needs_review": True, "notes": [],
+            "suite": str(out_path),
+            "name": "train",
+            "expectations": 46,
+            "columns": 15,
+            "rows": 10_000,
+            "needs_review": True,
+            "notes": [],
         }
         code, out, _ = check(capsys, ADULT / "train.csv", out_path)
         assert code == 0 and json.loads(out)["status"] == "pass"
@@ -112,7 +139,15 @@ class TestSuiteInfer:
     def test_infer_refuses_to_overwrite_without_force(self, capsys, tmp_path):
         out_path = tmp_path / "s.yaml"
         out_path.write_text("reviewed")
-        argv = ["suite", "infer", "--reference", str(FIXTURES / "people_clean.csv"), "--out", str(out_path), "--json"]
+        argv = [
+            "suite",
+            "infer",
+            "--reference",
+            str(FIXTURES / "people_clean.csv"),
+            "--out",
+            str(out_path),
+            "--json",
+        ]
         code, out, err = run(capsys, *argv)
         assert code == 2 and out == "" and "already exists" in err
         assert out_path.read_text() == "reviewed"
@@ -122,7 +157,9 @@ class TestSuiteInfer:
     def test_infer_bad_reference_exits_2(self, capsys, tmp_path):
         empty = tmp_path / "empty.csv"
         empty.write_text("")
-        code, out, err = run(capsys, "suite", "infer", "--reference", str(empty), "--out", str(tmp_path / "s.yaml"))
+        code, out, err = run(
+            capsys, "suite", "infer", "--reference", str(empty), "--out", str(tmp_path / "s.yaml")
+        )
         assert code == 2 and out == "" and err.strip() == f"govflow: error: empty file: {empty}"
 
 
@@ -133,9 +170,20 @@ def test_console_script_exit_code_and_single_json_line(tmp_path):
     if not script.exists():
         pytest.skip("the govflow console script is not installed next to this interpreter")
     proc = subprocess.run(
-        [str(script), "check", "validation", "--data", str(FIXTURES / "people_broken.csv"),
-         "--suite", str(FIXTURES / "people.yaml"), "--json"],
-        capture_output=True, text=True, env=env, timeout=120,
+        [
+            str(script),
+            "check",
+            "validation",
+            "--data",
+            str(FIXTURES / "people_broken.csv"),
+            "--suite",
+            str(FIXTURES / "people.yaml"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr == ""

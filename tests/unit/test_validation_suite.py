@@ -19,14 +19,27 @@ ADULT = ROOT / "include" / "sample" / "adult"
 
 
 def small_reference() -> pd.DataFrame:
-    return pd.DataFrame({
-        "age": [30, 41, 25, 58, 33, 47, 39, 62, 29, 50],
-        "score": [0.5, 0.25, None, 0.75, 1.0, 0.0, 0.5, None, 0.125, 0.5],
-        "plan": ["basic", "premium", "basic", "family", "basic", "premium", "basic", "family", "basic", "premium"],
-        "active": [True, False, True, True, False, True, True, False, True, True],
-        "email": [f"user{i}@example.com" for i in range(10)],
-        "city": ["Lyon", "Oslo", "Kyiv", "Pune", "Lima", "Rome", "Bern", "Riga", "Suva", "Apia"],
-    })
+    return pd.DataFrame(
+        {
+            "age": [30, 41, 25, 58, 33, 47, 39, 62, 29, 50],
+            "score": [0.5, 0.25, None, 0.75, 1.0, 0.0, 0.5, None, 0.125, 0.5],
+            "plan": [
+                "basic",
+                "premium",
+                "basic",
+                "family",
+                "basic",
+                "premium",
+                "basic",
+                "family",
+                "basic",
+                "premium",
+            ],
+            "active": [True, False, True, True, False, True, True, False, True, True],
+            "email": [f"user{i}@example.com" for i in range(10)],
+            "city": ["Lyon", "Oslo", "Kyiv", "Pune", "Lima", "Rome", "Bern", "Riga", "Suva", "Apia"],
+        }
+    )
 
 
 def expectations_of(document, column):
@@ -49,7 +62,11 @@ class TestInferenceProposals:
         assert "int64" in age["expect_column_values_to_be_in_type_list"]["kwargs"]["type_list"]
         assert "Int64Dtype" in age["expect_column_values_to_be_in_type_list"]["kwargs"]["type_list"]
         assert age["expect_column_values_to_not_be_null"]["kwargs"] == {"column": "age"}
-        assert age["expect_column_values_to_be_between"]["kwargs"] == {"column": "age", "min_value": 25, "max_value": 62}
+        assert age["expect_column_values_to_be_between"]["kwargs"] == {
+            "column": "age",
+            "min_value": 25,
+            "max_value": 62,
+        }
         assert isinstance(age["expect_column_values_to_be_between"]["kwargs"]["min_value"], int)
 
     def test_null_rate_bound_is_observed_rate_plus_slack(self):
@@ -59,7 +76,9 @@ class TestInferenceProposals:
         assert not_null["kwargs"] == {"column": "score", "mostly": 0.7}
         assert not_null["meta"] == {"observed_null_rate": 0.2}
         assert score["expect_column_values_to_be_between"]["kwargs"] == {
-            "column": "score", "min_value": 0.0, "max_value": 1.0,
+            "column": "score",
+            "min_value": 0.0,
+            "max_value": 1.0,
         }
         assert "float64" in score["expect_column_values_to_be_in_type_list"]["kwargs"]["type_list"]
         # A float column may hold only whole numbers next time (read back as int64).
@@ -67,7 +86,11 @@ class TestInferenceProposals:
 
     def test_low_cardinality_text_gets_a_sorted_value_set(self):
         plan = expectations_of(infer_suite(small_reference()), "plan")
-        assert plan["expect_column_values_to_be_in_set"]["kwargs"]["value_set"] == ["basic", "family", "premium"]
+        assert plan["expect_column_values_to_be_in_set"]["kwargs"]["value_set"] == [
+            "basic",
+            "family",
+            "premium",
+        ]
         assert plan["expect_column_values_to_be_in_type_list"]["kwargs"]["type_list"] == ["str"]
 
     def test_all_distinct_text_gets_no_value_set(self):
@@ -80,8 +103,14 @@ class TestInferenceProposals:
 
     def test_bool_column_gets_type_only(self):
         active = expectations_of(infer_suite(small_reference()), "active")
-        assert active["expect_column_values_to_be_in_type_list"]["kwargs"]["type_list"] == ["bool", "BooleanDtype"]
-        assert set(active) == {"expect_column_values_to_be_in_type_list", "expect_column_values_to_not_be_null"}
+        assert active["expect_column_values_to_be_in_type_list"]["kwargs"]["type_list"] == [
+            "bool",
+            "BooleanDtype",
+        ]
+        assert set(active) == {
+            "expect_column_values_to_be_in_type_list",
+            "expect_column_values_to_not_be_null",
+        }
 
     def test_personal_data_columns_get_no_values_in_the_suite(self):
         frame = small_reference()
@@ -89,9 +118,14 @@ class TestInferenceProposals:
         document = infer_suite(frame, pii_columns=["plan"])
         for column in ("email", "plan"):
             assert set(expectations_of(document, column)) == {
-                "expect_column_values_to_be_in_type_list", "expect_column_values_to_not_be_null",
+                "expect_column_values_to_be_in_type_list",
+                "expect_column_values_to_not_be_null",
             }
-        assert document["meta"]["govflow"]["personal_data_columns"] == ["plan", "email", "city"]  # city: the PII scan hints LOCATION
+        assert document["meta"]["govflow"]["personal_data_columns"] == [
+            "plan",
+            "email",
+            "city",
+        ]  # city: the PII scan hints LOCATION
         text = json.dumps(document)
         assert "example.com" not in text and "premium" not in text
 
@@ -138,8 +172,11 @@ class TestRoundTrip:
         changed.loc[1, "plan"] = "gold"
         changed["score"] = None
         result = validate_table(changed, suite_path)
-        failed = {(e["type"], e["column"]): e["unexpected_count"] for e in result.details["expectations"]
-                  if not e["success"]}
+        failed = {
+            (e["type"], e["column"]): e["unexpected_count"]
+            for e in result.details["expectations"]
+            if not e["success"]
+        }
         assert failed == {
             ("expect_column_values_to_be_between", "age"): 1,
             ("expect_column_values_to_be_in_set", "plan"): 1,
@@ -192,11 +229,27 @@ def test_validation_makes_no_network_connection(monkeypatch):
 @pytest.mark.parametrize(
     ("column", "expected"),
     [
-        ("email", True), ("contact_email", True), ("E-Mail", True), ("firstName", True), ("last_name", True),
-        ("phone_number", True), ("SSN", True), ("home_address", True), ("dob", True), ("date_of_birth", True),
-        ("zip", True), ("ip", True), ("city", True), ("customer_ipv4", True),
-        ("age", False), ("native-country", False), ("relationship", False), ("education-num", False),
-        ("income", False), ("score", False), ("description", False),
+        ("email", True),
+        ("contact_email", True),
+        ("E-Mail", True),
+        ("firstName", True),
+        ("last_name", True),
+        ("phone_number", True),
+        ("SSN", True),
+        ("home_address", True),
+        ("dob", True),
+        ("date_of_birth", True),
+        ("zip", True),
+        ("ip", True),
+        ("city", True),
+        ("customer_ipv4", True),
+        ("age", False),
+        ("native-country", False),
+        ("relationship", False),
+        ("education-num", False),
+        ("income", False),
+        ("score", False),
+        ("description", False),
     ],
 )
 def test_pii_name_heuristic(column, expected):

@@ -24,8 +24,17 @@ from govflow.alerts._channels import Channel, EmailChannel, Message, SlackChanne
 from govflow.alerts._routing import SEVERITIES, Recipient, route, severity_rank
 
 __all__ = [
-    "Channel", "EmailChannel", "SlackChannel", "Message", "Problem", "Recipient", "SEVERITIES",
-    "raise_alerts", "open_alerts", "route", "severity_rank",
+    "SEVERITIES",
+    "Channel",
+    "EmailChannel",
+    "Message",
+    "Problem",
+    "Recipient",
+    "SlackChannel",
+    "open_alerts",
+    "raise_alerts",
+    "route",
+    "severity_rank",
 ]
 
 # Delivery states that end an alert's delivery (a retry does not send it again).
@@ -43,9 +52,16 @@ class Problem:
         severity_rank(self.severity)  # refuses unknown severities early
 
 
-def raise_alerts(model: str, problems: Iterable[Problem], *, actor: str, version: str | None = None,
-                 resolve_prefix: str | None = None, channels: Sequence[Channel] | None = None,
-                 db_url: str | None = None) -> list[dict[str, Any]]:
+def raise_alerts(
+    model: str,
+    problems: Iterable[Problem],
+    *,
+    actor: str,
+    version: str | None = None,
+    resolve_prefix: str | None = None,
+    channels: Sequence[Channel] | None = None,
+    db_url: str | None = None,
+) -> list[dict[str, Any]]:
     """Record, deduplicate and deliver alerts for ``model``; returns one dict per alert row touched."""
     from govflow.store import session_scope
 
@@ -77,8 +93,16 @@ def open_alerts(session, model: str | None = None) -> list[Any]:
     return list(session.scalars(query))
 
 
-def _record(session, model_name: str, problems: Sequence[Problem], *, version: str | None, actor: str,
-            channels: Sequence[Channel], ready: dict[str, bool]) -> list[Any]:
+def _record(
+    session,
+    model_name: str,
+    problems: Sequence[Problem],
+    *,
+    version: str | None,
+    actor: str,
+    channels: Sequence[Channel],
+    ready: dict[str, bool],
+) -> list[Any]:
     from sqlalchemy import select
 
     from govflow.service.registry import get_model, get_version
@@ -91,26 +115,53 @@ def _record(session, model_name: str, problems: Sequence[Problem], *, version: s
     for problem in problems:
         recipients = route(model.owner, model.stakeholders or [], problem.severity)
         for channel in channels:
-            existing = session.scalar(select(Alert).where(
-                Alert.model_id == model.id, Alert.problem_key == problem.key, Alert.channel == channel.name,
-                Alert.resolved_at.is_(None)))
+            existing = session.scalar(
+                select(Alert).where(
+                    Alert.model_id == model.id,
+                    Alert.problem_key == problem.key,
+                    Alert.channel == channel.name,
+                    Alert.resolved_at.is_(None),
+                )
+            )
             if existing is not None:
                 if existing.delivery_status not in FINAL_STATES:
                     rows.append(existing)  # raised before, not delivered yet: deliver now
                 continue
             addresses = channel.addresses(recipients)
-            status = ("unconfigured" if not ready[channel.name]
-                      else "no_recipients" if channel.needs_addresses and not addresses else "pending")
-            row = Alert(model_id=model.id, version_id=version_row.id if version_row else None,
-                        problem_key=problem.key, severity=problem.severity, channel=channel.name,
-                        recipients=[r.to_dict() for r in recipients], message=f"{problem.subject}\n\n{problem.body}",
-                        delivery_status=status)
+            status = (
+                "unconfigured"
+                if not ready[channel.name]
+                else "no_recipients"
+                if channel.needs_addresses and not addresses
+                else "pending"
+            )
+            row = Alert(
+                model_id=model.id,
+                version_id=version_row.id if version_row else None,
+                problem_key=problem.key,
+                severity=problem.severity,
+                channel=channel.name,
+                recipients=[r.to_dict() for r in recipients],
+                message=f"{problem.subject}\n\n{problem.body}",
+                delivery_status=status,
+            )
             session.add(row)
             session.flush()
-            append_event(session, actor=actor, action="alert.raised", subject=f"model:{model_name}",
-                         payload={"alert_id": row.id, "problem": problem.key, "severity": problem.severity,
-                                  "channel": channel.name, "recipients": [r.contact for r in recipients],
-                                  "delivery": status, "version": version})
+            append_event(
+                session,
+                actor=actor,
+                action="alert.raised",
+                subject=f"model:{model_name}",
+                payload={
+                    "alert_id": row.id,
+                    "problem": problem.key,
+                    "severity": problem.severity,
+                    "channel": channel.name,
+                    "recipients": [r.contact for r in recipients],
+                    "delivery": status,
+                    "version": version,
+                },
+            )
             rows.append(row)
     return rows
 
@@ -123,8 +174,13 @@ def _resolve(session, model_name: str, current: set[str], prefix: str, *, actor:
         if row.problem_key.startswith(prefix) and row.problem_key not in current:
             row.resolved_at = utcnow()
             session.flush()
-            append_event(session, actor=actor, action="alert.resolved", subject=f"model:{model_name}",
-                         payload={"alert_id": row.id, "problem": row.problem_key, "channel": row.channel})
+            append_event(
+                session,
+                actor=actor,
+                action="alert.resolved",
+                subject=f"model:{model_name}",
+                payload={"alert_id": row.id, "problem": row.problem_key, "channel": row.channel},
+            )
 
 
 def _deliver(alert_id: int, channel: Channel, *, db_url: str | None) -> dict[str, Any]:
@@ -150,5 +206,11 @@ def _deliver(alert_id: int, channel: Channel, *, db_url: str | None) -> dict[str
 
 
 def _row_dict(row) -> dict[str, Any]:
-    return {"id": row.id, "problem": row.problem_key, "severity": row.severity, "channel": row.channel,
-            "recipients": [r["contact"] for r in row.recipients], "delivery": row.delivery_status}
+    return {
+        "id": row.id,
+        "problem": row.problem_key,
+        "severity": row.severity,
+        "channel": row.channel,
+        "recipients": [r["contact"] for r in row.recipients],
+        "delivery": row.delivery_status,
+    }

@@ -48,7 +48,9 @@ def severity_rank(severity: str) -> int:
     try:
         return SEVERITIES.index(severity)
     except ValueError:
-        raise ValueError(f"unknown alert severity {severity!r}: choose one of {', '.join(SEVERITIES)}") from None
+        raise ValueError(
+            f"unknown alert severity {severity!r}: choose one of {', '.join(SEVERITIES)}"
+        ) from None
 
 
 def route(owner: str, stakeholders: Iterable[Mapping[str, Any]], severity: str) -> list[Recipient]:
@@ -59,8 +61,13 @@ def route(owner: str, stakeholders: Iterable[Mapping[str, Any]], severity: str) 
         role = str(person.get("role") or "").strip().lower()
         wanted = "critical" if role in CRITICAL_ONLY_ROLES else "warning"
         if rank >= severity_rank(wanted):
-            recipients.append(Recipient(name=str(person.get("name") or ""), role=role,
-                                        contact=str(person.get("contact") or "").strip()))
+            recipients.append(
+                Recipient(
+                    name=str(person.get("name") or ""),
+                    role=role,
+                    contact=str(person.get("contact") or "").strip(),
+                )
+            )
     unique: dict[str, Recipient] = {}
     for recipient in recipients:  # one message per contact, the first role wins
         unique.setdefault(recipient.contact.lower(), recipient)

@@ -112,8 +112,14 @@ def prepare_column(name: str, reference: pd.Series, current: pd.Series) -> Prepa
             if not pd.api.types.is_numeric_dtype(clean):
                 raise CheckInputError(f"column {name!r} in the {label} data should hold numbers only")
     column = PreparedColumn(
-        name=name, feature_type=feature_type, kind=kind, reference=ref_clean, current=cur_clean,
-        missing_reference=ref_missing, missing_current=cur_missing, note=note,
+        name=name,
+        feature_type=feature_type,
+        kind=kind,
+        reference=ref_clean,
+        current=cur_clean,
+        missing_reference=ref_missing,
+        missing_current=cur_missing,
+        note=note,
     )
     if feature_type == "cat":
         column.counts = (
@@ -135,7 +141,7 @@ def evidently_column_type(series: pd.Series, valid: np.ndarray, counts: pd.Serie
     if dtype_name.startswith("int"):
         return "cat" if series.nunique() <= INTEGER_CARDINALITY_LIMIT else "num"
     n_valid = int(valid.sum())
-    distinct = (lambda: len(counts) if counts is not None else series.nunique())  # noqa: E731
+    distinct = lambda: len(counts) if counts is not None else series.nunique()  # noqa: E731
     if dtype_name in ("string", "str"):
         return "text" if distinct() > n_valid * 0.5 else "cat"
     if dtype_name == "object":

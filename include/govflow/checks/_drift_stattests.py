@@ -85,10 +85,14 @@ def run_stattest(column: PreparedColumn, test: Any, threshold: float | None) -> 
     try:
         result = test(column.reference, column.current, ColumnType(column.feature_type), threshold)
     except (ValueError, TypeError) as err:
-        raise CheckInputError(f"{test.name} cannot test column {column.name!r}: {str(err).splitlines()[0]}") from err
+        raise CheckInputError(
+            f"{test.name} cannot test column {column.name!r}: {str(err).splitlines()[0]}"
+        ) from err
     return ColumnDrift(
-        drifted=bool(result.drifted), method=test.name or test.display_name,
-        score=float(result.drift_score), threshold=float(result.actual_threshold),
+        drifted=bool(result.drifted),
+        method=test.name or test.display_name,
+        score=float(result.drift_score),
+        threshold=float(result.actual_threshold),
     )
 
 

@@ -41,8 +41,9 @@ class Slices:
         return len(self.labels)
 
 
-def slice_feature(series: pd.Series, *, max_bins: int = 5, max_categories: int = 30,
-                  min_rows: int = 10) -> Slices | None:
+def slice_feature(
+    series: pd.Series, *, max_bins: int = 5, max_categories: int = 30, min_rows: int = 10
+) -> Slices | None:
     """Cut ``series`` into at most ``max_bins`` quantile ranges or ``max_categories`` categories.
 
     Returns None when the column cannot be sliced meaningfully (one value only,
@@ -82,8 +83,9 @@ def _numeric(name: str, values: pd.Series, *, max_bins: int) -> Slices:
     return _compact(name, "numeric", codes, labels, own)
 
 
-def _categorical(name: str, values: pd.Series, *, max_categories: int, min_rows: int,
-                 numeric: bool = False) -> Slices:
+def _categorical(
+    name: str, values: pd.Series, *, max_categories: int, min_rows: int, numeric: bool = False
+) -> Slices:
     import numpy as np
 
     present = values.notna().to_numpy()
@@ -110,8 +112,13 @@ def _compact(name: str, kind: str, codes: np.ndarray, labels: list[str], own: li
     used = np.unique(codes)
     remap = np.full(len(labels), -1, dtype=np.int64)
     remap[used] = np.arange(len(used))
-    return Slices(feature=name, kind=kind, codes=remap[codes], labels=tuple(labels[i] for i in used),
-                  values=tuple(own[i] for i in used))
+    return Slices(
+        feature=name,
+        kind=kind,
+        codes=remap[codes],
+        labels=tuple(labels[i] for i in used),
+        values=tuple(own[i] for i in used),
+    )
 
 
 def _range_label(name: str, edges: np.ndarray, i: int) -> str:

@@ -32,14 +32,21 @@ POPULATIONS = {
 }
 
 
-def error_analysis(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, slices: Sequence[Slices], *,
-                   eligible: Sequence[str], max_slices: int = 5, min_slice_rows: int = 10,
-                   min_gap: float = 0.01) -> list[dict[str, Any]]:
+def error_analysis(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    groups: np.ndarray,
+    slices: Sequence[Slices],
+    *,
+    eligible: Sequence[str],
+    max_slices: int = 5,
+    min_slice_rows: int = 10,
+    min_gap: float = 0.01,
+) -> list[dict[str, Any]]:
     """One entry per (worst-off group, kind of error), each with its top slices.
 
     A rate on which the worst-off group is within ``min_gap`` of the other groups is skipped.
     """
-    import numpy as np
 
     entries: dict[tuple[str, str], dict[str, Any]] = {}
     wrong = y_true != y_pred
@@ -54,8 +61,12 @@ def error_analysis(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, s
         rest = _rate(rate, y_true[others], y_pred[others])
         if rest is None or abs(values[group] - rest) < min_gap:
             continue  # no group is worse off on this rate: nothing to explain
-        metric = {"metric": rate, "fairness_metric": fairness_metric, "value": _r(values[group]),
-                  "other_groups": _r(rest)}
+        metric = {
+            "metric": rate,
+            "fairness_metric": fairness_metric,
+            "value": _r(values[group]),
+            "other_groups": _r(rest),
+        }
         key = (group, population)
         if key in entries:
             entries[key]["metrics"].append(metric)
@@ -73,14 +84,24 @@ def error_analysis(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, s
             "error_count": errors,
             "error_rate": _r(errors / max(1, int(mine.sum()))),
             "error_rate_other_groups": _r(wrong[theirs].sum() / theirs.sum()) if theirs.any() else None,
-            "slices": _top_slices(slices, wrong, mine, theirs, max_slices=max_slices,
-                                  min_slice_rows=min_slice_rows) if errors else [],
+            "slices": _top_slices(
+                slices, wrong, mine, theirs, max_slices=max_slices, min_slice_rows=min_slice_rows
+            )
+            if errors
+            else [],
         }
     return list(entries.values())
 
 
-def _top_slices(slices: Sequence[Slices], wrong: np.ndarray, mine: np.ndarray, theirs: np.ndarray, *,
-                max_slices: int, min_slice_rows: int) -> list[dict[str, Any]]:
+def _top_slices(
+    slices: Sequence[Slices],
+    wrong: np.ndarray,
+    mine: np.ndarray,
+    theirs: np.ndarray,
+    *,
+    max_slices: int,
+    min_slice_rows: int,
+) -> list[dict[str, Any]]:
     """The best slice of each feature by excess errors (beyond the rest of the group's rate), best first."""
     import numpy as np
 
@@ -112,7 +133,9 @@ def _top_slices(slices: Sequence[Slices], wrong: np.ndarray, mine: np.ndarray, t
                 "share_of_errors": _r(e[code] / total_errors),
                 "error_rate": _r(rate),
                 "error_rate_rest": _r(rest_rate),
-                "error_rate_other_groups": _r(e_other[code] / n_other[code]) if n_other[code] >= floor else None,
+                "error_rate_other_groups": _r(e_other[code] / n_other[code])
+                if n_other[code] >= floor
+                else None,
                 "_excess": float(excess),
             }
         if candidate is not None:

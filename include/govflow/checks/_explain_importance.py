@@ -29,12 +29,23 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-MEASURE = ("share of the model's predictions that change when the feature's values are shuffled "
-           "(scikit-learn permutation_importance, scored against the model's own predictions)")
+MEASURE = (
+    "share of the model's predictions that change when the feature's values are shuffled "
+    "(scikit-learn permutation_importance, scored against the model's own predictions)"
+)
 
 
-def feature_importance(view: ModelView, frame: pd.DataFrame, y_true: np.ndarray, groups: np.ndarray, *,
-                       group_names: Sequence[str], rows: int, n_repeats: int, random_state: int) -> dict[str, Any]:
+def feature_importance(
+    view: ModelView,
+    frame: pd.DataFrame,
+    y_true: np.ndarray,
+    groups: np.ndarray,
+    *,
+    group_names: Sequence[str],
+    rows: int,
+    n_repeats: int,
+    random_state: int,
+) -> dict[str, Any]:
     """Importance overall and for each of ``group_names``, on at most ``rows`` rows per group (and of the rest)."""
     import numpy as np
     from sklearn.inspection import permutation_importance
@@ -58,18 +69,29 @@ def feature_importance(view: ModelView, frame: pd.DataFrame, y_true: np.ndarray,
         predicted = view.predict_positive(x)
         same = predicted == baseline[positions]
         right = predicted == labels[positions]
-        out = {"agreement": float(np.average(same, weights=weight[positions])),
-               "accuracy": float(np.average(right, weights=weight[positions]))}
+        out = {
+            "agreement": float(np.average(same, weights=weight[positions])),
+            "accuracy": float(np.average(right, weights=weight[positions])),
+        }
         for i, mask in enumerate(masks.values()):
             out[f"agreement:{i}"] = float(np.mean(same[mask[positions]]))
             out[f"accuracy:{i}"] = float(np.mean(right[mask[positions]]))
         return out
 
-    result = permutation_importance(_Fitted(view), data, np.arange(len(data)), scoring=score,
-                                    n_repeats=n_repeats, random_state=random_state, n_jobs=None)
+    result = permutation_importance(
+        _Fitted(view),
+        data,
+        np.arange(len(data)),
+        scoring=score,
+        n_repeats=n_repeats,
+        random_state=random_state,
+        n_jobs=None,
+    )
     features = [str(c) for c in data.columns]
-    by_group = {name: {"rows": int(masks[name].sum()), "features": _rows(result, features, f":{i}")}
-                for i, name in enumerate(group_names)}
+    by_group = {
+        name: {"rows": int(masks[name].sum()), "features": _rows(result, features, f":{i}")}
+        for i, name in enumerate(group_names)
+    }
     return {
         "measure": MEASURE,
         "n_repeats": n_repeats,
@@ -93,13 +115,16 @@ class _Fitted:
 
 def _rows(result: Mapping[str, Any], features: list[str], suffix: str) -> list[dict[str, Any]]:
     agreement, accuracy = result[f"agreement{suffix}"], result[f"accuracy{suffix}"]
-    rows = [{
-        "feature": feature,
-        "prediction_change": _r(agreement.importances_mean[i]),
-        "prediction_change_std": _r(agreement.importances_std[i]),
-        "accuracy_drop": _r(accuracy.importances_mean[i]),
-        "accuracy_drop_std": _r(accuracy.importances_std[i]),
-    } for i, feature in enumerate(features)]
+    rows = [
+        {
+            "feature": feature,
+            "prediction_change": _r(agreement.importances_mean[i]),
+            "prediction_change_std": _r(agreement.importances_std[i]),
+            "accuracy_drop": _r(accuracy.importances_mean[i]),
+            "accuracy_drop_std": _r(accuracy.importances_std[i]),
+        }
+        for i, feature in enumerate(features)
+    ]
     return sorted(rows, key=lambda r: (-r["prediction_change"], r["feature"]))
 
 
@@ -115,8 +140,16 @@ def _gaps(by_group: Mapping[str, Any], top: int = 5) -> list[dict[str, Any]]:
     for feature, values in table.items():
         high = max(values, key=lambda g: (values[g], g))
         low = min(values, key=lambda g: (values[g], g))
-        gaps.append({"feature": feature, "gap": _r(values[high] - values[low]),
-                     "highest_group": high, "highest": values[high], "lowest_group": low, "lowest": values[low]})
+        gaps.append(
+            {
+                "feature": feature,
+                "gap": _r(values[high] - values[low]),
+                "highest_group": high,
+                "highest": values[high],
+                "lowest_group": low,
+                "lowest": values[low],
+            }
+        )
     gaps.sort(key=lambda g: (-g["gap"], g["feature"]))
     return [g for g in gaps[:top] if g["gap"] > 0]
 

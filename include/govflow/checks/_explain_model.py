@@ -53,8 +53,11 @@ class ModelView:
 
         try:
             if self.sensitive:
-                raw = self.model.predict(frame[list(self.features)], sensitive_features=frame[list(self.sensitive)],
-                                         random_state=self.random_state)
+                raw = self.model.predict(
+                    frame[list(self.features)],
+                    sensitive_features=frame[list(self.sensitive)],
+                    random_state=self.random_state,
+                )
             else:
                 raw = self.model.predict(frame[list(self.features)])
         except CheckInputError:
@@ -63,13 +66,22 @@ class ModelView:
             raise CheckInputError(f"the model could not predict on the data: {_first_line(err)}") from err
         raw = np.asarray(raw)
         if raw.ndim != 1 or len(raw) != len(frame):
-            raise CheckInputError(f"the model returned predictions of shape {raw.shape} for {len(frame)} rows; "
-                                  "a binary classifier returns one label per row")
+            raise CheckInputError(
+                f"the model returned predictions of shape {raw.shape} for {len(frame)} rows; "
+                "a binary classifier returns one label per row"
+            )
         return _equals(raw, self.positive_class)
 
 
-def view_model(model: Any, data_columns: Sequence[str], *, sensitive: Sequence[str], positive_label: Any,
-               features: Sequence[str] | None = None, random_state: int = 0) -> ModelView:
+def view_model(
+    model: Any,
+    data_columns: Sequence[str],
+    *,
+    sensitive: Sequence[str],
+    positive_label: Any,
+    features: Sequence[str] | None = None,
+    random_state: int = 0,
+) -> ModelView:
     """Work out the model's inputs and positive class, checking them against the data's columns."""
     kind = _describe(model)
     if not hasattr(model, "predict"):
@@ -81,8 +93,13 @@ def view_model(model: Any, data_columns: Sequence[str], *, sensitive: Sequence[s
     if missing:
         raise CheckInputError(ERR_FEATURES_MISSING.format(names=", ".join(missing)))
     passes_sensitive = "sensitive_features" in _parameters(model.predict)
-    return ModelView(model=model, features=tuple(names), sensitive=tuple(sensitive) if passes_sensitive else (),
-                     positive_class=positive_class(model, positive_label), random_state=random_state)
+    return ModelView(
+        model=model,
+        features=tuple(names),
+        sensitive=tuple(sensitive) if passes_sensitive else (),
+        positive_class=positive_class(model, positive_label),
+        random_state=random_state,
+    )
 
 
 def _feature_names(model: Any) -> list[str] | None:

@@ -27,14 +27,23 @@ SMOOTHING_ROWS = 10
 # about 0.005); the joint model is trained on at most JOINT_MAX_ROWS of them and tested on as many more.
 MAX_ROWS = 20_000
 JOINT_MAX_ROWS = 10_000
-MEASURE = ("ROC AUC of predicting the sensitive group from the feature on held-out rows (0.5: no "
-           "information, 1.0: identifies the group); for several groups, the best-identified group's "
-           "one-vs-rest AUC")
+MEASURE = (
+    "ROC AUC of predicting the sensitive group from the feature on held-out rows (0.5: no "
+    "information, 1.0: identifies the group); for several groups, the best-identified group's "
+    "one-vs-rest AUC"
+)
 
 
-def detect_proxies(frame: pd.DataFrame, *, sensitive: Sequence[str], features: Sequence[str],
-                   threshold: float = DEFAULT_PROXY_AUC_THRESHOLD, min_group_size: int = 30,
-                   importance: Mapping[str, float] | None = None, random_state: int = 0) -> dict[str, Any]:
+def detect_proxies(
+    frame: pd.DataFrame,
+    *,
+    sensitive: Sequence[str],
+    features: Sequence[str],
+    threshold: float = DEFAULT_PROXY_AUC_THRESHOLD,
+    min_group_size: int = 30,
+    importance: Mapping[str, float] | None = None,
+    random_state: int = 0,
+) -> dict[str, Any]:
     """Score every feature, and all of them together, as a predictor of each sensitive column."""
     import numpy as np
 
@@ -46,9 +55,17 @@ def detect_proxies(frame: pd.DataFrame, *, sensitive: Sequence[str], features: S
     sliced = {f: slice_feature(frame[f], max_bins=20, max_categories=1000, min_rows=5) for f in candidates}
     by_sensitive = {}
     for column in sensitive:
-        by_sensitive[column] = _one_attribute(frame, column, candidates, sliced, fold, threshold=threshold,
-                                              min_group_size=min_group_size, importance=importance or {},
-                                              random_state=random_state)
+        by_sensitive[column] = _one_attribute(
+            frame,
+            column,
+            candidates,
+            sliced,
+            fold,
+            threshold=threshold,
+            min_group_size=min_group_size,
+            importance=importance or {},
+            random_state=random_state,
+        )
     return {
         "measure": MEASURE,
         "threshold_auc": threshold,
@@ -58,18 +75,36 @@ def detect_proxies(frame: pd.DataFrame, *, sensitive: Sequence[str], features: S
     }
 
 
-def _one_attribute(frame: pd.DataFrame, column: str, candidates: list[str], sliced: Mapping[str, Slices | None],
-                   fold: np.ndarray, *, threshold: float, min_group_size: int, importance: Mapping[str, float],
-                   random_state: int) -> dict[str, Any]:
+def _one_attribute(
+    frame: pd.DataFrame,
+    column: str,
+    candidates: list[str],
+    sliced: Mapping[str, Slices | None],
+    fold: np.ndarray,
+    *,
+    threshold: float,
+    min_group_size: int,
+    importance: Mapping[str, float],
+    random_state: int,
+) -> dict[str, Any]:
     import numpy as np
 
     target = slice_feature(frame[column], max_bins=4, max_categories=50, min_rows=1)
     if target is None:
-        return {"groups": [], "features": [], "all_features": None,
-                "note": f"{column} has no values to predict"}
+        return {
+            "groups": [],
+            "features": [],
+            "all_features": None,
+            "note": f"{column} has no values to predict",
+        }
     counts = np.bincount(target.codes, minlength=target.count)
-    classes = [c for c in range(target.count) if target.values[c] is not None and counts[c] >= min_group_size
-               and len(frame) - counts[c] >= min_group_size]
+    classes = [
+        c
+        for c in range(target.count)
+        if target.values[c] is not None
+        and counts[c] >= min_group_size
+        and len(frame) - counts[c] >= min_group_size
+    ]
     names = [str(target.values[c]) for c in classes]
     out: dict[str, Any] = {"groups": names, "features": [], "all_features": None}
     if not classes:
@@ -84,27 +119,35 @@ def _one_attribute(frame: pd.DataFrame, column: str, candidates: list[str], slic
             continue
         auc, group = _single_feature_auc(cut.codes, target.codes, classes, fold, cut.count)
         mi = _mutual_information(cut.codes, target.codes, cut.count, target.count)
-        rows.append({
-            "feature": feature,
-            "auc": _r(auc),
-            "best_identified_group": _group_name(target, group, classes),
-            "mutual_information_bits": _r(mi),
-            "share_of_sensitive_information": _r(mi / entropy) if entropy > 0 else None,
-            "strong": bool(auc >= threshold),
-            "model_importance": importance.get(feature),
-        })
+        rows.append(
+            {
+                "feature": feature,
+                "auc": _r(auc),
+                "best_identified_group": _group_name(target, group, classes),
+                "mutual_information_bits": _r(mi),
+                "share_of_sensitive_information": _r(mi / entropy) if entropy > 0 else None,
+                "strong": bool(auc >= threshold),
+                "model_importance": importance.get(feature),
+            }
+        )
     rows.sort(key=lambda r: (-(r["auc"] or 0.0), r["feature"]))
     out["features"] = rows
     if candidates:
-        auc, group = _joint_auc(frame, candidates, sliced, target.codes, classes, fold, random_state=random_state)
-        out["all_features"] = {"features": len(candidates), "auc": _r(auc),
-                               "best_identified_group": _group_name(target, group, classes),
-                               "strong": bool(auc >= threshold)}
+        auc, group = _joint_auc(
+            frame, candidates, sliced, target.codes, classes, fold, random_state=random_state
+        )
+        out["all_features"] = {
+            "features": len(candidates),
+            "auc": _r(auc),
+            "best_identified_group": _group_name(target, group, classes),
+            "strong": bool(auc >= threshold),
+        }
     return out
 
 
-def _single_feature_auc(codes: np.ndarray, target: np.ndarray, classes: list[int], fold: np.ndarray,
-                        bins: int) -> tuple[float, int]:
+def _single_feature_auc(
+    codes: np.ndarray, target: np.ndarray, classes: list[int], fold: np.ndarray, bins: int
+) -> tuple[float, int]:
     """Best one-vs-rest AUC over ``classes`` of the two-fold target encoding of ``codes``."""
     import numpy as np
 
@@ -124,8 +167,16 @@ def _single_feature_auc(codes: np.ndarray, target: np.ndarray, classes: list[int
     return best, best_class
 
 
-def _joint_auc(frame: pd.DataFrame, candidates: list[str], sliced: Mapping[str, Slices | None],
-               target: np.ndarray, classes: list[int], fold: np.ndarray, *, random_state: int) -> tuple[float, int]:
+def _joint_auc(
+    frame: pd.DataFrame,
+    candidates: list[str],
+    sliced: Mapping[str, Slices | None],
+    target: np.ndarray,
+    classes: list[int],
+    fold: np.ndarray,
+    *,
+    random_state: int,
+) -> tuple[float, int]:
     """Held-out AUC of a gradient-boosted model predicting the sensitive group from every candidate."""
     import numpy as np
     import pandas as pd
@@ -144,9 +195,13 @@ def _joint_auc(frame: pd.DataFrame, candidates: list[str], sliced: Mapping[str, 
     x = pd.DataFrame(columns)
     train = np.flatnonzero(fold == 0)[:JOINT_MAX_ROWS]
     test = np.flatnonzero(fold == 1)[:JOINT_MAX_ROWS]
-    model = HistGradientBoostingClassifier(max_iter=50, max_leaf_nodes=15, early_stopping=False,
-                                           categorical_features=[c in categorical for c in x.columns] or None,
-                                           random_state=random_state)
+    model = HistGradientBoostingClassifier(
+        max_iter=50,
+        max_leaf_nodes=15,
+        early_stopping=False,
+        categorical_features=[c in categorical for c in x.columns] or None,
+        random_state=random_state,
+    )
     model.fit(x.iloc[train], target[train])
     proba = model.predict_proba(x.iloc[test])
     best, best_class = 0.5, classes[0]

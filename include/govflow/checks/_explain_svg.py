@@ -43,9 +43,11 @@ def proxy_svg(explanation: dict[str, Any], *, max_features: int = 8) -> str:
 
 def _svg(parts: list[str], height: int, title: str) -> str:
     height = max(height, 40)
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
-            f'height="{height}" role="img" aria-label="{escape(title)}" {FONT} font-size="11">'
-            f"<title>{escape(title)}</title>" + "".join(parts) + "</svg>")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
+        f'height="{height}" role="img" aria-label="{escape(title)}" {FONT} font-size="11">'
+        f"<title>{escape(title)}</title>" + "".join(parts) + "</svg>"
+    )
 
 
 def _importance_parts(explanation: dict[str, Any], max_features: int) -> tuple[list[str], int]:
@@ -57,8 +59,14 @@ def _importance_parts(explanation: dict[str, Any], max_features: int) -> tuple[l
     ] or [("all rows", {r["feature"]: r["prediction_change"] for r in importance["overall"]})]
     series = series[: len(PALETTE)]
     peak = max([v for _, values in series for v in values.values()] + [1e-9])
-    parts = [_text(8, 16, "What drives predictions: share of predictions that change when an input is shuffled",
-                   bold=True)]
+    parts = [
+        _text(
+            8,
+            16,
+            "What drives predictions: share of predictions that change when an input is shuffled",
+            bold=True,
+        )
+    ]
     x = 8
     for i, (group, _) in enumerate(series):  # legend
         parts.append(f'<rect x="{x}" y="24" width="10" height="10" fill="{PALETTE[i]}"/>')
@@ -72,8 +80,10 @@ def _importance_parts(explanation: dict[str, Any], max_features: int) -> tuple[l
         for i, (group, values) in enumerate(series):
             value = max(0.0, values.get(feature, 0.0))
             width = span * value / peak
-            parts.append(f'<rect x="{LABEL_W}" y="{y}" width="{width:.1f}" height="{BAR_H}" fill="{PALETTE[i]}">'
-                         f"<title>{escape(f'{feature}, {group}: {100 * value:.1f}%')}</title></rect>")
+            parts.append(
+                f'<rect x="{LABEL_W}" y="{y}" width="{width:.1f}" height="{BAR_H}" fill="{PALETTE[i]}">'
+                f"<title>{escape(f'{feature}, {group}: {100 * value:.1f}%')}</title></rect>"
+            )
             parts.append(_text(LABEL_W + width + 4, y + BAR_H - 1, f"{100 * value:.1f}%", size=9))
             y += BAR_H + 1
         y += 6
@@ -87,31 +97,49 @@ def _proxy_parts(explanation: dict[str, Any], max_features: int) -> tuple[list[s
     parts: list[str] = []
     y = 16
     for column, entry in proxies["by_sensitive"].items():
-        parts.append(_text(8, y, f"How well each input predicts {column} (AUC; 0.5 = not at all, "
-                                 f"dashed line = threshold {threshold:.2f})", bold=True))
+        parts.append(
+            _text(
+                8,
+                y,
+                f"How well each input predicts {column} (AUC; 0.5 = not at all, "
+                f"dashed line = threshold {threshold:.2f})",
+                bold=True,
+            )
+        )
         y += 10
         rows = []
         if entry.get("all_features"):
-            rows.append(("all inputs together", entry["all_features"]["auc"], entry["all_features"]["strong"]))
-        rows += [(r["feature"], r["auc"], r.get("strong", False)) for r in entry["features"][:max_features]
-                 if r["auc"] is not None]
+            rows.append(
+                ("all inputs together", entry["all_features"]["auc"], entry["all_features"]["strong"])
+            )
+        rows += [
+            (r["feature"], r["auc"], r.get("strong", False))
+            for r in entry["features"][:max_features]
+            if r["auc"] is not None
+        ]
         top = y
         for name, auc, strong in rows:
             width = span * max(0.0, auc - 0.5) / 0.5
             parts.append(_text(LABEL_W - 6, y + BAR_H + 1.5, _short(name), anchor="end", bold=strong))
-            parts.append(f'<rect x="{LABEL_W}" y="{y + 2}" width="{width:.1f}" height="{BAR_H}" '
-                         f'fill="{STRONG if strong else WEAK}">'
-                         f'<title>{escape(f"{name}: AUC {auc:.3f}")}</title></rect>')
+            parts.append(
+                f'<rect x="{LABEL_W}" y="{y + 2}" width="{width:.1f}" height="{BAR_H}" '
+                f'fill="{STRONG if strong else WEAK}">'
+                f"<title>{escape(f'{name}: AUC {auc:.3f}')}</title></rect>"
+            )
             parts.append(_text(LABEL_W + width + 4, y + BAR_H + 1, f"{auc:.2f}", size=9))
             y += BAR_H + 5
         line_x = LABEL_W + span * (threshold - 0.5) / 0.5
-        parts.append(f'<line x1="{line_x:.1f}" y1="{top}" x2="{line_x:.1f}" y2="{y}" stroke="#333" '
-                     'stroke-dasharray="3,2"/>')
+        parts.append(
+            f'<line x1="{line_x:.1f}" y1="{top}" x2="{line_x:.1f}" y2="{y}" stroke="#333" '
+            'stroke-dasharray="3,2"/>'
+        )
         y += 18
     return parts, y
 
 
-def _text(x: float, y: float, text: str, *, anchor: str = "start", bold: bool = False, size: int | None = None) -> str:
+def _text(
+    x: float, y: float, text: str, *, anchor: str = "start", bold: bool = False, size: int | None = None
+) -> str:
     weight = ' font-weight="bold"' if bold else ""
     font_size = f' font-size="{size}"' if size else ""
     return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{weight}{font_size}>{escape(text)}</text>'

@@ -30,15 +30,20 @@ def _importance(importance: dict[str, Any]) -> list[str]:
     top = [r for r in importance["overall"][:3] if r["prediction_change"] > 0]
     if top:
         parts = [f"{r['feature']} ({_pct(r['prediction_change'])})" for r in top]
-        out.append("The model relies most on " + _join(parts) +
-                   " (share of its predictions that change when the feature is shuffled).")
+        out.append(
+            "The model relies most on "
+            + _join(parts)
+            + " (share of its predictions that change when the feature is shuffled)."
+        )
     gaps = importance["largest_gaps"]
     # A gap of a couple of points, or between two similar shares, is within the sampling noise.
     if gaps and gaps[0]["gap"] >= 0.02 and gaps[0]["highest"] >= 1.5 * gaps[0]["lowest"]:
         g = gaps[0]
-        out.append(f"{g['feature']} drives predictions differently across groups: shuffling it changes "
-                   f"{_pct(g['highest'])} of predictions for {g['highest_group']} and {_pct(g['lowest'])} "
-                   f"for {g['lowest_group']}.")
+        out.append(
+            f"{g['feature']} drives predictions differently across groups: shuffling it changes "
+            f"{_pct(g['highest'])} of predictions for {g['highest_group']} and {_pct(g['lowest'])} "
+            f"for {g['lowest_group']}."
+        )
     return out
 
 
@@ -50,10 +55,12 @@ def _errors(entry: dict[str, Any]) -> str | None:
     top = entry["slices"][0]
     other = top["error_rate_other_groups"]
     same_slice = f"; {_num(other)} in the same slice for the other groups" if other is not None else ""
-    return (f"{entry['group']} has {worst} ({name} {_num(metric['value'])} vs {_num(metric['other_groups'])} "
-            f"for the other groups); its {entry['errors']} concentrate in {top['slice']}: "
-            f"{_pct(top['share_of_errors'])} of them, error rate {_num(top['error_rate'])} vs "
-            f"{_num(top['error_rate_rest'])} in the rest of the group{same_slice}.")
+    return (
+        f"{entry['group']} has {worst} ({name} {_num(metric['value'])} vs {_num(metric['other_groups'])} "
+        f"for the other groups); its {entry['errors']} concentrate in {top['slice']}: "
+        f"{_pct(top['share_of_errors'])} of them, error rate {_num(top['error_rate'])} vs "
+        f"{_num(top['error_rate_rest'])} in the rest of the group{same_slice}."
+    )
 
 
 def _pct(value: float) -> str:

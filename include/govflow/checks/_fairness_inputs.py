@@ -56,7 +56,11 @@ def binary_outcomes(
     import numpy as np
     import pandas as pd
 
-    prediction = pd.Series(np.asarray(prediction), index=label.index) if not isinstance(prediction, pd.Series) else prediction
+    prediction = (
+        pd.Series(np.asarray(prediction), index=label.index)
+        if not isinstance(prediction, pd.Series)
+        else prediction
+    )
     label_codes, label_classes = pd.factorize(label, use_na_sentinel=True)
     pred_codes, pred_values = pd.factorize(prediction, use_na_sentinel=True)
     if len(label_classes) == 0:
@@ -93,7 +97,9 @@ def binary_outcomes(
     keep = (label_codes >= 0) & (pred_codes >= 0)
     excluded = int(len(keep) - keep.sum())
     if excluded == len(keep):
-        raise CheckInputError(f"no row has both a label ({label_name!r}) and a prediction ({prediction_name!r})")
+        raise CheckInputError(
+            f"no row has both a label ({label_name!r}) and a prediction ({prediction_name!r})"
+        )
     y_true = (label_codes == positive_index).astype(np.int8)
     pred_positive = np.array([c == positive_index for c in pred_class] + [False], dtype=np.int8)
     y_pred = pred_positive[pred_codes]  # code -1 (null) picks the trailing False; such rows are dropped
@@ -104,8 +110,11 @@ def binary_outcomes(
             f"label column {label_name!r} has a single class among rows with a prediction: fairness needs both classes"
         )
     return Outcomes(
-        y_true=y_true, y_pred=y_pred, keep=keep if excluded else None,
-        positive_label=_plain(classes[positive_index]), rows_excluded=excluded,
+        y_true=y_true,
+        y_pred=y_pred,
+        keep=keep if excluded else None,
+        positive_label=_plain(classes[positive_index]),
+        rows_excluded=excluded,
     )
 
 
@@ -167,7 +176,12 @@ def _same(a: Any, b: Any) -> bool:
     a, b = _plain(a), _plain(b)
     if isinstance(a, numbers.Number) and isinstance(b, numbers.Number):
         return bool(a == b)
-    if isinstance(a, str) and isinstance(b, numbers.Number) or isinstance(b, str) and isinstance(a, numbers.Number):
+    if (
+        (isinstance(a, str)
+        and isinstance(b, numbers.Number))
+        or (isinstance(b, str)
+        and isinstance(a, numbers.Number))
+    ):
         text, number = (a, b) if isinstance(a, str) else (b, a)
         try:
             return float(text.strip()) == float(number)

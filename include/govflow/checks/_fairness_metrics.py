@@ -19,7 +19,13 @@ if TYPE_CHECKING:
 
     from govflow.checks._fairness_inputs import Groups
 
-GROUP_METRICS = ("selection_rate", "accuracy", "true_positive_rate", "false_positive_rate", "false_negative_rate")
+GROUP_METRICS = (
+    "selection_rate",
+    "accuracy",
+    "true_positive_rate",
+    "false_positive_rate",
+    "false_negative_rate",
+)
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,9 @@ def metrics_by_group(table: CellTable, groups: Groups, sensitive: list[str]) -> 
     return out
 
 
-def disparities(table: CellTable, groups: Groups, sensitive: list[str], *, keep_groups: set[int] | None = None) -> dict[str, float | None]:
+def disparities(
+    table: CellTable, groups: Groups, sensitive: list[str], *, keep_groups: set[int] | None = None
+) -> dict[str, float | None]:
     """Fairlearn's demographic parity difference/ratio and equalized odds difference (between groups).
 
     ``keep_groups`` restricts them to those group codes; fewer than two groups give ``None``.
@@ -95,9 +103,17 @@ def disparities(table: CellTable, groups: Groups, sensitive: list[str], *, keep_
         equalized_odds_difference,
     )
 
-    mask = np.ones(len(table.group), dtype=bool) if keep_groups is None else np.isin(table.group, list(keep_groups))
+    mask = (
+        np.ones(len(table.group), dtype=bool)
+        if keep_groups is None
+        else np.isin(table.group, list(keep_groups))
+    )
     if len(np.unique(table.group[mask])) < 2:
-        return {"demographic_parity_difference": None, "demographic_parity_ratio": None, "equalized_odds_difference": None}
+        return {
+            "demographic_parity_difference": None,
+            "demographic_parity_ratio": None,
+            "equalized_odds_difference": None,
+        }
     args: dict[str, Any] = {
         "y_true": table.y_true[mask],
         "y_pred": table.y_pred[mask],

@@ -78,7 +78,11 @@ def build_expectations(specs: Sequence[ExpectationSpec], *, source: str) -> list
 
 
 def run_expectations(
-    frame: pd.DataFrame, expectations: Sequence[BuiltExpectation], *, suite_name: str, examples: int,
+    frame: pd.DataFrame,
+    expectations: Sequence[BuiltExpectation],
+    *,
+    suite_name: str,
+    examples: int,
 ) -> list[Outcome]:
     """Validate ``frame`` against ``expectations`` in one ephemeral GX context; outcomes in input order."""
     if not expectations:
@@ -107,22 +111,25 @@ def run_expectations(
                 batch_parameters={"dataframe": frame},
             )
             suite = gx.ExpectationSuite(
-                name=suite_name, expectations=[e.expectation for e in expectations],
+                name=suite_name,
+                expectations=[e.expectation for e in expectations],
             )
             validation = batch.validate(suite, result_format=result_format)
-    except Exception as err:  # noqa: BLE001 - any GX failure must become a clear error, not a traceback
+    except Exception as err:
         raise CheckInputError(f"Great Expectations could not run the suite: {_first_line(err)}") from err
 
     outcomes = []
     for item in validation.results:
         as_json = item.to_json_dict()
         index = int(as_json["expectation_config"]["meta"][_INDEX_KEY])
-        outcomes.append(Outcome(
-            index=index,
-            success=bool(as_json.get("success")),
-            result=dict(as_json.get("result") or {}),
-            exception=_exception_message(as_json.get("exception_info")),
-        ))
+        outcomes.append(
+            Outcome(
+                index=index,
+                success=bool(as_json.get("success")),
+                result=dict(as_json.get("result") or {}),
+                exception=_exception_message(as_json.get("exception_info")),
+            )
+        )
     # GX groups work by metric, so results come back in its own order.
     return sorted(outcomes, key=lambda o: o.index)
 

@@ -25,8 +25,22 @@ if TYPE_CHECKING:
 # A family, not one dtype: the same data read from CSV or Parquet may come back as
 # int64 or Int64 (nullable), and a float column may hold only whole numbers next time.
 INTEGER_TYPES = (
-    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-    "Int8Dtype", "Int16Dtype", "Int32Dtype", "Int64Dtype", "UInt8Dtype", "UInt16Dtype", "UInt32Dtype", "UInt64Dtype",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "Int8Dtype",
+    "Int16Dtype",
+    "Int32Dtype",
+    "Int64Dtype",
+    "UInt8Dtype",
+    "UInt16Dtype",
+    "UInt32Dtype",
+    "UInt64Dtype",
 )
 FLOAT_TYPES = ("float16", "float32", "float64", "Float32Dtype", "Float64Dtype", *INTEGER_TYPES)
 BOOL_TYPES = ("bool", "BooleanDtype")
@@ -76,7 +90,7 @@ def infer_suite(
     if not columns:
         raise CheckInputError("reference data has no columns")
     frame = frame.set_axis(columns, axis=1)
-    reference_meta.update({"rows": int(len(frame)), "columns": len(columns)})
+    reference_meta.update({"rows": len(frame), "columns": len(columns)})
 
     private = pii_column_set(columns, pii_columns)
     expectations: list[dict[str, Any]] = [
@@ -84,7 +98,9 @@ def infer_suite(
     ]
     notes: list[str] = []
     for column in columns:
-        expectations.extend(_column_expectations(frame[column], column, column in private, max_categories, notes))
+        expectations.extend(
+            _column_expectations(frame[column], column, column in private, max_categories, notes)
+        )
 
     meta = {
         "govflow": {
@@ -124,7 +140,9 @@ def write_suite(suite: Any, path: str | Path, *, overwrite: bool = False) -> Pat
     if out.suffix.lower() not in SUITE_SUFFIXES:
         raise BadInputError(f"suite output must end in .yaml, .yml or .json: {out}")
     if out.exists() and not overwrite:
-        raise BadInputError(f"{out} already exists; refusing to overwrite a suite (use --force to replace it)")
+        raise BadInputError(
+            f"{out} already exists; refusing to overwrite a suite (use --force to replace it)"
+        )
     if not out.parent.is_dir():
         raise BadInputError(f"folder does not exist: {out.parent}")
     suite_obj = suite if isinstance(suite, Suite) else parse_suite(suite, source="suite to write")
@@ -143,7 +161,11 @@ def write_suite(suite: Any, path: str | Path, *, overwrite: bool = False) -> Pat
 
 
 def _column_expectations(
-    series: pd.Series, column: str, private: bool, max_categories: int, notes: list[str],
+    series: pd.Series,
+    column: str,
+    private: bool,
+    max_categories: int,
+    notes: list[str],
 ) -> list[dict[str, Any]]:
     import pandas as pd
 
@@ -157,7 +179,9 @@ def _column_expectations(
     if type_list is None:
         notes.append(f"{column}: dtype {series.dtype} has no portable type check, none proposed")
     else:
-        out.append(_expectation("expect_column_values_to_be_in_type_list", column=column, type_list=list(type_list)))
+        out.append(
+            _expectation("expect_column_values_to_be_in_type_list", column=column, type_list=list(type_list))
+        )
     out.append(_null_expectation(column, nulls, rows))
     if private:
         notes.append(f"{column}: may hold personal data, so no value ranges or sets are proposed")
@@ -207,7 +231,9 @@ def _null_expectation(column: str, nulls: int, rows: int) -> dict[str, Any]:
     allowed = min(1.0, rate + max(_NULL_SLACK_ABS, _NULL_SLACK_REL * rate))
     mostly = math.floor((1.0 - allowed) * 10_000) / 10_000  # round down: the reference itself must pass
     return _expectation(
-        "expect_column_values_to_not_be_null", column=column, mostly=mostly,
+        "expect_column_values_to_not_be_null",
+        column=column,
+        mostly=mostly,
         meta={"observed_null_rate": round(rate, 6)},
     )
 

@@ -27,7 +27,9 @@ def _checked_path(path: str | Path) -> Path:
     return p
 
 
-def read_table(path: str | Path, *, columns: Sequence[str] | None = None, allow_empty: bool = False) -> pd.DataFrame:
+def read_table(
+    path: str | Path, *, columns: Sequence[str] | None = None, allow_empty: bool = False
+) -> pd.DataFrame:
     """Read a whole CSV or Parquet file into a DataFrame.
 
     Raises CheckInputError (never a library traceback) when the file is missing,
@@ -46,7 +48,9 @@ def read_table(path: str | Path, *, columns: Sequence[str] | None = None, allow_
     except pd.errors.EmptyDataError as err:
         raise CheckInputError(f"empty file: {p}") from err
     except Exception as err:  # parser errors come in many library-specific types
-        raise CheckInputError(f"cannot read {p}: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from err
+        raise CheckInputError(
+            f"cannot read {p}: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
+        ) from err
     _check_columns(frame.columns, p)
     if not allow_empty and frame.empty:
         raise CheckInputError(f"{p} has no data rows")
@@ -89,7 +93,9 @@ def iter_table_chunks(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator
     except pd.errors.EmptyDataError as err:
         raise CheckInputError(f"empty file: {p}") from err
     except Exception as err:
-        raise CheckInputError(f"cannot read {p}: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from err
+        raise CheckInputError(
+            f"cannot read {p}: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
+        ) from err
 
 
 def require_columns(frame: pd.DataFrame, columns: Sequence[str], *, source: str = "data") -> None:

@@ -14,10 +14,34 @@ from govflow.checks.pii._hints import name_hint
 
 # Matched anywhere in the lower-cased name with separators removed ("e-mail" -> "email").
 _SUBSTRINGS = (
-    "name", "email", "mail", "phone", "mobile", "ssn", "socialsecurity", "address", "street",
-    "postcode", "postalcode", "zipcode", "birth", "dob", "passport", "licen", "iban", "account",
-    "creditcard", "cardnumber", "taxid", "nationalid", "personalid", "ipaddress", "geoloc",
-    "latitude", "longitude", "password",
+    "name",
+    "email",
+    "mail",
+    "phone",
+    "mobile",
+    "ssn",
+    "socialsecurity",
+    "address",
+    "street",
+    "postcode",
+    "postalcode",
+    "zipcode",
+    "birth",
+    "dob",
+    "passport",
+    "licen",
+    "iban",
+    "account",
+    "creditcard",
+    "cardnumber",
+    "taxid",
+    "nationalid",
+    "personalid",
+    "ipaddress",
+    "geoloc",
+    "latitude",
+    "longitude",
+    "password",
 )
 # Short words the scan's hints lack, matched as whole tokens only ("lat" but not "latency").
 _TOKENS = frozenset({"cpr", "lat", "lon", "lng"})

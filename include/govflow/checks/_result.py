@@ -80,7 +80,9 @@ def timed_check(check: str, libraries: Iterable[str] = ()) -> Callable:
                 result = fn(*args, **kwargs)
             except CheckInputError as err:
                 return CheckResult.error(
-                    check, str(err), duration_s=time.perf_counter() - started,
+                    check,
+                    str(err),
+                    duration_s=time.perf_counter() - started,
                     library_versions=versions,
                 )
             return CheckResult(

@@ -93,7 +93,9 @@ def load_suite(path: str | Path) -> Suite:
     if not p.is_file():
         raise CheckInputError(f"suite is not a file: {p}")
     if p.suffix.lower() not in SUITE_SUFFIXES:
-        raise CheckInputError(f"unsupported suite file type {p.suffix or '(none)'!r} for {p}: use .yaml, .yml or .json")
+        raise CheckInputError(
+            f"unsupported suite file type {p.suffix or '(none)'!r} for {p}: use .yaml, .yml or .json"
+        )
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
@@ -114,7 +116,9 @@ def load_suite(path: str | Path) -> Suite:
 def parse_suite(document: object, *, source: str = "suite", default_name: str = "suite") -> Suite:
     """Shape-check a suite document (the parsed YAML/JSON) and build a ``Suite``."""
     if not isinstance(document, Mapping):
-        raise CheckInputError(f"{source}: a suite must be a mapping with 'name' and 'expectations', got {_kind(document)}")
+        raise CheckInputError(
+            f"{source}: a suite must be a mapping with 'name' and 'expectations', got {_kind(document)}"
+        )
     _refuse_unknown_keys(document, _SUITE_KEYS, where=source)
     name = document.get("name", default_name)
     if not isinstance(name, str) or not name.strip():
@@ -130,7 +134,9 @@ def parse_suite(document: object, *, source: str = "suite", default_name: str = 
     if not items:
         # An empty suite would pass any data: refuse it rather than pass silently.
         raise CheckInputError(f"{source}: the suite has no expectations")
-    specs = tuple(_parse_expectation(item, where=f"{source}: expectation #{i + 1}") for i, item in enumerate(items))
+    specs = tuple(
+        _parse_expectation(item, where=f"{source}: expectation #{i + 1}") for i, item in enumerate(items)
+    )
     return Suite(name=name.strip(), expectations=specs, meta=dict(meta), source=source)
 
 
@@ -157,7 +163,12 @@ def dump_suite_yaml(document: Mapping[str, Any], *, header: str = "") -> str:
     _Dumper.add_representer(list, _sequence)
     _Dumper.add_representer(tuple, _sequence)
     body = yaml.dump(
-        dict(document), Dumper=_Dumper, default_flow_style=False, sort_keys=False, allow_unicode=True, width=100,
+        dict(document),
+        Dumper=_Dumper,
+        default_flow_style=False,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
     )
     comment = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
     return comment + body
@@ -185,14 +196,18 @@ def _parse_expectation(item: object, *, where: str) -> ExpectationSpec:
         raise CheckInputError(f"{where} ({kind}): 'kwargs' keys must be strings")
     severity = item.get("severity", "critical")
     if severity not in SEVERITIES:
-        raise CheckInputError(f"{where} ({kind}): severity must be one of {', '.join(SEVERITIES)}, got {severity!r}")
+        raise CheckInputError(
+            f"{where} ({kind}): severity must be one of {', '.join(SEVERITIES)}, got {severity!r}"
+        )
     meta = item.get("meta") or {}
     if not isinstance(meta, Mapping):
         raise CheckInputError(f"{where} ({kind}): 'meta' must be a mapping, got {_kind(meta)}")
     notes = item.get("notes")
     if notes is not None and not isinstance(notes, str):
         raise CheckInputError(f"{where} ({kind}): 'notes' must be a string")
-    return ExpectationSpec(type=kind.strip(), kwargs=dict(kwargs), severity=severity, meta=dict(meta), notes=notes)
+    return ExpectationSpec(
+        type=kind.strip(), kwargs=dict(kwargs), severity=severity, meta=dict(meta), notes=notes
+    )
 
 
 def _refuse_unknown_keys(mapping: Mapping, allowed: frozenset[str], *, where: str) -> None:

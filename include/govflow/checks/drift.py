@@ -108,7 +108,9 @@ def detect_drift(
         del column  # keep at most one column pair alive
 
     if not per_column:
-        raise CheckInputError(f"no column could be tested for drift ({'; '.join(f'{k}: {v}' for k, v in skipped.items())})")
+        raise CheckInputError(
+            f"no column could be tested for drift ({'; '.join(f'{k}: {v}' for k, v in skipped.items())})"
+        )
 
     drifted = [name for name, entry in per_column.items() if entry["drifted"]]
     share = len(drifted) / len(per_column)
@@ -136,9 +138,13 @@ def detect_drift(
         details["skipped_columns"] = skipped
     if html_report:
         details["html_report"] = _html_report(
-            reference_frame, current_frame,
+            reference_frame,
+            current_frame,
             [n for n, e in per_column.items() if e["type"] in _HTML_REPORT_TYPES and "note" not in e],
-            stattest, stattest_threshold, max_share_drifted, html_report,
+            stattest,
+            stattest_threshold,
+            max_share_drifted,
+            html_report,
         )
     return CheckResult(check=CHECK, status=status, summary=summary, details=details)
 
@@ -155,7 +161,9 @@ def _check_options(max_share_drifted: float, stattest_threshold: float | None) -
         raise CheckInputError(f"stattest_threshold must be positive, got {stattest_threshold}")
 
 
-def _columns_to_test(reference: pd.DataFrame, current: pd.DataFrame, columns: Sequence[str] | None) -> list[str]:
+def _columns_to_test(
+    reference: pd.DataFrame, current: pd.DataFrame, columns: Sequence[str] | None
+) -> list[str]:
     ref_names = [str(c) for c in reference.columns]
     cur_names = {str(c) for c in current.columns}
     names = list(columns) if columns is not None else ref_names
@@ -184,18 +192,25 @@ def _html_report(
     target: bool | str | Path,
 ) -> dict[str, Any]:
     if not columns:
-        return {"error": "no column for Evidently's HTML report (text and govflow-only column types are left out)"}
+        return {
+            "error": "no column for Evidently's HTML report (text and govflow-only column types are left out)"
+        }
     from evidently import Report
     from evidently.presets import DataDriftPreset
 
     ref_sample, cur_sample = _sample(reference[columns]), _sample(current[columns])
     preset = DataDriftPreset(
-        columns=columns, drift_share=max_share_drifted, method=stattest, threshold=stattest_threshold,
+        columns=columns,
+        drift_share=max_share_drifted,
+        method=stattest,
+        threshold=stattest_threshold,
     )
     try:
         html = Report([preset]).run(cur_sample, ref_sample).get_html_str(as_iframe=False)
     except Exception as err:  # evidence is optional: a rendering failure must not hide the check result
-        return {"error": f"Evidently could not render the HTML report: {str(err).splitlines()[0] if str(err) else type(err).__name__}"}
+        return {
+            "error": f"Evidently could not render the HTML report: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
+        }
     info: dict[str, Any] = {
         "rows_reference": len(ref_sample),
         "rows_current": len(cur_sample),

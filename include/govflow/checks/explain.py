@@ -37,8 +37,15 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-__all__ = ["DEFAULT_PROXY_AUC_THRESHOLD", "card_view", "detect_proxies", "explain_model", "explanation_svg",
-           "importance_svg", "proxy_svg"]
+__all__ = [
+    "DEFAULT_PROXY_AUC_THRESHOLD",
+    "card_view",
+    "detect_proxies",
+    "explain_model",
+    "explanation_svg",
+    "importance_svg",
+    "proxy_svg",
+]
 
 LIBRARIES = ("scikit-learn", "numpy", "pandas")
 ERR_LABEL_VALUES = "label column {label!r} has {n} distinct values; the explanation needs a binary label"
@@ -92,21 +99,53 @@ def explain_model(
     from threadpoolctl import threadpool_limits
 
     sensitive = [sensitive] if isinstance(sensitive, str) else list(sensitive)
-    _check_options(sensitive, max_rows=max_rows, importance_rows=importance_rows, n_repeats=n_repeats,
-                   threshold=proxy_auc_threshold, min_group_size=min_group_size)
+    _check_options(
+        sensitive,
+        max_rows=max_rows,
+        importance_rows=importance_rows,
+        n_repeats=n_repeats,
+        threshold=proxy_auc_threshold,
+        min_group_size=min_group_size,
+    )
     # One thread: the work is bounded, and BLAS/OpenMP threads only contend on a shared worker.
     with threadpool_limits(limits=1):
-        return _explain(data, model_path=model_path, label=label, sensitive=sensitive,
-                        positive_label=positive_label, features=features, max_rows=max_rows,
-                        importance_rows=importance_rows, n_repeats=n_repeats, random_state=random_state,
-                        proxy_auc_threshold=proxy_auc_threshold, min_group_size=min_group_size,
-                        max_groups=max_groups, max_slices=max_slices, trusted=trusted)
+        return _explain(
+            data,
+            model_path=model_path,
+            label=label,
+            sensitive=sensitive,
+            positive_label=positive_label,
+            features=features,
+            max_rows=max_rows,
+            importance_rows=importance_rows,
+            n_repeats=n_repeats,
+            random_state=random_state,
+            proxy_auc_threshold=proxy_auc_threshold,
+            min_group_size=min_group_size,
+            max_groups=max_groups,
+            max_slices=max_slices,
+            trusted=trusted,
+        )
 
 
-def _explain(data: pd.DataFrame | str | Path, *, model_path: str | Path, label: str, sensitive: list[str],
-             positive_label: Any, features: Sequence[str] | None, max_rows: int, importance_rows: int,
-             n_repeats: int, random_state: int, proxy_auc_threshold: float, min_group_size: int,
-             max_groups: int, max_slices: int, trusted: Sequence[str]) -> dict[str, Any]:
+def _explain(
+    data: pd.DataFrame | str | Path,
+    *,
+    model_path: str | Path,
+    label: str,
+    sensitive: list[str],
+    positive_label: Any,
+    features: Sequence[str] | None,
+    max_rows: int,
+    importance_rows: int,
+    n_repeats: int,
+    random_state: int,
+    proxy_auc_threshold: float,
+    min_group_size: int,
+    max_groups: int,
+    max_slices: int,
+    trusted: Sequence[str],
+) -> dict[str, Any]:
     import numpy as np
 
     from govflow.checks._explain_bins import slice_feature
@@ -129,26 +168,51 @@ def _explain(data: pd.DataFrame | str | Path, *, model_path: str | Path, label: 
     frame = frame.reset_index(drop=True)
 
     positive = _positive_label(frame[label], label, positive_label)
-    view = view_model(load_model(model_path, trusted=trusted), frame.columns, sensitive=sensitive,
-                      positive_label=positive, features=features, random_state=random_state)
+    view = view_model(
+        load_model(model_path, trusted=trusted),
+        frame.columns,
+        sensitive=sensitive,
+        positive_label=positive,
+        features=features,
+        random_state=random_state,
+    )
     y_true = (frame[label] == positive).to_numpy(dtype=bool)
     y_pred = view.predict_positive(frame)
     groups = _group_keys(frame, sensitive)
     names, counts = np.unique(groups, return_counts=True)
-    sizes = {str(n): int(c) for n, c in sorted(zip(names, counts, strict=True), key=lambda t: (-t[1], str(t[0])))}
+    sizes = {
+        str(n): int(c) for n, c in sorted(zip(names, counts, strict=True), key=lambda t: (-t[1], str(t[0])))
+    }
     eligible = [g for g, n in sizes.items() if n >= min_group_size]
     inputs = [f for f in view.features if f not in set(sensitive)]
 
-    slices = [s for s in (slice_feature(frame[f], max_bins=5, max_categories=30, min_rows=10) for f in inputs)
-              if s is not None]
+    slices = [
+        s
+        for s in (slice_feature(frame[f], max_bins=5, max_categories=30, min_rows=10) for f in inputs)
+        if s is not None
+    ]
     errors = error_analysis(y_true, y_pred, groups, slices, eligible=eligible, max_slices=max_slices)
     # Per-group importance costs one permutation run per group: the worst-off groups first, then the largest.
     focus = list(dict.fromkeys([e["group"] for e in errors] + eligible))[:max_groups]
-    importance = feature_importance(view, frame, y_true, groups, group_names=focus,
-                                    rows=importance_rows, n_repeats=n_repeats, random_state=random_state)
-    proxies = detect_proxies(frame, sensitive=sensitive, features=inputs, threshold=proxy_auc_threshold,
-                             min_group_size=min_group_size, random_state=random_state,
-                             importance={r["feature"]: r["prediction_change"] for r in importance["overall"]})
+    importance = feature_importance(
+        view,
+        frame,
+        y_true,
+        groups,
+        group_names=focus,
+        rows=importance_rows,
+        n_repeats=n_repeats,
+        random_state=random_state,
+    )
+    proxies = detect_proxies(
+        frame,
+        sensitive=sensitive,
+        features=inputs,
+        threshold=proxy_auc_threshold,
+        min_group_size=min_group_size,
+        random_state=random_state,
+        importance={r["feature"]: r["prediction_change"] for r in importance["overall"]},
+    )
 
     explanation: dict[str, Any] = {
         "status": "warn" if proxies["warnings"] else "ok",
@@ -165,8 +229,11 @@ def _explain(data: pd.DataFrame | str | Path, *, model_path: str | Path, label: 
             "rows_used": len(frame),
             "sampled": total_rows > len(frame),
             "random_state": random_state,
-            "note": (f"a seeded random sample of {len(frame)} of {total_rows} rows" if total_rows > len(frame)
-                     else "all rows"),
+            "note": (
+                f"a seeded random sample of {len(frame)} of {total_rows} rows"
+                if total_rows > len(frame)
+                else "all rows"
+            ),
         },
         "groups": {
             "sizes": sizes,
@@ -188,15 +255,27 @@ def _summary(explanation: dict[str, Any]) -> dict[str, Any]:
     proxies = explanation["proxies"]["by_sensitive"]
     return {
         "top_features": [r["feature"] for r in explanation["feature_importance"]["overall"][:3]],
-        "strong_proxies": {s: [r["feature"] for r in e["features"] if r.get("strong")] for s, e in proxies.items()},
+        "strong_proxies": {
+            s: [r["feature"] for r in e["features"] if r.get("strong")] for s, e in proxies.items()
+        },
         "all_features_proxy_auc": {s: (e["all_features"] or {}).get("auc") for s, e in proxies.items()},
-        "worst_slices": [{"group": e["group"], "errors": e["errors"], "slice": e["slices"][0]["slice"]}
-                         for e in explanation["error_analysis"] if e["slices"]],
+        "worst_slices": [
+            {"group": e["group"], "errors": e["errors"], "slice": e["slices"][0]["slice"]}
+            for e in explanation["error_analysis"]
+            if e["slices"]
+        ],
     }
 
 
-def _check_options(sensitive: list[str], *, max_rows: int, importance_rows: int, n_repeats: int,
-                   threshold: float, min_group_size: int) -> None:
+def _check_options(
+    sensitive: list[str],
+    *,
+    max_rows: int,
+    importance_rows: int,
+    n_repeats: int,
+    threshold: float,
+    min_group_size: int,
+) -> None:
     if not sensitive:
         raise CheckInputError("name at least one sensitive column")
     if len(set(sensitive)) != len(sensitive):

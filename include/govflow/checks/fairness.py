@@ -71,24 +71,49 @@ def evaluate_fairness(
     from govflow.checks._fairness_metrics import cell_table, disparities, metrics_by_group
 
     sensitive = list(sensitive)
-    _check_options(label, prediction, sensitive, model_path, min_group_size,
-                   max_demographic_parity_difference, max_equalized_odds_difference)
+    _check_options(
+        label,
+        prediction,
+        sensitive,
+        model_path,
+        min_group_size,
+        max_demographic_parity_difference,
+        max_equalized_odds_difference,
+    )
     frame = as_frame(data, what="the evaluation data")
-    require_columns(frame, [label, *sensitive, *([prediction] if prediction else [])], source="the evaluation data")
+    require_columns(
+        frame, [label, *sensitive, *([prediction] if prediction else [])], source="the evaluation data"
+    )
 
     model_info: dict[str, Any] | None = None
     if model_path is not None:
         from govflow.checks.model_predictions import load_model, predict
 
         model = load_model(model_path, trusted=trusted_types)
-        predicted = _as_label_classes(model, predict(model, frame, exclude=[label]), frame[label], positive_label)
+        predicted = _as_label_classes(
+            model, predict(model, frame, exclude=[label]), frame[label], positive_label
+        )
         prediction_name = f"model {Path(model_path).name}"
-        model_info = {"path": str(model_path), "sha256": sha256_file(model_path), "type": type(model).__name__}
-        outcomes = binary_outcomes(frame[label], predicted, label_name=label, prediction_name=prediction_name,
-                                   positive_label=positive_label)
+        model_info = {
+            "path": str(model_path),
+            "sha256": sha256_file(model_path),
+            "type": type(model).__name__,
+        }
+        outcomes = binary_outcomes(
+            frame[label],
+            predicted,
+            label_name=label,
+            prediction_name=prediction_name,
+            positive_label=positive_label,
+        )
     else:
-        outcomes = binary_outcomes(frame[label], frame[prediction], label_name=label, prediction_name=prediction,
-                                   positive_label=positive_label)
+        outcomes = binary_outcomes(
+            frame[label],
+            frame[prediction],
+            label_name=label,
+            prediction_name=prediction,
+            positive_label=positive_label,
+        )
 
     for name in sensitive:
         if frame[name].isna().all():
@@ -112,8 +137,10 @@ def evaluate_fairness(
             "insufficient": count < min_group_size,
         }
     overall = disparities(table, groups, sensitive)
-    judged = overall if len(sufficient) == len(groups.keys) else disparities(
-        table, groups, sensitive, keep_groups=sufficient
+    judged = (
+        overall
+        if len(sufficient) == len(groups.keys)
+        else disparities(table, groups, sensitive, keep_groups=sufficient)
     )
     insufficient = [key for key, entry in by_group.items() if entry["insufficient"]]
 
@@ -141,7 +168,7 @@ def evaluate_fairness(
         "min_group_size": min_group_size,
         "sensitive_features": sensitive,
         "positive_label": outcomes.positive_label,
-        "rows": int(len(outcomes.y_true)),
+        "rows": len(outcomes.y_true),
         "rows_excluded": outcomes.rows_excluded,
         "prediction_source": "model" if model_info else "column",
     }
@@ -155,8 +182,13 @@ def evaluate_fairness(
 
 
 def _check_options(
-    label: str, prediction: str | None, sensitive: list[str], model_path: Any, min_group_size: int,
-    max_dpd: float, max_eod: float,
+    label: str,
+    prediction: str | None,
+    sensitive: list[str],
+    model_path: Any,
+    min_group_size: int,
+    max_dpd: float,
+    max_eod: float,
 ) -> None:
     if not sensitive:
         raise CheckInputError("give at least one sensitive feature column")
@@ -172,7 +204,10 @@ def _check_options(
         raise CheckInputError("the prediction column cannot be the label column")
     if int(min_group_size) < 1:
         raise CheckInputError(f"min_group_size must be at least 1, got {min_group_size}")
-    for name, value in (("max_demographic_parity_difference", max_dpd), ("max_equalized_odds_difference", max_eod)):
+    for name, value in (
+        ("max_demographic_parity_difference", max_dpd),
+        ("max_equalized_odds_difference", max_eod),
+    ):
         if not 0 <= value <= 1:
             raise CheckInputError(f"{name} must be between 0 and 1, got {value}")
 
@@ -189,7 +224,11 @@ def _as_label_classes(model: Any, predicted: Any, label: Any, positive_label: An
     from govflow.checks.model_predictions import positive_class
 
     classes = [c for c in label.dropna().unique()]
-    if positive_label is None or len(classes) != 2 or any(isinstance(c, (int, float, np.number, bool)) for c in classes):
+    if (
+        positive_label is None
+        or len(classes) != 2
+        or any(isinstance(c, (int, float, np.number, bool)) for c in classes)
+    ):
         return predicted
     positive = next((c for c in classes if str(c) == str(positive_label)), None)
     if positive is None:

@@ -78,7 +78,9 @@ def predict(model: Any, data: pd.DataFrame, *, exclude: Sequence[str] = ()) -> n
         names = [str(n) for n in names]
         missing = [n for n in names if n not in data.columns]
         if missing:
-            raise CheckInputError(f"feature column(s) the model needs are missing from the data: {', '.join(missing)}")
+            raise CheckInputError(
+                f"feature column(s) the model needs are missing from the data: {', '.join(missing)}"
+            )
         features = data[names]
     else:
         features = data.drop(columns=[c for c in exclude if c in data.columns])
@@ -109,7 +111,9 @@ def positive_class(model: Any, positive_label: Any) -> Any:
             return cls
     if {str(c) for c in classes} <= {"0", "1", "False", "True"}:
         return classes[-1]
-    raise CheckInputError(ERR_POSITIVE_CLASS.format(positive=positive_label, classes=", ".join(map(str, classes))))
+    raise CheckInputError(
+        ERR_POSITIVE_CLASS.format(positive=positive_label, classes=", ".join(map(str, classes)))
+    )
 
 
 def _classes(model: Any) -> list[Any] | None:

@@ -19,7 +19,7 @@ from govflow.checks._result import CheckInputError, CheckResult, timed_check
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["evaluate_performance", "METRICS"]
+__all__ = ["METRICS", "evaluate_performance"]
 
 CHECK = "performance"
 METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
@@ -81,15 +81,25 @@ def evaluate_performance(
             unknown.append(name)
             continue
         drop = round(float(registered) - now, 6)
-        comparisons[name] = {"registered": float(registered), "now": now, "drop": drop, "ok": drop <= max_drop}
+        comparisons[name] = {
+            "registered": float(registered),
+            "now": now,
+            "drop": drop,
+            "ok": drop <= max_drop,
+        }
         if drop > max_drop:
             problems.append(name)
     status = "fail" if problems else ("warn" if unknown or not comparisons else "pass")
     return CheckResult(
-        check=CHECK, status=status,
-        summary={"rows": int(len(frame)), "metrics": metrics, "dropped": problems, "max_drop": max_drop},
-        details={"comparisons": comparisons, "not_computable": unknown, "positive_label": str(positive),
-                 "compared": sorted(comparisons)},
+        check=CHECK,
+        status=status,
+        summary={"rows": len(frame), "metrics": metrics, "dropped": problems, "max_drop": max_drop},
+        details={
+            "comparisons": comparisons,
+            "not_computable": unknown,
+            "positive_label": str(positive),
+            "compared": sorted(comparisons),
+        },
     )
 
 

@@ -44,12 +44,14 @@ _MAX_TEXT = 100
 _MAX_LIST = 20
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 # Expectations whose observed value describes the column (a dtype, a count), never a row's value.
-_VALUE_FREE = frozenset({
-    "expect_column_values_to_be_in_type_list",
-    "expect_column_values_to_be_of_type",
-    "expect_column_unique_value_count_to_be_between",
-    "expect_column_proportion_of_unique_values_to_be_between",
-})
+_VALUE_FREE = frozenset(
+    {
+        "expect_column_values_to_be_in_type_list",
+        "expect_column_values_to_be_of_type",
+        "expect_column_unique_value_count_to_be_between",
+        "expect_column_proportion_of_unique_values_to_be_between",
+    }
+)
 
 
 @timed_check(CHECK, libraries=("great_expectations", "pandas"))
@@ -74,12 +76,12 @@ def validate_table(
     present = set(frame.columns)
     missing_by_index = {b.index: [c for c in b.columns if c not in present] for b in built}
     runnable = [b for b in built if not missing_by_index[b.index]]
-    outcomes = {o.index: o for o in run_expectations(frame, runnable, suite_name=suite_obj.name, examples=examples)}
+    outcomes = {
+        o.index: o for o in run_expectations(frame, runnable, suite_name=suite_obj.name, examples=examples)
+    }
 
     private = pii_column_set(frame.columns, pii_columns)
-    entries = [
-        _entry(b, outcomes.get(b.index), missing_by_index[b.index], private, examples) for b in built
-    ]
+    entries = [_entry(b, outcomes.get(b.index), missing_by_index[b.index], private, examples) for b in built]
     failed = [e for e in entries if not e["success"]]
     if any(e["severity"] == "critical" for e in failed):
         status = "fail"
@@ -92,7 +94,7 @@ def validate_table(
         summary={
             "evaluated": len(entries),
             "failed": len(failed),
-            "rows": int(len(frame)),
+            "rows": len(frame),
             "missing_columns": missing_columns,
         },
         details={
@@ -131,7 +133,11 @@ def _as_frame(data: str | Path | pd.DataFrame) -> pd.DataFrame:
 
 
 def _entry(
-    built: BuiltExpectation, outcome: Outcome | None, missing: list[str], private: frozenset[str], examples: int,
+    built: BuiltExpectation,
+    outcome: Outcome | None,
+    missing: list[str],
+    private: frozenset[str],
+    examples: int,
 ) -> dict[str, Any]:
     spec = built.spec
     withheld = any(c in private for c in built.columns)
@@ -193,7 +199,9 @@ def _small(value: Any) -> Any:
         return {str(k): _small(v) for k, v in list(value.items())[:_MAX_LIST]}
     if isinstance(value, (list, tuple, set)):
         items = list(value)
-        return [_small(v) for v in items[:_MAX_LIST]] + ([f"... {len(items) - _MAX_LIST} more"] if len(items) > _MAX_LIST else [])
+        return [_small(v) for v in items[:_MAX_LIST]] + (
+            [f"... {len(items) - _MAX_LIST} more"] if len(items) > _MAX_LIST else []
+        )
     if hasattr(value, "item"):  # numpy scalar
         return _small(value.item())
     if hasattr(value, "isoformat"):

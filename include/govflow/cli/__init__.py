@@ -13,9 +13,11 @@ from collections.abc import Sequence
 
 from govflow.errors import GovflowError
 
-DESCRIPTION = ("Model governance on Apache Airflow: registry, checks (validation, PII, fairness, drift), "
-               "policy gate and approvals, documentation, tamper-evident audit trail. "
-               "Exit status: 0 ok, 1 failed/rejected/refused, 2 bad input.")
+DESCRIPTION = (
+    "Model governance on Apache Airflow: registry, checks (validation, PII, fairness, drift), "
+    "policy gate and approvals, documentation, tamper-evident audit trail. "
+    "Exit status: 0 ok, 1 failed/rejected/refused, 2 bad input."
+)
 
 # Each module adds its command group through `register(subparsers)`.
 COMMAND_MODULES = (

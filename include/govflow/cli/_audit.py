@@ -43,7 +43,12 @@ def _log(args: argparse.Namespace) -> int:
     from govflow.store.audit import event_to_dict, list_events
 
     with session_scope() as session:
-        events = [event_to_dict(e) for e in list_events(session, subject_prefix=args.subject, limit=args.limit)]
-    emit({"events": events}, as_json=args.json,
-         lines=[f"{e['seq']:>6} {e['ts']} {e['actor']:<12} {e['action']:<24} {e['subject']}" for e in events])
+        events = [
+            event_to_dict(e) for e in list_events(session, subject_prefix=args.subject, limit=args.limit)
+        ]
+    emit(
+        {"events": events},
+        as_json=args.json,
+        lines=[f"{e['seq']:>6} {e['ts']} {e['actor']:<12} {e['action']:<24} {e['subject']}" for e in events],
+    )
     return 0

@@ -47,7 +47,9 @@ def report(result: CheckResult, *, as_json: bool) -> int:
 
 def add_tier_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tier", metavar="TIER", help="take thresholds from this risk tier of the policy")
-    parser.add_argument("--policy", metavar="FILE", help="policy file for --tier (default: the configured policy)")
+    parser.add_argument(
+        "--policy", metavar="FILE", help="policy file for --tier (default: the configured policy)"
+    )
 
 
 def tier_options(args: argparse.Namespace, kind: str, defaults: dict[str, Any]) -> dict[str, Any]:

@@ -18,16 +18,37 @@ def register(checks: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--reference", required=True, metavar="FILE", help="reference data, CSV or Parquet")
     parser.add_argument("--current", required=True, metavar="FILE", help="current data, CSV or Parquet")
-    parser.add_argument("--column", action="append", dest="columns", metavar="COLUMN",
-                        help="test only this column (repeatable; default: all)")
-    parser.add_argument("--key-column", action="append", dest="key_columns", metavar="COLUMN",
-                        help="fail if this column drifts (repeatable; default: the tier's)")
-    parser.add_argument("--max-share-drifted", type=float, metavar="X",
-                        help="fail when the share of drifted columns exceeds this (default 0.5, or the tier's)")
-    parser.add_argument("--stattest", metavar="NAME",
-                        help="Evidently stattest for every column, e.g. ks, psi, wasserstein (default: Evidently's choice)")
-    parser.add_argument("--stattest-threshold", type=float, metavar="X",
-                        help="threshold for every column's test (default: each test's own)")
+    parser.add_argument(
+        "--column",
+        action="append",
+        dest="columns",
+        metavar="COLUMN",
+        help="test only this column (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--key-column",
+        action="append",
+        dest="key_columns",
+        metavar="COLUMN",
+        help="fail if this column drifts (repeatable; default: the tier's)",
+    )
+    parser.add_argument(
+        "--max-share-drifted",
+        type=float,
+        metavar="X",
+        help="fail when the share of drifted columns exceeds this (default 0.5, or the tier's)",
+    )
+    parser.add_argument(
+        "--stattest",
+        metavar="NAME",
+        help="Evidently stattest for every column, e.g. ks, psi, wasserstein (default: Evidently's choice)",
+    )
+    parser.add_argument(
+        "--stattest-threshold",
+        type=float,
+        metavar="X",
+        help="threshold for every column's test (default: each test's own)",
+    )
     parser.add_argument("--html-report", metavar="PATH", help="also write Evidently's HTML report to PATH")
     add_tier_flags(parser)
     add_json_flag(parser)
@@ -37,17 +58,26 @@ def register(checks: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from govflow.checks.drift import detect_drift
 
-    options = tier_options(args, "drift", {"max_share_drifted": 0.5, "key_columns": [], "stattest": None,
-                                           "stattest_threshold": None})
+    options = tier_options(
+        args,
+        "drift",
+        {"max_share_drifted": 0.5, "key_columns": [], "stattest": None, "stattest_threshold": None},
+    )
 
     result = detect_drift(
-        args.reference, args.current, columns=args.columns, html_report=args.html_report or False, **options,
+        args.reference,
+        args.current,
+        columns=args.columns,
+        html_report=args.html_report or False,
+        **options,
     )
     code = report(result, as_json=args.json)
     if not args.json and result.status != "error":
         for name, entry in result.details["columns"].items():
             mark = "DRIFTED" if entry["drifted"] else "ok"
-            print(f"  {mark} {name}: {entry['method']} score={entry['score']:.4g} threshold={entry['threshold']:.4g}")
+            print(
+                f"  {mark} {name}: {entry['method']} score={entry['score']:.4g} threshold={entry['threshold']:.4g}"
+            )
         for name, reason in result.details.get("skipped_columns", {}).items():
             print(f"  SKIPPED {name}: {reason}")
     return code

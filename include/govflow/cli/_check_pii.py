@@ -19,11 +19,23 @@ def register(checks: argparse._SubParsersAction) -> None:
         "Exit 0 pass/warn, 1 an entity that is not allowed, 2 bad input.",
     )
     parser.add_argument("--data", required=True, metavar="FILE", help="data to scan, CSV or Parquet")
-    parser.add_argument("--policy", metavar="FILE", help="policy YAML (default with --region/--sector: the configured policy)")
-    parser.add_argument("--region", action="append", dest="regions", default=[], metavar="REGION",
-                        help="a region the model serves (repeatable; the strictest rule wins)")
-    parser.add_argument("--sector", metavar="SECTOR", help="the model's sector (narrows the allowed entities)")
-    parser.add_argument("--chunk-rows", type=int, default=50_000, metavar="N", help="rows read at a time (default 50000)")
+    parser.add_argument(
+        "--policy", metavar="FILE", help="policy YAML (default with --region/--sector: the configured policy)"
+    )
+    parser.add_argument(
+        "--region",
+        action="append",
+        dest="regions",
+        default=[],
+        metavar="REGION",
+        help="a region the model serves (repeatable; the strictest rule wins)",
+    )
+    parser.add_argument(
+        "--sector", metavar="SECTOR", help="the model's sector (narrows the allowed entities)"
+    )
+    parser.add_argument(
+        "--chunk-rows", type=int, default=50_000, metavar="N", help="rows read at a time (default 50000)"
+    )
     add_json_flag(parser)
     parser.set_defaults(handler=_run)
 
@@ -35,7 +47,11 @@ def _policy_options(args: argparse.Namespace) -> tuple[frozenset[str], list[Any]
     try:
         from govflow.policy import load_policy
     except ImportError:
-        return frozenset(), [], {"source": args.policy, "note": "policy engine unavailable: no entity is allowed"}
+        return (
+            frozenset(),
+            [],
+            {"source": args.policy, "note": "policy engine unavailable: no entity is allowed"},
+        )
     policy = load_policy(args.policy)
     allowed = policy.allowed_pii_entities(args.regions, args.sector)
     note = {
@@ -58,7 +74,9 @@ def _run(args: argparse.Namespace) -> int:
         allowed, recognizers, note = _policy_options(args)
     except GovflowError as err:  # a bad policy or an unknown region: an error result, one JSON object
         return report(CheckResult.error("pii", str(err)), as_json=args.json)
-    result = scan_pii(args.data, allowed_entities=allowed, custom_recognizers=recognizers, chunk_rows=args.chunk_rows)
+    result = scan_pii(
+        args.data, allowed_entities=allowed, custom_recognizers=recognizers, chunk_rows=args.chunk_rows
+    )
     if result.status != "error":
         result = dataclasses.replace(result, details={**result.details, "policy": note})
     code = report(result, as_json=args.json)

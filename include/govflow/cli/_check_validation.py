@@ -15,9 +15,14 @@ def register(checks: argparse._SubParsersAction) -> None:
         "Exit 0 pass/warn, 1 an expectation failed, 2 bad input.",
     )
     parser.add_argument("--data", required=True, metavar="FILE", help="CSV or Parquet file to validate")
-    parser.add_argument("--suite", required=True, metavar="SUITE", help="expectation suite (.yaml, .yml or .json)")
     parser.add_argument(
-        "--pii-column", action="append", default=[], metavar="COLUMN",
+        "--suite", required=True, metavar="SUITE", help="expectation suite (.yaml, .yml or .json)"
+    )
+    parser.add_argument(
+        "--pii-column",
+        action="append",
+        default=[],
+        metavar="COLUMN",
         help="column that may hold personal data: its raw values are kept out of the output (repeatable; "
         "columns named like name/email/phone/ssn/address/dob are treated so anyway)",
     )
@@ -36,7 +41,11 @@ def _run(args: argparse.Namespace) -> int:
         for entry in result.details.get("expectations", []):
             if not entry["success"]:
                 where = f" {entry['column']}" if entry.get("column") else ""
-                count = f" unexpected={entry['unexpected_count']}" if entry.get("unexpected_count") is not None else ""
+                count = (
+                    f" unexpected={entry['unexpected_count']}"
+                    if entry.get("unexpected_count") is not None
+                    else ""
+                )
                 reason = f" ({entry['error']})" if entry.get("error") else ""
                 print(f"  FAILED {entry['type']}{where}{count}{reason}")
     return code

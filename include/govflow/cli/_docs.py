@@ -17,20 +17,29 @@ def register(groups: argparse._SubParsersAction) -> None:
 
     render = sub.add_parser("render", help="render, store and link a version's documents")
     add_version_flags(render)
-    render.add_argument("--format", required=True, choices=("html", "md"), help="self-contained HTML or Markdown")
+    render.add_argument(
+        "--format", required=True, choices=("html", "md"), help="self-contained HTML or Markdown"
+    )
     render.add_argument("--kind", choices=KINDS, help="one document only (default: model card and Annex IV)")
-    render.add_argument("--out", metavar="PATH",
-                        help="folder to write into (or a file name with --kind); documents are stored either way")
+    render.add_argument(
+        "--out",
+        metavar="PATH",
+        help="folder to write into (or a file name with --kind); documents are stored either way",
+    )
     add_actor_flag(render)
     add_json_flag(render)
     render.set_defaults(handler=_render)
 
-    check = sub.add_parser("check", help="record the documentation check: exit 1 if a required section is incomplete")
+    check = sub.add_parser(
+        "check", help="record the documentation check: exit 1 if a required section is incomplete"
+    )
     add_version_flags(check)
     add_json_flag(check)
     check.set_defaults(handler=_check)
 
-    notes = sub.add_parser("notes", help="store the people-written notes (limitations, oversight...) of a version")
+    notes = sub.add_parser(
+        "notes", help="store the people-written notes (limitations, oversight...) of a version"
+    )
     add_version_flags(notes)
     notes.add_argument("--file", required=True, help="YAML file of notes (see govflow.docs.NOTE_KEYS)")
     add_actor_flag(notes)
@@ -41,14 +50,18 @@ def register(groups: argparse._SubParsersAction) -> None:
     esub = evidence.add_subparsers(dest="evidence_command", metavar="ACTION")
     esub.required = True
 
-    export = esub.add_parser("export", help="write a zip with documents, evidence, policy, decisions and audit events")
+    export = esub.add_parser(
+        "export", help="write a zip with documents, evidence, policy, decisions and audit events"
+    )
     add_version_flags(export)
     export.add_argument("--out", required=True, metavar="BUNDLE.zip")
     add_actor_flag(export)
     add_json_flag(export)
     export.set_defaults(handler=_export)
 
-    verify = esub.add_parser("verify", help="check a bundle offline; exit 1 naming altered, missing or added files")
+    verify = esub.add_parser(
+        "verify", help="check a bundle offline; exit 1 naming altered, missing or added files"
+    )
     verify.add_argument("bundle", metavar="BUNDLE.zip")
     add_json_flag(verify)
     verify.set_defaults(handler=_verify)
@@ -60,13 +73,19 @@ def _render(args: argparse.Namespace) -> int:
 
     kinds = (args.kind,) if args.kind else KINDS
     with session_scope() as session:
-        payload = docs.render_docs(session, args.model, args.version, args.format, args.out, actor=actor_of(args),
-                                   kinds=kinds)
-    lines = [f"{d['kind']}.{d['format']}: sha256 {d['sha256'][:12]}... {d['path'] or d['uri']}"
-             for d in payload["documents"]]
+        payload = docs.render_docs(
+            session, args.model, args.version, args.format, args.out, actor=actor_of(args), kinds=kinds
+        )
+    lines = [
+        f"{d['kind']}.{d['format']}: sha256 {d['sha256'][:12]}... {d['path'] or d['uri']}"
+        for d in payload["documents"]
+    ]
     incomplete = payload["incomplete"]
-    lines.append(f"required sections incomplete: {', '.join(incomplete)}" if incomplete
-                 else "all required sections complete")
+    lines.append(
+        f"required sections incomplete: {', '.join(incomplete)}"
+        if incomplete
+        else "all required sections complete"
+    )
     emit(payload, as_json=args.json, lines=lines)
     return 0
 
@@ -83,8 +102,15 @@ def _check(args: argparse.Namespace) -> int:
         row = docs.check_documentation(session, args.model, args.version, run=cli_run(session))
         evidence = load_evidence(row)
     details = {k: v for k, v in evidence.items() if k in ("sections", "missing")}
-    result = CheckResult(check=row.check, status=row.status, summary=row.summary, details=details,
-                         duration_s=row.duration_s, library_versions=row.library_versions, errors=row.errors)
+    result = CheckResult(
+        check=row.check,
+        status=row.status,
+        summary=row.summary,
+        details=details,
+        duration_s=row.duration_s,
+        library_versions=row.library_versions,
+        errors=row.errors,
+    )
     return report(result, as_json=args.json)
 
 
@@ -102,10 +128,18 @@ def _notes(args: argparse.Namespace) -> int:
         raise BadInputError(f"cannot read notes {path}: {getattr(err, 'strerror', None) or err}") from err
     with session_scope() as session:
         document = docs.record_notes(session, args.model, args.version, text, actor=actor_of(args))
-        payload = {"model": args.model, "version": args.version, "document_id": document.id,
-                   "sha256": document.sha256, "keys": document.completeness.get("keys", [])}
-    emit(payload, as_json=args.json,
-         lines=[f"notes stored for {args.model}@{args.version}: {', '.join(payload['keys']) or '(empty)'}"])
+        payload = {
+            "model": args.model,
+            "version": args.version,
+            "document_id": document.id,
+            "sha256": document.sha256,
+            "keys": document.completeness.get("keys", []),
+        }
+    emit(
+        payload,
+        as_json=args.json,
+        lines=[f"notes stored for {args.model}@{args.version}: {', '.join(payload['keys']) or '(empty)'}"],
+    )
     return 0
 
 
@@ -114,10 +148,17 @@ def _export(args: argparse.Namespace) -> int:
     from govflow.store import session_scope
 
     with session_scope() as session:
-        payload = docs.export_evidence_bundle(session, args.model, args.version, args.out, actor=actor_of(args))
-    emit(payload, as_json=args.json,
-         lines=[f"wrote {payload['bundle']}: {payload['files']} files, sha256 {payload['sha256']}",
-                f"manifest sha256 {payload['manifest_sha256']} (recorded in the audit trail)"])
+        payload = docs.export_evidence_bundle(
+            session, args.model, args.version, args.out, actor=actor_of(args)
+        )
+    emit(
+        payload,
+        as_json=args.json,
+        lines=[
+            f"wrote {payload['bundle']}: {payload['files']} files, sha256 {payload['sha256']}",
+            f"manifest sha256 {payload['manifest_sha256']} (recorded in the audit trail)",
+        ],
+    )
     return 0
 
 
@@ -127,8 +168,10 @@ def _verify(args: argparse.Namespace) -> int:
     report = verify_bundle(args.bundle)
     payload = report.to_dict()
     if report.ok:
-        lines = [f"bundle OK: {report.files_checked} files match the manifest "
-                 f"(manifest sha256 {report.manifest_sha256})"]
+        lines = [
+            f"bundle OK: {report.files_checked} files match the manifest "
+            f"(manifest sha256 {report.manifest_sha256})"
+        ]
     else:
         lines = [f"bundle FAILED verification: {len(report.problems)} problem(s)"]
         lines += [f"  {p['problem']}: {p['path']} ({p['detail']})" for p in report.problems]

@@ -19,32 +19,55 @@ from govflow.errors import BadInputError, GovflowError
 
 def register(groups: argparse._SubParsersAction) -> None:
     parser = groups.add_parser(
-        "explain", help="explain a model's fairness: importance per group, error slices, proxies",
+        "explain",
+        help="explain a model's fairness: importance per group, error slices, proxies",
         usage="govflow explain --model M --version V [options] [--json]\n"
-              "       govflow explain --artifact FILE --data FILE --label L --sensitive S [options] [--json]",
+        "       govflow explain --artifact FILE --data FILE --label L --sensitive S [options] [--json]",
         description="Permutation importance overall and per sensitive group, the feature slices where the "
-                    "worst-off group's errors concentrate, and the inputs that predict a sensitive attribute "
-                    "(proxies). Reads a registered version (--model/--version) or files (--artifact/--data). "
-                    "Exit 0 explained (also with proxy warnings), 2 bad input.")
+        "worst-off group's errors concentrate, and the inputs that predict a sensitive attribute "
+        "(proxies). Reads a registered version (--model/--version) or files (--artifact/--data). "
+        "Exit 0 explained (also with proxy warnings), 2 bad input.",
+    )
     registry = parser.add_argument_group("a registered version")
     registry.add_argument("--model", help="registered model name")
     registry.add_argument("--version", help="registered version")
     files = parser.add_argument_group("files (no registry)")
     files.add_argument("--artifact", metavar="FILE", help="scikit-learn model (.joblib/.pkl or .skops)")
     files.add_argument("--data", metavar="FILE", help="eval data, CSV or Parquet")
-    files.add_argument("--trust", action="append", default=[], metavar="TYPE",
-                       help="a type in a .skops model you reviewed and trust (repeatable)")
+    files.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="a type in a .skops model you reviewed and trust (repeatable)",
+    )
     parser.add_argument("--label", metavar="COLUMN", help="true label column (default: the version's)")
-    parser.add_argument("--sensitive", action="append", metavar="COLUMN",
-                        help="sensitive column (repeatable; default: the version's)")
-    parser.add_argument("--positive-label", metavar="VALUE", help="the favourable label (default 1 for 0/1 labels)")
-    parser.add_argument("--proxy-auc-threshold", type=float, metavar="X",
-                        help="a feature predicting a sensitive attribute with this AUC is a strong proxy "
-                             "(default: the tier's policy value, else 0.8)")
-    parser.add_argument("--min-group-size", type=int, metavar="N", help="smaller groups are not analysed (default 30)")
-    parser.add_argument("--max-rows", type=int, metavar="N", help="work on a seeded sample of at most N rows (50000)")
+    parser.add_argument(
+        "--sensitive",
+        action="append",
+        metavar="COLUMN",
+        help="sensitive column (repeatable; default: the version's)",
+    )
+    parser.add_argument(
+        "--positive-label", metavar="VALUE", help="the favourable label (default 1 for 0/1 labels)"
+    )
+    parser.add_argument(
+        "--proxy-auc-threshold",
+        type=float,
+        metavar="X",
+        help="a feature predicting a sensitive attribute with this AUC is a strong proxy "
+        "(default: the tier's policy value, else 0.8)",
+    )
+    parser.add_argument(
+        "--min-group-size", type=int, metavar="N", help="smaller groups are not analysed (default 30)"
+    )
+    parser.add_argument(
+        "--max-rows", type=int, metavar="N", help="work on a seeded sample of at most N rows (50000)"
+    )
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
-    parser.add_argument("--policy", metavar="FILE", help="policy file (registry mode; default: the configured one)")
+    parser.add_argument(
+        "--policy", metavar="FILE", help="policy file (registry mode; default: the configured one)"
+    )
     parser.add_argument("--svg", metavar="FILE", help="also write the explanation chart as an SVG file")
     add_json_flag(parser)
     parser.set_defaults(handler=_run)
@@ -72,8 +95,9 @@ def _explain(args: argparse.Namespace) -> dict[str, Any]:
     registry_mode = args.model is not None or args.version is not None
     file_mode = args.artifact is not None or args.data is not None
     if registry_mode == file_mode:
-        raise BadInputError("give either --model and --version, "
-                            "or --artifact and --data (with --label and --sensitive)")
+        raise BadInputError(
+            "give either --model and --version, or --artifact and --data (with --label and --sensitive)"
+        )
     options: dict[str, Any] = {"random_state": args.seed}
     for name in ("proxy_auc_threshold", "min_group_size", "max_rows"):
         if getattr(args, name) is not None:
@@ -85,8 +109,14 @@ def _explain(args: argparse.Namespace) -> dict[str, Any]:
         from govflow.store import session_scope
 
         with session_scope() as session:  # a short read; the computation runs outside the transaction
-            inputs = explanation_inputs(session, args.model, args.version, label=args.label,
-                                        sensitive=args.sensitive, positive_label=args.positive_label)
+            inputs = explanation_inputs(
+                session,
+                args.model,
+                args.version,
+                label=args.label,
+                sensitive=args.sensitive,
+                positive_label=args.positive_label,
+            )
         policy = None
         if args.policy:
             from govflow.policy import load_policy
@@ -97,47 +127,92 @@ def _explain(args: argparse.Namespace) -> dict[str, Any]:
         raise BadInputError("file mode needs --artifact, --data, --label and --sensitive")
     from govflow.checks.explain import explain_model
 
-    return explain_model(args.data, model_path=args.artifact, label=args.label, sensitive=args.sensitive,
-                         positive_label=args.positive_label, trusted=args.trust, **options)
+    return explain_model(
+        args.data,
+        model_path=args.artifact,
+        label=args.label,
+        sensitive=args.sensitive,
+        positive_label=args.positive_label,
+        trusted=args.trust,
+        **options,
+    )
 
 
 def _lines(e: dict[str, Any]) -> list[str]:
     version = e.get("version")
     head = f"explain {version['model']}@{version['version']}" if version else "explain"
-    lines = [f"{head}: {e['status']}",
-             f"  model: {e['model']['kind']}; sensitive: {', '.join(e['sensitive'])}; rows: {e['sample']['note']}"]
+    lines = [
+        f"{head}: {e['status']}",
+        f"  model: {e['model']['kind']}; sensitive: {', '.join(e['sensitive'])}; rows: {e['sample']['note']}",
+    ]
     lines += ["", "Findings:"] + [f"  - {f}" for f in e["findings"]]
 
     importance = e["feature_importance"]
     groups = list(importance["by_group"])
-    lines += ["", "Permutation importance (share of predictions that change when shuffled):",
-              "  " + _row(["feature", "overall", *groups])]
-    per_group = {g: {r["feature"]: r["prediction_change"] for r in v["features"]}
-                 for g, v in importance["by_group"].items()}
+    lines += [
+        "",
+        "Permutation importance (share of predictions that change when shuffled):",
+        "  " + _row(["feature", "overall", *groups]),
+    ]
+    per_group = {
+        g: {r["feature"]: r["prediction_change"] for r in v["features"]}
+        for g, v in importance["by_group"].items()
+    }
     for r in importance["overall"][:10]:
-        lines.append("  " + _row([r["feature"], _pct(r["prediction_change"]),
-                                  *[_pct(per_group[g].get(r["feature"])) for g in groups]]))
+        lines.append(
+            "  "
+            + _row(
+                [
+                    r["feature"],
+                    _pct(r["prediction_change"]),
+                    *[_pct(per_group[g].get(r["feature"])) for g in groups],
+                ]
+            )
+        )
 
     for entry in e["error_analysis"]:
-        metrics = ", ".join(f"{m['metric']} {m['value']:.3f} vs {m['other_groups']:.3f}" for m in entry["metrics"])
+        metrics = ", ".join(
+            f"{m['metric']} {m['value']:.3f} vs {m['other_groups']:.3f}" for m in entry["metrics"]
+        )
         lines += ["", f"Where {entry['group']}'s {entry['errors']} concentrate ({metrics}):"]
         if not entry["slices"]:
             lines.append("  no slice stands out")
             continue
         width = max(len(s["slice"]) for s in entry["slices"]) + 2
-        lines.append("  " + _row(["slice", "share of errors", "error rate", "rest of group", "other groups"],
-                                 first=width))
+        lines.append(
+            "  "
+            + _row(["slice", "share of errors", "error rate", "rest of group", "other groups"], first=width)
+        )
         for s in entry["slices"]:
-            lines.append("  " + _row([s["slice"], _pct(s["share_of_errors"]), _num(s["error_rate"]),
-                                      _num(s["error_rate_rest"]), _num(s["error_rate_other_groups"])], first=width))
+            lines.append(
+                "  "
+                + _row(
+                    [
+                        s["slice"],
+                        _pct(s["share_of_errors"]),
+                        _num(s["error_rate"]),
+                        _num(s["error_rate_rest"]),
+                        _num(s["error_rate_other_groups"]),
+                    ],
+                    first=width,
+                )
+            )
 
     proxies = e["proxies"]
     for column, entry in proxies["by_sensitive"].items():
         lines += ["", f"Proxies of {column} (AUC; threshold {proxies['threshold_auc']:.2f}):"]
         joint = entry.get("all_features")
         if joint:
-            lines.append("  " + _row([f"all {joint['features']} inputs", _num(joint["auc"]),
-                                      "STRONG" if joint["strong"] else ""]))
+            lines.append(
+                "  "
+                + _row(
+                    [
+                        f"all {joint['features']} inputs",
+                        _num(joint["auc"]),
+                        "STRONG" if joint["strong"] else "",
+                    ]
+                )
+            )
         for r in entry["features"]:
             if r["auc"] is None:
                 lines.append("  " + _row([r["feature"], "n/a", r.get("skipped", "")]))

@@ -14,10 +14,12 @@ from govflow.cli._output import emit
 
 def register(groups: argparse._SubParsersAction) -> None:
     gate = groups.add_parser(
-        "gate", help="evaluate the promotion gate for a version (or replay a stored decision)",
+        "gate",
+        help="evaluate the promotion gate for a version (or replay a stored decision)",
         usage="govflow gate --model M --version V [--as USER] [--json]\n       govflow gate replay DECISION_ID [--json]",
         description="Evaluate and store a gate decision (exit 0 approved, 1 rejected or pending approval), "
-                    "or replay a stored one (exit 1 on any difference).")
+        "or replay a stored one (exit 1 on any difference).",
+    )
     gate.add_argument("--model")
     gate.add_argument("--version")
     add_actor_flag(gate)
@@ -25,10 +27,14 @@ def register(groups: argparse._SubParsersAction) -> None:
     gate.set_defaults(handler=_gate)
     # `gate` both takes flags and has a `replay` subcommand; the subcommand is optional.
     sub = gate.add_subparsers(dest="gate_command", metavar="replay")
-    replay = sub.add_parser("replay", help="recompute a stored decision from its stored inputs; exit 1 on any difference")
+    replay = sub.add_parser(
+        "replay", help="recompute a stored decision from its stored inputs; exit 1 on any difference"
+    )
     replay.add_argument("decision_id", metavar="DECISION_ID")
     # A separate dest: argparse would otherwise let the subparser's default reset the parent's --json.
-    replay.add_argument("--json", dest="replay_json", action="store_true", help="print exactly one JSON object on stdout")
+    replay.add_argument(
+        "--json", dest="replay_json", action="store_true", help="print exactly one JSON object on stdout"
+    )
     replay.set_defaults(handler=_replay)
 
     approve = groups.add_parser("approve", help="approve (or --reject) a version's current evidence")
@@ -61,7 +67,9 @@ def _gate(args: argparse.Namespace) -> int:
     from govflow.store import session_scope
 
     if not (args.model and args.version):
-        raise UsageError("govflow gate: --model and --version are required (or: govflow gate replay DECISION_ID)")
+        raise UsageError(
+            "govflow gate: --model and --version are required (or: govflow gate replay DECISION_ID)"
+        )
     with session_scope() as session:
         row = gate.evaluate_gate(session, args.model, args.version, actor_of(args))
         payload = gate.decision_to_dict(row, model=args.model, version=args.version)
@@ -70,8 +78,10 @@ def _gate(args: argparse.Namespace) -> int:
 
 
 def _decision_lines(d: dict) -> list[str]:
-    head = (f"gate decision {d['id']} for {d['model']}@{d['version']} ({d['tier']} tier, policy "
-            f"{d['policy_version']} {d['policy_sha256'][:12]}): {d['decision']}")
+    head = (
+        f"gate decision {d['id']} for {d['model']}@{d['version']} ({d['tier']} tier, policy "
+        f"{d['policy_version']} {d['policy_sha256'][:12]}): {d['decision']}"
+    )
     lines = [head]
     lines += [f"  - {r['message']}" for r in d["reasons"]]
     lines += [f"  note: {n}" for n in d["notes"]]
@@ -108,18 +118,30 @@ def _approve(args: argparse.Namespace) -> int:
     actor = actor_of(args, required=True)
     verdict = "reject" if args.reject else "approve"
     with session_scope() as session:
-        recorded = gate.approve(session, args.model, args.version, actor, verdict=verdict, comment=args.comment)
+        recorded = gate.approve(
+            session, args.model, args.version, actor, verdict=verdict, comment=args.comment
+        )
         row = recorded.row
-        payload = {"id": row.id, "model": args.model, "version": args.version, "approver": row.approver,
-                   "role": row.role, "verdict": row.verdict, "comment": row.comment,
-                   "evidence_digest": row.evidence_digest, "decision_id": row.decision_id,
-                   "gate_preview": _preview(recorded.preview)}
+        payload = {
+            "id": row.id,
+            "model": args.model,
+            "version": args.version,
+            "approver": row.approver,
+            "role": row.role,
+            "verdict": row.verdict,
+            "comment": row.comment,
+            "evidence_digest": row.evidence_digest,
+            "decision_id": row.decision_id,
+            "gate_preview": _preview(recorded.preview),
+        }
     done = "approved" if verdict == "approve" else "rejected"
     preview = payload["gate_preview"]
-    lines = [f"{row.approver} ({row.role}) {done} {args.model}@{args.version} on evidence "
-             f"{row.evidence_digest[:12]}",
-             f"  gate now would be: {preview['decision']} ({len(preview['approved_by'])} of "
-             f"{preview['approvals_required']} approvals); run `govflow gate` to record it"]
+    lines = [
+        f"{row.approver} ({row.role}) {done} {args.model}@{args.version} on evidence "
+        f"{row.evidence_digest[:12]}",
+        f"  gate now would be: {preview['decision']} ({len(preview['approved_by'])} of "
+        f"{preview['approvals_required']} approvals); run `govflow gate` to record it",
+    ]
     emit(payload, as_json=args.json, lines=lines)
     return 0
 
@@ -132,12 +154,22 @@ def _waive(args: argparse.Namespace) -> int:
     with session_scope() as session:
         recorded = gate.waive(session, args.model, args.version, args.check, actor, reason=args.reason)
         row = recorded.row
-        payload = {"id": row.id, "model": args.model, "version": args.version, "check": row.check,
-                   "check_result_id": row.check_result_id, "waived_by": row.waived_by, "role": row.role,
-                   "reason": row.reason, "gate_preview": _preview(recorded.preview)}
-    lines = [f"{row.waived_by} ({row.role}) waived {row.check} result {row.check_result_id} of "
-             f"{args.model}@{args.version}: {row.reason}",
-             f"  gate now would be: {payload['gate_preview']['decision']}; run `govflow gate` to record it"]
+        payload = {
+            "id": row.id,
+            "model": args.model,
+            "version": args.version,
+            "check": row.check,
+            "check_result_id": row.check_result_id,
+            "waived_by": row.waived_by,
+            "role": row.role,
+            "reason": row.reason,
+            "gate_preview": _preview(recorded.preview),
+        }
+    lines = [
+        f"{row.waived_by} ({row.role}) waived {row.check} result {row.check_result_id} of "
+        f"{args.model}@{args.version}: {row.reason}",
+        f"  gate now would be: {payload['gate_preview']['decision']}; run `govflow gate` to record it",
+    ]
     emit(payload, as_json=args.json, lines=lines)
     return 0
 
@@ -152,14 +184,22 @@ def _promote(args: argparse.Namespace) -> int:
             previous = registry.production_version(session, args.model)
             previous_version = previous.version if previous is not None else None
             row, decision = gate.promote(session, args.model, args.version, actor, to=args.to)
-            payload = {"model": args.model, "version": row.version, "promoted": True, "stage": row.stage,
-                       "decision_id": decision.id,
-                       "archived": previous_version if previous_version != row.version else None,
-                       "promoted_by": actor}
+            payload = {
+                "model": args.model,
+                "version": row.version,
+                "promoted": True,
+                "stage": row.stage,
+                "decision_id": decision.id,
+                "archived": previous_version if previous_version != row.version else None,
+                "promoted_by": actor,
+            }
     except gate.PromotionRefusedError as err:
         # Like a rejecting gate: a result to report (one JSON object with --json), plus the reason on stderr.
         if args.json:
-            emit({"model": args.model, "version": args.version, "promoted": False, "reason": str(err)}, as_json=True)
+            emit(
+                {"model": args.model, "version": args.version, "promoted": False, "reason": str(err)},
+                as_json=True,
+            )
         raise
     lines = [f"{args.model}@{row.version} is now in production (gate decision {decision.id})"]
     if payload["archived"]:
@@ -169,5 +209,9 @@ def _promote(args: argparse.Namespace) -> int:
 
 
 def _preview(decision) -> dict:
-    return {"decision": decision.decision, "reasons": [r.to_dict() for r in decision.reasons],
-            "approvals_required": decision.approvals_required, "approved_by": list(decision.approved_by)}
+    return {
+        "decision": decision.decision,
+        "reasons": [r.to_dict() for r in decision.reasons],
+        "approvals_required": decision.approvals_required,
+        "approved_by": list(decision.approved_by),
+    }

@@ -86,16 +86,31 @@ def _model_register(args: argparse.Namespace) -> int:
     from govflow.store import session_scope
 
     actor = _require_registrar(args, "models")
-    stakeholders = [registry.Stakeholder.parse(s) for s in args.stakeholder]  # validate before touching the DB
+    stakeholders = [
+        registry.Stakeholder.parse(s) for s in args.stakeholder
+    ]  # validate before touching the DB
     with session_scope() as session:
         model = registry.register_model(
-            session, name=args.name, owner=args.owner, risk_tier=args.risk_tier, actor=actor,
-            team=args.team, use_case=args.use_case, business_goals=args.goal, stakeholders=stakeholders,
-            regions=args.region, sector=args.sector, data_protection_notes=args.data_protection_notes,
+            session,
+            name=args.name,
+            owner=args.owner,
+            risk_tier=args.risk_tier,
+            actor=actor,
+            team=args.team,
+            use_case=args.use_case,
+            business_goals=args.goal,
+            stakeholders=stakeholders,
+            regions=args.region,
+            sector=args.sector,
+            data_protection_notes=args.data_protection_notes,
             batches_uri=args.batches,
         )
         payload = registry.model_to_dict(model)
-    emit(payload, as_json=args.json, lines=[f"registered model {payload['name']} (risk tier {payload['risk_tier']})"])
+    emit(
+        payload,
+        as_json=args.json,
+        lines=[f"registered model {payload['name']} (risk tier {payload['risk_tier']})"],
+    )
     return 0
 
 
@@ -105,8 +120,11 @@ def _model_list(args: argparse.Namespace) -> int:
 
     with session_scope() as session:
         models = [registry.model_to_dict(m) for m in registry.list_models(session)]
-    emit({"models": models}, as_json=args.json,
-         lines=[f"{m['name']}\t{m['risk_tier']}\t{m['owner']}" for m in models] or ["no models registered"])
+    emit(
+        {"models": models},
+        as_json=args.json,
+        lines=[f"{m['name']}\t{m['risk_tier']}\t{m['owner']}" for m in models] or ["no models registered"],
+    )
     return 0
 
 
@@ -133,14 +151,27 @@ def _version_register(args: argparse.Namespace) -> int:
     metrics = registry.parse_json_object(args.metrics, what="--metrics")
     with session_scope() as session:
         row = registry.register_version(
-            session, model=args.model, version=args.version, artifact=args.artifact,
-            training_data=args.training_data, reference_data=args.reference_data, eval_data=args.eval_data,
-            code_version=args.code_version, framework=args.framework, params=params, metrics=metrics,
+            session,
+            model=args.model,
+            version=args.version,
+            artifact=args.artifact,
+            training_data=args.training_data,
+            reference_data=args.reference_data,
+            eval_data=args.eval_data,
+            code_version=args.code_version,
+            framework=args.framework,
+            params=params,
+            metrics=metrics,
             actor=actor,
         )
         payload = registry.version_to_dict(row, model_name=args.model)
-    emit(payload, as_json=args.json,
-         lines=[f"registered {args.model}@{args.version} (stage {payload['stage']}, artifact sha256 {payload['artifact_sha256'][:12]}...)"])
+    emit(
+        payload,
+        as_json=args.json,
+        lines=[
+            f"registered {args.model}@{args.version} (stage {payload['stage']}, artifact sha256 {payload['artifact_sha256'][:12]}...)"
+        ],
+    )
     return 0
 
 
@@ -149,9 +180,14 @@ def _version_list(args: argparse.Namespace) -> int:
     from govflow.store import session_scope
 
     with session_scope() as session:
-        rows = [registry.version_to_dict(v) for v in registry.list_versions(session, args.model, stage=args.stage)]
-    emit({"versions": rows}, as_json=args.json,
-         lines=[f"{r['model']}@{r['version']}\t{r['stage']}" for r in rows] or ["no versions"])
+        rows = [
+            registry.version_to_dict(v) for v in registry.list_versions(session, args.model, stage=args.stage)
+        ]
+    emit(
+        {"versions": rows},
+        as_json=args.json,
+        lines=[f"{r['model']}@{r['version']}\t{r['stage']}" for r in rows] or ["no versions"],
+    )
     return 0
 
 

@@ -30,8 +30,11 @@ EXIT_BY_DECISION = {"approved": 0, "rejected": 1, "pending_approval": 1}
 
 
 def register(groups: argparse._SubParsersAction) -> None:
-    sub = groups.add_parser("submit", help="register a model version and trigger its governance_gate run",
-                            description=__doc__.splitlines()[0])
+    sub = groups.add_parser(
+        "submit",
+        help="register a model version and trigger its governance_gate run",
+        description=__doc__.splitlines()[0],
+    )
     sub.add_argument("--model", required=True, help="registered model (govflow model register)")
     sub.add_argument("--version", required=True)
     sub.add_argument("--artifact", required=True, help="the trained model file")
@@ -41,17 +44,27 @@ def register(groups: argparse._SubParsersAction) -> None:
     sub.add_argument("--code-version", help="e.g. the git commit of the training code")
     sub.add_argument("--framework")
     sub.add_argument("--params", help="JSON object (or @file.json) of training parameters")
-    sub.add_argument("--metrics", help="JSON object (or @file.json) of offline metrics (nightly compares with them)")
+    sub.add_argument(
+        "--metrics", help="JSON object (or @file.json) of offline metrics (nightly compares with them)"
+    )
     checks = sub.add_argument_group("how the checks read the data (stored with the version)")
     checks.add_argument("--label", help="column with the true outcome")
     checks.add_argument("--prediction", help="column with the model's prediction")
     checks.add_argument("--score", help="column with the model's score/probability (for ROC AUC)")
     checks.add_argument("--positive-label", help="the favourable outcome (default: 1/true)")
-    checks.add_argument("--sensitive", action="append", default=[], help="sensitive feature column (repeatable)")
+    checks.add_argument(
+        "--sensitive", action="append", default=[], help="sensitive feature column (repeatable)"
+    )
     checks.add_argument("--suite", help="expectation suite (YAML/JSON) for data validation")
-    sub.add_argument("--notes", help="documentation notes YAML (limitations, oversight, ...) for the model card")
-    sub.add_argument("--trigger", action="store_true", help="start governance_gate through Airflow's REST API")
-    sub.add_argument("--wait", action="store_true", help="with --trigger: wait for the outcome and exit with it")
+    sub.add_argument(
+        "--notes", help="documentation notes YAML (limitations, oversight, ...) for the model card"
+    )
+    sub.add_argument(
+        "--trigger", action="store_true", help="start governance_gate through Airflow's REST API"
+    )
+    sub.add_argument(
+        "--wait", action="store_true", help="with --trigger: wait for the outcome and exit with it"
+    )
     sub.add_argument("--timeout", type=float, default=86400.0, help="seconds --wait waits (default one day)")
     sub.add_argument("--poll", type=float, default=5.0, help=argparse.SUPPRESS)
     add_actor_flag(sub)
@@ -68,24 +81,44 @@ def _submit(args: argparse.Namespace) -> int:
     require_role(actor, SUBMITTER_ROLES, action="submit model versions")
     payload = register_submission(args, actor)
     if not args.trigger:
-        emit(payload, as_json=args.json, lines=[f"registered {args.model}@{args.version}; start the gate with "
-                                                "--trigger (or trigger governance_gate in Airflow)"])
+        emit(
+            payload,
+            as_json=args.json,
+            lines=[
+                f"registered {args.model}@{args.version}; start the gate with "
+                "--trigger (or trigger governance_gate in Airflow)"
+            ],
+        )
         return 0
     from govflow.airflow_client import AirflowClient
 
     with AirflowClient() as client:
-        run = client.trigger(DAG_ID, {"model": args.model, "version": args.version, "submitted_by": actor,
-                                      "trigger_kind": "rest"}, note=f"submitted by {actor}")
-        payload |= {"dag_id": DAG_ID, "run_id": run["dag_run_id"], "state": run.get("state"),
-                    "airflow_url": client.url}
+        run = client.trigger(
+            DAG_ID,
+            {"model": args.model, "version": args.version, "submitted_by": actor, "trigger_kind": "rest"},
+            note=f"submitted by {actor}",
+        )
+        payload |= {
+            "dag_id": DAG_ID,
+            "run_id": run["dag_run_id"],
+            "state": run.get("state"),
+            "airflow_url": client.url,
+        }
         if not args.wait:
-            emit(payload, as_json=args.json, lines=[f"registered {args.model}@{args.version}",
-                                                    f"triggered {DAG_ID} run {run['dag_run_id']}"])
+            emit(
+                payload,
+                as_json=args.json,
+                lines=[
+                    f"registered {args.model}@{args.version}",
+                    f"triggered {DAG_ID} run {run['dag_run_id']}",
+                ],
+            )
             return 0
         if not args.json:
             print(f"triggered {DAG_ID} run {run['dag_run_id']}; waiting for the outcome", file=sys.stderr)
-        payload |= wait_for_outcome(client, run["dag_run_id"], timeout=args.timeout, poll=args.poll,
-                                    quiet=args.json)
+        payload |= wait_for_outcome(
+            client, run["dag_run_id"], timeout=args.timeout, poll=args.poll, quiet=args.json
+        )
     emit(payload, as_json=args.json, lines=_lines(payload))
     return EXIT_BY_DECISION.get(payload.get("decision") or "", 1)
 
@@ -99,9 +132,14 @@ def register_submission(args: argparse.Namespace, actor: str) -> dict[str, Any]:
     from govflow.store import session_scope
 
     params = _json_arg(args.params, "--params")
-    config = CheckConfig(label=args.label, prediction=args.prediction, score=args.score,
-                         positive_label=args.positive_label, sensitive=tuple(args.sensitive),
-                         suite=str(Path(args.suite).resolve()) if args.suite else None)
+    config = CheckConfig(
+        label=args.label,
+        prediction=args.prediction,
+        score=args.score,
+        positive_label=args.positive_label,
+        sensitive=tuple(args.sensitive),
+        suite=str(Path(args.suite).resolve()) if args.suite else None,
+    )
     if args.suite and not Path(args.suite).is_file():
         raise BadInputError(f"suite not found: {args.suite}")
     if config.to_params():
@@ -114,22 +152,38 @@ def register_submission(args: argparse.Namespace, actor: str) -> dict[str, Any]:
             existing = None
         if existing is not None:
             if not Path(args.artifact).is_file() or existing.artifact_sha256 != sha256_file(args.artifact):
-                raise BadInputError(f"version {args.version!r} of model {args.model!r} is already registered "
-                                    "with a different artifact: give the new model a new version")
+                raise BadInputError(
+                    f"version {args.version!r} of model {args.model!r} is already registered "
+                    "with a different artifact: give the new model a new version"
+                )
             row, registered = existing, False
         else:
             row = registry.register_version(
-                session, model=args.model, version=args.version, artifact=args.artifact,
-                training_data=args.training_data, reference_data=args.reference_data, eval_data=args.eval_data,
-                actor=actor, code_version=args.code_version, framework=args.framework, params=params,
-                metrics=_json_arg(args.metrics, "--metrics"))
+                session,
+                model=args.model,
+                version=args.version,
+                artifact=args.artifact,
+                training_data=args.training_data,
+                reference_data=args.reference_data,
+                eval_data=args.eval_data,
+                actor=actor,
+                code_version=args.code_version,
+                framework=args.framework,
+                params=params,
+                metrics=_json_arg(args.metrics, "--metrics"),
+            )
             registered = True
         if notes is not None:
             from govflow.service.docs import record_notes
 
             record_notes(session, args.model, args.version, notes, actor=actor)
-        return {"model": args.model, "version": args.version, "registered": registered, "stage": row.stage,
-                "artifact_sha256": row.artifact_sha256}
+        return {
+            "model": args.model,
+            "version": args.version,
+            "registered": registered,
+            "stage": row.stage,
+            "artifact_sha256": row.artifact_sha256,
+        }
 
 
 def wait_for_outcome(client, run_id: str, *, timeout: float, poll: float, quiet: bool) -> dict[str, Any]:
@@ -142,16 +196,22 @@ def wait_for_outcome(client, run_id: str, *, timeout: float, poll: float, quiet:
             told.update(map(_action_key, new))
             if new:
                 who = sorted({u["name"] for a in new for u in a.get("assigned_users") or []})
-                print(f"waiting for {len(new)} approval(s) in Airflow's Required Actions, by any of: "
-                      f"{', '.join(who) or 'any reviewer'}", file=sys.stderr)
+                print(
+                    f"waiting for {len(new)} approval(s) in Airflow's Required Actions, by any of: "
+                    f"{', '.join(who) or 'any reviewer'}",
+                    file=sys.stderr,
+                )
         return False
 
     run = client.wait_for_run(DAG_ID, run_id, timeout=timeout, poll=poll, until=progress)
     result: dict[str, Any] = {"state": run["state"]}
     if run["state"] != "success":
         failed = [t["task_id"] for t in client.task_instances(DAG_ID, run_id) if t.get("state") == "failed"]
-        result |= {"decision": None, "error": f"{DAG_ID} run {run_id} {run['state']}"
-                                              + (f" at task(s) {', '.join(sorted(set(failed)))}" if failed else "")}
+        result |= {
+            "decision": None,
+            "error": f"{DAG_ID} run {run_id} {run['state']}"
+            + (f" at task(s) {', '.join(sorted(set(failed)))}" if failed else ""),
+        }
         return result
     outcome = client.xcom(DAG_ID, run_id, "finish")
     if isinstance(outcome, str):  # some XCom backends hand back the JSON text

@@ -21,14 +21,22 @@ def register(groups: argparse._SubParsersAction) -> None:
         "The suite is marked needs_review.",
     )
     infer.add_argument("--reference", required=True, metavar="FILE", help="reference CSV or Parquet file")
-    infer.add_argument("--out", required=True, metavar="SUITE", help="where to write the suite (.yaml, .yml or .json)")
+    infer.add_argument(
+        "--out", required=True, metavar="SUITE", help="where to write the suite (.yaml, .yml or .json)"
+    )
     infer.add_argument("--name", help="suite name (default: the reference file's name)")
     infer.add_argument(
-        "--pii-column", action="append", default=[], metavar="COLUMN",
+        "--pii-column",
+        action="append",
+        default=[],
+        metavar="COLUMN",
         help="column that may hold personal data: no ranges or value sets are proposed for it (repeatable)",
     )
     infer.add_argument(
-        "--max-categories", type=int, default=50, metavar="N",
+        "--max-categories",
+        type=int,
+        default=50,
+        metavar="N",
         help="propose a value set for text columns with at most N distinct values (default 50)",
     )
     infer.add_argument("--force", action="store_true", help="replace --out if it exists")
@@ -43,7 +51,10 @@ def _infer(args: argparse.Namespace) -> int:
     if args.max_categories < 0:
         raise BadInputError("--max-categories must be 0 or more")
     document = infer_suite(
-        args.reference, name=args.name, pii_columns=args.pii_column, max_categories=args.max_categories,
+        args.reference,
+        name=args.name,
+        pii_columns=args.pii_column,
+        max_categories=args.max_categories,
     )
     path = write_suite(document, args.out, overwrite=args.force)
     govflow_meta = document["meta"]["govflow"]

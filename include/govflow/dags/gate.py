@@ -11,7 +11,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from govflow.errors import BadInputError, ConflictError, GovflowError, PermissionDeniedError
-from govflow.service.pipeline import PIPELINE_USER, RunRef, pipeline_actor, refresh_documents, run_check_for_version
+from govflow.service.pipeline import (
+    PIPELINE_USER,
+    RunRef,
+    pipeline_actor,
+    refresh_documents,
+    run_check_for_version,
+)
 
 # Approval comments arrive through this HITL form field.
 COMMENT_PARAM = "comment"
@@ -21,8 +27,13 @@ APPROVE, REJECT = "Approve", "Reject"
 # --- resolve -----------------------------------------------------------------------------------
 
 
-def resolve(run: RunRef | Mapping[str, Any], conf: Mapping[str, Any],
-            asset_events: Iterable[Mapping[str, Any]] = (), *, db_url: str | None = None) -> dict[str, Any]:
+def resolve(
+    run: RunRef | Mapping[str, Any],
+    conf: Mapping[str, Any],
+    asset_events: Iterable[Mapping[str, Any]] = (),
+    *,
+    db_url: str | None = None,
+) -> dict[str, Any]:
     """Which version this run governs: from the run's conf (REST, UI form) or the triggering asset event.
 
     A version that is not registered yet is registered here when the conf or
@@ -37,8 +48,10 @@ def resolve(run: RunRef | Mapping[str, Any], conf: Mapping[str, Any],
     request = _request(conf, asset_events)
     model, version = request.get("model"), request.get("version")
     if not model or not version:
-        raise BadInputError("governance_gate needs a model and a version: trigger it with conf "
-                            '{"model": ..., "version": ...} or an asset event whose extra names them')
+        raise BadInputError(
+            "governance_gate needs a model and a version: trigger it with conf "
+            '{"model": ..., "version": ...} or an asset event whose extra names them'
+        )
     with session_scope(db_url) as session:
         ensure_run(session, dag_id=run.dag_id, run_id=run.run_id, trigger_kind=run.trigger_kind)
         try:
@@ -47,15 +60,28 @@ def resolve(run: RunRef | Mapping[str, Any], conf: Mapping[str, Any],
             if not request.get("artifact") or not request.get("training_data"):
                 raise
             row = register_version(
-                session, model=model, version=version, artifact=request["artifact"],
-                training_data=request["training_data"], reference_data=request.get("reference_data"),
-                eval_data=request.get("eval_data"), actor=request.get("submitted_by") or PIPELINE_USER,
-                params=request.get("params") or None, metrics=request.get("metrics") or None)
+                session,
+                model=model,
+                version=version,
+                artifact=request["artifact"],
+                training_data=request["training_data"],
+                reference_data=request.get("reference_data"),
+                eval_data=request.get("eval_data"),
+                actor=request.get("submitted_by") or PIPELINE_USER,
+                params=request.get("params") or None,
+                metrics=request.get("metrics") or None,
+            )
         if row.stage not in ("candidate", "staging"):
-            raise BadInputError(f"{model}@{version} is {row.stage}: only candidate or staging versions go "
-                                "through the gate")
-        return {"model": model, "version": version, "tier": row.model.risk_tier, "run": run.to_dict(),
-                "submitted_by": row.created_by}
+            raise BadInputError(
+                f"{model}@{version} is {row.stage}: only candidate or staging versions go through the gate"
+            )
+        return {
+            "model": model,
+            "version": version,
+            "tier": row.model.risk_tier,
+            "run": run.to_dict(),
+            "submitted_by": row.created_by,
+        }
 
 
 def _request(conf: Mapping[str, Any], asset_events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -96,16 +122,20 @@ def evaluate(ref: Mapping[str, Any], *, step: str = "gate", db_url: str | None =
     actor = pipeline_actor(run, step)
     with session_scope(db_url) as session:
         row = get_version(session, ref["model"], ref["version"])
-        stored = session.scalar(select(GateDecision).where(GateDecision.version_id == row.id,
-                                                           GateDecision.decided_by == actor)
-                                .order_by(GateDecision.id.desc()).limit(1))
+        stored = session.scalar(
+            select(GateDecision)
+            .where(GateDecision.version_id == row.id, GateDecision.decided_by == actor)
+            .order_by(GateDecision.id.desc())
+            .limit(1)
+        )
         if stored is None:
             stored = gate_service.evaluate_gate(session, ref["model"], ref["version"], actor)
         return gate_service.decision_to_dict(stored, model=ref["model"], version=ref["version"])
 
 
-def approval_requests(ref: Mapping[str, Any], decision: Mapping[str, Any], *,
-                      base_url: str | None = None) -> list[dict[str, Any]]:
+def approval_requests(
+    ref: Mapping[str, Any], decision: Mapping[str, Any], *, base_url: str | None = None
+) -> list[dict[str, Any]]:
     """Keyword arguments of one ApprovalOperator per approval still missing (none unless pending).
 
     Each request is assigned to the users the policy lets approve this tier
@@ -119,11 +149,15 @@ def approval_requests(ref: Mapping[str, Any], decision: Mapping[str, Any], *,
     if missing <= 0 or not reviewers:
         return []
     body = approval_body(ref, decision, base_url=base_url)
-    return [{"subject": f"Approve {ref['model']}@{ref['version']} ({ref['tier']} risk) for production"
-                        + (f" - approval {i + 1} of {missing}" if missing > 1 else ""),
-             "body": body,
-             "assigned_users": [{"id": name, "name": name} for name in reviewers]}
-            for i in range(missing)]
+    return [
+        {
+            "subject": f"Approve {ref['model']}@{ref['version']} ({ref['tier']} risk) for production"
+            + (f" - approval {i + 1} of {missing}" if missing > 1 else ""),
+            "body": body,
+            "assigned_users": [{"id": name, "name": name} for name in reviewers],
+        }
+        for i in range(missing)
+    ]
 
 
 def eligible_reviewers(ref: Mapping[str, Any], *, exclude: Sequence[str] = ()) -> list[str]:
@@ -132,9 +166,13 @@ def eligible_reviewers(ref: Mapping[str, Any], *, exclude: Sequence[str] = ()) -
 
     roles = load_policy().tier(ref["tier"]).approvals.roles
     users = load_users()
-    return sorted(name for name, user in users.users.items()
-                  if user.has_any(roles, admin_ok=False) and name != ref.get("submitted_by")
-                  and name not in set(exclude))
+    return sorted(
+        name
+        for name, user in users.users.items()
+        if user.has_any(roles, admin_ok=False)
+        and name != ref.get("submitted_by")
+        and name not in set(exclude)
+    )
 
 
 def approval_body(ref: Mapping[str, Any], decision: Mapping[str, Any], *, base_url: str | None = None) -> str:
@@ -146,21 +184,31 @@ def approval_body(ref: Mapping[str, Any], decision: Mapping[str, Any], *, base_u
     with session_scope() as session:
         row = get_version(session, ref["model"], ref["version"])
         checks = {name: (r.status, r.summary) for name, r in latest_check_results(session, row.id).items()}
-    lines = [f"**{ref['model']}@{ref['version']}**, {ref['tier']} risk tier, submitted by "
-             f"{ref.get('submitted_by') or 'unknown'}.", "",
-             f"All required checks passed; the policy needs {decision['approvals']['required']} approval(s) "
-             f"from role(s) allowed for this tier. Approved so far: "
-             f"{', '.join(decision['approvals']['approved_by']) or 'nobody'}.", "",
-             "| check | status | summary |", "| --- | --- | --- |"]
+    lines = [
+        f"**{ref['model']}@{ref['version']}**, {ref['tier']} risk tier, submitted by "
+        f"{ref.get('submitted_by') or 'unknown'}.",
+        "",
+        f"All required checks passed; the policy needs {decision['approvals']['required']} approval(s) "
+        f"from role(s) allowed for this tier. Approved so far: "
+        f"{', '.join(decision['approvals']['approved_by']) or 'nobody'}.",
+        "",
+        "| check | status | summary |",
+        "| --- | --- | --- |",
+    ]
     for name, (status, summary) in sorted(checks.items()):
         lines.append(f"| {name} | {status} | {_short_summary(summary)} |")
     if decision.get("notes"):
         lines += ["", "Notes:"] + [f"- {note}" for note in decision["notes"]]
-    lines += ["", f"Evidence digest `{decision['evidence_digest'][:16]}` (your approval binds to it). "
-              f"Policy {decision['policy_version']}."]
+    lines += [
+        "",
+        f"Evidence digest `{decision['evidence_digest'][:16]}` (your approval binds to it). "
+        f"Policy {decision['policy_version']}.",
+    ]
     if base_url:
-        lines.append(f"[Open in the Governance view]({base_url.rstrip('/')}/governance/models/{ref['model']}"
-                     f"/versions/{ref['version']})")
+        lines.append(
+            f"[Open in the Governance view]({base_url.rstrip('/')}/governance/models/{ref['model']}"
+            f"/versions/{ref['version']})"
+        )
     lines.append("To reject, say why in the comment.")
     return "\n".join(lines)
 
@@ -179,8 +227,13 @@ def _short_summary(summary: Mapping[str, Any]) -> str:
 # --- after the reviewers -------------------------------------------------------------------
 
 
-def finish(ref: Mapping[str, Any], decision: Mapping[str, Any], responses: Iterable[Mapping[str, Any] | None] = (),
-           *, db_url: str | None = None) -> dict[str, Any]:
+def finish(
+    ref: Mapping[str, Any],
+    decision: Mapping[str, Any],
+    responses: Iterable[Mapping[str, Any] | None] = (),
+    *,
+    db_url: str | None = None,
+) -> dict[str, Any]:
     """Record the reviewers' answers, decide again, then promote (approved) or reject; returns the outcome.
 
     A human rejection moves the version to ``rejected``. A rejection by the
@@ -195,16 +248,24 @@ def finish(ref: Mapping[str, Any], decision: Mapping[str, Any], responses: Itera
     # The documents now show the decision, its approvals and the new stage. The decision stands
     # even when re-rendering fails: that is reported, not fatal.
     try:
-        refresh_documents(ref["model"], ref["version"], actor=pipeline_actor(RunRef.of(ref["run"])),
-                          db_url=db_url)
-    except Exception as err:  # noqa: BLE001
-        logging.getLogger(__name__).exception("documents of %s@%s not refreshed", ref["model"], ref["version"])
+        refresh_documents(
+            ref["model"], ref["version"], actor=pipeline_actor(RunRef.of(ref["run"])), db_url=db_url
+        )
+    except Exception as err:
+        logging.getLogger(__name__).exception(
+            "documents of %s@%s not refreshed", ref["model"], ref["version"]
+        )
         notes.append(f"documents not refreshed after the decision: {type(err).__name__}: {err}")
     return outcome(ref, final, stage=stage, notes=notes, db_url=db_url)
 
 
-def record_responses(ref: Mapping[str, Any], decision: Mapping[str, Any],
-                     responses: Iterable[Mapping[str, Any] | None], *, db_url: str | None = None) -> list[str]:
+def record_responses(
+    ref: Mapping[str, Any],
+    decision: Mapping[str, Any],
+    responses: Iterable[Mapping[str, Any] | None],
+    *,
+    db_url: str | None = None,
+) -> list[str]:
     """Store each HITL answer as a govflow approval, once (a retry finds it), on the evidence it was given for."""
     from sqlalchemy import select
 
@@ -216,7 +277,7 @@ def record_responses(ref: Mapping[str, Any], decision: Mapping[str, Any],
     for response in responses:
         if not response or not response.get("chosen_options"):
             continue
-        user = (response.get("responded_by_user") or {})
+        user = response.get("responded_by_user") or {}
         approver = user.get("name") or user.get("id")
         if not approver:
             notes.append("an approval request timed out without an answer")
@@ -229,16 +290,24 @@ def record_responses(ref: Mapping[str, Any], decision: Mapping[str, Any],
             row = get_version(session, ref["model"], ref["version"])
             inputs = gate_service.gather_inputs(session, row)
             if inputs.digest != decision["evidence_digest"]:
-                notes.append(f"{verdict} by {approver} not recorded: the evidence changed since it was requested")
+                notes.append(
+                    f"{verdict} by {approver} not recorded: the evidence changed since it was requested"
+                )
                 continue
-            seen = session.scalar(select(Approval.id).where(
-                Approval.version_id == row.id, Approval.approver == approver, Approval.verdict == verdict,
-                Approval.evidence_digest == inputs.digest))
+            seen = session.scalar(
+                select(Approval.id).where(
+                    Approval.version_id == row.id,
+                    Approval.approver == approver,
+                    Approval.verdict == verdict,
+                    Approval.evidence_digest == inputs.digest,
+                )
+            )
             if seen is not None:
                 continue
             try:
-                gate_service.approve(session, ref["model"], ref["version"], approver, verdict=verdict,
-                                     comment=comment or None)
+                gate_service.approve(
+                    session, ref["model"], ref["version"], approver, verdict=verdict, comment=comment or None
+                )
             except (PermissionDeniedError, ConflictError, BadInputError) as err:
                 notes.append(f"{verdict} by {approver} not recorded: {err}")
     return notes
@@ -253,15 +322,30 @@ def _apply(ref: Mapping[str, Any], decision: Mapping[str, Any], *, db_url: str |
         row = get_version(session, ref["model"], ref["version"])
         if decision["decision"] == "approved" and row.stage != "production":
             gate_service.promote(session, ref["model"], ref["version"], PIPELINE_USER)
-        elif decision["decision"] == "rejected" and row.stage in ("candidate", "staging") and any(
-                r.get("code") == "rejected_by_approver" for r in decision["reasons"]):
-            transition_stage(session, model=ref["model"], version=ref["version"], to="rejected",
-                             actor=PIPELINE_USER, reason="; ".join(r["message"] for r in decision["reasons"]))
+        elif (
+            decision["decision"] == "rejected"
+            and row.stage in ("candidate", "staging")
+            and any(r.get("code") == "rejected_by_approver" for r in decision["reasons"])
+        ):
+            transition_stage(
+                session,
+                model=ref["model"],
+                version=ref["version"],
+                to="rejected",
+                actor=PIPELINE_USER,
+                reason="; ".join(r["message"] for r in decision["reasons"]),
+            )
         return row.stage
 
 
-def outcome(ref: Mapping[str, Any], decision: Mapping[str, Any], *, stage: str, notes: Sequence[str] = (),
-            db_url: str | None = None) -> dict[str, Any]:
+def outcome(
+    ref: Mapping[str, Any],
+    decision: Mapping[str, Any],
+    *,
+    stage: str,
+    notes: Sequence[str] = (),
+    db_url: str | None = None,
+) -> dict[str, Any]:
     """The run's result: what `govflow submit --wait` and the notification report."""
     from govflow.service.checks import latest_check_results
     from govflow.service.docs import document_links
@@ -272,19 +356,31 @@ def outcome(ref: Mapping[str, Any], decision: Mapping[str, Any], *, stage: str, 
     run = RunRef.of(ref["run"])
     with session_scope(db_url) as session:
         row = get_version(session, ref["model"], ref["version"])
-        evidence = [{"check": r.check, "status": r.status, "evidence_uri": r.evidence_uri}
-                    for r in latest_check_results(session, row.id).values()]
-        documents = [{"kind": d["kind"], "format": d["format"], "uri": d["uri"]}
-                     for d in document_links(session, row.id)]
+        evidence = [
+            {"check": r.check, "status": r.status, "evidence_uri": r.evidence_uri}
+            for r in latest_check_results(session, row.id).values()
+        ]
+        documents = [
+            {"kind": d["kind"], "format": d["format"], "uri": d["uri"]}
+            for d in document_links(session, row.id)
+        ]
         run_row = ensure_run(session, dag_id=run.dag_id, run_id=run.run_id, trigger_kind=run.trigger_kind)
         if run_row.ended_at is None:
             finish_run(session, run_row, status=decision["decision"])
-    return {"model": ref["model"], "version": ref["version"], "tier": ref.get("tier"), "stage": stage,
-            "decision": decision["decision"], "decision_id": decision["id"],
-            "reasons": [r["message"] for r in decision["reasons"]],
-            "notes": list(decision.get("notes") or []) + list(notes),
-            "approved_by": decision["approvals"]["approved_by"], "evidence": evidence,
-            "documents": documents, "run": run.to_dict()}
+    return {
+        "model": ref["model"],
+        "version": ref["version"],
+        "tier": ref.get("tier"),
+        "stage": stage,
+        "decision": decision["decision"],
+        "decision_id": decision["id"],
+        "reasons": [r["message"] for r in decision["reasons"]],
+        "notes": list(decision.get("notes") or []) + list(notes),
+        "approved_by": decision["approvals"]["approved_by"],
+        "evidence": evidence,
+        "documents": documents,
+        "run": run.to_dict(),
+    }
 
 
 def notify(outcome: Mapping[str, Any], *, db_url: str | None = None) -> list[dict[str, Any]]:
@@ -294,15 +390,27 @@ def notify(outcome: Mapping[str, Any], *, db_url: str | None = None) -> list[dic
     decision = outcome["decision"]
     severity = {"approved": "info"}.get(decision, "warning")
     label = f"{outcome['model']}@{outcome['version']}"
-    verb = {"approved": f"approved and now {outcome['stage']}", "rejected": "rejected by the gate",
-            "pending_approval": "still waiting for approvals"}.get(decision, decision)
+    verb = {
+        "approved": f"approved and now {outcome['stage']}",
+        "rejected": "rejected by the gate",
+        "pending_approval": "still waiting for approvals",
+    }.get(decision, decision)
     lines = [f"{label} ({outcome.get('tier')} risk) was {verb}."]
     lines += [f"- {reason}" for reason in outcome["reasons"]]
     if outcome["approved_by"]:
         lines.append(f"Approved by: {', '.join(outcome['approved_by'])}")
     lines += [f"Evidence: {e['check']} {e['status']}" for e in outcome["evidence"]]
     lines += [f"Document: {d['kind']} ({d['format']}): {d['uri']}" for d in outcome["documents"]]
-    problem = Problem(key=f"gate:{outcome['version']}:{decision}", severity=severity,
-                      subject=f"[govflow] {label}: {decision.replace('_', ' ')}", body="\n".join(lines))
-    return raise_alerts(outcome["model"], [problem], actor=pipeline_actor(RunRef.of(outcome["run"])),
-                        version=outcome["version"], db_url=db_url)
+    problem = Problem(
+        key=f"gate:{outcome['version']}:{decision}",
+        severity=severity,
+        subject=f"[govflow] {label}: {decision.replace('_', ' ')}",
+        body="\n".join(lines),
+    )
+    return raise_alerts(
+        outcome["model"],
+        [problem],
+        actor=pipeline_actor(RunRef.of(outcome["run"])),
+        version=outcome["version"],
+        db_url=db_url,
+    )

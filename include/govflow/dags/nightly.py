@@ -38,8 +38,9 @@ class AuditChainBrokenError(GovflowError):
     exit_code = 1
 
 
-def due_models(*, now: dt.datetime | None = None, dag_id: str = "nightly_compliance",
-               db_url: str | None = None) -> list[dict[str, Any]]:
+def due_models(
+    *, now: dt.datetime | None = None, dag_id: str = "nightly_compliance", db_url: str | None = None
+) -> list[dict[str, Any]]:
     """Production versions due for their nightly re-check, one dict per model."""
     from sqlalchemy import func, select
 
@@ -56,9 +57,11 @@ def due_models(*, now: dt.datetime | None = None, dag_id: str = "nightly_complia
             every = policy.tier(tier).recheck.every_days
             if not every:
                 continue
-            last = session.scalar(select(func.max(CheckResultRow.created_at))
-                                  .join(Run, CheckResultRow.run_id == Run.id)
-                                  .where(CheckResultRow.version_id == row.id, Run.dag_id == dag_id))
+            last = session.scalar(
+                select(func.max(CheckResultRow.created_at))
+                .join(Run, CheckResultRow.run_id == Run.id)
+                .where(CheckResultRow.version_id == row.id, Run.dag_id == dag_id)
+            )
             if last is not None and last.tzinfo is None:
                 last = last.replace(tzinfo=dt.UTC)
             if last is None or now - last >= dt.timedelta(days=every) - DUE_GRACE:
@@ -66,8 +69,9 @@ def due_models(*, now: dt.datetime | None = None, dag_id: str = "nightly_complia
     return due
 
 
-def check(run: RunRef | Mapping[str, Any], target: Mapping[str, Any], name: str, *,
-          db_url: str | None = None) -> dict[str, Any]:
+def check(
+    run: RunRef | Mapping[str, Any], target: Mapping[str, Any], name: str, *, db_url: str | None = None
+) -> dict[str, Any]:
     """One nightly check of one production model on its newest batch, once per run."""
     from govflow.policy import load_policy
     from govflow.store import session_scope
@@ -94,7 +98,9 @@ def check(run: RunRef | Mapping[str, Any], target: Mapping[str, Any], name: str,
     return summary | {"batch": _name(batch)}
 
 
-def document(run: RunRef | Mapping[str, Any], target: Mapping[str, Any], *, db_url: str | None = None) -> dict:
+def document(
+    run: RunRef | Mapping[str, Any], target: Mapping[str, Any], *, db_url: str | None = None
+) -> dict:
     """Re-render the production version's documents with tonight's evidence."""
     return document_version(run, target["model"], target["version"], db_url=db_url)
 
@@ -107,8 +113,13 @@ def verify_audit(*, db_url: str | None = None) -> dict[str, Any]:
         return verify_chain(session).to_dict()
 
 
-def summarize(run: RunRef | Mapping[str, Any], targets: Iterable[Mapping[str, Any]], audit: Mapping[str, Any] | None,
-              *, db_url: str | None = None) -> dict[str, Any]:
+def summarize(
+    run: RunRef | Mapping[str, Any],
+    targets: Iterable[Mapping[str, Any]],
+    audit: Mapping[str, Any] | None,
+    *,
+    db_url: str | None = None,
+) -> dict[str, Any]:
     """Tonight's results per model, alerts for new problems (closing fixed ones); fails on a broken audit chain."""
     from govflow.alerts import Problem, raise_alerts
 
@@ -119,20 +130,36 @@ def summarize(run: RunRef | Mapping[str, Any], targets: Iterable[Mapping[str, An
         results = _results_of_run(run, target, db_url=db_url)
         problems = [_problem(target, r) for r in results if r["status"] in ("fail", "error")]
         if not audit.get("ok"):
-            problems.append(Problem(
-                key="nightly:audit-chain", severity="critical",
-                subject=f"[govflow] audit trail broken (seen while checking {target['model']})",
-                body=f"govflow audit verify: first broken event {audit.get('first_broken_seq')}: {audit.get('problem')}"))
-        alerts = raise_alerts(target["model"], problems, actor=pipeline_actor(run), version=target["version"],
-                              resolve_prefix="nightly:", db_url=db_url)
-        models.append({"model": target["model"], "version": target["version"],
-                       "checks": {r["check"]: r["status"] for r in results},
-                       "problems": [p.key for p in problems],
-                       "alerts_sent": sum(1 for a in alerts if a["delivery"] == "sent")})
+            problems.append(
+                Problem(
+                    key="nightly:audit-chain",
+                    severity="critical",
+                    subject=f"[govflow] audit trail broken (seen while checking {target['model']})",
+                    body=f"govflow audit verify: first broken event {audit.get('first_broken_seq')}: {audit.get('problem')}",
+                )
+            )
+        alerts = raise_alerts(
+            target["model"],
+            problems,
+            actor=pipeline_actor(run),
+            version=target["version"],
+            resolve_prefix="nightly:",
+            db_url=db_url,
+        )
+        models.append(
+            {
+                "model": target["model"],
+                "version": target["version"],
+                "checks": {r["check"]: r["status"] for r in results},
+                "problems": [p.key for p in problems],
+                "alerts_sent": sum(1 for a in alerts if a["delivery"] == "sent"),
+            }
+        )
     summary = {"run": run.to_dict(), "models": models, "audit": audit}
     if not audit.get("ok"):
-        raise AuditChainBrokenError(f"audit chain broken at event {audit.get('first_broken_seq')}: "
-                                    f"{audit.get('problem')}")
+        raise AuditChainBrokenError(
+            f"audit chain broken at event {audit.get('first_broken_seq')}: {audit.get('problem')}"
+        )
     return summary
 
 
@@ -144,11 +171,21 @@ def _results_of_run(run: RunRef, target: Mapping[str, Any], *, db_url: str | Non
 
     with session_scope(db_url) as session:
         row = get_version(session, target["model"], target["version"])
-        rows = session.scalars(select(CheckResultRow).join(Run, CheckResultRow.run_id == Run.id)
-                               .where(CheckResultRow.version_id == row.id, Run.dag_id == run.dag_id,
-                                      Run.run_id == run.run_id).order_by(CheckResultRow.id))
-        return [{"check": r.check, "status": r.status, "summary": dict(r.summary or {}),
-                 "errors": list(r.errors or [])} for r in rows]
+        rows = session.scalars(
+            select(CheckResultRow)
+            .join(Run, CheckResultRow.run_id == Run.id)
+            .where(CheckResultRow.version_id == row.id, Run.dag_id == run.dag_id, Run.run_id == run.run_id)
+            .order_by(CheckResultRow.id)
+        )
+        return [
+            {
+                "check": r.check,
+                "status": r.status,
+                "summary": dict(r.summary or {}),
+                "errors": list(r.errors or []),
+            }
+            for r in rows
+        ]
 
 
 def _problem(target: Mapping[str, Any], result: Mapping[str, Any]):
@@ -157,12 +194,18 @@ def _problem(target: Mapping[str, Any], result: Mapping[str, Any]):
     failed = result["status"] == "fail"
     severity = "critical" if failed and target.get("tier") == "high" else "warning"
     what = "failed" if failed else "could not run"
-    details = "; ".join(result["errors"]) if result["errors"] else ", ".join(
-        f"{k}={v}" for k, v in result["summary"].items())
-    return Problem(key=f"nightly:{result['check']}", severity=severity,
-                   subject=f"[govflow] {target['model']}@{target['version']}: nightly {result['check']} {what}",
-                   body=f"The nightly {result['check']} check of production version {target['version']} "
-                        f"({target.get('tier')} risk) {what}: {details[:1000]}")
+    details = (
+        "; ".join(result["errors"])
+        if result["errors"]
+        else ", ".join(f"{k}={v}" for k, v in result["summary"].items())
+    )
+    return Problem(
+        key=f"nightly:{result['check']}",
+        severity=severity,
+        subject=f"[govflow] {target['model']}@{target['version']}: nightly {result['check']} {what}",
+        body=f"The nightly {result['check']} check of production version {target['version']} "
+        f"({target.get('tier')} risk) {what}: {details[:1000]}",
+    )
 
 
 def _unlabeled(batch: str, inputs, name: str) -> str | None:

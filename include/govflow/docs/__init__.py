@@ -17,8 +17,18 @@ from govflow.docs._scrub import scrub_text
 from govflow.docs._sections import SECTIONS, Fact, SectionStatus
 
 __all__ = [
-    "FORMATS", "KINDS", "NOTE_KEYS", "SECTIONS",
-    "DocInputs", "Fact", "SectionStatus",
-    "build_context", "documentation_check", "parse_notes", "render_document", "render_documents", "scrub_text",
+    "FORMATS",
+    "KINDS",
+    "NOTE_KEYS",
+    "SECTIONS",
+    "DocInputs",
+    "Fact",
+    "SectionStatus",
+    "build_context",
+    "documentation_check",
+    "parse_notes",
+    "render_document",
+    "render_documents",
+    "scrub_text",
     "validate_notes",
 ]

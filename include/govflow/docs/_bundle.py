@@ -28,8 +28,9 @@ FORMAT = "govflow-evidence-bundle/1"
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def write_bundle(handle: BinaryIO, files: Iterable[tuple[str, Callable[[], bytes]]],
-                 manifest: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+def write_bundle(
+    handle: BinaryIO, files: Iterable[tuple[str, Callable[[], bytes]]], manifest: Mapping[str, Any]
+) -> tuple[dict[str, Any], str]:
     """Stream ``files`` (name, reader) into a zip on ``handle``, one in memory at a time, then the manifest.
 
     Returns the final manifest (``manifest`` plus ``format`` and the ``files`` table) and its sha256.
@@ -44,7 +45,9 @@ def write_bundle(handle: BinaryIO, files: Iterable[tuple[str, Callable[[], bytes
             table[name] = {"sha256": sha256_bytes(data), "size": len(data)}
             archive.writestr(_member(name), data)
         final = {**manifest, "format": FORMAT, "files": table}
-        manifest_bytes = (json.dumps(final, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+        manifest_bytes = (json.dumps(final, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(
+            "utf-8"
+        )
         archive.writestr(_member(MANIFEST), manifest_bytes)
     return final, sha256_bytes(manifest_bytes)
 
@@ -52,7 +55,9 @@ def write_bundle(handle: BinaryIO, files: Iterable[tuple[str, Callable[[], bytes
 def build_bundle(files: Mapping[str, bytes], manifest: Mapping[str, Any]) -> tuple[bytes, dict[str, Any]]:
     """The zip bytes and the final manifest, for bundles small enough to hold in memory."""
     buffer = io.BytesIO()
-    final, _ = write_bundle(buffer, [(name, (lambda data=data: data)) for name, data in files.items()], manifest)
+    final, _ = write_bundle(
+        buffer, [(name, (lambda data=data: data)) for name, data in files.items()], manifest
+    )
     return buffer.getvalue(), final
 
 
@@ -85,9 +90,16 @@ class BundleReport:
         self.problems.append({"path": path, "problem": kind, "detail": detail})
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "bundle": self.bundle, "model": self.model, "version": self.version,
-                "exported_at": self.exported_at, "manifest_sha256": self.manifest_sha256,
-                "files_checked": self.files_checked, "problems": list(self.problems)}
+        return {
+            "ok": self.ok,
+            "bundle": self.bundle,
+            "model": self.model,
+            "version": self.version,
+            "exported_at": self.exported_at,
+            "manifest_sha256": self.manifest_sha256,
+            "files_checked": self.files_checked,
+            "problems": list(self.problems),
+        }
 
 
 def verify_bundle(path: str | Path) -> BundleReport:
@@ -130,9 +142,13 @@ def verify_bundle(path: str | Path) -> BundleReport:
             if expected is None:
                 report.problem(name, "added", "not listed in the manifest")
             elif expected.get("sha256") != actual[name]:
-                report.problem(name, "altered", f"sha256 {actual[name]} but the manifest says {expected.get('sha256')}")
+                report.problem(
+                    name, "altered", f"sha256 {actual[name]} but the manifest says {expected.get('sha256')}"
+                )
             elif expected.get("size") is not None and expected.get("size") != len(data):
-                report.problem(name, "altered", f"{len(data)} bytes but the manifest says {expected.get('size')}")
+                report.problem(
+                    name, "altered", f"{len(data)} bytes but the manifest says {expected.get('size')}"
+                )
             else:
                 report.files_checked += 1
         for name in listed:
@@ -157,8 +173,11 @@ def _cross_check(manifest: Mapping[str, Any], listed: Mapping[str, Any], report:
     for policy in manifest.get("policies") or ():
         declared(policy.get("path"), policy.get("sha256"), f"policy {policy.get('version')}")
     for result in manifest.get("check_results") or ():
-        declared(result.get("evidence_path"), result.get("evidence_sha256"),
-                 f"evidence of check result {result.get('id')}")
+        declared(
+            result.get("evidence_path"),
+            result.get("evidence_sha256"),
+            f"evidence of check result {result.get('id')}",
+        )
     for doc in manifest.get("documents") or ():
         declared(doc.get("path"), doc.get("sha256"), f"document {doc.get('kind')}.{doc.get('format')}")
     _check_events(manifest.get("audit_events") or (), report)
@@ -175,16 +194,29 @@ def _check_events(events: Any, report: BundleReport) -> None:
             if payload_text is None:
                 payload_text = canonical_json(event["payload"])
             elif "payload" in event and json.loads(payload_text) != event["payload"]:
-                report.problem(MANIFEST, "altered",
-                               f"audit event seq {event.get('seq')}: payload differs from its text")
-            expected = event_hash(seq=event["seq"], ts=event["ts"], actor=event["actor"], action=event["action"],
-                                  subject=event["subject"], payload=payload_text, prev_hash=event["prev_hash"])
+                report.problem(
+                    MANIFEST, "altered", f"audit event seq {event.get('seq')}: payload differs from its text"
+                )
+            expected = event_hash(
+                seq=event["seq"],
+                ts=event["ts"],
+                actor=event["actor"],
+                action=event["action"],
+                subject=event["subject"],
+                payload=payload_text,
+                prev_hash=event["prev_hash"],
+            )
         except (KeyError, TypeError, ValueError) as err:
             report.problem(MANIFEST, "altered", f"audit event {event!r:.60} is malformed: {err}")
             continue
         if expected != event.get("hash"):
             report.problem(MANIFEST, "altered", f"audit event seq {event.get('seq')} does not match its hash")
-        if previous is not None and event["seq"] == previous["seq"] + 1 and event["prev_hash"] != previous["hash"]:
-            report.problem(MANIFEST, "altered",
-                           f"audit event seq {event['seq']} does not link to seq {previous['seq']}")
+        if (
+            previous is not None
+            and event["seq"] == previous["seq"] + 1
+            and event["prev_hash"] != previous["hash"]
+        ):
+            report.problem(
+                MANIFEST, "altered", f"audit event seq {event['seq']} does not link to seq {previous['seq']}"
+            )
         previous = event

@@ -21,8 +21,11 @@ def documentation_check(context: Mapping[str, Any], required_sections: Sequence[
     versions = library_versions("jinja2")
     unknown = [sid for sid in required_sections if sid not in SECTIONS]
     if unknown:
-        return CheckResult.error(CHECK, f"unknown documentation section(s) {', '.join(unknown)}; "
-                                        f"known: {', '.join(SECTIONS)}", library_versions=versions)
+        return CheckResult.error(
+            CHECK,
+            f"unknown documentation section(s) {', '.join(unknown)}; known: {', '.join(SECTIONS)}",
+            library_versions=versions,
+        )
     statuses = context["sections"]
     required = list(dict.fromkeys(required_sections))
     incomplete = [sid for sid in required if not statuses[sid].complete]
@@ -37,5 +40,10 @@ def documentation_check(context: Mapping[str, Any], required_sections: Sequence[
         "sections": {sid: status.to_dict() for sid, status in statuses.items()},
         "missing": {sid: list(statuses[sid].missing) for sid in incomplete},
     }
-    return CheckResult(check=CHECK, status="fail" if incomplete else "pass", summary=summary, details=details,
-                       library_versions=versions)
+    return CheckResult(
+        check=CHECK,
+        status="fail" if incomplete else "pass",
+        summary=summary,
+        details=details,
+        library_versions=versions,
+    )

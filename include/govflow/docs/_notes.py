@@ -51,8 +51,9 @@ def validate_notes(data: Any, *, source: str = "<notes>") -> dict[str, str | lis
         raise BadInputError(f"notes {source}: expected a mapping of note keys, got {type(data).__name__}")
     unknown = sorted(str(k) for k in data if k not in NOTE_KEYS)
     if unknown:
-        raise BadInputError(f"notes {source}: unknown key(s) {', '.join(unknown)}; "
-                            f"known: {', '.join(NOTE_KEYS)}")
+        raise BadInputError(
+            f"notes {source}: unknown key(s) {', '.join(unknown)}; known: {', '.join(NOTE_KEYS)}"
+        )
     notes: dict[str, str | list[str]] = {}
     for key, value in data.items():
         if isinstance(value, str):

@@ -52,8 +52,11 @@ def _template_context(context: Mapping[str, Any], fmt: str) -> dict[str, Any]:
     sections = context["sections"]
     required = context["required_sections"]
     incomplete = [sid for sid in required if not sections[sid].complete]
-    extra: dict[str, Any] = {"required_complete": len(required) - len(incomplete), "incomplete": incomplete,
-                             "charts": {}}
+    extra: dict[str, Any] = {
+        "required_complete": len(required) - len(incomplete),
+        "incomplete": incomplete,
+        "charts": {},
+    }
     if fmt == "html":
         extra["charts"] = _charts(context)
     return {**context, **extra}

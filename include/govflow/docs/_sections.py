@@ -53,8 +53,15 @@ class Fact:
         return self.gap is None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "label": self.label, "value": self.value, "source": self.source,
-                "gap": self.gap, "documented": self.documented, "counted": self.counted}
+        return {
+            "key": self.key,
+            "label": self.label,
+            "value": self.value,
+            "source": self.source,
+            "gap": self.gap,
+            "documented": self.documented,
+            "counted": self.counted,
+        }
 
 
 def fact(key: str, label: str, value: Any, *, source: Source, gap: str, counted: bool = True) -> Fact:
@@ -93,23 +100,38 @@ class SectionStatus:
         return self.total > 0 and self.documented == self.total
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "score": self.score, "documented": self.documented,
-                "total": self.total, "missing": list(self.missing), "complete": self.complete,
-                "required": self.required}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "score": self.score,
+            "documented": self.documented,
+            "total": self.total,
+            "missing": list(self.missing),
+            "complete": self.complete,
+            "required": self.required,
+        }
 
 
 def section_status(section_id: str, facts: Iterable[Fact], *, required: bool) -> SectionStatus:
     facts = [f for f in facts if f.counted]
     return SectionStatus(
-        id=section_id, title=SECTIONS.get(section_id, section_id), documented=sum(f.documented for f in facts),
-        total=len(facts), missing=tuple(f.label for f in facts if not f.documented), required=required,
+        id=section_id,
+        title=SECTIONS.get(section_id, section_id),
+        documented=sum(f.documented for f in facts),
+        total=len(facts),
+        missing=tuple(f.label for f in facts if not f.documented),
+        required=required,
     )
 
 
-def completeness(facts: Mapping[str, Mapping[str, Fact]], required: Sequence[str]) -> dict[str, SectionStatus]:
+def completeness(
+    facts: Mapping[str, Mapping[str, Fact]], required: Sequence[str]
+) -> dict[str, SectionStatus]:
     """The status of every known section, plus any required id the catalogue does not know (score 0)."""
     wanted = set(required)
-    statuses = {sid: section_status(sid, facts.get(sid, {}).values(), required=sid in wanted) for sid in SECTIONS}
+    statuses = {
+        sid: section_status(sid, facts.get(sid, {}).values(), required=sid in wanted) for sid in SECTIONS
+    }
     for sid in required:
         if sid not in statuses:
             statuses[sid] = section_status(sid, (), required=True)

@@ -23,19 +23,27 @@ MAX_DRIFT_COLUMNS = 60
 
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" style="{FONT}"><title>{escape(title)}</title>')
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" style="{FONT}"><title>{escape(title)}</title>'
+    )
     return Markup(head + "".join(body) + "</svg>")
 
 
-def _text(x: float, y: float, text: Any, *, anchor: str = "start", fill: str = "#222", weight: str = "normal") -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{fill}" font-weight="{weight}">'
-            f"{escape(str(text))}</text>")
+def _text(
+    x: float, y: float, text: Any, *, anchor: str = "start", fill: str = "#222", weight: str = "normal"
+) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{fill}" font-weight="{weight}">'
+        f"{escape(str(text))}</text>"
+    )
 
 
 def _rect(x: float, y: float, w: float, h: float, fill: str, tip: str) -> str:
-    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0.0):.1f}" height="{h:.1f}" fill="{fill}">'
-            f"<title>{escape(tip)}</title></rect>")
+    return (
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0.0):.1f}" height="{h:.1f}" fill="{fill}">'
+        f"<title>{escape(tip)}</title></rect>"
+    )
 
 
 def group_metrics_chart(groups: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> Markup:
@@ -54,16 +62,33 @@ def group_metrics_chart(groups: Sequence[Mapping[str, Any]], metrics: Sequence[s
         suffix = f" (n={group.get('count')}{', small' if group.get('small') else ''})"
         block_h = row_h * len(metrics)
         body.append(_text(label_w - 6, y + block_h / 2 - 2, name, anchor="end", weight="bold"))
-        body.append(_text(label_w - 6, y + block_h / 2 + 10, suffix.strip(), anchor="end",
-                          fill="#D55E00" if group.get("small") else "#555"))
+        body.append(
+            _text(
+                label_w - 6,
+                y + block_h / 2 + 10,
+                suffix.strip(),
+                anchor="end",
+                fill="#D55E00" if group.get("small") else "#555",
+            )
+        )
         for i, metric in enumerate(metrics):
             value = number(group.get(metric))
             shown = 0.0 if value is None else min(max(value, 0.0), 1.0)
             top = y + i * row_h
-            body.append(_rect(label_w, top + 1, shown * bar_w, row_h - 2, PALETTE[i % len(PALETTE)],
-                              f"{name}: {metric} {fmt_number(value)}"))
+            body.append(
+                _rect(
+                    label_w,
+                    top + 1,
+                    shown * bar_w,
+                    row_h - 2,
+                    PALETTE[i % len(PALETTE)],
+                    f"{name}: {metric} {fmt_number(value)}",
+                )
+            )
             body.append(_text(label_w + shown * bar_w + 4, top + row_h - 2, fmt_number(value), fill="#333"))
-        body.append(f'<line x1="{label_w}" y1="{y - 2}" x2="{label_w}" y2="{y + block_h + 2}" stroke="#999"/>')
+        body.append(
+            f'<line x1="{label_w}" y1="{y - 2}" x2="{label_w}" y2="{y + block_h + 2}" stroke="#999"/>'
+        )
         y += block_h + gap
     return _svg(width, int(y) + 4, "Metrics per group", body)
 
@@ -78,27 +103,49 @@ def drift_chart(columns: Sequence[Mapping[str, Any]]) -> Markup:
     shown = sorted(columns, key=lambda c: (not c.get("drifted"), str(c.get("column"))))[:MAX_DRIFT_COLUMNS]
     values = [v for c in shown for v in (number(c.get("score")), number(c.get("threshold"))) if v is not None]
     top = max(values + [1e-9]) * 1.1
-    body = [f'<rect x="8" y="5" width="10" height="10" fill="{STATUS_COLOURS["fail"]}"/>', _text(22, 14, "drifted"),
-            f'<rect x="90" y="5" width="10" height="10" fill="{PALETTE[0]}"/>', _text(104, 14, "not drifted"),
-            '<line x1="196" y1="4" x2="196" y2="16" stroke="#222" stroke-width="2"/>', _text(202, 14, "threshold")]
+    body = [
+        f'<rect x="8" y="5" width="10" height="10" fill="{STATUS_COLOURS["fail"]}"/>',
+        _text(22, 14, "drifted"),
+        f'<rect x="90" y="5" width="10" height="10" fill="{PALETTE[0]}"/>',
+        _text(104, 14, "not drifted"),
+        '<line x1="196" y1="4" x2="196" y2="16" stroke="#222" stroke-width="2"/>',
+        _text(202, 14, "threshold"),
+    ]
     y = 26
     for column in shown:
         score, threshold = number(column.get("score")), number(column.get("threshold"))
         drifted = bool(column.get("drifted"))
         colour = STATUS_COLOURS["fail"] if drifted else PALETTE[0]
         name = str(column.get("column"))
-        body.append(_text(label_w - 6, y + row_h - 4, name, anchor="end", weight="bold" if drifted else "normal"))
+        body.append(
+            _text(label_w - 6, y + row_h - 4, name, anchor="end", weight="bold" if drifted else "normal")
+        )
         length = 0.0 if score is None else max(score, 0.0) / top * bar_w
-        body.append(_rect(label_w, y + 2, length, row_h - 4, colour,
-                          f"{name}: {column.get('method')} score {fmt_number(score)}, threshold "
-                          f"{fmt_number(threshold)}{' (drifted)' if drifted else ''}"))
+        body.append(
+            _rect(
+                label_w,
+                y + 2,
+                length,
+                row_h - 4,
+                colour,
+                f"{name}: {column.get('method')} score {fmt_number(score)}, threshold "
+                f"{fmt_number(threshold)}{' (drifted)' if drifted else ''}",
+            )
+        )
         if threshold is not None:
             x = label_w + max(threshold, 0.0) / top * bar_w
-            body.append(f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x:.1f}" y2="{y + row_h:.1f}" stroke="#222" '
-                        'stroke-width="2"/>')
-        body.append(_text(label_w + bar_w + 6, y + row_h - 4,
-                          f"{fmt_number(score)} vs {fmt_number(threshold)} ({column.get('method')})"
-                          f"{' drifted' if drifted else ''}"))
+            body.append(
+                f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x:.1f}" y2="{y + row_h:.1f}" stroke="#222" '
+                'stroke-width="2"/>'
+            )
+        body.append(
+            _text(
+                label_w + bar_w + 6,
+                y + row_h - 4,
+                f"{fmt_number(score)} vs {fmt_number(threshold)} ({column.get('method')})"
+                f"{' drifted' if drifted else ''}",
+            )
+        )
         y += row_h
     if len(columns) > len(shown):
         body.append(_text(8, y + 12, f"{len(columns) - len(shown)} more column(s) in the table below"))
@@ -126,11 +173,15 @@ def history_chart(history: Sequence[Mapping[str, Any]], checks: Sequence[str]) -
     for h, when in zip(history, times):
         index = rows.index(str(h.get("check")))
         y = legend_h + index * row_h + row_h / 2
-        x = label_w + (plot_w / 2 if not span or when is None else (when - start).total_seconds() / span * plot_w)
+        x = label_w + (
+            plot_w / 2 if not span or when is None else (when - start).total_seconds() / span * plot_w
+        )
         status = str(h.get("status"))
         tip = escape(f"{h.get('check')}: {status} on {h.get('date')}")
-        body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{STATUS_COLOURS.get(status, "#000")}" '
-                    f'stroke="#fff"><title>{tip}</title></circle>')
+        body.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{STATUS_COLOURS.get(status, "#000")}" '
+            f'stroke="#fff"><title>{tip}</title></circle>'
+        )
     axis_y = legend_h + len(rows) * row_h + 14
     if start is not None:
         body.append(_text(label_w, axis_y, start.date().isoformat()))

@@ -13,9 +13,20 @@ from typing import Any
 
 from govflow.docs._scrub import scrub, scrub_text
 
-GROUP_METRICS = ("selection_rate", "accuracy", "true_positive_rate", "false_positive_rate", "false_negative_rate")
-FAIRNESS_SUMMARY_KEYS = ("demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference",
-                         "equalized_odds_ratio", "accuracy_difference")
+GROUP_METRICS = (
+    "selection_rate",
+    "accuracy",
+    "true_positive_rate",
+    "false_positive_rate",
+    "false_negative_rate",
+)
+FAIRNESS_SUMMARY_KEYS = (
+    "demographic_parity_difference",
+    "demographic_parity_ratio",
+    "equalized_odds_difference",
+    "equalized_odds_ratio",
+    "accuracy_difference",
+)
 
 
 def number(value: Any) -> float | None:
@@ -39,13 +50,23 @@ def fmt_number(value: Any, digits: int = 3) -> str:
 
 
 def _base(result: Mapping[str, Any]) -> dict[str, Any]:
-    return {"id": result.get("id"), "status": result.get("status"), "date": result.get("created_at"),
-            "evidence_sha256": result.get("evidence_sha256"), "problem": result.get("evidence_problem"),
-            "errors": [scrub_text(str(e)) for e in result.get("errors") or ()]}
+    return {
+        "id": result.get("id"),
+        "status": result.get("status"),
+        "date": result.get("created_at"),
+        "evidence_sha256": result.get("evidence_sha256"),
+        "problem": result.get("evidence_problem"),
+        "errors": [scrub_text(str(e)) for e in result.get("errors") or ()],
+    }
 
 
-def fairness_view(result: Mapping[str, Any] | None, *, min_group_size: int | None,
-                  thresholds: Mapping[str, Any], sensitive_hint: Sequence[str] = ()) -> dict[str, Any] | None:
+def fairness_view(
+    result: Mapping[str, Any] | None,
+    *,
+    min_group_size: int | None,
+    thresholds: Mapping[str, Any],
+    sensitive_hint: Sequence[str] = (),
+) -> dict[str, Any] | None:
     if result is None:
         return None
     evidence = result.get("evidence") or {}
@@ -58,20 +79,32 @@ def fairness_view(result: Mapping[str, Any] | None, *, min_group_size: int | Non
     for name, values in by_group.items() if isinstance(by_group, Mapping) else ():
         values = values if isinstance(values, Mapping) else {}
         count = number(values.get("count"))
-        groups.append({
-            "group": scrub_text(str(name)),
-            "count": int(count) if count is not None else None,
-            **{metric: number(values.get(metric)) for metric in GROUP_METRICS},
-            "small": str(name) in flagged or bool(min_group_size and count is not None and count < min_group_size),
-        })
-    sensitive = evidence.get("sensitive_features") or evidence.get("sensitive") or summary.get("sensitive_features")
+        groups.append(
+            {
+                "group": scrub_text(str(name)),
+                "count": int(count) if count is not None else None,
+                **{metric: number(values.get(metric)) for metric in GROUP_METRICS},
+                "small": str(name) in flagged
+                or bool(min_group_size and count is not None and count < min_group_size),
+            }
+        )
+    sensitive = (
+        evidence.get("sensitive_features") or evidence.get("sensitive") or summary.get("sensitive_features")
+    )
     sensitive = sensitive or list(sensitive_hint)
     if isinstance(sensitive, str):
         sensitive = [sensitive]
     # From the explanation step, when it ran: features that stand in for a sensitive one.
     raw_proxies = summary.get("strong_proxies")
-    proxies = {scrub_text(str(k)): [scrub_text(str(f)) for f in v] for k, v in raw_proxies.items()
-               if isinstance(v, (list, tuple)) and v} if isinstance(raw_proxies, Mapping) else {}
+    proxies = (
+        {
+            scrub_text(str(k)): [scrub_text(str(f)) for f in v]
+            for k, v in raw_proxies.items()
+            if isinstance(v, (list, tuple)) and v
+        }
+        if isinstance(raw_proxies, Mapping)
+        else {}
+    )
     return {
         **_base(result),
         "proxies": proxies,
@@ -112,17 +145,27 @@ def drift_view(result: Mapping[str, Any] | None, *, max_share_drifted: float | N
     raw = evidence.get("columns") or {}
     for name, values in raw.items() if isinstance(raw, Mapping) else ():
         values = values if isinstance(values, Mapping) else {}
-        columns.append({"column": scrub_text(str(name)), "drifted": bool(values.get("drifted")),
-                        "method": scrub_text(str(values.get("method") or "n/a")), "score": number(values.get("score")),
-                        "threshold": number(values.get("threshold"))})
+        columns.append(
+            {
+                "column": scrub_text(str(name)),
+                "drifted": bool(values.get("drifted")),
+                "method": scrub_text(str(values.get("method") or "n/a")),
+                "score": number(values.get("score")),
+                "threshold": number(values.get("threshold")),
+            }
+        )
     drifted = summary.get("drifted_columns")
     if not isinstance(drifted, Sequence) or isinstance(drifted, str):
         drifted = [c["column"] for c in columns if c["drifted"]]
     # The threshold the check applied wins over the current policy's (they differ after a policy change).
     applied = number(summary.get("max_share_drifted"))
-    return {**_base(result), "share_drifted": number(summary.get("share_drifted")),
-            "drifted_columns": [scrub_text(str(c)) for c in drifted], "columns": columns,
-            "max_share_drifted": applied if applied is not None else max_share_drifted}
+    return {
+        **_base(result),
+        "share_drifted": number(summary.get("share_drifted")),
+        "drifted_columns": [scrub_text(str(c)) for c in drifted],
+        "columns": columns,
+        "max_share_drifted": applied if applied is not None else max_share_drifted,
+    }
 
 
 def validation_view(result: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -134,16 +177,23 @@ def validation_view(result: Mapping[str, Any] | None) -> dict[str, Any] | None:
     for item in evidence.get("expectations") or ():
         if isinstance(item, Mapping):
             column = item.get("column")
-            expectations.append({"type": scrub_text(str(item.get("type") or item.get("expectation_type") or "n/a")),
-                                 "column": scrub_text(str(column)) if column is not None else None,
-                                 "success": bool(item.get("success")),
-                                 "severity": scrub_text(str(item.get("severity") or "")) or None,
-                                 "unexpected_percent": number(item.get("unexpected_percent"))})
+            expectations.append(
+                {
+                    "type": scrub_text(str(item.get("type") or item.get("expectation_type") or "n/a")),
+                    "column": scrub_text(str(column)) if column is not None else None,
+                    "success": bool(item.get("success")),
+                    "severity": scrub_text(str(item.get("severity") or "")) or None,
+                    "unexpected_percent": number(item.get("unexpected_percent")),
+                }
+            )
     evaluated = number(summary.get("evaluated"))
     failed = number(summary.get("failed"))
-    return {**_base(result), "expectations": expectations,
-            "evaluated": int(evaluated) if evaluated is not None else len(expectations),
-            "failed": int(failed) if failed is not None else sum(not e["success"] for e in expectations)}
+    return {
+        **_base(result),
+        "expectations": expectations,
+        "evaluated": int(evaluated) if evaluated is not None else len(expectations),
+        "failed": int(failed) if failed is not None else sum(not e["success"] for e in expectations),
+    }
 
 
 def pii_view(result: Mapping[str, Any] | None, *, allowed: Sequence[str] | None) -> dict[str, Any] | None:
@@ -159,11 +209,20 @@ def pii_view(result: Mapping[str, Any] | None, *, allowed: Sequence[str] | None)
         found = []
         for entity, stats in (entities or {}).items():
             rate = number(stats.get("rate")) if isinstance(stats, Mapping) else None
-            found.append({"entity": scrub_text(str(entity)), "rate": rate,
-                          "allowed": allowed is not None and entity in allowed_set})
+            found.append(
+                {
+                    "entity": scrub_text(str(entity)),
+                    "rate": rate,
+                    "allowed": allowed is not None and entity in allowed_set,
+                }
+            )
         if found:
             columns.append({"column": scrub_text(str(name)), "entities": found})
     rows = number(summary.get("rows"))
-    return {**_base(result), "rows": int(rows) if rows is not None else None, "columns": columns,
-            "columns_scanned": len(raw) if isinstance(raw, Mapping) else None,
-            "allowed": sorted(allowed_set) if allowed is not None else None}
+    return {
+        **_base(result),
+        "rows": int(rows) if rows is not None else None,
+        "columns": columns,
+        "columns_scanned": len(raw) if isinstance(raw, Mapping) else None,
+        "allowed": sorted(allowed_set) if allowed is not None else None,
+    }

@@ -31,13 +31,30 @@ def evidence_digest(evidence: Iterable[Evidence]) -> str:
     An approval records the digest of the evidence it saw; any new, removed or
     changed result gives a different digest, which voids that approval.
     """
-    items = {e.id: {"id": e.id, "check": e.check, "status": e.status, "model_version_id": e.model_version_id,
-                    "data_sha256": e.data_sha256, "evidence_sha256": e.evidence_sha256} for e in evidence}
+    items = {
+        e.id: {
+            "id": e.id,
+            "check": e.check,
+            "status": e.status,
+            "model_version_id": e.model_version_id,
+            "data_sha256": e.data_sha256,
+            "evidence_sha256": e.evidence_sha256,
+        }
+        for e in evidence
+    }
     return sha256_json({"evidence": [items[key] for key in sorted(items, key=_id_key)]})
 
 
-def decide(policy, tier: str, evidence: Iterable[Evidence], approvals: Iterable[Approval], *,
-           version_ref: VersionRef, now: dt.datetime, waivers: Iterable[Waiver] = ()) -> Decision:
+def decide(
+    policy,
+    tier: str,
+    evidence: Iterable[Evidence],
+    approvals: Iterable[Approval],
+    *,
+    version_ref: VersionRef,
+    now: dt.datetime,
+    waivers: Iterable[Waiver] = (),
+) -> Decision:
     """Decide whether ``version_ref`` may be promoted under ``policy`` for risk ``tier``.
 
     ``evidence`` is every check result the caller has for the version (newest per
@@ -49,20 +66,51 @@ def decide(policy, tier: str, evidence: Iterable[Evidence], approvals: Iterable[
     digest = evidence_digest(items)
     ids = tuple(sorted((e.id for e in items), key=_id_key))
 
-    def result(kind: str, reasons: Sequence[Reason], notes: Sequence[str] = (), *, required: int = 0,
-               approved_by: Sequence[str] = (), waived: Sequence[Waiver] = ()) -> Decision:
-        return Decision(decision=kind, tier=tier, reasons=tuple(reasons), notes=tuple(notes), evidence_ids=ids,
-                        evidence_digest=digest, approvals_required=required, approved_by=tuple(approved_by),
-                        waived=tuple(waived), policy_sha256=policy.sha256, policy_version=policy.version,
-                        decided_at=now)
+    def result(
+        kind: str,
+        reasons: Sequence[Reason],
+        notes: Sequence[str] = (),
+        *,
+        required: int = 0,
+        approved_by: Sequence[str] = (),
+        waived: Sequence[Waiver] = (),
+    ) -> Decision:
+        return Decision(
+            decision=kind,
+            tier=tier,
+            reasons=tuple(reasons),
+            notes=tuple(notes),
+            evidence_ids=ids,
+            evidence_digest=digest,
+            approvals_required=required,
+            approved_by=tuple(approved_by),
+            waived=tuple(waived),
+            policy_sha256=policy.sha256,
+            policy_version=policy.version,
+            decided_at=now,
+        )
 
     if tier not in TIERS:
-        return result("rejected", [Reason("unknown_tier", f"risk tier {tier!r} is not one of {', '.join(TIERS)}; "
-                                                          "an unknown tier is never promoted")])
+        return result(
+            "rejected",
+            [
+                Reason(
+                    "unknown_tier",
+                    f"risk tier {tier!r} is not one of {', '.join(TIERS)}; an unknown tier is never promoted",
+                )
+            ],
+        )
     rules = policy.tier(tier)
     if rules.prohibited:
-        return result("rejected", [Reason("tier_prohibited", f"the {tier} risk tier is prohibited by policy "
-                                                             f"{policy.version}: never promoted")])
+        return result(
+            "rejected",
+            [
+                Reason(
+                    "tier_prohibited",
+                    f"the {tier} risk tier is prohibited by policy {policy.version}: never promoted",
+                )
+            ],
+        )
 
     reasons: list[Reason] = []
     notes: list[str] = []
@@ -70,26 +118,37 @@ def decide(policy, tier: str, evidence: Iterable[Evidence], approvals: Iterable[
     waivers = list(waivers)
     used_waivers: set[int] = set()
     for check in rules.required_checks:
-        reason = _judge_check(check, items, policy, tier, rules, version_ref, now, waivers, used_waivers,
-                              notes, waived)
+        reason = _judge_check(
+            check, items, policy, tier, rules, version_ref, now, waivers, used_waivers, notes, waived
+        )
         if reason is not None:
             reasons.append(reason)
     notes.extend(_unrequired_problems(items, rules.required_checks, version_ref, tier))
     for index, waiver in enumerate(waivers):
         if index not in used_waivers:
-            notes.append(f"waiver of {waiver.check} by {waiver.waived_by} not applied: "
-                         f"{_waiver_problem(waiver, rules, version_ref) or _not_current(waiver, items, version_ref)}")
+            notes.append(
+                f"waiver of {waiver.check} by {waiver.waived_by} not applied: "
+                f"{_waiver_problem(waiver, rules, version_ref) or _not_current(waiver, items, version_ref)}"
+            )
 
     counted, rejections = _tally(approvals, rules, tier, version_ref, digest, notes)
     for approval in rejections:
         comment = f": {approval.comment}" if approval.comment else ""
-        reasons.append(Reason("rejected_by_approver", f"approvals: {approval.approver} ({approval.role}) "
-                                                      f"rejected this evidence{comment}"))
+        reasons.append(
+            Reason(
+                "rejected_by_approver",
+                f"approvals: {approval.approver} ({approval.role}) rejected this evidence{comment}",
+            )
+        )
     required = rules.approvals.count
     if len(counted) < required:
-        reasons.append(Reason("approvals_missing",
-                              f"approvals: {len(counted)} of {required} required from role "
-                              f"{' or '.join(rules.approvals.roles)} on the current evidence"))
+        reasons.append(
+            Reason(
+                "approvals_missing",
+                f"approvals: {len(counted)} of {required} required from role "
+                f"{' or '.join(rules.approvals.roles)} on the current evidence",
+            )
+        )
 
     blocking = [r for r in reasons if r.code != "approvals_missing"]
     kind = "rejected" if blocking else ("pending_approval" if reasons else "approved")
@@ -101,45 +160,75 @@ def _unique(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
     return tuple(sorted(by_id.values(), key=lambda e: (e.created_at, _id_key(e.id))))
 
 
-def _judge_check(check, items, policy, tier, rules, version_ref, now, waivers, used_waivers, notes,
-                 waived) -> Reason | None:
+def _judge_check(
+    check, items, policy, tier, rules, version_ref, now, waivers, used_waivers, notes, waived
+) -> Reason | None:
     candidates = [e for e in items if e.check == check]
     if not candidates:
         return Reason("check_missing", f"{check}: required for the {tier} tier but no result exists", check)
     own = [e for e in candidates if e.model_version_id == version_ref.id]
     if not own:
         other = candidates[-1]
-        return Reason("evidence_other_version", f"{check}: the only result (evidence {other.id}) belongs to "
-                                                f"version id {other.model_version_id}, not {version_ref.id}",
-                      check, other.id)
+        return Reason(
+            "evidence_other_version",
+            f"{check}: the only result (evidence {other.id}) belongs to "
+            f"version id {other.model_version_id}, not {version_ref.id}",
+            check,
+            other.id,
+        )
     e = own[-1]  # the newest result of this version counts
     if e.data_sha256 is None:
         if check not in policy.data_free_checks:
-            return Reason("evidence_data_mismatch", f"{check}: evidence {e.id} records no data hash, so it "
-                                                    "cannot be tied to this version's registered data", check, e.id)
+            return Reason(
+                "evidence_data_mismatch",
+                f"{check}: evidence {e.id} records no data hash, so it "
+                "cannot be tied to this version's registered data",
+                check,
+                e.id,
+            )
     elif e.data_sha256 not in version_ref.data_sha256:
-        return Reason("evidence_data_mismatch", f"{check}: evidence {e.id} was computed on data "
-                                                f"sha256 {e.data_sha256[:12]}, not on data registered with "
-                                                "this version", check, e.id)
+        return Reason(
+            "evidence_data_mismatch",
+            f"{check}: evidence {e.id} was computed on data "
+            f"sha256 {e.data_sha256[:12]}, not on data registered with "
+            "this version",
+            check,
+            e.id,
+        )
     age = now - e.created_at
     max_age = dt.timedelta(days=rules.evidence_max_age_days)
     if age > max_age:
-        return Reason("evidence_stale", f"{check}: evidence {e.id} is {age.days} days old; the {tier} tier "
-                                        f"accepts at most {rules.evidence_max_age_days} (re-run the check)",
-                      check, e.id)
+        return Reason(
+            "evidence_stale",
+            f"{check}: evidence {e.id} is {age.days} days old; the {tier} tier "
+            f"accepts at most {rules.evidence_max_age_days} (re-run the check)",
+            check,
+            e.id,
+        )
     if e.status not in STATUSES:
-        return Reason("check_errored", f"{check}: evidence {e.id} has unknown status {e.status!r}", check, e.id)
+        return Reason(
+            "check_errored", f"{check}: evidence {e.id} has unknown status {e.status!r}", check, e.id
+        )
     if e.status == "error":
-        return Reason("check_errored", f"{check}: evidence {e.id} errored; an errored check never passes "
-                                       "(fix the input and re-run it)", check, e.id)
+        return Reason(
+            "check_errored",
+            f"{check}: evidence {e.id} errored; an errored check never passes (fix the input and re-run it)",
+            check,
+            e.id,
+        )
     if e.status == "fail" or (e.status == "warn" and rules.block_on_warn):
         for index, waiver in enumerate(waivers):
-            if waiver.check == check and waiver.evidence_id == e.id and not _waiver_problem(
-                    waiver, rules, version_ref):
+            if (
+                waiver.check == check
+                and waiver.evidence_id == e.id
+                and not _waiver_problem(waiver, rules, version_ref)
+            ):
                 used_waivers.add(index)
                 waived.append(waiver)
-                notes.append(f"{check}: {e.status} (evidence {e.id}) waived by {waiver.waived_by} "
-                             f"({waiver.role}): {waiver.reason.strip()}")
+                notes.append(
+                    f"{check}: {e.status} (evidence {e.id}) waived by {waiver.waived_by} "
+                    f"({waiver.role}): {waiver.reason.strip()}"
+                )
                 return None
         blocks = "" if e.status == "fail" else " and the tier blocks on warnings"
         return Reason("check_failed", f"{check}: evidence {e.id} has status {e.status}{blocks}", check, e.id)
@@ -170,7 +259,9 @@ def _unrequired_problems(items, required, version_ref, tier) -> list[str]:
     for check in sorted({e.check for e in items} - set(required)):
         own = [e for e in items if e.check == check and e.model_version_id == version_ref.id]
         if own and own[-1].status in ("fail", "error"):
-            notes.append(f"{check}: {own[-1].status} (evidence {own[-1].id}; not required for the {tier} tier)")
+            notes.append(
+                f"{check}: {own[-1].status} (evidence {own[-1].id}; not required for the {tier} tier)"
+            )
     return notes
 
 
@@ -187,8 +278,10 @@ def _tally(approvals, rules, tier, version_ref, digest, notes) -> tuple[list[str
         elif approval.role not in rules.approvals.roles:
             notes.append(f"{who} not counted: role {approval.role} may not approve the {tier} tier")
         elif approval.evidence_digest != digest:
-            notes.append(f"{who} void: it was given on other evidence "
-                         f"(digest {approval.evidence_digest[:12]}); the evidence has changed since")
+            notes.append(
+                f"{who} void: it was given on other evidence "
+                f"(digest {approval.evidence_digest[:12]}); the evidence has changed since"
+            )
         elif approval.verdict == "reject":
             rejections.append(approval)
         elif approval.verdict == "approve":

@@ -33,17 +33,29 @@ class Evidence:
         object.__setattr__(self, "created_at", utc(self.created_at))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "check": self.check, "status": self.status,
-                "model_version_id": self.model_version_id, "data_sha256": self.data_sha256,
-                "created_at": iso_utc(self.created_at), "summary": dict(self.summary),
-                "evidence_sha256": self.evidence_sha256}
+        return {
+            "id": self.id,
+            "check": self.check,
+            "status": self.status,
+            "model_version_id": self.model_version_id,
+            "data_sha256": self.data_sha256,
+            "created_at": iso_utc(self.created_at),
+            "summary": dict(self.summary),
+            "evidence_sha256": self.evidence_sha256,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Evidence:
-        return cls(id=data["id"], check=data["check"], status=data["status"],
-                   model_version_id=data["model_version_id"], data_sha256=data.get("data_sha256"),
-                   created_at=utc(data["created_at"]), summary=dict(data.get("summary") or {}),
-                   evidence_sha256=data.get("evidence_sha256"))
+        return cls(
+            id=data["id"],
+            check=data["check"],
+            status=data["status"],
+            model_version_id=data["model_version_id"],
+            data_sha256=data.get("data_sha256"),
+            created_at=utc(data["created_at"]),
+            summary=dict(data.get("summary") or {}),
+            evidence_sha256=data.get("evidence_sha256"),
+        )
 
 
 @dataclass(frozen=True)
@@ -58,14 +70,25 @@ class Approval:
     id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "approver": self.approver, "role": self.role, "verdict": self.verdict,
-                "evidence_digest": self.evidence_digest, "comment": self.comment}
+        return {
+            "id": self.id,
+            "approver": self.approver,
+            "role": self.role,
+            "verdict": self.verdict,
+            "evidence_digest": self.evidence_digest,
+            "comment": self.comment,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Approval:
-        return cls(approver=data["approver"], role=data["role"], verdict=data["verdict"],
-                   evidence_digest=data["evidence_digest"], comment=data.get("comment") or "",
-                   id=None if data.get("id") is None else str(data["id"]))
+        return cls(
+            approver=data["approver"],
+            role=data["role"],
+            verdict=data["verdict"],
+            evidence_digest=data["evidence_digest"],
+            comment=data.get("comment") or "",
+            id=None if data.get("id") is None else str(data["id"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -83,14 +106,25 @@ class Waiver:
         object.__setattr__(self, "evidence_id", str(self.evidence_id))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "check": self.check, "evidence_id": self.evidence_id,
-                "waived_by": self.waived_by, "role": self.role, "reason": self.reason}
+        return {
+            "id": self.id,
+            "check": self.check,
+            "evidence_id": self.evidence_id,
+            "waived_by": self.waived_by,
+            "role": self.role,
+            "reason": self.reason,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Waiver:
-        return cls(check=data["check"], evidence_id=data["evidence_id"], waived_by=data["waived_by"],
-                   role=data["role"], reason=data.get("reason") or "",
-                   id=None if data.get("id") is None else str(data["id"]))
+        return cls(
+            check=data["check"],
+            evidence_id=data["evidence_id"],
+            waived_by=data["waived_by"],
+            role=data["role"],
+            reason=data.get("reason") or "",
+            id=None if data.get("id") is None else str(data["id"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -124,12 +158,21 @@ class Reason:
     evidence_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "check": self.check, "evidence_id": self.evidence_id, "message": self.message}
+        return {
+            "code": self.code,
+            "check": self.check,
+            "evidence_id": self.evidence_id,
+            "message": self.message,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Reason:
-        return cls(code=data["code"], message=data["message"], check=data.get("check"),
-                   evidence_id=data.get("evidence_id"))
+        return cls(
+            code=data["code"],
+            message=data["message"],
+            check=data.get("check"),
+            evidence_id=data.get("evidence_id"),
+        )
 
 
 @dataclass(frozen=True)
@@ -171,12 +214,16 @@ class Decision:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Decision:
         return cls(
-            decision=data["decision"], tier=data["tier"],
+            decision=data["decision"],
+            tier=data["tier"],
             reasons=tuple(Reason.from_dict(r) for r in data.get("reasons") or ()),
-            notes=tuple(data.get("notes") or ()), evidence_ids=tuple(data.get("evidence_ids") or ()),
-            evidence_digest=data["evidence_digest"], approvals_required=int(data["approvals_required"]),
+            notes=tuple(data.get("notes") or ()),
+            evidence_ids=tuple(data.get("evidence_ids") or ()),
+            evidence_digest=data["evidence_digest"],
+            approvals_required=int(data["approvals_required"]),
             approved_by=tuple(data.get("approved_by") or ()),
             waived=tuple(Waiver.from_dict(w) for w in data.get("waived") or ()),
-            policy_sha256=data["policy_sha256"], policy_version=data["policy_version"],
+            policy_sha256=data["policy_sha256"],
+            policy_version=data["policy_version"],
             decided_at=utc(data["decided_at"]),
         )

@@ -1,10 +1,10 @@
 """Policy-as-code: the validated policy YAML (risk tiers, thresholds, approvals, PII rules).
 
-    from govflow.policy import load_policy
-    policy = load_policy()                      # config.policy_path()
-    policy.tier("high").fairness.max_demographic_parity_difference
-    policy.allowed_pii_entities(["EU"], "finance")
-    policy.sha256                               # of the canonical file content
+from govflow.policy import load_policy
+policy = load_policy()                      # config.policy_path()
+policy.tier("high").fairness.max_demographic_parity_difference
+policy.allowed_pii_entities(["EU"], "finance")
+policy.sha256                               # of the canonical file content
 """
 
 from govflow.errors import PolicyError

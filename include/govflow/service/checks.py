@@ -22,39 +22,71 @@ from govflow.store import CheckResultRow, ModelVersion, Run
 from govflow.store.audit import append_event
 
 
-def record_check_result(session: Session, *, version: ModelVersion, run: Run, result: CheckResult,
-                        data_sha256: str | None, policy_sha256: str | None = None,
-                        artifacts: ArtifactStore | None = None) -> CheckResultRow:
+def record_check_result(
+    session: Session,
+    *,
+    version: ModelVersion,
+    run: Run,
+    result: CheckResult,
+    data_sha256: str | None,
+    policy_sha256: str | None = None,
+    artifacts: ArtifactStore | None = None,
+) -> CheckResultRow:
     existing = find_check_result(session, version_id=version.id, run_id=run.id, check=result.check)
     if existing is not None:
         return existing
     evidence = (artifacts or ArtifactStore()).put_json(_evidence_document(version, run, result, data_sha256))
     row = CheckResultRow(
-        version_id=version.id, run_id=run.id, check=result.check, status=result.status,
-        summary=result.summary, errors=list(result.errors), evidence_uri=evidence.uri,
-        evidence_sha256=evidence.sha256, data_sha256=data_sha256, policy_sha256=policy_sha256,
-        library_versions=result.library_versions, duration_s=result.duration_s,
+        version_id=version.id,
+        run_id=run.id,
+        check=result.check,
+        status=result.status,
+        summary=result.summary,
+        errors=list(result.errors),
+        evidence_uri=evidence.uri,
+        evidence_sha256=evidence.sha256,
+        data_sha256=data_sha256,
+        policy_sha256=policy_sha256,
+        library_versions=result.library_versions,
+        duration_s=result.duration_s,
     )
     session.add(row)
     session.flush()
-    append_event(session, actor=f"pipeline:{run.dag_id}", action="check.recorded",
-                 subject=version_subject(version.model.name, version.version),
-                 payload={"check": result.check, "status": result.status, "result_id": row.id,
-                          "run": f"{run.dag_id}/{run.run_id}", "evidence_sha256": evidence.sha256,
-                          "data_sha256": data_sha256, "policy_sha256": policy_sha256})
+    append_event(
+        session,
+        actor=f"pipeline:{run.dag_id}",
+        action="check.recorded",
+        subject=version_subject(version.model.name, version.version),
+        payload={
+            "check": result.check,
+            "status": result.status,
+            "result_id": row.id,
+            "run": f"{run.dag_id}/{run.run_id}",
+            "evidence_sha256": evidence.sha256,
+            "data_sha256": data_sha256,
+            "policy_sha256": policy_sha256,
+        },
+    )
     return row
 
 
 def find_check_result(session: Session, *, version_id: int, run_id: int, check: str) -> CheckResultRow | None:
-    return session.scalar(select(CheckResultRow).where(CheckResultRow.version_id == version_id,
-                                                       CheckResultRow.run_id == run_id,
-                                                       CheckResultRow.check == check))
+    return session.scalar(
+        select(CheckResultRow).where(
+            CheckResultRow.version_id == version_id,
+            CheckResultRow.run_id == run_id,
+            CheckResultRow.check == check,
+        )
+    )
 
 
 def latest_check_results(session: Session, version_id: int) -> dict[str, CheckResultRow]:
     """The newest result of each check for a version (what the gate and the docs look at)."""
-    rows = session.scalars(select(CheckResultRow).where(CheckResultRow.version_id == version_id)
-                           .order_by(CheckResultRow.created_at, CheckResultRow.id))
+    rows = session.scalars(
+        select(CheckResultRow)
+        .where(CheckResultRow.version_id == version_id)
+        .order_by(CheckResultRow.created_at, CheckResultRow.id)
+    )
     latest: dict[str, CheckResultRow] = {}
     for row in rows:
         latest[row.check] = row
@@ -70,16 +102,34 @@ def load_evidence(row: CheckResultRow, artifacts: ArtifactStore | None = None) -
 
 
 def check_result_to_dict(row: CheckResultRow) -> dict[str, Any]:
-    return {"id": row.id, "version_id": row.version_id, "run_id": row.run_id, "check": row.check,
-            "status": row.status, "summary": row.summary, "errors": row.errors, "evidence_uri": row.evidence_uri,
-            "evidence_sha256": row.evidence_sha256, "data_sha256": row.data_sha256,
-            "policy_sha256": row.policy_sha256, "library_versions": row.library_versions,
-            "duration_s": row.duration_s, "created_at": iso_utc(row.created_at)}
+    return {
+        "id": row.id,
+        "version_id": row.version_id,
+        "run_id": row.run_id,
+        "check": row.check,
+        "status": row.status,
+        "summary": row.summary,
+        "errors": row.errors,
+        "evidence_uri": row.evidence_uri,
+        "evidence_sha256": row.evidence_sha256,
+        "data_sha256": row.data_sha256,
+        "policy_sha256": row.policy_sha256,
+        "library_versions": row.library_versions,
+        "duration_s": row.duration_s,
+        "created_at": iso_utc(row.created_at),
+    }
 
 
-def _evidence_document(version: ModelVersion, run: Run, result: CheckResult, data_sha256: str | None) -> dict[str, Any]:
+def _evidence_document(
+    version: ModelVersion, run: Run, result: CheckResult, data_sha256: str | None
+) -> dict[str, Any]:
     # No wall-clock values here (duration lives on the DB row): the same evidence hashes the same.
-    document = {"model": version.model.name, "version": version.version,
-                "run": {"dag_id": run.dag_id, "run_id": run.run_id}, "data_sha256": data_sha256, **result.to_dict()}
+    document = {
+        "model": version.model.name,
+        "version": version.version,
+        "run": {"dag_id": run.dag_id, "run_id": run.run_id},
+        "data_sha256": data_sha256,
+        **result.to_dict(),
+    }
     document.pop("duration_s", None)
     return document

@@ -24,8 +24,15 @@ if TYPE_CHECKING:
 
     from govflow.checks import CheckResult
 
-__all__ = ["ExplainInputs", "explain_fairness", "explain_inputs", "explanation_inputs", "proxy_threshold",
-           "verify_registered", "with_explanation"]
+__all__ = [
+    "ExplainInputs",
+    "explain_fairness",
+    "explain_inputs",
+    "explanation_inputs",
+    "proxy_threshold",
+    "verify_registered",
+    "with_explanation",
+]
 
 
 @dataclass(frozen=True)
@@ -44,8 +51,15 @@ class ExplainInputs:
     positive_label: Any = None
 
 
-def explanation_inputs(session: Session, model: str, version: str, *, label: str | None = None,
-                       sensitive: Sequence[str] | None = None, positive_label: Any = None) -> ExplainInputs:
+def explanation_inputs(
+    session: Session,
+    model: str,
+    version: str,
+    *,
+    label: str | None = None,
+    sensitive: Sequence[str] | None = None,
+    positive_label: Any = None,
+) -> ExplainInputs:
     """The registered files and columns of ``model@version``; arguments given here override the registration."""
     from govflow.service.pipeline import CheckConfig
     from govflow.service.registry import get_version
@@ -58,12 +72,20 @@ def explanation_inputs(session: Session, model: str, version: str, *, label: str
     if not row.eval_data_uri:
         raise BadInputError(f"{model}@{version} has no eval data: register the version with --eval-data")
     if not label or not chosen:
-        raise BadInputError(f"{model}@{version} does not record its label and sensitive columns "
-                            "(params.governance.label/.sensitive): pass --label and --sensitive")
+        raise BadInputError(
+            f"{model}@{version} does not record its label and sensitive columns "
+            "(params.governance.label/.sensitive): pass --label and --sensitive"
+        )
     return ExplainInputs(
-        model=model, version=version, tier=row.model.risk_tier, artifact=row.artifact_uri,
-        artifact_sha256=row.artifact_sha256, eval_data=row.eval_data_uri, eval_data_sha256=row.eval_data_sha256,
-        label=label, sensitive=chosen,
+        model=model,
+        version=version,
+        tier=row.model.risk_tier,
+        artifact=row.artifact_uri,
+        artifact_sha256=row.artifact_sha256,
+        eval_data=row.eval_data_uri,
+        eval_data_sha256=row.eval_data_sha256,
+        label=label,
+        sensitive=chosen,
         positive_label=positive_label if positive_label is not None else config.positive_label,
     )
 
@@ -74,16 +96,35 @@ def explain_inputs(inputs: ExplainInputs, *, policy: Any = None, **options: Any)
 
     verify_registered(inputs.artifact, inputs.artifact_sha256, what="artifact")
     verify_registered(inputs.eval_data, inputs.eval_data_sha256, what="eval data")
-    explanation = explain_model(inputs.eval_data, model_path=inputs.artifact, label=inputs.label,
-                                sensitive=list(inputs.sensitive), positive_label=inputs.positive_label,
-                                **_policy_options(_fairness_rules(policy, inputs.tier), options))
-    explanation["version"] = {"model": inputs.model, "version": inputs.version, "tier": inputs.tier,
-                              "artifact_sha256": inputs.artifact_sha256, "eval_data_sha256": inputs.eval_data_sha256}
+    explanation = explain_model(
+        inputs.eval_data,
+        model_path=inputs.artifact,
+        label=inputs.label,
+        sensitive=list(inputs.sensitive),
+        positive_label=inputs.positive_label,
+        **_policy_options(_fairness_rules(policy, inputs.tier), options),
+    )
+    explanation["version"] = {
+        "model": inputs.model,
+        "version": inputs.version,
+        "tier": inputs.tier,
+        "artifact_sha256": inputs.artifact_sha256,
+        "eval_data_sha256": inputs.eval_data_sha256,
+    }
     return explanation
 
 
-def explain_fairness(result: CheckResult, *, data: Any, artifact: str, label: str, sensitive: Sequence[str],
-                     positive_label: Any = None, rules: Any = None, **options: Any) -> CheckResult:
+def explain_fairness(
+    result: CheckResult,
+    *,
+    data: Any,
+    artifact: str,
+    label: str,
+    sensitive: Sequence[str],
+    positive_label: Any = None,
+    rules: Any = None,
+    **options: Any,
+) -> CheckResult:
     """The fairness ``result`` with the explanation of the model ``artifact`` on ``data`` in its evidence.
 
     ``rules`` is the tier's fairness policy (proxy threshold, minimum group size).
@@ -95,15 +136,22 @@ def explain_fairness(result: CheckResult, *, data: Any, artifact: str, label: st
     if result.status == "error":
         return result
     try:
-        explanation = explain_model(data, model_path=artifact, label=label, sensitive=list(sensitive),
-                                    positive_label=positive_label, **_policy_options(rules, options))
+        explanation = explain_model(
+            data,
+            model_path=artifact,
+            label=label,
+            sensitive=list(sensitive),
+            positive_label=positive_label,
+            **_policy_options(rules, options),
+        )
     except BadInputError as err:
         return with_explanation(result, error=str(err))
     return with_explanation(result, explanation)
 
 
-def with_explanation(result: CheckResult, explanation: dict[str, Any] | None = None, *,
-                     error: str | None = None) -> CheckResult:
+def with_explanation(
+    result: CheckResult, explanation: dict[str, Any] | None = None, *, error: str | None = None
+) -> CheckResult:
     """The fairness result with the explanation in its evidence (``details["explanation"]``).
 
     A proxy above the policy threshold turns ``pass`` into ``warn`` (reviewers
@@ -115,11 +163,16 @@ def with_explanation(result: CheckResult, explanation: dict[str, Any] | None = N
         part: dict[str, Any] = {"status": "error", "errors": [error or "no explanation"]}
         summary = {**result.summary, "explanation": "error"}
         return replace(result, details={**result.details, "explanation": part}, summary=summary)
-    summary = {**result.summary, "explanation": explanation["status"],
-               "strong_proxies": explanation["summary"]["strong_proxies"],
-               "top_features": explanation["summary"]["top_features"]}
+    summary = {
+        **result.summary,
+        "explanation": explanation["status"],
+        "strong_proxies": explanation["summary"]["strong_proxies"],
+        "top_features": explanation["summary"]["top_features"],
+    }
     status = "warn" if result.status == "pass" and explanation["status"] == "warn" else result.status
-    return replace(result, status=status, summary=summary, details={**result.details, "explanation": explanation})
+    return replace(
+        result, status=status, summary=summary, details={**result.details, "explanation": explanation}
+    )
 
 
 def proxy_threshold(rules: Any) -> float:
@@ -155,4 +208,6 @@ def verify_registered(path: str, sha256: str | None, *, what: str) -> None:
     if not Path(path).is_file():
         raise BadInputError(f"registered {what} not found: {path}")
     if sha256 and sha256_file(path) != sha256:
-        raise ConflictError(f"registered {what} {path} changed since registration (sha256 differs): not loading it")
+        raise ConflictError(
+            f"registered {what} {path} changed since registration (sha256 differs): not loading it"
+        )

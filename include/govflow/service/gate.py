@@ -53,53 +53,101 @@ class GateInputs:
     def digest(self) -> str:
         return evidence_digest(self.evidence)
 
-    def decide(self, policy, now: dt.datetime, *, approvals: Iterable[Approval] | None = None,
-               waivers: Iterable[Waiver] | None = None) -> Decision:
-        return decide(policy, self.tier, self.evidence, self.approvals if approvals is None else approvals,
-                      version_ref=self.version_ref, now=now, waivers=self.waivers if waivers is None else waivers)
+    def decide(
+        self,
+        policy,
+        now: dt.datetime,
+        *,
+        approvals: Iterable[Approval] | None = None,
+        waivers: Iterable[Waiver] | None = None,
+    ) -> Decision:
+        return decide(
+            policy,
+            self.tier,
+            self.evidence,
+            self.approvals if approvals is None else approvals,
+            version_ref=self.version_ref,
+            now=now,
+            waivers=self.waivers if waivers is None else waivers,
+        )
 
 
 # --- reading gate inputs -------------------------------------------------------------------
 
 
 def version_ref_of(row: ModelVersion) -> VersionRef:
-    return VersionRef(row.id, [row.training_data_sha256, row.reference_data_sha256, row.eval_data_sha256],
-                      row.created_by)
+    return VersionRef(
+        row.id, [row.training_data_sha256, row.reference_data_sha256, row.eval_data_sha256], row.created_by
+    )
 
 
 def evidence_of(row: CheckResultRow) -> Evidence:
-    return Evidence(id=row.id, check=row.check, status=row.status, model_version_id=row.version_id,
-                    data_sha256=row.data_sha256, created_at=row.created_at, summary=dict(row.summary or {}),
-                    evidence_sha256=row.evidence_sha256)
+    return Evidence(
+        id=row.id,
+        check=row.check,
+        status=row.status,
+        model_version_id=row.version_id,
+        data_sha256=row.data_sha256,
+        created_at=row.created_at,
+        summary=dict(row.summary or {}),
+        evidence_sha256=row.evidence_sha256,
+    )
 
 
 def approval_of(row: ApprovalRow) -> Approval:
-    return Approval(approver=row.approver, role=row.role, verdict=row.verdict, evidence_digest=row.evidence_digest,
-                    comment=row.comment or "", id=str(row.id))
+    return Approval(
+        approver=row.approver,
+        role=row.role,
+        verdict=row.verdict,
+        evidence_digest=row.evidence_digest,
+        comment=row.comment or "",
+        id=str(row.id),
+    )
 
 
 def waiver_of(row: WaiverRow) -> Waiver:
-    return Waiver(check=row.check, evidence_id="" if row.check_result_id is None else str(row.check_result_id),
-                  waived_by=row.waived_by, role=row.role, reason=row.reason, id=str(row.id))
+    return Waiver(
+        check=row.check,
+        evidence_id="" if row.check_result_id is None else str(row.check_result_id),
+        waived_by=row.waived_by,
+        role=row.role,
+        reason=row.reason,
+        id=str(row.id),
+    )
 
 
 def gather_inputs(session: Session, row: ModelVersion) -> GateInputs:
-    results = session.scalars(select(CheckResultRow).where(CheckResultRow.version_id == row.id)
-                              .order_by(CheckResultRow.created_at, CheckResultRow.id))
-    approvals = session.scalars(select(ApprovalRow).where(ApprovalRow.version_id == row.id)
-                                .order_by(ApprovalRow.created_at, ApprovalRow.id))
-    waivers = session.scalars(select(WaiverRow).where(WaiverRow.version_id == row.id)
-                              .order_by(WaiverRow.created_at, WaiverRow.id))
-    return GateInputs(tier=row.model.risk_tier, version_ref=version_ref_of(row),
-                      evidence=tuple(evidence_of(r) for r in results),
-                      approvals=tuple(approval_of(a) for a in approvals),
-                      waivers=tuple(waiver_of(w) for w in waivers))
+    results = session.scalars(
+        select(CheckResultRow)
+        .where(CheckResultRow.version_id == row.id)
+        .order_by(CheckResultRow.created_at, CheckResultRow.id)
+    )
+    approvals = session.scalars(
+        select(ApprovalRow)
+        .where(ApprovalRow.version_id == row.id)
+        .order_by(ApprovalRow.created_at, ApprovalRow.id)
+    )
+    waivers = session.scalars(
+        select(WaiverRow).where(WaiverRow.version_id == row.id).order_by(WaiverRow.created_at, WaiverRow.id)
+    )
+    return GateInputs(
+        tier=row.model.risk_tier,
+        version_ref=version_ref_of(row),
+        evidence=tuple(evidence_of(r) for r in results),
+        approvals=tuple(approval_of(a) for a in approvals),
+        waivers=tuple(waiver_of(w) for w in waivers),
+    )
 
 
-def latest_decision(session: Session, version_id: int, target_stage: str = "production") -> GateDecision | None:
-    return session.scalar(select(GateDecision).where(GateDecision.version_id == version_id,
-                                                     GateDecision.target_stage == target_stage)
-                          .order_by(GateDecision.id.desc()).limit(1))
+def latest_decision(
+    session: Session, version_id: int, target_stage: str = "production"
+) -> GateDecision | None:
+    return session.scalar(
+        select(GateDecision)
+        .where(GateDecision.version_id == version_id, GateDecision.target_stage == target_stage)
+        .order_by(GateDecision.id.desc())
+        .limit(1)
+    )
 
 
 def _policy(policy):
@@ -118,8 +166,16 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 # --- evaluate ------------------------------------------------------------------------------
 
 
-def evaluate_gate(session: Session, model: str, version: str, actor: str, *, policy=None,
-                  now: dt.datetime | None = None, target_stage: str = "production") -> GateDecision:
+def evaluate_gate(
+    session: Session,
+    model: str,
+    version: str,
+    actor: str,
+    *,
+    policy=None,
+    now: dt.datetime | None = None,
+    target_stage: str = "production",
+) -> GateDecision:
     """Decide on ``model@version`` now and store the decision with everything needed to replay it."""
     policy = _policy(policy)
     row = registry.get_version(session, model, version)
@@ -127,10 +183,16 @@ def evaluate_gate(session: Session, model: str, version: str, actor: str, *, pol
     when = _now(now)
     decision = inputs.decide(policy, when)
     stored = GateDecision(
-        version_id=row.id, target_stage=target_stage, decision=decision.decision,
-        reasons=[r.to_dict() for r in decision.reasons], policy_sha256=decision.policy_sha256,
-        policy_version=decision.policy_version, evidence_ids=[int(i) for i in decision.evidence_ids],
-        evidence_digest=decision.evidence_digest, decided_by=actor, decided_at=when,
+        version_id=row.id,
+        target_stage=target_stage,
+        decision=decision.decision,
+        reasons=[r.to_dict() for r in decision.reasons],
+        policy_sha256=decision.policy_sha256,
+        policy_version=decision.policy_version,
+        evidence_ids=[int(i) for i in decision.evidence_ids],
+        evidence_digest=decision.evidence_digest,
+        decided_by=actor,
+        decided_at=when,
         documents=_document_links(session, row.id),
         inputs={
             "tier": inputs.tier,
@@ -139,18 +201,34 @@ def evaluate_gate(session: Session, model: str, version: str, actor: str, *, pol
             "approvals": [a.to_dict() for a in inputs.approvals],
             "waivers": [w.to_dict() for w in inputs.waivers],
             "now": iso_utc(when),
-            "policy": {"sha256": policy.sha256, "version": policy.version, "source": policy.source,
-                       "text": policy.text},
+            "policy": {
+                "sha256": policy.sha256,
+                "version": policy.version,
+                "source": policy.source,
+                "text": policy.text,
+            },
             "result": decision.to_dict(),
         },
     )
     session.add(stored)
     session.flush()
-    append_event(session, actor=actor, action="gate.evaluated", subject=registry.version_subject(model, version),
-                 payload={"decision_id": stored.id, "decision": decision.decision, "tier": inputs.tier,
-                          "target_stage": target_stage, "reasons": [r.code for r in decision.reasons],
-                          "policy_sha256": decision.policy_sha256, "policy_version": decision.policy_version,
-                          "evidence_ids": stored.evidence_ids, "evidence_digest": decision.evidence_digest})
+    append_event(
+        session,
+        actor=actor,
+        action="gate.evaluated",
+        subject=registry.version_subject(model, version),
+        payload={
+            "decision_id": stored.id,
+            "decision": decision.decision,
+            "tier": inputs.tier,
+            "target_stage": target_stage,
+            "reasons": [r.code for r in decision.reasons],
+            "policy_sha256": decision.policy_sha256,
+            "policy_version": decision.policy_version,
+            "evidence_ids": stored.evidence_ids,
+            "evidence_digest": decision.evidence_digest,
+        },
+    )
     return stored
 
 
@@ -161,7 +239,9 @@ def _document_links(session: Session, version_id: int) -> list[dict[str, Any]]:
     return document_links(session, version_id)
 
 
-def decision_to_dict(row: GateDecision, *, model: str | None = None, version: str | None = None) -> dict[str, Any]:
+def decision_to_dict(
+    row: GateDecision, *, model: str | None = None, version: str | None = None
+) -> dict[str, Any]:
     result = (row.inputs or {}).get("result") or {}
     if model is None or version is None:
         owner = row_version = None
@@ -172,13 +252,25 @@ def decision_to_dict(row: GateDecision, *, model: str | None = None, version: st
             owner, row_version = v.model.name, v.version
         model, version = model or owner, version or row_version
     return {
-        "id": row.id, "model": model, "version": version, "target_stage": row.target_stage,
-        "decision": row.decision, "tier": result.get("tier"), "reasons": list(row.reasons or []),
-        "notes": result.get("notes", []), "waived": result.get("waived", []),
-        "approvals": {"required": result.get("approvals_required"), "approved_by": result.get("approved_by", [])},
-        "policy_sha256": row.policy_sha256, "policy_version": row.policy_version,
-        "evidence_ids": list(row.evidence_ids or []), "evidence_digest": row.evidence_digest,
-        "decided_by": row.decided_by, "decided_at": iso_utc(row.decided_at),
+        "id": row.id,
+        "model": model,
+        "version": version,
+        "target_stage": row.target_stage,
+        "decision": row.decision,
+        "tier": result.get("tier"),
+        "reasons": list(row.reasons or []),
+        "notes": result.get("notes", []),
+        "waived": result.get("waived", []),
+        "approvals": {
+            "required": result.get("approvals_required"),
+            "approved_by": result.get("approved_by", []),
+        },
+        "policy_sha256": row.policy_sha256,
+        "policy_version": row.policy_version,
+        "evidence_ids": list(row.evidence_ids or []),
+        "evidence_digest": row.evidence_digest,
+        "decided_by": row.decided_by,
+        "decided_at": iso_utc(row.decided_at),
     }
 
 
@@ -202,11 +294,14 @@ def _reviewer_role(user: User, roles, row: ModelVersion, rules, what: str, label
     """The role ``user`` acts in to ``what`` the version: one of ``roles`` (the admin role alone is not
     enough), never as its submitter (separation of duties), only while the version can go through the gate."""
     if not user.has_any(roles, admin_ok=False):
-        raise PermissionDeniedError(f"permission denied: {user.describe()} may not {what} {label} ({tier} tier); "
-                                    f"needs role {' or '.join(roles)}")
+        raise PermissionDeniedError(
+            f"permission denied: {user.describe()} may not {what} {label} ({tier} tier); "
+            f"needs role {' or '.join(roles)}"
+        )
     if user.name == row.created_by:
-        raise PermissionDeniedError(f"permission denied: {user.name} submitted {label} and may not {what} it "
-                                    "(separation of duties)")
+        raise PermissionDeniedError(
+            f"permission denied: {user.name} submitted {label} and may not {what} it (separation of duties)"
+        )
     if rules.prohibited:
         raise ConflictError(f"{label} is in the prohibited {tier} risk tier: it is never promoted")
     if row.stage not in APPROVABLE_STAGES:
@@ -214,9 +309,18 @@ def _reviewer_role(user: User, roles, row: ModelVersion, rules, what: str, label
     return acting_role(user, roles)
 
 
-def approve(session: Session, model: str, version: str, actor: str, *, verdict: str = "approve",
-            comment: str | None = None, users: Directory | None = None, policy=None,
-            now: dt.datetime | None = None) -> Recorded:
+def approve(
+    session: Session,
+    model: str,
+    version: str,
+    actor: str,
+    *,
+    verdict: str = "approve",
+    comment: str | None = None,
+    users: Directory | None = None,
+    policy=None,
+    now: dt.datetime | None = None,
+) -> Recorded:
     """Record ``actor``'s verdict on the version's current evidence (its digest binds the approval)."""
     if verdict not in ("approve", "reject"):
         raise BadInputError(f"unknown verdict {verdict!r}: approve or reject")
@@ -231,23 +335,52 @@ def approve(session: Session, model: str, version: str, actor: str, *, verdict: 
     role = _reviewer_role(user, rules.approvals.roles, row, rules, verdict, label, tier)
     inputs = gather_inputs(session, row)
     if not inputs.evidence:
-        raise ConflictError(f"{label} has no check results yet: nothing to {verdict} (run the governance checks first)")
+        raise ConflictError(
+            f"{label} has no check results yet: nothing to {verdict} (run the governance checks first)"
+        )
     latest = latest_decision(session, row.id)
-    approval = ApprovalRow(version_id=row.id, decision_id=latest.id if latest else None, approver=user.name,
-                           role=role, verdict=verdict, comment=comment or None,
-                           evidence_digest=inputs.digest, created_at=_now(now))
+    approval = ApprovalRow(
+        version_id=row.id,
+        decision_id=latest.id if latest else None,
+        approver=user.name,
+        role=role,
+        verdict=verdict,
+        comment=comment or None,
+        evidence_digest=inputs.digest,
+        created_at=_now(now),
+    )
     session.add(approval)
     session.flush()
-    append_event(session, actor=user.name, action="approval.recorded", subject=registry.version_subject(model, version),
-                 payload={"approval_id": approval.id, "verdict": verdict, "role": approval.role,
-                          "comment": approval.comment, "evidence_digest": approval.evidence_digest,
-                          "decision_id": approval.decision_id})
+    append_event(
+        session,
+        actor=user.name,
+        action="approval.recorded",
+        subject=registry.version_subject(model, version),
+        payload={
+            "approval_id": approval.id,
+            "verdict": verdict,
+            "role": approval.role,
+            "comment": approval.comment,
+            "evidence_digest": approval.evidence_digest,
+            "decision_id": approval.decision_id,
+        },
+    )
     preview = inputs.decide(policy, _now(now), approvals=inputs.approvals + (approval_of(approval),))
     return Recorded(row=approval, preview=preview)
 
 
-def waive(session: Session, model: str, version: str, check: str, actor: str, *, reason: str,
-          users: Directory | None = None, policy=None, now: dt.datetime | None = None) -> Recorded:
+def waive(
+    session: Session,
+    model: str,
+    version: str,
+    check: str,
+    actor: str,
+    *,
+    reason: str,
+    users: Directory | None = None,
+    policy=None,
+    now: dt.datetime | None = None,
+) -> Recorded:
     """Accept the latest failed result of ``check`` for this version, with a reason (reviewers only)."""
     reason = (reason or "").strip()
     if not reason:
@@ -266,20 +399,41 @@ def waive(session: Session, model: str, version: str, check: str, actor: str, *,
         raise ConflictError(f"{label} has no {check} result to waive")
     target = own[-1]
     if target.status == "error":
-        raise ConflictError(f"the latest {check} result of {label} (id {target.id}) errored: an error cannot be "
-                            "waived; fix the input and re-run the check")
+        raise ConflictError(
+            f"the latest {check} result of {label} (id {target.id}) errored: an error cannot be "
+            "waived; fix the input and re-run the check"
+        )
     if not (target.status == "fail" or (target.status == "warn" and rules.block_on_warn)):
-        raise ConflictError(f"the latest {check} result of {label} (id {target.id}) is {target.status}: "
-                            "nothing to waive")
-    waiver = WaiverRow(version_id=row.id, check=check, reason=reason, waived_by=user.name,
-                       role=role, evidence_digest=inputs.digest,
-                       check_result_id=int(target.id), created_at=_now(now))
+        raise ConflictError(
+            f"the latest {check} result of {label} (id {target.id}) is {target.status}: nothing to waive"
+        )
+    waiver = WaiverRow(
+        version_id=row.id,
+        check=check,
+        reason=reason,
+        waived_by=user.name,
+        role=role,
+        evidence_digest=inputs.digest,
+        check_result_id=int(target.id),
+        created_at=_now(now),
+    )
     session.add(waiver)
     session.flush()
-    append_event(session, actor=user.name, action="waiver.recorded", subject=registry.version_subject(model, version),
-                 payload={"waiver_id": waiver.id, "check": check, "check_result_id": waiver.check_result_id,
-                          "status": target.status, "role": waiver.role, "reason": reason,
-                          "evidence_digest": waiver.evidence_digest})
+    append_event(
+        session,
+        actor=user.name,
+        action="waiver.recorded",
+        subject=registry.version_subject(model, version),
+        payload={
+            "waiver_id": waiver.id,
+            "check": check,
+            "check_result_id": waiver.check_result_id,
+            "status": target.status,
+            "role": waiver.role,
+            "reason": reason,
+            "evidence_digest": waiver.evidence_digest,
+        },
+    )
     preview = inputs.decide(policy, _now(now), waivers=inputs.waivers + (waiver_of(waiver),))
     return Recorded(row=waiver, preview=preview, extra={"check_result_id": waiver.check_result_id})
 
@@ -287,8 +441,17 @@ def waive(session: Session, model: str, version: str, check: str, actor: str, *,
 # --- promote -------------------------------------------------------------------------------
 
 
-def promote(session: Session, model: str, version: str, actor: str, *, to: str = "production",
-            users: Directory | None = None, policy=None, now: dt.datetime | None = None) -> tuple[ModelVersion, GateDecision]:
+def promote(
+    session: Session,
+    model: str,
+    version: str,
+    actor: str,
+    *,
+    to: str = "production",
+    users: Directory | None = None,
+    policy=None,
+    now: dt.datetime | None = None,
+) -> tuple[ModelVersion, GateDecision]:
     """Move the version to production if its latest gate decision is approved and still current.
 
     Current means: re-deciding now, on the evidence, approvals, waivers and
@@ -303,11 +466,14 @@ def promote(session: Session, model: str, version: str, actor: str, *, to: str =
     row = registry.get_version(session, model, version)
     stored = latest_decision(session, row.id)
     if stored is None:
-        raise PromotionRefusedError(f"{label} has no gate decision: run `govflow gate --model {model} "
-                                    f"--version {version}` first")
+        raise PromotionRefusedError(
+            f"{label} has no gate decision: run `govflow gate --model {model} --version {version}` first"
+        )
     if stored.decision != "approved":
         why = "; ".join(r["message"] for r in stored.reasons or []) or "no reason recorded"
-        raise PromotionRefusedError(f"the latest gate decision ({stored.id}) for {label} is {stored.decision}: {why}")
+        raise PromotionRefusedError(
+            f"the latest gate decision ({stored.id}) for {label} is {stored.decision}: {why}"
+        )
     inputs = gather_inputs(session, row)
     fresh = inputs.decide(policy, _now(now))
     stale = []
@@ -316,12 +482,17 @@ def promote(session: Session, model: str, version: str, actor: str, *, to: str =
     if fresh.evidence_digest != stored.evidence_digest:
         stale.append("the evidence changed")
     if fresh.decision != "approved":
-        stale.append(f"re-deciding now gives {fresh.decision}: " + "; ".join(r.message for r in fresh.reasons))
+        stale.append(
+            f"re-deciding now gives {fresh.decision}: " + "; ".join(r.message for r in fresh.reasons)
+        )
     if stale:
-        raise PromotionRefusedError(f"gate decision {stored.id} for {label} is no longer current: "
-                                    f"{'; '.join(stale)}; run `govflow gate` again")
-    promoted = registry.promote_to_production(session, model=model, version=version, actor=actor,
-                                              decision_id=stored.id)
+        raise PromotionRefusedError(
+            f"gate decision {stored.id} for {label} is no longer current: "
+            f"{'; '.join(stale)}; run `govflow gate` again"
+        )
+    promoted = registry.promote_to_production(
+        session, model=model, version=version, actor=actor, decision_id=stored.id
+    )
     return promoted, stored
 
 
@@ -340,12 +511,29 @@ class ReplayReport:
         return not self.differences
 
     def to_dict(self) -> dict[str, Any]:
-        return {"decision_id": self.decision_id, "same": self.same, "differences": list(self.differences),
-                "stored": self.stored, "replayed": self.replayed}
+        return {
+            "decision_id": self.decision_id,
+            "same": self.same,
+            "differences": list(self.differences),
+            "stored": self.stored,
+            "replayed": self.replayed,
+        }
 
 
-_RESULT_FIELDS = ("decision", "tier", "reasons", "notes", "evidence_ids", "evidence_digest", "approvals_required",
-                  "approved_by", "waived", "policy_sha256", "policy_version", "decided_at")
+_RESULT_FIELDS = (
+    "decision",
+    "tier",
+    "reasons",
+    "notes",
+    "evidence_ids",
+    "evidence_digest",
+    "approvals_required",
+    "approved_by",
+    "waived",
+    "policy_sha256",
+    "policy_version",
+    "decided_at",
+)
 
 
 def replay_decision(session: Session, decision_id: int) -> ReplayReport:
@@ -360,14 +548,25 @@ def replay_decision(session: Session, decision_id: int) -> ReplayReport:
     row = session.get(GateDecision, decision_id)
     if row is None:
         raise NotFoundError(f"unknown gate decision {decision_id}")
-    stored_view = {"decision": row.decision, "reasons": list(row.reasons or []),
-                   "policy_sha256": row.policy_sha256, "evidence_digest": row.evidence_digest}
+    stored_view = {
+        "decision": row.decision,
+        "reasons": list(row.reasons or []),
+        "policy_sha256": row.policy_sha256,
+        "evidence_digest": row.evidence_digest,
+    }
     inputs = row.inputs or {}
-    missing = [k for k in ("tier", "version", "evidence", "approvals", "waivers", "now", "policy", "result")
-               if k not in inputs]
+    missing = [
+        k
+        for k in ("tier", "version", "evidence", "approvals", "waivers", "now", "policy", "result")
+        if k not in inputs
+    ]
     if missing:
-        return ReplayReport(row.id, (f"decision {row.id} lacks stored inputs ({', '.join(missing)}): "
-                                     "it cannot be replayed",), stored_view, None)
+        return ReplayReport(
+            row.id,
+            (f"decision {row.id} lacks stored inputs ({', '.join(missing)}): it cannot be replayed",),
+            stored_view,
+            None,
+        )
     differences: list[str] = []
     text = inputs["policy"].get("text") or ""
     if policy_sha256(text) != row.policy_sha256:
@@ -377,8 +576,12 @@ def replay_decision(session: Session, decision_id: int) -> ReplayReport:
     except PolicyError as err:
         return ReplayReport(row.id, (*differences, str(err)), stored_view, None)
 
-    evidence = _reread(session, CheckResultRow, inputs["evidence"], Evidence, evidence_of, "evidence", differences)
-    approvals = _reread(session, ApprovalRow, inputs["approvals"], Approval, approval_of, "approval", differences)
+    evidence = _reread(
+        session, CheckResultRow, inputs["evidence"], Evidence, evidence_of, "evidence", differences
+    )
+    approvals = _reread(
+        session, ApprovalRow, inputs["approvals"], Approval, approval_of, "approval", differences
+    )
     waivers = _reread(session, WaiverRow, inputs["waivers"], Waiver, waiver_of, "waiver", differences)
     if sorted(str(i) for i in row.evidence_ids or []) != sorted(e["id"] for e in inputs["evidence"]):
         differences.append("the decision's evidence ids differ from the evidence stored with it")
@@ -387,18 +590,33 @@ def replay_decision(session: Session, decision_id: int) -> ReplayReport:
     if version_row is None or version_ref_of(version_row) != version_ref:
         differences.append("the version's registered data hashes or submitter differ from the stored ones")
 
-    replayed = decide(policy, inputs["tier"], evidence, approvals, version_ref=version_ref,
-                      now=utc(inputs["now"]), waivers=waivers).to_dict()
+    replayed = decide(
+        policy,
+        inputs["tier"],
+        evidence,
+        approvals,
+        version_ref=version_ref,
+        now=utc(inputs["now"]),
+        waivers=waivers,
+    ).to_dict()
     recorded = inputs["result"]
     for key in _RESULT_FIELDS:
         if replayed.get(key) != recorded.get(key):
-            differences.append(f"{key}: stored {_short(recorded.get(key))}, replayed {_short(replayed.get(key))}")
-    columns = {"decision": row.decision, "reasons": list(row.reasons or []), "policy_sha256": row.policy_sha256,
-               "evidence_digest": row.evidence_digest,
-               "evidence_ids": [str(i) for i in row.evidence_ids or []]}
+            differences.append(
+                f"{key}: stored {_short(recorded.get(key))}, replayed {_short(replayed.get(key))}"
+            )
+    columns = {
+        "decision": row.decision,
+        "reasons": list(row.reasons or []),
+        "policy_sha256": row.policy_sha256,
+        "evidence_digest": row.evidence_digest,
+        "evidence_ids": [str(i) for i in row.evidence_ids or []],
+    }
     for key, value in columns.items():
         if replayed[key] != value:
-            differences.append(f"stored column {key} ({_short(value)}) differs from the replay ({_short(replayed[key])})")
+            differences.append(
+                f"stored column {key} ({_short(value)}) differs from the replay ({_short(replayed[key])})"
+            )
     return ReplayReport(row.id, tuple(differences), stored_view, replayed)
 
 
@@ -415,8 +633,10 @@ def _reread(session, table, snapshots, kind, convert, what, differences) -> list
         now_form = convert(current).to_dict()
         changed = sorted(k for k in now_form if now_form[k] != snapshot.get(k))
         if changed:
-            differences.append(f"{what} {item_id} changed since the decision: "
-                               + ", ".join(f"{k} {_short(snapshot.get(k))} -> {_short(now_form[k])}" for k in changed))
+            differences.append(
+                f"{what} {item_id} changed since the decision: "
+                + ", ".join(f"{k} {_short(snapshot.get(k))} -> {_short(now_form[k])}" for k in changed)
+            )
         items.append(convert(current))
     return items
 

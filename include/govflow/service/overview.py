@@ -21,25 +21,37 @@ def models_overview(session: Session) -> list[dict[str, Any]]:
         versions = model.versions
         newest = versions[-1] if versions else None
         production = next((v for v in versions if v.stage == "production"), None)
-        out.append({
-            "name": model.name, "owner": model.owner, "team": model.team, "risk_tier": model.risk_tier,
-            "regions": model.regions, "versions": len(versions),
-            "production_version": production.version if production else None,
-            "newest_version": newest.version if newest else None,
-            "newest_stage": newest.stage if newest else None,
-            "newest_decision": _latest_decision(session, model.name, newest) if newest else None,
-        })
+        out.append(
+            {
+                "name": model.name,
+                "owner": model.owner,
+                "team": model.team,
+                "risk_tier": model.risk_tier,
+                "regions": model.regions,
+                "versions": len(versions),
+                "production_version": production.version if production else None,
+                "newest_version": newest.version if newest else None,
+                "newest_stage": newest.stage if newest else None,
+                "newest_decision": _latest_decision(session, model.name, newest) if newest else None,
+            }
+        )
     return out
 
 
 def model_detail(session: Session, name: str) -> dict[str, Any]:
     model = registry.get_model(session, name)
     detail = registry.model_to_dict(model)
-    detail["versions"] = [{"version": v.version, "stage": v.stage, "created_by": v.created_by,
-                           "created_at": registry.iso_utc(v.created_at),
-                           "decision": _latest_decision(session, name, v),
-                           "checks": {c.check: c.status for c in latest_check_results(session, v.id).values()}}
-                          for v in reversed(model.versions)]
+    detail["versions"] = [
+        {
+            "version": v.version,
+            "stage": v.stage,
+            "created_by": v.created_by,
+            "created_at": registry.iso_utc(v.created_at),
+            "decision": _latest_decision(session, name, v),
+            "checks": {c.check: c.status for c in latest_check_results(session, v.id).values()},
+        }
+        for v in reversed(model.versions)
+    ]
     return detail
 
 
@@ -47,24 +59,56 @@ def version_detail(session: Session, name: str, version: str) -> dict[str, Any]:
     row = registry.get_version(session, name, version)
     detail = registry.version_to_dict(row, model_name=name)
     detail["risk_tier"] = row.model.risk_tier
-    detail["checks"] = [check_result_to_dict(c) for c in session.scalars(
-        select(CheckResultRow).where(CheckResultRow.version_id == row.id).order_by(CheckResultRow.id.desc()))]
-    detail["decisions"] = [decision_to_dict(d, model=name, version=version) for d in session.scalars(
-        select(GateDecision).where(GateDecision.version_id == row.id).order_by(GateDecision.id.desc()))]
-    detail["approvals"] = [{"approver": a.approver, "role": a.role, "verdict": a.verdict, "comment": a.comment,
-                            "evidence_digest": a.evidence_digest, "created_at": registry.iso_utc(a.created_at)}
-                           for a in session.scalars(select(Approval).where(Approval.version_id == row.id)
-                                                    .order_by(Approval.id))]
-    detail["waivers"] = [{"check": w.check, "reason": w.reason, "waived_by": w.waived_by,
-                          "created_at": registry.iso_utc(w.created_at)}
-                         for w in session.scalars(select(Waiver).where(Waiver.version_id == row.id)
-                                                  .order_by(Waiver.id))]
-    detail["documents"] = [{"id": d.id, "kind": d.kind, "format": d.format, "sha256": d.sha256,
-                            "completeness": d.completeness, "created_at": registry.iso_utc(d.created_at)}
-                           for d in session.scalars(select(Document).where(Document.version_id == row.id)
-                                                    .order_by(Document.id.desc()))]
-    detail["audit"] = [event_to_dict(e) for e in
-                       list_events(session, subject_prefix=registry.version_subject(name, version))]
+    detail["checks"] = [
+        check_result_to_dict(c)
+        for c in session.scalars(
+            select(CheckResultRow)
+            .where(CheckResultRow.version_id == row.id)
+            .order_by(CheckResultRow.id.desc())
+        )
+    ]
+    detail["decisions"] = [
+        decision_to_dict(d, model=name, version=version)
+        for d in session.scalars(
+            select(GateDecision).where(GateDecision.version_id == row.id).order_by(GateDecision.id.desc())
+        )
+    ]
+    detail["approvals"] = [
+        {
+            "approver": a.approver,
+            "role": a.role,
+            "verdict": a.verdict,
+            "comment": a.comment,
+            "evidence_digest": a.evidence_digest,
+            "created_at": registry.iso_utc(a.created_at),
+        }
+        for a in session.scalars(select(Approval).where(Approval.version_id == row.id).order_by(Approval.id))
+    ]
+    detail["waivers"] = [
+        {
+            "check": w.check,
+            "reason": w.reason,
+            "waived_by": w.waived_by,
+            "created_at": registry.iso_utc(w.created_at),
+        }
+        for w in session.scalars(select(Waiver).where(Waiver.version_id == row.id).order_by(Waiver.id))
+    ]
+    detail["documents"] = [
+        {
+            "id": d.id,
+            "kind": d.kind,
+            "format": d.format,
+            "sha256": d.sha256,
+            "completeness": d.completeness,
+            "created_at": registry.iso_utc(d.created_at),
+        }
+        for d in session.scalars(
+            select(Document).where(Document.version_id == row.id).order_by(Document.id.desc())
+        )
+    ]
+    detail["audit"] = [
+        event_to_dict(e) for e in list_events(session, subject_prefix=registry.version_subject(name, version))
+    ]
     return detail
 
 

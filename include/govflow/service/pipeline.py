@@ -27,9 +27,22 @@ from typing import Any
 from govflow.errors import BadInputError
 
 __all__ = [
-    "CheckConfig", "RunRef", "VersionInputs", "GATE_CHECKS", "PIPELINE_USER",
-    "check_on_data", "document_version", "load_inputs", "newest_batch", "performance_tolerance", "pipeline_actor",
-    "record_result", "recorded_result", "refresh_documents", "result_summary", "run_check_for_version",
+    "GATE_CHECKS",
+    "PIPELINE_USER",
+    "CheckConfig",
+    "RunRef",
+    "VersionInputs",
+    "check_on_data",
+    "document_version",
+    "load_inputs",
+    "newest_batch",
+    "performance_tolerance",
+    "pipeline_actor",
+    "record_result",
+    "recorded_result",
+    "refresh_documents",
+    "result_summary",
+    "run_check_for_version",
 ]
 
 GATE_CHECKS = ("validation", "pii", "fairness", "drift")
@@ -93,16 +106,28 @@ class CheckConfig:
         raw = dict((params or {}).get("governance") or {})
         unknown = sorted(set(raw) - set(cls.KEYS))
         if unknown:
-            raise BadInputError(f"params.governance.{unknown[0]}: unknown key; expected {', '.join(cls.KEYS)}")
+            raise BadInputError(
+                f"params.governance.{unknown[0]}: unknown key; expected {', '.join(cls.KEYS)}"
+            )
         sensitive = raw.get("sensitive") or ()
-        return cls(label=raw.get("label"), prediction=raw.get("prediction"), score=raw.get("score"),
-                   positive_label=raw.get("positive_label"),
-                   sensitive=(sensitive,) if isinstance(sensitive, str) else tuple(sensitive),
-                   suite=raw.get("suite"))
+        return cls(
+            label=raw.get("label"),
+            prediction=raw.get("prediction"),
+            score=raw.get("score"),
+            positive_label=raw.get("positive_label"),
+            sensitive=(sensitive,) if isinstance(sensitive, str) else tuple(sensitive),
+            suite=raw.get("suite"),
+        )
 
     def to_params(self) -> dict[str, Any]:
-        data = {"label": self.label, "prediction": self.prediction, "score": self.score,
-                "positive_label": self.positive_label, "sensitive": list(self.sensitive), "suite": self.suite}
+        data = {
+            "label": self.label,
+            "prediction": self.prediction,
+            "score": self.score,
+            "positive_label": self.positive_label,
+            "sensitive": list(self.sensitive),
+            "suite": self.suite,
+        }
         return {k: v for k, v in data.items() if v not in (None, [], "")}
 
     @property
@@ -138,19 +163,36 @@ def load_inputs(session, model: str, version: str) -> VersionInputs:
     row = get_version(session, model, version)
     owner = row.model
     return VersionInputs(
-        model=model, version=version, version_id=row.id, tier=owner.risk_tier, regions=tuple(owner.regions or ()),
-        sector=owner.sector, artifact=row.artifact_uri, artifact_sha256=row.artifact_sha256,
-        training_data=row.training_data_uri, reference_data=row.reference_data_uri,
-        eval_data=row.eval_data_uri, metrics=dict(row.metrics or {}),
-        config=CheckConfig.from_params(row.params), batches_uri=owner.batches_uri, submitted_by=row.created_by,
+        model=model,
+        version=version,
+        version_id=row.id,
+        tier=owner.risk_tier,
+        regions=tuple(owner.regions or ()),
+        sector=owner.sector,
+        artifact=row.artifact_uri,
+        artifact_sha256=row.artifact_sha256,
+        training_data=row.training_data_uri,
+        reference_data=row.reference_data_uri,
+        eval_data=row.eval_data_uri,
+        metrics=dict(row.metrics or {}),
+        config=CheckConfig.from_params(row.params),
+        batches_uri=owner.batches_uri,
+        submitted_by=row.created_by,
     )
 
 
 # --- one check for one version in one run ----------------------------------------------------
 
 
-def run_check_for_version(run: RunRef | Mapping[str, Any], model: str, version: str, check: str, *,
-                          policy=None, db_url: str | None = None) -> dict[str, Any]:
+def run_check_for_version(
+    run: RunRef | Mapping[str, Any],
+    model: str,
+    version: str,
+    check: str,
+    *,
+    policy=None,
+    db_url: str | None = None,
+) -> dict[str, Any]:
     """Run ``check`` on the version's registered data and record it, once per (run, version, check).
 
     Returns the result's summary dict; ``status: skipped`` (nothing recorded)
@@ -185,8 +227,10 @@ def _gate_plan(inputs: VersionInputs, check: str) -> dict[str, Any] | str:
     cfg = inputs.config
     if check == "validation":
         if cfg.suite is None and not inputs.reference_data:
-            return ("validation needs an expectation suite (params.governance.suite) or reference data "
-                    "to infer one from")
+            return (
+                "validation needs an expectation suite (params.governance.suite) or reference data "
+                "to infer one from"
+            )
         return {"data": inputs.training_data}
     if check == "pii":
         return {"data": inputs.training_data}
@@ -229,9 +273,15 @@ def check_on_data(check: str, inputs: VersionInputs, *, data: str, policy=None) 
     elif check == "performance":
         from govflow.checks.performance import evaluate_performance
 
-        result = evaluate_performance(data, label=cfg.label, prediction=cfg.prediction, score=cfg.score,
-                                      positive_label=cfg.positive_label, baseline=inputs.metrics,
-                                      max_drop=performance_tolerance(policy, inputs.tier))
+        result = evaluate_performance(
+            data,
+            label=cfg.label,
+            prediction=cfg.prediction,
+            score=cfg.score,
+            positive_label=cfg.positive_label,
+            baseline=inputs.metrics,
+            max_drop=performance_tolerance(policy, inputs.tier),
+        )
     else:
         raise BadInputError(f"unknown check {check!r}")
     return result, data_sha
@@ -270,13 +320,25 @@ def _fairness(data: str, inputs: VersionInputs, rules):
     except GovflowError as err:
         return CheckResult.error("fairness", str(err))
     result = evaluate_fairness(
-        frame, label=cfg.label, prediction=cfg.prediction, sensitive=list(cfg.sensitive),
-        positive_label=cfg.positive_label, model_path=None if cfg.prediction else inputs.artifact,
+        frame,
+        label=cfg.label,
+        prediction=cfg.prediction,
+        sensitive=list(cfg.sensitive),
+        positive_label=cfg.positive_label,
+        model_path=None if cfg.prediction else inputs.artifact,
         min_group_size=rules.min_group_size,
         max_demographic_parity_difference=rules.max_demographic_parity_difference,
-        max_equalized_odds_difference=rules.max_equalized_odds_difference)
-    return explain_fairness(result, data=frame, artifact=inputs.artifact, label=cfg.label,
-                            sensitive=list(cfg.sensitive), positive_label=cfg.positive_label, rules=rules)
+        max_equalized_odds_difference=rules.max_equalized_odds_difference,
+    )
+    return explain_fairness(
+        result,
+        data=frame,
+        artifact=inputs.artifact,
+        label=cfg.label,
+        sensitive=list(cfg.sensitive),
+        positive_label=cfg.positive_label,
+        rules=rules,
+    )
 
 
 def _drift(reference: str, current: str, cfg: CheckConfig, thresholds):
@@ -291,9 +353,15 @@ def _drift(reference: str, current: str, cfg: CheckConfig, thresholds):
         return CheckResult.error("drift", str(err))
     # The model's outputs are not in the reference data; the label and the features are.
     columns = [c for c in ref.columns if c in set(cur.columns) and c not in cfg.model_outputs]
-    return detect_drift(ref, cur, columns=columns, max_share_drifted=thresholds.max_share_drifted,
-                        key_columns=[c for c in thresholds.key_columns if c in columns],
-                        stattest=thresholds.stattest, stattest_threshold=thresholds.stattest_threshold)
+    return detect_drift(
+        ref,
+        cur,
+        columns=columns,
+        max_share_drifted=thresholds.max_share_drifted,
+        key_columns=[c for c in thresholds.key_columns if c in columns],
+        stattest=thresholds.stattest,
+        stattest_threshold=thresholds.stattest_threshold,
+    )
 
 
 def _pii(data: str, allowed: frozenset[str], policy):
@@ -305,7 +373,9 @@ def _pii(data: str, allowed: frozenset[str], policy):
 # --- recording -----------------------------------------------------------------------------
 
 
-def recorded_result(run: RunRef, model: str, version: str, check: str, *, db_url: str | None) -> dict[str, Any] | None:
+def recorded_result(
+    run: RunRef, model: str, version: str, check: str, *, db_url: str | None
+) -> dict[str, Any] | None:
     from govflow.service.checks import find_check_result
     from govflow.service.registry import get_version
     from govflow.service.runs import ensure_run
@@ -317,8 +387,9 @@ def recorded_result(run: RunRef, model: str, version: str, check: str, *, db_url
         return result_summary(found, model, version) if found is not None else None
 
 
-def record_result(run: RunRef, model: str, version: str, result, data_sha: str | None, policy, *,
-            db_url: str | None) -> dict[str, Any]:
+def record_result(
+    run: RunRef, model: str, version: str, result, data_sha: str | None, policy, *, db_url: str | None
+) -> dict[str, Any]:
     from govflow.service.checks import record_check_result
     from govflow.service.registry import get_version
     from govflow.service.runs import ensure_run
@@ -326,16 +397,30 @@ def record_result(run: RunRef, model: str, version: str, result, data_sha: str |
     with _session(db_url) as session:
         row = get_version(session, model, version)
         run_row = ensure_run(session, dag_id=run.dag_id, run_id=run.run_id, trigger_kind=run.trigger_kind)
-        stored = record_check_result(session, version=row, run=run_row, result=result, data_sha256=data_sha,
-                                     policy_sha256=policy.sha256)
+        stored = record_check_result(
+            session,
+            version=row,
+            run=run_row,
+            result=result,
+            data_sha256=data_sha,
+            policy_sha256=policy.sha256,
+        )
         return result_summary(stored, model, version)
 
 
 def result_summary(row, model: str, version: str) -> dict[str, Any]:
     """What a task returns (and Airflow shows in XCom): small, no raw data."""
-    return {"check": row.check, "status": row.status, "summary": dict(row.summary or {}),
-            "errors": list(row.errors or []), "result_id": row.id, "evidence_uri": row.evidence_uri,
-            "evidence_sha256": row.evidence_sha256, "model": model, "version": version}
+    return {
+        "check": row.check,
+        "status": row.status,
+        "summary": dict(row.summary or {}),
+        "errors": list(row.errors or []),
+        "result_id": row.id,
+        "evidence_uri": row.evidence_uri,
+        "evidence_sha256": row.evidence_sha256,
+        "model": model,
+        "version": version,
+    }
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -381,8 +466,9 @@ def newest_batch(batches_uri: str | None) -> str | None:
 # --- documentation -------------------------------------------------------------------------
 
 
-def document_version(run: RunRef | Mapping[str, Any], model: str, version: str, *,
-                     db_url: str | None = None) -> dict[str, Any]:
+def document_version(
+    run: RunRef | Mapping[str, Any], model: str, version: str, *, db_url: str | None = None
+) -> dict[str, Any]:
     """Render and store the version's documents and record the documentation check, once per run."""
     from govflow.service import docs as docs_service
     from govflow.service.runs import ensure_run
@@ -397,10 +483,15 @@ def document_version(run: RunRef | Mapping[str, Any], model: str, version: str, 
     return recorded_result(run, model, version, "documentation", db_url=db_url)
 
 
-def refresh_documents(model: str, version: str, *, actor: str, db_url: str | None = None) -> list[dict[str, Any]]:
+def refresh_documents(
+    model: str, version: str, *, actor: str, db_url: str | None = None
+) -> list[dict[str, Any]]:
     """Re-render the version's documents (after a decision or a promotion); unchanged ones are found, not added."""
     from govflow.service import docs as docs_service
 
     with _session(db_url) as session:
-        return [d for fmt in ("md", "html")
-                for d in docs_service.render_docs(session, model, version, fmt, actor=actor)["documents"]]
+        return [
+            d
+            for fmt in ("md", "html")
+            for d in docs_service.render_docs(session, model, version, fmt, actor=actor)["documents"]
+        ]

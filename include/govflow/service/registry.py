@@ -33,7 +33,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 ERR_SLUG = "invalid model name {name!r}: use a slug of lowercase letters, digits and '-' (1-64 chars)"
 ERR_TIER = "unknown risk tier {tier!r}: choose one of " + ", ".join(RISK_TIERS)
-ERR_STAKEHOLDER = "invalid stakeholder {text!r}: use \"name:role:contact\""
+ERR_STAKEHOLDER = 'invalid stakeholder {text!r}: use "name:role:contact"'
 
 
 @dataclass(frozen=True)
@@ -66,11 +66,22 @@ def parse_json_object(text: str | None, *, what: str) -> dict[str, Any]:
     return value
 
 
-def register_model(session: Session, *, name: str, owner: str, risk_tier: str, actor: str,
-                   team: str | None = None, use_case: str | None = None, business_goals: Sequence[str] = (),
-                   stakeholders: Sequence[Stakeholder | str] = (), regions: Sequence[str] = (),
-                   sector: str | None = None, data_protection_notes: str | None = None,
-                   batches_uri: str | None = None) -> Model:
+def register_model(
+    session: Session,
+    *,
+    name: str,
+    owner: str,
+    risk_tier: str,
+    actor: str,
+    team: str | None = None,
+    use_case: str | None = None,
+    business_goals: Sequence[str] = (),
+    stakeholders: Sequence[Stakeholder | str] = (),
+    regions: Sequence[str] = (),
+    sector: str | None = None,
+    data_protection_notes: str | None = None,
+    batches_uri: str | None = None,
+) -> Model:
     if not SLUG_RE.match(name or ""):
         raise BadInputError(ERR_SLUG.format(name=name))
     if risk_tier not in RISK_TIERS:
@@ -80,14 +91,25 @@ def register_model(session: Session, *, name: str, owner: str, risk_tier: str, a
     parsed = [s if isinstance(s, Stakeholder) else Stakeholder.parse(s) for s in stakeholders]
     if session.scalar(select(Model.id).where(Model.name == name)) is not None:
         raise ConflictError(f"model {name!r} is already registered")
-    model = Model(name=name, owner=owner.strip(), team=team, use_case=use_case,
-                  business_goals=list(business_goals), stakeholders=[s.to_dict() for s in parsed],
-                  risk_tier=risk_tier, regions=sorted(set(regions)), sector=sector,
-                  data_protection_notes=data_protection_notes, batches_uri=batches_uri, created_by=actor)
+    model = Model(
+        name=name,
+        owner=owner.strip(),
+        team=team,
+        use_case=use_case,
+        business_goals=list(business_goals),
+        stakeholders=[s.to_dict() for s in parsed],
+        risk_tier=risk_tier,
+        regions=sorted(set(regions)),
+        sector=sector,
+        data_protection_notes=data_protection_notes,
+        batches_uri=batches_uri,
+        created_by=actor,
+    )
     session.add(model)
     session.flush()
-    append_event(session, actor=actor, action="model.registered", subject=f"model:{name}",
-                 payload=model_to_dict(model))
+    append_event(
+        session, actor=actor, action="model.registered", subject=f"model:{name}", payload=model_to_dict(model)
+    )
     return model
 
 
@@ -108,11 +130,21 @@ def _file_ref(path: str | Path | None, *, what: str, required: bool) -> _FileRef
     return _FileRef(uri=str(p.resolve()), sha256=sha256_file(p))
 
 
-def register_version(session: Session, *, model: str, version: str, artifact: str | Path,
-                     training_data: str | Path, actor: str, reference_data: str | Path | None = None,
-                     eval_data: str | Path | None = None, code_version: str | None = None,
-                     framework: str | None = None, params: dict[str, Any] | None = None,
-                     metrics: dict[str, Any] | None = None) -> ModelVersion:
+def register_version(
+    session: Session,
+    *,
+    model: str,
+    version: str,
+    artifact: str | Path,
+    training_data: str | Path,
+    actor: str,
+    reference_data: str | Path | None = None,
+    eval_data: str | Path | None = None,
+    code_version: str | None = None,
+    framework: str | None = None,
+    params: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+) -> ModelVersion:
     """Register a version: govflow hashes the files itself; everything but the stage is then fixed."""
     if not VERSION_RE.match(version or ""):
         raise BadInputError(f"invalid version {version!r}: use letters, digits and . _ + - (1-64 chars)")
@@ -121,24 +153,40 @@ def register_version(session: Session, *, model: str, version: str, artifact: st
     training_ref = _file_ref(training_data, what="training data", required=True)
     reference_ref = _file_ref(reference_data, what="reference data", required=False)
     eval_ref = _file_ref(eval_data, what="eval data", required=False)
-    if session.scalar(select(ModelVersion.id).where(ModelVersion.model_id == owner.id,
-                                                    ModelVersion.version == version)) is not None:
+    if (
+        session.scalar(
+            select(ModelVersion.id).where(ModelVersion.model_id == owner.id, ModelVersion.version == version)
+        )
+        is not None
+    ):
         raise ConflictError(f"version {version!r} of model {model!r} is already registered")
     row = ModelVersion(
-        model_id=owner.id, version=version,
-        artifact_uri=artifact_ref.uri, artifact_sha256=artifact_ref.sha256,
-        training_data_uri=training_ref.uri, training_data_sha256=training_ref.sha256,
+        model_id=owner.id,
+        version=version,
+        artifact_uri=artifact_ref.uri,
+        artifact_sha256=artifact_ref.sha256,
+        training_data_uri=training_ref.uri,
+        training_data_sha256=training_ref.sha256,
         reference_data_uri=reference_ref.uri if reference_ref else None,
         reference_data_sha256=reference_ref.sha256 if reference_ref else None,
         eval_data_uri=eval_ref.uri if eval_ref else None,
         eval_data_sha256=eval_ref.sha256 if eval_ref else None,
-        code_version=code_version, framework=framework or _guess_framework(artifact_ref.uri),
-        params=dict(params or {}), metrics=dict(metrics or {}), created_by=actor, stage="candidate",
+        code_version=code_version,
+        framework=framework or _guess_framework(artifact_ref.uri),
+        params=dict(params or {}),
+        metrics=dict(metrics or {}),
+        created_by=actor,
+        stage="candidate",
     )
     session.add(row)
     session.flush()
-    append_event(session, actor=actor, action="version.registered", subject=version_subject(model, version),
-                 payload=version_to_dict(row, model_name=model))
+    append_event(
+        session,
+        actor=actor,
+        action="version.registered",
+        subject=version_subject(model, version),
+        payload=version_to_dict(row, model_name=model),
+    )
     return row
 
 
@@ -159,8 +207,9 @@ def get_model(session: Session, name: str) -> Model:
 
 
 def get_version(session: Session, model: str, version: str) -> ModelVersion:
-    row = session.scalar(select(ModelVersion).join(Model).where(Model.name == model,
-                                                                ModelVersion.version == version))
+    row = session.scalar(
+        select(ModelVersion).join(Model).where(Model.name == model, ModelVersion.version == version)
+    )
     if row is None:
         get_model(session, model)  # names the model when that is what is missing
         raise NotFoundError(f"unknown version {version!r} of model {model!r}")
@@ -171,7 +220,9 @@ def list_models(session: Session) -> list[Model]:
     return list(session.scalars(select(Model).order_by(Model.name)))
 
 
-def list_versions(session: Session, model: str | None = None, *, stage: str | None = None) -> list[ModelVersion]:
+def list_versions(
+    session: Session, model: str | None = None, *, stage: str | None = None
+) -> list[ModelVersion]:
     query = select(ModelVersion).join(Model).order_by(Model.name, ModelVersion.id)
     if model is not None:
         get_model(session, model)
@@ -182,12 +233,14 @@ def list_versions(session: Session, model: str | None = None, *, stage: str | No
 
 
 def production_version(session: Session, model: str) -> ModelVersion | None:
-    return session.scalar(select(ModelVersion).join(Model).where(Model.name == model,
-                                                                 ModelVersion.stage == "production"))
+    return session.scalar(
+        select(ModelVersion).join(Model).where(Model.name == model, ModelVersion.stage == "production")
+    )
 
 
-def transition_stage(session: Session, *, model: str, version: str, to: str, actor: str,
-                     reason: str | None = None) -> ModelVersion:
+def transition_stage(
+    session: Session, *, model: str, version: str, to: str, actor: str, reason: str | None = None
+) -> ModelVersion:
     """Move a version along a legal, non-production transition (staging, rejected, archived)."""
     if to == "production":
         raise ConflictError("promotion to production goes through the gate: use `govflow promote`")
@@ -195,8 +248,9 @@ def transition_stage(session: Session, *, model: str, version: str, to: str, act
     return _move(session, row, model=model, to=to, actor=actor, reason=reason)
 
 
-def promote_to_production(session: Session, *, model: str, version: str, actor: str,
-                          decision_id: int) -> ModelVersion:
+def promote_to_production(
+    session: Session, *, model: str, version: str, actor: str, decision_id: int
+) -> ModelVersion:
     """Make ``version`` the model's one production version, archiving the previous one.
 
     Only the gate service calls this, after checking that ``decision_id`` approves it.
@@ -206,14 +260,36 @@ def promote_to_production(session: Session, *, model: str, version: str, actor: 
         raise ConflictError(f"{model}@{version} is {row.stage}: it cannot move to production")
     current = production_version(session, model)
     if current is not None and current.id != row.id:
-        _move(session, current, model=model, to="archived", actor=actor,
-              reason=f"superseded by {version}", extra={"superseded_by": version})
-    return _move(session, row, model=model, to="production", actor=actor, reason=None,
-                 extra={"decision_id": decision_id, "previous": current.version if current else None})
+        _move(
+            session,
+            current,
+            model=model,
+            to="archived",
+            actor=actor,
+            reason=f"superseded by {version}",
+            extra={"superseded_by": version},
+        )
+    return _move(
+        session,
+        row,
+        model=model,
+        to="production",
+        actor=actor,
+        reason=None,
+        extra={"decision_id": decision_id, "previous": current.version if current else None},
+    )
 
 
-def _move(session: Session, row: ModelVersion, *, model: str, to: str, actor: str, reason: str | None,
-          extra: dict[str, Any] | None = None) -> ModelVersion:
+def _move(
+    session: Session,
+    row: ModelVersion,
+    *,
+    model: str,
+    to: str,
+    actor: str,
+    reason: str | None,
+    extra: dict[str, Any] | None = None,
+) -> ModelVersion:
     if to not in STAGES:
         raise BadInputError(f"unknown stage {to!r}: choose one of {', '.join(STAGES)}")
     if to not in TRANSITIONS[row.stage]:
@@ -222,29 +298,51 @@ def _move(session: Session, row: ModelVersion, *, model: str, to: str, actor: st
     row.stage = to
     row.stage_changed_at = utcnow()
     session.flush()
-    append_event(session, actor=actor, action="version.stage_changed", subject=version_subject(model, row.version),
-                 payload={"from": previous, "to": to, "reason": reason, **(extra or {})})
+    append_event(
+        session,
+        actor=actor,
+        action="version.stage_changed",
+        subject=version_subject(model, row.version),
+        payload={"from": previous, "to": to, "reason": reason, **(extra or {})},
+    )
     return row
 
 
 def model_to_dict(model: Model) -> dict[str, Any]:
     return {
-        "name": model.name, "owner": model.owner, "team": model.team, "stakeholders": model.stakeholders,
-        "use_case": model.use_case, "business_goals": model.business_goals, "risk_tier": model.risk_tier,
-        "regions": model.regions, "sector": model.sector, "data_protection_notes": model.data_protection_notes,
-        "batches_uri": model.batches_uri, "created_by": model.created_by,
+        "name": model.name,
+        "owner": model.owner,
+        "team": model.team,
+        "stakeholders": model.stakeholders,
+        "use_case": model.use_case,
+        "business_goals": model.business_goals,
+        "risk_tier": model.risk_tier,
+        "regions": model.regions,
+        "sector": model.sector,
+        "data_protection_notes": model.data_protection_notes,
+        "batches_uri": model.batches_uri,
+        "created_by": model.created_by,
         "created_at": iso_utc(model.created_at),
     }
 
 
 def version_to_dict(row: ModelVersion, *, model_name: str | None = None) -> dict[str, Any]:
     return {
-        "model": model_name or row.model.name, "version": row.version, "stage": row.stage,
-        "artifact_uri": row.artifact_uri, "artifact_sha256": row.artifact_sha256,
-        "training_data_uri": row.training_data_uri, "training_data_sha256": row.training_data_sha256,
-        "reference_data_uri": row.reference_data_uri, "reference_data_sha256": row.reference_data_sha256,
-        "eval_data_uri": row.eval_data_uri, "eval_data_sha256": row.eval_data_sha256,
-        "code_version": row.code_version, "framework": row.framework, "params": row.params,
-        "metrics": row.metrics, "created_by": row.created_by,
+        "model": model_name or row.model.name,
+        "version": row.version,
+        "stage": row.stage,
+        "artifact_uri": row.artifact_uri,
+        "artifact_sha256": row.artifact_sha256,
+        "training_data_uri": row.training_data_uri,
+        "training_data_sha256": row.training_data_sha256,
+        "reference_data_uri": row.reference_data_uri,
+        "reference_data_sha256": row.reference_data_sha256,
+        "eval_data_uri": row.eval_data_uri,
+        "eval_data_sha256": row.eval_data_sha256,
+        "code_version": row.code_version,
+        "framework": row.framework,
+        "params": row.params,
+        "metrics": row.metrics,
+        "created_by": row.created_by,
         "created_at": iso_utc(row.created_at),
     }

@@ -63,9 +63,22 @@ class ModelVersion(Base):
 
     # Everything but `stage` is fixed at registration (enforced in store.guards).
     IMMUTABLE_FIELDS = (
-        "model_id", "version", "artifact_uri", "artifact_sha256", "training_data_uri", "training_data_sha256",
-        "reference_data_uri", "reference_data_sha256", "eval_data_uri", "eval_data_sha256", "code_version",
-        "framework", "params", "metrics", "created_by", "created_at",
+        "model_id",
+        "version",
+        "artifact_uri",
+        "artifact_sha256",
+        "training_data_uri",
+        "training_data_sha256",
+        "reference_data_uri",
+        "reference_data_sha256",
+        "eval_data_uri",
+        "eval_data_sha256",
+        "code_version",
+        "framework",
+        "params",
+        "metrics",
+        "created_by",
+        "created_at",
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

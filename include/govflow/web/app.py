@@ -18,7 +18,6 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 def _airflow_user_dependency() -> Callable[..., Any]:
     from airflow.api_fastapi.core_api.security import get_user
-
     from fastapi import Depends
 
     # FastAPI resolves Airflow's dependency (cookie or bearer JWT); govflow only needs the name.
@@ -42,7 +41,9 @@ def create_app(*, user_dependency: Callable[..., Any] | None = None, db_url: str
 
     current_user = user_dependency or _airflow_user_dependency()
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-    app = FastAPI(title="govflow", description="Model governance: registry, evidence, decisions, approvals, audit")
+    app = FastAPI(
+        title="govflow", description="Model governance: registry, evidence, decisions, approvals, audit"
+    )
 
     class VerdictIn(BaseModel):
         verdict: str = Field(pattern="^(approve|reject)$")
@@ -84,23 +85,32 @@ def create_app(*, user_dependency: Callable[..., Any] | None = None, db_url: str
         return _read(overview.version_detail, name, version)
 
     @app.post("/api/models/{name}/versions/{version}/approvals")
-    def api_approve(name: str, version: str, body: VerdictIn, user: str = Depends(current_user)) -> dict[str, Any]:
+    def api_approve(
+        name: str, version: str, body: VerdictIn, user: str = Depends(current_user)
+    ) -> dict[str, Any]:
         """Approve or reject as the logged-in Airflow user (roles and separation of duties apply)."""
         from govflow.service import gate
 
         try:
             with session_scope(db_url) as session:
-                recorded = gate.approve(session, name, version, user, verdict=body.verdict, comment=body.comment)
-                return {"approval_id": recorded.row.id, "approver": recorded.row.approver,
-                        "verdict": recorded.row.verdict, "evidence_digest": recorded.row.evidence_digest,
-                        "decision_preview": recorded.preview.to_dict()}
+                recorded = gate.approve(
+                    session, name, version, user, verdict=body.verdict, comment=body.comment
+                )
+                return {
+                    "approval_id": recorded.row.id,
+                    "approver": recorded.row.approver,
+                    "verdict": recorded.row.verdict,
+                    "evidence_digest": recorded.row.evidence_digest,
+                    "decision_preview": recorded.preview.to_dict(),
+                }
         except GovflowError as err:
             raise _http_error(err) from err
 
     @app.get("/api/models/{name}/versions/{version}/documents/{document_id}")
-    def api_document(name: str, version: str, document_id: int, user: str = Depends(current_user)) -> Response:
+    def api_document(
+        name: str, version: str, document_id: int, user: str = Depends(current_user)
+    ) -> Response:
         from govflow.artifacts import ArtifactStore
-
         from govflow.hashing import sha256_bytes
 
         doc = _read(overview.document_for_download, name, version, document_id)
@@ -113,23 +123,29 @@ def create_app(*, user_dependency: Callable[..., Any] | None = None, db_url: str
     # --- HTML pages ------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse)
     def page_models(request: Request, user: str = Depends(current_user)) -> HTMLResponse:
-        return templates.TemplateResponse(request, "models.html",
-                                          {"models": _read(overview.models_overview), "user": user,
-                                           "roles": _roles(user)})
+        return templates.TemplateResponse(
+            request,
+            "models.html",
+            {"models": _read(overview.models_overview), "user": user, "roles": _roles(user)},
+        )
 
     @app.get("/models/{name}", response_class=HTMLResponse)
     def page_model(request: Request, name: str, user: str = Depends(current_user)) -> HTMLResponse:
-        return templates.TemplateResponse(request, "model.html",
-                                          {"model": _read(overview.model_detail, name), "user": user,
-                                           "roles": _roles(user)})
+        return templates.TemplateResponse(
+            request,
+            "model.html",
+            {"model": _read(overview.model_detail, name), "user": user, "roles": _roles(user)},
+        )
 
     @app.get("/models/{name}/versions/{version}", response_class=HTMLResponse)
-    def page_version(request: Request, name: str, version: str, user: str = Depends(current_user)) -> HTMLResponse:
+    def page_version(
+        request: Request, name: str, version: str, user: str = Depends(current_user)
+    ) -> HTMLResponse:
         detail = _read(overview.version_detail, name, version)
         roles = _roles(user)
         can_review = bool({"reviewer", "admin"} & set(roles)) and detail["created_by"] != user
-        return templates.TemplateResponse(request, "version.html",
-                                          {"v": detail, "user": user, "roles": roles,
-                                           "can_review": can_review})
+        return templates.TemplateResponse(
+            request, "version.html", {"v": detail, "user": user, "roles": roles, "can_review": can_review}
+        )
 
     return app

@@ -74,7 +74,10 @@ def is_free_text(profile: Sample | None) -> bool:
     """Prose has lower-case words; names, addresses, codes and product titles mostly do not."""
     if profile is None or not profile.texts:
         return False
-    counts = [sum(1 for w in text[:600].split() if w.isalpha() and w.islower() and len(w) > 1) for text in profile.texts]
+    counts = [
+        sum(1 for w in text[:600].split() if w.isalpha() and w.islower() and len(w) > 1)
+        for text in profile.texts
+    ]
     return median(counts) >= 3
 
 
@@ -87,7 +90,9 @@ def _eligible(key: str, free_text: bool) -> frozenset[str] | None:
     return None
 
 
-def _gather(col: ColumnSamples, findings: dict[str, list[Finding]], free_text: bool) -> dict[str, EntityEvidence]:
+def _gather(
+    col: ColumnSamples, findings: dict[str, list[Finding]], free_text: bool
+) -> dict[str, EntityEvidence]:
     evidence: dict[str, EntityEvidence] = {}
     for key, sample in col.by_prescreen.items():
         if not sample.texts:
@@ -143,8 +148,9 @@ def _distinct_share(ev: EntityEvidence, findings: dict[str, list[Finding]]) -> f
     return len(set(digests)) / len(digests) if digests else 0.0
 
 
-def _enough_evidence(ev: EntityEvidence, rate: float, free_text: bool,
-                     findings: dict[str, list[Finding]]) -> str | None:
+def _enough_evidence(
+    ev: EntityEvidence, rate: float, free_text: bool, findings: dict[str, list[Finding]]
+) -> str | None:
     """None if the evidence suffices, else the reason it does not."""
     if ev.entity == "DATE_TIME":
         needed = MIN_DOMINANT_RATE["DATE_TIME"]
@@ -179,7 +185,9 @@ def _overlaps(a: Finding, b: Finding) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def _contained_in(ev: EntityEvidence, kept: list[EntityEvidence], findings: dict[str, list[Finding]]) -> str | None:
+def _contained_in(
+    ev: EntityEvidence, kept: list[EntityEvidence], findings: dict[str, list[Finding]]
+) -> str | None:
     """The more frequent kept entity whose matches contain (nearly) all of this entity's hits."""
     if not ev.hit_texts:
         return None

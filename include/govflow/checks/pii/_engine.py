@@ -77,7 +77,9 @@ def analyzer_engine():
     make_tldextract_offline()
     # Presidio would download a missing model: refuse instead, we never go online.
     if not spacy.util.is_package(SPACY_MODEL):
-        raise CheckInputError(f"spaCy model package {SPACY_MODEL} is not installed (pip install -r requirements.txt)")
+        raise CheckInputError(
+            f"spaCy model package {SPACY_MODEL} is not installed (pip install -r requirements.txt)"
+        )
 
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
@@ -104,8 +106,14 @@ def empty_artifacts():
     from presidio_analyzer.nlp_engine import NlpArtifacts
 
     engine = analyzer_engine()
-    return NlpArtifacts(entities=[], tokens=spacy_pipeline().make_doc(""), tokens_indices=[], lemmas=[],
-                        nlp_engine=engine.nlp_engine, language=LANGUAGE)
+    return NlpArtifacts(
+        entities=[],
+        tokens=spacy_pipeline().make_doc(""),
+        tokens_indices=[],
+        lemmas=[],
+        nlp_engine=engine.nlp_engine,
+        language=LANGUAGE,
+    )
 
 
 def ner_artifacts(texts: list[str], batch_size: int = 64) -> list:

@@ -11,26 +11,108 @@ from collections.abc import Iterable
 
 # token sets (after splitting the name into lower-case words) -> hinted entity; first match wins
 _RULES: tuple[tuple[str, tuple[frozenset[str], ...]], ...] = (
-    ("EMAIL_ADDRESS", (frozenset({"email"}), frozenset({"mail"}), frozenset({"e", "mail"}), frozenset({"emailaddress"}))),
+    (
+        "EMAIL_ADDRESS",
+        (frozenset({"email"}), frozenset({"mail"}), frozenset({"e", "mail"}), frozenset({"emailaddress"})),
+    ),
     # tokens drop digits: "ipv4" and "ipv6" are the token "ipv"
     ("IP_ADDRESS", (frozenset({"ip"}), frozenset({"ipaddress"}), frozenset({"ipv"}))),
-    ("PHONE_NUMBER", tuple(frozenset({w}) for w in ("phone", "telephone", "tel", "mobile", "cell", "fax", "msisdn", "phonenumber"))),
+    (
+        "PHONE_NUMBER",
+        tuple(
+            frozenset({w})
+            for w in ("phone", "telephone", "tel", "mobile", "cell", "fax", "msisdn", "phonenumber")
+        ),
+    ),
     ("US_SSN", (frozenset({"ssn"}), frozenset({"social", "security"}))),
-    ("CREDIT_CARD", (frozenset({"credit", "card"}), frozenset({"card", "number"}), frozenset({"card", "no"}),
-                     frozenset({"cc", "number"}), frozenset({"creditcard"}), frozenset({"pan"}))),
+    (
+        "CREDIT_CARD",
+        (
+            frozenset({"credit", "card"}),
+            frozenset({"card", "number"}),
+            frozenset({"card", "no"}),
+            frozenset({"cc", "number"}),
+            frozenset({"creditcard"}),
+            frozenset({"pan"}),
+        ),
+    ),
     ("IBAN_CODE", (frozenset({"iban"}),)),
-    ("NATIONAL_ID", tuple(frozenset(w.split()) for w in (
-        "national id", "nationalid", "nino", "nin", "nif", "nie", "fiscal", "codice fiscale", "passport",
-        "tax id", "taxid", "tin", "personnummer", "bsn", "pesel", "id card", "identity"))),
-    ("DATE_TIME", (frozenset({"dob"}), frozenset({"birth"}), frozenset({"birthday"}), frozenset({"birthdate"}))),
-    ("LOCATION", tuple(frozenset({w}) for w in ("address", "street", "addr", "zip", "zipcode", "postcode", "postal", "city"))),
+    (
+        "NATIONAL_ID",
+        tuple(
+            frozenset(w.split())
+            for w in (
+                "national id",
+                "nationalid",
+                "nino",
+                "nin",
+                "nif",
+                "nie",
+                "fiscal",
+                "codice fiscale",
+                "passport",
+                "tax id",
+                "taxid",
+                "tin",
+                "personnummer",
+                "bsn",
+                "pesel",
+                "id card",
+                "identity",
+            )
+        ),
+    ),
+    (
+        "DATE_TIME",
+        (frozenset({"dob"}), frozenset({"birth"}), frozenset({"birthday"}), frozenset({"birthdate"})),
+    ),
+    (
+        "LOCATION",
+        tuple(
+            frozenset({w})
+            for w in ("address", "street", "addr", "zip", "zipcode", "postcode", "postal", "city")
+        ),
+    ),
 )
-_NAME_WORDS = frozenset({"name", "firstname", "lastname", "surname", "fullname", "forename", "givenname", "familyname"})
+_NAME_WORDS = frozenset(
+    {"name", "firstname", "lastname", "surname", "fullname", "forename", "givenname", "familyname"}
+)
 # "product_name", "file_name": a name, but not a person's.
-_NOT_A_PERSON = frozenset({"product", "company", "file", "host", "item", "brand", "org", "organisation",
-                           "organization", "dag", "model", "column", "table", "field", "team", "city",
-                           "street", "country", "category", "project", "app", "service", "domain", "display",
-                           "user", "account", "business", "store", "shop", "vendor", "merchant"})
+_NOT_A_PERSON = frozenset(
+    {
+        "product",
+        "company",
+        "file",
+        "host",
+        "item",
+        "brand",
+        "org",
+        "organisation",
+        "organization",
+        "dag",
+        "model",
+        "column",
+        "table",
+        "field",
+        "team",
+        "city",
+        "street",
+        "country",
+        "category",
+        "project",
+        "app",
+        "service",
+        "domain",
+        "display",
+        "user",
+        "account",
+        "business",
+        "store",
+        "shop",
+        "vendor",
+        "merchant",
+    }
+)
 
 
 def column_tokens(name: str) -> list[str]:

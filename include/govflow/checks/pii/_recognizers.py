@@ -36,18 +36,20 @@ PRESCREENS: dict[str, str] = {
     "IBAN_CODE": r"(?i)[a-z]{2}\d{2}[ -]?[a-z0-9]{4}[ -]?[a-z0-9]{4}",
     "IP_ADDRESS": r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*",
     "MAC_ADDRESS": r"(?i:[0-9a-f]{2}[:-][0-9a-f]{2}[:-][0-9a-f]{2}[:-][0-9a-f]{2}[:-][0-9a-f]{2}[:-][0-9a-f]{2}"
-                   r"|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4})",
+    r"|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4})",
     "CRYPTO": r"[13][a-km-zA-HJ-NP-Z1-9]{25}|bc1[a-z0-9]{25}",
     "MEDICAL_LICENSE": r"(?i)[a-z][a-z9]\d{7}",
     "URL": r"(?i)https?://|www\.|[a-z0-9-]\.[a-z]{2,}",
     "DATE_TIME": r"\d[/.-]\d|(?i:\d-(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
-                 r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)-\d)",
+    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)-\d)",
 }
 
 # Cells worth showing to the NER model: a capitalised word (values columns), and
 # two capitalised words in a row, particles allowed (names hidden in free text).
 CAPITALISED_WORD = r"\p{Lu}\p{Ll}"
-CAPITALISED_PAIR = r"\p{Lu}[\p{Ll}'’-]*\p{Ll}\s+(?:\p{Ll}{1,4}\s+){0,2}\p{Lu}[\p{L}'’-]*\p{Ll}"  # "Cato de Gruijter"
+CAPITALISED_PAIR = (
+    r"\p{Lu}[\p{Ll}'’-]*\p{Ll}\s+(?:\p{Ll}{1,4}\s+){0,2}\p{Lu}[\p{L}'’-]*\p{Ll}"  # "Cato de Gruijter"
+)
 
 # Street addresses (Presidio has no recognizer for them): house number, street
 # words and a postcode, number-first (US/UK/FR) or number-after (DE/NL/ES/IT).
@@ -58,12 +60,16 @@ _PLACE = r"(?:\pL[\pL\pN_'. ()-]*,\s*){0,2}"
 # The town after the postcode belongs to the address too ("12345 Berlin", "Bonassola (SP)").
 _TOWN = r"(?:,?[ \t]+[\pL(][\pL'.()-]*){0,3}"
 ADDRESS_PATTERNS = (
-    ("Street address (number first)",
-     rf"\b\d{{1,5}}[A-Za-z]?,?\s+(?:{_WORD}\s+){{0,5}}{_WORD}(?:\s+(?:Apt\.?|Suite|Unit|Flat|No\.?)\s*\w+)?"
-     rf",\s*{_PLACE}{_POSTCODE}\b{_TOWN}"),
-    ("Street address (number after)",
-     rf"\b{_WORD}(?:\s+{_WORD}){{0,5}}?,?\s+\d{{1,5}}[A-Za-z]?(?:[-/]\d{{1,4}}[A-Za-z]?)?"
-     rf"(?:\s+\pL+\.?\s*\d{{1,4}})*\s*,\s*{_PLACE}{_POSTCODE}\b{_TOWN}"),
+    (
+        "Street address (number first)",
+        rf"\b\d{{1,5}}[A-Za-z]?,?\s+(?:{_WORD}\s+){{0,5}}{_WORD}(?:\s+(?:Apt\.?|Suite|Unit|Flat|No\.?)\s*\w+)?"
+        rf",\s*{_PLACE}{_POSTCODE}\b{_TOWN}",
+    ),
+    (
+        "Street address (number after)",
+        rf"\b{_WORD}(?:\s+{_WORD}){{0,5}}?,?\s+\d{{1,5}}[A-Za-z]?(?:[-/]\d{{1,4}}[A-Za-z]?)?"
+        rf"(?:\s+\pL+\.?\s*\d{{1,4}})*\s*,\s*{_PLACE}{_POSTCODE}\b{_TOWN}",
+    ),
 )
 ADDRESS_SCORE = 0.6
 # Looser than the patterns (RE2 turns their bounded repeats of Unicode classes
@@ -107,7 +113,9 @@ def national_id_recognizers():
         UkNinoRecognizer,
     )
 
-    return [cls(supported_language="en") for cls in (UkNinoRecognizer, ItFiscalCodeRecognizer, EsNifRecognizer)]
+    return [
+        cls(supported_language="en") for cls in (UkNinoRecognizer, ItFiscalCodeRecognizer, EsNifRecognizer)
+    ]
 
 
 @dataclass(frozen=True)
@@ -134,7 +142,9 @@ class CustomRecognizer:
         return PatternRecognizer(
             supported_entity=self.entity,
             name=self.name,
-            patterns=[Pattern(f"{self.name} {i}", regex, score) for i, (regex, score) in enumerate(self.patterns)],
+            patterns=[
+                Pattern(f"{self.name} {i}", regex, score) for i, (regex, score) in enumerate(self.patterns)
+            ],
             context=list(self.context) or None,
             supported_language="en",
         )
@@ -164,12 +174,16 @@ def custom_recognizers(specs: Sequence[Any]) -> list[CustomRecognizer]:
                 re.compile(regex)
                 score = float(score)
             except (re.error, TypeError, ValueError) as err:
-                raise CheckInputError(f"custom recognizer {name!r}: invalid pattern {regex!r}: {err}") from err
+                raise CheckInputError(
+                    f"custom recognizer {name!r}: invalid pattern {regex!r}: {err}"
+                ) from err
             if not 0.0 <= score <= 1.0:
                 raise CheckInputError(f"custom recognizer {name!r}: score {score} is not in [0, 1]")
             patterns.append((regex, score))
         if not patterns:
             raise CheckInputError(f"custom recognizer {name!r}: no patterns")
         context = tuple(str(c) for c in (_field(spec, "context") or ()))
-        out.append(CustomRecognizer(name=name, entity=entity.upper(), patterns=tuple(patterns), context=context))
+        out.append(
+            CustomRecognizer(name=name, entity=entity.upper(), patterns=tuple(patterns), context=context)
+        )
     return out

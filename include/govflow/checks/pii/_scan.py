@@ -64,19 +64,27 @@ class _Prescreen:
         import pyarrow.compute as pc
 
         if self.vectorised:
-            return pc.match_substring_regex(array, self.pattern).fill_null(False).to_numpy(zero_copy_only=False)
-        return np.fromiter((v is not None and self.finder.search(v) is not None for v in array.to_pylist()),
-                           dtype=bool, count=len(array))
+            return (
+                pc.match_substring_regex(array, self.pattern).fill_null(False).to_numpy(zero_copy_only=False)
+            )
+        return np.fromiter(
+            (v is not None and self.finder.search(v) is not None for v in array.to_pylist()),
+            dtype=bool,
+            count=len(array),
+        )
 
 
-def _prescreens(customs: Sequence[CustomRecognizer], scanned: Collection[str], sample_size: int,
-                ner_sample_size: int) -> list[_Prescreen]:
+def _prescreens(
+    customs: Sequence[CustomRecognizer], scanned: Collection[str], sample_size: int, ner_sample_size: int
+) -> list[_Prescreen]:
     patterns = {entity: PRESCREENS[entity] for entity in PRESCREENS if entity in scanned}
     for c in customs:  # an organisation's recognizer may add patterns to a known entity
         patterns[c.entity] = f"{patterns[c.entity]}|{c.prescreen}" if c.entity in patterns else c.prescreen
     screens = [_Prescreen(entity, pattern, sample_size) for entity, pattern in patterns.items()]
-    screens += [_Prescreen(NER_WORD, CAPITALISED_WORD, ner_sample_size),
-                _Prescreen(NER_PAIR, CAPITALISED_PAIR, ner_sample_size)]
+    screens += [
+        _Prescreen(NER_WORD, CAPITALISED_WORD, ner_sample_size),
+        _Prescreen(NER_PAIR, CAPITALISED_PAIR, ner_sample_size),
+    ]
     return screens
 
 
@@ -89,7 +97,7 @@ def _chunks(data: str | Path | pd.DataFrame, chunk_rows: int) -> Iterator[pd.Dat
         if duplicates:
             raise CheckInputError(f"data has duplicate column name {duplicates[0]!r}")
         for start in range(0, len(data), chunk_rows):
-            yield data.iloc[start:start + chunk_rows]
+            yield data.iloc[start : start + chunk_rows]
         return
     if not isinstance(data, (str, Path)):
         raise CheckInputError(f"data must be a file path or a pandas DataFrame, not {type(data).__name__}")
@@ -110,8 +118,9 @@ def _as_strings(series: pd.Series) -> Any:
     return pa.array(values, type=pa.large_string())
 
 
-def _sample_chunk(col: ColumnSamples, series: pd.Series, screens: list[_Prescreen], rng: Any,
-                  profile_size: int) -> None:
+def _sample_chunk(
+    col: ColumnSamples, series: pd.Series, screens: list[_Prescreen], rng: Any, profile_size: int
+) -> None:
     import pyarrow.compute as pc
 
     array = _as_strings(series)
@@ -142,9 +151,13 @@ def _findings(results: Sequence[Any], text: str, custom_min: dict[str, float]) -
             continue
         if r.score < min_score(r.entity_type, custom_min):
             continue
-        span = text[r.start:r.end]
+        span = text[r.start : r.end]
         digest = hashlib.blake2b(span.casefold().encode(), digest_size=8, key=_DIGEST_KEY).hexdigest()
-        out.append(Finding(r.entity_type, r.start, r.end, float(r.score), recognizer, mask(r.entity_type, span), digest))
+        out.append(
+            Finding(
+                r.entity_type, r.start, r.end, float(r.score), recognizer, mask(r.entity_type, span), digest
+            )
+        )
     return out
 
 
@@ -154,8 +167,9 @@ def _findings(results: Sequence[Any], text: str, custom_min: dict[str, float]) -
 FIRST_LOOK = 50
 
 
-def _judge(columns: list[ColumnSamples], screens: list[_Prescreen],
-           customs: Sequence[CustomRecognizer]) -> dict[str, list[Finding]]:
+def _judge(
+    columns: list[ColumnSamples], screens: list[_Prescreen], customs: Sequence[CustomRecognizer]
+) -> dict[str, list[Finding]]:
     """Presidio's verdict on the distinct sampled texts. Each text meets only the
     recognizers whose pre-screen it matches, and spaCy only if it is an NER sample."""
     from govflow.checks.pii._engine import LANGUAGE, analyzer_engine, empty_artifacts, ner_artifacts
@@ -171,8 +185,13 @@ def _judge(columns: list[ColumnSamples], screens: list[_Prescreen],
         if not entities:
             return []
         recognizers = [ad_hoc[e] for e in entities if e in ad_hoc] or None
-        results = engine.analyze(text=text, language=LANGUAGE, entities=sorted(entities),
-                                 nlp_artifacts=artifacts, ad_hoc_recognizers=recognizers)
+        results = engine.analyze(
+            text=text,
+            language=LANGUAGE,
+            entities=sorted(entities),
+            nlp_artifacts=artifacts,
+            ad_hoc_recognizers=recognizers,
+        )
         return _findings(results, text, custom_min)
 
     ner_texts: set[str] = set()
@@ -217,8 +236,16 @@ def scanned_pattern_entities() -> list[str]:
     return sorted((supported & set(PRESCREENS)) - NON_PERSONAL_ENTITIES)
 
 
-def scan(data: str | Path | pd.DataFrame, *, allowed_entities: Collection[str], custom_recognizer_specs: Sequence[Any],
-         chunk_rows: int, sample_size: int, ner_sample_size: int, seed: int) -> CheckResult:
+def scan(
+    data: str | Path | pd.DataFrame,
+    *,
+    allowed_entities: Collection[str],
+    custom_recognizer_specs: Sequence[Any],
+    chunk_rows: int,
+    sample_size: int,
+    ner_sample_size: int,
+    seed: int,
+) -> CheckResult:
     import numpy as np
 
     if chunk_rows < 1 or sample_size < 1 or ner_sample_size < 1:
@@ -249,20 +276,34 @@ def scan(data: str | Path | pd.DataFrame, *, allowed_entities: Collection[str], 
     for col in columns:
         verdict = classify_column(col, findings)
         hint = name_hint(col.name, custom_hints)
-        verdict = {"entities": verdict["entities"], "name_hint": hint, **{k: v for k, v in verdict.items() if k != "entities"}}
+        verdict = {
+            "entities": verdict["entities"],
+            "name_hint": hint,
+            **{k: v for k, v in verdict.items() if k != "entities"},
+        }
         for entity, info in verdict["entities"].items():
             info["allowed"] = entity in allowed
         report[col.name] = verdict
     return _result(report, rows, allowed, customs, chunk_rows, sample_size, ner_sample_size)
 
 
-def _result(report: dict[str, dict[str, Any]], rows: int, allowed: set[str], customs: Sequence[CustomRecognizer],
-            chunk_rows: int, sample_size: int, ner_sample_size: int) -> CheckResult:
+def _result(
+    report: dict[str, dict[str, Any]],
+    rows: int,
+    allowed: set[str],
+    customs: Sequence[CustomRecognizer],
+    chunk_rows: int,
+    sample_size: int,
+    ner_sample_size: int,
+) -> CheckResult:
     with_pii = [name for name, col in report.items() if col["entities"]]
     found = sorted({e for col in report.values() for e in col["entities"]})
     not_allowed = [e for e in found if e not in allowed]
-    hint_only = [name for name, col in report.items()
-                 if col["name_hint"] and not col["entities"] and col["name_hint"] not in allowed]
+    hint_only = [
+        name
+        for name, col in report.items()
+        if col["name_hint"] and not col["entities"] and col["name_hint"] not in allowed
+    ]
     status = "fail" if not_allowed else "warn" if hint_only else "pass"
     summary = {
         "rows": rows,

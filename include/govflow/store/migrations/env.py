@@ -14,8 +14,8 @@ VERSION_TABLE = config.get_main_option("version_table") or "govflow_alembic_vers
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     if engine is None:
-        from govflow.store._db import make_engine
         from govflow import config as govflow_config
+        from govflow.store._db import make_engine
 
         engine = make_engine(config.get_main_option("sqlalchemy.url") or govflow_config.db_url())
     with engine.connect() as connection:
