@@ -8,7 +8,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime
 
@@ -59,7 +71,17 @@ class Model(Base):
 
 class ModelVersion(Base):
     __tablename__ = "model_versions"
-    __table_args__ = (UniqueConstraint("model_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("model_id", "version"),
+        # One production version per model, enforced by the database itself.
+        Index(
+            "uq_model_versions_one_production",
+            "model_id",
+            unique=True,
+            sqlite_where=sql_text("stage = 'production'"),
+            postgresql_where=sql_text("stage = 'production'"),
+        ),
+    )
 
     # Everything but `stage` is fixed at registration (enforced in store.guards).
     IMMUTABLE_FIELDS = (
@@ -169,6 +191,8 @@ class Approval(Base):
     verdict: Mapped[str] = mapped_column(String(16))  # approve|reject
     comment: Mapped[str | None] = mapped_column(Text)
     evidence_digest: Mapped[str] = mapped_column(String(64))
+    # How the approver was authenticated (the policy decides which methods count); NULL on old rows.
+    auth_method: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -184,6 +208,7 @@ class Waiver(Base):
     evidence_digest: Mapped[str | None] = mapped_column(String(64))
     # The failed result this waiver accepts: a re-run of the check (a new result) is not waived.
     check_result_id: Mapped[int | None] = mapped_column(ForeignKey("check_results.id"))
+    auth_method: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -214,6 +239,35 @@ class AuditEvent(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # How the actor was authenticated; NULL on rows written before it was recorded.
+    auth_method: Mapped[str | None] = mapped_column(String(32))
+    # Signature over ``hash`` with a key kept outside this database (see govflow.signing).
+    signature: Mapped[str | None] = mapped_column(String(256))
+    key_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Policy(Base):
+    """The policy the gate decides with: stored by ``govflow policy apply`` (audited).
+    At most one row is active; the gate refuses a policy file whose sha256 differs."""
+
+    __tablename__ = "policies"
+    __table_args__ = (
+        Index(
+            "uq_policies_one_active",
+            "active",
+            unique=True,
+            sqlite_where=sql_text("active"),
+            postgresql_where=sql_text("active"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    applied_by: Mapped[str] = mapped_column(String(200))
+    applied_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Alert(Base):
