@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from govflow.errors import BadInputError, PermissionDeniedError
-
-ROLES: tuple[str, ...] = ("viewer", "data_scientist", "reviewer", "admin")
-ADMIN = "admin"
+from govflow.vocab import ADMIN, ROLES
 
 
 @dataclass(frozen=True)

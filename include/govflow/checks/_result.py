@@ -7,12 +7,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Literal
+from typing import Any
 
 from govflow.errors import BadInputError
+from govflow.vocab import STATUSES, Status
 
-CheckStatus = Literal["pass", "warn", "fail", "error"]
-STATUSES: tuple[str, ...] = ("pass", "warn", "fail", "error")
+# The checks' name for the shared status vocabulary.
+CheckStatus = Status
 
 
 class CheckInputError(BadInputError):

@@ -15,9 +15,7 @@ from collections.abc import Iterable, Sequence
 from govflow.gate._types import Approval, Decision, Evidence, Reason, VersionRef, Waiver
 from govflow.hashing import sha256_json
 from govflow.timeutil import utc
-
-STATUSES = ("pass", "warn", "fail", "error")
-TIERS = ("minimal", "limited", "high", "unacceptable")
+from govflow.vocab import RISK_TIERS, STATUSES
 
 
 def _id_key(value: str) -> tuple[int, int, str]:
@@ -90,13 +88,14 @@ def decide(
             decided_at=now,
         )
 
-    if tier not in TIERS:
+    if tier not in RISK_TIERS:
         return result(
             "rejected",
             [
                 Reason(
                     "unknown_tier",
-                    f"risk tier {tier!r} is not one of {', '.join(TIERS)}; an unknown tier is never promoted",
+                    f"risk tier {tier!r} is not one of {', '.join(RISK_TIERS)}; "
+                    "an unknown tier is never promoted",
                 )
             ],
         )

@@ -5,12 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from govflow.timeutil import iso_utc, utc
-
-DecisionKind = Literal["approved", "rejected", "pending_approval"]
-Verdict = Literal["approve", "reject"]
+from govflow.vocab import DecisionKind, Verdict
 
 
 @dataclass(frozen=True)

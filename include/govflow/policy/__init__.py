@@ -10,8 +10,6 @@ policy.sha256                               # of the canonical file content
 from govflow.errors import PolicyError
 from govflow.policy._load import canonical_text, load_policy, parse_policy, policy_sha256
 from govflow.policy._models import (
-    ROLES,
-    TIER_NAMES,
     ApprovalRule,
     CustomRecognizer,
     DocumentationRule,
@@ -25,8 +23,6 @@ from govflow.policy._models import (
 )
 
 __all__ = [
-    "ROLES",
-    "TIER_NAMES",
     "ApprovalRule",
     "CustomRecognizer",
     "DocumentationRule",

@@ -8,17 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from govflow.errors import PolicyError
-
-TierName = Literal["minimal", "limited", "high", "unacceptable"]
-TIER_NAMES: tuple[str, ...] = ("minimal", "limited", "high", "unacceptable")
-CheckName = Literal["validation", "pii", "fairness", "drift", "documentation"]
-Role = Literal["viewer", "data_scientist", "reviewer", "admin"]
-ROLES: tuple[str, ...] = ("viewer", "data_scientist", "reviewer", "admin")
+from govflow.vocab import RISK_TIERS, PolicyCheck, Role
 
 _ENTITY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -152,7 +146,7 @@ class TierPolicy(_Strict):
     description: str = ""
     # A prohibited tier (EU AI Act Art. 5 practices) is always rejected.
     prohibited: bool = False
-    required_checks: list[CheckName] = Field(default_factory=list)
+    required_checks: list[PolicyCheck] = Field(default_factory=list)
     # Whether a ``warn`` result blocks like a ``fail`` (then only a waiver lets it through).
     block_on_warn: bool = False
     # Evidence older than this is stale and must be recomputed.
@@ -195,7 +189,7 @@ class Policy(_Strict):
     name: str = "default"
     description: str = ""
     # Checks that are not computed on a data set (their evidence records no data hash).
-    data_free_checks: list[CheckName] = Field(default_factory=lambda: ["documentation"])
+    data_free_checks: list[PolicyCheck] = Field(default_factory=lambda: ["documentation"])
     pii: PiiPolicy
     tiers: Tiers
 
@@ -218,8 +212,8 @@ class Policy(_Strict):
         return self._text
 
     def tier(self, name: str) -> TierPolicy:
-        if name not in TIER_NAMES:
-            raise PolicyError(f"unknown risk tier {name!r}; expected one of: {', '.join(TIER_NAMES)}")
+        if name not in RISK_TIERS:
+            raise PolicyError(f"unknown risk tier {name!r}; expected one of: {', '.join(RISK_TIERS)}")
         return getattr(self.tiers, name)
 
     def allowed_pii_entities(self, regions: Sequence[str], sector: str | None = None) -> frozenset[str]:

@@ -13,10 +13,6 @@ from govflow.store._db import (
     upgrade_schema,
 )
 from govflow.store._models import (
-    CHECK_STATUSES,
-    DECISIONS,
-    RISK_TIERS,
-    STAGES,
     Alert,
     Approval,
     AuditEvent,
@@ -32,8 +28,10 @@ from govflow.store._models import (
     utcnow,
 )
 
+# The vocabulary lives in govflow.vocab; re-exported here for callers not yet switched to it.
+from govflow.vocab import DECISIONS, RISK_TIERS, STAGES
+
 __all__ = [
-    "CHECK_STATUSES",
     "DECISIONS",
     "RISK_TIERS",
     "STAGES",

@@ -32,11 +32,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-RISK_TIERS = ("minimal", "limited", "high", "unacceptable")
-STAGES = ("candidate", "staging", "production", "archived", "rejected")
-CHECK_STATUSES = ("pass", "warn", "fail", "error")
-DECISIONS = ("approved", "rejected", "pending_approval")
-
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
