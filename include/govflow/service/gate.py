@@ -464,6 +464,9 @@ def promote(
     require_role(actor, PROMOTE_ROLES, action=f"promote {label}", users=_directory(users))
     policy = _policy(policy)
     row = registry.get_version(session, model, version)
+    # What this promotion decides against; registry re-checks it under the model's row lock.
+    current = registry.production_version(session, model)
+    expected_current = current.version if current else None
     stored = latest_decision(session, row.id)
     if stored is None:
         raise PromotionRefusedError(
@@ -491,7 +494,12 @@ def promote(
             f"{'; '.join(stale)}; run `govflow gate` again"
         )
     promoted = registry.promote_to_production(
-        session, model=model, version=version, actor=actor, decision_id=stored.id
+        session,
+        model=model,
+        version=version,
+        actor=actor,
+        decision_id=stored.id,
+        expected_current=expected_current,
     )
     return promoted, stored
 

@@ -248,17 +248,65 @@ def transition_stage(
     return _move(session, row, model=model, to=to, actor=actor, reason=reason)
 
 
+def lock_model(session: Session, model: str) -> Model:
+    """Take the model's row lock for the rest of the transaction (stage moves serialise on it).
+
+    PostgreSQL: SELECT ... FOR UPDATE. SQLite: every govflow transaction already
+    holds the database write lock (BEGIN IMMEDIATE, store._db), so the plain read is enough.
+    Rows read earlier in the session are re-read, so the caller sees the winner's commit.
+    """
+    locked = session.scalar(
+        select(Model).where(Model.name == model).with_for_update().execution_options(populate_existing=True)
+    )
+    if locked is None:
+        raise NotFoundError(f"unknown model {model!r}")
+    return locked
+
+
+_UNCHECKED: Any = object()
+
+
 def promote_to_production(
-    session: Session, *, model: str, version: str, actor: str, decision_id: int
+    session: Session,
+    *,
+    model: str,
+    version: str,
+    actor: str,
+    decision_id: int,
+    expected_current: str | None = _UNCHECKED,
 ) -> ModelVersion:
     """Make ``version`` the model's one production version, archiving the previous one.
 
     Only the gate service calls this, after checking that ``decision_id`` approves it.
+    Under the model's row lock, the production version must still be
+    ``expected_current`` (what the caller decided against): a concurrent promotion
+    that won makes this one fail instead of silently superseding it. The partial
+    unique index (one production row per model) backs the lock up in the database.
     """
-    row = get_version(session, model, version)
+    lock_model(session, model)
+    row = session.scalar(
+        select(ModelVersion)
+        .join(Model)
+        .where(Model.name == model, ModelVersion.version == version)
+        .execution_options(populate_existing=True)
+    )
+    if row is None:
+        raise NotFoundError(f"unknown version {model}@{version}")
     if "production" not in TRANSITIONS[row.stage]:
         raise ConflictError(f"{model}@{version} is {row.stage}: it cannot move to production")
-    current = production_version(session, model)
+    current = session.scalar(
+        select(ModelVersion)
+        .join(Model)
+        .where(Model.name == model, ModelVersion.stage == "production")
+        .execution_options(populate_existing=True)
+    )
+    current_label = current.version if current else None
+    if expected_current is not _UNCHECKED and current_label != expected_current:
+        raise ConflictError(
+            f"{model}: the production version changed during this promotion "
+            f"(expected {expected_current or 'none'}, now {current_label or 'none'}); "
+            "another promotion won: check `govflow version list` and promote again if still wanted"
+        )
     if current is not None and current.id != row.id:
         _move(
             session,
