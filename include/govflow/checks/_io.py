@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from govflow.checks._result import CheckInputError
+from govflow.progress import NO_PROGRESS, CountingReader, Progress, resolve
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,21 +29,36 @@ def _checked_path(path: str | Path) -> Path:
 
 
 def read_table(
-    path: str | Path, *, columns: Sequence[str] | None = None, allow_empty: bool = False
+    path: str | Path,
+    *,
+    columns: Sequence[str] | None = None,
+    allow_empty: bool = False,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Read a whole CSV or Parquet file into a DataFrame.
 
     Raises CheckInputError (never a library traceback) when the file is missing,
     empty, unparseable, has duplicate column names or lacks a requested column.
+    ``progress`` hears the bytes read of a CSV file, the rows of a Parquet file.
     """
     import pandas as pd
 
     p = _checked_path(path)
+    report = resolve(progress)
+    stage = f"reading {p.name}"
     try:
         if p.suffix.lower() == ".csv":
-            frame = pd.read_csv(p, low_memory=False)
+            if report is NO_PROGRESS:
+                frame = pd.read_csv(p, low_memory=False)
+            else:
+                with p.open("rb") as raw:
+                    counted = CountingReader(
+                        raw, p.stat().st_size, lambda n, size: report(stage, n, size, unit="bytes")
+                    )
+                    frame = pd.read_csv(counted, low_memory=False, encoding="utf-8")
         else:
             frame = pd.read_parquet(p)
+            report(stage, len(frame), len(frame))
     except UnicodeDecodeError as err:
         raise CheckInputError(f"{p} is not valid UTF-8 text: {err.reason} at byte {err.start}") from err
     except pd.errors.EmptyDataError as err:
@@ -59,33 +75,58 @@ def read_table(
     return frame
 
 
-def as_frame(data: pd.DataFrame | str | Path, *, what: str = "data") -> pd.DataFrame:
+def as_frame(
+    data: pd.DataFrame | str | Path, *, what: str = "data", progress: Progress | None = None
+) -> pd.DataFrame:
     """The table a check was given: a path's CSV/Parquet file (``read_table``), or a DataFrame
     built in code, which must have rows too (``what`` names it in the error)."""
     if isinstance(data, (str, Path)):
-        return read_table(data)
+        return read_table(data, progress=progress)
     if len(data) == 0:
         raise CheckInputError(f"{what} has no rows")
     return data
 
 
-def iter_table_chunks(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[pd.DataFrame]:
-    """Yield a CSV or Parquet file in chunks of at most ``chunk_rows`` rows (bounded memory)."""
+def iter_table_chunks(
+    path: str | Path,
+    *,
+    chunk_rows: int = 50_000,
+    progress: Progress | None = None,
+    stage: str | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Yield a CSV or Parquet file in chunks of at most ``chunk_rows`` rows (bounded memory).
+
+    ``progress`` hears, after each chunk is consumed, the rows so far under ``stage`` (default
+    ``reading <file>``), with the share of the file's bytes (CSV) or of its rows (Parquet) done.
+    """
     import pandas as pd
 
     p = _checked_path(path)
+    report = resolve(progress)
+    stage = stage or f"reading {p.name}"
+    rows = 0
     try:
         if p.suffix.lower() == ".csv":
-            reader = pd.read_csv(p, chunksize=chunk_rows, dtype=str, keep_default_na=True, encoding="utf-8")
-            _check_columns([], p)
-            yield from reader
+            with p.open("rb") as raw:
+                counted = CountingReader(raw, p.stat().st_size, lambda n, size: None)
+                reader = pd.read_csv(
+                    counted, chunksize=chunk_rows, dtype=str, keep_default_na=True, encoding="utf-8"
+                )
+                _check_columns([], p)
+                for chunk in reader:
+                    yield chunk
+                    rows += len(chunk)
+                    report(stage, rows, fraction=counted.read_bytes / max(p.stat().st_size, 1))
         else:
             import pyarrow.parquet as pq
 
             parquet = pq.ParquetFile(p)
             _check_columns(parquet.schema_arrow.names, p)
+            total = parquet.metadata.num_rows
             for batch in parquet.iter_batches(batch_size=chunk_rows):
                 yield batch.to_pandas()
+                rows += batch.num_rows
+                report(stage, rows, total)
     except CheckInputError:
         raise
     except UnicodeDecodeError as err:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._result import CheckResult, timed_check
+from govflow.progress import Progress
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,6 +35,7 @@ def scan_pii(
     sample_size: int = 200,
     ner_sample_size: int = 120,
     seed: int = 0,
+    progress: Progress | None = None,
 ) -> CheckResult:
     """Classify every column of a table by the PII entities its content holds.
 
@@ -48,6 +50,7 @@ def scan_pii(
     sample_size, ner_sample_size : how many candidate cells per pre-screen, and per
         NER sample, Presidio judges in each column.
     seed : seed of the sampling (the same input and seed give the same evidence).
+    progress : hears the rows scanned (``govflow.progress``; default: the context's reporter).
 
     Returns
     -------
@@ -77,4 +80,5 @@ def scan_pii(
         sample_size=sample_size,
         ner_sample_size=ner_sample_size,
         seed=seed,
+        progress=progress,
     )

@@ -34,6 +34,7 @@ from govflow.checks.pii._recognizers import (
     min_score,
 )
 from govflow.checks.pii._sampling import ColumnSamples, Sample
+from govflow.progress import Progress, resolve
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,7 +89,7 @@ def _prescreens(
     return screens
 
 
-def _chunks(data: str | Path | pd.DataFrame, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _chunks(data: str | Path | pd.DataFrame, chunk_rows: int, progress: Progress) -> Iterator[pd.DataFrame]:
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):
@@ -98,10 +99,12 @@ def _chunks(data: str | Path | pd.DataFrame, chunk_rows: int) -> Iterator[pd.Dat
             raise CheckInputError(f"data has duplicate column name {duplicates[0]!r}")
         for start in range(0, len(data), chunk_rows):
             yield data.iloc[start : start + chunk_rows]
+            progress("pii: scanning rows", min(start + chunk_rows, len(data)), len(data))
         return
     if not isinstance(data, (str, Path)):
         raise CheckInputError(f"data must be a file path or a pandas DataFrame, not {type(data).__name__}")
-    yield from iter_table_chunks(data, chunk_rows=chunk_rows)
+    stage = f"pii: scanning {Path(data).name}"
+    yield from iter_table_chunks(data, chunk_rows=chunk_rows, progress=progress, stage=stage)
 
 
 def _as_strings(series: pd.Series) -> Any:
@@ -245,13 +248,15 @@ def scan(
     sample_size: int,
     ner_sample_size: int,
     seed: int,
+    progress: Progress | None = None,
 ) -> CheckResult:
     import numpy as np
 
     if chunk_rows < 1 or sample_size < 1 or ner_sample_size < 1:
         raise CheckInputError("chunk_rows, sample_size and ner_sample_size must be positive")
     customs = custom_recognizers(custom_recognizer_specs)
-    chunks = _chunks(data, chunk_rows)
+    report = resolve(progress)
+    chunks = _chunks(data, chunk_rows, report)
     first = next(chunks, None)  # bad input fails here, before the model loads
     source = "data" if not isinstance(data, (str, Path)) else str(data)
     if first is None or len(first) == 0:
@@ -269,6 +274,7 @@ def scan(
         for i, col in enumerate(columns):
             _sample_chunk(col, chunk.iloc[:, i], screens, rng, sample_size)
 
+    report("pii: Presidio on the sampled candidates", 0, unit="values")
     findings = _judge(columns, screens, customs)
     allowed = {e.upper() for e in allowed_entities}
     custom_hints = [(c.entity, (*c.context, c.name)) for c in customs]
