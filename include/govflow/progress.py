@@ -104,12 +104,16 @@ class ProgressState:
 
     @property
     def remaining(self) -> float | None:
-        """Seconds left, when the share done is known (linear in what was done so far)."""
-        if not self.fraction:
+        """Seconds left, when the share done is known and not complete (linear in what was done)."""
+        if not self.fraction or self.fraction >= 1:
             return None
         return self.elapsed * (1 - self.fraction) / self.fraction
 
-    def line(self) -> str:
+    def figures(self) -> list[str]:
+        """Count (of the total), share done when only that is known, and rate; nothing before the
+        first count of a stage whose size is unknown (a spinner and the elapsed time say enough)."""
+        if not self.done and self.total is None and self.fraction is None:
+            return []
         parts = [
             _amount(self.done, self.unit) + (f" of {_amount(self.total, self.unit)}" if self.total else "")
         ]
@@ -118,9 +122,12 @@ class ProgressState:
         rate = self.rate
         if rate is not None and self.done:
             parts.append(f"{_amount(rate, self.unit)}/s")
-        parts.append(f"{self.elapsed:.1f}s elapsed")
+        return parts
+
+    def line(self) -> str:
+        parts = [*self.figures(), f"{self.elapsed:.1f}s elapsed"]
         remaining = self.remaining
-        if remaining is not None and self.fraction is not None and self.fraction < 1:
+        if remaining is not None:
             parts.append(f"~{remaining:.0f}s left")
         return f"{self.stage}: " + ", ".join(parts)
 

@@ -7,6 +7,7 @@ import dataclasses
 from typing import Any
 
 from govflow.cli._common import add_json_flag
+from govflow.cli._progress import add_quiet_flag, terminal_progress
 
 
 def register(checks: argparse._SubParsersAction) -> None:
@@ -37,6 +38,7 @@ def register(checks: argparse._SubParsersAction) -> None:
         "--chunk-rows", type=int, default=50_000, metavar="N", help="rows read at a time (default 50000)"
     )
     add_json_flag(parser)
+    add_quiet_flag(parser)
     parser.set_defaults(handler=_run)
 
 
@@ -74,9 +76,14 @@ def _run(args: argparse.Namespace) -> int:
         allowed, recognizers, note = _policy_options(args)
     except GovflowError as err:  # a bad policy or an unknown region: an error result, one JSON object
         return report(CheckResult.error("pii", str(err)), as_json=args.json)
-    result = scan_pii(
-        args.data, allowed_entities=allowed, custom_recognizers=recognizers, chunk_rows=args.chunk_rows
-    )
+    with terminal_progress(args) as progress:
+        result = scan_pii(
+            args.data,
+            allowed_entities=allowed,
+            custom_recognizers=recognizers,
+            chunk_rows=args.chunk_rows,
+            progress=progress,
+        )
     if result.status != "error":
         result = dataclasses.replace(result, details={**result.details, "policy": note})
     code = report(result, as_json=args.json)
