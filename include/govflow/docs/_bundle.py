@@ -205,6 +205,7 @@ def _check_events(events: Any, report: BundleReport) -> None:
                 subject=event["subject"],
                 payload=payload_text,
                 prev_hash=event["prev_hash"],
+                auth_method=event.get("auth_method"),
             )
         except (KeyError, TypeError, ValueError) as err:
             report.problem(MANIFEST, "altered", f"audit event {event!r:.60} is malformed: {err}")

@@ -1,16 +1,22 @@
 """The tamper-evident audit trail: append in the caller's transaction, verify the chain.
 
 Each event's hash is sha256 over the canonical JSON of (seq, ts, actor, action,
-subject, payload, prev_hash). Appends are serialised (PostgreSQL advisory lock;
-SQLite's BEGIN IMMEDIATE write lock), and ``seq`` is the primary key, so two
-writers can never fork the chain: the second waits and links to the first.
+subject, payload, prev_hash, and auth_method when recorded). Appends are
+serialised (PostgreSQL advisory lock; SQLite's BEGIN IMMEDIATE write lock), and
+``seq`` is the primary key, so two writers can never fork the chain: the second
+waits and links to the first.
+
+Each event is also signed (Ed25519 over its hash, govflow.signing) with a key
+that is not in the database: re-hashing a rewritten chain, or inserting a row,
+needs that key. Cutting the newest events needs no key; checkpoints of the head
+kept outside the database (service.audit) catch that.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +24,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from govflow.hashing import canonical_json, sha256_text
+from govflow.signing import Keyring, signing_key
 from govflow.store._models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -26,7 +33,15 @@ _PG_AUDIT_LOCK_KEY = 0x60F10A
 
 
 def event_hash(
-    *, seq: int, ts: str, actor: str, action: str, subject: str, payload: str, prev_hash: str
+    *,
+    seq: int,
+    ts: str,
+    actor: str,
+    action: str,
+    subject: str,
+    payload: str,
+    prev_hash: str,
+    auth_method: str | None = None,
 ) -> str:
     body = {
         "seq": seq,
@@ -37,13 +52,27 @@ def event_hash(
         "payload": payload,
         "prev_hash": prev_hash,
     }
+    if auth_method is not None:  # absent on events written before it was recorded: their hash stays valid
+        body["auth_method"] = auth_method
     return sha256_text(canonical_json(body))
 
 
+def signed_message(hash_hex: str) -> bytes:
+    # Domain-separated, so an event signature can never pass as a checkpoint or manifest one.
+    return f"govflow-audit-event/1:{hash_hex}".encode("ascii")
+
+
 def append_event(
-    session: Session, *, actor: str, action: str, subject: str, payload: dict[str, Any] | None = None
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    payload: dict[str, Any] | None = None,
+    auth_method: str | None = None,
 ) -> AuditEvent:
-    """Append one event in the session's current transaction (commits with the state change)."""
+    """Append one signed event in the session's current transaction (commits with the state change)."""
+    key = signing_key()  # before the lock: a missing key fails without holding anyone up
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK_KEY})
     last = session.execute(
@@ -53,6 +82,16 @@ def append_event(
     prev_hash = last.hash if last else GENESIS_HASH
     ts = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
     payload_text = canonical_json(payload or {})
+    digest = event_hash(
+        seq=seq,
+        ts=ts,
+        actor=actor,
+        action=action,
+        subject=subject,
+        payload=payload_text,
+        prev_hash=prev_hash,
+        auth_method=auth_method,
+    )
     event = AuditEvent(
         seq=seq,
         ts=ts,
@@ -61,15 +100,10 @@ def append_event(
         subject=subject,
         payload=payload_text,
         prev_hash=prev_hash,
-        hash=event_hash(
-            seq=seq,
-            ts=ts,
-            actor=actor,
-            action=action,
-            subject=subject,
-            payload=payload_text,
-            prev_hash=prev_hash,
-        ),
+        hash=digest,
+        auth_method=auth_method,
+        signature=key.sign(signed_message(digest)),
+        key_id=key.key_id,
     )
     session.add(event)
     session.flush()
@@ -94,8 +128,20 @@ class ChainReport:
         }
 
 
-def verify_chain(session: Session, *, batch_size: int = 5000) -> ChainReport:
-    """Recompute the chain in seq order; report the first event that does not fit."""
+def verify_chain(
+    session: Session,
+    *,
+    batch_size: int = 5000,
+    keyring: Keyring | None = None,
+    watch: Collection[int] = (),
+    hashes_at: dict[int, str] | None = None,
+) -> ChainReport:
+    """Recompute the chain in seq order and check each signature; report the first event that does not fit.
+
+    ``keyring`` defaults to the trusted keys (govflow.signing). The hashes of the
+    ``watch`` seqs are put in ``hashes_at`` (for comparing with checkpoints).
+    """
+    keyring = keyring or Keyring.trusted()
     prev_hash = GENESIS_HASH
     expected_seq = 1
     count = 0
@@ -116,13 +162,21 @@ def verify_chain(session: Session, *, batch_size: int = 5000) -> ChainReport:
             subject=event.subject,
             payload=event.payload,
             prev_hash=event.prev_hash,
+            auth_method=event.auth_method,
         ):
             problem = "content does not match its hash: the event was modified"
             broken = event.seq
+        else:
+            why = keyring.verify(event.key_id, event.signature, signed_message(event.hash))
+            if why is not None:
+                problem = f"{why}: the event was not written by govflow's signing key"
+                broken = event.seq
         if problem:
             return ChainReport(
                 ok=False, events=count, head_hash=prev_hash, first_broken_seq=broken, problem=problem
             )
+        if hashes_at is not None and event.seq in watch:
+            hashes_at[event.seq] = event.hash
         prev_hash = event.hash
         expected_seq += 1
         count += 1
@@ -163,4 +217,7 @@ def event_to_dict(event: AuditEvent) -> dict[str, Any]:
         "payload": json.loads(event.payload),
         "prev_hash": event.prev_hash,
         "hash": event.hash,
+        "auth_method": event.auth_method,
+        "signature": event.signature,
+        "key_id": event.key_id,
     }

@@ -1,0 +1,205 @@
+"""Audit anchoring: signed checkpoints of the chain head, kept outside the database, and the full verify.
+
+1. ``write_checkpoint`` verifies the chain, then writes ``{seq, head_hash, created_at}``
+   signed with the signing key to ``--out FILE`` or the artifact store's
+   ``audit-checkpoints/`` folder (an append-only bucket in production).
+2. ``verify_audit`` recomputes the chain, checks every event's signature, then
+   every checkpoint it can find: each must be validly signed, and the chain
+   must still hold an event at its seq with its hash. A cut tail (events after
+   a checkpoint deleted) or a rewritten and re-hashed chain is named by the
+   first bad seq.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from govflow import config
+from govflow.errors import BadInputError
+from govflow.hashing import canonical_json
+from govflow.signing import Keyring, signing_key
+from govflow.store.audit import ChainReport, append_event, verify_chain
+
+CHECKPOINT_FORMAT = "govflow-audit-checkpoint/1"
+CHECKPOINT_DIR = "audit-checkpoints"
+# A checkpoint is a few hundred bytes; anything much bigger is not one.
+_MAX_CHECKPOINT_BYTES = 64 * 1024
+
+
+def checkpoint_root() -> str:
+    return f"{config.artifacts_root().rstrip('/')}/{CHECKPOINT_DIR}"
+
+
+def _message(body: dict[str, Any]) -> bytes:
+    return f"{CHECKPOINT_FORMAT}:{canonical_json(body)}".encode()
+
+
+def write_checkpoint(session: Session, *, actor: str, out: str | Path | None = None) -> dict[str, Any]:
+    """Sign the current head and write it outside the DB; refuses to anchor a broken chain."""
+    report = verify_chain(session)
+    if not report.ok:
+        raise BadInputError(
+            f"refusing to checkpoint a broken audit chain (seq {report.first_broken_seq}: {report.problem})"
+        )
+    key = signing_key()
+    body = {
+        "format": CHECKPOINT_FORMAT,
+        "seq": report.events,
+        "head_hash": report.head_hash,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "key_id": key.key_id,
+    }
+    checkpoint = {**body, "signature": key.sign(_message(body))}
+    data = (json.dumps(checkpoint, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    name = f"{report.events:012d}-{report.head_hash[:16]}.json"
+    location = str(out) if out else f"{checkpoint_root()}/{name}"
+    _write(location, data)
+    append_event(
+        session,
+        actor=actor,
+        action="audit.checkpoint",
+        subject="audit",
+        payload={"seq": report.events, "head_hash": report.head_hash, "location": location},
+    )
+    return {**checkpoint, "location": location}
+
+
+def _write(location: str, data: bytes) -> None:
+    if "://" in location and not location.startswith("file://"):
+        import fsspec
+
+        with fsspec.open(location, "wb") as handle:
+            handle.write(data)
+        return
+    path = Path(location.removeprefix("file://"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)
+
+
+def find_checkpoints(extra: list[str] | None = None) -> list[str]:
+    """Every checkpoint in the default folder, plus the files named explicitly."""
+    root = checkpoint_root()
+    found: list[str] = []
+    if "://" in root and not root.startswith("file://"):
+        import fsspec
+
+        fs, path = fsspec.core.url_to_fs(root)
+        if fs.exists(path):
+            protocol = root.split("://", 1)[0]
+            found = [f"{protocol}://{p}" for p in sorted(fs.glob(f"{path}/*.json"))]
+    else:
+        folder = Path(root.removeprefix("file://"))
+        found = [str(p) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+    return found + [str(p) for p in extra or []]
+
+
+def _read(location: str) -> bytes:
+    if "://" in location and not location.startswith("file://"):
+        import fsspec
+
+        with fsspec.open(location, "rb") as handle:
+            return handle.read(_MAX_CHECKPOINT_BYTES + 1)
+    path = Path(location.removeprefix("file://"))
+    try:
+        with path.open("rb") as handle:
+            return handle.read(_MAX_CHECKPOINT_BYTES + 1)
+    except OSError as err:
+        raise BadInputError(f"checkpoint {location}: {err.strerror or err}") from err
+
+
+@dataclass
+class AuditReport:
+    chain: ChainReport
+    checkpoints_checked: int = 0
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.chain.ok and not self.problems
+
+    @property
+    def first_bad_seq(self) -> int | None:
+        seqs = [p["seq"] for p in self.problems if p.get("seq") is not None]
+        if self.chain.first_broken_seq is not None:
+            seqs.append(self.chain.first_broken_seq)
+        return min(seqs) if seqs else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.chain.to_dict(),
+            "ok": self.ok,
+            "first_broken_seq": self.first_bad_seq,
+            "checkpoints_checked": self.checkpoints_checked,
+            "checkpoint_problems": list(self.problems),
+        }
+
+
+def verify_audit(
+    session: Session, *, checkpoints: list[str] | None = None, public_keys: list[Path] | None = None
+) -> AuditReport:
+    """The chain, every event's signature, and every checkpoint found (see the module docstring)."""
+    keyring = Keyring.trusted(public_keys)
+    anchors = [_load_checkpoint(location, keyring) for location in find_checkpoints(checkpoints)]
+    watch = {a["seq"] for a in anchors if a.get("seq")}
+    hashes_at: dict[int, str] = {}
+    chain = verify_chain(session, keyring=keyring, watch=watch, hashes_at=hashes_at)
+    report = AuditReport(chain=chain)
+    for anchor in anchors:
+        if "problem" in anchor:
+            report.problems.append(anchor)
+            continue
+        report.checkpoints_checked += 1
+        seq, location = anchor["seq"], anchor["location"]
+        if seq == 0:
+            continue
+        if not chain.ok and chain.first_broken_seq is not None and seq >= chain.first_broken_seq:
+            continue  # already reported by the chain: its hash there was never trustworthy
+        if seq > chain.events:
+            report.problems.append(
+                {
+                    "seq": chain.events + 1,
+                    "location": location,
+                    "problem": f"checkpoint of seq {seq} but the chain ends at seq {chain.events}: "
+                    f"events {chain.events + 1}..{seq} were deleted",
+                }
+            )
+        elif hashes_at.get(seq) != anchor["head_hash"]:
+            report.problems.append(
+                {
+                    "seq": seq,
+                    "location": location,
+                    "problem": f"event {seq} differs from the checkpoint's head hash: "
+                    "the chain up to it was rewritten",
+                }
+            )
+    return report
+
+
+def _load_checkpoint(location: str, keyring: Keyring) -> dict[str, Any]:
+    data = _read(location)
+    bad = {"seq": None, "location": location}
+    if len(data) > _MAX_CHECKPOINT_BYTES:
+        return {**bad, "problem": "not a checkpoint (too large)"}
+    try:
+        checkpoint = json.loads(data)
+        body = {k: checkpoint[k] for k in ("format", "seq", "head_hash", "created_at", "key_id")}
+        signature = checkpoint["signature"]
+        if body["format"] != CHECKPOINT_FORMAT or not isinstance(body["seq"], int) or body["seq"] < 0:
+            raise ValueError("unknown format")
+    except (ValueError, KeyError, TypeError) as err:
+        return {**bad, "problem": f"not a govflow checkpoint: {err}"}
+    why = keyring.verify(body["key_id"], signature, _message(body))
+    if why is not None:
+        return {**bad, "problem": f"checkpoint {why}: forged or altered"}
+    return {**body, "location": location}

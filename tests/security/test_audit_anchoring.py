@@ -1,0 +1,183 @@
+"""Attacks on the audit trail by someone who can write to the governance DB but does not hold the key.
+
+Before signing and checkpoints, deleting the newest events or editing one event
+and re-hashing every later one passed `govflow audit verify`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from govflow import store
+from govflow.cli import main
+from govflow.service.audit import write_checkpoint
+from govflow.signing import generate_key_files
+from govflow.store import session_scope
+from govflow.store.audit import append_event, event_hash
+
+
+def _append(n: int) -> None:
+    for i in range(n):
+        with session_scope() as s:
+            append_event(s, actor="tester", action="test.event", subject=f"thing:{i}", payload={"i": i})
+
+
+def _raw(db_url: str, *statements: str, params: list[dict] | None = None) -> None:
+    """Tamper with direct DB access: switch the append-only triggers off first."""
+    engine = store.make_engine(db_url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("ALTER TABLE audit_events DISABLE TRIGGER USER")
+        else:
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_events_no_update")
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_events_no_delete")
+        for i, statement in enumerate(statements):
+            conn.execute(text(statement), (params or [{}] * len(statements))[i])
+    engine.dispose()
+
+
+def _verify(capsys, *extra: str) -> tuple[int, dict]:
+    capsys.readouterr()
+    code = main(["audit", "verify", "--json", *extra])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def _rehash_from(db_url: str, seq: int, *, payload: str) -> None:
+    """Edit event ``seq`` and recompute every later hash, as the old verify could not detect."""
+    engine = store.make_engine(db_url)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(text("SELECT * FROM audit_events ORDER BY seq"))]
+    engine.dispose()
+    statements, params = [], []
+    prev = rows[seq - 2]["hash"] if seq > 1 else "0" * 64
+    for row in rows[seq - 1 :]:
+        if row["seq"] == seq:
+            row["payload"] = payload
+        row["prev_hash"] = prev
+        row["hash"] = event_hash(
+            seq=row["seq"],
+            ts=row["ts"],
+            actor=row["actor"],
+            action=row["action"],
+            subject=row["subject"],
+            payload=row["payload"],
+            prev_hash=prev,
+            auth_method=row["auth_method"],
+        )
+        prev = row["hash"]
+        statements.append(
+            "UPDATE audit_events SET payload=:payload, prev_hash=:prev_hash, hash=:hash WHERE seq=:seq"
+        )
+        params.append({k: row[k] for k in ("payload", "prev_hash", "hash", "seq")})
+    _raw(db_url, *statements, params=params)
+
+
+def test_a_signed_intact_trail_verifies_with_its_checkpoint(db_url, capsys, govflow_home):
+    _append(4)
+    assert main(["audit", "checkpoint", "--json"]) == 0
+    checkpoint = json.loads(capsys.readouterr().out)
+    assert checkpoint["seq"] == 4 and checkpoint["location"].startswith(str(govflow_home))
+    code, report = _verify(capsys)
+    assert code == 0, report
+    assert report["checkpoints_checked"] == 1
+    with session_scope() as s:
+        rows = s.execute(text("SELECT signature, key_id FROM audit_events")).all()
+    assert rows and all(sig and key for sig, key in rows)
+
+
+def test_cut_tail_is_reported_by_the_checkpoint(db_url, capsys):
+    _append(5)
+    assert main(["audit", "checkpoint", "--json"]) == 0  # anchors seq 5, then logs itself as seq 6
+    _raw(db_url, "DELETE FROM audit_events WHERE seq >= 4")
+    code, report = _verify(capsys)
+    assert code == 1
+    assert report["first_broken_seq"] == 4
+    assert "were deleted" in report["checkpoint_problems"][0]["problem"]
+
+
+def test_cut_tail_is_reported_from_a_checkpoint_kept_elsewhere(db_url, capsys, tmp_path):
+    _append(3)
+    out = tmp_path / "offsite" / "cp.json"
+    assert main(["audit", "checkpoint", "--out", str(out), "--json"]) == 0
+    _raw(db_url, "DELETE FROM audit_events WHERE seq >= 3")
+    assert _verify(capsys)[0] == 0  # nothing in the artifact store knows about the cut...
+    code, report = _verify(capsys, "--checkpoint", str(out))
+    assert code == 1 and report["first_broken_seq"] == 3  # ...but the offsite checkpoint does
+
+
+def test_rewritten_and_rehashed_chain_is_reported_at_the_edited_event(db_url, capsys):
+    _append(5)
+    _rehash_from(db_url, 2, payload='{"i":"forged"}')
+    code, report = _verify(capsys)
+    assert code == 1
+    assert report["first_broken_seq"] == 2
+    assert "not written by govflow's signing key" in report["problem"]
+
+
+def test_a_row_written_without_the_key_is_reported(db_url, capsys):
+    _append(2)
+    with session_scope() as s:
+        head = s.execute(text("SELECT hash FROM audit_events WHERE seq = 2")).scalar_one()
+    forged = {
+        "seq": 3,
+        "ts": "2026-12-01T00:00:00.000000+00:00",
+        "actor": "rita",
+        "action": "approval.recorded",
+        "subject": "version:m@1",
+        "payload": "{}",
+        "prev_hash": head,
+    }
+    forged["hash"] = event_hash(**forged)
+    _raw(
+        db_url,
+        "INSERT INTO audit_events (seq, ts, actor, action, subject, payload, prev_hash, hash) "
+        "VALUES (:seq, :ts, :actor, :action, :subject, :payload, :prev_hash, :hash)",
+        params=[forged],
+    )
+    code, report = _verify(capsys)
+    assert code == 1 and report["first_broken_seq"] == 3
+    assert "not signed" in report["problem"]
+
+
+def test_a_row_signed_with_an_untrusted_key_is_reported(db_url, capsys, tmp_path, monkeypatch):
+    _append(1)
+    monkeypatch.setenv("GOVFLOW_SIGNING_KEY_FILE", str(generate_key_files(tmp_path / "mine.pem").source))
+    _append(1)  # the attacker's own key: the trusted keys folder does not hold its public half
+    monkeypatch.delenv("GOVFLOW_SIGNING_KEY_FILE")
+    code, report = _verify(capsys)
+    assert code == 1 and report["first_broken_seq"] == 2
+    assert "not a trusted key" in report["problem"]
+    # Trusting it explicitly (a rotated-out key's .pub) makes the trail verify again.
+    assert _verify(capsys, "--public-key", str(tmp_path / "mine.pub"))[0] == 0
+
+
+def test_a_forged_checkpoint_is_reported(db_url, capsys, tmp_path, monkeypatch):
+    _append(2)
+    monkeypatch.setenv("GOVFLOW_SIGNING_KEY_FILE", str(generate_key_files(tmp_path / "evil.pem").source))
+    out = tmp_path / "cp.json"
+    with session_scope() as s:
+        write_checkpoint(s, actor="mallory", out=out)
+    monkeypatch.delenv("GOVFLOW_SIGNING_KEY_FILE")
+    code, report = _verify(capsys, "--checkpoint", str(out))
+    assert code == 1
+    assert "forged or altered" in report["checkpoint_problems"][0]["problem"]
+
+
+def test_checkpoint_refuses_to_anchor_a_broken_chain(db_url, capsys):
+    _append(3)
+    _raw(db_url, "DELETE FROM audit_events WHERE seq = 2")
+    assert main(["audit", "checkpoint"]) == 2
+    assert "refusing to checkpoint a broken audit chain" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["not-a-key", "-----BEGIN PRIVATE KEY-----\nxx\n-----END PRIVATE KEY-----"])
+def test_a_bad_signing_key_is_one_line_and_writes_nothing(db_url, capsys, monkeypatch, value):
+    monkeypatch.setenv("GOVFLOW_SIGNING_KEY", value)
+    with pytest.raises(Exception, match="not an Ed25519 private key"), session_scope() as s:
+        append_event(s, actor="a", action="x", subject="y")
+    monkeypatch.delenv("GOVFLOW_SIGNING_KEY")
+    with session_scope() as s:
+        assert s.execute(text("SELECT COUNT(*) FROM audit_events")).scalar_one() == 0
