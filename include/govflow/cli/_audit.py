@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from govflow.cli._common import add_actor_flag, add_json_flag, identity_of
+from govflow.cli._common import actor_of, add_actor_flag, add_json_flag
 from govflow.cli._output import emit
 from govflow.service.audit import verify_audit, write_checkpoint
 from govflow.signing import generate_key_files
@@ -80,7 +80,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _checkpoint(args: argparse.Namespace) -> int:
-    actor = identity_of(args).name
+    actor = actor_of(args)
     with session_scope() as session:
         checkpoint = write_checkpoint(session, actor=actor, out=args.out)
     emit(
