@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from govflow.checks._drift_columns import prepare_column
-from govflow.checks._drift_stattests import choose_stattest, run_stattest, wasserstein_distance_norm
+from govflow.checks.drift._columns import prepare_column
+from govflow.checks.drift._stattests import choose_stattest, run_stattest, wasserstein_distance_norm
 
 
 def evidently_stattest(name: str):  # type: ignore[no-untyped-def]
@@ -134,7 +134,7 @@ COLUMN_TYPE_CASES = {
 def test_column_typing_equals_evidentlys(name: str) -> None:
     from evidently.core.datasets import infer_column_type
 
-    from govflow.checks._drift_columns import evidently_column_type
+    from govflow.checks.drift._columns import evidently_column_type
 
     series = COLUMN_TYPE_CASES[name]
     assert evidently_column_type(series, series.notna().to_numpy()) == infer_column_type(series).value

@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 
 from govflow.checks import CheckInputError
-from govflow.checks._explain_bins import slice_feature
-from govflow.checks._explain_errors import error_analysis
-from govflow.checks._explain_proxy import roc_auc
+from govflow.checks.explain._bins import slice_feature
+from govflow.checks.explain._errors import error_analysis
+from govflow.checks.explain._proxy import roc_auc
 from govflow.checks.explain import card_view, detect_proxies, explain_model, explanation_svg
 
 ROOT = Path(__file__).resolve().parents[2]

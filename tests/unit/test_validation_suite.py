@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from govflow.checks._pii_names import name_suggests_pii
+from govflow.checks.validation._pii_names import name_suggests_pii
 from govflow.checks.validation import infer_suite, load_suite, validate_table, write_suite
 from govflow.errors import BadInputError
 

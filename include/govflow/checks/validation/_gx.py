@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._result import CheckInputError
-from govflow.checks._suite import ExpectationSpec
+from govflow.checks.validation._suite import ExpectationSpec
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -107,7 +107,8 @@ def binary_outcomes(
         y_true, y_pred = y_true[keep], y_pred[keep]
     if len(np.unique(y_true)) < 2:
         raise CheckInputError(
-            f"label column {label_name!r} has a single class among rows with a prediction: fairness needs both classes"
+            f"label column {label_name!r} has a single class among rows with a prediction: "
+            "fairness needs both classes"
         )
     return Outcomes(
         y_true=y_true,
@@ -166,7 +167,8 @@ def _positive_index(classes: list[Any], positive_label: Any, label_name: str) ->
     matches = [i for i, c in enumerate(classes) if _same(positive_label, c)]
     if not matches:
         raise CheckInputError(
-            f"positive label {positive_label!r} is not a value of label column {label_name!r} ({_show(classes)})"
+            f"positive label {positive_label!r} is not a value of label column "
+            f"{label_name!r} ({_show(classes)})"
         )
     return matches[0]
 
@@ -176,11 +178,8 @@ def _same(a: Any, b: Any) -> bool:
     a, b = _plain(a), _plain(b)
     if isinstance(a, numbers.Number) and isinstance(b, numbers.Number):
         return bool(a == b)
-    if (
-        (isinstance(a, str)
-        and isinstance(b, numbers.Number))
-        or (isinstance(b, str)
-        and isinstance(a, numbers.Number))
+    if (isinstance(a, str) and isinstance(b, numbers.Number)) or (
+        isinstance(b, str) and isinstance(a, numbers.Number)
     ):
         text, number = (a, b) if isinstance(a, str) else (b, a)
         try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from govflow.checks._explain_bins import Slices, slice_feature
+from govflow.checks.explain._bins import Slices, slice_feature
 
 if TYPE_CHECKING:
     import numpy as np
@@ -265,17 +265,17 @@ def _warnings(by_sensitive: Mapping[str, Any], threshold: float) -> list[str]:
             named = row["best_identified_group"]
             group = f" (it singles out {column} = {named})" if named else ""
             messages.append(
-                f"{row['feature']} alone predicts {column} with AUC {row['auc']:.2f}, above the threshold "
-                f"{threshold:.2f}{group}: the model can use it as a stand-in for {column}, so leaving {column} "
-                f"out of the inputs does not remove its influence; review whether {row['feature']} is needed, "
-                "or mitigate and re-check fairness"
+                f"{row['feature']} alone predicts {column} with AUC {row['auc']:.2f}, above the "
+                f"threshold {threshold:.2f}{group}: the model can use it as a stand-in for {column}, "
+                f"so leaving {column} out of the inputs does not remove its influence; review whether "
+                f"{row['feature']} is needed, or mitigate and re-check fairness"
             )
         joint = entry.get("all_features")
         if joint and joint["strong"]:
             messages.append(
-                f"all {joint['features']} non-sensitive inputs together predict {column} with AUC "
-                f"{joint['auc']:.2f}, above the threshold {threshold:.2f}: {column} can be reconstructed from "
-                "the model's inputs"
+                f"all {joint['features']} non-sensitive inputs together predict {column} with "
+                f"AUC {joint['auc']:.2f}, above the threshold {threshold:.2f}: {column} can be "
+                "reconstructed from the model's inputs"
             )
     return messages
 

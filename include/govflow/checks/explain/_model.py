@@ -128,6 +128,9 @@ def _parameters(fn: Any) -> set[str]:
 
 
 def _describe(model: Any) -> str:
+    described = getattr(model, "kind", None)  # a sandboxed or ONNX model describes itself
+    if isinstance(described, str):
+        return described
     kind = type(model).__name__
     steps = getattr(model, "steps", None)
     if steps:

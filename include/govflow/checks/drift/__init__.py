@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from govflow.checks._io import as_frame
 from govflow.checks._result import CheckInputError, CheckResult, timed_check
+from govflow.checks.drift._columns import SkippedColumn, prepare_column
+from govflow.checks.drift._stattests import choose_stattest, run_stattest
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,9 +82,6 @@ def detect_drift(
     unknown_keys = [k for k in key_columns if k not in names]
     if unknown_keys:
         raise CheckInputError(f"key column(s) not among the tested columns: {', '.join(unknown_keys)}")
-
-    from govflow.checks._drift_columns import SkippedColumn, prepare_column
-    from govflow.checks._drift_stattests import choose_stattest, run_stattest
 
     per_column: dict[str, dict[str, Any]] = {}
     skipped: dict[str, str] = {}
@@ -207,10 +206,10 @@ def _html_report(
     )
     try:
         html = Report([preset]).run(cur_sample, ref_sample).get_html_str(as_iframe=False)
-    except Exception as err:  # evidence is optional: a rendering failure must not hide the check result
-        return {
-            "error": f"Evidently could not render the HTML report: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
-        }
+    # Evidence is optional: whatever Evidently raises while rendering must not hide the check result.
+    except Exception as err:  # noqa: BLE001
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        return {"error": f"Evidently could not render the HTML report: {reason}"}
     info: dict[str, Any] = {
         "rows_reference": len(ref_sample),
         "rows_current": len(cur_sample),

@@ -27,11 +27,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govflow.checks._explain_card import card_view
-from govflow.checks._explain_proxy import DEFAULT_PROXY_AUC_THRESHOLD, detect_proxies
-from govflow.checks._explain_svg import explanation_svg, importance_svg, proxy_svg
 from govflow.checks._io import read_table, require_columns
 from govflow.checks._result import CheckInputError, library_versions
+from govflow.checks.explain._bins import slice_feature
+from govflow.checks.explain._card import card_view
+from govflow.checks.explain._errors import error_analysis
+from govflow.checks.explain._importance import feature_importance
+from govflow.checks.explain._model import view_model
+from govflow.checks.explain._proxy import DEFAULT_PROXY_AUC_THRESHOLD, detect_proxies
+from govflow.checks.explain._svg import explanation_svg, importance_svg, proxy_svg
+from govflow.checks.explain._text import findings
+from govflow.checks.fairness._inputs import intersection_groups
+from govflow.checks.model_predictions import load_model
 
 if TYPE_CHECKING:
     import numpy as np
@@ -147,13 +154,6 @@ def _explain(
     trusted: Sequence[str],
 ) -> dict[str, Any]:
     import numpy as np
-
-    from govflow.checks._explain_bins import slice_feature
-    from govflow.checks._explain_errors import error_analysis
-    from govflow.checks._explain_importance import feature_importance
-    from govflow.checks._explain_model import view_model
-    from govflow.checks._explain_text import findings
-    from govflow.checks.model_predictions import load_model
 
     frame = data if not isinstance(data, (str, Path)) else read_table(data)
     require_columns(frame, [label, *sensitive], source=str(data) if isinstance(data, (str, Path)) else "data")
@@ -324,8 +324,6 @@ def _as_text_one(value: Any) -> str:
 def _group_keys(frame: pd.DataFrame, sensitive: list[str]) -> np.ndarray:
     """Each row's group key, exactly as the fairness check names groups (``a|b``, ``(missing)``)."""
     import numpy as np
-
-    from govflow.checks._fairness_inputs import intersection_groups
 
     groups = intersection_groups(frame, sensitive, None)
     return np.asarray(groups.keys, dtype=object)[groups.codes]

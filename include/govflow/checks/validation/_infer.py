@@ -15,8 +15,13 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govflow.checks._pii_names import pii_column_set
+from govflow import __version__
+from govflow.checks._io import read_table
 from govflow.checks._result import CheckInputError
+from govflow.checks.validation._pii_names import pii_column_set
+from govflow.checks.validation._suite import SUITE_SUFFIXES, Suite, dump_suite_yaml, parse_suite
+from govflow.errors import BadInputError
+from govflow.hashing import sha256_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,13 +73,9 @@ def infer_suite(
     max_categories: int = DEFAULT_MAX_CATEGORIES,
 ) -> dict[str, Any]:
     """Propose a suite document (the dict that ``write_suite`` writes as YAML) from reference data."""
-    from govflow import __version__
-    from govflow.checks._io import read_table
 
     reference_meta: dict[str, Any] = {}
     if isinstance(reference, (str, Path)):
-        from govflow.hashing import sha256_file
-
         path = Path(reference)
         frame = read_table(path)
         # The file name and hash identify the reference without leaking local paths into the repo.
@@ -111,9 +112,11 @@ def infer_suite(
             "rules": [
                 "column list and order as in the reference",
                 "type family of each column (CSV and Parquet spellings of the same type both pass)",
-                f"null rate at most the observed rate + max({_NULL_SLACK_ABS:g}, {_NULL_SLACK_REL:g} x observed)",
+                f"null rate at most the observed rate + "
+                f"max({_NULL_SLACK_ABS:g}, {_NULL_SLACK_REL:g} x observed)",
                 "numeric columns within the observed min and max",
-                f"text columns with at most {max_categories} distinct values (and repeats) within the observed value set",
+                f"text columns with at most {max_categories} distinct values (and repeats) "
+                "within the observed value set",
                 "no ranges or value sets for columns that may hold personal data",
             ],
         },
@@ -132,9 +135,6 @@ def write_suite(suite: Any, path: str | Path, *, overwrite: bool = False) -> Pat
     not silently overwritten by a fresh proposal.
     """
     import json
-
-    from govflow.checks._suite import SUITE_SUFFIXES, Suite, dump_suite_yaml, parse_suite
-    from govflow.errors import BadInputError
 
     out = Path(path)
     if out.suffix.lower() not in SUITE_SUFFIXES:
@@ -217,7 +217,7 @@ def _type_family(series: pd.Series) -> tuple[str, ...] | None:
         return DATETIME_TYPES
     if isinstance(dtype, pd.StringDtype):
         return ("str", "StringDtype")
-    if dtype == object:
+    if pd.api.types.is_object_dtype(dtype):
         present = {type(v) for v in series.dropna()}
         if present and all(t in _OBJECT_VALUE_TYPES for t in present):
             return tuple(sorted({_OBJECT_VALUE_TYPES[t] for t in present}))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-    from govflow.checks._fairness_inputs import Groups
+    from govflow.checks.fairness._inputs import Groups
 
 GROUP_METRICS = (
     "selection_rate",

@@ -24,7 +24,7 @@ from govflow.checks._result import CheckInputError
 if TYPE_CHECKING:
     import numpy as np
 
-    from govflow.checks._drift_columns import PreparedColumn
+    from govflow.checks.drift._columns import PreparedColumn
 
 # Evidently switches from small-sample tests to distances above this many reference rows.
 SMALL_SAMPLE_ROWS = 1000

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from govflow.checks._explain_model import ModelView
+from govflow.checks.explain._model import ModelView
 
 if TYPE_CHECKING:
     import numpy as np
@@ -46,7 +46,7 @@ def feature_importance(
     n_repeats: int,
     random_state: int,
 ) -> dict[str, Any]:
-    """Importance overall and for each of ``group_names``, on at most ``rows`` rows per group (and of the rest)."""
+    """Importance overall and per group in ``group_names``, on at most ``rows`` rows per group (and the rest)."""
     import numpy as np
     from sklearn.inspection import permutation_importance
 

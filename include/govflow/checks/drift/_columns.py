@@ -211,7 +211,7 @@ def _family(series: pd.Series, valid: np.ndarray) -> str:
     if isinstance(dtype, pd.CategoricalDtype):
         categories = pd.Series(dtype.categories)
         return _family(categories, categories.notna().to_numpy())
-    if dtype == object:
+    if pd.api.types.is_object_dtype(dtype):
         # The family of an object column from its first and last 1,000 values: enough
         # to catch a changed type without scanning a million Python objects.
         positions = valid.nonzero()[0]

@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from govflow.checks._io import as_frame, require_columns
 from govflow.checks._result import CheckInputError, CheckResult, timed_check
+from govflow.checks.fairness._inputs import binary_outcomes, intersection_groups
+from govflow.checks.fairness._metrics import cell_table, disparities, metrics_by_group
+from govflow.checks.model_predictions import load_model, positive_class, predict
 from govflow.hashing import sha256_file
 
 if TYPE_CHECKING:
@@ -67,8 +70,6 @@ def evaluate_fairness(
     ...                   min_group_size=1).summary["demographic_parity_difference"]
     0.5
     """
-    from govflow.checks._fairness_inputs import binary_outcomes, intersection_groups
-    from govflow.checks._fairness_metrics import cell_table, disparities, metrics_by_group
 
     sensitive = list(sensitive)
     _check_options(
@@ -87,8 +88,6 @@ def evaluate_fairness(
 
     model_info: dict[str, Any] | None = None
     if model_path is not None:
-        from govflow.checks.model_predictions import load_model, predict
-
         model = load_model(model_path, trusted=trusted_types)
         predicted = _as_label_classes(
             model, predict(model, frame, exclude=[label]), frame[label], positive_label
@@ -220,8 +219,6 @@ def _as_label_classes(model: Any, predicted: Any, label: Any, positive_label: An
     (``model_predictions.positive_class``, as the explanation reads it) is the positive label.
     """
     import numpy as np
-
-    from govflow.checks.model_predictions import positive_class
 
     classes = [c for c in label.dropna().unique()]
     if (

@@ -27,11 +27,12 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govflow.checks._gx import BuiltExpectation, Outcome, build_expectations, run_expectations
-from govflow.checks._infer import infer_suite, write_suite
-from govflow.checks._pii_names import pii_column_set
+from govflow.checks._io import as_frame
 from govflow.checks._result import CheckInputError, CheckResult, timed_check
-from govflow.checks._suite import ExpectationSpec, Suite, load_suite, parse_suite
+from govflow.checks.validation._gx import BuiltExpectation, Outcome, build_expectations, run_expectations
+from govflow.checks.validation._infer import infer_suite, write_suite
+from govflow.checks.validation._pii_names import pii_column_set
+from govflow.checks.validation._suite import ExpectationSpec, Suite, load_suite, parse_suite
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,8 +121,6 @@ def _as_suite(suite: str | Path | Suite | Mapping[str, Any]) -> Suite:
 
 
 def _as_frame(data: str | Path | pd.DataFrame) -> pd.DataFrame:
-    from govflow.checks._io import as_frame
-
     if not isinstance(data, (str, Path)) and not (hasattr(data, "columns") and hasattr(data, "iloc")):
         raise CheckInputError(f"data must be a CSV/Parquet path or a DataFrame, got {type(data).__name__}")
     frame = as_frame(data)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from govflow.checks._explain_bins import Slices
+from govflow.checks.explain._bins import Slices
 
 if TYPE_CHECKING:
     import numpy as np

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from govflow.checks._result import CheckInputError
+from govflow.hashing import sha256_json
 
 SEVERITIES = ("critical", "warning", "info")
 SUITE_SUFFIXES = (".yaml", ".yml", ".json")
@@ -78,7 +79,6 @@ class Suite:
 
     def content_sha256(self) -> str:
         """Hash of the suite's content (not its formatting): which suite a result was checked against."""
-        from govflow.hashing import sha256_json
 
         return sha256_json(self.to_dict())
 
