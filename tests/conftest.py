@@ -25,6 +25,10 @@ def govflow_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.setenv("GOVFLOW_HOME", str(home))
     monkeypatch.delenv("GOVFLOW_DB_URL", raising=False)
     monkeypatch.delenv("GOVFLOW_USER", raising=False)
+    monkeypatch.delenv("GOVFLOW_ROLES_FILE", raising=False)
+    # Dev mode: tests act as the demo users (--as), who hold roles from the bundled users file.
+    # tests/security turn it off where they test what production refuses.
+    monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")
     yield home
     from govflow.store import dispose_engines
 

@@ -1,19 +1,87 @@
-"""Users, roles and permission checks.
+"""Who is acting, how that was proven, and which roles they hold.
 
-Roles: ``viewer`` < ``data_scientist`` (register, submit) and ``reviewer``
-(approve, waive); ``admin`` may do everything ``require_role`` guards.
-Users map to roles in a YAML file (``config.users_path()``); the CLI takes the
-actor from ``--as`` or ``GOVFLOW_USER``, the web app from Airflow's auth manager.
+Identity is proven, never typed:
+- the Governance view and its API take the user from Airflow's auth manager (``airflow``);
+- the direct-database CLI is an operator tool acting as the operating-system user of the
+  process (``os``); naming anyone else (``--as``, ``GOVFLOW_USER``) is refused unless
+  ``GOVFLOW_DEV_MODE=1`` (demos and tests), and then recorded as ``dev``;
+- DAG tasks and services act as themselves (``system``).
+
+Roles come from the deployment's configuration: the roles file named by
+``GOVFLOW_ROLES_FILE`` (operator-owned: refused when the account govflow runs as
+could rewrite it), optionally mapping the auth manager's roles to govflow roles.
+Nothing in ``$GOVFLOW_HOME`` (a volume task code can write) is ever read for roles.
+Without a configured file nobody holds a role (dev mode falls back to the bundled
+demo users). Users unknown to govflow get nothing.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from govflow import config
 from govflow.errors import BadInputError, PermissionDeniedError
-from govflow.vocab import ADMIN, ROLES
+from govflow.vocab import ADMIN, AUTH_METHODS, ROLES, AuthMethod
+
+# Re-exported: callers take the auth vocabulary from here with the identity types.
+__all__ = [
+    "AUTH_METHODS",
+    "AuthMethod",
+    "Directory",
+    "Identity",
+    "User",
+    "acting_role",
+    "cli_identity",
+    "get_user",
+    "load_users",
+    "os_user",
+    "require_role",
+]
+
+ERR_IMPERSONATION = (
+    "permission denied: the direct-database CLI acts as the OS user {me!r}, not as {wanted!r}; "
+    "act as another person through the Governance API (`govflow login`, then --api), "
+    "or set GOVFLOW_DEV_MODE=1 in a demo or test"
+)
+ERR_ROLES_WRITABLE = (
+    "roles file {path}: {what} is writable by the account govflow runs as ({me}); roles must come "
+    "from operator-owned configuration (make it owned by another account and not group/world-writable)"
+)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A proven actor: the name and how it was authenticated."""
+
+    name: str
+    auth_method: AuthMethod
+
+
+def os_user() -> str:
+    """The operating-system user the process runs as (effective uid), as the kernel knows it."""
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # a uid without a passwd entry (containers): the number is still proven
+        return f"uid-{os.geteuid()}"
+
+
+def cli_identity(explicit: str | None = None) -> Identity:
+    """The direct-database CLI's actor: the OS user; another name only in dev mode (recorded as ``dev``)."""
+    wanted = explicit or os.environ.get("GOVFLOW_USER") or None
+    me = os_user()
+    if not wanted or wanted == me:
+        return Identity(me, "os")
+    if config.dev_mode():
+        return Identity(wanted, "dev")
+    raise PermissionDeniedError(ERR_IMPERSONATION.format(me=me, wanted=wanted))
+
+
+SYSTEM_AUTH: AuthMethod = "system"
 
 
 @dataclass(frozen=True)
@@ -32,16 +100,24 @@ class User:
 
 @dataclass(frozen=True)
 class Directory:
-    """The known users, by name."""
+    """The known users, by name, and the auth manager's roles mapped to govflow roles."""
 
     users: Mapping[str, User] = field(default_factory=dict)
     source: str = "<memory>"
+    # e.g. {"Admin": {"admin"}, "Op": {"reviewer"}}: an Airflow role grants these govflow roles.
+    mapped_roles: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
-    def get(self, name: str) -> User:
+    def get(self, name: str, *, external_roles: Iterable[str] = ()) -> User:
+        """The user ``name``; ``external_roles`` (proven by the auth manager) add their mapped roles."""
         user = self.users.get(name)
-        if user is None:
+        extra = frozenset(r for role in external_roles for r in self.mapped_roles.get(str(role), ()))
+        if user is None and not extra:
             raise PermissionDeniedError(f"permission denied: unknown user {name!r} (not in {self.source})")
-        return user
+        if user is None:
+            return User(name=name, roles=extra)
+        return (
+            user if not extra else User(name=name, roles=user.roles | extra, display_name=user.display_name)
+        )
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Iterable[str]], *, source: str = "<memory>") -> Directory:
@@ -53,12 +129,21 @@ class Directory:
 
 
 def load_users(path: str | Path | None = None) -> Directory:
-    """Read the users file (default: ``config.users_path()``); a bad file is one clear error."""
+    """The deployment's roles file (default: ``config.roles_path()``); a bad file is one clear error.
+
+    Outside dev mode the configured file must not be writable by the account govflow runs as
+    (a task or worker shell could otherwise grant itself roles); no configured file means no roles.
+    """
     import yaml
 
-    from govflow import config
-
-    where = Path(path) if path is not None else config.users_path()
+    if path is None:
+        where = config.roles_path()
+        if where is None:
+            return Directory(source="no roles file configured (set GOVFLOW_ROLES_FILE)")
+        if not config.dev_mode():
+            _check_operator_owned(where)
+    else:
+        where = Path(path)
     try:
         data = yaml.safe_load(where.read_text(encoding="utf-8"))
     except OSError as err:
@@ -68,6 +153,9 @@ def load_users(path: str | Path | None = None) -> Directory:
     entries = data.get("users") if isinstance(data, dict) else None
     if not isinstance(entries, dict):
         raise BadInputError(f"users file {where}: expected a mapping 'users: {{name: {{roles: [...]}}}}'")
+    unknown_top = sorted(set(data) - {"users", "auth_manager_roles"})
+    if unknown_top:
+        raise BadInputError(f"users file {where}: {unknown_top[0]}: unknown key")
     users = {}
     for name, entry in entries.items():
         here = f"users file {where}: users.{name}"
@@ -79,23 +167,33 @@ def load_users(path: str | Path | None = None) -> Directory:
         roles = frozenset(str(role) for role in entry["roles"])
         _check_roles(roles, where=f"{here}.roles")
         users[str(name)] = User(name=str(name), roles=roles, display_name=str(entry.get("name") or ""))
-    return Directory(users=users, source=str(where))
+    mapped = {}
+    for external, roles in (data.get("auth_manager_roles") or {}).items():
+        here = f"users file {where}: auth_manager_roles.{external}"
+        if not isinstance(roles, list):
+            raise BadInputError(f"{here}: expected a list of roles")
+        mapped[str(external)] = frozenset(str(r) for r in roles)
+        _check_roles(mapped[str(external)], where=here)
+    return Directory(users=users, source=str(where), mapped_roles=mapped)
+
+
+def _check_operator_owned(path: Path) -> None:
+    """Refuse a roles file that the running account could rewrite or replace (like sshd's StrictModes)."""
+    if os.geteuid() == 0:  # root may rewrite anything anyway
+        return
+    effective = os.access in os.supports_effective_ids
+    for target, what in ((path, "the file"), (path.parent, "its folder")):
+        if not target.exists():
+            continue
+        mode = target.stat().st_mode
+        if os.access(target, os.W_OK, effective_ids=effective) or mode & 0o022:
+            raise BadInputError(ERR_ROLES_WRITABLE.format(path=path, what=what, me=os_user()))
 
 
 def _check_roles(roles: Iterable[str], *, where: str) -> None:
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
         raise BadInputError(f"{where}: unknown role {unknown[0]!r}; expected one of: {', '.join(ROLES)}")
-
-
-def resolve_actor(explicit: str | None = None) -> str:
-    """The acting user: ``--as`` if given, else ``GOVFLOW_USER``."""
-    from govflow import config
-
-    actor = config.current_user(explicit)
-    if not actor:
-        raise BadInputError("no acting user: pass --as USER or set GOVFLOW_USER")
-    return actor
 
 
 def get_user(name: str, *, users: Directory | None = None) -> User:

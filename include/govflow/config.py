@@ -4,8 +4,10 @@ GOVFLOW_HOME        state folder (default ~/.govflow): SQLite DB, artifacts
 GOVFLOW_DB_URL      SQLAlchemy URL of the governance DB (default SQLite in GOVFLOW_HOME)
 GOVFLOW_ARTIFACTS   artifact store root, a folder or fsspec URL (default GOVFLOW_HOME/artifacts)
 GOVFLOW_POLICY      policy YAML (default: include/policies/default.yaml)
-GOVFLOW_USERS       users-and-roles YAML (default: GOVFLOW_HOME/users.yaml, else the bundled one)
-GOVFLOW_USER        the acting user for the CLI when --as is not given
+GOVFLOW_ROLES_FILE  the deployment's users-and-roles YAML (operator-owned; never read from GOVFLOW_HOME)
+GOVFLOW_DEV_MODE    1: demos and tests only (the CLI may act as --as/GOVFLOW_USER, recorded as "dev";
+                    the bundled demo users hold roles when no roles file is configured)
+GOVFLOW_USER        dev mode only: the acting user for the CLI when --as is not given
 """
 
 from __future__ import annotations
@@ -37,13 +39,17 @@ def policy_path() -> Path:
     return Path(os.environ.get("GOVFLOW_POLICY") or INCLUDE_DIR / "policies" / "default.yaml")
 
 
-def users_path() -> Path:
-    explicit = os.environ.get("GOVFLOW_USERS")
+def dev_mode() -> bool:
+    return os.environ.get("GOVFLOW_DEV_MODE") == "1"
+
+
+def demo_roles_path() -> Path:
+    return INCLUDE_DIR / "policies" / "users.yaml"
+
+
+def roles_path() -> Path | None:
+    """The roles file the operator configured; the bundled demo users in dev mode; else none."""
+    explicit = os.environ.get("GOVFLOW_ROLES_FILE")
     if explicit:
         return Path(explicit)
-    local = home() / "users.yaml"
-    return local if local.exists() else INCLUDE_DIR / "policies" / "users.yaml"
-
-
-def current_user(explicit: str | None = None) -> str | None:
-    return explicit or os.environ.get("GOVFLOW_USER") or None
+    return demo_roles_path() if dev_mode() else None

@@ -51,9 +51,20 @@ Role = Literal["viewer", "data_scientist", "reviewer", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
 ADMIN: Role = "admin"
 
+# How an actor was authenticated (audit events, approvals, waivers); the policy says which count.
+AuthMethod = Literal["airflow", "api-token", "os", "dev", "system"]
+AUTH_METHODS: tuple[AuthMethod, ...] = get_args(AuthMethod)
+
+# Model artifact formats: skops and ONNX load without running code from the file; pickle
+# (joblib, .pkl) runs code when loaded, so it is only ever loaded in a sandbox process.
+ArtifactFormat = Literal["skops", "onnx", "pickle"]
+ARTIFACT_FORMATS: tuple[ArtifactFormat, ...] = get_args(ArtifactFormat)
+
 __all__ = [
     "ADMIN",
     "APPROVE_OPTION",
+    "ARTIFACT_FORMATS",
+    "AUTH_METHODS",
     "CHECK_NAMES",
     "DATA_CHECKS",
     "DECISIONS",
@@ -65,6 +76,8 @@ __all__ = [
     "STATUSES",
     "VERDICTS",
     "VERDICT_BY_OPTION",
+    "ArtifactFormat",
+    "AuthMethod",
     "CheckName",
     "DataCheck",
     "DecisionKind",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from govflow.access import Directory, acting_role, load_users, require_role, resolve_actor
+from govflow.access import Directory, Identity, acting_role, cli_identity, load_users, os_user, require_role
 from govflow.config import INCLUDE_DIR
 from govflow.errors import BadInputError, PermissionDeniedError
 
@@ -50,10 +50,10 @@ def test_unknown_user_is_refused(users):
         require_role("mallory", ["viewer"], users=users)
 
 
-def test_users_come_from_config(monkeypatch, tmp_path):
+def test_users_come_from_the_configured_roles_file(monkeypatch, tmp_path):
     path = tmp_path / "users.yaml"
     path.write_text("users:\n  zoe:\n    roles: [reviewer, data_scientist]\n")
-    monkeypatch.setenv("GOVFLOW_USERS", str(path))
+    monkeypatch.setenv("GOVFLOW_ROLES_FILE", str(path))
     assert require_role("zoe", ["reviewer"]).roles == {"reviewer", "data_scientist"}
     with pytest.raises(PermissionDeniedError, match="unknown user 'rita'"):
         require_role("rita", ["reviewer"])
@@ -80,13 +80,28 @@ def test_bad_users_file(tmp_path, content, message):
     assert str(info.value) == f"users file {path}: {message}"
 
 
-def test_actor_from_flag_or_environment(monkeypatch):
+def test_cli_actor_is_the_os_user_and_others_only_in_dev_mode(monkeypatch):
+    me = os_user()
+    assert cli_identity(None) == Identity(me, "os")
+    assert cli_identity(me) == Identity(me, "os")
     monkeypatch.setenv("GOVFLOW_USER", "rob")
-    assert resolve_actor(None) == "rob"
-    assert resolve_actor("rita") == "rita"
-    monkeypatch.delenv("GOVFLOW_USER")
-    with pytest.raises(BadInputError, match="no acting user: pass --as USER or set GOVFLOW_USER"):
-        resolve_actor(None)
+    assert cli_identity(None) == Identity("rob", "dev")
+    assert cli_identity("rita") == Identity("rita", "dev")
+    monkeypatch.delenv("GOVFLOW_DEV_MODE")
+    with pytest.raises(PermissionDeniedError, match=f"acts as the OS user '{me}', not as 'rita'"):
+        cli_identity("rita")
+    with pytest.raises(PermissionDeniedError, match="not as 'rob'"):
+        cli_identity(None)
+
+
+def test_auth_manager_roles_map_to_govflow_roles(tmp_path):
+    path = tmp_path / "roles.yaml"
+    path.write_text("users:\n  vera:\n    roles: [viewer]\nauth_manager_roles:\n  Op: [reviewer]\n")
+    users = load_users(path)
+    assert users.get("vera", external_roles=["Op"]).roles == {"viewer", "reviewer"}
+    assert users.get("otto", external_roles=["Op"]).roles == {"reviewer"}
+    with pytest.raises(PermissionDeniedError, match="unknown user 'otto'"):
+        users.get("otto", external_roles=["Viewer"])
 
 
 def test_acting_role_follows_the_allowed_order():

@@ -97,7 +97,8 @@ def test_skops_refuses_unreviewed_types_unless_trusted(tmp_path: Path) -> None:
     [
         ("model.joblib", b"not a pickle", "cannot load joblib model"),
         ("model.skops", b"not a zip", "cannot read skops model"),
-        ("model.onnx", b"x", "unsupported model file type '.onnx'"),
+        ("model.onnx", b"x", "cannot load ONNX model"),
+        ("model.h5", b"x", "unsupported model file type '.h5'"),
         ("model.joblib", b"", "empty model file"),
     ],
 )

@@ -1,11 +1,14 @@
-"""Predictions of a registered scikit-learn model artifact on evaluation data.
+"""Predictions of a registered model artifact on evaluation data.
 
-Artifacts are saved with joblib (``.joblib``, ``.pkl``, ``.pickle``) or skops
-(``.skops``). A joblib file is a pickle: loading it runs code from the file, so
-only load artifacts whose sha256 the registry recorded from a trusted training
-job. A skops file is loaded without pickle; types outside skops' default
-trusted set are refused unless the caller names them in ``trusted`` after
-reviewing them (``skops.io.get_untrusted_types`` lists them).
+Every load starts from a ``ModelArtifact``: the bytes read once and hashed
+(a path is read into one here), so what is loaded is what was hashed.
+- skops (``.skops``): loaded without pickle; types outside skops' default
+  trusted set are refused unless ``trusted`` names them (the policy's list
+  for the tier, not the file's own claims);
+- ONNX (``.onnx``): loaded by onnxruntime;
+- pickle (``.joblib``, ``.pkl``, ``.pickle``): runs code when loaded, so it is
+  only loaded in a sandbox process (``_sandbox``), and only where the caller's
+  accepted ``formats`` include it.
 """
 
 from __future__ import annotations
@@ -14,13 +17,26 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from govflow.checks._model_artifact import ModelArtifact, require_format
+from govflow.checks._onnx import OnnxModel
 from govflow.checks._result import CheckInputError
+from govflow.checks._sandbox import SandboxedModel, load_sandboxed
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-__all__ = ["JOBLIB_SUFFIXES", "SKOPS_SUFFIXES", "load_model", "positive_class", "predict", "untrusted_types"]
+__all__ = [
+    "JOBLIB_SUFFIXES",
+    "SKOPS_SUFFIXES",
+    "ModelArtifact",
+    "as_artifact",
+    "load_model",
+    "model_type_is_sandboxed",
+    "positive_class",
+    "predict",
+    "untrusted_types",
+]
 
 ERR_POSITIVE_CLASS = (
     "cannot tell which model class means the positive label {positive!r} "
@@ -28,38 +44,49 @@ ERR_POSITIVE_CLASS = (
 )
 JOBLIB_SUFFIXES = (".joblib", ".pkl", ".pickle")
 SKOPS_SUFFIXES = (".skops",)
+ALL_FORMATS = ("skops", "onnx", "pickle")
 
 
-def load_model(path: str | Path, *, trusted: Sequence[str] = ()) -> Any:
-    """Load a scikit-learn model saved with joblib or skops.
+def as_artifact(source: str | Path | ModelArtifact) -> ModelArtifact:
+    return source if isinstance(source, ModelArtifact) else ModelArtifact.from_file(source)
+
+
+def load_model(
+    source: str | Path | ModelArtifact,
+    *,
+    trusted: Sequence[str] = (),
+    formats: Sequence[str] = ALL_FORMATS,
+) -> Any:
+    """Load a model from its bytes (a path is read once into a ``ModelArtifact`` first).
 
     ``trusted``: fully qualified type names (as ``skops.io.get_untrusted_types``
     prints them) that a person reviewed and allows in a skops file; any other
     type skops does not trust by default is refused with a one-line error.
+    ``formats``: the artifact formats the caller accepts (a policy tier's list).
     """
-    p = Path(path)
-    if not p.is_file():
-        raise CheckInputError(f"model file not found: {p}")
-    if p.stat().st_size == 0:
-        raise CheckInputError(f"empty model file: {p}")
-    suffix = p.suffix.lower()
-    if suffix in SKOPS_SUFFIXES:
-        return _load_skops(p, trusted)
-    if suffix in JOBLIB_SUFFIXES:
-        return _load_joblib(p)
-    raise CheckInputError(
-        f"unsupported model file type {suffix or '(none)'!r} for {p}: use .skops, .joblib, .pkl or .pickle"
-    )
+    artifact = as_artifact(source)
+    fmt = require_format(artifact.name, tuple(formats), where="this load")
+    if fmt == "skops":
+        return _load_skops(artifact, trusted)
+    if fmt == "onnx":
+        return OnnxModel(artifact.data)
+    return load_sandboxed(artifact.data)
 
 
-def untrusted_types(path: str | Path) -> list[str]:
+def model_type_is_sandboxed(model: Any) -> bool:
+    """True for a model held by a sandbox process (a pickle): its evidence says so."""
+    return isinstance(model, SandboxedModel)
+
+
+def untrusted_types(source: str | Path | ModelArtifact) -> list[str]:
     """Types in a skops file that skops does not trust by default (review them before trusting)."""
     from skops.io import get_untrusted_types
 
+    artifact = as_artifact(source)
     try:
-        return sorted(get_untrusted_types(file=Path(path)))
+        return sorted(get_untrusted_types(data=artifact.data))
     except Exception as err:  # a corrupt zip, a non-skops file...
-        raise CheckInputError(f"cannot read skops model {path}: {_first_line(err)}") from err
+        raise CheckInputError(f"cannot read skops model {artifact.name}: {_first_line(err)}") from err
 
 
 def predict(model: Any, data: pd.DataFrame, *, exclude: Sequence[str] = ()) -> np.ndarray:
@@ -125,28 +152,19 @@ def _classes(model: Any) -> list[Any] | None:
     return None
 
 
-def _load_skops(p: Path, trusted: Sequence[str]) -> Any:
-    from skops.io import load
+def _load_skops(artifact: ModelArtifact, trusted: Sequence[str]) -> Any:
+    from skops.io import loads
 
-    unknown = [t for t in untrusted_types(p) if t not in set(trusted)]
+    unknown = [t for t in untrusted_types(artifact) if t not in set(trusted)]
     if unknown:
         raise CheckInputError(
-            f"model {p} contains types skops does not trust by default: {', '.join(unknown)}; "
-            "review them and trust each explicitly (--trust TYPE) to load it"
+            f"model {artifact.name} contains types skops does not trust by default: {', '.join(unknown)}; "
+            "review them and trust each explicitly (the policy's artifacts.trusted_types, or --trust TYPE)"
         )
     try:
-        return load(p, trusted=list(trusted) or None)
+        return loads(artifact.data, trusted=list(trusted) or None)
     except Exception as err:
-        raise CheckInputError(f"cannot load skops model {p}: {_first_line(err)}") from err
-
-
-def _load_joblib(p: Path) -> Any:
-    import joblib
-
-    try:
-        return joblib.load(p)
-    except Exception as err:  # unpickling can fail in any way the file's code chooses
-        raise CheckInputError(f"cannot load joblib model {p}: {_first_line(err)}") from err
+        raise CheckInputError(f"cannot load skops model {artifact.name}: {_first_line(err)}") from err
 
 
 def _first_line(err: BaseException) -> str:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 
-from govflow import config
+from govflow.access import Identity, cli_identity
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
@@ -18,15 +17,20 @@ def add_version_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def add_actor_flag(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
-    default = "$GOVFLOW_USER; one of the two is required" if required else "$GOVFLOW_USER, then the OS user"
-    parser.add_argument("--as", dest="actor", metavar="USER", help=f"acting user (default: {default})")
+    parser.add_argument(
+        "--as",
+        dest="actor",
+        metavar="USER",
+        help="acting user: only your OS user, unless GOVFLOW_DEV_MODE=1 (demos, tests); "
+        "act for a person with `govflow login` and --api",
+    )
+
+
+def identity_of(args: argparse.Namespace) -> Identity:
+    """The proven actor of a direct-database command: the OS user (``--as`` others only in dev mode)."""
+    return cli_identity(getattr(args, "actor", None))
 
 
 def actor_of(args: argparse.Namespace, *, required: bool = False) -> str:
-    """The acting user: ``--as``, else ``GOVFLOW_USER``, else (unless ``required``: approvals,
-    waivers and promotions are never made by whoever happens to be logged in) the OS user."""
-    if required:
-        from govflow.access import resolve_actor
-
-        return resolve_actor(getattr(args, "actor", None))
-    return config.current_user(getattr(args, "actor", None)) or getpass.getuser()
+    """The acting user's name (see ``identity_of``); ``required`` is accepted for old callers."""
+    return identity_of(args).name

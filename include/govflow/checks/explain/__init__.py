@@ -38,7 +38,7 @@ from govflow.checks.explain._proxy import DEFAULT_PROXY_AUC_THRESHOLD, detect_pr
 from govflow.checks.explain._svg import explanation_svg, importance_svg, proxy_svg
 from govflow.checks.explain._text import findings
 from govflow.checks.fairness._inputs import intersection_groups
-from govflow.checks.model_predictions import load_model
+from govflow.checks.model_predictions import ModelArtifact, load_model
 
 if TYPE_CHECKING:
     import numpy as np
@@ -63,7 +63,7 @@ ERR_GUESS_POSITIVE = "label column {label!r} has values {values}: name the posit
 def explain_model(
     data: pd.DataFrame | str | Path,
     *,
-    model_path: str | Path,
+    model_path: str | Path | ModelArtifact,
     label: str,
     sensitive: str | Sequence[str],
     positive_label: Any = None,
@@ -138,7 +138,7 @@ def explain_model(
 def _explain(
     data: pd.DataFrame | str | Path,
     *,
-    model_path: str | Path,
+    model_path: str | Path | ModelArtifact,
     label: str,
     sensitive: list[str],
     positive_label: Any,

@@ -22,8 +22,14 @@ from govflow.checks._io import as_frame, require_columns
 from govflow.checks._result import CheckInputError, CheckResult, timed_check
 from govflow.checks.fairness._inputs import binary_outcomes, intersection_groups
 from govflow.checks.fairness._metrics import cell_table, disparities, metrics_by_group
-from govflow.checks.model_predictions import load_model, positive_class, predict
-from govflow.hashing import sha256_file
+from govflow.checks.model_predictions import (
+    ModelArtifact,
+    as_artifact,
+    load_model,
+    model_type_is_sandboxed,
+    positive_class,
+    predict,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,7 +48,7 @@ def evaluate_fairness(
     prediction: str | None = None,
     sensitive: Sequence[str],
     positive_label: Any = None,
-    model_path: str | Path | None = None,
+    model_path: str | Path | ModelArtifact | None = None,
     trusted_types: Sequence[str] = (),
     min_group_size: int = 30,
     max_demographic_parity_difference: float = 0.1,
@@ -88,15 +94,17 @@ def evaluate_fairness(
 
     model_info: dict[str, Any] | None = None
     if model_path is not None:
-        model = load_model(model_path, trusted=trusted_types)
+        artifact = as_artifact(model_path)  # read and hashed once; the model loads from these bytes
+        model = load_model(artifact, trusted=trusted_types)
         predicted = _as_label_classes(
             model, predict(model, frame, exclude=[label]), frame[label], positive_label
         )
-        prediction_name = f"model {Path(model_path).name}"
+        prediction_name = f"model {Path(artifact.name).name}"
         model_info = {
-            "path": str(model_path),
-            "sha256": sha256_file(model_path),
-            "type": type(model).__name__,
+            "path": artifact.name,
+            "sha256": artifact.sha256,
+            "type": getattr(model, "model_type", type(model).__name__),
+            "sandboxed": model_type_is_sandboxed(model),
         }
         outcomes = binary_outcomes(
             frame[label],
