@@ -25,6 +25,7 @@ import binascii
 import hashlib
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,9 @@ from govflow.errors import BadInputError
 LOCAL_KEY_NAME = "audit-signing.pem"
 _lock = threading.Lock()
 _cache: dict[tuple[str, ...], SigningKey] = {}
+# Appends ask for the key on every event: a file's mtime is re-checked at most this often.
+_RECHECK_S = 1.0
+_last: tuple[tuple[str | None, ...], float, SigningKey] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,13 +74,30 @@ def keys_dir() -> Path:
 
 
 def signing_key() -> SigningKey:
-    """The configured signing key (cached per source; a changed file is re-read)."""
+    """The configured signing key (cached per source; a changed file is re-read within a second)."""
+    global _last
+    now = time.monotonic()
+    settings = _settings()
+    with _lock:
+        if _last is not None and _last[0] == settings and now - _last[1] < _RECHECK_S:
+            return _last[2]
     source = _source()
     with _lock:
         key = _cache.get(source)
         if key is None:
             key = _cache[source] = _load(source)
+        _last = (settings, now, key)
     return key
+
+
+def _settings() -> tuple[str | None, ...]:
+    env = os.environ
+    return (
+        env.get("GOVFLOW_SIGNING_KEY"),
+        env.get("GOVFLOW_SIGNING_KEY_FILE"),
+        env.get("GOVFLOW_SIGNING_KEY_VARIABLE"),
+        env.get("GOVFLOW_HOME"),
+    )
 
 
 def _source() -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from govflow.cli import main
 from govflow.service.audit import write_checkpoint
 from govflow.signing import generate_key_files
 from govflow.store import session_scope
-from govflow.store.audit import append_event, event_hash
+from govflow.store.audit import append_event, event_hash, verify_chain
 
 
 def _append(n: int) -> None:
@@ -181,3 +181,21 @@ def test_a_bad_signing_key_is_one_line_and_writes_nothing(db_url, capsys, monkey
     monkeypatch.delenv("GOVFLOW_SIGNING_KEY")
     with session_scope() as s:
         assert s.execute(text("SELECT COUNT(*) FROM audit_events")).scalar_one() == 0
+
+
+@pytest.mark.parametrize("every", [1, 4, 1000])
+def test_bisection_names_the_first_forged_event_whatever_the_sampling(db_url, every):
+    _append(10)
+    _rehash_from(db_url, 3, payload='{"i":"forged"}')
+    with session_scope() as s:
+        report = verify_chain(s, signature_every=every)
+    assert (report.ok, report.first_broken_seq, report.events) == (False, 3, 2)
+
+
+def test_a_forgery_before_a_break_is_named_first(db_url):
+    _append(8)
+    _rehash_from(db_url, 2, payload='{"i":"forged"}')
+    _raw(db_url, "DELETE FROM audit_events WHERE seq = 6")
+    with session_scope() as s:
+        report = verify_chain(s, signature_every=1000)
+    assert report.first_broken_seq == 2

@@ -30,6 +30,8 @@ from govflow.store._models import AuditEvent
 GENESIS_HASH = "0" * 64
 # Any constant works; it just names govflow's advisory lock on a shared PostgreSQL.
 _PG_AUDIT_LOCK_KEY = 0x60F10A
+# How often verify checks a signature on its way (each one proves every event before it).
+SIGNATURE_EVERY = 1000
 
 
 def event_hash(
@@ -135,52 +137,99 @@ def verify_chain(
     keyring: Keyring | None = None,
     watch: Collection[int] = (),
     hashes_at: dict[int, str] | None = None,
+    signature_every: int = SIGNATURE_EVERY,
 ) -> ChainReport:
-    """Recompute the chain in seq order and check each signature; report the first event that does not fit.
+    """Recompute the chain in seq order and check signatures; report the first event that does not fit.
 
-    ``keyring`` defaults to the trusted keys (govflow.signing). The hashes of the
-    ``watch`` seqs are put in ``hashes_at`` (for comparing with checkpoints).
+    Each event's signature covers its hash, and its hash covers every earlier
+    event (prev_hash), so a valid signature at seq k proves events 1..k are as
+    govflow wrote them. Signatures are therefore checked at every
+    ``signature_every``-th event and at the head (``1``: every event), and a
+    failed check is narrowed down by bisection to the first event not signed
+    by a trusted key: an edit, a re-hashed tail or an inserted row makes every
+    later signature fail, so the first failure is where the forgery starts.
+
+    ``keyring`` defaults to the trusted keys (govflow.signing). The hashes of
+    the ``watch`` seqs are put in ``hashes_at`` (for comparing with checkpoints).
     """
     keyring = keyring or Keyring.trusted()
     prev_hash = GENESIS_HASH
     expected_seq = 1
-    count = 0
+    signed_through = 0  # every event up to here is proven by a valid signature
+    last: AuditEvent | None = None
     for event in _iter_events(session, batch_size):
-        problem = None
-        if event.seq != expected_seq:
-            # A missing seq means rows were deleted (or renumbered).
-            problem = f"expected seq {expected_seq}, found {event.seq}: event(s) missing"
-            broken = expected_seq
-        elif event.prev_hash != prev_hash:
-            problem = "prev_hash does not match the previous event's hash: events removed or reordered"
-            broken = event.seq
-        elif event.hash != event_hash(
-            seq=event.seq,
-            ts=event.ts,
-            actor=event.actor,
-            action=event.action,
-            subject=event.subject,
-            payload=event.payload,
-            prev_hash=event.prev_hash,
-            auth_method=event.auth_method,
-        ):
-            problem = "content does not match its hash: the event was modified"
-            broken = event.seq
-        else:
-            why = keyring.verify(event.key_id, event.signature, signed_message(event.hash))
-            if why is not None:
-                problem = f"{why}: the event was not written by govflow's signing key"
-                broken = event.seq
+        problem = _link_problem(event, expected_seq, prev_hash)
         if problem:
-            return ChainReport(
-                ok=False, events=count, head_hash=prev_hash, first_broken_seq=broken, problem=problem
-            )
+            # Anything forged before the break shows up as a bad signature just before it.
+            forged = _first_forged(session, keyring, signed_through, expected_seq - 1)
+            if forged is not None:
+                return forged
+            broken = expected_seq if event.seq != expected_seq else event.seq
+            return _broken(session, broken, problem)
+        if event.seq % signature_every == 0:
+            if keyring.verify(event.key_id, event.signature, signed_message(event.hash)) is not None:
+                forged = _first_forged(session, keyring, signed_through, event.seq)
+                assert forged is not None
+                return forged
+            signed_through = event.seq
         if hashes_at is not None and event.seq in watch:
             hashes_at[event.seq] = event.hash
         prev_hash = event.hash
         expected_seq += 1
-        count += 1
-    return ChainReport(ok=True, events=count, head_hash=prev_hash)
+        last = event
+    if last is not None and signed_through < last.seq:
+        forged = _first_forged(session, keyring, signed_through, last.seq)
+        if forged is not None:
+            return forged
+    return ChainReport(ok=True, events=expected_seq - 1, head_hash=prev_hash)
+
+
+def _link_problem(event: AuditEvent, expected_seq: int, prev_hash: str) -> str | None:
+    if event.seq != expected_seq:
+        # A missing seq means rows were deleted (or renumbered).
+        return f"expected seq {expected_seq}, found {event.seq}: event(s) missing"
+    if event.prev_hash != prev_hash:
+        return "prev_hash does not match the previous event's hash: events removed or reordered"
+    if event.hash != event_hash(
+        seq=event.seq,
+        ts=event.ts,
+        actor=event.actor,
+        action=event.action,
+        subject=event.subject,
+        payload=event.payload,
+        prev_hash=event.prev_hash,
+        auth_method=event.auth_method,
+    ):
+        return "content does not match its hash: the event was modified"
+    return None
+
+
+def _signature_problem(session: Session, keyring: Keyring, seq: int) -> str | None:
+    row = session.execute(
+        select(AuditEvent.key_id, AuditEvent.signature, AuditEvent.hash).where(AuditEvent.seq == seq)
+    ).one()
+    return keyring.verify(row.key_id, row.signature, signed_message(row.hash))
+
+
+def _first_forged(session: Session, keyring: Keyring, good: int, bad: int) -> ChainReport | None:
+    """The first event in (good, bad] whose signature fails, if the one at ``bad`` does (bisection)."""
+    if bad <= good or _signature_problem(session, keyring, bad) is None:
+        return None
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if _signature_problem(session, keyring, middle) is None:
+            good = middle
+        else:
+            bad = middle
+    why = _signature_problem(session, keyring, bad)
+    return _broken(session, bad, f"{why}: the event was not written by govflow's signing key")
+
+
+def _broken(session: Session, seq: int, problem: str) -> ChainReport:
+    head = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seq - 1)) if seq > 1 else None
+    return ChainReport(
+        ok=False, events=seq - 1, head_hash=head or GENESIS_HASH, first_broken_seq=seq, problem=problem
+    )
 
 
 def _iter_events(session: Session, batch_size: int) -> Iterator[AuditEvent]:
