@@ -32,7 +32,7 @@ TRUTH: dict[str, frozenset[str]] = {
     "iban": frozenset({"IBAN_CODE"}),
     "ip_address": frozenset({"IP_ADDRESS"}),
     "home_address": frozenset({"LOCATION"}),
-    "birth_date": frozenset({"DATE_TIME"}),
+    "birth_date": frozenset({"DATE_OF_BIRTH"}),
     "support_notes": frozenset({"EMAIL_ADDRESS"}),
     "agent_log": frozenset({"PHONE_NUMBER", "PERSON"}),
     "order_id": frozenset(),

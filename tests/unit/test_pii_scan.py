@@ -67,7 +67,7 @@ class TestAccuracy:
         assert columns["email_address"]["entities"]["EMAIL_ADDRESS"]["rate"] == 1.0
         assert columns["ssn"]["entities"]["US_SSN"]["rate"] == 1.0
         assert columns["iban"]["entities"]["IBAN_CODE"]["rate"] == 1.0
-        assert columns["birth_date"]["entities"]["DATE_TIME"]["rate"] > 0.98
+        assert columns["birth_date"]["entities"]["DATE_OF_BIRTH"]["rate"] > 0.98
         assert columns["home_address"]["entities"]["LOCATION"]["rate"] > 0.9
 
     def test_mixed_national_ids_each_reported_with_about_a_third(self, columns):
@@ -186,7 +186,7 @@ class TestInputs:
             }
         )
         columns = scan_pii(frame).details["columns"]
-        assert set(columns["born"]["entities"]) == {"DATE_TIME"}
+        assert set(columns["born"]["entities"]) == {"DATE_OF_BIRTH"}
         assert set(columns["ssn_digits"]["entities"]) == {"US_SSN"}
         assert columns["count"]["entities"] == {}
 

@@ -35,6 +35,7 @@ def scan_pii(
     sample_size: int = 200,
     ner_sample_size: int = 120,
     seed: int = 0,
+    min_k_anonymity: int | None = None,
     progress: Progress | None = None,
 ) -> CheckResult:
     """Classify every column of a table by the PII entities its content holds.
@@ -50,15 +51,20 @@ def scan_pii(
     sample_size, ner_sample_size : how many candidate cells per pre-screen, and per
         NER sample, Presidio judges in each column.
     seed : seed of the sampling (the same input and seed give the same evidence).
+    min_k_anonymity : the policy's smallest allowed equivalence class on the quasi-identifier
+        columns (date of birth, age, sex, postcode, race...); a table below it fails. None:
+        k-anonymity is measured and reported, never judged.
     progress : hears the rows scanned (``govflow.progress``; default: the context's reporter).
 
     Returns
     -------
     CheckResult
-        ``summary``: ``rows``, ``columns_with_pii``, ``entities_found``, ...;
+        ``summary``: ``rows``, ``columns_with_pii``, ``entities_found``, ``quasi_identifiers``,
+        ``k_anonymity``, ``unique_share``, ...;
         ``details["columns"][col]``: ``entities`` (``{ENTITY: {rate, examples, ...}}``,
         empty when the content holds no PII) and ``name_hint`` (what the column name
-        suggests). Status ``fail`` if an entity found is not allowed, ``warn`` if a
+        suggests); a repeated column name is scanned under the key ``name (2)``. Status
+        ``fail`` if an entity found is not allowed or k-anonymity is below the minimum, ``warn`` if a
         column's name suggests a not-allowed entity its content does not show,
         ``error`` on unusable input.
 
@@ -80,5 +86,6 @@ def scan_pii(
         sample_size=sample_size,
         ner_sample_size=ner_sample_size,
         seed=seed,
+        min_k_anonymity=min_k_anonymity,
         progress=progress,
     )

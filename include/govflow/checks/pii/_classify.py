@@ -124,7 +124,7 @@ def _chance_share(entity: str, sample: Sample | None, findings: dict[str, list[F
         return 0.0
     groups: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
     hit_shapes = []
-    for text, shape in zip(sample.texts, sample.shapes):
+    for text, shape in zip(sample.texts, sample.shapes, strict=True):
         hit = any(f.entity == entity for f in findings.get(text, ()))
         if shape is not None:
             groups[shape][0] += 1
@@ -240,7 +240,7 @@ def classify_column(col: ColumnSamples, findings: dict[str, list[Finding]]) -> d
                     examples.append(f.masked)
         entities[ev.entity] = {
             "rate": round(min(1.0, ev.estimate / col.non_empty), 4),
-            "estimated_cells": int(round(ev.estimate)),
+            "estimated_cells": round(ev.estimate),
             "candidates": ev.candidates,
             "sampled": ev.sampled,
             "validated": ev.hits,

@@ -62,21 +62,78 @@ _RULES: tuple[tuple[str, tuple[frozenset[str], ...]], ...] = (
             )
         ),
     ),
+    # A date the name says is a birth date; the scan still needs dates in the cells to report it.
     (
-        "DATE_TIME",
-        (frozenset({"dob"}), frozenset({"birth"}), frozenset({"birthday"}), frozenset({"birthdate"})),
+        "DATE_OF_BIRTH",
+        tuple(
+            frozenset({w})
+            for w in (
+                "dob",
+                "birth",
+                "birthday",
+                "birthdate",
+                "born",
+                "geburtsdatum",
+                "naissance",
+                "nacimiento",
+            )
+        ),
     ),
     (
         "LOCATION",
         tuple(
             frozenset({w})
-            for w in ("address", "street", "addr", "zip", "zipcode", "postcode", "postal", "city")
+            for w in (
+                "address",
+                "street",
+                "addr",
+                "zip",
+                "zipcode",
+                "postcode",
+                "postal",
+                "plz",
+                "city",
+                "latitude",
+                "longitude",
+                "lat",
+                "lon",
+                "lng",
+                "coordinates",
+                "gps",
+            )
         ),
     ),
 )
 _NAME_WORDS = frozenset(
-    {"name", "firstname", "lastname", "surname", "fullname", "forename", "givenname", "familyname"}
+    {
+        "name",
+        "names",
+        "firstname",
+        "lastname",
+        "surname",
+        "surnames",
+        "fullname",
+        "forename",
+        "forenames",
+        "givenname",
+        "familyname",
+        "fname",
+        "lname",
+        "nombre",
+        "apellido",
+        "apellidos",
+        "nom",
+        "prenom",
+        "vorname",
+        "nachname",
+        "cognome",
+        "voornaam",
+        "achternaam",
+        "sobrenome",
+    }
 )
+# Headers that are a name part only when they stand alone ("last" but not "last_login").
+_NAME_ALONE = frozenset({"first", "last", "given", "family", "middle", "initials", "author", "patient"})
 # "product_name", "file_name": a name, but not a person's.
 _NOT_A_PERSON = frozenset(
     {
@@ -134,6 +191,6 @@ def name_hint(name: str, custom: Iterable[tuple[str, Iterable[str]]] = ()) -> st
     for entity, alternatives in _RULES:
         if any(alt <= tokens for alt in alternatives):
             return entity
-    if tokens & _NAME_WORDS and not tokens & _NOT_A_PERSON:
+    if (tokens & _NAME_WORDS and not tokens & _NOT_A_PERSON) or joined in _NAME_ALONE:
         return "PERSON"
     return None

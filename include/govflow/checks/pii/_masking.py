@@ -89,6 +89,8 @@ _MASKERS = {
     "LOCATION": _mask_words,
     "NRP": _mask_words,
     "DATE_TIME": _mask_shape,
+    "DATE_OF_BIRTH": _mask_shape,
+    "NATIONAL_ID": _mask_shape,
     "UK_NINO": _mask_shape,
     "IT_FISCAL_CODE": _mask_shape,
     "ES_NIF": _mask_shape,

@@ -7,6 +7,10 @@
 3. Presidio (its pattern recognizers with their checksums and validators, and spaCy
    NER on the NER samples only) judges each distinct sampled text once.
 4. Column-level rules turn the findings into entities and rates (``_classify``).
+5. A second look at each column's uniform sample adds what Presidio cannot see, weighed
+   with the column name: names in any case, street addresses, postcodes, coordinates,
+   dates of birth (``_refine``).
+6. Quasi-identifier columns give k-anonymity and the share of unique rows (``_risk``).
 """
 
 from __future__ import annotations
@@ -14,15 +18,15 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govflow.checks._io import iter_table_chunks
 from govflow.checks._result import CheckInputError, CheckResult
 from govflow.checks.pii._classify import NER_PAIR, NER_WORD, Finding, classify_column
-from govflow.checks.pii._hints import name_hint
+from govflow.checks.pii._hints import column_tokens, name_hint
 from govflow.checks.pii._masking import mask
+from govflow.checks.pii._read import table_chunks
 from govflow.checks.pii._recognizers import (
     CAPITALISED_PAIR,
     CAPITALISED_WORD,
@@ -33,6 +37,8 @@ from govflow.checks.pii._recognizers import (
     custom_recognizers,
     min_score,
 )
+from govflow.checks.pii._refine import COORDINATES, refine_column
+from govflow.checks.pii._risk import RiskAccumulator, fits_kind, qi_kind
 from govflow.checks.pii._sampling import ColumnSamples, Sample
 from govflow.progress import Progress, resolve
 
@@ -89,24 +95,6 @@ def _prescreens(
     return screens
 
 
-def _chunks(data: str | Path | pd.DataFrame, chunk_rows: int, progress: Progress) -> Iterator[pd.DataFrame]:
-    import pandas as pd
-
-    if isinstance(data, pd.DataFrame):
-        names = [str(c) for c in data.columns]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise CheckInputError(f"data has duplicate column name {duplicates[0]!r}")
-        for start in range(0, len(data), chunk_rows):
-            yield data.iloc[start : start + chunk_rows]
-            progress("pii: scanning rows", min(start + chunk_rows, len(data)), len(data))
-        return
-    if not isinstance(data, (str, Path)):
-        raise CheckInputError(f"data must be a file path or a pandas DataFrame, not {type(data).__name__}")
-    stage = f"pii: scanning {Path(data).name}"
-    yield from iter_table_chunks(data, chunk_rows=chunk_rows, progress=progress, stage=stage)
-
-
 def _as_strings(series: pd.Series) -> Any:
     """A column as a pyarrow string array (missing values null), whatever its dtype."""
     import pyarrow as pa
@@ -117,7 +105,7 @@ def _as_strings(series: pd.Series) -> Any:
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             pass  # mixed objects (bytes, numbers): stringify below
     present = series.notna().to_numpy()
-    values = [str(v) if keep else None for v, keep in zip(series.tolist(), present)]
+    values = [str(v) if keep else None for v, keep in zip(series.tolist(), present, strict=True)]
     return pa.array(values, type=pa.large_string())
 
 
@@ -204,7 +192,7 @@ def _judge(
             if key in (NER_WORD, NER_PAIR):
                 ner_texts.update(sample.texts)
     ner_list = sorted(ner_texts)
-    for text, artifacts in zip(ner_list, ner_artifacts(ner_list)):
+    for text, artifacts in zip(ner_list, ner_artifacts(ner_list), strict=True):
         findings[text] = analyze(text, artifacts, NER_ENTITIES)
 
     no_tokens = empty_artifacts()
@@ -248,15 +236,18 @@ def scan(
     sample_size: int,
     ner_sample_size: int,
     seed: int,
+    min_k_anonymity: int | None = None,
     progress: Progress | None = None,
 ) -> CheckResult:
     import numpy as np
 
     if chunk_rows < 1 or sample_size < 1 or ner_sample_size < 1:
         raise CheckInputError("chunk_rows, sample_size and ner_sample_size must be positive")
+    if min_k_anonymity is not None and min_k_anonymity < 1:
+        raise CheckInputError("min_k_anonymity must be at least 1")
     customs = custom_recognizers(custom_recognizer_specs)
     report = resolve(progress)
-    chunks = _chunks(data, chunk_rows, report)
+    keys, repeats, chunks = table_chunks(data, chunk_rows, report)
     first = next(chunks, None)  # bad input fails here, before the model loads
     source = "data" if not isinstance(data, (str, Path)) else str(data)
     if first is None or len(first) == 0:
@@ -267,30 +258,111 @@ def scan(
     screens = _prescreens(customs, pattern_entities, sample_size, ner_sample_size)
     rng = np.random.default_rng(seed)
 
-    columns = [ColumnSamples(str(name)) for name in first.columns]
+    columns = [ColumnSamples(key) for key in keys]
+    risk = RiskAccumulator(_risk_candidates(first, keys))
     rows = 0
     for chunk in itertools.chain([first], chunks):
         rows += len(chunk)
         for i, col in enumerate(columns):
             _sample_chunk(col, chunk.iloc[:, i], screens, rng, sample_size)
+        risk.offer(chunk)
 
     report("pii: Presidio on the sampled candidates", 0, unit="values")
     findings = _judge(columns, screens, customs)
     allowed = {e.upper() for e in allowed_entities}
     custom_hints = [(c.entity, (*c.context, c.name)) for c in customs]
-    report: dict[str, dict[str, Any]] = {}
+    verdicts: dict[str, dict[str, Any]] = {}
     for col in columns:
         verdict = classify_column(col, findings)
-        hint = name_hint(col.name, custom_hints)
+        # The header as written: a repeated name's key ("name (2)") is not the name.
+        header = repeats.get(col.name, col.name)
+        hint = name_hint(header, custom_hints)
+        verdict = refine_column(col, verdict, hint=hint, tokens=set(column_tokens(header)))
         verdict = {
             "entities": verdict["entities"],
             "name_hint": hint,
             **{k: v for k, v in verdict.items() if k != "entities"},
         }
+        if col.name in repeats:
+            verdict["repeats"] = repeats[col.name]
+        verdicts[col.name] = verdict
+    reidentification = _reidentification(verdicts, columns, risk, repeats, min_k_anonymity)
+    _coordinates_need_people(verdicts, reidentification["quasi_identifiers"])
+    for verdict in verdicts.values():
         for entity, info in verdict["entities"].items():
             info["allowed"] = entity in allowed
-        report[col.name] = verdict
-    return _result(report, rows, allowed, customs, chunk_rows, sample_size, ner_sample_size)
+    return _result(
+        verdicts, rows, allowed, customs, chunk_rows, sample_size, ner_sample_size, reidentification, repeats
+    )
+
+
+# A first chunk in which this share of a column's cells look like dates makes it a
+# candidate quasi-identifier (a date of birth whose header does not say so).
+DATE_CANDIDATE_SHARE = 0.3
+# Entities that say a table is about people (coordinates alone may be of shops or stations).
+_NOT_PERSONAL_ON_THEIR_OWN = frozenset({"LOCATION", "DATE_TIME", "NRP", "URL"})
+
+
+def _risk_candidates(first: pd.DataFrame, keys: Sequence[str]) -> dict[str, str]:
+    import pyarrow.compute as pc
+
+    candidates: dict[str, str] = {}
+    for i, key in enumerate(keys):
+        kind = qi_kind(key)
+        if kind is not None:
+            candidates[key] = kind
+            continue
+        array = _as_strings(first.iloc[:, i])
+        dated = pc.match_substring_regex(array, PRESCREENS["DATE_TIME"]).fill_null(False)
+        if (pc.sum(dated).as_py() or 0) >= DATE_CANDIDATE_SHARE * max(1, len(array) - array.null_count):
+            candidates[key] = "date"
+    return candidates
+
+
+def _reidentification(
+    verdicts: dict[str, dict[str, Any]],
+    columns: Sequence[ColumnSamples],
+    risk: RiskAccumulator,
+    repeats: dict[str, str],
+    min_k_anonymity: int | None,
+) -> dict[str, Any]:
+    """Which columns are quasi-identifiers, and how many rows share their values."""
+    profiles = {c.name: (c.profile.texts if c.profile else []) for c in columns}
+    chosen: dict[str, str] = {}
+    for key, kind in risk.candidates.items():
+        entities = verdicts[key]["entities"]
+        if "DATE_OF_BIRTH" in entities:
+            chosen[key] = "date_of_birth"
+        elif kind != "date" and fits_kind(kind, profiles[key]):
+            chosen[key] = kind
+    measured = risk.measure(list(chosen))
+    k = measured["k_anonymity"]
+    below = min_k_anonymity is not None and k is not None and k < min_k_anonymity
+    return {
+        "quasi_identifiers": list(chosen),
+        "kinds": chosen,
+        **measured,
+        "min_k_anonymity": min_k_anonymity,
+        "below_min_k_anonymity": below,
+        "method": "exact over every row: equivalence classes of the quasi-identifiers' raw values "
+        "(hashed per row, no generalisation); k is the smallest class",
+    }
+
+
+def _coordinates_need_people(verdicts: dict[str, dict[str, Any]], quasi_identifiers: Sequence[str]) -> None:
+    """Coordinates are personal data in a table about people; a table of shops or stations
+    with no other personal column keeps them, ruled out with the reason."""
+    personal = bool(quasi_identifiers) or any(
+        set(v["entities"]) - _NOT_PERSONAL_ON_THEIR_OWN for v in verdicts.values()
+    )
+    if personal:
+        return
+    for verdict in verdicts.values():
+        if verdict.get("location_kind") == COORDINATES and "LOCATION" in verdict["entities"]:
+            info = verdict["entities"]["LOCATION"]
+            if info.get("recognizers") == ["Coordinates"]:
+                del verdict["entities"]["LOCATION"]
+                verdict["ruled_out"]["LOCATION"] = "coordinates in a table with no other personal data"
 
 
 def _result(
@@ -301,6 +373,8 @@ def _result(
     chunk_rows: int,
     sample_size: int,
     ner_sample_size: int,
+    reidentification: dict[str, Any],
+    repeats: dict[str, str],
 ) -> CheckResult:
     with_pii = [name for name, col in report.items() if col["entities"]]
     found = sorted({e for col in report.values() for e in col["entities"]})
@@ -310,7 +384,8 @@ def _result(
         for name, col in report.items()
         if col["name_hint"] and not col["entities"] and col["name_hint"] not in allowed
     ]
-    status = "fail" if not_allowed else "warn" if hint_only else "pass"
+    too_identifiable = reidentification["below_min_k_anonymity"]
+    status = "fail" if not_allowed or too_identifiable else "warn" if hint_only else "pass"
     summary = {
         "rows": rows,
         "columns": len(report),
@@ -318,16 +393,27 @@ def _result(
         "entities_found": found,
         "entities_not_allowed": not_allowed,
         "name_hint_only_columns": hint_only,
+        "quasi_identifiers": reidentification["quasi_identifiers"],
+        "k_anonymity": reidentification["k_anonymity"],
+        "unique_share": reidentification["unique_share"],
     }
+    if reidentification["min_k_anonymity"] is not None:
+        summary["min_k_anonymity"] = reidentification["min_k_anonymity"]
+        summary["below_min_k_anonymity"] = too_identifiable
     details = {
         "columns": report,
+        "reidentification": reidentification,
+        "repeated_columns": repeats,
         "method": {
             "rate": "share of non-empty cells holding the entity",
-            "prescreen": "every row of every column, by RE2 patterns (chunks of %d rows)" % chunk_rows,
+            "prescreen": f"every row of every column, by RE2 patterns (chunks of {chunk_rows} rows)",
             "sample_per_prescreen": sample_size,
             "first_look": f"{FIRST_LOOK} sampled candidates; the rest only when they are mixed",
             "ner_sample": ner_sample_size,
-            "estimate": "candidates x validated share of a uniform sample; exact when every candidate was sampled",
+            "estimate": "candidates x validated share of a uniform sample; "
+            "exact when every candidate was sampled",
+            "value_evidence": "a uniform sample of each column (names by dictionary, addresses, postcodes, "
+            "coordinates, dates of birth), weighed with the column name",
             "allowed_entities": sorted(allowed),
             "custom_recognizers": [c.name for c in customs],
         },

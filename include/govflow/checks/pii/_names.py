@@ -1,0 +1,228 @@
+"""Personal names by dictionary: does a column of short values hold people's names, in any case?
+
+The NER model only sees capitalised text and calls capitalised species, products
+and firms persons; a dictionary of given names and surnames does neither. The
+dictionary is Faker's per-locale name lists (MIT, installed, ~30,000 given names
+and ~30,000 surnames over 80+ locales), folded to lower case without accents.
+
+A cell is read as tokens (titles, particles and initials set aside; "Last, First"
+understood). It is a *full name* when a given name and a surname stand at the ends
+(either order: "Hernandez Miguel" is common in registers), a *given name* or a
+*surname* when it is one dictionary word. Many surnames are also words ("Brown",
+"Hill", "Stone"), so a column is a name column only when most of its cells read
+as names: full names alone suffice; single names need the column name to say so,
+or an overwhelming share of given names over many distinct values.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# Words that sit in names but are not given names or surnames.
+_TITLES = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "sir",
+        "dame",
+        "rev",
+        "fr",
+        "sr",
+        "jr",
+        "ii",
+        "iii",
+        "iv",
+        "md",
+        "phd",
+        "esq",
+        "herr",
+        "frau",
+        "mme",
+        "mlle",
+        "sig",
+        "sra",
+    ]
+)
+_PARTICLES = frozenset(
+    [
+        "de",
+        "da",
+        "das",
+        "do",
+        "dos",
+        "del",
+        "della",
+        "di",
+        "du",
+        "van",
+        "von",
+        "der",
+        "den",
+        "ter",
+        "ten",
+        "le",
+        "la",
+        "los",
+        "las",
+        "bin",
+        "ben",
+        "al",
+        "el",
+        "ibn",
+        "ap",
+        "mac",
+        "st",
+        "y",
+        "e",
+    ]
+)
+_SPLIT = re.compile(r"[\s,;/]+")
+_INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]?")
+_LETTERS = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)*$")
+# Shares of a column's sampled cells (see the module docstring).
+MIN_FULL_NAME_SHARE = 0.6
+MIN_FULL_NAME_SHARE_HINTED = 0.35
+MIN_SINGLE_NAME_SHARE_HINTED = 0.5
+MIN_GIVEN_NAME_SHARE_UNHINTED = 0.9
+MIN_DISTINCT_UNHINTED = 30
+# NER's PERSON in a values column needs this share of cells holding a dictionary name.
+MIN_NER_SUPPORT = 0.4
+MAX_NAME_TOKENS = 6
+
+
+def fold(word: str) -> str:
+    """Lower case without accents: ``Hernández`` -> ``hernandez``."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@functools.lru_cache(maxsize=1)
+def name_lists() -> tuple[frozenset[str], frozenset[str]]:
+    """(given names, surnames) from every Faker person provider, folded."""
+    import importlib
+    import pkgutil
+
+    import faker.providers.person as people
+
+    given: set[str] = set()
+    family: set[str] = set()
+    for module in pkgutil.iter_modules(people.__path__):
+        provider = getattr(importlib.import_module(f"{people.__name__}.{module.name}"), "Provider", None)
+        for attr in dir(provider) if provider is not None else ():
+            if attr.startswith("_") or "names" not in attr or not ("first" in attr or "last" in attr):
+                continue
+            values = getattr(provider, attr)
+            if not isinstance(values, (dict, tuple, list, set, frozenset)):
+                continue
+            target = given if "first" in attr else family
+            for value in values:
+                # Compound entries ("de la Cruz", "Mary-Jo") count by their parts too.
+                for part in _SPLIT.split(fold(str(value))):
+                    for piece in (part, *part.split("-")):
+                        if len(piece) > 1 and piece not in _PARTICLES:
+                            target.add(piece)
+    return frozenset(given), frozenset(family)
+
+
+@dataclass(frozen=True)
+class NameShares:
+    """How a sample of cells reads as names (shares of the sampled cells)."""
+
+    cells: int
+    full: float  # a given name and a surname at the ends
+    single: float  # one dictionary word (given or surname)
+    given_single: float  # one given name
+    any_token: float  # at least one dictionary word among the tokens
+    name_shaped: float  # letters only, 1-6 words: how a name looks whatever the dictionary says
+    distinct: int
+
+
+def _tokens(cell: str) -> tuple[list[str], bool] | None:
+    """Name words of a cell (folded, titles/particles/initials dropped) and whether it had
+    initials; None when the cell is not shaped like a name (digits, too many words)."""
+    text = cell.strip()
+    if not text or any(ch.isdigit() for ch in text) or "@" in text:
+        return None
+    if "," in text:  # "Hernandez, Miguel" -> "Miguel Hernandez"
+        before, _, after = text.partition(",")
+        text = f"{after} {before}"
+    raw = [w.strip(".'’") for w in _SPLIT.split(text) if w.strip(".'’")]
+    if not raw or len(raw) > MAX_NAME_TOKENS:
+        return None
+    words: list[str] = []
+    initials = False
+    for word in raw:
+        folded = fold(word)
+        if folded.replace(".", "") in _TITLES or folded in _PARTICLES:
+            continue
+        if len(folded) == 1 or _INITIALS.fullmatch(word):
+            initials = True
+            continue
+        if not _LETTERS.match(word):
+            return None
+        words.append(folded)
+    return words, initials
+
+
+def _is_name(word: str, names: frozenset[str]) -> bool:
+    return word in names or ("-" in word and all(p in names for p in word.split("-")))
+
+
+def name_shares(cells: Sequence[str]) -> NameShares:
+    given, family = name_lists()
+    n = len(cells)
+    full = single = given_single = any_token = shaped = 0
+    for cell in cells:
+        parsed = _tokens(cell)
+        if parsed is None:
+            continue
+        words, initials = parsed
+        if not words:
+            continue
+        shaped += 1
+        known = [_is_name(w, given) or _is_name(w, family) for w in words]
+        any_token += any(known)
+        if len(words) >= 2:
+            first, last = words[0], words[-1]
+            ends = (_is_name(first, given) and _is_name(last, family)) or (
+                _is_name(first, family) and _is_name(last, given)
+            )
+            full += ends and sum(known) >= len(words) - 1
+        elif initials and (_is_name(words[0], family) or _is_name(words[0], given)):
+            full += 1  # "J. Smith", "Smith J."
+        elif known[0]:
+            single += 1
+            given_single += _is_name(words[0], given)
+    div = n or 1
+    return NameShares(
+        cells=n,
+        full=full / div,
+        single=single / div,
+        given_single=given_single / div,
+        any_token=any_token / div,
+        name_shaped=shaped / div,
+        distinct=len({c.strip().casefold() for c in cells}),
+    )
+
+
+def name_column_reason(shares: NameShares, *, hinted: bool) -> str | None:
+    """Why the cells make a personal-name column, or None when they do not."""
+    if shares.cells == 0:
+        return None
+    if shares.full >= (MIN_FULL_NAME_SHARE_HINTED if hinted else MIN_FULL_NAME_SHARE):
+        return f"{shares.full:.0%} of sampled cells are a given name and a surname"
+    if hinted and shares.full + shares.single >= MIN_SINGLE_NAME_SHARE_HINTED:
+        share = shares.full + shares.single
+        return f"{share:.0%} of sampled cells are dictionary names, and the column name says names"
+    if shares.given_single >= MIN_GIVEN_NAME_SHARE_UNHINTED and shares.distinct >= MIN_DISTINCT_UNHINTED:
+        return f"{shares.given_single:.0%} of sampled cells are given names, {shares.distinct} distinct"
+    return None

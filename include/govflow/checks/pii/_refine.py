@@ -1,0 +1,176 @@
+"""Second look at each column: value evidence Presidio lacks, weighed with the column name.
+
+Runs on the column's uniform profile sample after ``_classify`` has turned
+Presidio's findings into entities:
+1. names by dictionary (``_names``): a name column in any case is PERSON; NER's
+   PERSON in a values column without dictionary names (species, products, firms)
+   is dropped, and so is NER's reading of binomial species names as anything;
+2. street addresses, postcodes and coordinates (``_values``) are LOCATION;
+3. a date column of births (``_dates``) is DATE_OF_BIRTH instead of DATE_TIME;
+4. a column named for an SSN, national id or phone whose values are identifier-shaped
+   holds that entity, even when the format is one Presidio's patterns miss.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from govflow.checks.pii._dates import birth_date_reason
+from govflow.checks.pii._masking import mask
+from govflow.checks.pii._names import MIN_NER_SUPPORT, name_column_reason, name_shares
+from govflow.checks.pii._recognizers import NER_ENTITIES
+from govflow.checks.pii._sampling import ColumnSamples
+from govflow.checks.pii._values import (
+    MIN_SHARE,
+    MIN_SHARE_HINTED,
+    POSTCODE_WORDS,
+    address_share,
+    coordinate_column_share,
+    coordinate_pair_share,
+    id_shaped_share,
+    postcode_share,
+)
+
+MAX_EXAMPLES = 3
+DICTIONARY = "NameDictionary"
+# "Quercus robur", "Homo sapiens neanderthalensis"
+_BINOMIAL = re.compile(
+    r"^[A-Z][a-z]+ (?:\(?[A-Z][a-z]+\)? )?[a-z]{3,}(?: (?:subsp\.|var\.|ssp\.)?\s?[a-z]{3,})?$"
+)
+MIN_BINOMIAL_SHARE = 0.5
+# Hinted entities a column name plus identifier-shaped values settle, and the digits they need.
+ID_HINTS = {"US_SSN": 7, "NATIONAL_ID": 4, "PHONE_NUMBER": 7}
+COORDINATES = "coordinates"
+
+
+def _info(entity: str, col: ColumnSamples, hits: Sequence[str], share: float, recognizer: str, evidence: str):
+    profile = col.profile
+    examples: list[str] = []
+    for text in hits:
+        masked = mask(entity, text)
+        if masked not in examples:
+            examples.append(masked)
+        if len(examples) >= MAX_EXAMPLES:
+            break
+    sampled = len(profile.texts) if profile else 0
+    return {
+        "rate": round(min(1.0, share), 4),
+        "estimated_cells": round(share * col.non_empty),
+        "candidates": profile.count if profile else 0,
+        "sampled": sampled,
+        "validated": len(hits),
+        "exact": bool(profile and profile.exact),
+        "score": 0.85,
+        "recognizers": [recognizer],
+        "examples": examples,
+        "evidence": evidence,
+    }
+
+
+def _add(verdict: dict[str, Any], entity: str, info: dict[str, Any]) -> None:
+    entities = verdict["entities"]
+    if entity in entities:  # Presidio found it too: the higher estimate wins, the evidence adds up
+        found = entities[entity]
+        if info["rate"] > found["rate"]:
+            for key in ("rate", "estimated_cells", "candidates", "sampled", "validated", "exact"):
+                found[key] = info[key]
+        found["recognizers"] = sorted({*found["recognizers"], *info["recognizers"]})
+        found.setdefault("evidence", info["evidence"])
+        return
+    entities[entity] = info
+    verdict["ruled_out"].pop(entity, None)
+
+
+def _drop(verdict: dict[str, Any], entity: str, reason: str) -> None:
+    if verdict["entities"].pop(entity, None) is not None:
+        verdict["ruled_out"][entity] = reason
+
+
+def _names(col: ColumnSamples, verdict: dict[str, Any], cells: list[str], hint: str | None) -> None:
+    ner_found = [e for e in NER_ENTITIES if e in verdict["entities"]]
+    binomial = sum(1 for c in cells if _BINOMIAL.match(c.strip())) / len(cells)
+    if binomial >= MIN_BINOMIAL_SHARE:
+        for entity in ner_found:
+            _drop(verdict, entity, f"{binomial:.0%} of sampled cells are binomial (species) names")
+        return
+    shares = name_shares(cells)
+    reason = name_column_reason(shares, hinted=hint == "PERSON")
+    if reason:
+        hits = [c for c in cells if name_shares([c]).any_token]
+        _add(verdict, "PERSON", _info("PERSON", col, hits, shares.name_shaped, DICTIONARY, reason))
+        for entity in ("LOCATION", "NRP"):
+            if entity in verdict["entities"] and "evidence" not in verdict["entities"][entity]:
+                _drop(verdict, entity, "a personal-name column: NER reads some names as places or groups")
+        return
+    if "PERSON" in verdict["entities"] and hint != "PERSON" and shares.any_token < MIN_NER_SUPPORT:
+        _drop(
+            verdict,
+            "PERSON",
+            f"NER calls them persons but only {shares.any_token:.0%} of sampled cells hold a known name",
+        )
+
+
+def _locations(
+    col: ColumnSamples, verdict: dict[str, Any], cells: list[str], hint: str | None, tokens: set[str]
+):
+    needed = MIN_SHARE_HINTED if hint == "LOCATION" else MIN_SHARE
+    share = address_share(cells)
+    if share >= needed:
+        hits = [c for c in cells if address_share([c])]
+        _add(
+            verdict,
+            "LOCATION",
+            _info("LOCATION", col, hits, share, "StreetAddress", f"{share:.0%} street addresses"),
+        )
+        return
+    hinted_postcode = bool(tokens & POSTCODE_WORDS)
+    share = postcode_share(cells, hinted=hinted_postcode)
+    if share >= (MIN_SHARE_HINTED if hinted_postcode else 0.9):
+        hits = [c for c in cells if postcode_share([c], hinted=True)]
+        _add(verdict, "LOCATION", _info("LOCATION", col, hits, share, "Postcode", f"{share:.0%} postcodes"))
+        verdict["location_kind"] = "postcode"
+        return
+    share = max(coordinate_pair_share(cells), coordinate_column_share(cells, tokens))
+    if share >= MIN_SHARE:
+        hits = cells[:MAX_EXAMPLES]
+        evidence = f"{share:.0%} precise coordinates"
+        _add(verdict, "LOCATION", _info("LOCATION", col, hits, share, "Coordinates", evidence))
+        verdict["location_kind"] = COORDINATES
+
+
+def _birth_dates(verdict: dict[str, Any], cells: list[str], tokens: set[str]) -> None:
+    dates = verdict["entities"].get("DATE_TIME")
+    if dates is None or verdict.get("kind") == "free_text":
+        return
+    reason = birth_date_reason(cells, tokens)
+    if reason:
+        info = verdict["entities"].pop("DATE_TIME")
+        info["evidence"] = reason
+        verdict["entities"]["DATE_OF_BIRTH"] = info
+
+
+def _hinted_ids(col: ColumnSamples, verdict: dict[str, Any], cells: list[str], hint: str | None) -> None:
+    if hint not in ID_HINTS or verdict["entities"]:
+        return
+    share = id_shaped_share(cells, min_digits=ID_HINTS[hint])
+    if share >= MIN_SHARE:
+        hits = [c for c in cells if id_shaped_share([c], min_digits=ID_HINTS[hint])]
+        evidence = f"the column name says {hint} and {share:.0%} of sampled cells are identifier-shaped"
+        _add(verdict, hint, _info(hint, col, hits, share, "ColumnNameAndShape", evidence))
+
+
+def refine_column(
+    col: ColumnSamples, verdict: dict[str, Any], *, hint: str | None, tokens: set[str]
+) -> dict[str, Any]:
+    """The verdict with the value evidence above applied (changed in place and returned)."""
+    cells = [t for t in (col.profile.texts if col.profile else []) if t.strip()]
+    if not cells or verdict.get("kind") == "free_text":
+        return verdict
+    _names(col, verdict, cells, hint)
+    if "PERSON" not in verdict["entities"]:
+        _locations(col, verdict, cells, hint, tokens)
+    _birth_dates(verdict, cells, tokens)
+    _hinted_ids(col, verdict, cells, hint)
+    return verdict
