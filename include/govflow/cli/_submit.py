@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from govflow.artifacts import sha256_uri, uri_is_file
 from govflow.cli._common import actor_of, add_actor_flag, add_json_flag
 from govflow.cli._output import emit
 from govflow.errors import BadInputError
@@ -126,7 +127,6 @@ def _submit(args: argparse.Namespace) -> int:
 def register_submission(args: argparse.Namespace, actor: str) -> dict[str, Any]:
     """Register the version (or find the identical one a retried job registered) and its notes."""
     from govflow.errors import NotFoundError
-    from govflow.hashing import sha256_file
     from govflow.service import registry
     from govflow.service.pipeline import CheckConfig
     from govflow.store import session_scope
@@ -151,7 +151,7 @@ def register_submission(args: argparse.Namespace, actor: str) -> dict[str, Any]:
         except NotFoundError:
             existing = None
         if existing is not None:
-            if not Path(args.artifact).is_file() or existing.artifact_sha256 != sha256_file(args.artifact):
+            if not uri_is_file(args.artifact) or existing.artifact_sha256 != sha256_uri(args.artifact):
                 raise BadInputError(
                     f"version {args.version!r} of model {args.model!r} is already registered "
                     "with a different artifact: give the new model a new version"

@@ -24,7 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from govflow.errors import BadInputError
+from govflow.errors import BadInputError, GovflowError
+from govflow.service.objects import local_inputs, registered_sha256
 
 __all__ = [
     "GATE_CHECKS",
@@ -155,6 +156,7 @@ class VersionInputs:
     batches_uri: str | None = None
     submitted_by: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    sha256: dict[str, str] = field(default_factory=dict)  # registered file URI -> its sha256
 
 
 def load_inputs(session, model: str, version: str) -> VersionInputs:
@@ -178,6 +180,7 @@ def load_inputs(session, model: str, version: str) -> VersionInputs:
         config=CheckConfig.from_params(row.params),
         batches_uri=owner.batches_uri,
         submitted_by=row.created_by,
+        sha256=registered_sha256(row),
     )
 
 
@@ -253,21 +256,20 @@ def check_on_data(check: str, inputs: VersionInputs, *, data: str, policy=None) 
     Drift compares ``data`` with the version's reference data (its training data when it has none).
     """
     from govflow.checks import CheckResult
-    from govflow.hashing import sha256_file
 
     policy = _policy(policy)
     rules = policy.tier(inputs.tier)
     cfg = inputs.config
-    try:
-        data_sha = sha256_file(data)
-    except OSError as err:
-        return CheckResult.error(check, f"cannot read {Path(data).name}: {err.strerror or err}"), None
+    try:  # files in object storage are read from this worker's verified copy
+        inputs, data, data_sha = local_inputs(check, inputs, data)
+    except GovflowError as err:
+        return CheckResult.error(check, str(err)), None
     if check == "validation":
         result = _validation(data, cfg, reference=inputs.reference_data)
     elif check == "pii":
         result = _pii(data, policy.allowed_pii_entities(list(inputs.regions), inputs.sector), policy)
     elif check == "fairness":
-        result = _fairness(data, inputs, rules.fairness)
+        result = _fairness(data, inputs, rules.fairness, policy)
     elif check == "drift":
         result = _drift(inputs.reference_data or inputs.training_data, data, cfg, rules.drift)
     elif check == "performance":
@@ -304,18 +306,23 @@ def _validation(data: str, cfg: CheckConfig, *, reference: str | None):
     return validate_table(data, suite)
 
 
-def _fairness(data: str, inputs: VersionInputs, rules):
+def _fairness(data: str, inputs: VersionInputs, rules, policy=None):
     """The fairness check and its explanation (where a disparity comes from), on one read of ``data``."""
     from govflow.checks import CheckResult
     from govflow.checks._io import read_table
     from govflow.checks.fairness import evaluate_fairness
     from govflow.errors import GovflowError
-    from govflow.service.explain import explain_fairness, verify_registered
+    from govflow.service.explain import explain_fairness
+    from govflow.service.model_artifacts import registered_artifact
 
     cfg = inputs.config
+    policy = _policy(policy)
+    trusted = policy.tier(inputs.tier).artifacts.trusted_types
     try:
-        # Both load the artifact, and a joblib file is a pickle: only the registered bytes are loaded.
-        verify_registered(inputs.artifact, inputs.artifact_sha256, what="artifact")
+        # The stored bytes, read once and checked against the registered sha256; both loads use them.
+        artifact = registered_artifact(
+            inputs.artifact, inputs.artifact_sha256, policy=policy, tier=inputs.tier
+        )
         frame = read_table(data)
     except GovflowError as err:
         return CheckResult.error("fairness", str(err))
@@ -325,7 +332,8 @@ def _fairness(data: str, inputs: VersionInputs, rules):
         prediction=cfg.prediction,
         sensitive=list(cfg.sensitive),
         positive_label=cfg.positive_label,
-        model_path=None if cfg.prediction else inputs.artifact,
+        model_path=None if cfg.prediction else artifact,
+        trusted_types=trusted,
         min_group_size=rules.min_group_size,
         max_demographic_parity_difference=rules.max_demographic_parity_difference,
         max_equalized_odds_difference=rules.max_equalized_odds_difference,
@@ -333,11 +341,12 @@ def _fairness(data: str, inputs: VersionInputs, rules):
     return explain_fairness(
         result,
         data=frame,
-        artifact=inputs.artifact,
+        artifact=artifact,
         label=cfg.label,
         sensitive=list(cfg.sensitive),
         positive_label=cfg.positive_label,
         rules=rules,
+        trusted=trusted,
     )
 
 

@@ -12,8 +12,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govflow.artifacts import is_remote, sha256_uri, uri_is_file
 from govflow.errors import BadInputError, ConflictError, NotFoundError
 from govflow.hashing import sha256_file
+from govflow.policy import Policy, load_policy
+from govflow.service.model_artifacts import ingest_artifact
 from govflow.store import RISK_TIERS, STAGES, Model, ModelVersion, utcnow
 from govflow.store.audit import append_event
 from govflow.timeutil import iso_utc
@@ -124,6 +127,10 @@ def _file_ref(path: str | Path | None, *, what: str, required: bool) -> _FileRef
         if required:
             raise BadInputError(f"{what} is required")
         return None
+    if is_remote(path):  # object storage: the URI is kept, the bytes are hashed as they stream by
+        if not uri_is_file(path):
+            raise BadInputError(f"{what} not found: {path}")
+        return _FileRef(uri=str(path), sha256=sha256_uri(path))
     p = Path(path).expanduser()
     if not p.is_file():
         raise BadInputError(f"{what} not found: {p}")
@@ -144,12 +151,15 @@ def register_version(
     framework: str | None = None,
     params: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
+    policy: Policy | None = None,
 ) -> ModelVersion:
     """Register a version: govflow hashes the files itself; everything but the stage is then fixed."""
     if not VERSION_RE.match(version or ""):
         raise BadInputError(f"invalid version {version!r}: use letters, digits and . _ + - (1-64 chars)")
     owner = get_model(session, model)
-    artifact_ref = _file_ref(artifact, what="artifact", required=True)
+    # The governed bytes: copied into the artifact store (format checked against the tier's policy).
+    stored = ingest_artifact(artifact, policy=policy or load_policy(), tier=owner.risk_tier)
+    artifact_ref = _FileRef(uri=stored.uri, sha256=stored.sha256)
     training_ref = _file_ref(training_data, what="training data", required=True)
     reference_ref = _file_ref(reference_data, what="reference data", required=False)
     eval_ref = _file_ref(eval_data, what="eval data", required=False)

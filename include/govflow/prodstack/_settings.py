@@ -1,0 +1,252 @@
+"""The stack's settings: one source for `make prod-up`, the tests, the benchmark and docker-compose.
+
+Every value comes from ``GOVFLOW_PROD_*`` environment variables or a default, and the
+generated secrets (Airflow passwords, JWT secret, Fernet key, S3 keys) are created once
+under ``<root>/secrets.json`` (mode 0600) and reused, so a restarted stack keeps its logins.
+``airflow_env()`` is the environment of every Airflow process; ``client_env()`` is what
+``<root>/env`` tells scripts and people; ``compose_env()`` is the same settings with the
+compose service names as hosts (written to ``deploy/prod.env`` by ``python -m govflow.prodstack
+compose-env``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from govflow import config
+
+REPO = config.INCLUDE_DIR.parent
+LOOPBACK = "127.0.0.1"
+# Airflow users (SimpleAuthManager role) = govflow users (include/policies/users.yaml).
+AIRFLOW_ROLES = {"admin": "admin", "alice": "user", "rita": "user", "rob": "user", "vera": "viewer"}
+# Tasks that need the big libraries (Presidio/spaCy, Fairlearn/scikit-learn) go to this queue.
+HEAVY_QUEUE = "heavy"
+# Offsets from the SeaweedFS base port (the S3 endpoint) for its other listeners.
+_WEED_PORTS = ("s3", "s3_grpc", "master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc")
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass
+class StackSettings:
+    root: Path
+    api_port: int = 8180
+    pg_port: int = 5432
+    pg_mode: str = "system"  # "system": this machine's server; "private": a cluster under <root>/postgres
+    redis_port: int = 6379
+    weed_port: int = 18333
+    airflow_db: str = "govflow_prod_airflow"
+    govflow_db: str = "govflow_prod"
+    bucket: str = "govflow"
+    # name -> comma-separated queues; only worker-2 takes the heavy checks by default.
+    workers: dict[str, str] = field(
+        default_factory=lambda: {"worker-1": "default", "worker-2": f"default,{HEAVY_QUEUE}"}
+    )
+    concurrency: int = 2
+    heartbeat_timeout: int = 120  # seconds without a task heartbeat before the scheduler retries it
+
+    @classmethod
+    def from_env(cls, root: Path | None = None) -> StackSettings:
+        root = Path(root or os.environ.get("GOVFLOW_PROD_DIR") or REPO / ".prod").resolve()
+        return cls(
+            root=root,
+            api_port=_env_int("GOVFLOW_PROD_API_PORT", 8180),
+            pg_port=_env_int("GOVFLOW_PROD_PG_PORT", 5432),
+            pg_mode=os.environ.get("GOVFLOW_PROD_PG_MODE") or "system",
+            redis_port=_env_int("GOVFLOW_PROD_REDIS_PORT", 6379),
+            weed_port=_env_int("GOVFLOW_PROD_WEED_PORT", 18333),
+            concurrency=_env_int("GOVFLOW_PROD_CONCURRENCY", 2),
+        )
+
+    # --- derived -------------------------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.api_port}"
+
+    @property
+    def s3_endpoint(self) -> str:
+        return f"http://{LOOPBACK}:{self.weed_port}"
+
+    def weed_ports(self) -> dict[str, int]:
+        return {name: self.weed_port + i for i, name in enumerate(_WEED_PORTS)}
+
+    def pg_url(self, database: str, *, driver: str = "postgresql+psycopg2") -> str:
+        return f"{driver}://postgres@{LOOPBACK}:{self.pg_port}/{database}"
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://{LOOPBACK}:{self.redis_port}/0"
+
+    @property
+    def roles_file(self) -> Path:
+        return REPO / "include" / "policies" / "users.yaml"
+
+    @property
+    def pids(self) -> Path:
+        return self.root / "pids"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.root / "airflow"
+
+    @property
+    def govflow_home(self) -> Path:
+        return self.root / "govflow"
+
+    def secrets(self) -> dict[str, str]:
+        """Generated once per stack root, then reused (0600)."""
+        path = self.root / "secrets.json"
+        if path.exists():
+            return json.loads(path.read_text())
+        self.root.mkdir(parents=True, exist_ok=True)
+        values = {f"password_{user}": secrets.token_urlsafe(12) for user in AIRFLOW_ROLES}
+        values |= {
+            "jwt_secret": secrets.token_hex(32),
+            "fernet_key": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            "s3_access_key": "govflow" + secrets.token_hex(4),
+            "s3_secret_key": secrets.token_urlsafe(24),
+        }
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(values, handle, indent=2)
+        return values
+
+    def passwords(self) -> dict[str, str]:
+        values = self.secrets()
+        return {user: values[f"password_{user}"] for user in AIRFLOW_ROLES}
+
+    # --- environments --------------------------------------------------------------------------
+
+    def shared_env(self, *, host: dict[str, str] | None = None) -> dict[str, str]:
+        """Settings every Airflow process and every govflow client shares (hosts overridable)."""
+        h = {"postgres": LOOPBACK, "redis": LOOPBACK, "s3": LOOPBACK, "api": LOOPBACK} | (host or {})
+        values = self.secrets()
+        pg = f"postgres@{h['postgres']}:{self.pg_port}"
+        return {
+            "GOVFLOW_DB_URL": f"postgresql+psycopg2://{pg}/{self.govflow_db}",
+            "GOVFLOW_ARTIFACTS": f"s3://{self.bucket}/artifacts",
+            "GOVFLOW_HEAVY_QUEUE": HEAVY_QUEUE,
+            # The deployment's users and roles (the bundled ones: rita and rob review, alice submits).
+            "GOVFLOW_ROLES_FILE": str(self.roles_file),
+            "AWS_ENDPOINT_URL": f"http://{h['s3']}:{self.weed_port}",
+            "AWS_ACCESS_KEY_ID": values["s3_access_key"],
+            "AWS_SECRET_ACCESS_KEY": values["s3_secret_key"],
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "GOVFLOW_PROD_BUCKET": self.bucket,
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://{pg}/{self.airflow_db}",
+            "AIRFLOW__CELERY__BROKER_URL": f"redis://{h['redis']}:{self.redis_port}/0",
+            "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://{pg}/{self.airflow_db}",
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.concurrency),
+            "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "govflow.prodstack.celery_config.CELERY_CONFIG",
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__PARALLELISM": "32",
+            "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "32",
+            "AIRFLOW__CORE__AUTH_MANAGER": (
+                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+            ),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(
+                f"{u}:{r}" for u, r in AIRFLOW_ROLES.items()
+            ),
+            "AIRFLOW__CORE__FERNET_KEY": values["fernet_key"],
+            "AIRFLOW__API_AUTH__JWT_SECRET": values["jwt_secret"],
+            "AIRFLOW__API__BASE_URL": f"http://{h['api']}:{self.api_port}",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{h['api']}:{self.api_port}/execution/",
+            "AIRFLOW__API__PORT": str(self.api_port),
+            "AIRFLOW__API__WORKERS": "1",
+            # A worker that died mid-task is noticed after this long; the task is then retried.
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(self.heartbeat_timeout),
+            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "300",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+            # No Variable lookup while parsing the nightly DAG (every task parses its DAG file).
+            "GOVFLOW_NIGHTLY_CRON": os.environ.get("GOVFLOW_NIGHTLY_CRON") or "0 2 * * *",
+        }
+
+    def airflow_env(self) -> dict[str, str]:
+        """The complete environment of an Airflow process of this stack (on this machine)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "GOVFLOW_", "AWS_"))}
+        venv_bin = str(Path(os.sys.executable).parent)
+        env |= self.shared_env() | {
+            "AIRFLOW_HOME": str(self.airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.root / "passwords.json"),
+            "AIRFLOW__API__HOST": LOOPBACK,
+            "GOVFLOW_HOME": str(self.govflow_home),
+            "PATH": f"{venv_bin}:{env.get('PATH', '/usr/bin:/bin')}",
+            "PYTHONUNBUFFERED": "1",
+        }
+        return env
+
+    def client_env(self) -> dict[str, str]:
+        """What ``<root>/env`` holds: how scripts and people reach the stack (admin login)."""
+        keep = (
+            "GOVFLOW_DB_URL",
+            "GOVFLOW_ROLES_FILE",
+            "GOVFLOW_ARTIFACTS",
+            "AWS_ENDPOINT_URL",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_DEFAULT_REGION",
+            "GOVFLOW_PROD_BUCKET",
+        )
+        shared = self.shared_env()
+        return (
+            {
+                "GOVFLOW_AIRFLOW_URL": self.api_url,
+                "GOVFLOW_AIRFLOW_USER": "admin",
+                "GOVFLOW_AIRFLOW_PASSWORD": self.passwords()["admin"],
+            }
+            | {k: shared[k] for k in keep}
+            | {"GOVFLOW_HOME": str(self.govflow_home / "client")}
+        )
+
+    def compose_env(self) -> dict[str, str]:
+        """The same settings for docker-compose.yaml: hosts are the compose services, paths the image's."""
+        env = self.shared_env(
+            host={"postgres": "postgres", "redis": "redis", "s3": "s3", "api": "api-server"}
+        )
+        env |= {
+            "AIRFLOW__CORE__DAGS_FOLDER": "/opt/govflow/dags",
+            "AIRFLOW__CORE__PLUGINS_FOLDER": "/opt/govflow/plugins",
+            "GOVFLOW_HOME": "/opt/govflow/state",
+            "GOVFLOW_ROLES_FILE": "/opt/govflow/include/policies/users.yaml",
+        }
+        # Secrets and database logins stay out of the generated file: docker-compose.yaml sets them
+        # from .env (its secrets and DB-role lines).
+        for key in (
+            "GOVFLOW_DB_URL",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+            "AIRFLOW__CELERY__RESULT_BACKEND",
+            "AIRFLOW__CORE__FERNET_KEY",
+            "AIRFLOW__API_AUTH__JWT_SECRET",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+        ):
+            env.pop(key)
+        return env
+
+
+def write_env_file(path: Path, values: dict[str, str], *, header: str = "") -> None:
+    """``KEY=value`` lines a shell can source (values single-quoted), mode 0600 (it holds a password)."""
+    lines = [f"# {line}" for line in header.splitlines()] if header else []
+    lines += [f"{key}='{value}'" for key, value in values.items()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("\n".join(lines) + "\n")

@@ -1,0 +1,61 @@
+"""Registered files in object storage, made local for the checks (checks read local paths).
+
+A check task may run on any worker: the files it reads (data, the reference, the
+model artifact) are downloaded into the worker's cache by ``artifacts.local_copy``
+and verified against the sha256 recorded at registration, so a changed object is
+refused exactly like a changed local file. Only the files the check reads are fetched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from govflow.artifacts import is_remote, local_copy
+from govflow.errors import BadInputError
+from govflow.hashing import sha256_file
+
+if TYPE_CHECKING:
+    from govflow.service.pipeline import VersionInputs
+
+# Which registered files (besides the data it is given) each check reads.
+_READS: dict[str, tuple[str, ...]] = {
+    "validation": ("reference_data",),
+    "pii": (),
+    "fairness": ("artifact",),
+    "drift": ("reference_data", "training_data"),
+    "performance": (),
+}
+
+
+def local_inputs(check: str, inputs: VersionInputs, data: str) -> tuple[VersionInputs, str, str]:
+    """(inputs with the files ``check`` reads made local, the local data path, the data's sha256).
+
+    Raises ObjectStoreError when the store cannot be reached, BadInputError when an object is
+    missing and ConflictError when its bytes differ from the registered sha256.
+    """
+    local_data = str(local_copy(data, sha256=inputs.sha256.get(data)))
+    changes = {
+        name: str(local_copy(uri, sha256=inputs.sha256.get(uri)))
+        for name in _READS.get(check, ())
+        if (uri := getattr(inputs, name)) and is_remote(uri)
+    }
+    if changes:
+        inputs = dataclasses.replace(inputs, **changes)
+    try:
+        data_sha = sha256_file(local_data)
+    except OSError as err:
+        raise BadInputError(f"cannot read {Path(local_data).name}: {err.strerror or err}") from err
+    return inputs, local_data, data_sha
+
+
+def registered_sha256(row) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """URI -> sha256 of a version row's registered files (artifact and data)."""
+    pairs = [
+        (row.artifact_uri, row.artifact_sha256),
+        (row.training_data_uri, row.training_data_sha256),
+        (row.reference_data_uri, row.reference_data_sha256),
+        (row.eval_data_uri, row.eval_data_sha256),
+    ]
+    return {uri: digest for uri, digest in pairs if uri and digest}

@@ -1,0 +1,79 @@
+"""Fixtures for the production-stack tests (marked ``prod``; `make test-fast` skips them).
+
+``object_store``: SeaweedFS alone (seconds), for the object-storage tests.
+``prod_stack``: the whole stack of `make prod-up` (CeleryExecutor, two workers, Redis,
+SeaweedFS) on free loopback ports under a temp folder, with its own PostgreSQL cluster
+and Redis (so the fault tests restart those, never the machine's shared servers); both
+workers take the heavy queue, so a task of a killed worker has somewhere else to go.
+Everything is stopped by pid at the end of the session.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from govflow.prodstack import HEAVY_QUEUE, StackSettings, down, up
+from govflow.prodstack import _services as services
+from govflow.prodstack._process import free_port_block
+
+
+def pytest_collection_modifyitems(config, items):
+    if not os.environ.get("GOVFLOW_SKIP_PROD"):
+        return
+    for item in items:
+        if item.get_closest_marker("prod"):
+            item.add_marker(pytest.mark.skip(reason="GOVFLOW_SKIP_PROD is set"))
+
+
+def _settings(root: Path, **overrides) -> StackSettings:
+    base = free_port_block(12)
+    token = secrets.token_hex(3)
+    values = {
+        "root": root,
+        "weed_port": base,
+        "api_port": base + 8,
+        "redis_port": base + 9,
+        "pg_port": base + 10,
+        "pg_mode": "private",
+        "airflow_db": f"airflow_prod_test_{token}",
+        "govflow_db": f"govflow_prod_test_{token}",
+        "heartbeat_timeout": 30,
+    }
+    return StackSettings(**(values | overrides))
+
+
+@pytest.fixture(scope="session")
+def object_store(tmp_path_factory) -> Iterator[StackSettings]:
+    settings = _settings(tmp_path_factory.mktemp("object-store"))
+    try:
+        services.start_weed(settings)
+        yield settings
+    finally:
+        services.stop_weed(settings)
+
+
+@pytest.fixture
+def s3_env(object_store: StackSettings, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    env = object_store.shared_env()
+    for key in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+        monkeypatch.setenv(key, env[key])
+    return env
+
+
+@pytest.fixture(scope="session")
+def prod_stack(tmp_path_factory) -> Iterator[StackSettings]:
+    settings = _settings(
+        tmp_path_factory.mktemp("prod-stack"),
+        workers={"worker-1": f"default,{HEAVY_QUEUE}", "worker-2": f"default,{HEAVY_QUEUE}"},
+    )
+    try:
+        up(settings, timeout=400, say=lambda _: None)
+        yield settings
+    finally:
+        down(settings, keep_postgres=False, say=lambda _: None)
+        services.remove_private_postgres(settings)
