@@ -143,7 +143,8 @@ def sample_files(tmp_path: Path) -> dict[str, Path]:
     folder = tmp_path / "files"
     folder.mkdir()
     files = {
-        "artifact": folder / "model.joblib",
+        # .skops: the format the default policy accepts for every tier (high refuses pickles).
+        "artifact": folder / "model.skops",
         "training": folder / "train.csv",
         "reference": folder / "reference.csv",
         "eval": folder / "eval.csv",

@@ -3,7 +3,8 @@
     python include/sample/train_model.py --out OUT [--mitigate] [--batches N]
 
 Writes into OUT:
-  model.joblib      the fitted scikit-learn pipeline (or the fairness-mitigated wrapper)
+  model.skops       the fitted scikit-learn pipeline (or the fairness-mitigated wrapper), saved
+                    with skops: it loads without running code from the file (no pickle)
   eval_scored.csv   the eval data plus the model's `prediction` and `score` columns
                     (what govflow's fairness and performance checks read)
   metrics.json      accuracy, ROC AUC, precision, recall, F1 on the eval data
@@ -40,8 +41,8 @@ def train(
     train_csv: Path = HERE / "adult" / "train.csv",
     eval_csv: Path = HERE / "adult" / "eval.csv",
 ) -> dict:
-    import joblib
     import pandas as pd
+    import skops.io
     from sklearn.compose import make_column_transformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
@@ -86,7 +87,7 @@ def train(
     )
 
     paths = {
-        "artifact": out / "model.joblib",
+        "artifact": out / "model.skops",
         "training_data": Path(train_csv).resolve(),
         "reference_data": Path(train_csv).resolve(),
         "eval_data": out / "eval_scored.csv",
@@ -102,7 +103,7 @@ def train(
         "categorical_features": CATEGORICAL,
         "numeric_features": NUMERIC,
     }
-    joblib.dump(model, paths["artifact"])
+    skops.io.dump(_portable(model), paths["artifact"])
     scored.to_csv(paths["eval_data"], index=False)
     paths["metrics_file"].write_text(json.dumps(metrics, indent=2) + "\n")
     paths["batches"].mkdir(exist_ok=True)
@@ -124,6 +125,17 @@ def train(
         "score": "score",
         "sensitive": [SENSITIVE],
     }
+
+
+def _portable(model):  # type: ignore[no-untyped-def]
+    """The model without fitting-only pandas state skops cannot store (ThresholdOptimizer keeps its
+    trade-off curves, used for plotting, as DataFrames); predictions are unchanged."""
+    for name in ("_tradeoff_curve", "_overall_tradeoff_curve"):
+        if hasattr(model, name):
+            delattr(model, name)
+    if hasattr(model, "_y_min"):
+        model._y_min = None
+    return model
 
 
 def _features(frame):  # type: ignore[no-untyped-def]

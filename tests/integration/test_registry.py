@@ -104,7 +104,7 @@ def test_unknown_model_and_missing_file(db_url, sample_files, tmp_path):
             s,
             model="credit-risk",
             version="2",
-            artifact=tmp_path / "missing.joblib",
+            artifact=tmp_path / "missing.skops",
             training_data=sample_files["training"],
             actor="alice",
         )

@@ -27,7 +27,7 @@ def synthetic(seed: int, n: int = 2000) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    import joblib
+    import skops.io
     from sklearn.compose import make_column_transformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -38,8 +38,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     model = make_pipeline(
         make_column_transformer((OneHotEncoder(), ["proxy"]), remainder="passthrough"), LogisticRegression()
     ).fit(train[["x", "proxy"]], train["approved"])
-    paths = {"artifact": folder / "model.joblib", "data": folder / "eval.csv", "train": folder / "train.csv"}
-    joblib.dump(model, paths["artifact"])
+    paths = {"artifact": folder / "model.skops", "data": folder / "eval.csv", "train": folder / "train.csv"}
+    skops.io.dump(model, paths["artifact"])
     synthetic(1).to_csv(paths["data"], index=False)
     train.to_csv(paths["train"], index=False)
     return paths
@@ -223,16 +223,22 @@ class TestRegistryMode:
     def test_a_changed_artifact_is_not_loaded(self, db_url, capsys, files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
         import shutil
 
-        artifact = tmp_path / "model.joblib"
+        from govflow.service.registry import get_version
+        from govflow.store import session_scope
+
+        artifact = tmp_path / "model.skops"
         shutil.copy(files["artifact"], artifact)
         self.register(
             capsys,
             {**files, "artifact": artifact},
             {"governance": {"label": "approved", "sensitive": "group"}},
         )
-        artifact.write_bytes(artifact.read_bytes() + b"\0")
+        artifact.unlink()  # registration kept its own copy: the submitter's file no longer matters
+        with session_scope() as s:
+            stored = Path(get_version(s, "loans", "1").artifact_uri)
+        stored.write_bytes(stored.read_bytes() + b"\0")  # the stored copy tampered with
         code, _, err = run(capsys, "explain", "--model", "loans", "--version", "1", "--json")
-        assert code == 2 and "changed since registration (sha256 differs): not loading it" in err
+        assert code == 2 and "no longer matches the sha256 recorded at registration: not loading it" in err
 
     def test_unknown_version(self, db_url, capsys) -> None:  # type: ignore[no-untyped-def]
         code, out, err = run(capsys, "explain", "--model", "nope", "--version", "1", "--json")

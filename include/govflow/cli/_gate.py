@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from govflow.cli._common import actor_of, add_actor_flag, add_json_flag, add_version_flags
+from govflow.cli._common import actor_of, add_actor_flag, add_json_flag, add_version_flags, identity_of
 from govflow.cli._output import emit
 
 
@@ -71,7 +71,8 @@ def _gate(args: argparse.Namespace) -> int:
             "govflow gate: --model and --version are required (or: govflow gate replay DECISION_ID)"
         )
     with session_scope() as session:
-        row = gate.evaluate_gate(session, args.model, args.version, actor_of(args))
+        who = identity_of(args)
+        row = gate.evaluate_gate(session, args.model, args.version, who.name, auth_method=who.auth_method)
         payload = gate.decision_to_dict(row, model=args.model, version=args.version)
     emit(payload, as_json=args.json, lines=_decision_lines(payload))
     return 0 if payload["decision"] == "approved" else 1
@@ -115,11 +116,17 @@ def _approve(args: argparse.Namespace) -> int:
     from govflow.service import gate
     from govflow.store import session_scope
 
-    actor = actor_of(args, required=True)
+    who = identity_of(args)
     verdict = "reject" if args.reject else "approve"
     with session_scope() as session:
         recorded = gate.approve(
-            session, args.model, args.version, actor, verdict=verdict, comment=args.comment
+            session,
+            args.model,
+            args.version,
+            who.name,
+            verdict=verdict,
+            comment=args.comment,
+            auth_method=who.auth_method,
         )
         row = recorded.row
         payload = {
@@ -132,6 +139,7 @@ def _approve(args: argparse.Namespace) -> int:
             "comment": row.comment,
             "evidence_digest": row.evidence_digest,
             "decision_id": row.decision_id,
+            "auth_method": row.auth_method,
             "gate_preview": _preview(recorded.preview),
         }
     done = "approved" if verdict == "approve" else "rejected"
@@ -150,9 +158,17 @@ def _waive(args: argparse.Namespace) -> int:
     from govflow.service import gate
     from govflow.store import session_scope
 
-    actor = actor_of(args, required=True)
+    who = identity_of(args)
     with session_scope() as session:
-        recorded = gate.waive(session, args.model, args.version, args.check, actor, reason=args.reason)
+        recorded = gate.waive(
+            session,
+            args.model,
+            args.version,
+            args.check,
+            who.name,
+            reason=args.reason,
+            auth_method=who.auth_method,
+        )
         row = recorded.row
         payload = {
             "id": row.id,

@@ -141,11 +141,18 @@ def decide(
         )
     required = rules.approvals.count
     if len(counted) < required:
+        unproven = _unaccepted_auth(approvals, rules, digest)
+        why = (
+            f"; not counted: {', '.join(unproven)} (the {tier} tier accepts approvals authenticated by "
+            f"{' or '.join(rules.approvals.accepted_auth or ())})"
+            if unproven
+            else ""
+        )
         reasons.append(
             Reason(
                 "approvals_missing",
                 f"approvals: {len(counted)} of {required} required from role "
-                f"{' or '.join(rules.approvals.roles)} on the current evidence",
+                f"{' or '.join(rules.approvals.roles)} on the current evidence{why}",
             )
         )
 
@@ -243,7 +250,27 @@ def _waiver_problem(waiver: Waiver, rules, version_ref: VersionRef) -> str | Non
         return f"role {waiver.role} may not waive checks (needs {' or '.join(rules.approvals.waiver_roles)})"
     if version_ref.submitted_by and waiver.waived_by == version_ref.submitted_by:
         return f"{waiver.waived_by} submitted this version (separation of duties)"
+    if not _auth_accepted(waiver.auth_method, rules):
+        return (
+            f"authenticated by {waiver.auth_method or 'nothing recorded'}, which the tier does not accept "
+            f"(accepted: {', '.join(rules.approvals.accepted_auth or ())})"
+        )
     return None
+
+
+def _auth_accepted(method: str | None, rules) -> bool:
+    # None in the policy: any method (and rows from before methods were recorded) counts.
+    accepted = rules.approvals.accepted_auth
+    return accepted is None or method in accepted
+
+
+def _unaccepted_auth(approvals, rules, digest) -> list[str]:
+    latest = {a.approver: a for a in approvals}
+    return [
+        f"{a.approver} ({a.auth_method or 'unauthenticated'})"
+        for a in latest.values()
+        if a.verdict == "approve" and a.evidence_digest == digest and not _auth_accepted(a.auth_method, rules)
+    ]
 
 
 def _not_current(waiver: Waiver, items, version_ref) -> str:
@@ -276,6 +303,12 @@ def _tally(approvals, rules, tier, version_ref, digest, notes) -> tuple[list[str
             notes.append(f"{who} not counted: the submitter may not approve their own version")
         elif approval.role not in rules.approvals.roles:
             notes.append(f"{who} not counted: role {approval.role} may not approve the {tier} tier")
+        elif approval.verdict == "approve" and not _auth_accepted(approval.auth_method, rules):
+            # A rejection counts however it was given (failing closed); an approval must be proven.
+            notes.append(
+                f"{who} not counted: authenticated by {approval.auth_method or 'nothing recorded'}, "
+                f"the {tier} tier accepts {', '.join(rules.approvals.accepted_auth or ())}"
+            )
         elif approval.evidence_digest != digest:
             notes.append(
                 f"{who} void: it was given on other evidence "

@@ -66,6 +66,8 @@ class Approval:
     evidence_digest: str
     comment: str = ""
     id: str | None = None
+    # How the approver was authenticated (None: not recorded); the tier's accepted_auth decides.
+    auth_method: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +77,7 @@ class Approval:
             "verdict": self.verdict,
             "evidence_digest": self.evidence_digest,
             "comment": self.comment,
+            "auth_method": self.auth_method,
         }
 
     @classmethod
@@ -86,6 +89,7 @@ class Approval:
             evidence_digest=data["evidence_digest"],
             comment=data.get("comment") or "",
             id=None if data.get("id") is None else str(data["id"]),
+            auth_method=data.get("auth_method"),
         )
 
 
@@ -99,6 +103,7 @@ class Waiver:
     role: str
     reason: str
     id: str | None = None
+    auth_method: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "evidence_id", str(self.evidence_id))
@@ -111,6 +116,7 @@ class Waiver:
             "waived_by": self.waived_by,
             "role": self.role,
             "reason": self.reason,
+            "auth_method": self.auth_method,
         }
 
     @classmethod
@@ -122,6 +128,7 @@ class Waiver:
             role=data["role"],
             reason=data.get("reason") or "",
             id=None if data.get("id") is None else str(data["id"]),
+            auth_method=data.get("auth_method"),
         )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from govflow.errors import PolicyError
-from govflow.vocab import RISK_TIERS, PolicyCheck, Role
+from govflow.vocab import ARTIFACT_FORMATS, RISK_TIERS, ArtifactFormat, AuthMethod, PolicyCheck, Role
 
 _ENTITY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -117,12 +117,22 @@ class ApprovalRule(_Strict):
     count: int = Field(default=0, ge=0)
     roles: list[Role] = Field(default_factory=lambda: ["reviewer", "admin"])
     waiver_roles: list[Role] = Field(default_factory=lambda: ["reviewer", "admin"])
+    # How approvers and waivers must have been authenticated to count; None: any method.
+    accepted_auth: list[AuthMethod] | None = None
 
     @model_validator(mode="after")
     def _roles_when_needed(self) -> ApprovalRule:
         if self.count and not self.roles:
             raise ValueError("roles must name who may approve when count > 0")
         return self
+
+
+class ArtifactRule(_Strict):
+    """Which model artifact formats a tier accepts, and the skops types trusted beyond skops' defaults."""
+
+    formats: list[ArtifactFormat] = Field(default_factory=lambda: list(ARTIFACT_FORMATS), min_length=1)
+    # Reviewed, fully qualified type names (as skops.io.get_untrusted_types prints them).
+    trusted_types: list[str] = Field(default_factory=list)
 
 
 class RecheckRule(_Strict):
@@ -154,6 +164,7 @@ class TierPolicy(_Strict):
     fairness: FairnessThresholds = Field(default_factory=FairnessThresholds)
     drift: DriftThresholds = Field(default_factory=DriftThresholds)
     approvals: ApprovalRule = Field(default_factory=ApprovalRule)
+    artifacts: ArtifactRule = Field(default_factory=ArtifactRule)
     recheck: RecheckRule = Field(default_factory=RecheckRule)
     documentation: DocumentationRule = Field(default_factory=DocumentationRule)
 

@@ -92,17 +92,30 @@ def explanation_inputs(
 
 def explain_inputs(inputs: ExplainInputs, *, policy: Any = None, **options: Any) -> dict[str, Any]:
     """Explain a version from its inputs (no DB session needed). ``options`` go to ``explain_model``."""
+    from govflow.checks import CheckInputError
     from govflow.checks.explain import explain_model
+    from govflow.policy import load_policy
+    from govflow.service.model_artifacts import registered_artifact
 
-    verify_registered(inputs.artifact, inputs.artifact_sha256, what="artifact")
+    policy = policy if policy is not None else load_policy()
+    try:
+        # The stored bytes, read once and checked against the registered sha256, are what gets loaded.
+        artifact = registered_artifact(
+            inputs.artifact, inputs.artifact_sha256, policy=policy, tier=inputs.tier
+        )
+    except CheckInputError as err:
+        raise ConflictError(str(err)) from err
     verify_registered(inputs.eval_data, inputs.eval_data_sha256, what="eval data")
     explanation = explain_model(
         inputs.eval_data,
-        model_path=inputs.artifact,
+        model_path=artifact,
         label=inputs.label,
         sensitive=list(inputs.sensitive),
         positive_label=inputs.positive_label,
-        **_policy_options(_fairness_rules(policy, inputs.tier), options),
+        **_policy_options(
+            _fairness_rules(policy, inputs.tier),
+            {"trusted": policy.tier(inputs.tier).artifacts.trusted_types} | options,
+        ),
     )
     explanation["version"] = {
         "model": inputs.model,
@@ -118,7 +131,7 @@ def explain_fairness(
     result: CheckResult,
     *,
     data: Any,
-    artifact: str,
+    artifact: Any,
     label: str,
     sensitive: Sequence[str],
     positive_label: Any = None,

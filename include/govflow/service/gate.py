@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from govflow.access import Directory, User, acting_role, load_users, require_role
+from govflow.access import AuthMethod, Directory, User, acting_role, load_users, require_role
 from govflow.errors import BadInputError, ConflictError, GovflowError, NotFoundError, PermissionDeniedError
 from govflow.gate import Approval, Decision, Evidence, VersionRef, Waiver, decide, evidence_digest
 from govflow.service import registry
@@ -102,6 +102,7 @@ def approval_of(row: ApprovalRow) -> Approval:
         evidence_digest=row.evidence_digest,
         comment=row.comment or "",
         id=str(row.id),
+        auth_method=row.auth_method,
     )
 
 
@@ -113,6 +114,7 @@ def waiver_of(row: WaiverRow) -> Waiver:
         role=row.role,
         reason=row.reason,
         id=str(row.id),
+        auth_method=row.auth_method,
     )
 
 
@@ -175,6 +177,7 @@ def evaluate_gate(
     policy=None,
     now: dt.datetime | None = None,
     target_stage: str = "production",
+    auth_method: AuthMethod | None = None,
 ) -> GateDecision:
     """Decide on ``model@version`` now and store the decision with everything needed to replay it."""
     policy = _policy(policy)
@@ -215,6 +218,7 @@ def evaluate_gate(
     append_event(
         session,
         actor=actor,
+        auth_method=auth_method,
         action="gate.evaluated",
         subject=registry.version_subject(model, version),
         payload={
@@ -320,6 +324,7 @@ def approve(
     users: Directory | None = None,
     policy=None,
     now: dt.datetime | None = None,
+    auth_method: AuthMethod | None = None,
 ) -> Recorded:
     """Record ``actor``'s verdict on the version's current evidence (its digest binds the approval)."""
     if verdict not in ("approve", "reject"):
@@ -347,6 +352,7 @@ def approve(
         verdict=verdict,
         comment=comment or None,
         evidence_digest=inputs.digest,
+        auth_method=auth_method,
         created_at=_now(now),
     )
     session.add(approval)
@@ -354,6 +360,7 @@ def approve(
     append_event(
         session,
         actor=user.name,
+        auth_method=auth_method,
         action="approval.recorded",
         subject=registry.version_subject(model, version),
         payload={
@@ -380,6 +387,7 @@ def waive(
     users: Directory | None = None,
     policy=None,
     now: dt.datetime | None = None,
+    auth_method: AuthMethod | None = None,
 ) -> Recorded:
     """Accept the latest failed result of ``check`` for this version, with a reason (reviewers only)."""
     reason = (reason or "").strip()
@@ -415,6 +423,7 @@ def waive(
         role=role,
         evidence_digest=inputs.digest,
         check_result_id=int(target.id),
+        auth_method=auth_method,
         created_at=_now(now),
     )
     session.add(waiver)
@@ -422,6 +431,7 @@ def waive(
     append_event(
         session,
         actor=user.name,
+        auth_method=auth_method,
         action="waiver.recorded",
         subject=registry.version_subject(model, version),
         payload={
