@@ -188,6 +188,10 @@ class Approval(Base):
     evidence_digest: Mapped[str] = mapped_column(String(64))
     # How the approver was authenticated (the policy decides which methods count); NULL on old rows.
     auth_method: Mapped[str | None] = mapped_column(String(32))
+    # Answers collected from Airflow: the pipeline run that asked and the Required Action
+    # ("<dag_id>/<run_id>/<task_id>/<map_index>/<try_number>"), unique so an answer is recorded once.
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    required_action: Mapped[str | None] = mapped_column(String(400), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
