@@ -20,10 +20,11 @@ import pandas as pd
 import pytest
 
 from govflow.checks import CheckInputError
+from govflow.checks.explain import detect_proxies, explain_model
 from govflow.checks.explain._bins import slice_feature
 from govflow.checks.explain._errors import error_analysis
 from govflow.checks.explain._proxy import roc_auc
-from govflow.checks.explain import card_view, detect_proxies, explain_model, explanation_svg
+from govflow.docs import card_view, explanation_svg
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "include" / "sample"
@@ -167,7 +168,8 @@ class TestErrorAnalysis:
                 assert entry["slices"][0]["feature"] == "zone"
 
     def test_counts_and_rates_of_a_hand_built_table(self) -> None:
-        # group g: 10 rows in slice s (6 wrong), 10 rows in t (1 wrong); group h: 10 in s (2 wrong), 10 in t (1 wrong)
+        # group g: 10 rows in slice s (6 wrong), 10 rows in t (1 wrong);
+        # group h: 10 in s (2 wrong), 10 in t (1 wrong)
         feature = pd.Series(["s"] * 10 + ["t"] * 10 + ["s"] * 10 + ["t"] * 10, name="f")
         groups = np.array(["g"] * 20 + ["h"] * 20, dtype=object)
         wrong = np.zeros(40, dtype=bool)

@@ -79,7 +79,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.svg:
             from pathlib import Path
 
-            from govflow.checks.explain import explanation_svg
+            from govflow.docs import explanation_svg
 
             Path(args.svg).write_text(explanation_svg(explanation) + "\n", encoding="utf-8")
     except GovflowError as err:

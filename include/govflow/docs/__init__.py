@@ -5,16 +5,19 @@
     texts = render_documents(context, fmt="html")     # {"model_card": "...", "annex_iv": "..."}
     result = documentation_check(context, policy.tier("high").documentation.required_sections)
 
-Pure functions of their inputs; ``govflow.service.docs`` gathers the inputs
+An explanation (from ``govflow.checks.explain``) is shown by ``card_view`` and
+``explanation_svg``. Pure functions of their inputs; ``govflow.service.docs`` gathers the inputs
 from the DB and stores what is rendered.
 """
 
 from govflow.docs._check import documentation_check
 from govflow.docs._context import DocInputs, build_context
+from govflow.docs._explain_card import card_view
 from govflow.docs._notes import NOTE_KEYS, parse_notes, validate_notes
 from govflow.docs._render import FORMATS, KINDS, render_document, render_documents
 from govflow.docs._scrub import scrub_text
 from govflow.docs._sections import SECTIONS, Fact, SectionStatus
+from govflow.docs._svg import explanation_svg
 
 __all__ = [
     "FORMATS",
@@ -25,7 +28,9 @@ __all__ = [
     "Fact",
     "SectionStatus",
     "build_context",
+    "card_view",
     "documentation_check",
+    "explanation_svg",
     "parse_notes",
     "render_document",
     "render_documents",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govflow.docs._notes import NOTE_KEYS
+from govflow.docs._numbers import fmt_number, number
 from govflow.docs._scrub import scrub, scrub_text
 from govflow.docs._sections import SECTIONS, Fact, completeness, fact
 from govflow.docs._views import (
@@ -20,11 +21,10 @@ from govflow.docs._views import (
     drift_view,
     explanation_view,
     fairness_view,
-    fmt_number,
-    number,
     pii_view,
     validation_view,
 )
+from govflow.hashing import canonical_json
 
 CHECKS = ("validation", "pii", "fairness", "drift", "documentation")
 # Params keys read as the algorithm and the training infrastructure of a version.
@@ -906,7 +906,5 @@ def _file(uri: Any, sha256: Any) -> str | None:
 
 def _text(value: Any) -> str:
     if isinstance(value, (dict, list)):
-        from govflow.hashing import canonical_json
-
         return canonical_json(value)
     return str(value)

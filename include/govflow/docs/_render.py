@@ -7,6 +7,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from govflow.docs._context import CHECKS
+from govflow.docs._numbers import fmt_number
+from govflow.docs._svg import drift_chart, group_metrics_chart, history_chart
 from govflow.errors import BadInputError
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -63,9 +66,6 @@ def _template_context(context: Mapping[str, Any], fmt: str) -> dict[str, Any]:
 
 
 def _charts(context: Mapping[str, Any]) -> dict[str, Any]:
-    from govflow.docs._context import CHECKS
-    from govflow.docs._svg import drift_chart, group_metrics_chart, history_chart
-
     charts: dict[str, Any] = {"fairness": "", "drift": "", "history": ""}
     fairness, drift, history = context.get("fairness"), context.get("drift"), context.get("history")
     if fairness and fairness["groups"]:
@@ -98,8 +98,6 @@ def md_escape(value: Any) -> str:
 
 
 def _num(value: Any) -> str:
-    from govflow.docs._views import fmt_number
-
     return fmt_number(value)
 
 

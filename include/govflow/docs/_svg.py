@@ -2,8 +2,15 @@
 
 Each function returns ``Markup`` holding one ``<svg>`` element; every label
 is escaped here, so the charts are safe to drop into an autoescaped template.
-Colours come from the Okabe-Ito palette (readable with colour-blindness), and
-every mark also carries its value as text or a ``<title>`` tooltip.
+Colours come from the one palette below (Okabe-Ito, readable with
+colour-blindness and in greyscale print), and every mark also carries its
+value as text or a ``<title>`` tooltip.
+
+Charts: ``group_metrics_chart`` (fairness rates per group), ``drift_chart``
+(drift score per column), ``history_chart`` (check results over time), and for
+an explanation ``importance_svg`` (permutation importance per group: the model
+card's "Quantitative analyses"), ``proxy_svg`` (how well each input predicts a
+sensitive attribute: its "Factors") and ``explanation_svg`` (both, stacked).
 """
 
 from __future__ import annotations
@@ -14,28 +21,45 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from govflow.docs._views import fmt_number, number
+from govflow.docs._numbers import fmt_number, number
 
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
-STATUS_COLOURS = {"pass": "#009E73", "warn": "#E69F00", "fail": "#D55E00", "error": "#7F7F7F"}
+# Okabe-Ito.
+BLUE, ORANGE, GREEN, PURPLE = "#0072B2", "#E69F00", "#009E73", "#CC79A7"
+SKY, VERMILLION, YELLOW, BLACK = "#56B4E9", "#D55E00", "#F0E442", "#000000"
+PALETTE = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, YELLOW, BLACK)
+# Neutrals: text, secondary text, value labels, axes, grid lines, dot outlines, a bar below its threshold.
+INK, INK_SOFT, INK_VALUE, RULE, GRID = "#222", "#555", "#333", "#999", "#ddd"
+WHITE, GREY, MUTED = "#fff", "#7F7F7F", "#7F9FBF"
+STATUS_COLOURS = {"pass": GREEN, "warn": ORANGE, "fail": VERMILLION, "error": GREY}
 FONT = "font-family:system-ui,sans-serif;font-size:11px"
 MAX_DRIFT_COLUMNS = 60
+# The explanation charts' geometry.
+EXPLAIN_WIDTH, EXPLAIN_LABEL_W, EXPLAIN_VALUE_W, BAR_H = 640, 170, 56, 9
 
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" style="{FONT}"><title>{escape(title)}</title>'
+        f'viewBox="0 0 {width} {height}" style="{FONT}" aria-label="{escape(title)}">'
+        f"<title>{escape(title)}</title>"
     )
     return Markup(head + "".join(body) + "</svg>")
 
 
 def _text(
-    x: float, y: float, text: Any, *, anchor: str = "start", fill: str = "#222", weight: str = "normal"
+    x: float,
+    y: float,
+    text: Any,
+    *,
+    anchor: str = "start",
+    fill: str = INK,
+    weight: str = "normal",
+    size: int | None = None,
 ) -> str:
+    font_size = f' font-size="{size}"' if size else ""
     return (
-        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{fill}" font-weight="{weight}">'
-        f"{escape(str(text))}</text>"
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{fill}" font-weight="{weight}"'
+        f"{font_size}>{escape(str(text))}</text>"
     )
 
 
@@ -44,6 +68,10 @@ def _rect(x: float, y: float, w: float, h: float, fill: str, tip: str) -> str:
         f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0.0):.1f}" height="{h:.1f}" fill="{fill}">'
         f"<title>{escape(tip)}</title></rect>"
     )
+
+
+def _short(text: str, limit: int = 26) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def group_metrics_chart(groups: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> Markup:
@@ -68,7 +96,7 @@ def group_metrics_chart(groups: Sequence[Mapping[str, Any]], metrics: Sequence[s
                 y + block_h / 2 + 10,
                 suffix.strip(),
                 anchor="end",
-                fill="#D55E00" if group.get("small") else "#555",
+                fill=VERMILLION if group.get("small") else INK_SOFT,
             )
         )
         for i, metric in enumerate(metrics):
@@ -85,9 +113,11 @@ def group_metrics_chart(groups: Sequence[Mapping[str, Any]], metrics: Sequence[s
                     f"{name}: {metric} {fmt_number(value)}",
                 )
             )
-            body.append(_text(label_w + shown * bar_w + 4, top + row_h - 2, fmt_number(value), fill="#333"))
+            body.append(
+                _text(label_w + shown * bar_w + 4, top + row_h - 2, fmt_number(value), fill=INK_VALUE)
+            )
         body.append(
-            f'<line x1="{label_w}" y1="{y - 2}" x2="{label_w}" y2="{y + block_h + 2}" stroke="#999"/>'
+            f'<line x1="{label_w}" y1="{y - 2}" x2="{label_w}" y2="{y + block_h + 2}" stroke="{RULE}"/>'
         )
         y += block_h + gap
     return _svg(width, int(y) + 4, "Metrics per group", body)
@@ -102,20 +132,20 @@ def drift_chart(columns: Sequence[Mapping[str, Any]]) -> Markup:
     label_w, bar_w, value_w, row_h = 180, 300, 230, 16
     shown = sorted(columns, key=lambda c: (not c.get("drifted"), str(c.get("column"))))[:MAX_DRIFT_COLUMNS]
     values = [v for c in shown for v in (number(c.get("score")), number(c.get("threshold"))) if v is not None]
-    top = max(values + [1e-9]) * 1.1
+    top = max([*values, 1e-9]) * 1.1
     body = [
         f'<rect x="8" y="5" width="10" height="10" fill="{STATUS_COLOURS["fail"]}"/>',
         _text(22, 14, "drifted"),
-        f'<rect x="90" y="5" width="10" height="10" fill="{PALETTE[0]}"/>',
+        f'<rect x="90" y="5" width="10" height="10" fill="{BLUE}"/>',
         _text(104, 14, "not drifted"),
-        '<line x1="196" y1="4" x2="196" y2="16" stroke="#222" stroke-width="2"/>',
+        f'<line x1="196" y1="4" x2="196" y2="16" stroke="{INK}" stroke-width="2"/>',
         _text(202, 14, "threshold"),
     ]
     y = 26
     for column in shown:
         score, threshold = number(column.get("score")), number(column.get("threshold"))
         drifted = bool(column.get("drifted"))
-        colour = STATUS_COLOURS["fail"] if drifted else PALETTE[0]
+        colour = STATUS_COLOURS["fail"] if drifted else BLUE
         name = str(column.get("column"))
         body.append(
             _text(label_w - 6, y + row_h - 4, name, anchor="end", weight="bold" if drifted else "normal")
@@ -135,7 +165,7 @@ def drift_chart(columns: Sequence[Mapping[str, Any]]) -> Markup:
         if threshold is not None:
             x = label_w + max(threshold, 0.0) / top * bar_w
             body.append(
-                f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x:.1f}" y2="{y + row_h:.1f}" stroke="#222" '
+                f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x:.1f}" y2="{y + row_h:.1f}" stroke="{INK}" '
                 'stroke-width="2"/>'
             )
         body.append(
@@ -169,8 +199,10 @@ def history_chart(history: Sequence[Mapping[str, Any]], checks: Sequence[str]) -
     for index, check in enumerate(rows):
         y = legend_h + index * row_h + row_h / 2
         body.append(_text(label_w - 8, y + 4, check, anchor="end"))
-        body.append(f'<line x1="{label_w}" y1="{y:.1f}" x2="{label_w + plot_w}" y2="{y:.1f}" stroke="#ddd"/>')
-    for h, when in zip(history, times):
+        body.append(
+            f'<line x1="{label_w}" y1="{y:.1f}" x2="{label_w + plot_w}" y2="{y:.1f}" stroke="{GRID}"/>'
+        )
+    for h, when in zip(history, times, strict=True):
         index = rows.index(str(h.get("check")))
         y = legend_h + index * row_h + row_h / 2
         x = label_w + (
@@ -179,8 +211,8 @@ def history_chart(history: Sequence[Mapping[str, Any]], checks: Sequence[str]) -
         status = str(h.get("status"))
         tip = escape(f"{h.get('check')}: {status} on {h.get('date')}")
         body.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{STATUS_COLOURS.get(status, "#000")}" '
-            f'stroke="#fff"><title>{tip}</title></circle>'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{STATUS_COLOURS.get(status, BLACK)}" '
+            f'stroke="{WHITE}"><title>{tip}</title></circle>'
         )
     axis_y = legend_h + len(rows) * row_h + 14
     if start is not None:
@@ -198,3 +230,96 @@ def _when(value: Any) -> dt.datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def explanation_svg(explanation: Mapping[str, Any], *, max_features: int = 8) -> Markup:
+    """Both explanation charts in one ``<svg>`` element (importance by group above, proxies below)."""
+    top, top_h = _importance_parts(explanation, max_features)
+    low, low_h = _proxy_parts(explanation, max_features)
+    body = [*top, f'<g transform="translate(0,{top_h})">', *low, "</g>"]
+    title = "Feature importance by group and proxy strength of each input"
+    return _svg(EXPLAIN_WIDTH, max(top_h + low_h, 40), title, body)
+
+
+def importance_svg(explanation: Mapping[str, Any], *, max_features: int = 8) -> Markup:
+    parts, height = _importance_parts(explanation, max_features)
+    return _svg(EXPLAIN_WIDTH, max(height, 40), "Feature importance by group", parts)
+
+
+def proxy_svg(explanation: Mapping[str, Any], *, max_features: int = 8) -> Markup:
+    parts, height = _proxy_parts(explanation, max_features)
+    return _svg(EXPLAIN_WIDTH, max(height, 40), "How well each input predicts a sensitive attribute", parts)
+
+
+def _importance_parts(explanation: Mapping[str, Any], max_features: int) -> tuple[list[str], int]:
+    importance = explanation["feature_importance"]
+    features = [r["feature"] for r in importance["overall"][:max_features]]
+    series: list[tuple[str, dict[str, float]]] = [
+        (group, {r["feature"]: r["prediction_change"] for r in entry["features"]})
+        for group, entry in importance["by_group"].items()
+    ] or [("all rows", {r["feature"]: r["prediction_change"] for r in importance["overall"]})]
+    series = series[: len(PALETTE)]
+    peak = max([v for _, values in series for v in values.values()] + [1e-9])
+    title = "What drives predictions: share of predictions that change when an input is shuffled"
+    parts = [_text(8, 16, title, weight="bold")]
+    x = 8
+    for i, (group, _) in enumerate(series):  # legend
+        parts.append(f'<rect x="{x}" y="24" width="10" height="10" fill="{PALETTE[i]}"/>')
+        parts.append(_text(x + 14, 33, group))
+        x += 24 + 7 * len(group)
+    y = 46
+    span = EXPLAIN_WIDTH - EXPLAIN_LABEL_W - EXPLAIN_VALUE_W - 8
+    for feature in features:
+        block = len(series) * (BAR_H + 1)
+        parts.append(_text(EXPLAIN_LABEL_W - 6, y + block / 2 + 4, _short(feature), anchor="end"))
+        for i, (group, values) in enumerate(series):
+            value = max(0.0, values.get(feature, 0.0))
+            width = span * value / peak
+            tip = f"{feature}, {group}: {100 * value:.1f}%"
+            parts.append(_rect(EXPLAIN_LABEL_W, y, width, BAR_H, PALETTE[i], tip))
+            parts.append(_text(EXPLAIN_LABEL_W + width + 4, y + BAR_H - 1, f"{100 * value:.1f}%", size=9))
+            y += BAR_H + 1
+        y += 6
+    return parts, y + 6
+
+
+def _proxy_parts(explanation: Mapping[str, Any], max_features: int) -> tuple[list[str], int]:
+    proxies = explanation["proxies"]
+    threshold = proxies["threshold_auc"]
+    span = EXPLAIN_WIDTH - EXPLAIN_LABEL_W - EXPLAIN_VALUE_W - 8
+    parts: list[str] = []
+    y = 16
+    for column, entry in proxies["by_sensitive"].items():
+        title = (
+            f"How well each input predicts {column} (AUC; 0.5 = not at all, "
+            f"dashed line = threshold {threshold:.2f})"
+        )
+        parts.append(_text(8, y, title, weight="bold"))
+        y += 10
+        rows = []
+        if entry.get("all_features"):
+            rows.append(
+                ("all inputs together", entry["all_features"]["auc"], entry["all_features"]["strong"])
+            )
+        rows += [
+            (r["feature"], r["auc"], r.get("strong", False))
+            for r in entry["features"][:max_features]
+            if r["auc"] is not None
+        ]
+        top = y
+        for name, auc, strong in rows:
+            width = span * max(0.0, auc - 0.5) / 0.5
+            label = _short(name)
+            weight = "bold" if strong else "normal"
+            parts.append(_text(EXPLAIN_LABEL_W - 6, y + BAR_H + 1.5, label, anchor="end", weight=weight))
+            colour = VERMILLION if strong else MUTED
+            parts.append(_rect(EXPLAIN_LABEL_W, y + 2, width, BAR_H, colour, f"{name}: AUC {auc:.3f}"))
+            parts.append(_text(EXPLAIN_LABEL_W + width + 4, y + BAR_H + 1, f"{auc:.2f}", size=9))
+            y += BAR_H + 5
+        line_x = EXPLAIN_LABEL_W + span * (threshold - 0.5) / 0.5
+        parts.append(
+            f'<line x1="{line_x:.1f}" y1="{top}" x2="{line_x:.1f}" y2="{y}" stroke="{INK_VALUE}" '
+            'stroke-dasharray="3,2"/>'
+        )
+        y += 18
+    return parts, y

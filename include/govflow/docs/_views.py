@@ -7,10 +7,13 @@ reaches a document. Group and column names are scrubbed like free text.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from markupsafe import Markup
+
+from govflow.docs._explain_card import card_view
+from govflow.docs._numbers import number
 from govflow.docs._scrub import scrub, scrub_text
 
 GROUP_METRICS = (
@@ -27,26 +30,6 @@ FAIRNESS_SUMMARY_KEYS = (
     "equalized_odds_ratio",
     "accuracy_difference",
 )
-
-
-def number(value: Any) -> float | None:
-    """A finite float, or None for anything missing, non-numeric or NaN."""
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
-
-
-def fmt_number(value: Any, digits: int = 3) -> str:
-    out = number(value)
-    if out is None:
-        return "n/a"
-    if out == int(out):
-        return str(int(out))
-    return f"{out:.{digits}f}"
 
 
 def _base(result: Mapping[str, Any]) -> dict[str, Any]:
@@ -118,13 +101,9 @@ def fairness_view(
 
 
 def explanation_view(result: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The explanation in the fairness evidence, laid out by ``govflow.checks.explain.card_view`` (scrubbed)."""
+    """The explanation in the fairness evidence, laid out by ``card_view`` (scrubbed)."""
     if result is None:
         return None
-    from markupsafe import Markup
-
-    from govflow.checks.explain import card_view
-
     view = card_view((result.get("evidence") or {}).get("explanation"))
     if not isinstance(view, Mapping):
         return scrub(view)

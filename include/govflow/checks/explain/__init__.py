@@ -16,9 +16,7 @@ the eval data and returns one JSON-safe dict with
 Slices are described by ranges and categories held by at least a minimum
 number of rows, and only counts and rates are reported: never a row.
 
-For documents: ``card_view(explanation)`` (flat tables for a model card's
-"Factors" and "Quantitative analyses", with both charts) and the inline SVG
-charts ``explanation_svg``, ``importance_svg`` and ``proxy_svg``.
+How documents show it (``card_view`` and the SVG charts) lives in ``govflow.docs``.
 """
 
 from __future__ import annotations
@@ -30,12 +28,10 @@ from typing import TYPE_CHECKING, Any
 from govflow.checks._io import read_table, require_columns
 from govflow.checks._result import CheckInputError, library_versions
 from govflow.checks.explain._bins import slice_feature
-from govflow.checks.explain._card import card_view
 from govflow.checks.explain._errors import error_analysis
 from govflow.checks.explain._importance import feature_importance
 from govflow.checks.explain._model import view_model
 from govflow.checks.explain._proxy import DEFAULT_PROXY_AUC_THRESHOLD, detect_proxies
-from govflow.checks.explain._svg import explanation_svg, importance_svg, proxy_svg
 from govflow.checks.explain._text import findings
 from govflow.checks.fairness._inputs import intersection_groups
 from govflow.checks.model_predictions import ModelArtifact, load_model
@@ -46,12 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_PROXY_AUC_THRESHOLD",
-    "card_view",
     "detect_proxies",
     "explain_model",
-    "explanation_svg",
-    "importance_svg",
-    "proxy_svg",
 ]
 
 LIBRARIES = ("scikit-learn", "numpy", "pandas")

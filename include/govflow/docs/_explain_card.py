@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from govflow.checks.explain._svg import importance_svg, proxy_svg
+from govflow.docs._svg import importance_svg, proxy_svg
 
 
 def card_view(
