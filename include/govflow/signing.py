@@ -205,6 +205,12 @@ def _local_key(path: Path) -> Ed25519PrivateKey:
     return parse_private_key(path.read_text(), what=str(path))
 
 
+def sign_manifest(message: bytes) -> dict[str, str]:
+    """A bundle manifest signature: the key id, the public key (a hint, never trusted by itself)."""
+    key = signing_key()
+    return {"key_id": key.key_id, "public_key": public_pem(key.public), "signature": key.sign(message)}
+
+
 class Keyring:
     """Trusted public keys by key id: the signing key's own plus the trusted keys folder."""
 
@@ -214,7 +220,9 @@ class Keyring:
     @classmethod
     def trusted(cls, extra: list[Path] | None = None, *, include_signing_key: bool = True) -> Keyring:
         keys: dict[str, Ed25519PublicKey] = {}
-        if include_signing_key:
+        source = _source()
+        # Verifying never generates a key: the local one counts only once it exists.
+        if include_signing_key and not (source[0] == "local" and not Path(source[1]).exists()):
             public = signing_key().public
             keys[key_id_of(public)] = public
         folder = keys_dir()

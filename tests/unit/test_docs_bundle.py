@@ -7,11 +7,28 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from govflow.docs._bundle import MANIFEST, build_bundle, verify_bundle
+from govflow.docs._bundle import MANIFEST, SIGNATURE, build_bundle
+from govflow.docs._bundle import verify_bundle as _verify_bundle
 from govflow.errors import BadInputError
 from govflow.hashing import canonical_json, sha256_bytes
+from govflow.signing import Keyring, SigningKey, key_id_of
 from govflow.store.audit import GENESIS_HASH, event_hash
+
+_PRIVATE = Ed25519PrivateKey.generate()
+KEY = SigningKey(private=_PRIVATE, key_id=key_id_of(_PRIVATE.public_key()), source="test")
+KEYRING = Keyring({KEY.key_id: KEY.public})
+
+
+def sign(message: bytes) -> dict:
+    return {"key_id": KEY.key_id, "signature": KEY.sign(message)}
+
+
+def verify_bundle(path, **kw):  # type: ignore[no-untyped-def]
+    """Verify as an auditor holding the signer's public key."""
+    return _verify_bundle(path, keyring=KEYRING, **kw)
+
 
 FILES = {
     "documents/model_card.md": b"# Model card\n",
@@ -70,7 +87,7 @@ def _manifest() -> dict:
 
 @pytest.fixture
 def bundle(tmp_path: Path) -> Path:
-    data, _ = build_bundle(FILES, _manifest())
+    data, _ = build_bundle(FILES, _manifest(), sign=sign)
     path = tmp_path / "bundle.zip"
     path.write_bytes(data)
     return path
@@ -108,7 +125,7 @@ def test_an_untouched_bundle_verifies(bundle):
 def test_the_manifest_lists_every_file_with_its_sha256(bundle):
     with zipfile.ZipFile(bundle) as archive:
         manifest = json.loads(archive.read(MANIFEST))
-        assert sorted(archive.namelist()) == sorted([MANIFEST, *FILES])
+        assert sorted(archive.namelist()) == sorted([MANIFEST, SIGNATURE, *FILES])
     assert manifest["files"] == {
         name: {"sha256": sha256_bytes(data), "size": len(data)} for name, data in FILES.items()
     }
@@ -140,7 +157,7 @@ def test_a_manifest_edited_to_match_a_changed_file_still_fails_its_cross_checks(
         manifest = json.loads(archive.read(MANIFEST))
     manifest["files"]["evidence/drift-4.json"] = {"sha256": sha256_bytes(forged), "size": len(forged)}
     _rewrite(bundle, replace={"evidence/drift-4.json": forged, MANIFEST: json.dumps(manifest).encode()})
-    assert _problems(bundle) == [("altered", "evidence/drift-4.json")]
+    assert _problems(bundle) == [("untrusted", SIGNATURE), ("altered", "evidence/drift-4.json")]
 
 
 def test_an_edited_audit_event_is_detected(bundle):
@@ -151,6 +168,7 @@ def test_an_edited_audit_event_is_detected(bundle):
     _rewrite(bundle, replace={MANIFEST: json.dumps(manifest).encode()})
     details = [p["detail"] for p in verify_bundle(bundle).problems]
     assert details == [
+        f"manifest signature does not verify with key {KEY.key_id}",
         "audit event seq 1 does not match its hash",
         "audit event seq 2: payload differs from its text",
     ]

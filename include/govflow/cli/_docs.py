@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from govflow.cli._common import actor_of, add_actor_flag, add_json_flag, add_version_flags
 from govflow.cli._output import emit
@@ -63,6 +64,21 @@ def register(groups: argparse._SubParsersAction) -> None:
         "verify", help="check a bundle offline; exit 1 naming altered, missing or added files"
     )
     verify.add_argument("bundle", metavar="BUNDLE.zip")
+    verify.add_argument(
+        "--public-key",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="public key trusted to sign the manifest (repeatable; the signer's .pub, got out of band)",
+    )
+    verify.add_argument(
+        "--max-member-mb",
+        type=int,
+        default=256,
+        metavar="MB",
+        help="refuse (unread) any member larger than this when inflated (default 256)",
+    )
     add_json_flag(verify)
     verify.set_defaults(handler=_verify)
 
@@ -165,12 +181,14 @@ def _export(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from govflow.service.docs import verify_bundle
 
-    report = verify_bundle(args.bundle)
+    report = verify_bundle(
+        args.bundle, public_keys=args.public_key, max_member_bytes=args.max_member_mb * 1024 * 1024
+    )
     payload = report.to_dict()
     if report.ok:
         lines = [
             f"bundle OK: {report.files_checked} files match the manifest "
-            f"(manifest sha256 {report.manifest_sha256})"
+            f"(manifest sha256 {report.manifest_sha256}, signed by key {report.signed_by})"
         ]
     else:
         lines = [f"bundle FAILED verification: {len(report.problems)} problem(s)"]

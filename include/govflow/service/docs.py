@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session
 
 from govflow.artifacts import ArtifactStore
 from govflow.docs import KINDS, DocInputs, build_context, documentation_check, parse_notes, render_documents
-from govflow.docs._bundle import BundleReport, write_bundle
+from govflow.docs._bundle import MAX_MEMBER_BYTES, BundleReport, write_bundle
 from govflow.docs._bundle import verify_bundle as _verify_bundle
 from govflow.errors import BadInputError, ConflictError
 from govflow.hashing import sha256_bytes
 from govflow.service.checks import check_result_to_dict, load_evidence, record_check_result
 from govflow.service.registry import get_version, model_to_dict, version_subject, version_to_dict
+from govflow.signing import Keyring, sign_manifest
 from govflow.store import (
     Approval,
     AuditEvent,
@@ -608,7 +609,9 @@ def export_evidence_bundle(
         },
     }
     target = Path(out_zip).expanduser()
-    final, manifest_sha = _atomic_write(target, lambda handle: write_bundle(handle, files, manifest))
+    final, manifest_sha = _atomic_write(
+        target, lambda handle: write_bundle(handle, files, manifest, sign=sign_manifest)
+    )
     stored = artifacts.put_file(target, suffix=".zip")
     append_event(
         session,
@@ -696,9 +699,15 @@ def _reader(artifacts: ArtifactStore, uri: str, sha256: str | None, what: str): 
     return read
 
 
-def verify_bundle(path: str | Path) -> BundleReport:
-    """Offline verification of a bundle (no DB): see ``govflow.docs._bundle.verify_bundle``."""
-    return _verify_bundle(path)
+def verify_bundle(
+    path: str | Path, *, public_keys: list[Path] | None = None, max_member_bytes: int = MAX_MEMBER_BYTES
+) -> BundleReport:
+    """Offline verification of a bundle (no DB): see ``govflow.docs._bundle.verify_bundle``.
+
+    Trusted signers: ``public_keys``, the trusted keys folder and the configured signing key.
+    """
+    keyring = Keyring.trusted(public_keys)
+    return _verify_bundle(path, keyring=keyring, max_member_bytes=max_member_bytes)
 
 
 def _policy(policy):
