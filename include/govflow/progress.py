@@ -82,13 +82,14 @@ class ProgressState:
 
     def __init__(self, stage: str, unit: str, clock: Callable[[], float] = time.monotonic):
         self.stage, self.unit, self._clock = stage, unit, clock
-        self.started = clock()
+        self.started = self.updated = clock()
         self.done = 0
         self.total: int | None = None
         self.fraction: float | None = None
 
     def update(self, done: int, total: int | None, fraction: float | None) -> None:
         self.done, self.total = done, total
+        self.updated = self._clock()
         if total:
             fraction = done / total
         self.fraction = None if fraction is None else min(max(fraction, 0.0), 1.0)
@@ -99,7 +100,8 @@ class ProgressState:
 
     @property
     def rate(self) -> float | None:
-        elapsed = self.elapsed
+        """Per second up to the last update (a finished stage's rate does not decay on screen)."""
+        elapsed = self.updated - self.started
         return self.done / elapsed if elapsed > 0 else None
 
     @property
@@ -114,9 +116,12 @@ class ProgressState:
         first count of a stage whose size is unknown (a spinner and the elapsed time say enough)."""
         if not self.done and self.total is None and self.fraction is None:
             return []
-        parts = [
-            _amount(self.done, self.unit) + (f" of {_amount(self.total, self.unit)}" if self.total else "")
-        ]
+        if self.total and self.unit == "bytes":
+            parts = [f"{self.done / 1e6:,.1f} of {self.total / 1e6:,.1f} MB"]
+        elif self.total:
+            parts = [f"{self.done:,} of {self.total:,} {self.unit}".rstrip()]
+        else:
+            parts = [_amount(self.done, self.unit)]
         if self.fraction is not None and not self.total:
             parts.append(f"{self.fraction:.0%}")
         rate = self.rate
@@ -133,10 +138,11 @@ class ProgressState:
 
 
 def _amount(n: float, unit: str) -> str:
-    """``1,234 rows``; bytes as MB (a table's size reads better that way)."""
+    """``1,234 rows``, ``0.5 columns``; bytes as MB (a table's size reads better that way)."""
     if unit == "bytes":
         return f"{n / 1e6:,.1f} MB"
-    return f"{n:,.0f} {unit}".rstrip()
+    number = f"{n:,.1f}" if 0 < n < 10 and not float(n).is_integer() else f"{n:,.0f}"
+    return f"{number} {unit}".rstrip()
 
 
 class LogProgress:
@@ -171,7 +177,8 @@ class LogProgress:
             self._logged_at = self._state.started
         self._state.update(done, total, fraction)
         now = self._clock()
-        if now - self._logged_at >= self._interval:
+        finished = self._state.fraction is not None and self._state.fraction >= 1  # the done line says it
+        if now - self._logged_at >= self._interval and not finished:
             self._logged_at = now
             self._log.info("progress %s", self._state.line())
 

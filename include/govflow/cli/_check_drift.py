@@ -6,6 +6,8 @@ import argparse
 
 from govflow.cli._check import add_tier_flags, report, tier_options
 from govflow.cli._common import add_json_flag
+from govflow.cli._output import out_file
+from govflow.cli._progress import add_quiet_flag, terminal_progress
 
 
 def register(checks: argparse._SubParsersAction) -> None:
@@ -52,6 +54,7 @@ def register(checks: argparse._SubParsersAction) -> None:
     parser.add_argument("--html-report", metavar="PATH", help="also write Evidently's HTML report to PATH")
     add_tier_flags(parser)
     add_json_flag(parser)
+    add_quiet_flag(parser)
     parser.set_defaults(handler=_run)
 
 
@@ -64,13 +67,18 @@ def _run(args: argparse.Namespace) -> int:
         {"max_share_drifted": 0.5, "key_columns": [], "stattest": None, "stattest_threshold": None},
     )
 
-    result = detect_drift(
-        args.reference,
-        args.current,
-        columns=args.columns,
-        html_report=args.html_report or False,
-        **options,
+    html_report = (
+        out_file(args.html_report, suffixes=(".html",), flag="--html-report") if args.html_report else False
     )
+    with terminal_progress(args) as progress:
+        result = detect_drift(
+            args.reference,
+            args.current,
+            columns=args.columns,
+            html_report=html_report,
+            progress=progress,
+            **options,
+        )
     code = report(result, as_json=args.json)
     if not args.json and result.status != "error":
         for name, entry in result.details["columns"].items():

@@ -6,6 +6,7 @@ import argparse
 
 from govflow.cli._check import add_tier_flags, report, tier_options
 from govflow.cli._common import add_json_flag
+from govflow.cli._progress import add_quiet_flag, terminal_progress
 
 
 def register(checks: argparse._SubParsersAction) -> None:
@@ -64,6 +65,7 @@ def register(checks: argparse._SubParsersAction) -> None:
     )
     add_tier_flags(parser)
     add_json_flag(parser)
+    add_quiet_flag(parser)
     parser.set_defaults(handler=_run)
 
 
@@ -80,16 +82,18 @@ def _run(args: argparse.Namespace) -> int:
         },
     )
 
-    result = evaluate_fairness(
-        args.data,
-        label=args.label,
-        prediction=args.prediction,
-        sensitive=args.sensitive,
-        positive_label=args.positive_label,
-        model_path=args.model,
-        trusted_types=args.trust,
-        **options,
-    )
+    with terminal_progress(args) as progress:
+        result = evaluate_fairness(
+            args.data,
+            label=args.label,
+            prediction=args.prediction,
+            sensitive=args.sensitive,
+            positive_label=args.positive_label,
+            model_path=args.model,
+            trusted_types=args.trust,
+            progress=progress,
+            **options,
+        )
     code = report(result, as_json=args.json)
     if not args.json and result.status != "error":
         print("  group: count selection_rate accuracy TPR FPR FNR")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from govflow.cli._common import add_json_flag
+from govflow.cli._progress import add_quiet_flag, terminal_progress
 
 
 def register(checks: argparse._SubParsersAction) -> None:
@@ -27,6 +28,7 @@ def register(checks: argparse._SubParsersAction) -> None:
         "columns named like name/email/phone/ssn/address/dob are treated so anyway)",
     )
     add_json_flag(parser)
+    add_quiet_flag(parser)
     parser.set_defaults(handler=_run)
 
 
@@ -34,7 +36,8 @@ def _run(args: argparse.Namespace) -> int:
     from govflow.checks.validation import validate_table
     from govflow.cli._check import report
 
-    result = validate_table(args.data, args.suite, pii_columns=args.pii_column)
+    with terminal_progress(args) as progress:
+        result = validate_table(args.data, args.suite, pii_columns=args.pii_column, progress=progress)
     code = report(result, as_json=args.json)
     if not args.json and result.status in ("fail", "warn"):
         # People need to see which expectations failed, not just the counts.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from govflow.cli._common import add_json_flag
-from govflow.cli._output import emit
+from govflow.cli._output import emit, out_file
+from govflow.cli._progress import add_quiet_flag, terminal_progress
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -41,6 +42,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     )
     infer.add_argument("--force", action="store_true", help="replace --out if it exists")
     add_json_flag(infer)
+    add_quiet_flag(infer)
     infer.set_defaults(handler=_infer)
 
 
@@ -50,13 +52,16 @@ def _infer(args: argparse.Namespace) -> int:
 
     if args.max_categories < 0:
         raise BadInputError("--max-categories must be 0 or more")
-    document = infer_suite(
-        args.reference,
-        name=args.name,
-        pii_columns=args.pii_column,
-        max_categories=args.max_categories,
-    )
-    path = write_suite(document, args.out, overwrite=args.force)
+    out = out_file(args.out, suffixes=(".yaml", ".yml", ".json"))  # before the data is read
+    with terminal_progress(args) as progress:
+        document = infer_suite(
+            args.reference,
+            name=args.name,
+            pii_columns=args.pii_column,
+            max_categories=args.max_categories,
+            progress=progress,
+        )
+    path = write_suite(document, out, overwrite=args.force)
     govflow_meta = document["meta"]["govflow"]
     payload = {
         "suite": str(path),
@@ -68,7 +73,7 @@ def _infer(args: argparse.Namespace) -> int:
         "notes": govflow_meta.get("notes", []),
     }
     lines = [
-        f"wrote {path}: {payload['expectations']} expectations over {payload['columns']} columns "
+        f"wrote file {path}: {payload['expectations']} expectations over {payload['columns']} columns "
         f"(from {payload['rows']} rows); review it before use",
         *[f"  note: {n}" for n in payload["notes"]],
     ]

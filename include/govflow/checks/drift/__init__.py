@@ -21,6 +21,7 @@ from govflow.checks._io import as_frame
 from govflow.checks._result import CheckInputError, CheckResult, timed_check
 from govflow.checks.drift._columns import SkippedColumn, prepare_column
 from govflow.checks.drift._stattests import choose_stattest, run_stattest
+from govflow.progress import Progress, resolve
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,6 +46,7 @@ def detect_drift(
     stattest: str | None = None,
     stattest_threshold: float | None = None,
     html_report: bool | str | Path = False,
+    progress: Progress | None = None,
 ) -> CheckResult:
     """Compare ``current`` with ``reference`` column by column.
 
@@ -60,6 +62,8 @@ def detect_drift(
     html_report : also render Evidently's HTML report (on a sample of at most
         ``HTML_REPORT_MAX_ROWS`` rows per frame): ``True`` puts the HTML in
         ``details["html_report"]["html"]``, a path writes it to that file
+    progress : hears the tables read and the columns tested (``govflow.progress``; default: the
+        context's reporter)
 
     Returns
     -------
@@ -75,8 +79,9 @@ def detect_drift(
     ['x']
     """
     _check_options(max_share_drifted, stattest_threshold)
-    reference_frame = as_frame(reference, what="the reference data")
-    current_frame = as_frame(current, what="the current data")
+    report = resolve(progress)
+    reference_frame = as_frame(reference, what="the reference data", progress=report)
+    current_frame = as_frame(current, what="the current data", progress=report)
     names = _columns_to_test(reference_frame, current_frame, columns)
     key_columns = list(key_columns)
     unknown_keys = [k for k in key_columns if k not in names]
@@ -85,7 +90,8 @@ def detect_drift(
 
     per_column: dict[str, dict[str, Any]] = {}
     skipped: dict[str, str] = {}
-    for name in names:
+    for done, name in enumerate(names):
+        report("drift: testing columns", done, len(names), unit="columns")
         try:
             column = prepare_column(name, reference_frame[name], current_frame[name])
         except SkippedColumn as reason:
@@ -105,6 +111,7 @@ def detect_drift(
             entry["note"] = column.note
         per_column[name] = entry
         del column  # keep at most one column pair alive
+    report("drift: testing columns", len(names), len(names), unit="columns")
 
     if not per_column:
         raise CheckInputError(

@@ -30,6 +30,7 @@ from govflow.checks.model_predictions import (
     positive_class,
     predict,
 )
+from govflow.progress import Progress, resolve
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,6 +54,7 @@ def evaluate_fairness(
     min_group_size: int = 30,
     max_demographic_parity_difference: float = 0.1,
     max_equalized_odds_difference: float = 0.1,
+    progress: Progress | None = None,
 ) -> CheckResult:
     """Evaluate group fairness of binary predictions.
 
@@ -67,6 +69,7 @@ def evaluate_fairness(
     trusted_types : for a skops model, reviewed types to trust beyond skops' defaults
     min_group_size : groups with fewer rows are flagged insufficient (status warn)
     max_demographic_parity_difference, max_equalized_odds_difference : the check fails above these
+    progress : hears the table read and the model's predictions (``govflow.progress``)
 
     Examples
     --------
@@ -87,7 +90,8 @@ def evaluate_fairness(
         max_demographic_parity_difference,
         max_equalized_odds_difference,
     )
-    frame = as_frame(data, what="the evaluation data")
+    report = resolve(progress)
+    frame = as_frame(data, what="the evaluation data", progress=report)
     require_columns(
         frame, [label, *sensitive, *([prediction] if prediction else [])], source="the evaluation data"
     )
@@ -95,10 +99,12 @@ def evaluate_fairness(
     model_info: dict[str, Any] | None = None
     if model_path is not None:
         artifact = as_artifact(model_path)  # read and hashed once; the model loads from these bytes
+        report("fairness: predicting with the model", 0, len(frame))
         model = load_model(artifact, trusted=trusted_types)
         predicted = _as_label_classes(
             model, predict(model, frame, exclude=[label]), frame[label], positive_label
         )
+        report("fairness: predicting with the model", len(frame), len(frame))
         prediction_name = f"model {Path(artifact.name).name}"
         model_info = {
             "path": artifact.name,
@@ -125,6 +131,7 @@ def evaluate_fairness(
     for name in sensitive:
         if frame[name].isna().all():
             raise CheckInputError(f"sensitive column {name!r} has only null values")
+    report("fairness: rates per group", 0, unit="groups")
     groups = intersection_groups(frame, sensitive, outcomes.keep)
     table = cell_table(groups, outcomes.y_true, outcomes.y_pred)
     rates = metrics_by_group(table, groups, sensitive)

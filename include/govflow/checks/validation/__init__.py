@@ -33,6 +33,7 @@ from govflow.checks.validation._gx import BuiltExpectation, Outcome, build_expec
 from govflow.checks.validation._infer import infer_suite, write_suite
 from govflow.checks.validation._pii_names import pii_column_set
 from govflow.checks.validation._suite import ExpectationSpec, Suite, load_suite, parse_suite
+from govflow.progress import Progress, resolve
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -62,21 +63,26 @@ def validate_table(
     *,
     pii_columns: Collection[str] = (),
     examples: int = DEFAULT_EXAMPLES,
+    progress: Progress | None = None,
 ) -> CheckResult:
     """Validate a table (CSV/Parquet path or DataFrame) against a suite (YAML/JSON path, ``Suite`` or dict).
 
     Returns a ``CheckResult`` named ``validation`` whose ``details["expectations"]``
     lists every expectation with ``type``, ``column``, ``success``,
     ``unexpected_count`` and, for columns that may not hold personal data, up
-    to ``examples`` unexpected values.
+    to ``examples`` unexpected values. ``progress`` hears the table read and the
+    validation run (``govflow.progress``; default: the context's reporter).
     """
+    report = resolve(progress)
     suite_obj = _as_suite(suite)
-    frame = _as_frame(data)
+    frame = _as_frame(data, report)
     built = build_expectations(suite_obj.expectations, source=suite_obj.source)
 
     present = set(frame.columns)
     missing_by_index = {b.index: [c for c in b.columns if c not in present] for b in built}
     runnable = [b for b in built if not missing_by_index[b.index]]
+    # One Great Expectations run: a spinner and the elapsed time, no count to report.
+    report(f"validation: {len(runnable)} expectations on {len(frame):,} rows", 0, unit="")
     outcomes = {
         o.index: o for o in run_expectations(frame, runnable, suite_name=suite_obj.name, examples=examples)
     }
@@ -120,10 +126,10 @@ def _as_suite(suite: str | Path | Suite | Mapping[str, Any]) -> Suite:
     raise CheckInputError(f"suite must be a file path, a Suite or a mapping, got {type(suite).__name__}")
 
 
-def _as_frame(data: str | Path | pd.DataFrame) -> pd.DataFrame:
+def _as_frame(data: str | Path | pd.DataFrame, progress: Progress) -> pd.DataFrame:
     if not isinstance(data, (str, Path)) and not (hasattr(data, "columns") and hasattr(data, "iloc")):
         raise CheckInputError(f"data must be a CSV/Parquet path or a DataFrame, got {type(data).__name__}")
-    frame = as_frame(data)
+    frame = as_frame(data, progress=progress)
     names = [str(c) for c in frame.columns]
     if len(set(names)) != len(names):
         raise CheckInputError("data has duplicate column names")

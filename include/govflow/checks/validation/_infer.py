@@ -22,6 +22,7 @@ from govflow.checks.validation._pii_names import pii_column_set
 from govflow.checks.validation._suite import SUITE_SUFFIXES, Suite, dump_suite_yaml, parse_suite
 from govflow.errors import BadInputError
 from govflow.hashing import sha256_file
+from govflow.progress import Progress
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,13 +72,15 @@ def infer_suite(
     name: str | None = None,
     pii_columns: Collection[str] = (),
     max_categories: int = DEFAULT_MAX_CATEGORIES,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Propose a suite document (the dict that ``write_suite`` writes as YAML) from reference data."""
+    """Propose a suite document (the dict that ``write_suite`` writes as YAML) from reference data
+    (``progress`` hears the file read)."""
 
     reference_meta: dict[str, Any] = {}
     if isinstance(reference, (str, Path)):
         path = Path(reference)
-        frame = read_table(path)
+        frame = read_table(path, progress=progress)
         # The file name and hash identify the reference without leaking local paths into the repo.
         reference_meta = {"file": path.name, "sha256": sha256_file(path)}
         name = name or path.stem
