@@ -1,9 +1,12 @@
 """The Governance view: a FastAPI app (factory) over govflow's service layer.
 
 Inside Airflow the plugin mounts it at /governance and identity comes from
-Airflow's auth manager (``GetUserDep``: the UI's JWT cookie or a bearer token);
-govflow maps that user name to its own roles (include/policies/users.yaml).
-Tests and other hosts pass their own ``user_dependency``.
+Airflow's auth manager (``get_user``: the UI's JWT cookie or a bearer token, e.g.
+from ``govflow login``); govflow maps that user to its roles (the deployment's
+roles file, and the auth manager's own roles through its ``auth_manager_roles``).
+A user govflow does not know gets 403 on every page and API, the API docs
+(``/docs``, ``/redoc``, ``/openapi.json``) included. Tests and other hosts pass
+their own ``user_dependency`` (returning a name, or a name and the auth manager's roles).
 """
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime,
@@ -12,6 +15,9 @@ Tests and other hosts pass their own ``user_dependency``.
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from govflow.access import AuthMethod, User, load_users
+from govflow.errors import GovflowError, PermissionDeniedError
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -22,32 +28,70 @@ def _airflow_user_dependency() -> Callable[..., Any]:
 
     # FastAPI resolves Airflow's dependency (cookie or bearer JWT); govflow only needs the name.
 
-    async def name_of(user=Depends(get_user)) -> str:  # type: ignore[no-untyped-def]
-        return user.get_name()
+    async def name_of(user=Depends(get_user)) -> tuple[str, tuple[str, ...]]:  # type: ignore[no-untyped-def]
+        return user.get_name(), _auth_manager_roles(user)
 
     return name_of
 
 
-def create_app(*, user_dependency: Callable[..., Any] | None = None, db_url: str | None = None):  # type: ignore[no-untyped-def]
-    """Build the app. ``user_dependency`` returns the acting user's name (default: Airflow's auth)."""
+def _auth_manager_roles(user: Any) -> tuple[str, ...]:
+    # SimpleAuthManager users carry one ``role``; FAB users a list of ``roles`` with names.
+    role = getattr(user, "role", None)
+    roles = [role] if isinstance(role, str) else []
+    for item in getattr(user, "roles", None) or []:
+        roles.append(getattr(item, "name", str(item)))
+    return tuple(roles)
+
+
+def create_app(  # type: ignore[no-untyped-def]
+    *,
+    user_dependency: Callable[..., Any] | None = None,
+    db_url: str | None = None,
+    auth_method: AuthMethod = "airflow",
+):
+    """Build the app. ``user_dependency`` returns the acting user (default: Airflow's auth manager);
+    ``auth_method`` is how that dependency proves who it is (recorded with every change)."""
     from fastapi import Depends, FastAPI, HTTPException, Request
-    from fastapi.responses import HTMLResponse, Response
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.responses import HTMLResponse, JSONResponse, Response
     from fastapi.templating import Jinja2Templates
     from pydantic import BaseModel, Field
 
-    from govflow.errors import GovflowError, NotFoundError, PermissionDeniedError
+    from govflow.errors import NotFoundError
     from govflow.service import overview
     from govflow.store import session_scope
 
-    current_user = user_dependency or _airflow_user_dependency()
+    identity = user_dependency or _airflow_user_dependency()
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    # The docs routes are added below behind the same check as every other route.
     app = FastAPI(
-        title="govflow", description="Model governance: registry, evidence, decisions, approvals, audit"
+        title="govflow",
+        description="Model governance: registry, evidence, decisions, approvals, audit",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
+
+    def known_user(who: Any = Depends(identity)) -> User:
+        """The authenticated user, if govflow knows them (roles file or a mapped auth-manager role)."""
+        name, external = (who, ()) if isinstance(who, str) else (who[0], tuple(who[1]))
+        try:
+            return load_users().get(name, external_roles=external)
+        except PermissionDeniedError as err:
+            raise HTTPException(status_code=403, detail=str(err)) from err
+        except GovflowError as err:  # a broken roles file: nobody is let in, and the log says why
+            raise HTTPException(status_code=503, detail=str(err)) from err
+
+    def current_user(user: User = Depends(known_user)) -> str:
+        return user.name
 
     class VerdictIn(BaseModel):
         verdict: str = Field(pattern="^(approve|reject)$")
         comment: str = Field(default="", max_length=2000)
+
+    class WaiverIn(BaseModel):
+        check: str = Field(min_length=1, max_length=32)
+        reason: str = Field(min_length=1, max_length=2000)
 
     def _http_error(err: GovflowError) -> HTTPException:
         if isinstance(err, NotFoundError):
@@ -64,12 +108,25 @@ def create_app(*, user_dependency: Callable[..., Any] | None = None, db_url: str
             raise _http_error(err) from err
 
     def _roles(user: str) -> list[str]:
-        from govflow.access import load_users
-
         try:
-            return list(load_users().get(user).roles)
+            return sorted(load_users().get(user).roles)
         except GovflowError:
             return []
+
+    # --- API docs (a known user only) ------------------------------------------------------
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(user: str = Depends(current_user)) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger(request: Request, user: str = Depends(current_user)) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_swagger_ui_html(openapi_url=f"{root}/openapi.json", title="govflow API")
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request, user: str = Depends(current_user)) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_redoc_html(openapi_url=f"{root}/openapi.json", title="govflow API")
 
     # --- JSON API --------------------------------------------------------------------------
     @app.get("/api/models")
@@ -94,15 +151,58 @@ def create_app(*, user_dependency: Callable[..., Any] | None = None, db_url: str
         try:
             with session_scope(db_url) as session:
                 recorded = gate.approve(
-                    session, name, version, user, verdict=body.verdict, comment=body.comment
+                    session,
+                    name,
+                    version,
+                    user,
+                    verdict=body.verdict,
+                    comment=body.comment,
+                    auth_method=auth_method,
                 )
                 return {
                     "approval_id": recorded.row.id,
                     "approver": recorded.row.approver,
                     "verdict": recorded.row.verdict,
                     "evidence_digest": recorded.row.evidence_digest,
+                    "auth_method": recorded.row.auth_method,
                     "decision_preview": recorded.preview.to_dict(),
                 }
+        except GovflowError as err:
+            raise _http_error(err) from err
+
+    @app.post("/api/models/{name}/versions/{version}/waivers")
+    def api_waive(
+        name: str, version: str, body: WaiverIn, user: str = Depends(current_user)
+    ) -> dict[str, Any]:
+        """Waive the latest failed result of a check as the logged-in reviewer, with a reason."""
+        from govflow.service import gate
+
+        try:
+            with session_scope(db_url) as session:
+                recorded = gate.waive(
+                    session, name, version, body.check, user, reason=body.reason, auth_method=auth_method
+                )
+                return {
+                    "waiver_id": recorded.row.id,
+                    "waived_by": recorded.row.waived_by,
+                    "role": recorded.row.role,
+                    "check": recorded.row.check,
+                    "check_result_id": recorded.row.check_result_id,
+                    "auth_method": recorded.row.auth_method,
+                    "decision_preview": recorded.preview.to_dict(),
+                }
+        except GovflowError as err:
+            raise _http_error(err) from err
+
+    @app.post("/api/models/{name}/versions/{version}/gate")
+    def api_gate(name: str, version: str, user: str = Depends(current_user)) -> dict[str, Any]:
+        """Decide now and store the decision, decided by the logged-in user."""
+        from govflow.service import gate
+
+        try:
+            with session_scope(db_url) as session:
+                row = gate.evaluate_gate(session, name, version, user, auth_method=auth_method)
+                return gate.decision_to_dict(row, model=name, version=version)
         except GovflowError as err:
             raise _http_error(err) from err
 

@@ -1,0 +1,210 @@
+"""Attacks on identity: impersonation through the CLI, self-minted roles, unproven approvals, the
+run conf naming the submitter, and unknown users in the Governance view.
+
+Tests run in dev mode (tests/conftest.py); the attacks here switch it off to see what production refuses.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from govflow.access import os_user
+from govflow.checks import CheckResult
+from govflow.cli import main
+from govflow.service import gate, registry
+from govflow.service.checks import record_check_result
+from govflow.service.runs import ensure_run
+from govflow.store import Approval, AuditEvent, session_scope
+
+VERSION = ("--model", "credit-risk", "--version", "1.0")
+CHECKS = ("validation", "pii", "fairness", "drift", "documentation")
+
+
+@pytest.fixture
+def version(db_url, sample_files):
+    with session_scope() as s:
+        registry.register_model(s, name="credit-risk", owner="Ana", risk_tier="high", actor="alice")
+        row = registry.register_version(
+            s,
+            model="credit-risk",
+            version="1.0",
+            artifact=sample_files["artifact"],
+            training_data=sample_files["training"],
+            actor="alice",
+        )
+        run = ensure_run(s, dag_id="governance_gate", run_id="r1")
+        for check in CHECKS:
+            record_check_result(
+                s,
+                version=row,
+                run=run,
+                data_sha256=None if check == "documentation" else row.training_data_sha256,
+                result=CheckResult(check=check, status="pass", summary={}),
+            )
+    return db_url
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def counts() -> tuple[int, int]:
+    with session_scope() as s:
+        return s.scalar(select(func.count(Approval.id))), s.scalar(select(func.count(AuditEvent.seq)))
+
+
+def test_impersonation_is_refused_outside_dev_mode_and_writes_nothing(version, capsys, monkeypatch):
+    monkeypatch.delenv("GOVFLOW_DEV_MODE")
+    before = counts()
+    for argv, env in [(("--as", "rita"), None), ((), "rob")]:
+        if env:
+            monkeypatch.setenv("GOVFLOW_USER", env)
+        code, out, err = run(capsys, "approve", *VERSION, *argv, "--comment", "lgtm")
+        assert (code, out) == (1, "")
+        assert err.count("\n") == 1 and "acts as the OS user" in err and "not as" in err
+    assert counts() == before
+
+
+def test_roles_cannot_be_minted_from_govflow_home_or_the_environment(
+    version, capsys, monkeypatch, govflow_home
+):
+    """A users.yaml in $GOVFLOW_HOME (a volume task code can write) or GOVFLOW_USERS grants nothing."""
+    monkeypatch.delenv("GOVFLOW_DEV_MODE")
+    me = os_user()
+    forged = f"users:\n  {me}:\n    roles: [reviewer, admin]\n"
+    (govflow_home / "users.yaml").write_text(forged)
+    elsewhere = govflow_home / "mine.yaml"
+    elsewhere.write_text(forged)
+    monkeypatch.setenv("GOVFLOW_USERS", str(elsewhere))
+    before = counts()
+    code, _, err = run(capsys, "approve", *VERSION, "--comment", "self-approved")
+    assert code == 1 and f"unknown user '{me}'" in err and "no roles file configured" in err
+    assert counts() == before
+
+
+def test_a_roles_file_the_service_account_can_rewrite_is_refused(tmp_path, monkeypatch):
+    """Like sshd's StrictModes: a roles file (or its folder) the running account may write is refused.
+
+    The tests run as root, which may write anything: the account is simulated (uid and its access).
+    """
+    from govflow.access import load_users
+    from govflow.errors import BadInputError
+
+    monkeypatch.delenv("GOVFLOW_DEV_MODE")
+    folder = tmp_path / "conf"
+    folder.mkdir(mode=0o755)
+    os.chmod(tmp_path, 0o755)
+    roles = folder / "roles.yaml"
+    roles.write_text("users:\n  svc:\n    roles: [admin]\n")
+    os.chmod(roles, 0o644)
+    monkeypatch.setenv("GOVFLOW_ROLES_FILE", str(roles))
+    monkeypatch.setattr(os, "geteuid", lambda: 4242)
+    writable: set[str] = {str(roles)}
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: str(path) in writable)
+    with pytest.raises(BadInputError, match="the file is writable by the account govflow runs as"):
+        load_users()
+    writable = {str(folder)}  # a writable folder lets the account replace the file
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: str(path) in writable)
+    with pytest.raises(BadInputError, match="its folder is writable by the account"):
+        load_users()
+    writable = set()
+    assert load_users().get("svc").roles == {"admin"}  # operator-owned and read-only: accepted
+    os.chmod(roles, 0o666)  # world-writable: refused whoever owns it
+    with pytest.raises(BadInputError, match="the file is writable"):
+        load_users()
+
+
+def test_dev_mode_approvals_do_not_count_for_high_and_the_reason_says_why(version, capsys):
+    for reviewer in ("rita", "rob"):
+        code, _, _ = run(capsys, "approve", *VERSION, "--as", reviewer, "--comment", "ok")
+        assert code == 0
+    with session_scope() as s:
+        assert {a.auth_method for a in s.scalars(select(Approval))} == {"dev"}
+        decision = gate.evaluate_gate(s, "credit-risk", "1.0", "admin", auth_method="system")
+        assert decision.decision == "pending_approval"
+        (missing,) = [r for r in decision.reasons if r["code"] == "approvals_missing"]
+        assert "not counted: rita (dev), rob (dev)" in missing["message"]
+        assert "accepts approvals authenticated by airflow or api-token" in missing["message"]
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "approval.recorded")).all()
+        assert {e.auth_method for e in events} == {"dev"}
+
+
+def test_approvals_proven_by_airflow_count(version):
+    from fastapi.testclient import TestClient
+
+    from govflow.web import create_app
+
+    for reviewer in ("rita", "rob"):
+        client = TestClient(create_app(user_dependency=lambda reviewer=reviewer: reviewer))
+        answer = client.post("/api/models/credit-risk/versions/1.0/approvals", json={"verdict": "approve"})
+        assert answer.status_code == 200 and answer.json()["auth_method"] == "airflow"
+    decision = client.post("/api/models/credit-risk/versions/1.0/gate").json()
+    assert decision["decision"] == "approved" and decision["approvals"]["approved_by"] == ["rita", "rob"]
+
+
+VIEW_PATHS = (
+    "/",
+    "/models/credit-risk",
+    "/api/models",
+    "/api/models/credit-risk/versions/1.0",
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+)
+
+
+@pytest.mark.parametrize("path", VIEW_PATHS)
+def test_unknown_users_see_nothing_api_docs_included(version, path):
+    from fastapi.testclient import TestClient
+
+    from govflow.web import create_app
+
+    stranger = TestClient(create_app(user_dependency=lambda: "mallory"))
+    assert stranger.get(path).status_code == 403
+    assert TestClient(create_app(user_dependency=lambda: "vera")).get(path).status_code == 200
+
+
+def test_an_auth_manager_role_mapped_in_the_roles_file_lets_a_user_in(version, tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from govflow.web import create_app
+
+    roles = tmp_path / "roles.yaml"
+    roles.write_text("users: {}\nauth_manager_roles:\n  Viewer: [viewer]\n")
+    monkeypatch.setenv("GOVFLOW_ROLES_FILE", str(roles))
+    assert TestClient(create_app(user_dependency=lambda: ("otto", ("Viewer",)))).get("/").status_code == 200
+    assert TestClient(create_app(user_dependency=lambda: ("otto", ("Op",)))).get("/").status_code == 403
+
+
+def test_the_run_conf_cannot_name_the_submitter(db_url, sample_files):
+    from govflow.tasks.gate import resolve
+
+    with session_scope() as s:
+        registry.register_model(s, name="credit-risk", owner="Ana", risk_tier="high", actor="alice")
+    conf = {
+        "model": "credit-risk",
+        "version": "2.0",
+        "artifact": str(sample_files["artifact"]),
+        "training_data": str(sample_files["training"]),
+        "submitted_by": "rita",  # a reviewer claiming someone else submitted it, to approve it herself
+    }
+    run_ref = {"dag_id": "governance_gate", "run_id": "manual__1", "trigger_kind": "rest"}
+    ref = resolve(run_ref, conf, triggering_user="dave")
+    assert ref["submitted_by"] == "dave"
+    with session_scope() as s:
+        assert registry.get_version(s, "credit-risk", "2.0").created_by == "dave"
+        (ignored,) = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "run.submitter_claim_ignored")
+        ).all()
+        assert '"claimed":"rita"' in ignored.payload and '"submitted_by":"dave"' in ignored.payload
+
+
+def test_the_package_has_no_path_to_govflow_home_roles():
+    source = Path(__file__).resolve().parents[2] / "include" / "govflow" / "config.py"
+    assert "users.yaml" not in source.read_text().replace('"policies" / "users.yaml"', "")
