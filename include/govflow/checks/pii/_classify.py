@@ -176,9 +176,22 @@ def _enough_evidence(
         return None
     if ev.estimate < 2:
         return "a single unvalidated match"
-    if not free_text and rate < MIN_WEAK_VALUES_RATE:
+    # A match inside a note ("call back on +49 ...") is no chance reading of a code column.
+    if not free_text and rate < MIN_WEAK_VALUES_RATE and not _embedded(ev, findings):
         return f"unvalidated matches in {rate:.1%} of a values column"
     return None
+
+
+def _embedded(ev: EntityEvidence, findings: dict[str, list[Finding]]) -> bool:
+    """Most hits sit inside longer text with words around them, not as the whole cell."""
+    inside = 0
+    for text in ev.hit_texts:
+        spans = [f for f in findings[text] if f.entity == ev.entity]
+        rest = text
+        for f in sorted(spans, key=lambda f: -f.start):
+            rest = rest[: f.start] + rest[f.end :]
+        inside += sum(1 for w in rest.split() if w.isalpha() and len(w) > 1) >= 2
+    return inside > len(ev.hit_texts) / 2
 
 
 def _overlaps(a: Finding, b: Finding) -> bool:

@@ -85,6 +85,11 @@ _PARTICLES = frozenset(
         "e",
     ]
 )
+# A cell with one of these is a firm or a pair ("Smith, Johnson and Brown", "Müller GmbH").
+_NOT_IN_NAMES = frozenset(
+    "and und et og och & inc ltd llc plc gmbh ag kg sa sarl sas spa srl bv nv co corp group "
+    "sons brothers bros company partners associates holdings foundation university".split()
+)
 _SPLIT = re.compile(r"[\s,;/]+")
 _INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]?")
 _LETTERS = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)*$")
@@ -162,6 +167,8 @@ def _tokens(cell: str) -> tuple[list[str], bool] | None:
     initials = False
     for word in raw:
         folded = fold(word)
+        if folded in _NOT_IN_NAMES:
+            return None
         if folded.replace(".", "") in _TITLES or folded in _PARTICLES:
             continue
         if len(folded) == 1 or _INITIALS.fullmatch(word):

@@ -5,9 +5,11 @@ Presidio's findings into entities:
 1. names by dictionary (``_names``): a name column in any case is PERSON; NER's
    PERSON in a values column without dictionary names (species, products, firms)
    is dropped, and so is NER's reading of binomial species names as anything;
-2. street addresses, postcodes and coordinates (``_values``) are LOCATION;
+2. street addresses, postcodes, coordinates and place names in a column named for
+   places (``_values``) are LOCATION;
 3. a date column of births (``_dates``) is DATE_OF_BIRTH instead of DATE_TIME;
-4. a column named for an SSN, national id or phone whose values are identifier-shaped
+4. a column named for race, ethnicity, religion or nationality with a few categories is NRP;
+5. a column named for an SSN, national id or phone whose values are identifier-shaped
    holds that entity, even when the format is one Presidio's patterns miss.
 """
 
@@ -24,12 +26,15 @@ from govflow.checks.pii._recognizers import NER_ENTITIES
 from govflow.checks.pii._sampling import ColumnSamples
 from govflow.checks.pii._values import (
     MIN_SHARE,
+    MIN_PLACE_SHARE,
     MIN_SHARE_HINTED,
+    PLACE_WORDS,
     POSTCODE_WORDS,
     address_share,
     coordinate_column_share,
     coordinate_pair_share,
     id_shaped_share,
+    place_name_share,
     postcode_share,
 )
 
@@ -43,6 +48,11 @@ MIN_BINOMIAL_SHARE = 0.5
 # Hinted entities a column name plus identifier-shaped values settle, and the digits they need.
 ID_HINTS = {"US_SSN": 7, "NATIONAL_ID": 4, "PHONE_NUMBER": 7}
 COORDINATES = "coordinates"
+# Special-category groups (GDPR Art. 9) Presidio calls NRP: the header and a few categories settle it.
+GROUP_WORDS = frozenset(
+    {"race", "ethnicity", "ethnic", "religion", "religious", "faith", "nationality", "citizenship", "caste"}
+)
+MAX_GROUP_CATEGORIES = 40
 
 
 def _info(entity: str, col: ColumnSamples, hits: Sequence[str], share: float, recognizer: str, evidence: str):
@@ -132,6 +142,13 @@ def _locations(
         _add(verdict, "LOCATION", _info("LOCATION", col, hits, share, "Postcode", f"{share:.0%} postcodes"))
         verdict["location_kind"] = "postcode"
         return
+    if tokens & PLACE_WORDS:
+        share = place_name_share(cells)
+        if share >= MIN_PLACE_SHARE:
+            hits = [c for c in cells if place_name_share([c])]
+            evidence = f"the column name says a place and {share:.0%} of sampled cells are place names"
+            _add(verdict, "LOCATION", _info("LOCATION", col, hits, share, "PlaceName", evidence))
+            return
     share = max(coordinate_pair_share(cells), coordinate_column_share(cells, tokens))
     if share >= MIN_SHARE:
         hits = cells[:MAX_EXAMPLES]
@@ -149,6 +166,19 @@ def _birth_dates(verdict: dict[str, Any], cells: list[str], tokens: set[str]) ->
         info = verdict["entities"].pop("DATE_TIME")
         info["evidence"] = reason
         verdict["entities"]["DATE_OF_BIRTH"] = info
+
+
+def _groups(col: ColumnSamples, verdict: dict[str, Any], cells: list[str], tokens: set[str]) -> None:
+    """A column named for race, ethnicity, religion or nationality holding a few categories is NRP."""
+    if not tokens & GROUP_WORDS or "NRP" in verdict["entities"]:
+        return
+    categories = {c.strip().casefold() for c in cells}
+    worded = sum(1 for c in cells if any(ch.isalpha() for ch in c)) / len(cells)
+    if len(categories) <= MAX_GROUP_CATEGORIES and worded >= MIN_SHARE:
+        evidence = (
+            f"the column name says {'/'.join(sorted(tokens & GROUP_WORDS))}: {len(categories)} categories"
+        )
+        _add(verdict, "NRP", _info("NRP", col, cells, worded, "ColumnNameAndCategories", evidence))
 
 
 def _hinted_ids(col: ColumnSamples, verdict: dict[str, Any], cells: list[str], hint: str | None) -> None:
@@ -172,5 +202,6 @@ def refine_column(
     if "PERSON" not in verdict["entities"]:
         _locations(col, verdict, cells, hint, tokens)
     _birth_dates(verdict, cells, tokens)
+    _groups(col, verdict, cells, tokens)
     _hinted_ids(col, verdict, cells, hint)
     return verdict

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import re
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -143,6 +144,8 @@ def _findings(results: Sequence[Any], text: str, custom_min: dict[str, float]) -
         if r.score < min_score(r.entity_type, custom_min):
             continue
         span = text[r.start : r.end]
+        if r.entity_type == "PHONE_NUMBER" and _DECIMAL.fullmatch(span.strip()):
+            continue  # "779.4453145" is a measurement, not a phone number
         digest = hashlib.blake2b(span.casefold().encode(), digest_size=8, key=_DIGEST_KEY).hexdigest()
         out.append(
             Finding(
@@ -150,6 +153,9 @@ def _findings(results: Sequence[Any], text: str, custom_min: dict[str, float]) -
             )
         )
     return out
+
+
+_DECIMAL = re.compile(r"[-+]?\d{1,9}[.,]\d+")
 
 
 # Presidio first judges this many items of a pre-screen's sample; when none or all of

@@ -15,7 +15,7 @@ that share against what the column name says (a hinted column needs less).
 
 from __future__ import annotations
 
-import re
+import regex as re
 from collections.abc import Sequence
 
 _STREET_WORDS_AFTER = (
@@ -85,6 +85,14 @@ COORDINATE_WORDS = (
 )
 MIN_COORDINATE_DECIMALS = 2  # 0.01 degree is about 1 km: finer pins down a home or a place of death
 
+# Headers naming a place; with place-name-shaped values (1-4 capitalised words) the column is LOCATION.
+PLACE_WORDS = frozenset(
+    """city town village municipality county country state province region place birthplace hometown
+    residence ort stadt ville ciudad citta""".split()
+)
+_PLACE_NAME = re.compile(r"^\s*\p{Lu}[\p{L}'’.-]*(?:[ -](?:\p{L}[\p{L}'’.-]*|\(\p{L}+\))){0,4}\s*$")
+MIN_PLACE_SHARE = 0.8
+
 _ID_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]{3,22}[A-Za-z0-9]$")
 
 # Shares of sampled cells a detector needs: without a name hint, and with one.
@@ -138,6 +146,11 @@ def coordinate_column_share(cells: Sequence[str], tokens: set[str]) -> float:
         return bool(match) and len(match[1]) >= MIN_COORDINATE_DECIMALS and abs(float(cell)) <= limit
 
     return _share(cells, precise)
+
+
+def place_name_share(cells: Sequence[str]) -> float:
+    """Cells shaped like a place name: capitalised words, no digits ("Lake Jamesville", "Saint-Étienne")."""
+    return _share(cells, lambda c: len(c) <= 60 and _PLACE_NAME.match(c) is not None)
 
 
 def id_shaped_share(cells: Sequence[str], *, min_digits: int) -> float:
