@@ -129,7 +129,8 @@ def _birth_date(fake, rng: random.Random) -> str:
 
 
 def _business_text(fake, rng: random.Random) -> str:
-    return f"{rng.choice(_NOTE_OPENERS)} {fake.bs()} and {fake.bs()}; priority {rng.choice(('low', 'medium', 'high'))}."
+    priority = rng.choice(("low", "medium", "high"))
+    return f"{rng.choice(_NOTE_OPENERS)} {fake.bs()} and {fake.bs()}; priority {priority}."
 
 
 def generate(rows: int, seed: int = 7):

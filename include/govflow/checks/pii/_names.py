@@ -87,8 +87,40 @@ _PARTICLES = frozenset(
 )
 # A cell with one of these is a firm or a pair ("Smith, Johnson and Brown", "Müller GmbH").
 _NOT_IN_NAMES = frozenset(
-    "and und et og och & inc ltd llc plc gmbh ag kg sa sarl sas spa srl bv nv co corp group "
-    "sons brothers bros company partners associates holdings foundation university".split()
+    [
+        "and",
+        "und",
+        "et",
+        "og",
+        "och",
+        "&",
+        "inc",
+        "ltd",
+        "llc",
+        "plc",
+        "gmbh",
+        "ag",
+        "kg",
+        "sa",
+        "sarl",
+        "sas",
+        "spa",
+        "srl",
+        "bv",
+        "nv",
+        "co",
+        "corp",
+        "group",
+        "sons",
+        "brothers",
+        "bros",
+        "company",
+        "partners",
+        "associates",
+        "holdings",
+        "foundation",
+        "university",
+    ]
 )
 _SPLIT = re.compile(r"[\s,;/]+")
 _INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]?")

@@ -25,8 +25,8 @@ from govflow.checks.pii._names import MIN_NER_SUPPORT, name_column_reason, name_
 from govflow.checks.pii._recognizers import NER_ENTITIES
 from govflow.checks.pii._sampling import ColumnSamples
 from govflow.checks.pii._values import (
-    MIN_SHARE,
     MIN_PLACE_SHARE,
+    MIN_SHARE,
     MIN_SHARE_HINTED,
     PLACE_WORDS,
     POSTCODE_WORDS,

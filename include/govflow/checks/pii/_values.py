@@ -15,8 +15,9 @@ that share against what the column name says (a hinted column needs less).
 
 from __future__ import annotations
 
-import regex as re
 from collections.abc import Sequence
+
+import regex as re
 
 _STREET_WORDS_AFTER = (
     "street|st|avenue|ave|av|road|rd|boulevard|blvd|drive|dr|lane|ln|way|court|place|pl|terrace|ter|"
@@ -87,8 +88,26 @@ MIN_COORDINATE_DECIMALS = 2  # 0.01 degree is about 1 km: finer pins down a home
 
 # Headers naming a place; with place-name-shaped values (1-4 capitalised words) the column is LOCATION.
 PLACE_WORDS = frozenset(
-    """city town village municipality county country state province region place birthplace hometown
-    residence ort stadt ville ciudad citta""".split()
+    [
+        "city",
+        "town",
+        "village",
+        "municipality",
+        "county",
+        "country",
+        "state",
+        "province",
+        "region",
+        "place",
+        "birthplace",
+        "hometown",
+        "residence",
+        "ort",
+        "stadt",
+        "ville",
+        "ciudad",
+        "citta",
+    ]
 )
 _PLACE_NAME = re.compile(r"^\s*\p{Lu}[\p{L}'’.-]*(?:[ -](?:\p{L}[\p{L}'’.-]*|\(\p{L}+\))){0,4}\s*$")
 MIN_PLACE_SHARE = 0.8
