@@ -129,8 +129,8 @@ def _birth_date(fake, rng: random.Random) -> str:
 
 
 def _business_text(fake, rng: random.Random) -> str:
-    priority = rng.choice(("low", "medium", "high"))
-    return f"{rng.choice(_NOTE_OPENERS)} {fake.bs()} and {fake.bs()}; priority {priority}."
+    opener, first, second = rng.choice(_NOTE_OPENERS), fake.bs(), fake.bs()
+    return f"{opener} {first} and {second}; priority {rng.choice(('low', 'medium', 'high'))}."
 
 
 def generate(rows: int, seed: int = 7):
