@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
+from govflow.gate._fixes import attach_fix
 from govflow.gate._types import Approval, Decision, Evidence, Reason, VersionRef, Waiver
 from govflow.hashing import sha256_json
 from govflow.timeutil import utc
@@ -73,10 +74,12 @@ def decide(
         approved_by: Sequence[str] = (),
         waived: Sequence[Waiver] = (),
     ) -> Decision:
+        by_id = {e.id: e for e in items}
+        roles = tuple(policy.tier(tier).approvals.roles) if tier in RISK_TIERS else ()
         return Decision(
             decision=kind,
             tier=tier,
-            reasons=tuple(reasons),
+            reasons=tuple(attach_fix(r, by_id, approver_roles=roles) for r in reasons),
             notes=tuple(notes),
             evidence_ids=ids,
             evidence_digest=digest,

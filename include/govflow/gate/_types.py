@@ -161,14 +161,19 @@ class Reason:
     message: str
     check: str | None = None
     evidence_id: str | None = None
+    # What the submitter (or a reviewer) can do about it: the flag, note or command; None when nothing can.
+    fix: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "code": self.code,
             "check": self.check,
             "evidence_id": self.evidence_id,
             "message": self.message,
         }
+        if self.fix:  # advice, not part of the decision: absent on decisions stored before fixes existed
+            out["fix"] = self.fix
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Reason:
@@ -177,6 +182,7 @@ class Reason:
             message=data["message"],
             check=data.get("check"),
             evidence_id=data.get("evidence_id"),
+            fix=data.get("fix"),
         )
 
 

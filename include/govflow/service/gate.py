@@ -21,6 +21,7 @@ from govflow.access import AuthMethod, Directory, User, acting_role, load_users,
 from govflow.errors import BadInputError, ConflictError, GovflowError, NotFoundError, PermissionDeniedError
 from govflow.gate import Approval, Decision, Evidence, VersionRef, Waiver, decide, evidence_digest
 from govflow.service import registry
+from govflow.service.policy import require_active
 from govflow.store import Approval as ApprovalRow
 from govflow.store import CheckResultRow, GateDecision, ModelVersion, utcnow
 from govflow.store import Waiver as WaiverRow
@@ -181,6 +182,7 @@ def evaluate_gate(
 ) -> GateDecision:
     """Decide on ``model@version`` now and store the decision with everything needed to replay it."""
     policy = _policy(policy)
+    require_active(session, policy)  # a policy file an admin did not apply decides nothing
     row = registry.get_version(session, model, version)
     inputs = gather_inputs(session, row)
     when = _now(now)
@@ -325,8 +327,16 @@ def approve(
     policy=None,
     now: dt.datetime | None = None,
     auth_method: AuthMethod | None = None,
+    evidence_digest: str | None = None,
+    run_id: int | None = None,
+    required_action: str | None = None,
 ) -> Recorded:
-    """Record ``actor``'s verdict on the version's current evidence (its digest binds the approval)."""
+    """Record ``actor``'s verdict on the version's current evidence (its digest binds the approval).
+
+    An answer collected from Airflow passes the ``evidence_digest`` its request was made for (an
+    answer on superseded evidence is recorded as given, and the gate does not count it), the
+    govflow ``run_id`` that asked and its ``required_action`` key (unique: recorded once).
+    """
     if verdict not in ("approve", "reject"):
         raise BadInputError(f"unknown verdict {verdict!r}: approve or reject")
     comment = (comment or "").strip()
@@ -351,8 +361,10 @@ def approve(
         role=role,
         verdict=verdict,
         comment=comment or None,
-        evidence_digest=inputs.digest,
+        evidence_digest=evidence_digest or inputs.digest,
         auth_method=auth_method,
+        run_id=run_id,
+        required_action=required_action,
         created_at=_now(now),
     )
     session.add(approval)
@@ -370,6 +382,7 @@ def approve(
             "comment": approval.comment,
             "evidence_digest": approval.evidence_digest,
             "decision_id": approval.decision_id,
+            **({"required_action": required_action} if required_action else {}),
         },
     )
     preview = inputs.decide(policy, _now(now), approvals=inputs.approvals + (approval_of(approval),))
@@ -473,6 +486,7 @@ def promote(
     label = f"{model}@{version}"
     require_role(actor, PROMOTE_ROLES, action=f"promote {label}", users=_directory(users))
     policy = _policy(policy)
+    require_active(session, policy)
     row = registry.get_version(session, model, version)
     # What this promotion decides against; registry re-checks it under the model's row lock.
     current = registry.production_version(session, model)
@@ -619,7 +633,7 @@ def replay_decision(session: Session, decision_id: int) -> ReplayReport:
     ).to_dict()
     recorded = inputs["result"]
     for key in _RESULT_FIELDS:
-        if replayed.get(key) != recorded.get(key):
+        if _without_fixes(key, replayed.get(key)) != _without_fixes(key, recorded.get(key)):
             differences.append(
                 f"{key}: stored {_short(recorded.get(key))}, replayed {_short(replayed.get(key))}"
             )
@@ -631,11 +645,18 @@ def replay_decision(session: Session, decision_id: int) -> ReplayReport:
         "evidence_ids": [str(i) for i in row.evidence_ids or []],
     }
     for key, value in columns.items():
-        if replayed[key] != value:
+        if _without_fixes(key, replayed[key]) != _without_fixes(key, value):
             differences.append(
                 f"stored column {key} ({_short(value)}) differs from the replay ({_short(replayed[key])})"
             )
     return ReplayReport(row.id, tuple(differences), stored_view, replayed)
+
+
+def _without_fixes(key: str, value: Any) -> Any:
+    # A reason's fix is advice that may improve between releases; the decision is the rest.
+    if key != "reasons" or not isinstance(value, list):
+        return value
+    return [{k: v for k, v in r.items() if k != "fix"} if isinstance(r, dict) else r for r in value]
 
 
 def _reread(session, table, snapshots, kind, convert, what, differences) -> list:
