@@ -11,6 +11,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from govflow.cli._completion import autocomplete
+from govflow.cli._examples import add_examples
 from govflow.errors import GovflowError
 
 DESCRIPTION = (
@@ -24,12 +26,14 @@ COMMAND_MODULES = (
     "govflow.cli._db",
     "govflow.cli._registry",
     "govflow.cli._audit",
+    "govflow.cli._policy",
     "govflow.cli._check",
     "govflow.cli._gate",
     "govflow.cli._docs",
     "govflow.cli._submit",
     "govflow.cli._explain",
     "govflow.cli._suite",
+    "govflow.cli._completion",
 )
 
 
@@ -57,12 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(groups)
+    add_examples(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
+        autocomplete(parser)  # answers the shell's TAB and exits, when the shell asked
         args = parser.parse_args(argv)
         return int(args.handler(args) or 0)
     except GovflowError as err:
