@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 # The demo keeps its state inside the checkout, so it never touches ~/.govflow.
 DEMO_HOME := $(CURDIR)/.govflow
 
-.PHONY: venv demo test test-fast lint clean up
+.PHONY: venv demo test test-fast lint clean up prod-up prod-demo prod-down
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +26,9 @@ demo: venv
 test: venv
 	$(PY) -m pytest
 
-# Everything except the end-to-end runs against a live Airflow.
+# Everything except the end-to-end runs against a live Airflow and the production-stack suite.
 test-fast: venv
-	$(PY) -m pytest -m "not e2e"
+	$(PY) -m pytest -m "not e2e and not prod"
 
 # Static checks, as CI runs them: ruff (lint + format), mypy on the library, import-linter's layer contracts.
 lint: venv
@@ -64,3 +64,18 @@ up: venv
 	GOVFLOW_HOME=$(DEMO_HOME) \
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
 	airflow standalone
+
+# The production-shaped stack on this machine, without Docker (see README "Production"): Airflow with the
+# CeleryExecutor (api-server, scheduler, dag-processor, triggerer, two Celery workers, one also on the
+# `heavy` queue), PostgreSQL, Redis and SeaweedFS (S3), state, logs and pid files under .prod/.
+# Ports: GOVFLOW_PROD_API_PORT (8180), GOVFLOW_PROD_REDIS_PORT (6379), GOVFLOW_PROD_WEED_PORT (18333).
+MODELS ?= 10
+
+prod-up: venv
+	$(PY) -m govflow.prodstack up
+
+prod-demo: venv
+	$(PY) -m govflow.prodstack.demo --models $(MODELS)
+
+prod-down:
+	$(PY) -m govflow.prodstack down
