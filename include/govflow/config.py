@@ -8,6 +8,7 @@ GOVFLOW_ROLES_FILE  the deployment's users-and-roles YAML (operator-owned; never
 GOVFLOW_DEV_MODE    1: demos and tests only (the CLI may act as --as/GOVFLOW_USER, recorded as "dev";
                     the bundled demo users hold roles when no roles file is configured)
 GOVFLOW_USER        dev mode only: the acting user for the CLI when --as is not given
+GOVFLOW_HEAVY_QUEUE Celery queue of the heavy DAG tasks (PII, fairness, explain); unset: Airflow's default
 """
 
 from __future__ import annotations
@@ -53,3 +54,15 @@ def roles_path() -> Path | None:
     if explicit:
         return Path(explicit)
     return demo_roles_path() if dev_mode() else None
+
+
+# DAG tasks that load the big libraries (Presidio/spaCy, Fairlearn/scikit-learn, explanations).
+HEAVY_TASKS = frozenset({"pii", "fairness", "explain"})
+
+
+def task_queue(task_id: str) -> dict[str, str]:
+    """Operator kwargs placing a DAG task on its queue: ``{"queue": GOVFLOW_HEAVY_QUEUE}`` for a
+    heavy task when that is set (the Celery stack), else nothing (Airflow's default queue, and
+    LocalExecutor runs are unaffected). Read when the DAG file is parsed."""
+    queue = os.environ.get("GOVFLOW_HEAVY_QUEUE")
+    return {"queue": queue} if queue and task_id in HEAVY_TASKS else {}
