@@ -67,7 +67,7 @@ APPROVAL_TIMEOUT = timedelta(hours=float(os.environ.get("GOVFLOW_APPROVAL_TIMEOU
 def governance_gate():
     @task
     def resolve(**context) -> dict:
-        from govflow.dags.gate import resolve
+        from govflow.tasks.gate import resolve
         from govflow.service.pipeline import RunRef
 
         events = [
@@ -83,7 +83,7 @@ def governance_gate():
     def run_check(ref: dict, check: str) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from govflow.dags.gate import check as run
+        from govflow.tasks.gate import check as run
 
         result = run(ref, check)
         if result["status"] == "skipped":
@@ -92,13 +92,13 @@ def governance_gate():
 
     @task(trigger_rule="all_done")
     def documentation(ref: dict) -> dict:
-        from govflow.dags.gate import document
+        from govflow.tasks.gate import document
 
         return document(ref)
 
     @task(trigger_rule="all_done")
     def gate(ref: dict) -> dict:
-        from govflow.dags.gate import evaluate
+        from govflow.tasks.gate import evaluate
 
         return evaluate(ref)
 
@@ -106,13 +106,13 @@ def governance_gate():
     def approval_requests(ref: dict, decision: dict) -> list[dict]:
         from airflow.sdk import conf
 
-        from govflow.dags.gate import approval_requests
+        from govflow.tasks.gate import approval_requests
 
         return approval_requests(ref, decision, base_url=conf.get("api", "base_url", fallback=None))
 
     @task(trigger_rule="none_failed")
     def finish(ref: dict, decision: dict, **context) -> dict:
-        from govflow.dags.gate import finish
+        from govflow.tasks.gate import finish
 
         # Answers of the mapped approval requests (none when no approval was needed).
         responses = context["ti"].xcom_pull(task_ids="approval") or []
@@ -120,7 +120,7 @@ def governance_gate():
 
     @task(trigger_rule="all_done")
     def notify(outcome: dict) -> list[dict]:
-        from govflow.dags.gate import notify
+        from govflow.tasks.gate import notify
 
         return notify(outcome)
 

@@ -52,7 +52,7 @@ def _schedule() -> str:
 def nightly_compliance():
     @task
     def production_models() -> list[dict]:
-        from govflow.dags.nightly import due_models
+        from govflow.tasks.nightly import due_models
 
         return due_models()
 
@@ -60,7 +60,7 @@ def nightly_compliance():
     def run_check(target: dict, check: str, **context) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from govflow.dags.nightly import check as run
+        from govflow.tasks.nightly import check as run
         from govflow.service.pipeline import RunRef
 
         result = run(RunRef.from_context(context), target, check)
@@ -70,7 +70,7 @@ def nightly_compliance():
 
     @task(trigger_rule="all_done")
     def documentation(target: dict, **context) -> dict:
-        from govflow.dags.nightly import document
+        from govflow.tasks.nightly import document
         from govflow.service.pipeline import RunRef
 
         return document(RunRef.from_context(context), target)
@@ -85,13 +85,13 @@ def nightly_compliance():
 
     @task(trigger_rule="all_done")
     def verify_audit_chain() -> dict:
-        from govflow.dags.nightly import verify_audit
+        from govflow.tasks.nightly import verify_audit
 
         return verify_audit()
 
     @task(trigger_rule="all_done")
     def summary(targets: list[dict], audit: dict | None, **context) -> dict:
-        from govflow.dags.nightly import summarize
+        from govflow.tasks.nightly import summarize
         from govflow.service.pipeline import RunRef
 
         return summarize(RunRef.from_context(context), targets, audit)

@@ -9,7 +9,7 @@ import yaml
 from sqlalchemy import func, select
 
 from govflow import config
-from govflow.dags import gate, nightly
+from govflow.tasks import gate, nightly
 from govflow.service import registry
 from govflow.store import Alert, Approval, AuditEvent, CheckResultRow, GateDecision, session_scope
 
