@@ -75,8 +75,13 @@ def governance_gate():
             for events in (context.get("triggering_asset_events") or {}).values()
             for e in events
         ][::-1]
+        run = context["dag_run"]
+        # The submitter is who Airflow authenticated as triggering the run, never a name in conf.
         return resolve(
-            RunRef.from_context(context), context["params"] | (context["dag_run"].conf or {}), events
+            RunRef.from_context(context),
+            context["params"] | (run.conf or {}),
+            events,
+            triggering_user=getattr(run, "triggering_user_name", None),
         )
 
     @task

@@ -18,6 +18,7 @@ from govflow.service.pipeline import (
     refresh_documents,
     run_check_for_version,
 )
+from govflow.store.audit import append_event
 
 # Approval comments arrive through this HITL form field.
 COMMENT_PARAM = "comment"
@@ -32,13 +33,17 @@ def resolve(
     conf: Mapping[str, Any],
     asset_events: Iterable[Mapping[str, Any]] = (),
     *,
+    triggering_user: str | None = None,
     db_url: str | None = None,
 ) -> dict[str, Any]:
     """Which version this run governs: from the run's conf (REST, UI form) or the triggering asset event.
 
     A version that is not registered yet is registered here when the conf or
     event carries its files (``artifact``, ``training_data``...), so a training
-    job may also just post an asset event.
+    job may also just post an asset event. Its submitter is the run's triggering
+    user as Airflow authenticated them (the governance service account for
+    scheduled and asset-triggered runs), never the conf: a ``submitted_by`` in
+    the conf that names someone else is ignored and recorded as such.
     """
     from govflow.service.registry import get_version, register_version
     from govflow.service.runs import ensure_run
@@ -67,9 +72,24 @@ def resolve(
                 training_data=request["training_data"],
                 reference_data=request.get("reference_data"),
                 eval_data=request.get("eval_data"),
-                actor=request.get("submitted_by") or PIPELINE_USER,
+                actor=triggering_user or PIPELINE_USER,
                 params=request.get("params") or None,
                 metrics=request.get("metrics") or None,
+            )
+        claimed = request.get("submitted_by")
+        if claimed and claimed != row.created_by:
+            append_event(
+                session,
+                actor=PIPELINE_USER,
+                auth_method="system",
+                action="run.submitter_claim_ignored",
+                subject=f"version:{model}@{version}",
+                payload={
+                    "claimed": str(claimed)[:200],
+                    "submitted_by": row.created_by,
+                    "triggering_user": triggering_user,
+                    "run_id": run.run_id,
+                },
             )
         if row.stage not in ("candidate", "staging"):
             raise BadInputError(
@@ -129,7 +149,9 @@ def evaluate(ref: Mapping[str, Any], *, step: str = "gate", db_url: str | None =
             .limit(1)
         )
         if stored is None:
-            stored = gate_service.evaluate_gate(session, ref["model"], ref["version"], actor)
+            stored = gate_service.evaluate_gate(
+                session, ref["model"], ref["version"], actor, auth_method="system"
+            )
         return gate_service.decision_to_dict(stored, model=ref["model"], version=ref["version"])
 
 
@@ -305,8 +327,15 @@ def record_responses(
             if seen is not None:
                 continue
             try:
+                # The responder is who Airflow's auth manager authenticated in Required Actions.
                 gate_service.approve(
-                    session, ref["model"], ref["version"], approver, verdict=verdict, comment=comment or None
+                    session,
+                    ref["model"],
+                    ref["version"],
+                    approver,
+                    verdict=verdict,
+                    comment=comment or None,
+                    auth_method="airflow",
                 )
             except (PermissionDeniedError, ConflictError, BadInputError) as err:
                 notes.append(f"{verdict} by {approver} not recorded: {err}")
