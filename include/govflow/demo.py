@@ -27,6 +27,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from govflow import config
+from govflow.airflow_client import AirflowClient
+from govflow.errors import GovflowError, NotFoundError
+from govflow.service import gate as gate_service
+from govflow.service import registry
+from govflow.service.checks import latest_check_results
+from govflow.service.docs import document_links, record_notes
+from govflow.service.pipeline import CheckConfig
+from govflow.service.registry import get_version
+from govflow.store import session_scope
+
 MODEL = "income-classifier"
 REVIEWERS = ("rita", "rob")
 SUBMITTER = "alice"
@@ -113,17 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "   make up          -> Airflow UI at http://localhost:8080 with these runs, and the Governance view"
     )
-    print(
-        "                       (log in as admin; passwords: .airflow/simple_auth_manager_passwords.json.generated)"
-    )
+    passwords = ".airflow/simple_auth_manager_passwords.json.generated"
+    print(f"                       (log in as admin; passwords: {passwords})")
     print(f"   govflow version show --model {MODEL} --version {version}")
     print(f"   Airflow task logs of this demo: {work}/governance_gate.log, {work}/nightly_compliance.log")
     return code
 
 
 def _default_project() -> Path:
-    from govflow import config
-
     return config.INCLUDE_DIR.parent
 
 
@@ -154,12 +162,6 @@ def _train(project: Path, work: Path) -> dict[str, Any]:
 
 
 def _register_and_submit(trained: dict[str, Any]) -> str:
-    from govflow.errors import NotFoundError
-    from govflow.service import registry
-    from govflow.service.docs import record_notes
-    from govflow.service.pipeline import CheckConfig
-    from govflow.store import session_scope
-
     version = f"1.0.{trained['number']}"
     # The production data batches the nightly DAG reads (a serving system would append them).
     batches = Path(trained["batches"]).parent.parent / "batches"
@@ -192,8 +194,8 @@ def _register_and_submit(trained: dict[str, Any]) -> str:
                 ],
                 regions=["EU"],
                 sector="finance",
-                data_protection_notes="Census microdata without direct identifiers; sex and race are used only "
-                "to measure fairness (AI Act Art. 10(5)).",
+                data_protection_notes="Census microdata without direct identifiers; sex and race are "
+                "used only to measure fairness (AI Act Art. 10(5)).",
                 batches_uri=str(batches),
             )
         registry.register_version(
@@ -280,12 +282,6 @@ def run_dag(
 
 
 def _print_outcome(version: str) -> int:
-    from govflow.service import gate as gate_service
-    from govflow.service.checks import latest_check_results
-    from govflow.service.docs import document_links
-    from govflow.service.registry import get_version
-    from govflow.store import session_scope
-
     with session_scope() as session:
         row = get_version(session, MODEL, version)
         decision = gate_service.latest_decision(session, row.id)
@@ -345,9 +341,8 @@ def _print_nightly(nightly: dict[str, Any]) -> None:
     )
     for model in summary.get("models", []):
         checks = ", ".join(f"{k} {v}" for k, v in sorted(model["checks"].items()))
-        print(
-            f"   {model['model']}@{model['version']}: {checks}; problems: {', '.join(model['problems']) or 'none'}"
-        )
+        problems = ", ".join(model["problems"]) or "none"
+        print(f"   {model['model']}@{model['version']}: {checks}; problems: {problems}")
 
 
 # --- the child: one DAG run with dag.test(), reviewers answering over REST ------------------
@@ -408,8 +403,6 @@ def _review(dag_id: str, answers: dict[str, str], given_file: Path) -> int:
     """Answer the DAG's approval requests as ``answers`` says, until terminated; record what was given."""
     import signal
 
-    from govflow.airflow_client import AirflowClient
-
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     transport = in_process_transport()
     clients = {name: AirflowClient("http://airflow.local", name, transport=transport) for name in answers}
@@ -449,7 +442,6 @@ def in_process_transport():
 
 if __name__ == "__main__":
     start = time.monotonic()
-    from govflow.errors import GovflowError
 
     try:
         code = main()

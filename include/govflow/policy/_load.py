@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from govflow import config
 from govflow.errors import PolicyError
 from govflow.hashing import sha256_text
 from govflow.policy._models import Policy
@@ -25,7 +26,6 @@ def policy_sha256(raw: bytes | str) -> str:
 
 def load_policy(path: str | Path | None = None) -> Policy:
     """Load and validate the policy at ``path`` (default: ``config.policy_path()``)."""
-    from govflow import config
 
     where = Path(path) if path is not None else config.policy_path()
     try:

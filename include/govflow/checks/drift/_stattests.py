@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._result import CheckInputError
+from govflow.checks.drift._columns import PreparedColumn
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from govflow.checks.drift._columns import PreparedColumn
 
 # Evidently switches from small-sample tests to distances above this many reference rows.
 SMALL_SAMPLE_ROWS = 1000

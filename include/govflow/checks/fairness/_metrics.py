@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from govflow.checks.fairness._inputs import Groups
+
 if TYPE_CHECKING:
     import numpy as np
-
-    from govflow.checks.fairness._inputs import Groups
 
 GROUP_METRICS = (
     "selection_rate",
