@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from govflow.errors import BadInputError, ConflictError, GovflowError, NotFoundError, PermissionDeniedError
+from govflow.vocab import APPROVE_OPTION, REJECT_OPTION
 
 __all__ = [
     "TERMINAL_RUN_STATES",
@@ -37,8 +38,8 @@ __all__ = [
 
 DEFAULT_URL = "http://localhost:8080"
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
-APPROVE = "Approve"
-REJECT = "Reject"
+# The option labels of the approval request (Airflow's Required Actions).
+APPROVE, REJECT = APPROVE_OPTION, REJECT_OPTION
 
 
 class AirflowError(GovflowError):
