@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from govflow.cli._common import actor_of, add_actor_flag, add_json_flag, add_version_flags
-from govflow.cli._output import emit
+from govflow.cli._output import emit, out_file, out_folder, wrote_line
+from govflow.cli._progress import add_quiet_flag, terminal_progress
 
 KINDS = ("model_card", "annex_iv")
 
@@ -25,7 +26,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     render.add_argument(
         "--out",
         metavar="PATH",
-        help="folder to write into (or a file name with --kind); documents are stored either way",
+        help="also write the documents here: a folder for both, the file (card.html) with --kind; "
+        "they are stored in the artifact store either way",
     )
     add_actor_flag(render)
     add_json_flag(render)
@@ -55,9 +57,10 @@ def register(groups: argparse._SubParsersAction) -> None:
         "export", help="write a zip with documents, evidence, policy, decisions and audit events"
     )
     add_version_flags(export)
-    export.add_argument("--out", required=True, metavar="BUNDLE.zip")
+    export.add_argument("--out", required=True, metavar="BUNDLE.zip", help="the zip file to write")
     add_actor_flag(export)
     add_json_flag(export)
+    add_quiet_flag(export)
     export.set_defaults(handler=_export)
 
     verify = esub.add_parser(
@@ -88,9 +91,10 @@ def _render(args: argparse.Namespace) -> int:
     from govflow.store import session_scope
 
     kinds = (args.kind,) if args.kind else KINDS
+    out = _render_target(args, kinds)  # refused names fail here, before anything is rendered or stored
     with session_scope() as session:
         payload = docs.render_docs(
-            session, args.model, args.version, args.format, args.out, actor=actor_of(args), kinds=kinds
+            session, args.model, args.version, args.format, out, actor=actor_of(args), kinds=kinds
         )
     lines = [
         f"{d['kind']}.{d['format']}: sha256 {d['sha256'][:12]}... {d['path'] or d['uri']}"
@@ -102,8 +106,29 @@ def _render(args: argparse.Namespace) -> int:
         if incomplete
         else "all required sections complete"
     )
+    if out is not None:
+        written = [d["path"] for d in payload["documents"]]
+        folder = out if len(kinds) > 1 else None
+        payload["out"] = {"type": "folder" if folder else "file", "path": str(out)}
+        lines.append(wrote_line(written, folder=folder))
     emit(payload, as_json=args.json, lines=lines)
     return 0
+
+
+_FORMAT_SUFFIXES = {"html": (".html", ".htm"), "md": (".md", ".markdown")}
+
+
+def _render_target(args: argparse.Namespace, kinds: tuple[str, ...]) -> Path | None:
+    """``--out``: the file of the one document asked for with ``--kind``, else the folder of all."""
+    if args.out is None:
+        return None
+    if len(kinds) == 1:
+        return out_file(args.out, suffixes=_FORMAT_SUFFIXES[args.format])
+    return out_folder(
+        args.out,
+        documents=[f"{kind}.{args.format}" for kind in kinds],
+        hint=f", or add --kind {kinds[0]} to write that one document to {args.out}",
+    )
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -163,15 +188,16 @@ def _export(args: argparse.Namespace) -> int:
     from govflow.service import docs
     from govflow.store import session_scope
 
-    with session_scope() as session:
+    out = out_file(args.out, suffixes=(".zip",))
+    with session_scope() as session, terminal_progress(args) as progress:
         payload = docs.export_evidence_bundle(
-            session, args.model, args.version, args.out, actor=actor_of(args)
+            session, args.model, args.version, out, actor=actor_of(args), progress=progress
         )
     emit(
         payload,
         as_json=args.json,
         lines=[
-            f"wrote {payload['bundle']}: {payload['files']} files, sha256 {payload['sha256']}",
+            f"wrote file {payload['bundle']}: {payload['files']} files, sha256 {payload['sha256']}",
             f"manifest sha256 {payload['manifest_sha256']} (recorded in the audit trail)",
         ],
     )

@@ -60,7 +60,7 @@ def _default(obj: Any) -> Any:
 def out_file(out: str | Path, *, suffixes: Sequence[str], flag: str = "--out") -> Path:
     """``out`` as the one file a command writes: not a folder, and ending in one of ``suffixes``."""
     path = Path(out).expanduser()
-    wanted = " or ".join(suffixes)
+    wanted = " or ".join(suffixes) if len(suffixes) < 3 else f"{', '.join(suffixes[:-1])} or {suffixes[-1]}"
     if path.is_dir() or str(out).endswith(("/", "\\")):
         raise BadInputError(
             f"{flag} {out} is a folder, but one file is written: give a file name ending in {wanted}"

@@ -30,6 +30,7 @@ from typing import Any, BinaryIO
 
 from govflow.errors import BadInputError
 from govflow.hashing import canonical_json, sha256_bytes
+from govflow.progress import Progress, resolve
 from govflow.signing import Keyring
 
 MANIFEST = "manifest.json"
@@ -48,22 +49,27 @@ def write_bundle(
     files: Iterable[tuple[str, Callable[[], bytes]]],
     manifest: Mapping[str, Any],
     *,
+    progress: Progress | None = None,
     sign: Callable[[bytes], dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], str]:
     """Stream ``files`` (name, reader) into a zip on ``handle``, one in memory at a time, then the manifest.
 
     Returns the final manifest (``manifest`` plus ``format`` and the ``files`` table) and its sha256.
     ``sign`` (message -> {key_id, signature, ...}) adds ``manifest.sig``.
+    ``progress`` hears the files written so far.
     """
+    report = resolve(progress)
+    ordered = sorted(files, key=lambda item: item[0])
     table: dict[str, dict[str, Any]] = {}
     with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, read in sorted(files, key=lambda item: item[0]):
+        for done, (name, read) in enumerate(ordered, start=1):
             _check_name(name)
             if name in table:
                 raise BadInputError(f"bundle member {name!r} given twice")
             data = read()
             table[name] = {"sha256": sha256_bytes(data), "size": len(data)}
             archive.writestr(_member(name), data)
+            report("evidence: writing the bundle", done, len(ordered), unit="files")
         final = {**manifest, "format": FORMAT, "files": table}
         manifest_bytes = (json.dumps(final, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(
             "utf-8"

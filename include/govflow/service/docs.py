@@ -25,6 +25,7 @@ from govflow.docs._bundle import MAX_MEMBER_BYTES, BundleReport, write_bundle
 from govflow.docs._bundle import verify_bundle as _verify_bundle
 from govflow.errors import BadInputError, ConflictError
 from govflow.hashing import sha256_bytes
+from govflow.progress import Progress, resolve
 from govflow.service.checks import check_result_to_dict, load_evidence, record_check_result
 from govflow.service.registry import get_version, model_to_dict, version_subject, version_to_dict
 from govflow.signing import Keyring, sign_manifest
@@ -426,7 +427,7 @@ def _write_out(
     if out is None:
         return {}
     target = Path(out).expanduser()
-    if len(texts) == 1 and target.suffix and not target.is_dir():
+    if len(texts) == 1:  # one document: ``out`` is its file; several: their folder (the CLI's rule)
         paths = {next(iter(texts)): target}
     else:
         paths = {kind: target / f"{model}-{version}-{kind}.{fmt}" for kind in texts}
@@ -535,6 +536,7 @@ def export_evidence_bundle(
     policy=None,
     artifacts: ArtifactStore | None = None,
     now: dt.datetime | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Write the auditor's bundle for ``model@version`` to ``out_zip`` (and the artifact store), audited.
 
@@ -546,7 +548,9 @@ def export_evidence_bundle(
     artifacts = artifacts or ArtifactStore()
     policy = _policy(policy)
     row = get_version(session, model, version)
-    for fmt in ("md", "html"):
+    report = resolve(progress)
+    for done, fmt in enumerate(("md", "html")):
+        report("evidence: rendering the documents", done, 2, unit="formats")
         render_docs(session, model, version, fmt, actor=actor, policy=policy, artifacts=artifacts)
 
     files: list[tuple[str, Any]] = []
@@ -610,7 +614,7 @@ def export_evidence_bundle(
     }
     target = Path(out_zip).expanduser()
     final, manifest_sha = _atomic_write(
-        target, lambda handle: write_bundle(handle, files, manifest, sign=sign_manifest)
+        target, lambda handle: write_bundle(handle, files, manifest, progress=report, sign=sign_manifest)
     )
     stored = artifacts.put_file(target, suffix=".zip")
     append_event(
