@@ -9,9 +9,12 @@ import yaml
 from sqlalchemy import func, select
 
 from govflow import config
-from govflow.tasks import gate, nightly
+from govflow.access import load_users
+from govflow.policy import load_policy
 from govflow.service import registry
+from govflow.service.policy import apply_policy
 from govflow.store import Alert, Approval, AuditEvent, CheckResultRow, GateDecision, session_scope
+from govflow.tasks import gate, nightly
 
 RUN = {"dag_id": "governance_gate", "run_id": "manual__test_1", "trigger_kind": "rest"}
 HITL_APPROVE = {
@@ -23,7 +26,7 @@ HITL_APPROVE = {
 
 
 @pytest.fixture(autouse=True)
-def policy(tmp_path, monkeypatch):
+def policy(request, tmp_path, monkeypatch):
     """The default policy with small tiers: documentation is the docs tests' business, not ours."""
     data = yaml.safe_load(config.policy_path().read_text())
     data["version"] = "test-pipeline"
@@ -38,6 +41,10 @@ def policy(tmp_path, monkeypatch):
     path.write_text(yaml.safe_dump(data))
     monkeypatch.setenv("GOVFLOW_POLICY", str(path))
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))  # alerts look up connections: none here
+    if "db_url" in request.fixturenames:  # the gate decides only with the policy an admin applied
+        request.getfixturevalue("db_url")
+        with session_scope() as s:
+            apply_policy(s, load_policy(path), "admin", users=load_users(config.demo_roles_path()))
     return path
 
 

@@ -7,12 +7,15 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from govflow import config
+from govflow.access import load_users
 from govflow.checks import CheckResult
 from govflow.errors import BadInputError, PermissionDeniedError
 from govflow.policy import load_policy, parse_policy
 from govflow.service import gate, registry
 from govflow.service.checks import record_check_result
 from govflow.service.gate import PromotionRefusedError
+from govflow.service.policy import apply_policy
 from govflow.service.runs import ensure_run
 from govflow.store import AuditEvent, session_scope
 from govflow.store.audit import verify_chain
@@ -154,6 +157,8 @@ def test_a_later_rejection_makes_the_decision_stale(approved):
 
 def test_a_policy_change_makes_the_decision_stale(approved):
     changed = parse_policy(load_policy().text.replace('version: "2026.11.1"', 'version: "2026.12.0"'))
+    with session_scope() as s:  # an admin applies the new policy after the decision was taken
+        apply_policy(s, changed, "admin", users=load_users(config.demo_roles_path()))
     with pytest.raises(
         PromotionRefusedError, match=r"the policy changed \(sha256 [0-9a-f]{12} -> [0-9a-f]{12}\)"
     ):

@@ -1,0 +1,140 @@
+"""Attack: point GOVFLOW_POLICY at a relaxed copy that keeps the version string.
+
+Before the active policy was stored in the DB, such a file approved a version
+that the real policy requires approvals for. Now the gate refuses to decide
+with any policy whose sha256 is not the one an admin applied (`govflow policy apply`).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from govflow import config
+from govflow.checks import CheckResult
+from govflow.cli import main
+from govflow.errors import PermissionDeniedError
+from govflow.policy import load_policy
+from govflow.service import gate, registry
+from govflow.service.checks import record_check_result
+from govflow.service.policy import PolicyNotActiveError, active_policy, apply_policy
+from govflow.service.runs import ensure_run
+from govflow.store import AuditEvent, GateDecision, session_scope
+
+DEFAULT = config.INCLUDE_DIR / "policies" / "default.yaml"
+
+
+@pytest.fixture(autouse=True)
+def dev_mode(monkeypatch):
+    monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")  # --as names the bundled demo users
+
+
+@pytest.fixture
+def passed_version(db_url, sample_files):
+    """A limited-tier version with every required check passed and no approval yet."""
+    with session_scope() as s:
+        registry.register_model(s, name="chat", owner="Ana", risk_tier="limited", actor="alice")
+        row = registry.register_version(
+            s,
+            model="chat",
+            version="1",
+            artifact=sample_files["artifact"],
+            training_data=sample_files["training"],
+            eval_data=sample_files["eval"],
+            actor="alice",
+        )
+        run = ensure_run(s, dag_id="governance_gate", run_id="run-1")
+        for check in ("validation", "pii", "drift", "documentation"):
+            record_check_result(
+                s,
+                version=row,
+                run=run,
+                result=CheckResult(check=check, status="pass"),
+                data_sha256=None if check == "documentation" else row.eval_data_sha256,
+            )
+    return sample_files
+
+
+def _relaxed(tmp_path):
+    """The default policy, same version string, but the limited tier needs no approval."""
+    text = DEFAULT.read_text()
+    marker = "    approvals:\n      count: 1\n"
+    assert text.count(marker) == 1
+    path = tmp_path / "relaxed.yaml"
+    path.write_text(text.replace(marker, "    approvals:\n      count: 0\n"))
+    assert load_policy(path).version == load_policy(DEFAULT).version
+    return path
+
+
+def _decisions() -> int:
+    with session_scope() as s:
+        return s.scalar(select(func.count()).select_from(GateDecision))
+
+
+def test_the_bundled_default_is_applied_on_first_use_and_audited(passed_version):
+    with session_scope() as s:
+        assert active_policy(s) is None
+        assert gate.evaluate_gate(s, "chat", "1", "airflow").decision == "pending_approval"
+    with session_scope() as s:
+        row = active_policy(s)
+        assert row.sha256 == load_policy(DEFAULT).sha256 and row.applied_by == "govflow"
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "policy.applied")).all()
+    assert [e.subject for e in events] == [f"policy:{row.version}"]
+
+
+def test_a_swapped_policy_file_with_the_same_version_approves_nothing(
+    passed_version, tmp_path, monkeypatch, capsys
+):
+    with session_scope() as s:
+        gate.evaluate_gate(s, "chat", "1", "airflow")  # the default becomes active
+    monkeypatch.setenv("GOVFLOW_POLICY", str(_relaxed(tmp_path)))
+    before = _decisions()
+    with pytest.raises(PolicyNotActiveError, match="is not the active policy"), session_scope() as s:
+        gate.evaluate_gate(s, "chat", "1", "airflow")
+    capsys.readouterr()
+    assert main(["gate", "--model", "chat", "--version", "1", "--json"]) == 1
+    assert "the gate refuses to decide" in capsys.readouterr().err
+    assert _decisions() == before
+    with session_scope() as s:
+        assert registry.get_version(s, "chat", "1").stage == "candidate"
+
+
+def test_a_non_default_policy_is_refused_before_any_policy_is_applied(passed_version, tmp_path, monkeypatch):
+    monkeypatch.setenv("GOVFLOW_POLICY", str(_relaxed(tmp_path)))
+    with pytest.raises(PolicyNotActiveError, match="no policy has been applied"), session_scope() as s:
+        gate.evaluate_gate(s, "chat", "1", "airflow")
+    assert _decisions() == 0
+
+
+def test_only_an_admin_applies_a_policy_and_the_gate_then_uses_it(
+    passed_version, tmp_path, monkeypatch, capsys
+):
+    relaxed = _relaxed(tmp_path)
+    with pytest.raises(PermissionDeniedError), session_scope() as s:
+        apply_policy(s, load_policy(relaxed), "rita")  # a reviewer
+    capsys.readouterr()
+    assert main(["policy", "apply", str(relaxed), "--as", "rita"]) == 1
+    assert main(["policy", "apply", str(relaxed), "--as", "admin", "--json"]) == 0
+    applied = json.loads(capsys.readouterr().out)
+    assert applied["changed"] and applied["applied_by"] == "admin"
+    monkeypatch.setenv("GOVFLOW_POLICY", str(relaxed))
+    with session_scope() as s:
+        assert gate.evaluate_gate(s, "chat", "1", "airflow").decision == "approved"
+    monkeypatch.delenv("GOVFLOW_POLICY")  # the bundled default is no longer the active one
+    with pytest.raises(PolicyNotActiveError), session_scope() as s:
+        gate.evaluate_gate(s, "chat", "1", "airflow")
+    with session_scope() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "policy.applied")).one()
+        assert event.actor == "admin" and json.loads(event.payload)["sha256"] == applied["sha256"]
+
+
+def test_applying_a_bad_policy_writes_nothing(db_url, tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\ntiers: nope\n")
+    assert main(["policy", "apply", str(bad), "--as", "admin"]) == 2
+    assert "policy" in capsys.readouterr().err
+    with session_scope() as s:
+        assert active_policy(s) is None
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == 0
