@@ -133,7 +133,7 @@ _NAME_WORDS = frozenset(
     }
 )
 # Headers that are a name part only when they stand alone ("last" but not "last_login").
-_NAME_ALONE = frozenset({"first", "last", "given", "family", "middle", "initials", "author", "patient"})
+_NAME_ALONE = frozenset({"first", "last", "given", "middle", "initials", "author", "patient"})
 # "product_name", "file_name": a name, but not a person's.
 _NOT_A_PERSON = frozenset(
     {
@@ -168,6 +168,29 @@ _NOT_A_PERSON = frozenset(
         "shop",
         "vendor",
         "merchant",
+        # taxonomy, places and things named in data sets
+        "scientific",
+        "species",
+        "taxon",
+        "genus",
+        "common",
+        "latin",
+        "vernacular",
+        "place",
+        "site",
+        "station",
+        "venue",
+        "location",
+        "state",
+        "region",
+        "event",
+        "job",
+        "department",
+        "school",
+        "hospital",
+        "dataset",
+        "feature",
+        "variable",
     }
 )
 

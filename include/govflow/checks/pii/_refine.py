@@ -8,8 +8,9 @@ Presidio's findings into entities:
 2. street addresses, postcodes, coordinates and place names in a column named for
    places (``_values``) are LOCATION;
 3. a date column of births (``_dates``) is DATE_OF_BIRTH instead of DATE_TIME;
-4. a column named for race, ethnicity, religion or nationality with a few categories is NRP;
-5. a column named for an SSN, national id or phone whose values are identifier-shaped
+4. bare digit runs read as phones in a column not named for phones are identifiers;
+5. a column named for race, ethnicity, religion or nationality with a few categories is NRP;
+6. a column named for an SSN, national id or phone whose values are identifier-shaped
    holds that entity, even when the format is one Presidio's patterns miss.
 """
 
@@ -25,6 +26,7 @@ from govflow.checks.pii._names import MIN_NER_SUPPORT, name_column_reason, name_
 from govflow.checks.pii._recognizers import NER_ENTITIES
 from govflow.checks.pii._sampling import ColumnSamples
 from govflow.checks.pii._values import (
+    ADDRESS_WORDS,
     MIN_PLACE_SHARE,
     MIN_SHARE,
     MIN_SHARE_HINTED,
@@ -42,9 +44,12 @@ MAX_EXAMPLES = 3
 DICTIONARY = "NameDictionary"
 # "Quercus robur", "Homo sapiens neanderthalensis"
 _BINOMIAL = re.compile(
-    r"^[A-Z][a-z]+ (?:\(?[A-Z][a-z]+\)? )?[a-z]{3,}(?: (?:subsp\.|var\.|ssp\.)?\s?[a-z]{3,})?$"
+    r"^[A-Z][a-z]+ (?:\(?[A-Z][a-z]+\)? )?[a-z]{3,}(?: (?:subsp\.|var\.|ssp\.)?\s?[a-z]{3,})?"
+    # the author and year: "Parus major Linnaeus, 1758", "Quercus robur L."
+    r"(?:\s+\(?[A-Z][\w.'&, -]*\)?)?$"
 )
 MIN_BINOMIAL_SHARE = 0.5
+_BARE_DIGITS = re.compile(r"\d{6,}(?:\.0)?")  # "1234567890.0": a float-typed id column
 # Hinted entities a column name plus identifier-shaped values settle, and the digits they need.
 ID_HINTS = {"US_SSN": 7, "NATIONAL_ID": 4, "PHONE_NUMBER": 7}
 COORDINATES = "coordinates"
@@ -114,6 +119,10 @@ def _names(col: ColumnSamples, verdict: dict[str, Any], cells: list[str], hint: 
             if entity in verdict["entities"] and "evidence" not in verdict["entities"][entity]:
                 _drop(verdict, entity, "a personal-name column: NER reads some names as places or groups")
         return
+    groups = verdict["entities"].get("NRP")
+    distinct = len({c.strip().casefold() for c in cells})
+    if groups is not None and distinct > MAX_GROUP_CATEGORIES and distinct > len(cells) / 2:
+        _drop(verdict, "NRP", f"{distinct} distinct values in {len(cells)} sampled cells: not a few groups")
     if "PERSON" in verdict["entities"] and hint != "PERSON" and shares.any_token < MIN_NER_SUPPORT:
         _drop(
             verdict,
@@ -126,9 +135,10 @@ def _locations(
     col: ColumnSamples, verdict: dict[str, Any], cells: list[str], hint: str | None, tokens: set[str]
 ):
     needed = MIN_SHARE_HINTED if hint == "LOCATION" else MIN_SHARE
-    share = address_share(cells)
+    named_address = bool(tokens & ADDRESS_WORDS)
+    share = address_share(cells, hinted=named_address)
     if share >= needed:
-        hits = [c for c in cells if address_share([c])]
+        hits = [c for c in cells if address_share([c], hinted=named_address)]
         _add(
             verdict,
             "LOCATION",
@@ -181,6 +191,20 @@ def _groups(col: ColumnSamples, verdict: dict[str, Any], cells: list[str], token
         _add(verdict, "NRP", _info("NRP", col, cells, worded, "ColumnNameAndCategories", evidence))
 
 
+def _bare_digit_phones(verdict: dict[str, Any], cells: list[str], hint: str | None) -> None:
+    """Digit runs with no "+", space or dash fit phone formats by chance (10-digit record ids
+    pass as US numbers): without a column name saying phone, they are identifiers."""
+    if "PHONE_NUMBER" not in verdict["entities"] or hint == "PHONE_NUMBER":
+        return
+    bare = sum(1 for c in cells if _BARE_DIGITS.fullmatch(c.strip())) / len(cells)
+    if bare >= MIN_SHARE:
+        _drop(
+            verdict,
+            "PHONE_NUMBER",
+            f"{bare:.0%} bare digit runs in a column not named for phones: identifiers",
+        )
+
+
 def _hinted_ids(col: ColumnSamples, verdict: dict[str, Any], cells: list[str], hint: str | None) -> None:
     if hint not in ID_HINTS or verdict["entities"]:
         return
@@ -203,5 +227,6 @@ def refine_column(
         _locations(col, verdict, cells, hint, tokens)
     _birth_dates(verdict, cells, tokens)
     _groups(col, verdict, cells, tokens)
+    _bare_digit_phones(verdict, cells, hint)
     _hinted_ids(col, verdict, cells, hint)
     return verdict

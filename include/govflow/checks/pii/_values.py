@@ -55,6 +55,14 @@ ADDRESS = re.compile(
     re.IGNORECASE,
 )
 
+# In a column named for addresses, a house number and words suffice ("123 Smith Divide Apt. 4").
+ADDRESS_WORDS = frozenset(
+    {"address", "addr", "street", "strasse", "residence", "domicile", "adresse", "direccion"}
+)
+_HOUSE_NUMBER_FIRST = re.compile(
+    r"^\s*\d{1,6}[A-Za-z]?,?\s+\p{L}[\p{L}.'’-]*(?:\s+[\p{L}\d][\p{L}\d.'’#-]*){0,8}"
+)
+
 _POSTCODE_DISTINCT = re.compile(
     r"^\s*(?:"
     r"[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}"  # UK
@@ -124,8 +132,15 @@ def _share(cells: Sequence[str], test) -> float:
     return sum(1 for c in cells if test(c)) / len(cells) if cells else 0.0
 
 
-def address_share(cells: Sequence[str]) -> float:
-    return _share(cells, lambda c: len(c) <= 200 and ADDRESS.search(c) is not None)
+def address_share(cells: Sequence[str], *, hinted: bool = False) -> float:
+    """Street-address cells; in a column named for addresses, house-number-first cells too."""
+
+    def is_address(cell: str) -> bool:
+        if len(cell) > 200:
+            return False
+        return ADDRESS.search(cell) is not None or (hinted and _HOUSE_NUMBER_FIRST.match(cell) is not None)
+
+    return _share(cells, is_address)
 
 
 def postcode_share(cells: Sequence[str], *, hinted: bool) -> float:
