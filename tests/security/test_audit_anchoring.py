@@ -199,3 +199,17 @@ def test_a_forgery_before_a_break_is_named_first(db_url):
     with session_scope() as s:
         report = verify_chain(s, signature_every=1000)
     assert report.first_broken_seq == 2
+
+
+def test_the_nightly_audit_task_anchors_the_head_and_catches_a_later_cut(db_url):
+    from govflow.tasks import nightly
+
+    _append(4)
+    first = nightly.verify_audit()
+    assert first["ok"] and first["checkpoint"]["seq"] == 4
+    _append(2)  # seq 5 is the checkpoint's own event; 6 and 7 follow
+    _raw(db_url, "DELETE FROM audit_events WHERE seq >= 3")
+    second = nightly.verify_audit()
+    assert not second["ok"] and second["first_broken_seq"] == 3
+    assert "checkpoint" not in second  # a broken trail is never anchored
+    assert "were deleted" in second["problem"]

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from govflow import config
+from govflow.access import AuthMethod
 from govflow.errors import BadInputError
 from govflow.hashing import canonical_json
 from govflow.signing import Keyring, signing_key
@@ -42,7 +43,9 @@ def _message(body: dict[str, Any]) -> bytes:
     return f"{CHECKPOINT_FORMAT}:{canonical_json(body)}".encode()
 
 
-def write_checkpoint(session: Session, *, actor: str, out: str | Path | None = None) -> dict[str, Any]:
+def write_checkpoint(
+    session: Session, *, actor: str, out: str | Path | None = None, auth_method: AuthMethod | None = None
+) -> dict[str, Any]:
     """Sign the current head and write it outside the DB; refuses to anchor a broken chain."""
     report = verify_chain(session)
     if not report.ok:
@@ -65,6 +68,7 @@ def write_checkpoint(session: Session, *, actor: str, out: str | Path | None = N
     append_event(
         session,
         actor=actor,
+        auth_method=auth_method,
         action="audit.checkpoint",
         subject="audit",
         payload={"seq": report.events, "head_hash": report.head_hash, "location": location},
@@ -140,6 +144,7 @@ class AuditReport:
             **self.chain.to_dict(),
             "ok": self.ok,
             "first_broken_seq": self.first_bad_seq,
+            "problem": self.chain.problem or (self.problems[0]["problem"] if self.problems else None),
             "checkpoints_checked": self.checkpoints_checked,
             "checkpoint_problems": list(self.problems),
         }
