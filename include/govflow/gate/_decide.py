@@ -15,8 +15,9 @@ from collections.abc import Iterable, Sequence
 from govflow.gate._fixes import attach_fix
 from govflow.gate._types import Approval, Decision, Evidence, Reason, VersionRef, Waiver
 from govflow.hashing import sha256_json
+from govflow.policy import Policy, TierPolicy
 from govflow.timeutil import utc
-from govflow.vocab import RISK_TIERS, STATUSES
+from govflow.vocab import RISK_TIERS, STATUSES, DecisionKind
 
 
 def _id_key(value: str) -> tuple[int, int, str]:
@@ -45,7 +46,7 @@ def evidence_digest(evidence: Iterable[Evidence]) -> str:
 
 
 def decide(
-    policy,
+    policy: Policy,
     tier: str,
     evidence: Iterable[Evidence],
     approvals: Iterable[Approval],
@@ -66,7 +67,7 @@ def decide(
     ids = tuple(sorted((e.id for e in items), key=_id_key))
 
     def result(
-        kind: str,
+        kind: DecisionKind,
         reasons: Sequence[Reason],
         notes: Sequence[str] = (),
         *,
@@ -118,6 +119,7 @@ def decide(
     notes: list[str] = []
     waived: list[Waiver] = []
     waivers = list(waivers)
+    approvals = list(approvals)  # read twice below: a generator would be empty the second time
     used_waivers: set[int] = set()
     for check in rules.required_checks:
         reason = _judge_check(
@@ -160,7 +162,7 @@ def decide(
         )
 
     blocking = [r for r in reasons if r.code != "approvals_missing"]
-    kind = "rejected" if blocking else ("pending_approval" if reasons else "approved")
+    kind: DecisionKind = "rejected" if blocking else ("pending_approval" if reasons else "approved")
     return result(kind, reasons, notes, required=required, approved_by=sorted(counted), waived=waived)
 
 
@@ -170,7 +172,17 @@ def _unique(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
 
 
 def _judge_check(
-    check, items, policy, tier, rules, version_ref, now, waivers, used_waivers, notes, waived
+    check: str,
+    items: Sequence[Evidence],
+    policy: Policy,
+    tier: str,
+    rules: TierPolicy,
+    version_ref: VersionRef,
+    now: dt.datetime,
+    waivers: Sequence[Waiver],
+    used_waivers: set[int],
+    notes: list[str],
+    waived: list[Waiver],
 ) -> Reason | None:
     candidates = [e for e in items if e.check == check]
     if not candidates:
@@ -246,7 +258,7 @@ def _judge_check(
     return None
 
 
-def _waiver_problem(waiver: Waiver, rules, version_ref: VersionRef) -> str | None:
+def _waiver_problem(waiver: Waiver, rules: TierPolicy, version_ref: VersionRef) -> str | None:
     if not waiver.reason.strip():
         return "a waiver needs a reason"
     if waiver.role not in rules.approvals.waiver_roles:
@@ -261,13 +273,13 @@ def _waiver_problem(waiver: Waiver, rules, version_ref: VersionRef) -> str | Non
     return None
 
 
-def _auth_accepted(method: str | None, rules) -> bool:
+def _auth_accepted(method: str | None, rules: TierPolicy) -> bool:
     # None in the policy: any method (and rows from before methods were recorded) counts.
     accepted = rules.approvals.accepted_auth
     return accepted is None or method in accepted
 
 
-def _unaccepted_auth(approvals, rules, digest) -> list[str]:
+def _unaccepted_auth(approvals: Iterable[Approval], rules: TierPolicy, digest: str) -> list[str]:
     latest = {a.approver: a for a in approvals}
     return [
         f"{a.approver} ({a.auth_method or 'unauthenticated'})"
@@ -276,14 +288,16 @@ def _unaccepted_auth(approvals, rules, digest) -> list[str]:
     ]
 
 
-def _not_current(waiver: Waiver, items, version_ref) -> str:
+def _not_current(waiver: Waiver, items: Sequence[Evidence], version_ref: VersionRef) -> str:
     own = [e for e in items if e.check == waiver.check and e.model_version_id == version_ref.id]
     if own and own[-1].id != waiver.evidence_id:
         return f"it waived evidence {waiver.evidence_id}, the current {waiver.check} result is {own[-1].id}"
     return f"{waiver.check} evidence {waiver.evidence_id} is not a failed, current result"
 
 
-def _unrequired_problems(items, required, version_ref, tier) -> list[str]:
+def _unrequired_problems(
+    items: Sequence[Evidence], required: Sequence[str], version_ref: VersionRef, tier: str
+) -> list[str]:
     notes = []
     for check in sorted({e.check for e in items} - set(required)):
         own = [e for e in items if e.check == check and e.model_version_id == version_ref.id]
@@ -294,7 +308,14 @@ def _unrequired_problems(items, required, version_ref, tier) -> list[str]:
     return notes
 
 
-def _tally(approvals, rules, tier, version_ref, digest, notes) -> tuple[list[str], list[Approval]]:
+def _tally(
+    approvals: Iterable[Approval],
+    rules: TierPolicy,
+    tier: str,
+    version_ref: VersionRef,
+    digest: str,
+    notes: list[str],
+) -> tuple[list[str], list[Approval]]:
     latest: dict[str, Approval] = {}
     for approval in approvals:  # an approver's last verdict replaces their earlier one
         latest.pop(approval.approver, None)
