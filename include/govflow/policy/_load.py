@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from govflow import config
 from govflow.errors import PolicyError
 from govflow.hashing import sha256_text
@@ -42,7 +44,6 @@ def load_policy(path: str | Path | None = None) -> Policy:
 def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
     """Validate policy YAML text; used for files and for policies stored with decisions."""
     import yaml
-    from pydantic import ValidationError
 
     text = canonical_text(text)
     try:
@@ -61,7 +62,7 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
     return policy
 
 
-def format_validation_error(err) -> str:
+def format_validation_error(err: ValidationError) -> str:
     """``tiers.high.approvals.count: Input should be a valid integer; ...`` on one line."""
     parts = []
     for item in err.errors(include_url=False):
@@ -70,7 +71,7 @@ def format_validation_error(err) -> str:
     return "; ".join(parts)
 
 
-def field_path(loc: tuple) -> str:
+def field_path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:
         if isinstance(part, int):
@@ -80,7 +81,7 @@ def field_path(loc: tuple) -> str:
     return path or "(top level)"
 
 
-def _yaml_where(err) -> str:
+def _yaml_where(err: Exception) -> str:
     mark = getattr(err, "problem_mark", None)
     problem = getattr(err, "problem", None) or ""
     if mark is None:
