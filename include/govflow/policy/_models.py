@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from govflow.errors import PolicyError
 from govflow.vocab import ARTIFACT_FORMATS, RISK_TIERS, ArtifactFormat, AuthMethod, PolicyCheck, Role
 
+# Defaults, typed so the pydantic fields keep their Literal element types.
+_REVIEWER_ROLES: tuple[Role, ...] = ("reviewer", "admin")
+_DATA_FREE_CHECKS: tuple[PolicyCheck, ...] = ("documentation",)
+
 _ENTITY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -115,8 +119,8 @@ class DriftThresholds(_Strict):
 
 class ApprovalRule(_Strict):
     count: int = Field(default=0, ge=0)
-    roles: list[Role] = Field(default_factory=lambda: ["reviewer", "admin"])
-    waiver_roles: list[Role] = Field(default_factory=lambda: ["reviewer", "admin"])
+    roles: list[Role] = Field(default_factory=lambda: list(_REVIEWER_ROLES))
+    waiver_roles: list[Role] = Field(default_factory=lambda: list(_REVIEWER_ROLES))
     # How approvers and waivers must have been authenticated to count; None: any method.
     accepted_auth: list[AuthMethod] | None = None
 
@@ -200,7 +204,7 @@ class Policy(_Strict):
     name: str = "default"
     description: str = ""
     # Checks that are not computed on a data set (their evidence records no data hash).
-    data_free_checks: list[PolicyCheck] = Field(default_factory=lambda: ["documentation"])
+    data_free_checks: list[PolicyCheck] = Field(default_factory=lambda: list(_DATA_FREE_CHECKS))
     pii: PiiPolicy
     tiers: Tiers
 
@@ -238,7 +242,7 @@ class Policy(_Strict):
         if not regions:
             allowed = set(self.pii.default.allowed_entities)
         else:
-            allowed = None
+            per_region: list[set[str]] = []
             for region in regions:
                 rule = by_key.get(region.casefold())
                 if rule is None:
@@ -247,8 +251,8 @@ class Policy(_Strict):
                         f"region {region!r} has no PII rule in policy {self.name} {self.version} "
                         f"(known: {known})"
                     )
-                entities = set(rule.allowed_entities)
-                allowed = entities if allowed is None else allowed & entities
+                per_region.append(set(rule.allowed_entities))
+            allowed = set.intersection(*per_region)  # every region's law applies
         if sector:
             sectors = {key.casefold(): rule for key, rule in self.pii.sectors.items()}
             rule = sectors.get(sector.casefold())
