@@ -13,8 +13,10 @@ import sys
 from typing import Any
 
 from govflow.cli._common import add_json_flag
-from govflow.cli._output import emit
+from govflow.cli._output import emit, out_file
+from govflow.cli._progress import add_quiet_flag, terminal_progress
 from govflow.errors import BadInputError, GovflowError
+from govflow.progress import Progress
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -70,18 +72,19 @@ def register(groups: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--svg", metavar="FILE", help="also write the explanation chart as an SVG file")
     add_json_flag(parser)
+    add_quiet_flag(parser)
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        explanation = _explain(args)
-        if args.svg:
-            from pathlib import Path
-
+        svg = out_file(args.svg, suffixes=(".svg",), flag="--svg") if args.svg else None
+        with terminal_progress(args) as progress:
+            explanation = _explain(args, progress)
+        if svg is not None:
             from govflow.docs import explanation_svg
 
-            Path(args.svg).write_text(explanation_svg(explanation) + "\n", encoding="utf-8")
+            svg.write_text(explanation_svg(explanation) + "\n", encoding="utf-8")
     except GovflowError as err:
         if args.json:
             emit({"command": "explain", "status": "error", "errors": [str(err)]}, as_json=True)
@@ -91,14 +94,14 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _explain(args: argparse.Namespace) -> dict[str, Any]:
+def _explain(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
     registry_mode = args.model is not None or args.version is not None
     file_mode = args.artifact is not None or args.data is not None
     if registry_mode == file_mode:
         raise BadInputError(
             "give either --model and --version, or --artifact and --data (with --label and --sensitive)"
         )
-    options: dict[str, Any] = {"random_state": args.seed}
+    options: dict[str, Any] = {"random_state": args.seed, "progress": progress}
     for name in ("proxy_auc_threshold", "min_group_size", "max_rows"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)

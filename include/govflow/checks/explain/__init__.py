@@ -35,6 +35,7 @@ from govflow.checks.explain._proxy import DEFAULT_PROXY_AUC_THRESHOLD, detect_pr
 from govflow.checks.explain._text import findings
 from govflow.checks.fairness._inputs import intersection_groups
 from govflow.checks.model_predictions import ModelArtifact, load_model
+from govflow.progress import Progress, resolve
 
 if TYPE_CHECKING:
     import numpy as np
@@ -69,6 +70,7 @@ def explain_model(
     max_groups: int = 4,
     max_slices: int = 5,
     trusted: Sequence[str] = (),
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Explain a binary classifier's behaviour across the groups of ``sensitive``.
 
@@ -85,6 +87,7 @@ def explain_model(
     min_group_size : smaller groups are listed but not analysed (their rates are noise)
     max_groups : per-group importance for at most this many groups (the worst-off, then the largest)
     trusted : skops types a person reviewed and allows (see ``model_predictions.load_model``)
+    progress : hears the table read and each step (``govflow.progress``; default: the context's reporter)
 
     Returns
     -------
@@ -124,6 +127,7 @@ def explain_model(
             max_groups=max_groups,
             max_slices=max_slices,
             trusted=trusted,
+            progress=resolve(progress),
         )
 
 
@@ -144,10 +148,11 @@ def _explain(
     max_groups: int,
     max_slices: int,
     trusted: Sequence[str],
+    progress: Progress,
 ) -> dict[str, Any]:
     import numpy as np
 
-    frame = data if not isinstance(data, (str, Path)) else read_table(data)
+    frame = data if not isinstance(data, (str, Path)) else read_table(data, progress=progress)
     require_columns(frame, [label, *sensitive], source=str(data) if isinstance(data, (str, Path)) else "data")
     if label in sensitive:
         raise CheckInputError(f"the label {label!r} cannot also be a sensitive column")
@@ -160,6 +165,7 @@ def _explain(
     frame = frame.reset_index(drop=True)
 
     positive = _positive_label(frame[label], label, positive_label)
+    progress("explain: predicting with the model", 0, len(frame))
     view = view_model(
         load_model(model_path, trusted=trusted),
         frame.columns,
@@ -170,6 +176,8 @@ def _explain(
     )
     y_true = (frame[label] == positive).to_numpy(dtype=bool)
     y_pred = view.predict_positive(frame)
+    progress("explain: predicting with the model", len(frame), len(frame))
+    progress("explain: where errors concentrate", 0, unit="")
     groups = _group_keys(frame, sensitive)
     names, counts = np.unique(groups, return_counts=True)
     sizes = {
@@ -186,6 +194,7 @@ def _explain(
     errors = error_analysis(y_true, y_pred, groups, slices, eligible=eligible, max_slices=max_slices)
     # Per-group importance costs one permutation run per group: the worst-off groups first, then the largest.
     focus = list(dict.fromkeys([e["group"] for e in errors] + eligible))[:max_groups]
+    progress("explain: permutation importance", 0, unit="")
     importance = feature_importance(
         view,
         frame,
@@ -196,6 +205,7 @@ def _explain(
         n_repeats=n_repeats,
         random_state=random_state,
     )
+    progress("explain: proxies of the sensitive columns", 0, unit="")
     proxies = detect_proxies(
         frame,
         sensitive=sensitive,
