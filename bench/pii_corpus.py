@@ -26,6 +26,7 @@ import gzip
 import json
 import random
 import sys
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -34,6 +35,8 @@ from faker import Faker
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 14
 ROWS = 300
+# Dates are drawn relative to this day, not to today, so the corpus is the same whenever it is built.
+REFERENCE_DAY = date(2026, 11, 30)
 
 SPECIES = (
     ("Parus major", "Great Tit"),
@@ -80,6 +83,22 @@ ISSUES = (
 )
 
 
+def _days_ago(fake: Faker, most: int, least: int = 0) -> date:
+    """A day between ``most`` and ``least`` days before the reference day."""
+    return fake.date_between_dates(
+        REFERENCE_DAY - timedelta(days=most), REFERENCE_DAY - timedelta(days=least)
+    )
+
+
+def _born(fake: Faker, minimum_age: int, maximum_age: int) -> date:
+    return _days_ago(fake, 365 * (maximum_age + 1) - 1, 365 * minimum_age)
+
+
+def _moment(fake: Faker, most_days: int) -> datetime:
+    end = datetime.combine(REFERENCE_DAY, datetime.min.time())
+    return fake.date_time_between_dates(end - timedelta(days=most_days), end)
+
+
 def _fakers(*locales: str) -> dict[str, Faker]:
     out = {}
     for i, loc in enumerate(locales):
@@ -101,8 +120,8 @@ def _people_registry(rng: random.Random) -> tuple[pd.DataFrame, dict, list]:
                 first,
                 last.upper(),
                 f"{last}, {first}",
-                fake.date_of_birth(minimum_age=20, maximum_age=95).isoformat(),
-                fake.date_between("-3y", "today").isoformat(),
+                _born(fake, 20, 95).isoformat(),
+                _days_ago(fake, 3 * 365).isoformat(),
                 rng.choice(("M", "F")),
                 rng.choice(("White", "Black", "Hispanic", "Asian", "Native American")),
                 f"{rng.randint(1, 9999)} {rng.choice('NSEW')}. {rng.randint(1, 120)}th St.",
@@ -164,9 +183,9 @@ def _patients(rng: random.Random) -> tuple[pd.DataFrame, dict, list]:
                 f"{first[0]}. {last}",
                 last,
                 first,
-                fake.date_of_birth(minimum_age=1, maximum_age=99).strftime("%d.%m.%Y"),
-                fake.date_between("-2y", "today").strftime("%d.%m.%Y"),
-                fake.date_between("-1y", "today").strftime("%d.%m.%Y"),
+                _born(fake, 1, 99).strftime("%d.%m.%Y"),
+                _days_ago(fake, 2 * 365).strftime("%d.%m.%Y"),
+                _days_ago(fake, 365).strftime("%d.%m.%Y"),
                 street,
                 f"{rng.randint(10000, 99999)}",
                 f"W-{rng.randint(1, 40):02d}",
@@ -218,7 +237,7 @@ def _species_observations(rng: random.Random) -> tuple[pd.DataFrame, dict, list]
                 scientific,
                 common,
                 fake.name(),
-                fake.date_between("-1y", "today").isoformat(),
+                _days_ago(fake, 365).isoformat(),
                 round(rng.uniform(50.5, 53.5), 5),
                 round(rng.uniform(3.3, 7.2), 5),
                 rng.randint(1, 12),
@@ -251,7 +270,7 @@ def _products(rng: random.Random) -> tuple[pd.DataFrame, dict, list]:
                 fake.company(),
                 f"SKU-{rng.randint(0, 9999):04d}-{rng.choice('ABCDEFGH')}{rng.choice('KLMNPQRS')}",
                 f"{rng.lognormvariate(3, 1):.2f}",
-                fake.date_between("-4y", "today").isoformat(),
+                _days_ago(fake, 4 * 365).isoformat(),
                 rng.choice(("Home", "Office", "Outdoor", "Kitchen", "Sports")),
                 round(rng.uniform(40.5, 41.0), 6),
                 round(rng.uniform(-74.2, -73.7), 6),
@@ -279,8 +298,8 @@ def _customers(rng: random.Random) -> tuple[pd.DataFrame, dict, list]:
                 f"{rng.choice('ABCEGHJKLMNPRSTWXYZ')}{rng.choice('ABCEGHJKLMNPRSTWXYZ')}{digits}{rng.choice('ABCD')}",
                 fake.iban(),
                 f"CUST-{i:06d}",
-                fake.date_time_between("-2y", "now").isoformat(sep=" ", timespec="seconds"),
-                fake.date_of_birth(minimum_age=18, maximum_age=90).strftime("%m/%d/%Y"),
+                _moment(fake, 2 * 365).isoformat(sep=" ", timespec="seconds"),
+                _born(fake, 18, 90).strftime("%m/%d/%Y"),
                 rng.choice(("female", "male", "non-binary")),
                 gb.postcode(),
                 rng.choice(("gold", "silver", "bronze")),
@@ -325,8 +344,8 @@ def _employees(rng: random.Random) -> tuple[pd.DataFrame, dict, list]:
                 f"{fake.last_name()}, {fake.first_name()}",
                 f"{rng.randint(100, 665)}{rng.randint(10, 99)}{rng.randint(1000, 9999)}",
                 f"{rng.randint(201, 989)}{rng.randint(200, 999)}{rng.randint(1000, 9999)}",
-                fake.date_between("-15y", "today").isoformat(),
-                fake.date_of_birth(minimum_age=20, maximum_age=67).isoformat(),
+                _days_ago(fake, 15 * 365).isoformat(),
+                _born(fake, 20, 67).isoformat(),
                 rng.choice(("Sales", "Marketing", "Engineering", "Finance", "Legal", "Support")),
                 fake.name(),
                 f"{rng.randint(35, 180) * 1000}",
@@ -378,7 +397,7 @@ def _support_tickets(rng: random.Random) -> tuple[pd.DataFrame, dict, list]:
                 f"T-{100000 + i}",
                 text,
                 rng.choice(agents),
-                us.date_time_between("-90d", "now").isoformat(sep=" ", timespec="minutes"),
+                _moment(us, 90).isoformat(sep=" ", timespec="minutes"),
                 rng.choice(("open", "pending", "closed")),
                 rng.choice(("P1", "P2", "P3")),
                 f"{rng.choice(ADJECTIVES)} {rng.choice(MATERIALS)} {rng.choice(PRODUCTS)}",

@@ -17,7 +17,9 @@ def register(checks: argparse._SubParsersAction) -> None:
         description="Classify every column of a CSV or Parquet table by the PII entities its content holds "
         "(rates and masked examples, never raw values), and what its name suggests. With --policy/--region/"
         "--sector the policy says which entities are allowed; without them none is. "
-        "Exit 0 pass/warn, 1 an entity that is not allowed, 2 bad input.",
+        "Quasi-identifiers give k-anonymity and the share of unique rows "
+        "(--min-k-anonymity or --tier judges it). "
+        "Exit 0 pass/warn, 1 an entity that is not allowed or k below the minimum, 2 bad input.",
     )
     parser.add_argument("--data", required=True, metavar="FILE", help="data to scan, CSV or Parquet")
     parser.add_argument(
@@ -35,6 +37,15 @@ def register(checks: argparse._SubParsersAction) -> None:
         "--sector", metavar="SECTOR", help="the model's sector (narrows the allowed entities)"
     )
     parser.add_argument(
+        "--tier", metavar="TIER", help="take min_k_anonymity from this risk tier of the policy"
+    )
+    parser.add_argument(
+        "--min-k-anonymity",
+        type=int,
+        metavar="K",
+        help="fail when fewer than K rows share their quasi-identifier values (beats --tier)",
+    )
+    parser.add_argument(
         "--chunk-rows", type=int, default=50_000, metavar="N", help="rows read at a time (default 50000)"
     )
     add_json_flag(parser)
@@ -42,10 +53,13 @@ def register(checks: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_run)
 
 
-def _policy_options(args: argparse.Namespace) -> tuple[frozenset[str], list[Any], dict[str, Any]]:
-    """Allowed entities, custom recognizers and the policy note for the evidence."""
-    if not (args.policy or args.regions or args.sector):
-        return frozenset(), [], {"source": None, "note": "no policy given: no entity is allowed"}
+def _policy_options(
+    args: argparse.Namespace,
+) -> tuple[frozenset[str], list[Any], dict[str, Any], int | None]:
+    """Allowed entities, custom recognizers, the policy note for the evidence and min_k_anonymity."""
+    if not (args.policy or args.regions or args.sector or args.tier):
+        note = {"source": None, "note": "no policy given: no entity is allowed"}
+        return frozenset(), [], note, args.min_k_anonymity
     try:
         from govflow.policy import load_policy
     except ImportError:
@@ -53,6 +67,7 @@ def _policy_options(args: argparse.Namespace) -> tuple[frozenset[str], list[Any]
             frozenset(),
             [],
             {"source": args.policy, "note": "policy engine unavailable: no entity is allowed"},
+            args.min_k_anonymity,
         )
     policy = load_policy(args.policy)
     allowed = policy.allowed_pii_entities(args.regions, args.sector)
@@ -63,7 +78,11 @@ def _policy_options(args: argparse.Namespace) -> tuple[frozenset[str], list[Any]
         "sector": args.sector,
         "allowed_entities": sorted(allowed),
     }
-    return allowed, list(policy.pii.custom_recognizers), note
+    min_k = args.min_k_anonymity
+    if min_k is None and args.tier:
+        min_k = policy.tier(args.tier).pii.min_k_anonymity
+        note["tier"] = args.tier
+    return allowed, list(policy.pii.custom_recognizers), note, min_k
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -73,7 +92,7 @@ def _run(args: argparse.Namespace) -> int:
     from govflow.errors import GovflowError
 
     try:
-        allowed, recognizers, note = _policy_options(args)
+        allowed, recognizers, note, min_k = _policy_options(args)
     except GovflowError as err:  # a bad policy or an unknown region: an error result, one JSON object
         return report(CheckResult.error("pii", str(err)), as_json=args.json)
     with terminal_progress(args) as progress:
@@ -82,6 +101,7 @@ def _run(args: argparse.Namespace) -> int:
             allowed_entities=allowed,
             custom_recognizers=recognizers,
             chunk_rows=args.chunk_rows,
+            min_k_anonymity=min_k,
             progress=progress,
         )
     if result.status != "error":
@@ -92,4 +112,10 @@ def _run(args: argparse.Namespace) -> int:
             found = ", ".join(f"{e} {info['rate']:.2%}" for e, info in column["entities"].items()) or "no PII"
             hint = f" (name suggests {column['name_hint']})" if column["name_hint"] else ""
             print(f"  {name}: {found}{hint}")
+        summary = result.summary
+        if summary.get("quasi_identifiers"):
+            print(
+                f"  re-identification: k-anonymity {summary['k_anonymity']}, "
+                f"{summary['unique_share']:.1%} of rows unique on {', '.join(summary['quasi_identifiers'])}"
+            )
     return code

@@ -109,6 +109,12 @@ class FairnessThresholds(_Strict):
     max_proxy_auc: float = Field(default=0.8, ge=0.5, le=1.0)
 
 
+class PiiThresholds(_Strict):
+    # The smallest group of rows sharing their quasi-identifier values (date of birth, age,
+    # sex, postcode, race...) a tier accepts; None: k-anonymity is reported, never judged.
+    min_k_anonymity: int | None = Field(default=None, ge=1)
+
+
 class DriftThresholds(_Strict):
     max_share_drifted: float = Field(default=0.3, ge=0.0, le=1.0)
     key_columns: list[str] = Field(default_factory=list)
@@ -167,6 +173,7 @@ class TierPolicy(_Strict):
     evidence_max_age_days: int = Field(default=30, ge=1)
     fairness: FairnessThresholds = Field(default_factory=FairnessThresholds)
     drift: DriftThresholds = Field(default_factory=DriftThresholds)
+    pii: PiiThresholds = Field(default_factory=PiiThresholds)
     approvals: ApprovalRule = Field(default_factory=ApprovalRule)
     artifacts: ArtifactRule = Field(default_factory=ArtifactRule)
     recheck: RecheckRule = Field(default_factory=RecheckRule)
