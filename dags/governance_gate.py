@@ -12,8 +12,11 @@ trigger form here.
 validation, PII scan, fairness and drift in parallel; documentation (model card,
 EU AI Act Annex IV); the policy gate; when the decision is *pending approval*,
 one approval request per missing approval in **Required Actions**, assigned
-to the reviewers the policy allows (not the submitter); then promote (approved)
-or reject; then notify the owner and stakeholders.
+to the reviewers the policy allows (not the submitter); then record every answer
+Airflow accepted (read from its HITL details, whatever happened to the approval
+tasks), decide again and promote (approved) or reject; then notify the owner and
+stakeholders; then reconcile: answers of earlier runs that never reached govflow
+are recorded and their versions decided again (nightly_compliance does it too).
 
 Every result, decision and approval is stored in govflow's governance database
 with its evidence (see the **Governance** view). The run's outcome is the return
@@ -27,8 +30,9 @@ from datetime import timedelta
 
 import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import Asset, Param, dag, task
+
+from govflow.tasks.approval_operator import GovflowApprovalOperator
 
 MODEL_VERSIONS = Asset("govflow://model-versions")
 SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
@@ -67,8 +71,8 @@ APPROVAL_TIMEOUT = timedelta(hours=float(os.environ.get("GOVFLOW_APPROVAL_TIMEOU
 def governance_gate():
     @task
     def resolve(**context) -> dict:
-        from govflow.tasks.gate import resolve
         from govflow.service.pipeline import RunRef
+        from govflow.tasks.gate import resolve
 
         events = [
             e.extra or {}
@@ -115,19 +119,32 @@ def governance_gate():
 
         return approval_requests(ref, decision, base_url=conf.get("api", "base_url", fallback=None))
 
-    @task(trigger_rule="none_failed")
+    # all_done: the answers decide, not the approval tasks' states (Airflow 3.3.2 can fail an
+    # approval task that was answered quickly; its answer is still in Airflow's HITL details).
+    @task(trigger_rule="all_done")
     def finish(ref: dict, decision: dict, **context) -> dict:
+        from govflow.service.pipeline import RunRef
+        from govflow.tasks.answers import collect
         from govflow.tasks.gate import finish
 
-        # Answers of the mapped approval requests (none when no approval was needed).
-        responses = context["ti"].xcom_pull(task_ids="approval") or []
-        return finish(ref, decision, responses if isinstance(responses, list) else [responses])
+        results = context["ti"].xcom_pull(task_ids="approval") or []
+        answers, notes = collect(RunRef.of(ref["run"]), results if isinstance(results, list) else [results])
+        return finish(ref, decision, answers, notes=notes)
 
     @task(trigger_rule="all_done")
     def notify(outcome: dict) -> list[dict]:
         from govflow.tasks.gate import notify
 
         return notify(outcome)
+
+    @task(trigger_rule="all_done")
+    def reconcile(**context) -> dict:
+        from govflow.service.pipeline import RunRef
+        from govflow.tasks.answers import reconcile
+
+        # Answers earlier runs never recorded (their run failed or is stuck): record and re-decide.
+        run = RunRef.from_context(context)
+        return reconcile(run, skip_run_id=run.run_id)
 
     ref = resolve()
     checks = [
@@ -136,7 +153,7 @@ def governance_gate():
     docs = documentation(ref)
     decision = gate(ref)
     requests = approval_requests(ref, decision)
-    approval = ApprovalOperator.partial(
+    approval = GovflowApprovalOperator.partial(
         task_id="approval",
         params={"comment": Param("", type="string", title="Comment", description="required to reject")},
         response_timeout=APPROVAL_TIMEOUT,
@@ -145,13 +162,13 @@ def governance_gate():
         defaults="Reject",
         retries=0,
     ).expand_kwargs(requests)
-    # ApprovalOperator skips its direct downstream on "Reject"; finish still runs (none_failed).
+    # ApprovalOperator skips its direct downstream on "Reject"; finish still runs (all_done).
     reviewed = EmptyOperator(task_id="reviewed")
     outcome = finish(ref, decision)
 
     checks >> docs >> decision
     approval >> reviewed >> outcome
-    notify(outcome)
+    notify(outcome) >> reconcile()
 
 
 governance_gate()

@@ -11,6 +11,10 @@ reference data, PII scan of the batch, and, when the batch is labeled, fairness
 and model performance against the metrics registered with the version (a drop
 beyond the tolerance fails); then a documentation refresh.
 
+**Also:** reviewers' answers that earlier `governance_gate` runs never recorded
+(a failed or stuck run) are read from Airflow's HITL details, recorded, and
+their versions decided again (promoted when approved).
+
 **Then:** the audit chain is verified and a summary raises alerts routed to
 each model's owner and stakeholders: once per new problem (an open problem is
 not re-alerted every night; a fixed one is closed). A broken audit chain fails
@@ -60,8 +64,8 @@ def nightly_compliance():
     def run_check(target: dict, check: str, **context) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from govflow.tasks.nightly import check as run
         from govflow.service.pipeline import RunRef
+        from govflow.tasks.nightly import check as run
 
         result = run(RunRef.from_context(context), target, check)
         if result["status"] == "skipped":
@@ -70,8 +74,8 @@ def nightly_compliance():
 
     @task(trigger_rule="all_done")
     def documentation(target: dict, **context) -> dict:
-        from govflow.tasks.nightly import document
         from govflow.service.pipeline import RunRef
+        from govflow.tasks.nightly import document
 
         return document(RunRef.from_context(context), target)
 
@@ -91,11 +95,20 @@ def nightly_compliance():
 
     @task(trigger_rule="all_done")
     def summary(targets: list[dict], audit: dict | None, **context) -> dict:
-        from govflow.tasks.nightly import summarize
         from govflow.service.pipeline import RunRef
+        from govflow.tasks.nightly import summarize
 
         return summarize(RunRef.from_context(context), targets, audit)
 
+    @task(trigger_rule="all_done")
+    def reconcile_approvals(**context) -> dict:
+        from govflow.service.pipeline import RunRef
+        from govflow.tasks.answers import reconcile
+
+        # Answers that earlier governance_gate runs never recorded (failed or stuck run): record, re-decide.
+        return reconcile(RunRef.from_context(context))
+
+    reconcile_approvals()
     targets = production_models()
     groups = recheck.expand(target=targets)
     audit = verify_audit_chain()

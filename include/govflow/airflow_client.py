@@ -34,6 +34,7 @@ __all__ = [
     "AirflowClient",
     "AirflowError",
     "AirflowUnavailableError",
+    "task_api_url",
 ]
 
 DEFAULT_URL = "http://localhost:8080"
@@ -217,6 +218,13 @@ class AirflowClient:
         data = self._api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/hitlDetails", params=params)
         return list(data.get("hitl_details", []))
 
+    def hitl_detail(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1, *, try_number: int | None = None
+    ) -> dict[str, Any]:
+        """One task's human-in-the-loop request and its answer, if any (of ``try_number``: an earlier try)."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/{map_index}/hitlDetails"
+        return self._api("GET", path + (f"/tries/{try_number}" if try_number is not None else ""))
+
     def wait_for_required_action(
         self,
         dag_id: str,
@@ -304,6 +312,16 @@ class AirflowClient:
                 f"cannot reach Airflow at {self.url} ({type(err).__name__}); is the api-server running? "
                 "set GOVFLOW_AIRFLOW_URL"
             ) from err
+
+
+def task_api_url() -> str | None:
+    """Where task code reaches the REST API: GOVFLOW_AIRFLOW_URL, else Airflow's ``api.base_url``."""
+    explicit = os.environ.get("GOVFLOW_AIRFLOW_URL")
+    if explicit:
+        return explicit
+    from airflow.sdk import conf  # heavy, and only meaningful inside Airflow
+
+    return conf.get("api", "base_url", fallback=None)
 
 
 def _json_or_raise(response: httpx.Response, what: str) -> Any:

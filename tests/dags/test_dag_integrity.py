@@ -112,6 +112,7 @@ def test_governance_gate_shape(parsed):
             "reviewed",
             "finish",
             "notify",
+            "reconcile",
         ]
     )
 

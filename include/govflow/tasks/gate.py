@@ -10,7 +10,9 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from govflow.errors import BadInputError, ConflictError, GovflowError, PermissionDeniedError
+from govflow.errors import BadInputError, GovflowError
+from govflow.policy import load_policy
+from govflow.service.answers import Answer, record_answers
 from govflow.service.pipeline import (
     PIPELINE_USER,
     RunRef,
@@ -19,11 +21,7 @@ from govflow.service.pipeline import (
     run_check_for_version,
 )
 from govflow.store.audit import append_event
-
-# Approval comments arrive through this HITL form field.
-COMMENT_PARAM = "comment"
-APPROVE, REJECT = "Approve", "Reject"
-
+from govflow.tasks.decisions import apply_decision
 
 # --- resolve -----------------------------------------------------------------------------------
 
@@ -117,7 +115,8 @@ def _request(conf: Mapping[str, Any], asset_events: Iterable[Mapping[str, Any]])
 
 
 def check(ref: Mapping[str, Any], name: str, *, db_url: str | None = None) -> dict[str, Any]:
-    return run_check_for_version(ref["run"], ref["model"], ref["version"], name, db_url=db_url)
+    policy = load_policy()  # resolved once, where the task starts
+    return run_check_for_version(ref["run"], ref["model"], ref["version"], name, policy=policy, db_url=db_url)
 
 
 def document(ref: Mapping[str, Any], *, db_url: str | None = None) -> dict[str, Any]:
@@ -252,21 +251,30 @@ def _short_summary(summary: Mapping[str, Any]) -> str:
 def finish(
     ref: Mapping[str, Any],
     decision: Mapping[str, Any],
-    responses: Iterable[Mapping[str, Any] | None] = (),
+    answers: Iterable[Answer] = (),
     *,
+    notes: Sequence[str] = (),
     db_url: str | None = None,
 ) -> dict[str, Any]:
     """Record the reviewers' answers, decide again, then promote (approved) or reject; returns the outcome.
 
-    A human rejection moves the version to ``rejected``. A rejection by the
-    checks leaves it ``candidate`` (a reviewer may waive a failed check with a
+    ``answers`` are every answer Airflow accepted for this run's requests (tasks.answers.collect),
+    whatever happened to the approval tasks. A human rejection moves the version to ``rejected``.
+    A rejection by the checks leaves it ``candidate`` (a reviewer may waive a failed check with a
     reason and the gate can run again); either way the decision is stored.
     """
-    notes = record_responses(ref, decision, responses, db_url=db_url)
+    from govflow.store import session_scope
+
+    notes = list(notes)
+    with session_scope(db_url) as session:
+        _, recorded_notes = record_answers(
+            session, ref["model"], ref["version"], answers, requested_digest=decision["evidence_digest"]
+        )
+    notes += recorded_notes
     final = decision
     if decision["decision"] == "pending_approval":
         final = evaluate(ref, step="final", db_url=db_url)
-    stage = _apply(ref, final, db_url=db_url)
+    stage = apply_decision(ref, final, db_url=db_url)
     # The documents now show the decision, its approvals and the new stage. The decision stands
     # even when re-rendering fails: that is reported, not fatal.
     try:
@@ -279,92 +287,6 @@ def finish(
         )
         notes.append(f"documents not refreshed after the decision: {type(err).__name__}: {err}")
     return outcome(ref, final, stage=stage, notes=notes, db_url=db_url)
-
-
-def record_responses(
-    ref: Mapping[str, Any],
-    decision: Mapping[str, Any],
-    responses: Iterable[Mapping[str, Any] | None],
-    *,
-    db_url: str | None = None,
-) -> list[str]:
-    """Store each HITL answer as a govflow approval, once (a retry finds it), on the evidence it was given for."""
-    from sqlalchemy import select
-
-    from govflow.service import gate as gate_service
-    from govflow.service.registry import get_version
-    from govflow.store import Approval, session_scope
-
-    notes = []
-    for response in responses:
-        if not response or not response.get("chosen_options"):
-            continue
-        user = response.get("responded_by_user") or {}
-        approver = user.get("name") or user.get("id")
-        if not approver:
-            notes.append("an approval request timed out without an answer")
-            continue
-        verdict = "approve" if APPROVE in response["chosen_options"] else "reject"
-        comment = str((response.get("params_input") or {}).get(COMMENT_PARAM) or "").strip()
-        if verdict == "reject" and not comment:
-            comment = "rejected in Airflow's Required Actions view (no comment given)"
-        with session_scope(db_url) as session:
-            row = get_version(session, ref["model"], ref["version"])
-            inputs = gate_service.gather_inputs(session, row)
-            if inputs.digest != decision["evidence_digest"]:
-                notes.append(
-                    f"{verdict} by {approver} not recorded: the evidence changed since it was requested"
-                )
-                continue
-            seen = session.scalar(
-                select(Approval.id).where(
-                    Approval.version_id == row.id,
-                    Approval.approver == approver,
-                    Approval.verdict == verdict,
-                    Approval.evidence_digest == inputs.digest,
-                )
-            )
-            if seen is not None:
-                continue
-            try:
-                # The responder is who Airflow's auth manager authenticated in Required Actions.
-                gate_service.approve(
-                    session,
-                    ref["model"],
-                    ref["version"],
-                    approver,
-                    verdict=verdict,
-                    comment=comment or None,
-                    auth_method="airflow",
-                )
-            except (PermissionDeniedError, ConflictError, BadInputError) as err:
-                notes.append(f"{verdict} by {approver} not recorded: {err}")
-    return notes
-
-
-def _apply(ref: Mapping[str, Any], decision: Mapping[str, Any], *, db_url: str | None) -> str:
-    from govflow.service import gate as gate_service
-    from govflow.service.registry import get_version, transition_stage
-    from govflow.store import session_scope
-
-    with session_scope(db_url) as session:
-        row = get_version(session, ref["model"], ref["version"])
-        if decision["decision"] == "approved" and row.stage != "production":
-            gate_service.promote(session, ref["model"], ref["version"], PIPELINE_USER)
-        elif (
-            decision["decision"] == "rejected"
-            and row.stage in ("candidate", "staging")
-            and any(r.get("code") == "rejected_by_approver" for r in decision["reasons"])
-        ):
-            transition_stage(
-                session,
-                model=ref["model"],
-                version=ref["version"],
-                to="rejected",
-                actor=PIPELINE_USER,
-                reason="; ".join(r["message"] for r in decision["reasons"]),
-            )
-        return row.stage
 
 
 def outcome(

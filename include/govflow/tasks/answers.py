@@ -1,0 +1,163 @@
+"""Collect reviewers' answers from Airflow and record them; reconcile runs whose answers were lost.
+
+Airflow keeps every answer it accepted in its HITL details, whatever happened
+to the task that asked (Airflow 3.3.2 can fail or strand an approval task that
+was answered quickly: docs/airflow-hitl-fast-answer-repro.md). Task code may
+not read Airflow's metadata DB, so the answers are read through Airflow's REST
+API (``GET .../hitlDetails``, earlier tries from ``.../tries/{n}``), merged with
+the approval tasks' return values, and recorded by ``service.answers`` once per
+Required Action.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from govflow.airflow_client import AirflowClient, task_api_url
+from govflow.errors import GovflowError, NotFoundError
+from govflow.service import answers as answers_service
+from govflow.service import gate as gate_service
+from govflow.service.answers import Answer
+from govflow.service.pipeline import RunRef, pipeline_actor
+from govflow.store import session_scope
+from govflow.tasks.decisions import apply_decision
+
+APPROVAL_TASK = "approval"
+RECONCILE_DAYS = 30
+log = logging.getLogger(__name__)
+
+
+def from_task_results(values: Iterable[Mapping[str, Any] | None]) -> list[Answer]:
+    """Answers the approval tasks returned (each names its Required Action); others are skipped."""
+    out = []
+    for value in values:
+        action = (value or {}).get("required_action")
+        if not value or not action or not value.get("chosen_options"):
+            continue
+        out.append(
+            Answer.of_response(
+                value,
+                dag_id=action["dag_id"],
+                run_id=action["run_id"],
+                task_id=action["task_id"],
+                map_index=int(action["map_index"]),
+                try_number=int(action["try_number"]),
+            )
+        )
+    return out
+
+
+def from_airflow(
+    client: AirflowClient, dag_id: str, run_id: str, *, task_id: str = APPROVAL_TASK
+) -> list[Answer]:
+    """Every answer Airflow stored for ``run_id``'s approval requests, earlier tries included."""
+    answers = []
+    for detail in client.required_actions(dag_id, run_id, pending=None, task_id=task_id):
+        answers.append(Answer.from_hitl_detail(detail))
+        ti = detail.get("task_instance") or {}
+        for earlier in range(1, int(ti.get("try_number") or 1)):
+            try:
+                old = client.hitl_detail(
+                    dag_id, run_id, task_id, int(ti.get("map_index", -1)), try_number=earlier
+                )
+            except NotFoundError:  # that try failed before it asked
+                continue
+            answers.append(Answer.from_hitl_detail(old))
+    return answers_service.unique(answers)
+
+
+def collect(
+    run: RunRef, task_results: Iterable[Mapping[str, Any] | None], *, client: AirflowClient | None = None
+) -> tuple[list[Answer], list[str]]:
+    """The run's answers from both sources; a note when Airflow's REST API could not be read."""
+    answers = from_task_results(task_results)
+    try:
+        with client or _client() as api:
+            answers += from_airflow(api, run.dag_id, run.run_id)
+    except GovflowError as err:
+        log.warning("answers of %s read from task results only: %s", run.run_id, err)
+        return answers_service.unique(answers), [
+            f"answers read from the approval tasks only (Airflow's REST API: {err}); "
+            "nightly_compliance's reconcile step records any others"
+        ]
+    return answers_service.unique(answers), []
+
+
+def reconcile(
+    run: RunRef | Mapping[str, Any],
+    *,
+    client: AirflowClient | None = None,
+    days: int = RECONCILE_DAYS,
+    skip_run_id: str | None = None,
+    db_url: str | None = None,
+) -> dict[str, Any]:
+    """Record the answers of earlier gate runs that govflow has not seen, then decide those versions again.
+
+    Looks at the gate runs of the last ``days`` days that asked reviewers for a version that
+    is still candidate or staging (``skip_run_id``: the run doing the reconciling). A new
+    answer re-decides the version and promotes (approved) or rejects (a reviewer rejected) it.
+    """
+    run = RunRef.of(run)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    with session_scope(db_url) as session:
+        requests = answers_service.pending_requests(session, since=since)
+    requests = [r for r in requests if r["stage"] in ("candidate", "staging") and r["run_id"] != skip_run_id]
+    report: dict[str, Any] = {"runs_checked": 0, "recorded": [], "decisions": [], "notes": []}
+    if not requests:
+        return report
+    try:
+        api = client or _client()
+    except GovflowError as err:
+        report["notes"].append(f"not reconciled: {err}")
+        return report
+    with api:
+        for request in requests:
+            try:
+                found = from_airflow(api, "governance_gate", request["run_id"])
+            except NotFoundError:  # the run was deleted from Airflow
+                continue
+            except GovflowError as err:
+                report["notes"].append(f"run {request['run_id']}: {err}")
+                continue
+            report["runs_checked"] += 1
+            with session_scope(db_url) as session:
+                recorded, notes = answers_service.record_answers(
+                    session,
+                    request["model"],
+                    request["version"],
+                    found,
+                    requested_digest=request["evidence_digest"],
+                )
+                report["notes"] += notes
+                if not recorded:
+                    continue
+                report["recorded"] += recorded
+                decision = gate_service.evaluate_gate(
+                    session,
+                    request["model"],
+                    request["version"],
+                    pipeline_actor(run, "reconcile"),
+                    auth_method="system",
+                )
+                decided = gate_service.decision_to_dict(
+                    decision, model=request["model"], version=request["version"]
+                )
+            stage = apply_decision(request, decided, db_url=db_url)
+            report["decisions"].append(
+                {
+                    "model": request["model"],
+                    "version": request["version"],
+                    "run_id": request["run_id"],
+                    "decision": decided["decision"],
+                    "stage": stage,
+                }
+            )
+    return report
+
+
+def _client() -> AirflowClient:
+    # Credentials: GOVFLOW_AIRFLOW_USER / GOVFLOW_AIRFLOW_PASSWORD (a read-only service user is enough).
+    return AirflowClient(task_api_url())
