@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 # The demo keeps its state inside the checkout, so it never touches ~/.govflow.
 DEMO_HOME := $(CURDIR)/.govflow
 
-.PHONY: venv demo test test-fast lint clean up prod-up prod-demo prod-down
+.PHONY: venv demo test test-fast lint clean up prod-up prod-demo prod-down compose-env
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -79,3 +79,8 @@ prod-demo: venv
 
 prod-down:
 	$(PY) -m govflow.prodstack down
+
+# docker-compose.yaml has no default secrets: this writes fresh ones (DB passwords, JWT secret, Fernet key,
+# the audit signing key) into an untracked .env (0600). Never overwrites an existing .env.
+compose-env: venv
+	$(PY) scripts/compose_env.py --out .env
