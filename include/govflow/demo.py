@@ -55,6 +55,9 @@ def airflow_env(project: Path, airflow_home: Path) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": os.environ.get("AIRFLOW_USERS") or AIRFLOW_USERS,
+        # A demo: the bundled demo users hold govflow roles, and the CLI may act as them (--as).
+        # Reviewers still answer through Airflow with their own tokens (recorded as "airflow").
+        "GOVFLOW_DEV_MODE": "1",
     }
 
 

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "govflow.cli._policy",
     "govflow.cli._check",
     "govflow.cli._gate",
+    "govflow.cli._login",
     "govflow.cli._docs",
     "govflow.cli._submit",
     "govflow.cli._explain",

@@ -7,7 +7,10 @@ difference; `approve`/`waive`/`promote` 0 done, 1 permission denied or promotion
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import Any
 
+from govflow.api_session import GovernanceApi
 from govflow.cli._common import actor_of, add_actor_flag, add_json_flag, add_version_flags, identity_of
 from govflow.cli._output import emit
 
@@ -23,6 +26,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     gate.add_argument("--model")
     gate.add_argument("--version")
     add_actor_flag(gate)
+    add_api_flag(gate)
     add_json_flag(gate)
     gate.set_defaults(handler=_gate)
     # `gate` both takes flags and has a `replay` subcommand; the subcommand is optional.
@@ -42,6 +46,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     approve.add_argument("--reject", action="store_true", help="record a rejection instead of an approval")
     approve.add_argument("--comment", required=True)
     add_actor_flag(approve, required=True)
+    add_api_flag(approve)
     add_json_flag(approve)
     approve.set_defaults(handler=_approve)
 
@@ -50,6 +55,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     waive.add_argument("--check", required=True, help="validation | pii | fairness | drift | documentation")
     waive.add_argument("--reason", required=True)
     add_actor_flag(waive, required=True)
+    add_api_flag(waive)
     add_json_flag(waive)
     waive.set_defaults(handler=_waive)
 
@@ -70,12 +76,37 @@ def _gate(args: argparse.Namespace) -> int:
         raise UsageError(
             "govflow gate: --model and --version are required (or: govflow gate replay DECISION_ID)"
         )
+    if args.api:
+        payload = _through_api(args, lambda api: api.gate(args.model, args.version))
+        emit(payload, as_json=args.json, lines=_decision_lines(payload))
+        return 0 if payload["decision"] == "approved" else 1
     with session_scope() as session:
         who = identity_of(args)
         row = gate.evaluate_gate(session, args.model, args.version, who.name, auth_method=who.auth_method)
         payload = gate.decision_to_dict(row, model=args.model, version=args.version)
     emit(payload, as_json=args.json, lines=_decision_lines(payload))
     return 0 if payload["decision"] == "approved" else 1
+
+
+def add_api_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--api",
+        action="store_true",
+        help="act as the logged-in user through the Governance API (`govflow login` first); "
+        "identity is proven by the Airflow token",
+    )
+
+
+def _through_api(args: argparse.Namespace, call: Callable[[GovernanceApi], dict[str, Any]]) -> dict[str, Any]:
+    from govflow.cli import UsageError
+
+    if args.actor:
+        raise UsageError("--as cannot be combined with --api: the Airflow token says who you are")
+    api = GovernanceApi()
+    try:
+        return call(api)
+    finally:
+        api.close()
 
 
 def _decision_lines(d: dict) -> list[str]:
@@ -116,8 +147,22 @@ def _approve(args: argparse.Namespace) -> int:
     from govflow.service import gate
     from govflow.store import session_scope
 
-    who = identity_of(args)
     verdict = "reject" if args.reject else "approve"
+    if args.api:
+        answer = _through_api(
+            args, lambda api: api.approve(args.model, args.version, verdict=verdict, comment=args.comment)
+        )
+        preview = answer["decision_preview"]
+        emit(
+            answer,
+            as_json=args.json,
+            lines=[
+                f"{answer['approver']} ({answer['auth_method']}) {verdict}d {args.model}@{args.version} "
+                f"on evidence {answer['evidence_digest'][:12]}; gate now would be: {preview['decision']}"
+            ],
+        )
+        return 0
+    who = identity_of(args)
     with session_scope() as session:
         recorded = gate.approve(
             session,
@@ -158,6 +203,19 @@ def _waive(args: argparse.Namespace) -> int:
     from govflow.service import gate
     from govflow.store import session_scope
 
+    if args.api:
+        answer = _through_api(
+            args, lambda api: api.waive(args.model, args.version, check=args.check, reason=args.reason)
+        )
+        emit(
+            answer,
+            as_json=args.json,
+            lines=[
+                f"{answer['waived_by']} ({answer['auth_method']}) waived {args.check} of "
+                f"{args.model}@{args.version} (result {answer['check_result_id']})"
+            ],
+        )
+        return 0
     who = identity_of(args)
     with session_scope() as session:
         recorded = gate.waive(
