@@ -735,3 +735,22 @@ def test_the_test_log_names_who_recorded_each_result():
         "pipeline:governance_gate:manual__1:validate",
         "pipeline:governance_gate",
     ]
+
+
+def test_markdown_documents_pass_no_links_or_images_from_typed_text():
+    from markdown_it import MarkdownIt
+
+    hostile = (
+        "[click](javascript:alert(1)) ![pixel](https://tracker.example/p.png) "
+        "\\[escaped](javascript:x) [ref][1]\n\n[1]: javascript:alert(2)"
+    )
+    model = {**full_inputs().model, "use_case": hostile}
+    notes = {**FULL_NOTES, "limitations": [hostile]}
+    for kind, md in render_documents(build_context(full_inputs(model=model, notes=notes)), fmt="md").items():
+        tokens = MarkdownIt("commonmark").parse(md)
+        inline = [child for token in tokens for child in (token.children or [])]
+        links = [t.attrs.get("href") for t in inline if t.type == "link_open"]
+        images = [t.attrs.get("src") for t in inline if t.type == "image"]
+        assert not [h for h in links if "javascript" in str(h) or "tracker" in str(h)], (kind, links)
+        assert not images, (kind, images)
+        assert "javascript" in md  # the text itself is kept, as text

@@ -91,8 +91,13 @@ def _tidy(text: str) -> str:
 
 
 def md_escape(value: Any) -> str:
-    """Text safe inside Markdown (and its tables): no raw HTML, no column breaks."""
+    """Text safe inside Markdown (and its tables): no raw HTML, no column breaks, no links or images.
+
+    Escaped brackets mean ``[x](javascript:...)``, ``![](https://tracker/...)`` and
+    reference links cannot form; the backslash goes first so typed escapes cannot undo ours.
+    """
     text = "" if value is None else str(value)
+    text = text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
