@@ -413,7 +413,13 @@ def test_fully_documented_version_passes_the_documentation_check():
     assert incomplete == {}
     result = documentation_check(context, HIGH_REQUIRED)
     assert result.status == "pass"
-    assert result.summary == {"required": 11, "complete": 11, "incomplete_sections": [], "score": 1.0}
+    assert result.summary == {
+        "required": 11,
+        "complete": 11,
+        "incomplete_sections": [],
+        "score": 1.0,
+        "fixes": [],
+    }
 
 
 def test_sparse_version_fails_naming_every_incomplete_section_and_what_is_missing():
@@ -429,6 +435,10 @@ def test_sparse_version_fails_naming_every_incomplete_section_and_what_is_missin
         "Sector",
         "Out-of-scope uses",
     ]
+    # Each missing fact says how to give it: the gate's documentation reason repeats these fixes.
+    fixes = result.summary["fixes"]
+    assert any(f.startswith("Out-of-scope uses: ") and "govflow docs notes" in f for f in fixes)
+    assert any(f.startswith("Framework: ") and "--framework" in f for f in fixes)
     # 13 model-detail facts; the registry alone documents name, version, owner, people, artifact, registration.
     details = context["sections"]["model_details"]
     assert (details.documented, details.total, details.score) == (6, 13, round(6 / 13, 4))

@@ -216,7 +216,17 @@ def wait_for_outcome(client, run_id: str, *, timeout: float, poll: float, quiet:
     outcome = client.xcom(DAG_ID, run_id, "finish")
     if isinstance(outcome, str):  # some XCom backends hand back the JSON text
         outcome = json.loads(outcome)
-    keys = ("decision", "stage", "reasons", "notes", "approved_by", "decision_id", "documents", "evidence")
+    keys = (
+        "decision",
+        "stage",
+        "reasons",
+        "fixes",
+        "notes",
+        "approved_by",
+        "decision_id",
+        "documents",
+        "evidence",
+    )
     return result | {k: outcome.get(k) for k in keys}
 
 
@@ -229,7 +239,11 @@ def _lines(payload: dict[str, Any]) -> list[str]:
     if payload.get("error"):
         return lines + [payload["error"]]
     lines.append(f"decision: {payload.get('decision')} (stage {payload.get('stage')})")
-    lines += [f"  - {reason}" for reason in payload.get("reasons") or []]
+    fixes = {f["reason"]: f["fix"] for f in payload.get("fixes") or []}
+    for reason in payload.get("reasons") or []:
+        lines.append(f"  - {reason}")
+        if reason in fixes:
+            lines.append(f"    fix: {fixes[reason]}")
     if payload.get("approved_by"):
         lines.append(f"approved by: {', '.join(payload['approved_by'])}")
     for document in payload.get("documents") or []:

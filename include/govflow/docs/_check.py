@@ -35,6 +35,8 @@ def documentation_check(context: Mapping[str, Any], required_sections: Sequence[
         "complete": len(required) - len(incomplete),
         "incomplete_sections": incomplete,
         "score": round(sum(scores.values()) / len(scores), 4) if scores else 1.0,
+        # What to give for each missing fact (the gate's reason repeats it): flags, notes, commands.
+        "fixes": _fixes(context.get("facts") or {}, incomplete),
     }
     details = {
         "sections": {sid: status.to_dict() for sid, status in statuses.items()},
@@ -47,3 +49,13 @@ def documentation_check(context: Mapping[str, Any], required_sections: Sequence[
         details=details,
         library_versions=versions,
     )
+
+
+def _fixes(facts: Mapping[str, Mapping[str, Any]], sections: Sequence[str]) -> list[str]:
+    gaps = [
+        f"{fact.label}: {fact.gap}"
+        for sid in sections
+        for fact in (facts.get(sid) or {}).values()
+        if fact.counted and not fact.documented
+    ]
+    return list(dict.fromkeys(gaps))

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from govflow.access import SYSTEM_AUTH
 from govflow.errors import BadInputError, GovflowError
 from govflow.policy import load_policy
 from govflow.service.answers import Answer, record_answers
@@ -20,12 +21,18 @@ from govflow.service.pipeline import (
     refresh_documents,
     run_check_for_version,
 )
-from govflow.store.audit import append_event
+from govflow.store.audit import append_event, authenticated_as
 from govflow.tasks.decisions import apply_decision
 
 # --- resolve -----------------------------------------------------------------------------------
 
 
+# Task code acts as the governance service itself: its audit events say so, unless a call names
+# another method (answers given in Airflow's Required Actions are recorded as "airflow").
+SYSTEM = authenticated_as(SYSTEM_AUTH)
+
+
+@SYSTEM
 def resolve(
     run: RunRef | Mapping[str, Any],
     conf: Mapping[str, Any],
@@ -114,11 +121,13 @@ def _request(conf: Mapping[str, Any], asset_events: Iterable[Mapping[str, Any]])
 # --- checks and documentation --------------------------------------------------------------
 
 
+@SYSTEM
 def check(ref: Mapping[str, Any], name: str, *, db_url: str | None = None) -> dict[str, Any]:
     policy = load_policy()  # resolved once, where the task starts
     return run_check_for_version(ref["run"], ref["model"], ref["version"], name, policy=policy, db_url=db_url)
 
 
+@SYSTEM
 def document(ref: Mapping[str, Any], *, db_url: str | None = None) -> dict[str, Any]:
     """Render the model card and Annex IV document and record the documentation check."""
     from govflow.service.pipeline import document_version
@@ -129,6 +138,7 @@ def document(ref: Mapping[str, Any], *, db_url: str | None = None) -> dict[str, 
 # --- the gate ----------------------------------------------------------------------------------
 
 
+@SYSTEM
 def evaluate(ref: Mapping[str, Any], *, step: str = "gate", db_url: str | None = None) -> dict[str, Any]:
     """Decide now and store the decision; once per (run, step): a retry returns the stored one."""
     from sqlalchemy import select
@@ -248,6 +258,7 @@ def _short_summary(summary: Mapping[str, Any]) -> str:
 # --- after the reviewers -------------------------------------------------------------------
 
 
+@SYSTEM
 def finish(
     ref: Mapping[str, Any],
     decision: Mapping[str, Any],
@@ -326,12 +337,23 @@ def outcome(
         "decision": decision["decision"],
         "decision_id": decision["id"],
         "reasons": [r["message"] for r in decision["reasons"]],
+        # What to do about each reason that can be fixed (flag, note or command), for submit --wait.
+        "fixes": [
+            {"reason": r["message"], "fix": _named(r["fix"], ref)}
+            for r in decision["reasons"]
+            if r.get("fix")
+        ],
         "notes": list(decision.get("notes") or []) + list(notes),
         "approved_by": decision["approvals"]["approved_by"],
         "evidence": evidence,
         "documents": documents,
         "run": run.to_dict(),
     }
+
+
+@SYSTEM
+def _named(fix: str, ref: Mapping[str, Any]) -> str:
+    return fix.replace("--model M --version V", f"--model {ref['model']} --version {ref['version']}")
 
 
 def notify(outcome: Mapping[str, Any], *, db_url: str | None = None) -> list[dict[str, Any]]:
@@ -347,7 +369,9 @@ def notify(outcome: Mapping[str, Any], *, db_url: str | None = None) -> list[dic
         "pending_approval": "still waiting for approvals",
     }.get(decision, decision)
     lines = [f"{label} ({outcome.get('tier')} risk) was {verb}."]
-    lines += [f"- {reason}" for reason in outcome["reasons"]]
+    fixes = {f["reason"]: f["fix"] for f in outcome.get("fixes") or ()}
+    for reason in outcome["reasons"]:
+        lines.append(f"- {reason}" + (f"\n  fix: {fixes[reason]}" if reason in fixes else ""))
     if outcome["approved_by"]:
         lines.append(f"Approved by: {', '.join(outcome['approved_by'])}")
     lines += [f"Evidence: {e['check']} {e['status']}" for e in outcome["evidence"]]
