@@ -32,6 +32,7 @@ import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import Asset, Param, dag, task
 
+from govflow.service.check_table import GATE_CHECKS
 from govflow.tasks.approval_operator import GovflowApprovalOperator
 
 MODEL_VERSIONS = Asset("govflow://model-versions")
@@ -71,7 +72,7 @@ APPROVAL_TIMEOUT = timedelta(hours=float(os.environ.get("GOVFLOW_APPROVAL_TIMEOU
 def governance_gate():
     @task
     def resolve(**context) -> dict:
-        from govflow.service.pipeline import RunRef
+        from govflow.service.runs import RunRef
         from govflow.tasks.gate import resolve
 
         events = [
@@ -123,7 +124,7 @@ def governance_gate():
     # approval task that was answered quickly; its answer is still in Airflow's HITL details).
     @task(trigger_rule="all_done")
     def finish(ref: dict, decision: dict, **context) -> dict:
-        from govflow.service.pipeline import RunRef
+        from govflow.service.runs import RunRef
         from govflow.tasks.answers import collect
         from govflow.tasks.gate import finish
 
@@ -139,7 +140,7 @@ def governance_gate():
 
     @task(trigger_rule="all_done")
     def reconcile(**context) -> dict:
-        from govflow.service.pipeline import RunRef
+        from govflow.service.runs import RunRef
         from govflow.tasks.answers import reconcile
 
         # Answers earlier runs never recorded (their run failed or is stuck): record and re-decide.
@@ -148,7 +149,7 @@ def governance_gate():
 
     ref = resolve()
     checks = [
-        run_check.override(task_id=name)(ref, name) for name in ("validation", "pii", "fairness", "drift")
+        run_check.override(task_id=name)(ref, name) for name in GATE_CHECKS
     ]
     docs = documentation(ref)
     decision = gate(ref)

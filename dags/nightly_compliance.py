@@ -29,6 +29,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Variable, dag, task, task_group
 
+from govflow.service.check_table import NIGHTLY_CHECKS
+
 DEFAULT_CRON = "0 2 * * *"
 
 
@@ -64,7 +66,7 @@ def nightly_compliance():
     def run_check(target: dict, check: str, **context) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from govflow.service.pipeline import RunRef
+        from govflow.service.runs import RunRef
         from govflow.tasks.nightly import check as run
 
         result = run(RunRef.from_context(context), target, check)
@@ -74,7 +76,7 @@ def nightly_compliance():
 
     @task(trigger_rule="all_done")
     def documentation(target: dict, **context) -> dict:
-        from govflow.service.pipeline import RunRef
+        from govflow.service.runs import RunRef
         from govflow.tasks.nightly import document
 
         return document(RunRef.from_context(context), target)
@@ -83,7 +85,7 @@ def nightly_compliance():
     def recheck(target: dict):
         checks = [
             run_check.override(task_id=name)(target, name)
-            for name in ("drift", "pii", "fairness", "performance")
+            for name in NIGHTLY_CHECKS
         ]
         checks >> documentation(target)
 
@@ -95,14 +97,14 @@ def nightly_compliance():
 
     @task(trigger_rule="all_done")
     def summary(targets: list[dict], audit: dict | None, **context) -> dict:
-        from govflow.service.pipeline import RunRef
+        from govflow.service.runs import RunRef
         from govflow.tasks.nightly import summarize
 
         return summarize(RunRef.from_context(context), targets, audit)
 
     @task(trigger_rule="all_done")
     def reconcile_approvals(**context) -> dict:
-        from govflow.service.pipeline import RunRef
+        from govflow.service.runs import RunRef
         from govflow.tasks.answers import reconcile
 
         # Answers that earlier governance_gate runs never recorded (failed or stuck run): record, re-decide.

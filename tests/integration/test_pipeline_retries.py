@@ -324,12 +324,26 @@ def test_an_approval_request_that_timed_out_leaves_the_version_pending(db_url, f
 
 
 def test_unreadable_drift_input_is_an_error_result_not_a_crash(tmp_path):
-    from govflow.service.pipeline import CheckConfig, _drift
-
-    class Thresholds:
-        max_share_drifted, key_columns, stattest, stattest_threshold = 0.5, [], None, None
+    from govflow.policy import load_policy
+    from govflow.service.check_runners import run_drift
+    from govflow.service.inputs import CheckConfig, VersionInputs
 
     empty = tmp_path / "empty.csv"
     empty.write_text("")
-    result = _drift(str(empty), str(empty), CheckConfig(), Thresholds())
+    inputs = VersionInputs(
+        model="m",
+        version="1",
+        version_id=1,
+        tier="minimal",
+        regions=(),
+        sector=None,
+        artifact="",
+        artifact_sha256="",
+        training_data=str(empty),
+        reference_data=str(empty),
+        eval_data=None,
+        metrics={},
+        config=CheckConfig(),
+    )
+    result = run_drift(str(empty), inputs, load_policy())
     assert result.status == "error" and "empty file" in result.errors[0]

@@ -67,6 +67,7 @@ def test_local_copy_is_verified_against_the_registered_hash(s3_env, object_store
 
 def test_checks_run_on_registered_s3_data(s3_env, object_store, db_url, tmp_path):
     from govflow.service import registry
+    from govflow.policy import load_policy
     from govflow.service.pipeline import RunRef, check_on_data, load_inputs
     from govflow.store import session_scope
 
@@ -93,11 +94,11 @@ def test_checks_run_on_registered_s3_data(s3_env, object_store, db_url, tmp_path
         assert row.training_data_uri == f"{prefix}/train.csv"
         assert row.training_data_sha256 == sha256_file(local["train.csv"])
         inputs = load_inputs(session, "s3-model", "1")
-    result, data_sha = check_on_data("pii", inputs, data=inputs.training_data)
+    result, data_sha = check_on_data("pii", inputs, data=inputs.training_data, policy=load_policy())
     assert result.status != "error", result.errors
     assert data_sha == sha256_file(local["train.csv"])
     assert "email" in result.summary["columns_with_pii"]
-    drift, _ = check_on_data("drift", inputs, data=inputs.training_data)
+    drift, _ = check_on_data("drift", inputs, data=inputs.training_data, policy=load_policy())
     assert drift.status == "pass", drift.errors
     assert RunRef  # the recording path is covered by the stack tests
 

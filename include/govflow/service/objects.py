@@ -17,20 +17,15 @@ from govflow.errors import BadInputError
 from govflow.hashing import sha256_file
 
 if TYPE_CHECKING:
-    from govflow.service.pipeline import VersionInputs
+    from govflow.service.inputs import VersionInputs
 
-# Which registered files (besides the data it is given) each check reads.
-_READS: dict[str, tuple[str, ...]] = {
-    "validation": ("reference_data",),
-    "pii": (),
-    "fairness": ("artifact",),
-    "drift": ("reference_data", "training_data"),
-    "performance": (),
-}
+def local_inputs(
+    inputs: VersionInputs, data: str, *, reads: tuple[str, ...] = ()
+) -> tuple[VersionInputs, str, str]:
+    """(inputs with the registered files in ``reads`` made local, the local data path, the data's sha256).
 
-
-def local_inputs(check: str, inputs: VersionInputs, data: str) -> tuple[VersionInputs, str, str]:
-    """(inputs with the files ``check`` reads made local, the local data path, the data's sha256).
+    ``reads`` names the ``VersionInputs`` fields the check opens besides ``data``
+    (the check table's ``also_reads``).
 
     Raises ObjectStoreError when the store cannot be reached, BadInputError when an object is
     missing and ConflictError when its bytes differ from the registered sha256.
@@ -38,7 +33,7 @@ def local_inputs(check: str, inputs: VersionInputs, data: str) -> tuple[VersionI
     local_data = str(local_copy(data, sha256=inputs.sha256.get(data)))
     changes = {
         name: str(local_copy(uri, sha256=inputs.sha256.get(uri)))
-        for name in _READS.get(check, ())
+        for name in reads
         if (uri := getattr(inputs, name)) and is_remote(uri)
     }
     if changes:

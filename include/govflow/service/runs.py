@@ -1,8 +1,12 @@
-"""Runs: which pipeline run (Airflow dag run, CLI invocation) produced a result."""
+"""Runs: which pipeline run (Airflow dag run, CLI invocation) produced a result, and who acted in it."""
 
 from __future__ import annotations
 
+import os
 import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,6 +14,46 @@ from sqlalchemy.orm import Session
 from govflow.store import Run, utcnow
 
 TRIGGER_KINDS = ("rest", "asset", "ui", "schedule", "cli", "manual", "test")
+# The govflow user the DAGs act as when they change state (users.yaml: "airflow", role data_scientist).
+PIPELINE_USER = os.environ.get("GOVFLOW_PIPELINE_USER") or "airflow"
+RUN_TYPES = {"scheduled": "schedule", "asset_triggered": "asset", "manual": "manual", "backfill": "manual"}
+
+
+@dataclass(frozen=True)
+class RunRef:
+    """The Airflow run a result belongs to (plain values: travels through XCom)."""
+
+    dag_id: str
+    run_id: str
+    trigger_kind: str = "manual"
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    @classmethod
+    def of(cls, value: RunRef | Mapping[str, Any]) -> RunRef:
+        return value if isinstance(value, RunRef) else cls(**dict(value))
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any]) -> RunRef:
+        """From an Airflow task context: dag id, run id and how the run was started.
+
+        A task sees the run type (scheduled, asset-triggered, manual), not who
+        triggered a manual run: a caller that knows says so in the conf
+        (``govflow submit`` sends ``trigger_kind: rest``).
+        """
+        dag_run = context["dag_run"]
+        run_type = str(getattr(dag_run.run_type, "value", dag_run.run_type)).lower()
+        kind = RUN_TYPES.get(run_type, "manual")
+        claimed = str((dag_run.conf or {}).get("trigger_kind") or "")
+        if kind == "manual" and claimed in ("rest", "ui", "cli"):
+            kind = claimed
+        return cls(dag_id=dag_run.dag_id, run_id=dag_run.run_id, trigger_kind=kind)
+
+
+def pipeline_actor(run: RunRef, step: str | None = None) -> str:
+    """The audit actor of a pipeline step: which DAG run (and step) did it."""
+    return f"pipeline:{run.dag_id}" + (f":{run.run_id}:{step}" if step else "")
 
 
 def ensure_run(session: Session, *, dag_id: str, run_id: str, trigger_kind: str = "manual") -> Run:
@@ -24,6 +68,11 @@ def ensure_run(session: Session, *, dag_id: str, run_id: str, trigger_kind: str 
         session.add(run)
         session.flush()
     return run
+
+
+def run_row(session: Session, run: RunRef) -> Run:
+    """The run row of an Airflow run, created once."""
+    return ensure_run(session, dag_id=run.dag_id, run_id=run.run_id, trigger_kind=run.trigger_kind)
 
 
 def cli_run(session: Session) -> Run:

@@ -20,20 +20,11 @@ from govflow.access import SYSTEM_AUTH
 from govflow.errors import GovflowError
 from govflow.service.audit import verify_audit as verify_audit_trail
 from govflow.service.audit import write_checkpoint
-from govflow.service.pipeline import (
-    RunRef,
-    check_on_data,
-    document_version,
-    load_inputs,
-    newest_batch,
-    pipeline_actor,
-    record_result,
-    recorded_result,
-)
+from govflow.policy import load_policy
+from govflow.service.check_table import NIGHTLY_CHECKS
+from govflow.service.pipeline import RunRef, document_version, newest_batch_data, pipeline_actor, run_check
 from govflow.store import session_scope
 
-NIGHTLY_CHECKS = ("drift", "pii", "fairness", "performance")
-LABELED_CHECKS = ("fairness", "performance")
 # A model re-checked every day must not be skipped because last night's run started a bit later.
 DUE_GRACE = dt.timedelta(hours=2)
 
@@ -77,29 +68,17 @@ def check(
     run: RunRef | Mapping[str, Any], target: Mapping[str, Any], name: str, *, db_url: str | None = None
 ) -> dict[str, Any]:
     """One nightly check of one production model on its newest batch, once per run."""
-    from govflow.policy import load_policy
-    from govflow.store import session_scope
-
-    run = RunRef.of(run)
-    model, version = target["model"], target["version"]
-    found = recorded_result(run, model, version, name, db_url=db_url)
-    if found is not None:
-        return found
-    with session_scope(db_url) as session:
-        inputs = load_inputs(session, model, version)
-    skipped = {"check": name, "status": "skipped", "model": model, "version": version}
-    batch = newest_batch(inputs.batches_uri)
-    if batch is None:
-        where = inputs.batches_uri or "nowhere (register the model with --batches)"
-        return skipped | {"reason": f"no production data batch under {where}"}
-    if name in LABELED_CHECKS:
-        missing = _unlabeled(batch, inputs, name)
-        if missing:
-            return skipped | {"reason": missing, "batch": _name(batch)}
-    policy = load_policy()
-    result, data_sha = check_on_data(name, inputs, data=batch, policy=policy)
-    summary = record_result(run, model, version, result, data_sha, policy, db_url=db_url)
-    return summary | {"batch": _name(batch)}
+    return run_check(
+        run,
+        target["model"],
+        target["version"],
+        name,
+        policy=load_policy(),  # resolved once, where the task starts
+        source=newest_batch_data,
+        among=NIGHTLY_CHECKS,
+        missing_is_error=False,  # no batch (or an unlabeled one) tonight is a skip, not a failure
+        db_url=db_url,
+    )
 
 
 def document(
@@ -217,29 +196,3 @@ def _problem(target: Mapping[str, Any], result: Mapping[str, Any]):
         body=f"The nightly {result['check']} check of production version {target['version']} "
         f"({target.get('tier')} risk) {what}: {details[:1000]}",
     )
-
-
-def _unlabeled(batch: str, inputs, name: str) -> str | None:
-    cfg = inputs.config
-    columns = set(_columns(batch))
-    if not cfg.label or cfg.label not in columns:
-        return f"the newest batch {_name(batch)} is not labeled (no {cfg.label or 'label'} column)"
-    if name == "performance" and (not cfg.prediction or cfg.prediction not in columns):
-        return f"the newest batch {_name(batch)} has no prediction column for the performance check"
-    if name == "fairness" and not cfg.sensitive:
-        return "fairness needs params.governance.sensitive"
-    return None
-
-
-def _columns(path: str) -> list[str]:
-    if path.endswith(".parquet"):
-        import pyarrow.parquet as pq
-
-        return list(pq.read_schema(path).names)
-    import pandas as pd
-
-    return [str(c) for c in pd.read_csv(path, nrows=0).columns]
-
-
-def _name(path: str) -> str:
-    return path.rstrip("/").rsplit("/", 1)[-1]
