@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -85,9 +86,28 @@ class SlackChannel(Channel):
     def send(self, message: Message, recipients: Sequence[Recipient]) -> None:
         from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
 
-        mentions = " ".join(self.addresses(recipients))
-        text = f"*{message.subject}*\n{message.body}" + (f"\ncc {mentions}" if mentions else "")
+        text = slack_text(message, self.addresses(recipients))
         SlackWebhookNotifier(slack_webhook_conn_id=self.conn_id(), text=text).notify({})
+
+
+# A plain @user or #channel name; anything else in a stakeholder's contact is shown as text.
+_SLACK_NAME = re.compile(r"[@#][A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+# Names Slack treats as broadcasts when names are linked: never pinged from registry data.
+_BROADCASTS = frozenset({"@channel", "@here", "@everyone", "@group"})
+
+
+def slack_escape(text: str) -> str:
+    """Slack's own escaping: ``<!channel>``, ``<!here>``, ``<@U..>`` and ``<url|label>`` become plain text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_text(message: Message, mentions: Sequence[str]) -> str:
+    """The Slack message: every piece of registry text escaped; only plain @name/#channel mentions kept."""
+    names = [m for m in mentions if _SLACK_NAME.fullmatch(m) and m.lower() not in _BROADCASTS]
+    others = [slack_escape(m) for m in mentions if m not in names]
+    cc = " ".join(names + [f"`{m.replace('`', '')}`" for m in others])
+    text = f"*{slack_escape(message.subject)}*\n{slack_escape(message.body)}"
+    return text + (f"\ncc {cc}" if cc else "")
 
 
 def default_channels() -> list[Channel]:
