@@ -355,6 +355,25 @@ def describe_drift(r: Mapping[str, Any]) -> str:
     return f"{r['status']} on {r.get('created_at')}: share of drifted columns {share}{listed}"
 
 
+def describe_reidentification(summary: Mapping[str, Any], policy_minimum: Any) -> str:
+    """k-anonymity and unique rows on the quasi-identifiers the PII check found (no values)."""
+    quasi = ", ".join(scrub_text(str(c)) for c in summary.get("quasi_identifiers") or ())
+    if not quasi:
+        return "no quasi-identifier column found (date of birth, age, sex, postcode, race...)"
+    minimum = summary.get("min_k_anonymity", policy_minimum)
+    judged = (
+        f"policy minimum {minimum}: {'below' if summary.get('below_min_k_anonymity') else 'met'}"
+        if minimum is not None
+        else "no policy minimum (reported, not judged)"
+    )
+    share = number(summary.get("unique_share"))
+    unique = f"{share:.1%}" if share is not None else "an unknown share"
+    return (
+        f"k-anonymity {summary.get('k_anonymity')} on quasi-identifiers {quasi}; "
+        f"{unique} of rows are unique on them; {judged}"
+    )
+
+
 def describe_pii(r: Mapping[str, Any]) -> str:
     summary = r.get("summary") or {}
     columns = summary.get("columns_with_pii") or []

@@ -8,6 +8,7 @@ from govflow.docs._facts import (
     ModelCardFacts,
     describe_drift,
     describe_pii,
+    describe_reidentification,
 )
 from govflow.docs._numbers import fmt_number, number
 from govflow.docs._rows import event_detail, is_version_event
@@ -66,6 +67,7 @@ class DocumentFacts(ModelCardFacts):
                 "no data-protection notes registered (govflow model register --data-protection-notes)",
             ),
             self.check_fact("pii", "Personal data scan", describe_pii),
+            self.reidentification(),
             fact(
                 "allowed_pii",
                 "PII entities the policy allows",
@@ -75,6 +77,19 @@ class DocumentFacts(ModelCardFacts):
             ),
             Fact(key="data_hashes", label="Data sha256", value=hashes, source="registry"),
         ]
+
+    def reidentification(self) -> Fact:
+        """The PII check's k-anonymity and unique share. Never a gap of its own: a missing or
+        failed scan is the personal-data scan fact's gap, and older scans did not measure it."""
+        result = self.latest.get("pii") or {}
+        summary = result.get("summary") or {}
+        if result.get("status") in (None, "error") or result.get("evidence_problem"):
+            value = "not measured: no usable personal-data scan"
+        elif "k_anonymity" not in summary:
+            value = "not measured: the recorded scan predates k-anonymity (re-run the pii check)"
+        else:
+            value = describe_reidentification(summary, (self.tier.get("pii") or {}).get("min_k_anonymity"))
+        return Fact(key="reidentification", label="Re-identification risk", source="evidence", value=value)
 
     def human_oversight(self) -> list[Fact]:
         rule = self.tier.get("approvals") or {}
