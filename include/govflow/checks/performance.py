@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._io import read_table, require_columns
-from govflow.checks._result import CheckInputError, CheckResult, timed_check
+from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, timed_check
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -89,7 +89,7 @@ def evaluate_performance(
         }
         if drop > max_drop:
             problems.append(name)
-    status = "fail" if problems else ("warn" if unknown or not comparisons else "pass")
+    status: CheckStatus = "fail" if problems else ("warn" if unknown or not comparisons else "pass")
     return CheckResult(
         check=CHECK,
         status=status,
@@ -103,7 +103,7 @@ def evaluate_performance(
     )
 
 
-def _positive(labels, positive_label: Any) -> Any:
+def _positive(labels: pd.Series, positive_label: Any) -> Any:
     if positive_label is not None:
         return positive_label
     values = {str(v) for v in labels.unique()}

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._io import as_frame
-from govflow.checks._result import CheckInputError, CheckResult, timed_check
+from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, timed_check
 from govflow.checks.drift._columns import SkippedColumn, prepare_column
 from govflow.checks.drift._stattests import choose_stattest, run_stattest
 from govflow.progress import Progress, resolve
@@ -122,6 +122,7 @@ def detect_drift(
     share = len(drifted) / len(per_column)
     too_many = share > max_share_drifted
     keys_drifted = [k for k in key_columns if k in drifted]
+    status: CheckStatus
     if too_many or keys_drifted:
         status = "fail"
     elif drifted or skipped:

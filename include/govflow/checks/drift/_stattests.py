@@ -137,11 +137,11 @@ def _jensenshannon(column: PreparedColumn) -> float:
         cur_pct = _counts_on(keys, cur_values, cur_counts) / len(current)
         return float(distance.jensenshannon(ref_pct, cur_pct))
 
-    ref_counts, cur_counts = _category_counts(column)
-    keys = list(dict.fromkeys([*ref_counts, *cur_counts]))
+    ref_freq, cur_freq = _category_counts(column)
+    categories = list(dict.fromkeys([*ref_freq, *cur_freq]))
     n_ref, n_cur = len(column.reference), len(column.current)
-    ref_pct = np.array([ref_counts.get(k, 0) / n_ref for k in keys])
-    cur_pct = np.array([cur_counts.get(k, 0) / n_cur for k in keys])
+    ref_pct = np.array([ref_freq.get(k, 0) / n_ref for k in categories])
+    cur_pct = np.array([cur_freq.get(k, 0) / n_cur for k in categories])
     return float(distance.jensenshannon(ref_pct, cur_pct))
 
 

@@ -51,8 +51,8 @@ def error_analysis(
     entries: dict[tuple[str, str], dict[str, Any]] = {}
     wrong = y_true != y_pred
     for rate, fairness_metric, worse, population, error_kind in RATES:
-        values = {g: _rate(rate, y_true[groups == g], y_pred[groups == g]) for g in eligible}
-        values = {g: v for g, v in values.items() if v is not None}
+        rates = {g: _rate(rate, y_true[groups == g], y_pred[groups == g]) for g in eligible}
+        values = {g: v for g, v in rates.items() if v is not None}
         if len(values) < 2 or len(set(values.values())) < 2:
             continue
         pick = min if worse == "low" else max
@@ -109,13 +109,13 @@ def _top_slices(
     total_errors = int(wrong[mine].sum())
     # A slice must be big enough that its rate means something, relative to the group's size.
     floor = max(min_slice_rows, int(np.ceil(0.02 * total_rows)))
-    best = []
+    best: list[dict[str, Any]] = []
     for feature in slices:
         n = np.bincount(feature.codes[mine], minlength=feature.count)
         e = np.bincount(feature.codes[mine], weights=wrong[mine], minlength=feature.count)
         n_other = np.bincount(feature.codes[theirs], minlength=feature.count)
         e_other = np.bincount(feature.codes[theirs], weights=wrong[theirs], minlength=feature.count)
-        candidate = None
+        candidate: dict[str, Any] | None = None
         for code in range(feature.count):
             rest_rows = total_rows - n[code]
             if n[code] < floor or rest_rows < floor or e[code] < 2:

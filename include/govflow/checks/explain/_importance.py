@@ -46,7 +46,7 @@ def feature_importance(
     n_repeats: int,
     random_state: int,
 ) -> dict[str, Any]:
-    """Importance overall and per group in ``group_names``, on at most ``rows`` rows per group (and the rest)."""
+    """Permutation importance overall and per group of ``group_names`` (at most ``rows`` rows each)."""
     import numpy as np
     from sklearn.inspection import permutation_importance
 
@@ -136,7 +136,7 @@ def _gaps(by_group: Mapping[str, Any], top: int = 5) -> list[dict[str, Any]]:
     for group, entry in by_group.items():
         for row in entry["features"]:
             table.setdefault(row["feature"], {})[group] = row["prediction_change"]
-    gaps = []
+    gaps: list[dict[str, Any]] = []
     for feature, values in table.items():
         high = max(values, key=lambda g: (values[g], g))
         low = min(values, key=lambda g: (values[g], g))

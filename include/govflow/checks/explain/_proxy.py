@@ -111,7 +111,7 @@ def _one_attribute(
         out["note"] = f"{column} has no group with at least {min_group_size} rows on each side"
         return out
     entropy = _entropy(counts / counts.sum())
-    rows = []
+    rows: list[dict[str, Any]] = []
     for feature in candidates:
         cut = sliced[feature]
         if cut is None:

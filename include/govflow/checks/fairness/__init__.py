@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._io import as_frame, require_columns
-from govflow.checks._result import CheckInputError, CheckResult, timed_check
+from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, timed_check
 from govflow.checks.fairness._inputs import binary_outcomes, intersection_groups
 from govflow.checks.fairness._metrics import cell_table, disparities, metrics_by_group
 from govflow.checks.model_predictions import (
@@ -120,6 +120,7 @@ def evaluate_fairness(
             positive_label=positive_label,
         )
     else:
+        assert prediction  # _check_options: without a model there is a prediction column
         outcomes = binary_outcomes(
             frame[label],
             frame[prediction],
@@ -164,6 +165,7 @@ def evaluate_fairness(
         failed.append("demographic_parity_difference")
     if eod is not None and eod > max_equalized_odds_difference:
         failed.append("equalized_odds_difference")
+    status: CheckStatus
     if failed:
         status = "fail"
     elif insufficient or dpd is None:

@@ -181,7 +181,8 @@ def _same(a: Any, b: Any) -> bool:
     if (isinstance(a, str) and isinstance(b, numbers.Number)) or (
         isinstance(b, str) and isinstance(a, numbers.Number)
     ):
-        text, number = (a, b) if isinstance(a, str) else (b, a)
+        text = str(a if isinstance(a, str) else b)  # the one of the two that is text
+        number: Any = b if isinstance(a, str) else a
         try:
             return float(text.strip()) == float(number)
         except ValueError:

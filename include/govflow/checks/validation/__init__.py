@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._io import as_frame
-from govflow.checks._result import CheckInputError, CheckResult, timed_check
+from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, timed_check
 from govflow.checks.validation._gx import BuiltExpectation, Outcome, build_expectations, run_expectations
 from govflow.checks.validation._infer import infer_suite, write_suite
 from govflow.checks.validation._pii_names import pii_column_set
@@ -90,6 +90,7 @@ def validate_table(
     private = pii_column_set(frame.columns, pii_columns)
     entries = [_entry(b, outcomes.get(b.index), missing_by_index[b.index], private, examples) for b in built]
     failed = [e for e in entries if not e["success"]]
+    status: CheckStatus
     if any(e["severity"] == "critical" for e in failed):
         status = "fail"
     else:
@@ -147,6 +148,7 @@ def _entry(
     spec = built.spec
     withheld = any(c in private for c in built.columns)
     result = outcome.result if outcome else {}
+    error: str | None
     if missing:
         success, error = False, "; ".join(f"column {c!r} is missing from the data" for c in missing)
     elif outcome is None:  # not expected from GX; fail closed rather than pass

@@ -50,6 +50,7 @@ def build_expectations(specs: Sequence[ExpectationSpec], *, source: str) -> list
     _quiet_environment()
     from great_expectations.exceptions import ExpectationNotFoundError
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+    from great_expectations.expectations.metadata_types import FailureSeverity
 
     built = []
     for index, spec in enumerate(specs):
@@ -60,7 +61,7 @@ def build_expectations(specs: Sequence[ExpectationSpec], *, source: str) -> list
                 kwargs=dict(spec.kwargs),
                 meta={**spec.meta, _INDEX_KEY: index},
                 notes=spec.notes,
-                severity=spec.severity,
+                severity=FailureSeverity(spec.severity),
             )
             expectation = configuration.to_domain_obj()
         except ExpectationNotFoundError as err:
@@ -120,7 +121,7 @@ def run_expectations(
 
     outcomes = []
     for item in validation.results:
-        as_json = item.to_json_dict()
+        as_json: dict[str, Any] = dict(item.to_json_dict())  # JSON values: typed loosely on purpose
         index = int(as_json["expectation_config"]["meta"][_INDEX_KEY])
         outcomes.append(
             Outcome(

@@ -155,7 +155,7 @@ def dump_suite_yaml(document: Mapping[str, Any], *, header: str = "") -> str:
         flow = all(_is_scalar(v) for v in data.values()) and len(str(data)) <= _FLOW_WIDTH
         return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
 
-    def _sequence(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
+    def _sequence(dumper: yaml.SafeDumper, data: list[Any] | tuple[Any, ...]) -> yaml.Node:
         flow = all(_is_scalar(v) and len(str(v)) <= _FLOW_ITEM for v in data)
         return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
 
@@ -219,4 +219,5 @@ def _refuse_unknown_keys(mapping: Mapping, allowed: frozenset[str], *, where: st
 
 
 def _kind(value: object) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string"}.get(type(value), type(value).__name__)
+    kinds: dict[type, str] = {dict: "a mapping", list: "a list", str: "a string"}
+    return kinds.get(type(value), type(value).__name__)
