@@ -51,7 +51,7 @@ def is_remote(uri: str | Path) -> bool:
     return "://" in text and not text.startswith("file://")
 
 
-def _filesystem(uri: str):  # type: ignore[no-untyped-def]
+def _filesystem(uri: str) -> Any:  # an fsspec AbstractFileSystem (fsspec ships no types)
     import fsspec
 
     protocol = uri.split("://", 1)[0]

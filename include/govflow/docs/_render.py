@@ -5,12 +5,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from govflow.docs._context import CHECKS
 from govflow.docs._numbers import fmt_number
 from govflow.docs._svg import drift_chart, group_metrics_chart, history_chart
 from govflow.errors import BadInputError
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 KINDS: tuple[str, ...] = ("model_card", "annex_iv")
@@ -19,7 +22,7 @@ Format = Literal["md", "html"]
 
 
 @functools.cache
-def environment():  # type: ignore[no-untyped-def]
+def environment() -> jinja2.Environment:
     import jinja2
 
     env = jinja2.Environment(

@@ -191,7 +191,7 @@ def history_chart(history: Sequence[Mapping[str, Any]], checks: Sequence[str]) -
     times = [_when(h.get("date")) for h in history]
     known = [t for t in times if t is not None]
     start, end = (min(known), max(known)) if known else (None, None)
-    span = (end - start).total_seconds() if start and end else 0.0
+    span = (end - start).total_seconds() if start is not None and end is not None else 0.0
     body = []
     for i, (status, colour) in enumerate(STATUS_COLOURS.items()):
         body.append(f'<circle cx="{14 + i * 70}" cy="10" r="5" fill="{colour}"/>')
@@ -206,7 +206,9 @@ def history_chart(history: Sequence[Mapping[str, Any]], checks: Sequence[str]) -
         index = rows.index(str(h.get("check")))
         y = legend_h + index * row_h + row_h / 2
         x = label_w + (
-            plot_w / 2 if not span or when is None else (when - start).total_seconds() / span * plot_w
+            plot_w / 2
+            if not span or when is None or start is None
+            else (when - start).total_seconds() / span * plot_w
         )
         status = str(h.get("status"))
         tip = escape(f"{h.get('check')}: {status} on {h.get('date')}")
@@ -217,7 +219,7 @@ def history_chart(history: Sequence[Mapping[str, Any]], checks: Sequence[str]) -
     axis_y = legend_h + len(rows) * row_h + 14
     if start is not None:
         body.append(_text(label_w, axis_y, start.date().isoformat()))
-        if span:
+        if span and end is not None:
             body.append(_text(label_w + plot_w, axis_y, end.date().isoformat(), anchor="end"))
     return _svg(label_w + plot_w + 20, int(axis_y) + 6, "History of check results", body)
 
