@@ -422,6 +422,16 @@ def test_fully_documented_version_passes_the_documentation_check():
     }
 
 
+def test_a_reference_defaulting_to_the_training_data_is_documented_as_such():
+    version = dict(full_inputs().version, reference_data_uri=None, reference_data_sha256=None)
+    context = build_context(full_inputs(version=version))
+    fact = context["facts"]["training_data"]["reference_data"]
+    assert fact.documented and fact.value.startswith("the training data (the default")
+    assert "/data/train.csv" in fact.value
+    assert context["sections"]["training_data"].complete
+    assert documentation_check(context, HIGH_REQUIRED).status == "pass"
+
+
 def test_sparse_version_fails_naming_every_incomplete_section_and_what_is_missing():
     context = build_context(sparse_inputs())
     result = documentation_check(context, HIGH_REQUIRED)

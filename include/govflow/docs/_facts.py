@@ -140,7 +140,7 @@ class ModelCardFacts:
                 "framework",
                 "Framework",
                 v.get("framework"),
-                "no framework registered (govflow version register --framework)",
+                "no framework registered (govflow submit --framework)",
             ),
             self.reg(
                 "algorithm",
@@ -152,13 +152,13 @@ class ModelCardFacts:
                 "params",
                 "Training parameters",
                 {k: as_text(val) for k, val in params.items()},
-                "no training parameters registered (govflow version register --params)",
+                "no training parameters registered (govflow submit --params)",
             ),
             self.reg(
                 "code_version",
                 "Code version",
                 v.get("code_version"),
-                "no code version registered (govflow version register --code-version)",
+                "no code version registered (govflow submit --code-version)",
             ),
             self.reg(
                 "artifact",
@@ -235,8 +235,10 @@ class ModelCardFacts:
             self.reg(
                 "reference_data",
                 "Reference data (drift baseline)",
-                file_ref(v.get("reference_data_uri"), v.get("reference_data_sha256")),
-                "no reference data registered (govflow version register --reference-data)",
+                # No --reference-data: drift compares with the training data, and the documents say so.
+                file_ref(v.get("reference_data_uri"), v.get("reference_data_sha256"))
+                or _training_as_reference(v),
+                "no reference data registered (govflow submit --reference-data)",
             ),
             self.check_fact("validation", "Data validation", describe_validation),
             self.note("training_data", "Provenance, selection and preparation"),
@@ -250,7 +252,7 @@ class ModelCardFacts:
                 "eval_data",
                 "Evaluation data",
                 file_ref(v.get("eval_data_uri"), v.get("eval_data_sha256")),
-                "no evaluation data registered (govflow version register --eval-data)",
+                "no evaluation data registered (govflow submit --eval-data)",
             ),
             self.reg(
                 "metrics",
@@ -259,7 +261,7 @@ class ModelCardFacts:
                     k: fmt_number(val) if number(val) is not None else as_text(val)
                     for k, val in (v.get("metrics") or {}).items()
                 },
-                "no offline metrics registered (govflow version register --metrics)",
+                "no offline metrics registered (govflow submit --metrics)",
             ),
             fact(
                 "checks",
@@ -379,3 +381,8 @@ def describe_pii(r: Mapping[str, Any]) -> str:
     columns = summary.get("columns_with_pii") or []
     found = ", ".join(scrub_text(str(c)) for c in columns) if columns else "no column"
     return f"{r['status']} on {r.get('created_at')}: personal data found in {found}"
+
+
+def _training_as_reference(version: Mapping[str, Any]) -> str | None:
+    training = file_ref(version.get("training_data_uri"), version.get("training_data_sha256"))
+    return f"the training data (the default: no separate --reference-data): {training}" if training else None

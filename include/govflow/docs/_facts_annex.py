@@ -55,6 +55,8 @@ class DocumentFacts(ModelCardFacts):
             name: v.get(f"{name}_sha256") or "not registered"
             for name in ("training_data", "reference_data", "eval_data")
         }
+        if not v.get("reference_data_sha256") and v.get("training_data_sha256"):
+            hashes["reference_data"] = "the training data's (the default reference)"
         allowed = self.policy.get("allowed_pii_entities")
         regions = ", ".join(self.model.get("regions") or ()) or "(none)"
         error = self.policy.get("pii_policy_error")
@@ -142,7 +144,7 @@ class DocumentFacts(ModelCardFacts):
                 "accuracy",
                 "Expected accuracy",
                 {k: fmt_number(val) for k, val in metrics.items() if number(val) is not None},
-                "no numeric offline metrics registered (govflow version register --metrics)",
+                "no numeric offline metrics registered (govflow submit --metrics)",
             ),
             fact(
                 "per_group_accuracy",
