@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from govflow.cli._completion import autocomplete
 from govflow.cli._examples import add_examples
+from govflow.cli._failures import EXIT_ENVIRONMENT, environment_failure
 from govflow.errors import GovflowError
 
 DESCRIPTION = (
@@ -77,6 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as err:
+        line = environment_failure(err)
+        if line is None:
+            raise  # a bug: the traceback is what a developer needs
+        print(f"govflow: error: {line}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
 
 
 def _version() -> str:

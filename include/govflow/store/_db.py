@@ -7,6 +7,7 @@ and the audit chain cannot fork. PostgreSQL is used as is.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,12 +28,22 @@ _upgraded: set[str] = set()
 _lock = threading.Lock()
 
 
+# user:password@ in anything URL-shaped: what error messages must never show.
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):[^@\s]*@")
+
+
+def redact_url(text: str) -> str:
+    """``text`` with the password of every URL in it replaced by ``***``."""
+    return _URL_PASSWORD.sub(r"\g<head>:***@", text)
+
+
 def make_engine(url: str) -> Engine:
     """A new engine for ``url`` with govflow's SQLite settings applied."""
     try:
         parsed = make_url(url)
-    except Exception as err:
-        raise BadInputError(f"invalid database URL: {url!r}") from err
+    except Exception:  # noqa: BLE001 - any parse failure is the same bad input
+        # From None: the parser's own message would carry the URL, password and all.
+        raise BadInputError(f"invalid database URL: {redact_url(url)!r}") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
