@@ -6,7 +6,7 @@ Each section is a method named by its section id (``SECTIONS``) returning its fa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +79,7 @@ class ModelCardFacts:
         # Identifiers, paths and hashes are shown as registered; people's free text is scrubbed.
         return fact(key, label, scrub(value) if key in _FREE_TEXT else value, source="registry", gap=gap)
 
-    def check_fact(self, check: str, label: str, describe) -> Fact:  # type: ignore[no-untyped-def]
+    def check_fact(self, check: str, label: str, describe: Callable[[Mapping[str, Any]], str]) -> Fact:
         result = self.latest.get(check)
         if result is None:
             return Fact(

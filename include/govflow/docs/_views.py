@@ -8,7 +8,7 @@ reaches a document. Group and column names are scrubbed like free text.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 from markupsafe import Markup
 
@@ -147,6 +147,10 @@ def drift_view(result: Mapping[str, Any] | None, *, max_share_drifted: float | N
     }
 
 
+@overload
+def validation_view(result: None) -> None: ...
+@overload
+def validation_view(result: Mapping[str, Any]) -> dict[str, Any]: ...
 def validation_view(result: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if result is None:
         return None
