@@ -394,3 +394,18 @@ def test_a_rendering_back_to_earlier_bytes_is_the_newest_document_again(db_url, 
         (link,) = document_links(s, row.id)
         assert link["document_id"] == ids[3]
         assert ArtifactStore().get_bytes(link["uri"]) == b"# A\n"
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o077, 0o600), (0o022, 0o644)])
+def test_written_documents_follow_the_process_umask(full_version, tmp_path, umask, mode):
+    import os
+    import stat
+
+    previous = os.umask(umask)
+    try:
+        with session_scope() as s:
+            result = docs.render_docs(s, *full_version, "md", tmp_path / "out", actor="alice")
+    finally:
+        os.umask(previous)
+    modes = {stat.S_IMODE(os.stat(d["path"]).st_mode) for d in result["documents"]}
+    assert modes == {mode}  # never widened to 0644 behind a private umask

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -444,13 +444,14 @@ def _atomic_write(path: Path, write: Callable[[BinaryIO], T]) -> T:
     """``write`` into a temporary file beside ``path``, then put it in place in one step (never half a file)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        tmp = str(path.parent / f".tmp-{secrets.token_hex(8)}")
+        # 0666 through the process umask, like any file the user writes (0600 under umask 077).
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as err:
         raise BadInputError(f"cannot write {path}: {err.strerror or err}") from err
     try:
         with os.fdopen(fd, "wb") as handle:
             result = write(handle)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; documents and bundles are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
