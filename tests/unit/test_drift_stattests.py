@@ -1,4 +1,4 @@
-"""The fast drift statistics equal Evidently's implementations, and the default test choice equals Evidently's."""
+"""The fast drift statistics equal Evidently's implementations, and so does the default test choice."""
 
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from govflow.checks.validation._pii_names import name_suggests_pii
 from govflow.checks.validation import infer_suite, load_suite, validate_table, write_suite
+from govflow.checks.validation._pii_names import name_suggests_pii
 from govflow.errors import BadInputError
 
 ROOT = Path(__file__).resolve().parents[2]
