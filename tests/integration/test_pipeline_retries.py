@@ -3,6 +3,8 @@ each task run twice leaves one result and one set of audit events; outcomes foll
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import yaml
@@ -74,11 +76,11 @@ def files(tmp_path):
     rng = np.random.default_rng(11)
     folder = tmp_path / "job"
     folder.mkdir()
-    (folder / "model.joblib").write_bytes(b"model bytes")
+    (folder / "model.skops").write_bytes(b"model bytes")
     batches = folder / "batches"
     batches.mkdir()
     return {
-        "artifact": folder / "model.joblib",
+        "artifact": folder / "model.skops",
         "training": _table(folder / "train.csv", rng, with_outputs=False),
         "eval": _table(folder / "eval.csv", rng),
         "shifted": _table(folder / "shifted.csv", rng, shift=25.0),
@@ -236,12 +238,14 @@ def test_missing_inputs_skip_an_optional_check_and_error_a_required_one(db_url, 
 
 def test_fairness_refuses_an_artifact_changed_since_registration(db_url, files):
     ref = submit(files, tier="high")
-    files["artifact"].write_bytes(b"other model bytes")  # a pickle: it must not be loaded
+    files["artifact"].write_bytes(b"other model bytes")  # the submitter's file: no longer what is governed
+    with session_scope() as s:
+        stored = Path(registry.get_version(s, ref["model"], ref["version"]).artifact_uri)
+    stored.write_bytes(b"other model bytes")  # the stored copy swapped: refused on the bytes read
     result = gate.check(ref, "fairness")
     assert result["status"] == "error"
-    assert (
-        "registered artifact" in result["errors"][0] and "changed since registration" in result["errors"][0]
-    )
+    assert "registered artifact" in result["errors"][0]
+    assert "no longer matches the sha256 recorded at registration" in result["errors"][0]
 
 
 def test_nightly_checks_run_once_per_night_on_the_newest_batch(db_url, files):
@@ -298,7 +302,8 @@ def test_an_asset_event_naming_new_files_registers_the_version(db_url, files):
     }
     asset_run = RUN | {"run_id": "asset_triggered__1", "trigger_kind": "asset"}
     ref = gate.resolve(asset_run, {"model": None, "version": None}, [{"unrelated": 1}, event])
-    assert (ref["model"], ref["version"], ref["submitted_by"]) == ("scorer", "3.1", "alice")
+    # An asset-triggered run has no triggering user: the event's own "submitted_by" is not proof.
+    assert (ref["model"], ref["version"], ref["submitted_by"]) == ("scorer", "3.1", "airflow")
     with session_scope() as s:
         assert registry.get_version(s, "scorer", "3.1").params["governance"]["label"] == "label"
     with pytest.raises(BadInputError, match="governance_gate needs a model and a version"):

@@ -208,3 +208,19 @@ def test_the_run_conf_cannot_name_the_submitter(db_url, sample_files):
 def test_the_package_has_no_path_to_govflow_home_roles():
     source = Path(__file__).resolve().parents[2] / "include" / "govflow" / "config.py"
     assert "users.yaml" not in source.read_text().replace('"policies" / "users.yaml"', "")
+
+
+def test_every_cli_event_records_how_its_actor_was_authenticated(db_url, capsys, monkeypatch):
+    register = ("model", "register", "--owner", "Ana", "--risk-tier", "minimal")
+    assert run(capsys, *register, "--name", "by-dev", "--as", "alice")[0] == 0
+    monkeypatch.setenv("GOVFLOW_ROLES_FILE", str(_roles_for_me(db_url, monkeypatch)))
+    assert run(capsys, *register, "--name", "by-os")[0] == 0
+    with session_scope() as s:
+        events = {e.subject: (e.actor, e.auth_method) for e in s.scalars(select(AuditEvent))}
+    assert events == {"model:by-dev": ("alice", "dev"), "model:by-os": (os_user(), "os")}
+
+
+def _roles_for_me(db_url, monkeypatch) -> Path:
+    path = Path(os.environ["GOVFLOW_HOME"]).parent / "operator-roles.yaml"
+    path.write_text(f"users:\n  {os_user()}:\n    roles: [data_scientist]\n")
+    return path

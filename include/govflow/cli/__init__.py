@@ -7,6 +7,7 @@ failed / permission denied, 2 bad input or usage (one line on stderr).
 from __future__ import annotations
 
 import argparse
+import contextvars
 import importlib
 import sys
 from collections.abc import Sequence
@@ -72,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         autocomplete(parser)  # answers the shell's TAB and exits, when the shell asked
         args = parser.parse_args(argv)
-        return int(args.handler(args) or 0)
+        # A context of its own: the command's acting identity never leaks into the caller's.
+        return int(contextvars.copy_context().run(args.handler, args) or 0)
     except GovflowError as err:
         print(f"govflow: error: {err}", file=sys.stderr)
         return err.exit_code

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from govflow.access import Identity, cli_identity
+from govflow.store.audit import set_acting_auth
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
@@ -27,8 +28,12 @@ def add_actor_flag(parser: argparse.ArgumentParser, *, required: bool = False) -
 
 
 def identity_of(args: argparse.Namespace) -> Identity:
-    """The proven actor of a direct-database command: the OS user (``--as`` others only in dev mode)."""
-    return cli_identity(getattr(args, "actor", None))
+    """The proven actor of a direct-database command: the OS user (``--as`` others only in dev mode).
+
+    Every audit event the command writes records how that actor was authenticated."""
+    identity = cli_identity(getattr(args, "actor", None))
+    set_acting_auth(identity.auth_method)
+    return identity
 
 
 def actor_of(args: argparse.Namespace, *, required: bool = False) -> str:

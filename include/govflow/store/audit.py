@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +66,27 @@ def signed_message(hash_hex: str) -> bytes:
     return f"govflow-audit-event/1:{hash_hex}".encode("ascii")
 
 
+# How the current caller was authenticated, for events whose service call does not name it: the
+# entry points set it (the CLI from its proven identity, DAG tasks as "system"); an explicit
+# auth_method argument wins. A ContextVar, so concurrent requests and threads never mix them up.
+_ACTING_AUTH: ContextVar[str | None] = ContextVar("govflow_acting_auth", default=None)
+
+
+@contextmanager
+def authenticated_as(method: str | None) -> Iterator[None]:
+    """Events appended inside (or, as a decorator, during the call) record ``method`` by default."""
+    token = _ACTING_AUTH.set(method)
+    try:
+        yield
+    finally:
+        _ACTING_AUTH.reset(token)
+
+
+def set_acting_auth(method: str | None) -> None:
+    """Set the default for the rest of the current context (a one-shot CLI command)."""
+    _ACTING_AUTH.set(method)
+
+
 def append_event(
     session: Session,
     *,
@@ -74,6 +97,7 @@ def append_event(
     auth_method: str | None = None,
 ) -> AuditEvent:
     """Append one signed event in the session's current transaction (commits with the state change)."""
+    auth_method = auth_method or _ACTING_AUTH.get()
     key = signing_key()  # before the lock: a missing key fails without holding anyone up
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK_KEY})

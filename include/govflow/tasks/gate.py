@@ -10,17 +10,25 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from govflow.access import SYSTEM_AUTH
+from govflow.access import SYSTEM_AUTH, load_users
+from govflow.alerts import Problem, raise_alerts
 from govflow.errors import BadInputError, GovflowError
 from govflow.policy import load_policy
+from govflow.service import gate as gate_service
 from govflow.service.answers import Answer, record_answers
+from govflow.service.checks import latest_check_results
+from govflow.service.docs import document_links
 from govflow.service.pipeline import (
     PIPELINE_USER,
     RunRef,
+    document_version,
     pipeline_actor,
     refresh_documents,
     run_check_for_version,
 )
+from govflow.service.registry import get_version, register_version
+from govflow.service.runs import ensure_run, finish_run
+from govflow.store import GateDecision, session_scope
 from govflow.store.audit import append_event, authenticated_as
 from govflow.tasks.decisions import apply_decision
 
@@ -50,10 +58,6 @@ def resolve(
     scheduled and asset-triggered runs), never the conf: a ``submitted_by`` in
     the conf that names someone else is ignored and recorded as such.
     """
-    from govflow.service.registry import get_version, register_version
-    from govflow.service.runs import ensure_run
-    from govflow.store import session_scope
-
     run = RunRef.of(run)
     request = _request(conf, asset_events)
     model, version = request.get("model"), request.get("version")
@@ -130,8 +134,6 @@ def check(ref: Mapping[str, Any], name: str, *, db_url: str | None = None) -> di
 @SYSTEM
 def document(ref: Mapping[str, Any], *, db_url: str | None = None) -> dict[str, Any]:
     """Render the model card and Annex IV document and record the documentation check."""
-    from govflow.service.pipeline import document_version
-
     return document_version(ref["run"], ref["model"], ref["version"], db_url=db_url)
 
 
@@ -142,10 +144,6 @@ def document(ref: Mapping[str, Any], *, db_url: str | None = None) -> dict[str, 
 def evaluate(ref: Mapping[str, Any], *, step: str = "gate", db_url: str | None = None) -> dict[str, Any]:
     """Decide now and store the decision; once per (run, step): a retry returns the stored one."""
     from sqlalchemy import select
-
-    from govflow.service import gate as gate_service
-    from govflow.service.registry import get_version
-    from govflow.store import GateDecision, session_scope
 
     run = RunRef.of(ref["run"])
     actor = pipeline_actor(run, step)
@@ -192,9 +190,6 @@ def approval_requests(
 
 
 def eligible_reviewers(ref: Mapping[str, Any], *, exclude: Sequence[str] = ()) -> list[str]:
-    from govflow.access import load_users
-    from govflow.policy import load_policy
-
     roles = load_policy().tier(ref["tier"]).approvals.roles
     users = load_users()
     return sorted(
@@ -208,10 +203,6 @@ def eligible_reviewers(ref: Mapping[str, Any], *, exclude: Sequence[str] = ()) -
 
 def approval_body(ref: Mapping[str, Any], decision: Mapping[str, Any], *, base_url: str | None = None) -> str:
     """What the reviewer reads in Airflow's Required Actions view (Markdown; no raw data)."""
-    from govflow.service.checks import latest_check_results
-    from govflow.service.registry import get_version
-    from govflow.store import session_scope
-
     with session_scope() as session:
         row = get_version(session, ref["model"], ref["version"])
         checks = {name: (r.status, r.summary) for name, r in latest_check_results(session, row.id).items()}
@@ -274,8 +265,6 @@ def finish(
     A rejection by the checks leaves it ``candidate`` (a reviewer may waive a failed check with a
     reason and the gate can run again); either way the decision is stored.
     """
-    from govflow.store import session_scope
-
     notes = list(notes)
     with session_scope(db_url) as session:
         _, recorded_notes = record_answers(
@@ -309,12 +298,6 @@ def outcome(
     db_url: str | None = None,
 ) -> dict[str, Any]:
     """The run's result: what `govflow submit --wait` and the notification report."""
-    from govflow.service.checks import latest_check_results
-    from govflow.service.docs import document_links
-    from govflow.service.registry import get_version
-    from govflow.service.runs import ensure_run, finish_run
-    from govflow.store import session_scope
-
     run = RunRef.of(ref["run"])
     with session_scope(db_url) as session:
         row = get_version(session, ref["model"], ref["version"])
@@ -358,8 +341,6 @@ def _named(fix: str, ref: Mapping[str, Any]) -> str:
 
 def notify(outcome: Mapping[str, Any], *, db_url: str | None = None) -> list[dict[str, Any]]:
     """Tell the model's owner (and, by severity, its stakeholders) what the gate decided."""
-    from govflow.alerts import Problem, raise_alerts
-
     decision = outcome["decision"]
     severity = {"approved": "info"}.get(decision, "warning")
     label = f"{outcome['model']}@{outcome['version']}"
