@@ -17,6 +17,7 @@ size exceeds the limit is refused without being inflated (zip bombs).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -32,6 +33,7 @@ from govflow.errors import BadInputError
 from govflow.hashing import canonical_json, sha256_bytes
 from govflow.progress import Progress, resolve
 from govflow.signing import Keyring
+from govflow.store.audit import event_hash
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -95,9 +97,8 @@ def build_bundle(
 ) -> tuple[bytes, dict[str, Any]]:
     """The zip bytes and the final manifest, for bundles small enough to hold in memory."""
     buffer = io.BytesIO()
-    final, _ = write_bundle(
-        buffer, [(name, (lambda data=data: data)) for name, data in files.items()], manifest, sign=sign
-    )
+    readers = [(name, functools.partial(bytes, data)) for name, data in files.items()]
+    final, _ = write_bundle(buffer, readers, manifest, sign=sign)
     return buffer.getvalue(), final
 
 
@@ -320,8 +321,6 @@ def _cross_check(manifest: Mapping[str, Any], listed: Mapping[str, Any], report:
 
 
 def _check_events(events: Any, report: BundleReport) -> None:
-    from govflow.store.audit import event_hash
-
     previous: Mapping[str, Any] | None = None
     for event in events:
         try:
