@@ -237,3 +237,25 @@ def test_html_report_is_optional_evidence(
     assert html.lstrip().lower().startswith("<!doctype html>") and "sex" in html
     assert len(info["sha256"]) == 64
     assert "html_report" not in detect_drift(train.iloc[:300], evaluation.iloc[:300], columns=["age"]).details
+
+
+class TestMostlyMissing:
+    def test_a_batch_with_297_of_300_values_missing_fails(self) -> None:
+        rng = np.random.default_rng(0)
+        reference = pd.DataFrame({"x": rng.normal(size=300), "y": rng.normal(size=300)})
+        current = reference.copy()
+        current.loc[3:, "x"] = np.nan  # 297 of 300 missing: a broken feed, not "no drift"
+        result = detect_drift(reference, current)
+        assert result.status == "fail"
+        assert result.summary["mostly_missing_columns"] == ["x"]
+        assert result.summary["max_missing_share"] == 0.5
+        assert result.details["columns"]["x"]["missing_current"] == 297
+
+    def test_a_column_as_sparse_as_in_the_reference_is_judged_normally(self) -> None:
+        rng = np.random.default_rng(1)
+        reference = pd.DataFrame({"x": rng.normal(size=300)})
+        reference.loc[10:, "x"] = np.nan  # an optional field, mostly empty in both
+        current = reference.copy()
+        result = detect_drift(reference, current)
+        assert result.summary["mostly_missing_columns"] == []
+        assert result.status == "pass"

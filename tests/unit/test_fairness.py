@@ -281,3 +281,12 @@ class TestAgainstFairlearnOnAdult:
             )
             assert from_file.summary == from_frame.summary
             assert from_file.details == from_frame.details
+
+
+class TestNothingToCompare:
+    def test_a_single_group_is_an_error_not_a_warning(self) -> None:
+        frame = tiny()
+        frame["g"] = "a"  # every row in one group: no disparity can be measured
+        result = evaluate_fairness(frame, label="y", prediction="p", sensitive=["g"], positive_label="yes")
+        assert result.status == "error"
+        assert "single group" in result.errors[0] and "'a'" in result.errors[0]

@@ -8,6 +8,11 @@ exceeds ``max_share_drifted`` (the policy's maximum; note that Evidently's own
 preset calls a dataset drifted already at ``share >= drift_share``) or when a
 key column drifts; it warns when some columns drift within that limit or a
 column could not be tested.
+
+It also fails when a column's current values are mostly missing: more than
+``MAX_MISSING_SHARE`` of them null, and ``MISSING_SHARE_MARGIN`` more than in the
+reference (297 of 300 missing is a broken feed, and a test on the 3 left says
+nothing). The thresholds are stated in the summary.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ LIBRARIES = ("evidently", "scipy", "numpy", "pandas")
 # The optional HTML report runs Evidently's full Report, which is slow on large
 # frames: it gets a seeded random sample of at most this many rows per frame.
 HTML_REPORT_MAX_ROWS = 100_000
+# A column whose current share of nulls exceeds this, and the reference's by the margin, fails the check.
+MAX_MISSING_SHARE = 0.5
+MISSING_SHARE_MARGIN = 0.2
 
 
 @timed_check(CHECK, LIBRARIES)
@@ -109,6 +117,10 @@ def detect_drift(
         }
         if column.note:
             entry["note"] = column.note
+        entry["mostly_missing"] = _mostly_missing(
+            column.missing_reference / max(len(reference_frame), 1),
+            column.missing_current / max(len(current_frame), 1),
+        )
         per_column[name] = entry
         del column  # keep at most one column pair alive
     report("drift: testing columns", len(names), len(names), unit="columns")
@@ -122,8 +134,9 @@ def detect_drift(
     share = len(drifted) / len(per_column)
     too_many = share > max_share_drifted
     keys_drifted = [k for k in key_columns if k in drifted]
+    mostly_missing = [name for name, entry in per_column.items() if entry["mostly_missing"]]
     status: CheckStatus
-    if too_many or keys_drifted:
+    if too_many or keys_drifted or mostly_missing:
         status = "fail"
     elif drifted or skipped:
         status = "warn"
@@ -137,6 +150,9 @@ def detect_drift(
         "number_of_drifted_columns": len(drifted),
         "max_share_drifted": max_share_drifted,
         "key_columns_drifted": keys_drifted,
+        "mostly_missing_columns": mostly_missing,
+        "max_missing_share": MAX_MISSING_SHARE,
+        "missing_share_margin": MISSING_SHARE_MARGIN,
         "rows_reference": len(reference_frame),
         "rows_current": len(current_frame),
     }
@@ -154,6 +170,10 @@ def detect_drift(
             html_report,
         )
     return CheckResult(check=CHECK, status=status, summary=summary, details=details)
+
+
+def _mostly_missing(reference_share: float, current_share: float) -> bool:
+    return current_share > MAX_MISSING_SHARE and current_share - reference_share > MISSING_SHARE_MARGIN
 
 
 # Evidently's HTML shows typical raw examples of text columns (possible PII): they stay out of it,

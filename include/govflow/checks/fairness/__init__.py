@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["evaluate_fairness"]
 
 CHECK = "fairness"
+ONE_GROUP = "the sensitive feature(s) have a single group among the evaluated rows: fairness compares groups"
 LIBRARIES = ("fairlearn", "scikit-learn", "numpy", "pandas")
 
 
@@ -134,6 +135,11 @@ def evaluate_fairness(
             raise CheckInputError(f"sensitive column {name!r} has only null values")
     report("fairness: rates per group", 0, unit="groups")
     groups = intersection_groups(frame, sensitive, outcomes.keep)
+    if len(groups.keys) < 2:
+        # A disparity needs two groups: one group "passes" only because nothing was compared.
+        raise CheckInputError(
+            f"{ONE_GROUP} ({', '.join(sensitive)} = {', '.join(map(repr, groups.keys)) or 'none'})"
+        )
     table = cell_table(groups, outcomes.y_true, outcomes.y_pred)
     rates = metrics_by_group(table, groups, sensitive)
 
