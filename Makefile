@@ -62,6 +62,7 @@ up: venv
 	AIRFLOW__API__BASE_URL=http://localhost:$(AIRFLOW_PORT) \
 	AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://localhost:$(AIRFLOW_PORT)/execution/ \
 	GOVFLOW_HOME=$(DEMO_HOME) \
+	GOVFLOW_DEV_MODE=1 \
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
 	airflow standalone
 

@@ -64,7 +64,12 @@ def govflow_e2e(tmp_path_factory) -> dict[str, str]:
 
     name = f"govflow_e2e_{secrets.token_hex(4)}"
     url = create_database(name).replace("postgresql://", "postgresql+psycopg2://", 1)
-    env = {"GOVFLOW_DB_URL": url, "GOVFLOW_HOME": str(tmp_path_factory.mktemp("govflow_home"))}
+    env = {
+        "GOVFLOW_DB_URL": url,
+        "GOVFLOW_HOME": str(tmp_path_factory.mktemp("govflow_home")),
+        # The bundled demo users hold govflow roles; reviewers still answer through Airflow ("airflow").
+        "GOVFLOW_DEV_MODE": "1",
+    }
     yield env
     from govflow.store import dispose_engines
 

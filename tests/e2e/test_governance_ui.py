@@ -87,9 +87,9 @@ def _files() -> dict[str, object]:
     from pathlib import Path
 
     folder = Path(tempfile.mkdtemp(prefix="govflow-ui-"))
-    (folder / "model.joblib").write_bytes(b"ui review artifact")
+    (folder / "model.skops").write_bytes(b"ui review artifact")
     (folder / "train.csv").write_text("x,y\n1,0\n2,1\n")
-    return {"artifact": folder / "model.joblib", "training": folder / "train.csv"}
+    return {"artifact": folder / "model.skops", "training": folder / "train.csv"}
 
 
 @pytest.fixture
@@ -146,6 +146,7 @@ def test_reviewer_approves_in_the_governance_view(airflow_stack, seeded_version,
         approvals = s.scalars(select(Approval)).all()
         mine = [a for a in approvals if a.comment == "evidence reviewed in the UI"]
     assert len(mine) == 1 and mine[0].approver == "rita" and mine[0].verdict == "approve"
+    assert mine[0].auth_method == "airflow"  # proven by Airflow's auth manager (the UI session)
 
 
 def test_viewer_cannot_approve_through_the_view(airflow_stack, seeded_version):
