@@ -153,3 +153,19 @@ def test_skops_types_are_trusted_by_the_policy_not_by_the_file(tmp_path):
     trusted = load_policy().tier("high").artifacts.trusted_types
     loaded = load_model(path, trusted=trusted)
     assert loaded.predict(x, sensitive_features=group, random_state=0).shape == (40,)
+
+
+def test_an_onnx_model_loads_through_onnxruntime_and_predicts_like_the_original(tmp_path):
+    from skl2onnx import to_onnx
+    from sklearn.linear_model import LogisticRegression
+
+    from govflow.checks.model_predictions import load_model, predict
+
+    rng = np.random.default_rng(3)
+    x = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    y = (x["a"] + x["b"] > 0).astype(int)
+    original = LogisticRegression().fit(x.to_numpy(dtype=np.float32), y)
+    path = tmp_path / "model.onnx"
+    path.write_bytes(to_onnx(original, x.to_numpy(dtype=np.float32)[:1]).SerializeToString())
+    loaded = load_model(path, formats=["onnx"])
+    assert predict(loaded, x).tolist() == original.predict(x.to_numpy(dtype=np.float32)).tolist()

@@ -224,3 +224,33 @@ def _roles_for_me(db_url, monkeypatch) -> Path:
     path = Path(os.environ["GOVFLOW_HOME"]).parent / "operator-roles.yaml"
     path.write_text(f"users:\n  {os_user()}:\n    roles: [data_scientist]\n")
     return path
+
+
+def test_a_dev_mode_waiver_does_not_apply_to_a_high_risk_version(db_url, sample_files, capsys):
+    with session_scope() as s:
+        registry.register_model(s, name="credit-risk", owner="Ana", risk_tier="high", actor="alice")
+        row = registry.register_version(
+            s,
+            model="credit-risk",
+            version="1.0",
+            artifact=sample_files["artifact"],
+            training_data=sample_files["training"],
+            actor="alice",
+        )
+        run_row = ensure_run(s, dag_id="governance_gate", run_id="r1")
+        for check in CHECKS:
+            record_check_result(
+                s,
+                version=row,
+                run=run_row,
+                data_sha256=None if check == "documentation" else row.training_data_sha256,
+                result=CheckResult(check=check, status="fail" if check == "fairness" else "pass", summary={}),
+            )
+    code, _, _ = run(capsys, "waive", *VERSION, "--check", "fairness", "--as", "rob", "--reason", "noise")
+    assert code == 0
+    with session_scope() as s:
+        decision = gate.evaluate_gate(s, "credit-risk", "1.0", "admin", auth_method="system")
+        assert decision.decision == "rejected"
+        assert "check_failed" in [r["code"] for r in decision.reasons]
+        notes = decision.inputs["result"]["notes"]
+        assert any("waiver of fairness by rob not applied: authenticated by dev" in n for n in notes)
