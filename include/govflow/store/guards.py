@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event, inspect
+from typing import Any
+
+from sqlalchemy import Connection, event, inspect
+from sqlalchemy.orm import Mapper
 
 from govflow.errors import ConflictError
 from govflow.store._models import AuditEvent, Model, ModelVersion
@@ -16,14 +19,14 @@ def _changed(target: object, fields: tuple[str, ...]) -> list[str]:
 
 
 @event.listens_for(ModelVersion, "before_update")
-def _freeze_version(_mapper, _connection, target: ModelVersion) -> None:  # type: ignore[no-untyped-def]
+def _freeze_version(_mapper: Mapper[Any], _connection: Connection, target: ModelVersion) -> None:
     changed = _changed(target, ModelVersion.IMMUTABLE_FIELDS)
     if changed:
         raise ConflictError(f"registered fields of a model version are immutable: {', '.join(changed)}")
 
 
 @event.listens_for(Model, "before_update")
-def _freeze_model(_mapper, _connection, target: Model) -> None:  # type: ignore[no-untyped-def]
+def _freeze_model(_mapper: Mapper[Any], _connection: Connection, target: Model) -> None:
     changed = _changed(target, _MODEL_IMMUTABLE)
     if changed:
         raise ConflictError(f"model identity fields are immutable: {', '.join(changed)}")
@@ -31,5 +34,5 @@ def _freeze_model(_mapper, _connection, target: Model) -> None:  # type: ignore[
 
 @event.listens_for(AuditEvent, "before_update")
 @event.listens_for(AuditEvent, "before_delete")
-def _append_only(_mapper, _connection, _target: AuditEvent) -> None:  # type: ignore[no-untyped-def]
+def _append_only(_mapper: Mapper[Any], _connection: Connection, _target: AuditEvent) -> None:
     raise ConflictError("audit events are append-only")
