@@ -7,7 +7,8 @@
    every checkpoint it can find: each must be validly signed, and the chain
    must still hold an event at its seq with its hash. A cut tail (events after
    a checkpoint deleted) or a rewritten and re-hashed chain is named by the
-   first bad seq.
+   first bad seq. Then the state rows (approvals, waivers, decisions, stages,
+   active policy) must agree with the signed events (service.audit_state).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from govflow import config
 from govflow.access import AuthMethod
 from govflow.errors import BadInputError
 from govflow.hashing import canonical_json
+from govflow.service.audit_state import state_problems
 from govflow.signing import Keyring, signing_key
 from govflow.store.audit import ChainReport, append_event, verify_chain
 
@@ -160,6 +162,8 @@ def verify_audit(
     hashes_at: dict[int, str] = {}
     chain = verify_chain(session, keyring=keyring, watch=watch, hashes_at=hashes_at)
     report = AuditReport(chain=chain)
+    if chain.ok:  # only a verified trail can vouch for the state (service.audit_state)
+        report.problems.extend(state_problems(session))
     for anchor in anchors:
         if "problem" in anchor:
             report.problems.append(anchor)
