@@ -16,9 +16,10 @@ import json
 import pickle
 import struct
 import sys
+from typing import Any, BinaryIO
 
 
-def _read(stream):
+def _read(stream: BinaryIO) -> bytes | None:
     head = stream.read(8)
     if len(head) < 8:
         return None
@@ -26,12 +27,12 @@ def _read(stream):
     return stream.read(size)
 
 
-def _write(stream, tag, payload):
+def _write(stream: BinaryIO, tag: bytes, payload: bytes) -> None:
     stream.write(struct.pack(">Q", len(payload) + 1) + tag + payload)
     stream.flush()
 
 
-def _first(model, attribute):
+def _first(model: Any, attribute: str) -> Any:
     # A wrapper (ThresholdOptimizer, a calibrated classifier...) keeps it on its inner estimator.
     for candidate in (model, getattr(model, "estimator_", None), getattr(model, "estimator", None)):
         value = getattr(candidate, attribute, None)
@@ -40,7 +41,7 @@ def _first(model, attribute):
     return None
 
 
-def _plain(values):
+def _plain(values: Any) -> list[Any] | None:
     if values is None:
         return None
     out = []
@@ -50,7 +51,7 @@ def _plain(values):
     return out
 
 
-def _kind(model):
+def _kind(model: Any) -> str:
     kind = type(model).__name__
     steps = getattr(model, "steps", None)
     if steps:
@@ -61,7 +62,7 @@ def _kind(model):
     return kind
 
 
-def _describe(model):
+def _describe(model: Any) -> dict[str, Any]:
     try:
         params = sorted(inspect.signature(model.predict).parameters)
     except (AttributeError, TypeError, ValueError):
@@ -76,12 +77,12 @@ def _describe(model):
     }
 
 
-def _first_line(err):
+def _first_line(err: BaseException) -> str:
     text = str(err).strip()
     return text.splitlines()[0] if text else type(err).__name__
 
 
-def main():
+def main() -> int:
     import joblib
     import numpy as np
 
@@ -89,6 +90,8 @@ def main():
     # Anything the model prints must not corrupt the frames.
     sys.stdout = sys.stderr
     data = _read(stdin)
+    if data is None:
+        return 1
     try:
         model = joblib.load(io.BytesIO(data))
         meta = _describe(model)

@@ -17,7 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from govflow.access import AuthMethod, User, load_users
-from govflow.errors import GovflowError, PermissionDeniedError
+from govflow.artifacts import ArtifactStore
+from govflow.errors import GovflowError, NotFoundError, PermissionDeniedError
+from govflow.hashing import sha256_bytes
+from govflow.service import gate, overview
+from govflow.store import session_scope
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -28,7 +32,7 @@ def _airflow_user_dependency() -> Callable[..., Any]:
 
     # FastAPI resolves Airflow's dependency (cookie or bearer JWT); govflow only needs the name.
 
-    async def name_of(user=Depends(get_user)) -> tuple[str, tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    async def name_of(user=Depends(get_user)) -> tuple[str, tuple[str, ...]]:
         return user.get_name(), _auth_manager_roles(user)
 
     return name_of
@@ -43,7 +47,7 @@ def _auth_manager_roles(user: Any) -> tuple[str, ...]:
     return tuple(roles)
 
 
-def create_app(  # type: ignore[no-untyped-def]
+def create_app(
     *,
     user_dependency: Callable[..., Any] | None = None,
     db_url: str | None = None,
@@ -56,10 +60,6 @@ def create_app(  # type: ignore[no-untyped-def]
     from fastapi.responses import HTMLResponse, JSONResponse, Response
     from fastapi.templating import Jinja2Templates
     from pydantic import BaseModel, Field
-
-    from govflow.errors import NotFoundError
-    from govflow.service import overview
-    from govflow.store import session_scope
 
     identity = user_dependency or _airflow_user_dependency()
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -146,8 +146,6 @@ def create_app(  # type: ignore[no-untyped-def]
         name: str, version: str, body: VerdictIn, user: str = Depends(current_user)
     ) -> dict[str, Any]:
         """Approve or reject as the logged-in Airflow user (roles and separation of duties apply)."""
-        from govflow.service import gate
-
         try:
             with session_scope(db_url) as session:
                 recorded = gate.approve(
@@ -175,8 +173,6 @@ def create_app(  # type: ignore[no-untyped-def]
         name: str, version: str, body: WaiverIn, user: str = Depends(current_user)
     ) -> dict[str, Any]:
         """Waive the latest failed result of a check as the logged-in reviewer, with a reason."""
-        from govflow.service import gate
-
         try:
             with session_scope(db_url) as session:
                 recorded = gate.waive(
@@ -197,8 +193,6 @@ def create_app(  # type: ignore[no-untyped-def]
     @app.post("/api/models/{name}/versions/{version}/gate")
     def api_gate(name: str, version: str, user: str = Depends(current_user)) -> dict[str, Any]:
         """Decide now and store the decision, decided by the logged-in user."""
-        from govflow.service import gate
-
         try:
             with session_scope(db_url) as session:
                 row = gate.evaluate_gate(session, name, version, user, auth_method=auth_method)
@@ -210,9 +204,6 @@ def create_app(  # type: ignore[no-untyped-def]
     def api_document(
         name: str, version: str, document_id: int, user: str = Depends(current_user)
     ) -> Response:
-        from govflow.artifacts import ArtifactStore
-        from govflow.hashing import sha256_bytes
-
         doc = _read(overview.document_for_download, name, version, document_id)
         content = ArtifactStore().get_bytes(doc.uri)
         if sha256_bytes(content) != doc.sha256:  # never serve a document that no longer matches its record
