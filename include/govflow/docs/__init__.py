@@ -15,7 +15,7 @@ from govflow.docs._context import DocInputs, build_context
 from govflow.docs._explain_card import card_view
 from govflow.docs._notes import NOTE_KEYS, parse_notes, validate_notes
 from govflow.docs._render import FORMATS, KINDS, render_document, render_documents
-from govflow.docs._scrub import scrub_text
+from govflow.docs._scrub import scrub, scrub_text
 from govflow.docs._sections import SECTIONS, Fact, SectionStatus
 from govflow.docs._svg import explanation_svg
 
@@ -34,6 +34,7 @@ __all__ = [
     "parse_notes",
     "render_document",
     "render_documents",
+    "scrub",
     "scrub_text",
     "validate_notes",
 ]
