@@ -126,6 +126,7 @@ def _load(source: tuple[str, ...]) -> SigningKey:
         return _key(parse_private_key(where, what="GOVFLOW_SIGNING_KEY"), "GOVFLOW_SIGNING_KEY")
     if kind == "file":
         try:
+            _refuse_shared(Path(where))
             text = Path(where).read_text()
         except OSError as err:
             raise BadInputError(f"GOVFLOW_SIGNING_KEY_FILE {where}: {err.strerror or err}") from err
@@ -202,7 +203,17 @@ def _local_key(path: Path) -> Ed25519PrivateKey:
             return generate_key_files(path).private
         except BadInputError:
             pass  # another process generated it first: read theirs
+    _refuse_shared(path)
     return parse_private_key(path.read_text(), what=str(path))
+
+
+def _refuse_shared(path: Path) -> None:
+    # Like ssh with a private key: one other users can read is no longer a secret.
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise BadInputError(
+            f"signing key {path} is readable or writable by other users (mode {mode:o}): chmod 600 {path}"
+        )
 
 
 def sign_manifest(message: bytes) -> dict[str, str]:

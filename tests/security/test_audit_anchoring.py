@@ -213,3 +213,11 @@ def test_the_nightly_audit_task_anchors_the_head_and_catches_a_later_cut(db_url)
     assert not second["ok"] and second["first_broken_seq"] == 3
     assert "checkpoint" not in second  # a broken trail is never anchored
     assert "were deleted" in second["problem"]
+
+
+def test_a_signing_key_file_other_users_can_read_is_refused(db_url, tmp_path, monkeypatch):
+    key = generate_key_files(tmp_path / "shared.pem")
+    (tmp_path / "shared.pem").chmod(0o644)
+    monkeypatch.setenv("GOVFLOW_SIGNING_KEY_FILE", key.source)
+    with pytest.raises(Exception, match="readable or writable by other users"), session_scope() as s:
+        append_event(s, actor="a", action="x", subject="y")
