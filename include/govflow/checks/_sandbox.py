@@ -4,8 +4,9 @@ A joblib/pickle file runs code when it is loaded. Where the policy allows such
 artifacts, govflow never unpickles them in its own process: ``SandboxedModel``
 starts ``_sandbox_child.py`` with an empty environment (no database URL,
 credentials, Airflow settings or signing key), isolated Python (``-I``), in a
-throwaway folder, without core dumps, and talks to it over pipes. The child
-returns JSON metadata and ``.npy`` arrays read with ``allow_pickle=False``.
+throwaway folder, without core dumps (the child turns them off first), and
+talks to it over pipes. The child returns JSON metadata and ``.npy`` arrays
+read with ``allow_pickle=False``.
 
 What it does not do: it is not a syscall sandbox. The child runs as the same
 OS user, so it can read what that user can read (keep credentials out of files
@@ -44,12 +45,6 @@ def _timeout() -> float:
     return float(os.environ.get("GOVFLOW_SANDBOX_TIMEOUT") or 600)
 
 
-def _no_core_dumps() -> None:  # runs in the child before exec
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
 class _Process:
     def __init__(self) -> None:
         self.folder = tempfile.TemporaryDirectory(prefix="govflow-sandbox-")
@@ -61,7 +56,6 @@ class _Process:
             cwd=self.folder.name,
             env={**CHILD_ENV, "HOME": self.folder.name, "TMPDIR": self.folder.name},
             close_fds=True,
-            preexec_fn=_no_core_dumps,
         )
 
     def send(self, payload: bytes) -> None:

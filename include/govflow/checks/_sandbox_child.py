@@ -83,6 +83,10 @@ def _first_line(err: BaseException) -> str:
 
 
 def main() -> int:
+    import resource
+
+    # No core dump can carry the model's (or anything else's) memory to disk.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     import joblib
     import numpy as np
 
