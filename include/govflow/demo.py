@@ -437,10 +437,28 @@ def _review(dag_id: str, answers: dict[str, str], given_file: Path) -> int:
 
 def in_process_transport():
     """An httpx transport into Airflow's API app in this process (the same routes as the api-server)."""
+    import httpx
     from airflow.api_fastapi.app import create_app
     from starlette.testclient import TestClient
 
-    return TestClient(create_app(), base_url="http://airflow.local")._transport
+    client = TestClient(create_app(), base_url="http://airflow.local")
+
+    # Starlette's TestClient speaks httpx2 when that is installed (openlineage pulls it in), so its
+    # transport cannot serve an httpx client: hand each request over and copy the answer back.
+    class InProcess(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            answer = client.request(
+                request.method, str(request.url), headers=dict(request.headers), content=request.read()
+            )
+            # The body is already decoded: its encoding and length headers no longer apply.
+            headers = [
+                (k, v)
+                for k, v in answer.headers.items()
+                if k.lower() not in ("content-encoding", "content-length")
+            ]
+            return httpx.Response(answer.status_code, headers=headers, content=answer.content)
+
+    return InProcess()
 
 
 if __name__ == "__main__":
