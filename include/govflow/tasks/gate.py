@@ -14,6 +14,7 @@ from govflow.access import SYSTEM_AUTH, load_users
 from govflow.alerts import Problem, raise_alerts
 from govflow.errors import BadInputError, GovflowError
 from govflow.policy import load_policy
+from govflow.progress import LogProgress, reporting
 from govflow.service import gate as gate_service
 from govflow.service.answers import Answer, record_answers
 from govflow.service.checks import latest_check_results
@@ -128,7 +129,11 @@ def _request(conf: Mapping[str, Any], asset_events: Iterable[Mapping[str, Any]])
 @SYSTEM
 def check(ref: Mapping[str, Any], name: str, *, db_url: str | None = None) -> dict[str, Any]:
     policy = load_policy()  # resolved once, where the task starts
-    return run_check_for_version(ref["run"], ref["model"], ref["version"], name, policy=policy, db_url=db_url)
+    # A long check logs how far it is (rows, rate, time left) every 30 s in the task log.
+    with reporting(LogProgress(logging.getLogger("govflow.progress"))):
+        return run_check_for_version(
+            ref["run"], ref["model"], ref["version"], name, policy=policy, db_url=db_url
+        )
 
 
 @SYSTEM
