@@ -22,6 +22,9 @@ from typing import Any
 
 from govflow.alerts._channels import Channel, EmailChannel, Message, SlackChannel, default_channels
 from govflow.alerts._routing import SEVERITIES, Recipient, route, severity_rank
+from govflow.service.registry import get_model, get_version
+from govflow.store import Alert, Model, session_scope, utcnow
+from govflow.store.audit import append_event
 
 __all__ = [
     "SEVERITIES",
@@ -63,8 +66,6 @@ def raise_alerts(
     db_url: str | None = None,
 ) -> list[dict[str, Any]]:
     """Record, deduplicate and deliver alerts for ``model``; returns one dict per alert row touched."""
-    from govflow.store import session_scope
-
     channels = list(channels) if channels is not None else default_channels()
     problems = list(problems)
     # Looking up connections imports Airflow: only when there is something to send.
@@ -85,8 +86,6 @@ def open_alerts(session, model: str | None = None) -> list[Any]:
     """Alerts not resolved yet (optionally of one model), oldest first."""
     from sqlalchemy import select
 
-    from govflow.store import Alert, Model
-
     query = select(Alert).where(Alert.resolved_at.is_(None)).order_by(Alert.id)
     if model is not None:
         query = query.join(Model, Alert.model_id == Model.id).where(Model.name == model)
@@ -104,10 +103,6 @@ def _record(
     ready: dict[str, bool],
 ) -> list[Any]:
     from sqlalchemy import select
-
-    from govflow.service.registry import get_model, get_version
-    from govflow.store import Alert
-    from govflow.store.audit import append_event
 
     model = get_model(session, model_name)
     version_row = get_version(session, model_name, version) if version else None
@@ -167,9 +162,6 @@ def _record(
 
 
 def _resolve(session, model_name: str, current: set[str], prefix: str, *, actor: str) -> None:
-    from govflow.store import utcnow
-    from govflow.store.audit import append_event
-
     for row in open_alerts(session, model_name):
         if row.problem_key.startswith(prefix) and row.problem_key not in current:
             row.resolved_at = utcnow()
@@ -184,8 +176,6 @@ def _resolve(session, model_name: str, current: set[str], prefix: str, *, actor:
 
 
 def _deliver(alert_id: int, channel: Channel, *, db_url: str | None) -> dict[str, Any]:
-    from govflow.store import Alert, session_scope
-
     with session_scope(db_url) as session:
         row = session.get(Alert, alert_id)
         recipients = [Recipient(**r) for r in row.recipients]

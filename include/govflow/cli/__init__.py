@@ -8,14 +8,31 @@ from __future__ import annotations
 
 import argparse
 import contextvars
-import importlib
 import sys
 from collections.abc import Sequence
 
+from govflow import __version__
+from govflow.cli import (
+    _audit,
+    _check,
+    _completion,
+    _db,
+    _docs,
+    _explain,
+    _gate,
+    _login,
+    _policy,
+    _registry,
+    _submit,
+    _suite,
+)
 from govflow.cli._completion import autocomplete
 from govflow.cli._examples import add_examples
 from govflow.cli._failures import EXIT_ENVIRONMENT, environment_failure
+from govflow.cli._parser import Parser, UsageError
 from govflow.errors import GovflowError
+
+__all__ = ["COMMAND_MODULES", "UsageError", "build_parser", "main"]
 
 DESCRIPTION = (
     "Model governance on Apache Airflow: registry, checks (validation, PII, fairness, drift), "
@@ -23,46 +40,29 @@ DESCRIPTION = (
     "Exit status: 0 ok, 1 failed/rejected/refused, 2 bad input."
 )
 
-# Each module adds its command group through `register(subparsers)`.
+# Each module adds its command group through `register(subparsers)`, in this order (the --help order).
 COMMAND_MODULES = (
-    "govflow.cli._db",
-    "govflow.cli._registry",
-    "govflow.cli._audit",
-    "govflow.cli._policy",
-    "govflow.cli._check",
-    "govflow.cli._gate",
-    "govflow.cli._login",
-    "govflow.cli._docs",
-    "govflow.cli._submit",
-    "govflow.cli._explain",
-    "govflow.cli._suite",
-    "govflow.cli._completion",
+    _db,
+    _registry,
+    _audit,
+    _policy,
+    _check,
+    _gate,
+    _login,
+    _docs,
+    _submit,
+    _explain,
+    _suite,
+    _completion,
 )
 
 
-class UsageError(GovflowError):
-    exit_code = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors as one line and exit status 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="govflow", description=DESCRIPTION)
+    parser = Parser(prog="govflow", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=_version())
-    groups = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    groups = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     groups.required = True
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name == name:  # a command group not built yet
-                continue
-            raise
+    for module in COMMAND_MODULES:
         module.register(groups)
     add_examples(parser)
     return parser
@@ -89,6 +89,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _version() -> str:
-    from govflow import __version__
-
     return f"govflow {__version__}"

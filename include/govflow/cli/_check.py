@@ -8,6 +8,7 @@ from typing import Any
 
 from govflow.checks import CheckResult
 from govflow.cli._output import emit
+from govflow.policy import load_policy
 
 # One module per check adds its subcommand via `register(check_subparsers)`.
 CHECK_COMMAND_MODULES = (
@@ -57,8 +58,6 @@ def tier_options(args: argparse.Namespace, kind: str, defaults: dict[str, Any]) 
     policy; an explicit flag (an ``args`` attribute of the same name) beats both."""
     options = dict(defaults)
     if args.tier:
-        from govflow.policy import load_policy
-
         thresholds = getattr(load_policy(args.policy).tier(args.tier), kind)
         options = {name: getattr(thresholds, name) for name in options}
     for name in options:

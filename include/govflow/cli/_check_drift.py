@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from govflow.checks.drift import detect_drift
 from govflow.cli._check import add_tier_flags, report, tier_options
 from govflow.cli._common import add_json_flag
 from govflow.cli._output import out_file
@@ -59,8 +60,6 @@ def register(checks: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from govflow.checks.drift import detect_drift
-
     options = tier_options(
         args,
         "drift",

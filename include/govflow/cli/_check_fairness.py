@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from govflow.checks.fairness import evaluate_fairness
 from govflow.cli._check import add_tier_flags, report, tier_options
 from govflow.cli._common import add_json_flag
 from govflow.cli._progress import add_quiet_flag, terminal_progress
@@ -70,8 +71,6 @@ def register(checks: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from govflow.checks.fairness import evaluate_fairness
-
     options = tier_options(
         args,
         "fairness",

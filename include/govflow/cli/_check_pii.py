@@ -6,8 +6,12 @@ import argparse
 import dataclasses
 from typing import Any
 
+from govflow.checks import CheckResult
+from govflow.checks.pii import scan_pii
+from govflow.cli._check import report
 from govflow.cli._common import add_json_flag
 from govflow.cli._progress import add_quiet_flag, terminal_progress
+from govflow.errors import GovflowError
 
 
 def register(checks: argparse._SubParsersAction) -> None:
@@ -86,11 +90,6 @@ def _policy_options(
 
 
 def _run(args: argparse.Namespace) -> int:
-    from govflow.checks import CheckResult
-    from govflow.checks.pii import scan_pii
-    from govflow.cli._check import report
-    from govflow.errors import GovflowError
-
     try:
         allowed, recognizers, note, min_k = _policy_options(args)
     except GovflowError as err:  # a bad policy or an unknown region: an error result, one JSON object

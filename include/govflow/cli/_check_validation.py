@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from govflow.checks.validation import validate_table
+from govflow.cli._check import report
 from govflow.cli._common import add_json_flag
 from govflow.cli._progress import add_quiet_flag, terminal_progress
 
@@ -33,9 +35,6 @@ def register(checks: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from govflow.checks.validation import validate_table
-    from govflow.cli._check import report
-
     with terminal_progress(args) as progress:
         result = validate_table(args.data, args.suite, pii_columns=args.pii_column, progress=progress)
     code = report(result, as_json=args.json)

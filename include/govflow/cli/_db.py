@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from govflow import config, store
 from govflow.cli._common import add_json_flag
 from govflow.cli._output import emit
 
@@ -21,8 +22,6 @@ def register(groups: argparse._SubParsersAction) -> None:
 
 
 def _upgrade(args: argparse.Namespace) -> int:
-    from govflow import config, store
-
     engine = store.get_engine(upgrade=False)
     store.upgrade_schema(engine, args.revision)
     url = engine.url.render_as_string(hide_password=True)

@@ -5,9 +5,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from govflow.checks import CheckResult
+from govflow.cli._check import report
 from govflow.cli._common import actor_of, add_actor_flag, add_json_flag, add_version_flags
 from govflow.cli._output import emit, out_file, out_folder, wrote_line
 from govflow.cli._progress import add_quiet_flag, terminal_progress
+from govflow.errors import BadInputError
+from govflow.service import docs
+from govflow.service.checks import load_evidence
+from govflow.service.docs import verify_bundle
+from govflow.service.runs import cli_run
+from govflow.store import session_scope
 
 KINDS = ("model_card", "annex_iv")
 
@@ -87,9 +95,6 @@ def register(groups: argparse._SubParsersAction) -> None:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from govflow.service import docs
-    from govflow.store import session_scope
-
     kinds = (args.kind,) if args.kind else KINDS
     out = _render_target(args, kinds)  # refused names fail here, before anything is rendered or stored
     with session_scope() as session:
@@ -132,13 +137,6 @@ def _render_target(args: argparse.Namespace, kinds: tuple[str, ...]) -> Path | N
 
 
 def _check(args: argparse.Namespace) -> int:
-    from govflow.checks import CheckResult
-    from govflow.cli._check import report
-    from govflow.service import docs
-    from govflow.service.checks import load_evidence
-    from govflow.service.runs import cli_run
-    from govflow.store import session_scope
-
     with session_scope() as session:
         row = docs.check_documentation(session, args.model, args.version, run=cli_run(session))
         evidence = load_evidence(row)
@@ -157,10 +155,6 @@ def _check(args: argparse.Namespace) -> int:
 
 def _notes(args: argparse.Namespace) -> int:
     from pathlib import Path
-
-    from govflow.errors import BadInputError
-    from govflow.service import docs
-    from govflow.store import session_scope
 
     path = Path(args.file).expanduser()
     try:
@@ -185,9 +179,6 @@ def _notes(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from govflow.service import docs
-    from govflow.store import session_scope
-
     out = out_file(args.out, suffixes=(".zip",))
     with session_scope() as session, terminal_progress(args) as progress:
         payload = docs.export_evidence_bundle(
@@ -205,8 +196,6 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from govflow.service.docs import verify_bundle
-
     report = verify_bundle(
         args.bundle, public_keys=args.public_key, max_member_bytes=args.max_member_mb * 1024 * 1024
     )

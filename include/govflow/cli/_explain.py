@@ -12,11 +12,15 @@ import argparse
 import sys
 from typing import Any
 
+from govflow.checks.explain import explain_model
 from govflow.cli._common import add_json_flag
 from govflow.cli._output import emit, out_file
 from govflow.cli._progress import add_quiet_flag, terminal_progress
 from govflow.errors import BadInputError, GovflowError
+from govflow.policy import load_policy
 from govflow.progress import Progress
+from govflow.service.explain_version import explain_inputs, explanation_inputs
+from govflow.store import session_scope
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -108,8 +112,6 @@ def _explain(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
     if registry_mode:
         if not (args.model and args.version):
             raise BadInputError("--model and --version go together")
-        from govflow.service.explain import explain_inputs, explanation_inputs
-        from govflow.store import session_scope
 
         with session_scope() as session:  # a short read; the computation runs outside the transaction
             inputs = explanation_inputs(
@@ -122,13 +124,10 @@ def _explain(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
             )
         policy = None
         if args.policy:
-            from govflow.policy import load_policy
-
             policy = load_policy(args.policy)
         return explain_inputs(inputs, policy=policy, **options)
     if not (args.artifact and args.data and args.label and args.sensitive):
         raise BadInputError("file mode needs --artifact, --data, --label and --sensitive")
-    from govflow.checks.explain import explain_model
 
     return explain_model(
         args.data,

@@ -13,6 +13,10 @@ from typing import Any
 from govflow.api_session import GovernanceApi
 from govflow.cli._common import actor_of, add_actor_flag, add_json_flag, add_version_flags, identity_of
 from govflow.cli._output import emit
+from govflow.cli._parser import UsageError
+from govflow.errors import BadInputError
+from govflow.service import gate, registry
+from govflow.store import session_scope
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -68,10 +72,6 @@ def register(groups: argparse._SubParsersAction) -> None:
 
 
 def _gate(args: argparse.Namespace) -> int:
-    from govflow.cli import UsageError
-    from govflow.service import gate
-    from govflow.store import session_scope
-
     if not (args.model and args.version):
         raise UsageError(
             "govflow gate: --model and --version are required (or: govflow gate replay DECISION_ID)"
@@ -98,8 +98,6 @@ def add_api_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def _through_api(args: argparse.Namespace, call: Callable[[GovernanceApi], dict[str, Any]]) -> dict[str, Any]:
-    from govflow.cli import UsageError
-
     if args.actor:
         raise UsageError("--as cannot be combined with --api: the Airflow token says who you are")
     api = GovernanceApi()
@@ -123,11 +121,6 @@ def _decision_lines(d: dict) -> list[str]:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from govflow.cli import UsageError
-    from govflow.errors import BadInputError
-    from govflow.service import gate
-    from govflow.store import session_scope
-
     if args.model or args.version:
         raise UsageError("govflow gate replay: takes a DECISION_ID, not --model/--version")
     if not args.decision_id.isdigit():
@@ -144,9 +137,6 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _approve(args: argparse.Namespace) -> int:
-    from govflow.service import gate
-    from govflow.store import session_scope
-
     verdict = "reject" if args.reject else "approve"
     if args.api:
         answer = _through_api(
@@ -200,9 +190,6 @@ def _approve(args: argparse.Namespace) -> int:
 
 
 def _waive(args: argparse.Namespace) -> int:
-    from govflow.service import gate
-    from govflow.store import session_scope
-
     if args.api:
         answer = _through_api(
             args, lambda api: api.waive(args.model, args.version, check=args.check, reason=args.reason)
@@ -249,9 +236,6 @@ def _waive(args: argparse.Namespace) -> int:
 
 
 def _promote(args: argparse.Namespace) -> int:
-    from govflow.service import gate, registry
-    from govflow.store import session_scope
-
     actor = actor_of(args, required=True)
     try:
         with session_scope() as session:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from govflow.access import require_role
 from govflow.cli._common import actor_of, add_actor_flag, add_json_flag
 from govflow.cli._output import emit
+from govflow.service import registry
+from govflow.store import session_scope
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -74,17 +77,12 @@ REGISTRAR_ROLES = ("data_scientist",)  # admins pass too
 
 
 def _require_registrar(args: argparse.Namespace, what: str) -> str:
-    from govflow.access import require_role
-
     actor = actor_of(args)
     require_role(actor, REGISTRAR_ROLES, action=f"register {what}")
     return actor
 
 
 def _model_register(args: argparse.Namespace) -> int:
-    from govflow.service import registry
-    from govflow.store import session_scope
-
     actor = _require_registrar(args, "models")
     stakeholders = [
         registry.Stakeholder.parse(s) for s in args.stakeholder
@@ -115,9 +113,6 @@ def _model_register(args: argparse.Namespace) -> int:
 
 
 def _model_list(args: argparse.Namespace) -> int:
-    from govflow.service import registry
-    from govflow.store import session_scope
-
     with session_scope() as session:
         models = [registry.model_to_dict(m) for m in registry.list_models(session)]
     emit(
@@ -129,9 +124,6 @@ def _model_list(args: argparse.Namespace) -> int:
 
 
 def _model_show(args: argparse.Namespace) -> int:
-    from govflow.service import registry
-    from govflow.store import session_scope
-
     with session_scope() as session:
         model = registry.get_model(session, args.name)
         payload = registry.model_to_dict(model)
@@ -143,9 +135,6 @@ def _model_show(args: argparse.Namespace) -> int:
 
 
 def _version_register(args: argparse.Namespace) -> int:
-    from govflow.service import registry
-    from govflow.store import session_scope
-
     actor = _require_registrar(args, "model versions")
     params = registry.parse_json_object(args.params, what="--params")
     metrics = registry.parse_json_object(args.metrics, what="--metrics")
@@ -176,9 +165,6 @@ def _version_register(args: argparse.Namespace) -> int:
 
 
 def _version_list(args: argparse.Namespace) -> int:
-    from govflow.service import registry
-    from govflow.store import session_scope
-
     with session_scope() as session:
         rows = [
             registry.version_to_dict(v) for v in registry.list_versions(session, args.model, stage=args.stage)
@@ -192,9 +178,6 @@ def _version_list(args: argparse.Namespace) -> int:
 
 
 def _version_show(args: argparse.Namespace) -> int:
-    from govflow.service import registry
-    from govflow.store import session_scope
-
     with session_scope() as session:
         payload = registry.version_to_dict(registry.get_version(session, args.model, args.version))
     emit(payload, as_json=args.json)

@@ -20,10 +20,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from govflow.access import require_role
+from govflow.airflow_client import AirflowClient
 from govflow.artifacts import sha256_uri, uri_is_file
 from govflow.cli._common import actor_of, add_actor_flag, add_json_flag
 from govflow.cli._output import emit
-from govflow.errors import BadInputError
+from govflow.errors import BadInputError, NotFoundError
+from govflow.service import registry
+from govflow.service.docs import record_notes
+from govflow.service.pipeline import CheckConfig
+from govflow.service.registry import parse_json_object
+from govflow.store import session_scope
 
 DAG_ID = "governance_gate"
 SUBMITTER_ROLES = ("data_scientist",)  # admins pass too
@@ -74,8 +81,6 @@ def register(groups: argparse._SubParsersAction) -> None:
 
 
 def _submit(args: argparse.Namespace) -> int:
-    from govflow.access import require_role
-
     if args.wait and not args.trigger:
         raise BadInputError("--wait needs --trigger")
     actor = actor_of(args)
@@ -91,7 +96,6 @@ def _submit(args: argparse.Namespace) -> int:
             ],
         )
         return 0
-    from govflow.airflow_client import AirflowClient
 
     with AirflowClient() as client:
         run = client.trigger(
@@ -126,11 +130,6 @@ def _submit(args: argparse.Namespace) -> int:
 
 def register_submission(args: argparse.Namespace, actor: str) -> dict[str, Any]:
     """Register the version (or find the identical one a retried job registered) and its notes."""
-    from govflow.errors import NotFoundError
-    from govflow.service import registry
-    from govflow.service.pipeline import CheckConfig
-    from govflow.store import session_scope
-
     params = _json_arg(args.params, "--params")
     config = CheckConfig(
         label=args.label,
@@ -174,8 +173,6 @@ def register_submission(args: argparse.Namespace, actor: str) -> dict[str, Any]:
             )
             registered = True
         if notes is not None:
-            from govflow.service.docs import record_notes
-
             record_notes(session, args.model, args.version, notes, actor=actor)
         return {
             "model": args.model,
@@ -252,8 +249,6 @@ def _lines(payload: dict[str, Any]) -> list[str]:
 
 
 def _json_arg(value: str | None, flag: str) -> dict[str, Any]:
-    from govflow.service.registry import parse_json_object
-
     if value and value.startswith("@"):
         path = Path(value[1:])
         try:

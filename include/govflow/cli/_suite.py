@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from govflow.checks.validation import infer_suite, write_suite
 from govflow.cli._common import add_json_flag
 from govflow.cli._output import emit, out_file
 from govflow.cli._progress import add_quiet_flag, terminal_progress
+from govflow.errors import BadInputError
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -47,9 +49,6 @@ def register(groups: argparse._SubParsersAction) -> None:
 
 
 def _infer(args: argparse.Namespace) -> int:
-    from govflow.checks.validation import infer_suite, write_suite
-    from govflow.errors import BadInputError
-
     if args.max_categories < 0:
         raise BadInputError("--max-categories must be 0 or more")
     out = out_file(args.out, suffixes=(".yaml", ".yml", ".json"))  # before the data is read

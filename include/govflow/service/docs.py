@@ -19,12 +19,14 @@ from typing import Any, BinaryIO, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govflow import __version__
 from govflow.artifacts import ArtifactStore
 from govflow.docs import KINDS, DocInputs, build_context, documentation_check, parse_notes, render_documents
 from govflow.docs._bundle import MAX_MEMBER_BYTES, BundleReport, write_bundle
 from govflow.docs._bundle import verify_bundle as _verify_bundle
-from govflow.errors import BadInputError, ConflictError
+from govflow.errors import BadInputError, ConflictError, PolicyError
 from govflow.hashing import sha256_bytes
+from govflow.policy import load_policy, policy_sha256
 from govflow.progress import Progress, resolve
 from govflow.service.checks import check_result_to_dict, load_evidence, record_check_result
 from govflow.service.registry import get_version, model_to_dict, version_subject, version_to_dict
@@ -89,8 +91,6 @@ def version_context(
 
 
 def _policy_view(policy, model: Model) -> dict[str, Any]:
-    from govflow.errors import PolicyError
-
     view: dict[str, Any] = {
         "name": policy.name,
         "version": policy.version,
@@ -204,8 +204,6 @@ def _events(session: Session, model: str, version: str) -> list[AuditEvent]:
 
 def _renderer_versions() -> dict[str, str]:
     from importlib import metadata
-
-    from govflow import __version__
 
     return {"govflow": __version__, "jinja2": metadata.version("jinja2")}
 
@@ -647,8 +645,6 @@ def export_evidence_bundle(
 
 def _bundle_policies(current, decisions: Sequence[GateDecision]) -> list[dict[str, Any]]:
     """The current policy (what the documents were judged by) and each policy a decision used."""
-    from govflow.policy import policy_sha256
-
     found: dict[str, dict[str, Any]] = {}
 
     def add(sha: str, text: str, version: str | None, used_by: str) -> None:
@@ -718,6 +714,5 @@ def verify_bundle(
 def _policy(policy):
     if policy is not None:
         return policy
-    from govflow.policy import load_policy
 
     return load_policy()

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 from govflow.access import AuthMethod, Directory, User, acting_role, load_users, require_role
 from govflow.errors import BadInputError, ConflictError, GovflowError, NotFoundError, PermissionDeniedError
 from govflow.gate import Approval, Decision, Evidence, VersionRef, Waiver, decide, evidence_digest
+from govflow.policy import PolicyError, load_policy, parse_policy, policy_sha256
 from govflow.service import registry
+from govflow.service.docs import document_links
 from govflow.service.policy import require_active
 from govflow.store import Approval as ApprovalRow
 from govflow.store import CheckResultRow, GateDecision, ModelVersion, utcnow
@@ -156,7 +158,6 @@ def latest_decision(
 def _policy(policy):
     if policy is not None:
         return policy
-    from govflow.policy import load_policy
 
     return load_policy()
 
@@ -240,7 +241,6 @@ def evaluate_gate(
 
 def _document_links(session: Session, version_id: int) -> list[dict[str, Any]]:
     # The documents the decision was taken with; later renderings replace these links.
-    from govflow.service.docs import document_links
 
     return document_links(session, version_id)
 
@@ -575,8 +575,6 @@ def replay_decision(session: Session, decision_id: int) -> ReplayReport:
     stored ids (so a row changed after the decision shows up), the policy from
     the text stored with the decision (checked against its sha256).
     """
-    from govflow.policy import PolicyError, parse_policy, policy_sha256
-
     row = session.get(GateDecision, decision_id)
     if row is None:
         raise NotFoundError(f"unknown gate decision {decision_id}")

@@ -19,6 +19,7 @@ from govflow.hashing import sha256_file
 if TYPE_CHECKING:
     from govflow.service.inputs import VersionInputs
 
+
 def local_inputs(
     inputs: VersionInputs, data: str, *, reads: tuple[str, ...] = ()
 ) -> tuple[VersionInputs, str, str]:

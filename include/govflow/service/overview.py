@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govflow.errors import NotFoundError
 from govflow.service import registry
 from govflow.service.checks import check_result_to_dict, latest_check_results
 from govflow.service.gate import decision_to_dict, latest_decision
@@ -113,8 +114,6 @@ def version_detail(session: Session, name: str, version: str) -> dict[str, Any]:
 
 
 def document_for_download(session: Session, name: str, version: str, document_id: int) -> Document:
-    from govflow.errors import NotFoundError
-
     row = registry.get_version(session, name, version)
     doc = session.get(Document, document_id)
     if doc is None or doc.version_id != row.id:

@@ -17,16 +17,15 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from govflow.access import SYSTEM_AUTH
+from govflow.alerts import Problem, raise_alerts
 from govflow.errors import GovflowError
+from govflow.policy import load_policy
 from govflow.service.audit import verify_audit as verify_audit_trail
 from govflow.service.audit import write_checkpoint
-from govflow.policy import load_policy
 from govflow.service.check_table import NIGHTLY_CHECKS
+from govflow.service.monitoring import due_versions, results_of_run
 from govflow.service.pipeline import RunRef, document_version, newest_batch_data, pipeline_actor, run_check
 from govflow.store import session_scope
-
-# A model re-checked every day must not be skipped because last night's run started a bit later.
-DUE_GRACE = dt.timedelta(hours=2)
 
 
 class AuditChainBrokenError(GovflowError):
@@ -37,31 +36,9 @@ def due_models(
     *, now: dt.datetime | None = None, dag_id: str = "nightly_compliance", db_url: str | None = None
 ) -> list[dict[str, Any]]:
     """Production versions due for their nightly re-check, one dict per model."""
-    from sqlalchemy import func, select
-
-    from govflow.policy import load_policy
-    from govflow.service.registry import list_versions
-    from govflow.store import CheckResultRow, Run, session_scope
-
-    policy = load_policy()
-    now = now or dt.datetime.now(dt.UTC)
-    due = []
+    policy = load_policy()  # resolved once, where the task starts
     with session_scope(db_url) as session:
-        for row in list_versions(session, stage="production"):
-            tier = row.model.risk_tier
-            every = policy.tier(tier).recheck.every_days
-            if not every:
-                continue
-            last = session.scalar(
-                select(func.max(CheckResultRow.created_at))
-                .join(Run, CheckResultRow.run_id == Run.id)
-                .where(CheckResultRow.version_id == row.id, Run.dag_id == dag_id)
-            )
-            if last is not None and last.tzinfo is None:
-                last = last.replace(tzinfo=dt.UTC)
-            if last is None or now - last >= dt.timedelta(days=every) - DUE_GRACE:
-                due.append({"model": row.model.name, "version": row.version, "tier": tier})
-    return due
+        return due_versions(session, policy=policy, now=now or dt.datetime.now(dt.UTC), dag_id=dag_id)
 
 
 def check(
@@ -110,9 +87,10 @@ def summarize(
     *,
     db_url: str | None = None,
 ) -> dict[str, Any]:
-    """Tonight's results per model, alerts for new problems (closing fixed ones); fails on a broken audit chain."""
-    from govflow.alerts import Problem, raise_alerts
+    """Tonight's results per model and alerts for new problems (closing fixed ones).
 
+    Fails on a broken audit chain.
+    """
     run = RunRef.of(run)
     audit = dict(audit or {"ok": False, "problem": "the audit chain was not verified"})
     models = []
@@ -125,7 +103,10 @@ def summarize(
                     key="nightly:audit-chain",
                     severity="critical",
                     subject=f"[govflow] audit trail broken (seen while checking {target['model']})",
-                    body=f"govflow audit verify: first broken event {audit.get('first_broken_seq')}: {audit.get('problem')}",
+                    body=(
+                        f"govflow audit verify: first broken event {audit.get('first_broken_seq')}: "
+                        f"{audit.get('problem')}"
+                    ),
                 )
             )
         alerts = raise_alerts(
@@ -154,33 +135,11 @@ def summarize(
 
 
 def _results_of_run(run: RunRef, target: Mapping[str, Any], *, db_url: str | None) -> list[dict[str, Any]]:
-    from sqlalchemy import select
-
-    from govflow.service.registry import get_version
-    from govflow.store import CheckResultRow, Run, session_scope
-
     with session_scope(db_url) as session:
-        row = get_version(session, target["model"], target["version"])
-        rows = session.scalars(
-            select(CheckResultRow)
-            .join(Run, CheckResultRow.run_id == Run.id)
-            .where(CheckResultRow.version_id == row.id, Run.dag_id == run.dag_id, Run.run_id == run.run_id)
-            .order_by(CheckResultRow.id)
-        )
-        return [
-            {
-                "check": r.check,
-                "status": r.status,
-                "summary": dict(r.summary or {}),
-                "errors": list(r.errors or []),
-            }
-            for r in rows
-        ]
+        return results_of_run(session, run, target["model"], target["version"])
 
 
 def _problem(target: Mapping[str, Any], result: Mapping[str, Any]):
-    from govflow.alerts import Problem
-
     failed = result["status"] == "fail"
     severity = "critical" if failed and target.get("tier") == "high" else "warning"
     what = "failed" if failed else "could not run"
