@@ -1,0 +1,70 @@
+"""Fast reviewers on the production stack (CeleryExecutor, two workers): each approval request is
+answered within 0.5 s of its creation and the run ends approved and promoted, with no failed task.
+
+Airflow 3.3.2 lost such answers (docs/airflow-hitl-fast-answer-repro.md); the LocalExecutor
+variant of this test is tests/e2e/test_governance_e2e.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+
+import pytest
+
+from govflow.prodstack.demo import publish, register_model, submit, train
+from govflow.timeutil import utc
+from tests.prod._stackops import GATE, client, wait_run
+
+pytestmark = [pytest.mark.prod, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def trained(prod_stack):
+    return train(prod_stack.root)
+
+
+@pytest.fixture
+def stack_env(prod_stack, monkeypatch):
+    for key, value in prod_stack.client_env().items():
+        monkeypatch.setenv(key, value)
+    return prod_stack
+
+
+def test_reviewers_answering_within_half_a_second_promote_the_version(stack_env, trained):
+    stack = stack_env
+    model = f"fast-{secrets.token_hex(3)}"
+    uris = publish(trained, model, "1.0", stack.bucket)
+    register_model(model, uris["batches"])
+    run_id = submit(trained, model, "1.0", uris, dict(os.environ))["run_id"]
+
+    admin = client(stack)
+    reviewers = {name: client(stack, name) for name in ("rita", "rob")}
+    for reviewer in reviewers.values():
+        reviewer.token()  # logged in before the requests appear: no delay when they do
+    answered: dict[int, str] = {}
+    deadline = time.monotonic() + 900
+    while len(answered) < 2:
+        for action in admin.required_actions(GATE, run_id):
+            index = action["task_instance"]["map_index"]
+            if index not in answered:
+                name = "rob" if answered else "rita"
+                reviewers[name].approve(GATE, run_id, "approval", map_index=index, comment=f"{name}: ok")
+                answered[index] = name
+        if admin.get_run(GATE, run_id)["state"] in ("success", "failed") and len(answered) < 2:
+            pytest.fail(f"run ended with {len(answered)} approval requests answered")
+        assert time.monotonic() < deadline, "no two approval requests within 900 s"
+        time.sleep(0.05)
+
+    assert wait_run(admin, GATE, run_id, timeout=900)["state"] == "success"
+    for action in admin.required_actions(GATE, run_id, pending=False):
+        delay = utc(action["responded_at"]) - utc(action["created_at"])
+        assert delay.total_seconds() < 0.5, delay
+    states = {(t["task_id"], t["map_index"]): t["state"] for t in admin.task_instances(GATE, run_id)}
+    assert states[("approval", 0)] == states[("approval", 1)] == "success", states
+    outcome = admin.xcom(GATE, run_id, "finish")
+    outcome = json.loads(outcome) if isinstance(outcome, str) else outcome
+    assert (outcome["decision"], outcome["stage"]) == ("approved", "production"), outcome
+    assert sorted(outcome["approved_by"]) == ["rita", "rob"]
