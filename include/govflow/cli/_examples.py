@@ -49,6 +49,8 @@ EXAMPLES: dict[str, str] = {
     "explain": "govflow explain --model credit-risk --version 1.0 --json",
     "suite infer": "govflow suite infer --reference train.csv --out suites/mine.yaml",
     "completion": 'eval "$(govflow completion bash)"',
+    "login": "govflow login --user rita --url https://airflow.example.org",
+    "logout": "govflow logout",
 }
 
 
