@@ -12,7 +12,8 @@ from email.message import Message
 
 import pytest
 
-from govflow.alerts import Problem, Recipient, SlackChannel, raise_alerts, route
+from govflow.alerts import Problem, Recipient, SlackChannel, route
+from govflow.service.alerts import raise_alerts
 
 OWNER = "olga@bank.example"
 STAKEHOLDERS = [

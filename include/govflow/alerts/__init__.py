@@ -1,10 +1,12 @@
-"""Alerts that reach the right people, once per problem.
+"""Alerts that reach the right people: problems, routing and channels (no state).
 
-    from govflow.alerts import Problem, raise_alerts
+    from govflow.alerts import Problem
+    from govflow.service.alerts import raise_alerts
     raise_alerts("credit-risk", [Problem(key="nightly:drift", severity="critical", subject=..., body=...)],
                  actor="pipeline:nightly_compliance", resolve_prefix="nightly:")
 
-Each problem is routed by the model's owner, stakeholders and its severity
+Recording, deduplicating and delivering alerts is a state change, so it is a
+use case in ``service.alerts``. Each problem is routed by the model's owner, stakeholders and its severity
 (``_routing``), recorded in the ``alerts`` table (one row per channel, with its
 recipients), then sent through Airflow's SMTP and Slack notifiers when their
 connections exist (``_channels``). An open alert for the same problem and
@@ -16,15 +18,10 @@ what was not delivered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from govflow.alerts._channels import Channel, EmailChannel, Message, SlackChannel, default_channels
 from govflow.alerts._routing import SEVERITIES, Recipient, route, severity_rank
-from govflow.service.registry import get_model, get_version
-from govflow.store import Alert, Model, session_scope, utcnow
-from govflow.store.audit import append_event
 
 __all__ = [
     "SEVERITIES",
@@ -34,14 +31,10 @@ __all__ = [
     "Problem",
     "Recipient",
     "SlackChannel",
-    "open_alerts",
-    "raise_alerts",
+    "default_channels",
     "route",
     "severity_rank",
 ]
-
-# Delivery states that end an alert's delivery (a retry does not send it again).
-FINAL_STATES = ("sent", "unconfigured", "no_recipients")
 
 
 @dataclass(frozen=True)
@@ -53,154 +46,3 @@ class Problem:
 
     def __post_init__(self) -> None:
         severity_rank(self.severity)  # refuses unknown severities early
-
-
-def raise_alerts(
-    model: str,
-    problems: Iterable[Problem],
-    *,
-    actor: str,
-    version: str | None = None,
-    resolve_prefix: str | None = None,
-    channels: Sequence[Channel] | None = None,
-    db_url: str | None = None,
-) -> list[dict[str, Any]]:
-    """Record, deduplicate and deliver alerts for ``model``; returns one dict per alert row touched."""
-    channels = list(channels) if channels is not None else default_channels()
-    problems = list(problems)
-    # Looking up connections imports Airflow: only when there is something to send.
-    ready = {channel.name: channel.configured() for channel in channels} if problems else {}
-    with session_scope(db_url) as session:
-        rows = _record(session, model, problems, version=version, actor=actor, channels=channels, ready=ready)
-        if resolve_prefix is not None:
-            _resolve(session, model, {p.key for p in problems}, resolve_prefix, actor=actor)
-        todo = [(row.id, row.channel) for row in rows if row.delivery_status not in FINAL_STATES]
-        report = {row.id: _row_dict(row) for row in rows}
-    by_name = {channel.name: channel for channel in channels}
-    for alert_id, channel_name in todo:
-        report[alert_id] = _deliver(alert_id, by_name[channel_name], db_url=db_url)
-    return list(report.values())
-
-
-def open_alerts(session, model: str | None = None) -> list[Any]:
-    """Alerts not resolved yet (optionally of one model), oldest first."""
-    from sqlalchemy import select
-
-    query = select(Alert).where(Alert.resolved_at.is_(None)).order_by(Alert.id)
-    if model is not None:
-        query = query.join(Model, Alert.model_id == Model.id).where(Model.name == model)
-    return list(session.scalars(query))
-
-
-def _record(
-    session,
-    model_name: str,
-    problems: Sequence[Problem],
-    *,
-    version: str | None,
-    actor: str,
-    channels: Sequence[Channel],
-    ready: dict[str, bool],
-) -> list[Any]:
-    from sqlalchemy import select
-
-    model = get_model(session, model_name)
-    version_row = get_version(session, model_name, version) if version else None
-    rows = []
-    for problem in problems:
-        recipients = route(model.owner, model.stakeholders or [], problem.severity)
-        for channel in channels:
-            existing = session.scalar(
-                select(Alert).where(
-                    Alert.model_id == model.id,
-                    Alert.problem_key == problem.key,
-                    Alert.channel == channel.name,
-                    Alert.resolved_at.is_(None),
-                )
-            )
-            if existing is not None:
-                if existing.delivery_status not in FINAL_STATES:
-                    rows.append(existing)  # raised before, not delivered yet: deliver now
-                continue
-            addresses = channel.addresses(recipients)
-            status = (
-                "unconfigured"
-                if not ready[channel.name]
-                else "no_recipients"
-                if channel.needs_addresses and not addresses
-                else "pending"
-            )
-            row = Alert(
-                model_id=model.id,
-                version_id=version_row.id if version_row else None,
-                problem_key=problem.key,
-                severity=problem.severity,
-                channel=channel.name,
-                recipients=[r.to_dict() for r in recipients],
-                message=f"{problem.subject}\n\n{problem.body}",
-                delivery_status=status,
-            )
-            session.add(row)
-            session.flush()
-            append_event(
-                session,
-                actor=actor,
-                action="alert.raised",
-                subject=f"model:{model_name}",
-                payload={
-                    "alert_id": row.id,
-                    "problem": problem.key,
-                    "severity": problem.severity,
-                    "channel": channel.name,
-                    "recipients": [r.contact for r in recipients],
-                    "delivery": status,
-                    "version": version,
-                },
-            )
-            rows.append(row)
-    return rows
-
-
-def _resolve(session, model_name: str, current: set[str], prefix: str, *, actor: str) -> None:
-    for row in open_alerts(session, model_name):
-        if row.problem_key.startswith(prefix) and row.problem_key not in current:
-            row.resolved_at = utcnow()
-            session.flush()
-            append_event(
-                session,
-                actor=actor,
-                action="alert.resolved",
-                subject=f"model:{model_name}",
-                payload={"alert_id": row.id, "problem": row.problem_key, "channel": row.channel},
-            )
-
-
-def _deliver(alert_id: int, channel: Channel, *, db_url: str | None) -> dict[str, Any]:
-    with session_scope(db_url) as session:
-        row = session.get(Alert, alert_id)
-        recipients = [Recipient(**r) for r in row.recipients]
-        subject, _, body = row.message.partition("\n\n")
-    try:
-        channel.send(Message(subject=subject, body=body), recipients)
-        status, error = "sent", None
-    except Exception as err:  # noqa: BLE001 - a broken mail server must not fail the pipeline
-        status, error = "failed", f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
-    with session_scope(db_url) as session:
-        row = session.get(Alert, alert_id)
-        row.delivery_status = status
-        session.flush()
-        result = _row_dict(row)
-    if error:
-        result["error"] = error
-    return result
-
-
-def _row_dict(row) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "problem": row.problem_key,
-        "severity": row.severity,
-        "channel": row.channel,
-        "recipients": [r["contact"] for r in row.recipients],
-        "delivery": row.delivery_status,
-    }

@@ -11,11 +11,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from govflow.access import SYSTEM_AUTH, load_users
-from govflow.alerts import Problem, raise_alerts
+from govflow.alerts import Problem
 from govflow.errors import BadInputError, GovflowError
 from govflow.policy import load_policy
 from govflow.progress import LogProgress, reporting
 from govflow.service import gate as gate_service
+from govflow.service.alerts import raise_alerts
 from govflow.service.answers import Answer, record_answers
 from govflow.service.checks import latest_check_results
 from govflow.service.docs import document_links

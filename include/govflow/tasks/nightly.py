@@ -17,9 +17,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from govflow.access import SYSTEM_AUTH
-from govflow.alerts import Problem, raise_alerts
+from govflow.alerts import Problem
 from govflow.errors import GovflowError
 from govflow.policy import load_policy
+from govflow.service.alerts import raise_alerts
 from govflow.service.audit import verify_audit as verify_audit_trail
 from govflow.service.audit import write_checkpoint
 from govflow.service.check_table import NIGHTLY_CHECKS
