@@ -192,12 +192,14 @@ class LogProgress:
 
 class CountingReader(io.RawIOBase):
     """A binary file that reports the bytes read through it, for progress while a library
-    (pandas) reads the whole file in its own loop."""
+    (pandas) reads the whole file in its own loop. ``lines`` counts the line breaks read (a
+    CSV's rows plus its header; a quoted line break counts too, so it is an estimate)."""
 
     def __init__(self, raw: BinaryIO, size: int, report: Callable[[int, int], None]):
         super().__init__()
         self._raw, self._size, self._report = raw, size, report
         self.read_bytes = 0
+        self.lines = 0
 
     def readable(self) -> bool:
         return True
@@ -205,5 +207,7 @@ class CountingReader(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         n = self._raw.readinto(buffer)  # type: ignore[attr-defined]
         self.read_bytes += n or 0
+        if n:
+            self.lines += memoryview(buffer)[:n].tobytes().count(b"\n")
         self._report(self.read_bytes, self._size)
         return n

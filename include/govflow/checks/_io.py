@@ -52,8 +52,11 @@ def read_table(
                 frame = pd.read_csv(p, low_memory=False)
             else:
                 with p.open("rb") as raw:
+                    # Rows so far (line breaks past the header) and the share of the file's bytes read.
                     counted = CountingReader(
-                        raw, p.stat().st_size, lambda n, size: report(stage, n, size, unit="bytes")
+                        raw,
+                        p.stat().st_size,
+                        lambda n, size: report(stage, max(counted.lines - 1, 0), fraction=n / max(size, 1)),
                     )
                     frame = pd.read_csv(counted, low_memory=False, encoding="utf-8")
         else:
