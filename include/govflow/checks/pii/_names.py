@@ -134,6 +134,7 @@ MIN_DISTINCT_UNHINTED = 30
 # NER's PERSON in a values column needs this share of cells holding a dictionary name.
 MIN_NER_SUPPORT = 0.4
 MAX_NAME_TOKENS = 6
+MAX_HITS = 10
 
 
 def fold(word: str) -> str:
@@ -181,6 +182,7 @@ class NameShares:
     any_token: float  # at least one dictionary word among the tokens
     name_shaped: float  # letters only, 1-6 words: how a name looks whatever the dictionary says
     distinct: int
+    hits: tuple[str, ...] = ()  # the cells holding a dictionary name (for masked examples)
 
 
 def _tokens(cell: str) -> tuple[list[str], bool] | None:
@@ -220,6 +222,7 @@ def name_shares(cells: Sequence[str]) -> NameShares:
     given, family = name_lists()
     n = len(cells)
     full = single = given_single = any_token = shaped = 0
+    hits: list[str] = []
     for cell in cells:
         parsed = _tokens(cell)
         if parsed is None:
@@ -230,6 +233,8 @@ def name_shares(cells: Sequence[str]) -> NameShares:
         shaped += 1
         known = [_is_name(w, given) or _is_name(w, family) for w in words]
         any_token += any(known)
+        if any(known) and len(hits) < MAX_HITS:
+            hits.append(cell)
         if len(words) >= 2:
             first, last = words[0], words[-1]
             ends = (_is_name(first, given) and _is_name(last, family)) or (
@@ -250,6 +255,7 @@ def name_shares(cells: Sequence[str]) -> NameShares:
         any_token=any_token / div,
         name_shaped=shaped / div,
         distinct=len({c.strip().casefold() for c in cells}),
+        hits=tuple(hits),
     )
 
 

@@ -113,7 +113,7 @@ def _names(col: ColumnSamples, verdict: dict[str, Any], cells: list[str], hint: 
     shares = name_shares(cells)
     reason = name_column_reason(shares, hinted=hint == "PERSON")
     if reason:
-        hits = [c for c in cells if name_shares([c]).any_token]
+        hits = list(shares.hits)
         _add(verdict, "PERSON", _info("PERSON", col, hits, shares.name_shaped, DICTIONARY, reason))
         for entity in ("LOCATION", "NRP"):
             if entity in verdict["entities"] and "evidence" not in verdict["entities"][entity]:
