@@ -119,3 +119,13 @@ def test_suite_infer_and_drift_report_refuse_a_wrong_name_before_reading(capsys,
     code, out, err = run(capsys, *argv, str(tmp_path / "reports"))
     assert code == 2 and out == "" and "--html-report" in err and "is a folder" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
+
+
+def test_audit_checkpoint_and_keygen_take_one_file(db_url, capsys, tmp_path):
+    (tmp_path / "folder").mkdir()
+    code, out, err = run(capsys, "audit", "checkpoint", "--out", str(tmp_path / "folder"))
+    assert code == 2 and out == "" and "ending in .json" in err
+    code, out, err = run(capsys, "audit", "keygen", "--out", str(tmp_path / "key.txt"))
+    assert code == 2 and "ending in .pem" in err and not (tmp_path / "key.txt").exists()
+    code, out, _ = run(capsys, "audit", "keygen", "--out", str(tmp_path / "k.pem"))
+    assert code == 0 and out.startswith(f"wrote files {tmp_path / 'k.pem'} (0600) and {tmp_path / 'k.pub'}")

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from govflow.cli._common import actor_of, add_actor_flag, add_json_flag
-from govflow.cli._output import emit
+from govflow.cli._output import emit, out_file
 from govflow.service.audit import verify_audit, write_checkpoint
 from govflow.signing import generate_key_files
 from govflow.store import session_scope
@@ -81,8 +81,9 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _checkpoint(args: argparse.Namespace) -> int:
     actor = actor_of(args)
+    out = out_file(args.out, suffixes=(".json",)) if args.out else None
     with session_scope() as session:
-        checkpoint = write_checkpoint(session, actor=actor, out=args.out)
+        checkpoint = write_checkpoint(session, actor=actor, out=out)
     emit(
         checkpoint,
         as_json=args.json,
@@ -95,12 +96,13 @@ def _checkpoint(args: argparse.Namespace) -> int:
 
 
 def _keygen(args: argparse.Namespace) -> int:
-    key = generate_key_files(args.out)
-    public = args.out.with_suffix(".pub")
+    private = out_file(args.out, suffixes=(".pem",))
+    key = generate_key_files(private)
+    public = private.with_suffix(".pub")
     emit(
-        {"private_key": str(args.out), "public_key": str(public), "key_id": key.key_id},
+        {"private_key": str(private), "public_key": str(public), "key_id": key.key_id},
         as_json=args.json,
-        lines=[f"wrote {args.out} (0600) and {public}: key id {key.key_id}"],
+        lines=[f"wrote files {private} (0600) and {public}: key id {key.key_id}"],
     )
     return 0
 
