@@ -167,3 +167,36 @@ def test_one_production_version_promoting_archives_previous(db_url, sample_files
         assert [(m.subject, m.payload) for m in moves][-2][0] == "version:credit-risk@1.0"
         assert '"to":"production"' in moves[-1].payload and '"previous":"1.0"' in moves[-1].payload
         assert verify_chain(s).ok
+
+
+def test_find_or_register_is_the_one_rule_for_submitted_versions(db_url, sample_files, tmp_path):
+    """submit and the gate DAG's resolve: register once, find it on a retry, refuse other bytes."""
+    files = {"artifact": sample_files["artifact"], "training_data": sample_files["training"]}
+    with session_scope() as s:
+        _model(s)
+        with pytest.raises(NotFoundError, match="unknown version"):  # no files: nothing to register
+            registry.find_or_register_version(s, model="credit-risk", version="2.0", actor="alice")
+        row, registered = registry.find_or_register_version(
+            s, model="credit-risk", version="2.0", actor="alice", **files
+        )
+        assert registered and row.created_by == "alice"
+    with session_scope() as s:
+        again, registered = registry.find_or_register_version(
+            s, model="credit-risk", version="2.0", actor="bob", **files
+        )
+        assert not registered and again.id == row.id and again.created_by == "alice"
+        found, registered = registry.find_or_register_version(
+            s, model="credit-risk", version="2.0", actor="bob"
+        )
+        assert not registered and found.id == row.id
+        other = tmp_path / sample_files["artifact"].name
+        other.write_bytes(sample_files["artifact"].read_bytes() + b"\0")
+        with pytest.raises(BadInputError, match="already registered with a different artifact"):
+            registry.find_or_register_version(
+                s,
+                model="credit-risk",
+                version="2.0",
+                actor="bob",
+                artifact=other,
+                training_data=files["training_data"],
+            )

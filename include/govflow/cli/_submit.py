@@ -22,10 +22,9 @@ from typing import Any
 
 from govflow.access import require_role
 from govflow.airflow_client import AirflowClient
-from govflow.artifacts import sha256_uri, uri_is_file
 from govflow.cli._common import actor_of, add_actor_flag, add_json_flag
 from govflow.cli._output import emit
-from govflow.errors import BadInputError, NotFoundError
+from govflow.errors import BadInputError
 from govflow.service import registry
 from govflow.service.docs import record_notes
 from govflow.service.pipeline import CheckConfig
@@ -145,33 +144,20 @@ def register_submission(args: argparse.Namespace, actor: str) -> dict[str, Any]:
         params["governance"] = config.to_params()
     notes = _read_notes(args.notes)
     with session_scope() as session:
-        try:
-            existing = registry.get_version(session, args.model, args.version)
-        except NotFoundError:
-            existing = None
-        if existing is not None:
-            if not uri_is_file(args.artifact) or existing.artifact_sha256 != sha256_uri(args.artifact):
-                raise BadInputError(
-                    f"version {args.version!r} of model {args.model!r} is already registered "
-                    "with a different artifact: give the new model a new version"
-                )
-            row, registered = existing, False
-        else:
-            row = registry.register_version(
-                session,
-                model=args.model,
-                version=args.version,
-                artifact=args.artifact,
-                training_data=args.training_data,
-                reference_data=args.reference_data,
-                eval_data=args.eval_data,
-                actor=actor,
-                code_version=args.code_version,
-                framework=args.framework,
-                params=params,
-                metrics=_json_arg(args.metrics, "--metrics"),
-            )
-            registered = True
+        row, registered = registry.find_or_register_version(
+            session,
+            model=args.model,
+            version=args.version,
+            artifact=args.artifact,
+            training_data=args.training_data,
+            reference_data=args.reference_data,
+            eval_data=args.eval_data,
+            actor=actor,
+            code_version=args.code_version,
+            framework=args.framework,
+            params=params,
+            metrics=_json_arg(args.metrics, "--metrics"),
+        )
         if notes is not None:
             record_notes(session, args.model, args.version, notes, actor=actor)
         return {

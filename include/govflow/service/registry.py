@@ -200,6 +200,48 @@ def register_version(
     return row
 
 
+def find_or_register_version(
+    session: Session,
+    *,
+    model: str,
+    version: str,
+    actor: str,
+    artifact: str | Path | None = None,
+    training_data: str | Path | None = None,
+    **fields: Any,
+) -> tuple[ModelVersion, bool]:
+    """The one rule for a submitted version (``govflow submit``, a gate run's conf or asset event).
+
+    (row, registered): a version registered before is found, so a retried training
+    job or a re-triggered run governs the same version, but an artifact whose bytes
+    differ from the registered one is refused (a new model needs a new version). A
+    version not registered yet is registered from the files given (``fields`` are
+    ``register_version``'s other arguments); without an artifact and training data
+    it is unknown.
+    """
+    try:
+        existing = get_version(session, model, version)
+    except NotFoundError:
+        if not artifact or not training_data:
+            raise
+        row = register_version(
+            session,
+            model=model,
+            version=version,
+            artifact=artifact,
+            training_data=training_data,
+            actor=actor,
+            **fields,
+        )
+        return row, True
+    if artifact and (not uri_is_file(str(artifact)) or existing.artifact_sha256 != sha256_uri(str(artifact))):
+        raise BadInputError(
+            f"version {version!r} of model {model!r} is already registered "
+            "with a different artifact: give the new model a new version"
+        )
+    return existing, False
+
+
 def _guess_framework(artifact_uri: str) -> str | None:
     suffix = Path(artifact_uri).suffix.lower()
     return {".joblib": "scikit-learn", ".skops": "scikit-learn", ".pkl": None, ".onnx": "onnx"}.get(suffix)

@@ -12,7 +12,7 @@ from typing import Any
 
 from govflow.access import SYSTEM_AUTH, load_users
 from govflow.alerts import Problem
-from govflow.errors import BadInputError, GovflowError
+from govflow.errors import BadInputError
 from govflow.policy import load_policy
 from govflow.progress import LogProgress, reporting
 from govflow.service import gate as gate_service
@@ -28,7 +28,7 @@ from govflow.service.pipeline import (
     refresh_documents,
     run_check_for_version,
 )
-from govflow.service.registry import get_version, register_version
+from govflow.service.registry import find_or_register_version, get_version
 from govflow.service.runs import ensure_run, finish_run
 from govflow.store import GateDecision, session_scope
 from govflow.store.audit import append_event, authenticated_as
@@ -70,23 +70,18 @@ def resolve(
         )
     with session_scope(db_url) as session:
         ensure_run(session, dag_id=run.dag_id, run_id=run.run_id, trigger_kind=run.trigger_kind)
-        try:
-            row = get_version(session, model, version)
-        except GovflowError:
-            if not request.get("artifact") or not request.get("training_data"):
-                raise
-            row = register_version(
-                session,
-                model=model,
-                version=version,
-                artifact=request["artifact"],
-                training_data=request["training_data"],
-                reference_data=request.get("reference_data"),
-                eval_data=request.get("eval_data"),
-                actor=triggering_user or PIPELINE_USER,
-                params=request.get("params") or None,
-                metrics=request.get("metrics") or None,
-            )
+        row, _ = find_or_register_version(
+            session,
+            model=model,
+            version=version,
+            artifact=request.get("artifact"),
+            training_data=request.get("training_data"),
+            reference_data=request.get("reference_data"),
+            eval_data=request.get("eval_data"),
+            actor=triggering_user or PIPELINE_USER,
+            params=request.get("params") or None,
+            metrics=request.get("metrics") or None,
+        )
         claimed = request.get("submitted_by")
         if claimed and claimed != row.created_by:
             append_event(
