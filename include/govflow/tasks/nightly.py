@@ -13,6 +13,7 @@ prediction columns).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ from govflow.access import SYSTEM_AUTH
 from govflow.alerts import Problem
 from govflow.errors import GovflowError
 from govflow.policy import load_policy
+from govflow.progress import LogProgress, reporting
 from govflow.service.alerts import raise_alerts
 from govflow.service.audit import verify_audit as verify_audit_trail
 from govflow.service.audit import write_checkpoint
@@ -46,17 +48,19 @@ def check(
     run: RunRef | Mapping[str, Any], target: Mapping[str, Any], name: str, *, db_url: str | None = None
 ) -> dict[str, Any]:
     """One nightly check of one production model on its newest batch, once per run."""
-    return run_check(
-        run,
-        target["model"],
-        target["version"],
-        name,
-        policy=load_policy(),  # resolved once, where the task starts
-        source=newest_batch_data,
-        among=NIGHTLY_CHECKS,
-        missing_is_error=False,  # no batch (or an unlabeled one) tonight is a skip, not a failure
-        db_url=db_url,
-    )
+    # A long check logs how far it is (rows, rate, time left) every 30 s in the task log.
+    with reporting(LogProgress(logging.getLogger("govflow.progress"))):
+        return run_check(
+            run,
+            target["model"],
+            target["version"],
+            name,
+            policy=load_policy(),  # resolved once, where the task starts
+            source=newest_batch_data,
+            among=NIGHTLY_CHECKS,
+            missing_is_error=False,  # no batch (or an unlabeled one) tonight is a skip, not a failure
+            db_url=db_url,
+        )
 
 
 def document(
