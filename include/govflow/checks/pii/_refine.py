@@ -24,6 +24,7 @@ from govflow.checks.pii._dates import birth_date_reason
 from govflow.checks.pii._masking import mask
 from govflow.checks.pii._names import MIN_NER_SUPPORT, name_column_reason, name_shares
 from govflow.checks.pii._recognizers import NER_ENTITIES
+from govflow.checks.pii._risk import ABOUT_WORDS
 from govflow.checks.pii._sampling import ColumnSamples
 from govflow.checks.pii._values import (
     ADDRESS_WORDS,
@@ -103,7 +104,12 @@ def _drop(verdict: dict[str, Any], entity: str, reason: str) -> None:
         verdict["ruled_out"][entity] = reason
 
 
-def _names(col: ColumnSamples, verdict: dict[str, Any], cells: list[str], hint: str | None) -> None:
+def _names(
+    col: ColumnSamples, verdict: dict[str, Any], cells: list[str], hint: str | None, tokens: set[str]
+) -> None:
+    if tokens & PLACE_WORDS and hint != "PERSON":  # "county": Harris, Jefferson; "city": Austin
+        _drop(verdict, "PERSON", "the column name says a place: names of places after people")
+        return
     ner_found = [e for e in NER_ENTITIES if e in verdict["entities"]]
     binomial = sum(1 for c in cells if _BINOMIAL.match(c.strip())) / len(cells)
     if binomial >= MIN_BINOMIAL_SHARE:
@@ -180,7 +186,7 @@ def _birth_dates(verdict: dict[str, Any], cells: list[str], tokens: set[str]) ->
 
 def _groups(col: ColumnSamples, verdict: dict[str, Any], cells: list[str], tokens: set[str]) -> None:
     """A column named for race, ethnicity, religion or nationality holding a few categories is NRP."""
-    if not tokens & GROUP_WORDS or "NRP" in verdict["entities"]:
+    if not tokens & GROUP_WORDS or tokens & ABOUT_WORDS or "NRP" in verdict["entities"]:
         return
     categories = {c.strip().casefold() for c in cells}
     worded = sum(1 for c in cells if any(ch.isalpha() for ch in c)) / len(cells)
@@ -222,7 +228,7 @@ def refine_column(
     cells = [t for t in (col.profile.texts if col.profile else []) if t.strip()]
     if not cells or verdict.get("kind") == "free_text":
         return verdict
-    _names(col, verdict, cells, hint)
+    _names(col, verdict, cells, hint, tokens)
     if "PERSON" not in verdict["entities"]:
         _locations(col, verdict, cells, hint, tokens)
     _birth_dates(verdict, cells, tokens)

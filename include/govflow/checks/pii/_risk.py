@@ -46,9 +46,18 @@ MIN_FIT = 0.8
 _HASH_MULTIPLIER = 1099511628211  # FNV prime: mixes the per-column hashes into one row hash
 
 
+# Headers about an attribute rather than the attribute ("race_source", "sex_ratio", "age_pct").
+ABOUT_WORDS = frozenset(
+    {"source", "method", "flag", "imputed", "confidence", "ratio", "pct", "percent", "share", "rate", "count"}
+    | {"total", "mean", "avg", "median", "std", "min", "max", "sum", "num", "diff", "gap", "id"}
+)
+
+
 def qi_kind(name: str) -> str | None:
     """The quasi-identifier kind a column name suggests, or None."""
     tokens = set(column_tokens(name))
+    if tokens & ABOUT_WORDS:
+        return None
     for kind, words in QI_WORDS.items():
         if tokens & words:
             return kind
