@@ -134,6 +134,12 @@ def test_the_same_answer_seen_twice_is_recorded_once(pending):
     task_answers.reconcile(RunRef("nightly_compliance", "scheduled__1"), client=client)
     assert [a[:3] for a in approvals()] == [("rita", "approve", f"{DAG}/{RUN}/approval/0/1")]
     assert out["decision"] == "pending_approval" and stage() == "candidate"
+    # The outcome pairs the reason with its fix, with this version's names filled in.
+    [fix] = out["fixes"]
+    assert (
+        fix["reason"] == out["reasons"][0]
+        and "govflow approve --model credit-risk --version 1.0" in fix["fix"]
+    )
 
 
 def test_an_answer_on_superseded_evidence_is_recorded_as_such_and_does_not_count(pending):
