@@ -141,7 +141,7 @@ def test_bad_version_input_exits_2_and_writes_nothing(db_url, capsys, sample_fil
         "--version",
         "3.0",
         "--artifact",
-        str(tmp_path / "missing.joblib"),
+        str(tmp_path / "missing.skops"),
         "--training-data",
         str(sample_files["training"]),
     )

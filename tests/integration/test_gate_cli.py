@@ -85,17 +85,34 @@ def record(statuses=None, run_id="run-1"):
         return ids
 
 
+def approve_in_airflow(reviewer: str, comment: str) -> dict:
+    from fastapi.testclient import TestClient
+
+    from govflow.web import create_app
+
+    client = TestClient(create_app(user_dependency=lambda: reviewer))
+    answer = client.post(
+        "/api/models/credit-risk/versions/1.0/approvals", json={"verdict": "approve", "comment": comment}
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
 def test_walk_from_candidate_through_pending_to_production(version, capsys):
     record()
     code, decision = run_json(capsys, "gate", *VERSION)
     assert (code, decision["decision"]) == (1, "pending_approval")
     assert decision["reasons"][0]["code"] == "approvals_missing"
 
+    # A dev-mode (--as) approval is recorded but does not count for the high tier...
     code, approval = run_json(capsys, "approve", *VERSION, "--as", "rita", "--comment", "evidence reviewed")
     assert code == 0 and approval["verdict"] == "approve" and approval["decision_id"] == decision["id"]
-    assert approval["gate_preview"]["decision"] == "pending_approval"
-    code, approval = run_json(capsys, "approve", *VERSION, "--as", "rob", "--comment", "ok")
-    assert approval["gate_preview"]["decision"] == "approved"
+    assert approval["auth_method"] == "dev" and approval["gate_preview"]["decision"] == "pending_approval"
+    # ...reviewers approve as Airflow's auth manager proves them (the Governance API).
+    assert (
+        approve_in_airflow("rita", "evidence reviewed")["decision_preview"]["decision"] == "pending_approval"
+    )
+    assert approve_in_airflow("rob", "ok")["decision_preview"]["decision"] == "approved"
 
     code, refused = run_json(capsys, "promote", *VERSION, "--to", "production", "--as", "admin")
     assert code == 1 and refused["promoted"] is False  # the stored decision is still the pending one
@@ -178,11 +195,12 @@ def test_reject_and_waive(version, capsys):
     )
     assert approval["verdict"] == "reject" and approval["gate_preview"]["decision"] == "rejected"
     code, decision = run_json(capsys, "gate", *VERSION)
-    assert code == 1 and decision["waived"][0]["reason"] == "gap within the confidence interval"
-    assert (
-        decision["reasons"][0]["message"]
-        == "approvals: rita (reviewer) rejected this evidence: needs mitigation"
-    )
+    # rob's waiver came through dev mode: the high tier does not apply it, and the notes say why.
+    assert code == 1 and decision["waived"] == []
+    assert any("waiver of fairness by rob not applied: authenticated by dev" in n for n in decision["notes"])
+    assert "approvals: rita (reviewer) rejected this evidence: needs mitigation" in [
+        r["message"] for r in decision["reasons"]
+    ]
 
 
 def test_gate_human_output(version, capsys):

@@ -73,8 +73,16 @@ def evaluate(name="credit-risk", version="1.0", actor="airflow"):
 
 def approve(actor, verdict="approve", comment="looks fine", users=None, version="1.0"):
     with session_scope() as s:
+        # As Airflow's auth manager would have proven it (the high tier counts no other approval).
         return gate.approve(
-            s, "credit-risk", version, actor, verdict=verdict, comment=comment, users=users
+            s,
+            "credit-risk",
+            version,
+            actor,
+            verdict=verdict,
+            comment=comment,
+            users=users,
+            auth_method="airflow",
         ).preview
 
 
@@ -191,7 +199,13 @@ def test_waiver_of_a_failed_check_by_a_reviewer(high):
     assert evaluate()["decision"] == "rejected"
     with session_scope() as s:
         recorded = gate.waive(
-            s, "credit-risk", "1.0", "fairness", "rob", reason="gap is within the CI on 5k rows"
+            s,
+            "credit-risk",
+            "1.0",
+            "fairness",
+            "rob",
+            reason="gap is within the CI on 5k rows",
+            auth_method="airflow",
         )
         assert recorded.row.check_result_id == ids["fairness"]
     approve("rita")
@@ -206,6 +220,7 @@ def test_waiver_of_a_failed_check_by_a_reviewer(high):
             "waived_by": "rob",
             "role": "reviewer",
             "reason": "gap is within the CI on 5k rows",
+            "auth_method": "airflow",
         }
     ]
     assert any(n.startswith("fairness: fail (evidence") and "waived by rob" in n for n in decision["notes"])
@@ -286,7 +301,7 @@ def test_everything_is_audited_and_the_chain_holds(high):
     record_all({"fairness": "fail"})
     evaluate()
     with session_scope() as s:
-        gate.waive(s, "credit-risk", "1.0", "fairness", "rob", reason="accepted")
+        gate.waive(s, "credit-risk", "1.0", "fairness", "rob", reason="accepted", auth_method="airflow")
     approve("rita")
     with session_scope() as s:
         actions = [a for a in s.scalars(select(AuditEvent.action).order_by(AuditEvent.seq))]
