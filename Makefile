@@ -43,28 +43,16 @@ clean:
 # `make up`: the Airflow UI (http://localhost:$(AIRFLOW_PORT)) with govflow's DAGs and plugin, on the
 # embedded default: `airflow standalone`, LocalExecutor, SQLite in .airflow/, govflow state in .govflow/
 # (the same folders `make demo` uses, so its runs show up). Log in as admin; the generated passwords
-# are in .airflow/simple_auth_manager_passwords.json.generated.
+# are in .airflow/simple_auth_manager_passwords.json.generated. The settings are govflow.localairflow's,
+# the same ones the demo and the e2e tests use.
 AIRFLOW_DIR   := $(CURDIR)/.airflow
 AIRFLOW_PORT  ?= 8080
-AIRFLOW_USERS ?= admin:admin,rita:user,rob:user,alice:user,dave:user,vera:viewer
+# Airflow users (name:role,...); empty: govflow.localairflow's demo users.
+AIRFLOW_USERS ?=
 
 up: venv
-	mkdir -p $(AIRFLOW_DIR)
-	AIRFLOW_HOME=$(AIRFLOW_DIR) \
-	AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
-	AIRFLOW__CORE__PLUGINS_FOLDER=$(CURDIR)/plugins \
-	AIRFLOW__CORE__EXECUTOR=LocalExecutor \
-	AIRFLOW__CORE__PARALLELISM=4 \
-	AIRFLOW__CORE__LOAD_EXAMPLES=False \
-	AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False \
-	AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=$(AIRFLOW_USERS) \
-	AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
-	AIRFLOW__API__BASE_URL=http://localhost:$(AIRFLOW_PORT) \
-	AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://localhost:$(AIRFLOW_PORT)/execution/ \
-	GOVFLOW_HOME=$(DEMO_HOME) \
-	GOVFLOW_DEV_MODE=1 \
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
-	airflow standalone
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH AIRFLOW_USERS=$(AIRFLOW_USERS) $(PY) -m govflow.localairflow \
+		--home $(AIRFLOW_DIR) --port $(AIRFLOW_PORT) --govflow-home $(DEMO_HOME) -- airflow standalone
 
 # The production-shaped stack on this machine, without Docker (see README "Production"): Airflow with the
 # CeleryExecutor (api-server, scheduler, dag-processor, triggerer, two Celery workers, one also on the

@@ -30,6 +30,7 @@ from typing import Any
 from govflow import config
 from govflow.airflow_client import AirflowClient
 from govflow.errors import GovflowError, NotFoundError
+from govflow.localairflow import local_airflow_env
 from govflow.service import gate as gate_service
 from govflow.service import registry
 from govflow.service.checks import latest_check_results
@@ -41,24 +42,11 @@ from govflow.store import session_scope
 MODEL = "income-classifier"
 REVIEWERS = ("rita", "rob")
 SUBMITTER = "alice"
-# Airflow users of the demo and of `make up` (user name = govflow user name; role = Airflow's).
-AIRFLOW_USERS = "admin:admin,rita:user,rob:user,alice:user,dave:user,vera:viewer"
 
 
 def airflow_env(project: Path, airflow_home: Path) -> dict[str, str]:
-    """The Airflow settings of the demo; `make up` uses the same ones (see the Makefile)."""
-    return {
-        "AIRFLOW_HOME": str(airflow_home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(project / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(project / "plugins"),
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": os.environ.get("AIRFLOW_USERS") or AIRFLOW_USERS,
-        # A demo: the bundled demo users hold govflow roles, and the CLI may act as them (--as).
-        # Reviewers still answer through Airflow with their own tokens (recorded as "airflow").
-        "GOVFLOW_DEV_MODE": "1",
-    }
+    """The Airflow settings of the demo: govflow.localairflow's, shared with `make up` and the e2e tests."""
+    return local_airflow_env(home=airflow_home, project=project)
 
 
 # --- the parent: a readable walk through ---------------------------------------------------

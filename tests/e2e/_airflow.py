@@ -24,6 +24,8 @@ from pathlib import Path
 
 import httpx
 
+from govflow.localairflow import local_airflow_env
+
 REPO = Path(__file__).resolve().parents[2]
 PG_ADMIN_DSN = os.environ.get("GOVFLOW_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 AIRFLOW_BIN = str(Path(sys.executable).with_name("airflow"))
@@ -105,27 +107,25 @@ def airflow_env(
 ) -> dict[str, str]:
     passwords_file = home / "passwords.json"
     passwords_file.write_text(json.dumps(dict(users)))
-    url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    # govflow's one local-Airflow configuration, on a PostgreSQL metadata DB, plus what the tests need.
+    env.update(
+        local_airflow_env(
+            home=home,
+            project=dags_folder.parent,
+            port=port,
+            host="127.0.0.1",
+            users=",".join(f"{u}:{roles[u]}" for u in users),
+            passwords_file=passwords_file,
+            sql_alchemy_conn=sql_alchemy_conn,
+            dev_mode=False,
+        )
+    )
     env.update(
         {
-            "AIRFLOW_HOME": str(home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(plugins_folder),
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            "AIRFLOW__CORE__PARALLELISM": "4",
-            "AIRFLOW__CORE__AUTH_MANAGER": (
-                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-            ),
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{roles[u]}" for u in users),
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file),
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sql_alchemy_conn,
             "AIRFLOW__API__HOST": "127.0.0.1",
-            "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__API__BASE_URL": url,
             "AIRFLOW__API__WORKERS": "1",
             # Every process must sign and check the same tokens.
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),

@@ -1,0 +1,109 @@
+"""The one configuration of a local Airflow for govflow: `make up`, the demo and the e2e tests use it.
+
+``local_airflow_env`` returns the environment variables (Airflow reads its
+settings from ``AIRFLOW__SECTION__KEY``): govflow's DAG and plugin folders, the
+LocalExecutor, Airflow's simple auth manager with the demo users (user name =
+govflow user name), the API port, base URL and the Execution API URL the task
+runner calls, and govflow's own state folder. Callers add what is theirs (the
+e2e tests: a PostgreSQL metadata DB, a shared JWT secret, fast DAG parsing).
+
+    python -m govflow.localairflow --home .airflow --port 8080 -- airflow standalone
+    python -m govflow.localairflow --home .airflow          # prints KEY=VALUE lines
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["AIRFLOW_USERS", "SIMPLE_AUTH_MANAGER", "local_airflow_env", "main"]
+
+# Airflow users of the demo and of `make up` (user name = govflow user name; role = Airflow's).
+AIRFLOW_USERS = "admin:admin,rita:user,rob:user,alice:user,dave:user,vera:viewer"
+SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def local_airflow_env(
+    *,
+    home: Path,
+    project: Path = PROJECT,
+    port: int | None = None,
+    host: str = "localhost",
+    users: str | None = None,
+    passwords_file: Path | None = None,
+    sql_alchemy_conn: str | None = None,
+    govflow_home: Path | None = None,
+    dev_mode: bool = True,
+) -> dict[str, str]:
+    """The Airflow (and govflow) settings of a local Airflow running govflow's DAGs and plugin.
+
+    ``port`` is the API server's (omit it for ``dag.test()`` runs, which need no
+    server); ``users`` is Airflow's ``name:role,...`` list (default: the demo
+    users, or ``$AIRFLOW_USERS``). ``dev_mode`` lets the CLI act as the demo
+    users (``--as``); reviewers still answer through Airflow with their own tokens.
+    """
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(project / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(project / "plugins"),
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": users or os.environ.get("AIRFLOW_USERS") or AIRFLOW_USERS,
+    }
+    if port is not None:
+        url = f"http://{host}:{port}"
+        env |= {
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__BASE_URL": url,
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
+        }
+    if passwords_file is not None:
+        env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] = str(passwords_file)
+    if sql_alchemy_conn is not None:
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = sql_alchemy_conn
+    if govflow_home is not None:
+        env["GOVFLOW_HOME"] = str(govflow_home)
+    if dev_mode:
+        env["GOVFLOW_DEV_MODE"] = "1"
+    return env
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = args[args.index("--") + 1 :] if "--" in args else []
+    options = args[: args.index("--")] if "--" in args else args
+    parser = argparse.ArgumentParser(
+        prog="python -m govflow.localairflow",
+        description="Run COMMAND (after --) with the local Airflow settings, or print them.",
+    )
+    parser.add_argument("--home", type=Path, required=True, help="AIRFLOW_HOME")
+    parser.add_argument("--project", type=Path, default=PROJECT, help="the govflow checkout")
+    parser.add_argument("--port", type=int, help="the API server's port")
+    parser.add_argument("--users", help="Airflow users, name:role,...")
+    parser.add_argument("--govflow-home", type=Path, help="GOVFLOW_HOME")
+    parsed = parser.parse_args(options)
+    env = local_airflow_env(
+        home=parsed.home.resolve(),
+        project=parsed.project.resolve(),
+        port=parsed.port,
+        users=parsed.users,
+        govflow_home=parsed.govflow_home.resolve() if parsed.govflow_home else None,
+    )
+    if not command:
+        print("\n".join(f"{k}={shlex.quote(v)}" for k, v in env.items()))
+        return 0
+    parsed.home.mkdir(parents=True, exist_ok=True)
+    os.execvpe(command[0], command, os.environ | env)  # replaces this process: signals reach Airflow
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    sys.exit(main())
