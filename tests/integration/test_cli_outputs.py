@@ -129,3 +129,22 @@ def test_audit_checkpoint_and_keygen_take_one_file(db_url, capsys, tmp_path):
     assert code == 2 and "ending in .pem" in err and not (tmp_path / "key.txt").exists()
     code, out, _ = run(capsys, "audit", "keygen", "--out", str(tmp_path / "k.pem"))
     assert code == 0 and out.startswith(f"wrote files {tmp_path / 'k.pem'} (0600) and {tmp_path / 'k.pub'}")
+
+
+def test_evidence_export_reports_its_progress(version, tmp_path):
+    from govflow.service import docs
+    from govflow.store import session_scope as scope
+
+    seen: list[tuple[str, int, int | None, str]] = []
+
+    def record(stage, done, total=None, *, unit="rows", fraction=None):
+        seen.append((stage, done, total, unit))
+
+    with scope() as session:
+        payload = docs.export_evidence_bundle(
+            session, "m1", "1.0", tmp_path / "b.zip", actor="alice", progress=record
+        )
+    assert ("evidence: rendering the documents", 0, 2, "formats") in seen
+    files = [s for s in seen if s[0] == "evidence: writing the bundle"]
+    assert files[-1] == ("evidence: writing the bundle", payload["files"], payload["files"], "files")
+    assert [s[1] for s in files] == list(range(1, payload["files"] + 1))

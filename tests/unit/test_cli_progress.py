@@ -121,6 +121,18 @@ def test_terminal_progress_chooses_the_adapter():
     assert "3 of 3 columns" in drawn
 
 
+def test_a_stage_cut_short_by_an_error_is_not_ticked():
+    stream = _FakeTerminal()
+    with (
+        pytest.raises(KeyboardInterrupt),
+        terminal_progress(argparse.Namespace(quiet=False), stream) as progress,
+    ):
+        progress("reading x.csv", 500, 1000)
+        raise KeyboardInterrupt
+    drawn = stream.getvalue()
+    assert "reading x.csv" in drawn and "500 of 1,000 rows" in drawn and "✓" not in drawn
+
+
 class _Clock:
     def __init__(self) -> None:
         self.now = 100.0

@@ -40,8 +40,10 @@ def terminal_progress(args: argparse.Namespace, stream: IO[str] | None = None) -
     reporter = TerminalProgress(stream)
     try:
         yield reporter
-    finally:
-        reporter.close()
+    except BaseException:
+        reporter.close(finished=False)  # the stage did not finish: no tick, no full bar
+        raise
+    reporter.close()
 
 
 def _is_terminal(stream: IO[str]) -> bool:
@@ -102,17 +104,17 @@ class TerminalProgress:
             left=_left(state),
         )
 
-    def _finish_stage(self) -> None:
+    def _finish_stage(self, finished: bool = True) -> None:
         if self._state is None:
             return
         state = self._state
-        # The stage is over: a full bar, its final count and rate, no estimate.
-        self._live.update(self._task, total=1.0, completed=1.0, detail=_detail(state), left="")
+        if finished:  # a full bar, its final count and rate, no estimate
+            self._live.update(self._task, total=1.0, completed=1.0, detail=_detail(state), left="")
         self._live.stop_task(self._task)
         self._state = None
 
-    def close(self) -> None:
-        self._finish_stage()
+    def close(self, *, finished: bool = True) -> None:
+        self._finish_stage(finished)
         if self._started:
             self._live.stop()
             self._started = False
