@@ -94,4 +94,6 @@ _MASKERS = {
     "UK_NINO": _mask_shape,
     "IT_FISCAL_CODE": _mask_shape,
     "ES_NIF": _mask_shape,
+    "ES_NIE": _mask_shape,
+    "FI_PERSONAL_IDENTITY_CODE": _mask_shape,
 }

@@ -32,6 +32,8 @@ PRESCREENS: dict[str, str] = {
     "UK_NINO": r"(?i)[a-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[a-d]",
     "IT_FISCAL_CODE": r"(?i)[a-z]{6}[0-9lmnp-v]{2}[a-z][0-9lmnp-v]{2}[a-z][0-9lmnp-v]{3}[a-z]",
     "ES_NIF": r"(?i)\d{7,8}-?[a-z]",
+    "ES_NIE": r"(?i)[x-z]-?\d{7}-?[a-z]",
+    "FI_PERSONAL_IDENTITY_CODE": r"(?i)\d{6}[-+a-fu-y]\d{3}[0-9a-y]",
     "CREDIT_CARD": r"[13456]\d{3}[- ]?\d{3,4}[- ]?\d{3,4}[- ]?\d{3,5}",
     "IBAN_CODE": r"(?i)[a-z]{2}\d{2}[ -]?[a-z0-9]{4}[ -]?[a-z0-9]{4}",
     "IP_ADDRESS": r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*",
@@ -108,14 +110,23 @@ def street_address_recognizer():
 def national_id_recognizers():
     """Presidio's country recognizers the default English registry leaves out."""
     from presidio_analyzer.predefined_recognizers import (
+        EsNieRecognizer,
         EsNifRecognizer,
+        FiPersonalIdentityCodeRecognizer,
         ItFiscalCodeRecognizer,
         UkNinoRecognizer,
     )
 
-    return [
-        cls(supported_language="en") for cls in (UkNinoRecognizer, ItFiscalCodeRecognizer, EsNifRecognizer)
-    ]
+    # Distinctive formats with checksums only: bare digit runs (PESEL, Aadhaar) would make
+    # every numeric id column a candidate.
+    classes = (
+        UkNinoRecognizer,
+        ItFiscalCodeRecognizer,
+        EsNifRecognizer,
+        EsNieRecognizer,
+        FiPersonalIdentityCodeRecognizer,
+    )
+    return [cls(supported_language="en") for cls in classes]
 
 
 @dataclass(frozen=True)
