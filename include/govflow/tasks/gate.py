@@ -335,11 +335,11 @@ def outcome(
     }
 
 
-@SYSTEM
 def _named(fix: str, ref: Mapping[str, Any]) -> str:
     return fix.replace("--model M --version V", f"--model {ref['model']} --version {ref['version']}")
 
 
+@SYSTEM
 def notify(outcome: Mapping[str, Any], *, db_url: str | None = None) -> list[dict[str, Any]]:
     """Tell the model's owner (and, by severity, its stakeholders) what the gate decided."""
     decision = outcome["decision"]
