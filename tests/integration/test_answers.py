@@ -12,6 +12,7 @@ from govflow.errors import NotFoundError
 from govflow.service import gate, registry
 from govflow.service.answers import Answer
 from govflow.service.pipeline import RunRef, pipeline_actor
+from govflow.service.runs import ensure_run
 from govflow.store import Approval, Run, session_scope
 from govflow.tasks import answers as task_answers
 from govflow.tasks.gate import finish
@@ -229,3 +230,42 @@ def test_answer_keys_name_the_required_action():
     answer = Answer.from_hitl_detail(detail(3, "rita", try_number=2))
     assert answer.required_action == f"{DAG}/{RUN}/approval/3/2" and answer.verdict == "approve"
     assert Answer.from_hitl_detail(detail(0, None, None)) is None  # not answered yet
+
+
+def test_two_recorders_racing_on_one_answer_record_it_once(pending, monkeypatch):
+    """finish and a reconcile (or two workers) see the same answer at the same time."""
+    import threading
+    import time
+
+    from govflow.service import answers as answers_service
+    from govflow.service.answers import record_answers
+
+    def slow_ensure_run(session, **kw):  # both pass the "already recorded?" check before either writes
+        time.sleep(0.3)
+        return ensure_run(session, **kw)
+
+    monkeypatch.setattr(answers_service, "ensure_run", slow_ensure_run)
+
+    decision = pending[1]
+    answer = Answer.from_hitl_detail(detail(0, "rita"))
+    barrier, errors, recorded = threading.Barrier(2), [], []
+
+    def record():
+        try:
+            with session_scope() as s:
+                barrier.wait(timeout=30)
+                done, _ = record_answers(
+                    s, "credit-risk", "1.0", [answer], requested_digest=decision["evidence_digest"]
+                )
+                recorded.extend(done)
+        except Exception as err:  # noqa: BLE001 - the assertion below names it
+            errors.append(err)
+
+    threads = [threading.Thread(target=record) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert [a[:3] for a in approvals()] == [("rita", "approve", f"{DAG}/{RUN}/approval/0/1")]
+    assert len(recorded) == 1

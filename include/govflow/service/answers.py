@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from govflow.errors import BadInputError, ConflictError, NotFoundError, PermissionDeniedError
@@ -118,20 +119,24 @@ def record_answers(
         if session.scalar(select(Approval.id).where(Approval.required_action == answer.required_action)):
             continue
         run = ensure_run(session, dag_id=answer.dag_id, run_id=answer.run_id)
-        try:  # approve() refuses before it writes anything
-            gate_service.approve(
-                session,
-                model,
-                version,
-                answer.approver,
-                verdict=answer.verdict,
-                comment=answer.comment or None,
-                now=now,
-                auth_method="airflow",  # Airflow's auth manager proved who answered
-                evidence_digest=requested_digest,
-                run_id=run.id,
-                required_action=answer.required_action,
-            )
+        try:
+            # A savepoint: a concurrent finish or reconcile may record the same answer first.
+            with session.begin_nested():
+                gate_service.approve(
+                    session,
+                    model,
+                    version,
+                    answer.approver,
+                    verdict=answer.verdict,
+                    comment=answer.comment or None,
+                    now=now,
+                    auth_method="airflow",  # Airflow's auth manager proved who answered
+                    evidence_digest=requested_digest,
+                    run_id=run.id,
+                    required_action=answer.required_action,
+                )
+        except IntegrityError:  # recorded meanwhile (the unique Required Action): once is enough
+            continue
         except (PermissionDeniedError, ConflictError, BadInputError, NotFoundError) as err:
             notes.append(f"{label} not recorded: {err}")
             continue
