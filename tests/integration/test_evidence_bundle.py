@@ -123,8 +123,8 @@ def governed(db_url, sample_files):
             gate.evaluate_gate(s, "credit", "2.0", "pipeline:governance_gate").decision == "pending_approval"
         )
     with session_scope() as s:
-        gate.approve(s, "credit", "2.0", "rita", comment="evidence reviewed")
-        gate.approve(s, "credit", "2.0", "rob")
+        gate.approve(s, "credit", "2.0", "rita", comment="evidence reviewed", auth_method="airflow")
+        gate.approve(s, "credit", "2.0", "rob", auth_method="airflow")
         assert gate.evaluate_gate(s, "credit", "2.0", "pipeline:governance_gate").decision == "approved"
     return "credit", "2.0"
 
