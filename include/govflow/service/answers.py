@@ -169,6 +169,8 @@ def pending_requests(
     out = []
     for row in session.scalars(query):
         version = session.get(ModelVersion, row.version_id)
+        if version is None:  # a decision's version is never deleted; be safe all the same
+            continue
         out.append(
             {
                 "model": version.model.name,

@@ -28,6 +28,7 @@ import time
 from typing import Any
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.sdk import Context
 from airflow.sdk.exceptions import TaskAwaitingInput
 
 from govflow.airflow_client import AirflowClient, task_api_url
@@ -52,7 +53,7 @@ class GovflowApprovalOperator(ApprovalOperator):
         self.answer_grace = answer_grace
         self.grace_poll = grace_poll
 
-    def execute(self, context):  # type: ignore[no-untyped-def]
+    def execute(self, context: Context) -> Any:
         try:
             return super().execute(context)
         except TaskAwaitingInput:
@@ -62,7 +63,7 @@ class GovflowApprovalOperator(ApprovalOperator):
             self.log.info("Answered within %.0fs of the request: completing without parking", self.grace)
             return self.execute_complete(context, event)
 
-    def execute_complete(self, context, event):  # type: ignore[no-untyped-def]
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         # The answer names its Required Action, so govflow records it once whichever way it arrives.
         result = super().execute_complete(context, event)
         ti = context["ti"]
@@ -79,7 +80,7 @@ class GovflowApprovalOperator(ApprovalOperator):
     def grace(self) -> float:
         return answer_grace_seconds() if self.answer_grace is None else self.answer_grace
 
-    def _early_answer(self, ti) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+    def _early_answer(self, ti: Any) -> dict[str, Any] | None:
         deadline = time.monotonic() + self.grace
         if self.grace <= 0:
             return None
