@@ -109,10 +109,8 @@ def test_walk_from_candidate_through_pending_to_production(version, capsys):
     assert code == 0 and approval["verdict"] == "approve" and approval["decision_id"] == decision["id"]
     assert approval["auth_method"] == "dev" and approval["gate_preview"]["decision"] == "pending_approval"
     # ...reviewers approve as Airflow's auth manager proves them (the Governance API).
-    assert (
-        approve_in_airflow("rita", "evidence reviewed")["decision_preview"]["decision"] == "pending_approval"
-    )
-    assert approve_in_airflow("rob", "ok")["decision_preview"]["decision"] == "approved"
+    assert approve_in_airflow("rita", "evidence reviewed")["gate_preview"]["decision"] == "pending_approval"
+    assert approve_in_airflow("rob", "ok")["gate_preview"]["decision"] == "approved"
 
     code, refused = run_json(capsys, "promote", *VERSION, "--to", "production", "--as", "admin")
     assert code == 1 and refused["promoted"] is False  # the stored decision is still the pending one

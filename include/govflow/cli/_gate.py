@@ -16,6 +16,7 @@ from govflow.cli._output import emit
 from govflow.cli._parser import UsageError
 from govflow.errors import BadInputError
 from govflow.service import gate, registry
+from govflow.service.serialize import recorded_to_dict
 from govflow.store import session_scope
 
 
@@ -142,7 +143,7 @@ def _approve(args: argparse.Namespace) -> int:
         answer = _through_api(
             args, lambda api: api.approve(args.model, args.version, verdict=verdict, comment=args.comment)
         )
-        preview = answer["decision_preview"]
+        preview = answer["gate_preview"]
         emit(
             answer,
             as_json=args.json,
@@ -164,19 +165,7 @@ def _approve(args: argparse.Namespace) -> int:
             auth_method=who.auth_method,
         )
         row = recorded.row
-        payload = {
-            "id": row.id,
-            "model": args.model,
-            "version": args.version,
-            "approver": row.approver,
-            "role": row.role,
-            "verdict": row.verdict,
-            "comment": row.comment,
-            "evidence_digest": row.evidence_digest,
-            "decision_id": row.decision_id,
-            "auth_method": row.auth_method,
-            "gate_preview": _preview(recorded.preview),
-        }
+        payload = recorded_to_dict(row, recorded.preview, model=args.model, version=args.version)
     done = "approved" if verdict == "approve" else "rejected"
     preview = payload["gate_preview"]
     lines = [
@@ -215,17 +204,7 @@ def _waive(args: argparse.Namespace) -> int:
             auth_method=who.auth_method,
         )
         row = recorded.row
-        payload = {
-            "id": row.id,
-            "model": args.model,
-            "version": args.version,
-            "check": row.check,
-            "check_result_id": row.check_result_id,
-            "waived_by": row.waived_by,
-            "role": row.role,
-            "reason": row.reason,
-            "gate_preview": _preview(recorded.preview),
-        }
+        payload = recorded_to_dict(row, recorded.preview, model=args.model, version=args.version)
     lines = [
         f"{row.waived_by} ({row.role}) waived {row.check} result {row.check_result_id} of "
         f"{args.model}@{args.version}: {row.reason}",
@@ -264,12 +243,3 @@ def _promote(args: argparse.Namespace) -> int:
         lines.append(f"  archived the previous production version {payload['archived']}")
     emit(payload, as_json=args.json, lines=lines)
     return 0
-
-
-def _preview(decision) -> dict:
-    return {
-        "decision": decision.decision,
-        "reasons": [r.to_dict() for r in decision.reasons],
-        "approvals_required": decision.approvals_required,
-        "approved_by": list(decision.approved_by),
-    }

@@ -30,6 +30,7 @@ from govflow.policy import load_policy, policy_sha256
 from govflow.progress import Progress, resolve
 from govflow.service.checks import check_result_to_dict, load_evidence, record_check_result
 from govflow.service.registry import get_version, model_to_dict, version_subject, version_to_dict
+from govflow.service.serialize import approval_to_dict, waiver_to_dict
 from govflow.signing import Keyring, sign_manifest
 from govflow.store import (
     Approval,
@@ -163,36 +164,12 @@ def _decision_dict(d: GateDecision) -> dict[str, Any]:
 
 def _approvals(session: Session, row: ModelVersion) -> list[dict[str, Any]]:
     query = select(Approval).where(Approval.version_id == row.id).order_by(Approval.created_at, Approval.id)
-    return [
-        {
-            "id": a.id,
-            "decision_id": a.decision_id,
-            "approver": a.approver,
-            "role": a.role,
-            "verdict": a.verdict,
-            "comment": a.comment,
-            "evidence_digest": a.evidence_digest,
-            "created_at": iso_utc(a.created_at),
-        }
-        for a in session.scalars(query)
-    ]
+    return [approval_to_dict(a) for a in session.scalars(query)]
 
 
 def _waivers(session: Session, row: ModelVersion) -> list[dict[str, Any]]:
     query = select(Waiver).where(Waiver.version_id == row.id).order_by(Waiver.created_at, Waiver.id)
-    return [
-        {
-            "id": w.id,
-            "check": w.check,
-            "check_result_id": w.check_result_id,
-            "reason": w.reason,
-            "waived_by": w.waived_by,
-            "role": w.role,
-            "evidence_digest": w.evidence_digest,
-            "created_at": iso_utc(w.created_at),
-        }
-        for w in session.scalars(query)
-    ]
+    return [waiver_to_dict(w) for w in session.scalars(query)]
 
 
 def _events(session: Session, model: str, version: str) -> list[AuditEvent]:

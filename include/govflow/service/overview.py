@@ -11,6 +11,7 @@ from govflow.errors import NotFoundError
 from govflow.service import registry
 from govflow.service.checks import check_result_to_dict, latest_check_results
 from govflow.service.gate import decision_to_dict, latest_decision
+from govflow.service.serialize import approval_to_dict, waiver_to_dict
 from govflow.store import Approval, CheckResultRow, Document, GateDecision, ModelVersion, Waiver
 from govflow.store.audit import event_to_dict, list_events
 
@@ -75,23 +76,11 @@ def version_detail(session: Session, name: str, version: str) -> dict[str, Any]:
         )
     ]
     detail["approvals"] = [
-        {
-            "approver": a.approver,
-            "role": a.role,
-            "verdict": a.verdict,
-            "comment": a.comment,
-            "evidence_digest": a.evidence_digest,
-            "created_at": registry.iso_utc(a.created_at),
-        }
+        approval_to_dict(a)
         for a in session.scalars(select(Approval).where(Approval.version_id == row.id).order_by(Approval.id))
     ]
     detail["waivers"] = [
-        {
-            "check": w.check,
-            "reason": w.reason,
-            "waived_by": w.waived_by,
-            "created_at": registry.iso_utc(w.created_at),
-        }
+        waiver_to_dict(w)
         for w in session.scalars(select(Waiver).where(Waiver.version_id == row.id).order_by(Waiver.id))
     ]
     detail["documents"] = [

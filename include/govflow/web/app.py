@@ -21,6 +21,7 @@ from govflow.artifacts import ArtifactStore
 from govflow.errors import GovflowError, NotFoundError, PermissionDeniedError
 from govflow.hashing import sha256_bytes
 from govflow.service import gate, overview
+from govflow.service.serialize import recorded_to_dict
 from govflow.store import session_scope
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -157,14 +158,7 @@ def create_app(
                     comment=body.comment,
                     auth_method=auth_method,
                 )
-                return {
-                    "approval_id": recorded.row.id,
-                    "approver": recorded.row.approver,
-                    "verdict": recorded.row.verdict,
-                    "evidence_digest": recorded.row.evidence_digest,
-                    "auth_method": recorded.row.auth_method,
-                    "decision_preview": recorded.preview.to_dict(),
-                }
+                return recorded_to_dict(recorded.row, recorded.preview, model=name, version=version)
         except GovflowError as err:
             raise _http_error(err) from err
 
@@ -178,15 +172,7 @@ def create_app(
                 recorded = gate.waive(
                     session, name, version, body.check, user, reason=body.reason, auth_method=auth_method
                 )
-                return {
-                    "waiver_id": recorded.row.id,
-                    "waived_by": recorded.row.waived_by,
-                    "role": recorded.row.role,
-                    "check": recorded.row.check,
-                    "check_result_id": recorded.row.check_result_id,
-                    "auth_method": recorded.row.auth_method,
-                    "decision_preview": recorded.preview.to_dict(),
-                }
+                return recorded_to_dict(recorded.row, recorded.preview, model=name, version=version)
         except GovflowError as err:
             raise _http_error(err) from err
 
