@@ -123,6 +123,8 @@ _NOT_IN_NAMES = frozenset(
     ]
 )
 _SPLIT = re.compile(r"[\s,;/]+")
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]{2,5}")
 _INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]?")
 _LETTERS = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)*$")
 # Shares of a column's sampled cells (see the module docstring).
@@ -140,7 +142,8 @@ MAX_HITS = 10
 def fold(word: str) -> str:
     """Lower case without accents: ``Hernández`` -> ``hernandez``."""
     decomposed = unicodedata.normalize("NFKD", word.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # NFC again: Hangul syllables decompose into jamo and must come back together.
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
 
 
 @functools.lru_cache(maxsize=1)
@@ -166,7 +169,7 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
                 # Compound entries ("de la Cruz", "Mary-Jo") count by their parts too.
                 for part in _SPLIT.split(fold(str(value))):
                     for piece in (part, *part.split("-")):
-                        if len(piece) > 1 and piece not in _PARTICLES:
+                        if (len(piece) > 1 or _CJK_CHAR.match(piece)) and piece not in _PARTICLES:
                             target.add(piece)
     return frozenset(given), frozenset(family)
 
@@ -205,17 +208,28 @@ def _tokens(cell: str) -> tuple[list[str], bool] | None:
             return None
         if folded.replace(".", "") in _TITLES or folded in _PARTICLES:
             continue
-        if len(folded) == 1 or _INITIALS.fullmatch(word):
+        if (len(folded) == 1 and not _CJK_CHAR.match(folded)) or _INITIALS.fullmatch(word):
             initials = True
             continue
-        if not _LETTERS.match(word):
+        if not _is_word(folded):
             return None
         words.append(folded)
     return words, initials
 
 
+def _is_word(word: str) -> bool:
+    """Letters (and the marks of Indic scripts' vowel signs), with inner hyphens or apostrophes."""
+    if not _LETTERS.match(word):
+        return all(ch.isalpha() or unicodedata.category(ch)[0] == "M" or ch in "'’-" for ch in word)
+    return True
+
+
 def _is_name(word: str, names: frozenset[str]) -> bool:
     return word in names or ("-" in word and all(p in names for p in word.split("-")))
+
+
+def _cjk_full_name(word: str, given: frozenset[str], family: frozenset[str]) -> bool:
+    return any(word[:k] in family and word[k:] in given for k in (1, 2) if len(word) > k)
 
 
 def name_shares(cells: Sequence[str]) -> NameShares:
@@ -241,6 +255,8 @@ def name_shares(cells: Sequence[str]) -> NameShares:
                 _is_name(first, family) and _is_name(last, given)
             )
             full += ends and sum(known) >= len(words) - 1
+        elif _CJK.fullmatch(words[0]) and _cjk_full_name(words[0], given, family):
+            full += 1  # "王秀英", "김민준": surname and given name written together
         elif initials and (_is_name(words[0], family) or _is_name(words[0], given)):
             full += 1  # "J. Smith", "Smith J."
         elif known[0]:
