@@ -122,9 +122,8 @@ def _explain(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
                 sensitive=args.sensitive,
                 positive_label=args.positive_label,
             )
-        policy = None
-        if args.policy:
-            policy = load_policy(args.policy)
+        # Resolved once, here: the file given, else the configured policy.
+        policy = load_policy(args.policy) if args.policy else load_policy()
         return explain_inputs(inputs, policy=policy, **options)
     if not (args.artifact and args.data and args.label and args.sensitive):
         raise BadInputError("file mode needs --artifact, --data, --label and --sensitive")

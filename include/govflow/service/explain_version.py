@@ -24,7 +24,7 @@ from govflow.checks import CheckInputError
 from govflow.checks.explain import explain_model
 from govflow.errors import BadInputError, ConflictError
 from govflow.hashing import sha256_file
-from govflow.policy import load_policy
+from govflow.policy import Policy
 from govflow.service.explain import policy_options
 from govflow.service.inputs import CheckConfig
 from govflow.service.model_artifacts import registered_artifact
@@ -88,9 +88,8 @@ def explanation_inputs(
     )
 
 
-def explain_inputs(inputs: ExplainInputs, *, policy: Any = None, **options: Any) -> dict[str, Any]:
+def explain_inputs(inputs: ExplainInputs, *, policy: Policy, **options: Any) -> dict[str, Any]:
     """Explain a version from its inputs (no DB session needed). ``options`` go to ``explain_model``."""
-    policy = policy if policy is not None else load_policy()
     try:
         # The stored bytes, read once and checked against the registered sha256, are what gets loaded.
         artifact = registered_artifact(
@@ -106,7 +105,7 @@ def explain_inputs(inputs: ExplainInputs, *, policy: Any = None, **options: Any)
         sensitive=list(inputs.sensitive),
         positive_label=inputs.positive_label,
         **policy_options(
-            _fairness_rules(policy, inputs.tier),
+            policy.tier(inputs.tier).fairness,
             {"trusted": policy.tier(inputs.tier).artifacts.trusted_types} | options,
         ),
     )
@@ -118,12 +117,6 @@ def explain_inputs(inputs: ExplainInputs, *, policy: Any = None, **options: Any)
         "eval_data_sha256": inputs.eval_data_sha256,
     }
     return explanation
-
-
-def _fairness_rules(policy: Any, tier: str) -> Any:
-    if policy is None:
-        policy = load_policy()
-    return getattr(policy.tier(tier), "fairness", None)
 
 
 def verify_registered(path: str, sha256: str | None, *, what: str) -> None:
