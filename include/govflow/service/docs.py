@@ -525,9 +525,10 @@ def export_evidence_bundle(
     policy = _policy(policy)
     row = get_version(session, model, version)
     report = resolve(progress)
-    for done, fmt in enumerate(("md", "html")):
-        report("evidence: rendering the documents", done, 2, unit="formats")
+    report("evidence: rendering the documents", 0, 2, unit="formats")
+    for done, fmt in enumerate(("md", "html"), start=1):
         render_docs(session, model, version, fmt, actor=actor, policy=policy, artifacts=artifacts)
+        report("evidence: rendering the documents", done, 2, unit="formats")
 
     files: list[tuple[str, Any]] = []
     documents = []
