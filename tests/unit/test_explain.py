@@ -360,12 +360,16 @@ class TestDemoModel:
 
     def test_mitigated_model_gets_sex_passed_through_and_uses_it(self, demo: dict) -> None:
         mitigated = demo["mitigated"]
+        from govflow.policy import load_policy
+
         result = explain_model(
             mitigated["eval_data"],
             model_path=mitigated["artifact"],
             label="income",
             sensitive="sex",
             positive_label=">50K",
+            # The skops file holds Fairlearn types: trusted because the policy lists them.
+            trusted=load_policy().tier("high").artifacts.trusted_types,
             **FAST,
         )
         assert result["model"]["kind"].startswith("ThresholdOptimizer[Pipeline(")
