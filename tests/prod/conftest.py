@@ -11,15 +11,13 @@ Everything is stopped by pid at the end of the session.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from govflow.prodstack import HEAVY_QUEUE, StackSettings, down, up
+from govflow.prodstack import HEAVY_QUEUE, StackSettings, down, settle_nightly, up
 from govflow.prodstack import _services as services
-from govflow.prodstack._process import free_port_block
 
 
 def pytest_collection_modifyitems(config, items):
@@ -31,20 +29,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _settings(root: Path, **overrides) -> StackSettings:
-    base = free_port_block(12)
-    token = secrets.token_hex(3)
-    values = {
-        "root": root,
-        "weed_port": base,
-        "api_port": base + 8,
-        "redis_port": base + 9,
-        "pg_port": base + 10,
-        "pg_mode": "private",
-        "airflow_db": f"airflow_prod_test_{token}",
-        "govflow_db": f"govflow_prod_test_{token}",
-        "heartbeat_timeout": 30,
-    }
-    return StackSettings(**(values | overrides))
+    # A dead worker's task is noticed after 30 s (the scheduler then retries it elsewhere).
+    return StackSettings.ephemeral(root, heartbeat_timeout=30, **overrides)
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +59,7 @@ def prod_stack(tmp_path_factory) -> Iterator[StackSettings]:
     )
     try:
         up(settings, timeout=400, say=lambda _: None)
+        settle_nightly(settings)
         yield settings
     finally:
         down(settings, keep_postgres=False, say=lambda _: None)

@@ -66,8 +66,8 @@ def test_local_copy_is_verified_against_the_registered_hash(s3_env, object_store
 
 
 def test_checks_run_on_registered_s3_data(s3_env, object_store, db_url, tmp_path):
-    from govflow.service import registry
     from govflow.policy import load_policy
+    from govflow.service import registry
     from govflow.service.pipeline import RunRef, check_on_data, load_inputs
     from govflow.store import session_scope
 

@@ -13,7 +13,16 @@ all from the pinned venv and on loopback ports, with state, logs and pid files u
 from __future__ import annotations
 
 from govflow.prodstack._settings import HEAVY_QUEUE, StackSettings, write_env_file
-from govflow.prodstack._stack import down, health, load_settings, start_worker, up, wait_healthy, worker_ready
+from govflow.prodstack._stack import (
+    down,
+    health,
+    load_settings,
+    settle_nightly,
+    start_worker,
+    up,
+    wait_healthy,
+    worker_ready,
+)
 
 __all__ = [
     "HEAVY_QUEUE",
@@ -21,6 +30,7 @@ __all__ = [
     "down",
     "health",
     "load_settings",
+    "settle_nightly",
     "start_worker",
     "up",
     "wait_healthy",

@@ -17,6 +17,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from govflow import config
 
@@ -65,6 +66,26 @@ class StackSettings:
             weed_port=_env_int("GOVFLOW_PROD_WEED_PORT", 18333),
             concurrency=_env_int("GOVFLOW_PROD_CONCURRENCY", 2),
         )
+
+    @classmethod
+    def ephemeral(cls, root: Path, **overrides: Any) -> StackSettings:
+        """A throwaway stack (tests, benchmarks): free loopback ports, its own PostgreSQL cluster and
+        Redis, uniquely named databases; it coexists with a developer's `make prod-up`."""
+        from govflow.prodstack._process import free_port_block
+
+        base = free_port_block(12)
+        token = secrets.token_hex(3)
+        values: dict[str, Any] = {
+            "root": root,
+            "weed_port": base,
+            "api_port": base + 8,
+            "redis_port": base + 9,
+            "pg_port": base + 10,
+            "pg_mode": "private",
+            "airflow_db": f"airflow_{token}",
+            "govflow_db": f"govflow_{token}",
+        }
+        return cls(**(values | overrides))
 
     # --- derived -------------------------------------------------------------------------------
 
@@ -115,6 +136,7 @@ class StackSettings:
         values = {f"password_{user}": secrets.token_urlsafe(12) for user in AIRFLOW_ROLES}
         values |= {
             "jwt_secret": secrets.token_hex(32),
+            "api_secret_key": secrets.token_hex(32),
             "fernet_key": base64.urlsafe_b64encode(os.urandom(32)).decode(),
             "s3_access_key": "govflow" + secrets.token_hex(4),
             "s3_secret_key": secrets.token_urlsafe(24),
@@ -138,6 +160,9 @@ class StackSettings:
         return {
             "GOVFLOW_DB_URL": f"postgresql+psycopg2://{pg}/{self.govflow_db}",
             "GOVFLOW_ARTIFACTS": f"s3://{self.bucket}/artifacts",
+            # Every process signs audit events with the stack's one key (kept outside the DB).
+            "GOVFLOW_SIGNING_KEY_FILE": str(self.root / "keys" / "audit-signing.pem"),
+            "GOVFLOW_TRUSTED_KEYS_DIR": str(self.root / "keys"),
             "GOVFLOW_HEAVY_QUEUE": HEAVY_QUEUE,
             # The deployment's users and roles (the bundled ones: rita and rob review, alice submits).
             "GOVFLOW_ROLES_FILE": str(self.roles_file),
@@ -164,6 +189,7 @@ class StackSettings:
             ),
             "AIRFLOW__CORE__FERNET_KEY": values["fernet_key"],
             "AIRFLOW__API_AUTH__JWT_SECRET": values["jwt_secret"],
+            "AIRFLOW__API__SECRET_KEY": values.get("api_secret_key") or values["jwt_secret"][::-1],
             "AIRFLOW__API__BASE_URL": f"http://{h['api']}:{self.api_port}",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{h['api']}:{self.api_port}/execution/",
             "AIRFLOW__API__PORT": str(self.api_port),
@@ -197,6 +223,8 @@ class StackSettings:
         """What ``<root>/env`` holds: how scripts and people reach the stack (admin login)."""
         keep = (
             "GOVFLOW_DB_URL",
+            "GOVFLOW_SIGNING_KEY_FILE",
+            "GOVFLOW_TRUSTED_KEYS_DIR",
             "GOVFLOW_ROLES_FILE",
             "GOVFLOW_ARTIFACTS",
             "AWS_ENDPOINT_URL",
@@ -235,6 +263,9 @@ class StackSettings:
             "AIRFLOW__CELERY__RESULT_BACKEND",
             "AIRFLOW__CORE__FERNET_KEY",
             "AIRFLOW__API_AUTH__JWT_SECRET",
+            "AIRFLOW__API__SECRET_KEY",
+            "GOVFLOW_SIGNING_KEY_FILE",
+            "GOVFLOW_TRUSTED_KEYS_DIR",
             "AWS_ACCESS_KEY_ID",
             "AWS_SECRET_ACCESS_KEY",
         ):

@@ -22,6 +22,7 @@ import httpx
 from govflow.prodstack import _services as services
 from govflow.prodstack._process import alive, read_pid, spawn, stop, wait_until
 from govflow.prodstack._settings import StackSettings, write_env_file
+from govflow.signing import generate_key_files
 
 AIRFLOW_PROCESSES = ("api-server", "scheduler", "dag-processor", "triggerer")
 # Stop order: work first, then the control plane, then the servers it needs.
@@ -42,6 +43,10 @@ def up(s: StackSettings, *, timeout: float = 300.0, say=print) -> dict[str, Any]
     passwords = s.passwords()
     (s.root / "passwords.json").write_text(json.dumps(passwords))
     os.chmod(s.root / "passwords.json", 0o600)
+    key = s.root / "keys" / "audit-signing.pem"
+    if not key.exists():
+        key.parent.mkdir(mode=0o700, exist_ok=True)
+        generate_key_files(key)
     say(f"postgres   127.0.0.1:{s.pg_port} ({s.pg_mode})")
     services.start_postgres(s)
     services.ensure_databases(s)
@@ -191,3 +196,28 @@ def _run(command: list[str], env: dict[str, str], log: Path, *, timeout: float) 
     if code != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
         raise RuntimeError(f"{' '.join(Path(command[0]).name.split() + command[1:])} failed ({log}):\n{tail}")
+
+
+def settle_nightly(s: StackSettings, *, timeout: float = 300.0) -> None:
+    """Wait until nightly_compliance is parsed and the run the scheduler creates for its latest
+    interval when the DAG first appears (catchup=False) has ended, so a run triggered next covers
+    exactly the models due then (the benchmark and the fault tests seed models after this)."""
+    from datetime import UTC, datetime
+
+    from govflow.airflow_client import AirflowClient, AirflowError
+
+    admin = AirflowClient(s.api_url, "admin", s.passwords()["admin"], timeout=30)
+
+    def settled() -> bool:
+        try:
+            dag = admin.get_dag("nightly_compliance")
+            runs = admin.list_runs("nightly_compliance")
+        except AirflowError:
+            return False
+        after = dag.get("next_dagrun_run_after")
+        if dag.get("is_paused") or not after:
+            return False
+        future = datetime.fromisoformat(after.replace("Z", "+00:00")) > datetime.now(UTC)
+        return future and all(r.get("state") in ("success", "failed") for r in runs)
+
+    wait_until("the first nightly_compliance run", settled, timeout=timeout)

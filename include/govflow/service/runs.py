@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from govflow.store import Run, utcnow
@@ -60,13 +61,20 @@ def ensure_run(session: Session, *, dag_id: str, run_id: str, trigger_kind: str 
     """The run row for (dag_id, run_id), created once: retried tasks find the same row."""
     run = session.scalar(select(Run).where(Run.dag_id == dag_id, Run.run_id == run_id))
     if run is None:
-        run = Run(
-            dag_id=dag_id,
-            run_id=run_id,
-            trigger_kind=trigger_kind if trigger_kind in TRIGGER_KINDS else "manual",
-        )
-        session.add(run)
-        session.flush()
+        try:
+            # A savepoint: parallel tasks of one run (Celery workers) race to create its row.
+            with session.begin_nested():
+                run = Run(
+                    dag_id=dag_id,
+                    run_id=run_id,
+                    trigger_kind=trigger_kind if trigger_kind in TRIGGER_KINDS else "manual",
+                )
+                session.add(run)
+                session.flush()
+        except IntegrityError:  # another task of the run created it first: use that row
+            run = session.scalar(select(Run).where(Run.dag_id == dag_id, Run.run_id == run_id))
+            if run is None:
+                raise
     return run
 
 

@@ -1,0 +1,66 @@
+"""Production models for the benchmark and the fault tests, without going through the gate.
+
+The sample model's files are published once per seeding (``s3://<bucket>/seed/<tag>/``),
+each model gets its own production batches (``s3://<bucket>/models/<model>/batches/``),
+and each version is registered and moved to production directly by the registry service
+(audited like any promotion, with ``decision_id`` 0: a seeded fleet, not a governed one),
+so a nightly_compliance run has exactly these models due.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from govflow.artifacts import upload_file
+from govflow.service import registry
+from govflow.service.pipeline import CheckConfig
+from govflow.store import session_scope
+
+SEEDER = "prod-seed"
+
+
+def seed_production_models(trained: dict[str, Any], names: list[str], *, bucket: str, tag: str) -> None:
+    shared = f"s3://{bucket}/seed/{tag}"
+    uris = {
+        "artifact": f"{shared}/{Path(trained['artifact']).name}",
+        "training_data": f"{shared}/train.csv",
+        "reference_data": f"{shared}/reference.csv",
+        "eval_data": f"{shared}/eval.csv",
+    }
+    for key, uri in uris.items():
+        upload_file(trained[key], uri)
+    batches = sorted(Path(trained["batches"]).glob("*.csv"))
+    config = CheckConfig(
+        label=trained["label"],
+        prediction=trained["prediction"],
+        score=trained["score"],
+        positive_label=trained["positive_label"],
+        sensitive=tuple(trained["sensitive"]),
+    )
+    for name in names:
+        batches_uri = f"s3://{bucket}/models/{name}/batches/"
+        upload_file(batches[-1], f"{batches_uri}{batches[-1].name}")
+        with session_scope() as session:
+            registry.register_model(
+                session,
+                name=name,
+                owner="olga.owner@bank.example",
+                risk_tier="high",
+                actor=SEEDER,
+                stakeholders=["Model risk:risk:#model-risk"],
+                regions=["EU"],
+                sector="finance",
+                batches_uri=batches_uri,
+            )
+            registry.register_version(
+                session,
+                model=name,
+                version="1.0",
+                **uris,
+                actor=SEEDER,
+                framework="scikit-learn",
+                params=trained["params"] | {"governance": config.to_params()},
+                metrics=trained["metrics"],
+            )
+            registry.promote_to_production(session, model=name, version="1.0", actor=SEEDER, decision_id=0)
