@@ -62,7 +62,7 @@ def _policy_options(
 ) -> tuple[frozenset[str], list[Any], dict[str, Any], int | None]:
     """Allowed entities, custom recognizers, the policy note for the evidence and min_k_anonymity."""
     if not (args.policy or args.regions or args.sector or args.tier):
-        note = {"source": None, "note": "no policy given: no entity is allowed"}
+        note: dict[str, Any] = {"source": None, "note": "no policy given: no entity is allowed"}
         return frozenset(), [], note, args.min_k_anonymity
     try:
         from govflow.policy import load_policy

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BIRTH_WORDS = frozenset(
     {
@@ -138,7 +142,7 @@ MEDIAN_AGE = (16, 95)
 MIN_DISTINCT = 0.5
 
 
-def _parsed(cells: Sequence[str]):
+def _parsed(cells: Sequence[str]) -> pd.Series:
     import warnings
 
     import pandas as pd

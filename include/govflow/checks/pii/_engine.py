@@ -11,7 +11,11 @@ import functools
 import logging
 import numbers
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from govflow.checks._result import CheckInputError
 from govflow.checks.pii._recognizers import (
@@ -48,7 +52,7 @@ def make_tldextract_offline() -> None:
     if getattr(tldextract.tldextract.TLD_EXTRACTOR, "_govflow_offline", False):
         return
     offline = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-    offline._govflow_offline = True
+    offline._govflow_offline = True  # type: ignore[attr-defined]
     tldextract.tldextract.TLD_EXTRACTOR = offline
 
 
@@ -67,7 +71,7 @@ def _nlp_configuration() -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=1)
-def analyzer_engine():
+def analyzer_engine() -> AnalyzerEngine:
     """The shared AnalyzerEngine: spaCy NER + Presidio's pattern recognizers + ours."""
     import spacy
 
@@ -89,18 +93,18 @@ def analyzer_engine():
     for entity in NON_PERSONAL_ENTITIES:
         for recognizer in list(engine.registry.recognizers):
             if entity in recognizer.supported_entities:
-                engine.registry.remove_recognizer(recognizer.name)
+                engine.registry.remove_recognizer(str(getattr(recognizer, "name", "")))
     for recognizer in (*national_id_recognizers(), street_address_recognizer()):
         engine.registry.add_recognizer(recognizer)
     return engine
 
 
-def spacy_pipeline():
-    return analyzer_engine().nlp_engine.nlp[LANGUAGE]
+def spacy_pipeline() -> Any:
+    return getattr(analyzer_engine().nlp_engine, "nlp")[LANGUAGE]  # noqa: B009  # SpacyNlpEngine only
 
 
 @functools.lru_cache(maxsize=1)
-def empty_artifacts():
+def empty_artifacts() -> NlpArtifacts:
     """NlpArtifacts of no tokens: pattern recognizers need no NLP, and context words
     would come from cell text we do not want to tokenise for every candidate."""
     from presidio_analyzer.nlp_engine import NlpArtifacts

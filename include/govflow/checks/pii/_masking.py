@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 MAX_LENGTH = 40
 _STAR = "*"
 
@@ -25,7 +27,7 @@ def _mask_email(text: str) -> str:
     return f"{local[0]}***@{host[0]}***.{tld}"
 
 
-def _keep_last_digits(keep: int):
+def _keep_last_digits(keep: int) -> Callable[[str], str]:
     """Mask every digit but the last ``keep``; separators stay so the format shows."""
 
     def masker(text: str) -> str:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from presidio_analyzer import EntityRecognizer, PatternRecognizer
 
 from govflow.checks._result import CheckInputError
 
@@ -94,7 +97,7 @@ def min_score(entity: str, custom: Mapping[str, float] | None = None) -> float:
     return MIN_SCORE.get(entity, DEFAULT_MIN_SCORE)
 
 
-def street_address_recognizer():
+def street_address_recognizer() -> PatternRecognizer:
     """A Presidio PatternRecognizer for postal street addresses (entity LOCATION)."""
     from presidio_analyzer import Pattern, PatternRecognizer
 
@@ -107,7 +110,7 @@ def street_address_recognizer():
     )
 
 
-def national_id_recognizers():
+def national_id_recognizers() -> list[EntityRecognizer]:
     """Presidio's country recognizers the default English registry leaves out."""
     from presidio_analyzer.predefined_recognizers import (
         EsNieRecognizer,
@@ -147,7 +150,7 @@ class CustomRecognizer:
         # Accept the recognizer's best pattern even when it is declared weak.
         return min(DEFAULT_MIN_SCORE, max(score for _, score in self.patterns))
 
-    def to_presidio(self):
+    def to_presidio(self) -> PatternRecognizer:
         from presidio_analyzer import Pattern, PatternRecognizer
 
         return PatternRecognizer(
@@ -156,7 +159,7 @@ class CustomRecognizer:
             patterns=[
                 Pattern(f"{self.name} {i}", regex, score) for i, (regex, score) in enumerate(self.patterns)
             ],
-            context=list(self.context) or None,
+            context=list(self.context) or None,  # type: ignore[arg-type]  # None: no context words
             supported_language="en",
         )
 

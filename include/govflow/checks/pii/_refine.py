@@ -61,7 +61,9 @@ GROUP_WORDS = frozenset(
 MAX_GROUP_CATEGORIES = 40
 
 
-def _info(entity: str, col: ColumnSamples, hits: Sequence[str], share: float, recognizer: str, evidence: str):
+def _info(
+    entity: str, col: ColumnSamples, hits: Sequence[str], share: float, recognizer: str, evidence: str
+) -> dict[str, Any]:
     profile = col.profile
     examples: list[str] = []
     for text in hits:
@@ -139,7 +141,7 @@ def _names(
 
 def _locations(
     col: ColumnSamples, verdict: dict[str, Any], cells: list[str], hint: str | None, tokens: set[str]
-):
+) -> None:
     needed = MIN_SHARE_HINTED if hint == "LOCATION" else MIN_SHARE
     named_address = bool(tokens & ADDRESS_WORDS)
     share = address_share(cells, hinted=named_address)

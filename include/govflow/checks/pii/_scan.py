@@ -23,7 +23,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govflow.checks._result import CheckInputError, CheckResult
+from govflow.checks._result import CheckInputError, CheckResult, CheckStatus
 from govflow.checks.pii._classify import NER_PAIR, NER_WORD, Finding, classify_column
 from govflow.checks.pii._hints import column_tokens, name_hint
 from govflow.checks.pii._masking import mask
@@ -172,7 +172,7 @@ def _judge(
     from govflow.checks.pii._engine import LANGUAGE, analyzer_engine, empty_artifacts, ner_artifacts
 
     engine = analyzer_engine()
-    ad_hoc = {c.entity: c.to_presidio() for c in customs}
+    ad_hoc: dict[str, Any] = {c.entity: c.to_presidio() for c in customs}
     custom_min = {c.entity: c.min_score for c in customs}
     entity_screens = [s for s in screens if s.key not in (NER_WORD, NER_PAIR)]
     findings: dict[str, list[Finding]] = {}
@@ -228,7 +228,7 @@ def scanned_pattern_entities() -> list[str]:
 
     supported = set()
     for recognizer in analyzer_engine().registry.recognizers:
-        if recognizer.name != "SpacyRecognizer":
+        if getattr(recognizer, "name", "") != "SpacyRecognizer":
             supported.update(recognizer.supported_entities)
     return sorted((supported & set(PRESCREENS)) - NON_PERSONAL_ENTITIES)
 
@@ -391,7 +391,7 @@ def _result(
         if col["name_hint"] and not col["entities"] and col["name_hint"] not in allowed
     ]
     too_identifiable = reidentification["below_min_k_anonymity"]
-    status = "fail" if not_allowed or too_identifiable else "warn" if hint_only else "pass"
+    status: CheckStatus = "fail" if not_allowed or too_identifiable else "warn" if hint_only else "pass"
     summary = {
         "rows": rows,
         "columns": len(report),

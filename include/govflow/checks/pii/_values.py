@@ -15,7 +15,7 @@ that share against what the column name says (a hinted column needs less).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import regex as re
 
@@ -128,7 +128,7 @@ MIN_SHARE_HINTED = 0.4
 MIN_POSTCODE_DISTINCT = 10
 
 
-def _share(cells: Sequence[str], test) -> float:
+def _share(cells: Sequence[str], test: Callable[[str], object]) -> float:
     return sum(1 for c in cells if test(c)) / len(cells) if cells else 0.0
 
 
