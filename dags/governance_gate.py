@@ -32,6 +32,7 @@ import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import Asset, Param, dag, task
 
+from govflow.config import task_queue
 from govflow.service.check_table import GATE_CHECKS
 from govflow.tasks.approval_operator import GovflowApprovalOperator
 
@@ -148,9 +149,7 @@ def governance_gate():
         return reconcile(run, skip_run_id=run.run_id)
 
     ref = resolve()
-    checks = [
-        run_check.override(task_id=name)(ref, name) for name in GATE_CHECKS
-    ]
+    checks = [run_check.override(task_id=name, **task_queue(name))(ref, name) for name in GATE_CHECKS]
     docs = documentation(ref)
     decision = gate(ref)
     requests = approval_requests(ref, decision)

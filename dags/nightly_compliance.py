@@ -29,6 +29,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Variable, dag, task, task_group
 
+from govflow.config import task_queue
 from govflow.service.check_table import NIGHTLY_CHECKS
 
 DEFAULT_CRON = "0 2 * * *"
@@ -84,8 +85,7 @@ def nightly_compliance():
     @task_group
     def recheck(target: dict):
         checks = [
-            run_check.override(task_id=name)(target, name)
-            for name in NIGHTLY_CHECKS
+            run_check.override(task_id=name, **task_queue(name))(target, name) for name in NIGHTLY_CHECKS
         ]
         checks >> documentation(target)
 
