@@ -27,6 +27,8 @@ SECRET_NAMES = (
     "AIRFLOW_API_SECRET_KEY",
     "AIRFLOW_FERNET_KEY",
     "GOVFLOW_SIGNING_KEY",
+    "S3_ACCESS_KEY",
+    "S3_SECRET_KEY",
 )
 
 
@@ -43,6 +45,9 @@ def generate() -> dict[str, str]:
         "AIRFLOW_API_SECRET_KEY": secrets.token_urlsafe(32),
         "AIRFLOW_FERNET_KEY": Fernet.generate_key().decode("ascii"),
         "GOVFLOW_SIGNING_KEY": base64.b64encode(seed).decode("ascii"),
+        # The object store's admin identity (SeaweedFS) and the services' S3 keys.
+        "S3_ACCESS_KEY": "govflow" + secrets.token_hex(8),
+        "S3_SECRET_KEY": secrets.token_urlsafe(32),
     }
 
 

@@ -162,6 +162,16 @@ def upload_file(path: str | Path, uri: str) -> str:
     return digest
 
 
+def bucket_ready(bucket: str) -> None:
+    """Create an S3 bucket unless it exists (deployment set-up)."""
+    try:
+        fs, _ = _filesystem(f"s3://{bucket}")
+        if not fs.exists(bucket):
+            fs.mkdir(bucket)
+    except Exception as err:
+        raise _store_error(f"s3://{bucket}", err) from err
+
+
 class ArtifactStore:
     def __init__(self, root: str | None = None) -> None:
         self.root = root or config.artifacts_root()

@@ -27,6 +27,8 @@ SECRET_VARS = (
     "AIRFLOW_API_SECRET_KEY",
     "AIRFLOW_FERNET_KEY",
     "GOVFLOW_SIGNING_KEY",
+    "S3_ACCESS_KEY",
+    "S3_SECRET_KEY",
 )
 # Settings whose value is (or embeds) a secret: each must come from a required variable.
 SECRET_SETTINGS = re.compile(r"(PASSWORD|SECRET|FERNET|SIGNING_KEY|SQL_ALCHEMY_CONN|RESULT_BACKEND|DB_URL)")

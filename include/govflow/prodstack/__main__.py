@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
+from govflow.errors import GovflowError
 from govflow.prodstack._settings import REPO, StackSettings, write_env_file
 from govflow.prodstack._stack import down, health, load_settings, up
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m govflow.prodstack", description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=("up", "down", "status", "compose-env"))
+    parser.add_argument("action", choices=("up", "down", "status", "compose-env", "ensure-bucket"))
     parser.add_argument("--root", type=Path, help="state folder (default .prod, or GOVFLOW_PROD_DIR)")
     parser.add_argument(
         "--stop-postgres", action="store_true", help="down: also stop PostgreSQL if up started it"
     )
     args = parser.parse_args(argv)
     settings = StackSettings.from_env(args.root)
+    if args.action == "ensure-bucket":  # docker-compose's init: the bucket named by GOVFLOW_PROD_BUCKET
+        return ensure_bucket(os.environ.get("GOVFLOW_PROD_BUCKET") or settings.bucket)
     if args.action == "up":
         try:
             info = up(settings)
@@ -53,6 +57,19 @@ def main(argv: list[str] | None = None) -> int:
         "(the settings make prod-up uses). Secrets and DB logins come from .env, not from here.",
     )
     print(f"wrote {target}")
+    return 0
+
+
+def ensure_bucket(bucket: str) -> int:
+    """Create the bucket (AWS_ENDPOINT_URL and keys from the environment) unless it exists."""
+    from govflow.artifacts import bucket_ready
+
+    try:
+        bucket_ready(bucket)
+    except GovflowError as err:
+        print(f"ensure-bucket: error: {err}", file=sys.stderr)
+        return 1
+    print(f"bucket {bucket} ready")
     return 0
 
 

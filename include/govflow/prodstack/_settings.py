@@ -12,6 +12,7 @@ compose-env``).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import secrets
@@ -155,6 +156,7 @@ class StackSettings:
     def shared_env(self, *, host: dict[str, str] | None = None) -> dict[str, str]:
         """Settings every Airflow process and every govflow client shares (hosts overridable)."""
         h = {"postgres": LOOPBACK, "redis": LOOPBACK, "s3": LOOPBACK, "api": LOOPBACK} | (host or {})
+        public = h.get("public", f"http://{h['api']}:{self.api_port}")
         values = self.secrets()
         pg = f"postgres@{h['postgres']}:{self.pg_port}"
         return {
@@ -190,7 +192,7 @@ class StackSettings:
             "AIRFLOW__CORE__FERNET_KEY": values["fernet_key"],
             "AIRFLOW__API_AUTH__JWT_SECRET": values["jwt_secret"],
             "AIRFLOW__API__SECRET_KEY": values.get("api_secret_key") or values["jwt_secret"][::-1],
-            "AIRFLOW__API__BASE_URL": f"http://{h['api']}:{self.api_port}",
+            "AIRFLOW__API__BASE_URL": public,
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{h['api']}:{self.api_port}/execution/",
             "AIRFLOW__API__PORT": str(self.api_port),
             "AIRFLOW__API__WORKERS": "1",
@@ -246,9 +248,10 @@ class StackSettings:
 
     def compose_env(self) -> dict[str, str]:
         """The same settings for docker-compose.yaml: hosts are the compose services, paths the image's."""
-        env = self.shared_env(
-            host={"postgres": "postgres", "redis": "redis", "s3": "s3", "api": "api-server"}
-        )
+        # Inside compose every server listens on its standard port, under its service name.
+        standard = dataclasses.replace(self, api_port=8080, weed_port=8333, redis_port=6379, pg_port=5432)
+        hosts = {"postgres": "postgres", "redis": "redis", "s3": "s3", "api": "api-server"}
+        env = standard.shared_env(host=hosts | {"public": "http://localhost:8080"})
         env |= {
             "AIRFLOW__CORE__DAGS_FOLDER": "/opt/govflow/dags",
             "AIRFLOW__CORE__PLUGINS_FOLDER": "/opt/govflow/plugins",

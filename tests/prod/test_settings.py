@@ -1,0 +1,143 @@
+"""The stack's configuration and process handling, without starting the stack (fast; not marked prod).
+
+One source of configuration: docker-compose.yaml reads deploy/prod.env, generated from the same
+StackSettings that `make prod-up` uses; the compose file is valid against the compose-spec schema
+(vendored from the docker-compose 1.29.2 wheel: tests/fixtures/compose/compose_spec.json).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from govflow.prodstack import HEAVY_QUEUE, StackSettings, write_env_file
+from govflow.prodstack._process import group_alive, read_pid, spawn, stop
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA = REPO / "tests" / "fixtures" / "compose" / "compose_spec.json"
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    import shlex
+
+    return {
+        k: shlex.split(v)[0] if v else ""
+        for k, v in (line.split("=", 1) for line in path.read_text().splitlines() if line and line[0] != "#")
+    }
+
+
+def test_compose_file_is_valid_against_the_compose_spec():
+    import jsonschema
+
+    schema = json.loads(SCHEMA.read_text())
+    compose = yaml.safe_load((REPO / "docker-compose.yaml").read_text())
+    jsonschema.Draft7Validator(schema).validate(compose)
+    services = compose["services"]
+    assert {"postgres", "redis", "s3", "api-server", "scheduler", "dag-processor", "triggerer"} <= set(
+        services
+    )
+    workers = {name: " ".join(svc["command"]) for name, svc in services.items() if name.startswith("worker")}
+    assert len(workers) == 2
+    assert sum(f",{HEAVY_QUEUE}" in command for command in workers.values()) == 1
+    assert services["api-server"]["env_file"] == ["deploy/prod.env"]
+
+
+def test_an_invalid_compose_file_is_refused_by_the_schema():
+    import jsonschema
+
+    schema = json.loads(SCHEMA.read_text())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft7Validator(schema).validate({"services": {"worker": {"deploy": {"replicas": "two"}}}})
+
+
+def test_compose_reads_the_settings_prod_up_uses(tmp_path):
+    settings = StackSettings.from_env(tmp_path)
+    committed = _env_file(REPO / "deploy" / "prod.env")
+    assert committed == settings.compose_env(), (
+        "deploy/prod.env is stale: python -m govflow.prodstack compose-env"
+    )
+    local = settings.airflow_env()
+    # Every shared setting is the same for both, except where compose names hosts, ports and paths.
+    differs = {k for k in committed if committed[k] != local.get(k)}
+    assert differs <= {
+        "AWS_ENDPOINT_URL",
+        "AIRFLOW__CELERY__BROKER_URL",
+        "AIRFLOW__API__BASE_URL",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
+        "AIRFLOW__API__PORT",
+        "AIRFLOW__CORE__DAGS_FOLDER",
+        "AIRFLOW__CORE__PLUGINS_FOLDER",
+        "GOVFLOW_HOME",
+        "GOVFLOW_ROLES_FILE",
+    }
+    assert local["AIRFLOW__CORE__EXECUTOR"] == committed["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    # No secret in the committed file.
+    assert not [
+        k for k in committed if "SECRET" in k or "PASSWORD" in k or "FERNET" in k or k.endswith("DB_URL")
+    ]
+
+
+def test_env_file_is_sourceable_and_private(tmp_path):
+    settings = StackSettings.from_env(tmp_path)
+    target = tmp_path / "env"
+    write_env_file(target, settings.client_env(), header="test")
+    assert target.stat().st_mode & 0o077 == 0
+    shown = subprocess.run(
+        ["sh", "-c", f". {target} && echo $GOVFLOW_AIRFLOW_URL $GOVFLOW_AIRFLOW_USER $AWS_ENDPOINT_URL"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert shown == [settings.api_url, "admin", settings.s3_endpoint]
+    keys = set(_env_file(target))
+    assert {
+        "GOVFLOW_AIRFLOW_PASSWORD",
+        "GOVFLOW_DB_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    } <= keys
+    # Secrets are made once and kept: a second look gives the same login.
+    assert StackSettings.from_env(tmp_path).passwords() == settings.passwords()
+
+
+@pytest.mark.parametrize("heavy", ["", HEAVY_QUEUE])
+def test_heavy_tasks_go_to_the_heavy_queue_only_on_the_celery_stack(heavy, monkeypatch):
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv("GOVFLOW_HEAVY_QUEUE", heavy)
+    bag = DagBag(str(REPO / "dags"))
+    assert not bag.import_errors
+    for dag_id, heavy_tasks in (
+        ("governance_gate", {"pii", "fairness"}),
+        ("nightly_compliance", {"recheck.pii", "recheck.fairness"}),
+    ):
+        queues = {t.task_id: t.queue for t in bag.dags[dag_id].tasks}
+        on_heavy = {task for task, queue in queues.items() if queue == HEAVY_QUEUE}
+        assert on_heavy == (heavy_tasks if heavy else set()), dag_id
+        assert {queues[t] for t in queues if t not in heavy_tasks} == {"default"}
+
+
+def test_stop_escalates_to_sigkill_and_leaves_nothing(tmp_path):
+    # Like weed: ignores SIGTERM, and has a child in its process group.
+    code = (
+        "import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "subprocess.Popen([sys.executable, '-c', 'import signal,time; "
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)']); time.sleep(60)"
+    )
+    pids, logs = tmp_path / "pids", tmp_path / "logs"
+    spawn("stubborn", [sys.executable, "-c", code], os.environ, pids=pids, logs=logs)
+    pid = read_pid(pids, "stubborn")
+    time.sleep(1.0)
+    started = time.monotonic()
+    assert stop(pids, "stubborn", grace=1.0)
+    assert time.monotonic() - started < 10
+    assert not group_alive(pid)
+    assert not (pids / "stubborn.pid").exists()
+    assert not stop(pids, "stubborn")  # nothing left to stop
