@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govflow.alerts import Channel, Message, Problem, Recipient, default_channels, route
+from govflow.errors import NotFoundError
 from govflow.service.registry import get_model, get_version
 from govflow.store import Alert, Model, session_scope, utcnow
 from govflow.store.audit import append_event
@@ -146,7 +147,7 @@ def _resolve(session: Session, model_name: str, current: set[str], prefix: str, 
 
 def _deliver(alert_id: int, channel: Channel, *, db_url: str | None) -> dict[str, Any]:
     with session_scope(db_url) as session:
-        row = session.get(Alert, alert_id)
+        row = _alert(session, alert_id)
         recipients = [Recipient(**r) for r in row.recipients]
         subject, _, body = row.message.partition("\n\n")
     try:
@@ -155,13 +156,20 @@ def _deliver(alert_id: int, channel: Channel, *, db_url: str | None) -> dict[str
     except Exception as err:  # noqa: BLE001 - a broken mail server must not fail the pipeline
         status, error = "failed", f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
     with session_scope(db_url) as session:
-        row = session.get(Alert, alert_id)
+        row = _alert(session, alert_id)
         row.delivery_status = status
         session.flush()
         result = _row_dict(row)
     if error:
         result["error"] = error
     return result
+
+
+def _alert(session: Session, alert_id: int) -> Alert:
+    row = session.get(Alert, alert_id)
+    if row is None:  # recorded by this task a moment ago; gone only if someone deleted it
+        raise NotFoundError(f"alert {alert_id} not found")
+    return row
 
 
 def _row_dict(row: Alert) -> dict[str, Any]:

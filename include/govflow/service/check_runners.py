@@ -58,6 +58,8 @@ def run_pii(data: str, inputs: VersionInputs, policy: Policy) -> CheckResult:
 def run_fairness(data: str, inputs: VersionInputs, policy: Policy) -> CheckResult:
     """The fairness check and its explanation (where a disparity comes from), on one read of ``data``."""
     cfg = inputs.config
+    if not cfg.label:  # the check table only runs fairness with a label; a direct caller may not
+        return CheckResult.error("fairness", "fairness needs params.governance.label")
     rules = policy.tier(inputs.tier).fairness
     trusted = policy.tier(inputs.tier).artifacts.trusted_types
     try:

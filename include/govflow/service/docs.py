@@ -26,7 +26,7 @@ from govflow.docs._bundle import MAX_MEMBER_BYTES, BundleReport, write_bundle
 from govflow.docs._bundle import verify_bundle as _verify_bundle
 from govflow.errors import BadInputError, ConflictError, PolicyError
 from govflow.hashing import sha256_bytes
-from govflow.policy import load_policy, policy_sha256
+from govflow.policy import Policy, load_policy, policy_sha256
 from govflow.progress import Progress, resolve
 from govflow.service.checks import check_result_to_dict, load_evidence, record_check_result
 from govflow.service.registry import get_version, model_to_dict, version_subject, version_to_dict
@@ -54,7 +54,7 @@ T = TypeVar("T")
 
 
 def gather_inputs(
-    session: Session, row: ModelVersion, *, policy, artifacts: ArtifactStore | None = None
+    session: Session, row: ModelVersion, *, policy: Policy, artifacts: ArtifactStore | None = None
 ) -> DocInputs:
     """Plain records of one version for ``govflow.docs.build_context``."""
     artifacts = artifacts or ArtifactStore()
@@ -85,13 +85,18 @@ def gather_inputs(
 
 
 def version_context(
-    session: Session, model: str, version: str, *, policy=None, artifacts: ArtifactStore | None = None
+    session: Session,
+    model: str,
+    version: str,
+    *,
+    policy: Policy | None = None,
+    artifacts: ArtifactStore | None = None,
 ) -> dict[str, Any]:
     row = get_version(session, model, version)
     return build_context(gather_inputs(session, row, policy=_policy(policy), artifacts=artifacts))
 
 
-def _policy_view(policy, model: Model) -> dict[str, Any]:
+def _policy_view(policy: Policy, model: Model) -> dict[str, Any]:
     view: dict[str, Any] = {
         "name": policy.name,
         "version": policy.version,
@@ -236,7 +241,10 @@ def _latest_document(session: Session, version_id: int, kind: str, fmt: str) -> 
 def _notes_for(
     session: Session, row: ModelVersion, artifacts: ArtifactStore
 ) -> tuple[dict[str, Any], str | None]:
-    """This version's notes, else the newest notes of an earlier version of the model (they usually carry over)."""
+    """This version's notes, else the newest notes of an earlier version of the model.
+
+    Notes usually carry over from one version to the next.
+    """
     query = (
         select(Document, ModelVersion.version)
         .join(ModelVersion, ModelVersion.id == Document.version_id)
@@ -266,7 +274,7 @@ def render_docs(
     *,
     actor: str,
     kinds: Sequence[str] = KINDS,
-    policy=None,
+    policy: Policy | None = None,
     artifacts: ArtifactStore | None = None,
 ) -> dict[str, Any]:
     """Render the version's documents, store each (artifact store + ``documents`` row + audit event),
@@ -368,7 +376,10 @@ def document_links(session: Session, version_id: int) -> list[dict[str, Any]]:
 def _latest_documents(
     session: Session, version_id: int, *, kinds: Sequence[str] | None = None
 ) -> list[Document]:
-    """The newest document of each kind and format (of ``kinds``, default all, notes included), by kind and format."""
+    """The newest document of each kind and format, by kind and format.
+
+    ``kinds`` limits the kinds (default: all, notes included).
+    """
     query = select(Document).where(Document.version_id == version_id).order_by(Document.id)
     if kinds is not None:
         query = query.where(Document.kind.in_(kinds))
@@ -385,7 +396,8 @@ def _link_to_latest_decision(session: Session, row: ModelVersion, document: Docu
     )
     if decision is None:
         return None
-    # One link per kind and format: a newer rendering replaces the older link (a new list, so the JSON column saves).
+    # One link per kind and format: a newer rendering replaces the older link
+    # (a new list, so the JSON column saves).
     links = [
         d
         for d in decision.documents or []
@@ -409,14 +421,17 @@ def _write_out(
     for kind, path in paths.items():
         data = texts[kind].encode("utf-8")
         try:
-            _atomic_write(path, lambda handle, data=data: handle.write(data))
+            _atomic_write(path, _writer(data))
         except OSError as err:
             raise BadInputError(f"cannot write {path}: {err.strerror or err}") from err
     return {kind: str(path) for kind, path in paths.items()}
 
 
 def _atomic_write(path: Path, write: Callable[[BinaryIO], T]) -> T:
-    """``write`` into a temporary file beside ``path``, then put it in place in one step (never half a file)."""
+    """``write`` into a temporary file beside ``path``, then put it in place in one step.
+
+    Never half a file.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = str(path.parent / f".tmp-{secrets.token_hex(8)}")
@@ -454,7 +469,7 @@ def check_documentation(
     version: str,
     *,
     run: Run,
-    policy=None,
+    policy: Policy | None = None,
     artifacts: ArtifactStore | None = None,
 ) -> CheckResultRow:
     """Record the ``documentation`` check (required sections complete?) for ``run``, once per run."""
@@ -485,7 +500,7 @@ def document_version(
     *,
     run: Run,
     actor: str,
-    policy=None,
+    policy: Policy | None = None,
     artifacts: ArtifactStore | None = None,
 ) -> dict[str, Any]:
     """The pipeline step: render both documents in both formats, then record the documentation check."""
@@ -509,7 +524,7 @@ def export_evidence_bundle(
     out_zip: str | Path,
     *,
     actor: str,
-    policy=None,
+    policy: Policy | None = None,
     artifacts: ArtifactStore | None = None,
     now: dt.datetime | None = None,
     progress: Progress | None = None,
@@ -621,7 +636,7 @@ def export_evidence_bundle(
     }
 
 
-def _bundle_policies(current, decisions: Sequence[GateDecision]) -> list[dict[str, Any]]:
+def _bundle_policies(current: Policy, decisions: Sequence[GateDecision]) -> list[dict[str, Any]]:
     """The current policy (what the documents were judged by) and each policy a decision used."""
     found: dict[str, dict[str, Any]] = {}
 
@@ -689,7 +704,12 @@ def verify_bundle(
     return _verify_bundle(path, keyring=keyring, max_member_bytes=max_member_bytes)
 
 
-def _policy(policy):
+def _writer(data: bytes) -> Callable[[BinaryIO], object]:
+    return lambda handle: handle.write(data)
+
+
+def _policy(policy: Policy | None) -> Policy:
+    # Callers that started elsewhere (the CLI, a DAG task) pass the policy they resolved.
     if policy is not None:
         return policy
 

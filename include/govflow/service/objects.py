@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from govflow.artifacts import is_remote, local_copy
 from govflow.errors import BadInputError
@@ -32,7 +32,7 @@ def local_inputs(
     missing and ConflictError when its bytes differ from the registered sha256.
     """
     local_data = str(local_copy(data, sha256=inputs.sha256.get(data)))
-    changes = {
+    changes: dict[str, Any] = {
         name: str(local_copy(uri, sha256=inputs.sha256.get(uri)))
         for name in reads
         if (uri := getattr(inputs, name)) and is_remote(uri)

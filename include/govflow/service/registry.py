@@ -170,6 +170,7 @@ def register_version(
         is not None
     ):
         raise ConflictError(f"version {version!r} of model {model!r} is already registered")
+    assert training_ref is not None  # required=True: _file_ref raised otherwise
     row = ModelVersion(
         model_id=owner.id,
         version=version,
