@@ -27,6 +27,11 @@ CONTENDERS = 3
 CHECKS = ("validation", "pii", "fairness", "drift", "documentation")
 
 
+@pytest.fixture(autouse=True)
+def dev_mode(monkeypatch):
+    monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")  # the bundled demo users hold the reviewer roles
+
+
 def _approved_version(files, version: str) -> None:
     with session_scope() as s:
         if s.scalar(select(Model.id).where(Model.name == MODEL)) is None:
