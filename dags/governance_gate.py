@@ -129,8 +129,12 @@ def governance_gate():
         from govflow.tasks.answers import collect
         from govflow.tasks.gate import finish
 
-        results = context["ti"].xcom_pull(task_ids="approval") or []
-        answers, notes = collect(RunRef.of(ref["run"]), results if isinstance(results, list) else [results])
+        answers, notes = [], []
+        if decision["decision"] == "pending_approval":  # reviewers were asked
+            results = context["ti"].xcom_pull(task_ids="approval") or []
+            answers, notes = collect(
+                RunRef.of(ref["run"]), results if isinstance(results, list) else [results]
+            )
         return finish(ref, decision, answers, notes=notes)
 
     @task(trigger_rule="all_done")
