@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from govflow.artifacts import ArtifactStore
+from govflow.artifacts import ArtifactStore, is_remote
 from govflow.checks._model_artifact import ModelArtifact, require_format
 from govflow.checks._result import CheckInputError
 from govflow.checks.model_predictions import load_model
@@ -44,7 +44,7 @@ def ingest_artifact(source: str | Path, *, policy: Policy, tier: str) -> StoredM
     except CheckInputError as err:
         raise BadInputError(str(err)) from err
     store = ArtifactStore()
-    if "://" in name and not name.startswith("file://"):
+    if is_remote(name):
         data = store.get_bytes(name)
     else:
         path = Path(name.removeprefix("file://")).expanduser()
