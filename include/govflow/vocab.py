@@ -34,6 +34,8 @@ RISK_TIERS: tuple[RiskTier, ...] = get_args(RiskTier)
 # Lifecycle stage of a model version; only the service layer moves it.
 Stage = Literal["candidate", "staging", "production", "archived", "rejected"]
 STAGES: tuple[Stage, ...] = get_args(Stage)
+# The stages a version may be in to go through the gate (and be approved, waived or rejected).
+GATED_STAGES: tuple[Stage, ...] = ("candidate", "staging")
 
 # What the gate decides for a version and a target stage.
 DecisionKind = Literal["approved", "rejected", "pending_approval"]
@@ -68,6 +70,7 @@ __all__ = [
     "CHECK_NAMES",
     "DATA_CHECKS",
     "DECISIONS",
+    "GATED_STAGES",
     "POLICY_CHECKS",
     "REJECT_OPTION",
     "RISK_TIERS",

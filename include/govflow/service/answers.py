@@ -25,8 +25,9 @@ from govflow.service import gate as gate_service
 from govflow.service import registry
 from govflow.service.runs import ensure_run
 from govflow.store import Approval, GateDecision, ModelVersion
+from govflow.vocab import APPROVE_OPTION, REJECT_OPTION
 
-APPROVE, REJECT = "Approve", "Reject"
+APPROVE, REJECT = APPROVE_OPTION, REJECT_OPTION
 COMMENT_PARAM = "comment"
 NO_COMMENT = "rejected in Airflow's Required Actions view (no comment given)"
 

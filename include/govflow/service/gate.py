@@ -29,11 +29,12 @@ from govflow.store import CheckResultRow, GateDecision, ModelVersion, utcnow
 from govflow.store import Waiver as WaiverRow
 from govflow.store.audit import append_event
 from govflow.timeutil import iso_utc, utc
+from govflow.vocab import GATED_STAGES, POLICY_CHECKS, VERDICTS
 
 # Who may move an approved version to production (the approvals are the control; this is the act).
 PROMOTE_ROLES = ("data_scientist", "reviewer", "admin")
-CHECKS = ("validation", "pii", "fairness", "drift", "documentation")
-APPROVABLE_STAGES = ("candidate", "staging")
+CHECKS = POLICY_CHECKS
+APPROVABLE_STAGES = GATED_STAGES
 
 
 class PromotionRefusedError(GovflowError):
@@ -337,7 +338,7 @@ def approve(
     answer on superseded evidence is recorded as given, and the gate does not count it), the
     govflow ``run_id`` that asked and its ``required_action`` key (unique: recorded once).
     """
-    if verdict not in ("approve", "reject"):
+    if verdict not in VERDICTS:
         raise BadInputError(f"unknown verdict {verdict!r}: approve or reject")
     comment = (comment or "").strip()
     if verdict == "reject" and not comment:

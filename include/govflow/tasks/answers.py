@@ -24,6 +24,7 @@ from govflow.service.answers import Answer
 from govflow.service.pipeline import RunRef, pipeline_actor
 from govflow.store import session_scope
 from govflow.tasks.decisions import apply_decision
+from govflow.vocab import GATED_STAGES
 
 APPROVAL_TASK = "approval"
 RECONCILE_DAYS = 30
@@ -104,7 +105,7 @@ def reconcile(
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
     with session_scope(db_url) as session:
         requests = answers_service.pending_requests(session, since=since)
-    requests = [r for r in requests if r["stage"] in ("candidate", "staging") and r["run_id"] != skip_run_id]
+    requests = [r for r in requests if r["stage"] in GATED_STAGES and r["run_id"] != skip_run_id]
     report: dict[str, Any] = {"runs_checked": 0, "recorded": [], "decisions": [], "notes": []}
     if not requests:
         return report

@@ -9,6 +9,7 @@ from govflow.service import gate as gate_service
 from govflow.service.pipeline import PIPELINE_USER
 from govflow.service.registry import get_version, transition_stage
 from govflow.store import session_scope
+from govflow.vocab import GATED_STAGES
 
 
 def apply_decision(ref: Mapping[str, Any], decision: Mapping[str, Any], *, db_url: str | None = None) -> str:
@@ -22,7 +23,7 @@ def apply_decision(ref: Mapping[str, Any], decision: Mapping[str, Any], *, db_ur
             gate_service.promote(session, ref["model"], ref["version"], PIPELINE_USER)
         elif (
             decision["decision"] == "rejected"
-            and row.stage in ("candidate", "staging")
+            and row.stage in GATED_STAGES
             and any(r.get("code") == "rejected_by_approver" for r in decision["reasons"])
         ):
             transition_stage(

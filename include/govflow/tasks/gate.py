@@ -33,6 +33,7 @@ from govflow.service.runs import ensure_run, finish_run
 from govflow.store import GateDecision, session_scope
 from govflow.store.audit import append_event, authenticated_as
 from govflow.tasks.decisions import apply_decision
+from govflow.vocab import GATED_STAGES
 
 # --- resolve -----------------------------------------------------------------------------------
 
@@ -97,7 +98,7 @@ def resolve(
                     "run_id": run.run_id,
                 },
             )
-        if row.stage not in ("candidate", "staging"):
+        if row.stage not in GATED_STAGES:
             raise BadInputError(
                 f"{model}@{version} is {row.stage}: only candidate or staging versions go through the gate"
             )
