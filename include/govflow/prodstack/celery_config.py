@@ -22,22 +22,43 @@ CELERY_CONFIG = dict(DEFAULT_CELERY_CONFIG)
 
 # What task processes import (the DAG files' task bodies and the checks they run).
 PRELOAD = (
+    # third-party libraries the checks use
     "pandas",
     "pyarrow.parquet",
     "scipy.stats",
     "sklearn.metrics",
     "fairlearn.metrics",
+    "great_expectations",
+    "psycopg2",
+    "alembic.command",
+    "alembic.runtime.migration",
+    "botocore.session",
+    "aiobotocore.session",
+    "s3fs",
+    # what a task process of Airflow's runs before the task body
     "airflow.sdk",
+    "airflow.sdk.execution_time.task_runner",
+    "airflow.sdk.execution_time.supervisor",
+    "airflow.dag_processing.dagbag",
+    "airflow.providers.standard.decorators.python",
+    "airflow.providers.standard.operators.python",
+    "airflow.providers.standard.operators.empty",
     "airflow.providers.standard.operators.hitl",
+    # govflow's task bodies and the services and checks they call
+    "govflow.store",
+    "govflow.policy",
     "govflow.tasks.gate",
     "govflow.tasks.nightly",
+    "govflow.tasks.approval_operator",
     "govflow.service.pipeline",
+    "govflow.service.checks",
+    "govflow.service.gate",
     "govflow.service.docs",
+    "govflow.checks.validation",
     "govflow.checks.drift",
     "govflow.checks.fairness",
     "govflow.checks.pii",
     "govflow.checks.performance",
-    "s3fs",
 )
 
 
@@ -55,4 +76,10 @@ def preload(**_: object) -> None:
         analyzer_engine()
     except Exception as err:  # noqa: BLE001
         log.warning("govflow preload: Presidio engine not built: %s", err)
+    try:  # migrate-to-head once here, not in every task process; the pool is emptied before forking
+        from govflow.store import get_engine
+
+        get_engine().dispose()
+    except Exception as err:  # noqa: BLE001 - the DB may come later: tasks then check it themselves
+        log.warning("govflow preload: governance DB not reached: %s", err)
     log.info("govflow preload done in %.1fs", time.monotonic() - started)

@@ -1,0 +1,152 @@
+"""Benchmark: govflow's checks as whole processes (`govflow check drift|fairness --json`) vs. the plain
+library calls as whole processes (python start + imports + read + compute), on the same Parquet files.
+
+    drift:     2 x 1M rows x 20 columns (bench_drift's frames)  vs  Evidently Report([DataDriftPreset()])
+    fairness:  1M rows, sex x race                             vs  Fairlearn MetricFrame + disparities
+
+Prints each process's wall time, the ratio, whether the numbers agree (drifted columns and largest
+score difference; group metrics and disparities), and govflow's own import time (python -X importtime).
+
+    python bench/bench_cli.py              # 1,000,000 rows (the target: >= 40x for both)
+    python bench/bench_cli.py --rows 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+GOVFLOW = str(Path(sys.executable).with_name("govflow"))
+
+DRIFT_BASELINE = """
+import json, sys, pandas as pd
+from evidently import Report
+from evidently.presets import DataDriftPreset
+sys.path.insert(0, {here!r})
+from bench_drift import evidently_columns
+reference, current = pd.read_parquet(sys.argv[1]), pd.read_parquet(sys.argv[2])
+snapshot = Report([DataDriftPreset()], include_tests=True).run(current, reference)
+print(json.dumps(evidently_columns(snapshot)))
+"""
+
+FAIRNESS_BASELINE = """
+import json, sys, pandas as pd
+sys.path.insert(0, {here!r})
+from bench_fairness import fairlearn_baseline
+by_group, disparities = fairlearn_baseline(pd.read_parquet(sys.argv[1]))
+print(json.dumps({{"by_group": by_group, "disparities": disparities}}, default=float))
+"""
+
+
+def timed(command: list[str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode not in (0, 1):  # 1: the check failed (drift found), still a result
+        raise RuntimeError(f"{' '.join(command[:4])} exited {done.returncode}: {done.stderr[-2000:]}")
+    return elapsed, done.stdout
+
+
+def import_seconds(args: list[str]) -> float:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "govflow", *args], capture_output=True, text=True
+    )
+    total = 0
+    for line in done.stderr.splitlines():
+        parts = line.split("|")
+        if (
+            line.startswith("import time:")
+            and len(parts) == 3
+            and parts[2].rstrip()
+            and not parts[2].startswith("  ")
+        ):
+            total += int(parts[1])  # top-level imports' cumulative microseconds
+    return total / 1e6
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    sys.path.insert(0, str(HERE))
+    from bench_drift import make_frames
+    from bench_fairness import make_frame
+
+    work = Path(tempfile.mkdtemp(prefix="govflow-bench-cli-"))
+    reference, current = make_frames(args.rows, 0)
+    reference.to_parquet(work / "reference.parquet")
+    current.to_parquet(work / "current.parquet")
+    make_frame(args.rows, 0).to_parquet(work / "fairness.parquet")
+    del reference, current
+    print(f"files in {work}: 2 x {args.rows:,} x 20 (drift), {args.rows:,} rows (fairness)")
+
+    drift_cmd = [
+        GOVFLOW,
+        "check",
+        "drift",
+        "--reference",
+        str(work / "reference.parquet"),
+        "--current",
+        str(work / "current.parquet"),
+        "--json",
+    ]
+    fair_args = [
+        "check",
+        "fairness",
+        "--data",
+        str(work / "fairness.parquet"),
+        "--label",
+        "label",
+        "--prediction",
+        "prediction",
+        "--sensitive",
+        "sex",
+        "--sensitive",
+        "race",
+        "--json",
+    ]
+    timed([*drift_cmd[:3], "--help"])  # warm the page cache for the interpreter and libraries
+    ours_s, ours_out = timed(drift_cmd)
+    base_s, base_out = timed(
+        [
+            sys.executable,
+            "-c",
+            DRIFT_BASELINE.format(here=str(HERE)),
+            str(work / "reference.parquet"),
+            str(work / "current.parquet"),
+        ]
+    )
+    ours, theirs = json.loads(ours_out)["columns"], json.loads(base_out)
+    same = sorted(c for c, e in ours.items() if e["drifted"]) == sorted(c for c, v in theirs.items() if v[1])
+    diff = max(abs(ours[c]["score"] - theirs[c][0]) for c in theirs)
+    print(
+        f"drift    govflow check drift: {ours_s:7.2f} s   Evidently preset process: {base_s:7.2f} s   "
+        f"ratio {base_s / ours_s:5.1f}x   same drifted columns: {same}; largest score difference {diff:.3g}; "
+        f"govflow imports {import_seconds(drift_cmd[1:]):.2f} s"
+    )
+
+    ours_s, ours_out = timed([GOVFLOW, *fair_args])
+    base_s, base_out = timed(
+        [sys.executable, "-c", FAIRNESS_BASELINE.format(here=str(HERE)), str(work / "fairness.parquet")]
+    )
+    ours, theirs = json.loads(ours_out), json.loads(base_out)
+    metric_diff = max(
+        abs(ours["by_group"][g][m] - v) for g, row in theirs["by_group"].items() for m, v in row.items()
+    )
+    disparity_diff = max(abs(ours["summary"][k] - v) for k, v in theirs["disparities"].items())
+    print(
+        f"fairness govflow check fairness: {ours_s:5.2f} s   MetricFrame process: {base_s:7.2f} s   "
+        f"ratio {base_s / ours_s:5.1f}x   largest difference: groups {metric_diff:.3g}, disparities "
+        f"{disparity_diff:.3g}; govflow imports {import_seconds(fair_args):.2f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
