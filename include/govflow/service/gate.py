@@ -10,7 +10,7 @@ approver roles, separation of duties).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from govflow.access import AuthMethod, Directory, User, acting_role, load_users, require_role
 from govflow.errors import BadInputError, ConflictError, GovflowError, NotFoundError, PermissionDeniedError
 from govflow.gate import Approval, Decision, Evidence, VersionRef, Waiver, decide, evidence_digest
-from govflow.policy import PolicyError, load_policy, parse_policy, policy_sha256
+from govflow.policy import Policy, PolicyError, TierPolicy, load_policy, parse_policy, policy_sha256
 from govflow.service import registry
 from govflow.service.docs import document_links
 from govflow.service.policy import require_active
@@ -59,7 +59,7 @@ class GateInputs:
 
     def decide(
         self,
-        policy,
+        policy: Policy,
         now: dt.datetime,
         *,
         approvals: Iterable[Approval] | None = None,
@@ -102,7 +102,7 @@ def approval_of(row: ApprovalRow) -> Approval:
     return Approval(
         approver=row.approver,
         role=row.role,
-        verdict=row.verdict,
+        verdict="approve" if row.verdict == "approve" else "reject",  # the column holds only these
         evidence_digest=row.evidence_digest,
         comment=row.comment or "",
         id=str(row.id),
@@ -156,7 +156,8 @@ def latest_decision(
     )
 
 
-def _policy(policy):
+def _policy(policy: Policy | None) -> Policy:
+    # Callers that started elsewhere (the CLI, a DAG task, a web request) pass the policy they resolved.
     if policy is not None:
         return policy
 
@@ -177,7 +178,7 @@ def evaluate_gate(
     version: str,
     actor: str,
     *,
-    policy=None,
+    policy: Policy | None = None,
     now: dt.datetime | None = None,
     target_stage: str = "production",
     auth_method: AuthMethod | None = None,
@@ -255,8 +256,10 @@ def decision_to_dict(
         if row.version_id is not None:
             from sqlalchemy.orm import object_session
 
-            v = object_session(row).get(ModelVersion, row.version_id)
-            owner, row_version = v.model.name, v.version
+            session = object_session(row)
+            v = session.get(ModelVersion, row.version_id) if session is not None else None
+            if v is not None:
+                owner, row_version = v.model.name, v.version
         model, version = model or owner, version or row_version
     return {
         "id": row.id,
@@ -297,7 +300,9 @@ def _directory(users: Directory | None) -> Directory:
     return users if users is not None else load_users()
 
 
-def _reviewer_role(user: User, roles, row: ModelVersion, rules, what: str, label: str, tier: str) -> str:
+def _reviewer_role(
+    user: User, roles: Sequence[str], row: ModelVersion, rules: TierPolicy, what: str, label: str, tier: str
+) -> str:
     """The role ``user`` acts in to ``what`` the version: one of ``roles`` (the admin role alone is not
     enough), never as its submitter (separation of duties), only while the version can go through the gate."""
     if not user.has_any(roles, admin_ok=False):
@@ -325,7 +330,7 @@ def approve(
     verdict: str = "approve",
     comment: str | None = None,
     users: Directory | None = None,
-    policy=None,
+    policy: Policy | None = None,
     now: dt.datetime | None = None,
     auth_method: AuthMethod | None = None,
     evidence_digest: str | None = None,
@@ -399,7 +404,7 @@ def waive(
     *,
     reason: str,
     users: Directory | None = None,
-    policy=None,
+    policy: Policy | None = None,
     now: dt.datetime | None = None,
     auth_method: AuthMethod | None = None,
 ) -> Recorded:
@@ -473,7 +478,7 @@ def promote(
     *,
     to: str = "production",
     users: Directory | None = None,
-    policy=None,
+    policy: Policy | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[ModelVersion, GateDecision]:
     """Move the version to production if its latest gate decision is approved and still current.
@@ -658,7 +663,15 @@ def _without_fixes(key: str, value: Any) -> Any:
     return [{k: v for k, v in r.items() if k != "fix"} if isinstance(r, dict) else r for r in value]
 
 
-def _reread(session, table, snapshots, kind, convert, what, differences) -> list:
+def _reread(
+    session: Session,
+    table: type[Any],
+    snapshots: Sequence[dict[str, Any]],
+    kind: Any,
+    convert: Callable[[Any], Any],
+    what: str,
+    differences: list[str],
+) -> list[Any]:
     """The stored items as their tables hold them now (falling back to the snapshot when a row is gone)."""
     items = []
     for snapshot in snapshots:
