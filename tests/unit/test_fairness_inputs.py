@@ -46,7 +46,7 @@ BAD_FRAMES = [
     pytest.param(_with(y=[None] * 6), {}, "label column 'y' has only null values", id="all-null-label"),
     pytest.param(
         _with(y=[0, 1, 2, 0, 1, 2]),
-        {},
+        {"task": "binary"},  # detected, three classes are a multiclass task
         "label column 'y' is not binary: 3 distinct values",
         id="multiclass-label",
     ),

@@ -20,8 +20,25 @@ from typing import TYPE_CHECKING, Any
 
 from govflow.checks._io import as_frame, require_columns
 from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, timed_check
+from govflow.checks.fairness._bootstrap import CONFIDENCE
 from govflow.checks.fairness._inputs import binary_outcomes, intersection_groups
+from govflow.checks.fairness._judge import (
+    DISPARITIES,
+    SMALL_GROUP_RULES,
+    SmallGroupRule,
+    judge_groups,
+    task_stats,
+)
 from govflow.checks.fairness._metrics import cell_table, disparities, metrics_by_group
+from govflow.checks.fairness._tasks import (
+    ClassOutcomes,
+    ModelTask,
+    NumericOutcomes,
+    TaskChoice,
+    choose_task,
+    class_outcomes,
+    numeric_outcomes,
+)
 from govflow.checks.model_predictions import (
     ModelArtifact,
     as_artifact,
@@ -40,6 +57,7 @@ __all__ = ["evaluate_fairness"]
 CHECK = "fairness"
 ONE_GROUP = "the sensitive feature(s) have a single group among the evaluated rows: fairness compares groups"
 LIBRARIES = ("fairlearn", "scikit-learn", "numpy", "pandas")
+MAX_BOOTSTRAP = 10_000
 
 
 @timed_check(CHECK, LIBRARIES)
@@ -55,9 +73,17 @@ def evaluate_fairness(
     min_group_size: int = 30,
     max_demographic_parity_difference: float = 0.1,
     max_equalized_odds_difference: float = 0.1,
+    max_accuracy_difference: float | None = None,
+    max_mean_prediction_difference: float | None = None,
+    max_mean_absolute_error_difference: float | None = None,
+    max_worst_group_mean_absolute_error: float | None = None,
+    task: ModelTask | None = None,
+    bootstrap: int = 0,
+    bootstrap_seed: int = 0,
+    small_groups: SmallGroupRule = "exclude",
     progress: Progress | None = None,
 ) -> CheckResult:
-    """Evaluate group fairness of binary predictions.
+    """Evaluate group fairness of binary, multiclass or regression predictions.
 
     Parameters
     ----------
@@ -70,6 +96,14 @@ def evaluate_fairness(
     trusted_types : for a skops model, reviewed types to trust beyond skops' defaults
     min_group_size : groups with fewer rows are flagged insufficient (status warn)
     max_demographic_parity_difference, max_equalized_odds_difference : the check fails above these
+        (multiclass: the largest over the classes, one-vs-rest)
+    max_accuracy_difference : multiclass; None: reported, not judged
+    max_mean_prediction_difference, max_mean_absolute_error_difference, max_worst_group_mean_absolute_error :
+        regression, in the label's units; None: reported, not judged
+    task : binary, multiclass or regression; None: detected from the label (stated in the summary)
+    bootstrap, bootstrap_seed : replicates for 95% intervals (``<metric>_ci``); 0: none
+    small_groups : ``exclude`` (judge the groups of at least ``min_group_size`` rows) or ``interval``
+        (judge all groups by the upper end of each disparity's interval; needs ``bootstrap``)
     progress : hears the table read and the model's predictions (``govflow.progress``)
 
     Examples
@@ -91,20 +125,29 @@ def evaluate_fairness(
         max_demographic_parity_difference,
         max_equalized_odds_difference,
     )
+    _check_task_options(
+        bootstrap,
+        small_groups,
+        max_accuracy_difference=max_accuracy_difference,
+        max_mean_prediction_difference=max_mean_prediction_difference,
+        max_mean_absolute_error_difference=max_mean_absolute_error_difference,
+        max_worst_group_mean_absolute_error=max_worst_group_mean_absolute_error,
+    )
     report = resolve(progress)
     frame = as_frame(data, what="the evaluation data", progress=report)
     require_columns(
         frame, [label, *sensitive, *([prediction] if prediction else [])], source="the evaluation data"
     )
 
+    chosen = choose_task(frame[label], task, label_name=label)
     model_info: dict[str, Any] | None = None
     if model_path is not None:
         artifact = as_artifact(model_path)  # read and hashed once; the model loads from these bytes
         report("fairness: predicting with the model", 0, len(frame))
         model = load_model(artifact, trusted=trusted_types)
-        predicted = _as_label_classes(
-            model, predict(model, frame, exclude=[label]), frame[label], positive_label
-        )
+        predicted = predict(model, frame, exclude=[label])
+        if chosen.task == "binary":
+            predicted = _as_label_classes(model, predicted, frame[label], positive_label)
         report("fairness: predicting with the model", len(frame), len(frame))
         prediction_name = f"model {Path(artifact.name).name}"
         model_info = {
@@ -113,22 +156,41 @@ def evaluate_fairness(
             "type": getattr(model, "model_type", type(model).__name__),
             "sandboxed": model_type_is_sandboxed(model),
         }
-        outcomes = binary_outcomes(
-            frame[label],
-            predicted,
-            label_name=label,
-            prediction_name=prediction_name,
-            positive_label=positive_label,
-        )
     else:
         assert prediction  # _check_options: without a model there is a prediction column
-        outcomes = binary_outcomes(
-            frame[label],
-            frame[prediction],
-            label_name=label,
-            prediction_name=prediction,
-            positive_label=positive_label,
+        predicted, prediction_name = frame[prediction], prediction
+    if chosen.task != "binary":
+        for name in sensitive:
+            if frame[name].isna().all():
+                raise CheckInputError(f"sensitive column {name!r} has only null values")
+        return _evaluate_other_task(
+            frame,
+            predicted,
+            chosen,
+            label=label,
+            prediction_name=prediction_name,
+            sensitive=sensitive,
+            min_group_size=min_group_size,
+            thresholds={
+                "max_demographic_parity_difference": max_demographic_parity_difference,
+                "max_equalized_odds_difference": max_equalized_odds_difference,
+                "max_accuracy_difference": max_accuracy_difference,
+                "max_mean_prediction_difference": max_mean_prediction_difference,
+                "max_mean_absolute_error_difference": max_mean_absolute_error_difference,
+                "max_worst_group_mean_absolute_error": max_worst_group_mean_absolute_error,
+            },
+            bootstrap=bootstrap,
+            bootstrap_seed=bootstrap_seed,
+            small_groups=small_groups,
+            model_info=model_info,
         )
+    outcomes = binary_outcomes(
+        frame[label],
+        predicted,
+        label_name=label,
+        prediction_name=prediction_name,
+        positive_label=positive_label,
+    )
 
     for name in sensitive:
         if frame[name].isna().all():
@@ -178,9 +240,31 @@ def evaluate_fairness(
         status = "warn"
     else:
         status = "pass"
+    if bootstrap or small_groups != "exclude":
+        # Intervals from the confusion counts; the point values stay Fairlearn's own.
+        boot = judge_groups(
+            task_stats("binary", groups, outcomes.y_true, outcomes.y_pred),
+            groups,
+            min_group_size=min_group_size,
+            thresholds={
+                "max_demographic_parity_difference": max_demographic_parity_difference,
+                "max_equalized_odds_difference": max_equalized_odds_difference,
+            },
+            bootstrap=bootstrap,
+            seed=bootstrap_seed,
+            small_groups=small_groups,
+        )
+        for key, entry in boot.by_group.items():
+            by_group[key].update({k: v for k, v in entry.items() if k.endswith("_ci")})
+        ci = lambda d: {k: v for k, v in d.items() if k.endswith("_ci")}  # noqa: E731
+        overall = {**overall, **ci(boot.overall)}
+        judged = boot.judged if small_groups == "interval" else {**judged, **ci(boot.judged)}
+        if small_groups == "interval":
+            failed, status = boot.exceeded, boot.status
 
     summary = {
         **judged,
+        **_task_summary(chosen, bootstrap, bootstrap_seed, small_groups),
         "groups": len(by_group),
         "sufficient_groups": len(sufficient),
         "insufficient_groups": insufficient,
@@ -201,6 +285,96 @@ def evaluate_fairness(
     if model_info:
         details["model"] = model_info
     return CheckResult(check=CHECK, status=status, summary=summary, details=details)
+
+
+def _task_summary(chosen: TaskChoice, bootstrap: int, seed: int, small_groups: str) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "task": chosen.task,
+        "task_detected": chosen.reason if chosen.detected else None,
+        "small_groups": small_groups,
+    }
+    if bootstrap:
+        out["bootstrap"] = {"replicates": bootstrap, "seed": seed, "confidence": CONFIDENCE}
+    return out
+
+
+def _evaluate_other_task(
+    frame: pd.DataFrame,
+    predicted: Any,
+    chosen: TaskChoice,
+    *,
+    label: str,
+    prediction_name: str,
+    sensitive: list[str],
+    min_group_size: int,
+    thresholds: dict[str, float | None],
+    bootstrap: int,
+    bootstrap_seed: int,
+    small_groups: str,
+    model_info: dict[str, Any] | None,
+) -> CheckResult:
+    """Multiclass and regression: validated outcomes, then the shared per-group judgement."""
+    classes: list[Any] | None = None
+    outcomes: ClassOutcomes | NumericOutcomes
+    if chosen.task == "multiclass":
+        outcomes = class_outcomes(frame[label], predicted, label_name=label, prediction_name=prediction_name)
+        classes = outcomes.classes
+    else:
+        outcomes = numeric_outcomes(
+            frame[label], predicted, label_name=label, prediction_name=prediction_name
+        )
+    groups = intersection_groups(frame, sensitive, outcomes.keep)
+    if len(groups.keys) < 2:
+        raise CheckInputError(
+            f"{ONE_GROUP} ({', '.join(sensitive)} = {', '.join(map(repr, groups.keys)) or 'none'})"
+        )
+    limits = {
+        name: value
+        for name, value in thresholds.items()
+        if name.removeprefix("max_") in DISPARITIES[chosen.task]
+    }
+    verdict = judge_groups(
+        task_stats(chosen.task, groups, outcomes.y_true, outcomes.y_pred, classes),
+        groups,
+        min_group_size=min_group_size,
+        thresholds=limits,
+        bootstrap=bootstrap,
+        seed=bootstrap_seed,
+        small_groups=small_groups,
+    )
+    summary: dict[str, Any] = {
+        **verdict.judged,
+        **_task_summary(chosen, bootstrap, bootstrap_seed, small_groups),
+        "groups": len(verdict.by_group),
+        "sufficient_groups": len(verdict.by_group) - len(verdict.insufficient),
+        "insufficient_groups": verdict.insufficient,
+        "exceeded": verdict.exceeded,
+        **limits,
+        "min_group_size": min_group_size,
+        "sensitive_features": sensitive,
+        "rows": len(outcomes.y_true),
+        "rows_excluded": outcomes.rows_excluded,
+        "prediction_source": "model" if model_info else "column",
+    }
+    if classes is not None:
+        summary["classes"] = [str(c) for c in classes]
+    if chosen.task == "regression":
+        worst = max(
+            (k for k, e in verdict.by_group.items() if not e["insufficient"] or small_groups == "interval"),
+            key=lambda k: verdict.by_group[k]["mean_absolute_error"],
+            default=None,
+        )
+        # Fairlearn's bounded group loss: the worst-off group's loss is what a bound would cap.
+        summary["bounded_group_loss"] = {"metric": "mean_absolute_error", "worst_group": worst}
+    if verdict.note:
+        summary["note"] = verdict.note
+    details: dict[str, Any] = {
+        "by_group": verdict.by_group,
+        "disparities": {"sufficient_groups": verdict.judged, "all_groups": verdict.overall},
+    }
+    if model_info:
+        details["model"] = model_info
+    return CheckResult(check=CHECK, status=verdict.status, summary=summary, details=details)
 
 
 def _check_options(
@@ -232,6 +406,24 @@ def _check_options(
     ):
         if not 0 <= value <= 1:
             raise CheckInputError(f"{name} must be between 0 and 1, got {value}")
+
+
+def _check_task_options(bootstrap: int, small_groups: str, **limits: float | None) -> None:
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or not 0 <= bootstrap <= MAX_BOOTSTRAP:
+        raise CheckInputError(f"bootstrap must be an integer from 0 to {MAX_BOOTSTRAP}, got {bootstrap!r}")
+    if small_groups not in SMALL_GROUP_RULES:
+        raise CheckInputError(
+            f"small_groups must be one of {', '.join(SMALL_GROUP_RULES)}, got {small_groups!r}"
+        )
+    if small_groups == "interval" and not bootstrap:
+        raise CheckInputError("small_groups 'interval' judges bootstrap intervals: give bootstrap > 0")
+    for name, value in limits.items():
+        if value is None:
+            continue
+        if value != value or value < 0 or (name == "max_accuracy_difference" and value > 1):
+            raise CheckInputError(
+                f"{name} must be {'between 0 and 1' if 'accuracy' in name else 'at least 0'}, got {value}"
+            )
 
 
 def _as_label_classes(model: Any, predicted: Any, label: Any, positive_label: Any) -> Any:
