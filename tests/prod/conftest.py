@@ -29,8 +29,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _settings(root: Path, **overrides) -> StackSettings:
-    # A dead worker's task is noticed after 30 s (the scheduler then retries it elsewhere).
-    return StackSettings.ephemeral(root, heartbeat_timeout=30, **overrides)
+    # A dead worker's running task is noticed after 30 s and its reserved messages after 60 s.
+    return StackSettings.ephemeral(root, heartbeat_timeout=30, queued_timeout=60, **overrides)
 
 
 @pytest.fixture(scope="session")

@@ -54,6 +54,8 @@ class StackSettings:
     )
     concurrency: int = 2
     heartbeat_timeout: int = 120  # seconds without a task heartbeat before the scheduler retries it
+    # A task message a dead worker had reserved is re-queued after this long (Airflow's queued timeout).
+    queued_timeout: int = 180
 
     @classmethod
     def from_env(cls, root: Path | None = None) -> StackSettings:
@@ -198,7 +200,9 @@ class StackSettings:
             "AIRFLOW__API__WORKERS": "1",
             # A worker that died mid-task is noticed after this long; the task is then retried.
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(self.heartbeat_timeout),
-            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "300",
+            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": str(self.queued_timeout),
+            # Redis redelivers an unacknowledged message after this long (Airflow's default is 6 hours).
+            "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "1800",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
             # No Variable lookup while parsing the nightly DAG (every task parses its DAG file).
