@@ -212,8 +212,15 @@ def _corpus_report(naive: bool) -> tuple[float, float]:
     for table, lab in labels.items():
         print(f"  {table}: quasi-identifiers {lab['quasi_identifiers'] or 'none'}")
     if naive:
-        np_, nr = _precision_recall(*_corpus_pairs(_corpus_naive(list(labels))))
-        print(f"naive baseline on the corpus (every cell, any entity): precision {np_:.3f} recall {nr:.3f}")
+        started = time.perf_counter()
+        naive_verdicts = _corpus_naive(list(labels))
+        naive_s = time.perf_counter() - started
+        np_, nr = _precision_recall(*_corpus_pairs(naive_verdicts))
+        print(
+            f"naive baseline on the corpus (every cell, any entity): precision {np_:.3f} recall {nr:.3f}; "
+            f"{naive_s:.0f} s ({cells / naive_s:,.0f} cells/s): govflow {naive_s / seconds:,.0f}x faster "
+            "on these small tables (fixed per-column costs dominate; the per-cell ratio is the big table's)"
+        )
     return p, r
 
 
