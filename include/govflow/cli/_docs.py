@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import cast
 
 from govflow.checks import CheckResult
 from govflow.cli._check import report
@@ -16,6 +17,7 @@ from govflow.service.checks import load_evidence
 from govflow.service.docs import verify_bundle
 from govflow.service.runs import cli_run
 from govflow.store import session_scope
+from govflow.vocab import Status
 
 KINDS = ("model_card", "annex_iv")
 
@@ -143,7 +145,7 @@ def _check(args: argparse.Namespace) -> int:
     details = {k: v for k, v in evidence.items() if k in ("sections", "missing")}
     result = CheckResult(
         check=row.check,
-        status=row.status,
+        status=cast(Status, row.status),  # the column holds only the vocabulary's statuses
         summary=row.summary,
         details=details,
         duration_s=row.duration_s,

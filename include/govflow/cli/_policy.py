@@ -48,11 +48,12 @@ def _apply(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     with session_scope() as session:
         row = active_policy(session)
-        payload = {"active": policy_row_to_dict(row) if row else None}
+        active = policy_row_to_dict(row) if row else None
+        payload = {"active": active}
     line = (
         f"active policy: version {row.version}, sha256 {row.sha256[:16]}..., "
-        f"applied by {row.applied_by} at {payload['active']['applied_at']}"
-        if row
+        f"applied by {row.applied_by} at {active['applied_at']}"
+        if row and active
         else "no policy applied yet (the bundled default is applied on the gate's first use)"
     )
     emit(payload, as_json=args.json, lines=[line])

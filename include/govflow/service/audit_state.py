@@ -49,10 +49,11 @@ def _events(session: Session) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
 
 def state_problems(session: Session) -> list[dict[str, Any]]:
     """Rows that no signed event accounts for (see the module docstring); [] when all agree."""
-    approvals: dict[int, tuple] = {}
-    waivers: dict[int, tuple] = {}
-    decisions: dict[int, tuple] = {}
-    stages: dict[str, str] = {}
+    # Keyed by the ids the events name (None when an event lacks one: it then accounts for no row).
+    approvals: dict[int | None, tuple[Any, ...]] = {}
+    waivers: dict[int | None, tuple[Any, ...]] = {}
+    decisions: dict[int | None, tuple[Any, ...]] = {}
+    stages: dict[str, str | None] = {}
     policy_sha: str | None = None
     for action, actor, subject, p in _events(session):
         if action == "approval.recorded":
