@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-from govflow.checks.fairness import evaluate_fairness
+from govflow.checks.fairness import MODEL_TASKS, SMALL_GROUP_RULES, evaluate_fairness
 from govflow.cli._check import add_tier_flags, report, tier_options
 from govflow.cli._common import add_json_flag
 from govflow.cli._progress import add_quiet_flag, terminal_progress
@@ -13,14 +14,14 @@ from govflow.cli._progress import add_quiet_flag, terminal_progress
 def register(checks: argparse._SubParsersAction) -> None:
     parser = checks.add_parser(
         "fairness",
-        help="group fairness of binary predictions (Fairlearn)",
-        description="Per-group rates and disparities of binary predictions vs. labels, per sensitive feature "
+        help="group fairness of binary, multiclass or regression predictions (Fairlearn)",
+        description="Per-group metrics and disparities of predictions vs. labels, per sensitive feature "
         "(several --sensitive: their intersections, keys joined with '|'). "
         "Exit 0 pass/warn, 1 a disparity above its maximum, 2 bad input.",
     )
     parser.add_argument("--data", required=True, metavar="FILE", help="evaluation data, CSV or Parquet")
     parser.add_argument(
-        "--label", required=True, metavar="COLUMN", help="column with the true binary outcome"
+        "--label", required=True, metavar="COLUMN", help="column with the true outcome (class or number)"
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--prediction", metavar="COLUMN", help="column with the model's predictions")
@@ -64,6 +65,31 @@ def register(checks: argparse._SubParsersAction) -> None:
         metavar="X",
         help="fail above this (default 0.1, or the tier's)",
     )
+    parser.add_argument(
+        "--task",
+        choices=MODEL_TASKS,
+        help="the model's task (default: detected from the label; the output says how)",
+    )
+    for flag, what in (
+        ("--max-accuracy-difference", "multiclass: fail above this (default: reported only, or the tier's)"),
+        ("--max-mean-prediction-difference", "regression, label units: fail above this"),
+        ("--max-mean-absolute-error-difference", "regression, label units: fail above this"),
+        ("--max-worst-group-mean-absolute-error", "regression: bounded group loss, fail above this"),
+    ):
+        parser.add_argument(flag, type=float, metavar="X", help=what)
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        metavar="N",
+        help="N seeded bootstrap replicates: 95%% intervals (<metric>_ci) on each group metric and disparity",
+    )
+    parser.add_argument("--bootstrap-seed", type=int, metavar="S", help="the bootstrap's seed (default 0)")
+    parser.add_argument(
+        "--small-groups",
+        choices=SMALL_GROUP_RULES,
+        help="exclude: judge groups of at least --min-group-size rows (default); "
+        "interval: judge every group by the upper end of each disparity's interval (needs --bootstrap)",
+    )
     add_tier_flags(parser)
     add_json_flag(parser)
     add_quiet_flag(parser)
@@ -78,6 +104,13 @@ def _run(args: argparse.Namespace) -> int:
             "min_group_size": 30,
             "max_demographic_parity_difference": 0.1,
             "max_equalized_odds_difference": 0.1,
+            "max_accuracy_difference": None,
+            "max_mean_prediction_difference": None,
+            "max_mean_absolute_error_difference": None,
+            "max_worst_group_mean_absolute_error": None,
+            "bootstrap": 0,
+            "bootstrap_seed": 0,
+            "small_groups": "exclude",
         },
     )
 
@@ -91,16 +124,33 @@ def _run(args: argparse.Namespace) -> int:
             model_path=args.model,
             trusted_types=args.trust,
             progress=progress,
+            task=args.task,
             **options,
         )
     code = report(result, as_json=args.json)
     if not args.json and result.status != "error":
-        print("  group: count selection_rate accuracy TPR FPR FNR")
-        for key, entry in result.details["by_group"].items():
-            flag = "  (insufficient)" if entry["insufficient"] else ""
-            print(
-                f"  {key}: {entry['count']} {entry['selection_rate']:.3f} {entry['accuracy']:.3f} "
-                f"{entry['true_positive_rate']:.3f} {entry['false_positive_rate']:.3f} "
-                f"{entry['false_negative_rate']:.3f}{flag}"
-            )
+        _print_groups(result.summary, result.details["by_group"])
     return code
+
+
+def _print_groups(summary: dict[str, Any], by_group: dict[str, dict[str, Any]]) -> None:
+    columns = {
+        "binary": [
+            "selection_rate",
+            "accuracy",
+            "true_positive_rate",
+            "false_positive_rate",
+            "false_negative_rate",
+        ],
+        "regression": ["mean_prediction", "mean_absolute_error", "root_mean_squared_error"],
+    }.get(summary["task"], ["accuracy", *(f"selection_rate.{c}" for c in summary.get("classes", []))])
+    print("  group: count " + " ".join(columns))
+    for key, entry in by_group.items():
+        flag = "  (insufficient)" if entry["insufficient"] else ""
+        cells = []
+        for name in columns:
+            interval = entry.get(f"{name}_ci")
+            cells.append(
+                f"{entry[name]:.3f}" + (f" [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else "")
+            )
+        print(f"  {key}: {entry['count']} {' '.join(cells)}{flag}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -107,6 +108,32 @@ class FairnessThresholds(_Strict):
     min_group_size: int = Field(default=30, ge=1)
     # An input predicting a sensitive attribute with this ROC AUC or more is flagged as a proxy (explanation).
     max_proxy_auc: float = Field(default=0.8, ge=0.5, le=1.0)
+    # Multiclass (the two above are then the largest over the classes, one-vs-rest); None: reported only.
+    max_accuracy_difference: float | None = Field(default=None, ge=0.0, le=1.0)
+    # Regression, in the label's units (no default fits every target); None: reported only.
+    max_mean_prediction_difference: float | None = Field(default=None, ge=0.0)
+    max_mean_absolute_error_difference: float | None = Field(default=None, ge=0.0)
+    max_worst_group_mean_absolute_error: float | None = Field(default=None, ge=0.0)
+    # Seeded bootstrap replicates for 95% intervals on every group metric and disparity; 0: none.
+    bootstrap: int = Field(default=0, ge=0, le=10_000)
+    bootstrap_seed: int = Field(default=0, ge=0)
+    # exclude: small groups are flagged and left out of the judged disparities; interval: every
+    # group is judged, and a disparity's whole 95% interval must be within its threshold.
+    small_groups: Literal["exclude", "interval"] = "exclude"
+
+    @model_validator(mode="after")
+    def _interval_needs_replicates(self) -> FairnessThresholds:
+        if self.small_groups == "interval" and not self.bootstrap:
+            raise ValueError("small_groups: interval judges bootstrap intervals: set bootstrap > 0")
+        return self
+
+
+class PerformanceRule(_Strict):
+    # How far (absolute) a metric may fall below the value registered with the version; None: 0.05.
+    max_drop: float | None = Field(default=None, ge=0.0, le=1.0)
+    # How far (absolute) the candidate may fall below the production version on the candidate's eval
+    # data, per metric and per group; None: the comparison is reported, not judged.
+    max_metric_drop_vs_production: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class PiiThresholds(_Strict):
@@ -174,6 +201,7 @@ class TierPolicy(_Strict):
     fairness: FairnessThresholds = Field(default_factory=FairnessThresholds)
     drift: DriftThresholds = Field(default_factory=DriftThresholds)
     pii: PiiThresholds = Field(default_factory=PiiThresholds)
+    performance: PerformanceRule = Field(default_factory=PerformanceRule)
     approvals: ApprovalRule = Field(default_factory=ApprovalRule)
     artifacts: ArtifactRule = Field(default_factory=ArtifactRule)
     recheck: RecheckRule = Field(default_factory=RecheckRule)

@@ -20,12 +20,13 @@ from govflow.checks.performance import evaluate_performance
 from govflow.checks.pii import scan_pii
 from govflow.checks.validation import infer_suite, validate_table
 from govflow.errors import GovflowError
-from govflow.policy import Policy
+from govflow.policy import FairnessThresholds, Policy
 from govflow.service.explain import explain_fairness
 from govflow.service.inputs import VersionInputs
 from govflow.service.model_artifacts import registered_artifact
 
 __all__ = [
+    "fairness_options",
     "performance_tolerance",
     "run_drift",
     "run_fairness",
@@ -78,9 +79,8 @@ def run_fairness(data: str, inputs: VersionInputs, policy: Policy) -> CheckResul
         positive_label=cfg.positive_label,
         model_path=None if cfg.prediction else artifact,
         trusted_types=trusted,
-        min_group_size=rules.min_group_size,
-        max_demographic_parity_difference=rules.max_demographic_parity_difference,
-        max_equalized_odds_difference=rules.max_equalized_odds_difference,
+        task=cfg.task,
+        **fairness_options(rules),
     )
     return explain_fairness(
         result,
@@ -92,6 +92,25 @@ def run_fairness(data: str, inputs: VersionInputs, policy: Policy) -> CheckResul
         rules=rules,
         trusted=trusted,
     )
+
+
+def fairness_options(rules: FairnessThresholds) -> dict[str, Any]:
+    """The tier's fairness thresholds and interval options as ``evaluate_fairness`` keywords."""
+    return {
+        name: getattr(rules, name)
+        for name in (
+            "min_group_size",
+            "max_demographic_parity_difference",
+            "max_equalized_odds_difference",
+            "max_accuracy_difference",
+            "max_mean_prediction_difference",
+            "max_mean_absolute_error_difference",
+            "max_worst_group_mean_absolute_error",
+            "bootstrap",
+            "bootstrap_seed",
+            "small_groups",
+        )
+    }
 
 
 def run_drift(data: str, inputs: VersionInputs, policy: Policy) -> CheckResult:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from govflow.checks.fairness import MODEL_TASKS, ModelTask
 from govflow.errors import BadInputError
 from govflow.service.objects import registered_sha256
 
@@ -32,8 +33,17 @@ class CheckConfig:
     positive_label: Any = None
     sensitive: tuple[str, ...] = ()
     suite: str | None = None
+    task: ModelTask | None = None  # None: detected from the label
 
-    KEYS: ClassVar[tuple[str, ...]] = ("label", "prediction", "score", "positive_label", "sensitive", "suite")
+    KEYS: ClassVar[tuple[str, ...]] = (
+        "label",
+        "prediction",
+        "score",
+        "positive_label",
+        "sensitive",
+        "suite",
+        "task",
+    )
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any] | None) -> CheckConfig:
@@ -44,6 +54,9 @@ class CheckConfig:
                 f"params.governance.{unknown[0]}: unknown key; expected {', '.join(cls.KEYS)}"
             )
         sensitive = raw.get("sensitive") or ()
+        task = raw.get("task")
+        if task is not None and task not in MODEL_TASKS:
+            raise BadInputError(f"params.governance.task: {task!r} is not one of {', '.join(MODEL_TASKS)}")
         return cls(
             label=raw.get("label"),
             prediction=raw.get("prediction"),
@@ -51,6 +64,7 @@ class CheckConfig:
             positive_label=raw.get("positive_label"),
             sensitive=(sensitive,) if isinstance(sensitive, str) else tuple(sensitive),
             suite=raw.get("suite"),
+            task=task,
         )
 
     def to_params(self) -> dict[str, Any]:
@@ -61,6 +75,7 @@ class CheckConfig:
             "positive_label": self.positive_label,
             "sensitive": list(self.sensitive),
             "suite": self.suite,
+            "task": self.task,
         }
         return {k: v for k, v in data.items() if v not in (None, [], "")}
 

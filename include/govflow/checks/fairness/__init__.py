@@ -31,6 +31,7 @@ from govflow.checks.fairness._judge import (
 )
 from govflow.checks.fairness._metrics import cell_table, disparities, metrics_by_group
 from govflow.checks.fairness._tasks import (
+    MODEL_TASKS,
     ClassOutcomes,
     ModelTask,
     NumericOutcomes,
@@ -52,7 +53,7 @@ from govflow.progress import Progress, resolve
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["evaluate_fairness"]
+__all__ = ["MODEL_TASKS", "SMALL_GROUP_RULES", "ModelTask", "SmallGroupRule", "evaluate_fairness"]
 
 CHECK = "fairness"
 ONE_GROUP = "the sensitive feature(s) have a single group among the evaluated rows: fairness compares groups"
