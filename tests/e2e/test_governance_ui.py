@@ -160,3 +160,54 @@ def test_viewer_cannot_approve_through_the_view(airflow_stack, seeded_version):
     )
     assert response.status_code == 403
     assert "permission denied" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["/", "/api/models", "/docs", "/redoc", "/openapi.json"])
+def test_users_unknown_to_govflow_see_nothing_api_docs_included(airflow_stack, path):
+    stranger = airflow_stack.client("dana").token()  # an Airflow user govflow has no roles for
+    reviewer = airflow_stack.client("rita").token()
+    url = f"{airflow_stack.url}/governance{path}"
+    assert httpx.get(url, headers={"Authorization": f"Bearer {stranger}"}, timeout=30).status_code == 403
+    assert httpx.get(url, headers={"Authorization": f"Bearer {reviewer}"}, timeout=30).status_code == 200
+    assert httpx.get(url, timeout=30).status_code == 401
+
+
+def test_cli_acts_for_a_person_through_the_api_after_login(airflow_stack, seeded_version, tmp_path):
+    import json
+    import stat
+    import subprocess
+    import sys
+
+    from sqlalchemy import select
+
+    from govflow.store import Approval, session_scope
+
+    model, version = seeded_version
+    token_file = tmp_path / "config" / "token.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOVFLOW_", "AIRFLOW"))}
+    env |= {"GOVFLOW_TOKEN_FILE": str(token_file)}  # no DB URL: the CLI only talks to Airflow
+
+    def govflow(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "govflow", *args], input=stdin, capture_output=True, text=True, env=env
+        )
+
+    login = govflow(
+        "login",
+        "--user",
+        "rob",
+        "--url",
+        airflow_stack.url,
+        "--password-stdin",
+        stdin=airflow_stack.users["rob"],
+    )
+    assert login.returncode == 0, login.stderr
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    answer = govflow(
+        "approve", "--model", model, "--version", version, "--comment", "via the CLI", "--api", "--json"
+    )
+    assert answer.returncode == 0, answer.stderr
+    assert json.loads(answer.stdout)["approver"] == "rob"
+    with session_scope() as s:
+        mine = s.scalars(select(Approval).where(Approval.comment == "via the CLI")).all()
+        assert [(a.approver, a.auth_method) for a in mine] == [("rob", "airflow")]
