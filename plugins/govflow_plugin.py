@@ -5,6 +5,8 @@ An adapter only: the app and everything behind it live in ``govflow.web``.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from airflow.plugins_manager import AirflowPlugin
 
 from govflow.web import create_app
@@ -12,8 +14,10 @@ from govflow.web import create_app
 
 class GovflowPlugin(AirflowPlugin):
     name = "govflow"
-    fastapi_apps = [{"app": create_app(), "url_prefix": "/governance", "name": "govflow governance"}]
-    external_views = [
+    fastapi_apps: ClassVar[list[dict[str, Any]]] = [
+        {"app": create_app(), "url_prefix": "/governance", "name": "govflow governance"}
+    ]
+    external_views: ClassVar[list[dict[str, str]]] = [
         {
             "name": "Governance",
             "href": "/governance/",

@@ -10,6 +10,7 @@ and passwords. Everything they print goes to ``<home>/logs/<process>.log``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -225,24 +226,18 @@ def stop_processes(processes, grace: float = 20.0) -> None:
         _signal_group(proc, signal.SIGTERM)
     deadline = time.monotonic() + grace
     for proc in procs:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
     for proc in procs:
         # The group may hold task subprocesses even after the leader exited.
         _signal_group(proc, signal.SIGKILL)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:

@@ -24,7 +24,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def run_json(capsys, *argv: str) -> tuple[int, dict]:
-    code, out, err = run(capsys, *argv, "--json")
+    code, out, _err = run(capsys, *argv, "--json")
     assert out.count("\n") == 1, out  # exactly one JSON object
     return code, json.loads(out)
 
@@ -137,7 +137,7 @@ def test_walk_from_candidate_through_pending_to_production(version, capsys):
 
     code, report = run_json(capsys, "gate", "replay", str(decision["id"]))
     assert (code, report["same"], report["differences"]) == (0, True, [])
-    code, out, _ = run(capsys, "audit", "verify")
+    code, _out, _ = run(capsys, "audit", "verify")
     assert code == 0
 
 
@@ -154,7 +154,7 @@ def test_viewer_approving_exits_1_with_a_clear_message(version, capsys):
 def test_actor_from_environment_else_the_os_user(version, capsys, monkeypatch):
     record()
     # Without --as the actor is the OS user, who holds no govflow role here.
-    code, out, err = run(capsys, "approve", *VERSION, "--comment", "x")
+    code, _out, err = run(capsys, "approve", *VERSION, "--comment", "x")
     assert code == 1 and "permission denied: unknown user" in err
     monkeypatch.setenv("GOVFLOW_USER", "rita")
     code, approval = run_json(capsys, "approve", *VERSION, "--comment", "x")
@@ -186,7 +186,7 @@ def test_reject_and_waive(version, capsys):
         "gap within the confidence interval",
     )
     assert code == 0 and waiver["check_result_id"] == ids["fairness"] and waiver["role"] == "reviewer"
-    code, out, err = run(capsys, "waive", *VERSION, "--check", "fairness", "--as", "vera", "--reason", "x")
+    code, _out, err = run(capsys, "waive", *VERSION, "--check", "fairness", "--as", "vera", "--reason", "x")
     assert code == 1 and "vera (viewer) may not waive checks" in err
     code, approval = run_json(
         capsys, "approve", *VERSION, "--as", "rita", "--reject", "--comment", "needs mitigation"

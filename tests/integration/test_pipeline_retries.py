@@ -150,7 +150,7 @@ def test_every_gate_task_twice_leaves_one_result_and_one_set_of_audit_events(db_
     ref, again = twice(lambda: gate.resolve(RUN, {"model": "scorer", "version": "1.0"}))
     assert ref == again and ref["tier"] == "limited" and ref["submitted_by"] == "alice"
     for check in ("validation", "pii", "fairness", "drift"):
-        first, second = twice(lambda: gate.check(ref, check))
+        first, second = twice(lambda check=check: gate.check(ref, check))
         assert first == second and first["status"] == "pass", first
     twice(lambda: gate.document(ref))
     decision, same = twice(lambda: gate.evaluate(ref))
@@ -268,7 +268,7 @@ def test_nightly_checks_run_once_per_night_on_the_newest_batch(db_url, files):
     night = {"dag_id": "nightly_compliance", "run_id": "scheduled__1", "trigger_kind": "schedule"}
     results = {}
     for check in nightly.NIGHTLY_CHECKS:
-        results[check], _ = twice(lambda: nightly.check(night, due[0], check))
+        results[check], _ = twice(lambda check=check: nightly.check(night, due[0], check))
     assert {c: r["status"] for c, r in results.items()} == {
         "drift": "pass",
         "pii": "pass",

@@ -88,7 +88,7 @@ def test_duplicate_model_and_version_conflict(db_url, sample_files):
     with pytest.raises(ConflictError, match="already registered"), session_scope() as s:
         _model(s)
     with (
-        pytest.raises(ConflictError, match="version '1.0' of model 'credit-risk' is already registered"),
+        pytest.raises(ConflictError, match=r"version '1\.0' of model 'credit-risk' is already registered"),
         session_scope() as s,
     ):
         _version(s, sample_files)
@@ -135,7 +135,7 @@ def test_stage_moves_follow_legal_transitions(db_url, sample_files):
     with session_scope() as s:
         registry.transition_stage(s, model="credit-risk", version="2.0", to="rejected", actor="rita")
     with (
-        pytest.raises(ConflictError, match="illegal stage move .* rejected -> staging"),
+        pytest.raises(ConflictError, match=r"illegal stage move .* rejected -> staging"),
         session_scope() as s,
     ):
         registry.transition_stage(s, model="credit-risk", version="2.0", to="staging", actor="rita")

@@ -83,7 +83,8 @@ def _run(args: argparse.Namespace) -> int:
         for name, entry in result.details["columns"].items():
             mark = "DRIFTED" if entry["drifted"] else "ok"
             print(
-                f"  {mark} {name}: {entry['method']} score={entry['score']:.4g} threshold={entry['threshold']:.4g}"
+                f"  {mark} {name}: {entry['method']} score={entry['score']:.4g} "
+                f"threshold={entry['threshold']:.4g}"
             )
         for name, reason in result.details.get("skipped_columns", {}).items():
             print(f"  SKIPPED {name}: {reason}")

@@ -1,4 +1,4 @@
-"""`govflow explain`: what drives a model's predictions per group, where a group's errors sit, which inputs are proxies.
+"""`govflow explain`: what drives predictions per group, where a group's errors sit, which inputs are proxies.
 
     govflow explain --model M --version V [--label L --sensitive S ...] [--json]
     govflow explain --artifact A --data D --label L --sensitive S [--positive-label P] [--json]

@@ -24,7 +24,10 @@ def register(groups: argparse._SubParsersAction) -> None:
     gate = groups.add_parser(
         "gate",
         help="evaluate the promotion gate for a version (or replay a stored decision)",
-        usage="govflow gate --model M --version V [--as USER] [--json]\n       govflow gate replay DECISION_ID [--json]",
+        usage=(
+            "govflow gate --model M --version V [--as USER] [--json]\n"
+            "       govflow gate replay DECISION_ID [--json]"
+        ),
         description="Evaluate and store a gate decision (exit 0 approved, 1 rejected or pending approval), "
         "or replay a stored one (exit 1 on any difference).",
     )

@@ -158,7 +158,8 @@ def _version_register(args: argparse.Namespace) -> int:
         payload,
         as_json=args.json,
         lines=[
-            f"registered {args.model}@{args.version} (stage {payload['stage']}, artifact sha256 {payload['artifact_sha256'][:12]}...)"
+            f"registered {args.model}@{args.version} (stage {payload['stage']}, "
+            f"artifact sha256 {payload['artifact_sha256'][:12]}...)"
         ],
     )
     return 0

@@ -220,7 +220,7 @@ def _action_key(action: dict[str, Any]) -> tuple[str, Any]:
 def _lines(payload: dict[str, Any]) -> list[str]:
     lines = [f"{payload['model']}@{payload['version']}: run {payload.get('run_id')} {payload.get('state')}"]
     if payload.get("error"):
-        return lines + [payload["error"]]
+        return [*lines, payload["error"]]
     lines.append(f"decision: {payload.get('decision')} (stage {payload.get('stage')})")
     fixes = {f["reason"]: f["fix"] for f in payload.get("fixes") or []}
     for reason in payload.get("reasons") or []:

@@ -391,7 +391,7 @@ def approve(
             **({"required_action": required_action} if required_action else {}),
         },
     )
-    preview = inputs.decide(policy, _now(now), approvals=inputs.approvals + (approval_of(approval),))
+    preview = inputs.decide(policy, _now(now), approvals=(*inputs.approvals, approval_of(approval)))
     return Recorded(row=approval, preview=preview)
 
 
@@ -463,7 +463,7 @@ def waive(
             "evidence_digest": waiver.evidence_digest,
         },
     )
-    preview = inputs.decide(policy, _now(now), waivers=inputs.waivers + (waiver_of(waiver),))
+    preview = inputs.decide(policy, _now(now), waivers=(*inputs.waivers, waiver_of(waiver)))
     return Recorded(row=waiver, preview=preview, extra={"check_result_id": waiver.check_result_id})
 
 
