@@ -178,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     naive, t_naive, m_naive = measure(naive_render)
     print(
         f"render html: govflow {t_ours:.2f} s, {m_ours / 2**20:.1f} MiB peak | naive {t_naive:.2f} s, "
-        f"{m_naive / 2**20:.1f} MiB peak | speed-up {t_naive / t_ours:.1f}x, memory {m_naive / m_ours:.1f}x less | "
+        f"{m_naive / 2**20:.1f} MiB peak | speed-up {t_naive / t_ours:.1f}x, "
+        f"memory {m_naive / m_ours:.1f}x less | "
         f"same documents: {ours == naive}"
     )
 
@@ -194,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     streamed, t_stream, m_stream = measure(lambda: export(home / "streamed.zip"))
     service.write_bundle = in_memory_write
     try:
-        buffered, t_buffer, m_buffer = measure(lambda: export(home / "buffered.zip"))
+        _buffered, t_buffer, m_buffer = measure(lambda: export(home / "buffered.zip"))
     finally:
         service.write_bundle = write_bundle
 

@@ -1,4 +1,4 @@
-"""Benchmark: the fairness explanation vs. the fairness check's own time, and vs. unbounded permutation importance.
+"""Benchmark: the fairness explanation vs. the fairness check's own time and unbounded permutation importance.
 
 The demo model (include/sample/train_model.py, UCI Adult) is explained on
 ``--rows`` eval rows (the Adult eval sample resampled with a seed; the label
@@ -120,12 +120,14 @@ def main() -> None:
         print(
             f"rows: {args.rows:,} (UCI Adult eval resampled, seed {args.seed}); groups: "
             f"{explanation['groups']['sizes']}; explanation used {explanation['sample']['note']}, "
-            f"{explanation['feature_importance']['rows']} rows x {explanation['feature_importance']['n_repeats']} "
+            f"{explanation['feature_importance']['rows']} rows x "
+            f"{explanation['feature_importance']['n_repeats']} "
             "repeats for importance"
         )
         print(f"fairness check (model artifact, CSV):   {fairness_s:8.3f} s")
         print(
-            f"explanation (CSV):                      {explain_s:8.3f} s   ratio {explain_s / fairness_s:.1f}x"
+            f"explanation (CSV):                      {explain_s:8.3f} s   "
+            f"ratio {explain_s / fairness_s:.1f}x"
         )
         print(f"fairness check (in-memory frame):       {fairness_mem_s:8.3f} s")
         print(

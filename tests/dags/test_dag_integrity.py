@@ -29,13 +29,17 @@ EXPECTED = {"governance_gate.py": {"governance_gate"}, "nightly_compliance.py": 
 
 
 def _parse(dag_file: Path, tmp_path: Path) -> dict:
-    """Import one DAG file in a fresh interpreter with DagBag; report DAGs, import errors and modules loaded."""
+    """Import one DAG file in a fresh interpreter with DagBag.
+
+    Reports the DAGs, the import errors and the heavy modules loaded.
+    """
     script = f"""
 import json, sys
 from airflow.dag_processing.dagbag import DagBag
 before = set(sys.modules)
 bag = DagBag({str(dag_file)!r})
-heavy = sorted(m for m in set(sys.modules) - before if m.split('.')[0] in {{h.split('.')[0] for h in {HEAVY!r}}}
+roots = {{h.split('.')[0] for h in {HEAVY!r}}}
+heavy = sorted(m for m in set(sys.modules) - before if m.split('.')[0] in roots
                and any(m == h or m.startswith(h + '.') for h in {HEAVY!r}))
 dags = {{d.dag_id: {{"tags": sorted(d.tags), "doc_md": d.doc_md or "",
                      "retries": {{t.task_id: t.retries for t in d.tasks}},

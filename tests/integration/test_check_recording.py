@@ -1,4 +1,4 @@
-"""Recording check results: evidence in the artifact store, one row and one audit event per (run, version, check)."""
+"""Recording check results: evidence in the artifact store; one row and event per (run, version, check)."""
 
 from __future__ import annotations
 

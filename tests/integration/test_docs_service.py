@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -190,10 +191,10 @@ def test_render_stores_documents_with_sha256_and_an_audit_event(full_version, tm
     with session_scope() as s:
         rows = s.scalars(select(Document).where(Document.kind != "notes").order_by(Document.id)).all()
         assert [(d.kind, d.format) for d in rows] == [("model_card", "html"), ("annex_iv", "html")]
-        for row, written in zip(rows, result["documents"]):
+        for row, written in zip(rows, result["documents"], strict=False):
             data = store.get_bytes(row.uri)
             assert sha256_bytes(data) == row.sha256
-            assert open(written["path"], "rb").read() == data
+            assert Path(written["path"]).read_bytes() == data
             assert row.completeness["incomplete"] == []
         events = s.scalars(select(AuditEvent).where(AuditEvent.action == "docs.rendered")).all()
         assert [e.subject for e in events] == ["version:adult-income@1.0"] * 2

@@ -1,4 +1,4 @@
-"""The auditor's evidence bundle from a governed version, and its offline verification, on SQLite and PostgreSQL."""
+"""The auditor's evidence bundle of a governed version and its offline verification (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ RESULTS = [
 
 @pytest.fixture
 def governed(db_url, sample_files):
-    """A high-risk version with all checks, notes, a documentation pass, two approvals and an approved decision."""
+    """A high-risk version: all checks, notes, a documentation pass, two approvals, an approved decision."""
     with session_scope() as s:
         registry.register_model(
             s,
@@ -155,7 +155,8 @@ def bundle(governed, tmp_path) -> Path:
 def _read(path: Path) -> tuple[dict, dict[str, bytes]]:
     with zipfile.ZipFile(path) as archive:
         files = {name: archive.read(name) for name in archive.namelist()}
-    files.pop("manifest.sig")  # the manifest's signature, over the manifest (tests/security/test_bundle_attacks.py)
+    # The manifest's signature, over the manifest (tests/security/test_bundle_attacks.py).
+    files.pop("manifest.sig")
     return json.loads(files.pop("manifest.json")), files
 
 

@@ -136,7 +136,8 @@ def test_two_reviewers_approve_then_gate_approves(high):
     [
         (
             "vera",
-            "permission denied: vera (viewer) may not approve credit-risk@1.0 (high tier); needs role reviewer or admin",
+            "permission denied: vera (viewer) may not approve credit-risk@1.0 (high tier); "
+            "needs role reviewer or admin",
         ),
         (
             "dave",
@@ -237,7 +238,8 @@ def test_waiver_of_a_failed_check_by_a_reviewer(high):
             {"fairness": "fail"},
             "ok",
             PermissionDeniedError,
-            "permission denied: vera (viewer) may not waive checks of credit-risk@1.0 (high tier); needs role reviewer",
+            "permission denied: vera (viewer) may not waive checks of credit-risk@1.0 (high tier); "
+            "needs role reviewer",
         ),
         ("admin", {"fairness": "fail"}, "ok", PermissionDeniedError, "admin (admin) may not waive checks"),
         ("rob", {"fairness": "fail"}, " ", BadInputError, "a waiver needs a reason"),

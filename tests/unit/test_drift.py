@@ -1,4 +1,4 @@
-"""detect_drift: quiet on same-distribution data, flags injected shifts, and agrees with Evidently's Report."""
+"""detect_drift: quiet on same-distribution data, flags injected shifts, agrees with Evidently's Report."""
 
 from __future__ import annotations
 

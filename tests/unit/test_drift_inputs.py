@@ -149,7 +149,7 @@ class TestCli:
 
         policy = Path(__file__).resolve().parents[2] / "include" / "policies" / "default.yaml"
         expected = load_policy(policy).tier("high").drift
-        code, out, _ = self.run(
+        _code, out, _ = self.run(
             capsys,
             "--reference",
             str(SAMPLE / "train.csv"),

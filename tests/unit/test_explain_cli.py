@@ -1,9 +1,10 @@
-"""`govflow explain` (file and registry mode) and the service that puts the explanation into the fairness evidence."""
+"""`govflow explain` (file and registry mode) and the service that adds explanations to fairness evidence."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -241,12 +242,12 @@ class TestRegistryMode:
         assert code == 2 and "no longer matches the sha256 recorded at registration: not loading it" in err
 
     def test_unknown_version(self, db_url, capsys) -> None:  # type: ignore[no-untyped-def]
-        code, out, err = run(capsys, "explain", "--model", "nope", "--version", "1", "--json")
+        code, _out, err = run(capsys, "explain", "--model", "nope", "--version", "1", "--json")
         assert code == 2 and err == "govflow: error: unknown model 'nope'\n"
 
 
 class TestFairnessEvidence:
-    EXPLANATION = {
+    EXPLANATION: ClassVar[dict[str, Any]] = {
         "status": "warn",
         "summary": {"strong_proxies": {"sex": ["relationship"]}, "top_features": ["age"]},
     }

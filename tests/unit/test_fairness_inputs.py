@@ -211,7 +211,7 @@ class TestCli:
         policy = Path(__file__).resolve().parents[2] / "include" / "policies" / "default.yaml"
         expected = load_policy(policy).tier("high").fairness
         path = self.adult_file(tmp_path)
-        code, out, _ = self.run(
+        _code, out, _ = self.run(
             capsys,
             "--data",
             str(path),

@@ -237,7 +237,7 @@ def test_unknown_status_fails_closed():
 
 
 def test_failures_of_unrequired_checks_are_noted_not_blocking():
-    evidence = passing("minimal") + [ev(50, "drift", "fail")]
+    evidence = [*passing("minimal"), ev(50, "drift", "fail")]
     decision = run("minimal", evidence)
     assert decision.decision == "approved"
     assert decision.notes == ("drift: fail (evidence 50; not required for the minimal tier)",)
@@ -300,7 +300,7 @@ def test_new_evidence_voids_earlier_approvals():
     before = passing("high")
     approvals = approve(before, "rita", "rob")
     assert run("high", before, approvals).decision == "approved"
-    after = before + [ev(60, "drift", "pass", age_days=0.5)]  # a re-run, still passing
+    after = [*before, ev(60, "drift", "pass", age_days=0.5)]  # a re-run, still passing
     decision = run("high", after, approvals)
     assert decision.decision == "pending_approval"
     assert codes(decision) == ["approvals_missing"]
@@ -330,7 +330,7 @@ def test_reject_verdict_rejects_and_a_later_approval_by_the_same_person_replaces
 
 def test_a_rejection_of_old_evidence_is_void():
     old = passing("limited")
-    new = old + [ev(70, "pii", "pass", age_days=0.1)]
+    new = [*old, ev(70, "pii", "pass", age_days=0.1)]
     decision = run("limited", new, approve(old, "rita", verdict="reject") + approve(new, "rob"))
     assert decision.decision == "approved"
 
@@ -413,9 +413,9 @@ def test_evidence_digest_is_order_independent_and_sensitive_to_changes():
     random.Random(3).shuffle(shuffled)
     assert evidence_digest(evidence) == evidence_digest(shuffled)
     assert len(evidence_digest(evidence)) == 64
-    changed = [ev(1, "validation", "fail")] + evidence[1:]
+    changed = [ev(1, "validation", "fail"), *evidence[1:]]
     assert evidence_digest(changed) != evidence_digest(evidence)
-    assert evidence_digest(evidence + [ev(99, "drift")]) != evidence_digest(evidence)
+    assert evidence_digest([*evidence, ev(99, "drift")]) != evidence_digest(evidence)
     assert evidence_digest([ev(1, "validation", data=OTHER_DATA)]) != evidence_digest([ev(1, "validation")])
 
 

@@ -89,7 +89,7 @@ def test_the_real_policy_decides_what_is_allowed(capsys, table):
     from govflow.policy import load_policy
 
     allowed = load_policy().allowed_pii_entities(["EU"], None)
-    code, out, _ = _run(capsys, "--data", str(table), "--region", "EU", "--json")
+    _code, out, _ = _run(capsys, "--data", str(table), "--region", "EU", "--json")
     payload = json.loads(out)
     assert payload["policy"]["allowed_entities"] == sorted(allowed)
     assert payload["status"] == ("pass" if "EMAIL_ADDRESS" in allowed else "fail")

@@ -152,7 +152,8 @@ class TestBadInput:
                 "expectation #1 (expect_column_values_to_be_purple): unknown expectation type",
             ),
             (
-                "expectations:\n  - type: expect_column_values_to_be_between\n    kwargs: {column: age, mostly: 3}\n",
+                "expectations:\n  - type: expect_column_values_to_be_between\n"
+                "    kwargs: {column: age, mostly: 3}\n",
                 "expectation #1 (expect_column_values_to_be_between): invalid kwargs: mostly:",
             ),
             (
