@@ -87,10 +87,10 @@ def version_ref_of(row: ModelVersion) -> VersionRef:
 
 def evidence_of(row: CheckResultRow) -> Evidence:
     return Evidence(
-        id=row.id,
+        id=str(row.id),  # the gate compares ids as strings (DB integers and JSON replays alike)
         check=row.check,
         status=row.status,
-        model_version_id=row.version_id,
+        model_version_id=str(row.version_id),
         data_sha256=row.data_sha256,
         created_at=row.created_at,
         summary=dict(row.summary or {}),
