@@ -109,6 +109,7 @@ def test_governance_gate_shape(parsed):
             "pii",
             "fairness",
             "drift",
+            "performance",  # the candidate against the production version (skipped when there is none)
             "documentation",
             "gate",
             "approval_requests",

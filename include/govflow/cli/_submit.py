@@ -22,6 +22,7 @@ from typing import Any
 
 from govflow.access import require_role
 from govflow.airflow_client import AirflowClient
+from govflow.checks.fairness import MODEL_TASKS
 from govflow.cli._common import actor_of, add_actor_flag, add_json_flag
 from govflow.cli._output import emit
 from govflow.errors import BadInputError
@@ -63,6 +64,11 @@ def register(groups: argparse._SubParsersAction) -> None:
         "--sensitive", action="append", default=[], help="sensitive feature column (repeatable)"
     )
     checks.add_argument("--suite", help="expectation suite (YAML/JSON) for data validation")
+    checks.add_argument(
+        "--task",
+        choices=MODEL_TASKS,
+        help="binary, multiclass or regression (default: detected from the label)",
+    )
     sub.add_argument(
         "--notes", help="documentation notes YAML (limitations, oversight, ...) for the model card"
     )
@@ -137,6 +143,7 @@ def register_submission(args: argparse.Namespace, actor: str) -> dict[str, Any]:
         positive_label=args.positive_label,
         sensitive=tuple(args.sensitive),
         suite=str(Path(args.suite).resolve()) if args.suite else None,
+        task=args.task,
     )
     if args.suite and not Path(args.suite).is_file():
         raise BadInputError(f"suite not found: {args.suite}")

@@ -17,6 +17,7 @@ from govflow.checks._io import read_table
 from govflow.checks.drift import detect_drift
 from govflow.checks.fairness import evaluate_fairness
 from govflow.checks.performance import evaluate_performance
+from govflow.checks.performance_compare import compare_with_production
 from govflow.checks.pii import scan_pii
 from govflow.checks.validation import infer_suite, validate_table
 from govflow.errors import GovflowError
@@ -28,6 +29,7 @@ from govflow.service.model_artifacts import registered_artifact
 __all__ = [
     "fairness_options",
     "performance_tolerance",
+    "run_champion_comparison",
     "run_drift",
     "run_fairness",
     "run_performance",
@@ -136,8 +138,11 @@ def run_drift(data: str, inputs: VersionInputs, policy: Policy) -> CheckResult:
 
 
 def run_performance(data: str, inputs: VersionInputs, policy: Policy) -> CheckResult:
-    """The model's metrics on labelled data against the metrics registered with the version."""
+    """Nightly: the model's metrics on labelled data against the metrics registered with the version.
+    Gate (a candidate while another version is in production): the candidate against that champion."""
     cfg = inputs.config
+    if inputs.production_artifact and cfg.label:
+        return run_champion_comparison(data, inputs, policy)
     return evaluate_performance(
         data,
         label=cfg.label,
@@ -146,6 +151,36 @@ def run_performance(data: str, inputs: VersionInputs, policy: Policy) -> CheckRe
         positive_label=cfg.positive_label,
         baseline=inputs.metrics,
         max_drop=performance_tolerance(policy, inputs.tier),
+    )
+
+
+def run_champion_comparison(data: str, inputs: VersionInputs, policy: Policy) -> CheckResult:
+    """Both registered artifacts (bytes checked against their sha256, formats the tier accepts) score
+    the candidate's eval data; the tier's ``performance.max_metric_drop_vs_production`` judges."""
+    assert inputs.production_artifact and inputs.production_version and inputs.config.label
+    tier = policy.tier(inputs.tier)
+    try:
+        candidate = registered_artifact(
+            inputs.artifact, inputs.artifact_sha256, policy=policy, tier=inputs.tier
+        )
+        champion = registered_artifact(
+            inputs.production_artifact, inputs.production_artifact_sha256, policy=policy, tier=inputs.tier
+        )
+        frame = read_table(data)
+    except GovflowError as err:
+        return CheckResult.error("performance", str(err))
+    return compare_with_production(
+        frame,
+        label=inputs.config.label,
+        candidate=candidate,
+        production=champion,
+        production_version=inputs.production_version,
+        sensitive=list(inputs.config.sensitive),
+        task=inputs.config.task,
+        trusted_types=tier.artifacts.trusted_types,
+        positive_label=inputs.config.positive_label,
+        max_drop=tier.performance.max_metric_drop_vs_production,
+        min_group_size=tier.fairness.min_group_size,
     )
 
 

@@ -84,8 +84,13 @@ def _drift_data(inputs: VersionInputs) -> str | Missing:
     return current
 
 
-def _not_registered(inputs: VersionInputs) -> str | Missing:
-    return Missing("performance runs on labelled production batches only")
+def _champion_data(inputs: VersionInputs) -> str | Missing:
+    # The gate compares the candidate with the production version on the candidate's eval data.
+    if not inputs.production_artifact:
+        return Missing("no production version of the model to compare the candidate with")
+    if not inputs.eval_data or not inputs.config.label:
+        return Missing("comparing with production needs eval data and params.governance.label")
+    return inputs.eval_data
 
 
 def _labelled(inputs: VersionInputs, columns: Collection[str], batch: str) -> Missing | None:
@@ -132,7 +137,15 @@ CHECKS: dict[str, CheckSpec] = {
             gate=True,
             nightly=True,
         ),
-        CheckSpec("performance", run_performance, _not_registered, nightly=True, on_batch=_performance_batch),
+        CheckSpec(
+            "performance",
+            run_performance,
+            _champion_data,
+            also_reads=("artifact",),
+            gate=True,
+            nightly=True,
+            on_batch=_performance_batch,
+        ),
     )
 }
 # The DAGs' check tasks, in table order.

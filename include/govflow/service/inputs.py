@@ -105,11 +105,16 @@ class VersionInputs:
     submitted_by: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     sha256: dict[str, str] = field(default_factory=dict)  # registered file URI -> its sha256
+    # The model's production version (champion), when another version of it is in production.
+    production_version: str | None = None
+    production_artifact: str | None = None
+    production_artifact_sha256: str | None = None
 
 
 def inputs_of(row: ModelVersion) -> VersionInputs:
     """The inputs of a version row (read while its session is open)."""
     owner = row.model
+    champion = next((v for v in owner.versions if v.stage == "production" and v.id != row.id), None)
     return VersionInputs(
         model=owner.name,
         version=row.version,
@@ -127,4 +132,7 @@ def inputs_of(row: ModelVersion) -> VersionInputs:
         batches_uri=owner.batches_uri,
         submitted_by=row.created_by,
         sha256=registered_sha256(row),
+        production_version=champion.version if champion else None,
+        production_artifact=champion.artifact_uri if champion else None,
+        production_artifact_sha256=champion.artifact_sha256 if champion else None,
     )

@@ -1,0 +1,167 @@
+"""A regression and a multiclass sample model through governance_gate (Airflow dag.test(), SQLite).
+
+The task comes from the version's ``params.governance.task``; the policy's per-task
+thresholds judge the fairness evidence, and the gate decides on it: a threshold the
+model meets promotes it, a stricter one rejects the next version.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from govflow.service import registry
+from govflow.service.checks import latest_check_results
+from govflow.service.gate import latest_decision
+from govflow.store import session_scope
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_POLICY = REPO / "include" / "policies" / "default.yaml"
+
+
+@pytest.fixture(scope="module")
+def airflow_home(tmp_path_factory):
+    from govflow.demo import airflow_env
+
+    home = tmp_path_factory.mktemp("airflow")
+    env = os.environ | airflow_env(REPO, home)
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=300,
+    )
+    return env
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    sys.path.insert(0, str(REPO / "include" / "sample"))
+    try:
+        from train_tasks import train
+    finally:
+        sys.path.pop(0)
+    return {task: train(tmp_path_factory.mktemp(task), task=task) for task in ("regression", "multiclass")}
+
+
+def write_policy(tmp_path: Path, fairness: dict, name: str) -> Path:
+    """The default policy, with the minimal tier requiring fairness under ``fairness`` thresholds."""
+    data = yaml.safe_load(DEFAULT_POLICY.read_text())
+    data["version"] = "tasks-test-1"
+    tier = data["tiers"]["minimal"]
+    tier["required_checks"] = ["validation", "pii", "fairness", "drift"]
+    tier["fairness"] = {"min_group_size": 30, **fairness}
+    tier["drift"] = {"max_share_drifted": 1.0}
+    tier["performance"] = {"max_metric_drop_vs_production": 0.0}
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def submit(job: dict, model: str, version: str) -> None:
+    with session_scope() as s:
+        if not any(m.name == model for m in registry.list_models(s)):
+            registry.register_model(
+                s, name=model, owner="olga@clinic.example", risk_tier="minimal", actor="alice", regions=["EU"]
+            )
+        registry.register_version(
+            s,
+            model=model,
+            version=version,
+            artifact=job["artifact"],
+            training_data=job["training_data"],
+            reference_data=job["reference_data"],
+            eval_data=job["eval_data"],
+            actor="alice",
+            code_version="test",
+            framework="scikit-learn",
+            metrics=job["metrics"],
+            params=job["params"] | {"governance": job["governance"]},
+        )
+
+
+def run_gate(airflow_home, tmp_path, model, version, policy):
+    from govflow.demo import run_dag
+
+    env = airflow_home | {
+        "GOVFLOW_HOME": os.environ["GOVFLOW_HOME"],
+        "GOVFLOW_DB_URL": os.environ["GOVFLOW_DB_URL"],
+        "GOVFLOW_POLICY": str(policy),
+    }
+    try:
+        return run_dag("governance_gate", {"model": model, "version": version}, tmp_path, env=env)
+    except RuntimeError:
+        pytest.fail((tmp_path / "governance_gate.log").read_text()[-5000:])
+
+
+@pytest.fixture
+def sqlite_db(govflow_home, monkeypatch):
+    govflow_home.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("GOVFLOW_DB_URL", f"sqlite:///{govflow_home / 'govflow.db'}")
+
+
+def outcome(model: str, version: str) -> tuple[str, dict, str, list]:
+    with session_scope() as s:
+        row = registry.get_version(s, model, version)
+        fairness = latest_check_results(s, row.id)["fairness"]
+        decision = latest_decision(s, row.id)
+        return row.stage, dict(fairness.summary), fairness.status, [r["code"] for r in decision.reasons]
+
+
+@pytest.mark.parametrize(
+    ("task", "model", "passing", "failing", "judged"),
+    [
+        (
+            "regression",
+            "progression",
+            {"max_mean_absolute_error_difference": 15.0},
+            {"max_mean_absolute_error_difference": 1.0},
+            "mean_absolute_error_difference",
+        ),
+        (
+            "multiclass",
+            "triage",
+            {"max_demographic_parity_difference": 0.4, "max_equalized_odds_difference": 0.4},
+            {"max_demographic_parity_difference": 0.1, "max_equalized_odds_difference": 0.4},
+            "demographic_parity_difference",
+        ),
+    ],
+)
+def test_task_model_goes_through_the_gate(
+    sqlite_db, monkeypatch, airflow_home, trained, tmp_path, task, model, passing, failing, judged
+):
+    job = trained[task]
+    lenient = write_policy(tmp_path, passing, "lenient")
+    monkeypatch.setenv("GOVFLOW_POLICY", str(lenient))
+    submit(job, model, "1.0")
+    result = run_gate(airflow_home, tmp_path, model, "1.0", lenient)
+    assert result["state"] == "success"
+    stage, summary, status, reasons = outcome(model, "1.0")
+    assert summary["task"] == task and summary["task_detected"] is None  # from params.governance.task
+    assert summary["prediction_source"] == "model"  # the gate scored the registered skops artifact
+    assert status in ("pass", "warn") and summary["exceeded"] == []
+    assert summary[judged] is not None
+    assert stage == "production", reasons
+
+    strict = write_policy(tmp_path, failing, "strict")
+    monkeypatch.setenv("GOVFLOW_POLICY", str(strict))
+    submit(job, model, "1.1")
+    assert run_gate(airflow_home, tmp_path, model, "1.1", strict)["state"] == "success"
+    stage, summary, status, reasons = outcome(model, "1.1")
+    assert status == "fail" and summary["exceeded"] == [judged]
+    assert stage != "production" and reasons
+    # Champion vs. challenger: 1.0 is in production, so the gate scored both artifacts on 1.1's eval data.
+    with session_scope() as s:
+        row = registry.get_version(s, model, "1.1")
+        performance = latest_check_results(s, row.id)["performance"]
+        assert performance.status == "pass", performance.errors
+        assert performance.summary["production_version"] == "1.0"
+        assert set(performance.summary["drops"].values()) == {0.0}  # the same model: nothing worse
