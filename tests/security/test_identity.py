@@ -254,3 +254,19 @@ def test_a_dev_mode_waiver_does_not_apply_to_a_high_risk_version(db_url, sample_
         assert "check_failed" in [r["code"] for r in decision.reasons]
         notes = decision.inputs["result"]["notes"]
         assert any("waiver of fairness by rob not applied: authenticated by dev" in n for n in notes)
+
+
+def test_a_reviewer_known_only_by_a_mapped_auth_manager_role_can_approve(version, tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from govflow.web import create_app
+
+    roles = tmp_path / "roles.yaml"
+    roles.write_text("users:\n  alice: {roles: [data_scientist]}\nauth_manager_roles:\n  Op: [reviewer]\n")
+    monkeypatch.setenv("GOVFLOW_ROLES_FILE", str(roles))
+    client = TestClient(create_app(user_dependency=lambda: ("olga", ("Op",))))
+    page = client.get("/models/credit-risk/versions/1.0")
+    assert page.status_code == 200 and 'id="review"' in page.text  # the review form: olga may review
+    answer = client.post("/api/models/credit-risk/versions/1.0/approvals", json={"verdict": "approve"})
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["approver"], answer.json()["role"]) == ("olga", "reviewer")
