@@ -6,9 +6,12 @@ when GOVFLOW_SKIP_E2E is set.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -97,3 +100,45 @@ def airflow_stack(tmp_path_factory, e2e_dags_folder, e2e_extra_env):
         yield stack
     finally:
         stack.stop()
+
+
+# --- the training job's side: govflow's CLI and a trained sample model ---------------------------
+
+GOVFLOW = str(Path(sys.executable).with_name("govflow"))
+
+
+@pytest.fixture
+def govflow_env(monkeypatch, airflow_stack, govflow_e2e):
+    """This test process (and the CLI it runs) uses the same govflow DB and home as Airflow's tasks."""
+    from govflow.store import dispose_engines
+
+    for key, value in govflow_e2e.items():
+        monkeypatch.setenv(key, value)
+    dispose_engines()
+    env = (
+        os.environ
+        | govflow_e2e
+        | {
+            "GOVFLOW_AIRFLOW_URL": airflow_stack.url,
+            "GOVFLOW_AIRFLOW_USER": "alice",
+            "GOVFLOW_AIRFLOW_PASSWORD": AIRFLOW_USERS["alice"],
+            "GOVFLOW_USER": "alice",
+        }
+    )
+    return env
+
+
+def govflow(env, *args, timeout=120):
+    done = subprocess.run([GOVFLOW, *args], capture_output=True, text=True, env=env, timeout=timeout)
+    assert done.returncode == 0, f"govflow {' '.join(args)} -> {done.returncode}: {done.stderr}"
+    return json.loads(done.stdout) if "--json" in args else done.stdout
+
+
+@pytest.fixture
+def trained(tmp_path):
+    sys.path.insert(0, str(REPO / "include" / "sample"))
+    try:
+        from train_model import train
+    finally:
+        sys.path.pop(0)
+    return train(tmp_path / "job", mitigate=True, batches=2)

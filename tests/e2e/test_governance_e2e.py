@@ -9,9 +9,7 @@ decision, approvals and audit events; then nightly_compliance runs for it.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,50 +18,11 @@ import pytest
 
 from govflow.errors import PermissionDeniedError
 from govflow.timeutil import utc
-from tests.e2e._airflow import REPO
-from tests.e2e.conftest import AIRFLOW_USERS
+from tests.e2e.conftest import GOVFLOW, govflow
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.slow]
 
 MODEL = "credit-e2e"
-GOVFLOW = str(Path(sys.executable).with_name("govflow"))
-
-
-@pytest.fixture
-def govflow_env(monkeypatch, airflow_stack, govflow_e2e):
-    """This test process (and the CLI it runs) uses the same govflow DB and home as Airflow's tasks."""
-    from govflow.store import dispose_engines
-
-    for key, value in govflow_e2e.items():
-        monkeypatch.setenv(key, value)
-    dispose_engines()
-    env = (
-        os.environ
-        | govflow_e2e
-        | {
-            "GOVFLOW_AIRFLOW_URL": airflow_stack.url,
-            "GOVFLOW_AIRFLOW_USER": "alice",
-            "GOVFLOW_AIRFLOW_PASSWORD": AIRFLOW_USERS["alice"],
-            "GOVFLOW_USER": "alice",
-        }
-    )
-    return env
-
-
-def govflow(env, *args, timeout=120):
-    done = subprocess.run([GOVFLOW, *args], capture_output=True, text=True, env=env, timeout=timeout)
-    assert done.returncode == 0, f"govflow {' '.join(args)} -> {done.returncode}: {done.stderr}"
-    return json.loads(done.stdout) if "--json" in args else done.stdout
-
-
-@pytest.fixture
-def trained(tmp_path):
-    sys.path.insert(0, str(REPO / "include" / "sample"))
-    try:
-        from train_model import train
-    finally:
-        sys.path.pop(0)
-    return train(tmp_path / "job", mitigate=True, batches=2)
 
 
 def test_high_risk_model_reaches_production_through_rest_approvals_then_nightly(
@@ -156,7 +115,9 @@ def test_high_risk_model_reaches_production_through_rest_approvals_then_nightly(
     )
     out: dict[str, str] = {}
     run_id = None
-    reader = threading.Thread(target=lambda: out.update(zip(("stdout", "stderr"), submit.communicate())))
+    reader = threading.Thread(
+        target=lambda: out.update(zip(("stdout", "stderr"), submit.communicate(), strict=False))
+    )
     reader.start()
 
     try:
