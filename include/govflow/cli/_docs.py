@@ -12,6 +12,7 @@ from govflow.cli._common import actor_of, add_actor_flag, add_json_flag, add_ver
 from govflow.cli._output import emit, out_file, out_folder, wrote_line
 from govflow.cli._progress import add_quiet_flag, terminal_progress
 from govflow.errors import BadInputError
+from govflow.policy import load_policy
 from govflow.service import docs
 from govflow.service.checks import load_evidence
 from govflow.service.docs import verify_bundle
@@ -101,7 +102,14 @@ def _render(args: argparse.Namespace) -> int:
     out = _render_target(args, kinds)  # refused names fail here, before anything is rendered or stored
     with session_scope() as session:
         payload = docs.render_docs(
-            session, args.model, args.version, args.format, out, actor=actor_of(args), kinds=kinds
+            session,
+            args.model,
+            args.version,
+            args.format,
+            out,
+            actor=actor_of(args),
+            kinds=kinds,
+            policy=load_policy(),
         )
     lines = [
         f"{d['kind']}.{d['format']}: sha256 {d['sha256'][:12]}... {d['path'] or d['uri']}"
@@ -140,7 +148,9 @@ def _render_target(args: argparse.Namespace, kinds: tuple[str, ...]) -> Path | N
 
 def _check(args: argparse.Namespace) -> int:
     with session_scope() as session:
-        row = docs.check_documentation(session, args.model, args.version, run=cli_run(session))
+        row = docs.check_documentation(
+            session, args.model, args.version, run=cli_run(session), policy=load_policy()
+        )
         evidence = load_evidence(row)
     details = {k: v for k, v in evidence.items() if k in ("sections", "missing")}
     result = CheckResult(
@@ -184,7 +194,13 @@ def _export(args: argparse.Namespace) -> int:
     out = out_file(args.out, suffixes=(".zip",))
     with session_scope() as session, terminal_progress(args) as progress:
         payload = docs.export_evidence_bundle(
-            session, args.model, args.version, out, actor=actor_of(args), progress=progress
+            session,
+            args.model,
+            args.version,
+            out,
+            actor=actor_of(args),
+            progress=progress,
+            policy=load_policy(),
         )
     emit(
         payload,

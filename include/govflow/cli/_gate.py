@@ -15,6 +15,7 @@ from govflow.cli._common import actor_of, add_actor_flag, add_json_flag, add_ver
 from govflow.cli._output import emit
 from govflow.cli._parser import UsageError
 from govflow.errors import BadInputError
+from govflow.policy import load_policy
 from govflow.service import gate, registry
 from govflow.service.serialize import recorded_to_dict
 from govflow.store import session_scope
@@ -86,7 +87,9 @@ def _gate(args: argparse.Namespace) -> int:
         return 0 if payload["decision"] == "approved" else 1
     with session_scope() as session:
         who = identity_of(args)
-        row = gate.evaluate_gate(session, args.model, args.version, who.name, auth_method=who.auth_method)
+        row = gate.evaluate_gate(
+            session, args.model, args.version, who.name, auth_method=who.auth_method, policy=load_policy()
+        )
         payload = gate.decision_to_dict(row, model=args.model, version=args.version)
     emit(payload, as_json=args.json, lines=_decision_lines(payload))
     return 0 if payload["decision"] == "approved" else 1
@@ -166,6 +169,7 @@ def _approve(args: argparse.Namespace) -> int:
             verdict=verdict,
             comment=args.comment,
             auth_method=who.auth_method,
+            policy=load_policy(),  # resolved once, here where the command starts
         )
         row = recorded.row
         payload = recorded_to_dict(row, recorded.preview, model=args.model, version=args.version)
@@ -205,6 +209,7 @@ def _waive(args: argparse.Namespace) -> int:
             who.name,
             reason=args.reason,
             auth_method=who.auth_method,
+            policy=load_policy(),  # resolved once, here where the command starts
         )
         row = recorded.row
         payload = recorded_to_dict(row, recorded.preview, model=args.model, version=args.version)
@@ -223,7 +228,9 @@ def _promote(args: argparse.Namespace) -> int:
         with session_scope() as session:
             previous = registry.production_version(session, args.model)
             previous_version = previous.version if previous is not None else None
-            row, decision = gate.promote(session, args.model, args.version, actor, to=args.to)
+            row, decision = gate.promote(
+                session, args.model, args.version, actor, to=args.to, policy=load_policy()
+            )
             payload = {
                 "model": args.model,
                 "version": row.version,

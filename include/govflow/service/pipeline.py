@@ -220,7 +220,12 @@ def result_summary(row: CheckResultRow, model: str, version: str) -> dict[str, A
 
 
 def document_version(
-    run: RunRef | Mapping[str, Any], model: str, version: str, *, db_url: str | None = None
+    run: RunRef | Mapping[str, Any],
+    model: str,
+    version: str,
+    *,
+    policy: Policy | None = None,
+    db_url: str | None = None,
 ) -> dict[str, Any]:
     """Render and store the version's documents and record the documentation check, once per run."""
     run = RunRef.of(run)
@@ -229,7 +234,7 @@ def document_version(
         return found
     with session_scope(db_url) as session:
         docs_service.document_version(
-            session, model, version, run=run_row(session, run), actor=pipeline_actor(run)
+            session, model, version, run=run_row(session, run), actor=pipeline_actor(run), policy=policy
         )
     done = recorded_result(run, model, version, "documentation", db_url=db_url)
     assert done is not None  # recorded just above, in its own transaction
@@ -237,7 +242,7 @@ def document_version(
 
 
 def refresh_documents(
-    model: str, version: str, *, actor: str, db_url: str | None = None
+    model: str, version: str, *, actor: str, policy: Policy | None = None, db_url: str | None = None
 ) -> list[dict[str, Any]]:
     """Re-render the version's documents (after a decision or a promotion).
 
@@ -247,5 +252,7 @@ def refresh_documents(
         return [
             d
             for fmt in ("md", "html")
-            for d in docs_service.render_docs(session, model, version, fmt, actor=actor)["documents"]
+            for d in docs_service.render_docs(session, model, version, fmt, actor=actor, policy=policy)[
+                "documents"
+            ]
         ]

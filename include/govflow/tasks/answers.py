@@ -18,6 +18,7 @@ from typing import Any
 
 from govflow.airflow_client import AirflowClient, task_api_url
 from govflow.errors import GovflowError, NotFoundError
+from govflow.policy import load_policy
 from govflow.service import answers as answers_service
 from govflow.service import gate as gate_service
 from govflow.service.answers import Answer
@@ -102,6 +103,7 @@ def reconcile(
     answer re-decides the version and promotes (approved) or rejects (a reviewer rejected) it.
     """
     run = RunRef.of(run)
+    policy = load_policy()  # resolved once, where the task starts
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
     with session_scope(db_url) as session:
         requests = answers_service.pending_requests(session, since=since)
@@ -142,6 +144,7 @@ def reconcile(
                     request["version"],
                     pipeline_actor(run, "reconcile"),
                     auth_method="system",
+                    policy=policy,
                 )
                 decided = gate_service.decision_to_dict(
                     decision, model=request["model"], version=request["version"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from govflow.policy import load_policy
 from govflow.service import gate as gate_service
 from govflow.service.pipeline import PIPELINE_USER
 from govflow.service.registry import get_version, transition_stage
@@ -20,7 +21,7 @@ def apply_decision(ref: Mapping[str, Any], decision: Mapping[str, Any], *, db_ur
     with session_scope(db_url) as session:
         row = get_version(session, ref["model"], ref["version"])
         if decision["decision"] == "approved" and row.stage != "production":
-            gate_service.promote(session, ref["model"], ref["version"], PIPELINE_USER)
+            gate_service.promote(session, ref["model"], ref["version"], PIPELINE_USER, policy=load_policy())
         elif (
             decision["decision"] == "rejected"
             and row.stage in GATED_STAGES

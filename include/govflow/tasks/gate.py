@@ -136,7 +136,7 @@ def check(ref: Mapping[str, Any], name: str, *, db_url: str | None = None) -> di
 @SYSTEM
 def document(ref: Mapping[str, Any], *, db_url: str | None = None) -> dict[str, Any]:
     """Render the model card and Annex IV document and record the documentation check."""
-    return document_version(ref["run"], ref["model"], ref["version"], db_url=db_url)
+    return document_version(ref["run"], ref["model"], ref["version"], policy=load_policy(), db_url=db_url)
 
 
 # --- the gate ----------------------------------------------------------------------------------
@@ -159,7 +159,7 @@ def evaluate(ref: Mapping[str, Any], *, step: str = "gate", db_url: str | None =
         )
         if stored is None:
             stored = gate_service.evaluate_gate(
-                session, ref["model"], ref["version"], actor, auth_method="system"
+                session, ref["model"], ref["version"], actor, auth_method="system", policy=load_policy()
             )
         return gate_service.decision_to_dict(stored, model=ref["model"], version=ref["version"])
 
@@ -281,7 +281,11 @@ def finish(
     # even when re-rendering fails: that is reported, not fatal.
     try:
         refresh_documents(
-            ref["model"], ref["version"], actor=pipeline_actor(RunRef.of(ref["run"])), db_url=db_url
+            ref["model"],
+            ref["version"],
+            actor=pipeline_actor(RunRef.of(ref["run"])),
+            policy=load_policy(),
+            db_url=db_url,
         )
     except Exception as err:
         logging.getLogger(__name__).exception(

@@ -73,7 +73,7 @@ def document(
     run: RunRef | Mapping[str, Any], target: Mapping[str, Any], *, db_url: str | None = None
 ) -> dict:
     """Re-render the production version's documents with tonight's evidence."""
-    return document_version(run, target["model"], target["version"], db_url=db_url)
+    return document_version(run, target["model"], target["version"], policy=load_policy(), db_url=db_url)
 
 
 @SYSTEM
