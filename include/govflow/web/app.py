@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from govflow.access import AuthMethod, User, load_users
+from govflow.access import AuthMethod, Directory, User, load_users
 from govflow.artifacts import ArtifactStore
 from govflow.errors import GovflowError, NotFoundError, PermissionDeniedError
 from govflow.hashing import sha256_bytes
@@ -109,11 +109,9 @@ def create_app(
         except GovflowError as err:
             raise _http_error(err) from err
 
-    def _roles(user: str) -> list[str]:
-        try:
-            return sorted(load_users().get(user).roles)
-        except GovflowError:
-            return []
+    def _as_directory(who: User) -> Directory:
+        # The user as proven and resolved for this request (mapped auth-manager roles included).
+        return Directory(users={who.name: who}, source="the deployment's roles for this request")
 
     # --- API docs (a known user only) ------------------------------------------------------
     @app.get("/openapi.json", include_in_schema=False)
@@ -145,7 +143,7 @@ def create_app(
 
     @app.post("/api/models/{name}/versions/{version}/approvals")
     def api_approve(
-        name: str, version: str, body: VerdictIn, user: str = Depends(current_user)
+        name: str, version: str, body: VerdictIn, who: User = Depends(known_user)
     ) -> dict[str, Any]:
         """Approve or reject as the logged-in Airflow user (roles and separation of duties apply)."""
         try:
@@ -154,9 +152,10 @@ def create_app(
                     session,
                     name,
                     version,
-                    user,
+                    who.name,
                     verdict=body.verdict,
                     comment=body.comment,
+                    users=_as_directory(who),
                     auth_method=auth_method,
                     policy=load_policy(),  # resolved once, where the request starts
                 )
@@ -165,9 +164,7 @@ def create_app(
             raise _http_error(err) from err
 
     @app.post("/api/models/{name}/versions/{version}/waivers")
-    def api_waive(
-        name: str, version: str, body: WaiverIn, user: str = Depends(current_user)
-    ) -> dict[str, Any]:
+    def api_waive(name: str, version: str, body: WaiverIn, who: User = Depends(known_user)) -> dict[str, Any]:
         """Waive the latest failed result of a check as the logged-in reviewer, with a reason."""
         try:
             with session_scope(db_url) as session:
@@ -176,8 +173,9 @@ def create_app(
                     name,
                     version,
                     body.check,
-                    user,
+                    who.name,
                     reason=body.reason,
+                    users=_as_directory(who),
                     auth_method=auth_method,
                     policy=load_policy(),
                 )
@@ -210,30 +208,30 @@ def create_app(
 
     # --- HTML pages ------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse)
-    def page_models(request: Request, user: str = Depends(current_user)) -> HTMLResponse:
+    def page_models(request: Request, who: User = Depends(known_user)) -> HTMLResponse:
         return templates.TemplateResponse(
             request,
             "models.html",
-            {"models": _read(overview.models_overview), "user": user, "roles": _roles(user)},
+            {"models": _read(overview.models_overview), "user": who.name, "roles": sorted(who.roles)},
         )
 
     @app.get("/models/{name}", response_class=HTMLResponse)
-    def page_model(request: Request, name: str, user: str = Depends(current_user)) -> HTMLResponse:
+    def page_model(request: Request, name: str, who: User = Depends(known_user)) -> HTMLResponse:
         return templates.TemplateResponse(
             request,
             "model.html",
-            {"model": _read(overview.model_detail, name), "user": user, "roles": _roles(user)},
+            {"model": _read(overview.model_detail, name), "user": who.name, "roles": sorted(who.roles)},
         )
 
     @app.get("/models/{name}/versions/{version}", response_class=HTMLResponse)
     def page_version(
-        request: Request, name: str, version: str, user: str = Depends(current_user)
+        request: Request, name: str, version: str, who: User = Depends(known_user)
     ) -> HTMLResponse:
         detail = _read(overview.version_detail, name, version)
-        roles = _roles(user)
-        can_review = bool({"reviewer", "admin"} & set(roles)) and detail["created_by"] != user
+        roles = sorted(who.roles)
+        can_review = bool({"reviewer", "admin"} & set(roles)) and detail["created_by"] != who.name
         return templates.TemplateResponse(
-            request, "version.html", {"v": detail, "user": user, "roles": roles, "can_review": can_review}
+            request, "version.html", {"v": detail, "user": who.name, "roles": roles, "can_review": can_review}
         )
 
     return app
