@@ -187,12 +187,22 @@ def generate_key_files(private_path: Path) -> SigningKey:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     private_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if private_path.exists():
+        raise BadInputError(f"{private_path} exists: refusing to overwrite a signing key")
+    # Written in full under a private name, then linked into place: a concurrent first use
+    # either wins the link or reads the winner's complete key, never a half-written file.
+    tmp = private_path.with_name(f".{private_path.name}.{os.getpid()}.{threading.get_ident()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(tmp, private_path)
     except FileExistsError as err:
         raise BadInputError(f"{private_path} exists: refusing to overwrite a signing key") from err
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
+    finally:
+        tmp.unlink(missing_ok=True)
     private_path.with_suffix(".pub").write_text(public_pem(private.public_key()))
     return _key(private, str(private_path))
 

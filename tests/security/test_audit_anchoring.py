@@ -221,3 +221,23 @@ def test_a_signing_key_file_other_users_can_read_is_refused(db_url, tmp_path, mo
     monkeypatch.setenv("GOVFLOW_SIGNING_KEY_FILE", key.source)
     with pytest.raises(Exception, match="readable or writable by other users"), session_scope() as s:
         append_event(s, actor="a", action="x", subject="y")
+
+
+def test_concurrent_first_uses_agree_on_one_local_key(govflow_home):
+    import multiprocessing as mp
+
+    from govflow.signing import LOCAL_KEY_NAME
+
+    ctx = mp.get_context("fork")
+    with ctx.Pool(4) as pool:
+        key_ids = pool.map(_local_key_id, range(8))
+    assert len(set(key_ids)) == 1
+    assert (govflow_home / "keys" / LOCAL_KEY_NAME).stat().st_mode & 0o777 == 0o600
+
+
+def _local_key_id(_: int) -> str:
+    from govflow import signing
+
+    signing._cache.clear()
+    signing._last = None
+    return signing.signing_key().key_id
