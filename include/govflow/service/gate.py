@@ -1,7 +1,7 @@
-"""Gate use cases: evaluate, approve, waive, promote and replay, each audited in the caller's transaction.
+"""Gate use cases: evaluate, approve, waive, promote (and replay), each audited in the caller's transaction.
 
-The decision itself is the pure ``govflow.gate.decide``; this module gathers
-its inputs from the store, records what it saw (policy text, evidence,
+The decision itself is the pure ``govflow.gate.decide``; ``gate_inputs``
+gathers its inputs from the store; this module records what it saw (policy text, evidence,
 approvals, waivers, time) so ``replay_decision`` can recompute it, and
 enforces who may do what (roles from ``govflow.access``, the policy's
 approver roles, separation of duties).
@@ -10,26 +10,57 @@ approver roles, separation of duties).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govflow.access import AuthMethod, Directory, User, acting_role, load_users, require_role
-from govflow.errors import BadInputError, ConflictError, GovflowError, NotFoundError, PermissionDeniedError
-from govflow.gate import Approval, Decision, Evidence, VersionRef, Waiver, decide, evidence_digest
-from govflow.policy import Policy, PolicyError, TierPolicy, load_policy, parse_policy, policy_sha256
+from govflow.errors import BadInputError, ConflictError, GovflowError, PermissionDeniedError
+from govflow.gate import Decision
+from govflow.policy import Policy, TierPolicy, load_policy
 from govflow.service import registry
 from govflow.service.docs import document_links
+from govflow.service.gate_inputs import (
+    GateInputs,
+    approval_of,
+    evidence_of,
+    gather_inputs,
+    latest_decision,
+    version_ref_of,
+    waiver_of,
+)
+from govflow.service.gate_replay import ReplayReport, replay_decision
 from govflow.service.policy import require_active
 from govflow.store import Approval as ApprovalRow
-from govflow.store import CheckResultRow, GateDecision, ModelVersion, utcnow
+from govflow.store import GateDecision, ModelVersion, utcnow
 from govflow.store import Waiver as WaiverRow
 from govflow.store.audit import append_event
 from govflow.timeutil import iso_utc, utc
 from govflow.vocab import GATED_STAGES, POLICY_CHECKS, VERDICTS
+
+__all__ = [
+    "APPROVABLE_STAGES",
+    "CHECKS",
+    "PROMOTE_ROLES",
+    "GateInputs",
+    "PromotionRefusedError",
+    "Recorded",
+    "ReplayReport",
+    "approval_of",
+    "approve",
+    "decision_to_dict",
+    "evaluate_gate",
+    "evidence_of",
+    "gather_inputs",
+    "latest_decision",
+    "promote",
+    "replay_decision",
+    "version_ref_of",
+    "waive",
+    "waiver_of",
+]
 
 # Who may move an approved version to production (the approvals are the control; this is the act).
 PROMOTE_ROLES = ("data_scientist", "reviewer", "admin")
@@ -41,119 +72,6 @@ class PromotionRefusedError(GovflowError):
     """The gate does not allow the promotion (no decision, not approved, or no longer current)."""
 
     exit_code = 1
-
-
-@dataclass(frozen=True)
-class GateInputs:
-    """Everything ``decide`` needs about one version, read from the store."""
-
-    tier: str
-    version_ref: VersionRef
-    evidence: tuple[Evidence, ...]
-    approvals: tuple[Approval, ...]
-    waivers: tuple[Waiver, ...]
-
-    @property
-    def digest(self) -> str:
-        return evidence_digest(self.evidence)
-
-    def decide(
-        self,
-        policy: Policy,
-        now: dt.datetime,
-        *,
-        approvals: Iterable[Approval] | None = None,
-        waivers: Iterable[Waiver] | None = None,
-    ) -> Decision:
-        return decide(
-            policy,
-            self.tier,
-            self.evidence,
-            self.approvals if approvals is None else approvals,
-            version_ref=self.version_ref,
-            now=now,
-            waivers=self.waivers if waivers is None else waivers,
-        )
-
-
-# --- reading gate inputs -------------------------------------------------------------------
-
-
-def version_ref_of(row: ModelVersion) -> VersionRef:
-    return VersionRef(
-        row.id, [row.training_data_sha256, row.reference_data_sha256, row.eval_data_sha256], row.created_by
-    )
-
-
-def evidence_of(row: CheckResultRow) -> Evidence:
-    return Evidence(
-        id=str(row.id),  # the gate compares ids as strings (DB integers and JSON replays alike)
-        check=row.check,
-        status=row.status,
-        model_version_id=str(row.version_id),
-        data_sha256=row.data_sha256,
-        created_at=row.created_at,
-        summary=dict(row.summary or {}),
-        evidence_sha256=row.evidence_sha256,
-    )
-
-
-def approval_of(row: ApprovalRow) -> Approval:
-    return Approval(
-        approver=row.approver,
-        role=row.role,
-        verdict="approve" if row.verdict == "approve" else "reject",  # the column holds only these
-        evidence_digest=row.evidence_digest,
-        comment=row.comment or "",
-        id=str(row.id),
-        auth_method=row.auth_method,
-    )
-
-
-def waiver_of(row: WaiverRow) -> Waiver:
-    return Waiver(
-        check=row.check,
-        evidence_id="" if row.check_result_id is None else str(row.check_result_id),
-        waived_by=row.waived_by,
-        role=row.role,
-        reason=row.reason,
-        id=str(row.id),
-        auth_method=row.auth_method,
-    )
-
-
-def gather_inputs(session: Session, row: ModelVersion) -> GateInputs:
-    results = session.scalars(
-        select(CheckResultRow)
-        .where(CheckResultRow.version_id == row.id)
-        .order_by(CheckResultRow.created_at, CheckResultRow.id)
-    )
-    approvals = session.scalars(
-        select(ApprovalRow)
-        .where(ApprovalRow.version_id == row.id)
-        .order_by(ApprovalRow.created_at, ApprovalRow.id)
-    )
-    waivers = session.scalars(
-        select(WaiverRow).where(WaiverRow.version_id == row.id).order_by(WaiverRow.created_at, WaiverRow.id)
-    )
-    return GateInputs(
-        tier=row.model.risk_tier,
-        version_ref=version_ref_of(row),
-        evidence=tuple(evidence_of(r) for r in results),
-        approvals=tuple(approval_of(a) for a in approvals),
-        waivers=tuple(waiver_of(w) for w in waivers),
-    )
-
-
-def latest_decision(
-    session: Session, version_id: int, target_stage: str = "production"
-) -> GateDecision | None:
-    return session.scalar(
-        select(GateDecision)
-        .where(GateDecision.version_id == version_id, GateDecision.target_stage == target_stage)
-        .order_by(GateDecision.id.desc())
-        .limit(1)
-    )
 
 
 def _policy(policy: Policy | None) -> Policy:
@@ -532,166 +450,3 @@ def promote(
         expected_current=expected_current,
     )
     return promoted, stored
-
-
-# --- replay --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReplayReport:
-    decision_id: int
-    differences: tuple[str, ...]
-    stored: dict[str, Any]
-    replayed: dict[str, Any] | None
-
-    @property
-    def same(self) -> bool:
-        return not self.differences
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "decision_id": self.decision_id,
-            "same": self.same,
-            "differences": list(self.differences),
-            "stored": self.stored,
-            "replayed": self.replayed,
-        }
-
-
-_RESULT_FIELDS = (
-    "decision",
-    "tier",
-    "reasons",
-    "notes",
-    "evidence_ids",
-    "evidence_digest",
-    "approvals_required",
-    "approved_by",
-    "waived",
-    "policy_sha256",
-    "policy_version",
-    "decided_at",
-)
-
-
-def replay_decision(session: Session, decision_id: int) -> ReplayReport:
-    """Recompute a stored decision from its stored inputs and name every difference.
-
-    The evidence, approvals and waivers are re-read from their tables by the
-    stored ids (so a row changed after the decision shows up), the policy from
-    the text stored with the decision (checked against its sha256).
-    """
-    row = session.get(GateDecision, decision_id)
-    if row is None:
-        raise NotFoundError(f"unknown gate decision {decision_id}")
-    stored_view = {
-        "decision": row.decision,
-        "reasons": list(row.reasons or []),
-        "policy_sha256": row.policy_sha256,
-        "evidence_digest": row.evidence_digest,
-    }
-    inputs = row.inputs or {}
-    missing = [
-        k
-        for k in ("tier", "version", "evidence", "approvals", "waivers", "now", "policy", "result")
-        if k not in inputs
-    ]
-    if missing:
-        return ReplayReport(
-            row.id,
-            (f"decision {row.id} lacks stored inputs ({', '.join(missing)}): it cannot be replayed",),
-            stored_view,
-            None,
-        )
-    differences: list[str] = []
-    text = inputs["policy"].get("text") or ""
-    if policy_sha256(text) != row.policy_sha256:
-        differences.append("the stored policy text does not match the decision's policy sha256")
-    try:
-        policy = parse_policy(text, source=f"stored with decision {row.id}")
-    except PolicyError as err:
-        return ReplayReport(row.id, (*differences, str(err)), stored_view, None)
-
-    evidence = _reread(
-        session, CheckResultRow, inputs["evidence"], Evidence, evidence_of, "evidence", differences
-    )
-    approvals = _reread(
-        session, ApprovalRow, inputs["approvals"], Approval, approval_of, "approval", differences
-    )
-    waivers = _reread(session, WaiverRow, inputs["waivers"], Waiver, waiver_of, "waiver", differences)
-    if sorted(str(i) for i in row.evidence_ids or []) != sorted(e["id"] for e in inputs["evidence"]):
-        differences.append("the decision's evidence ids differ from the evidence stored with it")
-    version_ref = VersionRef.from_dict(inputs["version"])
-    version_row = session.get(ModelVersion, row.version_id)
-    if version_row is None or version_ref_of(version_row) != version_ref:
-        differences.append("the version's registered data hashes or submitter differ from the stored ones")
-
-    replayed = decide(
-        policy,
-        inputs["tier"],
-        evidence,
-        approvals,
-        version_ref=version_ref,
-        now=utc(inputs["now"]),
-        waivers=waivers,
-    ).to_dict()
-    recorded = inputs["result"]
-    for key in _RESULT_FIELDS:
-        if _without_fixes(key, replayed.get(key)) != _without_fixes(key, recorded.get(key)):
-            differences.append(
-                f"{key}: stored {_short(recorded.get(key))}, replayed {_short(replayed.get(key))}"
-            )
-    columns = {
-        "decision": row.decision,
-        "reasons": list(row.reasons or []),
-        "policy_sha256": row.policy_sha256,
-        "evidence_digest": row.evidence_digest,
-        "evidence_ids": [str(i) for i in row.evidence_ids or []],
-    }
-    for key, value in columns.items():
-        if _without_fixes(key, replayed[key]) != _without_fixes(key, value):
-            differences.append(
-                f"stored column {key} ({_short(value)}) differs from the replay ({_short(replayed[key])})"
-            )
-    return ReplayReport(row.id, tuple(differences), stored_view, replayed)
-
-
-def _without_fixes(key: str, value: Any) -> Any:
-    # A reason's fix is advice that may improve between releases; the decision is the rest.
-    if key != "reasons" or not isinstance(value, list):
-        return value
-    return [{k: v for k, v in r.items() if k != "fix"} if isinstance(r, dict) else r for r in value]
-
-
-def _reread(
-    session: Session,
-    table: type[Any],
-    snapshots: Sequence[dict[str, Any]],
-    kind: Any,
-    convert: Callable[[Any], Any],
-    what: str,
-    differences: list[str],
-) -> list[Any]:
-    """The stored items as their tables hold them now (falling back to the snapshot when a row is gone)."""
-    items = []
-    for snapshot in snapshots:
-        item_id = snapshot.get("id")
-        current = session.get(table, int(item_id)) if item_id is not None and str(item_id).isdigit() else None
-        if current is None:
-            differences.append(f"{what} {item_id} no longer exists")
-            items.append(kind.from_dict(snapshot))
-            continue
-        now_form = convert(current).to_dict()
-        changed = sorted(k for k in now_form if now_form[k] != snapshot.get(k))
-        if changed:
-            differences.append(
-                f"{what} {item_id} changed since the decision: "
-                + ", ".join(f"{k} {_short(snapshot.get(k))} -> {_short(now_form[k])}" for k in changed)
-            )
-        items.append(convert(current))
-    return items
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value) if not isinstance(value, str) else value
-    return text if len(text) <= limit else text[: limit - 3] + "..."
