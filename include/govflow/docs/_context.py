@@ -29,6 +29,7 @@ from govflow.docs._rows import (
 from govflow.docs._scrub import scrub
 from govflow.docs._sections import SECTIONS, completeness
 from govflow.docs._views import (
+    champion_view,
     drift_view,
     explanation_view,
     fairness_view,
@@ -89,6 +90,7 @@ def build_context(inputs: DocInputs) -> dict[str, Any]:
             sensitive_hint=[hint] if isinstance(hint, str) else list(hint or ()),
         ),
         "explanation": explanation_view(latest.get("fairness")),
+        "champion": champion_view(latest.get("performance")),
         "drift": drift_view(latest.get("drift"), max_share_drifted=drift_rules.get("max_share_drifted")),
         "validation": validation_view(latest.get("validation")),
         "pii": pii_view(latest.get("pii"), allowed=policy.get("allowed_pii_entities")),

@@ -136,8 +136,11 @@ class DocumentFacts(ModelCardFacts):
         view = self.views.get("fairness")
         per_group = None
         if view and view["groups"]:
+            # Regression has no accuracy: its per-group error is the accuracy measure (Art. 15).
+            measure = "mean_absolute_error" if view.get("task") == "regression" else "accuracy"
             per_group = {
-                g["group"]: f"accuracy {fmt_number(g['accuracy'])}, n={g['count']}" for g in view["groups"]
+                g["group"]: f"{measure.replace('_', ' ')} {fmt_number(g.get(measure))}, n={g['count']}"
+                for g in view["groups"]
             }
         return [
             self.reg(

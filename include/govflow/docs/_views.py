@@ -23,13 +23,41 @@ GROUP_METRICS = (
     "false_positive_rate",
     "false_negative_rate",
 )
+REGRESSION_METRICS = ("mean_prediction", "mean_absolute_error", "root_mean_squared_error")
 FAIRNESS_SUMMARY_KEYS = (
     "demographic_parity_difference",
     "demographic_parity_ratio",
     "equalized_odds_difference",
     "equalized_odds_ratio",
     "accuracy_difference",
+    "mean_prediction_difference",
+    "mean_absolute_error_difference",
+    "root_mean_squared_error_difference",
+    "worst_group_mean_absolute_error",
 )
+
+
+def task_metrics(summary: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """The fairness evidence's task and the per-group columns documents show for it."""
+    task = str(summary.get("task") or "binary")
+    if task == "regression":
+        return task, REGRESSION_METRICS
+    if task == "multiclass":
+        classes = [str(c) for c in summary.get("classes") or ()]
+        return task, (
+            "accuracy",
+            *(f"selection_rate.{c}" for c in classes),
+            *(f"true_positive_rate.{c}" for c in classes),
+        )
+    return task, GROUP_METRICS
+
+
+def _interval(value: Any) -> list[float] | None:
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        low, high = number(value[0]), number(value[1])
+        if low is not None and high is not None:
+            return [low, high]
+    return None
 
 
 def _base(result: Mapping[str, Any]) -> dict[str, Any]:
@@ -58,6 +86,7 @@ def fairness_view(
     # Groups the check itself judged too small, besides the ones below the policy's minimum.
     insufficient = summary.get("insufficient_groups")
     flagged = {str(g) for g in insufficient} if isinstance(insufficient, (list, tuple)) else set()
+    task, metrics = task_metrics(summary)
     by_group = evidence.get("by_group") or {}
     for name, values in by_group.items() if isinstance(by_group, Mapping) else ():
         values = values if isinstance(values, Mapping) else {}
@@ -66,7 +95,8 @@ def fairness_view(
             {
                 "group": scrub_text(str(name)),
                 "count": int(count) if count is not None else None,
-                **{metric: number(values.get(metric)) for metric in GROUP_METRICS},
+                **{metric: number(values.get(metric)) for metric in metrics},
+                **{f"{metric}_ci": _interval(values.get(f"{metric}_ci")) for metric in metrics},
                 "small": str(name) in flagged
                 or bool(min_group_size and count is not None and count < min_group_size),
             }
@@ -92,11 +122,55 @@ def fairness_view(
         **_base(result),
         "proxies": proxies,
         "summary": {key: number(summary.get(key)) for key in FAIRNESS_SUMMARY_KEYS if key in summary},
+        "intervals": {
+            key: _interval(summary.get(f"{key}_ci"))
+            for key in FAIRNESS_SUMMARY_KEYS
+            if f"{key}_ci" in summary
+        },
+        "task": task,
         "groups": groups,
-        "metrics": GROUP_METRICS,
+        "metrics": metrics,
         "sensitive": [scrub_text(str(s)) for s in sensitive or ()],
         "min_group_size": min_group_size,
         "thresholds": dict(thresholds),
+    }
+
+
+def champion_view(result: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The gate's comparison of the candidate with the production version (the performance evidence)."""
+    if result is None:
+        return None
+    evidence = result.get("evidence") or {}
+    summary = {**(result.get("summary") or {}), **(evidence.get("summary") or {})}
+    comparison = evidence.get("comparison")
+    if not summary.get("production_version") or not isinstance(comparison, Mapping):
+        return None  # a nightly performance result, not a comparison
+    rows = []
+    for where, block in (
+        ("overall", {"all rows": comparison.get("overall") or {}}),
+        ("group", comparison.get("by_group") or {}),
+    ):
+        for name, metrics in block.items() if isinstance(block, Mapping) else ():
+            for metric, values in (metrics or {}).items() if isinstance(metrics, Mapping) else ():
+                if not isinstance(values, Mapping):
+                    continue
+                rows.append(
+                    {
+                        "scope": where,
+                        "group": scrub_text(str(name)),
+                        "metric": metric,
+                        "candidate": number(values.get("candidate")),
+                        "production": number(values.get("production")),
+                        "drop": number(values.get("drop")),
+                        "small": bool(metrics.get("insufficient")),
+                    }
+                )
+    return {
+        **_base(result),
+        "production_version": scrub_text(str(summary.get("production_version"))),
+        "max_drop": number(summary.get("max_metric_drop_vs_production")),
+        "exceeded": [scrub_text(str(e)) for e in summary.get("exceeded") or ()],
+        "rows": rows,
     }
 
 
