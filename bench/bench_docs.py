@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     from dataclasses import replace
 
     import govflow.service.docs as service
+    import govflow.service.evidence_bundle as bundle_service
     from govflow.docs import build_context, render_documents
     from govflow.docs._bundle import write_bundle
     from govflow.policy import load_policy
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def export(path: Path):
         with session_scope() as s:
-            return service.export_evidence_bundle(s, "bench", "1", path, actor="bench", policy=policy)
+            return bundle_service.export_evidence_bundle(s, "bench", "1", path, actor="bench", policy=policy)
 
     def in_memory_write(handle, files, manifest):  # the naive writer: every file read before zipping
         loaded = [(name, read()) for name, read in files]
@@ -193,11 +194,11 @@ def main(argv: list[str] | None = None) -> int:
 
     export(home / "warm-up.zip")
     streamed, t_stream, m_stream = measure(lambda: export(home / "streamed.zip"))
-    service.write_bundle = in_memory_write
+    bundle_service.write_bundle = in_memory_write
     try:
         _buffered, t_buffer, m_buffer = measure(lambda: export(home / "buffered.zip"))
     finally:
-        service.write_bundle = write_bundle
+        bundle_service.write_bundle = write_bundle
 
     def members(path: Path) -> dict[str, int]:
         with zipfile.ZipFile(path) as archive:

@@ -132,7 +132,7 @@ def test_audit_checkpoint_and_keygen_take_one_file(db_url, capsys, tmp_path):
 
 
 def test_evidence_export_reports_its_progress(version, tmp_path):
-    from govflow.service import docs
+    from govflow.service.evidence_bundle import export_evidence_bundle
     from govflow.store import session_scope as scope
 
     seen: list[tuple[str, int, int | None, str]] = []
@@ -141,7 +141,7 @@ def test_evidence_export_reports_its_progress(version, tmp_path):
         seen.append((stage, done, total, unit))
 
     with scope() as session:
-        payload = docs.export_evidence_bundle(
+        payload = export_evidence_bundle(
             session, "m1", "1.0", tmp_path / "b.zip", actor="alice", progress=record
         )
     rendering = [s for s in seen if s[0] == "evidence: rendering the documents"]

@@ -15,7 +15,7 @@ from govflow.errors import BadInputError
 from govflow.policy import load_policy
 from govflow.service import docs
 from govflow.service.checks import load_evidence
-from govflow.service.docs import verify_bundle
+from govflow.service.evidence_bundle import export_evidence_bundle, verify_bundle
 from govflow.service.runs import cli_run
 from govflow.store import session_scope
 from govflow.vocab import Status
@@ -193,7 +193,7 @@ def _notes(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     out = out_file(args.out, suffixes=(".zip",))
     with session_scope() as session, terminal_progress(args) as progress:
-        payload = docs.export_evidence_bundle(
+        payload = export_evidence_bundle(
             session,
             args.model,
             args.version,

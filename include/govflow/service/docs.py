@@ -8,7 +8,6 @@ instead of adding a row and an audit event.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import secrets
 import time
@@ -21,17 +20,13 @@ from sqlalchemy.orm import Session
 
 from govflow import __version__
 from govflow.artifacts import ArtifactStore
-from govflow.docs import KINDS, DocInputs, build_context, documentation_check, parse_notes, render_documents
-from govflow.docs._bundle import MAX_MEMBER_BYTES, BundleReport, write_bundle
-from govflow.docs._bundle import verify_bundle as _verify_bundle
-from govflow.errors import BadInputError, ConflictError, PolicyError
-from govflow.hashing import sha256_bytes
-from govflow.policy import Policy, load_policy, policy_sha256
-from govflow.progress import Progress, resolve
+from govflow.docs import KINDS, DocInputs, build_context, documentation_check, render_documents
+from govflow.errors import BadInputError, PolicyError
+from govflow.policy import Policy, load_policy
 from govflow.service.checks import check_result_to_dict, load_evidence, record_check_result
+from govflow.service.doc_notes import notes_for, record_notes
 from govflow.service.registry import get_version, model_to_dict, version_subject, version_to_dict
 from govflow.service.serialize import approval_to_dict, waiver_to_dict
-from govflow.signing import Keyring, sign_manifest
 from govflow.store import (
     Approval,
     AuditEvent,
@@ -43,8 +38,19 @@ from govflow.store import (
     Run,
     Waiver,
 )
-from govflow.store.audit import append_event, event_to_dict, verify_chain
+from govflow.store.audit import append_event, event_to_dict
 from govflow.timeutil import iso_utc
+
+__all__ = [
+    "check_documentation",
+    "document_link",
+    "document_links",
+    "document_version",
+    "gather_inputs",
+    "record_notes",
+    "render_docs",
+    "version_context",
+]
 
 DOC_SUFFIX = {"md": ".md", "html": ".html"}
 T = TypeVar("T")
@@ -59,7 +65,7 @@ def gather_inputs(
     """Plain records of one version for ``govflow.docs.build_context``."""
     artifacts = artifacts or ArtifactStore()
     model = row.model
-    notes, notes_from = _notes_for(session, row, artifacts)
+    notes, notes_from = notes_for(session, row, artifacts)
     return DocInputs(
         model=model_to_dict(model),
         version={**version_to_dict(row, model_name=model.name), "stage": row.stage},
@@ -188,78 +194,6 @@ def _renderer_versions() -> dict[str, str]:
     from importlib import metadata
 
     return {"govflow": __version__, "jinja2": metadata.version("jinja2")}
-
-
-# --- notes ----------------------------------------------------------------------------------
-
-
-def record_notes(
-    session: Session,
-    model: str,
-    version: str,
-    text: str,
-    *,
-    actor: str,
-    artifacts: ArtifactStore | None = None,
-) -> Document:
-    """Store the people-written documentation notes (YAML) of a version, audited."""
-    notes = parse_notes(text, source=f"for {model}@{version}")
-    row = get_version(session, model, version)
-    stored = (artifacts or ArtifactStore()).put_text(text, suffix=".yaml")
-    current = _latest_document(session, row.id, "notes", "yaml")
-    if current is not None and current.sha256 == stored.sha256:
-        return current
-    document = Document(
-        version_id=row.id,
-        kind="notes",
-        format="yaml",
-        uri=stored.uri,
-        sha256=stored.sha256,
-        completeness={"keys": sorted(notes)},
-    )
-    session.add(document)
-    session.flush()
-    append_event(
-        session,
-        actor=actor,
-        action="version.notes_recorded",
-        subject=version_subject(model, version),
-        payload={"document_id": document.id, "sha256": stored.sha256, "keys": sorted(notes)},
-    )
-    return document
-
-
-def _latest_document(session: Session, version_id: int, kind: str, fmt: str) -> Document | None:
-    return session.scalar(
-        select(Document)
-        .where(Document.version_id == version_id, Document.kind == kind, Document.format == fmt)
-        .order_by(Document.id.desc())
-        .limit(1)
-    )
-
-
-def _notes_for(
-    session: Session, row: ModelVersion, artifacts: ArtifactStore
-) -> tuple[dict[str, Any], str | None]:
-    """This version's notes, else the newest notes of an earlier version of the model.
-
-    Notes usually carry over from one version to the next.
-    """
-    query = (
-        select(Document, ModelVersion.version)
-        .join(ModelVersion, ModelVersion.id == Document.version_id)
-        .where(ModelVersion.model_id == row.model_id, ModelVersion.id <= row.id, Document.kind == "notes")
-        .order_by(ModelVersion.id.desc(), Document.id.desc())
-        .limit(1)
-    )
-    found = session.execute(query).first()
-    if found is None:
-        return {}, None
-    document, version = found
-    data = artifacts.get_bytes(document.uri)
-    if sha256_bytes(data) != document.sha256:
-        raise ConflictError(f"documentation notes {document.id} do not match their sha256")
-    return parse_notes(data.decode("utf-8"), source=f"for {row.model.name}@{version}"), version
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -512,196 +446,6 @@ def document_version(
     ]
     result = check_documentation(session, model, version, run=run, policy=policy, artifacts=artifacts)
     return {"documents": [d for r in rendered for d in r["documents"]], "check": check_result_to_dict(result)}
-
-
-# --- the evidence bundle ----------------------------------------------------------------------
-
-
-def export_evidence_bundle(
-    session: Session,
-    model: str,
-    version: str,
-    out_zip: str | Path,
-    *,
-    actor: str,
-    policy: Policy | None = None,
-    artifacts: ArtifactStore | None = None,
-    now: dt.datetime | None = None,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
-    """Write the auditor's bundle for ``model@version`` to ``out_zip`` (and the artifact store), audited.
-
-    It holds the documents (rendered now if anything changed), every check's
-    evidence, the policies the decisions used, the notes, and a manifest with
-    every file's sha256, the decisions with their reasons, approvals, waivers
-    and the version's audit events with their chain hashes.
-    """
-    artifacts = artifacts or ArtifactStore()
-    policy = _policy(policy)
-    row = get_version(session, model, version)
-    report = resolve(progress)
-    report("evidence: rendering the documents", 0, 2, unit="formats")
-    for done, fmt in enumerate(("md", "html"), start=1):
-        render_docs(session, model, version, fmt, actor=actor, policy=policy, artifacts=artifacts)
-        report("evidence: rendering the documents", done, 2, unit="formats")
-
-    files: list[tuple[str, Any]] = []
-    documents = []
-    for document in _latest_documents(session, row.id):
-        path = f"documents/{document.kind}.{document.format}"
-        files.append((path, _reader(artifacts, document.uri, document.sha256, f"document {document.id}")))
-        documents.append({**_document_dict(document), "path": path, "completeness": document.completeness})
-
-    check_results = []
-    for result in session.scalars(
-        select(CheckResultRow)
-        .where(CheckResultRow.version_id == row.id)
-        .order_by(CheckResultRow.created_at, CheckResultRow.id)
-    ):
-        item = {**check_result_to_dict(result), "evidence_path": None}
-        if result.evidence_uri:
-            item["evidence_path"] = f"evidence/{result.check}-{result.id}.json"
-            files.append(
-                (
-                    item["evidence_path"],
-                    _reader(
-                        artifacts,
-                        result.evidence_uri,
-                        result.evidence_sha256,
-                        f"evidence of check result {result.id}",
-                    ),
-                )
-            )
-        check_results.append(item)
-
-    decisions = _decisions(session, row)
-    policies = _bundle_policies(policy, decisions)
-    for entry in policies:
-        text = entry.pop("_text", None)
-        if text is not None:
-            files.append((entry["path"], (lambda data=text.encode("utf-8"): data)))
-
-    events = _events(session, model, version)
-    chain = verify_chain(session)
-    manifest = {
-        "model": model_to_dict(row.model),
-        "version": {**version_to_dict(row, model_name=model), "stage": row.stage},
-        "exported_at": iso_utc(now or dt.datetime.now(dt.UTC)),
-        "exported_by": actor,
-        "policy": next((p for p in policies if p["current"]), policies[0]) if policies else None,
-        "policies": policies,
-        "decision": _decision_dict(decisions[-1]) if decisions else None,
-        "decisions": [_decision_dict(d) for d in decisions],
-        "approvals": _approvals(session, row),
-        "waivers": _waivers(session, row),
-        "check_results": check_results,
-        "documents": documents,
-        "audit_events": [{**event_to_dict(e), "payload_text": e.payload} for e in events],
-        "audit_chain": {
-            "verified_at_export": chain.ok,
-            "events": chain.events,
-            "head_hash": chain.head_hash,
-            "first_broken_seq": chain.first_broken_seq,
-        },
-    }
-    target = Path(out_zip).expanduser()
-    final, manifest_sha = _atomic_write(
-        target, lambda handle: write_bundle(handle, files, manifest, progress=report, sign=sign_manifest)
-    )
-    stored = artifacts.put_file(target, suffix=".zip")
-    append_event(
-        session,
-        actor=actor,
-        action="evidence.exported",
-        subject=version_subject(model, version),
-        payload={
-            "bundle_sha256": stored.sha256,
-            "manifest_sha256": manifest_sha,
-            "files": len(files),
-            "uri": stored.uri,
-        },
-    )
-    return {
-        "model": model,
-        "version": version,
-        "bundle": str(target),
-        "uri": stored.uri,
-        "sha256": stored.sha256,
-        "manifest_sha256": manifest_sha,
-        "files": len(files),
-        "documents": len(documents),
-        "check_results": len(check_results),
-        "audit_events": len(events),
-        "decision": final["decision"]["decision"] if final["decision"] else None,
-    }
-
-
-def _bundle_policies(current: Policy, decisions: Sequence[GateDecision]) -> list[dict[str, Any]]:
-    """The current policy (what the documents were judged by) and each policy a decision used."""
-    found: dict[str, dict[str, Any]] = {}
-
-    def add(sha: str, text: str, version: str | None, used_by: str) -> None:
-        entry = found.setdefault(
-            sha,
-            {
-                "path": f"policy/{sha[:16]}.yaml",
-                "sha256": sha,
-                "version": version,
-                "current": sha == current.sha256,
-                "used_by": [],
-                "_text": text,
-            },
-        )
-        entry["used_by"].append(used_by)
-
-    add(current.sha256, current.text, current.version, "documentation")
-    for decision in decisions:
-        stored = (decision.inputs or {}).get("policy") or {}
-        text = stored.get("text")
-        if text is not None and policy_sha256(text) == decision.policy_sha256:
-            add(decision.policy_sha256, text, decision.policy_version, f"decision {decision.id}")
-        elif decision.policy_sha256 in found:
-            found[decision.policy_sha256]["used_by"].append(f"decision {decision.id}")
-        else:  # an old decision stored without its policy text: say so rather than guess
-            found[decision.policy_sha256] = {
-                "path": None,
-                "sha256": decision.policy_sha256,
-                "version": decision.policy_version,
-                "current": False,
-                "used_by": [f"decision {decision.id}"],
-                "note": "the decision did not store its policy text",
-            }
-    return list(found.values())
-
-
-def _reader(artifacts: ArtifactStore, uri: str, sha256: str | None, what: str):  # type: ignore[no-untyped-def]
-    """Reads one stored artifact when the bundle writer gets to it, refusing missing or altered ones."""
-
-    def read() -> bytes:
-        try:
-            data = artifacts.get_bytes(uri)
-        except BadInputError as err:
-            raise ConflictError(
-                f"{what} is missing from the artifact store ({uri}): the bundle would be incomplete"
-            ) from err
-        if sha256 and sha256_bytes(data) != sha256:
-            raise ConflictError(
-                f"{what} in the artifact store does not match its sha256: refusing to bundle altered evidence"
-            )
-        return data
-
-    return read
-
-
-def verify_bundle(
-    path: str | Path, *, public_keys: list[Path] | None = None, max_member_bytes: int = MAX_MEMBER_BYTES
-) -> BundleReport:
-    """Offline verification of a bundle (no DB): see ``govflow.docs._bundle.verify_bundle``.
-
-    Trusted signers: ``public_keys``, the trusted keys folder and the configured signing key.
-    """
-    keyring = Keyring.trusted(public_keys)
-    return _verify_bundle(path, keyring=keyring, max_member_bytes=max_member_bytes)
 
 
 def _writer(data: bytes) -> Callable[[BinaryIO], object]:
