@@ -241,3 +241,46 @@ def _local_key_id(_: int) -> str:
     signing._cache.clear()
     signing._last = None
     return signing.signing_key().key_id
+
+
+def _legacy_rows(db_url: str, n: int) -> None:
+    """Events as a release before signing wrote them: hash-chained, no signature."""
+    prev, params = "0" * 64, []
+    for seq in range(1, n + 1):
+        row = {
+            "seq": seq,
+            "ts": f"2026-11-0{seq}T00:00:00.000000+00:00",
+            "actor": "alice",
+            "action": "legacy.event",
+            "subject": f"thing:{seq}",
+            "payload": "{}",
+            "prev_hash": prev,
+        }
+        row["hash"] = prev = event_hash(**row)
+        params.append(row)
+    insert = (
+        "INSERT INTO audit_events (seq, ts, actor, action, subject, payload, prev_hash, hash) "
+        "VALUES (:seq, :ts, :actor, :action, :subject, :payload, :prev_hash, :hash)"
+    )
+    _raw(db_url, *[insert] * n, params=params)
+
+
+def test_a_trail_from_before_signing_is_vouched_for_by_the_first_signed_event(db_url, capsys):
+    _legacy_rows(db_url, 3)
+    code, report = _verify(capsys)
+    assert code == 1 and "no event is signed" in report["problem"]
+    assert main(["audit", "checkpoint", "--json"]) == 0  # adds audit.signing_started, then anchors
+    code, report = _verify(capsys)
+    assert code == 0, report
+    _append(2)
+    assert _verify(capsys)[0] == 0
+    _rehash_from(db_url, 2, payload='{"forged":true}')  # editing a legacy event now breaks the signed ones
+    code, report = _verify(capsys)
+    assert code == 1 and report["first_broken_seq"] == 4
+
+
+def test_stripping_every_signature_does_not_pass(db_url, capsys):
+    _append(3)
+    _raw(db_url, "UPDATE audit_events SET signature = NULL, key_id = NULL")
+    code, report = _verify(capsys)
+    assert code == 1 and "no event is signed" in report["problem"]

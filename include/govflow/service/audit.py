@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govflow import config
@@ -29,7 +30,8 @@ from govflow.errors import BadInputError
 from govflow.hashing import canonical_json
 from govflow.service.audit_state import state_problems
 from govflow.signing import Keyring, signing_key
-from govflow.store.audit import ChainReport, append_event, verify_chain
+from govflow.store import AuditEvent
+from govflow.store.audit import UNSIGNED_TRAIL, ChainReport, append_event, verify_chain
 
 CHECKPOINT_FORMAT = "govflow-audit-checkpoint/1"
 CHECKPOINT_DIR = "audit-checkpoints"
@@ -48,7 +50,12 @@ def _message(body: dict[str, Any]) -> bytes:
 def write_checkpoint(
     session: Session, *, actor: str, out: str | Path | None = None, auth_method: AuthMethod | None = None
 ) -> dict[str, Any]:
-    """Sign the current head and write it outside the DB; refuses to anchor a broken chain."""
+    """Sign the current head and write it outside the DB; refuses to anchor a broken chain.
+
+    A trail written before signing existed gets one signed ``audit.signing_started``
+    event first: its hash covers every older event, so they verify from then on.
+    """
+    _sign_legacy_trail(session, actor=actor, auth_method=auth_method)
     report = verify_chain(session)
     if not report.ok:
         raise BadInputError(
@@ -76,6 +83,27 @@ def write_checkpoint(
         payload={"seq": report.events, "head_hash": report.head_hash, "location": location},
     )
     return {**checkpoint, "location": location}
+
+
+def _sign_legacy_trail(session: Session, *, actor: str, auth_method: AuthMethod | None) -> None:
+    signed = session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.signature.is_not(None))
+    )
+    unsigned = session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.signature.is_(None))
+    )
+    if signed or not unsigned:
+        return
+    if verify_chain(session, keyring=Keyring({})).problem != UNSIGNED_TRAIL:
+        return  # a broken chain: the checkpoint below refuses it with the reason
+    append_event(
+        session,
+        actor=actor,
+        auth_method=auth_method,
+        action="audit.signing_started",
+        subject="audit",
+        payload={"unsigned_events": unsigned},
+    )
 
 
 def _write(location: str, data: bytes) -> None:

@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from govflow.hashing import canonical_json, sha256_text
@@ -176,7 +176,7 @@ def verify_chain(
     ``keyring`` defaults to the trusted keys (govflow.signing). The hashes of
     the ``watch`` seqs are put in ``hashes_at`` (for comparing with checkpoints).
     """
-    keyring = keyring or Keyring.trusted()
+    signatures = _Signatures(session, keyring or Keyring.trusted())
     prev_hash = GENESIS_HASH
     expected_seq = 1
     signed_through = 0  # every event up to here is proven by a valid signature
@@ -185,14 +185,17 @@ def verify_chain(
         problem = _link_problem(event, expected_seq, prev_hash)
         if problem:
             # Anything forged before the break shows up as a bad signature just before it.
-            forged = _first_forged(session, keyring, signed_through, expected_seq - 1)
+            forged = _first_forged(signatures, signed_through, expected_seq - 1)
             if forged is not None:
                 return forged
             broken = expected_seq if event.seq != expected_seq else event.seq
             return _broken(session, broken, problem)
-        if event.seq % signature_every == 0:
-            if keyring.verify(event.key_id, event.signature, signed_message(event.hash)) is not None:
-                forged = _first_forged(session, keyring, signed_through, event.seq)
+        if event.seq % signature_every == 0 and not signatures.legacy(event.seq, event.signature):
+            if (
+                signatures.keyring.verify(event.key_id, event.signature, signed_message(event.hash))
+                is not None
+            ):
+                forged = _first_forged(signatures, signed_through, event.seq)
                 assert forged is not None
                 return forged
             signed_through = event.seq
@@ -201,8 +204,10 @@ def verify_chain(
         prev_hash = event.hash
         expected_seq += 1
         last = event
+    if last is not None and signatures.first_signed is None:
+        return _broken(session, 1, UNSIGNED_TRAIL)
     if last is not None and signed_through < last.seq:
-        forged = _first_forged(session, keyring, signed_through, last.seq)
+        forged = _first_forged(signatures, signed_through, last.seq)
         if forged is not None:
             return forged
     return ChainReport(ok=True, events=expected_seq - 1, head_hash=prev_hash)
@@ -228,25 +233,52 @@ def _link_problem(event: AuditEvent, expected_seq: int, prev_hash: str) -> str |
     return None
 
 
-def _signature_problem(session: Session, keyring: Keyring, seq: int) -> str | None:
-    row = session.execute(
-        select(AuditEvent.key_id, AuditEvent.signature, AuditEvent.hash).where(AuditEvent.seq == seq)
-    ).one()
-    return keyring.verify(row.key_id, row.signature, signed_message(row.hash))
+class _Signatures:
+    """Signature checks for one verification.
+
+    Events older than the first signed one were written before signing existed
+    (legacy): they carry no signature of their own and are vouched for by the
+    first signed event after them, whose hash covers theirs. The head must be
+    signed, so stripping signatures never passes: it only moves where the
+    forgery is reported.
+    """
+
+    def __init__(self, session: Session, keyring: Keyring) -> None:
+        self.session, self.keyring = session, keyring
+        self.first_signed: int | None = session.scalar(
+            select(func.min(AuditEvent.seq)).where(AuditEvent.signature.is_not(None))
+        )
+
+    def legacy(self, seq: int, signature: str | None) -> bool:
+        return signature is None and (self.first_signed is None or seq < self.first_signed)
+
+    def problem(self, seq: int) -> str | None:
+        row = self.session.execute(
+            select(AuditEvent.key_id, AuditEvent.signature, AuditEvent.hash).where(AuditEvent.seq == seq)
+        ).one()
+        if self.legacy(seq, row.signature):
+            return None
+        return self.keyring.verify(row.key_id, row.signature, signed_message(row.hash))
 
 
-def _first_forged(session: Session, keyring: Keyring, good: int, bad: int) -> ChainReport | None:
+UNSIGNED_TRAIL = (
+    "no event is signed: the trail was written before signing was enabled (or its signatures were "
+    "removed); `govflow audit checkpoint` signs its head once the chain is intact"
+)
+
+
+def _first_forged(signatures: _Signatures, good: int, bad: int) -> ChainReport | None:
     """The first event in (good, bad] whose signature fails, if the one at ``bad`` does (bisection)."""
-    if bad <= good or _signature_problem(session, keyring, bad) is None:
+    if bad <= good or signatures.problem(bad) is None:
         return None
     while bad - good > 1:
         middle = (good + bad) // 2
-        if _signature_problem(session, keyring, middle) is None:
+        if signatures.problem(middle) is None:
             good = middle
         else:
             bad = middle
-    why = _signature_problem(session, keyring, bad)
-    return _broken(session, bad, f"{why}: the event was not written by govflow's signing key")
+    why = signatures.problem(bad)
+    return _broken(signatures.session, bad, f"{why}: the event was not written by govflow's signing key")
 
 
 def _broken(session: Session, seq: int, problem: str) -> ChainReport:
