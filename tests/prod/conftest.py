@@ -30,7 +30,10 @@ def pytest_collection_modifyitems(config, items):
 
 def _settings(root: Path, **overrides) -> StackSettings:
     # A dead worker's running task is noticed after 30 s and its reserved messages after 60 s.
-    return StackSettings.ephemeral(root, heartbeat_timeout=30, queued_timeout=60, **overrides)
+    # preload_govflow off: this working tree changes under running workers while the suite runs.
+    return StackSettings.ephemeral(
+        root, heartbeat_timeout=30, queued_timeout=60, preload_govflow=False, **overrides
+    )
 
 
 @pytest.fixture(scope="session")

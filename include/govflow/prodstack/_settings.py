@@ -56,6 +56,8 @@ class StackSettings:
     heartbeat_timeout: int = 120  # seconds without a task heartbeat before the scheduler retries it
     # A task message a dead worker had reserved is re-queued after this long (Airflow's queued timeout).
     queued_timeout: int = 180
+    # Workers preload govflow's own modules too: restart them on every code deploy (prod-down, prod-up).
+    preload_govflow: bool = True
 
     @classmethod
     def from_env(cls, root: Path | None = None) -> StackSettings:
@@ -181,6 +183,7 @@ class StackSettings:
             "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.concurrency),
             "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "govflow.prodstack.celery_config.CELERY_CONFIG",
+            "GOVFLOW_PRELOAD_GOVFLOW": "1" if self.preload_govflow else "0",
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__CORE__PARALLELISM": "32",

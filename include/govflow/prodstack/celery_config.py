@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import time
 
 from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG
@@ -44,7 +45,15 @@ PRELOAD = (
     "airflow.providers.standard.operators.python",
     "airflow.providers.standard.operators.empty",
     "airflow.providers.standard.operators.hitl",
-    # govflow's task bodies and the services and checks they call
+    "sqlalchemy.orm",
+    "pydantic",
+    "presidio_analyzer",
+    "spacy",
+)
+# govflow's own modules (and the Presidio engine and the DB migration check): preloaded only where
+# workers restart on every deploy (GOVFLOW_PRELOAD_GOVFLOW=1), or a worker runs yesterday's code
+# against today's DAG files.
+PRELOAD_GOVFLOW = (
     "govflow.store",
     "govflow.policy",
     "govflow.tasks.gate",
@@ -65,11 +74,15 @@ PRELOAD = (
 @worker_init.connect
 def preload(**_: object) -> None:
     started = time.monotonic()
-    for name in PRELOAD:
+    own = os.environ.get("GOVFLOW_PRELOAD_GOVFLOW") == "1"
+    for name in PRELOAD + (PRELOAD_GOVFLOW if own else ()):
         try:
             importlib.import_module(name)
         except Exception as err:  # noqa: BLE001 - a missing optional module only costs speed
             log.warning("govflow preload: cannot import %s: %s", name, err)
+    if not own:
+        log.info("govflow preload (libraries) done in %.1fs", time.monotonic() - started)
+        return
     try:  # the spaCy model inside Presidio's engine is the biggest single cost of a PII task
         from govflow.checks.pii._engine import analyzer_engine
 
