@@ -69,12 +69,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10,20,50", help="comma-separated model counts")
     parser.add_argument("--concurrency", type=int, default=2, help="task slots per worker (2 workers)")
     parser.add_argument("--keep", action="store_true", help="leave the stack running (prints its folder)")
+    parser.add_argument(
+        "--no-preload-govflow",
+        action="store_true",
+        help="workers preload libraries only, not govflow's modules",
+    )
     args = parser.parse_args(argv)
     # A stopped benchmark still stops its stack (the finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sizes = [int(s) for s in args.sizes.split(",") if s]
     root = Path(tempfile.mkdtemp(prefix="govflow-bench-nightly-"))
-    settings = StackSettings.ephemeral(root, concurrency=args.concurrency)
+    settings = StackSettings.ephemeral(
+        root, concurrency=args.concurrency, preload_govflow=not args.no_preload_govflow
+    )
     slots = args.concurrency * len(settings.workers)
     print(
         f"starting the stack under {root} ({len(settings.workers)} workers x {args.concurrency} slots)",
@@ -129,7 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             down(settings, keep_postgres=False, say=lambda _: None)
             services.remove_private_postgres(settings)
-    print(f"\nnightly_compliance on CeleryExecutor: 2 workers x {args.concurrency} slots = {slots} slots")
+    print(
+        f"\nnightly_compliance on CeleryExecutor: 2 workers x {args.concurrency} slots = {slots} slots; "
+        f"govflow preloaded in workers: {settings.preload_govflow}"
+    )
     print(
         f"{'models':>6} {'state':>8} {'wall s':>8} {'compute s':>10} {'ideal s':>8} {'ratio':>6} "
         f"{'tasks':>6} {'tasks/min':>9} {'task s':>7} {'check s':>8} {'wall/model':>10}"
