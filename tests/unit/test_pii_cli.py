@@ -49,7 +49,7 @@ def test_human_output_lists_every_column(capsys, table):
 
 
 def test_policy_maps_regions_and_sector_to_allowed_entities_and_recognizers(capsys, table, monkeypatch):
-    import govflow.policy
+    import govflow.cli._check_pii
 
     calls = []
     recognizer = SimpleNamespace(
@@ -67,7 +67,7 @@ def test_policy_maps_regions_and_sector_to_allowed_entities_and_recognizers(caps
             calls.append((list(regions), sector))
             return frozenset({"EMAIL_ADDRESS", "EMPLOYEE_ID"})
 
-    monkeypatch.setattr(govflow.policy, "load_policy", lambda path=None: FakePolicy())
+    monkeypatch.setattr(govflow.cli._check_pii, "load_policy", lambda path=None: FakePolicy())
     code, out, _ = _run(
         capsys, "--data", str(table), "--region", "EU", "--region", "UK", "--sector", "hr", "--json"
     )
@@ -96,7 +96,7 @@ def test_the_real_policy_decides_what_is_allowed(capsys, table):
 
 
 def test_unknown_region_is_an_error_result(capsys, table, monkeypatch):
-    import govflow.policy
+    import govflow.cli._check_pii
     from govflow.errors import PolicyError
 
     class StrictPolicy:
@@ -105,7 +105,7 @@ def test_unknown_region_is_an_error_result(capsys, table, monkeypatch):
         def allowed_pii_entities(self, regions, sector=None):
             raise PolicyError("region 'XX' has no PII rule")
 
-    monkeypatch.setattr(govflow.policy, "load_policy", lambda path=None: StrictPolicy())
+    monkeypatch.setattr(govflow.cli._check_pii, "load_policy", lambda path=None: StrictPolicy())
     code, out, err = _run(capsys, "--data", str(table), "--region", "XX", "--json")
     assert code == 2
     assert json.loads(out)["errors"] == ["region 'XX' has no PII rule"]

@@ -12,6 +12,7 @@ from govflow.cli._check import report
 from govflow.cli._common import add_json_flag
 from govflow.cli._progress import add_quiet_flag, terminal_progress
 from govflow.errors import GovflowError
+from govflow.policy import load_policy
 
 
 def register(checks: argparse._SubParsersAction) -> None:
@@ -64,15 +65,6 @@ def _policy_options(
     if not (args.policy or args.regions or args.sector or args.tier):
         note: dict[str, Any] = {"source": None, "note": "no policy given: no entity is allowed"}
         return frozenset(), [], note, args.min_k_anonymity
-    try:
-        from govflow.policy import load_policy
-    except ImportError:
-        return (
-            frozenset(),
-            [],
-            {"source": args.policy, "note": "policy engine unavailable: no entity is allowed"},
-            args.min_k_anonymity,
-        )
     policy = load_policy(args.policy)
     allowed = policy.allowed_pii_entities(args.regions, args.sector)
     note = {
