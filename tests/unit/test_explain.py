@@ -317,7 +317,11 @@ class TestExplainModel:
                 {},
                 "feature column(s) the model needs are missing from the data: zone",
             ),
-            (lambda d: d.assign(label=d.index % 3), {}, "label column 'label' has 3 distinct values"),
+            (  # detected, three classes are a multiclass task (tests/unit/test_explain_tasks.py)
+                lambda d: d.assign(label=d.index % 3),
+                {"task": "binary"},
+                "label column 'label' has 3 distinct values",
+            ),
             (
                 lambda d: d,
                 {"positive_label": "yes"},

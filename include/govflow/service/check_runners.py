@@ -93,6 +93,7 @@ def run_fairness(data: str, inputs: VersionInputs, policy: Policy) -> CheckResul
         positive_label=cfg.positive_label,
         rules=rules,
         trusted=trusted,
+        task=cfg.task,
     )
 
 

@@ -47,6 +47,7 @@ class ExplainInputs:
     label: str
     sensitive: tuple[str, ...]
     positive_label: Any = None
+    task: str | None = None  # binary | multiclass | regression; None: detected from the label
 
 
 def explanation_inputs(
@@ -57,6 +58,7 @@ def explanation_inputs(
     label: str | None = None,
     sensitive: Sequence[str] | None = None,
     positive_label: Any = None,
+    task: str | None = None,
 ) -> ExplainInputs:
     """The registered files and columns of ``model@version``.
 
@@ -85,6 +87,7 @@ def explanation_inputs(
         label=label,
         sensitive=chosen,
         positive_label=positive_label if positive_label is not None else config.positive_label,
+        task=task or config.task,
     )
 
 
@@ -104,6 +107,7 @@ def explain_inputs(inputs: ExplainInputs, *, policy: Policy, **options: Any) -> 
         label=inputs.label,
         sensitive=list(inputs.sensitive),
         positive_label=inputs.positive_label,
+        task=inputs.task,
         **policy_options(
             policy.tier(inputs.tier).fairness,
             {"trusted": policy.tier(inputs.tier).artifacts.trusted_types} | options,

@@ -32,6 +32,7 @@ from govflow.checks.explain._errors import error_analysis
 from govflow.checks.explain._importance import feature_importance
 from govflow.checks.explain._model import view_model
 from govflow.checks.explain._proxy import DEFAULT_PROXY_AUC_THRESHOLD, detect_proxies
+from govflow.checks.explain._tasks import explain_task
 from govflow.checks.explain._text import findings
 from govflow.checks.fairness._inputs import intersection_groups
 from govflow.checks.model_predictions import ModelArtifact, load_model
@@ -70,9 +71,15 @@ def explain_model(
     max_groups: int = 4,
     max_slices: int = 5,
     trusted: Sequence[str] = (),
+    task: str | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Explain a binary classifier's behaviour across the groups of ``sensitive``.
+    """Explain a classifier's or regressor's behaviour across the groups of ``sensitive``.
+
+    Binary classifiers get the analysis below; regression and multiclass models
+    (``task``, else detected from the label as the fairness check does) get
+    ``_tasks.explain_task``'s: importance on the error, error slices of the
+    worst-off group, per class for multiclass, and the same proxy detection.
 
     Parameters
     ----------
@@ -87,6 +94,7 @@ def explain_model(
     min_group_size : smaller groups are listed but not analysed (their rates are noise)
     max_groups : per-group importance for at most this many groups (the worst-off, then the largest)
     trusted : skops types a person reviewed and allows (see ``model_predictions.load_model``)
+    task : binary, multiclass or regression; None: detected from the label
     progress : hears the table read and each step (``govflow.progress``; default: the context's reporter)
 
     Returns
@@ -127,6 +135,7 @@ def explain_model(
             max_groups=max_groups,
             max_slices=max_slices,
             trusted=trusted,
+            task=task,
             progress=resolve(progress),
         )
 
@@ -148,6 +157,7 @@ def _explain(
     max_groups: int,
     max_slices: int,
     trusted: Sequence[str],
+    task: str | None,
     progress: Progress,
 ) -> dict[str, Any]:
     import numpy as np
@@ -164,10 +174,30 @@ def _explain(
         frame = frame.sample(n=max_rows, random_state=random_state).sort_index()
     frame = frame.reset_index(drop=True)
 
-    positive = _positive_label(frame[label], label, positive_label)
     progress("explain: predicting with the model", 0, len(frame))
+    model = load_model(model_path, trusted=trusted)
+    other_task = explain_task(
+        frame,
+        model=model,
+        label=label,
+        sensitive=sensitive,
+        task=task,
+        groups=_group_keys(frame, sensitive),
+        total_rows=total_rows,
+        importance_rows=importance_rows,
+        n_repeats=n_repeats,
+        random_state=random_state,
+        proxy_auc_threshold=proxy_auc_threshold,
+        min_group_size=min_group_size,
+        max_groups=max_groups,
+        max_slices=max_slices,
+        libraries=LIBRARIES,
+    )
+    if other_task is not None:
+        return other_task
+    positive = _positive_label(frame[label], label, positive_label)
     view = view_model(
-        load_model(model_path, trusted=trusted),
+        model,
         frame.columns,
         sensitive=sensitive,
         positive_label=positive,
