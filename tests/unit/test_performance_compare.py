@@ -103,3 +103,37 @@ def test_bad_threshold_is_an_error(regression_data):
         max_drop=2.0,
     )
     assert result.status == "error" and "between 0 and 1" in result.errors[0]
+
+
+class TestNightlyPerformancePerTask:
+    """evaluate_performance (the nightly re-check) on regression and multiclass batches."""
+
+    def test_regression_error_growth_is_relative_to_the_registered_error(self):
+        from govflow.checks.performance import evaluate_performance
+
+        batch = pd.DataFrame({"y": [1.5, 2.0, 3.0, 4.0], "p": [2.5, 2.0, 3.0, 6.0]})  # MAE 0.75
+        result = evaluate_performance(
+            batch, label="y", prediction="p", baseline={"mean_absolute_error": 0.6, "r2": -10.0}, max_drop=0.2
+        )
+        assert result.summary["task"] == "regression"
+        assert result.summary["metrics"]["mean_absolute_error"] == 0.75
+        assert result.details["comparisons"]["mean_absolute_error"]["drop"] == pytest.approx(0.25)
+        assert result.status == "fail" and result.summary["dropped"] == ["mean_absolute_error"]
+
+    def test_multiclass_accuracy_and_macro_f1(self):
+        from govflow.checks.performance import evaluate_performance
+
+        batch = pd.DataFrame({"y": ["a", "b", "c", "a"], "p": ["a", "b", "b", "a"]})
+        result = evaluate_performance(
+            batch, label="y", prediction="p", baseline={"accuracy": 0.8}, max_drop=0.1
+        )
+        assert result.summary["task"] == "multiclass"
+        assert result.summary["metrics"]["accuracy"] == 0.75
+        assert result.status == "pass"
+
+    def test_text_predictions_for_regression_are_an_error(self):
+        from govflow.checks.performance import evaluate_performance
+
+        batch = pd.DataFrame({"y": [1.5, 2.0], "p": ["x", "y"]})
+        result = evaluate_performance(batch, label="y", prediction="p", task="regression")
+        assert result.status == "error" and "is not numeric" in result.errors[0]

@@ -152,6 +152,7 @@ def run_performance(data: str, inputs: VersionInputs, policy: Policy) -> CheckRe
         positive_label=cfg.positive_label,
         baseline=inputs.metrics,
         max_drop=performance_tolerance(policy, inputs.tier),
+        task=cfg.task,
     )
 
 
