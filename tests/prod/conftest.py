@@ -11,6 +11,8 @@ Everything is stopped by pid at the end of the session.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,14 +38,20 @@ def _settings(root: Path, **overrides) -> StackSettings:
     )
 
 
+def _root(name: str) -> Path:
+    # Not under pytest's basetemp: a concurrent pytest run prunes old basetemps, live stack and all.
+    return Path(tempfile.mkdtemp(prefix=f"govflow-{name}-"))
+
+
 @pytest.fixture(scope="session")
-def object_store(tmp_path_factory) -> Iterator[StackSettings]:
-    settings = _settings(tmp_path_factory.mktemp("object-store"))
+def object_store() -> Iterator[StackSettings]:
+    settings = _settings(_root("object-store"))
     try:
         services.start_weed(settings)
         yield settings
     finally:
         services.stop_weed(settings)
+        shutil.rmtree(settings.root, ignore_errors=True)
 
 
 @pytest.fixture
@@ -55,9 +63,9 @@ def s3_env(object_store: StackSettings, monkeypatch: pytest.MonkeyPatch) -> dict
 
 
 @pytest.fixture(scope="session")
-def prod_stack(tmp_path_factory) -> Iterator[StackSettings]:
+def prod_stack() -> Iterator[StackSettings]:
     settings = _settings(
-        tmp_path_factory.mktemp("prod-stack"),
+        _root("prod-stack"),
         workers={"worker-1": f"default,{HEAVY_QUEUE}", "worker-2": f"default,{HEAVY_QUEUE}"},
     )
     try:
@@ -67,3 +75,4 @@ def prod_stack(tmp_path_factory) -> Iterator[StackSettings]:
     finally:
         down(settings, keep_postgres=False, say=lambda _: None)
         services.remove_private_postgres(settings)
+        shutil.rmtree(settings.root, ignore_errors=True)
