@@ -70,7 +70,7 @@ def test_json_api(seeded):
     assert models[0]["name"] == "credit-risk" and models[0]["newest_stage"] == "candidate"
     detail = client.get("/api/models/credit-risk/versions/1.0").json()
     assert [c["check"] for c in detail["checks"]] == ["drift"]
-    assert [e["action"] for e in detail["audit"]] == ["version.registered", "check.recorded"]
+    assert [e["action"] for e in detail["audit"]["events"]] == ["check.recorded", "version.registered"]
 
 
 def test_approval_through_the_api_applies_roles_and_separation_of_duties(seeded):
@@ -94,7 +94,8 @@ def test_approval_through_the_api_applies_roles_and_separation_of_duties(seeded)
     assert done.json()["approver"] == "rita"
     detail = client_as("vera").get("/api/models/credit-risk/versions/1.0").json()
     assert detail["approvals"][0]["verdict"] == "approve"
-    assert detail["audit"][-1]["action"] == "approval.recorded" and detail["audit"][-1]["actor"] == "rita"
+    newest = detail["audit"]["events"][0]
+    assert newest["action"] == "approval.recorded" and newest["actor"] == "rita"
     bad = client_as("rita").post("/api/models/credit-risk/versions/1.0/approvals", json={"verdict": "maybe"})
     assert bad.status_code == 422
 

@@ -24,6 +24,7 @@ from govflow.policy import load_policy
 from govflow.service import gate, overview
 from govflow.service.serialize import recorded_to_dict
 from govflow.store import session_scope
+from govflow.web.read_routes import add_read_routes
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -128,19 +129,10 @@ def create_app(
         root = request.scope.get("root_path", "").rstrip("/")
         return get_redoc_html(openapi_url=f"{root}/openapi.json", title="govflow API")
 
-    # --- JSON API --------------------------------------------------------------------------
-    @app.get("/api/models")
-    def api_models(user: str = Depends(current_user)) -> dict[str, Any]:
-        return {"models": _read(overview.models_overview)}
+    # --- read pages and their JSON twins ---------------------------------------------------
+    add_read_routes(app, templates=templates, known_user=known_user, read=_read)
 
-    @app.get("/api/models/{name}")
-    def api_model(name: str, user: str = Depends(current_user)) -> dict[str, Any]:
-        return _read(overview.model_detail, name)
-
-    @app.get("/api/models/{name}/versions/{version}")
-    def api_version(name: str, version: str, user: str = Depends(current_user)) -> dict[str, Any]:
-        return _read(overview.version_detail, name, version)
-
+    # --- writes ----------------------------------------------------------------------------
     @app.post("/api/models/{name}/versions/{version}/approvals")
     def api_approve(
         name: str, version: str, body: VerdictIn, who: User = Depends(known_user)
@@ -205,33 +197,5 @@ def create_app(
             raise HTTPException(status_code=409, detail=f"document {document_id} does not match its sha256")
         media = "text/html" if doc.format == "html" else "text/markdown"
         return Response(content, media_type=f"{media}; charset=utf-8")
-
-    # --- HTML pages ------------------------------------------------------------------------
-    @app.get("/", response_class=HTMLResponse)
-    def page_models(request: Request, who: User = Depends(known_user)) -> HTMLResponse:
-        return templates.TemplateResponse(
-            request,
-            "models.html",
-            {"models": _read(overview.models_overview), "user": who.name, "roles": sorted(who.roles)},
-        )
-
-    @app.get("/models/{name}", response_class=HTMLResponse)
-    def page_model(request: Request, name: str, who: User = Depends(known_user)) -> HTMLResponse:
-        return templates.TemplateResponse(
-            request,
-            "model.html",
-            {"model": _read(overview.model_detail, name), "user": who.name, "roles": sorted(who.roles)},
-        )
-
-    @app.get("/models/{name}/versions/{version}", response_class=HTMLResponse)
-    def page_version(
-        request: Request, name: str, version: str, who: User = Depends(known_user)
-    ) -> HTMLResponse:
-        detail = _read(overview.version_detail, name, version)
-        roles = sorted(who.roles)
-        can_review = bool({"reviewer", "admin"} & set(roles)) and detail["created_by"] != who.name
-        return templates.TemplateResponse(
-            request, "version.html", {"v": detail, "user": who.name, "roles": roles, "can_review": can_review}
-        )
 
     return app

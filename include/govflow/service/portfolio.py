@@ -1,0 +1,263 @@
+"""The portfolio: one row per model with its compliance state, where an operator starts the day.
+
+A model is compliant when its production version has a fresh, passing (or waived) result for
+every check its tier requires, and none is older than the tier's re-check cadence. Everything is
+read with a fixed number of set-based queries (latest-per-group by window functions), so the page
+costs the same handful of queries at 5 models or 500.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from govflow.policy import Policy
+from govflow.service.airflow_links import NIGHTLY_DAG, run_link
+from govflow.store import Alert, CheckResultRow, GateDecision, Model, ModelVersion, Run, Waiver
+from govflow.timeutil import iso_utc, utc
+from govflow.vocab import GATED_STAGES
+
+STATES = ("compliant", "non_compliant", "no_production")
+# A result that needs a waiver to count; ``warn`` joins them where the tier blocks on warn.
+_BLOCKING = ("fail", "error")
+
+
+@dataclass(frozen=True)
+class PortfolioFilter:
+    tier: str | None = None
+    owner: str | None = None
+    state: str | None = None
+
+
+def portfolio(
+    session: Session,
+    policy: Policy,
+    *,
+    filters: PortfolioFilter | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Counts (over the tier/owner selection) and the rows that also match the state filter."""
+    filters = filters or PortfolioFilter()
+    now = utc(now or dt.datetime.now(dt.UTC))
+    query = select(Model.id, Model.name, Model.owner, Model.team, Model.risk_tier).order_by(Model.name)
+    if filters.tier:
+        query = query.where(Model.risk_tier == filters.tier)
+    if filters.owner:
+        query = query.where(Model.owner == filters.owner)
+    models = session.execute(query).all()
+    ids = [m.id for m in models]
+    versions = _version_facts(session, ids)
+    prod_ids = [v["production_id"] for v in versions.values() if v["production_id"]]
+    results = _latest_results(session, prod_ids)
+    waived = _waivers(session, prod_ids)
+    alerts = _open_alerts(session, ids)
+    pending = _pending_approvals(session, ids)
+    nightly = _last_nightly(session, ids)
+    labels = _version_labels(
+        session, [i for v in versions.values() for i in v.values() if isinstance(i, int)]
+    )
+
+    rows = []
+    for m in models:
+        facts = versions.get(m.id, {})
+        prod = facts.get("production_id")
+        problems = (
+            _problems(policy, m.risk_tier, results.get(prod, {}), waived.get(prod, set()), now)
+            if prod
+            else []
+        )
+        state = "no_production" if not prod else ("non_compliant" if problems else "compliant")
+        newest = facts.get("newest_id")
+        rows.append(
+            {
+                "name": m.name,
+                "owner": m.owner,
+                "team": m.team,
+                "risk_tier": m.risk_tier,
+                "versions": facts.get("count", 0),
+                "production_version": labels.get(prod),
+                "newest_version": labels.get(newest),
+                "state": state,
+                "problems": problems,
+                "open_alerts": alerts.get(m.id, 0),
+                "pending_approvals": pending.get(m.id, 0),
+                "last_nightly_run": nightly.get(m.id),
+            }
+        )
+    counts = {s: sum(r["state"] == s for r in rows) for s in STATES}
+    counts |= {
+        "models": len(rows),
+        "open_alerts": sum(r["open_alerts"] for r in rows),
+        "pending_approvals": sum(r["pending_approvals"] for r in rows),
+    }
+    if filters.state:
+        rows = [r for r in rows if r["state"] == filters.state]
+    owners = sorted(set(session.scalars(select(Model.owner).distinct())))
+    return {"counts": counts, "models": rows, "owners": owners, "generated_at": iso_utc(now)}
+
+
+def _problems(
+    policy: Policy,
+    tier_name: str,
+    latest: dict[str, Any],
+    waived: set[tuple[str, int | None]],
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    tier = policy.tier(tier_name)
+    if tier.prohibited:
+        return [{"check": None, "kind": "prohibited", "text": f"the {tier_name} tier is prohibited"}]
+    blocking = _BLOCKING + (("warn",) if tier.block_on_warn else ())
+    out = []
+    for check in tier.required_checks:
+        result = latest.get(check)
+        if result is None:
+            out.append({"check": check, "kind": "missing", "text": f"{check}: no result"})
+            continue
+        age = (now - utc(result["created_at"])).total_seconds() / 86400
+        if (
+            result["status"] in blocking
+            and (check, None) not in waived
+            and (check, result["id"]) not in waived
+        ):
+            out.append({"check": check, "kind": "failed", "text": f"{check}: {result['status']}"})
+        if age > tier.evidence_max_age_days:
+            text = f"{check}: stale ({int(age)} days old, limit {tier.evidence_max_age_days})"
+            out.append({"check": check, "kind": "stale", "text": text})
+        elif tier.recheck.every_days and age > tier.recheck.every_days:
+            text = f"{check}: re-check overdue ({int(age)} days, every {tier.recheck.every_days})"
+            out.append({"check": check, "kind": "overdue", "text": text})
+    return out
+
+
+def _version_facts(session: Session, model_ids: list[int]) -> dict[int, dict[str, int]]:
+    if not model_ids:
+        return {}
+    prod = func.max(case((ModelVersion.stage == "production", ModelVersion.id)))
+    rows = session.execute(
+        select(ModelVersion.model_id, func.count(), func.max(ModelVersion.id), prod)
+        .where(ModelVersion.model_id.in_(model_ids))
+        .group_by(ModelVersion.model_id)
+    ).all()
+    return {r[0]: {"count": r[1], "newest_id": r[2], "production_id": r[3]} for r in rows}
+
+
+def _version_labels(session: Session, version_ids: list[int]) -> dict[int, str]:
+    if not version_ids:
+        return {}
+    rows = session.execute(
+        select(ModelVersion.id, ModelVersion.version).where(ModelVersion.id.in_(version_ids))
+    ).all()
+    return dict(rows)
+
+
+def latest_results_query(version_ids: list[int]):
+    """The newest result of each (version, check), by a window function (one pass, no N+1)."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(CheckResultRow.version_id, CheckResultRow.check),
+            order_by=(CheckResultRow.created_at.desc(), CheckResultRow.id.desc()),
+        )
+        .label("rank")
+    )
+    inner = (
+        select(
+            CheckResultRow.id,
+            CheckResultRow.version_id,
+            CheckResultRow.check,
+            CheckResultRow.status,
+            CheckResultRow.created_at,
+            CheckResultRow.run_id,
+            rank,
+        )
+        .where(CheckResultRow.version_id.in_(version_ids))
+        .subquery()
+    )
+    return select(inner).where(inner.c.rank == 1)
+
+
+def _latest_results(session: Session, version_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
+    out: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+    if not version_ids:
+        return out
+    for r in session.execute(latest_results_query(version_ids)).mappings():
+        out[r["version_id"]][r["check"]] = dict(r)
+    return out
+
+
+def _waivers(session: Session, version_ids: list[int]) -> dict[int, set[tuple[str, int | None]]]:
+    out: dict[int, set[tuple[str, int | None]]] = defaultdict(set)
+    if version_ids:
+        query = select(Waiver.version_id, Waiver.check, Waiver.check_result_id).where(
+            Waiver.version_id.in_(version_ids)
+        )
+        for version_id, check, result_id in session.execute(query):
+            out[version_id].add((check, result_id))
+    return out
+
+
+def _open_alerts(session: Session, model_ids: list[int]) -> dict[int, int]:
+    if not model_ids:
+        return {}
+    query = (
+        select(Alert.model_id, func.count())
+        .where(Alert.model_id.in_(model_ids), Alert.resolved_at.is_(None))
+        .group_by(Alert.model_id)
+    )
+    return dict(session.execute(query).all())
+
+
+def latest_decisions_subquery():
+    """The newest gate decision of every version (window function)."""
+    rank = func.row_number().over(partition_by=GateDecision.version_id, order_by=GateDecision.id.desc())
+    return select(
+        GateDecision.id, GateDecision.version_id, GateDecision.decision, rank.label("rank")
+    ).subquery()
+
+
+def _pending_approvals(session: Session, model_ids: list[int]) -> dict[int, int]:
+    if not model_ids:
+        return {}
+    latest = latest_decisions_subquery()
+    query = (
+        select(ModelVersion.model_id, func.count())
+        .join(latest, latest.c.version_id == ModelVersion.id)
+        .where(
+            latest.c.rank == 1,
+            latest.c.decision == "pending_approval",
+            ModelVersion.stage.in_(GATED_STAGES),
+            ModelVersion.model_id.in_(model_ids),
+        )
+        .group_by(ModelVersion.model_id)
+    )
+    return dict(session.execute(query).all())
+
+
+def _last_nightly(session: Session, model_ids: list[int]) -> dict[int, dict[str, Any]]:
+    if not model_ids:
+        return {}
+    newest = (
+        select(ModelVersion.model_id, func.max(Run.id).label("run_id"))
+        .join(CheckResultRow, CheckResultRow.version_id == ModelVersion.id)
+        .join(Run, Run.id == CheckResultRow.run_id)
+        .where(Run.dag_id == NIGHTLY_DAG, ModelVersion.model_id.in_(model_ids))
+        .group_by(ModelVersion.model_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(newest.c.model_id, Run.dag_id, Run.run_id, Run.started_at, Run.status).join(
+            Run, Run.id == newest.c.run_id
+        )
+    ).all()
+    return {
+        r.model_id: run_link(r.dag_id, r.run_id) | {"started_at": iso_utc(r.started_at), "status": r.status}
+        for r in rows
+    }
+
+
+__all__ = ["STATES", "PortfolioFilter", "latest_decisions_subquery", "latest_results_query", "portfolio"]

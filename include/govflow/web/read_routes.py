@@ -1,0 +1,141 @@
+"""Read pages of the Governance view and the JSON API behind each (same data, same authorization).
+
+Every page has an ``/api/...`` twin returning the dictionary the page renders.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
+
+from collections.abc import Callable
+from typing import Any
+
+from govflow.access import User
+from govflow.policy import load_policy
+from govflow.service import overview
+from govflow.service.diff import version_diff
+from govflow.service.my_approvals import my_approvals
+from govflow.service.portfolio import STATES, PortfolioFilter, portfolio
+from govflow.service.run_targets import versions_of_run
+from govflow.service.version_view import AUDIT_PAGE_SIZE, version_view
+from govflow.vocab import ADMIN, RISK_TIERS
+
+REVIEW_ROLES = {"reviewer", ADMIN}
+
+
+def add_read_routes(
+    app: Any, *, templates: Any, known_user: Callable[..., Any], read: Callable[..., Any]
+) -> None:
+    from fastapi import Depends, HTTPException, Query, Request
+    from fastapi.responses import HTMLResponse, RedirectResponse
+
+    def page(request: Request, name: str, who: User, **context: Any) -> HTMLResponse:
+        base = {"user": who.name, "roles": sorted(who.roles), "is_reviewer": bool(REVIEW_ROLES & who.roles)}
+        return templates.TemplateResponse(request, name, base | context)
+
+    def _portfolio(tier: str | None, owner: str | None, state: str | None) -> dict[str, Any]:
+        if tier and tier not in RISK_TIERS:
+            raise HTTPException(status_code=400, detail=f"unknown tier {tier!r}")
+        if state and state not in STATES:
+            raise HTTPException(status_code=400, detail=f"unknown state {state!r}")
+        filters = PortfolioFilter(tier=tier or None, owner=owner or None, state=state or None)
+        return read(lambda s: portfolio(s, load_policy(), filters=filters))
+
+    def _version(name: str, version: str, before: int | None, limit: int) -> dict[str, Any]:
+        return read(
+            lambda s: version_view(s, load_policy(), name, version, audit_before=before, audit_limit=limit)
+        )
+
+    def _approvals(who: User) -> dict[str, Any]:
+        return read(lambda s: my_approvals(s, load_policy(), who.name, who.roles))
+
+    # --- JSON API --------------------------------------------------------------------------
+    @app.get("/api/portfolio", tags=["read"])
+    def api_portfolio(
+        tier: str | None = None,
+        owner: str | None = None,
+        state: str | None = None,
+        who: User = Depends(known_user),
+    ) -> dict[str, Any]:
+        """One row per model with its compliance state; counts over the tier/owner selection."""
+        return _portfolio(tier, owner, state)
+
+    @app.get("/api/models", tags=["read"])
+    def api_models(who: User = Depends(known_user)) -> dict[str, Any]:
+        return {"models": read(overview.models_overview)}
+
+    @app.get("/api/models/{name}", tags=["read"])
+    def api_model(name: str, who: User = Depends(known_user)) -> dict[str, Any]:
+        return read(overview.model_detail, name)
+
+    @app.get("/api/models/{name}/versions/{version}", tags=["read"])
+    def api_version(
+        name: str,
+        version: str,
+        audit_before: int | None = None,
+        audit_limit: int = Query(AUDIT_PAGE_SIZE, ge=1, le=500),
+        who: User = Depends(known_user),
+    ) -> dict[str, Any]:
+        """The version page's data: rendered check views, decisions, documents, one audit page."""
+        return _version(name, version, audit_before, audit_limit)
+
+    @app.get("/api/models/{name}/diff", tags=["read"])
+    def api_diff(name: str, a: str, b: str, who: User = Depends(known_user)) -> dict[str, Any]:
+        """Evidence of two versions side by side (metrics, fairness per group, drift, PII, decision)."""
+        return read(lambda s: version_diff(s, load_policy(), name, a, b))
+
+    @app.get("/api/approvals", tags=["read"])
+    def api_my_approvals(who: User = Depends(known_user)) -> dict[str, Any]:
+        """What waits for the signed-in reviewer, each with the evidence digest they would approve."""
+        return _approvals(who)
+
+    # --- pages -----------------------------------------------------------------------------
+    @app.get("/", response_class=HTMLResponse)
+    def page_portfolio(
+        request: Request,
+        tier: str | None = None,
+        owner: str | None = None,
+        state: str | None = None,
+        who: User = Depends(known_user),
+    ) -> HTMLResponse:
+        data = _portfolio(tier, owner, state)
+        filters = {"tier": tier or "", "owner": owner or "", "state": state or ""}
+        return page(request, "portfolio.html", who, p=data, f=filters, tiers=RISK_TIERS, states=STATES)
+
+    @app.get("/models/{name}", response_class=HTMLResponse)
+    def page_model(request: Request, name: str, who: User = Depends(known_user)) -> HTMLResponse:
+        return page(request, "model.html", who, model=read(overview.model_detail, name))
+
+    @app.get("/models/{name}/versions/{version}", response_class=HTMLResponse)
+    def page_version(
+        request: Request,
+        name: str,
+        version: str,
+        audit_before: int | None = None,
+        who: User = Depends(known_user),
+    ) -> HTMLResponse:
+        detail = _version(name, version, audit_before, AUDIT_PAGE_SIZE)
+        can_review = bool(REVIEW_ROLES & who.roles) and detail["created_by"] != who.name
+        return page(request, "version.html", who, v=detail, can_review=can_review)
+
+    @app.get("/models/{name}/diff", response_class=HTMLResponse)
+    def page_diff(
+        request: Request, name: str, a: str, b: str, who: User = Depends(known_user)
+    ) -> HTMLResponse:
+        return page(request, "diff.html", who, d=read(lambda s: version_diff(s, load_policy(), name, a, b)))
+
+    @app.get("/approvals", response_class=HTMLResponse)
+    def page_my_approvals(request: Request, who: User = Depends(known_user)) -> HTMLResponse:
+        return page(request, "approvals.html", who, a=_approvals(who))
+
+    @app.get("/runs/{dag_id}/{run_id}", include_in_schema=False)
+    def run_target(request: Request, dag_id: str, run_id: str, who: User = Depends(known_user)) -> Any:
+        """Where Airflow's extra link lands: the version a run checked (or the portfolio, if several)."""
+        targets = read(lambda s: versions_of_run(s, dag_id, run_id))
+        if len(targets) == 1:
+            name, version = targets[0]
+            return RedirectResponse(str(request.url_for("page_version", name=name, version=version)), 307)
+        if not targets:
+            raise HTTPException(status_code=404, detail=f"no governance evidence for run {dag_id}/{run_id}")
+        return RedirectResponse(str(request.url_for("page_portfolio")), 307)
+
+
+__all__ = ["add_read_routes"]
