@@ -97,9 +97,11 @@ def register_model(model: str, batches: str) -> None:
             actor=SUBMITTER,
             team="Retail credit analytics",
             use_case="Flags applications for a faster manual credit review (demonstration)",
+            business_goals=["shorter review queues", "consistent treatment of applicants"],
             stakeholders=["Dana Privacy:dpo:dana.dpo@bank.example", "Model risk:risk:#model-risk"],
             regions=["EU"],
             sector="finance",
+            data_protection_notes="no direct identifiers; sex is used only to measure fairness",
             batches_uri=batches,
         )
 
@@ -116,7 +118,8 @@ def submit(
         "--label", trained["label"], "--prediction", trained["prediction"], "--score", trained["score"],
         "--positive-label", trained["positive_label"], "--suite", trained["suite"],
         "--metrics", f"@{trained['metrics_file']}", "--params", json.dumps(trained["params"]),
-        "--notes", trained["notes"], "--trigger",
+        "--notes", trained["notes"], "--code-version", "sample/train_model.py", "--framework", "scikit-learn",
+        "--trigger",
     ]  # fmt: skip
     for column in trained["sensitive"]:
         command += ["--sensitive", column]
