@@ -35,7 +35,7 @@ def my_approvals(session: Session, policy: Policy, user: str, roles: Collection[
     answered = set(
         session.execute(
             select(Approval.version_id, Approval.evidence_digest).where(Approval.approver == user)
-        ).tuples()
+        ).all()
     )
     items = []
     for name, tier_name, version, decision in rows:

@@ -1,0 +1,201 @@
+"""Portfolio, readable version page, diff, My approvals and the way back from Airflow, over a real DB."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from govflow.checks import CheckResult
+from govflow.service import registry
+from govflow.service.checks import record_check_result
+from govflow.service.runs import ensure_run
+from govflow.store import GateDecision, session_scope
+
+FAIRNESS = CheckResult(
+    check="fairness",
+    status="fail",
+    summary={"demographic_parity_difference": 0.31, "sensitive_features": ["sex"]},
+    details={
+        "by_group": {
+            "female": {"count": 120, "selection_rate": 0.21, "accuracy": 0.8},
+            "male": {"count": 130, "selection_rate": 0.52, "accuracy": 0.82},
+        },
+        "sensitive_features": ["sex"],
+    },
+)
+PII = CheckResult(
+    check="pii",
+    status="fail",
+    summary={"rows": 50},
+    details={
+        "columns": {"contact": {"entities": {"EMAIL_ADDRESS": {"rate": 0.9, "examples": ["a***@x.org"]}}}}
+    },
+)
+
+
+def _version(s, files, model: str, version: str):
+    return registry.register_version(
+        s,
+        model=model,
+        version=version,
+        artifact=files["artifact"],
+        training_data=files["training"],
+        actor="alice",
+    )
+
+
+@pytest.fixture
+def portfolio_db(db_url, sample_files):
+    """credit-risk: production 1.0 failing fairness, 2.0 pending approval; churn: no production version."""
+    with session_scope() as s:
+        registry.register_model(
+            s, name="credit-risk", owner="Ana", risk_tier="high", actor="alice", regions=["EU"]
+        )
+        registry.register_model(s, name="churn", owner="Bo", risk_tier="minimal", actor="alice")
+        one = _version(s, sample_files, "credit-risk", "1.0")
+        two = _version(s, sample_files, "credit-risk", "2.0")
+        _version(s, sample_files, "churn", "0.1")
+        one.stage = "production"  # seeded directly: the promotion path is the gate's own tests' business
+        run = ensure_run(s, dag_id="governance_gate", run_id="gate-1")
+        for result in (
+            FAIRNESS,
+            PII,
+            CheckResult(check="drift", status="pass", summary={"share_drifted": 0.0}),
+        ):
+            record_check_result(s, version=one, run=run, data_sha256=one.training_data_sha256, result=result)
+        nightly = ensure_run(s, dag_id="nightly_compliance", run_id="scheduled__1")
+        record_check_result(
+            s,
+            version=one,
+            run=nightly,
+            data_sha256=one.training_data_sha256,
+            result=CheckResult(check="validation", status="pass", summary={"evaluated": 3, "failed": 0}),
+        )
+        s.flush()
+        s.add(
+            GateDecision(
+                version_id=two.id,
+                target_stage="production",
+                decision="pending_approval",
+                reasons=[{"code": "approvals", "message": "needs 2 approvals from reviewer, admin"}],
+                policy_sha256="0" * 64,
+                evidence_digest="d" * 64,
+                decided_by="system",
+            )
+        )
+    return db_url
+
+
+def client_as(user: str):
+    from fastapi.testclient import TestClient
+
+    from govflow.web import create_app
+
+    return TestClient(create_app(user_dependency=lambda: user))
+
+
+def test_portfolio_names_what_makes_a_model_non_compliant(portfolio_db):
+    data = client_as("vera").get("/api/portfolio").json()
+    rows = {m["name"]: m for m in data["models"]}
+    credit = rows["credit-risk"]
+    assert credit["state"] == "non_compliant" and credit["production_version"] == "1.0"
+    kinds = {(p["check"], p["kind"]) for p in credit["problems"]}
+    assert {("fairness", "failed"), ("pii", "failed"), ("documentation", "missing")} <= kinds
+    assert ("drift", "failed") not in kinds
+    assert credit["pending_approvals"] == 1
+    assert credit["last_nightly_run"]["run_id"] == "scheduled__1"
+    assert credit["last_nightly_run"]["url"] == "/dags/nightly_compliance/runs/scheduled__1"
+    assert rows["churn"]["state"] == "no_production"
+    expected = {"models": 2, "non_compliant": 1, "no_production": 1, "compliant": 0, "pending_approvals": 1}
+    assert {k: data["counts"][k] for k in expected} == expected
+
+    only = client_as("vera").get("/api/portfolio", params={"state": "no_production"}).json()["models"]
+    assert [m["name"] for m in only] == ["churn"]
+    assert client_as("vera").get("/api/portfolio", params={"tier": "high"}).json()["counts"]["models"] == 1
+    assert client_as("vera").get("/api/portfolio", params={"tier": "huge"}).status_code == 400
+    page = client_as("vera").get("/", params={"owner": "Ana"})
+    assert page.status_code == 200 and "Non-compliant" in page.text and "churn" not in page.text
+    assert '<label for="f-tier">' in page.text
+
+
+def test_staleness_and_overdue_rechecks_follow_the_tier(portfolio_db):
+    from govflow.policy import load_policy
+    from govflow.service.portfolio import portfolio
+
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)  # high: re-check every day, stale after 7
+    with session_scope() as s:
+        row = portfolio(s, load_policy(), now=later)["models"][1]
+    assert row["name"] == "credit-risk"
+    assert {p["kind"] for p in row["problems"] if p["check"] == "drift"} == {"overdue"}
+    with session_scope() as s:
+        row = portfolio(s, load_policy(), now=later + dt.timedelta(days=10))["models"][1]
+    assert {p["kind"] for p in row["problems"] if p["check"] == "drift"} == {"stale"}
+
+
+def test_version_page_renders_evidence_for_people(portfolio_db):
+    client = client_as("vera")
+    page = client.get("/models/credit-risk/versions/1.0")
+    assert page.status_code == 200
+    text = page.text
+    assert 'id="fairness-groups"' in text and "female" in text and "0.210" in text
+    assert "<svg" in text and "selection rate per group" in text
+    assert "a***@x.org" in text and "not allowed" in text  # masked example and the policy's verdict
+    assert "{&#34;demographic_parity_difference" not in text and '{"demographic' not in text
+    assert 'href="/dags/governance_gate/runs/gate-1/tasks/fairness"' in text
+    assert 'href="/dags/nightly_compliance/runs/scheduled__1/tasks/recheck.validation"' in text
+    detail = client.get("/api/models/credit-risk/versions/1.0", params={"audit_limit": 2}).json()
+    fairness = next(c for c in detail["checks"] if c["check"] == "fairness")
+    assert [g["group"] for g in fairness["view"]["groups"]] == ["female", "male"]
+    assert "evidence" not in fairness  # only the whitelisted view leaves
+    audit = detail["audit"]
+    assert len(audit["events"]) == 2 and audit["total"] == 5 and audit["next_before"]
+    older = client.get(
+        "/api/models/credit-risk/versions/1.0",
+        params={"audit_limit": 2, "audit_before": audit["next_before"]},
+    ).json()["audit"]
+    assert older["events"][0]["seq"] < audit["events"][-1]["seq"]
+
+
+def test_diff_shows_two_versions_side_by_side(portfolio_db):
+    diff = client_as("vera").get("/api/models/credit-risk/diff", params={"a": "1.0", "b": "2.0"}).json()
+    fairness = {r["key"]: r for r in diff["fairness"]}
+    assert (
+        fairness["female · selection_rate"]["a"] == 0.21 and fairness["female · selection_rate"]["b"] is None
+    )
+    assert diff["decision"]["b"]["decision"] == "pending_approval" and diff["decision"]["a"] is None
+    page = client_as("vera").get("/models/credit-risk/diff", params={"a": "1.0", "b": "2.0"})
+    assert page.status_code == 200 and "changed" in page.text
+
+
+def test_my_approvals_lists_what_waits_for_a_reviewer_only(portfolio_db):
+    mine = client_as("rita").get("/api/approvals").json()["items"]
+    assert [(i["model"], i["version"], i["evidence_digest"]) for i in mine] == [
+        ("credit-risk", "2.0", "d" * 64)
+    ]
+    page = client_as("rita").get("/approvals")
+    assert 'id="review-1"' in page.text and "required_actions" in page.text
+    assert client_as("vera").get("/api/approvals").json()["items"] == []
+    assert 'id="review' not in client_as("vera").get("/approvals").text
+    assert client_as("alice").get("/api/approvals").json()["items"] == []  # alice submitted it
+
+
+def test_airflow_extra_link_lands_on_the_version(portfolio_db):
+    client = client_as("vera")
+    answer = client.get("/runs/governance_gate/gate-1", follow_redirects=False)
+    assert answer.status_code == 307 and answer.headers["location"].endswith(
+        "/models/credit-risk/versions/1.0"
+    )
+    assert client.get("/runs/governance_gate/nope", follow_redirects=False).status_code == 404
+
+
+def test_every_page_and_api_refuses_unknown_users(portfolio_db):
+    stranger = client_as("mallory")
+    for path in (
+        "/",
+        "/api/portfolio",
+        "/approvals",
+        "/api/approvals",
+        "/models/credit-risk/diff?a=1.0&b=2.0",
+    ):
+        assert stranger.get(path).status_code == 403, path
