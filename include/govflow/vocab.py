@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-# Checks a policy can require of a tier (documentation is produced by the docs service).
-PolicyCheck = Literal["validation", "pii", "fairness", "drift", "documentation"]
+# Checks a policy can require of a tier (documentation is produced by the docs service; performance,
+# at the gate, compares the candidate with the production version).
+PolicyCheck = Literal["validation", "pii", "fairness", "drift", "documentation", "performance"]
 POLICY_CHECKS: tuple[PolicyCheck, ...] = get_args(PolicyCheck)
 
 # Checks that read a table, run by the gate for every submitted version.

@@ -1,6 +1,6 @@
 """Train the bundled regression and multiclass sample models, the way a training job would.
 
-    python include/sample/train_tasks.py --task regression|multiclass --out OUT
+    python include/sample/train_tasks.py --task regression|multiclass --out OUT [--baseline]
 
 regression  scikit-learn's bundled diabetes data (442 patients; the target is a
             disease-progression score one year on); a Ridge regression;
@@ -68,9 +68,12 @@ def triage_frame(rows: int = 4000, seed: int = SEED) -> Any:
     )
 
 
-def train(out: Path, *, task: str) -> dict[str, Any]:
+def train(out: Path, *, task: str, baseline: bool = False) -> dict[str, Any]:
+    """``baseline``: a naive model (the mean, or the most frequent class) with the same inputs:
+    a challenger worse than the real model, for champion-vs-challenger runs."""
     import skops.io
     from sklearn.compose import make_column_transformer
+    from sklearn.dummy import DummyClassifier, DummyRegressor
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.metrics import (
         accuracy_score,
@@ -87,12 +90,16 @@ def train(out: Path, *, task: str) -> dict[str, Any]:
         frame, label, sensitive = diabetes_frame(), "progression", ["sex"]
         numeric = ["age", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]
         categorical = ["sex"]
-        estimator: Any = Ridge(alpha=1.0)
+        estimator: Any = DummyRegressor() if baseline else Ridge(alpha=1.0)
     elif task == "multiclass":
         frame, label, sensitive = triage_frame(), "triage", ["sex", "age_band"]
         numeric = ["age", "heart_rate", "temperature", "oxygen_saturation"]
         categorical = ["sex"]
-        estimator = LogisticRegression(max_iter=2000, random_state=SEED)
+        estimator = (
+            DummyClassifier(strategy="most_frequent")
+            if baseline
+            else LogisticRegression(max_iter=2000, random_state=SEED)
+        )
     else:
         raise SystemExit(f"unknown task {task!r}: choose regression or multiclass")
     split = int(len(frame) * 0.65)
@@ -142,8 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", required=True, choices=["regression", "multiclass"])
     parser.add_argument("--out", required=True, type=Path, help="output folder")
+    parser.add_argument("--baseline", action="store_true", help="a naive model (mean / most frequent class)")
     args = parser.parse_args(argv)
-    json.dump(train(args.out, task=args.task), sys.stdout)
+    json.dump(train(args.out, task=args.task, baseline=args.baseline), sys.stdout)
     sys.stdout.write("\n")
     return 0
 

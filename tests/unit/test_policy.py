@@ -160,7 +160,7 @@ BAD = [
         ("tiers", "high", "required_checks"),
         ["validation", "fairnes"],
         "tiers.high.required_checks[1]: Input should be "
-        "'validation', 'pii', 'fairness', 'drift' or 'documentation'",
+        "'validation', 'pii', 'fairness', 'drift', 'documentation' or 'performance'",
     ),
     (
         ("tiers", "high", "required_checks"),

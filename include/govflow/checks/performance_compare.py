@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, timed_check
+from govflow.checks.explain import _positive_label
+from govflow.checks.explain._model import view_model
 from govflow.checks.fairness._inputs import intersection_groups
 from govflow.checks.fairness._tasks import choose_task, class_outcomes, numeric_outcomes
 from govflow.checks.model_predictions import ModelArtifact, load_model, predict
@@ -81,28 +83,39 @@ def compare_with_production(
     sensitive=["sex"], max_drop=0.02)`` fails when the candidate's accuracy is more than 0.02 below
     production's, overall or in a sex group of at least 30 rows.
     """
-    import numpy as np
 
     if max_drop is not None and not 0 <= max_drop <= 1:
         raise CheckInputError(f"max_metric_drop_vs_production must be between 0 and 1, got {max_drop}")
     if label not in data.columns:
         raise CheckInputError(f"column(s) missing from the eval data: {label}")
+    data = data[data[label].notna()].reset_index(drop=True)
+    if data.empty:
+        raise CheckInputError(f"label column {label!r} has only null values")
     chosen = choose_task(data[label], task, label_name=label)
-    scored: dict[str, Any] = {}
-    for role, artifact in (("candidate", candidate), ("production", production)):
-        model = load_model(artifact, trusted=trusted_types)
-        scored[role] = predict(model, data, exclude=[label])
-    outcomes: dict[str, Any] = {}
-    for role, predicted in scored.items():
-        name = f"the {role} model"
-        if chosen.task == "regression":
-            outcomes[role] = numeric_outcomes(data[label], predicted, label_name=label, prediction_name=name)
-        else:
-            predicted = _as_classes(data[label], np.asarray(predicted), positive_label)
-            outcomes[role] = class_outcomes(data[label], predicted, label_name=label, prediction_name=name)
-    y_true = outcomes["candidate"].y_true
-    keep = outcomes["candidate"].keep
-    overall = _compare(chosen.task, y_true, outcomes["candidate"].y_pred, outcomes["production"].y_pred)
+    models = {
+        role: load_model(artifact, trusted=trusted_types)
+        for role, artifact in (("candidate", candidate), ("production", production))
+    }
+    predicted: dict[str, Any] = {}
+    if chosen.task == "binary":
+        # As the explanation reads a binary model: its positive class, sensitive pass-through
+        # for post-processing wrappers (ThresholdOptimizer), 0/1 or label-valued outputs alike.
+        positive = _positive_label(data[label], label, positive_label)
+        y_true = (data[label] == positive).to_numpy()
+        for role, model in models.items():
+            view = view_model(model, data.columns, sensitive=list(sensitive), positive_label=positive)
+            predicted[role] = view.predict_positive(data)
+    else:
+        for role, model in models.items():
+            name = f"the {role} model"
+            raw = predict(model, data, exclude=[label])
+            if chosen.task == "regression":
+                found: Any = numeric_outcomes(data[label], raw, label_name=label, prediction_name=name)
+            else:
+                found = class_outcomes(data[label], raw, label_name=label, prediction_name=name)
+            y_true, predicted[role] = found.y_true, found.y_pred
+    keep = None
+    overall = _compare(chosen.task, y_true, predicted["candidate"], predicted["production"])
     by_group: dict[str, dict[str, Any]] = {}
     if sensitive:
         groups = intersection_groups(data, list(sensitive), keep)
@@ -111,8 +124,8 @@ def compare_with_production(
             entry = _compare(
                 chosen.task,
                 y_true[rows],
-                outcomes["candidate"].y_pred[rows],
-                outcomes["production"].y_pred[rows],
+                predicted["candidate"][rows],
+                predicted["production"][rows],
             )
             by_group[key] = {
                 "count": int(rows.sum()),
@@ -171,21 +184,3 @@ def _compare(task: str, y_true: Any, candidate: Any, production: Any) -> dict[st
         }
         for name in ours
     }
-
-
-def _as_classes(label: Any, predicted: Any, positive_label: Any) -> Any:
-    """A binary model trained on ``label == positive_label`` predicts 0/1: map it onto the label classes."""
-    import numpy as np
-
-    classes = [c for c in label.dropna().unique()]
-    if (
-        positive_label is None
-        or len(classes) != 2
-        or set(np.unique(predicted).tolist()) - {0, 1}
-    ):
-        return predicted
-    positive = next((c for c in classes if str(c) == str(positive_label)), None)
-    if positive is None or positive in (0, 1):
-        return predicted
-    negative = next(c for c in classes if c is not positive)
-    return np.where(predicted.astype(bool), positive, negative)

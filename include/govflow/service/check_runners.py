@@ -25,6 +25,7 @@ from govflow.policy import FairnessThresholds, Policy
 from govflow.service.explain import explain_fairness
 from govflow.service.inputs import VersionInputs
 from govflow.service.model_artifacts import registered_artifact
+from govflow.vocab import GATED_STAGES
 
 __all__ = [
     "fairness_options",
@@ -142,7 +143,7 @@ def run_performance(data: str, inputs: VersionInputs, policy: Policy) -> CheckRe
     """Nightly: the model's metrics on labelled data against the metrics registered with the version.
     Gate (a candidate while another version is in production): the candidate against that champion."""
     cfg = inputs.config
-    if inputs.production_artifact and cfg.label:
+    if inputs.stage in GATED_STAGES:
         return run_champion_comparison(data, inputs, policy)
     return evaluate_performance(
         data,
@@ -159,7 +160,17 @@ def run_performance(data: str, inputs: VersionInputs, policy: Policy) -> CheckRe
 def run_champion_comparison(data: str, inputs: VersionInputs, policy: Policy) -> CheckResult:
     """Both registered artifacts (bytes checked against their sha256, formats the tier accepts) score
     the candidate's eval data; the tier's ``performance.max_metric_drop_vs_production`` judges."""
-    assert inputs.production_artifact and inputs.production_version and inputs.config.label
+    if not inputs.production_artifact or not inputs.production_version:
+        return CheckResult(
+            check="performance",
+            status="pass",
+            summary={
+                "production_version": None,
+                "note": "no version of the model is in production: nothing to compare",
+            },
+        )
+    if not inputs.config.label:
+        return CheckResult.error("performance", "comparing with production needs params.governance.label")
     tier = policy.tier(inputs.tier)
     try:
         candidate = registered_artifact(

@@ -85,9 +85,8 @@ def _drift_data(inputs: VersionInputs) -> str | Missing:
 
 
 def _champion_data(inputs: VersionInputs) -> str | Missing:
-    # The gate compares the candidate with the production version on the candidate's eval data.
-    if not inputs.production_artifact:
-        return Missing("no production version of the model to compare the candidate with")
+    # The gate compares the candidate with the production version on the candidate's eval data
+    # (with none in production, the result says there is nothing to compare).
     if not inputs.eval_data or not inputs.config.label:
         return Missing("comparing with production needs eval data and params.governance.label")
     return inputs.eval_data

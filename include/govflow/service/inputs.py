@@ -105,6 +105,7 @@ class VersionInputs:
     submitted_by: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     sha256: dict[str, str] = field(default_factory=dict)  # registered file URI -> its sha256
+    stage: str | None = None  # the version's lifecycle stage (candidate/staging: the gate's subject)
     # The model's production version (champion), when another version of it is in production.
     production_version: str | None = None
     production_artifact: str | None = None
@@ -132,6 +133,7 @@ def inputs_of(row: ModelVersion) -> VersionInputs:
         batches_uri=owner.batches_uri,
         submitted_by=row.created_by,
         sha256=registered_sha256(row),
+        stage=row.stage,
         production_version=champion.version if champion else None,
         production_artifact=champion.artifact_uri if champion else None,
         production_artifact_sha256=champion.artifact_sha256 if champion else None,
