@@ -31,10 +31,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _settings(root: Path, **overrides) -> StackSettings:
-    # A dead worker's running task is noticed after 30 s and its reserved messages after 60 s.
+    # A dead worker's running task is noticed after 30 s and its reserved messages after 90 s.
     # preload_govflow off: this working tree changes under running workers while the suite runs.
     return StackSettings.ephemeral(
-        root, heartbeat_timeout=30, queued_timeout=60, preload_govflow=False, **overrides
+        root, heartbeat_timeout=30, queued_timeout=90, preload_govflow=False, **overrides
     )
 
 

@@ -55,7 +55,8 @@ class StackSettings:
     concurrency: int = 2
     heartbeat_timeout: int = 120  # seconds without a task heartbeat before the scheduler retries it
     # A task message a dead worker had reserved is re-queued after this long (Airflow's queued timeout).
-    queued_timeout: int = 180
+    # It must exceed how long a task may wait in Celery's queue: parallelism (below) keeps that short.
+    queued_timeout: int = 600
     # Workers preload govflow's own modules too: restart them on every code deploy (prod-down, prod-up).
     preload_govflow: bool = True
 
@@ -186,8 +187,10 @@ class StackSettings:
             "GOVFLOW_PRELOAD_GOVFLOW": "1" if self.preload_govflow else "0",
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            "AIRFLOW__CORE__PARALLELISM": "32",
-            "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "32",
+            # Twice the worker slots: the rest wait in Airflow (scheduled), not in Celery's queue, where
+            # a long wait would count against the queued timeout and expire the tasks' tokens.
+            "AIRFLOW__CORE__PARALLELISM": str(2 * self.concurrency * len(self.workers)),
+            "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(2 * self.concurrency * len(self.workers)),
             "AIRFLOW__CORE__AUTH_MANAGER": (
                 "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
             ),
