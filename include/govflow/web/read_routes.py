@@ -8,8 +8,9 @@ Every page has an ``/api/...`` twin returning the dictionary the page renders.
 from collections.abc import Callable
 from typing import Any
 
+from govflow import config
 from govflow.access import User
-from govflow.policy import load_policy
+from govflow.policy import Policy, load_policy
 from govflow.service import overview
 from govflow.service.diff import version_diff
 from govflow.service.my_approvals import my_approvals
@@ -19,6 +20,21 @@ from govflow.service.version_view import AUDIT_PAGE_SIZE, version_view
 from govflow.vocab import ADMIN, RISK_TIERS
 
 REVIEW_ROLES = {"reviewer", ADMIN}
+_policy_cache: dict[tuple[str, int, int], Policy] = {}
+
+
+def read_policy() -> Policy:
+    """The policy for read pages, parsed again only when its file changes (validation costs ~70 ms).
+
+    Writes (approve, waive, gate) load it afresh; a read page shows the file as it stands on disk.
+    """
+    path = config.policy_path()
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _policy_cache:
+        _policy_cache.clear()
+        _policy_cache[key] = load_policy(path)
+    return _policy_cache[key]
 
 
 def add_read_routes(
@@ -37,15 +53,15 @@ def add_read_routes(
         if state and state not in STATES:
             raise HTTPException(status_code=400, detail=f"unknown state {state!r}")
         filters = PortfolioFilter(tier=tier or None, owner=owner or None, state=state or None)
-        return read(lambda s: portfolio(s, load_policy(), filters=filters))
+        return read(lambda s: portfolio(s, read_policy(), filters=filters))
 
     def _version(name: str, version: str, before: int | None, limit: int) -> dict[str, Any]:
         return read(
-            lambda s: version_view(s, load_policy(), name, version, audit_before=before, audit_limit=limit)
+            lambda s: version_view(s, read_policy(), name, version, audit_before=before, audit_limit=limit)
         )
 
     def _approvals(who: User) -> dict[str, Any]:
-        return read(lambda s: my_approvals(s, load_policy(), who.name, who.roles))
+        return read(lambda s: my_approvals(s, read_policy(), who.name, who.roles))
 
     # --- JSON API --------------------------------------------------------------------------
     @app.get("/api/portfolio", tags=["read"])
@@ -80,7 +96,7 @@ def add_read_routes(
     @app.get("/api/models/{name}/diff", tags=["read"])
     def api_diff(name: str, a: str, b: str, who: User = Depends(known_user)) -> dict[str, Any]:
         """Evidence of two versions side by side (metrics, fairness per group, drift, PII, decision)."""
-        return read(lambda s: version_diff(s, load_policy(), name, a, b))
+        return read(lambda s: version_diff(s, read_policy(), name, a, b))
 
     @app.get("/api/approvals", tags=["read"])
     def api_my_approvals(who: User = Depends(known_user)) -> dict[str, Any]:
@@ -120,7 +136,7 @@ def add_read_routes(
     def page_diff(
         request: Request, name: str, a: str, b: str, who: User = Depends(known_user)
     ) -> HTMLResponse:
-        return page(request, "diff.html", who, d=read(lambda s: version_diff(s, load_policy(), name, a, b)))
+        return page(request, "diff.html", who, d=read(lambda s: version_diff(s, read_policy(), name, a, b)))
 
     @app.get("/approvals", response_class=HTMLResponse)
     def page_my_approvals(request: Request, who: User = Depends(known_user)) -> HTMLResponse:
