@@ -27,6 +27,7 @@ AIRFLOW_USERS = {
     "rita": "rita-pw",
     "rob": "rob-pw",
     "vic": "vic-pw",
+    "vera": "vera-pw",  # a govflow viewer (reads, never reviews)
 }
 AIRFLOW_ROLES = {
     "admin": "admin",
@@ -35,6 +36,7 @@ AIRFLOW_ROLES = {
     "rita": "user",
     "rob": "user",
     "vic": "viewer",
+    "vera": "viewer",
 }
 
 
