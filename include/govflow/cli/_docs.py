@@ -15,6 +15,7 @@ from govflow.errors import BadInputError
 from govflow.policy import load_policy
 from govflow.service import docs
 from govflow.service.checks import load_evidence
+from govflow.service.evidence_bom import export_cyclonedx
 from govflow.service.evidence_bundle import export_evidence_bundle, verify_bundle
 from govflow.service.runs import cli_run
 from govflow.store import session_scope
@@ -65,10 +66,20 @@ def register(groups: argparse._SubParsersAction) -> None:
     esub.required = True
 
     export = esub.add_parser(
-        "export", help="write a zip with documents, evidence, policy, decisions and audit events"
+        "export",
+        help="write a zip with documents, evidence, policy, decisions and audit events "
+        "(or, with --format cyclonedx, a CycloneDX 1.6 ML-BOM)",
     )
     add_version_flags(export)
-    export.add_argument("--out", required=True, metavar="BUNDLE.zip", help="the zip file to write")
+    export.add_argument(
+        "--out", required=True, metavar="BUNDLE.zip|BOM.json", help="the zip (or BOM .json) file to write"
+    )
+    export.add_argument(
+        "--format",
+        choices=("bundle", "cyclonedx"),
+        default="bundle",
+        help="bundle: the signed zip (default); cyclonedx: a schema-validated CycloneDX 1.6 ML-BOM",
+    )
     add_actor_flag(export)
     add_json_flag(export)
     add_quiet_flag(export)
@@ -191,6 +202,8 @@ def _notes(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    if args.format == "cyclonedx":
+        return _export_bom(args)
     out = out_file(args.out, suffixes=(".zip",))
     with session_scope() as session, terminal_progress(args) as progress:
         payload = export_evidence_bundle(
@@ -208,6 +221,21 @@ def _export(args: argparse.Namespace) -> int:
         lines=[
             f"wrote file {payload['bundle']}: {payload['files']} files, sha256 {payload['sha256']}",
             f"manifest sha256 {payload['manifest_sha256']} (recorded in the audit trail)",
+        ],
+    )
+    return 0
+
+
+def _export_bom(args: argparse.Namespace) -> int:
+    out = out_file(args.out, suffixes=(".json",))
+    with session_scope() as session:
+        payload = export_cyclonedx(session, args.model, args.version, out, actor=actor_of(args))
+    emit(
+        payload,
+        as_json=args.json,
+        lines=[
+            f"wrote file {payload['bom']}: CycloneDX {payload['spec_version']} ML-BOM, "
+            f"{payload['components']} components, sha256 {payload['sha256']} (validated against the schema)"
         ],
     )
     return 0
