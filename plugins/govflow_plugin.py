@@ -6,10 +6,26 @@ An adapter only: the app and everything behind it live in ``govflow.web``.
 from __future__ import annotations
 
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from airflow.plugins_manager import AirflowPlugin
+from airflow.sdk import BaseOperatorLink
 
+from govflow.service.airflow_links import GATE_DAG, NIGHTLY_DAG
 from govflow.web import create_app
+
+GOVERNANCE_DAGS = (GATE_DAG, NIGHTLY_DAG)
+
+
+class GovernanceEvidenceLink(BaseOperatorLink):
+    """A task's way back to the Governance view: the version(s) its DAG run checked."""
+
+    name = "Governance evidence"
+
+    def get_link(self, operator: Any, *, ti_key: Any) -> str:
+        if ti_key.dag_id not in GOVERNANCE_DAGS:
+            return ""  # Airflow hides an empty link: other DAGs get no button
+        return f"/governance/runs/{quote(ti_key.dag_id, safe='')}/{quote(ti_key.run_id, safe='')}"
 
 
 class GovflowPlugin(AirflowPlugin):
@@ -17,6 +33,7 @@ class GovflowPlugin(AirflowPlugin):
     fastapi_apps: ClassVar[list[dict[str, Any]]] = [
         {"app": create_app(), "url_prefix": "/governance", "name": "govflow governance"}
     ]
+    global_operator_extra_links: ClassVar[list[Any]] = [GovernanceEvidenceLink()]
     external_views: ClassVar[list[dict[str, str]]] = [
         {
             "name": "Governance",

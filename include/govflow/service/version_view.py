@@ -108,11 +108,15 @@ def _checks(
 
 def _view(check: str, item: dict[str, Any], tier: Any, policy: Policy, row: ModelVersion) -> Any:
     if check == "fairness":
-        return fairness_view(
+        view = fairness_view(
             item,
             min_group_size=getattr(tier.fairness, "min_group_size", None),
             thresholds=tier.fairness.model_dump(mode="json"),
         )
+        if view is not None:  # columns the evidence has values for (a task reports only some metrics)
+            groups = view["groups"]
+            view["shown_metrics"] = [m for m in view["metrics"] if any(g.get(m) is not None for g in groups)]
+        return view
     if check == "drift":
         return drift_view(item, max_share_drifted=getattr(tier.drift, "max_share_drifted", None))
     if check == "validation":

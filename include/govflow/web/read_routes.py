@@ -17,7 +17,7 @@ from govflow.service.my_approvals import my_approvals
 from govflow.service.portfolio import STATES, PortfolioFilter, portfolio
 from govflow.service.run_targets import versions_of_run
 from govflow.service.version_view import AUDIT_PAGE_SIZE, version_view
-from govflow.vocab import ADMIN, RISK_TIERS
+from govflow.vocab import ADMIN, GATED_STAGES, RISK_TIERS
 
 REVIEW_ROLES = {"reviewer", ADMIN}
 _policy_cache: dict[tuple[str, int, int], Policy] = {}
@@ -129,7 +129,11 @@ def add_read_routes(
         who: User = Depends(known_user),
     ) -> HTMLResponse:
         detail = _version(name, version, audit_before, AUDIT_PAGE_SIZE)
-        can_review = bool(REVIEW_ROLES & who.roles) and detail["created_by"] != who.name
+        can_review = (
+            bool(REVIEW_ROLES & who.roles)
+            and detail["created_by"] != who.name
+            and detail["stage"] in GATED_STAGES  # only a version on its way through the gate is reviewed
+        )
         return page(request, "version.html", who, v=detail, can_review=can_review)
 
     @app.get("/models/{name}/diff", response_class=HTMLResponse)
