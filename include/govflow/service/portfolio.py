@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, Subquery, case, func, select
 from sqlalchemy.orm import Session
 
 from govflow.policy import Policy
@@ -80,8 +80,8 @@ def portfolio(
                 "team": m.team,
                 "risk_tier": m.risk_tier,
                 "versions": facts.get("count", 0),
-                "production_version": labels.get(prod),
-                "newest_version": labels.get(newest),
+                "production_version": labels.get(prod) if prod else None,
+                "newest_version": labels.get(newest) if newest else None,
                 "state": state,
                 "problems": problems,
                 "open_alerts": alerts.get(m.id, 0),
@@ -155,7 +155,7 @@ def _version_labels(session: Session, version_ids: list[int]) -> dict[int, str]:
     return dict(rows)
 
 
-def latest_results_query(version_ids: list[int]):
+def latest_results_query(version_ids: list[int]) -> Select[Any]:
     """The newest result of each (version, check), by a window function (one pass, no N+1)."""
     rank = (
         func.row_number()
@@ -209,10 +209,10 @@ def _open_alerts(session: Session, model_ids: list[int]) -> dict[int, int]:
         .where(Alert.model_id.in_(model_ids), Alert.resolved_at.is_(None))
         .group_by(Alert.model_id)
     )
-    return dict(session.execute(query).all())
+    return {int(model_id): count for model_id, count in session.execute(query) if model_id is not None}
 
 
-def latest_decisions_subquery():
+def latest_decisions_subquery() -> Subquery:
     """The newest gate decision of every version (window function)."""
     rank = func.row_number().over(partition_by=GateDecision.version_id, order_by=GateDecision.id.desc())
     return select(
