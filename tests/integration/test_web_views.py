@@ -144,7 +144,9 @@ def test_version_page_renders_evidence_for_people(portfolio_db):
     assert "{&#34;demographic_parity_difference" not in text and '{"demographic' not in text
     assert 'href="/dags/governance_gate/runs/gate-1/tasks/fairness"' in text
     assert "true positive rate" not in text  # no empty metric columns
-    assert 'id="review"' not in client_as("rita").get("/models/credit-risk/versions/1.0").text  # in production
+    assert (
+        'id="review"' not in client_as("rita").get("/models/credit-risk/versions/1.0").text
+    )  # in production
     assert 'href="/dags/nightly_compliance/runs/scheduled__1/tasks/recheck.validation"' in text
     detail = client.get("/api/models/credit-risk/versions/1.0", params={"audit_limit": 2}).json()
     fairness = next(c for c in detail["checks"] if c["check"] == "fairness")
