@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from govflow import config
+from govflow.datasources import is_table_uri, table_copy, table_sha256
 from govflow.errors import BadInputError, ConflictError, GovflowError
 from govflow.hashing import canonical_json, sha256_bytes, sha256_file
 
@@ -82,7 +83,9 @@ def _store_error(uri: str, err: Exception) -> GovflowError:
 
 
 def sha256_uri(uri: str | Path) -> str:
-    """Streamed sha256 of a local file or a remote object."""
+    """Streamed sha256 of a local file, a remote object or a warehouse table (``conn://``)."""
+    if is_table_uri(uri):
+        return table_sha256(str(uri))
     if not is_remote(uri):
         return sha256_file(str(uri).removeprefix("file://"))
     uri = str(uri)
@@ -98,6 +101,8 @@ def sha256_uri(uri: str | Path) -> str:
 
 
 def uri_is_file(uri: str | Path) -> bool:
+    if is_table_uri(uri):
+        return True  # a missing table or connection is one clear error when the table is read
     if not is_remote(uri):
         return Path(str(uri).removeprefix("file://")).expanduser().is_file()
     try:
@@ -110,7 +115,10 @@ def uri_is_file(uri: str | Path) -> bool:
 def local_copy(uri: str | Path, *, sha256: str | None = None) -> Path:
     """A local path with the bytes of ``uri``: the path itself for local files; for a remote object,
     a copy in this worker's cache (one download per content), refused unless its sha256 is ``sha256``
-    when given. The copy keeps the object's file name, so readers still dispatch on the suffix."""
+    when given. The copy keeps the object's file name, so readers still dispatch on the suffix.
+    A warehouse table (``conn://``) becomes its canonical CSV (``govflow.datasources``)."""
+    if is_table_uri(uri):
+        return table_copy(str(uri), sha256=sha256)
     if not is_remote(uri):
         return Path(str(uri).removeprefix("file://"))
     uri = str(uri)

@@ -1,0 +1,213 @@
+"""Warehouse tables as data: ``conn://CONN_ID/SCHEMA.TABLE`` read through an Airflow connection.
+
+The table is read through the connection's common-sql hook (``DbApiHook``), in
+chunks (a server-side cursor where the driver has one), ordered by every column
+so the same rows always come out in the same order, and written as canonical CSV
+(header, then rows; ``None`` as an empty field, numbers by ``str``, dates ISO
+8601, bytes as hex). The sha256 of that CSV is the table's content hash, recorded
+at registration like a file's; a check gets the CSV in the worker's cache only if
+the table still hashes the same, so evidence stays bound to the rows it was
+computed on (a changed table is refused exactly like a changed file).
+
+Credentials stay in the Airflow connection (``AIRFLOW_CONN_*``, a secrets
+backend); the URI holds only the connection id and the table name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from govflow import config
+from govflow.errors import BadInputError, ConflictError
+
+__all__ = ["SCHEME", "TableRef", "is_table_uri", "parse_table_uri", "table_copy", "table_sha256"]
+
+SCHEME = "conn://"
+CHUNK_ROWS = 10_000
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+
+@dataclass(frozen=True)
+class TableRef:
+    conn_id: str
+    schema: str
+    table: str
+
+    @property
+    def uri(self) -> str:
+        return f"{SCHEME}{self.conn_id}/{self.schema}.{self.table}"
+
+    @property
+    def quoted(self) -> str:
+        # Names are checked against _NAME, so quoting cannot be broken out of.
+        return f'"{self.schema}"."{self.table}"'
+
+
+def is_table_uri(uri: str | Path | None) -> bool:
+    return uri is not None and str(uri).startswith(SCHEME)
+
+
+def parse_table_uri(uri: str) -> TableRef:
+    """``conn://CONN_ID/SCHEMA.TABLE`` -> TableRef; BadInputError naming what is wrong."""
+    rest = str(uri).removeprefix(SCHEME)
+    conn_id, _, name = rest.partition("/")
+    schema, _, table = name.partition(".")
+    if not conn_id or not _NAME.match(conn_id.replace("-", "_")) or not (schema and table):
+        raise BadInputError(f"bad table URI {uri!r}: expected conn://CONN_ID/SCHEMA.TABLE")
+    for part in (schema, table):
+        if not _NAME.match(part):
+            raise BadInputError(f"bad table URI {uri!r}: {part!r} is not a plain SQL name")
+    return TableRef(conn_id, schema, table)
+
+
+def table_sha256(uri: str) -> str:
+    """The sha256 of the table's canonical CSV, streamed (nothing is written)."""
+    digest = hashlib.sha256()
+    for block in _canonical_csv(parse_table_uri(uri)):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def table_copy(uri: str, *, sha256: str | None = None) -> Path:
+    """The table's canonical CSV in this worker's cache, refused unless it hashes to ``sha256``
+    (when given). One read of the table per content: a cached copy of that hash is reused."""
+    ref = parse_table_uri(uri)
+    name = f"{ref.schema}.{ref.table}.csv"  # checks dispatch on the suffix
+    cache = config.home() / "cache" / "tables"
+    if sha256:
+        cached = cache / sha256[:2] / sha256 / name
+        if cached.is_file():
+            return cached
+    cache.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=cache, prefix=".read-")
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out:
+            for block in _canonical_csv(ref):
+                digest.update(block)
+                out.write(block)
+        actual = digest.hexdigest()
+        if sha256 and actual != sha256:
+            raise ConflictError(
+                f"table {ref.uri} changed since it was registered (sha256 {actual[:12]}..., "
+                f"registered {sha256[:12]}...): register a new version for the new data"
+            )
+        final = cache / actual[:2] / actual / name
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, final)
+        return final
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _hook(ref: TableRef) -> Any:
+    from airflow.providers.common.sql.hooks.sql import DbApiHook
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        connection = BaseHook.get_connection(ref.conn_id)
+    except AirflowNotFoundException as err:
+        env = f"AIRFLOW_CONN_{ref.conn_id.upper()}"
+        raise BadInputError(
+            f"Airflow connection {ref.conn_id!r} is not defined (set {env} or add it in Airflow)"
+        ) from err
+    hook = connection.get_hook()
+    if not isinstance(hook, DbApiHook):
+        raise BadInputError(
+            f"Airflow connection {ref.conn_id!r} ({connection.conn_type}) is not a SQL database connection"
+        )
+    return hook
+
+
+def _canonical_csv(ref: TableRef) -> Iterator[bytes]:
+    """The table as canonical CSV bytes, one block per chunk of rows."""
+    hook = _hook(ref)
+    try:
+        connection = hook.get_conn()
+    except Exception as err:
+        raise BadInputError(
+            f"cannot connect through Airflow connection {ref.conn_id!r}: {_first(err)}"
+        ) from err
+    try:
+        columns = _columns(connection, ref)
+        order = ", ".join(str(i) for i in range(1, len(columns) + 1))
+        cursor = _streaming_cursor(connection)
+        cursor.execute(f"SELECT * FROM {ref.quoted} ORDER BY {order}")
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        while True:
+            rows = cursor.fetchmany(CHUNK_ROWS)
+            writer.writerows([[_cell(v) for v in row] for row in rows])
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            if not rows:
+                break
+        cursor.close()
+    finally:
+        connection.close()
+
+
+def _columns(connection: Any, ref: TableRef) -> list[str]:
+    cursor = connection.cursor()
+    try:
+        cursor.execute(f"SELECT * FROM {ref.quoted} WHERE 1 = 0")
+        return [d[0] for d in cursor.description]
+    except Exception as err:
+        raise BadInputError(
+            f"cannot read table {ref.schema}.{ref.table} through Airflow connection {ref.conn_id!r}: "
+            f"{_first(err)}"
+        ) from err
+    finally:
+        cursor.close()
+        _rollback(connection)
+
+
+def _streaming_cursor(connection: Any) -> Any:
+    """A server-side (named) cursor on PostgreSQL drivers, so a chunk is all that is in memory."""
+    module = type(connection).__module__
+    if module.startswith(("psycopg", "psycopg2")):
+        return connection.cursor(name="govflow_table_read")
+    return connection.cursor()
+
+
+def _rollback(connection: Any) -> None:
+    # Leaves the failed/metadata transaction before the real read; a driver without
+    # transactions has nothing to roll back.
+    with contextlib.suppress(Exception):
+        connection.rollback()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, Decimal):
+        return str(value)
+    return str(value)
+
+
+def _first(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
