@@ -184,6 +184,30 @@ def test_my_approvals_lists_what_waits_for_a_reviewer_only(portfolio_db):
     assert client_as("alice").get("/api/approvals").json()["items"] == []  # alice submitted it
 
 
+def test_my_approvals_joins_airflow_required_actions(portfolio_db):
+    from fastapi.testclient import TestClient
+
+    from govflow.web import create_app
+
+    asked = [
+        {"subject": "Approve credit-risk@2.0 (high risk) for production", "model": "credit-risk",
+         "version": "2.0", "url": "/dags/governance_gate/runs/g/tasks/approval/mapped/0/required_actions"},
+        {"subject": "Approve other@1 (limited risk) for production", "model": "other", "version": "1",
+         "url": "/dags/governance_gate/runs/h/tasks/approval/mapped/0/required_actions"},
+    ]  # fmt: skip
+    seen: list[str] = []
+
+    def required_actions(user: str) -> list[dict]:
+        seen.append(user)
+        return asked
+
+    client = TestClient(create_app(user_dependency=lambda: "rita", required_actions=required_actions))
+    data = client.get("/api/approvals").json()
+    assert data["items"][0]["required_actions"][0]["url"].endswith("/mapped/0/required_actions")
+    assert [a["model"] for a in data["other_required_actions"]] == ["other"]
+    assert 'class="required-action"' in client.get("/approvals").text and seen == ["rita", "rita"]
+
+
 def test_airflow_extra_link_lands_on_the_version(portfolio_db):
     client = client_as("vera")
     answer = client.get("/runs/governance_gate/gate-1", follow_redirects=False)

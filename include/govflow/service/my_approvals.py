@@ -3,7 +3,7 @@ approve (a role the tier accepts, not their own submission, not already answered
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -17,7 +17,17 @@ from govflow.timeutil import iso_utc
 from govflow.vocab import ADMIN, GATED_STAGES
 
 
-def my_approvals(session: Session, policy: Policy, user: str, roles: Collection[str]) -> dict[str, Any]:
+def my_approvals(
+    session: Session,
+    policy: Policy,
+    user: str,
+    roles: Collection[str],
+    *,
+    required_actions: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """govflow's pending decisions for ``user``, each with the Airflow Required Actions that ask them
+    about it; ``required_actions`` (from Airflow, by the caller) that match no listed version stay
+    in ``other_required_actions``."""
     latest = latest_decisions_subquery()
     rows = session.execute(
         select(Model.name, Model.risk_tier, ModelVersion, GateDecision)
@@ -59,9 +69,22 @@ def my_approvals(session: Session, policy: Policy, user: str, roles: Collection[
                     r.get("message", str(r)) if isinstance(r, dict) else str(r) for r in decision.reasons
                 ],
                 "gate_run": _gate_run(session, version.id),
+                "required_actions": [
+                    dict(a)
+                    for a in required_actions
+                    if (a.get("model"), a.get("version")) == (name, version.version)
+                ],
             }
         )
-    return {"user": user, "items": items, "required_actions_url": required_actions_link()}
+    listed = {(i["model"], i["version"]) for i in items}
+    return {
+        "user": user,
+        "items": items,
+        "other_required_actions": [
+            dict(a) for a in required_actions if (a.get("model"), a.get("version")) not in listed
+        ],
+        "required_actions_url": required_actions_link(),
+    }
 
 
 def _gate_run(session: Session, version_id: int) -> dict[str, str] | None:

@@ -24,6 +24,7 @@ from govflow.policy import load_policy
 from govflow.service import gate, overview
 from govflow.service.serialize import recorded_to_dict
 from govflow.store import session_scope
+from govflow.web.airflow_actions import open_required_actions
 from govflow.web.read_routes import add_read_routes
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -55,9 +56,12 @@ def create_app(
     user_dependency: Callable[..., Any] | None = None,
     db_url: str | None = None,
     auth_method: AuthMethod = "airflow",
+    required_actions: Callable[[str], list[dict[str, Any]]] | None = None,
 ):
     """Build the app. ``user_dependency`` returns the acting user (default: Airflow's auth manager);
-    ``auth_method`` is how that dependency proves who it is (recorded with every change)."""
+    ``auth_method`` is how that dependency proves who it is (recorded with every change);
+    ``required_actions(user)`` lists Airflow's open Required Actions (default: Airflow's own DB when
+    identity comes from Airflow, none otherwise)."""
     from fastapi import Depends, FastAPI, HTTPException, Request
     from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
     from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -130,7 +134,9 @@ def create_app(
         return get_redoc_html(openapi_url=f"{root}/openapi.json", title="govflow API")
 
     # --- read pages and their JSON twins ---------------------------------------------------
-    add_read_routes(app, templates=templates, known_user=known_user, read=_read)
+    # Inside Airflow (its auth manager decides who you are), Airflow's Required Actions join My approvals.
+    actions = open_required_actions if user_dependency is None else required_actions
+    add_read_routes(app, templates=templates, known_user=known_user, read=_read, required_actions=actions)
 
     # --- writes ----------------------------------------------------------------------------
     @app.post("/api/models/{name}/versions/{version}/approvals")

@@ -38,8 +38,14 @@ def read_policy() -> Policy:
 
 
 def add_read_routes(
-    app: Any, *, templates: Any, known_user: Callable[..., Any], read: Callable[..., Any]
+    app: Any,
+    *,
+    templates: Any,
+    known_user: Callable[..., Any],
+    read: Callable[..., Any],
+    required_actions: Callable[[str], list[dict[str, Any]]] | None = None,
 ) -> None:
+    """``required_actions(user)``: Airflow's open Required Actions for the user (None: not in Airflow)."""
     from fastapi import Depends, HTTPException, Query, Request
     from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -61,7 +67,8 @@ def add_read_routes(
         )
 
     def _approvals(who: User) -> dict[str, Any]:
-        return read(lambda s: my_approvals(s, read_policy(), who.name, who.roles))
+        asked = required_actions(who.name) if required_actions and REVIEW_ROLES & who.roles else []
+        return read(lambda s: my_approvals(s, read_policy(), who.name, who.roles, required_actions=asked))
 
     # --- JSON API --------------------------------------------------------------------------
     @app.get("/api/portfolio", tags=["read"])
