@@ -104,7 +104,7 @@ def build_bom(
     for entry in document["components"]:
         if entry.get("bom-ref") == MODEL_REF:
             entry["modelCard"] = _model_card(
-                model, version, checks, notes, [d.bom_ref.value for d in datasets]
+                model, version, checks, notes, [d.bom_ref.value for d in datasets if d.bom_ref.value]
             )
     return json.dumps(document, indent=2, sort_keys=True)
 
