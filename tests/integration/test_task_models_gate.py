@@ -15,9 +15,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from govflow import config
+from govflow.access import load_users
+from govflow.policy import load_policy
 from govflow.service import registry
 from govflow.service.checks import latest_check_results
 from govflow.service.gate import latest_decision
+from govflow.service.policy import apply_policy
 from govflow.store import session_scope
 
 pytestmark = pytest.mark.slow
@@ -49,21 +53,33 @@ def trained(tmp_path_factory):
         from train_tasks import train
     finally:
         sys.path.pop(0)
-    return {task: train(tmp_path_factory.mktemp(task), task=task) for task in ("regression", "multiclass")}
+    jobs = {task: train(tmp_path_factory.mktemp(task), task=task) for task in ("regression", "multiclass")}
+    for task in ("regression", "multiclass"):
+        jobs[f"{task}-baseline"] = train(
+            tmp_path_factory.mktemp(f"{task}-baseline"), task=task, baseline=True
+        )
+    return jobs
 
 
 def write_policy(tmp_path: Path, fairness: dict, name: str) -> Path:
     """The default policy, with the minimal tier requiring fairness under ``fairness`` thresholds."""
     data = yaml.safe_load(DEFAULT_POLICY.read_text())
-    data["version"] = "tasks-test-1"
+    data["version"] = f"tasks-test-{name}"  # each policy file its own version
     tier = data["tiers"]["minimal"]
-    tier["required_checks"] = ["validation", "pii", "fairness", "drift"]
+    tier["required_checks"] = ["validation", "pii", "fairness", "drift", "performance"]
     tier["fairness"] = {"min_group_size": 30, **fairness}
     tier["drift"] = {"max_share_drifted": 1.0}
     tier["performance"] = {"max_metric_drop_vs_production": 0.0}
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def use_policy(monkeypatch, path: Path) -> None:
+    """The gate decides only with the policy an admin applied: apply it, and point the DAG at it."""
+    monkeypatch.setenv("GOVFLOW_POLICY", str(path))
+    with session_scope() as s:
+        apply_policy(s, load_policy(path), "admin", users=load_users(config.demo_roles_path()))
 
 
 def submit(job: dict, model: str, version: str) -> None:
@@ -140,11 +156,14 @@ def test_task_model_goes_through_the_gate(
 ):
     job = trained[task]
     lenient = write_policy(tmp_path, passing, "lenient")
-    monkeypatch.setenv("GOVFLOW_POLICY", str(lenient))
+    use_policy(monkeypatch, lenient)
     submit(job, model, "1.0")
     result = run_gate(airflow_home, tmp_path, model, "1.0", lenient)
     assert result["state"] == "success"
     stage, summary, status, reasons = outcome(model, "1.0")
+    with session_scope() as s:
+        first = latest_check_results(s, registry.get_version(s, model, "1.0").id)["performance"]
+        assert first.status == "pass" and first.summary["production_version"] is None  # nothing to compare
     assert summary["task"] == task and summary["task_detected"] is None  # from params.governance.task
     assert summary["prediction_source"] == "model"  # the gate scored the registered skops artifact
     assert status in ("pass", "warn") and summary["exceeded"] == []
@@ -152,7 +171,7 @@ def test_task_model_goes_through_the_gate(
     assert stage == "production", reasons
 
     strict = write_policy(tmp_path, failing, "strict")
-    monkeypatch.setenv("GOVFLOW_POLICY", str(strict))
+    use_policy(monkeypatch, strict)
     submit(job, model, "1.1")
     assert run_gate(airflow_home, tmp_path, model, "1.1", strict)["state"] == "success"
     stage, summary, status, reasons = outcome(model, "1.1")
@@ -165,3 +184,17 @@ def test_task_model_goes_through_the_gate(
         assert performance.status == "pass", performance.errors
         assert performance.summary["production_version"] == "1.0"
         assert set(performance.summary["drops"].values()) == {0.0}  # the same model: nothing worse
+
+    # A worse challenger (a naive model) under the lenient fairness policy: the comparison rejects it.
+    use_policy(monkeypatch, lenient)
+    submit(trained[f"{task}-baseline"], model, "1.2")
+    assert run_gate(airflow_home, tmp_path, model, "1.2", lenient)["state"] == "success"
+    with session_scope() as s:
+        row = registry.get_version(s, model, "1.2")
+        performance = latest_check_results(s, row.id)["performance"]
+        assert performance.status == "fail", performance.errors
+        assert performance.summary["production_version"] == "1.0"
+        assert performance.summary["exceeded"]  # overall and per-group drops above 0.0
+        assert row.stage != "production"
+        codes = [(r["code"], r.get("check")) for r in latest_decision(s, row.id).reasons]
+    assert any("performance" in str(code) for code in codes), codes
