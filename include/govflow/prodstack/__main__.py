@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
 from govflow.errors import GovflowError
 from govflow.prodstack._settings import REPO, StackSettings, write_env_file
-from govflow.prodstack._stack import down, health, load_settings, up
+from govflow.prodstack._stack import down, health, load_settings, supervise, up
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m govflow.prodstack", description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=("up", "down", "status", "compose-env", "ensure-bucket"))
+    parser.add_argument(
+        "action", choices=("up", "down", "status", "compose-env", "ensure-bucket", "supervise")
+    )
     parser.add_argument("--root", type=Path, help="state folder (default .prod, or GOVFLOW_PROD_DIR)")
     parser.add_argument(
         "--stop-postgres", action="store_true", help="down: also stop PostgreSQL if up started it"
@@ -40,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         print("  next: make prod-demo MODELS=10     stop: make prod-down")
         return 0
     settings = load_settings(settings.root)
+    if args.action == "supervise":  # started by `up`, stopped first by `down`
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        supervise(settings)
+        return 0
     if args.action == "down":
         stopped = down(settings, keep_postgres=not args.stop_postgres)
         print(f"stopped {len(stopped)} process(es)" if stopped else "nothing was running")

@@ -94,12 +94,13 @@ def kill(pids: Path, name: str) -> int:
     pid = read_pid(pids, name)
     if pid is None:
         raise RuntimeError(f"no pid file for {name}")
+    # The pid file goes first: the stack's supervisor restarts only processes that still have one.
+    (pids / f"{name}.pid").unlink(missing_ok=True)
     _killpg(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and group_alive(pid):
         _reap(pid)
         time.sleep(0.1)
-    (pids / f"{name}.pid").unlink(missing_ok=True)
     return pid
 
 

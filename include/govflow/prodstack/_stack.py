@@ -25,8 +25,9 @@ from govflow.prodstack._settings import StackSettings, write_env_file
 from govflow.signing import generate_key_files
 
 AIRFLOW_PROCESSES = ("api-server", "scheduler", "dag-processor", "triggerer")
-# Stop order: work first, then the control plane, then the servers it needs.
-_STOP_ORDER = ("worker", "triggerer", "scheduler", "dag-processor", "api-server")
+# Stop order: the supervisor (or it restarts the rest), work, the control plane, then the servers.
+_STOP_ORDER = ("supervisor", "worker", "triggerer", "scheduler", "dag-processor", "api-server")
+SUPERVISE_INTERVAL = 3.0
 
 
 def _airflow() -> str:
@@ -67,6 +68,9 @@ def up(s: StackSettings, *, timeout: float = 300.0, say=print) -> dict[str, Any]
         start_worker(s, name, queues)
     say("waiting for every component to report healthy")
     wait_healthy(s, timeout=timeout)
+    if not _running(s, "supervisor"):
+        supervisor = [sys.executable, "-m", "govflow.prodstack", "supervise", "--root", str(s.root)]
+        spawn("supervisor", supervisor, s.airflow_env(), pids=s.pids, logs=s.logs)
     write_env_file(
         s.root / "env",
         s.client_env(),
@@ -221,3 +225,33 @@ def settle_nightly(s: StackSettings, *, timeout: float = 300.0) -> None:
         return future and all(r.get("state") in ("success", "failed") for r in runs)
 
     wait_until("the first nightly_compliance run", settled, timeout=timeout)
+
+
+def supervise(s: StackSettings, *, interval: float = SUPERVISE_INTERVAL) -> None:
+    """Restart any Airflow process of the stack that died (what systemd's Restart=always or compose's
+    restart policy does in production): e.g. the scheduler exits when PostgreSQL restarts under it.
+    A process whose pid file is gone was stopped on purpose (prod-down, a test's kill) and stays down."""
+    import time
+
+    while True:
+        for name in (*AIRFLOW_PROCESSES, *s.workers):
+            pid = read_pid(s.pids, name)
+            if pid is None or alive(pid):
+                continue
+            print(f"supervisor: {name} (pid {pid}) died; restarting it", flush=True)
+            if name in s.workers:
+                start_worker(s, name, s.workers[name])
+            else:
+                spawn(name, _command(name, s), s.airflow_env(), pids=s.pids, logs=s.logs)
+        _reap_children()
+        time.sleep(interval)
+
+
+def _reap_children() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
