@@ -151,6 +151,9 @@ def test_operators_day(airflow_stack, day, browser):  # noqa: F811
     # My approvals: approve the pending version, and it no longer waits.
     page.goto(f"{base}/approvals")
     form = page.locator("form.review", has_text=f"{PENDING[0]}@{PENDING[1]}")
+    # Airflow's Required Actions were read from Airflow's own DB (none open for a seeded decision).
+    assert "none open" in page.locator("#pending").inner_text()
+    assert "cannot read Airflow's Required Actions" not in airflow_stack.log_tail("api-server", 400)
     _axe(page)
     _shot(page, "my-approvals")
     form.get_by_label(f"Review comment for {PENDING[0]}@{PENDING[1]}").fill("all checks pass; approved")
