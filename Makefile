@@ -10,7 +10,7 @@ DEMO_HOME := $(CURDIR)/.govflow
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e '.[mlflow]'
 	$(PY) -m pip check
 	touch $@
 

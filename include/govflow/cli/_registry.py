@@ -6,6 +6,7 @@ import argparse
 
 from govflow.access import require_role
 from govflow.cli._common import actor_of, add_actor_flag, add_json_flag
+from govflow.cli._mlflow import add_from_mlflow_flag, registration
 from govflow.cli._output import emit
 from govflow.service import registry
 from govflow.store import session_scope
@@ -48,14 +49,15 @@ def register(groups: argparse._SubParsersAction) -> None:
     vreg = versions.add_parser("register", help="register a model version (files are hashed by govflow)")
     vreg.add_argument("--model", required=True)
     vreg.add_argument("--version", required=True)
-    vreg.add_argument("--artifact", required=True)
-    vreg.add_argument("--training-data", required=True)
+    vreg.add_argument("--artifact", help="the model file (required unless --from-mlflow)")
+    vreg.add_argument("--training-data", help="required unless --from-mlflow logged a training dataset")
     vreg.add_argument("--reference-data")
     vreg.add_argument("--eval-data")
     vreg.add_argument("--code-version")
     vreg.add_argument("--framework")
     vreg.add_argument("--params", help="JSON object of training parameters")
     vreg.add_argument("--metrics", help="JSON object of offline metrics")
+    add_from_mlflow_flag(vreg)
     add_actor_flag(vreg)
     add_json_flag(vreg)
     vreg.set_defaults(handler=_version_register)
@@ -138,21 +140,8 @@ def _version_register(args: argparse.Namespace) -> int:
     actor = _require_registrar(args, "model versions")
     params = registry.parse_json_object(args.params, what="--params")
     metrics = registry.parse_json_object(args.metrics, what="--metrics")
-    with session_scope() as session:
-        row = registry.register_version(
-            session,
-            model=args.model,
-            version=args.version,
-            artifact=args.artifact,
-            training_data=args.training_data,
-            reference_data=args.reference_data,
-            eval_data=args.eval_data,
-            code_version=args.code_version,
-            framework=args.framework,
-            params=params,
-            metrics=metrics,
-            actor=actor,
-        )
+    with registration(args, params=params, metrics=metrics) as given, session_scope() as session:
+        row = registry.register_version(session, model=args.model, version=args.version, actor=actor, **given)
         payload = registry.version_to_dict(row, model_name=args.model)
     emit(
         payload,

@@ -24,6 +24,7 @@ from govflow.access import require_role
 from govflow.airflow_client import AirflowClient
 from govflow.checks.fairness import MODEL_TASKS
 from govflow.cli._common import actor_of, add_actor_flag, add_json_flag
+from govflow.cli._mlflow import add_from_mlflow_flag, registration
 from govflow.cli._output import emit
 from govflow.errors import BadInputError
 from govflow.service import registry
@@ -45,8 +46,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     )
     sub.add_argument("--model", required=True, help="registered model (govflow model register)")
     sub.add_argument("--version", required=True)
-    sub.add_argument("--artifact", required=True, help="the trained model file")
-    sub.add_argument("--training-data", required=True)
+    sub.add_argument("--artifact", help="the trained model file (required unless --from-mlflow)")
+    sub.add_argument("--training-data", help="required unless --from-mlflow logged a training dataset")
     sub.add_argument("--reference-data", help="data to compare against for drift (default: training data)")
     sub.add_argument("--eval-data", help="held-out data with labels (and predictions) for fairness")
     sub.add_argument("--code-version", help="e.g. the git commit of the training code")
@@ -55,6 +56,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     sub.add_argument(
         "--metrics", help="JSON object (or @file.json) of offline metrics (nightly compares with them)"
     )
+    add_from_mlflow_flag(sub)
     checks = sub.add_argument_group("how the checks read the data (stored with the version)")
     checks.add_argument("--label", help="column with the true outcome")
     checks.add_argument("--prediction", help="column with the model's prediction")
@@ -150,20 +152,10 @@ def register_submission(args: argparse.Namespace, actor: str) -> dict[str, Any]:
     if config.to_params():
         params["governance"] = config.to_params()
     notes = _read_notes(args.notes)
-    with session_scope() as session:
+    metrics = _json_arg(args.metrics, "--metrics")
+    with registration(args, params=params, metrics=metrics) as given, session_scope() as session:
         row, registered = registry.find_or_register_version(
-            session,
-            model=args.model,
-            version=args.version,
-            artifact=args.artifact,
-            training_data=args.training_data,
-            reference_data=args.reference_data,
-            eval_data=args.eval_data,
-            actor=actor,
-            code_version=args.code_version,
-            framework=args.framework,
-            params=params,
-            metrics=_json_arg(args.metrics, "--metrics"),
+            session, model=args.model, version=args.version, actor=actor, **given
         )
         if notes is not None:
             record_notes(session, args.model, args.version, notes, actor=actor)

@@ -20,7 +20,7 @@ from govflow.access import AuthMethod, Directory, User, acting_role, load_users,
 from govflow.errors import BadInputError, ConflictError, GovflowError, PermissionDeniedError
 from govflow.gate import Decision
 from govflow.policy import Policy, TierPolicy, load_policy
-from govflow.service import registry
+from govflow.service import mlflow_sync, registry
 from govflow.service.docs import document_links
 from govflow.service.gate_inputs import (
     GateInputs,
@@ -156,6 +156,7 @@ def evaluate_gate(
             "evidence_digest": decision.evidence_digest,
         },
     )
+    mlflow_sync.after_decision(session, row, stored)  # tags the MLflow model version after commit
     return stored
 
 
@@ -449,4 +450,5 @@ def promote(
         decision_id=stored.id,
         expected_current=expected_current,
     )
+    mlflow_sync.after_promotion(session, promoted, current)  # moves MLflow's champion alias after commit
     return promoted, stored

@@ -1,0 +1,1 @@
+"""Adapters to the systems around govflow (MLflow, OpenLineage): thin, lazily importing their libraries."""

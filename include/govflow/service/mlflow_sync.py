@@ -1,0 +1,85 @@
+"""MLflow registry sync: registrations read from MLflow, and gate decisions and promotions written back.
+
+A version registered ``--from-mlflow`` keeps where it came from in ``params["mlflow"]``.
+Its decisions become tags on the MLflow model version, and its promotion moves the
+``champion`` alias, only after the governance transaction commits: MLflow never shows a
+decision or a champion that govflow rolled back. MLflow being down never blocks or undoes
+governance (govflow's DB is the record); the failed write-back is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from govflow.integrations import mlflow as mlflow_io
+from govflow.store import GateDecision, ModelVersion
+
+__all__ = ["after_decision", "after_promotion", "registration_from_mlflow"]
+
+log = logging.getLogger(__name__)
+
+
+def registration_from_mlflow(uri: str, into: Path, given: dict[str, Any]) -> dict[str, Any]:
+    """``register_version`` keyword arguments from ``uri``, the caller's ``given`` ones winning
+    (a flag given on the command line overrides what the run logged)."""
+    source = mlflow_io.fetch(uri, into)
+    params = {**source.params, **(given.get("params") or {}), "mlflow": source.reference()}
+    merged: dict[str, Any] = {
+        "artifact": given.get("artifact") or source.artifact,
+        "code_version": given.get("code_version") or source.code_version,
+        "framework": given.get("framework") or source.framework,
+        "params": params,
+        "metrics": {**source.metrics, **(given.get("metrics") or {})},
+    }
+    for key in ("training_data", "reference_data", "eval_data"):
+        merged[key] = given.get(key) or source.data.get(key)
+    return merged
+
+
+def after_decision(session: Session, row: ModelVersion, decision: GateDecision) -> None:
+    """Tag the MLflow model version with ``decision`` once the session commits."""
+    ref = _ref(row)
+    if ref is None:
+        return
+    values = {"decision": decision.decision, "decision_id": decision.id, "policy": _policy_label(decision)}
+    _on_commit(session, lambda: mlflow_io.tag_decision(ref, **values), f"tag {_label(ref)}")
+
+
+def after_promotion(session: Session, promoted: ModelVersion, archived: ModelVersion | None) -> None:
+    """Move the ``champion`` alias to the promoted version once the session commits."""
+    ref = _ref(promoted)
+    if ref is None:
+        return
+    old = _ref(archived) if archived is not None and archived.id != promoted.id else None
+    _on_commit(session, lambda: mlflow_io.set_champion(ref, archived=old), f"move champion to {_label(ref)}")
+
+
+def _ref(row: ModelVersion) -> dict[str, Any] | None:
+    ref = (row.params or {}).get("mlflow")
+    return ref if isinstance(ref, dict) and ref.get("model_name") and ref.get("model_version") else None
+
+
+def _policy_label(decision: GateDecision) -> str:
+    return f"{decision.policy_version or '?'} sha256:{decision.policy_sha256}"
+
+
+def _label(ref: dict[str, Any]) -> str:
+    return f"models:/{ref['model_name']}/{ref['model_version']}"
+
+
+def _on_commit(session: Session, write: Callable[[], None], what: str) -> None:
+    def run(_: Session) -> None:
+        try:
+            write()
+        except Exception as err:  # noqa: BLE001 - MLflow is a mirror; govflow's DB stays the record
+            log.warning(
+                "MLflow write-back failed (%s): %s", what, str(err).splitlines()[0] if str(err) else err
+            )
+
+    event.listen(session, "after_commit", run, once=True)
