@@ -72,6 +72,14 @@ def _seed() -> None:
             record_check_result(
                 s, version=prod, run=run, data_sha256=prod.training_data_sha256, result=result
             )
+        challenger = registry.register_version(
+            s, model=NONCOMPLIANT[0], version="1.1", artifact=files["artifact"],
+            training_data=files["training"], actor="alice",
+        )  # fmt: skip
+        record_check_result(
+            s, version=challenger, run=run, data_sha256=challenger.training_data_sha256,
+            result=CheckResult(check="drift", status="warn", summary={"share_drifted": 0.2}),
+        )  # fmt: skip
         registry.register_model(s, name=PENDING[0], owner="Olga Owner", risk_tier="limited", actor="alice")
         pending = registry.register_version(
             s, model=PENDING[0], version=PENDING[1], artifact=files["artifact"],
@@ -119,6 +127,8 @@ def test_operators_day(airflow_stack, day, browser):  # noqa: F811
     page.goto(f"{airflow_stack.url}/", wait_until="networkidle")
     page.get_by_text("Governance").first.wait_for(timeout=60_000)
     page.goto(f"{base}/")
+    page.keyboard.press("Tab")  # keyboard first: the skip link, then the navigation
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     row = page.locator("#portfolio tr", has_text=NONCOMPLIANT[0])
     assert row.get_attribute("data-state") == "non_compliant"
     assert (
@@ -142,6 +152,18 @@ def test_operators_day(airflow_stack, day, browser):  # noqa: F811
     assert page.locator("#check-fairness svg title").first.text_content() == "selection rate per group"
     _axe(page)
     _shot(page, "version")
+
+    # Compare it with the challenger (the model page's labelled compare form).
+    page.goto(f"{base}/models/{NONCOMPLIANT[0]}")
+    page.get_by_label("Compare").select_option(NONCOMPLIANT[1])
+    page.get_by_label("with").select_option("1.1")
+    page.get_by_role("button", name="Compare evidence").click()
+    page.wait_for_url("**/diff?**")
+    assert "female · selection_rate" in page.inner_text("main")
+    _axe(page)
+    _shot(page, "diff")
+    page.go_back()
+    page.go_back()
 
     # Follow the link into Airflow's run.
     page.locator("#airflow-run").click()
