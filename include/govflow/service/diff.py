@@ -44,7 +44,7 @@ def _statuses(detail: dict[str, Any]) -> dict[str, str]:
 def _fairness(detail: dict[str, Any]) -> dict[str, Any]:
     view = _view(detail, "fairness")
     out: dict[str, Any] = dict(view.get("summary") or {})
-    metrics = view.get("metrics") or ()
+    metrics = view.get("shown_metrics") or view.get("metrics") or ()
     for group in view.get("groups") or ():
         for metric in metrics[:2]:
             out[f"{group['group']} · {metric}"] = group.get(metric)
