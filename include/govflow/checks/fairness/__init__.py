@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from govflow.checks._io import as_frame, require_columns
 from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, timed_check
-from govflow.checks.fairness._bootstrap import CONFIDENCE
+from govflow.checks.fairness._bootstrap import CONFIDENCE, NORMAL_ABOVE, normal_groups
 from govflow.checks.fairness._inputs import binary_outcomes, intersection_groups
 from govflow.checks.fairness._judge import (
     DISPARITIES,
@@ -315,6 +315,8 @@ def _evaluate_other_task(
     model_info: dict[str, Any] | None,
 ) -> CheckResult:
     """Multiclass and regression: validated outcomes, then the shared per-group judgement."""
+    import numpy as np
+
     classes: list[Any] | None = None
     outcomes: ClassOutcomes | NumericOutcomes
     if chosen.task == "multiclass":
@@ -359,6 +361,10 @@ def _evaluate_other_task(
     }
     if classes is not None:
         summary["classes"] = [str(c) for c in classes]
+    if bootstrap and chosen.task == "regression":
+        large = [groups.keys[g] for g in normal_groups(np.bincount(groups.codes, minlength=len(groups.keys)))]
+        summary["bootstrap"]["normal_limit_groups"] = large  # see _bootstrap: resampled sums' normal limit
+        summary["bootstrap"]["normal_limit_above_rows"] = NORMAL_ABOVE
     if chosen.task == "regression":
         worst = max(
             (k for k, e in verdict.by_group.items() if not e["insufficient"] or small_groups == "interval"),
