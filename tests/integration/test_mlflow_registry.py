@@ -210,3 +210,108 @@ def test_unknown_mlflow_uris_are_one_line_errors_and_register_nothing(governed_m
     with session_scope() as s:
         assert s.scalars(select(ModelVersion)).all() == []
         assert s.scalars(select(AuditEvent).where(AuditEvent.action == "version.registered")).all() == []
+
+
+# --- the registry webhook (model_version.created) -------------------------------------------------
+SECRET = "whsec-test-" + "x" * 20
+
+
+def _delivery(name="credit", version="2", *, secret=SECRET, delivery="d-1", stamp=None, action="created"):
+    import time
+
+    from mlflow.webhooks.delivery import _generate_hmac_signature  # MLflow's own signer
+
+    body = json.dumps(
+        {
+            "entity": "model_version",
+            "action": action,
+            "timestamp": "2026-12-01T00:00:00+00:00",
+            "data": {"name": name, "version": version, "source": "models:/m-1", "run_id": None},
+        }
+    )
+    stamp = str(int(time.time())) if stamp is None else stamp
+    headers = {
+        "Content-Type": "application/json",
+        "X-MLflow-Delivery-Id": delivery,
+        "X-MLflow-Timestamp": stamp,
+        "X-MLflow-Signature": _generate_hmac_signature(secret, delivery, stamp, body),
+    }
+    return body, headers
+
+
+@pytest.fixture
+def webhook(governed_model, monkeypatch):
+    import secrets
+
+    from fastapi.testclient import TestClient
+
+    from govflow.web.app import create_app
+
+    monkeypatch.setenv("GOVFLOW_MLFLOW_WEBHOOK_SECRET", SECRET)
+    triggered = []
+
+    def trigger(conf):
+        triggered.append(conf)
+        return {"dag_run_id": f"mlflow-{len(triggered)}"}
+
+    client = TestClient(create_app(user_dependency=lambda: "nobody-at-all", trigger_gate=trigger))
+    return client, triggered, secrets.token_hex(4)
+
+
+def test_a_signed_model_version_created_registers_the_version_and_triggers_the_gate(webhook):
+    client, triggered, tag = webhook
+    body, headers = _delivery(delivery=f"ok-{tag}")
+    response = client.post("/api/integrations/mlflow/webhook", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "triggered"
+    assert triggered == [
+        {"model": "credit", "version": "2", "submitted_by": "mlflow:webhook", "trigger_kind": "rest"}
+    ]
+    with session_scope() as s:
+        row = s.scalars(select(ModelVersion)).one()
+        assert (row.version, row.code_version, row.created_by) == ("2", "commit-0.5", "mlflow:webhook")
+    # The same delivery again (a captured request replayed): refused, nothing triggered.
+    again = client.post("/api/integrations/mlflow/webhook", content=body, headers=headers)
+    assert again.status_code == 403 and len(triggered) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ("unsigned", 401),
+        ("wrong-secret", 403),
+        ("tampered-body", 403),
+        ("stale", 403),
+    ],
+)
+def test_bad_signatures_are_refused_and_trigger_nothing(webhook, change, status):
+    client, triggered, tag = webhook
+    body, headers = _delivery(
+        delivery=f"{change}-{tag}",
+        secret="not-the-secret" if change == "wrong-secret" else SECRET,
+        stamp="1000000000" if change == "stale" else None,
+    )
+    if change == "unsigned":
+        headers.pop("X-MLflow-Signature")
+    if change == "tampered-body":
+        body = body.replace('"version": "2"', '"version": "1"')
+    response = client.post("/api/integrations/mlflow/webhook", content=body, headers=headers)
+    assert response.status_code == status, response.text
+    assert triggered == []
+    with session_scope() as s:
+        assert s.scalars(select(ModelVersion)).all() == []
+
+
+def test_without_a_configured_secret_every_delivery_is_refused(webhook, monkeypatch):
+    client, triggered, tag = webhook
+    monkeypatch.delenv("GOVFLOW_MLFLOW_WEBHOOK_SECRET")
+    body, headers = _delivery(delivery=f"nosecret-{tag}")
+    assert client.post("/api/integrations/mlflow/webhook", content=body, headers=headers).status_code == 503
+    assert triggered == []
+
+
+def test_a_signed_event_for_a_model_govflow_does_not_know_is_404_and_triggers_nothing(webhook):
+    client, triggered, tag = webhook
+    body, headers = _delivery(name="unknown-model", delivery=f"unknown-{tag}")
+    assert client.post("/api/integrations/mlflow/webhook", content=body, headers=headers).status_code == 404
+    assert triggered == []

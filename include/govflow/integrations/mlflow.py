@@ -87,6 +87,7 @@ def fetch(uri: str, into: Path) -> MlflowSource:
             version, run_id = str(found.version), found.run_id
             download = f"models:/{name}/{version}"
         else:
+            assert runs is not None  # one of the two patterns matched above
             run_id, download = runs["run"], uri
         run = client.get_run(run_id) if run_id else None
         local = Path(_download(download, into))

@@ -56,7 +56,7 @@ def export_cyclonedx(
         checks.append({"check": name, "status": result.status, "summary": result.summary, "details": details})
     decisions = _decisions(session, row)
     notes, _ = notes_for(session, row, artifacts)
-    stamp = iso_utc(now or dt.datetime.now(dt.UTC))
+    stamp = iso_utc(now or dt.datetime.now(dt.UTC)) or ""
     text = build_bom(
         model_to_dict(row.model),
         version_to_dict(row, model_name=model),

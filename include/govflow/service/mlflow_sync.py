@@ -18,9 +18,10 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from govflow.integrations import mlflow as mlflow_io
+from govflow.service.registry import find_or_register_version, get_model
 from govflow.store import GateDecision, ModelVersion
 
-__all__ = ["after_decision", "after_promotion", "registration_from_mlflow"]
+__all__ = ["after_decision", "after_promotion", "register_mlflow_version", "registration_from_mlflow"]
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,12 @@ def after_decision(session: Session, row: ModelVersion, decision: GateDecision) 
     ref = _ref(row)
     if ref is None:
         return
-    values = {"decision": decision.decision, "decision_id": decision.id, "policy": _policy_label(decision)}
-    _on_commit(session, lambda: mlflow_io.tag_decision(ref, **values), f"tag {_label(ref)}")
+    verdict, decision_id, policy = decision.decision, decision.id, _policy_label(decision)
+    _on_commit(
+        session,
+        lambda: mlflow_io.tag_decision(ref, decision=verdict, decision_id=decision_id, policy=policy),
+        f"tag {_label(ref)}",
+    )
 
 
 def after_promotion(session: Session, promoted: ModelVersion, archived: ModelVersion | None) -> None:
@@ -83,3 +88,15 @@ def _on_commit(session: Session, write: Callable[[], None], what: str) -> None:
             )
 
     event.listen(session, "after_commit", run, once=True)
+
+
+def register_mlflow_version(
+    session: Session, name: str, version: str, *, actor: str, into: Path
+) -> ModelVersion:
+    """The govflow version ``version`` of model ``name`` registered from ``models:/name/version``
+    (found when a retried delivery registered it already). The govflow model must exist: who owns
+    it and its risk tier are decided by people, never by a webhook."""
+    get_model(session, name)  # NotFoundError before anything is downloaded
+    given = registration_from_mlflow(f"models:/{name}/{version}", into, {})
+    row, _ = find_or_register_version(session, model=name, version=version, actor=actor, **given)
+    return row

@@ -25,6 +25,7 @@ from govflow.service import gate, overview
 from govflow.service.serialize import recorded_to_dict
 from govflow.store import session_scope
 from govflow.web.airflow_actions import open_required_actions
+from govflow.web.mlflow_webhook import Trigger, add_mlflow_webhook
 from govflow.web.read_routes import add_read_routes
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -57,11 +58,13 @@ def create_app(
     db_url: str | None = None,
     auth_method: AuthMethod = "airflow",
     required_actions: Callable[[str], list[dict[str, Any]]] | None = None,
+    trigger_gate: Trigger | None = None,
 ):
     """Build the app. ``user_dependency`` returns the acting user (default: Airflow's auth manager);
     ``auth_method`` is how that dependency proves who it is (recorded with every change);
     ``required_actions(user)`` lists Airflow's open Required Actions (default: Airflow's own DB when
-    identity comes from Airflow, none otherwise)."""
+    identity comes from Airflow, none otherwise); ``trigger_gate(conf)`` starts governance_gate for the
+    MLflow webhook (default: Airflow's REST API)."""
     from fastapi import Depends, FastAPI, HTTPException, Request
     from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
     from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -204,4 +207,6 @@ def create_app(
         media = "text/html" if doc.format == "html" else "text/markdown"
         return Response(content, media_type=f"{media}; charset=utf-8")
 
+    # MLflow's registry webhook: HMAC-authenticated, no Airflow login (trigger_gate: tests pass their own).
+    add_mlflow_webhook(app, db_url=db_url, trigger=trigger_gate)
     return app
