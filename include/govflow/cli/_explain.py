@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from govflow.checks.explain import explain_model
+from govflow.checks.fairness import MODEL_TASKS
 from govflow.cli._common import add_json_flag
 from govflow.cli._output import emit, out_file
 from govflow.cli._progress import add_quiet_flag, terminal_progress
@@ -57,6 +58,11 @@ def register(groups: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--positive-label", metavar="VALUE", help="the favourable label (default 1 for 0/1 labels)"
+    )
+    parser.add_argument(
+        "--task",
+        choices=MODEL_TASKS,
+        help="binary, multiclass or regression (default: the version's, else detected from the label)",
     )
     parser.add_argument(
         "--proxy-auc-threshold",
@@ -120,6 +126,7 @@ def _explain(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
                 label=args.label,
                 sensitive=args.sensitive,
                 positive_label=args.positive_label,
+                task=args.task,
             )
         # Resolved once, here: the file given, else the configured policy.
         policy = load_policy(args.policy) if args.policy else load_policy()
@@ -134,6 +141,7 @@ def _explain(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
         sensitive=args.sensitive,
         positive_label=args.positive_label,
         trusted=args.trust,
+        task=args.task,
         **options,
     )
 
@@ -151,21 +159,25 @@ def _lines(e: dict[str, Any]) -> list[str]:
     groups = list(importance["by_group"])
     lines += [
         "",
-        "Permutation importance (share of predictions that change when shuffled):",
+        f"Permutation importance ({importance['measure']}):"
+        if e.get("task")
+        else "Permutation importance (share of predictions that change when shuffled):",
         "  " + _row(["feature", "overall", *groups]),
     ]
     per_group = {
         g: {r["feature"]: r["prediction_change"] for r in v["features"]}
         for g, v in importance["by_group"].items()
     }
+    # A regression model's change is in the label's units, not a share.
+    show = (lambda v: "-" if v is None else f"{v:.3g}") if e.get("task") == "regression" else _pct
     for r in importance["overall"][:10]:
         lines.append(
             "  "
             + _row(
                 [
                     r["feature"],
-                    _pct(r["prediction_change"]),
-                    *[_pct(per_group[g].get(r["feature"])) for g in groups],
+                    show(r["prediction_change"]),
+                    *[show(per_group[g].get(r["feature"])) for g in groups],
                 ]
             )
         )
