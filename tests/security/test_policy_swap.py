@@ -21,7 +21,7 @@ from govflow.service import gate, registry
 from govflow.service.checks import record_check_result
 from govflow.service.policy import PolicyNotActiveError, active_policy, apply_policy
 from govflow.service.runs import ensure_run
-from govflow.store import AuditEvent, GateDecision, session_scope
+from govflow.store import AuditEvent, CheckResultRow, GateDecision, session_scope
 
 DEFAULT = config.INCLUDE_DIR / "policies" / "default.yaml"
 
@@ -138,3 +138,16 @@ def test_applying_a_bad_policy_writes_nothing(db_url, tmp_path, capsys):
     with session_scope() as s:
         assert active_policy(s) is None
         assert s.scalar(select(func.count()).select_from(AuditEvent)) == 0
+
+
+def test_a_worker_with_a_swapped_policy_records_no_check_result(passed_version, tmp_path):
+    from govflow.service.pipeline import run_check
+
+    with session_scope() as s:
+        gate.evaluate_gate(s, "chat", "1", "airflow")  # the default becomes active
+        before = s.scalar(select(func.count()).select_from(CheckResultRow))
+    run = {"dag_id": "governance_gate", "run_id": "manual__swapped", "trigger_kind": "rest"}
+    with pytest.raises(PolicyNotActiveError):
+        run_check(run, "chat", "1", "drift", policy=load_policy(_relaxed(tmp_path)))
+    with session_scope() as s:
+        assert s.scalar(select(func.count()).select_from(CheckResultRow)) == before

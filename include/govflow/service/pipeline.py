@@ -30,6 +30,7 @@ from govflow.service.check_table import GATE_CHECKS, CheckSpec, Missing, check_s
 from govflow.service.checks import find_check_result, record_check_result
 from govflow.service.inputs import CheckConfig, VersionInputs, inputs_of
 from govflow.service.objects import local_inputs
+from govflow.service.policy import require_active
 from govflow.service.registry import get_version
 from govflow.service.runs import PIPELINE_USER, RunRef, pipeline_actor, run_row
 from govflow.store import CheckResultRow, session_scope
@@ -121,6 +122,8 @@ def run_check(
     if found is not None:
         return found
     with session_scope(db_url) as session:
+        # Thresholds come from the policy: a file an admin did not apply judges nothing.
+        require_active(session, policy)
         inputs = load_inputs(session, model, version)
     data = source(spec, inputs)
     if isinstance(data, Missing):
