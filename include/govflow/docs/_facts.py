@@ -122,6 +122,7 @@ class ModelCardFacts:
         runs = sorted(
             {
                 f"{r['run']['dag_id']}/{r['run']['run_id']} ({r['run'].get('trigger_kind', 'n/a')})"
+                + dag_version_text(r["run"].get("dag_version"))
                 for r in self.results
                 if r.get("run")
             }
@@ -386,3 +387,12 @@ def describe_pii(r: Mapping[str, Any]) -> str:
 def _training_as_reference(version: Mapping[str, Any]) -> str | None:
     training = file_ref(version.get("training_data_uri"), version.get("training_data_sha256"))
     return f"the training data (the default: no separate --reference-data): {training}" if training else None
+
+
+def dag_version_text(version: Mapping[str, Any] | None) -> str:
+    """", DAG version <id> (bundle <name>@<version>)": the pipeline code behind a result."""
+    if not version or not version.get("dag_version_id"):
+        return ""
+    bundle = version.get("bundle_name")
+    at = f"@{version['bundle_version']}" if version.get("bundle_version") else " (unversioned)"
+    return f", DAG version {version['dag_version_id']}" + (f", bundle {bundle}{at}" if bundle else "")

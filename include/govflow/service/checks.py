@@ -127,7 +127,8 @@ def _evidence_document(
     document = {
         "model": version.model.name,
         "version": version.version,
-        "run": {"dag_id": run.dag_id, "run_id": run.run_id},
+        "run": {"dag_id": run.dag_id, "run_id": run.run_id}
+        | ({"dag_version": run.dag_version} if run.dag_version else {}),  # the pipeline code that produced it
         "data_sha256": data_sha256,
         **result.to_dict(),
     }

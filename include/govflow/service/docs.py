@@ -134,7 +134,12 @@ def _results(session: Session, row: ModelVersion, artifacts: ArtifactStore) -> l
     out = []
     for result, run in rows:
         item = check_result_to_dict(result)
-        item["run"] = {"dag_id": run.dag_id, "run_id": run.run_id, "trigger_kind": run.trigger_kind}
+        item["run"] = {
+            "dag_id": run.dag_id,
+            "run_id": run.run_id,
+            "trigger_kind": run.trigger_kind,
+            "dag_version": run.dag_version,
+        }
         item["evidence"], item["evidence_problem"] = None, None
         if latest[result.check] == result.id:
             try:

@@ -27,6 +27,8 @@ class RunRef:
     dag_id: str
     run_id: str
     trigger_kind: str = "manual"
+    # Airflow 3 DAG versioning: {"dag_version_id", "bundle_name", "bundle_version"} (None outside Airflow).
+    dag_version: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -49,7 +51,27 @@ class RunRef:
         claimed = str((dag_run.conf or {}).get("trigger_kind") or "")
         if kind == "manual" and claimed in ("rest", "ui", "cli"):
             kind = claimed
-        return cls(dag_id=dag_run.dag_id, run_id=dag_run.run_id, trigger_kind=kind)
+        return cls(
+            dag_id=dag_run.dag_id,
+            run_id=dag_run.run_id,
+            trigger_kind=kind,
+            dag_version=dag_version_of(context),
+        )
+
+
+def dag_version_of(context: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The DAG version a task runs (Airflow 3 versions every DAG change) and its bundle's version
+    (a git bundle's commit; None for the local dags folder, which is not versioned)."""
+    ti = context.get("ti") or context.get("task_instance")
+    version_id = getattr(ti, "dag_version_id", None)
+    if version_id is None:
+        return None
+    bundle = getattr(ti, "bundle_instance", None)
+    return {
+        "dag_version_id": str(version_id),
+        "bundle_name": getattr(bundle, "name", None),
+        "bundle_version": getattr(bundle, "version", None),
+    }
 
 
 def pipeline_actor(run: RunRef, step: str | None = None) -> str:
@@ -57,9 +79,18 @@ def pipeline_actor(run: RunRef, step: str | None = None) -> str:
     return f"pipeline:{run.dag_id}" + (f":{run.run_id}:{step}" if step else "")
 
 
-def ensure_run(session: Session, *, dag_id: str, run_id: str, trigger_kind: str = "manual") -> Run:
+def ensure_run(
+    session: Session,
+    *,
+    dag_id: str,
+    run_id: str,
+    trigger_kind: str = "manual",
+    dag_version: dict[str, Any] | None = None,
+) -> Run:
     """The run row for (dag_id, run_id), created once: retried tasks find the same row."""
     run = session.scalar(select(Run).where(Run.dag_id == dag_id, Run.run_id == run_id))
+    if run is not None and run.dag_version is None and dag_version:
+        run.dag_version = dag_version  # a row created before the DAG version was known
     if run is None:
         try:
             # A savepoint: parallel tasks of one run (Celery workers) race to create its row.
@@ -68,6 +99,7 @@ def ensure_run(session: Session, *, dag_id: str, run_id: str, trigger_kind: str 
                     dag_id=dag_id,
                     run_id=run_id,
                     trigger_kind=trigger_kind if trigger_kind in TRIGGER_KINDS else "manual",
+                    dag_version=dag_version,
                 )
                 session.add(run)
                 session.flush()
@@ -80,7 +112,13 @@ def ensure_run(session: Session, *, dag_id: str, run_id: str, trigger_kind: str 
 
 def run_row(session: Session, run: RunRef) -> Run:
     """The run row of an Airflow run, created once."""
-    return ensure_run(session, dag_id=run.dag_id, run_id=run.run_id, trigger_kind=run.trigger_kind)
+    return ensure_run(
+        session,
+        dag_id=run.dag_id,
+        run_id=run.run_id,
+        trigger_kind=run.trigger_kind,
+        dag_version=run.dag_version,
+    )
 
 
 def cli_run(session: Session) -> Run:

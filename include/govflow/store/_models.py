@@ -136,6 +136,8 @@ class Run(Base):
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[dt.datetime | None]
     status: Mapped[str] = mapped_column(String(16), default="running")
+    # The Airflow DAG version (and bundle version) the run executed: evidence names what produced it.
+    dag_version: Mapped[dict[str, Any] | None]
 
 
 class CheckResultRow(Base):

@@ -20,6 +20,7 @@ from govflow.service.alerts import raise_alerts
 from govflow.service.answers import Answer, record_answers
 from govflow.service.checks import latest_check_results
 from govflow.service.docs import document_links
+from govflow.service.lineage import emit_gate_lineage
 from govflow.service.pipeline import (
     PIPELINE_USER,
     RunRef,
@@ -29,7 +30,7 @@ from govflow.service.pipeline import (
     run_check_for_version,
 )
 from govflow.service.registry import find_or_register_version, get_version
-from govflow.service.runs import ensure_run, finish_run
+from govflow.service.runs import finish_run, run_row
 from govflow.store import GateDecision, session_scope
 from govflow.store.audit import append_event, authenticated_as
 from govflow.tasks.decisions import apply_decision
@@ -70,7 +71,7 @@ def resolve(
             '{"model": ..., "version": ...} or an asset event whose extra names them'
         )
     with session_scope(db_url) as session:
-        ensure_run(session, dag_id=run.dag_id, run_id=run.run_id, trigger_kind=run.trigger_kind)
+        run_row(session, run)
         row, _ = find_or_register_version(
             session,
             model=model,
@@ -315,9 +316,12 @@ def outcome(
             {"kind": d["kind"], "format": d["format"], "uri": d["uri"]}
             for d in document_links(session, row.id)
         ]
-        run_row = ensure_run(session, dag_id=run.dag_id, run_id=run.run_id, trigger_kind=run.trigger_kind)
-        if run_row.ended_at is None:
-            finish_run(session, run_row, status=decision["decision"])
+        run_record = run_row(session, run)
+        if run_record.ended_at is None:
+            finish_run(session, run_record, status=decision["decision"])
+        stored = session.get(GateDecision, decision["id"])
+        if stored is not None:  # OpenLineage: data and artifact in, evidence and decision out
+            emit_gate_lineage(session, row, run.to_dict(), stored)
     return {
         "model": ref["model"],
         "version": ref["version"],
