@@ -315,3 +315,29 @@ def test_a_signed_event_for_a_model_govflow_does_not_know_is_404_and_triggers_no
     body, headers = _delivery(name="unknown-model", delivery=f"unknown-{tag}")
     assert client.post("/api/integrations/mlflow/webhook", content=body, headers=headers).status_code == 404
     assert triggered == []
+
+
+def test_submit_takes_the_same_flag(governed_model, capsys):
+    code = main(
+        [
+            "submit",
+            "--model",
+            "credit",
+            "--version",
+            "2.0",
+            "--from-mlflow",
+            "models:/credit/2",
+            "--label",
+            "y",
+            "--as",
+            "alice",
+            "--json",
+        ]
+    )
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert json.loads(out.out)["registered"] is True
+    with session_scope() as s:
+        row = s.scalars(select(ModelVersion)).one()
+        assert row.code_version == "commit-0.5" and row.params["mlflow"]["model_version"] == "2"
+        assert row.params["governance"] == {"label": "y"} and row.eval_data_uri == governed_model["eval"]
