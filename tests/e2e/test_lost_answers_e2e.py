@@ -6,17 +6,27 @@ did to quickly answered tasks: docs/airflow-hitl-fast-answer-repro.md), so the r
 version still pending. The reviewers then answer anyway (Airflow stores the answers: HTTP 200).
 The next nightly_compliance run reconciles: it reads the answers from Airflow's HITL details,
 records them once with the run and the Required Action they came from, decides again and promotes.
+
+On the way, the links between the Governance view and Airflow are followed for this real run: "My
+approvals" lists Airflow's open Required Actions for the signed-in reviewer with the link Airflow's own
+UI uses (opened in Chromium, the request is there); the task's "Governance evidence" extra link, read
+through Airflow's REST API, lands on the version page; the version page's "Airflow run" link is this
+run, and Airflow's UI shows it.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import time
+from urllib.parse import unquote, urlsplit
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from tests.e2e.conftest import govflow
+from tests.e2e.test_governance_ui import browser  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.slow]
 
@@ -25,7 +35,10 @@ GATE = "governance_gate"
 
 
 def test_answers_given_after_the_approval_tasks_failed_are_reconciled_by_nightly(
-    airflow_stack, govflow_env, trained
+    airflow_stack,
+    govflow_env,
+    trained,
+    browser,  # noqa: F811
 ):
     admin = airflow_stack.client("admin")
     admin.wait_for_dag(GATE, timeout=180)
@@ -59,6 +72,7 @@ def test_answers_given_after_the_approval_tasks_failed_are_reconciled_by_nightly
         return False
 
     requests = _wait(asked, "two approval requests")
+    _assert_my_approvals_link_the_open_requests(airflow_stack, browser, run_id)
     for index in (0, 1):
         admin._api(  # the operator's "mark failed", as the scheduler did to answered tasks
             "PATCH",
@@ -69,6 +83,7 @@ def test_answers_given_after_the_approval_tasks_failed_are_reconciled_by_nightly
     run = admin.wait_for_run(GATE, run_id, timeout=600, poll=2)
     assert run["state"] == "success"  # finish and notify ran (all_done); the version is still pending
     assert admin.xcom(GATE, run_id, "finish")["decision"] == "pending_approval"
+    _assert_links_between_the_run_and_the_version(airflow_stack, browser, run_id)
 
     # The reviewers answer the failed tasks' requests: Airflow accepts and stores the answers.
     for reviewer, index in (("rita", 0), ("rob", 1)):
@@ -108,6 +123,91 @@ def test_answers_given_after_the_approval_tasks_failed_are_reconciled_by_nightly
     with session_scope() as s:
         version = registry.get_version(s, MODEL, "1.0")
         assert len(s.scalars(select(Approval).where(Approval.version_id == version.id)).all()) == 2
+
+
+def _web(stack, user: str) -> httpx.Client:
+    """A signed-in user's HTTP session on the api-server (the UI's own ``_token`` cookie)."""
+    return httpx.Client(base_url=stack.url, cookies={"_token": stack.client(user).token()}, timeout=60)
+
+
+def _airflow_ui_required_action(ti: dict) -> str:
+    """Where Airflow 3.3.2's own UI links a task's Required Action: its bundle builds
+    ``/dags/{dag_id}/runs/{run_id}/tasks/{task_id}[/mapped/{map_index}]`` + ``/required_actions``
+    (route ``dags/:dagId/runs/:runId/tasks/:taskId/mapped/:mapIndex``, child ``required_actions``)."""
+    mapped = f"/mapped/{ti['map_index']}" if ti["map_index"] >= 0 else ""
+    return f"/dags/{ti['dag_id']}/runs/{ti['dag_run_id']}/tasks/{ti['task_id']}{mapped}/required_actions"
+
+
+def _assert_my_approvals_link_the_open_requests(stack, browser, run_id) -> None:  # noqa: F811
+    """While both requests wait: rita's "My approvals" lists them (read inside Airflow's API server),
+    each linked where Airflow's UI answers it; the page opens with the request in Chromium."""
+    open_requests = stack.client("admin").required_actions(GATE, run_id)
+    expected = sorted(_airflow_ui_required_action(a["task_instance"]) for a in open_requests)
+    assert len(expected) == 2 and expected[0].endswith("/tasks/approval/mapped/0/required_actions")
+    with _web(stack, "rita") as rita:
+        mine = rita.get("/governance/api/approvals")
+        assert mine.status_code == 200, mine.text
+        items = [i for i in mine.json()["items"] if (i["model"], i["version"]) == (MODEL, "1.0")]
+        assert len(items) == 1, mine.json()
+        links = [r["url"] for r in items[0]["required_actions"]]
+        assert sorted(unquote(u) for u in links) == expected
+        assert all(
+            r["subject"].startswith(f"Approve {MODEL}@1.0 (high risk)") for r in items[0]["required_actions"]
+        )
+        assert unquote(items[0]["gate_run"]["url"]) == f"/dags/{GATE}/runs/{run_id}"
+        page = rita.get("/governance/approvals")
+        assert page.status_code == 200
+        assert all(f'class="required-action" href="{html.escape(u)}"' in page.text for u in links)
+        for url in links:  # the api-server's UI route serves them
+            answer = rita.get(url)
+            assert answer.status_code == 200 and '<div id="root"' in answer.text, (url, answer.status_code)
+    assert "cannot read Airflow's Required Actions" not in stack.log_tail("api-server", 400)
+    # Airflow's UI resolves the link to this request: its subject and answer buttons are shown.
+    context = browser.new_context()
+    context.add_cookies([{"name": "_token", "value": stack.client("rita").token(), "url": stack.url}])
+    page = context.new_page()
+    page.goto(stack.url + links[0])
+    page.get_by_text(f"Approve {MODEL}@1.0").first.wait_for(timeout=90_000)
+    page.get_by_role("button", name="Approve").first.wait_for(timeout=30_000)
+    context.close()
+
+
+def _assert_links_between_the_run_and_the_version(stack, browser, run_id) -> None:  # noqa: F811
+    """After the run: Airflow's extra link leads to the version page, whose Airflow link is this run."""
+    admin = stack.client("admin")
+    version_page = f"/governance/models/{MODEL}/versions/1.0"
+    for task_id in ("fairness", "finish"):  # a check task and a later one: the same way back
+        links = admin._api("GET", f"/dags/{GATE}/dagRuns/{run_id}/taskInstances/{task_id}/links")
+        target = links["extra_links"]["Governance evidence"]
+        assert urlsplit(target).path.startswith("/governance/runs/governance_gate/"), links
+        with _web(stack, "rita") as rita:
+            landed = rita.get(target, follow_redirects=True)
+            assert landed.status_code == 200, (target, landed.status_code, landed.text[:300])
+            assert urlsplit(str(landed.url)).path == version_page
+            assert f"{MODEL}" in landed.text and 'id="airflow-run"' in landed.text
+        with _web(stack, "dana") as dana:  # unknown to govflow: no evidence through the link
+            assert dana.get(target, follow_redirects=True).status_code == 403
+    with _web(stack, "rita") as rita:
+        detail = rita.get(f"/governance/api/models/{MODEL}/versions/1.0").json()
+        run_url = detail["gate_run"]["url"]
+        assert (detail["gate_run"]["run_id"], unquote(run_url)) == (run_id, f"/dags/{GATE}/runs/{run_id}")
+        assert f'id="airflow-run" href="{html.escape(run_url)}"' in rita.get(version_page).text
+        served = rita.get(run_url)
+        assert served.status_code == 200 and '<div id="root"' in served.text
+    run = admin.get_run(GATE, unquote(run_url.rsplit("/", 1)[1]))  # the real run that produced the evidence
+    assert (run["conf"]["model"], run["conf"]["version"]) == (MODEL, "1.0"), run["conf"]
+    for check in detail["checks"]:  # each check's task-log link names a task of this run
+        task_id = unquote(check["links"]["task"].rsplit("/tasks/", 1)[1])
+        assert admin._api("GET", f"/dags/{GATE}/dagRuns/{run_id}/taskInstances/{task_id}")["state"] in (
+            "success",
+            "failed",
+        )
+    context = browser.new_context()
+    context.add_cookies([{"name": "_token", "value": stack.client("rita").token(), "url": stack.url}])
+    page = context.new_page()
+    page.goto(stack.url + run_url)
+    page.get_by_text(run_id).first.wait_for(timeout=90_000)  # Airflow's run page, for this run
+    context.close()
 
 
 def _version_stage() -> str:
