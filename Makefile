@@ -52,7 +52,8 @@ AIRFLOW_USERS ?=
 
 up: venv
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH AIRFLOW_USERS=$(AIRFLOW_USERS) $(PY) -m govflow.localairflow \
-		--home $(AIRFLOW_DIR) --port $(AIRFLOW_PORT) --govflow-home $(DEMO_HOME) -- airflow standalone
+		--home $(AIRFLOW_DIR) --port $(AIRFLOW_PORT) --govflow-home $(DEMO_HOME) --parallelism 4 \
+		-- airflow standalone
 
 # The production-shaped stack on this machine, without Docker (see README "Production"): Airflow with the
 # CeleryExecutor (api-server, scheduler, dag-processor, triggerer, two Celery workers, one also on the

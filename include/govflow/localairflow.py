@@ -2,7 +2,7 @@
 
 ``local_airflow_env`` returns the environment variables (Airflow reads its
 settings from ``AIRFLOW__SECTION__KEY``): govflow's DAG and plugin folders, the
-LocalExecutor, Airflow's simple auth manager with the demo users (user name =
+LocalExecutor, the demo users for Airflow's (default) simple auth manager (user name =
 govflow user name), the API port, base URL and the Execution API URL the task
 runner calls, and govflow's own state folder. Callers add what is theirs (the
 e2e tests: a PostgreSQL metadata DB, a shared JWT secret, fast DAG parsing).
@@ -38,6 +38,7 @@ def local_airflow_env(
     passwords_file: Path | None = None,
     sql_alchemy_conn: str | None = None,
     govflow_home: Path | None = None,
+    parallelism: int | None = None,
     dev_mode: bool = True,
 ) -> dict[str, str]:
     """The Airflow (and govflow) settings of a local Airflow running govflow's DAGs and plugin.
@@ -52,10 +53,8 @@ def local_airflow_env(
         "AIRFLOW__CORE__DAGS_FOLDER": str(project / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(project / "plugins"),
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": users or os.environ.get("AIRFLOW_USERS") or AIRFLOW_USERS,
     }
     if port is not None:
@@ -65,6 +64,8 @@ def local_airflow_env(
             "AIRFLOW__API__BASE_URL": url,
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
         }
+    if parallelism is not None:  # a running scheduler's task slots (dag.test() runs need none)
+        env["AIRFLOW__CORE__PARALLELISM"] = str(parallelism)
     if passwords_file is not None:
         env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] = str(passwords_file)
     if sql_alchemy_conn is not None:
@@ -89,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, help="the API server's port")
     parser.add_argument("--users", help="Airflow users, name:role,...")
     parser.add_argument("--govflow-home", type=Path, help="GOVFLOW_HOME")
+    parser.add_argument("--parallelism", type=int, help="task slots of the scheduler")
     parsed = parser.parse_args(options)
     env = local_airflow_env(
         home=parsed.home.resolve(),
@@ -96,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=parsed.port,
         users=parsed.users,
         govflow_home=parsed.govflow_home.resolve() if parsed.govflow_home else None,
+        parallelism=parsed.parallelism,
     )
     if not command:
         print("\n".join(f"{k}={shlex.quote(v)}" for k, v in env.items()))

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from govflow.localairflow import local_airflow_env
+from govflow.localairflow import SIMPLE_AUTH_MANAGER, local_airflow_env
 
 REPO = Path(__file__).resolve().parents[2]
 PG_ADMIN_DSN = os.environ.get("GOVFLOW_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -119,6 +119,7 @@ def airflow_env(
             users=",".join(f"{u}:{roles[u]}" for u in users),
             passwords_file=passwords_file,
             sql_alchemy_conn=sql_alchemy_conn,
+            parallelism=4,
             dev_mode=False,
         )
     )
@@ -126,6 +127,7 @@ def airflow_env(
         {
             "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(plugins_folder),
+            "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__WORKERS": "1",
             # Every process must sign and check the same tokens.
