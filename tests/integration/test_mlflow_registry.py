@@ -32,7 +32,10 @@ def tracking(tmp_path_factory):
     frame = pd.DataFrame({"x": [float(i) for i in range(20)], "y": [int(i > 9) for i in range(20)]})
     frame.to_csv(train, index=False)
     frame.to_csv(evalset, index=False)
-    mlflow.set_experiment("credit")
+    # Artifacts under the tmp root too (MLflow's default is ./mlruns in the working directory).
+    mlflow.set_experiment(
+        experiment_id=mlflow.create_experiment("credit", artifact_location=(root / "artifacts").as_uri())
+    )
     runs = []
     for c in (1.0, 0.5):
         with mlflow.start_run() as run:
