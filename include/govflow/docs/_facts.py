@@ -390,7 +390,7 @@ def _training_as_reference(version: Mapping[str, Any]) -> str | None:
 
 
 def dag_version_text(version: Mapping[str, Any] | None) -> str:
-    """", DAG version <id> (bundle <name>@<version>)": the pipeline code behind a result."""
+    """ ", DAG version <id> (bundle <name>@<version>)": the pipeline code behind a result."""
     if not version or not version.get("dag_version_id"):
         return ""
     bundle = version.get("bundle_name")
