@@ -48,8 +48,13 @@ def setup(home: Path, days: int, report_kb: int) -> None:
 
     files = home / "files"
     files.mkdir()
-    for name in ("model.joblib", "train.csv", "eval.csv"):
+    for name in ("train.csv", "eval.csv"):
         (files / name).write_text(f"{name}\n1,2\n")
+    # A real non-executing artifact: the high tier accepts skops (or ONNX), never a pickle.
+    import skops.io
+    from sklearn.linear_model import LogisticRegression
+
+    skops.io.dump(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), files / "model.skops")
     report = "<html>" + "x" * (report_kb * 1024) + "</html>"
     groups = {
         g: {
@@ -92,7 +97,7 @@ def setup(home: Path, days: int, report_kb: int) -> None:
             s,
             model="bench",
             version="1",
-            artifact=files / "model.joblib",
+            artifact=files / "model.skops",
             training_data=files / "train.csv",
             reference_data=files / "train.csv",
             eval_data=files / "eval.csv",
@@ -188,9 +193,11 @@ def main(argv: list[str] | None = None) -> int:
         with session_scope() as s:
             return bundle_service.export_evidence_bundle(s, "bench", "1", path, actor="bench", policy=policy)
 
-    def in_memory_write(handle, files, manifest):  # the naive writer: every file read before zipping
+    def in_memory_write(handle, files, manifest, **options):  # the naive writer: every file read first
         loaded = [(name, read()) for name, read in files]
-        return write_bundle(handle, [(name, (lambda data=data: data)) for name, data in loaded], manifest)
+        return write_bundle(
+            handle, [(name, (lambda data=data: data)) for name, data in loaded], manifest, **options
+        )
 
     export(home / "warm-up.zip")
     streamed, t_stream, m_stream = measure(lambda: export(home / "streamed.zip"))
@@ -202,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def members(path: Path) -> dict[str, int]:
         with zipfile.ZipFile(path) as archive:
-            return {i.filename: i.CRC for i in archive.infolist() if i.filename != "manifest.json"}
+            return {i.filename: i.CRC for i in archive.infolist() if not i.filename.startswith("manifest.")}
 
     size = (home / "streamed.zip").stat().st_size
     print(
