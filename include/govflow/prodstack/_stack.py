@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from govflow import config
 from govflow.prodstack import _services as services
 from govflow.prodstack._process import alive, read_pid, spawn, stop, wait_until
 from govflow.prodstack._settings import StackSettings, write_env_file
@@ -61,6 +62,10 @@ def up(s: StackSettings, *, timeout: float = 300.0, say=print) -> dict[str, Any]
     say("migrating the Airflow and govflow databases")
     _run([_airflow(), "db", "migrate"], env, s.logs / "db-migrate.log", timeout=timeout)
     _run([_govflow(), "db", "upgrade"], env, s.logs / "govflow-db-upgrade.log", timeout=timeout)
+    # The deployment's policy is the active one (the gate refuses a policy file that is not); on this
+    # one-machine stack the bundled admin applies it (dev mode: the bundled users hold the roles).
+    policy = [_govflow(), "policy", "apply", str(config.policy_path()), "--as", "admin"]
+    _run(policy, env | {"GOVFLOW_DEV_MODE": "1"}, s.logs / "govflow-policy-apply.log", timeout=timeout)
     for name in AIRFLOW_PROCESSES:
         if not _running(s, name):
             spawn(name, _command(name, s), env, pids=s.pids, logs=s.logs)
