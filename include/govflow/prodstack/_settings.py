@@ -16,6 +16,7 @@ import dataclasses
 import json
 import os
 import secrets
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,7 +220,7 @@ class StackSettings:
     def airflow_env(self) -> dict[str, str]:
         """The complete environment of an Airflow process of this stack (on this machine)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "GOVFLOW_", "AWS_"))}
-        venv_bin = str(Path(os.sys.executable).parent)
+        venv_bin = str(Path(sys.executable).parent)
         env |= self.shared_env() | {
             "AIRFLOW_HOME": str(self.airflow_home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),

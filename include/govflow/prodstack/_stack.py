@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ def _govflow() -> str:
     return str(Path(sys.executable).with_name("govflow"))
 
 
-def up(s: StackSettings, *, timeout: float = 300.0, say=print) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def up(s: StackSettings, *, timeout: float = 300.0, say: Callable[[str], object] = print) -> dict[str, Any]:
     s.root.mkdir(parents=True, exist_ok=True)
     (s.root / "stack.json").write_text(json.dumps(_settings_record(s), indent=2))
     passwords = s.passwords()
@@ -158,7 +159,7 @@ def wait_healthy(s: StackSettings, *, timeout: float) -> None:
         raise TimeoutError(f"{err}\ncomponents: {health(s)}") from None
 
 
-def down(s: StackSettings, *, keep_postgres: bool = True, say=print) -> list[str]:  # type: ignore[no-untyped-def]
+def down(s: StackSettings, *, keep_postgres: bool = True, say: Callable[[str], object] = print) -> list[str]:
     """Stop every process this stack started (by pid file); returns the names stopped."""
     stopped: list[str] = []
     if not s.pids.exists():
