@@ -9,20 +9,28 @@ refused exactly like a changed local file. Only the files the check reads are fe
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 from govflow.artifacts import is_remote, local_copy
 from govflow.errors import BadInputError
 from govflow.hashing import sha256_file
-
-if TYPE_CHECKING:
-    from govflow.service.inputs import VersionInputs
+from govflow.store import ModelVersion
 
 
-def local_inputs(
-    inputs: VersionInputs, data: str, *, reads: tuple[str, ...] = ()
-) -> tuple[VersionInputs, str, str]:
+class _RegisteredInputs(Protocol):
+    """What local_inputs needs of a check's inputs (service.inputs.VersionInputs, a dataclass)."""
+
+    @property
+    def sha256(self) -> Mapping[str, str]: ...
+
+
+# Typed structurally, so this module does not import service.inputs (which imports it).
+InputsT = TypeVar("InputsT", bound=_RegisteredInputs)
+
+
+def local_inputs(inputs: InputsT, data: str, *, reads: tuple[str, ...] = ()) -> tuple[InputsT, str, str]:
     """(inputs with the registered files in ``reads`` made local, the local data path, the data's sha256).
 
     ``reads`` names the ``VersionInputs`` fields the check opens besides ``data``
@@ -38,7 +46,7 @@ def local_inputs(
         if (uri := getattr(inputs, name)) and is_remote(uri)
     }
     if changes:
-        inputs = dataclasses.replace(inputs, **changes)
+        inputs = dataclasses.replace(inputs, **changes)  # type: ignore[type-var]
     try:
         data_sha = sha256_file(local_data)
     except OSError as err:
@@ -46,7 +54,7 @@ def local_inputs(
     return inputs, local_data, data_sha
 
 
-def registered_sha256(row) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def registered_sha256(row: ModelVersion) -> dict[str, str]:
     """URI -> sha256 of a version row's registered files (artifact and data)."""
     pairs = [
         (row.artifact_uri, row.artifact_sha256),
