@@ -53,7 +53,8 @@ def stack_env(prod_stack, monkeypatch):
 def _complete(rows, models) -> None:
     """One result per (model, check) for every model and nightly check, each with its evidence."""
     assert not duplicates(rows), f"duplicate check results: {duplicates(rows)}"
-    assert {(m, c) for m, c, *_ in rows} == {(m, c) for m in models for c in NIGHTLY_CHECKS}
+    # The stack is shared by the suite: other tests' production models are re-checked too.
+    assert {(m, c) for m, c, *_ in rows if m in models} == {(m, c) for m in models for c in NIGHTLY_CHECKS}
     assert all(uri and uri.startswith("s3://") for *_, uri in rows), "a result without its evidence"
 
 
