@@ -11,12 +11,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from govflow.artifacts import is_remote, local_copy
 from govflow.errors import BadInputError
 from govflow.hashing import sha256_file
-from govflow.store import ModelVersion
+
+if TYPE_CHECKING:  # the DAG files read this module while parsing: no ORM import at run time
+    from govflow.store import ModelVersion
 
 
 class _RegisteredInputs(Protocol):
