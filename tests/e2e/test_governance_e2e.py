@@ -232,7 +232,7 @@ def _assert_governance_record(run_id):
         actions = [e.action for e in list_events(s, subject_prefix=f"version:{MODEL}@2.0.0")]
     for expected, times in {
         "version.registered": 1,
-        "check.recorded": 5,
+        "check.recorded": 6,  # validation, pii, fairness, drift, performance, documentation
         "gate.evaluated": 2,
         "approval.recorded": 2,
         "version.stage_changed": 1,
