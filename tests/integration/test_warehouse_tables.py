@@ -42,24 +42,8 @@ def warehouse(pg_template, monkeypatch):
     admin.dispose()
 
 
-def test_a_table_hashes_the_same_whatever_the_row_order_and_chunk_size(warehouse, monkeypatch):
-    _, schema = warehouse
-    first = datasources.table_sha256(f"conn://wh/{schema}.applicants")
-    assert datasources.table_sha256(f"conn://wh/{schema}.shuffled") == first  # ordered read
-    monkeypatch.setattr(datasources, "CHUNK_ROWS", 1)  # one row per fetch: same canonical bytes
-    assert datasources.table_sha256(f"conn://wh/{schema}.applicants") == first
-    copy = local_copy(f"conn://wh/{schema}.applicants", sha256=first)
-    assert sha256_file(copy) == first and copy.suffix == ".csv"
-    frame = read_table(copy)
-    assert list(frame.columns) == ["id", "name", "score", "note"]
-    assert frame["id"].tolist() == [1, 2, 3] and frame["note"].tolist()[1] == "y,z"
-
-
-def test_registered_table_binds_the_version_to_its_rows_and_a_changed_table_is_refused(
-    warehouse, db_url, sample_files, capsys
-):
-    admin, schema = warehouse
-    uri = f"conn://wh/{schema}.applicants"
+def _register_version(sample_files, capsys, training_data: str, *flags: str) -> int:
+    """Register the model, then a version whose training data is ``training_data``; the exit code."""
     assert (
         main(
             [
@@ -78,23 +62,32 @@ def test_registered_table_binds_the_version_to_its_rows_and_a_changed_table_is_r
         == 0
     )
     capsys.readouterr()
-    code = main(
-        [
-            "version",
-            "register",
-            "--model",
-            "credit",
-            "--version",
-            "1",
-            "--artifact",
-            str(sample_files["artifact"]),
-            "--training-data",
-            uri,
-            "--as",
-            "alice",
-            "--json",
-        ]
-    )
+    artifact = str(sample_files["artifact"])
+    return main(
+        ["version", "register", "--model", "credit", "--version", "1", "--artifact", artifact,
+         "--training-data", training_data, "--as", "alice", *flags]
+    )  # fmt: skip
+
+
+def test_a_table_hashes_the_same_whatever_the_row_order_and_chunk_size(warehouse, monkeypatch):
+    _, schema = warehouse
+    first = datasources.table_sha256(f"conn://wh/{schema}.applicants")
+    assert datasources.table_sha256(f"conn://wh/{schema}.shuffled") == first  # ordered read
+    monkeypatch.setattr(datasources, "CHUNK_ROWS", 1)  # one row per fetch: same canonical bytes
+    assert datasources.table_sha256(f"conn://wh/{schema}.applicants") == first
+    copy = local_copy(f"conn://wh/{schema}.applicants", sha256=first)
+    assert sha256_file(copy) == first and copy.suffix == ".csv"
+    frame = read_table(copy)
+    assert list(frame.columns) == ["id", "name", "score", "note"]
+    assert frame["id"].tolist() == [1, 2, 3] and frame["note"].tolist()[1] == "y,z"
+
+
+def test_registered_table_binds_the_version_to_its_rows_and_a_changed_table_is_refused(
+    warehouse, db_url, sample_files, capsys
+):
+    admin, schema = warehouse
+    uri = f"conn://wh/{schema}.applicants"
+    code = _register_version(sample_files, capsys, uri, "--json")
     assert code == 0, capsys.readouterr().err
     payload = json.loads(capsys.readouterr().out)
     assert payload["training_data_uri"] == uri
@@ -118,40 +111,7 @@ def test_bad_table_uris_are_one_line_errors_and_register_nothing(
     warehouse, db_url, sample_files, capsys, uri, says
 ):
     _, schema = warehouse
-    assert (
-        main(
-            [
-                "model",
-                "register",
-                "--name",
-                "credit",
-                "--owner",
-                "d",
-                "--risk-tier",
-                "minimal",
-                "--as",
-                "alice",
-            ]
-        )
-        == 0
-    )
-    capsys.readouterr()
-    code = main(
-        [
-            "version",
-            "register",
-            "--model",
-            "credit",
-            "--version",
-            "1",
-            "--artifact",
-            str(sample_files["artifact"]),
-            "--training-data",
-            uri.format(schema=schema),
-            "--as",
-            "alice",
-        ]
-    )
+    code = _register_version(sample_files, capsys, uri.format(schema=schema))
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and says in err, err
     with session_scope() as s:
