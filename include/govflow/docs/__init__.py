@@ -6,8 +6,10 @@
     result = documentation_check(context, policy.tier("high").documentation.required_sections)
 
 An explanation (from ``govflow.checks.explain``) is shown by ``card_view`` and
-``explanation_svg``. Pure functions of their inputs; ``govflow.service.docs`` gathers the inputs
-from the DB and stores what is rendered.
+``explanation_svg``. ``fairness_view``, ``drift_view``, ``validation_view`` and ``pii_view``
+whitelist what a document (or the version page) may show of a check's stored evidence.
+Pure functions of their inputs; ``govflow.service.docs`` gathers the inputs from the DB and
+stores what is rendered.
 """
 
 from govflow.docs._check import documentation_check
@@ -18,6 +20,7 @@ from govflow.docs._render import FORMATS, KINDS, render_document, render_documen
 from govflow.docs._scrub import scrub, scrub_text
 from govflow.docs._sections import SECTIONS, Fact, SectionStatus
 from govflow.docs._svg import explanation_svg
+from govflow.docs._views import drift_view, fairness_view, pii_view, validation_view
 
 __all__ = [
     "FORMATS",
@@ -30,11 +33,15 @@ __all__ = [
     "build_context",
     "card_view",
     "documentation_check",
+    "drift_view",
     "explanation_svg",
+    "fairness_view",
     "parse_notes",
+    "pii_view",
     "render_document",
     "render_documents",
     "scrub",
     "scrub_text",
     "validate_notes",
+    "validation_view",
 ]

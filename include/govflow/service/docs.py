@@ -8,12 +8,10 @@ instead of adding a row and an audit event.
 
 from __future__ import annotations
 
-import os
-import secrets
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,38 +20,36 @@ from govflow import __version__
 from govflow.artifacts import ArtifactStore
 from govflow.docs import KINDS, DocInputs, build_context, documentation_check, render_documents
 from govflow.errors import BadInputError, PolicyError
+from govflow.files import atomic_write
 from govflow.policy import Policy, load_policy
 from govflow.service.checks import check_result_to_dict, load_evidence, record_check_result
 from govflow.service.doc_notes import notes_for, record_notes
 from govflow.service.registry import get_version, model_to_dict, version_subject, version_to_dict
-from govflow.service.serialize import approval_to_dict, waiver_to_dict
-from govflow.store import (
-    Approval,
-    AuditEvent,
-    CheckResultRow,
-    Document,
-    GateDecision,
-    Model,
-    ModelVersion,
-    Run,
-    Waiver,
+from govflow.service.version_records import (
+    decision_record,
+    version_approvals,
+    version_decisions,
+    version_events,
+    version_waivers,
 )
+from govflow.store import CheckResultRow, Document, GateDecision, Model, ModelVersion, Run
 from govflow.store.audit import append_event, event_to_dict
 from govflow.timeutil import iso_utc
 
 __all__ = [
     "check_documentation",
+    "document_dict",
     "document_link",
     "document_links",
     "document_version",
     "gather_inputs",
+    "latest_documents",
     "record_notes",
     "render_docs",
     "version_context",
 ]
 
 DOC_SUFFIX = {"md": ".md", "html": ".html"}
-T = TypeVar("T")
 
 
 # --- gathering the inputs -------------------------------------------------------------------
@@ -71,9 +67,9 @@ def gather_inputs(
         version={**version_to_dict(row, model_name=model.name), "stage": row.stage},
         policy=_policy_view(policy, model),
         check_results=_results(session, row, artifacts),
-        decisions=[_decision_dict(d) for d in _decisions(session, row)],
-        approvals=_approvals(session, row),
-        waivers=_waivers(session, row),
+        decisions=[decision_record(d) for d in version_decisions(session, row)],
+        approvals=version_approvals(session, row),
+        waivers=version_waivers(session, row),
         versions=[
             {
                 "version": v.version,
@@ -83,7 +79,7 @@ def gather_inputs(
             }
             for v in model.versions
         ],
-        events=[event_to_dict(e) for e in _events(session, model.name, row.version)],
+        events=[event_to_dict(e) for e in version_events(session, model.name, row.version)],
         notes=notes,
         notes_source=notes_from if notes_from != row.version else None,
         renderer=_renderer_versions(),
@@ -150,51 +146,6 @@ def _results(session: Session, row: ModelVersion, artifacts: ArtifactStore) -> l
     return out
 
 
-def _decisions(session: Session, row: ModelVersion) -> list[GateDecision]:
-    return list(
-        session.scalars(
-            select(GateDecision)
-            .where(GateDecision.version_id == row.id)
-            .order_by(GateDecision.decided_at, GateDecision.id)
-        )
-    )
-
-
-def _decision_dict(d: GateDecision) -> dict[str, Any]:
-    result = (d.inputs or {}).get("result") or {}
-    return {
-        "id": d.id,
-        "target_stage": d.target_stage,
-        "decision": d.decision,
-        "reasons": list(d.reasons or []),
-        "notes": list(result.get("notes") or []),
-        "policy_sha256": d.policy_sha256,
-        "policy_version": d.policy_version,
-        "evidence_ids": list(d.evidence_ids or []),
-        "evidence_digest": d.evidence_digest,
-        "decided_by": d.decided_by,
-        "decided_at": iso_utc(d.decided_at),
-        "documents": list(d.documents or []),
-    }
-
-
-def _approvals(session: Session, row: ModelVersion) -> list[dict[str, Any]]:
-    query = select(Approval).where(Approval.version_id == row.id).order_by(Approval.created_at, Approval.id)
-    return [approval_to_dict(a) for a in session.scalars(query)]
-
-
-def _waivers(session: Session, row: ModelVersion) -> list[dict[str, Any]]:
-    query = select(Waiver).where(Waiver.version_id == row.id).order_by(Waiver.created_at, Waiver.id)
-    return [waiver_to_dict(w) for w in session.scalars(query)]
-
-
-def _events(session: Session, model: str, version: str) -> list[AuditEvent]:
-    subjects = (f"model:{model}", version_subject(model, version))
-    return list(
-        session.scalars(select(AuditEvent).where(AuditEvent.subject.in_(subjects)).order_by(AuditEvent.seq))
-    )
-
-
 def _renderer_versions() -> dict[str, str]:
     from importlib import metadata
 
@@ -233,7 +184,7 @@ def render_docs(
         "model": model,
         "version": version,
         "format": fmt,
-        "documents": [{**_document_dict(d), "path": paths.get(d.kind)} for d in documents],
+        "documents": [{**document_dict(d), "path": paths.get(d.kind)} for d in documents],
         **completeness,
     }
 
@@ -309,10 +260,10 @@ def document_link(document: Document) -> dict[str, Any]:
 
 def document_links(session: Session, version_id: int) -> list[dict[str, Any]]:
     """Links to the newest rendered document of each kind and format (for a new gate decision)."""
-    return [document_link(d) for d in _latest_documents(session, version_id, kinds=KINDS)]
+    return [document_link(d) for d in latest_documents(session, version_id, kinds=KINDS)]
 
 
-def _latest_documents(
+def latest_documents(
     session: Session, version_id: int, *, kinds: Sequence[str] | None = None
 ) -> list[Document]:
     """The newest document of each kind and format, by kind and format.
@@ -360,35 +311,13 @@ def _write_out(
     for kind, path in paths.items():
         data = texts[kind].encode("utf-8")
         try:
-            _atomic_write(path, _writer(data))
+            atomic_write(path, _writer(data))
         except OSError as err:
             raise BadInputError(f"cannot write {path}: {err.strerror or err}") from err
     return {kind: str(path) for kind, path in paths.items()}
 
 
-def _atomic_write(path: Path, write: Callable[[BinaryIO], T]) -> T:
-    """``write`` into a temporary file beside ``path``, then put it in place in one step.
-
-    Never half a file.
-    """
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = str(path.parent / f".tmp-{secrets.token_hex(8)}")
-        # 0666 through the process umask, like any file the user writes (0600 under umask 077).
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as err:
-        raise BadInputError(f"cannot write {path}: {err.strerror or err}") from err
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            result = write(handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return result
-
-
-def _document_dict(d: Document) -> dict[str, Any]:
+def document_dict(d: Document) -> dict[str, Any]:
     return {
         "id": d.id,
         "kind": d.kind,

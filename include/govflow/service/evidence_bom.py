@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 from govflow import __version__
 from govflow.artifacts import ArtifactStore
 from govflow.docs._cyclonedx import build_bom, validate_bom
+from govflow.files import atomic_write
 from govflow.service.checks import load_evidence
 from govflow.service.doc_notes import notes_for
-from govflow.service.docs import _atomic_write, _decision_dict, _decisions
 from govflow.service.registry import get_version, model_to_dict, version_subject, version_to_dict
+from govflow.service.version_records import decision_record, version_decisions
 from govflow.store import CheckResultRow
 from govflow.store.audit import append_event
 from govflow.timeutil import iso_utc
@@ -54,14 +55,14 @@ def export_cyclonedx(
         # (the evidence document holds the check's details at its top level, next to the summary).
         details = load_evidence(result, artifacts) if name == "fairness" else {}
         checks.append({"check": name, "status": result.status, "summary": result.summary, "details": details})
-    decisions = _decisions(session, row)
+    decisions = version_decisions(session, row)
     notes, _ = notes_for(session, row, artifacts)
     stamp = iso_utc(now or dt.datetime.now(dt.UTC)) or ""
     text = build_bom(
         model_to_dict(row.model),
         version_to_dict(row, model_name=model),
         checks=checks,
-        decision=_decision_dict(decisions[-1]) if decisions else None,
+        decision=decision_record(decisions[-1]) if decisions else None,
         notes=notes,
         govflow_version=__version__,
         serial=str(uuid.uuid5(uuid.NAMESPACE_URL, f"govflow:{model}@{version}:{stamp}")),
@@ -70,7 +71,7 @@ def export_cyclonedx(
     validate_bom(text)
     target = Path(out).expanduser()
     data = text.encode("utf-8")
-    _atomic_write(target, lambda handle: handle.write(data))
+    atomic_write(target, lambda handle: handle.write(data))
     stored = artifacts.put_bytes(data, suffix=".cdx.json")
     append_event(
         session,

@@ -20,23 +20,20 @@ from govflow.artifacts import ArtifactStore
 from govflow.docs._bundle import MAX_MEMBER_BYTES, BundleReport, write_bundle
 from govflow.docs._bundle import verify_bundle as _verify_bundle
 from govflow.errors import BadInputError, ConflictError
+from govflow.files import atomic_write
 from govflow.hashing import sha256_bytes
-from govflow.policy import Policy, policy_sha256
+from govflow.policy import Policy, load_policy, policy_sha256
 from govflow.progress import Progress, resolve
 from govflow.service.checks import check_result_to_dict
-from govflow.service.docs import (  # the bundle holds what the documents are built from
-    _approvals,
-    _atomic_write,
-    _decision_dict,
-    _decisions,
-    _document_dict,
-    _events,
-    _latest_documents,
-    _policy,
-    _waivers,
-    render_docs,
-)
+from govflow.service.docs import document_dict, latest_documents, render_docs
 from govflow.service.registry import get_version, model_to_dict, version_subject, version_to_dict
+from govflow.service.version_records import (  # the bundle holds what the documents are built from
+    decision_record,
+    version_approvals,
+    version_decisions,
+    version_events,
+    version_waivers,
+)
 from govflow.signing import Keyring, sign_manifest
 from govflow.store import (
     CheckResultRow,
@@ -68,7 +65,7 @@ def export_evidence_bundle(
     and the version's audit events with their chain hashes.
     """
     artifacts = artifacts or ArtifactStore()
-    policy = _policy(policy)
+    policy = policy if policy is not None else load_policy()
     row = get_version(session, model, version)
     report = resolve(progress)
     report("evidence: rendering the documents", 0, 2, unit="formats")
@@ -78,10 +75,10 @@ def export_evidence_bundle(
 
     files: list[tuple[str, Any]] = []
     documents = []
-    for document in _latest_documents(session, row.id):
+    for document in latest_documents(session, row.id):
         path = f"documents/{document.kind}.{document.format}"
         files.append((path, _reader(artifacts, document.uri, document.sha256, f"document {document.id}")))
-        documents.append({**_document_dict(document), "path": path, "completeness": document.completeness})
+        documents.append({**document_dict(document), "path": path, "completeness": document.completeness})
 
     check_results = []
     for result in session.scalars(
@@ -105,14 +102,14 @@ def export_evidence_bundle(
             )
         check_results.append(item)
 
-    decisions = _decisions(session, row)
+    decisions = version_decisions(session, row)
     policies = _bundle_policies(policy, decisions)
     for entry in policies:
         text = entry.pop("_text", None)
         if text is not None:
             files.append((entry["path"], (lambda data=text.encode("utf-8"): data)))
 
-    events = _events(session, model, version)
+    events = version_events(session, model, version)
     chain = verify_chain(session)
     manifest = {
         "model": model_to_dict(row.model),
@@ -121,10 +118,10 @@ def export_evidence_bundle(
         "exported_by": actor,
         "policy": next((p for p in policies if p["current"]), policies[0]) if policies else None,
         "policies": policies,
-        "decision": _decision_dict(decisions[-1]) if decisions else None,
-        "decisions": [_decision_dict(d) for d in decisions],
-        "approvals": _approvals(session, row),
-        "waivers": _waivers(session, row),
+        "decision": decision_record(decisions[-1]) if decisions else None,
+        "decisions": [decision_record(d) for d in decisions],
+        "approvals": version_approvals(session, row),
+        "waivers": version_waivers(session, row),
         "check_results": check_results,
         "documents": documents,
         "audit_events": [{**event_to_dict(e), "payload_text": e.payload} for e in events],
@@ -136,7 +133,7 @@ def export_evidence_bundle(
         },
     }
     target = Path(out_zip).expanduser()
-    final, manifest_sha = _atomic_write(
+    final, manifest_sha = atomic_write(
         target, lambda handle: write_bundle(handle, files, manifest, progress=report, sign=sign_manifest)
     )
     stored = artifacts.put_file(target, suffix=".zip")

@@ -1,6 +1,6 @@
 """A version page people can read: rendered check summaries, decisions in words, documents, audit page.
 
-The check views are the documents' own whitelisting views (``govflow.docs._views``), so the page
+The check views are the documents' own whitelisting views (``govflow.docs``' ``*_view``), so the page
 shows exactly what a model card may show: counts, rates, names, masked examples, never raw values.
 """
 
@@ -13,8 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govflow.artifacts import ArtifactStore
-from govflow.docs import scrub_text
-from govflow.docs._views import drift_view, fairness_view, pii_view, validation_view
+from govflow.docs import drift_view, fairness_view, pii_view, scrub_text, validation_view
 from govflow.errors import GovflowError, PolicyError
 from govflow.policy import Policy
 from govflow.service import registry
