@@ -5,11 +5,14 @@ Re-checks every production model on its newest production data, on a cron
 schedule (default 02:00 UTC; set the Airflow Variable or environment variable
 `GOVFLOW_NIGHTLY_CRON`, e.g. `AIRFLOW_VAR_GOVFLOW_NIGHTLY_CRON="30 1 * * *"`).
 
-**Fan-out:** one mapped group per production model that its risk tier says is
-due (`recheck.every_days` in the policy): drift of the newest batch against the
-reference data, PII scan of the batch, and, when the batch is labeled, fairness
-and model performance against the metrics registered with the version (a drop
-beyond the tolerance fails); then a documentation refresh.
+**Fan-out:** the production models that their risk tier says are due
+(`recheck.every_days` in the policy) are packed into at most
+`GOVFLOW_NIGHTLY_PARALLELISM` groups (env or Airflow Variable, default 8: about
+the worker slots). Per group, one task per check runs it for each model in turn:
+drift of the newest batch against the reference data, PII scan of the batch,
+and, when the batch is labeled, fairness and model performance against the
+metrics registered with the version (a drop beyond the tolerance fails); then a
+documentation refresh. A retried task runs only what its group has not recorded.
 
 **Also:** reviewers' answers that earlier `governance_gate` runs never recorded
 (a failed or stuck run) are read from Airflow's HITL details, recorded, and
@@ -58,36 +61,36 @@ def _schedule() -> str:
 )
 def nightly_compliance():
     @task
-    def production_models() -> list[dict]:
-        from govflow.tasks.nightly import due_models
+    def production_models() -> list[list[dict]]:
+        from govflow.tasks.nightly import due_model_groups
 
-        return due_models()
+        return due_model_groups(parallelism=Variable.get("GOVFLOW_NIGHTLY_PARALLELISM", default=None))
 
     @task
-    def run_check(target: dict, check: str, **context) -> dict:
+    def run_check(group: list[dict], check: str, **context) -> list[dict]:
         from airflow.sdk.exceptions import AirflowSkipException
 
         from govflow.service.runs import RunRef
-        from govflow.tasks.nightly import check as run
+        from govflow.tasks.nightly import check_group
 
-        result = run(RunRef.from_context(context), target, check)
-        if result["status"] == "skipped":
-            raise AirflowSkipException(result["reason"])
-        return result
+        results = check_group(RunRef.from_context(context), group, check)
+        if all(r["status"] == "skipped" for r in results):
+            raise AirflowSkipException("; ".join(sorted({r["reason"] for r in results})))
+        return results
 
     @task(trigger_rule="all_done")
-    def documentation(target: dict, **context) -> dict:
+    def documentation(group: list[dict], **context) -> list[dict]:
         from govflow.service.runs import RunRef
-        from govflow.tasks.nightly import document
+        from govflow.tasks.nightly import document_group
 
-        return document(RunRef.from_context(context), target)
+        return document_group(RunRef.from_context(context), group)
 
     @task_group
-    def recheck(target: dict):
+    def recheck(group: list[dict]):
         checks = [
-            run_check.override(task_id=name, **task_queue(name))(target, name) for name in NIGHTLY_CHECKS
+            run_check.override(task_id=name, **task_queue(name))(group, name) for name in NIGHTLY_CHECKS
         ]
-        checks >> documentation(target)
+        checks >> documentation(group)
 
     @task(trigger_rule="all_done")
     def verify_audit_chain() -> dict:
@@ -96,11 +99,11 @@ def nightly_compliance():
         return verify_audit()
 
     @task(trigger_rule="all_done")
-    def summary(targets: list[dict], audit: dict | None, **context) -> dict:
+    def summary(groups: list[list[dict]] | None, audit: dict | None, **context) -> dict:
         from govflow.service.runs import RunRef
         from govflow.tasks.nightly import summarize
 
-        return summarize(RunRef.from_context(context), targets, audit)
+        return summarize(RunRef.from_context(context), [t for g in groups or [] for t in g], audit)
 
     @task(trigger_rule="all_done")
     def reconcile_approvals(**context) -> dict:
@@ -111,11 +114,11 @@ def nightly_compliance():
         return reconcile(RunRef.from_context(context))
 
     reconcile_approvals()
-    targets = production_models()
-    groups = recheck.expand(target=targets)
+    groups = production_models()
+    rechecks = recheck.expand(group=groups)
     audit = verify_audit_chain()
-    groups >> audit
-    summary(targets, audit)
+    rechecks >> audit
+    summary(groups, audit)
 
 
 nightly_compliance()

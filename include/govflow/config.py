@@ -9,12 +9,16 @@ GOVFLOW_DEV_MODE    1: demos and tests only (the CLI may act as --as/GOVFLOW_USE
                     the bundled demo users hold roles when no roles file is configured)
 GOVFLOW_USER        dev mode only: the acting user for the CLI when --as is not given
 GOVFLOW_HEAVY_QUEUE Celery queue of the heavy DAG tasks (PII, fairness, explain); unset: Airflow's default
+GOVFLOW_NIGHTLY_PARALLELISM  how many groups nightly_compliance packs the due models into (default 8):
+                    each group is one task per check, so set it to about the worker slots
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from govflow.errors import BadInputError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # include/ holds policies, suites and sample data next to the package.
@@ -66,3 +70,24 @@ def task_queue(task_id: str) -> dict[str, str]:
     LocalExecutor runs are unaffected). Read when the DAG file is parsed."""
     queue = os.environ.get("GOVFLOW_HEAVY_QUEUE")
     return {"queue": queue} if queue and task_id in HEAVY_TASKS else {}
+
+
+DEFAULT_NIGHTLY_PARALLELISM = 8
+
+
+def nightly_parallelism(explicit: str | int | None = None) -> int:
+    """How many groups (tasks per check) nightly_compliance spreads the due models over.
+
+    ``explicit`` (an Airflow Variable's value) wins over ``GOVFLOW_NIGHTLY_PARALLELISM``; a value that
+    is not a positive integer is a configuration mistake, reported in one line.
+    """
+    raw = explicit if explicit not in (None, "") else os.environ.get("GOVFLOW_NIGHTLY_PARALLELISM")
+    if raw in (None, ""):
+        return DEFAULT_NIGHTLY_PARALLELISM
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = 0
+    if value < 1:
+        raise BadInputError(f"GOVFLOW_NIGHTLY_PARALLELISM must be a positive integer, not {raw!r}")
+    return value

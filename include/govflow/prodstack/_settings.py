@@ -172,6 +172,8 @@ class StackSettings:
             "GOVFLOW_SIGNING_KEY_FILE": str(self.root / "keys" / "audit-signing.pem"),
             "GOVFLOW_TRUSTED_KEYS_DIR": str(self.root / "keys"),
             "GOVFLOW_HEAVY_QUEUE": HEAVY_QUEUE,
+            # nightly_compliance packs its models into one group per worker slot (a task per check each).
+            "GOVFLOW_NIGHTLY_PARALLELISM": str(self.concurrency * len(self.workers)),
             # The deployment's users and roles (the bundled ones: rita and rob review, alice submits).
             "GOVFLOW_ROLES_FILE": str(self.roles_file),
             "AWS_ENDPOINT_URL": f"http://{h['s3']}:{self.weed_port}",

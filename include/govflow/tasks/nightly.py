@@ -8,17 +8,25 @@ registered with the model. Drift (against the version's reference data) and
 the PII scan run on every batch; fairness and performance (against the metrics
 registered with the version) run when the batch is labeled (has the label and
 prediction columns).
+
+The due models are packed into at most ``GOVFLOW_NIGHTLY_PARALLELISM`` groups; each
+group is one task per check (and one documentation task), which runs that check for
+each of its models in turn. A task's fixed cost (process start, Airflow's round trips,
+the DB session) is then paid once per group, not once per model. A retried group
+task finds what it already recorded and runs only the rest (``run_check`` finds a
+result before it runs one).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from govflow.access import SYSTEM_AUTH
 from govflow.alerts import Problem
+from govflow.config import nightly_parallelism
 from govflow.errors import GovflowError
 from govflow.policy import load_policy
 from govflow.progress import LogProgress, reporting
@@ -35,7 +43,16 @@ from govflow.store.audit import authenticated_as
 SYSTEM = authenticated_as(SYSTEM_AUTH)
 
 
+log = logging.getLogger(__name__)
+
+
 class AuditChainBrokenError(GovflowError):
+    exit_code = 1
+
+
+class GroupIncompleteError(GovflowError):
+    """Some models of a nightly group raised (the others were recorded); the retry runs only those."""
+
     exit_code = 1
 
 
@@ -46,6 +63,69 @@ def due_models(
     policy = load_policy()  # resolved once, where the task starts
     with session_scope(db_url) as session:
         return due_versions(session, policy=policy, now=now or dt.datetime.now(dt.UTC), dag_id=dag_id)
+
+
+def due_model_groups(
+    *,
+    parallelism: str | int | None = None,
+    now: dt.datetime | None = None,
+    dag_id: str = "nightly_compliance",
+    db_url: str | None = None,
+) -> list[list[dict[str, Any]]]:
+    """The due models packed into groups, one mapped task per group and check."""
+    return pack(due_models(now=now, dag_id=dag_id, db_url=db_url), nightly_parallelism(parallelism))
+
+
+def pack(targets: Sequence[Mapping[str, Any]], groups: int) -> list[list[dict[str, Any]]]:
+    """Split ``targets`` in order into at most ``groups`` runs whose sizes differ by at most one."""
+    count = min(groups, len(targets))
+    if count == 0:
+        return []
+    size, extra = divmod(len(targets), count)
+    packed, start = [], 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        packed.append([dict(t) for t in targets[start:end]])
+        start = end
+    return packed
+
+
+def check_group(
+    run: RunRef | Mapping[str, Any],
+    group: Iterable[Mapping[str, Any]],
+    name: str,
+    *,
+    db_url: str | None = None,
+) -> list[dict[str, Any]]:
+    """``check`` for every model of a group; one model raising does not stop the others."""
+    return _each(group, lambda target: check(run, target, name, db_url=db_url), what=name)
+
+
+def document_group(
+    run: RunRef | Mapping[str, Any], group: Iterable[Mapping[str, Any]], *, db_url: str | None = None
+) -> list[dict[str, Any]]:
+    """``document`` for every model of a group."""
+    return _each(group, lambda target: document(run, target, db_url=db_url), what="documentation")
+
+
+def _each(
+    group: Iterable[Mapping[str, Any]], work: Callable[[Mapping[str, Any]], dict[str, Any]], *, what: str
+) -> list[dict[str, Any]]:
+    done: list[dict[str, Any]] = []
+    failed: list[tuple[str, Exception]] = []
+    for target in group:
+        try:
+            done.append(work(target))
+        except Exception as err:  # reported below, after the group's other models ran
+            log.exception("nightly %s of %s@%s raised", what, target["model"], target["version"])
+            failed.append((f"{target['model']}@{target['version']}", err))
+    if failed:
+        listed = "; ".join(f"{model}: {err}" for model, err in failed)
+        raise GroupIncompleteError(
+            f"nightly {what} raised for {len(failed)} of {len(failed) + len(done)} models ({listed}); "
+            "the others are recorded, a retry runs only these"
+        ) from failed[0][1]
+    return done
 
 
 @SYSTEM
