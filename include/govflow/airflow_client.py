@@ -163,8 +163,27 @@ class AirflowClient:
         return list(data.get("dag_runs", []))
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        data = self._api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 1000})
-        return list(data.get("task_instances", []))
+        # Page through: the API server caps a page ([api] maximum_page_limit, 100 by default).
+        found: list[dict[str, Any]] = []
+        while True:
+            data = self._api(
+                "GET",
+                f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances",
+                params={"limit": 100, "offset": len(found)},
+            )
+            page = list(data.get("task_instances", []))
+            found += page
+            if not page or len(found) >= int(data.get("total_entries", 0)):
+                return found
+
+    def set_variable(self, key: str, value: str) -> dict[str, Any]:
+        """Create or replace an Airflow Variable."""
+        response = self._send(
+            "PATCH", f"/api/v2/variables/{key}", headers=self._auth(), json={"key": key, "value": value}
+        )
+        if response.status_code == 404:
+            return self._api("POST", "/variables", json={"key": key, "value": value})
+        return _json_or_raise(response, f"PATCH /api/v2/variables/{key}")
 
     def xcom(
         self, dag_id: str, run_id: str, task_id: str, key: str = "return_value", map_index: int = -1

@@ -109,3 +109,41 @@ def test_password_falls_back_to_the_local_simple_auth_manager_file(tmp_path, mon
     client = AirflowClient("http://af.test", "admin", transport=httpx.MockTransport(handler))
     assert client.token() == "tok"
     assert bodies == [{"username": "admin", "password": "s3cret"}]
+
+
+def test_task_instances_pages_past_the_servers_page_cap():
+    # Airflow caps a page at [api] maximum_page_limit (100): a 250-task run needs three pages.
+    tis = [{"task_id": f"t{i}", "map_index": -1} for i in range(250)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/auth/token":
+            return httpx.Response(201, json={"access_token": "tok"})
+        offset, limit = int(request.url.params["offset"]), min(100, int(request.url.params["limit"]))
+        return httpx.Response(200, json={"task_instances": tis[offset : offset + limit], "total_entries": 250})
+
+    assert make_client(handler).task_instances("d", "r") == tis
+
+
+def test_set_variable_replaces_or_creates():
+    existing: dict[str, str] = {"a": "1"}
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/auth/token":
+            return httpx.Response(201, json={"access_token": "tok"})
+        seen.append((request.method, request.url.path))
+        body = json.loads(request.content)
+        if request.method == "PATCH" and body["key"] not in existing:
+            return httpx.Response(404, json={"detail": "not found"})
+        existing[body["key"]] = body["value"]
+        return httpx.Response(200, json=body)
+
+    client = make_client(handler)
+    client.set_variable("a", "2")
+    client.set_variable("b", "3")
+    assert existing == {"a": "2", "b": "3"}
+    assert seen == [
+        ("PATCH", "/api/v2/variables/a"),
+        ("PATCH", "/api/v2/variables/b"),
+        ("POST", "/api/v2/variables"),
+    ]
