@@ -12,27 +12,13 @@ import sys
 from collections.abc import Sequence
 
 from govflow import __version__
-from govflow.cli import (
-    _audit,
-    _check,
-    _completion,
-    _db,
-    _docs,
-    _explain,
-    _gate,
-    _login,
-    _policy,
-    _registry,
-    _submit,
-    _suite,
-)
 from govflow.cli._completion import autocomplete
-from govflow.cli._examples import add_examples
 from govflow.cli._failures import EXIT_ENVIRONMENT, environment_failure
+from govflow.cli._lazy import lazy_subcommands, load_everything
 from govflow.cli._parser import Parser, UsageError
 from govflow.errors import GovflowError
 
-__all__ = ["COMMAND_MODULES", "UsageError", "build_parser", "main"]
+__all__ = ["COMMANDS", "UsageError", "build_parser", "main"]
 
 DESCRIPTION = (
     "Model governance on Apache Airflow: registry, checks (validation, PII, fairness, drift), "
@@ -40,37 +26,38 @@ DESCRIPTION = (
     "Exit status: 0 ok, 1 failed/rejected/refused, 2 bad input."
 )
 
-# Each module adds its command group through `register(subparsers)`, in this order (the --help order).
-COMMAND_MODULES = (
-    _db,
-    _registry,
-    _audit,
-    _policy,
-    _check,
-    _gate,
-    _login,
-    _docs,
-    _submit,
-    _explain,
-    _suite,
-    _completion,
+# Each module adds the commands listed beside it through `register(subparsers)`, in this order
+# (the --help order). A command's module is imported only when a command line reaches it
+# (`_lazy`): `govflow check drift` never imports the database, the HTTP client or other checks.
+COMMANDS = (
+    ("govflow.cli._db", ("db",)),
+    ("govflow.cli._registry", ("model", "version")),
+    ("govflow.cli._audit", ("audit",)),
+    ("govflow.cli._policy", ("policy",)),
+    ("govflow.cli._check", ("check",)),
+    ("govflow.cli._gate", ("gate", "approve", "waive", "promote")),
+    ("govflow.cli._login", ("login", "logout")),
+    ("govflow.cli._docs", ("docs", "evidence")),
+    ("govflow.cli._submit", ("submit",)),
+    ("govflow.cli._explain", ("explain",)),
+    ("govflow.cli._suite", ("suite",)),
+    ("govflow.cli._completion", ("completion",)),
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
+    """The whole ``govflow`` parser; ``lazy``: command modules imported as parsing reaches them."""
     parser = Parser(prog="govflow", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=_version())
-    groups = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    groups.required = True
-    for module in COMMAND_MODULES:
-        module.register(groups)
-    add_examples(parser)
+    lazy_subcommands(parser, COMMANDS, dest="command", metavar="COMMAND")
+    if not lazy:
+        load_everything(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        parser = build_parser()
+        parser = build_parser(lazy=True)
         autocomplete(parser)  # answers the shell's TAB and exits, when the shell asked
         args = parser.parse_args(argv)
         # A context of its own: the command's acting identity never leaks into the caller's.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from govflow.cli._common import actor_of, add_actor_flag, add_json_flag
+from govflow.cli._common import add_actor_flag, add_json_flag
+from govflow.cli._identity import actor_of
 from govflow.cli._output import emit, out_file
 from govflow.service.audit import verify_audit, write_checkpoint
 from govflow.signing import generate_key_files

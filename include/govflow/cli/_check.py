@@ -3,35 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 from typing import Any
 
 from govflow.checks import CheckResult
+from govflow.cli._lazy import lazy_subcommands
 from govflow.cli._output import emit
-from govflow.policy import load_policy
 
-# One module per check adds its subcommand via `register(check_subparsers)`.
-CHECK_COMMAND_MODULES = (
-    "govflow.cli._check_validation",
-    "govflow.cli._check_pii",
-    "govflow.cli._check_fairness",
-    "govflow.cli._check_drift",
+# One module per check adds its subcommand via `register(check_subparsers)`; imported when used.
+CHECK_COMMANDS = (
+    ("govflow.cli._check_validation", ("validation",)),
+    ("govflow.cli._check_pii", ("pii",)),
+    ("govflow.cli._check_fairness", ("fairness",)),
+    ("govflow.cli._check_drift", ("drift",)),
 )
 EXIT_BY_STATUS = {"pass": 0, "warn": 0, "fail": 1, "error": 2}
 
 
 def register(groups: argparse._SubParsersAction) -> None:
     check = groups.add_parser("check", help="run one governance check on data files")
-    checks = check.add_subparsers(dest="check", metavar="CHECK")
-    checks.required = True
-    for name in CHECK_COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name == name:
-                continue
-            raise
-        module.register(checks)
+    lazy_subcommands(check, CHECK_COMMANDS, dest="check", metavar="CHECK")
 
 
 def report(result: CheckResult, *, as_json: bool) -> int:
@@ -58,6 +48,10 @@ def tier_options(args: argparse.Namespace, kind: str, defaults: dict[str, Any]) 
     policy; an explicit flag (an ``args`` attribute of the same name) beats both."""
     options = dict(defaults)
     if args.tier:
+        # Here, not at the top: the policy's models are pydantic, which a check without --tier
+        # never needs (a third of a short `govflow check` run's imports).
+        from govflow.policy import load_policy
+
         thresholds = getattr(load_policy(args.policy).tier(args.tier), kind)
         options = {name: getattr(thresholds, name) for name in options}
     for name in options:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from govflow.cli._lazy import load_everything
+
 SHELLS = ("bash", "zsh")
 
 
@@ -39,4 +41,5 @@ def autocomplete(parser: argparse.ArgumentParser) -> None:
         return
     import argcomplete  # only when completing: it is not needed to run a command
 
+    load_everything(parser)  # completion walks the whole command tree, not just the commands typed
     argcomplete.autocomplete(parser)

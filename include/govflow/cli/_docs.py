@@ -8,7 +8,8 @@ from typing import cast
 
 from govflow.checks import CheckResult
 from govflow.cli._check import report
-from govflow.cli._common import actor_of, add_actor_flag, add_json_flag, add_version_flags
+from govflow.cli._common import add_actor_flag, add_json_flag, add_version_flags
+from govflow.cli._identity import actor_of
 from govflow.cli._output import emit, out_file, out_folder, wrote_line
 from govflow.cli._progress import add_quiet_flag, terminal_progress
 from govflow.errors import BadInputError

@@ -63,8 +63,14 @@ class ExampleHelpFormatter(argparse.HelpFormatter):
         return super()._fill_text(text, width, indent)
 
 
-def commands(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argparse.ArgumentParser]]:
-    """Every runnable command under ``parser``: (its words, e.g. ``"check pii"``, its parser)."""
+def commands(
+    parser: argparse.ArgumentParser, words: tuple[str, ...] = ()
+) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    """Every runnable command under ``parser``: (its words, e.g. ``"check pii"``, its parser).
+
+    ``words`` are ``parser``'s own (``("check",)`` for the parser of ``govflow check``). Commands
+    whose modules are not imported yet (``_lazy``) are not walked: ``build_parser()`` imports all.
+    """
 
     def walk(
         p: argparse.ArgumentParser, words: tuple[str, ...]
@@ -76,15 +82,16 @@ def commands(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argparse.Ar
                 for name, sub in action.choices.items():
                     yield from walk(sub, (*words, name))
 
-    yield from walk(parser, ())
+    yield from walk(parser, words)
 
 
-def add_examples(parser: argparse.ArgumentParser) -> None:
-    """Give every command its example from ``EXAMPLES`` (unless its module wrote one)."""
-    for words, command in commands(parser):
+def add_examples(parser: argparse.ArgumentParser, words: tuple[str, ...] = ()) -> None:
+    """Give every command under ``parser`` (whose words are ``words``) its example from ``EXAMPLES``
+    (unless its module wrote one)."""
+    for command_words, command in commands(parser, words):
         command.formatter_class = ExampleHelpFormatter
         if command.epilog and command.epilog.startswith(EXAMPLE_PREFIX):
             continue
-        example = EXAMPLES.get(words)
+        example = EXAMPLES.get(command_words)
         if example is not None:
             command.epilog = f"{EXAMPLE_PREFIX}\n  {example}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 
 from govflow import config
-from govflow.store import redact_url
 
 EXIT_ENVIRONMENT = 2
 
@@ -30,6 +29,10 @@ def environment_failure(err: BaseException) -> str | None:
 
 
 def _redact(line: str) -> str:
+    # Here, not at the top: the store loads SQLAlchemy, which every command would then pay for,
+    # and this runs only when a command has already failed.
+    from govflow.store import redact_url
+
     line = redact_url(line)
     password = _configured_password()
     return line.replace(password, "***") if password else line

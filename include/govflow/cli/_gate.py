@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from govflow.api_session import GovernanceApi
-from govflow.cli._common import actor_of, add_actor_flag, add_json_flag, add_version_flags, identity_of
+from govflow.cli._common import add_actor_flag, add_json_flag, add_version_flags
+from govflow.cli._identity import actor_of, identity_of
 from govflow.cli._output import emit
 from govflow.cli._parser import UsageError
 from govflow.errors import BadInputError

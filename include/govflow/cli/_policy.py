@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from govflow.cli._common import add_actor_flag, add_json_flag, identity_of
+from govflow.cli._common import add_actor_flag, add_json_flag
+from govflow.cli._identity import identity_of
 from govflow.cli._output import emit
 from govflow.policy import load_policy
 from govflow.service.policy import active_policy, apply_policy, policy_row_to_dict

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from govflow.access import require_role
-from govflow.cli._common import actor_of, add_actor_flag, add_json_flag
+from govflow.cli._common import add_actor_flag, add_json_flag
+from govflow.cli._identity import actor_of
 from govflow.cli._mlflow import add_from_mlflow_flag, registration
 from govflow.cli._output import emit
 from govflow.service import registry

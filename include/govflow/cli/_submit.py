@@ -23,7 +23,8 @@ from typing import Any
 from govflow.access import require_role
 from govflow.airflow_client import AirflowClient
 from govflow.checks.fairness import MODEL_TASKS
-from govflow.cli._common import actor_of, add_actor_flag, add_json_flag
+from govflow.cli._common import add_actor_flag, add_json_flag
+from govflow.cli._identity import actor_of
 from govflow.cli._mlflow import add_from_mlflow_flag, registration
 from govflow.cli._output import emit
 from govflow.errors import BadInputError
