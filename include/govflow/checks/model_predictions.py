@@ -13,6 +13,7 @@ Every load starts from a ``ModelArtifact``: the bytes read once and hashed
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,7 +81,7 @@ def model_type_is_sandboxed(model: Any) -> bool:
 
 def untrusted_types(source: str | Path | ModelArtifact) -> list[str]:
     """Types in a skops file that skops does not trust by default (review them before trusting)."""
-    from skops.io import get_untrusted_types
+    get_untrusted_types = skops_io().get_untrusted_types
 
     artifact = as_artifact(source)
     try:
@@ -152,8 +153,23 @@ def _classes(model: Any) -> list[Any] | None:
     return None
 
 
+def skops_io() -> Any:
+    """``skops.io``, imported without a warning flood.
+
+    On import skops looks up each SciPy ufunc's module by probing every loaded module's attributes;
+    inside an Airflow task that includes Airflow's deprecation shims, which warn on each probe: about
+    a thousand warnings shipped to the task log (seconds per task). The Celery workers import it once
+    before forking (``prodstack.celery_config``).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Airflow's are FutureWarnings; none concerns the import itself
+        import skops.io
+
+    return skops.io
+
+
 def _load_skops(artifact: ModelArtifact, trusted: Sequence[str]) -> Any:
-    from skops.io import loads
+    loads = skops_io().loads
 
     unknown = [t for t in untrusted_types(artifact) if t not in set(trusted)]
     if unknown:

@@ -13,6 +13,7 @@ import importlib
 import logging
 import os
 import time
+import warnings
 
 from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG
 from celery.signals import worker_init
@@ -50,6 +51,9 @@ PRELOAD = (
     "presidio_analyzer",
     "spacy",
 )
+# Imported with warnings off: skops' import probes every loaded module's attributes, and Airflow's
+# deprecation shims warn on each probe (see govflow.checks.model_predictions.skops_io).
+PRELOAD_QUIET = ("skops.io",)
 # govflow's own modules (and the Presidio engine and the DB migration check): preloaded only where
 # workers restart on every deploy (GOVFLOW_PRELOAD_GOVFLOW=1), or a worker runs yesterday's code
 # against today's DAG files.
@@ -75,9 +79,12 @@ PRELOAD_GOVFLOW = (
 def preload(**_: object) -> None:
     started = time.monotonic()
     own = os.environ.get("GOVFLOW_PRELOAD_GOVFLOW") == "1"
-    for name in PRELOAD + (PRELOAD_GOVFLOW if own else ()):
+    for name in PRELOAD + (PRELOAD_GOVFLOW if own else ()) + PRELOAD_QUIET:
         try:
-            importlib.import_module(name)
+            with warnings.catch_warnings():
+                if name in PRELOAD_QUIET:
+                    warnings.simplefilter("ignore")
+                importlib.import_module(name)
         except Exception as err:  # noqa: BLE001 - a missing optional module only costs speed
             log.warning("govflow preload: cannot import %s: %s", name, err)
     if not own:

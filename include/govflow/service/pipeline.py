@@ -15,8 +15,9 @@ write lock), between a short read and a short write.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -166,7 +167,11 @@ def check_on_data(
         inputs, data, data_sha = local_inputs(inputs, data, reads=spec.also_reads)
     except GovflowError as err:
         return CheckResult.error(check, str(err)), None
-    return spec.run(data, inputs, policy), data_sha
+    # The result's duration is the whole runner: reading the data, the check and what it adds to its
+    # evidence (fairness explains the model); what is left of a task's time is orchestration.
+    started = time.perf_counter()
+    result = spec.run(data, inputs, policy)
+    return replace(result, duration_s=time.perf_counter() - started), data_sha
 
 
 # --- recording -----------------------------------------------------------------------------
