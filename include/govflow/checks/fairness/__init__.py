@@ -204,7 +204,7 @@ def evaluate_fairness(
             f"{ONE_GROUP} ({', '.join(sensitive)} = {', '.join(map(repr, groups.keys)) or 'none'})"
         )
     table = cell_table(groups, outcomes.y_true, outcomes.y_pred)
-    rates = metrics_by_group(table, groups, sensitive)
+    rates = metrics_by_group(table, groups)
 
     by_group: dict[str, dict[str, Any]] = {}
     sufficient: set[int] = set()
@@ -220,12 +220,8 @@ def evaluate_fairness(
             "negatives": int(cells[0].sum()),
             "insufficient": count < min_group_size,
         }
-    overall = disparities(table, groups, sensitive)
-    judged = (
-        overall
-        if len(sufficient) == len(groups.keys)
-        else disparities(table, groups, sensitive, keep_groups=sufficient)
-    )
+    overall = disparities(table)
+    judged = overall if len(sufficient) == len(groups.keys) else disparities(table, keep_groups=sufficient)
     insufficient = [key for key, entry in by_group.items() if entry["insufficient"]]
 
     dpd, eod = judged["demographic_parity_difference"], judged["equalized_odds_difference"]

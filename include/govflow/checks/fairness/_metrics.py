@@ -2,19 +2,25 @@
 
 Every metric the fairness check reports depends on a row only through its
 (group, label, prediction) cell, so the rows are first counted per cell in
-one ``np.bincount`` pass, and Fairlearn (``MetricFrame`` and its disparity
-functions) then runs on the at most 4 x groups distinct cells with the counts
-as sample weights. With integer weights, weighted rates are the same ratios of
-the same integer counts, so the numbers equal Fairlearn's on the raw rows
-while a million rows cost one pass instead of one pandas group-by per metric.
+one ``np.bincount`` pass, and the numbers come from those counts: each rate is
+the ratio of two integer counts (``_task_metrics.binary_metrics``), which is
+exactly what Fairlearn's ``MetricFrame`` (``selection_rate``, scikit-learn's
+``accuracy_score``, the confusion-matrix rates, an empty denominator giving 0)
+and its ``demographic_parity_difference``/``_ratio`` and
+``equalized_odds_difference`` compute on the raw rows: the same float
+divisions of the same integers, the same differences and ratios of those
+floats. Importing Fairlearn and scikit-learn would cost a command line more
+than the check itself, so they are not imported; tests compare every number
+with Fairlearn's, on the raw rows and bit for bit on the cells.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from govflow.checks.fairness._inputs import Groups
+from govflow.checks.fairness._task_metrics import binary_metrics
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,7 +41,7 @@ class CellTable:
     group: np.ndarray  # group code per cell
     y_true: np.ndarray
     y_pred: np.ndarray
-    weight: np.ndarray  # rows in the cell (float, for Fairlearn's sample_weight)
+    weight: np.ndarray  # rows in the cell, as floats (Fairlearn's sample_weight, where tests compare)
     counts: np.ndarray  # shape (groups, 2, 2): [group, y_true, y_pred] -> rows
 
 
@@ -55,81 +61,37 @@ def cell_table(groups: Groups, y_true: np.ndarray, y_pred: np.ndarray) -> CellTa
     )
 
 
-def metrics_by_group(table: CellTable, groups: Groups, sensitive: list[str]) -> dict[str, dict[str, float]]:
-    """Fairlearn MetricFrame over the cells: {group key: {metric: value}}."""
-    from fairlearn.metrics import (
-        MetricFrame,
-        false_negative_rate,
-        false_positive_rate,
-        selection_rate,
-        true_positive_rate,
-    )
-    from sklearn.metrics import accuracy_score
-
-    functions = {
-        "selection_rate": selection_rate,
-        "accuracy": accuracy_score,
-        "true_positive_rate": true_positive_rate,
-        "false_positive_rate": false_positive_rate,
-        "false_negative_rate": false_negative_rate,
-    }
-    frame = MetricFrame(
-        metrics=functions,
-        y_true=table.y_true,
-        y_pred=table.y_pred,
-        sensitive_features=_sensitive_frame(table.group, groups, sensitive),
-        sample_params={name: {"sample_weight": table.weight} for name in functions},
-    )
-    by_group = frame.by_group
-    out: dict[str, dict[str, float]] = {}
-    for index, row in by_group.iterrows():
-        values = index if isinstance(index, tuple) else (index,)
-        key = "|".join(str(v) for v in values)
-        out[key] = {name: float(row[name]) for name in GROUP_METRICS}
-    return out
+def metrics_by_group(table: CellTable, groups: Groups) -> dict[str, dict[str, float]]:
+    """Fairlearn's ``MetricFrame.by_group`` of the five rates: {group key: {metric: value}}."""
+    rates = binary_metrics(table.counts)
+    return {key: {name: float(rates[name][g]) for name in GROUP_METRICS} for g, key in enumerate(groups.keys)}
 
 
-def disparities(
-    table: CellTable, groups: Groups, sensitive: list[str], *, keep_groups: set[int] | None = None
-) -> dict[str, float | None]:
+def disparities(table: CellTable, *, keep_groups: set[int] | None = None) -> dict[str, float | None]:
     """Fairlearn's demographic parity difference/ratio and equalized odds difference (between groups).
 
     ``keep_groups`` restricts them to those group codes; fewer than two groups give ``None``.
     """
     import numpy as np
-    from fairlearn.metrics import (
-        demographic_parity_difference,
-        demographic_parity_ratio,
-        equalized_odds_difference,
-    )
 
-    mask = (
-        np.ones(len(table.group), dtype=bool)
-        if keep_groups is None
-        else np.isin(table.group, list(keep_groups))
-    )
-    if len(np.unique(table.group[mask])) < 2:
+    present = np.unique(table.group)  # groups with rows (every group has some)
+    kept = present if keep_groups is None else present[np.isin(present, list(keep_groups))]
+    if len(kept) < 2:
         return {
             "demographic_parity_difference": None,
             "demographic_parity_ratio": None,
             "equalized_odds_difference": None,
         }
-    args: dict[str, Any] = {
-        "y_true": table.y_true[mask],
-        "y_pred": table.y_pred[mask],
-        "sensitive_features": _sensitive_frame(table.group[mask], groups, sensitive),
-        "sample_weight": table.weight[mask],
-    }
+    rates = binary_metrics(table.counts[kept])
+    selection = rates["selection_rate"]
+    low, high = float(selection.min()), float(selection.max())
     return {
-        "demographic_parity_difference": float(demographic_parity_difference(**args)),
-        "demographic_parity_ratio": float(demographic_parity_ratio(**args)),
-        "equalized_odds_difference": float(equalized_odds_difference(**args)),
+        # MetricFrame.difference(): the largest |rate - smallest rate|, i.e. largest - smallest.
+        "demographic_parity_difference": high - low,
+        # MetricFrame.ratio(): smallest / largest, which pandas makes NaN when both are 0.
+        "demographic_parity_ratio": low / high if high > 0 else float("nan"),
+        "equalized_odds_difference": max(
+            float(rates["true_positive_rate"].max() - rates["true_positive_rate"].min()),
+            float(rates["false_positive_rate"].max() - rates["false_positive_rate"].min()),
+        ),
     }
-
-
-def _sensitive_frame(group_codes: np.ndarray, groups: Groups, sensitive: list[str]) -> Any:
-    import pandas as pd
-
-    return pd.DataFrame(
-        {name: [groups.values[g][i] for g in group_codes] for i, name in enumerate(sensitive)}
-    )
