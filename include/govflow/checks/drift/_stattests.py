@@ -12,10 +12,18 @@ thresholds come from Evidently. ``run_stattest`` then computes the test:
   of W1 (identical to scipy's CDF form for 1-D samples);
 - every other test is Evidently's own implementation, called on the cleaned
   columns.
+
+The Jensen-Shannon distance is SciPy's ``scipy.spatial.distance.jensenshannon``
+(which Evidently calls) written out here with the same float operations in the
+same order, so it gives the same bits (a test compares it with SciPy's):
+importing ``scipy.spatial`` takes 0.2-0.3 s, as long as the tests of a dozen
+million-row columns.
 """
 
 from __future__ import annotations
 
+import math
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -145,7 +153,6 @@ def wasserstein_distance_norm(reference: np.ndarray, current: np.ndarray) -> flo
 def _jensenshannon(column: PreparedColumn) -> float:
     """Evidently's "jensenshannon" score (its ``get_binned_data`` without zero filling)."""
     import numpy as np
-    from scipy.spatial import distance
 
     if column.feature_type == "num":
         reference, current = column.sorted_values()
@@ -155,19 +162,48 @@ def _jensenshannon(column: PreparedColumn) -> float:
             edges = np.histogram_bin_edges(np.concatenate([reference, current]), bins="sturges")
             ref_pct = np.histogram(reference, edges)[0] / len(reference)
             cur_pct = np.histogram(current, edges)[0] / len(current)
-            return float(distance.jensenshannon(ref_pct, cur_pct))
+            return jensenshannon_distance(ref_pct, cur_pct)
         cur_values, cur_counts = _sorted_counts(current)
         keys = np.union1d(ref_values, cur_values)
         ref_pct = _counts_on(keys, ref_values, ref_counts) / len(reference)
         cur_pct = _counts_on(keys, cur_values, cur_counts) / len(current)
-        return float(distance.jensenshannon(ref_pct, cur_pct))
+        return jensenshannon_distance(ref_pct, cur_pct)
 
     ref_freq, cur_freq = _category_counts(column)
     categories = list(dict.fromkeys([*ref_freq, *cur_freq]))
     n_ref, n_cur = len(column.reference), len(column.current)
     ref_pct = np.array([ref_freq.get(k, 0) / n_ref for k in categories])
     cur_pct = np.array([cur_freq.get(k, 0) / n_cur for k in categories])
-    return float(distance.jensenshannon(ref_pct, cur_pct))
+    return jensenshannon_distance(ref_pct, cur_pct)
+
+
+def jensenshannon_distance(p: np.ndarray, q: np.ndarray) -> float:
+    """``scipy.spatial.distance.jensenshannon(p, q)`` of two 1-D arrays, computed as SciPy does."""
+    import numpy as np
+
+    p = np.asarray(p)
+    q = np.asarray(q)
+    p = p / np.sum(p, axis=0, keepdims=True)
+    q = q / np.sum(q, axis=0, keepdims=True)
+    m = (p + q) / 2.0
+    left = np.array([_rel_entr(x, y) for x, y in zip(p.tolist(), m.tolist(), strict=True)], dtype=np.float64)
+    right = np.array([_rel_entr(x, y) for x, y in zip(q.tolist(), m.tolist(), strict=True)], dtype=np.float64)
+    js = np.sum(left, axis=0) + np.sum(right, axis=0)
+    return float(np.sqrt(js / 2.0))
+
+
+def _rel_entr(x: float, y: float) -> float:
+    """``scipy.special.rel_entr(x, y)``, branch for branch (SciPy's ``xsf::rel_entr``)."""
+    if math.isnan(x) or math.isnan(y):
+        return math.nan
+    if x <= 0 or y <= 0:
+        return 0.0 if x == 0 and y >= 0 else math.inf
+    ratio = x / y
+    if 0.5 < ratio < 2:  # x and y close: log1p is the more accurate
+        return x * math.log1p((x - y) / y)
+    if sys.float_info.min < ratio < math.inf:
+        return x * math.log(ratio)
+    return x * (math.log(x) - math.log(y))  # x / y under- or overflows: logarithms first
 
 
 def _category_counts(column: PreparedColumn) -> tuple[dict, dict]:
