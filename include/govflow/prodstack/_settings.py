@@ -172,6 +172,12 @@ class StackSettings:
             "GOVFLOW_SIGNING_KEY_FILE": str(self.root / "keys" / "audit-signing.pem"),
             "GOVFLOW_TRUSTED_KEYS_DIR": str(self.root / "keys"),
             "GOVFLOW_HEAVY_QUEUE": HEAVY_QUEUE,
+            # One thread per task slot: a worker runs `concurrency` tasks side by side, and OpenMP/BLAS
+            # pools sized to every core then spin against each other (a small gradient-boosting fit in
+            # the fairness explanation took 9x longer with two threads than with one on this machine).
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
             # nightly_compliance packs its models into one group per worker slot (a task per check each).
             "GOVFLOW_NIGHTLY_PARALLELISM": str(self.concurrency * len(self.workers)),
             # The deployment's users and roles (the bundled ones: rita and rob review, alice submits).
