@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -225,3 +226,39 @@ class TestCustomRecognizers:
         result = scan_pii(self.FRAME, custom_recognizers=[spec])
         assert result.status == "error"
         assert result.errors[0].startswith("custom recognizer 'broken': invalid pattern 'EMP-('")
+
+
+class TestNumbers:
+    """Decimals are measurements; digit runs stored as numbers in a phone column are still phones."""
+
+    # A rare-event model's scores: most below 0.1, so their text is "0.0" and a run of digits
+    # that Presidio's phone recognizer, reading after the point, takes for a national number
+    # with its trunk 0 ("0.0301961234" -> "0301961234", Berlin).
+    SCORES = np.random.default_rng(7).uniform(0.01, 0.1, 400)
+
+    @pytest.mark.parametrize("decimals", [8, 10])
+    @pytest.mark.parametrize("stored", ["floats", "csv"])
+    def test_a_score_column_of_small_probabilities_holds_no_phone_numbers(self, tmp_path, stored, decimals):
+        frame = pd.DataFrame({"score": self.SCORES.round(decimals)})
+        data: object = frame
+        if stored == "csv":  # the CLI's and the DAGs' path: cells read back as text
+            data = tmp_path / "scored.csv"
+            frame.to_csv(data, index=False)
+        result = scan_pii(data)
+        score = result.details["columns"]["score"]
+        assert score["entities"] == {}, score
+        assert result.summary["columns_with_pii"] == []
+
+    def test_phone_numbers_stored_as_numbers_or_dotted_text_are_still_found(self):
+        rng = np.random.default_rng(3)
+        digits = [
+            int(f"{rng.integers(201, 990)}{rng.integers(200, 1000)}{rng.integers(1000, 10000)}")
+            for _ in range(200)
+        ]
+        gaps = [float(d) if i % 10 else np.nan for i, d in enumerate(digits)]  # missing values: float64
+        dotted = [f"{str(d)[:3]}.{str(d)[3:6]}.{str(d)[6:]}" for d in digits]
+        frame = pd.DataFrame({"phone": digits, "phone_with_gaps": gaps, "phone_dotted": dotted})
+        assert str(frame["phone_with_gaps"].dtype) == "float64"
+        columns = scan_pii(frame).details["columns"]
+        for name in ("phone", "phone_with_gaps", "phone_dotted"):
+            assert columns[name]["entities"]["PHONE_NUMBER"]["rate"] > 0.9, (name, columns[name])

@@ -145,8 +145,8 @@ def _findings(results: Sequence[Any], text: str, custom_min: dict[str, float]) -
         if r.score < min_score(r.entity_type, custom_min):
             continue
         span = text[r.start : r.end]
-        if r.entity_type == "PHONE_NUMBER" and _DECIMAL.fullmatch(span.strip()):
-            continue  # "779.4453145" is a measurement, not a phone number
+        if r.entity_type == "PHONE_NUMBER" and _in_decimal(text, r.start, r.end):
+            continue
         digest = hashlib.blake2b(span.casefold().encode(), digest_size=8, key=_DIGEST_KEY).hexdigest()
         out.append(
             Finding(
@@ -156,7 +156,26 @@ def _findings(results: Sequence[Any], text: str, custom_min: dict[str, float]) -
     return out
 
 
-_DECIMAL = re.compile(r"[-+]?\d{1,9}[.,]\d+")
+_DECIMAL = re.compile(r"[-+]?\d{1,9}[.,](?P<fraction>\d+)")
+_NUMBER_CHARS = frozenset("0123456789.,")
+
+
+def _in_decimal(text: str, start: int, end: int) -> bool:
+    """Whether a phone-number span is (part of) a decimal number: a measurement, not a phone.
+
+    The phone recognizer reads digit runs wherever they start: in "0.0301961234" (a model's
+    score) it finds "0301961234" after the point. So the span is widened over the digits and
+    separators it is glued to before it is judged: "779.4453145" and "0.0301961234" are
+    decimals; "555.123.4567" (two separators), "2125551234.0" (ten digits before the point)
+    and "301961234.0" (a whole number written as a float: a phone column with gaps read as
+    floats) are not.
+    """
+    while start > 0 and text[start - 1] in _NUMBER_CHARS:
+        start -= 1
+    while end < len(text) and text[end] in _NUMBER_CHARS:
+        end += 1
+    match = _DECIMAL.fullmatch(text[start:end].strip())
+    return match is not None and match["fraction"].strip("0") != ""
 
 
 # Presidio first judges this many items of a pre-screen's sample; when none or all of
