@@ -275,8 +275,10 @@ def _parser(table) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
 def test_a_command_module_that_fails_to_import_is_an_error(command_modules, monkeypatch):
     table = [(f"{command_modules}.good", ("good",)), (f"{command_modules}.broken", ("broken",))]
     assert _parser(table).parse_args(["good"]).handler(None) == 0  # its neighbour is not imported
-    with pytest.raises(ModuleNotFoundError, match="a_dependency_that_is_not_installed"):
-        _parser(table).parse_args(["broken"])
+    parser = _parser(table)
+    for _ in range(2):  # and stays one when asked again (the command never turns into a typo)
+        with pytest.raises(ModuleNotFoundError, match="a_dependency_that_is_not_installed"):
+            parser.parse_args(["broken"])
     with pytest.raises(ModuleNotFoundError):
         _parser(table).format_help()  # listing the commands imports them all
     # Through `govflow` itself: a traceback (a bug to fix), never a quiet exit or a missing command.

@@ -59,11 +59,12 @@ class LazyCommands(_Base):
         if module is None:
             return
         names = dict(self._table)[module]
+        imported = importlib.import_module(module)  # a module that fails to import is an error
         for each in names:
             del self._name_parser_map[each]
             del self._pending[each]
         before = set(self._name_parser_map)
-        importlib.import_module(module).register(self)
+        imported.register(self)
         added = set(self._name_parser_map) - before
         if added != set(names):
             raise RuntimeError(
