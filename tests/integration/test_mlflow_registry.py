@@ -14,6 +14,7 @@ from govflow.service import gate
 from govflow.service.checks import record_check_result
 from govflow.service.runs import ensure_run
 from govflow.store import AuditEvent, ModelVersion, session_scope
+from tests._helpers import register_model
 
 mlflow = pytest.importorskip("mlflow")
 
@@ -66,24 +67,7 @@ def governed_model(tracking, db_url, monkeypatch, capsys):
             client.delete_model_version_tag("credit", version, key)
     if "champion" in client.get_registered_model("credit").aliases:
         client.delete_registered_model_alias("credit", "champion")
-    assert (
-        main(
-            [
-                "model",
-                "register",
-                "--name",
-                "credit",
-                "--owner",
-                "d",
-                "--risk-tier",
-                "minimal",
-                "--as",
-                "alice",
-            ]
-        )
-        == 0
-    )
-    capsys.readouterr()
+    register_model(capsys)
     return tracking
 
 

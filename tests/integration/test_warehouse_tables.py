@@ -16,6 +16,7 @@ from govflow.cli import main
 from govflow.errors import ConflictError
 from govflow.hashing import sha256_file
 from govflow.store import AuditEvent, ModelVersion, session_scope
+from tests._helpers import register_model
 
 pytestmark = pytest.mark.postgres
 
@@ -44,24 +45,7 @@ def warehouse(pg_template, monkeypatch):
 
 def _register_version(sample_files, capsys, training_data: str, *flags: str) -> int:
     """Register the model, then a version whose training data is ``training_data``; the exit code."""
-    assert (
-        main(
-            [
-                "model",
-                "register",
-                "--name",
-                "credit",
-                "--owner",
-                "d",
-                "--risk-tier",
-                "minimal",
-                "--as",
-                "alice",
-            ]
-        )
-        == 0
-    )
-    capsys.readouterr()
+    register_model(capsys)
     artifact = str(sample_files["artifact"])
     return main(
         ["version", "register", "--model", "credit", "--version", "1", "--artifact", artifact,
