@@ -18,16 +18,10 @@ import time
 import pytest
 from sqlalchemy import select
 
-from govflow.checks import CheckResult
-from govflow.cli import main
-from govflow.service import registry
-from govflow.service.checks import record_check_result
-from govflow.service.runs import ensure_run
 from govflow.store import Approval, session_scope
+from tests._helpers import VERSION, checked_version, cli
 
 PASSWORDS = {"rita": "rita-pw", "rob": "rob-pw", "alice": "alice-pw"}
-VERSION = ("--model", "credit-risk", "--version", "1.0")
-CHECKS = ("validation", "pii", "fairness", "drift", "documentation")
 
 
 def _airflow_like_app():  # type: ignore[no-untyped-def]
@@ -84,34 +78,14 @@ def server():
 @pytest.fixture
 def version(db_url, sample_files, tmp_path, monkeypatch):
     monkeypatch.setenv("GOVFLOW_TOKEN_FILE", str(tmp_path / "config" / "token.json"))
-    with session_scope() as s:
-        registry.register_model(s, name="credit-risk", owner="Ana", risk_tier="high", actor="alice")
-        row = registry.register_version(
-            s,
-            model="credit-risk",
-            version="1.0",
-            artifact=sample_files["artifact"],
-            training_data=sample_files["training"],
-            actor="alice",
-        )
-        run = ensure_run(s, dag_id="governance_gate", run_id="r1")
-        for check in CHECKS:
-            record_check_result(
-                s,
-                version=row,
-                run=run,
-                data_sha256=None if check == "documentation" else row.training_data_sha256,
-                result=CheckResult(check=check, status="pass", summary={}),
-            )
+    checked_version(sample_files)
     return tmp_path / "config" / "token.json"
 
 
 def run(capsys, monkeypatch, *argv: str, stdin: str | None = None) -> tuple[int, str, str]:
     if stdin is not None:
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return cli(capsys, *argv)
 
 
 def login(capsys, monkeypatch, server: str, user: str, password: str | None = None) -> tuple[int, str, str]:

@@ -13,45 +13,16 @@ import pytest
 from sqlalchemy import func, select
 
 from govflow.access import os_user
-from govflow.checks import CheckResult
-from govflow.cli import main
 from govflow.service import gate, registry
-from govflow.service.checks import record_check_result
-from govflow.service.runs import ensure_run
 from govflow.store import Approval, AuditEvent, session_scope
-
-VERSION = ("--model", "credit-risk", "--version", "1.0")
-CHECKS = ("validation", "pii", "fairness", "drift", "documentation")
+from tests._helpers import VERSION, checked_version
+from tests._helpers import cli as run
 
 
 @pytest.fixture
 def version(db_url, sample_files):
-    with session_scope() as s:
-        registry.register_model(s, name="credit-risk", owner="Ana", risk_tier="high", actor="alice")
-        row = registry.register_version(
-            s,
-            model="credit-risk",
-            version="1.0",
-            artifact=sample_files["artifact"],
-            training_data=sample_files["training"],
-            actor="alice",
-        )
-        run = ensure_run(s, dag_id="governance_gate", run_id="r1")
-        for check in CHECKS:
-            record_check_result(
-                s,
-                version=row,
-                run=run,
-                data_sha256=None if check == "documentation" else row.training_data_sha256,
-                result=CheckResult(check=check, status="pass", summary={}),
-            )
+    checked_version(sample_files)
     return db_url
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def counts() -> tuple[int, int]:
@@ -227,25 +198,7 @@ def _roles_for_me(db_url, monkeypatch) -> Path:
 
 
 def test_a_dev_mode_waiver_does_not_apply_to_a_high_risk_version(db_url, sample_files, capsys):
-    with session_scope() as s:
-        registry.register_model(s, name="credit-risk", owner="Ana", risk_tier="high", actor="alice")
-        row = registry.register_version(
-            s,
-            model="credit-risk",
-            version="1.0",
-            artifact=sample_files["artifact"],
-            training_data=sample_files["training"],
-            actor="alice",
-        )
-        run_row = ensure_run(s, dag_id="governance_gate", run_id="r1")
-        for check in CHECKS:
-            record_check_result(
-                s,
-                version=row,
-                run=run_row,
-                data_sha256=None if check == "documentation" else row.training_data_sha256,
-                result=CheckResult(check=check, status="fail" if check == "fairness" else "pass", summary={}),
-            )
+    checked_version(sample_files, {"fairness": "fail"})
     code, _, _ = run(capsys, "waive", *VERSION, "--check", "fairness", "--as", "rob", "--reason", "noise")
     assert code == 0
     with session_scope() as s:
