@@ -60,8 +60,7 @@ def compute_of(run_id: str) -> tuple[dict[str, float], int]:
     """(sum of check durations per check, number of check results) recorded for the Airflow run."""
     from sqlalchemy import func, select
 
-    from govflow.store import session_scope
-    from govflow.store import CheckResultRow, Run
+    from govflow.store import CheckResultRow, Run, session_scope
 
     with session_scope() as session:
         rows = session.execute(
