@@ -3,13 +3,20 @@
 - ``cli``: run ``govflow`` in-process, return ``(exit code, stdout, stderr)``;
 - ``register_model``: ``govflow model register`` through the CLI, asserted to succeed;
 - ``checked_version``: a registered high-risk ``credit-risk@1.0`` with a result for each
-  check the tier requires, recorded by the gate's run (what an approval is about).
+  check the tier requires, recorded by the gate's run (what an approval is about);
+- ``sample_trainer``: ``train`` of a sample training script in include/sample;
+- ``run_gate``: governance_gate for one version through Airflow's dag.test() (with the
+  ``airflow_home`` fixture of tests/integration/conftest.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+import os
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +26,8 @@ from govflow.service import registry
 from govflow.service.checks import record_check_result
 from govflow.service.runs import ensure_run
 from govflow.store import session_scope
+
+REPO = Path(__file__).resolve().parents[1]
 
 # The version ``checked_version`` registers, as CLI flags, and the checks it records.
 VERSION = ("--model", "credit-risk", "--version", "1.0")
@@ -69,3 +78,42 @@ def checked_version(sample_files: Mapping[str, Path], statuses: Mapping[str, str
                 data_sha256=None if check == "documentation" else row.training_data_sha256,
                 result=CheckResult(check=check, status=statuses.get(check, "pass"), summary={}),
             )
+
+
+def sample_trainer(script: str) -> Callable[..., dict[str, Any]]:
+    """``train`` of ``include/sample/<script>.py`` (the sample scripts are not a package)."""
+    sys.path.insert(0, str(REPO / "include" / "sample"))
+    try:
+        module = importlib.import_module(script)
+    finally:
+        sys.path.pop(0)
+    return module.train  # type: ignore[no-any-return]
+
+
+def run_gate(
+    airflow_env: Mapping[str, str],
+    work: Path,
+    model: str,
+    version: str,
+    *,
+    answers: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Run governance_gate for ``model@version`` to its end in ``airflow_env`` with this test's
+    GOVFLOW_HOME and DB (plus ``env``); reviewers in ``answers`` answer over REST. A run that
+    raises fails the test with the tail of its log."""
+    from govflow.demo import run_dag
+
+    run_env = {
+        **airflow_env,
+        "GOVFLOW_HOME": os.environ["GOVFLOW_HOME"],
+        "GOVFLOW_DB_URL": os.environ["GOVFLOW_DB_URL"],
+        **(env or {}),
+    }
+    conf = {"model": model, "version": version}
+    try:
+        return run_dag(
+            "governance_gate", conf, work, answers=None if answers is None else dict(answers), env=run_env
+        )
+    except RuntimeError:
+        pytest.fail((work / "governance_gate.log").read_text()[-5000:])

@@ -7,9 +7,6 @@ model meets promotes it, a stricter one rejects the next version.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +20,7 @@ from govflow.service.checks import latest_check_results
 from govflow.service.gate import latest_decision
 from govflow.service.policy import apply_policy
 from govflow.store import session_scope
+from tests._helpers import run_gate, sample_trainer
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -30,29 +28,8 @@ DEFAULT_POLICY = REPO / "include" / "policies" / "default.yaml"
 
 
 @pytest.fixture(scope="module")
-def airflow_home(tmp_path_factory):
-    from govflow.demo import airflow_env
-
-    home = tmp_path_factory.mktemp("airflow")
-    env = os.environ | airflow_env(REPO, home)
-    subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"],
-        check=True,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        timeout=300,
-    )
-    return env
-
-
-@pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    sys.path.insert(0, str(REPO / "include" / "sample"))
-    try:
-        from train_tasks import train
-    finally:
-        sys.path.pop(0)
+    train = sample_trainer("train_tasks")
     jobs = {task: train(tmp_path_factory.mktemp(task), task=task) for task in ("regression", "multiclass")}
     for task in ("regression", "multiclass"):
         jobs[f"{task}-baseline"] = train(
@@ -104,24 +81,9 @@ def submit(job: dict, model: str, version: str) -> None:
         )
 
 
-def run_gate(airflow_home, tmp_path, model, version, policy):
-    from govflow.demo import run_dag
-
-    env = airflow_home | {
-        "GOVFLOW_HOME": os.environ["GOVFLOW_HOME"],
-        "GOVFLOW_DB_URL": os.environ["GOVFLOW_DB_URL"],
-        "GOVFLOW_POLICY": str(policy),
-    }
-    try:
-        return run_dag("governance_gate", {"model": model, "version": version}, tmp_path, env=env)
-    except RuntimeError:
-        pytest.fail((tmp_path / "governance_gate.log").read_text()[-5000:])
-
-
-@pytest.fixture
-def sqlite_db(govflow_home, monkeypatch):
-    govflow_home.mkdir(parents=True, exist_ok=True)
-    monkeypatch.setenv("GOVFLOW_DB_URL", f"sqlite:///{govflow_home / 'govflow.db'}")
+def gate_with(airflow_home, tmp_path, model: str, version: str, policy: Path) -> dict:
+    """governance_gate for ``model@version``, its tasks reading ``policy`` (``use_policy`` applied it)."""
+    return run_gate(airflow_home, tmp_path, model, version, env={"GOVFLOW_POLICY": str(policy)})
 
 
 def outcome(model: str, version: str) -> tuple[str, dict, str, list]:
@@ -158,7 +120,7 @@ def test_task_model_goes_through_the_gate(
     lenient = write_policy(tmp_path, passing, "lenient")
     use_policy(monkeypatch, lenient)
     submit(job, model, "1.0")
-    result = run_gate(airflow_home, tmp_path, model, "1.0", lenient)
+    result = gate_with(airflow_home, tmp_path, model, "1.0", lenient)
     assert result["state"] == "success"
     stage, summary, status, reasons = outcome(model, "1.0")
     with session_scope() as s:
@@ -173,7 +135,7 @@ def test_task_model_goes_through_the_gate(
     strict = write_policy(tmp_path, failing, "strict")
     use_policy(monkeypatch, strict)
     submit(job, model, "1.1")
-    assert run_gate(airflow_home, tmp_path, model, "1.1", strict)["state"] == "success"
+    assert gate_with(airflow_home, tmp_path, model, "1.1", strict)["state"] == "success"
     stage, summary, status, reasons = outcome(model, "1.1")
     assert status == "fail" and summary["exceeded"] == [judged]
     assert stage != "production" and reasons
@@ -188,7 +150,7 @@ def test_task_model_goes_through_the_gate(
     # A worse challenger (a naive model) under the lenient fairness policy: the comparison rejects it.
     use_policy(monkeypatch, lenient)
     submit(trained[f"{task}-baseline"], model, "1.2")
-    assert run_gate(airflow_home, tmp_path, model, "1.2", lenient)["state"] == "success"
+    assert gate_with(airflow_home, tmp_path, model, "1.2", lenient)["state"] == "success"
     with session_scope() as s:
         row = registry.get_version(s, model, "1.2")
         performance = latest_check_results(s, row.id)["performance"]
