@@ -11,8 +11,11 @@ from govflow.progress import NO_PROGRESS, CountingReader, Progress, resolve
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 SUPPORTED_SUFFIXES = (".csv", ".parquet", ".pq")
+# ``frame.attrs`` key: the string columns ``read_table(..., dictionary_strings=True)`` read as categoricals.
+DICTIONARY_STRINGS = "govflow.dictionary_strings"
 
 
 def _checked_path(path: str | Path) -> Path:
@@ -34,12 +37,19 @@ def read_table(
     columns: Sequence[str] | None = None,
     allow_empty: bool = False,
     progress: Progress | None = None,
+    dictionary_strings: bool = False,
 ) -> pd.DataFrame:
     """Read a whole CSV or Parquet file into a DataFrame.
 
     Raises CheckInputError (never a library traceback) when the file is missing,
     empty, unparseable, has duplicate column names or lacks a requested column.
     ``progress`` hears the bytes read of a CSV file, the rows of a Parquet file.
+
+    ``dictionary_strings`` (opt-in, Parquet only; a CSV file is read as without it): the
+    file's plain string columns come as pandas categoricals read straight from Parquet's
+    dictionary pages (codes and the distinct strings), not as one Python str per value; their
+    names are in ``frame.attrs[DICTIONARY_STRINGS]`` (``dictionary_string_columns``), so a
+    caller can tell them from the file's own categorical columns and treat them as strings.
     """
     import pandas as pd
 
@@ -60,7 +70,7 @@ def read_table(
                     )
                     frame = pd.read_csv(counted, low_memory=False, encoding="utf-8")
         else:
-            frame = pd.read_parquet(p)
+            frame = _read_parquet_dictionary_strings(p) if dictionary_strings else pd.read_parquet(p)
             report(stage, len(frame), len(frame))
     except UnicodeDecodeError as err:
         raise CheckInputError(f"{p} is not valid UTF-8 text: {err.reason} at byte {err.start}") from err
@@ -78,13 +88,56 @@ def read_table(
     return frame
 
 
+def _read_parquet_dictionary_strings(p: Path) -> pd.DataFrame:
+    """``pd.read_parquet(p)`` (its pyarrow engine's defaults), with the plain string columns read
+    as dictionaries (pandas categoricals) and the frame's columns left in their own blocks (no
+    consolidating copy of the numbers)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    strings = _parquet_string_columns(pq.read_schema(p))
+    table = pq.read_table(p, read_dictionary=strings or None, use_pandas_metadata=True)
+    metadata = table.schema.metadata or {}
+    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
+    if b"PANDAS_ATTRS" in metadata:  # as pandas' reader restores them
+        frame.attrs = json.loads(metadata[b"PANDAS_ATTRS"])
+    frame.attrs[DICTIONARY_STRINGS] = strings
+    return frame
+
+
+def _parquet_string_columns(schema: pa.Schema) -> list[str]:
+    """The top-level plain string columns of a Parquet file (not its pandas index columns)."""
+    import pyarrow as pa
+
+    index = {c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)}
+    return [
+        field.name
+        for field in schema
+        if (pa.types.is_string(field.type) or pa.types.is_large_string(field.type))
+        and field.name not in index
+        and "." not in field.name  # read_dictionary takes column paths: a dotted name is read as before
+    ]
+
+
+def dictionary_string_columns(frame: pd.DataFrame) -> frozenset[str]:
+    """The string columns ``read_table(..., dictionary_strings=True)`` read as categoricals."""
+    return frozenset(frame.attrs.get(DICTIONARY_STRINGS, ()))
+
+
 def as_frame(
-    data: pd.DataFrame | str | Path, *, what: str = "data", progress: Progress | None = None
+    data: pd.DataFrame | str | Path,
+    *,
+    what: str = "data",
+    progress: Progress | None = None,
+    dictionary_strings: bool = False,
 ) -> pd.DataFrame:
     """The table a check was given: a path's CSV/Parquet file (``read_table``), or a DataFrame
-    built in code, which must have rows too (``what`` names it in the error)."""
+    built in code, which must have rows too (``what`` names it in the error).
+    ``dictionary_strings`` is ``read_table``'s opt-in (a DataFrame is returned as given)."""
     if isinstance(data, (str, Path)):
-        return read_table(data, progress=progress)
+        return read_table(data, progress=progress, dictionary_strings=dictionary_strings)
     if len(data) == 0:
         raise CheckInputError(f"{what} has no rows")
     return data

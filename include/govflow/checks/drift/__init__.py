@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govflow.checks._io import as_frame
+from govflow.checks._io import as_frame, dictionary_string_columns
 from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, timed_check
-from govflow.checks.drift._columns import SkippedColumn, prepare_column
+from govflow.checks.drift._columns import SkippedColumn, as_plain_strings, prepare_column
 from govflow.checks.drift._stattests import choose_stattest, run_stattest
 from govflow.progress import Progress, resolve
 
@@ -88,8 +88,12 @@ def detect_drift(
     """
     _check_options(max_share_drifted, stattest_threshold)
     report = resolve(progress)
-    reference_frame = as_frame(reference, what="the reference data", progress=report)
-    current_frame = as_frame(current, what="the current data", progress=report)
+    # A Parquet file's string columns come as categoricals (codes and distinct strings, no Python
+    # str per value): tested exactly as the strings they hold (``prepare_column``'s ``strings``).
+    reference_frame = as_frame(reference, what="the reference data", progress=report, dictionary_strings=True)
+    current_frame = as_frame(current, what="the current data", progress=report, dictionary_strings=True)
+    ref_strings = dictionary_string_columns(reference_frame)
+    cur_strings = dictionary_string_columns(current_frame)
     names = _columns_to_test(reference_frame, current_frame, columns)
     key_columns = list(key_columns)
     unknown_keys = [k for k in key_columns if k not in names]
@@ -101,7 +105,12 @@ def detect_drift(
     for done, name in enumerate(names):
         report("drift: testing columns", done, len(names), unit="columns")
         try:
-            column = prepare_column(name, reference_frame[name], current_frame[name])
+            column = prepare_column(
+                name,
+                reference_frame[name],
+                current_frame[name],
+                strings=(name in ref_strings, name in cur_strings),
+            )
         except SkippedColumn as reason:
             skipped[name] = str(reason)
             continue
@@ -226,6 +235,9 @@ def _html_report(
     from evidently.presets import DataDriftPreset
 
     ref_sample, cur_sample = _sample(reference[columns]), _sample(current[columns])
+    # Evidently sees the strings a dictionary-read column holds, as it would from a plain read.
+    ref_sample = as_plain_strings(ref_sample, dictionary_string_columns(reference))
+    cur_sample = as_plain_strings(cur_sample, dictionary_string_columns(current))
     preset = DataDriftPreset(
         columns=columns,
         drift_share=max_share_drifted,

@@ -7,6 +7,13 @@ bounded by one column pair. Two govflow extensions, both stated in the
 evidence: datetime columns (which the preset skips) are tested as numbers of
 epoch seconds, and object columns holding only booleans and nulls (which the
 preset skips as "unknown") are tested as categorical.
+
+A Parquet file's string columns may come read as categoricals (``read_table``'s
+``dictionary_strings``: the codes and the distinct strings, no Python str per
+value). Such a column is typed, counted and tested exactly as the plain strings it
+holds (its null mask and value counts come from the codes, the counts in the
+order the values first appear, as ``value_counts(sort=False)`` gives them for
+strings); Evidently's own tests and report get the plain strings.
 """
 
 from __future__ import annotations
@@ -43,29 +50,42 @@ class PreparedColumn:
     counts: tuple[pd.Series, pd.Series] | None = None
     # Numeric columns: the cleaned values as sorted float64 arrays (filled lazily).
     _sorted: tuple[np.ndarray, np.ndarray] | None = None
+    # Whether the (reference, current) values are strings held as a categorical (``strings``).
+    string_codes: tuple[bool, bool] = (False, False)
 
     def sorted_values(self) -> tuple[np.ndarray, np.ndarray]:
-        import numpy as np
-
         if self._sorted is None:
-            ref = np.sort(self.reference.to_numpy(dtype=np.float64))
-            cur = np.sort(self.current.to_numpy(dtype=np.float64))
-            self._sorted = (ref, cur)
+            self._sorted = (_sorted_float64(self.reference), _sorted_float64(self.current))
         return self._sorted
+
+    def plain_values(self) -> tuple[pd.Series, pd.Series]:
+        """The cleaned values, a string column read as a categorical turned back into its strings
+        (what Evidently's own tests are given)."""
+        ref_codes, cur_codes = self.string_codes
+        return (
+            _plain_strings(self.reference) if ref_codes else self.reference,
+            _plain_strings(self.current) if cur_codes else self.current,
+        )
 
 
 class SkippedColumn(Exception):
     """A column no drift test applies to (lists, mixed objects); reported, not counted."""
 
 
-def prepare_column(name: str, reference: pd.Series, current: pd.Series) -> PreparedColumn:
+def prepare_column(
+    name: str, reference: pd.Series, current: pd.Series, *, strings: tuple[bool, bool] = (False, False)
+) -> PreparedColumn:
     """Type one column pair like Evidently does and return its cleaned values.
 
+    ``strings``: whether the (reference, current) side is a string column read as a categorical
+    (``read_table``'s ``dictionary_strings``); it is then typed and tested as those strings.
     Raises CheckInputError for an all-null column or a column whose type differs
     between the two frames; SkippedColumn for a type no drift test applies to.
     """
-    reference = _plain_dtype(reference)
-    current = _plain_dtype(current)
+    ref_codes = strings[0] and _is_categorical(reference)
+    cur_codes = strings[1] and _is_categorical(current)
+    reference = reference if ref_codes else _plain_dtype(reference)
+    current = current if cur_codes else _plain_dtype(current)
     # One null mask per side: on a million Python strings each isna() pass is what costs.
     ref_valid, cur_valid = _valid(reference), _valid(current)
     for label, valid in (("reference", ref_valid), ("current", cur_valid)):
@@ -78,8 +98,8 @@ def prepare_column(name: str, reference: pd.Series, current: pd.Series) -> Prepa
             f"in the current data"
         )
 
-    cur_counts = _value_counts(current, cur_valid) if _hashed(current) else None
-    column_type = evidently_column_type(current, cur_valid, cur_counts)
+    cur_counts = _value_counts(current, cur_valid, codes=cur_codes) if _hashed(current) else None
+    column_type = evidently_column_type(current, cur_valid, cur_counts, strings=cur_codes)
     note = None
     if column_type == "datetime":
         kind: Kind = "datetime"
@@ -96,6 +116,10 @@ def prepare_column(name: str, reference: pd.Series, current: pd.Series) -> Prepa
         kind, feature_type = ("boolean" if cur_family == "bool" else "categorical"), "cat"
     elif column_type == "text":
         kind, feature_type = "text", "text"
+        # Many distinct values: Evidently's text test works on the strings themselves.
+        reference = _plain_strings(reference) if ref_codes else reference
+        current = _plain_strings(current) if cur_codes else current
+        ref_codes = cur_codes = False
     else:
         raise SkippedColumn(f"no drift test for its type ({column_type}, dtype {current.dtype})")
 
@@ -120,22 +144,26 @@ def prepare_column(name: str, reference: pd.Series, current: pd.Series) -> Prepa
         missing_reference=ref_missing,
         missing_current=cur_missing,
         note=note,
+        string_codes=(ref_codes, cur_codes),
     )
     if feature_type == "cat":
         column.counts = (
-            _value_counts(ref_clean, None),
-            cur_counts if cur_counts is not None else _value_counts(cur_clean, None),
+            _value_counts(ref_clean, None, codes=ref_codes),
+            cur_counts if cur_counts is not None else _value_counts(cur_clean, None, codes=cur_codes),
         )
     return column
 
 
-def evidently_column_type(series: pd.Series, valid: np.ndarray, counts: pd.Series | None = None) -> str:
+def evidently_column_type(
+    series: pd.Series, valid: np.ndarray, counts: pd.Series | None = None, *, strings: bool = False
+) -> str:
     """``evidently.core.datasets.infer_column_type`` (0.7), reusing a null mask and value counts.
 
     Returns Evidently's ColumnType value: num, cat, text, datetime, list or unknown.
-    A unit test holds it equal to Evidently's own function.
+    A unit test holds it equal to Evidently's own function. ``strings``: ``series`` is a
+    categorical holding a string column's values, typed as those strings would be.
     """
-    dtype_name = series.dtype.name
+    dtype_name = "string" if strings else series.dtype.name
     if dtype_name.startswith("float"):
         return "num"
     if dtype_name.startswith("int"):
@@ -170,7 +198,9 @@ def _valid(series: pd.Series) -> np.ndarray:
     return series.notna().to_numpy()
 
 
-def _value_counts(series: pd.Series, valid: np.ndarray | None) -> pd.Series:
+def _value_counts(series: pd.Series, valid: np.ndarray | None, *, codes: bool = False) -> pd.Series:
+    if codes:
+        return _string_counts(series)
     if valid is not None and not valid.all():
         series = series[valid]
     counts = series.value_counts(dropna=True, sort=False)
@@ -257,3 +287,76 @@ def _clean(series: pd.Series, valid: np.ndarray, *, numeric: bool) -> tuple[pd.S
         keep = np.isfinite(series.to_numpy())
     missing = int(len(keep) - keep.sum())
     return (series if missing == 0 else series[keep]), missing
+
+
+def _sorted_float64(series: pd.Series) -> np.ndarray:
+    """The values as a sorted float64 array: one copy (an integer column's conversion is that copy),
+    sorted in place."""
+    import numpy as np
+
+    values = series.to_numpy(dtype=np.float64, copy=True)
+    values.sort()
+    return values
+
+
+def _is_categorical(series: pd.Series) -> bool:
+    import pandas as pd
+
+    return isinstance(series.dtype, pd.CategoricalDtype)
+
+
+def _plain_strings(series: pd.Series) -> pd.Series:
+    """A categorical's values as an object column (its strings; nulls as None, as Parquet gives them)."""
+    import numpy as np
+    import pandas as pd
+
+    codes = series.cat.codes.to_numpy()
+    categories = series.cat.categories.to_numpy(dtype=object)
+    values = np.append(categories, np.array([None], dtype=object))[codes]  # code -1: None
+    return pd.Series(values, index=series.index, name=series.name, dtype=object)
+
+
+def _string_counts(series: pd.Series) -> pd.Series:
+    """Value counts of strings held as a categorical, from its codes: nulls left out, unused
+    categories too, in the order the values first appear (``value_counts(sort=False)`` of the
+    plain strings: the order a Jensen-Shannon sum adds them in)."""
+    import numpy as np
+    import pandas as pd
+
+    codes = series.cat.codes.to_numpy()
+    categories = series.cat.categories
+    counts = np.bincount(codes.astype(np.intp) + 1, minlength=len(categories) + 1)[1:]
+    order = _first_seen(codes, int(np.count_nonzero(counts)))
+    return pd.Series(counts[order], index=categories[order], name="count")
+
+
+def _first_seen(codes: np.ndarray, wanted: int) -> np.ndarray:
+    """The first ``wanted`` distinct non-negative codes in order of first appearance.
+
+    Reads growing prefixes of ``codes``: a column's values usually all appear early.
+    """
+    import numpy as np
+
+    order: list[int] = []
+    seen: set[int] = set()
+    start, step = 0, 4096
+    while len(order) < wanted and start < len(codes):
+        chunk = codes[start : start + step]
+        distinct, first = np.unique(chunk, return_index=True)
+        for code in distinct[np.argsort(first, kind="stable")].tolist():
+            if code >= 0 and code not in seen:
+                seen.add(code)
+                order.append(code)
+        start, step = start + step, step * 2
+    return np.asarray(order, dtype=np.intp)
+
+
+def as_plain_strings(frame: pd.DataFrame, names: frozenset[str]) -> pd.DataFrame:
+    """``frame`` with its string columns held as categoricals (``names``) turned back into strings."""
+    held = [c for c in frame.columns if c in names and _is_categorical(frame[c])]
+    if not held:
+        return frame
+    frame = frame.copy(deep=False)
+    for name in held:
+        frame[name] = _plain_strings(frame[name])
+    return frame

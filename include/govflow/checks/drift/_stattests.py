@@ -115,7 +115,7 @@ def run_stattest(column: PreparedColumn, test: Any, threshold: float | None) -> 
     from evidently.legacy.core import ColumnType
 
     try:
-        result = test(column.reference, column.current, ColumnType(column.feature_type), threshold)
+        result = test(*column.plain_values(), ColumnType(column.feature_type), threshold)
     except (ValueError, TypeError) as err:
         raise CheckInputError(
             f"{test.name} cannot test column {column.name!r}: {str(err).splitlines()[0]}"
@@ -223,6 +223,19 @@ def _sorted_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values[starts], counts
 
 
+def _first_distinct(values: np.ndarray, cap: int) -> np.ndarray:
+    """The smallest distinct values of a sorted array, at most ``cap + 1`` of them: one binary
+    search per value (a pass over a million values only to learn there are more than 5 is waste)."""
+    import numpy as np
+
+    found: list[float] = []
+    position = 0
+    while position < len(values) and len(found) <= cap:
+        found.append(values[position])
+        position = int(np.searchsorted(values, values[position], side="right"))
+    return np.asarray(found, dtype=values.dtype)
+
+
 def _counts_on(keys: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     import numpy as np
 
@@ -241,10 +254,10 @@ def _distinct_values(column: PreparedColumn, *, cap: int) -> int:
 
     if column.feature_type == "num":
         reference, current = column.sorted_values()
-        ref_values, _ = _sorted_counts(reference)
+        ref_values = _first_distinct(reference, cap)
         if len(ref_values) > cap:
             return cap + 1
-        cur_values, _ = _sorted_counts(current)
+        cur_values = _first_distinct(current, cap)
         if len(cur_values) > cap:
             return cap + 1
         return len(np.union1d(ref_values, cur_values))
