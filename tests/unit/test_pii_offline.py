@@ -65,12 +65,12 @@ def test_engine_build_and_scan_run_with_the_network_blocked(socket_guard, monkey
     # would fetch the public suffix list) and no engine built yet.
     monkeypatch.setattr(tldextract.tldextract, "TLD_EXTRACTOR", tldextract.TLDExtract())
     _engine.empty_artifacts.cache_clear()
-    _engine.analyzer_engine.cache_clear()
+    _engine._engine.cache_clear()
     try:
         result = scan_pii(FIXTURE)
     finally:
         _engine.empty_artifacts.cache_clear()
-        _engine.analyzer_engine.cache_clear()
+        _engine._engine.cache_clear()
 
     assert result.status == "fail", result.errors
     columns = result.details["columns"]

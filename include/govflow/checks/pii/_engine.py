@@ -70,9 +70,18 @@ def _nlp_configuration() -> dict[str, Any]:
     return conf
 
 
-@functools.lru_cache(maxsize=1)
 def analyzer_engine() -> AnalyzerEngine:
     """The shared AnalyzerEngine: spaCy NER + Presidio's pattern recognizers + ours."""
+    logger = logging.getLogger(PRESIDIO_LOGGER)
+    if logger.level == logging.NOTSET:
+        # Presidio logs each analysed value without NLP artifacts at INFO: hundreds of lines per scan in
+        # a task's log. Its warnings still show; a level someone configured is kept.
+        logger.setLevel(logging.WARNING)
+    return _engine()
+
+
+@functools.lru_cache(maxsize=1)
+def _engine() -> AnalyzerEngine:
     import spacy
 
     logger = logging.getLogger(PRESIDIO_LOGGER)
