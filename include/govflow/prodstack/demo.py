@@ -161,12 +161,21 @@ class Reviewers:
 def wait_for_runs(
     admin, run_ids: set[str], reviewers: Reviewers | None, *, timeout: float, dag_id: str
 ) -> dict:
+    from govflow.airflow_client import AirflowUnavailableError
+
     deadline = time.monotonic() + timeout
     runs: dict[str, dict] = {}
     while True:
-        if reviewers:
-            reviewers.answer_pending(run_ids)
-        runs = {r: admin.get_run(dag_id, r) for r in run_ids}
+        try:
+            if reviewers:
+                reviewers.answer_pending(run_ids)
+            runs = {r: admin.get_run(dag_id, r) for r in run_ids}
+        except AirflowUnavailableError as err:  # an api-server restart: the runs go on, so does the wait
+            if time.monotonic() > deadline:
+                raise
+            print(f"   ({err}; retrying)", flush=True)
+            time.sleep(5)
+            continue
         if all(run.get("state") in TERMINAL for run in runs.values()):
             return runs
         if time.monotonic() > deadline:
@@ -187,6 +196,16 @@ def _seconds(run: dict) -> float | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from govflow.errors import GovflowError
+
+    try:
+        return _demo(argv)
+    except (GovflowError, RuntimeError) as err:  # the stack said no, or a run never ended: one line
+        print(f"prod-demo: error: {err}", file=sys.stderr)
+        return 1
+
+
+def _demo(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m govflow.prodstack.demo", description=__doc__.splitlines()[0]
     )
