@@ -141,3 +141,11 @@ def test_stop_escalates_to_sigkill_and_leaves_nothing(tmp_path):
     assert not group_alive(pid)
     assert not (pids / "stubborn.pid").exists()
     assert not stop(pids, "stubborn")  # nothing left to stop
+
+
+def test_stack_processes_run_this_checkouts_govflow(tmp_path, monkeypatch):
+    # A venv installed from another checkout (its .pth) must not decide which govflow the stack runs.
+    monkeypatch.setenv("PYTHONPATH", "/opt/extra")
+    env = StackSettings.from_env(tmp_path).airflow_env()
+    assert env["PYTHONPATH"].split(os.pathsep) == [str(REPO / "include"), "/opt/extra"]
+    assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(REPO / "dags")

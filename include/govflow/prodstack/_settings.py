@@ -237,6 +237,9 @@ class StackSettings:
             "AIRFLOW__API__HOST": LOOPBACK,
             "GOVFLOW_HOME": str(self.govflow_home),
             "PATH": f"{venv_bin}:{env.get('PATH', '/usr/bin:/bin')}",
+            # The govflow of this checkout (the one whose DAGs are served), whichever checkout the
+            # venv was installed from.
+            "PYTHONPATH": os.pathsep.join(p for p in (str(REPO / "include"), env.get("PYTHONPATH")) if p),
             "PYTHONUNBUFFERED": "1",
         }
         return env
