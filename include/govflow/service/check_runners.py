@@ -121,8 +121,8 @@ def run_drift(data: str, inputs: VersionInputs, policy: Policy) -> CheckResult:
     """``data`` against the version's reference data (its training data when it has none)."""
     thresholds = policy.tier(inputs.tier).drift
     try:
-        ref = read_table(inputs.reference_data or inputs.training_data)
-        cur = read_table(data)
+        ref = read_table(inputs.reference_data or inputs.training_data, dictionary_strings=True)
+        cur = read_table(data, dictionary_strings=True)
     except CheckInputError as err:  # a bad file is the check's error result, like inside the check
         return CheckResult.error("drift", str(err))
     # The model's outputs are not in the reference data; the label and the features are.

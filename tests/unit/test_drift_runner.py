@@ -1,0 +1,53 @@
+"""The pipeline's drift runner reads Parquet string columns as dictionaries (the fast path) and decides
+exactly as on the same data in CSV."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from govflow.policy import load_policy
+from govflow.service.check_runners import run_drift
+from govflow.service.inputs import CheckConfig, VersionInputs
+
+
+def _inputs(reference: str) -> VersionInputs:
+    return VersionInputs(
+        model="m",
+        version="1",
+        version_id=1,
+        tier="high",
+        regions=(),
+        sector=None,
+        artifact="",
+        artifact_sha256="",
+        training_data=reference,
+        reference_data=reference,
+        eval_data=None,
+        metrics={},
+        config=CheckConfig(label="label"),
+    )
+
+
+def test_parquet_and_csv_give_the_same_drift_result(tmp_path):
+    rng = np.random.default_rng(0)
+
+    def frame(shift: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "amount": rng.normal(shift, 1, 3000),
+                "city": rng.choice(["Lyon", "lyon", "", None, "Paris"], 3000),
+                "label": rng.integers(0, 2, 3000),
+            }
+        )
+
+    reference, current = frame(0.0), frame(0.3)
+    for suffix, write in (("parquet", pd.DataFrame.to_parquet), ("csv", pd.DataFrame.to_csv)):
+        for name, df in (("reference", reference), ("current", current)):
+            write(df, tmp_path / f"{name}.{suffix}", index=False)
+    policy = load_policy()
+    parquet = run_drift(str(tmp_path / "current.parquet"), _inputs(str(tmp_path / "reference.parquet")), policy)
+    csv = run_drift(str(tmp_path / "current.csv"), _inputs(str(tmp_path / "reference.csv")), policy)
+    assert parquet.summary["drifted_columns"] == ["amount"]
+    assert parquet.summary == csv.summary
+    assert parquet.details["columns"]["city"] == csv.details["columns"]["city"]
