@@ -36,7 +36,8 @@ def test_parquet_and_csv_give_the_same_drift_result(tmp_path):
         return pd.DataFrame(
             {
                 "amount": rng.normal(shift, 1, 3000),
-                "city": rng.choice(["Lyon", "lyon", "", None, "Paris"], 3000),
+                # (no empty strings: CSV cannot tell them from a missing value, Parquet can)
+                "city": rng.choice(["Lyon", "lyon", None, "Paris"], 3000),
                 "label": rng.integers(0, 2, 3000),
             }
         )
@@ -46,8 +47,10 @@ def test_parquet_and_csv_give_the_same_drift_result(tmp_path):
         for name, df in (("reference", reference), ("current", current)):
             write(df, tmp_path / f"{name}.{suffix}", index=False)
     policy = load_policy()
-    parquet = run_drift(str(tmp_path / "current.parquet"), _inputs(str(tmp_path / "reference.parquet")), policy)
-    csv = run_drift(str(tmp_path / "current.csv"), _inputs(str(tmp_path / "reference.csv")), policy)
+    parquet, csv = (
+        run_drift(str(tmp_path / f"current.{s}"), _inputs(str(tmp_path / f"reference.{s}")), policy)
+        for s in ("parquet", "csv")
+    )
     assert parquet.summary["drifted_columns"] == ["amount"]
     assert parquet.summary == csv.summary
     assert parquet.details["columns"]["city"] == csv.details["columns"]["city"]
