@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import selectors
+import shutil
+import signal
+import subprocess
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +20,92 @@ from govflow.prodstack._seed import seed_production_models
 
 NIGHTLY = "nightly_compliance"
 GATE = "governance_gate"
+
+
+@dataclass
+class CliRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float  # from start to exit
+    output_at: float | None  # from start to its first output on stdout (unbuffered)
+
+
+def run_cli(command: list[str], env: dict[str, str], *, timeout: float) -> CliRun:
+    """Run a govflow command as its own process, timing when it printed and when it exited.
+
+    One that outlives ``timeout`` fails the test with where it was stuck: the native stacks of
+    its threads (gdb, when installed) and every thread's Python stack (faulthandler, on SIGABRT).
+    """
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        command,
+        env=env | {"PYTHONFAULTHANDLER": "1", "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+    data = {out_fd: bytearray(), err_fd: bytearray()}
+    output_at = None
+    deadline = started + timeout
+    with proc, selectors.DefaultSelector() as selector:
+        for fd in data:
+            selector.register(fd, selectors.EVENT_READ)
+        while selector.get_map() and time.monotonic() < deadline:
+            for key, _ in selector.select(max(deadline - time.monotonic(), 0)):
+                chunk = os.read(key.fd, 1 << 16)
+                if not chunk:
+                    selector.unregister(key.fd)
+                elif key.fd == out_fd and output_at is None:
+                    output_at = time.monotonic() - started
+                data[key.fd] += chunk
+        held = bool(selector.get_map())
+        try:
+            proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            native = _native_stacks(proc.pid)
+            proc.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack on stderr
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=30)
+            proc.kill()
+            with contextlib.suppress(OSError):
+                data[err_fd] += proc.stderr.read()
+            printed = "printed nothing" if output_at is None else f"printed after {output_at:.0f}s"
+            raise AssertionError(
+                f"{' '.join(command[:2])} did not exit within {timeout:.0f}s ({printed}); "
+                f"stdout: {data[out_fd].decode(errors='replace')[-2000:]!r}\nnative stacks:\n{native}\n"
+                f"stderr (Python stacks on SIGABRT):\n{data[err_fd].decode(errors='replace')[-20000:]}"
+            ) from None
+    if held:
+        raise AssertionError(
+            f"{' '.join(command[:2])} exited ({proc.returncode}) but its stdout/stderr stayed open for "
+            f"{timeout:.0f}s (held by another process); "
+            f"stdout: {data[out_fd].decode(errors='replace')[-2000:]!r}"
+        )
+    return CliRun(
+        returncode=proc.returncode,
+        stdout=data[out_fd].decode(errors="replace"),
+        stderr=data[err_fd].decode(errors="replace"),
+        seconds=time.monotonic() - started,
+        output_at=output_at,
+    )
+
+
+def _native_stacks(pid: int) -> str:
+    gdb = shutil.which("gdb")
+    if gdb is None:
+        return "(gdb not installed)"
+    try:
+        done = subprocess.run(
+            [gdb, "-p", str(pid), "-batch", "-nx", "-ex", "thread apply all bt 30"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except subprocess.TimeoutExpired:
+        return "(gdb timed out)"
+    return "\n".join(line for line in done.stdout.splitlines() if line.startswith(("Thread", "#")))[-20000:]
 
 
 def client(stack: StackSettings, user: str = "admin"):  # type: ignore[no-untyped-def]
