@@ -173,11 +173,6 @@ def test_object_store_down_fails_closed(stack_env, trained):
         services.start_weed(stack)
 
 
-@pytest.mark.skip(
-    reason="known failure (issue #13 open): one of 20 concurrent `govflow submit --trigger` to the "
-    "SeaweedFS-backed stack printed its run id and then did not exit within 300 s; not reproduced since "
-    "(a hang now fails with the process's native and Python stacks)"
-)
 def test_twenty_submits_at_once(stack_env, trained):
     stack = stack_env
     [model] = seed(stack, trained, 1)
