@@ -282,6 +282,22 @@ def test_document_version_records_one_documentation_result_per_run(full_version)
         )
 
 
+def test_the_documentation_result_accounts_for_the_rendering(full_version, monkeypatch):
+    import time
+
+    render = docs.render_docs
+
+    def slow_render(*args, **kwargs):
+        time.sleep(0.15)  # stands for a slow template or object store
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(docs, "render_docs", slow_render)
+    with session_scope() as s:
+        run = ensure_run(s, dag_id="nightly_compliance", run_id="run-8")
+        out = docs.document_version(s, *full_version, run=run, actor="pipeline:nightly_compliance")
+    assert out["check"]["duration_s"] >= 0.3  # two formats rendered, both inside the result's time
+
+
 def test_notes_carry_over_to_a_later_version_and_say_so(full_version, sample_files):
     with session_scope() as s:
         registry.register_version(

@@ -339,12 +339,16 @@ def check_documentation(
     run: Run,
     policy: Policy | None = None,
     artifacts: ArtifactStore | None = None,
+    started: float | None = None,
 ) -> CheckResultRow:
-    """Record the ``documentation`` check (required sections complete?) for ``run``, once per run."""
+    """Record the ``documentation`` check (required sections complete?) for ``run``, once per run.
+
+    ``started`` (a ``time.perf_counter()`` reading): when the work the result accounts for began, e.g.
+    the rendering before it; by default, this call."""
     from dataclasses import replace
 
     policy = _policy(policy)
-    started = time.perf_counter()
+    started = time.perf_counter() if started is None else started
     row = get_version(session, model, version)
     context = build_context(gather_inputs(session, row, policy=policy, artifacts=artifacts))
     required = policy.tier(row.model.risk_tier).documentation.required_sections
@@ -374,11 +378,15 @@ def document_version(
     """The pipeline step: render both documents in both formats, then record the documentation check."""
     policy = _policy(policy)
     artifacts = artifacts or ArtifactStore()
+    started = time.perf_counter()
     rendered = [
         render_docs(session, model, version, fmt, actor=actor, policy=policy, artifacts=artifacts)
         for fmt in ("md", "html")
     ]
-    result = check_documentation(session, model, version, run=run, policy=policy, artifacts=artifacts)
+    # The check's duration is the step's: rendering and storing the documents, then checking them.
+    result = check_documentation(
+        session, model, version, run=run, policy=policy, artifacts=artifacts, started=started
+    )
     return {"documents": [d for r in rendered for d in r["documents"]], "check": check_result_to_dict(result)}
 
 
