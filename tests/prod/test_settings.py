@@ -149,3 +149,21 @@ def test_stack_processes_run_this_checkouts_govflow(tmp_path, monkeypatch):
     env = StackSettings.from_env(tmp_path).airflow_env()
     assert env["PYTHONPATH"].split(os.pathsep) == [str(REPO / "include"), "/opt/extra"]
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(REPO / "dags")
+
+
+@pytest.mark.parametrize(
+    "mode,keep,stopped", [("private", True, True), ("system", True, False), ("system", False, True)]
+)
+def test_down_stops_a_private_cluster_but_keeps_the_shared_server(tmp_path, monkeypatch, mode, keep, stopped):
+    from dataclasses import replace
+
+    from govflow.prodstack import _stack
+
+    calls = []
+    monkeypatch.setattr(_stack.services, "stop_postgres", lambda s: calls.append(s.pg_mode) or True)
+    monkeypatch.setattr(_stack.services, "stop_redis", lambda s: False)
+    monkeypatch.setattr(_stack.services, "stop_weed", lambda s: False)
+    settings = replace(StackSettings.ephemeral(tmp_path), pg_mode=mode)
+    settings.pids.mkdir(parents=True)
+    names = _stack.down(settings, keep_postgres=keep, say=lambda _: None)
+    assert (calls == [mode]) is stopped and ("postgres" in names) is stopped

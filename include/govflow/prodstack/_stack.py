@@ -175,7 +175,9 @@ def down(s: StackSettings, *, keep_postgres: bool = True, say: Callable[[str], o
         if stop_service(s):
             stopped.append(name)
             say(f"stopped {name}")
-    if not keep_postgres and services.stop_postgres(s):
+    # A private cluster (a throwaway stack's) is the stack's own: it always goes. The machine's shared
+    # server stays unless asked (and only if up started it).
+    if (not keep_postgres or s.pg_mode == "private") and services.stop_postgres(s):
         stopped.append("postgres")
         say("stopped postgres")
     return stopped
