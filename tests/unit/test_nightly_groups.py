@@ -41,7 +41,7 @@ def test_a_bad_parallelism_is_a_one_line_configuration_error(bad):
 def test_one_model_raising_does_not_stop_its_group(monkeypatch):
     ran = []
 
-    def check(run, target, name, *, db_url=None):
+    def check(run, target, name, *, policy=None, db_url=None):
         ran.append(target["model"])
         if target["model"] == "m01":
             raise ConnectionError("server closed the connection unexpectedly")
@@ -57,8 +57,16 @@ def test_one_model_raising_does_not_stop_its_group(monkeypatch):
 
 
 def test_a_group_returns_each_models_result(monkeypatch):
-    monkeypatch.setattr(
-        nightly, "document", lambda run, target, *, db_url=None: {"model": target["model"], "documents": 2}
-    )
-    results = nightly.document_group({"dag_id": "nightly_compliance", "run_id": "r"}, _targets(2))
-    assert [r["model"] for r in results] == ["m00", "m01"]
+    policies = []
+
+    def document(run, target, *, policy=None, db_url=None):
+        policies.append(policy)
+        return {"model": target["model"], "documents": 2}
+
+    monkeypatch.setattr(nightly, "document", document)
+    loads = []
+    monkeypatch.setattr(nightly, "load_policy", lambda: loads.append(1) or object())
+    results = nightly.document_group({"dag_id": "nightly_compliance", "run_id": "r"}, _targets(3))
+    assert [r["model"] for r in results] == ["m00", "m01", "m02"]
+    # The policy is read once per group task and shared, not re-read per model.
+    assert len(loads) == 1 and len(set(map(id, policies))) == 1 and policies[0] is not None

@@ -28,7 +28,7 @@ from govflow.access import SYSTEM_AUTH
 from govflow.alerts import Problem
 from govflow.config import nightly_parallelism
 from govflow.errors import GovflowError
-from govflow.policy import load_policy
+from govflow.policy import Policy, load_policy
 from govflow.progress import LogProgress, reporting
 from govflow.service.alerts import raise_alerts
 from govflow.service.audit import verify_audit as verify_audit_trail
@@ -98,14 +98,18 @@ def check_group(
     db_url: str | None = None,
 ) -> list[dict[str, Any]]:
     """``check`` for every model of a group; one model raising does not stop the others."""
-    return _each(group, lambda target: check(run, target, name, db_url=db_url), what=name)
+    policy = load_policy()  # resolved once per task, not once per model
+    return _each(group, lambda target: check(run, target, name, policy=policy, db_url=db_url), what=name)
 
 
 def document_group(
     run: RunRef | Mapping[str, Any], group: Iterable[Mapping[str, Any]], *, db_url: str | None = None
 ) -> list[dict[str, Any]]:
     """``document`` for every model of a group."""
-    return _each(group, lambda target: document(run, target, db_url=db_url), what="documentation")
+    policy = load_policy()
+    return _each(
+        group, lambda target: document(run, target, policy=policy, db_url=db_url), what="documentation"
+    )
 
 
 def _each(
@@ -130,7 +134,12 @@ def _each(
 
 @SYSTEM
 def check(
-    run: RunRef | Mapping[str, Any], target: Mapping[str, Any], name: str, *, db_url: str | None = None
+    run: RunRef | Mapping[str, Any],
+    target: Mapping[str, Any],
+    name: str,
+    *,
+    policy: Policy | None = None,
+    db_url: str | None = None,
 ) -> dict[str, Any]:
     """One nightly check of one production model on its newest batch, once per run."""
     # A long check logs how far it is (rows, rate, time left) every 30 s in the task log.
@@ -140,7 +149,7 @@ def check(
             target["model"],
             target["version"],
             name,
-            policy=load_policy(),  # resolved once, where the task starts
+            policy=policy or load_policy(),  # resolved once, where the task starts
             source=newest_batch_data,
             among=NIGHTLY_CHECKS,
             missing_is_error=False,  # no batch (or an unlabeled one) tonight is a skip, not a failure
@@ -150,10 +159,15 @@ def check(
 
 @SYSTEM
 def document(
-    run: RunRef | Mapping[str, Any], target: Mapping[str, Any], *, db_url: str | None = None
+    run: RunRef | Mapping[str, Any],
+    target: Mapping[str, Any],
+    *,
+    policy: Policy | None = None,
+    db_url: str | None = None,
 ) -> dict:
     """Re-render the production version's documents with tonight's evidence."""
-    return document_version(run, target["model"], target["version"], policy=load_policy(), db_url=db_url)
+    policy = policy or load_policy()
+    return document_version(run, target["model"], target["version"], policy=policy, db_url=db_url)
 
 
 @SYSTEM
