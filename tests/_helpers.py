@@ -24,6 +24,7 @@ from govflow.checks import CheckResult
 from govflow.cli import main
 from govflow.service import registry
 from govflow.service.checks import record_check_result
+from govflow.service.inputs import CheckConfig, VersionInputs
 from govflow.service.runs import ensure_run
 from govflow.store import session_scope
 
@@ -117,3 +118,22 @@ def run_gate(
         )
     except RuntimeError:
         pytest.fail((work / "governance_gate.log").read_text()[-5000:])
+
+
+def version_inputs(reference: str, *, tier: str = "minimal", label: str | None = None) -> VersionInputs:
+    """What a check runner gets for a version: ``reference`` as its training and reference data."""
+    return VersionInputs(
+        model="m",
+        version="1",
+        version_id=1,
+        tier=tier,
+        regions=(),
+        sector=None,
+        artifact="",
+        artifact_sha256="",
+        training_data=reference,
+        reference_data=reference,
+        eval_data=None,
+        metrics={},
+        config=CheckConfig(label=label),
+    )

@@ -18,6 +18,7 @@ from govflow.service.answers import Answer
 from govflow.service.policy import apply_policy
 from govflow.store import Alert, Approval, AuditEvent, CheckResultRow, GateDecision, session_scope
 from govflow.tasks import gate, nightly
+from tests._helpers import version_inputs
 
 RUN = {"dag_id": "governance_gate", "run_id": "manual__test_1", "trigger_kind": "rest"}
 HITL_APPROVE = {
@@ -352,24 +353,9 @@ def test_an_approval_request_that_timed_out_leaves_the_version_pending(db_url, f
 def test_unreadable_drift_input_is_an_error_result_not_a_crash(tmp_path):
     from govflow.policy import load_policy
     from govflow.service.check_runners import run_drift
-    from govflow.service.inputs import CheckConfig, VersionInputs
 
     empty = tmp_path / "empty.csv"
     empty.write_text("")
-    inputs = VersionInputs(
-        model="m",
-        version="1",
-        version_id=1,
-        tier="minimal",
-        regions=(),
-        sector=None,
-        artifact="",
-        artifact_sha256="",
-        training_data=str(empty),
-        reference_data=str(empty),
-        eval_data=None,
-        metrics={},
-        config=CheckConfig(),
-    )
+    inputs = version_inputs(str(empty))
     result = run_drift(str(empty), inputs, load_policy())
     assert result.status == "error" and "empty file" in result.errors[0]

@@ -12,8 +12,8 @@ from dataclasses import replace
 from govflow.checks import CheckResult
 from govflow.policy import load_policy
 from govflow.service import check_table
-from govflow.service.inputs import CheckConfig, VersionInputs
 from govflow.service.pipeline import check_on_data
+from tests._helpers import version_inputs
 
 
 def test_duration_covers_the_whole_runner(tmp_path, monkeypatch):
@@ -25,21 +25,7 @@ def test_duration_covers_the_whole_runner(tmp_path, monkeypatch):
         return CheckResult("drift", "pass", summary={"columns": 2}, duration_s=0.001)
 
     monkeypatch.setitem(check_table.CHECKS, "drift", replace(check_table.CHECKS["drift"], run=runner))
-    inputs = VersionInputs(
-        model="m",
-        version="1",
-        version_id=1,
-        tier="minimal",
-        regions=(),
-        sector=None,
-        artifact="",
-        artifact_sha256="",
-        training_data=str(data),
-        reference_data=str(data),
-        eval_data=None,
-        metrics={},
-        config=CheckConfig(),
-    )
+    inputs = version_inputs(str(data))
     result, sha = check_on_data("drift", inputs, data=str(data), policy=load_policy())
     assert result.summary == {"columns": 2} and sha
     assert result.duration_s >= 0.2

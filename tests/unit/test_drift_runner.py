@@ -8,25 +8,7 @@ import pandas as pd
 
 from govflow.policy import load_policy
 from govflow.service.check_runners import run_drift
-from govflow.service.inputs import CheckConfig, VersionInputs
-
-
-def _inputs(reference: str) -> VersionInputs:
-    return VersionInputs(
-        model="m",
-        version="1",
-        version_id=1,
-        tier="high",
-        regions=(),
-        sector=None,
-        artifact="",
-        artifact_sha256="",
-        training_data=reference,
-        reference_data=reference,
-        eval_data=None,
-        metrics={},
-        config=CheckConfig(label="label"),
-    )
+from tests._helpers import version_inputs
 
 
 def test_parquet_and_csv_give_the_same_drift_result(tmp_path):
@@ -48,7 +30,11 @@ def test_parquet_and_csv_give_the_same_drift_result(tmp_path):
             write(df, tmp_path / f"{name}.{suffix}", index=False)
     policy = load_policy()
     parquet, csv = (
-        run_drift(str(tmp_path / f"current.{s}"), _inputs(str(tmp_path / f"reference.{s}")), policy)
+        run_drift(
+            str(tmp_path / f"current.{s}"),
+            version_inputs(str(tmp_path / f"reference.{s}"), tier="high", label="label"),
+            policy,
+        )
         for s in ("parquet", "csv")
     )
     assert parquet.summary["drifted_columns"] == ["amount"]
