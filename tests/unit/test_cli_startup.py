@@ -411,3 +411,15 @@ def test_jensenshannon_is_scipys_bit_for_bit():
     for p, q in cases:
         ours, scipys = jensenshannon_distance(p, q), float(distance.jensenshannon(p, q))
         assert ours == scipys or (math.isnan(ours) and math.isnan(scipys)), (p, q, ours, scipys)
+
+
+def test_every_command_exits_without_a_last_full_collection():
+    # atexit runs hooks last-in first-out: this probe, registered before main, runs after main's hook.
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+        "from govflow.cli import main\n"
+        "sys.exit(main(['db', '--help']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "frozen True", done.stdout + done.stderr

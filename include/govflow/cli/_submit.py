@@ -15,8 +15,6 @@ fail on rejection.
 from __future__ import annotations
 
 import argparse
-import atexit
-import gc
 import json
 import sys
 from pathlib import Path
@@ -93,7 +91,6 @@ def register(groups: argparse._SubParsersAction) -> None:
 def _submit(args: argparse.Namespace) -> int:
     if args.wait and not args.trigger:
         raise BadInputError("--wait needs --trigger")
-    _exit_without_collecting()
     actor = actor_of(args)
     require_role(actor, SUBMITTER_ROLES, action="submit model versions")
     payload = register_submission(args, actor)
@@ -137,21 +134,6 @@ def _submit(args: argparse.Namespace) -> int:
         )
     emit(payload, as_json=args.json, lines=_lines(payload))
     return EXIT_BY_DECISION.get(payload.get("decision") or "", 1)
-
-
-def _exit_without_collecting() -> None:
-    """Let the process end without the collector's last pass over every object it loaded.
-
-    At interpreter shutdown CPython collects the whole heap while it tears the modules down; for
-    this command (SQLAlchemy, alembic, botocore's service models, s3fs, httpx) that was 0.4 CPU-s
-    of a 0.45 CPU-s exit. On the busy 2-core stack twenty submits then spent 33-42 s each between
-    printing the run id and exiting, and a 300 s bound on the whole process was once exceeded
-    (issue #13). Frozen at exit (an atexit hook: after the command's work, whatever the order of
-    the object-store finalizers), those objects are left to the OS. A process that goes on (tests
-    calling ``main`` in-process) is only affected when it exits itself.
-    """
-    atexit.unregister(gc.freeze)
-    atexit.register(gc.freeze)
 
 
 def register_submission(args: argparse.Namespace, actor: str) -> dict[str, Any]:
