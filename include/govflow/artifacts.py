@@ -3,40 +3,39 @@ reading registered files (data, model artifacts) from object storage.
 
 Objects are named by their sha256, so writing the same evidence twice stores
 it once, and a stored object can always be checked against its name. The root
-is a local folder by default, or any fsspec URL (s3://, gs://, ...) in production.
+is a local folder by default, or any URI ``govflow.storage`` resolves (``s3://`` in
+production, ``memory://`` in unit tests); credentials and errors come from there.
 
-Object storage (``s3://``) goes through fsspec/s3fs with the standard AWS settings
-(``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ...), so any
-worker on any machine reads the same bytes. A registered remote file is read by
-``local_copy``: downloaded once per worker into ``$GOVFLOW_HOME/cache/objects``,
-named by its sha256, and checked against the registered hash before use.
+A registered remote file is read by ``local_copy``: downloaded once per worker into
+``$GOVFLOW_HOME/cache/objects``, named by its sha256, and re-hashed against the registered
+sha256 every time it is handed out (a poisoned cache is deleted and fetched again).
 An unreachable store raises ``ObjectStoreError`` (one line, names the endpoint).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from govflow import config
+from govflow import config, storage
 from govflow.datasources import is_table_uri, table_copy, table_sha256
-from govflow.errors import BadInputError, ConflictError, GovflowError
+from govflow.errors import BadInputError, ConflictError
 from govflow.hashing import canonical_json, sha256_bytes, sha256_file
+from govflow.storage import ObjectStoreError, is_remote
 
-_CHUNK = 1 << 20
-# Fail fast when the store is down (botocore's defaults wait a minute per attempt).
-_S3_CONFIG = {"connect_timeout": 5, "read_timeout": 60, "retries": {"max_attempts": 3, "mode": "standard"}}
-
-
-class ObjectStoreError(GovflowError):
-    """The object store could not be reached or refused the request (not the caller's input)."""
-
-    exit_code = 1
+__all__ = [
+    "ArtifactStore",
+    "ObjectStoreError",
+    "StoredArtifact",
+    "bucket_ready",
+    "is_remote",
+    "local_copy",
+    "sha256_uri",
+    "upload_file",
+    "uri_is_file",
+]
 
 
 @dataclass(frozen=True)
@@ -46,138 +45,61 @@ class StoredArtifact:
     size: int
 
 
-def is_remote(uri: str | Path) -> bool:
-    """True for a URL that fsspec must open (s3://...), false for a path or file:// URL."""
-    text = str(uri)
-    return "://" in text and not text.startswith("file://")
-
-
-def _filesystem(uri: str) -> Any:  # an fsspec AbstractFileSystem (fsspec ships no types)
-    import fsspec
-
-    protocol = uri.split("://", 1)[0]
-    options: dict[str, Any] = {}
-    if protocol in ("s3", "s3a"):
-        # Read the settings now: they are part of fsspec's instance-cache key, so a changed
-        # endpoint or key never reuses a client built for the old one.
-        options = {
-            "config_kwargs": _S3_CONFIG,
-            "endpoint_url": os.environ.get("AWS_ENDPOINT_URL") or None,
-            "key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
-            "secret": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
-        }
-    fs, path = fsspec.core.url_to_fs(uri, **options)
-    return fs, path
-
-
-def _store_error(uri: str, err: Exception) -> GovflowError:
-    if isinstance(err, GovflowError):
-        return err
-    if isinstance(err, FileNotFoundError):
-        return BadInputError(f"not found in object storage: {uri}")
-    if isinstance(err, PermissionError):
-        return ObjectStoreError(f"object storage refused access to {uri} (check the AWS credentials)")
-    endpoint = os.environ.get("AWS_ENDPOINT_URL") or "the default endpoint"
-    reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-    return ObjectStoreError(f"object storage unreachable at {endpoint} ({reason}) while accessing {uri}")
-
-
 def sha256_uri(uri: str | Path) -> str:
     """Streamed sha256 of a local file, a remote object or a warehouse table (``conn://``)."""
     if is_table_uri(uri):
         return table_sha256(str(uri))
-    if not is_remote(uri):
-        return sha256_file(str(uri).removeprefix("file://"))
-    uri = str(uri)
+    where = storage.resolve(uri)
+    if where.kind == "local":
+        return sha256_file(where.local)
     digest = hashlib.sha256()
-    try:
-        fs, path = _filesystem(uri)
-        with fs.open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(_CHUNK), b""):
-                digest.update(block)
-    except Exception as err:
-        raise _store_error(uri, err) from err
+    for block in storage.blocks(str(uri)):
+        digest.update(block)
     return digest.hexdigest()
 
 
 def uri_is_file(uri: str | Path) -> bool:
     if is_table_uri(uri):
         return True  # a missing table or connection is one clear error when the table is read
-    if not is_remote(uri):
-        return Path(str(uri).removeprefix("file://")).expanduser().is_file()
-    try:
-        fs, path = _filesystem(str(uri))
-        return bool(fs.isfile(path))
-    except Exception as err:
-        raise _store_error(str(uri), err) from err
+    return storage.is_file(str(uri))
 
 
 def local_copy(uri: str | Path, *, sha256: str | None = None) -> Path:
     """A local path with the bytes of ``uri``: the path itself for local files; for a remote object,
     a copy in this worker's cache (one download per content), refused unless its sha256 is ``sha256``
-    when given. The copy keeps the object's file name, so readers still dispatch on the suffix.
+    when given. The copy keeps the object's file name, so readers still dispatch on the suffix, and is
+    re-hashed on every use (``storage.verified_copy``).
     A warehouse table (``conn://``) becomes its canonical CSV (``govflow.datasources``)."""
     if is_table_uri(uri):
         return table_copy(str(uri), sha256=sha256)
-    if not is_remote(uri):
-        return Path(str(uri).removeprefix("file://"))
-    uri = str(uri)
-    name = uri.rstrip("/").rsplit("/", 1)[-1] or "object"
-    cache = config.home() / "cache" / "objects"
-    if sha256:
-        cached = cache / sha256[:2] / sha256 / name
-        if cached.is_file():
-            return cached
-    cache.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache, prefix=".download-")
-    try:
-        digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out:
-            try:
-                fs, path = _filesystem(uri)
-                with fs.open(path, "rb") as handle:
-                    for block in iter(lambda: handle.read(_CHUNK), b""):
-                        digest.update(block)
-                        out.write(block)
-            except Exception as err:
-                raise _store_error(uri, err) from err
-        actual = digest.hexdigest()
-        if sha256 and actual != sha256:
-            raise ConflictError(f"{uri} changed since registration (sha256 differs): not using it")
-        target = cache / actual[:2] / actual / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, target)  # atomic: a concurrent task sees the old or the whole new copy
-        return target
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    where = storage.resolve(uri)
+    if where.kind == "local":
+        return where.local
+    text = str(uri)
+    name = text.rstrip("/").rsplit("/", 1)[-1] or "object"
+    # Without a registered hash, the object's current hash names the copy (one more streamed read).
+    expected = sha256 or sha256_uri(text)
+
+    def changed(actual: str) -> ConflictError:
+        return ConflictError(f"{text} changed since registration (sha256 differs): not using it")
+
+    target = config.home() / "cache" / "objects" / expected[:2] / expected / name
+    return storage.verified_copy(
+        target, sha256=expected, source=lambda: storage.blocks(text), changed=changed
+    )
 
 
 def upload_file(path: str | Path, uri: str) -> str:
     """Copy a local file to ``uri`` (a remote URL or a local path); returns its sha256."""
     source = Path(path)
     digest = sha256_file(source)
-    if not is_remote(uri):
-        target = Path(uri.removeprefix("file://"))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        return digest
-    try:
-        fs, remote = _filesystem(uri)
-        fs.put_file(str(source), remote)
-    except Exception as err:
-        raise _store_error(uri, err) from err
+    storage.put_file(source, uri)
     return digest
 
 
 def bucket_ready(bucket: str) -> None:
     """Create an S3 bucket unless it exists (deployment set-up)."""
-    try:
-        fs, _ = _filesystem(f"s3://{bucket}")
-        if not fs.exists(bucket):
-            fs.mkdir(bucket)
-    except Exception as err:
-        raise _store_error(f"s3://{bucket}", err) from err
+    storage.mkdir(f"s3://{bucket}")
 
 
 class ArtifactStore:
@@ -191,46 +113,21 @@ class ArtifactStore:
     def put_bytes(self, data: bytes, *, suffix: str = "") -> StoredArtifact:
         digest = sha256_bytes(data)
         location = self._location(digest, suffix)
-        if self._is_local:
-            path = Path(location.removeprefix("file://"))
-            if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                # Write then rename: readers never see a half-written object.
-                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                os.replace(tmp, path)
-            return StoredArtifact(uri=str(path), sha256=digest, size=len(data))
-        try:
-            fs, path = _filesystem(location)
-            # Content-addressed: an existing object already holds these bytes. An S3 PUT is atomic.
-            if not fs.exists(path):
-                fs.pipe_file(path, data)
-        except Exception as err:
-            raise _store_error(location, err) from err
-        return StoredArtifact(uri=location, sha256=digest, size=len(data))
+        # Content-addressed: an existing object already holds these bytes. Writes are whole or nothing.
+        if not storage.exists(location):
+            storage.write_bytes(location, data)
+        uri = str(storage.resolve(location).local) if self._is_local else location
+        return StoredArtifact(uri=uri, sha256=digest, size=len(data))
 
     def put_file(self, path: str | Path, *, suffix: str = "") -> StoredArtifact:
         """Store a file's content without loading it into memory (bundles can be large)."""
         source = Path(path)
         digest, size = sha256_file(source), source.stat().st_size
         location = self._location(digest, suffix)
-        if self._is_local:
-            target = Path(location.removeprefix("file://"))
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-                os.close(fd)
-                shutil.copyfile(source, tmp)
-                os.replace(tmp, target)
-            return StoredArtifact(uri=str(target), sha256=digest, size=size)
-        try:
-            fs, remote = _filesystem(location)
-            if not fs.exists(remote):
-                fs.put_file(str(source), remote)
-        except Exception as err:
-            raise _store_error(location, err) from err
-        return StoredArtifact(uri=location, sha256=digest, size=size)
+        if not storage.exists(location):
+            storage.put_file(source, location)
+        uri = str(storage.resolve(location).local) if self._is_local else location
+        return StoredArtifact(uri=uri, sha256=digest, size=size)
 
     def put_json(self, obj: Any) -> StoredArtifact:
         return self.put_bytes(canonical_json(obj).encode("utf-8"), suffix=".json")
@@ -239,18 +136,15 @@ class ArtifactStore:
         return self.put_bytes(text.encode("utf-8"), suffix=suffix)
 
     def get_bytes(self, uri: str) -> bytes:
-        if not is_remote(uri):
-            path = Path(uri.removeprefix("file://"))
-            if not path.is_file():
-                raise BadInputError(f"artifact not found: {uri}")
-            return path.read_bytes()
+        where = storage.resolve(uri)
+        if where.kind == "local" and not where.local.is_file():
+            raise BadInputError(f"artifact not found: {uri}")
         try:
-            fs, path = _filesystem(uri)
-            return bytes(fs.cat_file(path))
-        except FileNotFoundError as err:
-            raise BadInputError(f"artifact not found: {uri}") from err
-        except Exception as err:
-            raise _store_error(uri, err) from err
+            return storage.read_bytes(uri)
+        except BadInputError as err:
+            if isinstance(err.__cause__, FileNotFoundError):
+                raise BadInputError(f"artifact not found: {uri}") from err.__cause__
+            raise
 
     def verify(self, uri: str, sha256: str) -> bool:
         return sha256_bytes(self.get_bytes(uri)) == sha256

@@ -6,8 +6,9 @@ so the same rows always come out in the same order, and written as canonical CSV
 (header, then rows; ``None`` as an empty field, numbers by ``str``, dates ISO
 8601, bytes as hex). The sha256 of that CSV is the table's content hash, recorded
 at registration like a file's; a check gets the CSV in the worker's cache only if
-the table still hashes the same, so evidence stays bound to the rows it was
-computed on (a changed table is refused exactly like a changed file).
+the table (or the cached copy, re-hashed on every use) still hashes the same, so
+evidence stays bound to the rows it was computed on (a changed table is refused
+exactly like a changed file).
 
 Credentials stay in the Airflow connection (``AIRFLOW_CONN_*``, a secrets
 backend); the URI holds only the connection id and the table name.
@@ -20,9 +21,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,6 +30,7 @@ from typing import Any
 
 from govflow import config
 from govflow.errors import BadInputError, ConflictError
+from govflow.storage import verified_copy
 
 __all__ = ["SCHEME", "TableRef", "is_table_uri", "parse_table_uri", "table_copy", "table_sha256"]
 
@@ -82,34 +82,21 @@ def table_sha256(uri: str) -> str:
 
 def table_copy(uri: str, *, sha256: str | None = None) -> Path:
     """The table's canonical CSV in this worker's cache, refused unless it hashes to ``sha256``
-    (when given). One read of the table per content: a cached copy of that hash is reused."""
+    (when given; otherwise the table's current hash, one more read). One read of the table per
+    content: a cached copy of that hash is reused, after it is re-hashed (a poisoned copy is
+    deleted and the table read again: ``storage.verified_copy``)."""
     ref = parse_table_uri(uri)
+    expected = sha256 or table_sha256(uri)
     name = f"{ref.schema}.{ref.table}.csv"  # checks dispatch on the suffix
-    cache = config.home() / "cache" / "tables"
-    if sha256:
-        cached = cache / sha256[:2] / sha256 / name
-        if cached.is_file():
-            return cached
-    cache.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache, prefix=".read-")
-    try:
-        digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out:
-            for block in _canonical_csv(ref):
-                digest.update(block)
-                out.write(block)
-        actual = digest.hexdigest()
-        if sha256 and actual != sha256:
-            raise ConflictError(
-                f"table {ref.uri} changed since it was registered (sha256 {actual[:12]}..., "
-                f"registered {sha256[:12]}...): register a new version for the new data"
-            )
-        final = cache / actual[:2] / actual / name
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, final)
-        return final
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+
+    def changed(actual: str) -> ConflictError:
+        return ConflictError(
+            f"table {ref.uri} changed since it was registered (sha256 {actual[:12]}..., "
+            f"registered {expected[:12]}...): register a new version for the new data"
+        )
+
+    target = config.home() / "cache" / "tables" / expected[:2] / expected / name
+    return verified_copy(target, sha256=expected, source=lambda: _canonical_csv(ref), changed=changed)
 
 
 def _hook(ref: TableRef) -> Any:

@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from govflow import storage
+
 __all__ = ["LineageDataset", "emit", "gate_event"]
 
 log = logging.getLogger(__name__)
@@ -33,15 +35,14 @@ class LineageDataset:
 
 def dataset_name(uri: str) -> tuple[str, str]:
     """(namespace, name) per OpenLineage naming: file paths, object stores, warehouse tables."""
-    text = str(uri)
-    if text.startswith("conn://"):
-        conn, _, table = text.removeprefix("conn://").partition("/")
-        return f"conn://{conn}", table
-    if "://" in text and not text.startswith("file://"):
-        scheme, _, rest = text.partition("://")
-        bucket, _, key = rest.partition("/")
-        return f"{scheme}://{bucket}", key
-    return "file", text.removeprefix("file://")
+    where = storage.resolve(uri)
+    if where.kind == "table":
+        conn, _, table = where.path.partition("/")
+        return f"{where.scheme}://{conn}", table
+    if where.kind == "remote":
+        bucket, _, key = where.path.lstrip("/").partition("/")
+        return f"{where.scheme}://{bucket}", key
+    return "file", where.path
 
 
 def gate_event(

@@ -204,16 +204,19 @@ def start_weed(s: StackSettings) -> None:
 def _bucket_ready(s: StackSettings) -> bool:
     if not port_open(s.weed_port):
         return False
-    import fsspec
+    from govflow import storage
 
     env = s.shared_env()
-    fs = fsspec.filesystem(
-        "s3",
-        key=env["AWS_ACCESS_KEY_ID"],
-        secret=env["AWS_SECRET_ACCESS_KEY"],
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        skip_instance_cache=True,
-    )
+    # The stack's own settings, not this process's environment; a fresh client for every probe.
+    fs = storage.resolve(
+        f"s3://{s.bucket}",
+        storage_options={
+            "key": env["AWS_ACCESS_KEY_ID"],
+            "secret": env["AWS_SECRET_ACCESS_KEY"],
+            "endpoint_url": env["AWS_ENDPOINT_URL"],
+            "skip_instance_cache": True,
+        },
+    ).fs
     try:
         if not fs.exists(s.bucket):
             fs.mkdir(s.bucket)

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from govflow import config
+from govflow import config, storage
 from govflow.access import AuthMethod
 from govflow.errors import BadInputError
 from govflow.hashing import canonical_json
@@ -107,49 +105,21 @@ def _sign_legacy_trail(session: Session, *, actor: str, auth_method: AuthMethod 
 
 
 def _write(location: str, data: bytes) -> None:
-    if "://" in location and not location.startswith("file://"):
-        import fsspec
-
-        with fsspec.open(location, "wb") as handle:
-            handle.write(data)
-        return
-    path = Path(location.removeprefix("file://"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
+    storage.write_bytes(location, data)
 
 
 def find_checkpoints(extra: list[str] | None = None) -> list[str]:
     """Every checkpoint in the default folder, plus the files named explicitly."""
-    root = checkpoint_root()
-    found: list[str] = []
-    if "://" in root and not root.startswith("file://"):
-        import fsspec
-
-        fs, path = fsspec.core.url_to_fs(root)
-        if fs.exists(path):
-            protocol = root.split("://", 1)[0]
-            found = [f"{protocol}://{p}" for p in sorted(fs.glob(f"{path}/*.json"))]
-    else:
-        folder = Path(root.removeprefix("file://"))
-        found = [str(p) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
-    return found + [str(p) for p in extra or []]
+    return storage.glob(checkpoint_root(), "*.json") + [str(p) for p in extra or []]
 
 
 def _read(location: str) -> bytes:
-    if "://" in location and not location.startswith("file://"):
-        import fsspec
-
-        with fsspec.open(location, "rb") as handle:
-            return handle.read(_MAX_CHECKPOINT_BYTES + 1)
-    path = Path(location.removeprefix("file://"))
     try:
-        with path.open("rb") as handle:
-            return handle.read(_MAX_CHECKPOINT_BYTES + 1)
-    except OSError as err:
-        raise BadInputError(f"checkpoint {location}: {err.strerror or err}") from err
+        return storage.read_bytes(location, limit=_MAX_CHECKPOINT_BYTES + 1)
+    except BadInputError as err:
+        cause = err.__cause__
+        reason = (cause.strerror if isinstance(cause, OSError) else None) or err
+        raise BadInputError(f"checkpoint {location}: {reason}") from err
 
 
 @dataclass

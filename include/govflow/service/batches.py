@@ -5,7 +5,7 @@ Batch files are expected to sort by time (``batch-0001.csv``, ``2026-11-27.parqu
 
 from __future__ import annotations
 
-from pathlib import Path
+from govflow import storage
 
 __all__ = ["batch_columns", "batch_name", "newest_batch"]
 
@@ -14,20 +14,11 @@ def newest_batch(batches_uri: str | None) -> str | None:
     """The newest production data batch (CSV/Parquet) under ``batches_uri``, by file name."""
     if not batches_uri:
         return None
-    if "://" in batches_uri and not batches_uri.startswith("file://"):
-        import fsspec
-
-        fs, root = fsspec.core.url_to_fs(batches_uri)
-        names = [n for n in fs.ls(root, detail=False) if n.endswith((".csv", ".parquet"))]
-        if not names:
-            return None
-        protocol = batches_uri.split("://", 1)[0]
-        return f"{protocol}://{sorted(names)[-1]}"
-    folder = Path(batches_uri.removeprefix("file://"))
-    if folder.is_file():
-        return str(folder)
-    files = sorted(p for p in folder.glob("*") if p.suffix in (".csv", ".parquet")) if folder.is_dir() else []
-    return str(files[-1]) if files else None
+    where = storage.resolve(batches_uri)
+    if where.kind == "local" and where.local.is_file():
+        return str(where.local)
+    found = [u for u in storage.glob(batches_uri, "*") if u.endswith((".csv", ".parquet"))]
+    return found[-1] if found else None
 
 
 def batch_columns(path: str) -> list[str]:
