@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     import govflow.service.docs as service
     import govflow.service.evidence_bundle as bundle_service
     from govflow.docs import build_context, render_documents
-    from govflow.docs._bundle import write_bundle
+    from govflow.docs.bundle import write_bundle
     from govflow.policy import load_policy
     from govflow.service.checks import load_evidence
     from govflow.service.registry import get_version

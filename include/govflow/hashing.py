@@ -34,3 +34,32 @@ def sha256_file(path: str | Path) -> str:
         for block in iter(lambda: handle.read(_CHUNK), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def event_hash(
+    *,
+    seq: int,
+    ts: str,
+    actor: str,
+    action: str,
+    subject: str,
+    payload: str,
+    prev_hash: str,
+    auth_method: str | None = None,
+) -> str:
+    """The hash of one audit event: its fields and the previous event's hash, as canonical JSON.
+
+    Here, not in the store, so the evidence-bundle verifier (pure, no DB) recomputes the chain
+    with the very function that wrote it."""
+    body = {
+        "seq": seq,
+        "ts": ts,
+        "actor": actor,
+        "action": action,
+        "subject": subject,
+        "payload": payload,
+        "prev_hash": prev_hash,
+    }
+    if auth_method is not None:  # absent on events written before it was recorded: their hash stays valid
+        body["auth_method"] = auth_method
+    return sha256_text(canonical_json(body))

@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from govflow.cli import main
-from govflow.docs._bundle import MANIFEST, SIGNATURE, build_bundle
+from govflow.docs.bundle import MANIFEST, SIGNATURE, build_bundle
 from govflow.hashing import sha256_bytes
 from govflow.signing import SigningKey, key_id_of, keys_dir, sign_manifest
 

@@ -24,8 +24,8 @@ import pytest
 
 from govflow import cli
 from govflow.checks.drift._stattests import jensenshannon_distance
-from govflow.checks.fairness._inputs import Groups
 from govflow.checks.fairness._metrics import GROUP_METRICS, cell_table, disparities, metrics_by_group
+from govflow.checks.outcomes import Groups
 from govflow.cli._lazy import LazyCommands, lazy_subcommands
 from govflow.cli._parser import Parser
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from govflow.docs._bundle import MANIFEST, SIGNATURE, build_bundle
-from govflow.docs._bundle import verify_bundle as _verify_bundle
+from govflow.docs.bundle import MANIFEST, SIGNATURE, build_bundle
+from govflow.docs.bundle import verify_bundle as _verify_bundle
 from govflow.errors import BadInputError
 from govflow.hashing import canonical_json, sha256_bytes
 from govflow.signing import Keyring, SigningKey, key_id_of
@@ -208,7 +208,7 @@ def test_verification_never_extracts(bundle, tmp_path, monkeypatch):
 def test_files_are_read_one_at_a_time_and_names_must_be_unique():
     import io
 
-    from govflow.docs._bundle import write_bundle
+    from govflow.docs.bundle import write_bundle
 
     reads: list[str] = []
 

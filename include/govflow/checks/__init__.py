@@ -2,11 +2,21 @@
 
 One subpackage per family (``validation``, ``pii``, ``fairness``, ``drift``,
 ``explain``), each with its public entry in ``__init__``; shared here: the
-result type and reading a data file (CSV or Parquet, by extension).
+result type, reading a data file (CSV or Parquet, by extension) and a model artifact's
+bytes and format; labels, predictions and the model's task in ``outcomes``.
 Heavy libraries are imported inside each check module's functions.
 """
 
 from govflow.checks._io import read_table
-from govflow.checks._result import CheckInputError, CheckResult, CheckStatus
+from govflow.checks._model_artifact import ModelArtifact, require_format
+from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, library_versions
 
-__all__ = ["CheckInputError", "CheckResult", "CheckStatus", "read_table"]
+__all__ = [
+    "CheckInputError",
+    "CheckResult",
+    "CheckStatus",
+    "ModelArtifact",
+    "library_versions",
+    "read_table",
+    "require_format",
+]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from govflow.checks._io import read_table, require_columns
 from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, timed_check
-from govflow.checks.fairness._tasks import choose_task, class_outcomes, numeric_outcomes
+from govflow.checks.outcomes import choose_task, class_outcomes, numeric_outcomes
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -20,11 +20,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, timed_check
-from govflow.checks.explain import _positive_label
-from govflow.checks.explain._model import view_model
-from govflow.checks.fairness._inputs import intersection_groups
-from govflow.checks.fairness._tasks import choose_task, class_outcomes, numeric_outcomes
+from govflow.checks.explain import find_positive_label, view_model
 from govflow.checks.model_predictions import ModelArtifact, load_model, predict
+from govflow.checks.outcomes import choose_task, class_outcomes, intersection_groups, numeric_outcomes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -100,7 +98,7 @@ def compare_with_production(
     if chosen.task == "binary":
         # As the explanation reads a binary model: its positive class, sensitive pass-through
         # for post-processing wrappers (ThresholdOptimizer), 0/1 or label-valued outputs alike.
-        positive = _positive_label(data[label], label, positive_label)
+        positive = find_positive_label(data[label], label, positive_label)
         y_true = (data[label] == positive).to_numpy()
         for role, model in models.items():
             view = view_model(model, data.columns, sensitive=list(sensitive), positive_label=positive)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from govflow.checks import CheckResult
-from govflow.checks._result import library_versions
+from govflow.checks import CheckResult, library_versions
 from govflow.docs._sections import SECTIONS
 
 CHECK = "documentation"

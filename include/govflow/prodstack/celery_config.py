@@ -91,11 +91,9 @@ def preload(**_: object) -> None:
         log.info("govflow preload (libraries) done in %.1fs", time.monotonic() - started)
         return
     try:  # the spaCy model inside Presidio's engine is the biggest single cost of a PII task
-        from govflow.checks.pii._engine import analyzer_engine
-        from govflow.checks.pii._names import name_lists
+        from govflow.checks.pii import preload
 
-        analyzer_engine()
-        name_lists()  # Faker's name lists, folded (about a second)
+        preload()
     except Exception as err:  # noqa: BLE001
         log.warning("govflow preload: Presidio engine not built: %s", err)
     try:  # migrate-to-head once here, not in every task process; the pool is emptied before forking

@@ -12,8 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from govflow.checks import CheckInputError, CheckResult
-from govflow.checks._io import read_table
+from govflow.checks import CheckInputError, CheckResult, read_table
 from govflow.checks.drift import detect_drift
 from govflow.checks.fairness import evaluate_fairness
 from govflow.checks.performance import evaluate_performance

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from govflow import __version__
 from govflow.artifacts import ArtifactStore
-from govflow.docs._cyclonedx import build_bom, validate_bom
+from govflow.docs.cyclonedx import build_bom, validate_bom
 from govflow.files import atomic_write
 from govflow.service.checks import load_evidence
 from govflow.service.doc_notes import notes_for

@@ -2,7 +2,7 @@
 
 ``export_evidence_bundle`` renders the current documents, collects the
 evidence, decisions, approvals, waivers, policies and audit events into one
-zip with a signed manifest (``govflow.docs._bundle``), stores it in the
+zip with a signed manifest (``govflow.docs.bundle``), stores it in the
 artifact store and records the export; ``verify_bundle`` checks one offline.
 """
 
@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govflow.artifacts import ArtifactStore
-from govflow.docs._bundle import MAX_MEMBER_BYTES, BundleReport, write_bundle
-from govflow.docs._bundle import verify_bundle as _verify_bundle
+from govflow.docs.bundle import MAX_MEMBER_BYTES, BundleReport, write_bundle
+from govflow.docs.bundle import verify_bundle as _verify_bundle
 from govflow.errors import BadInputError, ConflictError
 from govflow.files import atomic_write
 from govflow.hashing import sha256_bytes
@@ -224,7 +224,7 @@ def _reader(artifacts: ArtifactStore, uri: str, sha256: str | None, what: str): 
 def verify_bundle(
     path: str | Path, *, public_keys: list[Path] | None = None, max_member_bytes: int = MAX_MEMBER_BYTES
 ) -> BundleReport:
-    """Offline verification of a bundle (no DB): see ``govflow.docs._bundle.verify_bundle``.
+    """Offline verification of a bundle (no DB): see ``govflow.docs.bundle.verify_bundle``.
 
     Trusted signers: ``public_keys``, the trusted keys folder and the configured signing key.
     """

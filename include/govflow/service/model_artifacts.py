@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from govflow.artifacts import ArtifactStore, is_remote
-from govflow.checks._model_artifact import ModelArtifact, require_format
-from govflow.checks._result import CheckInputError
+from govflow.checks import CheckInputError, ModelArtifact, require_format
 from govflow.checks.model_predictions import load_model
 from govflow.errors import BadInputError
 from govflow.policy import Policy

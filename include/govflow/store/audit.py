@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from govflow.hashing import canonical_json, sha256_text
+from govflow.hashing import canonical_json, event_hash
 from govflow.signing import Keyring, signing_key
 from govflow.store._models import AuditEvent
 
@@ -34,31 +34,6 @@ GENESIS_HASH = "0" * 64
 _PG_AUDIT_LOCK_KEY = 0x60F10A
 # How often verify checks a signature on its way (each one proves every event before it).
 SIGNATURE_EVERY = 1000
-
-
-def event_hash(
-    *,
-    seq: int,
-    ts: str,
-    actor: str,
-    action: str,
-    subject: str,
-    payload: str,
-    prev_hash: str,
-    auth_method: str | None = None,
-) -> str:
-    body = {
-        "seq": seq,
-        "ts": ts,
-        "actor": actor,
-        "action": action,
-        "subject": subject,
-        "payload": payload,
-        "prev_hash": prev_hash,
-    }
-    if auth_method is not None:  # absent on events written before it was recorded: their hash stays valid
-        body["auth_method"] = auth_method
-    return sha256_text(canonical_json(body))
 
 
 def signed_message(hash_hex: str) -> bytes:

@@ -34,8 +34,8 @@ from govflow.checks.explain._model import view_model
 from govflow.checks.explain._proxy import DEFAULT_PROXY_AUC_THRESHOLD, detect_proxies
 from govflow.checks.explain._tasks import explain_task
 from govflow.checks.explain._text import findings
-from govflow.checks.fairness._inputs import intersection_groups
 from govflow.checks.model_predictions import ModelArtifact, load_model
+from govflow.checks.outcomes import intersection_groups
 from govflow.progress import Progress, resolve
 
 if TYPE_CHECKING:
@@ -46,6 +46,8 @@ __all__ = [
     "DEFAULT_PROXY_AUC_THRESHOLD",
     "detect_proxies",
     "explain_model",
+    "find_positive_label",
+    "view_model",
 ]
 
 LIBRARIES = ("scikit-learn", "numpy", "pandas")
@@ -195,7 +197,7 @@ def _explain(
     )
     if other_task is not None:
         return other_task
-    positive = _positive_label(frame[label], label, positive_label)
+    positive = find_positive_label(frame[label], label, positive_label)
     view = view_model(
         model,
         frame.columns,
@@ -320,7 +322,7 @@ def _check_options(
         raise CheckInputError("min_group_size must be at least 1")
 
 
-def _positive_label(values: pd.Series, label: str, positive: Any) -> Any:
+def find_positive_label(values: pd.Series, label: str, positive: Any) -> Any:
     """The positive label as it appears in the data: the one given, or 1 of a 0/1 (or -1/1, boolean) label."""
     text = _as_text(values)
     distinct = sorted(text.unique())

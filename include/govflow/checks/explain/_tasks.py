@@ -29,8 +29,8 @@ from govflow.checks.explain._bins import slice_feature
 from govflow.checks.explain._errors import _top_slices
 from govflow.checks.explain._model import _describe
 from govflow.checks.explain._proxy import detect_proxies
-from govflow.checks.fairness._tasks import choose_task
 from govflow.checks.model_predictions import predict
+from govflow.checks.outcomes import choose_task
 
 if TYPE_CHECKING:
     import numpy as np

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from govflow.checks._io import as_frame, require_columns
 from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, timed_check
 from govflow.checks.fairness._bootstrap import CONFIDENCE, NORMAL_ABOVE, normal_groups
-from govflow.checks.fairness._inputs import binary_outcomes, intersection_groups
 from govflow.checks.fairness._judge import (
     DISPARITIES,
     SMALL_GROUP_RULES,
@@ -30,16 +29,6 @@ from govflow.checks.fairness._judge import (
     task_stats,
 )
 from govflow.checks.fairness._metrics import cell_table, disparities, metrics_by_group
-from govflow.checks.fairness._tasks import (
-    MODEL_TASKS,
-    ClassOutcomes,
-    ModelTask,
-    NumericOutcomes,
-    TaskChoice,
-    choose_task,
-    class_outcomes,
-    numeric_outcomes,
-)
 from govflow.checks.model_predictions import (
     ModelArtifact,
     as_artifact,
@@ -47,6 +36,18 @@ from govflow.checks.model_predictions import (
     model_type_is_sandboxed,
     positive_class,
     predict,
+)
+from govflow.checks.outcomes import (
+    MODEL_TASKS,
+    ClassOutcomes,
+    ModelTask,
+    NumericOutcomes,
+    TaskChoice,
+    binary_outcomes,
+    choose_task,
+    class_outcomes,
+    intersection_groups,
+    numeric_outcomes,
 )
 from govflow.progress import Progress, resolve
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from govflow.checks._result import CheckInputError, CheckStatus
 from govflow.checks.fairness import _task_metrics as tm
 from govflow.checks.fairness._bootstrap import cell_replicates, interval, regression_replicates
-from govflow.checks.fairness._inputs import Groups
+from govflow.checks.outcomes import Groups
 
 SmallGroupRule = Literal["exclude", "interval"]
 SMALL_GROUP_RULES: tuple[str, ...] = ("exclude", "interval")

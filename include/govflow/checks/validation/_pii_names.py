@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 
-from govflow.checks.pii._hints import name_hint
+from govflow.checks.pii import name_hint
 
 # Matched anywhere in the lower-cased name with separators removed ("e-mail" -> "email").
 _SUBSTRINGS = (

@@ -30,10 +30,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from govflow.errors import BadInputError
-from govflow.hashing import canonical_json, sha256_bytes
+from govflow.hashing import canonical_json, event_hash, sha256_bytes
 from govflow.progress import Progress, resolve
 from govflow.signing import Keyring
-from govflow.store.audit import event_hash
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
