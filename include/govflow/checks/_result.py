@@ -1,4 +1,13 @@
-"""The one result type every check returns."""
+"""The one result type every check returns, and the provenance of its numbers.
+
+``library_versions`` lists the libraries that ran while the check computed its result.
+``details["provenance"]`` says who computed the numbers and what they are tested against:
+``engine`` is ``govflow <version>`` where govflow's own code computes them (fairness, drift's
+distances) or the library that really does (Great Expectations validates, Presidio scans);
+``oracle`` lists the libraries whose results the oracle tests (``pytest -m oracle``) compare
+govflow's numbers with, each with the tolerance the test allows (0.0: the test asserts ``==``).
+The oracle's version is the installed one, the one those tests ran against.
+"""
 
 from __future__ import annotations
 
@@ -67,10 +76,39 @@ def library_versions(*distributions: str) -> dict[str, str]:
     return versions
 
 
-def timed_check(check: str, libraries: Iterable[str] = ()) -> Callable:
-    """Decorate a check so it is timed, stamped with library versions, and turns
-    ``CheckInputError`` into a ``status: error`` result instead of a traceback."""
+@dataclass(frozen=True)
+class Oracle:
+    """A library an oracle test compares govflow's numbers with, and the tolerance it allows."""
+
+    library: str  # distribution name
+    tolerance: float  # 0.0: equal bits
+
+
+def provenance(engine: str | None = None, oracles: Iterable[Oracle] = ()) -> dict[str, Any]:
+    """``{"engine": "govflow 1.2.0", "oracle": [{"library": "fairlearn 0.15.0", "tolerance": 0.0}]}``.
+
+    ``engine``: the distribution that computed the numbers (default: govflow itself)."""
+    from govflow import __version__
+
+    out: dict[str, Any] = {"engine": f"govflow {__version__}"}
+    if engine is not None:
+        out["engine"] = f"{engine} {library_versions(engine)[engine]}"
+    if oracles:
+        out["oracle"] = [
+            {"library": f"{o.library} {library_versions(o.library)[o.library]}", "tolerance": o.tolerance}
+            for o in oracles
+        ]
+    return out
+
+
+def timed_check(
+    check: str, libraries: Iterable[str] = (), *, engine: str | None = None, oracles: Iterable[Oracle] = ()
+) -> Callable:
+    """Decorate a check so it is timed, stamped with library versions and provenance
+    (``details["provenance"]``, unless the check set its own), and turns ``CheckInputError``
+    into a ``status: error`` result instead of a traceback."""
     libs = tuple(libraries)
+    tested_against = tuple(oracles)
 
     def decorate(fn: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
         @functools.wraps(fn)
@@ -86,11 +124,14 @@ def timed_check(check: str, libraries: Iterable[str] = ()) -> Callable:
                     duration_s=time.perf_counter() - started,
                     library_versions=versions,
                 )
+            details = result.details
+            if "provenance" not in details:  # a check that knows better (per task, per column) says so
+                details = {**details, "provenance": provenance(engine, tested_against)}
             return CheckResult(
                 check=result.check,
                 status=result.status,
                 summary=result.summary,
-                details=result.details,
+                details=details,
                 duration_s=time.perf_counter() - started,
                 library_versions={**versions, **result.library_versions},
                 errors=result.errors,

@@ -36,7 +36,7 @@ TASK_METRICS = {
 ERRORS = ("mean_absolute_error", "root_mean_squared_error")  # lower is better
 
 
-@timed_check(CHECK, ("scikit-learn", "pandas"))
+@timed_check(CHECK, ("scikit-learn", "pandas"), engine="scikit-learn")
 def evaluate_performance(
     data: pd.DataFrame | str | Path,
     *,

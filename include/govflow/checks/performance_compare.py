@@ -58,7 +58,7 @@ def _drop(name: str, production: float, candidate: float) -> float:
     return (candidate - production) / production if production else float(candidate > production)
 
 
-@timed_check(CHECK, ("scikit-learn", "numpy", "pandas"))
+@timed_check(CHECK, ("scikit-learn", "numpy", "pandas"), engine="scikit-learn")
 def compare_with_production(
     data: pd.DataFrame,
     *,

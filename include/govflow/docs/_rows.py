@@ -164,9 +164,15 @@ def event_detail(e: Mapping[str, Any]) -> str:
 
 
 def library_versions(results: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The software behind the evidence: libraries that ran, and those the numbers are tested against."""
     versions: dict[str, str] = {}
     for r in results:  # oldest first: the newest result's versions win
         versions.update({str(k): str(v) for k, v in (r.get("library_versions") or {}).items()})
+        origin = (r.get("evidence") or {}).get("provenance") or {}
+        for oracle in origin.get("oracle") or []:  # "fairlearn 0.15.0"
+            name, _, version = str(oracle.get("library", "")).rpartition(" ")
+            if name:
+                versions[name] = version
     return dict(sorted(versions.items()))
 
 

@@ -23,9 +23,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._io import as_frame, dictionary_string_columns
-from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, timed_check
+from govflow.checks._result import (
+    CheckInputError,
+    CheckResult,
+    CheckStatus,
+    Oracle,
+    library_versions,
+    provenance,
+    timed_check,
+)
 from govflow.checks.drift._columns import SkippedColumn, as_plain_strings, prepare_column
-from govflow.checks.drift._stattests import choose_stattest, run_stattest
+from govflow.checks.drift._stattests import FAST_METHODS, choose_stattest, run_stattest
 from govflow.progress import Progress, resolve
 
 if TYPE_CHECKING:
@@ -34,7 +42,10 @@ if TYPE_CHECKING:
 __all__ = ["detect_drift"]
 
 CHECK = "drift"
-LIBRARIES = ("evidently", "scipy", "numpy", "pandas")
+# What always runs; Evidently (and the SciPy it calls) are added when one of their tests ran.
+LIBRARIES = ("numpy", "pandas")
+# The distances govflow computes are tested against Evidently's (rel. 1e-12) and SciPy's (==).
+ORACLES = (Oracle("evidently", 1e-12), Oracle("scipy", 0.0))
 # The optional HTML report runs Evidently's full Report, which is slow on large
 # frames: it gets a seeded random sample of at most this many rows per frame.
 HTML_REPORT_MAX_ROWS = 100_000
@@ -178,7 +189,12 @@ def detect_drift(
             max_share_drifted,
             html_report,
         )
-    return CheckResult(check=CHECK, status=status, summary=summary, details=details)
+    by_evidently = sorted({str(e["method"]) for e in per_column.values()} - FAST_METHODS)
+    details["provenance"] = provenance(oracles=ORACLES)
+    if by_evidently:  # Evidently's own implementation computed these columns' scores
+        details["provenance"]["evidently_methods"] = by_evidently
+    ran = library_versions("evidently", "scipy") if by_evidently or html_report else {}
+    return CheckResult(check=CHECK, status=status, summary=summary, details=details, library_versions=ran)
 
 
 def _mostly_missing(reference_share: float, current_share: float) -> bool:

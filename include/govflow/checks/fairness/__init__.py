@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._io import as_frame, require_columns
-from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, timed_check
+from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, Oracle, provenance, timed_check
 from govflow.checks.fairness._bootstrap import CONFIDENCE, NORMAL_ABOVE, normal_groups
 from govflow.checks.fairness._judge import (
     DISPARITIES,
@@ -58,7 +58,11 @@ __all__ = ["MODEL_TASKS", "SMALL_GROUP_RULES", "ModelTask", "SmallGroupRule", "e
 
 CHECK = "fairness"
 ONE_GROUP = "the sensitive feature(s) have a single group among the evaluated rows: fairness compares groups"
-LIBRARIES = ("fairlearn", "scikit-learn", "numpy", "pandas")
+# What runs: numpy and pandas compute, scikit-learn runs the model when one is given. Fairlearn
+# does not run: it is the oracle the numbers are tested against (pytest -m oracle).
+LIBRARIES = ("scikit-learn", "numpy", "pandas")
+BINARY_CELLS_TOLERANCE = 0.0  # the binary metrics are Fairlearn's bits (==)
+TASK_TOLERANCE = 1e-12  # multiclass and regression: within 1e-12 of MetricFrame
 MAX_BOOTSTRAP = 10_000
 
 
@@ -279,6 +283,8 @@ def evaluate_fairness(
     details: dict[str, Any] = {
         "by_group": by_group,
         "disparities": {"sufficient_groups": judged, "all_groups": overall},
+        # govflow's numpy computes the numbers; tests assert they are Fairlearn's bits (oracle).
+        "provenance": provenance(oracles=[Oracle("fairlearn", BINARY_CELLS_TOLERANCE)]),
     }
     if model_info:
         details["model"] = model_info
@@ -375,6 +381,7 @@ def _evaluate_other_task(
     details: dict[str, Any] = {
         "by_group": verdict.by_group,
         "disparities": {"sufficient_groups": verdict.judged, "all_groups": verdict.overall},
+        "provenance": provenance(oracles=[Oracle("fairlearn", TASK_TOLERANCE)]),
     }
     if model_info:
         details["model"] = model_info

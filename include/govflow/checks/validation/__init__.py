@@ -56,7 +56,7 @@ _VALUE_FREE = frozenset(
 )
 
 
-@timed_check(CHECK, libraries=("great_expectations", "pandas"))
+@timed_check(CHECK, libraries=("great_expectations", "pandas"), engine="great_expectations")
 def validate_table(
     data: str | Path | pd.DataFrame,
     suite: str | Path | Suite | Mapping[str, Any],
