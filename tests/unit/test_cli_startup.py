@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import subprocess
 import sys
@@ -23,9 +22,6 @@ import pandas as pd
 import pytest
 
 from govflow import cli
-from govflow.checks.drift._stattests import jensenshannon_distance
-from govflow.checks.fairness._metrics import GROUP_METRICS, cell_table, disparities, metrics_by_group
-from govflow.checks.outcomes import Groups
 from govflow.cli._lazy import LazyCommands, lazy_subcommands
 from govflow.cli._parser import Parser
 
@@ -297,120 +293,6 @@ def test_a_missing_command_module_is_an_error(command_modules):
 def test_a_module_adding_other_commands_than_its_row_is_an_error(command_modules):
     with pytest.raises(RuntimeError, match="update the table"):
         _parser([(f"{command_modules}.liar", ("liar",))]).parse_args(["liar"])
-
-
-# The numbers computed without the libraries are the libraries' numbers, bit for bit.
-
-
-def _groups(sex: np.ndarray, race: np.ndarray) -> Groups:
-    keys = sorted({f"{s}|{r}" for s, r in zip(sex, race, strict=True)})
-    index = {key: i for i, key in enumerate(keys)}
-    codes = np.array([index[f"{s}|{r}"] for s, r in zip(sex, race, strict=True)], dtype=np.int64)
-    return Groups(codes=codes, keys=keys, values=[tuple(k.split("|")) for k in keys])
-
-
-def _fairlearn_on_rows(sex, race, y_true, y_pred, keep=None):  # type: ignore[no-untyped-def]
-    from fairlearn.metrics import (
-        MetricFrame,
-        demographic_parity_difference,
-        demographic_parity_ratio,
-        equalized_odds_difference,
-        false_negative_rate,
-        false_positive_rate,
-        selection_rate,
-        true_positive_rate,
-    )
-    from sklearn.metrics import accuracy_score
-
-    rows = np.ones(len(y_true), dtype=bool) if keep is None else keep
-    features = pd.DataFrame({"sex": sex[rows], "race": race[rows]})
-    functions = {
-        "selection_rate": selection_rate,
-        "accuracy": accuracy_score,
-        "true_positive_rate": true_positive_rate,
-        "false_positive_rate": false_positive_rate,
-        "false_negative_rate": false_negative_rate,
-    }
-    frame = MetricFrame(
-        metrics=functions, y_true=y_true[rows], y_pred=y_pred[rows], sensitive_features=features
-    )
-    by_group = {
-        "|".join(index): {m: float(row[m]) for m in GROUP_METRICS} for index, row in frame.by_group.iterrows()
-    }
-    args = {"y_true": y_true[rows], "y_pred": y_pred[rows], "sensitive_features": features}
-    disparity = {
-        "demographic_parity_difference": float(demographic_parity_difference(**args)),
-        "demographic_parity_ratio": float(demographic_parity_ratio(**args)),
-        "equalized_odds_difference": float(equalized_odds_difference(**args)),
-    }
-    return by_group, disparity
-
-
-def _same_bits(ours: dict, theirs: dict) -> bool:
-    def same(a: object, b: object) -> bool:  # == on floats: the same bits (NaN: both NaN)
-        return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
-
-    return ours.keys() == theirs.keys() and all(same(ours[k], theirs[k]) for k in ours)
-
-
-FAIRNESS_CASES = {
-    "random": lambda rng, n: (rng.random(n) < 0.3, rng.random(n) < 0.35),
-    "a group without positives": lambda rng, n: (rng.random(n) < 0.3, rng.random(n) < 0.3),
-    "nobody selected": lambda rng, n: (rng.random(n) < 0.3, np.zeros(n, dtype=bool)),
-    "everybody selected": lambda rng, n: (rng.random(n) < 0.3, np.ones(n, dtype=bool)),
-}
-
-
-@pytest.mark.parametrize("case", sorted(FAIRNESS_CASES))
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_fairness_numbers_are_fairlearns_bit_for_bit(case, seed):
-    rng = np.random.default_rng(seed)
-    n = 2500
-    sex = rng.choice(["F", "M"], n, p=[0.45, 0.55])
-    race = rng.choice(["a", "b", "c", "d"], n, p=[0.5, 0.3, 0.17, 0.03])
-    positive, selected = FAIRNESS_CASES[case](rng, n)
-    if case == "a group without positives":
-        positive &= race != "d"  # TPR of F|d, M|d: 0 positives, Fairlearn's 0
-    y_true, y_pred = positive.astype(np.int64), selected.astype(np.int64)
-    groups = _groups(sex, race)
-    table = cell_table(groups, y_true, y_pred)
-
-    expected_by_group, expected = _fairlearn_on_rows(sex, race, y_true, y_pred)
-    ours = metrics_by_group(table, groups)
-    assert ours.keys() == expected_by_group.keys()
-    for key in ours:
-        assert ours[key] == expected_by_group[key], key  # == on floats: the same bits
-    assert _same_bits(disparities(table), expected), (disparities(table), expected)
-
-    large = {
-        g for g in range(len(groups.keys)) if np.sum(groups.codes == g) >= 100
-    }  # the race "d" groups are small
-    assert len(large) < len(groups.keys)
-    _, expected_large = _fairlearn_on_rows(sex, race, y_true, y_pred, keep=np.isin(groups.codes, list(large)))
-    assert _same_bits(disparities(table, keep_groups=large), expected_large)
-    assert set(disparities(table, keep_groups={0}).values()) == {None}
-
-
-def test_jensenshannon_is_scipys_bit_for_bit():
-    from scipy.spatial import distance
-
-    rng = np.random.default_rng(11)
-    cases = [
-        (np.array([0.5, 0.5]), np.array([0.5, 0.5])),
-        (np.array([1.0, 0.0]), np.array([0.0, 1.0])),
-        (np.array([0.2, 0.0, 0.8]), np.array([0.25, 0.05, 0.7])),
-        (np.array([1e-300, 1.0]), np.array([1.0, 1e-300])),
-    ]
-    for size in (2, 3, 7, 22, 40, 400):
-        for _ in range(60):
-            p = rng.random(size) ** rng.integers(1, 6)
-            q = p * (1 + rng.normal(0, 0.2, size)) if rng.random() < 0.5 else rng.random(size)
-            p[rng.random(size) < 0.1] = 0
-            p[0] += 0.01  # never all zeros
-            cases.append((p / p.sum(), np.abs(q) / np.abs(q).sum()))
-    for p, q in cases:
-        ours, scipys = jensenshannon_distance(p, q), float(distance.jensenshannon(p, q))
-        assert ours == scipys or (math.isnan(ours) and math.isnan(scipys)), (p, q, ours, scipys)
 
 
 def test_every_command_exits_without_a_last_full_collection():

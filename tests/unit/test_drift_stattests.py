@@ -1,13 +1,26 @@
-"""The fast drift statistics equal Evidently's implementations, and so does the default test choice."""
+"""Oracle: the fast drift statistics equal Evidently's implementations (rel. 1e-12), the Jensen-Shannon
+distance is SciPy's bit for bit (``==``), and the default test choice is Evidently's.
+
+Run with ``pytest -m oracle`` after upgrading Evidently, SciPy or numpy (see the checklist in
+``checks/drift/_stattests.py``)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from govflow.checks.drift._columns import prepare_column
-from govflow.checks.drift._stattests import choose_stattest, run_stattest, wasserstein_distance_norm
+from govflow.checks.drift._stattests import (
+    choose_stattest,
+    jensenshannon_distance,
+    run_stattest,
+    wasserstein_distance_norm,
+)
+
+pytestmark = pytest.mark.oracle
 
 
 def evidently_stattest(name: str):  # type: ignore[no-untyped-def]
@@ -138,3 +151,33 @@ def test_column_typing_equals_evidentlys(name: str) -> None:
 
     series = COLUMN_TYPE_CASES[name]
     assert evidently_column_type(series, series.notna().to_numpy()) == infer_column_type(series).value
+
+
+def test_jensenshannon_is_scipys_bit_for_bit():
+    from scipy.spatial import distance
+
+    rng = np.random.default_rng(11)
+    cases = [
+        (np.array([0.5, 0.5]), np.array([0.5, 0.5])),
+        (np.array([1.0, 0.0]), np.array([0.0, 1.0])),
+        (np.array([0.2, 0.0, 0.8]), np.array([0.25, 0.05, 0.7])),
+        (np.array([1e-300, 1.0]), np.array([1.0, 1e-300])),
+    ]
+    for size in (2, 3, 7, 22, 40, 400):
+        for _ in range(60):
+            p = rng.random(size) ** rng.integers(1, 6)
+            q = p * (1 + rng.normal(0, 0.2, size)) if rng.random() < 0.5 else rng.random(size)
+            p[rng.random(size) < 0.1] = 0
+            p[0] += 0.01  # never all zeros
+            cases.append((p / p.sum(), np.abs(q) / np.abs(q).sum()))
+    for p, q in cases:
+        ours, scipys = jensenshannon_distance(p, q), float(distance.jensenshannon(p, q))
+        assert ours == scipys or (math.isnan(ours) and math.isnan(scipys)), (p, q, ours, scipys)
+
+
+def test_the_mirrored_evidently_version_is_the_installed_one() -> None:
+    from importlib import metadata
+
+    from govflow.checks.drift import _stattests
+
+    assert f"Mirrors Evidently {metadata.version('evidently')} " in (_stattests.__doc__ or "")

@@ -167,6 +167,7 @@ def data() -> pd.DataFrame:
     return adult_with_predictions()
 
 
+@pytest.mark.oracle
 class TestAgainstFairlearnOnAdult:
     @pytest.mark.parametrize("sensitive", [["sex"], ["race"], ["sex", "race"]])
     def test_group_metrics_equal_metricframe(self, data: pd.DataFrame, sensitive: list[str]) -> None:

@@ -146,6 +146,7 @@ class TestRegressionKnownAnswers:
         assert result.summary["task_detected"] == "label 'y' has non-integer numbers"
 
 
+@pytest.mark.oracle
 class TestAgainstFairlearn:
     def test_multiclass_equals_metricframe(self) -> None:
         from fairlearn.metrics import (

@@ -10,8 +10,10 @@ and its ``demographic_parity_difference``/``_ratio`` and
 ``equalized_odds_difference`` compute on the raw rows: the same float
 divisions of the same integers, the same differences and ratios of those
 floats. Importing Fairlearn and scikit-learn would cost a command line more
-than the check itself, so they are not imported; tests compare every number
-with Fairlearn's, on the raw rows and bit for bit on the cells.
+than the check itself, so they are not imported. The oracle tests
+(``tests/unit/test_fairness_oracle.py``, ``pytest -m oracle``) run Fairlearn on the
+raw rows and assert ``==`` on every number (the same bits); the whole check on the
+Adult sample is compared within 1e-12 (``tests/unit/test_fairness.py``).
 """
 
 from __future__ import annotations
