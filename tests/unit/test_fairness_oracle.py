@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from govflow.checks.fairness._metrics import GROUP_METRICS, cell_table, disparities, metrics_by_group
+from govflow.checks.fairness._metrics import cell_table, disparities, metrics_by_group
+from govflow.checks.fairness._task_metrics import BINARY_METRICS
 from govflow.checks.outcomes import Groups
 
 pytestmark = pytest.mark.oracle
@@ -53,7 +54,8 @@ def _fairlearn_on_rows(sex, race, y_true, y_pred, keep=None):  # type: ignore[no
         metrics=functions, y_true=y_true[rows], y_pred=y_pred[rows], sensitive_features=features
     )
     by_group = {
-        "|".join(index): {m: float(row[m]) for m in GROUP_METRICS} for index, row in frame.by_group.iterrows()
+        "|".join(index): {m: float(row[m]) for m in BINARY_METRICS}
+        for index, row in frame.by_group.iterrows()
     }
     args = {"y_true": y_true[rows], "y_pred": y_pred[rows], "sensitive_features": features}
     disparity = {

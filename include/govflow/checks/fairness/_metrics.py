@@ -3,17 +3,19 @@
 Every metric the fairness check reports depends on a row only through its
 (group, label, prediction) cell, so the rows are first counted per cell in
 one ``np.bincount`` pass, and the numbers come from those counts: each rate is
-the ratio of two integer counts (``_task_metrics.binary_metrics``), which is
-exactly what Fairlearn's ``MetricFrame`` (``selection_rate``, scikit-learn's
+the ratio of two integer counts. The arithmetic is ``_task_metrics``'s (counts,
+rates, disparities: the one binary code path, also behind the bootstrap
+intervals); this module shapes it as Fairlearn does. That is exactly what
+Fairlearn's ``MetricFrame`` (``selection_rate``, scikit-learn's
 ``accuracy_score``, the confusion-matrix rates, an empty denominator giving 0)
 and its ``demographic_parity_difference``/``_ratio`` and
 ``equalized_odds_difference`` compute on the raw rows: the same float
 divisions of the same integers, the same differences and ratios of those
 floats. Importing Fairlearn and scikit-learn would cost a command line more
 than the check itself, so they are not imported. The oracle tests
-(``tests/unit/test_fairness_oracle.py``, ``pytest -m oracle``) run Fairlearn on the
-raw rows and assert ``==`` on every number (the same bits); the whole check on the
-Adult sample is compared within 1e-12 (``tests/unit/test_fairness.py``).
+(``tests/unit/test_fairness_oracle.py``, ``pytest -m oracle``) run Fairlearn
+on the raw rows and assert ``==`` on every number (the same bits); the whole
+check on the Adult sample is compared within 1e-12 (``test_fairness.py``).
 """
 
 from __future__ import annotations
@@ -21,19 +23,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from govflow.checks.fairness._task_metrics import binary_metrics
+from govflow.checks.fairness._task_metrics import (
+    BINARY_METRICS,
+    binary_disparities,
+    binary_metrics,
+    class_counts,
+)
 from govflow.checks.outcomes import Groups
 
 if TYPE_CHECKING:
     import numpy as np
-
-GROUP_METRICS = (
-    "selection_rate",
-    "accuracy",
-    "true_positive_rate",
-    "false_positive_rate",
-    "false_negative_rate",
-)
 
 
 @dataclass(frozen=True)
@@ -50,23 +49,24 @@ class CellTable:
 def cell_table(groups: Groups, y_true: np.ndarray, y_pred: np.ndarray) -> CellTable:
     import numpy as np
 
-    n_groups = len(groups.keys)
-    cell = (groups.codes * 2 + y_true) * 2 + y_pred
-    counts = np.bincount(cell, minlength=n_groups * 4)
-    present = np.flatnonzero(counts)
+    counts = class_counts(groups.codes, y_true, y_pred, len(groups.keys), 2)
+    flat = counts.reshape(-1)
+    present = np.flatnonzero(flat)  # cell = (group * 2 + y_true) * 2 + y_pred
     return CellTable(
         group=present // 4,
         y_true=(present // 2) % 2,
         y_pred=present % 2,
-        weight=counts[present].astype(np.float64),
-        counts=counts.reshape(n_groups, 2, 2),
+        weight=flat[present].astype(np.float64),
+        counts=counts,
     )
 
 
 def metrics_by_group(table: CellTable, groups: Groups) -> dict[str, dict[str, float]]:
     """Fairlearn's ``MetricFrame.by_group`` of the five rates: {group key: {metric: value}}."""
     rates = binary_metrics(table.counts)
-    return {key: {name: float(rates[name][g]) for name in GROUP_METRICS} for g, key in enumerate(groups.keys)}
+    return {
+        key: {name: float(rates[name][g]) for name in BINARY_METRICS} for g, key in enumerate(groups.keys)
+    }
 
 
 def disparities(table: CellTable, *, keep_groups: set[int] | None = None) -> dict[str, float | None]:
@@ -85,15 +85,13 @@ def disparities(table: CellTable, *, keep_groups: set[int] | None = None) -> dic
             "equalized_odds_difference": None,
         }
     rates = binary_metrics(table.counts[kept])
-    selection = rates["selection_rate"]
-    low, high = float(selection.min()), float(selection.max())
+    spread = binary_disparities(rates, slice(None))  # the disparities the bootstrap uses, on the kept groups
     return {
         # MetricFrame.difference(): the largest |rate - smallest rate|, i.e. largest - smallest.
-        "demographic_parity_difference": high - low,
+        "demographic_parity_difference": float(spread["demographic_parity_difference"]),
         # MetricFrame.ratio(): smallest / largest, which pandas makes NaN when both are 0.
-        "demographic_parity_ratio": low / high if high > 0 else float("nan"),
-        "equalized_odds_difference": max(
-            float(rates["true_positive_rate"].max() - rates["true_positive_rate"].min()),
-            float(rates["false_positive_rate"].max() - rates["false_positive_rate"].min()),
+        "demographic_parity_ratio": (
+            float(spread["demographic_parity_ratio"]) if rates["selection_rate"].max() > 0 else float("nan")
         ),
+        "equalized_odds_difference": float(spread["equalized_odds_difference"]),
     }
