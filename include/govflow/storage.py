@@ -3,9 +3,10 @@
 After Airflow's ``ObjectStoragePath`` and its providers' ``fs`` modules: each scheme is
 declared once, in ``_SCHEMES``, with the function that builds its filesystem options from
 an optional connection id and the caller's storage options (``get_fs(conn_id, storage_options)``).
-``resolve(uri)`` is the only function that decides "is this remote?"; every reader and
-writer of registered files, artifacts, batches and checkpoints goes through it, so they
-share the same options and the same one-line errors (``storage_error``).
+``_kind`` (behind ``resolve`` and ``is_remote``) is the only code that decides "is this
+remote?"; every reader and writer of registered files, artifacts, batches and checkpoints
+goes through ``resolve``, so they share the same options and the same one-line errors
+(``storage_error``).
 
 Schemes:
   a path, ``file://``   the local disk (``pathlib``; writes are atomic, ``files.atomic_write``)
@@ -159,16 +160,25 @@ _SCHEMES: dict[str, Callable[[str | None, Mapping[str, Any]], dict[str, Any]]] =
 
 def is_remote(uri: str | Path) -> bool:
     """True for a URI not on this disk: an object (``s3://``, ``memory://``...) or a ``conn://`` table."""
-    return resolve(uri).kind != "local"
+    return _kind(str(uri)) != "local"
+
+
+def _kind(text: str) -> Kind:
+    """Local, remote or table, from the URI's text alone (no options, no connection lookup)."""
+    scheme, sep, _ = text.partition("://")
+    if not sep or not scheme or scheme == "file" or "/" in scheme:
+        return "local"
+    return "table" if scheme == _TABLE_SCHEME else "remote"
 
 
 def resolve(uri: str | Path, *, storage_options: Mapping[str, Any] | None = None) -> Location:
     """The scheme, filesystem path and filesystem options of ``uri``; never touches the network."""
     text = str(uri)
-    scheme, sep, rest = text.partition("://")
-    if not sep or scheme == "file" or "/" in scheme or not scheme:
+    scheme, _, rest = text.partition("://")
+    kind = _kind(text)
+    if kind == "local":
         return Location(uri=text, scheme="file", path=text.removeprefix("file://"), kind="local")
-    if scheme == _TABLE_SCHEME:
+    if kind == "table":
         return Location(uri=text, scheme=scheme, path=rest, kind="table")
     builder = _SCHEMES.get(scheme, _plain)
     conn_id = (os.environ.get(S3_CONN_ENV) or None) if builder is _s3 else None
@@ -183,14 +193,14 @@ def storage_error(uri: str, err: BaseException) -> GovflowError:
     if isinstance(err, GovflowError):
         return err
     if isinstance(err, FileNotFoundError):
-        local = resolve(uri).kind == "local"
+        local = _kind(uri) == "local"
         return BadInputError(f"not found: {uri}" if local else f"not found in object storage: {uri}")
     if isinstance(err, PermissionError):
-        if resolve(uri).kind == "local":
+        if _kind(uri) == "local":
             return BadInputError(f"cannot access {uri}: permission denied")
         return ObjectStoreError(f"object storage refused access to {uri} (check the AWS credentials)")
     reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-    if resolve(uri).kind == "local":
+    if _kind(uri) == "local":
         return BadInputError(f"cannot access {uri}: {reason}")
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or "the default endpoint"
     return ObjectStoreError(f"object storage unreachable at {endpoint} ({reason}) while accessing {uri}")
