@@ -25,6 +25,7 @@ from urllib.parse import quote
 import httpx
 
 from govflow.errors import BadInputError, ConflictError, GovflowError, NotFoundError, PermissionDeniedError
+from govflow.files import atomic_write
 
 DEFAULT_URL = "http://localhost:8080"
 GOVERNANCE_PREFIX = "/governance/api"
@@ -73,21 +74,14 @@ def login(
 def save(session: Login) -> Path:
     path = token_path()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    body = {
+        "url": session.url,
+        "user": session.user,
+        "access_token": session.access_token,
+        "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
     # Created 0600 from the start (never briefly readable), then renamed over the old one.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        os.fchmod(handle.fileno(), 0o600)
-        json.dump(
-            {
-                "url": session.url,
-                "user": session.user,
-                "access_token": session.access_token,
-                "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            },
-            handle,
-        )
-    os.replace(tmp, path)
+    atomic_write(path, lambda handle: handle.write(json.dumps(body).encode("utf-8")), mode=0o600)
     return path
 
 

@@ -182,3 +182,18 @@ def test_an_airflow_connection_named_by_the_setting_wins_over_the_environment(mo
     monkeypatch.setenv(storage.S3_CONN_ENV, "aws_missing")
     with pytest.raises(BadInputError, match="Airflow connection 'aws_missing' named by GOVFLOW_S3_CONN_ID"):
         storage.resolve("s3://bucket/k")
+
+
+def test_a_secret_is_written_atomically_with_its_exact_mode(tmp_path):
+    import os
+    import stat
+
+    from govflow.files import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "token.json"
+        atomic_write(path, lambda handle: handle.write(b"{}"), mode=0o600)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_bytes() == b"{}"
