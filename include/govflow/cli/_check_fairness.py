@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from govflow.checks.fairness import MODEL_TASKS, SMALL_GROUP_RULES, evaluate_fairness
+from govflow.checks.fairness import (
+    BINARY_METRICS,
+    MODEL_TASKS,
+    REGRESSION_METRICS,
+    SMALL_GROUP_RULES,
+    evaluate_fairness,
+)
 from govflow.cli._check import add_tier_flags, report, tier_options
 from govflow.cli._common import add_json_flag
 from govflow.cli._progress import add_quiet_flag, terminal_progress
@@ -135,14 +141,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def _print_groups(summary: dict[str, Any], by_group: dict[str, dict[str, Any]]) -> None:
     columns = {
-        "binary": [
-            "selection_rate",
-            "accuracy",
-            "true_positive_rate",
-            "false_positive_rate",
-            "false_negative_rate",
-        ],
-        "regression": ["mean_prediction", "mean_absolute_error", "root_mean_squared_error"],
+        "binary": list(BINARY_METRICS),
+        "regression": list(REGRESSION_METRICS),
     }.get(summary["task"], ["accuracy", *(f"selection_rate.{c}" for c in summary.get("classes", []))])
     print("  group: count " + " ".join(columns))
     for key, entry in by_group.items():

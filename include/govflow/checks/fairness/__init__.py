@@ -29,6 +29,7 @@ from govflow.checks.fairness._judge import (
     task_stats,
 )
 from govflow.checks.fairness._metrics import cell_table, disparities, metrics_by_group
+from govflow.checks.fairness._task_metrics import BINARY_METRICS, REGRESSION_METRICS
 from govflow.checks.model_predictions import (
     ModelArtifact,
     as_artifact,
@@ -54,7 +55,15 @@ from govflow.progress import Progress, resolve
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MODEL_TASKS", "SMALL_GROUP_RULES", "ModelTask", "SmallGroupRule", "evaluate_fairness"]
+__all__ = [
+    "BINARY_METRICS",
+    "MODEL_TASKS",
+    "REGRESSION_METRICS",
+    "SMALL_GROUP_RULES",
+    "ModelTask",
+    "SmallGroupRule",
+    "evaluate_fairness",
+]
 
 CHECK = "fairness"
 ONE_GROUP = "the sensitive feature(s) have a single group among the evaluated rows: fairness compares groups"
