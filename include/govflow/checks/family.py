@@ -131,6 +131,8 @@ class CheckFamily:
     # A required check without a result is a caveat about the model (documentation judges the
     # documents themselves, so its absence is none).
     missing_is_caveat: bool = True
+    # The evidence bill of materials reads the family's full evidence (fairness: its groups).
+    bom_details: bool = False
     # Document views by context key (a family may show more than one: fairness and its explanation).
     views: Callable[[StoredResult | None, ViewContext], Mapping[str, View | None]] = lambda r, c: {}
     # The Governance view's view of one result (the documents' view, plus what only the page shows).

@@ -42,5 +42,6 @@ FAMILY = CheckFamily(
         DocPart("annex_iv.metrics", 10, "thresholds"),
     ),
     diff_rows=view.diff_rows,
+    bom_details=True,
     templates=Path(__file__).resolve().parent / "templates",
 )
