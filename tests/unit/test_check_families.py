@@ -30,6 +30,12 @@ def test_the_registry_matches_the_vocabulary():
                 assert declared.partial(f"{part.template}.{fmt}.j2"), (declared.name, part, fmt)
 
 
+def test_every_row_of_the_check_table_is_a_family():
+    from govflow.service.check_table import CHECKS
+
+    assert [name for name in CHECKS if family(name) is None] == []
+
+
 def _family_comparisons(path: Path) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -74,6 +80,9 @@ def toy(tmp_path):
     for fmt in ("md", "html"):
         (templates / f"model_card.quantitative.{fmt}.j2").write_text("Toy wobble: {{ toy.wobble }}\n")
         (templates / f"annex_iv.groups.{fmt}.j2").write_text("Toy wobble in Annex IV: {{ toy.wobble }}\n")
+    (templates / "version.html").write_text(
+        "<p id=toy>Toy wobble on the page: {{ w.wobble }} {{ pct(0.5) }}</p>\n"
+    )
 
     def views(result, ctx):
         return {"toy": {"wobble": (result or {}).get("summary", {}).get("wobble")}}
@@ -87,6 +96,7 @@ def toy(tmp_path):
         fix_inputs="register the toy's wobble data",
         fix_failed="steady the wobble",
         views=views,
+        page_view=lambda result, ctx: views(result, ctx)["toy"],
         caveats=lambda v: [f"Toy wobble is {v['toy']['wobble']}."] if v.get("toy") else [],
         facts=(FactPart(section="accuracy_robustness", build=facts, before="robustness"),),
         parts=(
@@ -132,3 +142,29 @@ def test_a_toy_family_shows_in_the_model_card_and_the_annex_iv(toy):
         assert "Toy wobble: 7" in card
         assert "Toy wobble in Annex IV: 7" in annex
         assert "toy measured" in annex
+
+
+def test_a_toy_family_shows_in_the_governance_view(toy):
+    import jinja2
+
+    from govflow.checks.family import template_loader
+
+    # The loader the web app gives its templates (web/app.py): its own folder, then the families'.
+    web = PACKAGE / "web" / "templates"
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(web)), template_loader()]),
+        autoescape=jinja2.select_autoescape(),
+    )
+    env.globals["url_for"] = lambda route, **params: f"/{route}"
+    result = {"check": "toy", "status": "warn", "summary": {"wobble": "<b>7</b>"}}
+    check = {
+        **result,
+        "summary_text": toy.summary_text(result["summary"]),
+        "links": {"run": "/run", "task": "/task"},
+        "view": toy.page_view(result, None),
+    }
+    v = {"model": "m", "version": "1", "checks": [check], "decisions": [], "approvals": [], "waivers": []}
+    v |= {"documents": [], "older_documents": [], "audit": {"events": [], "total": 0}, "required_checks": []}
+    page = env.get_template("version.html").render(v=v, can_review=False)
+    assert "<p id=toy>Toy wobble on the page: &lt;b&gt;7&lt;/b&gt; 0.500</p>" in page
+    assert "wobble <b>7</b>" not in page  # the summary sentence is escaped too
