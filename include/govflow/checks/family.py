@@ -142,6 +142,8 @@ class CheckFamily:
     caveat_rank: int = 100  # caveats come in this order across families
     facts: tuple[FactPart, ...] = ()
     parts: tuple[DocPart, ...] = ()
+    # The HTML documents' charts drawn from the family's views (context -> {chart name: svg}).
+    charts: Callable[[Mapping[str, Any]], Mapping[str, Any]] = lambda context: {}
     # Rows the diff of two versions compares (key -> value), from the page view.
     diff_rows: Callable[[View], dict[str, Any]] | None = None
     templates: Path | None = None  # the family's templates/ folder

@@ -23,7 +23,7 @@ from govflow.docs._numbers import fmt_number, number
 from govflow.docs._render import FORMATS, KINDS, render_document, render_documents
 from govflow.docs._scrub import scrub, scrub_text
 from govflow.docs._sections import SECTIONS, Fact, SectionStatus, fact
-from govflow.docs._svg import explanation_svg
+from govflow.docs._svg import drift_chart, explanation_svg, group_metrics_chart
 
 __all__ = [
     "FORMATS",
@@ -38,9 +38,11 @@ __all__ = [
     "build_context",
     "card_view",
     "documentation_check",
+    "drift_chart",
     "explanation_svg",
     "fact",
     "fmt_number",
+    "group_metrics_chart",
     "interval",
     "merged_summary",
     "number",

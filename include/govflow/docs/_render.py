@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from govflow.checks.family import families, template_loader
 from govflow.docs._context import CHECKS
 from govflow.docs._numbers import fmt_number
-from govflow.docs._svg import drift_chart, group_metrics_chart, history_chart
+from govflow.docs._svg import history_chart
 from govflow.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -87,26 +87,12 @@ def _template_context(context: Mapping[str, Any], fmt: str) -> dict[str, Any]:
 
 
 def _charts(context: Mapping[str, Any]) -> dict[str, Any]:
-    charts: dict[str, Any] = {"fairness": "", "drift": "", "history": ""}
-    fairness, drift, history = context.get("fairness"), context.get("drift"), context.get("history")
-    if fairness and fairness["groups"]:
-        groups = fairness["groups"]
-        if fairness.get("task") == "regression":
-            groups = _relative_to_largest(groups, fairness["metrics"])  # errors have units; bars need 0..1
-        charts["fairness"] = group_metrics_chart(groups, fairness["metrics"])
-    if drift and drift["columns"]:
-        charts["drift"] = drift_chart(drift["columns"])
-    if history:
-        charts["history"] = history_chart(history, CHECKS)
+    charts: dict[str, Any] = {"history": ""}
+    for declared in families():
+        charts.update(declared.charts(context))
+    if context.get("history"):
+        charts["history"] = history_chart(context["history"], CHECKS)
     return charts
-
-
-def _relative_to_largest(groups: Any, metrics: Any) -> list[dict[str, Any]]:
-    largest = {m: max((abs(g[m]) for g in groups if g.get(m) is not None), default=0.0) for m in metrics}
-    return [
-        {**g, **{m: (g[m] / largest[m] if g.get(m) is not None and largest[m] else None) for m in metrics}}
-        for g in groups
-    ]
 
 
 def _tidy(text: str) -> str:

@@ -32,6 +32,7 @@ FAMILY = CheckFamily(
         DocPart("model_card.quantitative", 40, "model_card.quantitative"),
         DocPart("annex_iv.groups", 20, "annex_iv.groups"),
     ),
+    charts=view.charts,
     diff_rows=view.diff_rows,
     templates=Path(__file__).resolve().parent / "templates",
 )

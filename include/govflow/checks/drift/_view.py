@@ -10,7 +10,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from govflow.checks.family import DocumentRecords, StoredResult, ViewContext
-from govflow.docs import BaseView, Fact, base_view, fact, fmt_number, merged_summary, number, scrub_text
+from govflow.docs import (
+    BaseView,
+    Fact,
+    base_view,
+    drift_chart,
+    fact,
+    fmt_number,
+    merged_summary,
+    number,
+    scrub_text,
+)
 
 
 class DriftView(BaseView):
@@ -104,3 +114,9 @@ def drift_history(doc: DocumentRecords) -> list[Fact]:
 
 def diff_rows(view: Mapping[str, Any]) -> dict[str, Any]:
     return {c["column"]: c.get("score") for c in view.get("columns") or () if isinstance(c, dict)}
+
+
+def charts(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The HTML documents' chart of the drift score per column against its threshold."""
+    drift = context.get("drift")
+    return {"drift": drift_chart(drift["columns"]) if drift and drift["columns"] else ""}

@@ -41,6 +41,7 @@ FAMILY = CheckFamily(
         DocPart("annex_iv.groups", 10, "annex_iv.groups"),
         DocPart("annex_iv.metrics", 10, "thresholds"),
     ),
+    charts=view.charts,
     diff_rows=view.diff_rows,
     bom_details=True,
     templates=Path(__file__).resolve().parent / "templates",

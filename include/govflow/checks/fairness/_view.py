@@ -21,6 +21,7 @@ from govflow.docs import (
     card_view,
     fact,
     fmt_number,
+    group_metrics_chart,
     interval,
     merged_summary,
     number,
@@ -298,3 +299,22 @@ def diff_rows(view: Mapping[str, Any]) -> dict[str, Any]:
         for metric in metrics[:2]:
             out[f"{group['group']} · {metric}"] = group.get(metric)
     return out
+
+
+def charts(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The HTML documents' chart of rates (or, for regression, errors) per group."""
+    fairness = context.get("fairness")
+    if not (fairness and fairness["groups"]):
+        return {"fairness": ""}
+    groups = fairness["groups"]
+    if fairness.get("task") == "regression":
+        groups = _relative_to_largest(groups, fairness["metrics"])  # errors have units; bars need 0..1
+    return {"fairness": group_metrics_chart(groups, fairness["metrics"])}
+
+
+def _relative_to_largest(groups: Any, metrics: Any) -> list[dict[str, Any]]:
+    largest = {m: max((abs(g[m]) for g in groups if g.get(m) is not None), default=0.0) for m in metrics}
+    return [
+        {**g, **{m: (g[m] / largest[m] if g.get(m) is not None and largest[m] else None) for m in metrics}}
+        for g in groups
+    ]
