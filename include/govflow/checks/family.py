@@ -131,7 +131,9 @@ class CheckFamily:
     # A required check without a result is a caveat about the model (documentation judges the
     # documents themselves, so its absence is none).
     missing_is_caveat: bool = True
-    # The evidence bill of materials reads the family's full evidence (fairness: its groups).
+    # The CycloneDX model card's part: check (check, status, summary, details) -> {"task",
+    # "metrics", "considerations"}; ``bom_details``: it needs the full evidence (fairness: its groups).
+    bom: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
     bom_details: bool = False
     # Document views by context key (a family may show more than one: fairness and its explanation).
     views: Callable[[StoredResult | None, ViewContext], Mapping[str, View | None]] = lambda r, c: {}

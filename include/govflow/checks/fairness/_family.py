@@ -6,6 +6,7 @@ from pathlib import Path
 
 from govflow.checks.fairness import _view as view
 from govflow.checks.fairness import evaluate_fairness
+from govflow.checks.fairness._bom import bom_part
 from govflow.checks.family import CheckFamily, DocPart, FactPart
 
 FAMILY = CheckFamily(
@@ -43,6 +44,7 @@ FAMILY = CheckFamily(
     ),
     charts=view.charts,
     diff_rows=view.diff_rows,
+    bom=bom_part,
     bom_details=True,
     templates=Path(__file__).resolve().parent / "templates",
 )
