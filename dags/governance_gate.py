@@ -125,16 +125,13 @@ def governance_gate():
     # approval task that was answered quickly; its answer is still in Airflow's HITL details).
     @task(trigger_rule="all_done")
     def finish(ref: dict, decision: dict, **context) -> dict:
-        from govflow.service.runs import RunRef
         from govflow.tasks.answers import collect
-        from govflow.tasks.gate import finish
+        from govflow.tasks.gate import GateRef, finish
 
         answers, notes = [], []
         if decision["decision"] == "pending_approval":  # reviewers were asked
             results = context["ti"].xcom_pull(task_ids="approval") or []
-            answers, notes = collect(
-                RunRef.of(ref["run"]), results if isinstance(results, list) else [results]
-            )
+            answers, notes = collect(GateRef.of(ref).run, results if isinstance(results, list) else [results])
         return finish(ref, decision, answers, notes=notes)
 
     @task(trigger_rule="all_done")

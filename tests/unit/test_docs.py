@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from html.parser import HTMLParser
 
@@ -60,16 +61,17 @@ FULL_NOTES = {
 }
 
 
-def _policy_view(tier: str = "high") -> dict:
-    policy = load_policy()
-    return {
-        "name": policy.name,
-        "version": policy.version,
-        "sha256": policy.sha256,
-        "source": "default.yaml",
-        "tier": policy.tier(tier).model_dump(mode="json"),
-        "allowed_pii_entities": sorted(policy.allowed_pii_entities(["EU"], "finance")),
-    }
+def _policy():
+    """The default policy, its source named the way documents show a portable path."""
+    policy = load_policy().model_copy()
+    policy._source = "default.yaml"
+    return policy
+
+
+def _in_tier(tier: str, **overrides) -> DocInputs:
+    """``full_inputs`` for a model of risk tier ``tier`` (the policy's rules for that tier apply)."""
+    inputs = full_inputs(**overrides)
+    return dataclasses.replace(inputs, model={**inputs.model, "risk_tier": tier})
 
 
 def _result(rid, check, status, summary, evidence, date, *, errors=()):
@@ -310,7 +312,7 @@ def full_inputs(**overrides) -> DocInputs:
     values = dict(
         model=model,
         version=version,
-        policy=_policy_view(),
+        policy=_policy(),
         check_results=_results(),
         decisions=[
             {
@@ -402,7 +404,7 @@ def sparse_inputs(tier: str = "high") -> DocInputs:
         "created_by": "sam",
         "created_at": "2026-11-27T00:00:00+00:00",
     }
-    return DocInputs(model=model, version=version, policy=_policy_view(tier))
+    return DocInputs(model=model, version=version, policy=_policy())
 
 
 # --- completeness and the documentation check ------------------------------------------------
@@ -487,7 +489,7 @@ def test_the_gate_decision_and_approvals_are_pending_not_missing():
     md = render_document(context, kind="annex_iv", fmt="md")
     assert "_Pending: no approvals recorded yet (2 required from reviewer, admin)_" in md
     assert "Pending: no gate decision recorded yet" in render_document(context, kind="annex_iv", fmt="html")
-    minimal = build_context(full_inputs(approvals=[], policy=_policy_view("minimal")))
+    minimal = build_context(_in_tier("minimal", approvals=[]))
     assert (
         minimal["facts"]["human_oversight"]["approvals"].value == "not required by the policy for this tier"
     )
@@ -500,7 +502,7 @@ def test_a_required_section_the_catalogue_does_not_know_is_an_error():
 
 
 def test_minimal_tier_needs_only_its_sections():
-    context = build_context(full_inputs(policy=_policy_view("minimal"), notes={}))
+    context = build_context(_in_tier("minimal", notes={}))
     assert documentation_check(context, ["model_details", "intended_use"]).status == "fail"
     notes = {"out_of_scope_uses": "Anything automated"}
     context = build_context(full_inputs(notes=notes))

@@ -462,13 +462,7 @@ class TestModelCard:
                 "business_goals": [],
             },
             version={"model": "m", "version": "1", "stage": "candidate", "params": {}, "metrics": {}},
-            policy={
-                "name": policy.name,
-                "version": policy.version,
-                "sha256": policy.sha256,
-                "tier": policy.tier("high").model_dump(mode="json"),
-                "allowed_pii_entities": [],
-            },
+            policy=policy,
             check_results=[fairness],
         )
 

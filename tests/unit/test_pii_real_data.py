@@ -294,14 +294,7 @@ class TestDocuments:
             "evidence": {"summary": summary, "columns": {}},
             "evidence_problem": None,
         }
-        policy_view = {
-            "name": policy.name,
-            "version": policy.version,
-            "sha256": policy.sha256,
-            "tier": policy.tier("high").model_dump(mode="json"),
-            "allowed_pii_entities": ["DATE_TIME"],
-        }
-        return DocInputs(model=model, version=version, policy=policy_view, check_results=[result])
+        return DocInputs(model=model, version=version, policy=policy, check_results=[result])
 
     @pytest.mark.parametrize("kind", ["model_card", "annex_iv"])
     def test_quasi_identifiers_k_and_unique_share_are_shown(self, kind):

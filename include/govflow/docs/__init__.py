@@ -6,42 +6,50 @@
     result = documentation_check(context, policy.tier("high").documentation.required_sections)
 
 An explanation (from ``govflow.checks.explain``) is shown by ``card_view`` and
-``explanation_svg``. ``fairness_view``, ``drift_view``, ``validation_view`` and ``pii_view``
-whitelist what a document (or the version page) may show of a check's stored evidence.
+``explanation_svg``. What a document shows of each check family (its views of the stored
+evidence, facts, caveats and template partials) is declared by the family
+(``govflow.checks.family``); ``base_view``, ``merged_summary``, ``interval``, ``number``,
+``fact`` and ``scrub_text`` are the helpers those views build on.
 Pure functions of their inputs; ``govflow.service.docs`` gathers the inputs from the DB and
 stores what is rendered.
 """
 
 from govflow.docs._check import documentation_check
 from govflow.docs._context import DocInputs, build_context
+from govflow.docs._evidence import BaseView, base_view, interval, merged_summary
 from govflow.docs._explain_card import card_view
 from govflow.docs._notes import NOTE_KEYS, parse_notes, validate_notes
+from govflow.docs._numbers import fmt_number, number
 from govflow.docs._render import FORMATS, KINDS, render_document, render_documents
 from govflow.docs._scrub import scrub, scrub_text
-from govflow.docs._sections import SECTIONS, Fact, SectionStatus
-from govflow.docs._svg import explanation_svg
-from govflow.docs._views import drift_view, fairness_view, pii_view, validation_view
+from govflow.docs._sections import SECTIONS, Fact, SectionStatus, fact
+from govflow.docs._svg import drift_chart, explanation_svg, group_metrics_chart
 
 __all__ = [
     "FORMATS",
     "KINDS",
     "NOTE_KEYS",
     "SECTIONS",
+    "BaseView",
     "DocInputs",
     "Fact",
     "SectionStatus",
+    "base_view",
     "build_context",
     "card_view",
     "documentation_check",
-    "drift_view",
+    "drift_chart",
     "explanation_svg",
-    "fairness_view",
+    "fact",
+    "fmt_number",
+    "group_metrics_chart",
+    "interval",
+    "merged_summary",
+    "number",
     "parse_notes",
-    "pii_view",
     "render_document",
     "render_documents",
     "scrub",
     "scrub_text",
     "validate_notes",
-    "validation_view",
 ]

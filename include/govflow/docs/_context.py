@@ -1,9 +1,11 @@
 """Everything a document shows, built from plain registry, evidence, gate and policy records.
 
 ``build_context`` is a pure function: the service layer gathers rows into a
-``DocInputs`` of plain dicts, and the same inputs always give the same
-context (and so the same rendered bytes). Every fact is either documented
-with its source or an explicit gap saying what is missing and how to add it.
+``DocInputs`` of plain dicts and the policy, and the same inputs always give
+the same context (and so the same rendered bytes). Every fact is either
+documented with its source or an explicit gap saying what is missing and how
+to add it. What a check family shows (its views, caveats and facts) is declared
+by the family (``govflow.checks.family``); this module loops over the families.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from govflow.checks.family import ViewContext, families, family
 from govflow.docs._facts_annex import DocumentFacts
-from govflow.docs._numbers import fmt_number, number
 from govflow.docs._rows import (
     approval_row,
     check_row,
@@ -28,14 +30,7 @@ from govflow.docs._rows import (
 )
 from govflow.docs._scrub import scrub
 from govflow.docs._sections import SECTIONS, completeness
-from govflow.docs._views import (
-    champion_view,
-    drift_view,
-    explanation_view,
-    fairness_view,
-    pii_view,
-    validation_view,
-)
+from govflow.policy import Policy
 from govflow.vocab import POLICY_CHECKS
 
 CHECKS = POLICY_CHECKS
@@ -58,7 +53,7 @@ class DocInputs:
 
     model: Mapping[str, Any]
     version: Mapping[str, Any]
-    policy: Mapping[str, Any]  # name, version, sha256, tier (dict), allowed_pii_entities (list|None)
+    policy: Policy  # the tier is the model's risk tier
     check_results: Sequence[Mapping[str, Any]] = ()  # oldest first; each with run, evidence, evidence_problem
     decisions: Sequence[Mapping[str, Any]] = ()  # oldest first
     approvals: Sequence[Mapping[str, Any]] = ()
@@ -71,30 +66,24 @@ class DocInputs:
 
 
 def build_context(inputs: DocInputs) -> dict[str, Any]:
-    model, version, policy = inputs.model, inputs.version, inputs.policy
-    tier = dict(policy.get("tier") or {})
+    model, version = inputs.model, inputs.version
+    view_context = ViewContext(
+        policy=inputs.policy,
+        tier=inputs.policy.tier(str(model.get("risk_tier"))),
+        regions=tuple(model.get("regions") or ()),
+        sector=model.get("sector"),
+        params=version.get("params") or {},
+    )
+    policy = policy_record(view_context)
+    tier = dict(policy["tier"])
     required = list((tier.get("documentation") or {}).get("required_sections") or ())
     results = [dict(r) for r in inputs.check_results]
     latest = latest_by_check(results)
     events = [e for e in inputs.events if not str(e.get("action", "")).startswith(_SELF_ACTIONS)]
 
-    fairness_rules = tier.get("fairness") or {}
-    governance = (version.get("params") or {}).get("governance") or {}
-    hint = governance.get("sensitive") if isinstance(governance, Mapping) else None
-    drift_rules = tier.get("drift") or {}
-    views = {
-        "fairness": fairness_view(
-            latest.get("fairness"),
-            min_group_size=fairness_rules.get("min_group_size"),
-            thresholds={k: v for k, v in fairness_rules.items() if k.startswith("max_")},
-            sensitive_hint=[hint] if isinstance(hint, str) else list(hint or ()),
-        ),
-        "explanation": explanation_view(latest.get("fairness")),
-        "champion": champion_view(latest.get("performance")),
-        "drift": drift_view(latest.get("drift"), max_share_drifted=drift_rules.get("max_share_drifted")),
-        "validation": validation_view(latest.get("validation")),
-        "pii": pii_view(latest.get("pii"), allowed=policy.get("allowed_pii_entities")),
-    }
+    views: dict[str, Any] = {}
+    for declared in families():
+        views.update(declared.views(latest.get(declared.name), view_context))
     recorders = recorders_of(events)
     history = [check_row(r, recorders) for r in results]
     decision = decision_row(inputs.decisions[-1]) if inputs.decisions else None
@@ -158,13 +147,28 @@ def build_context(inputs: DocInputs) -> dict[str, Any]:
 # --- caveats -------------------------------------------------------------------
 
 
+def policy_record(view_context: ViewContext) -> dict[str, Any]:
+    """What documents state of the policy: its identity, the tier's rules and the PII rule."""
+    policy = view_context.policy
+    return {
+        "name": policy.name,
+        "version": policy.version,
+        "sha256": policy.sha256,
+        "source": policy.source,
+        "tier": view_context.tier.model_dump(mode="json"),
+        "allowed_pii_entities": view_context.allowed_pii(),
+        # An unknown region: the document shows the gap and why.
+        "pii_policy_error": view_context.pii_policy_error(),
+    }
+
+
 def caveats_of(
     latest: Mapping[str, Mapping[str, Any]], views: Mapping[str, Any], tier: Mapping[str, Any]
 ) -> list[str]:
     caveats = []
     for check in tier.get("required_checks") or ():
-        # The documentation check judges these documents, so its absence is no caveat about the model.
-        if check not in latest and check != "documentation":
+        declared = family(check)
+        if check not in latest and (declared is None or declared.missing_is_caveat):
             caveats.append(f"No {check} evidence: this aspect is unassessed.")
     for check, r in latest.items():
         if r.get("evidence_problem"):
@@ -173,43 +177,6 @@ def caveats_of(
             caveats.append(f"The {check} check errored, so this aspect is unassessed.")
         elif r.get("status") in ("fail", "warn"):
             caveats.append(f"The {check} check ended {r['status']} on {r.get('created_at')}.")
-    fairness = views.get("fairness")
-    if fairness:
-        for key, limit in fairness["thresholds"].items():
-            metric = key.removeprefix("max_")
-            value = fairness["summary"].get(metric)
-            if value is not None and number(limit) is not None and value > float(limit):
-                caveats.append(
-                    f"{metric.replace('_', ' ').capitalize()} is {fmt_number(value)}, "
-                    f"above the policy maximum {fmt_number(limit)}."
-                )
-        for sensitive, features in fairness["proxies"].items():
-            caveats.append(
-                f"{', '.join(features)} can stand in for {sensitive}: the model may use {sensitive} "
-                "indirectly."
-            )
-        for group in fairness["groups"]:
-            if group["small"]:
-                caveats.append(
-                    f"Group {group['group']} has only {group['count']} rows (minimum "
-                    f"{fairness['min_group_size']}): its rates are uncertain."
-                )
-    drift = views.get("drift")
-    if drift and drift["drifted_columns"]:
-        caveats.append(f"Drift against the reference data in: {', '.join(drift['drifted_columns'])}.")
-    validation = views.get("validation")
-    if validation:
-        for item in validation["expectations"]:
-            if not item["success"]:
-                where = f" on {item['column']}" if item["column"] else ""
-                caveats.append(f"Data expectation {item['type']}{where} failed.")
-    pii = views.get("pii")
-    if pii and pii["allowed"] is not None:
-        for column in pii["columns"]:
-            for entity in column["entities"]:
-                if not entity["allowed"]:
-                    caveats.append(
-                        f"Column {column['column']} holds {entity['entity']} (rate "
-                        f"{fmt_number(entity['rate'])}), not allowed for the model's regions."
-                    )
+    for declared in sorted(families(), key=lambda f: f.caveat_rank):
+        caveats += declared.caveats(views)
     return caveats

@@ -1,7 +1,8 @@
 """Facts per documentation section, part 1: the records, the helpers, and the model card's sections.
 
-Each section is a method named by its section id (``SECTIONS``) returning its facts;
-``DocumentFacts`` (``_facts_annex``) adds the Annex IV sections.
+Each section is a method named by its section id (``SECTIONS``) returning its own facts;
+``DocumentFacts`` (``_facts_annex``) adds the Annex IV sections. Check families add
+their facts to sections (``CheckFamily.facts``), each before a named fact of the section.
 """
 
 from __future__ import annotations
@@ -10,15 +11,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from govflow.checks.family import families
 from govflow.docs._notes import NOTE_KEYS
 from govflow.docs._numbers import fmt_number, number
 from govflow.docs._rows import as_text, file_ref, library_versions
 from govflow.docs._scrub import scrub, scrub_text
 from govflow.docs._sections import SECTIONS, Fact, fact
-from govflow.docs._views import (
-    FAIRNESS_SUMMARY_KEYS,
-    validation_view,
-)
 
 # Params keys read as the algorithm and the training infrastructure of a version.
 ALGORITHM_KEYS = ("algorithm", "estimator", "model_type", "model_class")
@@ -60,8 +58,20 @@ class ModelCardFacts:
     versions: Sequence[Mapping[str, Any]]
 
     def all(self) -> dict[str, dict[str, Fact]]:
-        builders = {sid: getattr(self, sid) for sid in SECTIONS}
-        return {sid: {f.key: f for f in build()} for sid, build in builders.items()}
+        return {sid: {f.key: f for f in self.section(sid)} for sid in SECTIONS}
+
+    def section(self, sid: str) -> list[Fact]:
+        """The section's own facts, with each family's facts placed before the fact they name."""
+        own = getattr(self, sid, None)
+        facts: list[Fact] = list(own()) if callable(own) else []
+        for declared in families():
+            for part in declared.facts:
+                if part.section != sid:
+                    continue
+                keys = [f.key for f in facts]
+                at = keys.index(part.before) if part.before in keys else len(facts)
+                facts[at:at] = part.build(self)
+        return facts
 
     # helpers ---------------------------------------------------------------
 
@@ -241,7 +251,6 @@ class ModelCardFacts:
                 or _training_as_reference(v),
                 "no reference data registered (govflow submit --reference-data)",
             ),
-            self.check_fact("validation", "Data validation", describe_validation),
             self.note("training_data", "Provenance, selection and preparation"),
         ]
 
@@ -274,48 +283,6 @@ class ModelCardFacts:
             self.note("metrics_rationale", "Why these metrics"),
         ]
 
-    def fairness(self) -> list[Fact]:
-        view = self.views.get("fairness")
-        rules = self.tier.get("fairness") or {}
-        groups = [f"{g['group']} (n={g['count']})" for g in (view or {}).get("groups", ())]
-        small = [g["group"] for g in (view or {}).get("groups", ()) if g["small"]]
-        facts = [
-            self.check_fact("fairness", "Fairness check", describe_fairness),
-            fact(
-                "groups",
-                "Groups evaluated",
-                groups,
-                source="evidence",
-                gap="no per-group results in the fairness evidence",
-            ),
-            fact(
-                "thresholds",
-                "Policy thresholds",
-                {k: fmt_number(val) for k, val in rules.items()},
-                source="policy",
-                gap=f"the policy sets no fairness thresholds for tier {self.model.get('risk_tier')}",
-            ),
-        ]
-        if view is not None and view["proxies"]:
-            facts.append(
-                Fact(
-                    key="proxies",
-                    label="Proxies for sensitive features",
-                    source="evidence",
-                    value={k: ", ".join(v) for k, v in view["proxies"].items()},
-                )
-            )
-        if view is not None and view["groups"]:
-            facts.append(
-                Fact(
-                    key="small_groups",
-                    label=f"Groups below {rules.get('min_group_size', 'the minimum')} rows",
-                    value=small or "none",
-                    source="evidence",
-                )
-            )
-        return facts
-
     def limitations(self) -> list[Fact]:
         return [
             self.note("limitations", "Known limitations"),
@@ -331,57 +298,6 @@ class ModelCardFacts:
 
 
 # --- describing evidence ----------------------------------------------------
-
-
-def describe_validation(r: Mapping[str, Any]) -> str:
-    view = validation_view(r)
-    return (
-        f"{r['status']} on {r.get('created_at')}: {view['evaluated']} expectation(s), {view['failed']} failed"
-    )
-
-
-def describe_fairness(r: Mapping[str, Any]) -> str:
-    summary = r.get("summary") or {}
-    parts = [
-        f"{k.replace('_', ' ')} {fmt_number(summary[k])}"
-        for k in (*FAIRNESS_SUMMARY_KEYS, "rows")
-        if number(summary.get(k)) is not None
-    ]
-    return f"{r['status']} on {r.get('created_at')}" + (f": {', '.join(parts)}" if parts else "")
-
-
-def describe_drift(r: Mapping[str, Any]) -> str:
-    summary = r.get("summary") or {}
-    drifted = summary.get("drifted_columns") or []
-    share = fmt_number(summary.get("share_drifted"))
-    listed = f" ({', '.join(scrub_text(str(c)) for c in drifted)})" if drifted else ""
-    return f"{r['status']} on {r.get('created_at')}: share of drifted columns {share}{listed}"
-
-
-def describe_reidentification(summary: Mapping[str, Any], policy_minimum: Any) -> str:
-    """k-anonymity and unique rows on the quasi-identifiers the PII check found (no values)."""
-    quasi = ", ".join(scrub_text(str(c)) for c in summary.get("quasi_identifiers") or ())
-    if not quasi:
-        return "no quasi-identifier column found (date of birth, age, sex, postcode, race...)"
-    minimum = summary.get("min_k_anonymity", policy_minimum)
-    judged = (
-        f"policy minimum {minimum}: {'below' if summary.get('below_min_k_anonymity') else 'met'}"
-        if minimum is not None
-        else "no policy minimum (reported, not judged)"
-    )
-    share = number(summary.get("unique_share"))
-    unique = f"{share:.1%}" if share is not None else "an unknown share"
-    return (
-        f"k-anonymity {summary.get('k_anonymity')} on quasi-identifiers {quasi}; "
-        f"{unique} of rows are unique on them; {judged}"
-    )
-
-
-def describe_pii(r: Mapping[str, Any]) -> str:
-    summary = r.get("summary") or {}
-    columns = summary.get("columns_with_pii") or []
-    found = ", ".join(scrub_text(str(c)) for c in columns) if columns else "no column"
-    return f"{r['status']} on {r.get('created_at')}: personal data found in {found}"
 
 
 def _training_as_reference(version: Mapping[str, Any]) -> str | None:

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from govflow.docs._facts import (
-    ModelCardFacts,
-    describe_drift,
-    describe_pii,
-    describe_reidentification,
-)
+from govflow.docs._facts import ModelCardFacts
 from govflow.docs._numbers import fmt_number, number
 from govflow.docs._rows import event_detail, is_version_event
 from govflow.docs._scrub import scrub_text
@@ -57,10 +52,6 @@ class DocumentFacts(ModelCardFacts):
         }
         if not v.get("reference_data_sha256") and v.get("training_data_sha256"):
             hashes["reference_data"] = "the training data's (the default reference)"
-        allowed = self.policy.get("allowed_pii_entities")
-        regions = ", ".join(self.model.get("regions") or ()) or "(none)"
-        error = self.policy.get("pii_policy_error")
-        policy_error = f": {error}" if error else ""
         return [
             self.reg(
                 "data_protection",
@@ -68,30 +59,8 @@ class DocumentFacts(ModelCardFacts):
                 self.model.get("data_protection_notes"),
                 "no data-protection notes registered (govflow model register --data-protection-notes)",
             ),
-            self.check_fact("pii", "Personal data scan", describe_pii),
-            self.reidentification(),
-            fact(
-                "allowed_pii",
-                "PII entities the policy allows",
-                ", ".join(allowed) if allowed else ("none" if allowed is not None else None),
-                source="policy",
-                gap=f"the policy has no PII rule for regions {regions}{policy_error}",
-            ),
             Fact(key="data_hashes", label="Data sha256", value=hashes, source="registry"),
         ]
-
-    def reidentification(self) -> Fact:
-        """The PII check's k-anonymity and unique share. Never a gap of its own: a missing or
-        failed scan is the personal-data scan fact's gap, and older scans did not measure it."""
-        result = self.latest.get("pii") or {}
-        summary = result.get("summary") or {}
-        if result.get("status") in (None, "error") or result.get("evidence_problem"):
-            value = "not measured: no usable personal-data scan"
-        elif "k_anonymity" not in summary:
-            value = "not measured: the recorded scan predates k-anonymity (re-run the pii check)"
-        else:
-            value = describe_reidentification(summary, (self.tier.get("pii") or {}).get("min_k_anonymity"))
-        return Fact(key="reidentification", label="Re-identification risk", source="evidence", value=value)
 
     def human_oversight(self) -> list[Fact]:
         rule = self.tier.get("approvals") or {}
@@ -133,15 +102,6 @@ class DocumentFacts(ModelCardFacts):
 
     def accuracy_robustness(self) -> list[Fact]:
         metrics = self.version.get("metrics") or {}
-        view = self.views.get("fairness")
-        per_group = None
-        if view and view["groups"]:
-            # Regression has no accuracy: its per-group error is the accuracy measure (Art. 15).
-            measure = "mean_absolute_error" if view.get("task") == "regression" else "accuracy"
-            per_group = {
-                g["group"]: f"{measure.replace('_', ' ')} {fmt_number(g.get(measure))}, n={g['count']}"
-                for g in view["groups"]
-            }
         return [
             self.reg(
                 "accuracy",
@@ -149,20 +109,11 @@ class DocumentFacts(ModelCardFacts):
                 {k: fmt_number(val) for k, val in metrics.items() if number(val) is not None},
                 "no numeric offline metrics registered (govflow submit --metrics)",
             ),
-            fact(
-                "per_group_accuracy",
-                "Accuracy per group",
-                per_group,
-                source="evidence",
-                gap="no per-group results recorded (fairness check)",
-            ),
-            self.check_fact("drift", "Drift against the reference data", describe_drift),
             self.note("robustness", "Robustness and cybersecurity measures"),
         ]
 
     def monitoring(self) -> list[Fact]:
         every = (self.tier.get("recheck") or {}).get("every_days")
-        drift_runs = [r for r in self.results if r.get("check") == "drift"]
         recipients = self._people()
         return [
             fact(
@@ -177,16 +128,6 @@ class DocumentFacts(ModelCardFacts):
                 "Production data batches",
                 self.model.get("batches_uri"),
                 "no batch location registered for nightly re-checks (govflow model register --batches)",
-            ),
-            fact(
-                "drift_history",
-                "Drift checks recorded",
-                f"{len(drift_runs)} result(s), latest {drift_runs[-1].get('status')} on "
-                f"{drift_runs[-1].get('created_at')}"
-                if drift_runs
-                else None,
-                source="evidence",
-                gap="no drift check recorded for this version",
             ),
             Fact(key="recipients", label="Alert recipients", value=recipients, source="registry"),
             self.note("monitoring", "Post-market monitoring plan"),

@@ -1,4 +1,9 @@
-"""Rendering the model card and the Annex IV document, as Markdown or one self-contained HTML file."""
+"""Rendering the model card and the Annex IV document, as Markdown or one self-contained HTML file.
+
+The documents' own templates are here; what a check family shows lives in its partials
+(``govflow.checks.<family>/templates/<slot>.<fmt>.j2``), which the documents include slot by
+slot: ``parts(slot, fmt)`` lists every family's partials of a slot by rank.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from govflow.checks.family import families, template_loader
 from govflow.docs._context import CHECKS
 from govflow.docs._numbers import fmt_number
-from govflow.docs._svg import drift_chart, group_metrics_chart, history_chart
+from govflow.docs._svg import history_chart
 from govflow.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -26,7 +32,7 @@ def environment() -> jinja2.Environment:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(TEMPLATES_DIR)), template_loader()]),
         # HTML templates escape every value; Markdown ones escape through the `md` filter.
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
         undefined=jinja2.StrictUndefined,
@@ -35,7 +41,19 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(md=md_escape, num=_num, pct=_pct, short=_short)
+    env.globals["parts"] = parts
     return env
+
+
+def parts(slot: str, fmt: str) -> list[str]:
+    """The template names of every family's partials of ``slot``, by rank (then family order)."""
+    found = [
+        (part.rank, index, f"{declared.name}/{part.template}.{fmt}.j2")
+        for index, declared in enumerate(families())
+        for part in declared.parts
+        if part.slot == slot
+    ]
+    return [name for _, _, name in sorted(found)]
 
 
 def render_document(context: Mapping[str, Any], *, kind: str, fmt: str) -> str:
@@ -69,26 +87,12 @@ def _template_context(context: Mapping[str, Any], fmt: str) -> dict[str, Any]:
 
 
 def _charts(context: Mapping[str, Any]) -> dict[str, Any]:
-    charts: dict[str, Any] = {"fairness": "", "drift": "", "history": ""}
-    fairness, drift, history = context.get("fairness"), context.get("drift"), context.get("history")
-    if fairness and fairness["groups"]:
-        groups = fairness["groups"]
-        if fairness.get("task") == "regression":
-            groups = _relative_to_largest(groups, fairness["metrics"])  # errors have units; bars need 0..1
-        charts["fairness"] = group_metrics_chart(groups, fairness["metrics"])
-    if drift and drift["columns"]:
-        charts["drift"] = drift_chart(drift["columns"])
-    if history:
-        charts["history"] = history_chart(history, CHECKS)
+    charts: dict[str, Any] = {"history": ""}
+    for declared in families():
+        charts.update(declared.charts(context))
+    if context.get("history"):
+        charts["history"] = history_chart(context["history"], CHECKS)
     return charts
-
-
-def _relative_to_largest(groups: Any, metrics: Any) -> list[dict[str, Any]]:
-    largest = {m: max((abs(g[m]) for g in groups if g.get(m) is not None), default=0.0) for m in metrics}
-    return [
-        {**g, **{m: (g[m] / largest[m] if g.get(m) is not None and largest[m] else None) for m in metrics}}
-        for g in groups
-    ]
 
 
 def _tidy(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from govflow.checks.family import family
 from govflow.docs._numbers import fmt_number, number
 from govflow.docs._scrub import scrub_text
 from govflow.hashing import canonical_json
@@ -44,27 +45,13 @@ def check_row(result: Mapping[str, Any], recorders: Mapping[Any, str]) -> dict[s
     }
 
 
-# The summary keys a test log shows per check (other checks: their first few keys).
-_LOG_KEYS = {
-    "validation": ("evaluated", "failed", "rows"),
-    "pii": ("rows", "columns_with_pii", "entities_not_allowed"),
-    "fairness": (
-        "demographic_parity_difference",
-        "equalized_odds_difference",
-        "insufficient_groups",
-        "strong_proxies",
-        "rows",
-    ),
-    "drift": ("share_drifted", "drifted_columns"),
-    "documentation": ("complete", "required", "incomplete_sections"),
-}
-
-
 def _summary_text(result: Mapping[str, Any]) -> str:
     if result.get("status") == "error":
         return "error: " + "; ".join(scrub_text(str(e)) for e in result.get("errors") or ())
     summary = result.get("summary") or {}
-    keys = _LOG_KEYS.get(str(result.get("check"))) or tuple(summary)[:4]
+    # The keys its family names for a test log, else the summary's first few.
+    declared = family(str(result.get("check")))
+    keys = (declared.log_keys if declared else ()) or tuple(summary)[:4]
     parts = []
     for key, value in ((k, summary[k]) for k in keys if k in summary):
         if isinstance(value, (list, tuple)):

@@ -16,14 +16,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from govflow.checks.family import families
 from govflow.errors import ConflictError
 
 __all__ = ["build_bom", "validate_bom"]
 
 MODEL_REF = "model"
-# The disparities the fairness check reports (checks/fairness/_judge.DISPARITIES) and the ones
-# nightly/explain may add: reported as performance metrics sliced by the sensitive features.
-_FAIRNESS_PREFIXES = ("demographic_parity", "equalized_odds", "accuracy_difference", "mean_", "root_mean")
 _DATASETS = (
     ("training", "training_data"),
     ("reference", "reference_data"),
@@ -128,8 +126,9 @@ def _model_card(
 ) -> dict[str, Any]:
     params: dict[str, Any] = {"datasets": [{"ref": ref} for ref in dataset_refs]}
     by_check = {c["check"]: c for c in checks}
-    fairness = by_check.get("fairness")
-    task = (fairness or {}).get("summary", {}).get("task")
+    # What each family says of its check (fairness: the task, the disparities, an assessment).
+    parts = [f.bom(by_check[f.name]) for f in families() if f.bom is not None and f.name in by_check]
+    task = next((p["task"] for p in parts if p.get("task")), None)
     if task:
         params["task"] = str(task)
     algorithm = (version.get("params") or {}).get("algorithm")
@@ -141,15 +140,9 @@ def _model_card(
         if _scalar(value)
     ]
     considerations: dict[str, Any] = {}
-    if fairness:
-        summary = fairness.get("summary") or {}
-        sliced = ", ".join(map(str, summary.get("sensitive_features") or [])) or "sensitive features"
-        metrics += [
-            {"type": key, "value": _text(value), "slice": f"by {sliced}"}
-            for key, value in sorted(summary.items())
-            if key.startswith(_FAIRNESS_PREFIXES) and _scalar(value) and not key.startswith("max_")
-        ]
-        considerations["fairnessAssessments"] = _fairness_assessments(fairness, sliced)
+    for part in parts:
+        metrics += part.get("metrics") or []
+        considerations.update(part.get("considerations") or {})
     check_properties = [{"name": f"govflow:check:{c['check']}", "value": str(c["status"])} for c in checks]
     considerations.update(_note_considerations(model, notes))
     card: dict[str, Any] = {"modelParameters": params}
@@ -160,30 +153,6 @@ def _model_card(
     if check_properties:
         card["properties"] = check_properties
     return card
-
-
-def _fairness_assessments(fairness: Mapping[str, Any], sliced: str) -> list[dict[str, str]]:
-    """The group with the lowest selection rate (or highest error) is the one at risk; the harm
-    names the disparities the check judged, and whether the policy's thresholds were exceeded."""
-    summary = fairness.get("summary") or {}
-    by_group = (fairness.get("details") or {}).get("by_group") or {}
-    exceeded = summary.get("exceeded") or []
-    harms = (
-        f"exceeds the policy threshold for {', '.join(map(str, exceeded))}"
-        if exceeded
-        else f"disparities by {sliced} within the policy thresholds (fairness check {fairness['status']})"
-    )
-    at_risk = None
-    rated = {g: v for g, v in by_group.items() if isinstance(v, Mapping) and _scalar(v.get("selection_rate"))}
-    if rated:
-        at_risk = min(rated, key=lambda g: (float(rated[g]["selection_rate"]), g))
-    entry = {
-        "harms": harms,
-        "mitigationStrategy": "human approval per the risk tier's policy; nightly re-checks",
-    }
-    if at_risk is not None:
-        entry["groupAtRisk"] = f"{sliced} = {at_risk} (lowest selection rate)"
-    return [entry]
 
 
 def _note_considerations(model: Mapping[str, Any], notes: Mapping[str, Any]) -> dict[str, Any]:

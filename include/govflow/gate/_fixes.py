@@ -1,7 +1,8 @@
 """What to do about each gate reason: the flag, note or command that fixes it (pure, table-driven).
 
 A fix is advice attached to a reason; it never changes the decision, so replay
-compares decisions without it.
+compares decisions without it. What fixes a check's reason is declared by its
+family (``govflow.checks.family``): how to give it its inputs, what to do when it failed.
 """
 
 from __future__ import annotations
@@ -9,37 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from govflow.checks.family import RERUN, family
 from govflow.gate._types import Evidence, Reason
-
-RERUN = "re-run the checks: govflow submit ... --trigger (or trigger governance_gate for the version)"
-
-# The inputs each gate check reads, and how to give them.
-INPUTS: dict[str, str] = {
-    "validation": "give an expectation suite (submit --suite FILE) or --reference-data to infer one from",
-    "pii": "register the training data (submit --training-data FILE)",
-    "fairness": (
-        "register held-out data with labels and predictions: submit --eval-data FILE --label COL "
-        "--prediction COL --sensitive COL [--positive-label VALUE]"
-    ),
-    "drift": (
-        "register --eval-data (drift compares it with --reference-data, which defaults to the training data)"
-    ),
-    "documentation": "govflow docs check --model M --version V lists every missing fact and its fix",
-    "performance": "register the version's offline --metrics and a labeled batch with predictions",
-}
-
-FAILED: dict[str, str] = {
-    "validation": (
-        "fix the data so the failed expectations hold (listed in the evidence) and submit a new version"
-    ),
-    "pii": (
-        "drop or mask the personal-data columns named in the evidence and submit a new version, "
-        "or change the policy's allowed entities for the model's regions"
-    ),
-    "fairness": "mitigate the disparity (per-group numbers in the evidence) and submit a new version",
-    "drift": "retrain on current data, or register a --reference-data that matches what the model will meet",
-    "performance": "retrain or investigate the drop against the registered --metrics",
-}
 
 WAIVE = (
     "or a reviewer accepts it with a reason: "
@@ -59,19 +31,21 @@ def attach_fix(
 
 def _fix(reason: Reason, evidence: Evidence | None, approver_roles: tuple[str, ...]) -> str | None:
     code, check = reason.code, reason.check or ""
+    declared = family(check)
     if code == "unknown_tier":
         return "give the model a known risk tier: govflow model register --risk-tier minimal|limited|high"
     if code == "check_missing":
-        return f"{INPUTS.get(check, 'give the check its inputs')}; then {RERUN}"
+        return f"{declared.fix_inputs if declared else 'give the check its inputs'}; then {RERUN}"
     if code in ("evidence_other_version", "evidence_data_mismatch", "evidence_stale"):
         return RERUN
     if code == "check_errored":
-        inputs = INPUTS.get(check, "fix its input")
+        inputs = declared.fix_inputs if declared else "fix its input"
         return f"the check could not run (its error is in the evidence): {inputs}; then {RERUN}"
     if code == "check_failed":
-        if check == "documentation":
-            return _documentation_fix(evidence)
-        return f"{FAILED.get(check, 'fix what the evidence shows')}, {WAIVE.format(check=check)}"
+        failed = declared.failed_fix(evidence.summary if evidence else {}) if declared else None
+        if declared is not None and not declared.waivable:
+            return failed
+        return f"{failed or 'fix what the evidence shows'}, {WAIVE.format(check=check)}"
     if code == "rejected_by_approver":
         return "address the reviewer's comment and submit a new version (new evidence needs new approvals)"
     if code == "approvals_missing":
@@ -81,11 +55,3 @@ def _fix(reason: Reason, evidence: Evidence | None, approver_roles: tuple[str, .
             "or runs govflow approve --model M --version V"
         )
     return None  # tier_prohibited and anything unknown: nothing the submitter can do
-
-
-def _documentation_fix(evidence: Evidence | None) -> str:
-    fixes = list((evidence.summary if evidence else {}).get("fixes") or ())
-    head = "complete the documentation"
-    if fixes:
-        return f"{head}: " + "; ".join(fixes) + f"; then {RERUN}"
-    return f"{head}: {INPUTS['documentation']}; then {RERUN}"

@@ -1,4 +1,8 @@
-"""Evidence of two versions of one model side by side: metrics, per-group fairness, drift, PII, decision."""
+"""Evidence of two versions of one model side by side: metrics, each check family's rows, the decision.
+
+The rows per family are declared by the family (``CheckFamily.diff_rows``, from its view of the
+version page); the diff shows one block per family that declares them.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from govflow.checks.family import families
 from govflow.policy import Policy
 from govflow.service.version_view import version_view
 
@@ -13,17 +18,19 @@ from govflow.service.version_view import version_view
 def version_diff(session: Session, policy: Policy, name: str, a: str, b: str) -> dict[str, Any]:
     left = version_view(session, policy, name, a, audit_limit=1)
     right = version_view(session, policy, name, b, audit_limit=1)
-    return {
+    diff: dict[str, Any] = {
         "model": name,
         "a": a,
         "b": b,
         "metrics": _pairs(left.get("metrics") or {}, right.get("metrics") or {}),
         "checks": _pairs(_statuses(left), _statuses(right)),
-        "fairness": _pairs(_fairness(left), _fairness(right)),
-        "drift": _pairs(_drift(left), _drift(right)),
-        "pii": _pairs(_pii(left), _pii(right)),
-        "decision": {"a": _decision(left), "b": _decision(right)},
     }
+    for declared in families():
+        if declared.diff_rows is not None:
+            rows = declared.diff_rows
+            diff[declared.name] = _pairs(rows(_view(left, declared.name)), rows(_view(right, declared.name)))
+    diff["decision"] = {"a": _decision(left), "b": _decision(right)}
+    return diff
 
 
 def _pairs(left: dict[str, Any], right: dict[str, Any]) -> list[dict[str, Any]]:
@@ -39,30 +46,6 @@ def _view(detail: dict[str, Any], check: str) -> dict[str, Any]:
 
 def _statuses(detail: dict[str, Any]) -> dict[str, str]:
     return {c["check"]: f"{c['status']} · {c['summary_text']}" for c in detail["checks"]}
-
-
-def _fairness(detail: dict[str, Any]) -> dict[str, Any]:
-    view = _view(detail, "fairness")
-    out: dict[str, Any] = dict(view.get("summary") or {})
-    metrics = view.get("shown_metrics") or view.get("metrics") or ()
-    for group in view.get("groups") or ():
-        for metric in metrics[:2]:
-            out[f"{group['group']} · {metric}"] = group.get(metric)
-    return out
-
-
-def _drift(detail: dict[str, Any]) -> dict[str, Any]:
-    columns = _view(detail, "drift").get("columns") or ()
-    return {c["column"]: c.get("score") for c in columns if isinstance(c, dict)}
-
-
-def _pii(detail: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for column in _view(detail, "pii").get("columns") or ():
-        for found in column["entities"]:
-            allowed = "allowed" if found.get("allowed") else "not allowed"
-            out[f"{column['column']} · {found['entity']}"] = f"{found.get('rate')} ({allowed})"
-    return out
 
 
 def _decision(detail: dict[str, Any]) -> dict[str, Any] | None:

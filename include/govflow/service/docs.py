@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from govflow import __version__
 from govflow.artifacts import ArtifactStore
 from govflow.docs import KINDS, DocInputs, build_context, documentation_check, render_documents
-from govflow.errors import BadInputError, PolicyError
+from govflow.errors import BadInputError
 from govflow.files import atomic_write
 from govflow.policy import Policy, load_policy
 from govflow.service.checks import check_result_to_dict, load_evidence, record_check_result
@@ -32,7 +32,7 @@ from govflow.service.version_records import (
     version_events,
     version_waivers,
 )
-from govflow.store import CheckResultRow, Document, GateDecision, Model, ModelVersion, Run
+from govflow.store import CheckResultRow, Document, GateDecision, ModelVersion, Run
 from govflow.store.audit import append_event, event_to_dict
 from govflow.timeutil import iso_utc
 
@@ -65,7 +65,7 @@ def gather_inputs(
     return DocInputs(
         model=model_to_dict(model),
         version={**version_to_dict(row, model_name=model.name), "stage": row.stage},
-        policy=_policy_view(policy, model),
+        policy=policy,
         check_results=_results(session, row, artifacts),
         decisions=[decision_record(d) for d in version_decisions(session, row)],
         approvals=version_approvals(session, row),
@@ -96,25 +96,6 @@ def version_context(
 ) -> dict[str, Any]:
     row = get_version(session, model, version)
     return build_context(gather_inputs(session, row, policy=_policy(policy), artifacts=artifacts))
-
-
-def _policy_view(policy: Policy, model: Model) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "name": policy.name,
-        "version": policy.version,
-        "sha256": policy.sha256,
-        "source": policy.source,
-        "tier": policy.tier(model.risk_tier).model_dump(mode="json"),
-        "allowed_pii_entities": None,
-        "pii_policy_error": None,
-    }
-    try:
-        view["allowed_pii_entities"] = sorted(
-            policy.allowed_pii_entities(list(model.regions or ()), model.sector)
-        )
-    except PolicyError as err:  # an unknown region: the document shows the gap and why
-        view["pii_policy_error"] = str(err)
-    return view
 
 
 def _results(session: Session, row: ModelVersion, artifacts: ArtifactStore) -> list[dict[str, Any]]:

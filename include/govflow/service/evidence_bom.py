@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from govflow import __version__
 from govflow.artifacts import ArtifactStore
+from govflow.checks.family import family
 from govflow.docs.cyclonedx import build_bom, validate_bom
 from govflow.files import atomic_write
 from govflow.service.checks import load_evidence
@@ -53,7 +54,7 @@ def export_cyclonedx(
     for name, result in sorted(newest.items()):
         # Only the fairness card needs the groups; other evidence stays in the bundle.
         # (the evidence document holds the check's details at its top level, next to the summary).
-        details = load_evidence(result, artifacts) if name == "fairness" else {}
+        details = load_evidence(result, artifacts) if getattr(family(name), "bom_details", False) else {}
         checks.append({"check": name, "status": result.status, "summary": result.summary, "details": details})
     decisions = version_decisions(session, row)
     notes, _ = notes_for(session, row, artifacts)

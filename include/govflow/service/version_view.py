@@ -1,7 +1,9 @@
 """A version page people can read: rendered check summaries, decisions in words, documents, audit page.
 
-The check views are the documents' own whitelisting views (``govflow.docs``' ``*_view``), so the page
-shows exactly what a model card may show: counts, rates, names, masked examples, never raw values.
+The check views are declared by each check family (``govflow.checks.family``), the same whitelisting
+views the documents use, so the page shows exactly what a model card may show: counts, rates, names,
+masked examples, never raw values. Checks come in the families' order; a result of a kind no family
+declares is shown by its summary only.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govflow.artifacts import ArtifactStore
-from govflow.docs import drift_view, fairness_view, pii_view, scrub_text, validation_view
-from govflow.errors import GovflowError, PolicyError
+from govflow.checks.family import ViewContext, family, generic_summary, names
+from govflow.errors import GovflowError
 from govflow.policy import Policy
 from govflow.service import registry
 from govflow.service.airflow_links import check_links, run_link
@@ -35,7 +37,6 @@ from govflow.store.audit import event_to_dict
 from govflow.timeutil import iso_utc
 
 AUDIT_PAGE_SIZE = 50
-CHECK_ORDER = ("validation", "pii", "fairness", "drift", "performance", "documentation")
 
 
 def version_view(
@@ -88,7 +89,13 @@ def _checks(
         .join(Run, Run.id == CheckResultRow.run_id)
         .where(CheckResultRow.id.in_(ids))
     ).all()
-    tier = policy.tier(row.model.risk_tier)
+    view_context = ViewContext(
+        policy=policy,
+        tier=policy.tier(row.model.risk_tier),
+        regions=tuple(row.model.regions or ()),
+        sector=row.model.sector,
+        params=row.params or {},
+    )
     out = []
     for result, run in sorted(results, key=lambda p: _order(p[0].check)):
         item = check_result_to_dict(result)
@@ -99,70 +106,23 @@ def _checks(
             item["evidence_problem"] = None
         except GovflowError as err:  # missing or altered evidence: shown as a gap, never trusted
             item["evidence"], item["evidence_problem"] = {}, str(err)
-        item["view"] = _view(result.check, item, tier, policy, row)
+        declared = family(result.check)
+        page_view = declared.page_view if declared is not None else None
+        item["view"] = page_view(item, view_context) if page_view is not None else None
         del item["evidence"]  # the whitelisted view is what leaves; raw evidence stays behind
         out.append(item)
     return out
 
 
-def _view(check: str, item: dict[str, Any], tier: Any, policy: Policy, row: ModelVersion) -> Any:
-    if check == "fairness":
-        view = fairness_view(
-            item,
-            min_group_size=getattr(tier.fairness, "min_group_size", None),
-            thresholds=tier.fairness.model_dump(mode="json"),
-        )
-        if view is not None:  # columns the evidence has values for (a task reports only some metrics)
-            groups = view["groups"]
-            view["shown_metrics"] = [m for m in view["metrics"] if any(g.get(m) is not None for g in groups)]
-        return view
-    if check == "drift":
-        return drift_view(item, max_share_drifted=getattr(tier.drift, "max_share_drifted", None))
-    if check == "validation":
-        return validation_view(item)
-    if check == "pii":
-        try:
-            allowed = sorted(policy.allowed_pii_entities(list(row.model.regions or ()), row.model.sector))
-        except PolicyError:
-            allowed = None
-        view = pii_view(item, allowed=allowed)
-        if view is not None:
-            _add_masked_examples(view, item.get("evidence") or {})
-        return view
-    return None
-
-
-def _add_masked_examples(view: dict[str, Any], evidence: Mapping[str, Any]) -> None:
-    # The check stores masked examples only; scrubbed again like any free text before display.
-    columns = evidence.get("columns") or {}
-    for column in view["columns"]:
-        entities = ((columns.get(column["column"]) or {}).get("entities") or {}) if columns else {}
-        for found in column["entities"]:
-            stats = entities.get(found["entity"]) or {}
-            found["examples"] = [scrub_text(str(e)) for e in (stats.get("examples") or ())[:3]]
-
-
 def summary_text(check: str, summary: Mapping[str, Any]) -> str:
     """One sentence per check for lists and the diff (never a raw dictionary)."""
-    if check == "drift" and "share_drifted" in summary:
-        cols = summary.get("drifted_columns") or []
-        return f"{float(summary['share_drifted']):.0%} of columns drifted" + (
-            f" ({', '.join(map(str, cols[:5]))})" if cols else ""
-        )
-    if check == "fairness" and "demographic_parity_difference" in summary:
-        return f"demographic parity difference {float(summary['demographic_parity_difference']):.3f}"
-    if check == "validation" and "failed" in summary:
-        return f"{summary.get('failed')} of {summary.get('evaluated', '?')} expectations failed"
-    if check == "pii" and "columns_with_pii" in summary:
-        return f"PII found in {len(summary.get('columns_with_pii') or [])} column(s)"
-    simple = [
-        f"{k}: {v}" for k, v in summary.items() if isinstance(v, (int, float, str)) and len(str(v)) < 40
-    ]
-    return "; ".join(simple[:4])
+    declared = family(check)
+    return declared.summary_text(summary) if declared is not None else generic_summary(summary)
 
 
 def _order(check: str) -> int:
-    return CHECK_ORDER.index(check) if check in CHECK_ORDER else len(CHECK_ORDER)
+    order = names()
+    return order.index(check) if check in order else len(order)
 
 
 def _history(session: Session, version_id: int) -> list[dict[str, Any]]:

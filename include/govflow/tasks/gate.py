@@ -1,13 +1,14 @@
 """governance_gate task bodies: resolve -> checks -> documentation -> gate -> approvals -> finish -> notify.
 
-``ref`` is the small dict every task passes on: ``{"model", "version", "tier", "run": {dag_id, run_id,
-trigger_kind}}``.
+``GateRef`` is the small value every task passes on (the version, its tier, the run and the
+submitter); it travels through XCom as its ``to_dict()`` and every task body takes either form.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from govflow.access import SYSTEM_AUTH, load_users
@@ -35,6 +36,35 @@ from govflow.store import GateDecision, session_scope
 from govflow.store.audit import append_event, authenticated_as
 from govflow.tasks.decisions import apply_decision
 from govflow.vocab import GATED_STAGES
+
+# --- the reference every task passes on ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GateRef:
+    """Which version a governance_gate run governs (plain values: travels through XCom as a dict)."""
+
+    model: str
+    version: str
+    tier: str
+    run: RunRef
+    submitted_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "run": self.run.to_dict()}
+
+    @classmethod
+    def of(cls, value: GateRef | Mapping[str, Any]) -> GateRef:
+        if isinstance(value, GateRef):
+            return value
+        return cls(
+            model=str(value["model"]),
+            version=str(value["version"]),
+            tier=str(value["tier"]),
+            run=RunRef.of(value["run"]),
+            submitted_by=value.get("submitted_by"),
+        )
+
 
 # --- resolve -----------------------------------------------------------------------------------
 
@@ -103,13 +133,9 @@ def resolve(
             raise BadInputError(
                 f"{model}@{version} is {row.stage}: only candidate or staging versions go through the gate"
             )
-        return {
-            "model": model,
-            "version": version,
-            "tier": row.model.risk_tier,
-            "run": run.to_dict(),
-            "submitted_by": row.created_by,
-        }
+        return GateRef(
+            model=model, version=version, tier=row.model.risk_tier, run=run, submitted_by=row.created_by
+        ).to_dict()
 
 
 def _request(conf: Mapping[str, Any], asset_events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -125,33 +151,38 @@ def _request(conf: Mapping[str, Any], asset_events: Iterable[Mapping[str, Any]])
 
 
 @SYSTEM
-def check(ref: Mapping[str, Any], name: str, *, db_url: str | None = None) -> dict[str, Any]:
+def check(ref: GateRef | Mapping[str, Any], name: str, *, db_url: str | None = None) -> dict[str, Any]:
+    ref = GateRef.of(ref)
     policy = load_policy()  # resolved once, where the task starts
     # A long check logs how far it is (rows, rate, time left) every 30 s in the task log.
     with reporting(LogProgress(logging.getLogger("govflow.progress"))):
         return run_check_for_version(
-            ref["run"], ref["model"], ref["version"], name, policy=policy, db_url=db_url
+            ref.run.to_dict(), ref.model, ref.version, name, policy=policy, db_url=db_url
         )
 
 
 @SYSTEM
-def document(ref: Mapping[str, Any], *, db_url: str | None = None) -> dict[str, Any]:
+def document(ref: GateRef | Mapping[str, Any], *, db_url: str | None = None) -> dict[str, Any]:
     """Render the model card and Annex IV document and record the documentation check."""
-    return document_version(ref["run"], ref["model"], ref["version"], policy=load_policy(), db_url=db_url)
+    ref = GateRef.of(ref)
+    return document_version(ref.run.to_dict(), ref.model, ref.version, policy=load_policy(), db_url=db_url)
 
 
 # --- the gate ----------------------------------------------------------------------------------
 
 
 @SYSTEM
-def evaluate(ref: Mapping[str, Any], *, step: str = "gate", db_url: str | None = None) -> dict[str, Any]:
+def evaluate(
+    ref: GateRef | Mapping[str, Any], *, step: str = "gate", db_url: str | None = None
+) -> dict[str, Any]:
     """Decide now and store the decision; once per (run, step): a retry returns the stored one."""
     from sqlalchemy import select
 
-    run = RunRef.of(ref["run"])
+    ref = GateRef.of(ref)
+    run = ref.run
     actor = pipeline_actor(run, step)
     with session_scope(db_url) as session:
-        row = get_version(session, ref["model"], ref["version"])
+        row = get_version(session, ref.model, ref.version)
         stored = session.scalar(
             select(GateDecision)
             .where(GateDecision.version_id == row.id, GateDecision.decided_by == actor)
@@ -160,13 +191,13 @@ def evaluate(ref: Mapping[str, Any], *, step: str = "gate", db_url: str | None =
         )
         if stored is None:
             stored = gate_service.evaluate_gate(
-                session, ref["model"], ref["version"], actor, auth_method="system", policy=load_policy()
+                session, ref.model, ref.version, actor, auth_method="system", policy=load_policy()
             )
-        return gate_service.decision_to_dict(stored, model=ref["model"], version=ref["version"])
+        return gate_service.decision_to_dict(stored, model=ref.model, version=ref.version)
 
 
 def approval_requests(
-    ref: Mapping[str, Any], decision: Mapping[str, Any], *, base_url: str | None = None
+    ref: GateRef | Mapping[str, Any], decision: Mapping[str, Any], *, base_url: str | None = None
 ) -> list[dict[str, Any]]:
     """Keyword arguments of one ApprovalOperator per approval still missing (none unless pending).
 
@@ -176,6 +207,7 @@ def approval_requests(
     """
     if decision["decision"] != "pending_approval":
         return []
+    ref = GateRef.of(ref)
     reviewers = eligible_reviewers(ref, exclude=decision["approvals"]["approved_by"])
     missing = int(decision["approvals"]["required"] or 0) - len(decision["approvals"]["approved_by"])
     if missing <= 0 or not reviewers:
@@ -183,7 +215,7 @@ def approval_requests(
     body = approval_body(ref, decision, base_url=base_url)
     return [
         {
-            "subject": f"Approve {ref['model']}@{ref['version']} ({ref['tier']} risk) for production"
+            "subject": f"Approve {ref.model}@{ref.version} ({ref.tier} risk) for production"
             + (f" - approval {i + 1} of {missing}" if missing > 1 else ""),
             "body": body,
             "assigned_users": [{"id": name, "name": name} for name in reviewers],
@@ -192,26 +224,27 @@ def approval_requests(
     ]
 
 
-def eligible_reviewers(ref: Mapping[str, Any], *, exclude: Sequence[str] = ()) -> list[str]:
-    roles = load_policy().tier(ref["tier"]).approvals.roles
+def eligible_reviewers(ref: GateRef | Mapping[str, Any], *, exclude: Sequence[str] = ()) -> list[str]:
+    ref = GateRef.of(ref)
+    roles = load_policy().tier(ref.tier).approvals.roles
     users = load_users()
     return sorted(
         name
         for name, user in users.users.items()
-        if user.has_any(roles, admin_ok=False)
-        and name != ref.get("submitted_by")
-        and name not in set(exclude)
+        if user.has_any(roles, admin_ok=False) and name != ref.submitted_by and name not in set(exclude)
     )
 
 
-def approval_body(ref: Mapping[str, Any], decision: Mapping[str, Any], *, base_url: str | None = None) -> str:
+def approval_body(
+    ref: GateRef | Mapping[str, Any], decision: Mapping[str, Any], *, base_url: str | None = None
+) -> str:
     """What the reviewer reads in Airflow's Required Actions view (Markdown; no raw data)."""
+    ref = GateRef.of(ref)
     with session_scope() as session:
-        row = get_version(session, ref["model"], ref["version"])
+        row = get_version(session, ref.model, ref.version)
         checks = {name: (r.status, r.summary) for name, r in latest_check_results(session, row.id).items()}
     lines = [
-        f"**{ref['model']}@{ref['version']}**, {ref['tier']} risk tier, submitted by "
-        f"{ref.get('submitted_by') or 'unknown'}.",
+        f"**{ref.model}@{ref.version}**, {ref.tier} risk tier, submitted by {ref.submitted_by or 'unknown'}.",
         "",
         f"All required checks passed; the policy needs {decision['approvals']['required']} approval(s) "
         f"from role(s) allowed for this tier. Approved so far: "
@@ -231,8 +264,8 @@ def approval_body(ref: Mapping[str, Any], decision: Mapping[str, Any], *, base_u
     ]
     if base_url:
         lines.append(
-            f"[Open in the Governance view]({base_url.rstrip('/')}/governance/models/{ref['model']}"
-            f"/versions/{ref['version']})"
+            f"[Open in the Governance view]({base_url.rstrip('/')}/governance/models/{ref.model}"
+            f"/versions/{ref.version})"
         )
     lines.append("To reject, say why in the comment.")
     return "\n".join(lines)
@@ -254,7 +287,7 @@ def _short_summary(summary: Mapping[str, Any]) -> str:
 
 @SYSTEM
 def finish(
-    ref: Mapping[str, Any],
+    ref: GateRef | Mapping[str, Any],
     decision: Mapping[str, Any],
     answers: Iterable[Answer] = (),
     *,
@@ -268,36 +301,35 @@ def finish(
     A rejection by the checks leaves it ``candidate`` (a reviewer may waive a failed check with a
     reason and the gate can run again); either way the decision is stored.
     """
+    ref = GateRef.of(ref)
     notes = list(notes)
     with session_scope(db_url) as session:
         _, recorded_notes = record_answers(
-            session, ref["model"], ref["version"], answers, requested_digest=decision["evidence_digest"]
+            session, ref.model, ref.version, answers, requested_digest=decision["evidence_digest"]
         )
     notes += recorded_notes
     final = decision
     if decision["decision"] == "pending_approval":
         final = evaluate(ref, step="final", db_url=db_url)
-    stage = apply_decision(ref, final, db_url=db_url)
+    stage = apply_decision(ref.to_dict(), final, db_url=db_url)
     # The documents now show the decision, its approvals and the new stage. The decision stands
     # even when re-rendering fails: that is reported, not fatal.
     try:
         refresh_documents(
-            ref["model"],
-            ref["version"],
-            actor=pipeline_actor(RunRef.of(ref["run"])),
+            ref.model,
+            ref.version,
+            actor=pipeline_actor(ref.run),
             policy=load_policy(),
             db_url=db_url,
         )
     except Exception as err:
-        logging.getLogger(__name__).exception(
-            "documents of %s@%s not refreshed", ref["model"], ref["version"]
-        )
+        logging.getLogger(__name__).exception("documents of %s@%s not refreshed", ref.model, ref.version)
         notes.append(f"documents not refreshed after the decision: {type(err).__name__}: {err}")
     return outcome(ref, final, stage=stage, notes=notes, db_url=db_url)
 
 
 def outcome(
-    ref: Mapping[str, Any],
+    ref: GateRef | Mapping[str, Any],
     decision: Mapping[str, Any],
     *,
     stage: str,
@@ -305,9 +337,10 @@ def outcome(
     db_url: str | None = None,
 ) -> dict[str, Any]:
     """The run's result: what `govflow submit --wait` and the notification report."""
-    run = RunRef.of(ref["run"])
+    ref = GateRef.of(ref)
+    run = ref.run
     with session_scope(db_url) as session:
-        row = get_version(session, ref["model"], ref["version"])
+        row = get_version(session, ref.model, ref.version)
         evidence = [
             {"check": r.check, "status": r.status, "evidence_uri": r.evidence_uri}
             for r in latest_check_results(session, row.id).values()
@@ -323,9 +356,9 @@ def outcome(
         if stored is not None:  # OpenLineage: data and artifact in, evidence and decision out
             emit_gate_lineage(session, row, run.to_dict(), stored)
     return {
-        "model": ref["model"],
-        "version": ref["version"],
-        "tier": ref.get("tier"),
+        "model": ref.model,
+        "version": ref.version,
+        "tier": ref.tier,
         "stage": stage,
         "decision": decision["decision"],
         "decision_id": decision["id"],
@@ -344,8 +377,8 @@ def outcome(
     }
 
 
-def _named(fix: str, ref: Mapping[str, Any]) -> str:
-    return fix.replace("--model M --version V", f"--model {ref['model']} --version {ref['version']}")
+def _named(fix: str, ref: GateRef) -> str:
+    return fix.replace("--model M --version V", f"--model {ref.model} --version {ref.version}")
 
 
 @SYSTEM

@@ -18,6 +18,7 @@ from typing import Any
 
 from govflow.access import AuthMethod, Directory, User, load_users
 from govflow.artifacts import ArtifactStore
+from govflow.checks.family import template_loader
 from govflow.errors import GovflowError, NotFoundError, PermissionDeniedError
 from govflow.hashing import sha256_bytes
 from govflow.policy import load_policy
@@ -72,7 +73,13 @@ def create_app(
     from pydantic import BaseModel, Field
 
     identity = user_dependency or _airflow_user_dependency()
+    import jinja2
+
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    # Each check family's partial of the version page ("<family>/version.html") lives with the family.
+    templates.env.loader = jinja2.ChoiceLoader(
+        [jinja2.FileSystemLoader(str(TEMPLATES_DIR)), template_loader()]
+    )
     # The docs routes are added below behind the same check as every other route.
     app = FastAPI(
         title="govflow",

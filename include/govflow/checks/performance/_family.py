@@ -1,0 +1,20 @@
+"""The performance family: metrics against the registered ones, and the candidate against production."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from govflow.checks.family import CheckFamily, DocPart
+from govflow.checks.performance import _view as view
+from govflow.checks.performance import evaluate_performance
+
+FAMILY = CheckFamily(
+    name="performance",
+    runner=evaluate_performance,
+    thresholds="performance",
+    fix_inputs="register the version's offline --metrics and a labeled batch with predictions",
+    fix_failed="retrain or investigate the drop against the registered --metrics",
+    views=view.document_views,
+    parts=(DocPart("model_card.quantitative", 20, "model_card.quantitative"),),
+    templates=Path(__file__).resolve().parent / "templates",
+)

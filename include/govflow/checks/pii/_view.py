@@ -1,0 +1,162 @@
+"""What documents and the Governance view may show of PII evidence: entities, rates, masked examples.
+
+Never a raw value: the check stored masked examples only, and they are scrubbed
+again like free text before the Governance view shows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from govflow.checks.family import DocumentRecords, StoredResult, ViewContext
+from govflow.docs import BaseView, Fact, base_view, fact, fmt_number, merged_summary, number, scrub_text
+
+
+class PiiView(BaseView):
+    rows: int | None
+    columns: list[dict[str, Any]]  # column, entities: [{entity, rate, allowed, (examples)}]
+    columns_scanned: int | None
+    allowed: list[str] | None
+
+
+def pii_view(result: StoredResult | None, *, allowed: Sequence[str] | None) -> PiiView | None:
+    if result is None:
+        return None
+    evidence = result.get("evidence") or {}
+    summary = merged_summary(result)
+    allowed_set = set(allowed or ())
+    columns = []
+    raw = evidence.get("columns") or {}
+    for name, values in raw.items() if isinstance(raw, Mapping) else ():
+        entities = (values or {}).get("entities") if isinstance(values, Mapping) else None
+        found = []
+        for entity, stats in (entities or {}).items():
+            rate = number(stats.get("rate")) if isinstance(stats, Mapping) else None
+            found.append(
+                {
+                    "entity": scrub_text(str(entity)),
+                    "rate": rate,
+                    "allowed": allowed is not None and entity in allowed_set,
+                }
+            )
+        if found:
+            columns.append({"column": scrub_text(str(name)), "entities": found})
+    rows = number(summary.get("rows"))
+    return {
+        **base_view(result),
+        "rows": int(rows) if rows is not None else None,
+        "columns": columns,
+        "columns_scanned": len(raw) if isinstance(raw, Mapping) else None,
+        "allowed": sorted(allowed_set) if allowed is not None else None,
+    }
+
+
+def document_views(result: StoredResult | None, ctx: ViewContext) -> dict[str, Any]:
+    return {"pii": pii_view(result, allowed=ctx.allowed_pii())}
+
+
+def page_view(result: StoredResult, ctx: ViewContext) -> PiiView | None:
+    view = pii_view(result, allowed=ctx.allowed_pii())
+    if view is not None:
+        _add_masked_examples(view, result.get("evidence") or {})
+    return view
+
+
+def _add_masked_examples(view: PiiView, evidence: Mapping[str, Any]) -> None:
+    # The check stores masked examples only; scrubbed again like any free text before display.
+    columns = evidence.get("columns") or {}
+    for column in view["columns"]:
+        entities = ((columns.get(column["column"]) or {}).get("entities") or {}) if columns else {}
+        for found in column["entities"]:
+            stats = entities.get(found["entity"]) or {}
+            found["examples"] = [scrub_text(str(e)) for e in (stats.get("examples") or ())[:3]]
+
+
+def summary_sentence(summary: Mapping[str, Any]) -> str | None:
+    if "columns_with_pii" not in summary:
+        return None
+    return f"PII found in {len(summary.get('columns_with_pii') or [])} column(s)"
+
+
+def caveats(views: Mapping[str, Any]) -> list[str]:
+    pii = views.get("pii")
+    out: list[str] = []
+    if not pii or pii["allowed"] is None:
+        return out
+    for column in pii["columns"]:
+        for entity in column["entities"]:
+            if not entity["allowed"]:
+                out.append(
+                    f"Column {column['column']} holds {entity['entity']} (rate "
+                    f"{fmt_number(entity['rate'])}), not allowed for the model's regions."
+                )
+    return out
+
+
+def describe_pii(r: Mapping[str, Any]) -> str:
+    summary = r.get("summary") or {}
+    columns = summary.get("columns_with_pii") or []
+    found = ", ".join(scrub_text(str(c)) for c in columns) if columns else "no column"
+    return f"{r['status']} on {r.get('created_at')}: personal data found in {found}"
+
+
+def describe_reidentification(summary: Mapping[str, Any], policy_minimum: Any) -> str:
+    """k-anonymity and unique rows on the quasi-identifiers the PII check found (no values)."""
+    quasi = ", ".join(scrub_text(str(c)) for c in summary.get("quasi_identifiers") or ())
+    if not quasi:
+        return "no quasi-identifier column found (date of birth, age, sex, postcode, race...)"
+    minimum = summary.get("min_k_anonymity", policy_minimum)
+    judged = (
+        f"policy minimum {minimum}: {'below' if summary.get('below_min_k_anonymity') else 'met'}"
+        if minimum is not None
+        else "no policy minimum (reported, not judged)"
+    )
+    share = number(summary.get("unique_share"))
+    unique = f"{share:.1%}" if share is not None else "an unknown share"
+    return (
+        f"k-anonymity {summary.get('k_anonymity')} on quasi-identifiers {quasi}; "
+        f"{unique} of rows are unique on them; {judged}"
+    )
+
+
+def data_governance_facts(doc: DocumentRecords) -> list[Fact]:
+    """The personal-data scan, the re-identification risk and what the policy allows."""
+    allowed = doc.policy.get("allowed_pii_entities")
+    regions = ", ".join(doc.model.get("regions") or ()) or "(none)"
+    error = doc.policy.get("pii_policy_error")
+    policy_error = f": {error}" if error else ""
+    return [
+        doc.check_fact("pii", "Personal data scan", describe_pii),
+        _reidentification(doc),
+        fact(
+            "allowed_pii",
+            "PII entities the policy allows",
+            ", ".join(allowed) if allowed else ("none" if allowed is not None else None),
+            source="policy",
+            gap=f"the policy has no PII rule for regions {regions}{policy_error}",
+        ),
+    ]
+
+
+def _reidentification(doc: DocumentRecords) -> Fact:
+    """The PII check's k-anonymity and unique share. Never a gap of its own: a missing or failed
+    scan is the personal-data scan fact's gap, and older scans did not measure it."""
+    result = doc.latest.get("pii") or {}
+    summary = result.get("summary") or {}
+    if result.get("status") in (None, "error") or result.get("evidence_problem"):
+        value = "not measured: no usable personal-data scan"
+    elif "k_anonymity" not in summary:
+        value = "not measured: the recorded scan predates k-anonymity (re-run the pii check)"
+    else:
+        value = describe_reidentification(summary, (doc.tier.get("pii") or {}).get("min_k_anonymity"))
+    return Fact(key="reidentification", label="Re-identification risk", source="evidence", value=value)
+
+
+def diff_rows(view: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for column in view.get("columns") or ():
+        for found in column["entities"]:
+            allowed = "allowed" if found.get("allowed") else "not allowed"
+            out[f"{column['column']} · {found['entity']}"] = f"{found.get('rate')} ({allowed})"
+    return out
