@@ -30,6 +30,7 @@ from govflow.service.pipeline import (
     run_check_for_version,
 )
 from govflow.service.registry import find_or_register_version, get_version
+from govflow.service.run_roles import require_registrar, reviewer_groups
 from govflow.service.runs import finish_run, run_row
 from govflow.store import GateDecision, session_scope
 from govflow.store.audit import append_event, authenticated_as
@@ -63,6 +64,7 @@ def resolve(
     the conf that names someone else is ignored and recorded as such.
     """
     run = RunRef.of(run)
+    require_registrar(conf, triggering_user=triggering_user)  # naming files registers: a registrar's act
     request = _request(conf, asset_events)
     model, version = request.get("model"), request.get("version")
     if not model or not version:
@@ -186,9 +188,9 @@ def approval_requests(
             "subject": f"Approve {ref['model']}@{ref['version']} ({ref['tier']} risk) for production"
             + (f" - approval {i + 1} of {missing}" if missing > 1 else ""),
             "body": body,
-            "assigned_users": [{"id": name, "name": name} for name in reviewers],
+            "assigned_users": [{"id": name, "name": name} for name in group],
         }
-        for i in range(missing)
+        for i, group in enumerate(reviewer_groups(reviewers, missing))  # one request per reviewer
     ]
 
 
