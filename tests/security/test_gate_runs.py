@@ -94,3 +94,47 @@ def test_reviewer_groups_deal_everyone_once():
     assert reviewer_groups(["rob", "rita", "ann", "rob"], 2) == [["ann", "rob"], ["rita"]]
     assert reviewer_groups(["rita"], 2) == [["rita"]]  # too few: one request, the run stays pending
     assert reviewer_groups([], 2) == []
+
+
+# --- versions registered from an asset event ---------------------------------------------------
+
+
+@pytest.fixture
+def source_runs(monkeypatch):
+    """Who triggered each run that emits asset events (Airflow's REST API in a real run)."""
+    from govflow.service import run_roles
+
+    runs = {("train", "by_dave"): "dave", ("train", "by_rob"): "rob"}
+    monkeypatch.setattr(run_roles, "_airflow_source_user", lambda dag_id, run_id: runs.get((dag_id, run_id)))
+    return run_roles.SOURCE_RUN
+
+
+def _event(sample_files, source):
+    return _conf(sample_files) | {"submitted_by": "dave", source[0]: source[1]}
+
+
+ASSET_RUN = RUN | {"run_id": "asset_triggered__1", "trigger_kind": "asset"}
+
+
+def test_an_asset_event_registers_as_the_person_who_triggered_its_run(high_model, sample_files, source_runs):
+    ref = resolve(ASSET_RUN, {}, [_event(sample_files, (source_runs, ["train", "by_dave"]))])
+    assert ref["submitted_by"] == "dave"
+    with session_scope() as s:
+        assert registry.get_version(s, "credit-risk", "2.0").created_by == "dave"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        ["train", "by_rob"],  # a reviewer's run: rob may not register (and would approve his own model)
+        [None, None],  # posted through the REST API: Airflow names nobody
+        ["train", "scheduled"],  # no triggering user
+    ],
+)
+def test_an_asset_event_nobody_or_a_reviewer_stands_behind_registers_nothing(
+    high_model, sample_files, source_runs, source
+):
+    with pytest.raises(PermissionDeniedError, match="permission denied"):
+        resolve(ASSET_RUN, {}, [_event(sample_files, (source_runs, source))])
+    with session_scope() as s:
+        assert s.scalars(select(ModelVersion)).all() == []
