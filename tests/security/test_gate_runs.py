@@ -91,7 +91,8 @@ def test_each_approval_request_goes_to_distinct_reviewers(high_model, sample_fil
 
 
 def test_reviewer_groups_deal_everyone_once():
-    assert reviewer_groups(["rob", "rita", "ann", "rob"], 2) == [["ann", "rob"], ["rita"]]
+    assert reviewer_groups(["rob", "rita", "ann", "rob"], 2) == [["ann", "rita"], ["rob"]]
+    assert reviewer_groups(["admin", "rita", "rob"], 2) == [["admin", "rita"], ["rob"]]
     assert reviewer_groups(["rita"], 2) == [["rita"]]  # too few: one request, the run stays pending
     assert reviewer_groups([], 2) == []
 

@@ -10,10 +10,10 @@
    and that person needs the registrar role too. An event nobody can be named for (posted
    through the REST API, or from a scheduled run) registers nothing: a service account as
    submitter would let a reviewer who emits the event approve the version themselves.
-3. Each approval request of a run goes to its own reviewers: the eligible reviewers are dealt
-   round-robin over the requests, so no one is assigned two requests of one run (one answer per
-   person is all the gate counts, and a second answer by the same person would leave the run
-   waiting for ever).
+3. Each approval request of a run goes to its own reviewers: the eligible reviewers (sorted) are
+   split into consecutive groups, one per request, so no one is assigned two requests of one run
+   (one answer per person is all the gate counts, and a second answer by the same person would
+   leave the run waiting for ever). The price: a request waits for its own group only.
 """
 
 from __future__ import annotations
@@ -97,7 +97,14 @@ def event_submitter(
 
 
 def reviewer_groups(reviewers: Sequence[str], requests: int) -> list[list[str]]:
-    """``reviewers`` dealt over ``requests`` requests, none in two; empty groups are dropped."""
+    """``reviewers`` (sorted) split into ``requests`` consecutive groups of near-equal size, none in
+    two (the first groups take the extra ones); empty groups are dropped."""
     ordered = sorted(dict.fromkeys(reviewers))
-    groups = [ordered[i :: max(requests, 1)] for i in range(max(requests, 0))]
+    count = max(requests, 0)
+    size, extra = divmod(len(ordered), count) if count else (0, 0)
+    groups, start = [], 0
+    for i in range(count):
+        end = start + size + (1 if i < extra else 0)
+        groups.append(ordered[start:end])
+        start = end
     return [group for group in groups if group]
