@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from govflow.checks._io import check_table_bounds, iter_table_chunks, read_table
+from govflow.checks._io import iter_table_chunks, read_table
 from govflow.checks._result import CheckInputError
 from tests._helpers import cli
 
@@ -89,7 +89,7 @@ def test_a_csv_with_too_many_rows_stops_at_the_bound(tmp_path, monkeypatch):
 def test_100k_columns_are_refused_before_the_pii_scan(tmp_path, capsys):
     path = _wide_csv(tmp_path / "wide.csv", 100_000)
     with pytest.raises(CheckInputError, match=r"100,000 columns: .*GOVFLOW_MAX_COLUMNS"):
-        check_table_bounds(path)
+        read_table(path)
     started = time.perf_counter()
     suite = Path(__file__).resolve().parents[1] / "fixtures" / "validation" / "people.yaml"
     for argv in (("pii",), ("validation", "--suite", str(suite))):
