@@ -73,11 +73,14 @@ APPROVAL_TIMEOUT = timedelta(hours=float(os.environ.get("GOVFLOW_APPROVAL_TIMEOU
 def governance_gate():
     @task
     def resolve(**context) -> dict:
+        from govflow.service.run_roles import SOURCE_RUN
         from govflow.service.runs import RunRef
         from govflow.tasks.gate import resolve
 
+        # The run that emitted each event (whose triggering user submits what it names) is set
+        # last, so an extra cannot claim one.
         events = [
-            e.extra or {}
+            (e.extra or {}) | {SOURCE_RUN: [e.source_dag_id, e.source_run_id]}
             for events in (context.get("triggering_asset_events") or {}).values()
             for e in events
         ][::-1]

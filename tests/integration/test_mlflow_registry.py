@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from govflow.checks import CheckResult
 from govflow.cli import main
@@ -242,6 +242,9 @@ def webhook(governed_model, monkeypatch):
         return {"dag_run_id": f"mlflow-{len(triggered)}"}
 
     client = TestClient(create_app(user_dependency=lambda: "nobody-at-all", trigger_gate=trigger))
+    # MLflow's auth layer records who created a version; the webhook registers it as theirs.
+    with mlflow.MlflowClient()._get_registry_client().store.ManagedSessionMaker() as session:
+        session.execute(text("UPDATE model_versions SET user_id = 'dave' WHERE name = 'credit'"))
     return client, triggered, secrets.token_hex(4)
 
 
@@ -251,12 +254,10 @@ def test_a_signed_model_version_created_registers_the_version_and_triggers_the_g
     response = client.post("/api/integrations/mlflow/webhook", content=body, headers=headers)
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "triggered"
-    assert triggered == [
-        {"model": "credit", "version": "2", "submitted_by": "mlflow:webhook", "trigger_kind": "rest"}
-    ]
+    assert triggered == [{"model": "credit", "version": "2", "submitted_by": "dave", "trigger_kind": "rest"}]
     with session_scope() as s:
         row = s.scalars(select(ModelVersion)).one()
-        assert (row.version, row.code_version, row.created_by) == ("2", "commit-0.5", "mlflow:webhook")
+        assert (row.version, row.code_version, row.created_by) == ("2", "commit-0.5", "dave")
     # The same delivery again (a captured request replayed): refused, nothing triggered.
     again = client.post("/api/integrations/mlflow/webhook", content=body, headers=headers)
     assert again.status_code == 403 and len(triggered) == 1

@@ -306,8 +306,13 @@ def test_nightly_checks_run_once_per_night_on_the_newest_batch(db_url, files):
     assert nightly.due_models() == []
 
 
-def test_an_asset_event_naming_new_files_registers_the_version(db_url, files):
+def test_an_asset_event_naming_new_files_registers_the_version(db_url, files, monkeypatch):
     from govflow.errors import BadInputError
+    from govflow.service import run_roles
+
+    # Who triggered the run that emitted the event (Airflow's REST API in a real run).
+    runs = {("training", "manual__7"): "dave"}
+    monkeypatch.setattr(run_roles, "_airflow_source_user", lambda dag_id, run_id: runs.get((dag_id, run_id)))
 
     with session_scope() as s:
         registry.register_model(
@@ -321,11 +326,12 @@ def test_an_asset_event_naming_new_files_registers_the_version(db_url, files):
         "eval_data": str(files["eval"]),
         "submitted_by": "alice",
         "params": {"governance": {"label": "label", "prediction": "prediction"}},
+        run_roles.SOURCE_RUN: ["training", "manual__7"],
     }
     asset_run = RUN | {"run_id": "asset_triggered__1", "trigger_kind": "asset"}
     ref = gate.resolve(asset_run, {"model": None, "version": None}, [{"unrelated": 1}, event])
-    # An asset-triggered run has no triggering user: the event's own "submitted_by" is not proof.
-    assert (ref["model"], ref["version"], ref["submitted_by"]) == ("scorer", "3.1", "airflow")
+    # The submitter is who triggered the emitting run: the event's own "submitted_by" is not proof.
+    assert (ref["model"], ref["version"], ref["submitted_by"]) == ("scorer", "3.1", "dave")
     with session_scope() as s:
         assert registry.get_version(s, "scorer", "3.1").params["governance"]["label"] == "label"
     with pytest.raises(BadInputError, match="governance_gate needs a model and a version"):

@@ -1,8 +1,23 @@
-"""Reading CSV and Parquet tables for checks, with one-line errors for bad files."""
+"""Reading CSV and Parquet tables for checks, with one-line errors for bad files.
+
+Every file is held to the deployment's input bounds before a byte of it is parsed
+(``check_table_bounds``), so a hostile table is refused with one line instead of
+exhausting a worker:
+
+1. its size on disk: ``GOVFLOW_MAX_DATA_BYTES`` (default 1 GiB);
+2. its columns: a CSV's header line, a Parquet file's schema, ``GOVFLOW_MAX_COLUMNS``
+   (default 5,000);
+3. its rows: a Parquet file's footer declares them (and the bytes its row groups expand to,
+   held to the size bound): a 5 MB file of one constant column can declare 2^30 rows, so that
+   is read before any row group is; a CSV declares nothing, so its readers stop at
+   ``GOVFLOW_MAX_ROWS`` (default 10,000,000) + 1 rows and refuse.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +29,76 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 SUPPORTED_SUFFIXES = (".csv", ".parquet", ".pq")
+MAX_DATA_BYTES_ENV, MAX_ROWS_ENV, MAX_COLUMNS_ENV = (
+    "GOVFLOW_MAX_DATA_BYTES",
+    "GOVFLOW_MAX_ROWS",
+    "GOVFLOW_MAX_COLUMNS",
+)
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """The bounds a data file must stay within (settings: ``GOVFLOW_MAX_*``)."""
+
+    max_bytes: int = 1 << 30
+    max_rows: int = 10_000_000
+    max_columns: int = 5_000
+
+    @classmethod
+    def from_env(cls) -> InputLimits:
+        return cls(
+            max_bytes=_setting(MAX_DATA_BYTES_ENV, cls.max_bytes),
+            max_rows=_setting(MAX_ROWS_ENV, cls.max_rows),
+            max_columns=_setting(MAX_COLUMNS_ENV, cls.max_columns),
+        )
+
+
+def _setting(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip().replace("_", "")
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as err:
+        raise CheckInputError(f"{name} must be a whole number, got {raw[:40]!r}") from err
+    if value <= 0:
+        raise CheckInputError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _too_many(p: Path, count: int, what: str, limit: int, setting: str) -> CheckInputError:
+    return CheckInputError(f"{p} has {count:,} {what}: more than the {limit:,} allowed ({setting})")
+
+
+def check_table_bounds(path: str | Path, limits: InputLimits | None = None) -> InputLimits:
+    """CheckInputError unless the file at ``path`` is within the size, column and (Parquet) row
+    bounds; reads only the file's size, a CSV's header line or a Parquet file's footer."""
+    limits = limits or InputLimits.from_env()
+    p = Path(path)
+    size = p.stat().st_size
+    if size > limits.max_bytes:
+        raise _too_many(p, size, "bytes", limits.max_bytes, MAX_DATA_BYTES_ENV)
+    if p.suffix.lower() == ".csv":
+        columns = len(_csv_header(p))
+        if columns > limits.max_columns:
+            raise _too_many(p, columns, "columns", limits.max_columns, MAX_COLUMNS_ENV)
+        return limits
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_metadata(p)
+    except Exception as err:  # a footer that does not parse: not a Parquet file
+        raise CheckInputError(f"cannot read {p}: {str(err).splitlines()[0] if str(err) else err}") from err
+    if meta.num_columns > limits.max_columns:
+        raise _too_many(p, meta.num_columns, "columns", limits.max_columns, MAX_COLUMNS_ENV)
+    if meta.num_rows > limits.max_rows:
+        raise _too_many(p, meta.num_rows, "rows", limits.max_rows, MAX_ROWS_ENV)
+    expanded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if expanded > limits.max_bytes:
+        raise _too_many(p, expanded, "bytes once decompressed", limits.max_bytes, MAX_DATA_BYTES_ENV)
+    return limits
+
+
 # ``frame.attrs`` key: the string columns ``read_table(..., dictionary_strings=True)`` read as categoricals.
 DICTIONARY_STRINGS = "govflow.dictionary_strings"
 
@@ -29,6 +114,11 @@ def _checked_path(path: str | Path) -> Path:
     if p.stat().st_size == 0:
         raise CheckInputError(f"empty file: {p}")
     return p
+
+
+def _row_bound(p: Path, rows: int, limits: InputLimits) -> None:
+    if rows > limits.max_rows:
+        raise CheckInputError(f"{p} has more than the {limits.max_rows:,} rows allowed ({MAX_ROWS_ENV})")
 
 
 def read_table(
@@ -54,12 +144,13 @@ def read_table(
     import pandas as pd
 
     p = _checked_path(path)
+    limits = check_table_bounds(p)
     report = resolve(progress)
     stage = f"reading {p.name}"
     try:
         if p.suffix.lower() == ".csv":
             if report is NO_PROGRESS:
-                frame = pd.read_csv(p, low_memory=False)
+                frame = pd.read_csv(p, low_memory=False, nrows=limits.max_rows + 1)
             else:
                 with p.open("rb") as raw:
                     # Rows so far (line breaks past the header) and the share of the file's bytes read.
@@ -68,7 +159,9 @@ def read_table(
                         p.stat().st_size,
                         lambda n, size: report(stage, max(counted.lines - 1, 0), fraction=n / max(size, 1)),
                     )
-                    frame = pd.read_csv(counted, low_memory=False, encoding="utf-8")
+                    frame = pd.read_csv(
+                        counted, low_memory=False, encoding="utf-8", nrows=limits.max_rows + 1
+                    )
         else:
             frame = _read_parquet_dictionary_strings(p) if dictionary_strings else pd.read_parquet(p)
             report(stage, len(frame), len(frame))
@@ -80,6 +173,7 @@ def read_table(
         raise CheckInputError(
             f"cannot read {p}: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
         ) from err
+    _row_bound(p, len(frame), limits)
     _check_columns(frame.columns, p)
     if not allow_empty and frame.empty:
         raise CheckInputError(f"{p} has no data rows")
@@ -158,6 +252,7 @@ def iter_table_chunks(
     import pandas as pd
 
     p = _checked_path(path)
+    limits = check_table_bounds(p)
     report = resolve(progress)
     stage = stage or f"reading {p.name}"
     rows = 0
@@ -170,6 +265,7 @@ def iter_table_chunks(
                 )
                 _check_columns([], p)
                 for chunk in reader:
+                    _row_bound(p, rows + len(chunk), limits)
                     yield chunk
                     rows += len(chunk)
                     report(stage, rows, fraction=counted.read_bytes / max(p.stat().st_size, 1))

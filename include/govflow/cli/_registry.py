@@ -9,6 +9,7 @@ from govflow.cli._common import add_actor_flag, add_json_flag
 from govflow.cli._identity import actor_of
 from govflow.cli._mlflow import add_from_mlflow_flag, registration
 from govflow.cli._output import emit
+from govflow.cli._params import json_object
 from govflow.service import registry
 from govflow.store import session_scope
 
@@ -139,8 +140,8 @@ def _model_show(args: argparse.Namespace) -> int:
 
 def _version_register(args: argparse.Namespace) -> int:
     actor = _require_registrar(args, "model versions")
-    params = registry.parse_json_object(args.params, what="--params")
-    metrics = registry.parse_json_object(args.metrics, what="--metrics")
+    params = json_object(args.params, what="--params")
+    metrics = json_object(args.metrics, what="--metrics")
     with registration(args, params=params, metrics=metrics) as given, session_scope() as session:
         row = registry.register_version(session, model=args.model, version=args.version, actor=actor, **given)
         payload = registry.version_to_dict(row, model_name=args.model)

@@ -27,11 +27,11 @@ from govflow.cli._common import add_actor_flag, add_json_flag
 from govflow.cli._identity import actor_of
 from govflow.cli._mlflow import add_from_mlflow_flag, registration
 from govflow.cli._output import emit
+from govflow.cli._params import json_object
 from govflow.errors import BadInputError
 from govflow.service import registry
 from govflow.service.docs import record_notes
 from govflow.service.pipeline import CheckConfig
-from govflow.service.registry import parse_json_object
 from govflow.store import session_scope
 
 DAG_ID = "governance_gate"
@@ -241,7 +241,7 @@ def _json_arg(value: str | None, flag: str) -> dict[str, Any]:
             value = path.read_text(encoding="utf-8")
         except OSError as err:
             raise BadInputError(f"{flag}: cannot read {path}: {err.strerror or err}") from err
-    return parse_json_object(value, what=flag)
+    return json_object(value, what=flag)
 
 
 def _read_notes(path: str | None) -> str | None:

@@ -54,6 +54,8 @@ class MlflowSource:
     run_id: str | None
     model_name: str | None = None
     model_version: str | None = None
+    # Who created the model version in MLflow (its ``user_id``): the submitter of a webhook registration.
+    user_id: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     code_version: str | None = None
@@ -65,6 +67,8 @@ class MlflowSource:
         ref = {"uri": self.uri, "run_id": self.run_id}
         if self.model_name:
             ref |= {"model_name": self.model_name, "model_version": self.model_version}
+        if self.user_id:
+            ref["user_id"] = self.user_id
         return ref
 
 
@@ -76,7 +80,7 @@ def fetch(uri: str, into: Path) -> MlflowSource:
             f"bad MLflow URI {uri!r}: use models:/NAME/VERSION, models:/NAME@ALIAS or runs:/RUN_ID/PATH"
         )
     client = _client()
-    name = version = None
+    name = version = user_id = None
     try:
         if models:
             name = models["name"]
@@ -85,6 +89,7 @@ def fetch(uri: str, into: Path) -> MlflowSource:
             else:
                 found = client.get_model_version(name, models["version"])
             version, run_id = str(found.version), found.run_id
+            user_id = str(found.user_id).strip() if getattr(found, "user_id", None) else None
             download = f"models:/{name}/{version}"
         else:
             assert runs is not None  # one of the two patterns matched above
@@ -96,7 +101,9 @@ def fetch(uri: str, into: Path) -> MlflowSource:
     except Exception as err:
         raise _error(uri, err) from err
     artifact, flavor = _model_file(local, uri)
-    source = MlflowSource(uri=uri, artifact=artifact, run_id=run_id, model_name=name, model_version=version)
+    source = MlflowSource(
+        uri=uri, artifact=artifact, run_id=run_id, model_name=name, model_version=version, user_id=user_id
+    )
     source.framework = _FRAMEWORKS.get(flavor or "", flavor)
     if run is not None:
         source.params = dict(run.data.params)

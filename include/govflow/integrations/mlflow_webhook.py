@@ -3,8 +3,9 @@
 MLflow (3.3+) signs ``{delivery_id}.{timestamp}.{body}`` with HMAC-SHA256 under the
 webhook's secret and sends ``X-MLflow-Signature: v1,<base64>``, ``X-MLflow-Delivery-Id``
 and ``X-MLflow-Timestamp``. A delivery is accepted only when the signature matches
-(constant-time compare), the timestamp is within ``MAX_SKEW_S`` of now and its delivery
-id was not handled before by this process (a captured delivery cannot be replayed later).
+(constant-time compare) and the timestamp is within ``MAX_SKEW_S`` of now. Whether its
+delivery id was handled before is the governance DB's to say (``service.deliveries``: a
+unique key shared by every process and worker), not this module's memory.
 """
 
 from __future__ import annotations
@@ -13,21 +14,17 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from govflow.errors import BadInputError, PermissionDeniedError
 
-__all__ = ["MAX_SKEW_S", "ModelVersionCreated", "mark_handled", "parse_event", "sign", "verify"]
+__all__ = ["MAX_DELIVERY_ID", "MAX_SKEW_S", "ModelVersionCreated", "parse_event", "sign", "verify"]
 
 MAX_SKEW_S = 300
-_SEEN_MAX = 10_000
-_seen: OrderedDict[str, None] = OrderedDict()
-_seen_lock = threading.Lock()
+MAX_DELIVERY_ID = 200  # the stored key's width
 
 
 @dataclass(frozen=True)
@@ -45,12 +42,14 @@ def sign(secret: str, delivery_id: str, timestamp: str, body: bytes) -> str:
 
 
 def verify(secret: str, headers: Mapping[str, str], body: bytes, *, now: float | None = None) -> None:
-    """Raise PermissionDeniedError unless the delivery is signed with ``secret``, fresh and new."""
+    """Raise PermissionDeniedError unless the delivery is signed with ``secret`` and fresh."""
     signature = headers.get("x-mlflow-signature") or ""
     delivery = headers.get("x-mlflow-delivery-id") or ""
     stamp = headers.get("x-mlflow-timestamp") or ""
     if not (signature and delivery and stamp):
         raise PermissionDeniedError("unsigned MLflow webhook delivery refused")
+    if len(delivery) > MAX_DELIVERY_ID:
+        raise PermissionDeniedError(f"MLflow webhook delivery id longer than {MAX_DELIVERY_ID} characters")
     if not hmac.compare_digest(sign(secret, delivery, stamp, body), signature):
         raise PermissionDeniedError("MLflow webhook signature does not match")
     try:
@@ -59,18 +58,6 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, *, now: float |
         raise PermissionDeniedError("MLflow webhook timestamp is not a number") from err
     if skew > MAX_SKEW_S:
         raise PermissionDeniedError(f"MLflow webhook delivery is {int(skew)} s old: refused as a replay")
-    with _seen_lock:
-        if delivery in _seen:
-            raise PermissionDeniedError(f"MLflow webhook delivery {delivery} was already handled")
-
-
-def mark_handled(headers: Mapping[str, str]) -> None:
-    """Remember a delivery once it was acted on. Not before: MLflow's HTTP retries resend the
-    same delivery id after a failed attempt, and those must still get through."""
-    with _seen_lock:
-        _seen[headers.get("x-mlflow-delivery-id") or ""] = None
-        while len(_seen) > _SEEN_MAX:
-            _seen.popitem(last=False)
 
 
 def parse_event(body: bytes) -> ModelVersionCreated | None:

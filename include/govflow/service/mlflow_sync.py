@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from govflow.errors import BadInputError
 from govflow.integrations import mlflow as mlflow_io
 from govflow.service.registry import find_or_register_version, get_model
 from govflow.store import GateDecision, ModelVersion
@@ -90,13 +91,19 @@ def _on_commit(session: Session, write: Callable[[], None], what: str) -> None:
     event.listen(session, "after_commit", run, once=True)
 
 
-def register_mlflow_version(
-    session: Session, name: str, version: str, *, actor: str, into: Path
-) -> ModelVersion:
+def register_mlflow_version(session: Session, name: str, version: str, *, into: Path) -> ModelVersion:
     """The govflow version ``version`` of model ``name`` registered from ``models:/name/version``
     (found when a retried delivery registered it already). The govflow model must exist: who owns
-    it and its risk tier are decided by people, never by a webhook."""
+    it and its risk tier are decided by people, never by a webhook. Its submitter is the person
+    MLflow names as the version's creator (``user_id``), so separation of duties binds them; a
+    version MLflow names nobody for is refused rather than submitted by a service account."""
     get_model(session, name)  # NotFoundError before anything is downloaded
     given = registration_from_mlflow(f"models:/{name}/{version}", into, {})
-    row, _ = find_or_register_version(session, model=name, version=version, actor=actor, **given)
+    submitter = str(given["params"]["mlflow"].get("user_id") or "")
+    if not submitter:
+        raise BadInputError(
+            f"MLflow names no user for models:/{name}/{version} (user_id is empty): govflow registers "
+            "a version only with the person who submitted it; use govflow version register --from-mlflow"
+        )
+    row, _ = find_or_register_version(session, model=name, version=version, actor=submitter, **given)
     return row

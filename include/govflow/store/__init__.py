@@ -26,6 +26,7 @@ from govflow.store._models import (
     Policy,
     Run,
     Waiver,
+    WebhookDelivery,
     utcnow,
 )
 
@@ -48,6 +49,7 @@ __all__ = [
     "Policy",
     "Run",
     "Waiver",
+    "WebhookDelivery",
     "current_revision",
     "dispose_engines",
     "downgrade_schema",

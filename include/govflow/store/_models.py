@@ -291,3 +291,20 @@ class Alert(Base):
     delivery_status: Mapped[str] = mapped_column(String(16), default="pending")
     raised_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[dt.datetime | None]
+
+
+class WebhookDelivery(Base):
+    """A webhook delivery govflow acted on (or is acting on): claimed under a unique key before
+    anything is registered or triggered, so one delivery starts one run across processes and
+    workers, and a replay to another worker finds the claim and is refused."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("source", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))  # "mlflow"
+    delivery_id: Mapped[str] = mapped_column(String(200))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="acting")  # acting|done
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    run_id: Mapped[str | None] = mapped_column(String(250))

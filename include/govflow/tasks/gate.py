@@ -31,6 +31,7 @@ from govflow.service.pipeline import (
     run_check_for_version,
 )
 from govflow.service.registry import find_or_register_version, get_version
+from govflow.service.run_roles import event_submitter, require_registrar, reviewer_groups
 from govflow.service.runs import finish_run, run_row
 from govflow.store import GateDecision, session_scope
 from govflow.store.audit import append_event, authenticated_as
@@ -88,12 +89,16 @@ def resolve(
     A version that is not registered yet is registered here when the conf or
     event carries its files (``artifact``, ``training_data``...), so a training
     job may also just post an asset event. Its submitter is the run's triggering
-    user as Airflow authenticated them (the governance service account for
-    scheduled and asset-triggered runs), never the conf: a ``submitted_by`` in
+    user as Airflow authenticated them, or for an asset event the user who
+    triggered the run that emitted it (``service.run_roles``; both need the
+    registrar role when files are named), never the conf: a ``submitted_by`` in
     the conf that names someone else is ignored and recorded as such.
     """
     run = RunRef.of(run)
+    require_registrar(conf, triggering_user=triggering_user)  # naming files registers: a registrar's act
     request = _request(conf, asset_events)
+    from_event = not (conf.get("model") and conf.get("version")) and bool(request.get("model"))
+    submitter = (event_submitter(request) if from_event else None) or triggering_user or PIPELINE_USER
     model, version = request.get("model"), request.get("version")
     if not model or not version:
         raise BadInputError(
@@ -110,7 +115,7 @@ def resolve(
             training_data=request.get("training_data"),
             reference_data=request.get("reference_data"),
             eval_data=request.get("eval_data"),
-            actor=triggering_user or PIPELINE_USER,
+            actor=submitter,
             params=request.get("params") or None,
             metrics=request.get("metrics") or None,
         )
@@ -218,9 +223,9 @@ def approval_requests(
             "subject": f"Approve {ref.model}@{ref.version} ({ref.tier} risk) for production"
             + (f" - approval {i + 1} of {missing}" if missing > 1 else ""),
             "body": body,
-            "assigned_users": [{"id": name, "name": name} for name in reviewers],
+            "assigned_users": [{"id": name, "name": name} for name in group],
         }
-        for i in range(missing)
+        for i, group in enumerate(reviewer_groups(reviewers, missing))  # one request per reviewer
     ]
 
 

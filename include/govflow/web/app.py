@@ -5,7 +5,8 @@ Airflow's auth manager (``get_user``: the UI's JWT cookie or a bearer token, e.g
 from ``govflow login``); govflow maps that user to its roles (the deployment's
 roles file, and the auth manager's own roles through its ``auth_manager_roles``).
 A user govflow does not know gets 403 on every page and API, the API docs
-(``/docs``, ``/redoc``, ``/openapi.json``) included. Tests and other hosts pass
+(``/docs``, ``/redoc``, ``/openapi.json``) included. Every state-changing route takes JSON
+from the view's own origin only (``write_guard``): 415 for forms, 403 cross-site. Tests and other hosts pass
 their own ``user_dependency`` (returning a name, or a name and the auth manager's roles).
 """
 
@@ -28,6 +29,7 @@ from govflow.store import session_scope
 from govflow.web.airflow_actions import open_required_actions
 from govflow.web.mlflow_webhook import Trigger, add_mlflow_webhook
 from govflow.web.read_routes import add_read_routes
+from govflow.web.write_guard import add_write_guard
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -88,6 +90,9 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
+    # Writes are JSON from the view's own origin only: a cross-site form carrying the
+    # reviewer's cookie is refused before any route (or identity check) runs.
+    add_write_guard(app)
 
     def known_user(who: Any = Depends(identity)) -> User:
         """The authenticated user, if govflow knows them (roles file or a mapped auth-manager role)."""

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from govflow.checks._io import check_table_bounds
 from govflow.checks._result import CheckInputError
 from govflow.progress import CountingReader, Progress
 
@@ -55,6 +56,7 @@ def _checked(path: str | Path) -> Path:
         raise CheckInputError(f"unsupported file type {p.suffix or '(none)'!r} for {p}: use .csv or .parquet")
     if p.stat().st_size == 0:
         raise CheckInputError(f"empty file: {p}")
+    check_table_bounds(p)  # size, columns and a Parquet file's declared rows, before any is read
     return p
 
 
