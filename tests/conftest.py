@@ -33,9 +33,11 @@ def govflow_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     # where dev mode is refused); tests/security set GOVFLOW_ENV=production where they test that.
     monkeypatch.setenv("GOVFLOW_ENV", "development")
     yield home
+    from govflow import sealing
     from govflow.store import dispose_engines
 
     dispose_engines()
+    sealing.reset()  # a key a sandboxed load took out of os.environ belongs to that test only
 
 
 def _pg_admin_engine():  # type: ignore[no-untyped-def]

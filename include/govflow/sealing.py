@@ -66,3 +66,8 @@ def is_dumpable() -> bool:
     if not sys.platform.startswith("linux"):
         return True
     return bool(_libc().prctl(_PR_GET_DUMPABLE, 0, 0, 0, 0) == 1)
+
+
+def reset() -> None:
+    """Forget sealed values (tests: each test's environment is its own)."""
+    _sealed.clear()

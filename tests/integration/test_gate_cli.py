@@ -206,7 +206,7 @@ def test_gate_human_output(version, capsys):
     code, out, err = run(capsys, "gate", *VERSION)
     lines = out.splitlines()
     assert code == 1 and err == ""
-    assert lines[0].startswith("gate decision 1 for credit-risk@1.0 (high tier, policy 2026.11.1 ")
+    assert lines[0].startswith("gate decision 1 for credit-risk@1.0 (high tier, policy 2026.12.1 ")
     assert lines[0].endswith("): pending_approval")
     assert lines[1] == "  - approvals: 0 of 2 required from role reviewer or admin on the current evidence"
     assert lines[2].startswith("  note: drift: warn (evidence ")
