@@ -67,10 +67,8 @@ def require_model_format(args: argparse.Namespace, path: str | None) -> None:
         from govflow.policy import load_policy
 
         policy = load_policy(args.policy)
-        accepted, where = (
-            policy.tier(args.tier).artifacts.formats,
-            f"the {args.tier} tier (policy {policy.version})",
-        )
+        accepted: list[str] = list(policy.tier(args.tier).artifacts.formats)
+        where = f"the {args.tier} tier (policy {policy.version})"
     elif getattr(args, "allow_pickle", False):
         accepted, where = ["skops", "onnx", "pickle"], "this run"
     else:
