@@ -41,6 +41,7 @@ __all__ = [
     "load_users",
     "os_user",
     "require_role",
+    "require_strong_auth",
 ]
 
 ERR_IMPERSONATION = (
@@ -85,6 +86,19 @@ def cli_identity(explicit: str | None = None) -> Identity:
 
 
 SYSTEM_AUTH: AuthMethod = "system"
+# Who may change governance itself (apply a policy, waive a check): only identities Airflow's auth
+# manager proved (a session or an API token), never the OS user of the direct-DB CLI or dev mode.
+GOVERNANCE_AUTH: tuple[AuthMethod, ...] = ("airflow", "api-token")
+ERR_WEAK_AUTH = (
+    "permission denied: {action} needs an identity proven by Airflow (a session or an API token: "
+    "`govflow login`, then --api), not one authenticated by {method}"
+)
+
+
+def require_strong_auth(auth_method: str | None, *, action: str) -> None:
+    """Refuse a governance change by an actor not authenticated through Airflow (``GOVERNANCE_AUTH``)."""
+    if auth_method not in GOVERNANCE_AUTH:
+        raise PermissionDeniedError(ERR_WEAK_AUTH.format(action=action, method=auth_method or "nothing"))
 
 
 @dataclass(frozen=True)

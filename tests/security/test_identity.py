@@ -168,16 +168,13 @@ def _roles_for_me(db_url, monkeypatch) -> Path:
     return path
 
 
-def test_a_dev_mode_waiver_does_not_apply_to_a_high_risk_version(db_url, sample_files, capsys):
+def test_a_dev_mode_waiver_is_refused(db_url, sample_files, capsys):
     checked_version(sample_files, {"fairness": "fail"})
-    code, _, _ = run(capsys, "waive", *VERSION, "--check", "fairness", "--as", "rob", "--reason", "noise")
-    assert code == 0
+    code, _, err = run(capsys, "waive", *VERSION, "--check", "fairness", "--as", "rob", "--reason", "noise")
+    assert code == 1 and "a waiver needs an identity proven by Airflow" in err
     with session_scope() as s:
         decision = gate.evaluate_gate(s, "credit-risk", "1.0", "admin", auth_method="system")
-        assert decision.decision == "rejected"
-        assert "check_failed" in [r["code"] for r in decision.reasons]
-        notes = decision.inputs["result"]["notes"]
-        assert any("waiver of fairness by rob not applied: authenticated by dev" in n for n in notes)
+        assert decision.decision == "rejected" and decision.inputs["result"]["waived"] == []
 
 
 def test_a_reviewer_known_only_by_a_mapped_auth_manager_role_can_approve(version, tmp_path, monkeypatch):
