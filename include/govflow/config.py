@@ -10,6 +10,8 @@ GOVFLOW_DEV_MODE    1: demos and tests only (the CLI may act as --as/GOVFLOW_USE
                     outright on a production deployment (see ``production``)
 GOVFLOW_ENV         production: a production deployment whatever else is set; development: declares
                     a test or demo machine that uses PostgreSQL or a configured key (see ``production``)
+GOVFLOW_OPERATOR_UID / GOVFLOW_SERVICE_UID  who may / may never own the roles file and trusted keys
+                    (govflow.ownership)
 GOVFLOW_USER        dev mode only: the acting user for the CLI when --as is not given
 GOVFLOW_HEAVY_QUEUE Celery queue of the heavy DAG tasks (PII, fairness, explain); unset: Airflow's default
 GOVFLOW_NIGHTLY_PARALLELISM  how many groups nightly_compliance packs the due models into (default 8):
