@@ -139,12 +139,7 @@ def key_for_action(action: str) -> SigningKey:
     when this process has one, else the decision key (refused where this process holds none)."""
     if is_check_action(action) and check_key_configured():
         return check_key()
-    if check_key_configured() and not _decision_key_configured():
-        raise BadInputError(
-            f"this process holds only the check-result key (GOVFLOW_CHECK_SIGNING_KEY_FILE): "
-            f"it cannot sign {action!r}, which needs the decision key"
-        )
-    return signing_key()
+    return signing_key(purpose=repr(action))
 
 
 def check_key() -> SigningKey:
@@ -180,9 +175,16 @@ def _source_or_none() -> tuple[str, ...] | None:
     return _source()
 
 
-def signing_key() -> SigningKey:
-    """The configured decision key (cached per source; a changed file is re-read within a second)."""
+def signing_key(*, purpose: str = "a decision, checkpoint or manifest") -> SigningKey:
+    """The configured decision key (cached per source; a changed file is re-read within a second).
+
+    A process configured with only the check-result key has none: refused, never a local key."""
     global _last
+    if check_key_configured() and not _decision_key_configured():
+        raise BadInputError(
+            f"this process holds only the check-result key (GOVFLOW_CHECK_SIGNING_KEY_FILE): "
+            f"it cannot sign {purpose}, which needs the decision key"
+        )
     now = time.monotonic()
     settings = _settings()
     with _lock:

@@ -8,6 +8,9 @@ verify` then accepted.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from govflow import signing
@@ -56,6 +59,10 @@ def test_a_worker_with_the_check_key_cannot_sign_a_decision(db_url, keys, monkey
             append_event(s, actor="rita", action=action, subject="version:m@1")
     with session_scope() as s:  # a check result it may record
         append_event(s, actor="airflow", action="check.recorded", subject="version:m@1")
+    # nor a checkpoint or a bundle manifest, and it never falls back to a generated local key
+    with pytest.raises(BadInputError, match="only the check-result key"):
+        signing.sign_manifest(b"manifest")
+    assert not (Path(os.environ["GOVFLOW_HOME"]) / "keys").exists()
 
 
 @pytest.mark.parametrize("action", ["approval.recorded", "version.stage_changed", "policy.applied"])
