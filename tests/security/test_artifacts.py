@@ -125,6 +125,9 @@ def test_an_ad_hoc_check_loads_a_pickle_only_when_asked(tmp_path, capsys):
     assert main(base) == 2
     assert main([*base, "--tier", "high"]) == 2
     assert "--allow-pickle" in capsys.readouterr().err
+    explain = ["explain", "--artifact", str(path), "--data", str(data), "--label", "y", "--sensitive", "g"]
+    assert main([*explain, "--json"]) == 2  # `govflow explain` on files: the same rule
+    assert "--allow-pickle" in capsys.readouterr().err
     assert not report.exists()
     assert main([*base, "--allow-pickle"]) in (0, 1)  # it ran (in the sandbox)
     capsys.readouterr()
