@@ -29,10 +29,15 @@ def govflow_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     # Dev mode: tests act as the demo users (--as), who hold roles from the bundled users file.
     # tests/security turn it off where they test what production refuses.
     monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")
+    # A test machine, even with PostgreSQL or a configured key (which otherwise mean production,
+    # where dev mode is refused); tests/security set GOVFLOW_ENV=production where they test that.
+    monkeypatch.setenv("GOVFLOW_ENV", "development")
     yield home
+    from govflow import sealing
     from govflow.store import dispose_engines
 
     dispose_engines()
+    sealing.reset()  # a key a sandboxed load took out of os.environ belongs to that test only
 
 
 def _pg_admin_engine():  # type: ignore[no-untyped-def]

@@ -8,8 +8,10 @@ Identity is proven, never typed:
 - DAG tasks and services act as themselves (``system``).
 
 Roles come from the deployment's configuration: the roles file named by
-``GOVFLOW_ROLES_FILE`` (operator-owned: refused when the account govflow runs as
-could rewrite it), optionally mapping the auth manager's roles to govflow roles.
+``GOVFLOW_ROLES_FILE`` (operator-owned like OpenSSH's StrictModes: the file and
+every folder above it owned by root or the operator uid, never the service
+uid, not group/world-writable, symlinks resolved; checked on every load),
+optionally mapping the auth manager's roles to govflow roles.
 Nothing in ``$GOVFLOW_HOME`` (a volume task code can write) is ever read for roles.
 Without a configured file nobody holds a role (dev mode falls back to the bundled
 demo users). Users unknown to govflow get nothing.
@@ -22,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from govflow import config
+from govflow import config, ownership
 from govflow.errors import BadInputError, PermissionDeniedError
 from govflow.vocab import ADMIN, AUTH_METHODS, ROLES, AuthMethod
 
@@ -39,6 +41,7 @@ __all__ = [
     "load_users",
     "os_user",
     "require_role",
+    "require_strong_auth",
 ]
 
 ERR_IMPERSONATION = (
@@ -46,9 +49,10 @@ ERR_IMPERSONATION = (
     "act as another person through the Governance API (`govflow login`, then --api), "
     "or set GOVFLOW_DEV_MODE=1 in a demo or test"
 )
-ERR_ROLES_WRITABLE = (
-    "roles file {path}: {what} is writable by the account govflow runs as ({me}); roles must come "
-    "from operator-owned configuration (make it owned by another account and not group/world-writable)"
+ERR_ROLES_NOT_OPERATOR_OWNED = (
+    "roles file {path}: {why}; roles must come from operator-owned configuration (the file and every "
+    "folder above it owned by root or GOVFLOW_OPERATOR_UID, never the service account, and not "
+    "group/world-writable)"
 )
 
 
@@ -82,6 +86,19 @@ def cli_identity(explicit: str | None = None) -> Identity:
 
 
 SYSTEM_AUTH: AuthMethod = "system"
+# Who may change governance itself (apply a policy, waive a check): only identities Airflow's auth
+# manager proved (a session or an API token), never the OS user of the direct-DB CLI or dev mode.
+GOVERNANCE_AUTH: tuple[AuthMethod, ...] = ("airflow", "api-token")
+ERR_WEAK_AUTH = (
+    "permission denied: {action} needs an identity proven by Airflow (a session or an API token: "
+    "`govflow login`, then --api), not one authenticated by {method}"
+)
+
+
+def require_strong_auth(auth_method: str | None, *, action: str) -> None:
+    """Refuse a governance change by an actor not authenticated through Airflow (``GOVERNANCE_AUTH``)."""
+    if auth_method not in GOVERNANCE_AUTH:
+        raise PermissionDeniedError(ERR_WEAK_AUTH.format(action=action, method=auth_method or "nothing"))
 
 
 @dataclass(frozen=True)
@@ -131,8 +148,8 @@ class Directory:
 def load_users(path: str | Path | None = None) -> Directory:
     """The deployment's roles file (default: ``config.roles_path()``); a bad file is one clear error.
 
-    Outside dev mode the configured file must not be writable by the account govflow runs as
-    (a task or worker shell could otherwise grant itself roles); no configured file means no roles.
+    Outside dev mode the configured file must be operator-owned (``_check_operator_owned``: a
+    task or worker shell could otherwise grant itself roles); no configured file means no roles.
     """
     import yaml
 
@@ -178,16 +195,12 @@ def load_users(path: str | Path | None = None) -> Directory:
 
 
 def _check_operator_owned(path: Path) -> None:
-    """Refuse a roles file that the running account could rewrite or replace (like sshd's StrictModes)."""
-    if os.geteuid() == 0:  # root may rewrite anything anyway
-        return
-    effective = os.access in os.supports_effective_ids
-    for target, what in ((path, "the file"), (path.parent, "its folder")):
-        if not target.exists():
-            continue
-        mode = target.stat().st_mode
-        if os.access(target, os.W_OK, effective_ids=effective) or mode & 0o022:
-            raise BadInputError(ERR_ROLES_WRITABLE.format(path=path, what=what, me=os_user()))
+    """Refuse a roles file the service account could change, now or later (OpenSSH StrictModes):
+    the file and every folder above it, along the given path and the real one, owned by root or
+    the operator (never the service uid) and not group/world-writable (govflow.ownership)."""
+    why = ownership.problem(path)
+    if why is not None:
+        raise BadInputError(ERR_ROLES_NOT_OPERATOR_OWNED.format(path=path, why=why))
 
 
 def _check_roles(roles: Iterable[str], *, where: str) -> None:

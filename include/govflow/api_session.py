@@ -132,6 +132,9 @@ class GovernanceApi:
     def waive(self, model: str, version: str, *, check: str, reason: str) -> dict[str, Any]:
         return self._post(_version_path(model, version, "waivers"), {"check": check, "reason": reason})
 
+    def apply_policy(self, text: str, *, source: str) -> dict[str, Any]:
+        return self._post("/api/policy", {"text": text, "source": source})
+
     def gate(self, model: str, version: str) -> dict[str, Any]:
         return self._post(_version_path(model, version, "gate"), None)
 

@@ -6,7 +6,12 @@ GOVFLOW_ARTIFACTS   artifact store root, a folder or fsspec URL (default GOVFLOW
 GOVFLOW_POLICY      policy YAML (default: include/policies/default.yaml)
 GOVFLOW_ROLES_FILE  the deployment's users-and-roles YAML (operator-owned; never read from GOVFLOW_HOME)
 GOVFLOW_DEV_MODE    1: demos and tests only (the CLI may act as --as/GOVFLOW_USER, recorded as "dev";
-                    the bundled demo users hold roles when no roles file is configured)
+                    the bundled demo users hold roles when no roles file is configured); refused
+                    outright on a production deployment (see ``production``)
+GOVFLOW_ENV         production: a production deployment whatever else is set; development: declares
+                    a test or demo machine that uses PostgreSQL or a configured key (see ``production``)
+GOVFLOW_OPERATOR_UID / GOVFLOW_SERVICE_UID  who may / may never own the roles file and trusted keys
+                    (govflow.ownership)
 GOVFLOW_USER        dev mode only: the acting user for the CLI when --as is not given
 GOVFLOW_HEAVY_QUEUE Celery queue of the heavy DAG tasks (PII, fairness, explain); unset: Airflow's default
 GOVFLOW_NIGHTLY_PARALLELISM  how many groups nightly_compliance packs the due models into (default 8):
@@ -44,8 +49,49 @@ def policy_path() -> Path:
     return Path(os.environ.get("GOVFLOW_POLICY") or INCLUDE_DIR / "policies" / "default.yaml")
 
 
+ERR_DEV_MODE_IN_PRODUCTION = (
+    "GOVFLOW_DEV_MODE=1 is refused on a production deployment ({why}): unset it; people act through "
+    "the Governance API (`govflow login`, then --api)"
+)
+PRODUCTION_KEY_VARIABLES = (
+    "GOVFLOW_SIGNING_KEY",
+    "GOVFLOW_SIGNING_KEY_FILE",
+    "GOVFLOW_SIGNING_KEY_VARIABLE",
+    "GOVFLOW_CHECK_SIGNING_KEY_FILE",
+)
+
+
+def production_reason() -> str | None:
+    """Why this is a production deployment, or None.
+
+    ``GOVFLOW_ENV=production``; otherwise a configured signing key or a PostgreSQL governance DB,
+    unless ``GOVFLOW_ENV=development`` declares a test or demo machine that has them.
+    """
+    declared = os.environ.get("GOVFLOW_ENV", "").strip().lower()
+    if declared == "production":
+        return "GOVFLOW_ENV=production"
+    if declared == "development":
+        return None
+    for name in PRODUCTION_KEY_VARIABLES:
+        if os.environ.get(name):
+            return f"a signing key is configured ({name})"
+    if db_url().startswith("postgresql"):
+        return "the governance DB is PostgreSQL"
+    return None
+
+
+def production() -> bool:
+    return production_reason() is not None
+
+
 def dev_mode() -> bool:
-    return os.environ.get("GOVFLOW_DEV_MODE") == "1"
+    """Whether ``GOVFLOW_DEV_MODE=1``; on a production deployment that is an error, never a mode."""
+    if os.environ.get("GOVFLOW_DEV_MODE") != "1":
+        return False
+    why = production_reason()
+    if why is not None:
+        raise BadInputError(ERR_DEV_MODE_IN_PRODUCTION.format(why=why))
+    return True
 
 
 def demo_roles_path() -> Path:

@@ -1,21 +1,38 @@
-"""Ed25519 signing of audit events, audit checkpoints and bundle manifests.
+"""Ed25519 signing of audit events, audit checkpoints and bundle manifests, with keys split by role.
 
-The private key never lives in the governance database, so someone who can
+The private keys never live in the governance database, so someone who can
 write to the database (a leaked DB password, a DBA) cannot forge or re-sign
-events. Where the signing key comes from, first match wins:
+events. There are two roles:
 
-1. ``GOVFLOW_SIGNING_KEY``: the key itself (PEM, or base64 of the 32-byte seed);
-2. ``GOVFLOW_SIGNING_KEY_FILE``: a PEM file (mode 0600, owned by the service account);
-3. ``GOVFLOW_SIGNING_KEY_VARIABLE``: the name of an Airflow Variable, read through
-   Airflow's secrets backend (Vault, AWS SM, ...); ``AIRFLOW_VAR_<NAME>`` works too;
-4. the local key ``$GOVFLOW_HOME/keys/audit-signing.pem``, generated (0600) on
-   first use: for the embedded single-machine setup and the demo only.
+- the **decision key** signs everything: decisions, approvals, waivers,
+  promotions, policy changes, registrations, checkpoints and manifests.
+  Where it comes from, first match wins:
 
-Verification needs only public keys: the signing key's own, and every
-``*.pub`` in ``GOVFLOW_TRUSTED_KEYS_DIR`` (default ``$GOVFLOW_HOME/keys``),
-which is where a rotated-out key's public half is kept. A process that signs
-can read its key: an attacker with a shell on a worker can sign too; the
-checkpoints (kept outside the database) bound what they can rewrite unseen.
+  1. ``GOVFLOW_SIGNING_KEY``: the key itself (PEM or base64 seed; dropped from the
+     environment once read, see ``seal_process``);
+  2. ``GOVFLOW_SIGNING_KEY_FILE``: a PEM file (mode 0600, owned by the service account);
+  3. ``GOVFLOW_SIGNING_KEY_VARIABLE``: an Airflow Variable read through Airflow's secrets
+     backend (``AIRFLOW_VAR_<NAME>`` works too, and is dropped the same way);
+  4. outside production only, ``$GOVFLOW_HOME/keys/audit-signing.pem``, generated (0600)
+     on first use: the embedded single-machine setup and the demo.
+
+- the **check-result key** (``GOVFLOW_CHECK_SIGNING_KEY_FILE``), held by the
+  workers that run checks on submitted data and artifacts, signs only
+  check-class events (``CHECK_ACTIONS``: check results, rendered docs,
+  exports, alerts). A process with only this key cannot record a decision;
+  a decision-class event signed by a check key is a forgery (``Keyring.refuse``).
+  Without a check key the decision key signs check results too (one key).
+
+Verification needs only public keys: the signing keys' own and every ``*.pub``
+in ``GOVFLOW_TRUSTED_KEYS_DIR`` (default ``$GOVFLOW_HOME/keys``, refused in
+production: the state volume is writable by every worker). A trusted key named
+``check-*.pub`` is a check-result key; any other is a decision key; a key id
+that is a check key anywhere is a check key everywhere.
+
+``govflow.sealing.seal_process`` (called before a sandbox child starts) drops
+the variables holding a key from ``os.environ`` (this module still reads them
+from there) and makes the process non-dumpable, so a child cannot read
+``/proc/<parent>/environ`` or ``/proc/<parent>/mem``.
 """
 
 from __future__ import annotations
@@ -33,10 +50,25 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from govflow import config
+from govflow import config, ownership, sealing
 from govflow.errors import BadInputError
 
 LOCAL_KEY_NAME = "audit-signing.pem"
+# A trusted public key file named like this is a check-result key (it may sign CHECK_ACTIONS only).
+CHECK_KEY_PREFIX = "check-"
+# The events a check-result key may sign: what a worker running checks on untrusted input records.
+# Everything else (decisions, approvals, waivers, promotions, policy, registrations, checkpoints)
+# needs the decision key; an action missing from this list is a decision (fail closed).
+CHECK_ACTIONS = frozenset(
+    {
+        "check.recorded",
+        "docs.rendered",
+        "evidence.exported",
+        "evidence.bom_exported",
+        "alert.raised",
+        "alert.resolved",
+    }
+)
 _lock = threading.Lock()
 _cache: dict[tuple[str, ...], SigningKey] = {}
 # Appends ask for the key on every event: a file's mtime is re-checked at most this often.
@@ -73,9 +105,86 @@ def keys_dir() -> Path:
     return Path(os.environ.get("GOVFLOW_TRUSTED_KEYS_DIR") or config.home() / "keys")
 
 
-def signing_key() -> SigningKey:
-    """The configured signing key (cached per source; a changed file is re-read within a second)."""
+def trusted_keys_dir() -> Path:
+    """The folder of trusted public keys, checked before any key in it is believed.
+
+    In production it must be configured (``GOVFLOW_TRUSTED_KEYS_DIR``), outside ``$GOVFLOW_HOME``
+    (the state volume every worker writes) and operator-owned like a roles file (StrictModes).
+    """
+    folder = keys_dir()
+    if not config.production():
+        return folder
+    home = Path(os.path.realpath(config.home()))
+    real = Path(os.path.realpath(folder))
+    if not os.environ.get("GOVFLOW_TRUSTED_KEYS_DIR") or real == home or home in real.parents:
+        raise BadInputError(
+            f"trusted keys folder {folder} is inside the state volume ($GOVFLOW_HOME {home}): a production "
+            "deployment sets GOVFLOW_TRUSTED_KEYS_DIR to an operator-owned folder outside it (read-only)"
+        )
+    if folder.exists():
+        ownership.require_operator_owned(folder, what="trusted keys folder")
+    return folder
+
+
+def is_check_action(action: str) -> bool:
+    return action in CHECK_ACTIONS
+
+
+def check_key_configured() -> bool:
+    return bool(os.environ.get("GOVFLOW_CHECK_SIGNING_KEY_FILE"))
+
+
+def key_for_action(action: str) -> SigningKey:
+    """The key that signs an event of ``action``: the check-result key for a check-class event
+    when this process has one, else the decision key (refused where this process holds none)."""
+    if is_check_action(action) and check_key_configured():
+        return check_key()
+    return signing_key(purpose=repr(action))
+
+
+def check_key() -> SigningKey:
+    """The check-result key from ``GOVFLOW_CHECK_SIGNING_KEY_FILE`` (re-read when the file changes)."""
+    where = os.environ["GOVFLOW_CHECK_SIGNING_KEY_FILE"]
+    source = ("check-file", where, str(_mtime(Path(where))))
+    with _lock:
+        key = _cache.get(source)
+    if key is None:
+        key = _load(source)
+        with _lock:
+            _cache[source] = key
+    return key
+
+
+def _decision_key_configured() -> bool:
+    env = os.environ
+    return bool(
+        env.get("GOVFLOW_SIGNING_KEY")
+        or env.get("GOVFLOW_SIGNING_KEY_FILE")
+        or env.get("GOVFLOW_SIGNING_KEY_VARIABLE")
+        or sealing.get("GOVFLOW_SIGNING_KEY")
+    )
+
+
+def _source_or_none() -> tuple[str, ...] | None:
+    """The decision key's source, None where this process has none (a check-only worker, or
+    production without a configured key)."""
+    if check_key_configured() and not _decision_key_configured():
+        return None
+    if config.production() and not _decision_key_configured():
+        return None
+    return _source()
+
+
+def signing_key(*, purpose: str = "a decision, checkpoint or manifest") -> SigningKey:
+    """The configured decision key (cached per source; a changed file is re-read within a second).
+
+    A process configured with only the check-result key has none: refused, never a local key."""
     global _last
+    if check_key_configured() and not _decision_key_configured():
+        raise BadInputError(
+            f"this process holds only the check-result key (GOVFLOW_CHECK_SIGNING_KEY_FILE): "
+            f"it cannot sign {purpose}, which needs the decision key"
+        )
     now = time.monotonic()
     settings = _settings()
     with _lock:
@@ -93,7 +202,7 @@ def signing_key() -> SigningKey:
 def _settings() -> tuple[str | None, ...]:
     env = os.environ
     return (
-        env.get("GOVFLOW_SIGNING_KEY"),
+        sealing.get("GOVFLOW_SIGNING_KEY"),
         env.get("GOVFLOW_SIGNING_KEY_FILE"),
         env.get("GOVFLOW_SIGNING_KEY_VARIABLE"),
         env.get("GOVFLOW_HOME"),
@@ -101,8 +210,9 @@ def _settings() -> tuple[str | None, ...]:
 
 
 def _source() -> tuple[str, ...]:
-    if os.environ.get("GOVFLOW_SIGNING_KEY"):
-        return ("env", os.environ["GOVFLOW_SIGNING_KEY"])
+    inline = sealing.get("GOVFLOW_SIGNING_KEY")
+    if inline:
+        return ("env", inline)
     path = os.environ.get("GOVFLOW_SIGNING_KEY_FILE")
     if path:
         return ("file", path, str(_mtime(Path(path))))
@@ -110,6 +220,11 @@ def _source() -> tuple[str, ...]:
     if variable:
         return ("variable", variable)
     local = config.home() / "keys" / LOCAL_KEY_NAME
+    if config.production():
+        raise BadInputError(
+            "no decision signing key configured (GOVFLOW_SIGNING_KEY_FILE): a production deployment "
+            f"never generates one in the state volume ({local})"
+        )
     return ("local", str(local), str(_mtime(local)))
 
 
@@ -124,12 +239,13 @@ def _load(source: tuple[str, ...]) -> SigningKey:
     kind, where = source[0], source[1]
     if kind == "env":
         return _key(parse_private_key(where, what="GOVFLOW_SIGNING_KEY"), "GOVFLOW_SIGNING_KEY")
-    if kind == "file":
+    if kind in ("file", "check-file"):
         try:
             _refuse_shared(Path(where))
             text = Path(where).read_text()
         except OSError as err:
-            raise BadInputError(f"GOVFLOW_SIGNING_KEY_FILE {where}: {err.strerror or err}") from err
+            name = "GOVFLOW_CHECK_SIGNING_KEY_FILE" if kind == "check-file" else "GOVFLOW_SIGNING_KEY_FILE"
+            raise BadInputError(f"{name} {where}: {err.strerror or err}") from err
         return _key(parse_private_key(text, what=where), where)
     if kind == "variable":
         return _key(parse_private_key(_airflow_variable(where), what=f"Airflow Variable {where}"), where)
@@ -141,7 +257,7 @@ def _key(private: Ed25519PrivateKey, source: str) -> SigningKey:
 
 
 def _airflow_variable(name: str) -> str:
-    env = os.environ.get(f"AIRFLOW_VAR_{name.upper()}")
+    env = sealing.get(f"AIRFLOW_VAR_{name.upper()}")
     if env:
         return env
     try:
@@ -233,28 +349,42 @@ def sign_manifest(message: bytes) -> dict[str, str]:
 
 
 class Keyring:
-    """Trusted public keys by key id: the signing key's own plus the trusted keys folder."""
+    """Trusted public keys by key id: the signing keys' own plus the trusted keys folder.
 
-    def __init__(self, keys: dict[str, Ed25519PublicKey]) -> None:
+    ``check_ids`` are the check-result keys: they may sign ``CHECK_ACTIONS`` only.
+    """
+
+    def __init__(self, keys: dict[str, Ed25519PublicKey], check_ids: frozenset[str] = frozenset()) -> None:
         self.keys = keys
+        self.check_ids = check_ids
 
     @classmethod
     def trusted(cls, extra: list[Path] | None = None, *, include_signing_key: bool = True) -> Keyring:
         keys: dict[str, Ed25519PublicKey] = {}
-        source = _source()
-        # Verifying never generates a key: the local one counts only once it exists.
-        if include_signing_key and not (source[0] == "local" and not Path(source[1]).exists()):
-            public = signing_key().public
-            keys[key_id_of(public)] = public
-        folder = keys_dir()
+        check_ids: set[str] = set()
+        if include_signing_key:
+            source = _source_or_none()
+            # Verifying never generates a key: the local one counts only once it exists.
+            if source is not None and not (source[0] == "local" and not Path(source[1]).exists()):
+                public = signing_key().public
+                keys[key_id_of(public)] = public
+            if check_key_configured():
+                public = check_key().public
+                keys[key_id_of(public)] = public
+                check_ids.add(key_id_of(public))
+        folder = trusted_keys_dir()
         files = sorted(folder.glob("*.pub")) if folder.is_dir() else []
         for path in [*files, *(extra or [])]:
+            if config.production() and path in files:
+                ownership.require_operator_owned(path, what="trusted key")
             try:
                 public = parse_public_key(path.read_text(), what=str(path))
             except OSError as err:
                 raise BadInputError(f"public key {path}: {err.strerror or err}") from err
             keys[key_id_of(public)] = public
-        return cls(keys)
+            if path.name.startswith(CHECK_KEY_PREFIX):
+                check_ids.add(key_id_of(public))
+        return cls(keys, frozenset(check_ids))
 
     def verify(self, key_id: str | None, signature: str | None, message: bytes) -> str | None:
         """None when valid, else why not."""
@@ -268,3 +398,19 @@ class Keyring:
         except (InvalidSignature, binascii.Error, ValueError):
             return f"signature does not verify with key {key_id}"
         return None
+
+    def refuse(self, key_id: str | None, signature: str | None, action: str, message: bytes) -> str | None:
+        """Why an event of ``action`` signed so is not acceptable (None when it is).
+
+        A check-result key may sign check-class events only. A decision-class event is checked
+        on its own signature, not only through a later one covering the chain: a worker holding
+        the check key can append to the chain, so only the event's own signature by a decision
+        key proves that a decision-key holder wrote it.
+        """
+        if is_check_action(action) or not self.check_ids:
+            # A check-class event, or no check key trusted (one role: every signer may sign
+            # anything): proven by the sampled signatures that cover the chain.
+            return None
+        if key_id in self.check_ids:
+            return f"a {action!r} event signed by check-result key {key_id}: only a decision key may sign it"
+        return self.verify(key_id, signature, message)

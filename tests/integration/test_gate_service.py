@@ -250,7 +250,7 @@ def test_waiver_of_a_failed_check_by_a_reviewer(high):
 def test_waiver_refusals(high, actor, statuses, reason, error, message):
     record_all(statuses)
     with session_scope() as s, pytest.raises(error, match=re.escape(message)):
-        gate.waive(s, "credit-risk", "1.0", "fairness", actor, reason=reason)
+        gate.waive(s, "credit-risk", "1.0", "fairness", actor, reason=reason, auth_method="airflow")
 
 
 def test_replay_reproduces_the_decision(high):

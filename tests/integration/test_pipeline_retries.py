@@ -63,7 +63,13 @@ def policy(request, tmp_path, monkeypatch):
     if "db_url" in request.fixturenames:  # the gate decides only with the policy an admin applied
         request.getfixturevalue("db_url")
         with session_scope() as s:
-            apply_policy(s, load_policy(path), "admin", users=load_users(config.demo_roles_path()))
+            apply_policy(
+                s,
+                load_policy(path),
+                "admin",
+                users=load_users(config.demo_roles_path()),
+                auth_method="airflow",
+            )
     return path
 
 

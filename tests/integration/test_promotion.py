@@ -156,9 +156,9 @@ def test_a_later_rejection_makes_the_decision_stale(approved):
 
 
 def test_a_policy_change_makes_the_decision_stale(approved):
-    changed = parse_policy(load_policy().text.replace('version: "2026.11.1"', 'version: "2026.12.0"'))
+    changed = parse_policy(load_policy().text.replace('version: "2026.12.1"', 'version: "2026.12.9"'))
     with session_scope() as s:  # an admin applies the new policy after the decision was taken
-        apply_policy(s, changed, "admin", users=load_users(config.demo_roles_path()))
+        apply_policy(s, changed, "admin", users=load_users(config.demo_roles_path()), auth_method="airflow")
     with pytest.raises(
         PromotionRefusedError, match=r"the policy changed \(sha256 [0-9a-f]{12} -> [0-9a-f]{12}\)"
     ):

@@ -56,7 +56,9 @@ def use_policy(monkeypatch, path: Path) -> None:
     """The gate decides only with the policy an admin applied: apply it, and point the DAG at it."""
     monkeypatch.setenv("GOVFLOW_POLICY", str(path))
     with session_scope() as s:
-        apply_policy(s, load_policy(path), "admin", users=load_users(config.demo_roles_path()))
+        apply_policy(
+            s, load_policy(path), "admin", users=load_users(config.demo_roles_path()), auth_method="airflow"
+        )
 
 
 def submit(job: dict, model: str, version: str) -> None:

@@ -73,7 +73,7 @@ def test_checks_run_on_registered_s3_data(s3_env, object_store, db_url, tmp_path
 
     prefix = _prefix(object_store)
     local = {}
-    for name in ("model.joblib", "train.csv", "reference.csv"):
+    for name in ("model.skops", "train.csv", "reference.csv"):
         local[name] = tmp_path / name
         local[name].write_text(CSV if name.endswith(".csv") else "bytes of a model")
         upload_file(local[name], f"{prefix}/{name}")
@@ -85,7 +85,7 @@ def test_checks_run_on_registered_s3_data(s3_env, object_store, db_url, tmp_path
             session,
             model="s3-model",
             version="1",
-            artifact=f"{prefix}/model.joblib",
+            artifact=f"{prefix}/model.skops",
             training_data=f"{prefix}/train.csv",
             reference_data=f"{prefix}/reference.csv",
             actor="t",
@@ -116,7 +116,7 @@ def test_registering_a_missing_object_is_bad_input(s3_env, object_store, db_url)
                 session,
                 model="s3-missing",
                 version="1",
-                artifact=f"{_prefix(object_store)}/nothing.joblib",
+                artifact=f"{_prefix(object_store)}/nothing.skops",
                 training_data=f"{_prefix(object_store)}/nothing.csv",
                 actor="t",
             )

@@ -111,13 +111,26 @@ def test_a_non_default_policy_is_refused_before_any_policy_is_applied(passed_ver
 def test_only_an_admin_applies_a_policy_and_the_gate_then_uses_it(
     passed_version, tmp_path, monkeypatch, capsys
 ):
+    from fastapi.testclient import TestClient
+
+    from govflow.web import create_app
+
     relaxed = _relaxed(tmp_path)
     with pytest.raises(PermissionDeniedError), session_scope() as s:
-        apply_policy(s, load_policy(relaxed), "rita")  # a reviewer
+        apply_policy(s, load_policy(relaxed), "rita", auth_method="airflow")  # a reviewer
     capsys.readouterr()
     assert main(["policy", "apply", str(relaxed), "--as", "rita"]) == 1
-    assert main(["policy", "apply", str(relaxed), "--as", "admin", "--json"]) == 0
-    applied = json.loads(capsys.readouterr().out)
+    # The direct-DB CLI's actor (dev mode here, the OS user otherwise) never applies a policy.
+    assert main(["policy", "apply", str(relaxed), "--as", "admin", "--json"]) == 1
+    assert "needs an identity proven by Airflow" in capsys.readouterr().err
+    body = {"text": relaxed.read_text(), "source": str(relaxed)}
+    assert (
+        TestClient(create_app(user_dependency=lambda: "rita")).post("/api/policy", json=body).status_code
+        == 403
+    )
+    answer = TestClient(create_app(user_dependency=lambda: "admin")).post("/api/policy", json=body)
+    assert answer.status_code == 200, answer.text
+    applied = answer.json()
     assert applied["changed"] and applied["applied_by"] == "admin"
     monkeypatch.setenv("GOVFLOW_POLICY", str(relaxed))
     with session_scope() as s:

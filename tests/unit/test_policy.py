@@ -36,7 +36,7 @@ def write(tmp_path, data, name="policy.yaml"):
 
 
 def test_default_policy_loads_with_all_eu_ai_act_tiers(policy):
-    assert policy.version == "2026.11.1"
+    assert policy.version == "2026.12.1"
     assert policy.tier("unacceptable").prohibited
     assert not any(policy.tier(t).prohibited for t in ("minimal", "limited", "high"))
     high = policy.tier("high")
@@ -107,7 +107,7 @@ def test_allowed_pii_entities(policy, regions, sector, expected):
 def test_unknown_region_fails_closed(policy):
     with pytest.raises(
         PolicyError,
-        match=r"region 'MARS' has no PII rule in policy default 2026.11.1 "
+        match=r"region 'MARS' has no PII rule in policy default 2026.12.1 "
         r"\(known: APAC, CA, EU, UK, US\)",
     ):
         policy.allowed_pii_entities(["EU", "MARS"], None)

@@ -1,17 +1,21 @@
-"""Pickled models run in a separate process; only predictions (arrays) come back.
+"""Pickled models run in a confined child process; only predictions (arrays) come back.
 
-A joblib/pickle file runs code when it is loaded. Where the policy allows such
-artifacts, govflow never unpickles them in its own process: ``SandboxedModel``
-starts ``_sandbox_child.py`` with an empty environment (no database URL,
-credentials, Airflow settings or signing key), isolated Python (``-I``), in a
-throwaway folder, without core dumps (the child turns them off first), and
-talks to it over pipes. The child returns JSON metadata and ``.npy`` arrays
-read with ``allow_pickle=False``.
+A joblib/pickle file runs code when it is loaded. No tier of the default
+policy accepts one; where a policy opts in, govflow never unpickles it in its
+own process: ``SandboxedModel`` first seals this process (govflow.sealing: key
+variables out of ``os.environ``, non-dumpable, so ``/proc/<parent>/environ``
+and ``/proc/<parent>/mem`` are closed to the child), then starts
+``_sandbox_child.py`` with an empty environment, isolated Python (``-I``), in
+a throwaway folder, and talks to it over pipes. The child confines itself
+before it reads the model (see its docstring): rlimits; as root, no network
+(its own network namespace), a read-only root holding only the Python
+installation (no ``$GOVFLOW_HOME``, keys, DB files, ``/proc`` or govflow's
+source), uid nobody, no new privileges, no fork. Not root: no network where
+unprivileged user namespaces are allowed, else the same user's view. It
+answers with JSON metadata and ``.npy`` arrays read with ``allow_pickle=False``.
 
-What it does not do: it is not a syscall sandbox. The child runs as the same
-OS user, so it can read what that user can read (keep credentials out of files
-readable by the worker's account: environment, secrets backend) and reach the
-network. Tiers that need more accept only skops or ONNX (the default for high).
+Settings: ``GOVFLOW_SANDBOX_TIMEOUT`` (seconds per answer and CPU seconds,
+default 600), ``GOVFLOW_SANDBOX_MEMORY_MB`` (address space, default 4096).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+from govflow import sealing
 from govflow.checks._result import CheckInputError
 
 CHILD = Path(__file__).with_name("_sandbox_child.py")
@@ -45,11 +50,28 @@ def _timeout() -> float:
     return float(os.environ.get("GOVFLOW_SANDBOX_TIMEOUT") or 600)
 
 
+def _settings() -> str:
+    """The child's confinement settings (its only argument: nothing secret)."""
+    memory_mb = int(os.environ.get("GOVFLOW_SANDBOX_MEMORY_MB") or 4096)
+    python_paths = sorted(
+        {
+            sys.prefix,
+            sys.base_prefix,
+            sys.exec_prefix,
+            str(Path(os.path.realpath(sys.executable)).parent.parent),
+        }
+    )
+    return json.dumps(
+        {"python_paths": python_paths, "memory_bytes": memory_mb << 20, "cpu_seconds": int(_timeout())}
+    )
+
+
 class _Process:
     def __init__(self) -> None:
+        sealing.seal_process()  # before the child exists: no key in reach of the file's code
         self.folder = tempfile.TemporaryDirectory(prefix="govflow-sandbox-")
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", str(CHILD)],
+            [sys.executable, "-I", str(CHILD), _settings()],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -64,6 +86,7 @@ class _Process:
             self.proc.stdin.write(struct.pack(">Q", len(payload)) + payload)
             self.proc.stdin.flush()
         except BrokenPipeError as err:
+            self.receive()  # the child's own one-line reason (it could not confine itself), if it left one
             raise CheckInputError("the model sandbox process ended unexpectedly") from err
 
     def receive(self) -> bytes:
@@ -114,6 +137,7 @@ class SandboxedModel:
             self.close()
             raise
         self.kind = f"{meta['kind']} (sandboxed)"
+        self.isolation: list[str] = list(meta.get("isolation") or [])
         self.model_type = str(meta.get("type") or "unknown")
         self.predict_params = meta.get("predict_params") or []
         if meta.get("features") is not None:

@@ -36,11 +36,47 @@ def report(result: CheckResult, *, as_json: bool) -> int:
     return EXIT_BY_STATUS[result.status]
 
 
-def add_tier_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tier", metavar="TIER", help="take thresholds from this risk tier of the policy")
+def add_tier_flags(parser: argparse.ArgumentParser, *, model_artifacts: bool = False) -> None:
+    parser.add_argument(
+        "--tier", metavar="TIER", help="take thresholds (and accepted model formats) from this risk tier"
+    )
     parser.add_argument(
         "--policy", metavar="FILE", help="policy file for --tier (default: the configured policy)"
     )
+    if model_artifacts:
+        parser.add_argument(
+            "--allow-pickle",
+            action="store_true",
+            help="without --tier: load a .joblib/.pkl model (it runs code; only ever in the sandbox)",
+        )
+
+
+def require_model_format(args: argparse.Namespace, path: str | None) -> None:
+    """Refuse a model file the run does not accept, before anything reads it (one line, exit 2).
+
+    With ``--tier``: the tier's ``artifacts.formats`` (the default policy accepts no pickle on any
+    tier). Without: skops and ONNX; a pickle only with ``--allow-pickle`` (then in the sandbox).
+    """
+    if not path:
+        return
+    from govflow.checks._model_artifact import require_format
+    from govflow.checks._result import CheckInputError
+    from govflow.errors import BadInputError
+
+    if args.tier:
+        from govflow.policy import load_policy
+
+        policy = load_policy(args.policy)
+        accepted: list[str] = list(policy.tier(args.tier).artifacts.formats)
+        where = f"the {args.tier} tier (policy {policy.version})"
+    elif getattr(args, "allow_pickle", False):
+        accepted, where = ["skops", "onnx", "pickle"], "this run"
+    else:
+        accepted, where = ["skops", "onnx"], "this run without --allow-pickle"
+    try:
+        require_format(path, accepted, where=where)
+    except CheckInputError as err:
+        raise BadInputError(str(err)) from err
 
 
 def tier_options(args: argparse.Namespace, kind: str, defaults: dict[str, Any]) -> dict[str, Any]:

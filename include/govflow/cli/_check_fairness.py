@@ -12,7 +12,7 @@ from govflow.checks.fairness import (
     SMALL_GROUP_RULES,
     evaluate_fairness,
 )
-from govflow.cli._check import add_tier_flags, report, tier_options
+from govflow.cli._check import add_tier_flags, report, require_model_format, tier_options
 from govflow.cli._common import add_json_flag
 from govflow.cli._progress import add_quiet_flag, terminal_progress
 
@@ -96,13 +96,14 @@ def register(checks: argparse._SubParsersAction) -> None:
         help="exclude: judge groups of at least --min-group-size rows (default); "
         "interval: judge every group by the upper end of each disparity's interval (needs --bootstrap)",
     )
-    add_tier_flags(parser)
+    add_tier_flags(parser, model_artifacts=True)
     add_json_flag(parser)
     add_quiet_flag(parser)
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    require_model_format(args, args.model)
     options = tier_options(
         args,
         "fairness",

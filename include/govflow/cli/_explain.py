@@ -49,6 +49,11 @@ def register(groups: argparse._SubParsersAction) -> None:
         metavar="TYPE",
         help="a type in a .skops model you reviewed and trust (repeatable)",
     )
+    files.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="load a .joblib/.pkl model (it runs code; only ever in the sandbox)",
+    )
     parser.add_argument("--label", metavar="COLUMN", help="true label column (default: the version's)")
     parser.add_argument(
         "--sensitive",
@@ -133,6 +138,9 @@ def _explain(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
         return explain_inputs(inputs, policy=policy, **options)
     if not (args.artifact and args.data and args.label and args.sensitive):
         raise BadInputError("file mode needs --artifact, --data, --label and --sensitive")
+    from govflow.cli._check import require_model_format
+
+    require_model_format(argparse.Namespace(tier=None, allow_pickle=args.allow_pickle), args.artifact)
 
     return explain_model(
         args.data,

@@ -19,10 +19,16 @@ def register(groups: argparse._SubParsersAction) -> None:
 
     apply = sub.add_parser(
         "apply",
-        help="validate FILE and make it the active policy (admin; audited); the gate refuses any other",
+        help="validate FILE and make it the active policy (an admin logged in through Airflow: "
+        "`govflow login`, then --api; audited); the gate refuses any other",
     )
     apply.add_argument("file", metavar="FILE")
     add_actor_flag(apply)
+    apply.add_argument(
+        "--api",
+        action="store_true",
+        help="apply as the logged-in admin through the Governance API (`govflow login` first)",
+    )
     add_json_flag(apply)
     apply.set_defaults(handler=_apply)
 
@@ -32,16 +38,28 @@ def register(groups: argparse._SubParsersAction) -> None:
 
 
 def _apply(args: argparse.Namespace) -> int:
+    """A policy change needs an identity Airflow proved: through the Governance API (``--api``).
+
+    The direct-database path is kept for its one clear refusal: its actor is the OS user (or a
+    dev-mode name), which ``apply_policy`` never accepts for a governance change."""
     policy = load_policy(args.file)  # a bad file is refused (exit 2) before anything is written
-    who = identity_of(args)
-    with session_scope() as session:
-        row, changed = apply_policy(session, policy, who.name, auth_method=who.auth_method)
-        payload = {**policy_row_to_dict(row), "changed": changed}
-    verb = "applied" if changed else "already active:"
+    if args.api:
+        from govflow.cli._gate import _through_api  # the API client only when asked for
+
+        payload = _through_api(args, lambda api: api.apply_policy(policy.text, source=policy.source))
+    else:
+        who = identity_of(args)
+        with session_scope() as session:
+            row, changed = apply_policy(session, policy, who.name, auth_method=who.auth_method)
+            payload = {**policy_row_to_dict(row), "changed": changed}
+    verb = "applied" if payload["changed"] else "already active:"
     emit(
         payload,
         as_json=args.json,
-        lines=[f"policy {verb} version {row.version}, sha256 {row.sha256[:16]}... by {row.applied_by}"],
+        lines=[
+            f"policy {verb} version {payload['version']}, sha256 {payload['sha256'][:16]}... "
+            f"by {payload['applied_by']}"
+        ],
     )
     return 0
 

@@ -63,10 +63,6 @@ def up(s: StackSettings, *, timeout: float = 300.0, say: Callable[[str], object]
     say("migrating the Airflow and govflow databases")
     _run([_airflow(), "db", "migrate"], env, s.logs / "db-migrate.log", timeout=timeout)
     _run([_govflow(), "db", "upgrade"], env, s.logs / "govflow-db-upgrade.log", timeout=timeout)
-    # The deployment's policy is the active one (the gate refuses a policy file that is not); on this
-    # one-machine stack the bundled admin applies it (dev mode: the bundled users hold the roles).
-    policy = [_govflow(), "policy", "apply", str(config.policy_path()), "--as", "admin"]
-    _run(policy, env | {"GOVFLOW_DEV_MODE": "1"}, s.logs / "govflow-policy-apply.log", timeout=timeout)
     for name in AIRFLOW_PROCESSES:
         if not _running(s, name):
             spawn(name, _command(name, s), env, pids=s.pids, logs=s.logs)
@@ -74,6 +70,11 @@ def up(s: StackSettings, *, timeout: float = 300.0, say: Callable[[str], object]
         start_worker(s, name, queues)
     say("waiting for every component to report healthy")
     wait_healthy(s, timeout=timeout)
+    # The deployment's policy is the active one (the gate refuses a policy file that is not). The
+    # bundled default is applied on the gate's first use; any other needs an admin proven by Airflow
+    # (never dev mode or the OS user): the stack's admin applies it through the Governance API.
+    if config.policy_path().resolve() != (config.INCLUDE_DIR / "policies" / "default.yaml").resolve():
+        _apply_policy_as_admin(s, passwords["admin"])
     if not _running(s, "supervisor"):
         supervisor = [sys.executable, "-m", "govflow.prodstack", "supervise", "--root", str(s.root)]
         spawn("supervisor", supervisor, s.airflow_env(), pids=s.pids, logs=s.logs)
@@ -83,6 +84,21 @@ def up(s: StackSettings, *, timeout: float = 300.0, say: Callable[[str], object]
         header="govflow production stack (make prod-up): source this file to reach it",
     )
     return {"url": s.api_url, "user": "admin", "password": passwords["admin"], "env": str(s.root / "env")}
+
+
+def _apply_policy_as_admin(s: StackSettings, password: str) -> None:
+    from govflow.api_session import GovernanceApi, Login
+    from govflow.policy import load_policy
+
+    credentials = {"username": "admin", "password": password}
+    answer = httpx.post(f"{s.api_url}/auth/token", json=credentials, timeout=30)
+    answer.raise_for_status()
+    policy = load_policy(config.policy_path())
+    api = GovernanceApi(Login(url=s.api_url, user="admin", access_token=str(answer.json()["access_token"])))
+    try:
+        api.apply_policy(policy.text, source=policy.source)
+    finally:
+        api.close()
 
 
 def start_worker(s: StackSettings, name: str, queues: str) -> None:

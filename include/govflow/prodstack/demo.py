@@ -123,8 +123,11 @@ def submit(
     ]  # fmt: skip
     for column in trained["sensitive"]:
         command += ["--sensitive", column]
-    # The demo names its submitter (--as alice): dev mode, as for every demo.
-    done = subprocess.run(command, env=env | {"GOVFLOW_DEV_MODE": "1"}, capture_output=True, text=True)
+    # The demo names its submitter (--as alice): dev mode, in this one demo process only. The stack is
+    # production-shaped (PostgreSQL, a signing key), where dev mode is refused unless the process
+    # declares itself a demo (GOVFLOW_ENV=development); its Airflow processes never do.
+    demo_env = env | {"GOVFLOW_DEV_MODE": "1", "GOVFLOW_ENV": "development"}
+    done = subprocess.run(command, env=demo_env, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"govflow submit {model}@{version} failed: {done.stderr.strip()}")
     return json.loads(done.stdout)

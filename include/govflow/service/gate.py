@@ -16,7 +16,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from govflow.access import AuthMethod, Directory, User, acting_role, load_users, require_role
+from govflow.access import (
+    AuthMethod,
+    Directory,
+    User,
+    acting_role,
+    load_users,
+    require_role,
+    require_strong_auth,
+)
 from govflow.errors import BadInputError, ConflictError, GovflowError, PermissionDeniedError
 from govflow.gate import Decision
 from govflow.policy import Policy, TierPolicy, load_policy
@@ -333,6 +341,7 @@ def waive(
         raise BadInputError("a waiver needs a reason (--reason TEXT)")
     if check not in CHECKS:
         raise BadInputError(f"unknown check {check!r}: choose one of {', '.join(CHECKS)}")
+    require_strong_auth(auth_method, action="a waiver")
     policy = _policy(policy)
     row = registry.get_version(session, model, version)
     label, tier = f"{model}@{version}", row.model.risk_tier

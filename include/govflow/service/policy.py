@@ -1,6 +1,7 @@
 """The active policy: the one the gate decides with, stored in the governance DB by an audited admin action.
 
-1. ``apply_policy`` (admin only) stores the policy's canonical text and sha256
+1. ``apply_policy`` (an admin proven by Airflow: a session or API token, never
+   ``os`` or ``dev``) stores the policy's canonical text and sha256
    as the active row (one at a most, a partial unique index) and audits it.
 2. ``require_active`` is called by the gate before it decides or promotes: a
    policy whose sha256 is not the active one is refused (the gate stays
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govflow import config
-from govflow.access import SYSTEM_AUTH, AuthMethod, Directory, require_role
+from govflow.access import SYSTEM_AUTH, AuthMethod, Directory, require_role, require_strong_auth
 from govflow.errors import GovflowError
 from govflow.policy import Policy, load_policy, policy_sha256
 from govflow.store import Policy as PolicyRow
@@ -54,6 +55,7 @@ def apply_policy(
     users: Directory | None = None,
 ) -> tuple[PolicyRow, bool]:
     """Make ``policy`` the active one (admin only). Returns the row and whether anything changed."""
+    require_strong_auth(auth_method, action=f"applying policy {policy.version}")
     require_role(actor, (ADMIN,), action=f"apply policy {policy.version}", users=users, admin_ok=True)
     return _activate(session, policy, actor=actor, auth_method=auth_method, reason="applied by an admin")
 

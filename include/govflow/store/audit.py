@@ -26,7 +26,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from govflow.hashing import canonical_json, event_hash
-from govflow.signing import Keyring, signing_key
+from govflow.signing import Keyring, key_for_action
 from govflow.store._models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -73,7 +73,9 @@ def append_event(
 ) -> AuditEvent:
     """Append one signed event in the session's current transaction (commits with the state change)."""
     auth_method = auth_method or _ACTING_AUTH.get()
-    key = signing_key()  # before the lock: a missing key fails without holding anyone up
+    # The check-result key for a check-class event, else the decision key (govflow.signing roles);
+    # chosen before the lock: a missing key fails without holding anyone up.
+    key = key_for_action(action)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK_KEY})
     last = session.execute(
@@ -165,6 +167,18 @@ def verify_chain(
                 return forged
             broken = expected_seq if event.seq != expected_seq else event.seq
             return _broken(session, broken, problem)
+        # A decision-class event needs its own signature by a decision key (signing roles).
+        refused = (
+            None
+            if signatures.legacy(event.seq, event.signature)
+            else signatures.keyring.refuse(
+                event.key_id, event.signature, event.action, signed_message(event.hash)
+            )
+        )
+        if refused is not None:
+            return _broken(
+                session, event.seq, f"{refused}: the event was not written by govflow's signing key"
+            )
         if event.seq % signature_every == 0 and not signatures.legacy(event.seq, event.signature):
             if (
                 signatures.keyring.verify(event.key_id, event.signature, signed_message(event.hash))

@@ -196,6 +196,26 @@ def create_app(
         except GovflowError as err:
             raise _http_error(err) from err
 
+    class PolicyIn(BaseModel):
+        text: str = Field(min_length=1, max_length=1 << 20)
+        source: str = Field(default="<api>", max_length=500)
+
+    @app.post("/api/policy")
+    def api_apply_policy(body: PolicyIn, who: User = Depends(known_user)) -> dict[str, Any]:
+        """Make a policy the active one, as the logged-in admin (an Airflow identity, never os/dev)."""
+        from govflow.policy import parse_policy
+        from govflow.service.policy import apply_policy, policy_row_to_dict
+
+        try:
+            policy = parse_policy(body.text, source=body.source)
+            with session_scope(db_url) as session:
+                row, changed = apply_policy(
+                    session, policy, who.name, auth_method=auth_method, users=_as_directory(who)
+                )
+                return {**policy_row_to_dict(row), "changed": changed}
+        except GovflowError as err:
+            raise _http_error(err) from err
+
     @app.post("/api/models/{name}/versions/{version}/gate")
     def api_gate(name: str, version: str, user: str = Depends(current_user)) -> dict[str, Any]:
         """Decide now and store the decision, decided by the logged-in user."""

@@ -1,0 +1,113 @@
+"""Dev mode cannot change governance, count as an approval, or run on a production deployment.
+
+Before: `GOVFLOW_DEV_MODE=1 govflow policy apply lax.yaml --as admin` worked on any
+machine (dev mode fell back to the bundled demo users and `policy apply` never
+looked at how the actor was authenticated), after which the gate approved with
+0 approvals; and the default limited tier counted a dev-mode approval.
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from govflow import config
+from govflow.checks import CheckResult
+from govflow.cli import main
+from govflow.errors import BadInputError
+from govflow.service import gate, registry
+from govflow.service.checks import record_check_result
+from govflow.service.policy import active_policy
+from govflow.service.runs import ensure_run
+from govflow.store import session_scope
+
+
+@pytest.fixture
+def limited_version(db_url, sample_files):
+    """A limited-tier version with every required check passed and no approval yet."""
+    with session_scope() as s:
+        registry.register_model(s, name="chat", owner="Ana", risk_tier="limited", actor="alice")
+        row = registry.register_version(
+            s,
+            model="chat",
+            version="1",
+            artifact=sample_files["artifact"],
+            training_data=sample_files["training"],
+            eval_data=sample_files["eval"],
+            actor="alice",
+        )
+        run = ensure_run(s, dag_id="governance_gate", run_id="run-1")
+        for check in ("validation", "pii", "drift", "documentation"):
+            record_check_result(
+                s,
+                version=row,
+                run=run,
+                result=CheckResult(check=check, status="pass"),
+                data_sha256=None if check == "documentation" else row.eval_data_sha256,
+            )
+    return db_url
+
+
+def _lax(tmp_path):
+    data = yaml.safe_load((config.INCLUDE_DIR / "policies" / "default.yaml").read_text())
+    data["version"] = "lax"
+    for tier in ("minimal", "limited", "high"):
+        data["tiers"][tier]["approvals"] = {"count": 0}
+    path = tmp_path / "lax.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_dev_mode_cannot_apply_a_policy(limited_version, tmp_path, capsys, monkeypatch):
+    lax = _lax(tmp_path)
+    capsys.readouterr()
+    assert main(["policy", "apply", str(lax), "--as", "admin"]) == 1
+    assert "needs an identity proven by Airflow" in capsys.readouterr().err
+    monkeypatch.delenv("GOVFLOW_DEV_MODE")  # nor the OS user of the direct-DB CLI
+    assert main(["policy", "apply", str(lax)]) == 1
+    with session_scope() as s:
+        assert active_policy(s) is None
+    monkeypatch.setenv("GOVFLOW_POLICY", str(lax))
+    with pytest.raises(Exception, match="no policy has been applied"), session_scope() as s:
+        gate.evaluate_gate(s, "chat", "1", "airflow")
+
+
+def test_the_default_limited_tier_does_not_count_a_dev_mode_approval(limited_version, capsys):
+    assert main(["approve", "--model", "chat", "--version", "1", "--as", "rita", "--comment", "ok"]) == 0
+    capsys.readouterr()
+    with session_scope() as s:
+        decision = gate.evaluate_gate(s, "chat", "1", "airflow")
+    assert decision.decision == "pending_approval"
+    assert any("authenticated by dev" in n for n in decision.inputs["result"]["notes"])
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "why"),
+    [
+        ("GOVFLOW_ENV", "production", "GOVFLOW_ENV=production"),
+        ("GOVFLOW_SIGNING_KEY_FILE", "/etc/govflow/decision.pem", "a signing key is configured"),
+        ("GOVFLOW_DB_URL", "postgresql+psycopg2://govflow@db/govflow", "the governance DB is PostgreSQL"),
+    ],
+)
+def test_dev_mode_is_refused_outright_on_a_production_deployment(monkeypatch, capsys, setting, value, why):
+    monkeypatch.delenv("GOVFLOW_ENV")  # no declaration: what the deployment looks like decides
+    monkeypatch.setenv(setting, value)
+    with pytest.raises(
+        BadInputError, match=f"GOVFLOW_DEV_MODE=1 is refused on a production deployment \\({why}"
+    ):
+        config.dev_mode()
+    assert (
+        main(["model", "register", "--name", "m", "--owner", "A", "--risk-tier", "minimal", "--as", "alice"])
+        == 2
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "GOVFLOW_DEV_MODE=1 is refused" in err[0]
+
+
+def test_production_wins_over_a_development_declaration_only_when_declared(monkeypatch):
+    monkeypatch.setenv("GOVFLOW_DB_URL", "postgresql+psycopg2://govflow@db/govflow")
+    monkeypatch.setenv("GOVFLOW_ENV", "development")  # a test machine with PostgreSQL (this suite)
+    assert config.dev_mode()
+    monkeypatch.setenv("GOVFLOW_ENV", "production")
+    with pytest.raises(BadInputError):
+        config.dev_mode()
