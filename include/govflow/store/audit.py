@@ -9,7 +9,8 @@ waits and links to the first.
 Each event is also signed (Ed25519 over its hash, govflow.signing) with a key
 that is not in the database: re-hashing a rewritten chain, or inserting a row,
 needs that key. Cutting the newest events needs no key; checkpoints of the head
-kept outside the database (service.audit) catch that.
+kept outside the database catch that: one after every governance commit
+(store.seals) and any taken by ``govflow audit checkpoint`` (service.audit).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 from govflow.hashing import canonical_json, sha256_text
 from govflow.signing import Keyring, signing_key
 from govflow.store._models import AuditEvent
+from govflow.store.seals import note_appended
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it just names govflow's advisory lock on a shared PostgreSQL.
@@ -133,6 +135,7 @@ def append_event(
     )
     session.add(event)
     session.flush()
+    note_appended(session, seq=seq, head_hash=digest, action=action)  # sealed after the commit
     return event
 
 
