@@ -288,13 +288,18 @@ def _decision_fields(d: GateDecision, e: _Event, subject: str) -> _Fields:
     yield "decided_by", d.decided_by, e.actor
 
 
+def _row_name(table: str, row_id: Any) -> str:
+    # Rows by id ("approvals #7"); a version by its subject ("model_versions version:m@1").
+    return f"{table} #{row_id}" if isinstance(row_id, int) else f"{table} {row_id}"
+
+
 def _mismatch(table: str, row_id: Any, e: _Event, fields: _Fields) -> FactProblem | None:
     for name, row_value, signed in fields:
         if row_value != signed:
             return FactProblem(
                 table,
                 row_id,
-                f"{table} #{row_id} {name} {row_value!r} does not match its signed event "
+                f"{_row_name(table, row_id)} {name} {row_value!r} does not match its signed event "
                 f"(#{e.seq}: {signed!r}): edited in the DB",
                 e.seq,
             )
@@ -302,7 +307,9 @@ def _mismatch(table: str, row_id: Any, e: _Event, fields: _Fields) -> FactProble
 
 
 def _unsigned(table: str, row_id: Any, what: str = "") -> FactProblem:
-    return FactProblem(table, row_id, f"{table} #{row_id} has no signed event{what}: written around govflow")
+    return FactProblem(
+        table, row_id, f"{_row_name(table, row_id)} has no signed event{what}: written around govflow"
+    )
 
 
 _Compare = Callable[[Any, _Event, str], _Fields]

@@ -131,8 +131,12 @@ def write_seal(seq: int, head_hash: str, *, root: str | None = None) -> dict[str
     checkpoint = signed_checkpoint(seq, head_hash)
     data = (json.dumps(checkpoint, indent=2, sort_keys=True) + "\n").encode("utf-8")
     _write(f"{root}/{checkpoint_name(seq, head_hash)}", data)
-    current = read_head(root=root)
-    if current is None or int(current.get("seq") or 0) < seq:
+    current = _read(f"{root}/{HEAD_NAME}")  # not read_head: its fallback lists the file just written
+    try:
+        newer = current is None or int(json.loads(current).get("seq") or 0) < seq
+    except (ValueError, AttributeError, TypeError):
+        newer = True  # an unreadable head is replaced
+    if newer:
         _write(f"{root}/{HEAD_NAME}", data)  # a race can only leave an older head: weaker, never wrong
     return checkpoint
 
