@@ -290,7 +290,10 @@ def test_a_cut_tail_after_the_newest_checkpoint_is_refused(fairness_failed, caps
         "DELETE FROM approvals WHERE verdict = 'reject'",
         f"DELETE FROM audit_events WHERE seq > {before + 1}",
     )
-    with pytest.raises(UnsignedFactError, match=rf"events {before + 2}\.\.{before + 2} were deleted"):
+    with pytest.raises(
+        UnsignedFactError,
+        match=rf"signed event #{before + 2}, the newest sealed fact about version:{MODEL}@{VERSION}, is gone",
+    ):
         _decide()
     code, report = _verify(capsys)
     assert code == 1 and report["first_broken_seq"] == before + 2
@@ -303,7 +306,9 @@ def test_a_deleted_decision_is_refused(fairness_failed, capsys):
         last = s.scalar(select(func.max(AuditEvent.seq)))
         assert s.get(AuditEvent, last).action == "gate.evaluated"
     _sql(fairness_failed, "DELETE FROM gate_decisions", f"DELETE FROM audit_events WHERE seq = {last}")
-    with pytest.raises(UnsignedFactError, match="were deleted"):
+    with pytest.raises(
+        UnsignedFactError, match=rf"signed event #{last}, the newest sealed fact about version:"
+    ):
         _decide()
     assert _verify(capsys)[0] == 1
 
@@ -319,7 +324,39 @@ def test_a_deleted_event_mid_trail_is_refused(fairness_failed, capsys):
         "DELETE FROM approvals WHERE verdict = 'reject'",
         f"DELETE FROM audit_events WHERE seq = {seq}",
     )
-    with pytest.raises(UnsignedFactError, match=r"1 event\(s\) up to the newest audit seal .* were deleted"):
+    with pytest.raises(
+        UnsignedFactError,
+        match=rf"signed event #{seq + 1} \(approval.recorded\) follows #{seq} about "
+        rf"version:{MODEL}@{VERSION}, which is gone from the trail: deleted from the DB",
+    ):
+        _decide()
+    assert _verify(capsys)[0] == 1
+
+
+def test_a_cut_tail_about_another_version_is_refused_too(fairness_failed, sample_files, capsys):
+    """The newest events of the whole trail (another model's rejection) cut: head.json names them."""
+    with session_scope() as s:
+        registry.register_model(s, name="other", owner="Ana", risk_tier="minimal", actor="alice")
+        registry.register_version(
+            s,
+            model="other",
+            version="1",
+            artifact=sample_files["artifact"],
+            training_data=sample_files["training"],
+            actor="alice",
+        )
+    with session_scope() as s:
+        registry.transition_stage(s, model="other", version="1", to="rejected", actor="rita", reason="no")
+        last = s.scalar(select(func.max(AuditEvent.seq)))
+    _sql(
+        fairness_failed,
+        f"DELETE FROM audit_events WHERE seq = {last}",
+        "UPDATE model_versions SET stage = 'candidate' WHERE version = '1'",
+    )
+    with pytest.raises(
+        UnsignedFactError,
+        match=rf"the newest audit seal is of seq {last} but the trail ends at seq {last - 1}",
+    ):
         _decide()
     assert _verify(capsys)[0] == 1
 

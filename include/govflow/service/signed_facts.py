@@ -55,7 +55,13 @@ from govflow.store import (
 )
 from govflow.store import Policy as PolicyRow
 from govflow.store.audit import event_hash, signed_message
-from govflow.store.seals import sealed_tail_problem
+from govflow.store.seals import (
+    CHAIN_PREV,
+    FACT_ACTIONS,
+    POLICY_CHAIN,
+    sealed_tail_problem,
+    subject_seal_problem,
+)
 from govflow.timeutil import iso_utc
 
 __all__ = [
@@ -65,17 +71,6 @@ __all__ = [
     "require_signed_facts",
     "version_fact_problems",
 ]
-
-_FACT_ACTIONS = (
-    "model.registered",
-    "version.registered",
-    "version.stage_changed",
-    "check.recorded",
-    "approval.recorded",
-    "waiver.recorded",
-    "gate.evaluated",
-    "policy.applied",
-)
 
 
 class UnsignedFactError(GovflowError):
@@ -107,6 +102,7 @@ class _Event:
     subject: str
     auth_method: str | None
     payload: dict[str, Any]
+    hash: str = ""
 
 
 @dataclass
@@ -121,6 +117,7 @@ class _Trail:
     waivers: dict[Any, _Event] = field(default_factory=dict)
     decisions: dict[Any, _Event] = field(default_factory=dict)
     policy: _Event | None = None
+    loaded: list[_Event] = field(default_factory=list)  # in seq order
 
     def add(self, e: _Event) -> None:
         p = e.payload
@@ -154,6 +151,7 @@ def _event(row: AuditEvent) -> _Event:
         subject=row.subject,
         auth_method=row.auth_method,
         payload=payload if isinstance(payload, dict) else {},
+        hash=row.hash,
     )
 
 
@@ -178,9 +176,11 @@ def _load(
 ) -> list[FactProblem]:
     """Add the events matching ``where`` to ``trail``; each one's signature first when ``keyring``."""
     problems = []
-    query = select(AuditEvent).where(where, AuditEvent.action.in_(_FACT_ACTIONS)).order_by(AuditEvent.seq)
+    query = select(AuditEvent).where(where, AuditEvent.action.in_(FACT_ACTIONS)).order_by(AuditEvent.seq)
     for row in session.scalars(query):
         why = _signature_problem(row, keyring) if keyring is not None else None
+        if why is None:
+            trail.loaded.append(_event(row))
         if why is not None:
             problems.append(
                 FactProblem(
@@ -191,7 +191,7 @@ def _load(
                 )
             )
             continue
-        trail.add(_event(row))
+        trail.add(trail.loaded[-1])
     return problems
 
 
@@ -460,6 +460,32 @@ def _policy_problems(active: PolicyRow | None, trail: _Trail, policy_sha256: str
     return []
 
 
+# --- chains and seals (store.seals) ------------------------------------------------------------
+
+
+def _chain_problems(key: str, events: Sequence[_Event], keyring: Keyring) -> list[FactProblem]:
+    """The facts about ``key`` link each to the one before (none cut from the middle), and the newest
+    one its seal names is still there (none cut from the end)."""
+    problems = []
+    previous: int | None = None
+    for e in events:
+        if CHAIN_PREV in e.payload and e.payload[CHAIN_PREV] != previous:
+            problems.append(
+                FactProblem(
+                    "audit_events",
+                    e.seq,
+                    f"signed event #{e.seq} ({e.action}) follows #{e.payload[CHAIN_PREV]} about {key}, "
+                    f"which is gone from the trail: deleted from the DB",
+                    e.seq,
+                )
+            )
+        previous = e.seq
+    why = subject_seal_problem(key, {e.seq: e.hash for e in events}, keyring)
+    if why is not None:
+        problems.append(FactProblem("audit_events", key, why))
+    return problems
+
+
 # --- per version (the gate) ------------------------------------------------------------------
 
 
@@ -486,6 +512,12 @@ def version_fact_problems(
     if newest_policy is not None:
         problems += _load(session, AuditEvent.seq == newest_policy, keyring, trail)
 
+    for key in (f"model:{model.name}", subject):
+        problems += _chain_problems(key, [e for e in trail.loaded if e.subject == key], keyring)
+    if trail.policy is not None:
+        why = subject_seal_problem(POLICY_CHAIN, {trail.policy.seq: trail.policy.hash}, keyring)
+        if why is not None:
+            problems.append(FactProblem("policies", "applied", why))
     problems += [p for p in (_model_problem(model, trail),) if p is not None]
     problems += _version_problems(row, subject, trail)
     rows: dict[Any, list[Any]] = {

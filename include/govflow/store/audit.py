@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from govflow.hashing import canonical_json, sha256_text
 from govflow.signing import Keyring, signing_key
 from govflow.store._models import AuditEvent
-from govflow.store.seals import note_appended
+from govflow.store.seals import CHAIN_PREV, chain_key, chain_prev_query, note_appended
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it just names govflow's advisory lock on a shared PostgreSQL.
@@ -109,6 +109,9 @@ def append_event(
     seq = (last.seq + 1) if last else 1
     prev_hash = last.hash if last else GENESIS_HASH
     ts = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    key_of_chain = chain_key(action, subject)
+    if key_of_chain is not None:  # each fact names the one before it about the same thing (store.seals)
+        payload = {**(payload or {}), CHAIN_PREV: session.scalar(chain_prev_query(key_of_chain))}
     payload_text = canonical_json(payload or {})
     digest = event_hash(
         seq=seq,
@@ -135,7 +138,9 @@ def append_event(
     )
     session.add(event)
     session.flush()
-    note_appended(session, seq=seq, head_hash=digest, action=action)  # sealed after the commit
+    note_appended(
+        session, seq=seq, head_hash=digest, action=action, chain=key_of_chain
+    )  # sealed after commit
     return event
 
 
