@@ -503,14 +503,14 @@ def version_fact_problems(
     subject = version_subject(model.name, row.version)
     trail = _Trail()
     problems = _load(session, AuditEvent.subject.in_((f"model:{model.name}", subject)), keyring, trail)
-    newest_policy = session.scalar(
+    newest_policy = (
         select(AuditEvent.seq)
         .where(AuditEvent.action == "policy.applied")
         .order_by(AuditEvent.seq.desc())
         .limit(1)
+        .scalar_subquery()
     )
-    if newest_policy is not None:
-        problems += _load(session, AuditEvent.seq == newest_policy, keyring, trail)
+    problems += _load(session, AuditEvent.seq == newest_policy, keyring, trail)
 
     for key in (f"model:{model.name}", subject):
         problems += _chain_problems(key, [e for e in trail.loaded if e.subject == key], keyring)
