@@ -112,6 +112,7 @@ class Attack:
     reason: str
     where: str
     policy: bool = False  # the gate is then given the relaxed policy the DB now names
+    verify_reason: str | None = None  # what `audit verify` says, when not ``reason``
 
 
 def _nothing() -> None:
@@ -203,6 +204,21 @@ ATTACKS = {
         r"version:credit-risk@1.0\): deleted from the DB",
         "approvals ",
     ),
+    "deleted check result": Attack(
+        _nothing,
+        lambda url: [f"DELETE FROM check_results WHERE id = {_result_id('fairness')}"],
+        r"check_results #\d+ is gone, but signed event #\d+ recorded it \(fairness fail, "
+        r"version:credit-risk@1.0\): deleted from the DB",
+        "check_results ",
+    ),
+    "deleted decision row": Attack(
+        _nothing,
+        lambda url: ["DELETE FROM gate_decisions"],
+        r"gate_decisions #\d+ is gone, but signed event #\d+ recorded it \(rejected by airflow",
+        "gate_decisions ",
+        # SQLite reuses the id for the forged row: verify then finds it differing from the event.
+        verify_reason=r"gate_decisions #\d+ (is gone|decision 'approved' does not match)",
+    ),
     "waiver auth method": Attack(
         _dev_waiver,
         lambda url: ["UPDATE waivers SET auth_method = 'airflow'"],
@@ -242,9 +258,9 @@ def test_a_db_write_never_decides(name, fairness_failed, tmp_path, capsys):
         policy_path = _relaxed(tmp_path)
         relaxed = load_policy(policy_path)
         params = {"relaxed_sha": relaxed.sha256, "relaxed_text": relaxed.text}
+    _sql(fairness_failed, *attack.sql(fairness_failed), params=params)
     with session_scope() as s:
         decisions_before = s.scalar(text("SELECT count(*) FROM gate_decisions"))
-    _sql(fairness_failed, *attack.sql(fairness_failed), params=params)
 
     with pytest.raises(UnsignedFactError, match=attack.reason) as refused:
         _decide(policy_path)
@@ -262,7 +278,8 @@ def test_a_db_write_never_decides(name, fairness_failed, tmp_path, capsys):
     assert code == 1
     locations = [p["location"] for p in report["checkpoint_problems"]]
     assert any(loc.startswith(attack.where) for loc in locations), report
-    assert any(re.search(attack.reason, p["problem"]) for p in report["checkpoint_problems"]), report
+    expected = attack.verify_reason or attack.reason
+    assert any(re.search(expected, p["problem"]) for p in report["checkpoint_problems"]), report
 
 
 def test_the_honest_path_still_approves_promotes_and_verifies(db_url, sample_files, capsys):
