@@ -18,7 +18,7 @@ the facts the gate reads are chained and sealed per thing they are about:
    checkpoint``, so ``audit verify`` checks every one) and ``head.json``;
 4. the gate (service.signed_facts) checks the version's chain links and its
    subject seal, the policy's seal, and that the DB still holds the event
-   ``head.json`` sealed (``sealed_tail_problem``): all indexed reads.
+   ``head.json`` sealed: all indexed reads.
 
 A seal that cannot be written is logged, not raised: the commit has happened,
 and the next sealed commit covers it. Facts recorded after the newest seal of
@@ -60,7 +60,6 @@ __all__ = [
     "note_appended",
     "read_head",
     "read_subject_seal",
-    "sealed_tail_problem",
     "signed_checkpoint",
     "subject_seal_problem",
     "write_seal",
@@ -323,42 +322,3 @@ def read_head(*, root: str | None = None) -> dict[str, Any] | None:
     except ValueError:
         return {"problem": "the newest audit seal is not JSON"}
     return value if isinstance(value, dict) else {"problem": "the newest audit seal is not a checkpoint"}
-
-
-def sealed_tail_problem(session: Session, keyring: Keyring, *, root: str | None = None) -> str | None:
-    """Why the trail no longer holds what its newest seal sealed (see the module docstring), or None."""
-    from govflow.store.audit import event_hash  # audit imports this module
-
-    head = read_head(root=root)
-    if head is None:
-        return None
-    if "problem" in head:
-        return str(head["problem"])
-    try:
-        body = {k: head[k] for k in ("format", "seq", "head_hash", "created_at", "key_id")}
-        seq, sealed_hash = int(body["seq"]), str(body["head_hash"])
-    except (KeyError, TypeError, ValueError):
-        return "the newest audit seal is not a govflow checkpoint"
-    why = keyring.verify(body["key_id"], head.get("signature"), checkpoint_message(body))
-    if why is not None:
-        return f"the newest audit seal (seq {seq}) {why}: forged or altered"
-    row = session.get(AuditEvent, seq)
-    if row is None:
-        last = session.scalar(select(func.max(AuditEvent.seq))) or 0
-        return (
-            f"the newest audit seal is of seq {seq} but the trail ends at seq {last}: "
-            f"events {last + 1}..{seq} were deleted"
-        )
-    recomputed = event_hash(
-        seq=row.seq,
-        ts=row.ts,
-        actor=row.actor,
-        action=row.action,
-        subject=row.subject,
-        payload=row.payload,
-        prev_hash=row.prev_hash,
-        auth_method=row.auth_method,
-    )
-    if row.hash != sealed_hash or recomputed != sealed_hash:
-        return f"event {seq} differs from the newest audit seal: the trail up to it was rewritten"
-    return None
