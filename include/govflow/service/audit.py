@@ -22,27 +22,20 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from govflow import config, storage
+from govflow import storage
 from govflow.access import AuthMethod
 from govflow.errors import BadInputError
-from govflow.hashing import canonical_json
 from govflow.service.audit_state import state_problems
 from govflow.signing import Keyring, signing_key
 from govflow.store import AuditEvent
 from govflow.store.audit import UNSIGNED_TRAIL, ChainReport, append_event, verify_chain
+from govflow.store.seals import CHECKPOINT_FORMAT, checkpoint_message, checkpoint_root
 
-CHECKPOINT_FORMAT = "govflow-audit-checkpoint/1"
-CHECKPOINT_DIR = "audit-checkpoints"
+__all__ = ["AuditReport", "checkpoint_root", "find_checkpoints", "verify_audit", "write_checkpoint"]
+
 # A checkpoint is a few hundred bytes; anything much bigger is not one.
 _MAX_CHECKPOINT_BYTES = 64 * 1024
-
-
-def checkpoint_root() -> str:
-    return f"{config.artifacts_root().rstrip('/')}/{CHECKPOINT_DIR}"
-
-
-def _message(body: dict[str, Any]) -> bytes:
-    return f"{CHECKPOINT_FORMAT}:{canonical_json(body)}".encode()
+_message = checkpoint_message  # the format lives in store.seals, which writes one after each decision
 
 
 def write_checkpoint(

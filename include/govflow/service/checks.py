@@ -65,6 +65,7 @@ def record_check_result(
             "evidence_sha256": evidence.sha256,
             "data_sha256": data_sha256,
             "policy_sha256": policy_sha256,
+            "created_at": iso_utc(row.created_at),  # the gate's freshness rule reads it: signed too
         },
     )
     return row

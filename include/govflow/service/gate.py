@@ -4,7 +4,9 @@ The decision itself is the pure ``govflow.gate.decide``; ``gate_inputs``
 gathers its inputs from the store; this module records what it saw (policy text, evidence,
 approvals, waivers, time) so ``replay_decision`` can recompute it, and
 enforces who may do what (roles from ``govflow.access``, the policy's
-approver roles, separation of duties).
+approver roles, separation of duties). Before deciding and before promoting,
+every fact it reads must agree with its signed audit event
+(``service.signed_facts``): the gate fails closed otherwise.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from govflow.service.gate_inputs import (
 )
 from govflow.service.gate_replay import ReplayReport, replay_decision
 from govflow.service.policy import require_active
+from govflow.service.signed_facts import UnsignedFactError, require_signed_facts
 from govflow.store import Approval as ApprovalRow
 from govflow.store import GateDecision, ModelVersion, utcnow
 from govflow.store import Waiver as WaiverRow
@@ -56,6 +59,7 @@ __all__ = [
     "PromotionRefusedError",
     "Recorded",
     "ReplayReport",
+    "UnsignedFactError",
     "approval_of",
     "approve",
     "decision_to_dict",
@@ -113,6 +117,8 @@ def evaluate_gate(
     policy = _policy(policy)
     require_active(session, policy)  # a policy file an admin did not apply decides nothing
     row = registry.get_version(session, model, version)
+    # Decide only from signed facts: a row edited, forged or deleted in the DB keeps the gate closed.
+    require_signed_facts(session, row, policy_sha256=policy.sha256)
     inputs = gather_inputs(session, row)
     when = _now(now)
     decision = inputs.decide(policy, when)
@@ -315,6 +321,7 @@ def approve(
             "comment": approval.comment,
             "evidence_digest": approval.evidence_digest,
             "decision_id": approval.decision_id,
+            "auth_method": approval.auth_method,  # what the tier's accepted_auth counts: signed
             **({"required_action": required_action} if required_action else {}),
         },
     )
@@ -389,6 +396,7 @@ def waive(
             "role": waiver.role,
             "reason": reason,
             "evidence_digest": waiver.evidence_digest,
+            "auth_method": waiver.auth_method,
         },
     )
     preview = inputs.decide(policy, _now(now), waivers=(*inputs.waivers, waiver_of(waiver)))
@@ -435,6 +443,7 @@ def promote(
         raise PromotionRefusedError(
             f"the latest gate decision ({stored.id}) for {label} is {stored.decision}: {why}"
         )
+    require_signed_facts(session, row, policy_sha256=policy.sha256, what="promote")
     inputs = gather_inputs(session, row)
     fresh = inputs.decide(policy, _now(now))
     stale = []

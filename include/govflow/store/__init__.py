@@ -1,6 +1,7 @@
 """The governance metadata database: models, sessions, migrations, audit trail."""
 
 from govflow.store import guards as _guards  # noqa: F401  (registers the ORM guards)
+from govflow.store import seals as _seals  # noqa: F401  (seals the trail after governance commits)
 from govflow.store._db import (
     current_revision,
     dispose_engines,

@@ -235,6 +235,8 @@ class AuditEvent(Base):
     strings that were hashed, so verification never depends on DB type round-trips."""
 
     __tablename__ = "audit_events"
+    # The newest event of an action (the active policy's policy.applied) without a walk of the trail.
+    __table_args__ = (Index("ix_audit_events_action_seq", "action", "seq"),)
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     ts: Mapped[str] = mapped_column(String(40))

@@ -9,7 +9,8 @@ waits and links to the first.
 Each event is also signed (Ed25519 over its hash, govflow.signing) with a key
 that is not in the database: re-hashing a rewritten chain, or inserting a row,
 needs that key. Cutting the newest events needs no key; checkpoints of the head
-kept outside the database (service.audit) catch that.
+kept outside the database catch that: one after every governance commit
+(store.seals) and any taken by ``govflow audit checkpoint`` (service.audit).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 from govflow.hashing import canonical_json, event_hash
 from govflow.signing import Keyring, key_for_action
 from govflow.store._models import AuditEvent
+from govflow.store.seals import CHAIN_PREV, chain_key, chain_prev_query, note_appended
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it just names govflow's advisory lock on a shared PostgreSQL.
@@ -84,6 +86,9 @@ def append_event(
     seq = (last.seq + 1) if last else 1
     prev_hash = last.hash if last else GENESIS_HASH
     ts = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    key_of_chain = chain_key(action, subject)
+    if key_of_chain is not None:  # each fact names the one before it about the same thing (store.seals)
+        payload = {**(payload or {}), CHAIN_PREV: session.scalar(chain_prev_query(key_of_chain))}
     payload_text = canonical_json(payload or {})
     digest = event_hash(
         seq=seq,
@@ -110,6 +115,9 @@ def append_event(
     )
     session.add(event)
     session.flush()
+    note_appended(
+        session, seq=seq, head_hash=digest, action=action, chain=key_of_chain
+    )  # sealed after commit
     return event
 
 

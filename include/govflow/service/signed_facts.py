@@ -1,0 +1,301 @@
+"""Signed facts: the rows the gate, promotion and approval counting read must agree with their signed events.
+
+Anyone who can write the governance DB can change a row; only the signing key
+(kept outside the DB) writes an event the trail accepts. So before the gate
+decides, and before a promotion, for the one version at hand:
+
+1. load the events that recorded its facts by subject (indexed:
+   ``model:<name>`` and ``version:<model>@<version>``) and the newest
+   ``policy.applied`` (indexed by action); recompute each one's hash and
+   verify its signature with the trusted keys: an unsigned or forged event is
+   no fact;
+2. compare the rows field by field with those events: the model (tier,
+   regions, sector, owner), the version (registration, hashes, stage), each
+   check result (check, status, data, evidence and policy sha256, time), each
+   approval (approver, role, verdict, evidence digest, authentication), waiver
+   and gate decision, and the active policy's sha256 (which must also be the
+   policy the gate was given);
+3. both ways: a row with no event was written around govflow, and a signed
+   event whose row is gone (a deleted rejection) or moved to another version
+   fails closed too: the gate never counts less than the trail says;
+4. re-read the evidence document of each result the gate uses from the
+   content-addressed store: its sha256 and status must be the row's;
+5. the newest seal of the trail (store.seals) must still be in the DB, so a
+   cut tail (a deleted decision) fails closed.
+
+``require_signed_facts`` raises ``UnsignedFactError`` naming the first
+mismatching row and field; ``all_fact_problems`` runs steps 2-3 over every row
+of every table for ``govflow audit verify`` (which has verified the whole
+chain first). A DB-only attacker can then deny service, never approve.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from govflow.artifacts import ArtifactStore
+from govflow.errors import GovflowError
+from govflow.hashing import sha256_bytes
+from govflow.service.fact_rows import (
+    ROW_TABLES,
+    FactProblem,
+    SignedEvent,
+    Trail,
+    compare_rows,
+    load_events,
+    model_problem,
+    policy_problems,
+    version_problems,
+)
+from govflow.service.registry import version_subject
+from govflow.signing import Keyring
+from govflow.store import AuditEvent, CheckResultRow, Model, ModelVersion
+from govflow.store import Policy as PolicyRow
+from govflow.store.audit import event_hash
+from govflow.store.seals import (
+    CHAIN_PREV,
+    POLICY_CHAIN,
+    checkpoint_message,
+    read_head,
+    subject_seal_problem,
+)
+from govflow.timeutil import iso_utc
+
+__all__ = [
+    "FactProblem",
+    "UnsignedFactError",
+    "all_fact_problems",
+    "require_signed_facts",
+    "version_fact_problems",
+]
+
+
+class UnsignedFactError(GovflowError):
+    """A fact the gate would use does not agree with the signed trail: the gate stays closed."""
+
+    exit_code = 1
+
+
+# --- chains and seals (store.seals) ------------------------------------------------------------
+
+
+def _chain_problems(key: str, events: Sequence[SignedEvent], keyring: Keyring) -> list[FactProblem]:
+    """The facts about ``key`` link each to the one before (none cut from the middle), and the newest
+    one its seal names is still there (none cut from the end)."""
+    problems = []
+    previous: int | None = None
+    for e in events:
+        if CHAIN_PREV in e.payload and e.payload[CHAIN_PREV] != previous:
+            problems.append(
+                FactProblem(
+                    "audit_events",
+                    e.seq,
+                    f"signed event #{e.seq} ({e.action}) follows #{e.payload[CHAIN_PREV]} about {key}, "
+                    f"which is gone from the trail: deleted from the DB",
+                    e.seq,
+                )
+            )
+        previous = e.seq
+    why = subject_seal_problem(key, {e.seq: e.hash for e in events}, keyring)
+    if why is not None:
+        problems.append(FactProblem("audit_events", key, why))
+    return problems
+
+
+def _tail_problem(session: Session, keyring: Keyring) -> str | None:
+    """Why the trail no longer holds the event its newest seal (head.json) sealed, or None."""
+    head = read_head()
+    if head is None:
+        return None
+    if "problem" in head:
+        return str(head["problem"])
+    try:
+        body = {k: head[k] for k in ("format", "seq", "head_hash", "created_at", "key_id")}
+        seq, sealed_hash = int(body["seq"]), str(body["head_hash"])
+    except (KeyError, TypeError, ValueError):
+        return "the newest audit seal is not a govflow checkpoint"
+    why = keyring.verify(body["key_id"], head.get("signature"), checkpoint_message(body))
+    if why is not None:
+        return f"the newest audit seal (seq {seq}) {why}: forged or altered"
+    row = session.get(AuditEvent, seq)
+    if row is None:
+        last = session.scalar(select(func.max(AuditEvent.seq))) or 0
+        return (
+            f"the newest audit seal is of seq {seq} but the trail ends at seq {last}: "
+            f"events {last + 1}..{seq} were deleted"
+        )
+    recomputed = event_hash(
+        seq=row.seq,
+        ts=row.ts,
+        actor=row.actor,
+        action=row.action,
+        subject=row.subject,
+        payload=row.payload,
+        prev_hash=row.prev_hash,
+        auth_method=row.auth_method,
+    )
+    if row.hash != sealed_hash or recomputed != sealed_hash:
+        return f"event {seq} differs from the newest audit seal: the trail up to it was rewritten"
+    return None
+
+
+# --- per version (the gate) ------------------------------------------------------------------
+
+
+def version_fact_problems(
+    session: Session,
+    row: ModelVersion,
+    *,
+    policy_sha256: str | None = None,
+    keyring: Keyring | None = None,
+    artifacts: ArtifactStore | None = None,
+) -> list[FactProblem]:
+    """Steps 1-5 of the module docstring for one version; [] when every fact is signed."""
+    keyring = keyring or Keyring.trusted()
+    model = row.model
+    subject = version_subject(model.name, row.version)
+    trail = Trail()
+    problems = load_events(session, AuditEvent.subject.in_((f"model:{model.name}", subject)), keyring, trail)
+    newest_policy = (
+        select(AuditEvent.seq)
+        .where(AuditEvent.action == "policy.applied")
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    problems += load_events(session, AuditEvent.seq == newest_policy, keyring, trail)
+
+    for key in (f"model:{model.name}", subject):
+        problems += _chain_problems(key, [e for e in trail.loaded if e.subject == key], keyring)
+    if trail.policy is not None:
+        why = subject_seal_problem(POLICY_CHAIN, {trail.policy.seq: trail.policy.hash}, keyring)
+        if why is not None:
+            problems.append(FactProblem("policies", "applied", why))
+    problems += [p for p in (model_problem(model, trail),) if p is not None]
+    problems += version_problems(row, subject, trail)
+    rows: dict[Any, list[Any]] = {
+        cls: list(session.scalars(select(cls).where(cls.version_id == row.id).order_by(cls.id)))
+        for _, cls, *_ in ROW_TABLES
+    }
+    problems += compare_rows(
+        session,
+        trail,
+        lambda cls: rows[cls],
+        lambda version_id: subject if version_id == row.id else _subject_of(session, version_id),
+        only_subject=subject,
+    )
+    active = session.scalar(select(PolicyRow).where(PolicyRow.active.is_(True)))
+    problems += policy_problems(active, trail, policy_sha256)
+    if not problems:  # the documents are worth reading only once their rows are signed
+        problems += _evidence_problems(rows[CheckResultRow], artifacts or ArtifactStore())
+    tail = _tail_problem(session, keyring)
+    if tail is not None:
+        problems.append(FactProblem("audit_events", "seal", tail))
+    return problems
+
+
+def _subject_of(session: Session, version_id: int) -> str | None:
+    found = session.execute(
+        select(Model.name, ModelVersion.version).join(Model).where(ModelVersion.id == version_id)
+    ).first()
+    return version_subject(found[0], found[1]) if found else None
+
+
+def _evidence_problems(results: Sequence[CheckResultRow], artifacts: ArtifactStore) -> list[FactProblem]:
+    """The newest result of each check (what the gate judges) against its evidence document."""
+    newest: dict[str, CheckResultRow] = {}
+    for r in sorted(results, key=lambda r: (iso_utc(r.created_at) or "", r.id)):
+        newest[r.check] = r
+    problems = []
+    for r in newest.values():
+        where = f"check_results #{r.id}"
+        if not r.evidence_uri or not r.evidence_sha256:
+            problems.append(FactProblem("check_results", r.id, f"{where} has no evidence document"))
+            continue
+        try:
+            data = artifacts.get_bytes(r.evidence_uri)
+        except GovflowError as err:
+            problems.append(FactProblem("check_results", r.id, f"{where} evidence cannot be read: {err}"))
+            continue
+        if sha256_bytes(data) != r.evidence_sha256:
+            problems.append(
+                FactProblem(
+                    "check_results",
+                    r.id,
+                    f"{where} evidence document {r.evidence_uri} does not match its sha256 "
+                    f"{r.evidence_sha256[:12]}",
+                )
+            )
+            continue
+        try:
+            document = json.loads(data)
+        except ValueError:
+            document = None
+        if not isinstance(document, dict):
+            problems.append(
+                FactProblem("check_results", r.id, f"{where} evidence document is not a JSON object")
+            )
+            continue
+        for name in ("check", "status", "data_sha256"):
+            if document.get(name) != getattr(r, name):
+                problems.append(
+                    FactProblem(
+                        "check_results",
+                        r.id,
+                        f"{where} {name} {getattr(r, name)!r} does not match its evidence document "
+                        f"({document.get(name)!r})",
+                    )
+                )
+                break
+    return problems
+
+
+def require_signed_facts(
+    session: Session,
+    row: ModelVersion,
+    *,
+    policy_sha256: str | None = None,
+    what: str = "decide",
+    keyring: Keyring | None = None,
+) -> None:
+    """Raise ``UnsignedFactError`` naming the first problem unless every fact of ``row`` is signed."""
+    problems = version_fact_problems(session, row, policy_sha256=policy_sha256, keyring=keyring)
+    if problems:
+        more = (
+            f" (and {len(problems) - 1} more: `govflow audit verify` lists them)" if len(problems) > 1 else ""
+        )
+        raise UnsignedFactError(
+            f"the gate refuses to {what} {row.model.name}@{row.version}: {problems[0].message}{more}"
+        )
+
+
+# --- every table (audit verify) ------------------------------------------------------------
+
+
+def all_fact_problems(session: Session) -> list[FactProblem]:
+    """Steps 2-3 over every row and every fact event (the caller has verified the chain)."""
+    trail = Trail()
+    load_events(session, AuditEvent.seq > 0, None, trail)
+    problems: list[FactProblem] = []
+    for m in session.scalars(select(Model).order_by(Model.id)):
+        found = model_problem(m, trail)
+        if found is not None:
+            problems.append(found)
+    subjects: dict[int, str] = {}
+    for v in session.scalars(select(ModelVersion).order_by(ModelVersion.id)):
+        subject = subjects[v.id] = version_subject(v.model.name, v.version)
+        problems += version_problems(v, subject, trail)
+    problems += compare_rows(
+        session,
+        trail,
+        lambda cls: session.scalars(select(cls).order_by(cls.id)),
+        subjects.get,
+    )
+    active = session.scalar(select(PolicyRow).where(PolicyRow.active.is_(True)))
+    problems += policy_problems(active, trail, None)
+    return problems
