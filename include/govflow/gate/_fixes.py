@@ -36,7 +36,11 @@ FAILED: dict[str, str] = {
         "drop or mask the personal-data columns named in the evidence and submit a new version, "
         "or change the policy's allowed entities for the model's regions"
     ),
-    "fairness": "mitigate the disparity (per-group numbers in the evidence) and submit a new version",
+    "fairness": (
+        "measure mitigations with govflow mitigate --model M --version V (Fairlearn's threshold, reductions "
+        "and reweighting on held-out rows, each with its accuracy cost) and register the recommended "
+        "challenger with --register NEW_VERSION"
+    ),
     "drift": "retrain on current data, or register a --reference-data that matches what the model will meet",
     "performance": "retrain or investigate the drop against the registered --metrics",
 }
@@ -71,6 +75,8 @@ def _fix(reason: Reason, evidence: Evidence | None, approver_roles: tuple[str, .
     if code == "check_failed":
         if check == "documentation":
             return _documentation_fix(evidence)
+        if check == "fairness":
+            return f"{_fairness_fix(evidence)}, {WAIVE.format(check=check)}"
         return f"{FAILED.get(check, 'fix what the evidence shows')}, {WAIVE.format(check=check)}"
     if code == "rejected_by_approver":
         return "address the reviewer's comment and submit a new version (new evidence needs new approvals)"
@@ -81,6 +87,19 @@ def _fix(reason: Reason, evidence: Evidence | None, approver_roles: tuple[str, .
             "or runs govflow approve --model M --version V"
         )
     return None  # tier_prohibited and anything unknown: nothing the submitter can do
+
+
+def _fairness_fix(evidence: Evidence | None) -> str:
+    # The best option, when a mitigation was measured for this evidence (summary["mitigation"]).
+    best = dict((evidence.summary if evidence else {}).get("mitigation") or {})
+    if not best.get("candidate"):
+        return FAILED["fairness"]
+    return (
+        f"{FAILED['fairness']}; best option found: {best['candidate']} "
+        f"({best.get('disparity_metric', 'disparity')} "
+        f"{best.get('disparity_before')} -> {best.get('disparity')}, "
+        f"costing {best.get('cost')} {best.get('primary_metric', 'accuracy')})"
+    )
 
 
 def _documentation_fix(evidence: Evidence | None) -> str:
