@@ -39,9 +39,11 @@ from govflow.service.registry import get_version, register_version
 
 __all__ = [
     "MitigationInputs",
+    "best_option",
     "mitigate_version",
     "mitigation_inputs",
     "register_challenger",
+    "save_evidence",
 ]
 
 
@@ -323,3 +325,26 @@ def _metrics(
     if probability is not None and y.nunique() == 2:
         out["roc_auc"] = round(float(m.roc_auc_score(y, probability)), 4)
     return out
+
+
+def save_evidence(model: str, version: str, evidence: dict[str, Any]) -> Path:
+    """Keep the latest measured mitigations of ``model@version`` (what fix texts and alerts name)."""
+    path = home() / "mitigations" / model / f"{version}.evidence.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(evidence, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+def best_option(model: str, version: str) -> dict[str, Any] | None:
+    """The recommendation of the latest measured mitigations of ``model@version``; None if none."""
+    path = home() / "mitigations" / model / f"{version}.evidence.json"
+    if not path.is_file():
+        return None
+    evidence = json.loads(path.read_text(encoding="utf-8"))
+    rec = dict(evidence.get("recommendation") or {})
+    if not rec.get("candidate"):
+        return None
+    return rec | {
+        "disparity_metric": evidence["disparity_metric"],
+        "primary_metric_name": evidence["primary_metric"],
+    }

@@ -60,6 +60,7 @@ __all__ = [
     "METHODS",
     "MitigatedModel",
     "Mitigation",
+    "fix_text",
     "is_mitigation",
     "mitigate",
 ]
@@ -572,3 +573,19 @@ def _findings(evidence: dict[str, Any]) -> list[str]:
     if evidence["legal_note"]:
         out.append(evidence["legal_note"])
     return out
+
+
+def fix_text(model: str, version: str, best: Mapping[str, Any] | None = None) -> str:
+    """What to do about a failed fairness check: the command, and the best option already measured."""
+    text = (
+        f"measure mitigations with govflow mitigate --model {model} --version {version} (Fairlearn's "
+        "threshold, reductions and reweighting on held-out rows, each with its accuracy cost) and register "
+        "the recommended challenger with --register NEW_VERSION"
+    )
+    if best and best.get("candidate"):
+        text += (
+            f"; best option found: {best['candidate']} ({best.get('disparity_metric', 'disparity')} "
+            f"{best.get('disparity_before')} -> {best.get('disparity')}, costing {best.get('cost')} "
+            f"{best.get('primary_metric_name', 'accuracy')})"
+        )
+    return text
