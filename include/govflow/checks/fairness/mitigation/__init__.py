@@ -32,6 +32,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._result import CheckInputError, library_versions
+from govflow.checks.fairness.mitigation._candidates import (
+    fit_reductions,
+    fit_reweighted,
+    fit_threshold,
+    reweighing_weights,
+    sample_weight_name,
+)
+from govflow.checks.fairness.mitigation._data import base_predictions, split_rows, target
 from govflow.checks.fairness.mitigation._frontier import (
     DISPARITY_OF,
     bootstrap_draws,
@@ -42,12 +50,9 @@ from govflow.checks.fairness.mitigation._frontier import (
 from govflow.checks.fairness.mitigation._predictor import (
     FORMAT,
     MitigatedModel,
-    challenger_data,
     group_vector,
     is_mitigation,
-    threshold_spec,
 )
-from govflow.checks.model_predictions import positive_class
 
 if TYPE_CHECKING:
     import numpy as np
@@ -60,9 +65,15 @@ __all__ = [
     "METHODS",
     "MitigatedModel",
     "Mitigation",
+    "fit_reductions",
+    "fit_reweighted",
+    "fit_threshold",
     "fix_text",
     "is_mitigation",
     "mitigate",
+    "reweighing_weights",
+    "sample_weight_name",
+    "split_rows",
 ]
 
 METHODS = ("threshold", "reductions", "reweight")
@@ -295,206 +306,6 @@ def _mitigate(
     return Mitigation(evidence=evidence, challengers=challengers)
 
 
-def fit_threshold(
-    model: Any,
-    x: pd.DataFrame,
-    y: np.ndarray,
-    groups: np.ndarray,
-    *,
-    constraint: str,
-    sensitive: Sequence[str],
-    seed: int,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Fairlearn's ThresholdOptimizer (prefit, predict_proba) and its interpolated thresholder as data."""
-    from fairlearn.postprocessing import ThresholdOptimizer
-
-    if constraint == "bounded_group_loss":
-        raise CheckInputError(
-            "bounded_group_loss is a regression constraint: ThresholdOptimizer cannot use it"
-        )
-    optimizer = ThresholdOptimizer(
-        estimator=model, constraints=constraint, prefit=True, predict_method="predict_proba"
-    )
-    optimizer.fit(x, y, sensitive_features=groups)
-    groups_spec = threshold_spec(optimizer.interpolated_thresholder_.interpolation_dict)
-    data = challenger_data(
-        method="threshold",
-        constraint=constraint,
-        sensitive=sensitive,
-        random_state=seed,
-        base=model,
-        groups=groups_spec,
-    )
-    params = {
-        "estimator": "fairlearn.postprocessing.ThresholdOptimizer",
-        "constraints": constraint,
-        "objective": "accuracy_score",
-        "predict_method": "predict_proba",
-        "prefit": True,
-        "random_state": seed,
-        "groups": {g: {k: _json_number(v) for k, v in r.items()} for g, r in groups_spec.items()},
-    }
-    return data, params
-
-
-def fit_reductions(
-    model: Any,
-    x: pd.DataFrame,
-    y: np.ndarray,
-    groups: np.ndarray,
-    *,
-    constraint: str,
-    sensitive: Sequence[str],
-    seed: int,
-    max_iter: int,
-    limit: float | None,
-) -> tuple[Any, dict[str, Any]]:
-    """ExponentiatedGradient (classification) or GridSearch with BoundedGroupLoss (regression)."""
-    from fairlearn import reductions as red
-    from sklearn.base import clone
-
-    weight_name = sample_weight_name(model)
-    if constraint == "bounded_group_loss":
-        bound = float(limit) if limit is not None else float(abs(y - y.mean()).mean())
-        moment = red.BoundedGroupLoss(red.AbsoluteLoss(float(y.min()), float(y.max())), upper_bound=bound)
-        search = red.GridSearch(
-            clone(model), constraints=moment, grid_size=10, sample_weight_name=weight_name
-        )
-        search.fit(x, y, sensitive_features=groups)
-        best = search.predictors_[search.best_idx_]
-        return best, {
-            "estimator": "fairlearn.reductions.GridSearch",
-            "constraints": "BoundedGroupLoss(AbsoluteLoss)",
-            "upper_bound": bound,
-            "grid_size": 10,
-            "sample_weight_name": weight_name,
-        }
-    moments = {
-        "equalized_odds": red.EqualizedOdds,
-        "demographic_parity": red.DemographicParity,
-        "true_positive_rate_parity": red.TruePositiveRateParity,
-    }
-    gradient = red.ExponentiatedGradient(
-        clone(model), constraints=moments[constraint](), max_iter=max_iter, sample_weight_name=weight_name
-    )
-    gradient.fit(x, y, sensitive_features=groups)
-    used = [(gradient.predictors_[i], float(w)) for i, w in gradient.weights_.items() if w > 0]
-    data = challenger_data(
-        method="reductions",
-        constraint=constraint,
-        sensitive=sensitive,
-        random_state=seed,
-        predictors=[p for p, _ in used],
-        weights=[w for _, w in used],
-    )
-    params = {
-        "estimator": "fairlearn.reductions.ExponentiatedGradient",
-        "constraints": type(gradient.constraints).__name__,
-        "eps": gradient.eps,
-        "max_iter": max_iter,
-        "sample_weight_name": weight_name,
-        "predictors": len(used),
-        "weights": [round(w, 6) for _, w in used],
-        "random_state": seed,
-    }
-    return data, params
-
-
-def fit_reweighted(
-    model: Any, x: pd.DataFrame, y: np.ndarray, groups: np.ndarray, *, regression: bool
-) -> tuple[Any, dict[str, Any]]:
-    """The model refitted with weights that make group and label independent in the training data."""
-    from sklearn.base import clone
-
-    weights = reweighing_weights(y, groups, regression=regression)
-    name = sample_weight_name(model)
-    refit = clone(model).fit(x, y, **{name: weights})
-    return refit, {
-        "estimator": "reweighing (Kamiran and Calders 2012)" if not regression else "group-balanced weights",
-        "sample_weight_name": name,
-        "weight_range": [round(float(weights.min()), 4), round(float(weights.max()), 4)],
-    }
-
-
-def reweighing_weights(y: np.ndarray, groups: np.ndarray, *, regression: bool) -> np.ndarray:
-    """``P(group) P(label) / P(group, label)`` per row; regression: ``1 / (k P(group))``."""
-    import numpy as np
-
-    g_keys, g_codes = np.unique(groups, return_inverse=True)
-    n = len(y)
-    p_group = np.bincount(g_codes) / n
-    if regression:
-        return 1.0 / (len(g_keys) * p_group[g_codes])
-    y_codes = np.asarray(y, dtype=np.int64)
-    joint = np.bincount(g_codes * 2 + y_codes, minlength=2 * len(g_keys)) / n
-    p_label = np.bincount(y_codes, minlength=2) / n
-    return p_group[g_codes] * p_label[y_codes] / joint[g_codes * 2 + y_codes]
-
-
-def sample_weight_name(model: Any) -> str:
-    """Where ``sample_weight`` goes: a pipeline's last step (``step__sample_weight``) or the estimator."""
-    steps = getattr(model, "steps", None)
-    return f"{steps[-1][0]}__sample_weight" if steps else "sample_weight"
-
-
-def target(values: pd.Series, *, model: Any, positive_label: Any, regression: bool) -> np.ndarray:
-    """The label as numbers (regression) or 0/1 with 1 for ``positive_label`` (binary)."""
-    import numpy as np
-
-    if regression:
-        return values.to_numpy(dtype=np.float64)
-    text = values.astype(str).str.replace(r"\.0$", "", regex=True)
-    distinct = sorted(text.unique())
-    if len(distinct) > 2:
-        raise CheckInputError(
-            f"label column {values.name!r} has {len(distinct)} values; mitigation needs a binary label"
-        )
-    if positive_label is None:
-        if not set(distinct) <= {"0", "1", "False", "True"}:
-            raise CheckInputError(
-                f"label column {values.name!r} has values {', '.join(distinct)}: name the positive one"
-            )
-        positive = "True" if "True" in distinct else "1"
-    else:
-        positive = str(positive_label)
-    if positive not in distinct:
-        raise CheckInputError(
-            f"positive label {positive_label!r} does not occur in label column {values.name!r}"
-        )
-    return (text == positive).to_numpy(dtype=np.int64)
-
-
-def base_predictions(
-    model: Any, x: pd.DataFrame, *, positive_label: Any, regression: bool, predicted: Any = None
-) -> np.ndarray:
-    """The model's predictions as numbers (regression) or 0/1 (binary)."""
-    import numpy as np
-
-    raw = np.asarray(model.predict(x) if predicted is None else predicted)
-    if regression:
-        return raw.astype(np.float64)
-    positive = positive_class(model, positive_label)
-    if isinstance(positive, str) and raw.dtype.kind not in "OUS":
-        return (raw.astype(str) == positive).astype(np.int64)
-    return (raw == positive).astype(np.int64)
-
-
-def split_rows(
-    y: np.ndarray, groups: np.ndarray, *, regression: bool, held_out: float, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fit and held-out row indices, seeded, stratified by group (and label), each sorted."""
-    import numpy as np
-    from sklearn.model_selection import train_test_split
-
-    rows = np.arange(len(y))
-    strata = groups if regression else np.char.add(groups.astype(str), "/" + np.asarray(y).astype(str))
-    try:
-        fit, test = train_test_split(rows, test_size=held_out, random_state=seed, stratify=strata)
-    except ValueError:  # a stratum of one row: an unstratified split is still held out
-        fit, test = train_test_split(rows, test_size=held_out, random_state=seed)
-    return np.sort(fit), np.sort(test)
-
-
 def _training(
     data: pd.DataFrame | None,
     features: list[str],
@@ -535,14 +346,6 @@ def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
     missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
     if missing:
         raise CheckInputError(f"{what} is missing column(s): {', '.join(missing)}")
-
-
-def _json_number(value: Any) -> Any:
-    import math
-
-    if isinstance(value, float) and math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return value
 
 
 def _findings(evidence: dict[str, Any]) -> list[str]:
