@@ -150,12 +150,17 @@ def mitigate(ref: Mapping[str, Any], *, db_url: str | None = None) -> dict[str, 
         row = get_version(session, ref["model"], ref["version"])
         if not policy.tier(row.model.risk_tier).fairness.mitigate:
             return {"status": "skipped", "reason": "the tier's policy does not ask for mitigation"}
+        if (row.params or {}).get("mitigation"):
+            return {"status": "skipped", "reason": "the version is already a mitigated challenger"}
         fairness = latest_check_results(session, row.id).get("fairness")
         if fairness is None or fairness.status not in ("fail", "warn"):
             return {"status": "skipped", "reason": "fairness did not fail or warn"}
         inputs = mitigation_inputs(session, ref["model"], ref["version"])
-    with reporting(LogProgress(logging.getLogger("govflow.progress"))):
-        result = mitigate_version(inputs, policy=policy)
+    try:
+        with reporting(LogProgress(logging.getLogger("govflow.progress"))):
+            result = mitigate_version(inputs, policy=policy)
+    except BadInputError as err:  # an ONNX artifact, a multiclass model...: nothing to measure, no failure
+        return {"status": "skipped", "reason": f"mitigation does not apply: {err}"}
     path = save_evidence(ref["model"], ref["version"], result.evidence)
     return {"status": "ok", "recommendation": result.evidence["recommendation"], "evidence": str(path)}
 
