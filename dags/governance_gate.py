@@ -9,7 +9,9 @@ asset `govflow://model-versions` whose `extra` names the version, or from the
 trigger form here.
 
 **Steps:** resolve (and, from an asset event, register) the version; data
-validation, PII scan, fairness and drift in parallel; documentation (model card,
+validation, PII scan, fairness and drift in parallel; when the tier's policy asks
+(`fairness.mitigate`) and fairness failed or warned, Fairlearn's mitigations measured
+(`govflow mitigate`, nothing registered); documentation (model card,
 EU AI Act Annex IV); the policy gate; when the decision is *pending approval*,
 one approval request per missing approval in **Required Actions**, assigned
 to the reviewers the policy allows (not the submitter); then record every answer
@@ -105,6 +107,17 @@ def governance_gate():
         return result
 
     @task(trigger_rule="all_done")
+    def mitigation(ref: dict) -> dict:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from govflow.tasks.gate import mitigate
+
+        result = mitigate(ref)
+        if result["status"] == "skipped":
+            raise AirflowSkipException(result["reason"])
+        return result
+
+    @task(trigger_rule="all_done")
     def documentation(ref: dict) -> dict:
         from govflow.tasks.gate import document
 
@@ -170,7 +183,7 @@ def governance_gate():
     reviewed = EmptyOperator(task_id="reviewed")
     outcome = finish(ref, decision)
 
-    checks >> docs >> decision
+    checks >> mitigation(ref) >> docs >> decision
     approval >> reviewed >> outcome
     notify(outcome) >> reconcile()
 

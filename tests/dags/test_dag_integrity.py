@@ -110,6 +110,7 @@ def test_governance_gate_shape(parsed):
             "fairness",
             "drift",
             "performance",  # the candidate against the production version (skipped when there is none)
+            "mitigation",  # when the tier's policy asks (fairness.mitigate) and fairness failed or warned
             "documentation",
             "gate",
             "approval_requests",

@@ -199,11 +199,14 @@ class TestErrorAnalysis:
                 "feature": "f",
                 "slice": "f = s",
                 "rows": 10,
+                "share_of_group": 0.5,
                 "errors": 6,
                 "share_of_errors": pytest.approx(6 / 7, abs=1e-4),
                 "error_rate": 0.6,
                 "error_rate_rest": 0.1,
                 "error_rate_other_groups": 0.2,
+                "lift": 6.0,  # 0.6 / 0.1
+                "lift_other_groups": 3.0,  # 0.6 / 0.2
                 "excess_errors": 5.0,
             }
         ]

@@ -37,7 +37,12 @@ CASES = [
     (lambda e: without(e, "drift"), "check_missing", "drift", ["--eval-data", "--reference-data"]),
     (lambda e: without(e, "validation"), "check_missing", "validation", ["--suite", "--reference-data"]),
     (lambda e: replaced(e, "validation", status="error"), "check_errored", "validation", ["--suite"]),
-    (lambda e: replaced(e, "fairness", status="fail"), "check_failed", "fairness", ["govflow waive"]),
+    (
+        lambda e: replaced(e, "fairness", status="fail"),
+        "check_failed",
+        "fairness",
+        ["govflow mitigate --model M --version V", "--register", "govflow waive"],
+    ),
     (lambda e: replaced(e, "pii", status="fail"), "check_failed", "pii", ["govflow waive"]),
     (lambda e: replaced(e, "drift", data_sha256="c" * 64), "evidence_data_mismatch", "drift", ["--trigger"]),
     (
@@ -68,6 +73,22 @@ def test_documentation_fix_lists_the_missing_facts_from_the_evidence():
     )
     fix = reason(run("high", evidence), "check_failed", "documentation").fix
     assert "add 'limitations' with govflow docs notes" in fix and "submit --framework" in fix
+
+
+def test_fairness_fix_names_the_best_mitigation_found():
+    best = {
+        "candidate": "threshold:equalized_odds",
+        "disparity_metric": "equalized_odds_difference",
+        "disparity_before": 0.26,
+        "disparity": 0.03,
+        "cost": 0.012,
+        "primary_metric": "accuracy",
+    }
+    evidence = replaced(passing("high"), "fairness", status="fail", summary={"mitigation": best})
+    fix = reason(run("high", evidence), "check_failed", "fairness").fix
+    assert "govflow mitigate" in fix
+    assert "best option found: threshold:equalized_odds (equalized_odds_difference 0.26 -> 0.03" in fix
+    assert "costing 0.012 accuracy" in fix
 
 
 def test_missing_approvals_say_who_may_approve_and_where():

@@ -178,9 +178,14 @@ def _load_skops(artifact: ModelArtifact, trusted: Sequence[str]) -> Any:
             "review them and trust each explicitly (the policy's artifacts.trusted_types, or --trust TYPE)"
         )
     try:
-        return loads(artifact.data, trusted=list(trusted) or None)
+        loaded = loads(artifact.data, trusted=list(trusted) or None)
     except Exception as err:
         raise CheckInputError(f"cannot load skops model {artifact.name}: {_first_line(err)}") from err
+    # A challenger from `govflow mitigate` is data (a dict over estimators) that govflow applies.
+    # Imported here: the fairness package imports this module.
+    from govflow.checks.fairness.mitigation._predictor import MitigatedModel, is_mitigation
+
+    return MitigatedModel(loaded) if is_mitigation(loaded) else loaded
 
 
 def _first_line(err: BaseException) -> str:

@@ -42,6 +42,7 @@ COMMANDS = (
     ("govflow.cli._docs", ("docs", "evidence")),
     ("govflow.cli._submit", ("submit",)),
     ("govflow.cli._explain", ("explain",)),
+    ("govflow.cli._mitigate", ("mitigate",)),
     ("govflow.cli._suite", ("suite",)),
     ("govflow.cli._completion", ("completion",)),
 )

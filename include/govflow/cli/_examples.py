@@ -47,6 +47,7 @@ EXAMPLES: dict[str, str] = {
     "submit": "govflow submit --model credit-risk --version 1.1 --artifact model.joblib "
     "--training-data train.csv --eval-data eval.csv --label income --sensitive sex --trigger --wait",
     "explain": "govflow explain --model credit-risk --version 1.0 --json",
+    "mitigate": "govflow mitigate --model credit-risk --version 1.0 --method threshold --register 1.1",
     "suite infer": "govflow suite infer --reference train.csv --out suites/mine.yaml",
     "completion": 'eval "$(govflow completion bash)"',
     "login": "govflow login --user rita --url https://airflow.example.org",

@@ -201,7 +201,9 @@ def _lines(e: dict[str, Any]) -> list[str]:
         width = max(len(s["slice"]) for s in entry["slices"]) + 2
         lines.append(
             "  "
-            + _row(["slice", "share of errors", "error rate", "rest of group", "other groups"], first=width)
+            + _row(
+                ["slice", "rows", "error rate", "rest of group", "lift", "other groups", "lift"], first=width
+            )
         )
         for s in entry["slices"]:
             lines.append(
@@ -209,14 +211,18 @@ def _lines(e: dict[str, Any]) -> list[str]:
                 + _row(
                     [
                         s["slice"],
-                        _pct(s["share_of_errors"]),
+                        f"{s['rows']} ({_pct(s['share_of_group'])})",
                         _num(s["error_rate"]),
                         _num(s["error_rate_rest"]),
+                        _num(s["lift"]),
                         _num(s["error_rate_other_groups"]),
+                        _num(s["lift_other_groups"]),
                     ],
                     first=width,
                 )
             )
+        for s in entry.get("context", []):
+            lines.append(f"  context: {s['slice']} holds {_pct(s['share_of_group'])} of the group")
 
     proxies = e["proxies"]
     for column, entry in proxies["by_sensitive"].items():

@@ -120,6 +120,8 @@ class FairnessThresholds(_Strict):
     # exclude: small groups are flagged and left out of the judged disparities; interval: every
     # group is judged, and a disparity's whole 95% interval must be within its threshold.
     small_groups: Literal["exclude", "interval"] = "exclude"
+    # The gate DAG measures Fairlearn's mitigations (govflow mitigate) when fairness fails or warns.
+    mitigate: bool = False
 
     @model_validator(mode="after")
     def _interval_needs_replicates(self) -> FairnessThresholds:

@@ -48,6 +48,7 @@ class ExplainInputs:
     sensitive: tuple[str, ...]
     positive_label: Any = None
     task: str | None = None  # binary | multiclass | regression; None: detected from the label
+    score: str | None = None  # the registered score column: calibration per group
 
 
 def explanation_inputs(
@@ -88,6 +89,7 @@ def explanation_inputs(
         sensitive=chosen,
         positive_label=positive_label if positive_label is not None else config.positive_label,
         task=task or config.task,
+        score=config.score,
     )
 
 
@@ -108,6 +110,7 @@ def explain_inputs(inputs: ExplainInputs, *, policy: Policy, **options: Any) -> 
         sensitive=list(inputs.sensitive),
         positive_label=inputs.positive_label,
         task=inputs.task,
+        score=inputs.score,
         **policy_options(
             policy.tier(inputs.tier).fairness,
             {"trusted": policy.tier(inputs.tier).artifacts.trusted_types} | options,

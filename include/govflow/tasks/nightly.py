@@ -26,6 +26,7 @@ from typing import Any
 
 from govflow.access import SYSTEM_AUTH
 from govflow.alerts import Problem
+from govflow.checks.fairness.mitigation import fix_text
 from govflow.config import nightly_parallelism
 from govflow.errors import GovflowError
 from govflow.policy import Policy, load_policy
@@ -34,6 +35,7 @@ from govflow.service.alerts import raise_alerts
 from govflow.service.audit import verify_audit as verify_audit_trail
 from govflow.service.audit import write_checkpoint
 from govflow.service.check_table import NIGHTLY_CHECKS
+from govflow.service.mitigate import best_option
 from govflow.service.monitoring import due_versions, results_of_run
 from govflow.service.pipeline import RunRef, document_version, newest_batch_data, pipeline_actor, run_check
 from govflow.store import session_scope
@@ -255,10 +257,16 @@ def _problem(target: Mapping[str, Any], result: Mapping[str, Any]):
         if result["errors"]
         else ", ".join(f"{k}={v}" for k, v in result["summary"].items())
     )
+    body = (
+        f"The nightly {result['check']} check of production version {target['version']} "
+        f"({target.get('tier')} risk) {what}: {details[:1000]}"
+    )
+    if failed and result["check"] == "fairness":  # a way forward, not only the numbers
+        model, version = target["model"], target["version"]
+        body += f"\nFix: {fix_text(model, version, best_option(model, version))}."
     return Problem(
         key=f"nightly:{result['check']}",
         severity=severity,
         subject=f"[govflow] {target['model']}@{target['version']}: nightly {result['check']} {what}",
-        body=f"The nightly {result['check']} check of production version {target['version']} "
-        f"({target.get('tier')} risk) {what}: {details[:1000]}",
+        body=body,
     )

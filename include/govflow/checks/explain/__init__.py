@@ -11,7 +11,10 @@ the eval data and returns one JSON-safe dict with
    feature ranges or categories that concentrate its errors;
 3. ``proxies``: how well each input alone, and all of them together, predict
    each sensitive attribute (AUC, mutual information), with warnings above
-   the threshold. The sensitive columns only need to be in the data.
+   the threshold. The sensitive columns only need to be in the data;
+4. ``base_rates``: each group's label prevalence (and calibration of the
+   registered score per group), and when they differ, which fairness
+   criteria cannot all hold (``_base_rates``).
 
 Slices are described by ranges and categories held by at least a minimum
 number of rows, and only counts and rates are reported: never a row.
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from govflow.checks._io import read_table, require_columns
 from govflow.checks._result import CheckInputError, library_versions
+from govflow.checks.explain._base_rates import base_rates
 from govflow.checks.explain._bins import slice_feature
 from govflow.checks.explain._errors import error_analysis
 from govflow.checks.explain._importance import feature_importance
@@ -74,6 +78,7 @@ def explain_model(
     max_slices: int = 5,
     trusted: Sequence[str] = (),
     task: str | None = None,
+    score: str | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Explain a classifier's or regressor's behaviour across the groups of ``sensitive``.
@@ -97,6 +102,7 @@ def explain_model(
     max_groups : per-group importance for at most this many groups (the worst-off, then the largest)
     trusted : skops types a person reviewed and allows (see ``model_predictions.load_model``)
     task : binary, multiclass or regression; None: detected from the label
+    score : the column of the positive class's probability (binary), for calibration per group
     progress : hears the table read and each step (``govflow.progress``; default: the context's reporter)
 
     Returns
@@ -138,6 +144,7 @@ def explain_model(
             max_slices=max_slices,
             trusted=trusted,
             task=task,
+            score=score,
             progress=resolve(progress),
         )
 
@@ -160,6 +167,7 @@ def _explain(
     max_slices: int,
     trusted: Sequence[str],
     task: str | None,
+    score: str | None,
     progress: Progress,
 ) -> dict[str, Any]:
     import numpy as np
@@ -278,6 +286,9 @@ def _explain(
         "feature_importance": importance,
         "error_analysis": errors,
         "proxies": proxies,
+        "base_rates": base_rates(
+            y_true, groups, eligible=eligible, task="binary", scores=_scores(frame, score)
+        ),
     }
     explanation["findings"] = findings(explanation)
     explanation["summary"] = _summary(explanation)
@@ -353,6 +364,19 @@ def _as_text_one(value: Any) -> str:
     except (TypeError, ValueError):
         return str(value)
     return str(int(number)) if number.is_integer() else str(value)
+
+
+def _scores(frame: pd.DataFrame, score: str | None) -> np.ndarray | None:
+    """The registered score column as probabilities in [0, 1]; None when there is none."""
+    import numpy as np
+    import pandas as pd
+
+    if score is None or score not in frame.columns:
+        return None
+    values = pd.to_numeric(frame[score], errors="coerce").to_numpy(dtype=np.float64)
+    if np.isnan(values).any() or values.min() < 0 or values.max() > 1:
+        raise CheckInputError(f"score column {score!r} must hold probabilities between 0 and 1 on every row")
+    return values
 
 
 def _group_keys(frame: pd.DataFrame, sensitive: list[str]) -> np.ndarray:

@@ -25,10 +25,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._result import CheckInputError, library_versions
+from govflow.checks.explain._base_rates import base_rates
 from govflow.checks.explain._bins import slice_feature
-from govflow.checks.explain._errors import _top_slices
+from govflow.checks.explain._errors import slice_findings
 from govflow.checks.explain._model import _describe
 from govflow.checks.explain._proxy import detect_proxies
+from govflow.checks.explain._text import slice_sentence
 from govflow.checks.model_predictions import predict
 from govflow.checks.outcomes import choose_task
 
@@ -112,7 +114,7 @@ def explain_task(
                         else round(other if regression else 1 - other, 6),
                     }
                 ],
-                "slices": _top_slices(slices, wrong, mine, theirs, max_slices=max_slices, min_slice_rows=10),
+                **slice_findings(slices, wrong, mine, theirs, max_slices=max_slices, min_slice_rows=10),
             }
         )
     if not regression:
@@ -130,6 +132,7 @@ def explain_task(
         random_state=random_state,
         importance={r["feature"]: r["prediction_change"] for r in importance["overall"]},
     )
+    rates = base_rates(y_true, groups, eligible=eligible, task=chosen.task)
     top = [r["feature"] for r in importance["overall"][:3]]
     strong = {
         s: [r["feature"] for r in e["features"] if r.get("strong")]
@@ -141,6 +144,9 @@ def explain_task(
             f"Group {worst} is worst off ({metric.replace('_', ' ')} {errors[0]['metrics'][0]['value']:.3g} "
             f"vs {errors[0]['metrics'][0]['other_groups'] or 0:.3g} in the other groups)."
         )
+    findings += [slice_sentence(e) for e in errors if e["slices"]]
+    if rates["criteria"]:
+        findings.append(rates["criteria"])
     findings += [
         f"{', '.join(v)} stand(s) in for {s} (proxy AUC above the threshold)." for s, v in strong.items() if v
     ]
@@ -173,6 +179,7 @@ def explain_task(
         "feature_importance": importance,
         "error_analysis": errors,
         "proxies": proxies,
+        "base_rates": rates,
         "findings": findings,
         "summary": {
             "top_features": top,
@@ -220,7 +227,7 @@ def _per_class_errors(
                         "other_groups": round(other, 6),
                     }
                 ],
-                "slices": _top_slices(
+                **slice_findings(
                     slices, y_pred != cls, mine, others, max_slices=max_slices, min_slice_rows=10
                 ),
             }

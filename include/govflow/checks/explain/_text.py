@@ -15,13 +15,43 @@ RATE_WORDS = {
 def findings(explanation: dict[str, Any]) -> list[str]:
     out = []
     out.extend(_importance(explanation["feature_importance"]))
+    out.extend(base_rate_sentences(explanation.get("base_rates")))
     for entry in explanation["error_analysis"]:
-        sentence = _errors(entry)
-        if sentence:
-            out.append(sentence)
+        if entry["slices"]:
+            out.append(slice_sentence(entry))
     for column in explanation["model"]["sensitive_inputs"]:
         out.append(f"{column} is itself an input of the model: it can use it directly.")
     out.extend(f"Warning: {w}." for w in explanation["proxies"]["warnings"])
+    return out
+
+
+def base_rate_sentences(rates: dict[str, Any] | None) -> list[str]:
+    """The groups' base rates (and calibration) in one sentence, then which criteria cannot all hold."""
+    if not rates or not rates["by_group"]:
+        return []
+    out = []
+    if rates["task"] == "binary":
+        parts = [f"{g} {v['base_rate']:.2f}" for g, v in rates["by_group"].items()]
+        out.append("Base rates (share of positive labels): " + _join(parts) + ".")
+        calibrated = [(g, v["calibration"]) for g, v in rates["by_group"].items() if v.get("calibration")]
+        if calibrated:
+            parts = [
+                f"{g} mean score {c['mean_score']:.2f} vs positive rate {c['positive_rate']:.2f} "
+                f"(calibration error {c['expected_calibration_error']:.3f})"
+                for g, c in calibrated
+            ]
+            out.append("Calibration of the score per group: " + _join(parts) + ".")
+    elif rates["task"] == "regression":
+        parts = [f"{g} {v['mean_label']:.4g}" for g, v in rates["by_group"].items()]
+        out.append("Mean label per group: " + _join(parts) + ".")
+    elif rates["largest_gap"]:
+        gap = rates["largest_gap"]
+        out.append(
+            f"Class shares differ most for the {gap['what']}: {gap['high_group']} {gap['high']:.2f} vs "
+            f"{gap['low_group']} {gap['low']:.2f}."
+        )
+    if rates["criteria"]:
+        out.append(rates["criteria"])
     return out
 
 
@@ -47,19 +77,33 @@ def _importance(importance: dict[str, Any]) -> list[str]:
     return out
 
 
-def _errors(entry: dict[str, Any]) -> str | None:
-    if not entry["slices"]:
-        return None
+def slice_sentence(entry: dict[str, Any]) -> str:
+    """The entry's top slice in words: where the group's errors are more frequent, by how much, on what."""
     metric = entry["metrics"][0]
-    worst, name = RATE_WORDS.get(metric["metric"], (metric["metric"], metric["metric"]))
+    worst, name = RATE_WORDS.get(metric["metric"], (None, metric["metric"].replace("_", " ")))
     top = entry["slices"][0]
-    other = top["error_rate_other_groups"]
-    same_slice = f"; {_num(other)} in the same slice for the other groups" if other is not None else ""
-    return (
+    head = (
         f"{entry['group']} has {worst} ({name} {_num(metric['value'])} vs {_num(metric['other_groups'])} "
-        f"for the other groups); its {entry['errors']} concentrate in {top['slice']}: "
-        f"{_pct(top['share_of_errors'])} of them, error rate {_num(top['error_rate'])} vs "
-        f"{_num(top['error_rate_rest'])} in the rest of the group{same_slice}."
+        "for the other groups)"
+        if worst
+        else f"{entry['group']} is worst off ({name} {_num(metric['value'])} vs "
+        f"{_num(metric['other_groups'])} for the other groups)"
+    )
+    lift = (
+        f", {top['lift']:.1f} times the rest of the group ({_num(top['error_rate_rest'])})"
+        if top["lift"]
+        else (f" while the rest of the group has {_num(top['error_rate_rest'])}")
+    )
+    other = (
+        f" and {top['lift_other_groups']:.1f} times the same slice in the other groups "
+        f"({_num(top['error_rate_other_groups'])})"
+        if top["lift_other_groups"]
+        else ""
+    )
+    return (
+        f"{head}; its {entry['errors']} are most over-represented in {top['slice']} "
+        f"({top['rows']} rows, {_pct(top['share_of_group'])} of the group): error rate "
+        f"{_num(top['error_rate'])}{lift}{other}."
     )
 
 

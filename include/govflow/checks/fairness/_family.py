@@ -25,7 +25,7 @@ FAMILY = CheckFamily(
         "register held-out data with labels and predictions: submit --eval-data FILE --label COL "
         "--prediction COL --sensitive COL [--positive-label VALUE]"
     ),
-    fix_failed="mitigate the disparity (per-group numbers in the evidence) and submit a new version",
+    fix_failed=view.failed_fix,
     views=view.document_views,
     page_view=view.page_view,
     caveats=view.caveats,

@@ -318,3 +318,23 @@ def _relative_to_largest(groups: Any, metrics: Any) -> list[dict[str, Any]]:
         {**g, **{m: (g[m] / largest[m] if g.get(m) is not None and largest[m] else None) for m in metrics}}
         for g in groups
     ]
+
+
+MITIGATE_FIX = (
+    "measure mitigations with govflow mitigate --model M --version V (Fairlearn's threshold, reductions "
+    "and reweighting on held-out rows, each with its accuracy cost) and register the recommended "
+    "challenger with --register NEW_VERSION"
+)
+
+
+def failed_fix(summary: Mapping[str, Any]) -> str:
+    """The gate's fix for failed fairness: the mitigate command, and the best option when one was measured."""
+    best = dict(summary.get("mitigation") or {})
+    if not best.get("candidate"):
+        return MITIGATE_FIX
+    return (
+        f"{MITIGATE_FIX}; best option found: {best['candidate']} "
+        f"({best.get('disparity_metric', 'disparity')} "
+        f"{best.get('disparity_before')} -> {best.get('disparity')}, "
+        f"costing {best.get('cost')} {best.get('primary_metric', 'accuracy')})"
+    )
