@@ -27,6 +27,7 @@ from typing import Any
 from govflow.access import SYSTEM_AUTH
 from govflow.alerts import Problem
 from govflow.checks.fairness.mitigation import fix_text
+from govflow.checks.family import family
 from govflow.config import nightly_parallelism
 from govflow.errors import GovflowError
 from govflow.policy import Policy, load_policy
@@ -261,9 +262,13 @@ def _problem(target: Mapping[str, Any], result: Mapping[str, Any]):
         f"The nightly {result['check']} check of production version {target['version']} "
         f"({target.get('tier')} risk) {what}: {details[:1000]}"
     )
-    if failed and result["check"] == "fairness":  # a way forward, not only the numbers
+    declared = family(result["check"]) if failed else None
+    if declared is not None:  # a way forward, not only the numbers
         model, version = target["model"], target["version"]
-        body += f"\nFix: {fix_text(model, version, best_option(model, version))}."
+        fix = declared.failed_fix(result["summary"])
+        if "govflow mitigate" in fix:  # the best mitigation this version's runs measured, when there is one
+            fix = fix_text(model, version, best_option(model, version))
+        body += f"\nFix: {fix.replace('--model M --version V', f'--model {model} --version {version}')}."
     return Problem(
         key=f"nightly:{result['check']}",
         severity=severity,
