@@ -138,12 +138,14 @@ def _names(
     listed = list_reason(lists, hinted=hint == "PERSON") if lists else None
     if lists and listed:
         info = _info("PERSON", col, list(lists.items.hits), lists.items.name_shaped, DICTIONARY, listed)
-        info["items"] = {
+        _add(verdict, "PERSON", info)
+        # Presidio's NER may have found the names too: the list evidence is added either way.
+        verdict["entities"]["PERSON"]["evidence"] = listed
+        verdict["entities"]["PERSON"]["items"] = {
             "list_cells": round(lists.list_cells, 4),
             "items_per_cell": round(lists.items_per_cell, 2),
             "name_share": round(lists.items.full + lists.items.single, 4),
         }
-        _add(verdict, "PERSON", info)
         return
     groups = verdict["entities"].get("NRP")
     distinct = len({c.strip().casefold() for c in cells})

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 from govflow.checks.pii._dates import BIRTH_WORDS
-from govflow.checks.pii._hints import column_tokens
+from govflow.checks.pii._hints import column_tokens, person_id_words
 from govflow.checks.pii._ids import person_id_reason
 from govflow.checks.pii._masking import mask
 from govflow.checks.pii._names import name_shares
@@ -33,6 +33,7 @@ MIN_NAMES = 20
 _HOME_RECOGNIZERS = frozenset({"StreetAddress", "Postcode"})
 # Coordinates have their own rule (``_scan._coordinates_need_people``).
 _KEPT_PLACES = _HOME_RECOGNIZERS | {"Coordinates"}
+_KEY_MISREADINGS = frozenset({"LOCATION", "PHONE_NUMBER", "DATE_TIME"})
 
 
 class PersonIdentifier(TypedDict):
@@ -137,10 +138,16 @@ def table_rules(
     identifiers: list[PersonIdentifier] = []
     if subject["subject"] == "person":
         for key, verdict in verdicts.items():
-            if verdict["entities"] or verdict.get("kind") == "free_text":
+            tokens = column_tokens(headers[key])
+            # A named person key ("Customer ID": C-12345) read as a postcode or a phone is the key.
+            misread = person_id_words(tokens) and set(verdict["entities"]) <= _KEY_MISREADINGS
+            if (verdict["entities"] and not misread) or verdict.get("kind") == "free_text":
                 continue
-            keyed = person_id_reason(column_tokens(headers[key]), profiles.get(key, ()))
+            keyed = person_id_reason(tokens, profiles.get(key, ()))
             if keyed:
+                for entity in list(verdict["entities"]):
+                    del verdict["entities"][entity]
+                    verdict["ruled_out"][entity] = "the column name says a person's key"
                 _person_id(verdict, keyed, profiles[key])
                 identifiers.append(PersonIdentifier(column=key, evidence=keyed))
         for key, verdict in verdicts.items():
