@@ -230,3 +230,25 @@ class TestCleanKeys:
 
 def _entities_of(columns, column):
     return set(columns[column]["entities"])
+
+
+class TestShownInTheViews:
+    def test_the_card_and_the_governance_view_say_subject_keys_and_split_dates(self):
+        from govflow.docs._facts import describe_pii
+        from govflow.docs._views import pii_view
+
+        summary = {
+            "rows": 10,
+            "columns_with_pii": ["playerID"],
+            "subject": "person",
+            "person_identifiers": ["playerID"],
+            "birth_date_groups": [["birthYear", "birthMonth", "birthDay"]],
+        }
+        result = {"check": "pii", "status": "pass", "created_at": "2026-12-06", "summary": summary}
+        about = pii_view(result, allowed=["PERSON_ID"])["about"]
+        assert (
+            "about: person" in about and "playerID" in about and "birthYear + birthMonth + birthDay" in about
+        )
+        assert about in describe_pii(result)
+        old = {**result, "summary": {"columns_with_pii": []}}  # evidence from before #25: unchanged
+        assert describe_pii(old).endswith("personal data found in no column")

@@ -17,6 +17,7 @@ from govflow.docs._scrub import scrub, scrub_text
 from govflow.docs._sections import SECTIONS, Fact, fact
 from govflow.docs._views import (
     FAIRNESS_SUMMARY_KEYS,
+    pii_about,
     validation_view,
 )
 
@@ -381,7 +382,10 @@ def describe_pii(r: Mapping[str, Any]) -> str:
     summary = r.get("summary") or {}
     columns = summary.get("columns_with_pii") or []
     found = ", ".join(scrub_text(str(c)) for c in columns) if columns else "no column"
-    return f"{r['status']} on {r.get('created_at')}: personal data found in {found}"
+    about = pii_about(summary)
+    return f"{r['status']} on {r.get('created_at')}: personal data found in {found}" + (
+        f". {about}" if about else ""
+    )
 
 
 def _training_as_reference(version: Mapping[str, Any]) -> str | None:

@@ -253,6 +253,21 @@ def validation_view(result: Mapping[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+def pii_about(summary: Mapping[str, Any]) -> str | None:
+    """The PII scan's table-level facts (#25) in one sentence: subject, person keys, split birth dates."""
+    subject = summary.get("subject")
+    if not subject:
+        return None
+    keys = ", ".join(scrub_text(str(c)) for c in summary.get("person_identifiers") or ())
+    groups = "; ".join(
+        " + ".join(scrub_text(str(c)) for c in g) for g in summary.get("birth_date_groups") or ()
+    )
+    return (
+        f"Rows are about: {scrub_text(str(subject))}. Person identifiers: {keys or 'none'}. "
+        f"Dates of birth from several columns: {groups or 'none'}."
+    )
+
+
 def pii_view(result: Mapping[str, Any] | None, *, allowed: Sequence[str] | None) -> dict[str, Any] | None:
     if result is None:
         return None
@@ -279,6 +294,7 @@ def pii_view(result: Mapping[str, Any] | None, *, allowed: Sequence[str] | None)
     return {
         **_base(result),
         "rows": int(rows) if rows is not None else None,
+        "about": pii_about(summary),
         "columns": columns,
         "columns_scanned": len(raw) if isinstance(raw, Mapping) else None,
         "allowed": sorted(allowed_set) if allowed is not None else None,
