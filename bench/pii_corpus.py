@@ -324,7 +324,7 @@ def _customers(rng: random.Random) -> tuple[pd.DataFrame, dict, list]:
         "phone": ["PHONE_NUMBER"],
         "ni_number": ["UK_NINO"],
         "iban": ["IBAN_CODE"],
-        "loyalty_id": [],
+        "loyalty_id": ["PERSON_ID"],  # a customer's key (#25)
         "signup_ts": ["DATE_TIME"],
         "birthdate": ["DATE_OF_BIRTH"],
         "gender": [],
@@ -438,8 +438,9 @@ def _gapminder(rng: random.Random) -> tuple[pd.DataFrame, dict, list]:
     """plotly's gapminder (MIT): country statistics, places but no people."""
     frame = _plotly("gapminder").sample(n=500, random_state=SEED).reset_index(drop=True)
     labels = {c: [] for c in frame.columns}
-    labels["country"] = ["LOCATION"]
-    labels["continent"] = ["LOCATION"]
+    # A table about countries: its places belong to no person (#25).
+    labels["country"] = []
+    labels["continent"] = []
     return frame, labels, []
 
 

@@ -87,14 +87,18 @@ def test_custom_recognizer_interface(policy):
 @pytest.mark.parametrize(
     ("regions", "sector", "expected"),
     [
-        (["EU"], None, {"DATE_TIME", "LOCATION", "NRP"}),
-        (["US"], None, {"DATE_TIME", "LOCATION", "NRP", "US_DRIVER_LICENSE"}),
-        (["EU", "US"], None, {"DATE_TIME", "LOCATION", "NRP"}),  # strictest wins
-        (["EU", "APAC"], None, {"DATE_TIME", "LOCATION"}),
-        (["eu"], None, {"DATE_TIME", "LOCATION", "NRP"}),  # case-insensitive
+        (["EU"], None, {"DATE_TIME", "LOCATION", "NRP", "PERSON_ID"}),
+        (["US"], None, {"DATE_TIME", "LOCATION", "NRP", "US_DRIVER_LICENSE", "PERSON_ID"}),
+        (["EU", "US"], None, {"DATE_TIME", "LOCATION", "NRP", "PERSON_ID"}),  # strictest wins
+        (["EU", "APAC"], None, {"DATE_TIME", "LOCATION", "PERSON_ID"}),
+        (["eu"], None, {"DATE_TIME", "LOCATION", "NRP", "PERSON_ID"}),  # case-insensitive
         (["US"], "health", {"DATE_TIME", "LOCATION"}),  # sector narrows
-        (["US"], "retail", {"DATE_TIME", "LOCATION", "NRP", "US_DRIVER_LICENSE"}),  # no sector rule
-        ([], None, {"DATE_TIME"}),  # no region: default rule
+        (
+            ["US"],
+            "retail",
+            {"DATE_TIME", "LOCATION", "NRP", "US_DRIVER_LICENSE", "PERSON_ID"},
+        ),  # no sector rule
+        ([], None, {"DATE_TIME", "PERSON_ID"}),  # no region: default rule
     ],
 )
 def test_allowed_pii_entities(policy, regions, sector, expected):

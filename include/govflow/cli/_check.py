@@ -59,8 +59,7 @@ def require_model_format(args: argparse.Namespace, path: str | None) -> None:
     """
     if not path:
         return
-    from govflow.checks._model_artifact import require_format
-    from govflow.checks._result import CheckInputError
+    from govflow.checks import CheckInputError, require_format
     from govflow.errors import BadInputError
 
     if args.tier:

@@ -106,7 +106,7 @@ def mitigate_version(
     max_iter: int = 50,
 ) -> Mitigation:
     """Fit and score the candidates for ``inputs``' version (no DB session needed)."""
-    from govflow.checks._io import read_table
+    from govflow.checks import read_table
     from govflow.checks.fairness.mitigation import METHODS
 
     rules = policy.tier(inputs.tier)
@@ -166,7 +166,7 @@ def register_challenger(
     """Write the chosen candidate (default: the recommendation) and register it as ``new_version``."""
     import pandas as pd
 
-    from govflow.checks._io import read_table
+    from govflow.checks import read_table
     from govflow.checks.model_predictions import skops_io
 
     name = candidate or result.evidence["recommendation"].get("candidate")

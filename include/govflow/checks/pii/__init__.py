@@ -62,10 +62,14 @@ def scan_pii(
     -------
     CheckResult
         ``summary``: ``rows``, ``columns_with_pii``, ``entities_found``, ``quasi_identifiers``,
-        ``k_anonymity``, ``unique_share``, ...;
+        ``k_anonymity``, ``unique_share``, ``subject`` (``person``/``other``/``unknown``) with
+        ``subject_reasons``, ``person_identifiers`` (PERSON_ID columns), ``birth_date_groups``
+        (columns that together give a date of birth), ...; ``details["table"]``: the same, typed
+        (``_table.TableFacts``), with each key's and group's evidence;
         ``details["columns"][col]``: ``entities`` (``{ENTITY: {rate, examples, ...}}``,
         empty when the content holds no PII) and ``name_hint`` (what the column name
-        suggests); a repeated column name is scanned under the key ``name (2)``. Status
+        suggests); a repeated column name is scanned under the key ``name (2)``; keys are clean
+        (no byte-order mark or padding), ``header_as_written`` keeps a name that was not. Status
         ``fail`` if an entity found is not allowed or k-anonymity is below the minimum, ``warn`` if a
         column's name suggests a not-allowed entity its content does not show,
         ``error`` on unusable input.

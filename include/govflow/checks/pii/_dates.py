@@ -61,6 +61,14 @@ EVENT_WORDS = frozenset(
         "ended",
         "hire",
         "hired",
+        "debut",
+        "final",
+        "game",
+        "games",
+        "ceremony",
+        "application",
+        "appdate",
+        "season",
         "joined",
         "join",
         "signup",
@@ -135,6 +143,8 @@ EVENT_WORDS = frozenset(
         "week",
     ]
 )
+# A "birth" column naming a place ("birthCity") holds places, not dates.
+PLACE_HINT_WORDS = frozenset({"city", "town", "place", "country", "state", "county", "province", "region"})
 MAX_AGE = 120
 MIN_PLAUSIBLE = 0.8
 MIN_SPREAD_YEARS = 20
@@ -150,6 +160,15 @@ def _parsed(cells: Sequence[str]) -> pd.Series:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pandas warns about guessed formats
         return pd.to_datetime(pd.Series(list(cells), dtype=object), errors="coerce", format="mixed")
+
+
+def event_date_reason(tokens: Collection[str]) -> str | None:
+    """Why a date column of people holds event dates by its name (``debut``, ``hired``...), or None."""
+    words = set(tokens)
+    if words & BIRTH_WORDS:
+        return None
+    named = sorted(words & EVENT_WORDS)
+    return f"the column name says an event ({', '.join(named)}): event dates, not births" if named else None
 
 
 def birth_date_reason(cells: Sequence[str], tokens: Collection[str], today: date | None = None) -> str | None:
@@ -169,6 +188,8 @@ def birth_date_reason(cells: Sequence[str], tokens: Collection[str], today: date
     if words & BIRTH_WORDS:
         return f"the column name says birth and {plausible:.0%} of sampled dates are plausible birth dates"
     if words & EVENT_WORDS:
+        return None
+    if words & PLACE_HINT_WORDS:
         return None
     has_time = bool((parsed.dt.normalize() != parsed).any())
     spread = float(years.quantile(0.9) - years.quantile(0.1))

@@ -7,7 +7,7 @@ entities: the content decides the entities, the hint is a separate signal.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 # token sets (after splitting the name into lower-case words) -> hinted entity; first match wins
 _RULES: tuple[tuple[str, tuple[frozenset[str], ...]], ...] = (
@@ -195,6 +195,74 @@ _NOT_A_PERSON = frozenset(
 )
 
 
+_BIRTH_PLACE_WORDS = frozenset({"city", "town", "place", "country", "state", "county", "province", "region"})
+# Words that name a person's key ("customer_id", "playerID", "bib_num"); see ``_ids``.
+PERSON_WORDS = frozenset(
+    {
+        "person",
+        "people",
+        "customer",
+        "client",
+        "member",
+        "patient",
+        "subject",
+        "user",
+        "employee",
+        "emp",
+        "staff",
+        "player",
+        "passenger",
+        "student",
+        "account",
+        "participant",
+        "contestant",
+        "voter",
+        "driver",
+        "host",
+        "guest",
+        "owner",
+        "author",
+        "applicant",
+        "borrower",
+        "candidate",
+        "respondent",
+        "citizen",
+        "resident",
+        "runner",
+        "athlete",
+        "holder",
+    }
+)
+
+
+ID_WORDS = frozenset(
+    {
+        "id",
+        "ids",
+        "key",
+        "code",
+        "number",
+        "num",
+        "no",
+        "nr",
+        "ref",
+        "uid",
+        "uuid",
+        "bib",
+        "ticket",
+        "identifier",
+    }
+)
+
+
+def person_id_words(tokens: Collection[str]) -> bool:
+    """A name that says a person's key: ``customer_id``, ``playerID``, ``Passenger No``."""
+    words = set(tokens)
+    if words & PERSON_WORDS and words & ID_WORDS:
+        return True
+    return any(t.endswith("id") and t[:-2] in PERSON_WORDS for t in words)
+
+
 def column_tokens(name: str) -> list[str]:
     """``customerEmail2`` -> ``["customer", "email"]``; ``date_of_birth`` -> ``["date", "of", "birth"]``."""
     spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))
@@ -213,7 +281,12 @@ def name_hint(name: str, custom: Iterable[tuple[str, Iterable[str]]] = ()) -> st
                 return entity
     for entity, alternatives in _RULES:
         if any(alt <= tokens for alt in alternatives):
+            # "birthCity", "birth_state": the place of a birth, not its date
+            if entity == "DATE_OF_BIRTH" and tokens & _BIRTH_PLACE_WORDS:
+                return "LOCATION"
             return entity
+    if person_id_words(tokens):
+        return "PERSON_ID"
     if (tokens & _NAME_WORDS and not tokens & _NOT_A_PERSON) or joined in _NAME_ALONE:
         return "PERSON"
     return None

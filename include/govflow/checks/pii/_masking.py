@@ -98,4 +98,5 @@ _MASKERS = {
     "ES_NIF": _mask_shape,
     "ES_NIE": _mask_shape,
     "FI_PERSONAL_IDENTITY_CODE": _mask_shape,
+    "PERSON_ID": _mask_shape,
 }

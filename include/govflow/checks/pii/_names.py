@@ -12,6 +12,11 @@ understood). It is a *full name* when a given name and a surname stand at the en
 "Hill", "Stone"), so a column is a name column only when most of its cells read
 as names: full names alone suffice; single names need the column name to say so,
 or an overwhelming share of given names over many distinct values.
+
+A cell may hold a list of names ("Ana Ruiz; Li Wei", "Lea, Mark, Tom", a dozen names a
+cell): cells are split on ``;`` ``|`` newlines `` and `` ``&`` and commas, and the items are
+judged as above; the share of items that are names is reported. One comma between two single
+words, or beside a title, is one name written surname first ("Smith, John", "Smith, Mr. John").
 """
 
 from __future__ import annotations
@@ -272,6 +277,62 @@ def name_shares(cells: Sequence[str]) -> NameShares:
         name_shaped=shaped / div,
         distinct=len({c.strip().casefold() for c in cells}),
         hits=tuple(hits),
+    )
+
+
+_LIST_MARK = re.compile(r"[;|\n]|\s(?:and|&)\s")
+_LIST_SPLIT = re.compile(r"\s*(?:[;|\n,]|\s(?:and|&)\s)\s*")
+MIN_LIST_CELLS = 0.2  # share of sampled cells holding two items or more
+MIN_LIST_GIVEN = 0.6  # given names and full names among the items of an unhinted list
+MIN_LIST_DISTINCT = 20
+
+
+def list_items(cell: str) -> list[str]:
+    """The items of a cell that lists names; ``[cell]`` when it holds one."""
+    text = cell.strip()
+    if _LIST_MARK.search(text) or text.count(",") >= 2:
+        return [item for item in _LIST_SPLIT.split(text) if item]
+    if text.count(",") == 1:
+        sides = [side.split() for side in text.split(",")]
+        titled = any(fold(w).strip(".") in _TITLES for side in sides for w in side)
+        if not titled and all(len(side) >= 2 for side in sides):  # "Ana Ruiz, Li Wei"
+            return [" ".join(side) for side in sides]
+    return [text]
+
+
+@dataclass(frozen=True)
+class ListShares:
+    """How cells read as lists of names."""
+
+    list_cells: float  # share of cells with two items or more
+    items_per_cell: float
+    items: NameShares
+
+
+def list_shares(cells: Sequence[str]) -> ListShares | None:
+    """Name shares over the items of list cells; None when few cells are lists."""
+    if not cells:
+        return None
+    split = [list_items(c) for c in cells]
+    multi = sum(1 for items in split if len(items) >= 2) / len(cells)
+    if multi < MIN_LIST_CELLS:
+        return None
+    items = [item for found in split for item in found]
+    return ListShares(multi, len(items) / len(cells), name_shares(items))
+
+
+def list_reason(lists: ListShares, *, hinted: bool) -> str | None:
+    """Why list cells make a column of personal names, or None."""
+    items = lists.items
+    reason = name_column_reason(items, hinted=hinted)
+    given = items.full + items.given_single
+    if reason is None and given >= MIN_LIST_GIVEN and items.distinct >= MIN_LIST_DISTINCT:
+        reason = f"{items.full + items.given_single:.0%} of the listed items are given or full names"
+    if reason is None:
+        return None
+    return (
+        f"lists in {lists.list_cells:.0%} of sampled cells ({lists.items_per_cell:.1f} items a cell); "
+        f"of the items: {reason}"
     )
 
 

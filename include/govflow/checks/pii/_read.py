@@ -4,6 +4,10 @@ A file from the wild may repeat a header ("name", "name"); refusing it would
 leave its PII unscanned. Each repeat gets a distinct, stable key that says it
 repeats: the first ``name`` stays ``name``, the second is ``name (2)``, the
 third ``name (3)`` (skipping keys the file already uses).
+
+Keys are clean: a byte-order mark, zero-width characters and surrounding whitespace are
+dropped (``"\\ufeffHost Id"`` -> ``Host Id``, ``" Name"`` -> ``Name``), so a policy or a
+reader keyed by the column name finds it; ``raw_headers`` keeps the names as written.
 """
 
 from __future__ import annotations
@@ -23,9 +27,23 @@ SUFFIXES = (".csv", ".parquet", ".pq")
 MAX_HEADER_CHARS = 1_000_000  # a longer first line is not a header
 
 
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060\u00a0"
+
+
+def clean_name(name: object) -> str:
+    """A header without byte-order mark, zero-width characters or surrounding whitespace."""
+    return str(name).strip().strip(_INVISIBLE).strip()
+
+
+def raw_headers(names: Sequence[object]) -> dict[str, str]:
+    """``{key: name as written}`` for the columns whose key was cleaned."""
+    keys, _ = column_keys(names)
+    return {key: str(name) for key, name in zip(keys, names, strict=True) if str(name) != key}
+
+
 def column_keys(names: Sequence[object]) -> tuple[list[str], dict[str, str]]:
-    """Unique keys for the columns, and ``{key: original name}`` for the repeats."""
-    originals = [str(n) if str(n) else f"(column {i + 1})" for i, n in enumerate(names)]
+    """Unique clean keys for the columns, and ``{key: clean name}`` for the repeats."""
+    originals = [clean_name(n) or f"(column {i + 1})" for i, n in enumerate(names)]
     taken = set(originals)
     seen: dict[str, int] = {}
     keys: list[str] = []
@@ -114,8 +132,9 @@ def _file_chunks(p: Path, chunk_rows: int, progress: Progress) -> Iterator[pd.Da
 
 def table_chunks(
     data: str | Path | pd.DataFrame, chunk_rows: int, progress: Progress
-) -> tuple[list[str], dict[str, str], Iterator[pd.DataFrame]]:
-    """Column keys, repeats and the chunks (columns keyed) of a file or a DataFrame;
+) -> tuple[list[str], dict[str, str], dict[str, str], Iterator[pd.DataFrame]]:
+    """Column keys, repeats, raw headers (``raw_headers``) and the chunks (columns keyed) of a
+    file or a DataFrame;
     ``progress`` hears the rows read after each chunk.
 
     Bad files raise CheckInputError with one line, at the first chunk at the latest."""
@@ -123,7 +142,7 @@ def table_chunks(
 
     if isinstance(data, pd.DataFrame):
         keys, repeats = column_keys(list(data.columns))
-        return keys, repeats, _frame_chunks(data, chunk_rows, progress)
+        return keys, repeats, raw_headers(list(data.columns)), _frame_chunks(data, chunk_rows, progress)
     if not isinstance(data, (str, Path)):
         raise CheckInputError(f"data must be a file path or a pandas DataFrame, not {type(data).__name__}")
     p = _checked(data)
@@ -139,7 +158,7 @@ def table_chunks(
     except Exception as err:
         raise CheckInputError(f"cannot read {p}: {_first_line(err)}") from err
     keys, repeats = column_keys(names)
-    return keys, repeats, _guarded(_file_chunks(p, chunk_rows, progress), p)
+    return keys, repeats, raw_headers(names), _guarded(_file_chunks(p, chunk_rows, progress), p)
 
 
 def _first_line(err: Exception) -> str:

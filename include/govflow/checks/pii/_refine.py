@@ -2,7 +2,8 @@
 
 Runs on the column's uniform profile sample after ``_classify`` has turned
 Presidio's findings into entities:
-1. names by dictionary (``_names``): a name column in any case is PERSON; NER's
+1. names by dictionary (``_names``): a name column in any case is PERSON, and so is a
+   column of lists of names (the share of listed items that are names reported); NER's
    PERSON in a values column without dictionary names (species, products, firms)
    is dropped, and so is NER's reading of binomial species names as anything;
 2. street addresses, postcodes, coordinates and place names in a column named for
@@ -20,9 +21,15 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from govflow.checks.pii._dates import birth_date_reason
+from govflow.checks.pii._dates import birth_date_reason, event_date_reason
 from govflow.checks.pii._masking import mask
-from govflow.checks.pii._names import MIN_NER_SUPPORT, name_column_reason, name_shares
+from govflow.checks.pii._names import (
+    MIN_NER_SUPPORT,
+    list_reason,
+    list_shares,
+    name_column_reason,
+    name_shares,
+)
 from govflow.checks.pii._recognizers import NER_ENTITIES
 from govflow.checks.pii._risk import ABOUT_WORDS
 from govflow.checks.pii._sampling import ColumnSamples
@@ -127,6 +134,19 @@ def _names(
             if entity in verdict["entities"] and "evidence" not in verdict["entities"][entity]:
                 _drop(verdict, entity, "a personal-name column: NER reads some names as places or groups")
         return
+    lists = list_shares(cells)
+    listed = list_reason(lists, hinted=hint == "PERSON") if lists else None
+    if lists and listed:
+        info = _info("PERSON", col, list(lists.items.hits), lists.items.name_shaped, DICTIONARY, listed)
+        _add(verdict, "PERSON", info)
+        # Presidio's NER may have found the names too: the list evidence is added either way.
+        verdict["entities"]["PERSON"]["evidence"] = listed
+        verdict["entities"]["PERSON"]["items"] = {
+            "list_cells": round(lists.list_cells, 4),
+            "items_per_cell": round(lists.items_per_cell, 2),
+            "name_share": round(lists.items.full + lists.items.single, 4),
+        }
+        return
     groups = verdict["entities"].get("NRP")
     distinct = len({c.strip().casefold() for c in cells})
     if groups is not None and distinct > MAX_GROUP_CATEGORIES and distinct > len(cells) / 2:
@@ -184,6 +204,10 @@ def _birth_dates(verdict: dict[str, Any], cells: list[str], tokens: set[str]) ->
         info = verdict["entities"].pop("DATE_TIME")
         info["evidence"] = reason
         verdict["entities"]["DATE_OF_BIRTH"] = info
+        return
+    event = event_date_reason(tokens)
+    if event:
+        dates["evidence"] = event
 
 
 def _groups(col: ColumnSamples, verdict: dict[str, Any], cells: list[str], tokens: set[str]) -> None:

@@ -40,6 +40,7 @@ QI_PHRASES: dict[str, tuple[frozenset[str], ...]] = {
         frozenset({"place", "birth"}),
     ),
 }
+_BIRTH_PLACE = frozenset({"city", "town", "place", "country", "state", "county", "province", "region"})
 # How many distinct values (in the sampled cells) a categorical kind may have.
 MAX_CATEGORIES = {"sex": 10, "race": 40, "marital_status": 20}
 MIN_FIT = 0.8
@@ -58,6 +59,8 @@ def qi_kind(name: str) -> str | None:
     tokens = set(column_tokens(name))
     if tokens & ABOUT_WORDS:
         return None
+    if tokens & _BIRTH_PLACE:  # "birthCity", "country of birth": a place, not a date
+        return next((k for k, phrases in QI_PHRASES.items() if any(p <= tokens for p in phrases)), None)
     for kind, words in QI_WORDS.items():
         if tokens & words:
             return kind

@@ -9,8 +9,11 @@
 4. Column-level rules turn the findings into entities and rates (``_classify``).
 5. A second look at each column's uniform sample adds what Presidio cannot see, weighed
    with the column name: names in any case, street addresses, postcodes, coordinates,
-   dates of birth (``_refine``).
-6. Quasi-identifier columns give k-anonymity and the share of unique rows (``_risk``).
+   dates of birth, lists of names in one cell (``_refine``).
+6. The table as a whole (``_table``): its subject (people or not) decides whether places are
+   personal, keys of people (PERSON_ID), dates of birth in parts (year/month/day columns, an
+   age beside an event date) and event dates apart from births.
+7. Quasi-identifier columns give k-anonymity and the share of unique rows (``_risk``).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from govflow.checks.pii._recognizers import (
 from govflow.checks.pii._refine import COORDINATES, refine_column
 from govflow.checks.pii._risk import RiskAccumulator, fits_kind, qi_kind
 from govflow.checks.pii._sampling import ColumnSamples, Sample
+from govflow.checks.pii._table import TableFacts, table_rules
 from govflow.progress import Progress, resolve
 
 if TYPE_CHECKING:
@@ -273,7 +277,7 @@ def scan(
         raise CheckInputError("min_k_anonymity must be at least 1")
     customs = custom_recognizers(custom_recognizer_specs)
     report = resolve(progress)
-    keys, repeats, chunks = table_chunks(data, chunk_rows, report)
+    keys, repeats, raw, chunks = table_chunks(data, chunk_rows, report)
     first = next(chunks, None)  # bad input fails here, before the model loads
     source = "data" if not isinstance(data, (str, Path)) else str(data)
     if first is None or len(first) == 0:
@@ -311,14 +315,26 @@ def scan(
         }
         if col.name in repeats:
             verdict["repeats"] = repeats[col.name]
+        if col.name in raw:  # the name as written (a byte-order mark, padding); the key is clean
+            verdict["header_as_written"] = raw[col.name]
         verdicts[col.name] = verdict
+    headers = {key: repeats.get(key, key) for key in verdicts}
+    profiles = {c.name: [t for t in (c.profile.texts if c.profile else []) if t.strip()] for c in columns}
+    facts = table_rules(verdicts, headers, profiles)
     reidentification = _reidentification(verdicts, columns, risk, repeats, min_k_anonymity)
     _coordinates_need_people(verdicts, reidentification["quasi_identifiers"])
     for verdict in verdicts.values():
         for entity, info in verdict["entities"].items():
             info["allowed"] = entity in allowed
     return _result(
-        verdicts, rows, allowed, customs, chunk_rows, sample_size, ner_sample_size, reidentification, repeats
+        verdicts,
+        rows,
+        allowed,
+        customs,
+        (chunk_rows, sample_size, ner_sample_size),
+        reidentification,
+        repeats,
+        facts,
     )
 
 
@@ -403,12 +419,12 @@ def _result(
     rows: int,
     allowed: set[str],
     customs: Sequence[CustomRecognizer],
-    chunk_rows: int,
-    sample_size: int,
-    ner_sample_size: int,
+    sizes: tuple[int, int, int],
     reidentification: dict[str, Any],
     repeats: dict[str, str],
+    facts: TableFacts,
 ) -> CheckResult:
+    chunk_rows, sample_size, ner_sample_size = sizes
     with_pii = [name for name, col in report.items() if col["entities"]]
     found = sorted({e for col in report.values() for e in col["entities"]})
     not_allowed = [e for e in found if e not in allowed]
@@ -429,6 +445,10 @@ def _result(
         "quasi_identifiers": reidentification["quasi_identifiers"],
         "k_anonymity": reidentification["k_anonymity"],
         "unique_share": reidentification["unique_share"],
+        "subject": facts["subject"]["subject"],
+        "subject_reasons": facts["subject"]["reasons"],
+        "person_identifiers": [p["column"] for p in facts["person_identifiers"]],
+        "birth_date_groups": [g["columns"] for g in facts["birth_date_groups"]],
     }
     if reidentification["min_k_anonymity"] is not None:
         summary["min_k_anonymity"] = reidentification["min_k_anonymity"]
@@ -437,6 +457,7 @@ def _result(
         "columns": report,
         "reidentification": reidentification,
         "repeated_columns": repeats,
+        "table": facts,
         "method": {
             "rate": "share of non-empty cells holding the entity",
             "prescreen": f"every row of every column, by RE2 patterns (chunks of {chunk_rows} rows)",

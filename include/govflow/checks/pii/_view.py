@@ -18,6 +18,7 @@ class PiiView(BaseView):
     columns: list[dict[str, Any]]  # column, entities: [{entity, rate, allowed, (examples)}]
     columns_scanned: int | None
     allowed: list[str] | None
+    about: str | None  # the table's subject, person identifiers and split birth dates, in one sentence
 
 
 def pii_view(result: StoredResult | None, *, allowed: Sequence[str] | None) -> PiiView | None:
@@ -46,6 +47,7 @@ def pii_view(result: StoredResult | None, *, allowed: Sequence[str] | None) -> P
     return {
         **base_view(result),
         "rows": int(rows) if rows is not None else None,
+        "about": pii_about(summary),
         "columns": columns,
         "columns_scanned": len(raw) if isinstance(raw, Mapping) else None,
         "allowed": sorted(allowed_set) if allowed is not None else None,
@@ -98,7 +100,25 @@ def describe_pii(r: Mapping[str, Any]) -> str:
     summary = r.get("summary") or {}
     columns = summary.get("columns_with_pii") or []
     found = ", ".join(scrub_text(str(c)) for c in columns) if columns else "no column"
-    return f"{r['status']} on {r.get('created_at')}: personal data found in {found}"
+    about = pii_about(summary)
+    return f"{r['status']} on {r.get('created_at')}: personal data found in {found}" + (
+        f". {about}" if about else ""
+    )
+
+
+def pii_about(summary: Mapping[str, Any]) -> str | None:
+    """The scan's table-level facts (#25) in one sentence: subject, person keys, split birth dates."""
+    subject = summary.get("subject")
+    if not subject:
+        return None
+    keys = ", ".join(scrub_text(str(c)) for c in summary.get("person_identifiers") or ())
+    groups = "; ".join(
+        " + ".join(scrub_text(str(c)) for c in g) for g in summary.get("birth_date_groups") or ()
+    )
+    return (
+        f"Rows are about: {scrub_text(str(subject))}. Person identifiers: {keys or 'none'}. "
+        f"Dates of birth from several columns: {groups or 'none'}."
+    )
 
 
 def describe_reidentification(summary: Mapping[str, Any], policy_minimum: Any) -> str:
