@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SUITE = ROOT / "include" / "suites" / "adult.yaml"
+SUITE = ROOT / "include" / "govflow" / "data" / "suites" / "adult.yaml"
 SAMPLE = ROOT / "include" / "sample" / "adult" / "eval.csv"
 AGE_FAULTS = 1_000
 SEX_FAULTS = 250

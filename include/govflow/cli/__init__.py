@@ -44,6 +44,7 @@ COMMANDS = (
     ("govflow.cli._explain", ("explain",)),
     ("govflow.cli._suite", ("suite",)),
     ("govflow.cli._completion", ("completion",)),
+    ("govflow.cli._init", ("init",)),
 )
 
 

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from govflow import config
+from govflow.localairflow import find_project
 
-REPO = config.INCLUDE_DIR.parent
+# The checkout this stack runs (a repository tool: it needs one).
+REPO = find_project() or Path.cwd()
 LOOPBACK = "127.0.0.1"
 # Airflow users (SimpleAuthManager role) = govflow users (include/policies/users.yaml).
 AIRFLOW_ROLES = {"admin": "admin", "alice": "user", "rita": "user", "rob": "user", "vera": "viewer"}

@@ -1,0 +1,53 @@
+"""govflow as an Airflow provider: what ``airflow providers list`` shows and the connection types.
+
+Found through the ``apache_airflow_provider`` entry point (pyproject.toml); Airflow validates
+the returned dict against its ``provider_info.schema.json`` (package-name must be the
+distribution's name). Imported by every Airflow process that discovers providers, so it
+imports nothing: the hooks behind the connection types live in ``govflow.airflow_hooks``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from govflow import __version__
+
+__all__ = ["get_provider_info"]
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "govflow",
+        "name": "govflow",
+        "description": (
+            "Model governance as Airflow pipelines: validation, PII, fairness, drift, documentation, "
+            "policy gates and a signed audit trail (the Governance view is its plugin)."
+        ),
+        "versions": [__version__],
+        "connection-types": [
+            {
+                "connection-type": "govflow_db",
+                "hook-class-name": "govflow.airflow_hooks.GovernanceDbHook",
+                "hook-name": "govflow governance DB",
+                "ui-field-behaviour": {
+                    "hidden-fields": [],
+                    "relabeling": {"schema": "Database"},
+                    "placeholders": {"host": "postgres.example.internal", "schema": "govflow"},
+                },
+            },
+            {
+                "connection-type": "govflow_object_store",
+                "hook-class-name": "govflow.airflow_hooks.ObjectStoreHook",
+                "hook-name": "govflow object store (S3)",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port"],
+                    "relabeling": {
+                        "host": "Endpoint URL",
+                        "login": "Access key id",
+                        "password": "Secret access key",
+                    },
+                    "placeholders": {"host": "https://s3.example.internal:8333 (empty: AWS)"},
+                },
+            },
+        ],
+    }
