@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from govflow import config
+from govflow import config, settings
 from govflow.datasources import is_table_uri, table_copy, table_sha256
 from govflow.errors import BadInputError, ConflictError, GovflowError
 from govflow.hashing import canonical_json, sha256_bytes, sha256_file
@@ -60,12 +60,8 @@ def _filesystem(uri: str) -> Any:  # an fsspec AbstractFileSystem (fsspec ships 
     if protocol in ("s3", "s3a"):
         # Read the settings now: they are part of fsspec's instance-cache key, so a changed
         # endpoint or key never reuses a client built for the old one.
-        options = {
-            "config_kwargs": _S3_CONFIG,
-            "endpoint_url": os.environ.get("AWS_ENDPOINT_URL") or None,
-            "key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
-            "secret": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
-        }
+        # The govflow_object_store Airflow connection, else the standard AWS variables (settings).
+        options = {"config_kwargs": _S3_CONFIG, **settings.object_store_credentials()}
     fs, path = fsspec.core.url_to_fs(uri, **options)
     return fs, path
 
