@@ -25,6 +25,7 @@ import sys
 import sysconfig
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -65,6 +66,11 @@ def _run(argv: list[str], env: dict[str, str], cwd: Path, timeout: float = 600) 
     done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr[-4000:]}"
     return done.stdout
+
+
+def _json(stdout: str) -> Any:
+    """The JSON an ``airflow ... --output json`` printed last (Airflow logs warnings to stdout first)."""
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def _build_wheel(out: Path, scratch: Path) -> Path:
@@ -195,13 +201,13 @@ def test_airflow_sees_the_plugin_the_provider_and_both_dags(installed):
     assert len(out.splitlines()) == 4, out
     _run([python, "-m", "airflow", "db", "migrate"], env, work, timeout=900)
 
-    plugins = json.loads(_run([python, "-m", "airflow", "plugins", "--output", "json"], env, work))
+    plugins = _json(_run([python, "-m", "airflow", "plugins", "--output", "json"], env, work))
     assert "govflow" in {p["name"] for p in plugins}, plugins
-    providers = json.loads(
-        _run([python, "-m", "airflow", "providers", "list", "--output", "json"], env, work)
-    )
+    providers = _json(_run([python, "-m", "airflow", "providers", "list", "--output", "json"], env, work))
     assert any(p.get("package_name") == "govflow" for p in providers), providers
-    dags = json.loads(_run([python, "-m", "airflow", "dags", "list", "--output", "json"], env, work))
+    # What the dag-processor does: parse the DAG folder (the two-line file) into the metadata DB.
+    _run([python, "-m", "airflow", "dags", "reserialize"], env, work, timeout=900)
+    dags = _json(_run([python, "-m", "airflow", "dags", "list", "--output", "json"], env, work))
     assert {"governance_gate", "nightly_compliance"} <= {d["dag_id"] for d in dags}, dags
 
 
