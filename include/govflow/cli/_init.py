@@ -115,7 +115,7 @@ def _init(args: argparse.Namespace) -> int:
     folder = Path(args.dir).expanduser().resolve()
     if folder.exists() and not folder.is_dir():
         raise BadInputError(f"{args.dir} exists and is not a folder")
-    results = []
+    results, lines = [], []
     for item in _files(folder):
         path = folder / item.relative
         written = not path.exists()
@@ -126,9 +126,6 @@ def _init(args: argparse.Namespace) -> int:
             with os.fdopen(fd, "w") as handle:
                 handle.write(item.text)
         results.append({"path": str(path), "written": written, "purpose": item.purpose})
-    lines = [
-        f"{'wrote' if r['written'] else 'kept '} {Path(r['path']).relative_to(folder)}: {r['purpose']}"
-        for r in results
-    ]
+        lines.append(f"{'wrote' if written else 'kept '} {item.relative}: {item.purpose}")
     emit({"status": "ok", "dir": str(folder), "files": results}, as_json=args.json, lines=lines)
     return 0
