@@ -5,8 +5,9 @@
 2. A new venv gets the lock's third-party packages and then the wheel with ``-c requirements.txt``
    (pip checks the wheel's requirements against the lock). By default the third-party packages
    are hard-linked from the venv running the tests, without govflow's editable install (its
-   ``.pth``, finder and dist-info): ~1 min here instead of a 4-6 min download of the lock.
-   ``GOVFLOW_WHEEL_TEST_FRESH=1`` installs everything from the index instead.
+   ``.pth``, finder and dist-info): the venv was ready in 229-374 s on the shared 2-core machine
+   at load 15-16 (wheel build 98-148 s; the whole module 15.7 min there), where installing the
+   lock from the index into a fresh venv took 24.4 min. ``GOVFLOW_WHEEL_TEST_FRESH=1`` does that.
 3. Only the wheel and the ``govflow init`` folder exist where the commands run: the working folder
    is a temporary one, no PYTHONPATH, and ``govflow.__file__`` must be inside the new venv.
 4. ``airflow plugins`` lists govflow, ``airflow providers list`` lists it, ``airflow dags list``
