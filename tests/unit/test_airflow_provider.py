@@ -40,3 +40,21 @@ def test_entry_points_name_the_plugin_and_the_provider():
     assert getattr(import_module(module), name).name == "govflow"
     module, _, name = points["apache_airflow_provider"]["provider_info"].partition(":")
     assert getattr(import_module(module), name) is get_provider_info
+
+
+def test_the_plugin_folder_file_defers_to_the_entry_point(monkeypatch):
+    """With govflow installed, plugins/govflow_plugin.py defines no plugin (no 'already registered'
+    plugin error); with only PYTHONPATH=include it re-exports the package's plugin."""
+    import importlib.metadata
+    import runpy
+
+    from govflow.airflow_plugin import GovflowPlugin
+
+    path = str(REPO / "plugins" / "govflow_plugin.py")
+    installed = importlib.metadata.EntryPoints(
+        [importlib.metadata.EntryPoint("govflow", "govflow.airflow_plugin:GovflowPlugin", "airflow.plugins")]
+    )
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda **_: installed)
+    assert "GovflowPlugin" not in runpy.run_path(path)
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda **_: importlib.metadata.EntryPoints([]))
+    assert runpy.run_path(path)["GovflowPlugin"] is GovflowPlugin
