@@ -24,6 +24,29 @@ def get_provider_info() -> dict[str, Any]:
             "policy gates and a signed audit trail (the Governance view is its plugin)."
         ),
         "versions": [__version__],
+        # The [govflow] section (README "Configuration"): `airflow config list` documents it, and
+        # db_url, being sensitive, may also come from AIRFLOW__GOVFLOW__DB_URL_CMD / _SECRET.
+        "config": {
+            "govflow": {
+                "description": "govflow's settings; a GOVFLOW_<NAME> environment variable wins over these.",
+                "options": {
+                    "db_url": _option(
+                        "SQLAlchemy URL of the governance DB",
+                        "postgresql+psycopg2://gov@db/govflow",
+                        sensitive=True,
+                    ),
+                    "artifacts": _option(
+                        "artifact store root: a folder or fsspec URL", "s3://bucket/govflow"
+                    ),
+                    "policy": _option(
+                        "the policy file the gate decides with", "/opt/govflow/policies/govflow.yaml"
+                    ),
+                    "signing_key_file": _option(
+                        "PEM file of the audit signing key", "/opt/govflow/keys/audit.pem"
+                    ),
+                },
+            }
+        },
         "connection-types": [
             {
                 "connection-type": "govflow_db",
@@ -50,4 +73,15 @@ def get_provider_info() -> dict[str, Any]:
                 },
             },
         ],
+    }
+
+
+def _option(description: str, example: str, *, sensitive: bool = False) -> dict[str, Any]:
+    return {
+        "description": description,
+        "version_added": "0.1.0",
+        "type": "string",
+        "example": example,
+        "default": None,
+        "sensitive": sensitive,
     }
