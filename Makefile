@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 # The demo keeps its state inside the checkout, so it never touches ~/.govflow.
 DEMO_HOME := $(CURDIR)/.govflow
 
-.PHONY: venv demo test test-fast lint clean up prod-up prod-demo prod-down compose-env
+.PHONY: venv demo test test-fast lint clean up prod-up prod-demo prod-down compose-env wheel
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,16 @@ lint: venv
 	$(VENV)/bin/lint-imports
 
 clean:
-	rm -rf $(VENV) $(DEMO_HOME) $(AIRFLOW_DIR) .pytest_cache
+	rm -rf $(VENV) $(DEMO_HOME) $(AIRFLOW_DIR) .pytest_cache dist
+
+# The distribution another team's Airflow installs (README "Add govflow to your Airflow"): dist/govflow-*.whl,
+# built by the PEP 517 backend in pyproject.toml (`python -m build` when installed, else pip's frontend)
+# from a copy of the package, so the checkout gets no build/ or egg-info.
+wheel: venv
+	rm -rf dist && tmp=$$(mktemp -d) && cp pyproject.toml README.md $$tmp/ && mkdir $$tmp/include \
+	&& cp -r include/govflow $$tmp/include/ && find $$tmp -name __pycache__ -prune -exec rm -rf {} + \
+	&& if $(PY) -c "import build" 2>/dev/null; then $(PY) -m build --wheel --outdir dist $$tmp; \
+	   else $(PY) -m pip wheel --quiet --no-deps -w dist $$tmp; fi && rm -rf $$tmp && ls dist/*.whl
 
 # `make up`: the Airflow UI (http://localhost:$(AIRFLOW_PORT)) with govflow's DAGs and plugin, on the
 # embedded default: `airflow standalone`, LocalExecutor, SQLite in .airflow/, govflow state in .govflow/

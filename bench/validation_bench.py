@@ -2,7 +2,7 @@
 
 Both validate the same in-memory frame (the UCI Adult eval sample resampled to
 ROWS rows, with known injected faults) against the reviewed suite
-include/suites/adult.yaml. Prints both times, their ratio, and whether every
+include/govflow/data/suites/adult.yaml. Prints both times, their ratio, and whether every
 expectation got the same verdict and unexpected count. govflow adds suite
 checks, PII withholding and evidence shaping around the same GX call, so the
 ratio should stay close to 1.
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SUITE = ROOT / "include" / "suites" / "adult.yaml"
+SUITE = ROOT / "include" / "govflow" / "data" / "suites" / "adult.yaml"
 SAMPLE = ROOT / "include" / "sample" / "adult" / "eval.csv"
 AGE_FAULTS = 1_000
 SEX_FAULTS = 250

@@ -1,44 +1,10 @@
-"""Airflow plugin: mounts govflow's Governance view at /governance and adds it to the UI's navigation.
+"""A checkout's plugin folder: govflow's plugin is govflow.airflow_plugin.GovflowPlugin.
 
-An adapter only: the app and everything behind it live in ``govflow.web``.
+An installed govflow (pip, or the repo's editable install) registers it through its airflow.plugins
+entry point; this file then defines nothing, since Airflow reports a second copy as a plugin error.
 """
 
-from __future__ import annotations
+from importlib.metadata import entry_points
 
-from typing import Any, ClassVar
-from urllib.parse import quote
-
-from airflow.plugins_manager import AirflowPlugin
-from airflow.sdk import BaseOperatorLink
-
-from govflow.service.airflow_links import GATE_DAG, NIGHTLY_DAG
-from govflow.web import create_app
-
-GOVERNANCE_DAGS = (GATE_DAG, NIGHTLY_DAG)
-
-
-class GovernanceEvidenceLink(BaseOperatorLink):
-    """A task's way back to the Governance view: the version(s) its DAG run checked."""
-
-    name = "Governance evidence"
-
-    def get_link(self, operator: Any, *, ti_key: Any) -> str:
-        if ti_key.dag_id not in GOVERNANCE_DAGS:
-            return ""  # Airflow hides an empty link: other DAGs get no button
-        return f"/governance/runs/{quote(ti_key.dag_id, safe='')}/{quote(ti_key.run_id, safe='')}"
-
-
-class GovflowPlugin(AirflowPlugin):
-    name = "govflow"
-    fastapi_apps: ClassVar[list[dict[str, Any]]] = [
-        {"app": create_app(), "url_prefix": "/governance", "name": "govflow governance"}
-    ]
-    global_operator_extra_links: ClassVar[list[Any]] = [GovernanceEvidenceLink()]
-    external_views: ClassVar[list[dict[str, str]]] = [
-        {
-            "name": "Governance",
-            "href": "/governance/",
-            "destination": "nav",
-            "url_route": "governance",
-        }
-    ]
+if not entry_points(group="airflow.plugins", name="govflow"):  # only PYTHONPATH=include, no install
+    from govflow.airflow_plugin import GovflowPlugin  # noqa: F401

@@ -3,7 +3,9 @@
 GOVFLOW_HOME        state folder (default ~/.govflow): SQLite DB, artifacts
 GOVFLOW_DB_URL      SQLAlchemy URL of the governance DB (default SQLite in GOVFLOW_HOME)
 GOVFLOW_ARTIFACTS   artifact store root, a folder or fsspec URL (default GOVFLOW_HOME/artifacts)
-GOVFLOW_POLICY      policy YAML (default: include/policies/default.yaml)
+GOVFLOW_POLICY      policy YAML (default: the bundled govflow/data/policies/default.yaml)
+                    (these three also from Airflow: [govflow] in airflow.cfg, connections and
+                    Variables; one precedence, in govflow.settings)
 GOVFLOW_ROLES_FILE  the deployment's users-and-roles YAML (operator-owned; never read from GOVFLOW_HOME)
 GOVFLOW_DEV_MODE    1: demos and tests only (the CLI may act as --as/GOVFLOW_USER, recorded as "dev";
                     the bundled demo users hold roles when no roles file is configured); refused
@@ -23,11 +25,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from govflow import data, settings
 from govflow.errors import BadInputError
-
-PACKAGE_DIR = Path(__file__).resolve().parent
-# include/ holds policies, suites and sample data next to the package.
-INCLUDE_DIR = PACKAGE_DIR.parent
 
 
 def home() -> Path:
@@ -35,18 +34,18 @@ def home() -> Path:
 
 
 def db_url() -> str:
-    url = os.environ.get("GOVFLOW_DB_URL")
+    url = settings.db_url()
     if url:
         return url
     return f"sqlite:///{home() / 'govflow.db'}"
 
 
 def artifacts_root() -> str:
-    return os.environ.get("GOVFLOW_ARTIFACTS") or str(home() / "artifacts")
+    return settings.artifacts() or str(home() / "artifacts")
 
 
 def policy_path() -> Path:
-    return Path(os.environ.get("GOVFLOW_POLICY") or INCLUDE_DIR / "policies" / "default.yaml")
+    return Path(settings.policy() or data.default_policy())
 
 
 ERR_DEV_MODE_IN_PRODUCTION = (
@@ -95,7 +94,7 @@ def dev_mode() -> bool:
 
 
 def demo_roles_path() -> Path:
-    return INCLUDE_DIR / "policies" / "users.yaml"
+    return data.demo_users()
 
 
 def roles_path() -> Path | None:

@@ -27,10 +27,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from govflow import config
 from govflow.airflow_client import AirflowClient
 from govflow.errors import GovflowError, NotFoundError
-from govflow.localairflow import local_airflow_env
+from govflow.localairflow import find_project, local_airflow_env
 from govflow.service import gate as gate_service
 from govflow.service import registry
 from govflow.service.checks import latest_check_results
@@ -69,9 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         return _child(args.run_dag, json.loads(args.conf), answers)
 
     project = args.project_dir.resolve()
-    if not (project / "dags" / "governance_gate.py").is_file():
+    if not (project / "dags" / "govflow_dags.py").is_file():
         print(
-            f"govflow demo: error: {project} is not a govflow checkout (no dags/governance_gate.py); "
+            f"govflow demo: error: {project} is not a govflow checkout (no dags/govflow_dags.py); "
             "pass --project-dir",
             file=sys.stderr,
         )
@@ -124,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _default_project() -> Path:
-    return config.INCLUDE_DIR.parent
+    return find_project() or Path.cwd()
 
 
 def _say(text: str) -> None:

@@ -36,12 +36,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from govflow.dags import DAG_FILE
+
 __all__ = [
     "AIRFLOW_USERS",
     "BIND_ENV",
     "DEFAULT_BIND",
     "SECRET_FILES",
     "SIMPLE_AUTH_MANAGER",
+    "find_project",
     "local_airflow_env",
     "main",
     "private_files",
@@ -50,7 +53,6 @@ __all__ = [
 # Airflow users of the demo and of `make up` (user name = govflow user name; role = Airflow's).
 AIRFLOW_USERS = "admin:admin,rita:user,rob:user,alice:user,dave:user,vera:viewer"
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-PROJECT = Path(__file__).resolve().parents[2]
 BIND_ENV = "GOVFLOW_BIND_HOST"
 DEFAULT_BIND = "127.0.0.1"
 # Under AIRFLOW_HOME / GOVFLOW_HOME: the generated passwords (admin's included) and the SQLite DBs.
@@ -58,10 +60,25 @@ SECRET_FILES = ("simple_auth_manager_passwords.json.generated", "airflow.db")
 GOVFLOW_SECRET_FILES = ("govflow.db",)
 
 
+def find_project(start: Path | None = None) -> Path | None:
+    """The govflow checkout to serve DAGs and plugin from, or None for an installed package.
+
+    A checkout has ``dags/govflow_dags.py`` and ``include/govflow``: looked for from
+    where this module was imported from (an editable install, ``PYTHONPATH=include``),
+    then from ``start`` (default: the working folder) upwards. A wheel in site-packages has neither: the DAG
+    file is then written into the Airflow home and the plugin comes from its entry point.
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (Path(__file__).resolve().parents[2], here, *here.parents):
+        if (folder / "dags" / "govflow_dags.py").is_file() and (folder / "include" / "govflow").is_dir():
+            return folder
+    return None
+
+
 def local_airflow_env(
     *,
     home: Path,
-    project: Path = PROJECT,
+    project: Path | None = None,
     port: int | None = None,
     host: str = "localhost",
     users: str | None = None,
@@ -80,15 +97,17 @@ def local_airflow_env(
     users (``--as``); reviewers still answer through Airflow with their own tokens.
     ``bind`` is the address the API server listens on (``[api] host``).
     """
+    project = project or find_project()
     env = {
         "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(project / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(project / "plugins"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(project / "dags" if project else _installed_dags_folder(home)),
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": users or os.environ.get("AIRFLOW_USERS") or AIRFLOW_USERS,
     }
+    if project is not None:  # an installed package registers its plugin through its entry point
+        env["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(project / "plugins")
     if port is not None:
         url = f"http://{host}:{port}"
         env |= {
@@ -152,6 +171,16 @@ def _standalone(*, serve_logs: bool) -> int:
     return 0
 
 
+def _installed_dags_folder(home: Path) -> Path:
+    """``HOME/dags`` holding the two-line DAG file of an installed govflow (what ``govflow init`` writes)."""
+    folder = home / "dags"
+    folder.mkdir(parents=True, exist_ok=True)
+    dag_file = folder / "govflow_dags.py"
+    if not dag_file.is_file():
+        dag_file.write_text(DAG_FILE)
+    return folder
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[args.index("--") + 1 :] if "--" in args else []
@@ -161,7 +190,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Run COMMAND (after --) with the local Airflow settings, or print them.",
     )
     parser.add_argument("--home", type=Path, required=True, help="AIRFLOW_HOME")
-    parser.add_argument("--project", type=Path, default=PROJECT, help="the govflow checkout")
+    parser.add_argument(
+        "--project", type=Path, default=None, help="the govflow checkout (default: found, else the package)"
+    )
     parser.add_argument("--port", type=int, help="the API server's port")
     parser.add_argument(
         "--bind",
@@ -177,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parsed = parser.parse_args(options)
     env = local_airflow_env(
         home=parsed.home.resolve(),
-        project=parsed.project.resolve(),
+        project=parsed.project.resolve() if parsed.project else None,
         port=parsed.port,
         users=parsed.users,
         govflow_home=parsed.govflow_home.resolve() if parsed.govflow_home else None,

@@ -50,7 +50,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from govflow import config, ownership, sealing
+from govflow import config, ownership, sealing, settings
 from govflow.errors import BadInputError
 
 LOCAL_KEY_NAME = "audit-signing.pem"
@@ -203,7 +203,7 @@ def _settings() -> tuple[str | None, ...]:
     env = os.environ
     return (
         sealing.get("GOVFLOW_SIGNING_KEY"),
-        env.get("GOVFLOW_SIGNING_KEY_FILE"),
+        settings.signing_key_file(),  # GOVFLOW_SIGNING_KEY_FILE, or [govflow] signing_key_file
         env.get("GOVFLOW_SIGNING_KEY_VARIABLE"),
         env.get("GOVFLOW_HOME"),
     )
@@ -213,7 +213,7 @@ def _source() -> tuple[str, ...]:
     inline = sealing.get("GOVFLOW_SIGNING_KEY")
     if inline:
         return ("env", inline)
-    path = os.environ.get("GOVFLOW_SIGNING_KEY_FILE")
+    path = settings.signing_key_file()
     if path:
         return ("file", path, str(_mtime(Path(path))))
     variable = os.environ.get("GOVFLOW_SIGNING_KEY_VARIABLE")

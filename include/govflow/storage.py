@@ -20,8 +20,9 @@ S3 credentials, first match wins:
   1. ``GOVFLOW_S3_CONN_ID`` names an Airflow connection (``aws_default`` style: login = access
      key id, password = secret key, extra ``endpoint_url``, ``region_name``,
      ``aws_session_token``), looked up like any Airflow connection (``AIRFLOW_CONN_<ID>``,
-     a secrets backend, the Airflow DB); a field the connection sets wins over the environment.
-  2. The standard AWS environment: ``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``,
+     a secrets backend, the Airflow DB); it must exist. A field it sets wins over the environment.
+  2. Without it, the ``govflow_object_store`` connection (``govflow.settings``) when Airflow has one.
+  3. The standard AWS environment: ``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``,
      ``AWS_SECRET_ACCESS_KEY`` (then botocore's own chain: ``~/.aws``, instance roles).
 """
 
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
+from govflow import settings
 from govflow.errors import BadInputError, GovflowError
 from govflow.files import atomic_write
 from govflow.hashing import sha256_file
@@ -117,6 +119,10 @@ def _s3(conn_id: str | None, storage_options: Mapping[str, Any]) -> dict[str, An
     }
     if conn_id:
         options.update({k: v for k, v in _aws_connection(conn_id).items() if v})
+    else:
+        default = settings.object_store_connection()
+        if default is not None:
+            options.update({k: v for k, v in _connection_options(default).items() if v})
     options.update(storage_options)
     return options
 
@@ -135,6 +141,10 @@ def _aws_connection(conn_id: str) -> dict[str, Any]:
             f"Airflow connection {conn_id!r} named by {S3_CONN_ENV} is not defined "
             f"(set AIRFLOW_CONN_{conn_id.upper()} or add it in Airflow)"
         ) from err
+    return _connection_options(conn)
+
+
+def _connection_options(conn: Any) -> dict[str, Any]:
     extra = conn.extra_dejson or {}
     client_kwargs = {"region_name": extra["region_name"]} if extra.get("region_name") else {}
     return {

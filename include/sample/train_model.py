@@ -117,7 +117,7 @@ def train(
         "metrics": metrics,
         "params": params,
         "notes": str(HERE / "adult_notes.yaml"),
-        "suite": str(HERE.parent / "suites" / "adult.yaml"),
+        "suite": str(HERE.parent / "govflow" / "data" / "suites" / "adult.yaml"),
         "mitigated": mitigate,
         "label": LABEL,
         "positive_label": POSITIVE,

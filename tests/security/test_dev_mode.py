@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from govflow import config
+from govflow import data as bundled
 from govflow.checks import CheckResult
 from govflow.cli import main
 from govflow.errors import BadInputError
@@ -49,12 +50,12 @@ def limited_version(db_url, sample_files):
 
 
 def _lax(tmp_path):
-    data = yaml.safe_load((config.INCLUDE_DIR / "policies" / "default.yaml").read_text())
-    data["version"] = "lax"
+    policy = yaml.safe_load(bundled.default_policy().read_text())
+    policy["version"] = "lax"
     for tier in ("minimal", "limited", "high"):
-        data["tiers"][tier]["approvals"] = {"count": 0}
+        policy["tiers"][tier]["approvals"] = {"count": 0}
     path = tmp_path / "lax.yaml"
-    path.write_text(yaml.safe_dump(data))
+    path.write_text(yaml.safe_dump(policy))
     return path
 
 

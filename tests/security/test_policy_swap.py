@@ -12,7 +12,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from govflow import config
+from govflow import data
 from govflow.checks import CheckResult
 from govflow.cli import main
 from govflow.errors import PermissionDeniedError
@@ -23,7 +23,7 @@ from govflow.service.policy import PolicyNotActiveError, active_policy, apply_po
 from govflow.service.runs import ensure_run
 from govflow.store import AuditEvent, CheckResultRow, GateDecision, session_scope
 
-DEFAULT = config.INCLUDE_DIR / "policies" / "default.yaml"
+DEFAULT = data.default_policy()
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import govflow
 from govflow import config, sealing
 from govflow.checks._sandbox import load_sandboxed
 from govflow.signing import generate_key_files
@@ -95,7 +96,7 @@ def _attack(db_url: str, tmp_path: Path, port: int, monkeypatch) -> dict[str, st
         "key": key.source,
         "db": db_url.removeprefix("sqlite:///"),
         "home": str(config.home()),
-        "include": str(config.INCLUDE_DIR),
+        "include": str(Path(govflow.__file__).resolve().parents[1]),
         "port": port,
     }
     buffer = io.BytesIO()

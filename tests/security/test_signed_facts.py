@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select, text
 
-from govflow import config, store
+from govflow import config, data, store
 from govflow.cli import main
 from govflow.policy import load_policy
 from govflow.service import gate, registry
@@ -32,7 +32,7 @@ from govflow.store.seals import HEAD_NAME, checkpoint_root
 from tests._helpers import checked_version
 
 MODEL, VERSION = "credit-risk", "1.0"
-DEFAULT = config.INCLUDE_DIR / "policies" / "default.yaml"
+DEFAULT = data.default_policy()
 
 
 @pytest.fixture(autouse=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from govflow.access import Directory, Identity, acting_role, cli_identity, load_users, os_user, require_role
-from govflow.config import INCLUDE_DIR
+from govflow.data import demo_users
 from govflow.errors import BadInputError, PermissionDeniedError
 
-BUNDLED = INCLUDE_DIR / "policies" / "users.yaml"
+BUNDLED = demo_users()
 
 
 @pytest.fixture(scope="module")

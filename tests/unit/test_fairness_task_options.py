@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from govflow.config import INCLUDE_DIR
+from govflow.data import default_policy
 from govflow.errors import BadInputError, PolicyError
 from govflow.policy import load_policy
 from govflow.service.check_runners import fairness_options
 from govflow.service.inputs import CheckConfig
 
-DEFAULT = INCLUDE_DIR / "policies" / "default.yaml"
+DEFAULT = default_policy()
 
 
 def _policy_with(tmp_path, fairness=None, performance=None):

@@ -9,11 +9,11 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from govflow.config import INCLUDE_DIR
+from govflow.data import default_policy
 from govflow.errors import PolicyError
 from govflow.policy import load_policy, parse_policy
 
-DEFAULT = INCLUDE_DIR / "policies" / "default.yaml"
+DEFAULT = default_policy()
 
 
 @pytest.fixture(scope="module")

@@ -14,11 +14,12 @@ import pandas as pd
 import pytest
 
 from govflow.checks.validation import load_suite, validate_table
+from govflow.data import suite
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "validation"
 ROOT = Path(__file__).resolve().parents[2]
 ADULT = ROOT / "include" / "sample" / "adult"
-ADULT_SUITE = ROOT / "include" / "suites" / "adult.yaml"
+ADULT_SUITE = suite("adult")
 PEOPLE_SUITE = FIXTURES / "people.yaml"
 
 

@@ -45,6 +45,7 @@ COMMANDS = (
     ("govflow.cli._mitigate", ("mitigate",)),
     ("govflow.cli._suite", ("suite",)),
     ("govflow.cli._completion", ("completion",)),
+    ("govflow.cli._init", ("init",)),
 )
 
 

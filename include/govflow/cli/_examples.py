@@ -14,6 +14,7 @@ EXAMPLE_PREFIX = "example:"
 
 EXAMPLES: dict[str, str] = {
     "db upgrade": "govflow db upgrade --json",
+    "init": "govflow init deploy/govflow",
     "model register": 'govflow model register --name credit-risk --owner "Ana" --risk-tier high '
     "--region EU --sector finance",
     "model list": "govflow model list --json",
@@ -26,9 +27,9 @@ EXAMPLES: dict[str, str] = {
     "audit checkpoint": "govflow audit checkpoint --out checkpoint.json",
     "audit keygen": "govflow audit keygen --out signing-key.pem",
     "audit log": "govflow audit log --subject credit-risk@1.0 --limit 20",
-    "policy apply": "govflow policy apply include/policies/default.yaml",
+    "policy apply": "govflow policy apply include/govflow/data/policies/default.yaml",
     "policy show": "govflow policy show --json",
-    "check validation": "govflow check validation --data train.csv --suite include/suites/adult.yaml --json",
+    "check validation": "govflow check validation --data train.csv --suite suites/adult.yaml --json",
     "check pii": "govflow check pii --data train.csv --region EU --json",
     "check fairness": "govflow check fairness --data eval.csv --label income --prediction prediction "
     "--sensitive sex --positive-label '>50K' --json",

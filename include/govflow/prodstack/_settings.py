@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from govflow import config
+from govflow.localairflow import find_project
 
-REPO = config.INCLUDE_DIR.parent
+# The checkout this stack runs (a repository tool: it needs one).
+REPO = find_project() or Path.cwd()
 LOOPBACK = "127.0.0.1"
-# Airflow users (SimpleAuthManager role) = govflow users (include/policies/users.yaml).
+# Airflow users (SimpleAuthManager role) = govflow users (include/govflow/data/policies/users.yaml).
 AIRFLOW_ROLES = {"admin": "admin", "alice": "user", "rita": "user", "rob": "user", "vera": "viewer"}
 # Tasks that need the big libraries (Presidio/spaCy, Fairlearn/scikit-learn) go to this queue.
 HEAVY_QUEUE = "heavy"

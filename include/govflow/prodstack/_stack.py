@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from govflow import config
+from govflow import config, data
 from govflow.prodstack import _services as services
 from govflow.prodstack._process import alive, read_pid, spawn, stop, wait_until
 from govflow.prodstack._settings import StackSettings, write_env_file
@@ -73,7 +73,7 @@ def up(s: StackSettings, *, timeout: float = 300.0, say: Callable[[str], object]
     # The deployment's policy is the active one (the gate refuses a policy file that is not). The
     # bundled default is applied on the gate's first use; any other needs an admin proven by Airflow
     # (never dev mode or the OS user): the stack's admin applies it through the Governance API.
-    if config.policy_path().resolve() != (config.INCLUDE_DIR / "policies" / "default.yaml").resolve():
+    if config.policy_path().resolve() != data.default_policy().resolve():
         _apply_policy_as_admin(s, passwords["admin"])
     if not _running(s, "supervisor"):
         supervisor = [sys.executable, "-m", "govflow.prodstack", "supervise", "--root", str(s.root)]

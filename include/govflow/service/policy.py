@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from govflow import config
+from govflow import data
 from govflow.access import SYSTEM_AUTH, AuthMethod, Directory, require_role, require_strong_auth
 from govflow.errors import GovflowError
 from govflow.policy import Policy, load_policy, policy_sha256
@@ -39,7 +39,7 @@ class PolicyNotActiveError(GovflowError):
 
 
 def bundled_default_sha256() -> str:
-    return policy_sha256((config.INCLUDE_DIR / "policies" / "default.yaml").read_bytes())
+    return policy_sha256(data.default_policy().read_bytes())
 
 
 def active_policy(session: Session) -> PolicyRow | None:

@@ -188,4 +188,5 @@ def governance_gate():
     notify(outcome) >> reconcile()
 
 
-governance_gate()
+# The DAG object by name: a deployment's DAG file imports it (dags/govflow_dags.py).
+dag = governance_gate()

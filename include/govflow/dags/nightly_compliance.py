@@ -121,4 +121,5 @@ def nightly_compliance():
     summary(groups, audit)
 
 
-nightly_compliance()
+# The DAG object by name: a deployment's DAG file imports it (dags/govflow_dags.py).
+dag = nightly_compliance()
