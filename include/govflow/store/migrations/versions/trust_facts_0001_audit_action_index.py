@@ -1,7 +1,7 @@
 """audit_events(action, seq): the gate finds the newest event of an action (policy.applied) by index
 
 Revision ID: trust_facts_0001
-Revises: 20261201_0003
+Revises: trust_edges_0001
 Create Date: 2026-12-06 07:40:00
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "trust_facts_0001"
-down_revision = "20261201_0003"
+down_revision = "trust_edges_0001"
 branch_labels = None
 depends_on = None
 
