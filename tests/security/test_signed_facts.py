@@ -129,9 +129,10 @@ def _one_approval_one_rejection() -> None:
     _approve("rob", verdict="reject")
 
 
-def _dev_waiver() -> None:
+def _waiver() -> None:
+    # Waivers need an identity Airflow proved (a dev/os waiver is refused before any row exists).
     with session_scope() as s:
-        gate.waive(s, MODEL, VERSION, "fairness", "rita", reason="known gap", auth_method="dev")
+        gate.waive(s, MODEL, VERSION, "fairness", "rita", reason="known gap", auth_method="airflow")
 
 
 ATTACKS = {
@@ -219,14 +220,14 @@ ATTACKS = {
         # SQLite reuses the id for the forged row: verify then finds it differing from the event.
         verify_reason=r"gate_decisions #\d+ (is gone|decision 'approved' does not match)",
     ),
-    "waiver auth method": Attack(
-        _dev_waiver,
-        lambda url: ["UPDATE waivers SET auth_method = 'airflow'"],
-        r"waivers #\d+ auth_method 'airflow' does not match its signed event \(#\d+: 'dev'\)",
+    "waiver author": Attack(
+        _waiver,
+        lambda url: ["UPDATE waivers SET waived_by = 'rob'"],
+        r"waivers #\d+ waived_by 'rob' does not match its signed event \(#\d+: 'rita'\)",
         "waivers ",
     ),
     "waiver moved to another result": Attack(
-        _dev_waiver,
+        _waiver,
         lambda url: [f"UPDATE waivers SET check_result_id = {_result_id('pii')}"],
         r"waivers #\d+ check_result_id \d+ does not match its signed event",
         "waivers ",

@@ -32,15 +32,12 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, event, func, select
 from sqlalchemy.orm import Session
 
-from govflow import config
+from govflow import config, storage
 from govflow.hashing import canonical_json
 from govflow.signing import Keyring, signing_key
 from govflow.store._models import AuditEvent
@@ -263,47 +260,22 @@ def write_seal(seq: int, head_hash: str, *, root: str | None = None) -> dict[str
 
 
 def _write(location: str, data: bytes) -> None:
-    if "://" in location and not location.startswith("file://"):
-        import fsspec
-
-        with fsspec.open(location, "wb") as handle:
-            handle.write(data)
-        return
-    path = Path(location.removeprefix("file://"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
+    storage.write_bytes(location, data)  # a local temp-then-rename; an object PUT is whole
 
 
 # --- reading (the gate) -----------------------------------------------------------------------
 
 
 def _read(location: str) -> bytes | None:
-    try:
-        if "://" in location and not location.startswith("file://"):
-            import fsspec
-
-            with fsspec.open(location, "rb") as handle:
-                return bytes(handle.read(_MAX_BYTES + 1))
-        with Path(location.removeprefix("file://")).open("rb") as handle:
-            return handle.read(_MAX_BYTES + 1)
-    except (FileNotFoundError, NotADirectoryError):
+    if not storage.exists(location):
         return None
+    return storage.read_bytes(location, limit=_MAX_BYTES + 1)
 
 
 def _newest_listed(root: str) -> str | None:
     # Only when head.json is missing: the seq-named files sort by seq.
-    if "://" in root and not root.startswith("file://"):
-        import fsspec
-
-        fs, path = fsspec.core.url_to_fs(root)
-        names = sorted(fs.glob(f"{path}/0*.json")) if fs.exists(path) else []
-        return f"{root.split('://', 1)[0]}://{names[-1]}" if names else None
-    folder = Path(root.removeprefix("file://"))
-    names = sorted(folder.glob("0*.json")) if folder.is_dir() else []
-    return str(names[-1]) if names else None
+    names = storage.glob(root, "0*.json")
+    return names[-1] if names else None
 
 
 def read_head(*, root: str | None = None) -> dict[str, Any] | None:
