@@ -38,7 +38,7 @@ from govflow.service.audit import write_checkpoint
 from govflow.service.check_table import NIGHTLY_CHECKS
 from govflow.service.mitigate import best_option
 from govflow.service.monitoring import due_versions, results_of_run
-from govflow.service.pipeline import RunRef, document_version, newest_batch_data, pipeline_actor, run_check
+from govflow.service.pipeline import RunRef, document_version, partitioned_data, pipeline_actor, run_check
 from govflow.store import session_scope
 from govflow.store.audit import authenticated_as
 
@@ -153,7 +153,7 @@ def check(
             target["version"],
             name,
             policy=policy or load_policy(),  # resolved once, where the task starts
-            source=newest_batch_data,
+            source=partitioned_data(run, db_url=db_url),
             among=NIGHTLY_CHECKS,
             missing_is_error=False,  # no batch (or an unlabeled one) tonight is a skip, not a failure
             db_url=db_url,
