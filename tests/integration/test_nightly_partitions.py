@@ -186,3 +186,35 @@ def test_a_postgresql_partitioned_table_reads_only_new_days(db_url, files, pg_te
         with admin.begin() as c:
             c.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def test_a_model_whose_labels_stop_arriving_is_alerted_once_and_cleared_when_they_land(db_url, files):  # noqa: F811
+    import datetime as dt
+
+    from govflow.store import Alert
+
+    root = f"memory://nightly-{secrets.token_hex(4)}/scorer/preds"
+    _production(files, root, {"partition": "ds", "labels_stale_days": 3})
+    _put(f"{root}/ds=2026-12-01/part-0000.csv", _rows("2026-12-01", labeled=False, seed=8))
+    _run(_night(1), "drift")
+    targets = [{"model": "scorer", "version": "1.0", "tier": "minimal"}]
+    soon = nightly.summarize(_night(1), targets, {"ok": True})
+    assert "nightly:labels-stale" not in soon["models"][0]["problems"]  # landed today: not late yet
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=4)
+    late = nightly.summarize(_night(2), targets, {"ok": True}, now=later)
+    assert "nightly:labels-stale" in late["models"][0]["problems"]
+
+    def stale() -> list:
+        with session_scope() as s:
+            rows = s.scalars(select(Alert).where(Alert.problem_key == "nightly:labels-stale")).all()
+            return [(r.id, r.resolved_at is None, "2026-12-01" in r.message) for r in rows]
+
+    raised = stale()  # one per channel
+    assert raised and all(is_open and names for _, is_open, names in raised)
+    nightly.summarize(_night(3), targets, {"ok": True}, now=later)
+    assert stale() == raised  # still open: not raised again
+    _put(f"{root}/ds=2026-12-01/part-0000.csv", _rows("2026-12-01", seed=8))
+    assert _run(_night(4), "fairness")["summary"]["label_coverage"] == 1.0
+    cleared = nightly.summarize(_night(4), targets, {"ok": True}, now=later)
+    assert "nightly:labels-stale" not in cleared["models"][0]["problems"]
+    assert [is_open for _, is_open, _ in stale()] == [False] * len(raised)
