@@ -218,3 +218,15 @@ def test_a_model_whose_labels_stop_arriving_is_alerted_once_and_cleared_when_the
     cleared = nightly.summarize(_night(4), targets, {"ok": True}, now=later)
     assert "nightly:labels-stale" not in cleared["models"][0]["problems"]
     assert [is_open for _, is_open, _ in stale()] == [False] * len(raised)
+
+
+def test_the_last_task_level_verifies_the_chain_and_summarizes_in_one_task(db_url, files):  # noqa: F811
+    root = f"memory://nightly-{secrets.token_hex(4)}/scorer/preds"
+    _production(files, root, {"partition": "ds"})
+    _put(f"{root}/ds=2026-12-01/part-0000.csv", _rows("2026-12-01", seed=9))
+    _run(_night(1), "drift")
+    summary = nightly.verify_and_summarize(
+        _night(1), [{"model": "scorer", "version": "1.0", "tier": "minimal"}]
+    )
+    assert summary["audit"]["ok"] and summary["audit"]["checkpoint"]["seq"] > 0
+    assert summary["models"][0]["checks"]["drift"] in ("pass", "warn")

@@ -254,6 +254,17 @@ def summarize(
     return summary
 
 
+def verify_and_summarize(
+    run: RunRef | Mapping[str, Any],
+    targets: Iterable[Mapping[str, Any]],
+    *,
+    now: dt.datetime | None = None,
+    db_url: str | None = None,
+) -> dict[str, Any]:
+    """``verify_audit`` then ``summarize``: the DAG's last task level (one task, not two)."""
+    return summarize(run, targets, verify_audit(db_url=db_url), now=now, db_url=db_url)
+
+
 def _results_of_run(run: RunRef, target: Mapping[str, Any], *, db_url: str | None) -> list[dict[str, Any]]:
     with session_scope(db_url) as session:
         return results_of_run(session, run, target["model"], target["version"])
