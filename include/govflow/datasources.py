@@ -32,7 +32,16 @@ from govflow import config
 from govflow.errors import BadInputError, ConflictError
 from govflow.storage import verified_copy
 
-__all__ = ["SCHEME", "TableRef", "is_table_uri", "parse_table_uri", "table_copy", "table_sha256"]
+__all__ = [
+    "SCHEME",
+    "TableRef",
+    "is_table_uri",
+    "parse_table_uri",
+    "partition_csv",
+    "partition_keys",
+    "table_copy",
+    "table_sha256",
+]
 
 SCHEME = "conn://"
 CHUNK_ROWS = 10_000
@@ -119,20 +128,83 @@ def _hook(ref: TableRef) -> Any:
     return hook
 
 
-def _canonical_csv(ref: TableRef) -> Iterator[bytes]:
-    """The table as canonical CSV bytes, one block per chunk of rows."""
-    hook = _hook(ref)
+def partition_keys(uri: str, column: str) -> dict[str, Any]:
+    """The partitions of a table by ``column``: its distinct values as text (``_cell``) -> the value
+    (a datetime column is partitioned by day: the key is the ISO date, the value the date)."""
+    ref = parse_table_uri(uri)
+    if not _NAME.match(column):
+        raise BadInputError(f"bad partition column {column!r} for {ref.uri}: not a plain SQL name")
+    connection = _connect(_hook(ref), ref)
     try:
-        connection = hook.get_conn()
+        cursor = connection.cursor()
+        try:
+            cursor.execute(f'SELECT DISTINCT "{column}" FROM {ref.quoted} WHERE "{column}" IS NOT NULL')
+            values = [row[0] for row in cursor.fetchall()]
+        except Exception as err:
+            raise BadInputError(f"cannot list partitions {column!r} of {ref.uri}: {_first(err)}") from err
+        finally:
+            cursor.close()
+    finally:
+        connection.close()
+    keys: dict[str, Any] = {}
+    for value in values:
+        day = value.date() if isinstance(value, dt.datetime) else _day_of_text(value)
+        keys[_cell(day)] = day
+    return dict(sorted(keys.items()))
+
+
+def partition_csv(uri: str, column: str, days: list[Any]) -> Iterator[bytes]:
+    """The rows of the partitions ``days`` (values from ``partition_keys``) as canonical CSV blocks,
+    ordered by every column like a whole table; a day matches a timestamp column's whole day."""
+    ref = parse_table_uri(uri)
+    hook = _hook(ref)
+    mark = getattr(hook, "placeholder", "%s")
+    ranges, params = [], []
+    for day in days:
+        if isinstance(day, dt.date) and not isinstance(day, dt.datetime):
+            start = dt.datetime.combine(day, dt.time())
+            ranges.append(f'("{column}" >= {mark} AND "{column}" < {mark})')
+            params += [_param(hook, start), _param(hook, start + dt.timedelta(days=1))]
+        else:
+            ranges.append(f'"{column}" = {mark}')
+            params.append(day)
+    return _canonical_csv(ref, where=" OR ".join(ranges) or "1 = 0", params=tuple(params), hook=hook)
+
+
+def _day_of_text(value: Any) -> Any:
+    # SQLite returns timestamps as text: '2026-12-01 10:00:00' partitions by its day, '2026-12-01' is one.
+    if isinstance(value, str) and len(value) > 10:
+        with contextlib.suppress(ValueError):
+            return dt.datetime.fromisoformat(value).date()
+    return value
+
+
+def _param(hook: Any, moment: dt.datetime) -> Any:
+    # SQLite compares dates as text: an ISO string with a space sorts like its stored values.
+    return moment.isoformat(sep=" ") if "sqlite" in type(hook).__name__.lower() else moment
+
+
+def _connect(hook: Any, ref: TableRef) -> Any:
+    try:
+        return hook.get_conn()
     except Exception as err:
         raise BadInputError(
             f"cannot connect through Airflow connection {ref.conn_id!r}: {_first(err)}"
         ) from err
+
+
+def _canonical_csv(
+    ref: TableRef, *, where: str = "", params: tuple[Any, ...] = (), hook: Any = None
+) -> Iterator[bytes]:
+    """The table (or its rows matching ``where``) as canonical CSV bytes, one block per chunk of rows."""
+    connection = _connect(hook or _hook(ref), ref)
     try:
         columns = _columns(connection, ref)
         order = ", ".join(str(i) for i in range(1, len(columns) + 1))
         cursor = _streaming_cursor(connection)
-        cursor.execute(f"SELECT * FROM {ref.quoted} ORDER BY {order}")
+        condition = f" WHERE {where}" if where else ""
+        query = f"SELECT * FROM {ref.quoted}{condition} ORDER BY {order}"
+        cursor.execute(query, params) if params else cursor.execute(query)
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)

@@ -93,17 +93,12 @@ def nightly_compliance():
         checks >> documentation(group)
 
     @task(trigger_rule="all_done")
-    def verify_audit_chain() -> dict:
-        from govflow.tasks.nightly import verify_audit
-
-        return verify_audit()
-
-    @task(trigger_rule="all_done")
-    def summary(groups: list[list[dict]] | None, audit: dict | None, **context) -> dict:
+    def summary(groups: list[list[dict]] | None, **context) -> dict:
         from govflow.service.runs import RunRef
-        from govflow.tasks.nightly import summarize
+        from govflow.tasks.nightly import verify_and_summarize
 
-        return summarize(RunRef.from_context(context), [t for g in groups or [] for t in g], audit)
+        # One task level, not two: the chain is verified where the summary that reports it is made.
+        return verify_and_summarize(RunRef.from_context(context), [t for g in groups or [] for t in g])
 
     @task(trigger_rule="all_done")
     def reconcile_approvals(**context) -> dict:
@@ -116,9 +111,7 @@ def nightly_compliance():
     reconcile_approvals()
     groups = production_models()
     rechecks = recheck.expand(group=groups)
-    audit = verify_audit_chain()
-    rechecks >> audit
-    summary(groups, audit)
+    rechecks >> summary(groups)
 
 
 # The DAG object by name: a deployment's DAG file imports it (dags/govflow_dags.py).

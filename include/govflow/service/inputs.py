@@ -110,6 +110,8 @@ class VersionInputs:
     production_version: str | None = None
     production_artifact: str | None = None
     production_artifact_sha256: str | None = None
+    # How the model's batches are partitioned and where late labels land (params["monitoring"]).
+    monitoring: dict[str, Any] = field(default_factory=dict)
 
 
 def inputs_of(row: ModelVersion) -> VersionInputs:
@@ -137,4 +139,5 @@ def inputs_of(row: ModelVersion) -> VersionInputs:
         production_version=champion.version if champion else None,
         production_artifact=champion.artifact_uri if champion else None,
         production_artifact_sha256=champion.artifact_sha256 if champion else None,
+        monitoring=dict((row.params or {}).get("monitoring") or {}),
     )

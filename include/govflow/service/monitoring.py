@@ -13,11 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govflow.policy import Policy
+from govflow.service import partitions
+from govflow.service.inputs import inputs_of
 from govflow.service.registry import get_version, list_versions
 from govflow.service.runs import RunRef
 from govflow.store import CheckResultRow, Run
 
-__all__ = ["DUE_GRACE", "due_versions", "results_of_run"]
+__all__ = ["DUE_GRACE", "due_versions", "label_gap", "results_of_run"]
 
 # A model re-checked every day must not be skipped because last night's run started a bit later.
 DUE_GRACE = dt.timedelta(hours=2)
@@ -61,3 +63,14 @@ def results_of_run(session: Session, run: RunRef, model: str, version: str) -> l
         }
         for r in rows
     ]
+
+
+def label_gap(session: Session, model: str, version: str, *, now: dt.datetime) -> dict[str, Any] | None:
+    """The version's oldest checked partition waiting for labels past ``labels_stale_days``, or None
+    (the model's batches are not partitioned, or it sets no limit, or its labels keep up)."""
+    row = get_version(session, model, version)
+    inputs = inputs_of(row)
+    source = partitions.MonitoringSource.of(inputs.batches_uri, inputs.monitoring)
+    if source is None:
+        return None
+    return partitions.stale_labels(session, model=row.model, source=source, now=now)

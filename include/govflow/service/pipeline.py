@@ -26,6 +26,7 @@ from govflow.checks import CheckResult
 from govflow.errors import GovflowError
 from govflow.policy import Policy
 from govflow.service import docs as docs_service
+from govflow.service import partitions
 from govflow.service.batches import batch_columns, batch_name, newest_batch
 from govflow.service.check_table import GATE_CHECKS, CheckSpec, Missing, check_spec
 from govflow.service.checks import find_check_result, record_check_result
@@ -48,6 +49,7 @@ __all__ = [
     "load_inputs",
     "newest_batch",
     "newest_batch_data",
+    "partitioned_data",
     "pipeline_actor",
     "record_result",
     "recorded_result",
@@ -65,6 +67,7 @@ class DataFile:
 
     path: str
     report: dict[str, Any] = field(default_factory=dict)
+    covers: dict[str, Any] = field(default_factory=dict)  # added to the result's summary (partitions)
 
 
 # Where a check's data comes from: a file, or why there is none.
@@ -89,6 +92,88 @@ def newest_batch_data(spec: CheckSpec, inputs: VersionInputs) -> DataFile | Miss
         if missing is not None:
             return Missing(missing.reason)
     return DataFile(batch, report)
+
+
+def partitioned_data(run: RunRef | Mapping[str, Any], *, db_url: str | None = None) -> DataSource:
+    """The nightly source of ``run``: the partitions of a partitioned source this run claims (new ones
+    for drift and PII, newly labeled ones for fairness and performance); the newest batch otherwise."""
+    run = RunRef.of(run)
+
+    def source(spec: CheckSpec, inputs: VersionInputs) -> DataFile | Missing:
+        try:
+            monitored = partitions.MonitoringSource.of(inputs.batches_uri, inputs.monitoring)
+        except GovflowError as err:
+            return Missing(str(err))
+        if monitored is None:
+            return newest_batch_data(spec, inputs)
+        try:
+            return _claimed_partitions(run, spec, inputs, monitored, db_url=db_url)
+        except GovflowError as err:  # an unreachable source is this check's error, not the group's
+            return Missing(f"cannot read {monitored.uri}: {err}")
+
+    return source
+
+
+def _claimed_partitions(
+    run: RunRef,
+    spec: CheckSpec,
+    inputs: VersionInputs,
+    monitored: partitions.MonitoringSource,
+    *,
+    db_url: str | None,
+) -> DataFile | Missing:
+    # Checks that need outcomes (the table's on_batch) wait for labels; the others run when data lands.
+    stage = partitions.LABELS if spec.on_batch is not None else partitions.PREDICTIONS
+    label = inputs.config.label if stage == partitions.LABELS else None
+    listing = partitions.list_partitions(monitored)
+    with session_scope(db_url) as session:
+        model = get_version(session, inputs.model, inputs.version).model
+        run_ = run_row(session, run)
+        keys = partitions.claimed_by_run(session, run=run_, model=model, source=monitored.uri, stage=stage)
+        retry = bool(keys)
+        if not retry:
+            keys = partitions.unclaimed(
+                session, model=model, source=monitored.uri, stage=stage, listed=list(listing)
+            )
+    keys = [k for k in keys if k in listing]
+    if not keys:
+        waiting = "labeled " if stage == partitions.LABELS else ""
+        return Missing(f"no new {waiting}partitions under {monitored.uri}")
+    read = partitions.read_partitions(monitored, listing, keys, label=label)
+    if not retry:
+        if label:  # only partitions whose labels arrived are claimed; the rest wait for a later night
+            keys = [k for k in keys if read.coverage(k) >= monitored.min_label_coverage]
+            if not keys:
+                return Missing(
+                    f"labels for {monitored.uri} cover {read.coverage():.0%} of the waiting rows "
+                    f"(at least {monitored.min_label_coverage:.0%} a partition)"
+                )
+        with session_scope(db_url) as session:
+            model = get_version(session, inputs.model, inputs.version).model
+            held = partitions.claim(
+                session,
+                run=run_row(session, run),
+                model=model,
+                source=monitored.uri,
+                stage=stage,
+                read=read,
+                keys=keys,
+            )
+        held = [k for k in held if k in listing]
+        if held != read.partitions:  # fewer labeled, or a racing task claimed others
+            read = partitions.read_partitions(monitored, listing, held, label=label)
+    name = batch_name(read.path)
+    if spec.on_batch is not None:
+        missing = spec.on_batch(inputs, set(read.columns), name)
+        if missing is not None:
+            return Missing(missing.reason)
+    covers: dict[str, Any] = {"partitions": read.partitions, "rows": sum(read.rows.values())}
+    if label:
+        covers |= {
+            "window": {"from": read.partitions[0], "to": read.partitions[-1]},
+            "label_coverage": read.coverage(),
+        }
+    return DataFile(read.path, {"batch": name, "partitions": read.partitions}, covers)
 
 
 def load_inputs(session: Session, model: str, version: str) -> VersionInputs:
@@ -142,6 +227,8 @@ def run_check(
             run, model, version, CheckResult.error(check, reason), None, policy, db_url=db_url
         )
     result, data_sha = check_on_data(check, inputs, data=data.path, policy=policy)
+    if data.covers:  # the evidence says which partitions (and labels) the result covers
+        result = replace(result, summary={**result.summary, **data.covers})
     return record_result(run, model, version, result, data_sha, policy, db_url=db_url) | data.report
 
 

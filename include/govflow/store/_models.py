@@ -310,3 +310,25 @@ class WebhookDelivery(Base):
     state: Mapped[str] = mapped_column(String(16), default="acting")  # acting|done
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     run_id: Mapped[str | None] = mapped_column(String(250))
+
+
+class MonitoredPartition(Base):
+    """A partition of a model's monitoring source that a nightly run claimed for a stage
+    (``predictions``: drift and PII when it lands; ``labels``: fairness and performance once its
+    labels arrived). Claimed once: a retry of the run finds its claims, a later run skips them."""
+
+    __tablename__ = "monitored_partitions"
+    __table_args__ = (
+        UniqueConstraint("model_id", "source", "stage", "partition"),
+        Index("ix_monitored_partitions_run", "run_id", "model_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    source: Mapped[str] = mapped_column(Text)
+    stage: Mapped[str] = mapped_column(String(16))
+    partition: Mapped[str] = mapped_column(String(200))
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    rows: Mapped[int | None]
+    labeled_rows: Mapped[int | None]
+    claimed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

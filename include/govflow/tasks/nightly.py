@@ -1,6 +1,10 @@
 """nightly_compliance task bodies: which production models are due, their checks on the newest batch,
 documentation refresh, audit chain verification, and a summary that alerts once per new problem.
 
+A model whose version sets ``params["monitoring"]["partition"]`` is read by partition
+(``service.partitions``): drift and PII on the partitions landed since the last run, fairness and
+performance on those whose labels arrived; a model whose labels stop arriving is alerted.
+
 A model is due when its tier's ``recheck.every_days`` has passed since its last
 nightly result (a tier without ``recheck`` is never re-checked). Its newest
 data batch is the last CSV/Parquet file, by name, under the ``batches_uri``
@@ -37,8 +41,8 @@ from govflow.service.audit import verify_audit as verify_audit_trail
 from govflow.service.audit import write_checkpoint
 from govflow.service.check_table import NIGHTLY_CHECKS
 from govflow.service.mitigate import best_option
-from govflow.service.monitoring import due_versions, results_of_run
-from govflow.service.pipeline import RunRef, document_version, newest_batch_data, pipeline_actor, run_check
+from govflow.service.monitoring import due_versions, label_gap, results_of_run
+from govflow.service.pipeline import RunRef, document_version, partitioned_data, pipeline_actor, run_check
 from govflow.store import session_scope
 from govflow.store.audit import authenticated_as
 
@@ -153,7 +157,7 @@ def check(
             target["version"],
             name,
             policy=policy or load_policy(),  # resolved once, where the task starts
-            source=newest_batch_data,
+            source=partitioned_data(run, db_url=db_url),
             among=NIGHTLY_CHECKS,
             missing_is_error=False,  # no batch (or an unlabeled one) tonight is a skip, not a failure
             db_url=db_url,
@@ -195,18 +199,24 @@ def summarize(
     targets: Iterable[Mapping[str, Any]],
     audit: Mapping[str, Any] | None,
     *,
+    now: dt.datetime | None = None,
     db_url: str | None = None,
 ) -> dict[str, Any]:
-    """Tonight's results per model and alerts for new problems (closing fixed ones).
+    """Tonight's results per model and alerts for new problems (closing fixed ones), labels that
+    stopped arriving among them.
 
     Fails on a broken audit chain.
     """
     run = RunRef.of(run)
+    now = now or dt.datetime.now(dt.UTC)
     audit = dict(audit or {"ok": False, "problem": "the audit chain was not verified"})
     models = []
     for target in targets:
         results = _results_of_run(run, target, db_url=db_url)
         problems = [_problem(target, r) for r in results if r["status"] in ("fail", "error")]
+        gap = _label_gap(target, now=now, db_url=db_url)
+        if gap is not None:
+            problems.append(_labels_problem(target, gap))
         if not audit.get("ok"):
             problems.append(
                 Problem(
@@ -244,9 +254,39 @@ def summarize(
     return summary
 
 
+def verify_and_summarize(
+    run: RunRef | Mapping[str, Any],
+    targets: Iterable[Mapping[str, Any]],
+    *,
+    now: dt.datetime | None = None,
+    db_url: str | None = None,
+) -> dict[str, Any]:
+    """``verify_audit`` then ``summarize``: the DAG's last task level (one task, not two)."""
+    return summarize(run, targets, verify_audit(db_url=db_url), now=now, db_url=db_url)
+
+
 def _results_of_run(run: RunRef, target: Mapping[str, Any], *, db_url: str | None) -> list[dict[str, Any]]:
     with session_scope(db_url) as session:
         return results_of_run(session, run, target["model"], target["version"])
+
+
+def _label_gap(target: Mapping[str, Any], *, now: dt.datetime, db_url: str | None) -> dict[str, Any] | None:
+    with session_scope(db_url) as session:
+        return label_gap(session, target["model"], target["version"], now=now)
+
+
+def _labels_problem(target: Mapping[str, Any], gap: Mapping[str, Any]) -> Problem:
+    # Without labels, fairness and performance silently stop being re-checked: say so, once.
+    return Problem(
+        key="nightly:labels-stale",
+        severity="warning",
+        subject=f"[govflow] {target['model']}@{target['version']}: labels stopped arriving",
+        body=(
+            f"{gap['waiting']} checked partition(s) of {target['model']} wait for labels; the oldest "
+            f"({gap['partition']}) for {gap['days']} days (limit {gap['limit_days']}). Fairness and "
+            "performance run again when labels for a window arrive."
+        ),
+    )
 
 
 def _problem(target: Mapping[str, Any], result: Mapping[str, Any]):
