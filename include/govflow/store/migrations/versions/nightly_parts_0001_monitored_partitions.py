@@ -1,7 +1,7 @@
 """monitored_partitions: which partitions of a model's monitoring source nightly has read, per stage
 
 Revision ID: nightly_parts_0001
-Revises: 20261201_0003
+Revises: trust_facts_0001
 Create Date: 2026-12-06 08:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "nightly_parts_0001"
-down_revision = "20261201_0003"
+down_revision = "trust_facts_0001"
 branch_labels = None
 depends_on = None
 
