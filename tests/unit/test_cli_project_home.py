@@ -100,11 +100,12 @@ def test_a_read_inside_the_project_reads_its_state(no_home_env, tmp_path, monkey
 def test_demo_next_line_names_the_venv_cli_relative_to_the_checkout(tmp_path, monkeypatch):
     from govflow import demo
 
-    bin_dir = tmp_path / ".venv" / "bin"
+    bin_dir = tmp_path / "checkout" / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
     (bin_dir / "govflow").write_text("#!/bin/sh\n")
     monkeypatch.setattr(demo.sys, "executable", str(bin_dir / "python"))
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path / "checkout")
     assert demo._govflow_command() == ".venv/bin/govflow"
-    monkeypatch.chdir(tmp_path.parent)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
     assert demo._govflow_command() == "govflow"
