@@ -109,3 +109,26 @@ def test_demo_next_line_names_the_venv_cli_relative_to_the_checkout(tmp_path, mo
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
     assert demo._govflow_command() == "govflow"
+
+
+def test_a_failed_trigger_says_the_version_is_registered_and_how_to_retrigger(
+    sample_files, monkeypatch, capsys
+):
+    # Nothing listens on port 9: the trigger fails after the registration.
+    monkeypatch.setenv("GOVFLOW_AIRFLOW_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("GOVFLOW_AIRFLOW_PASSWORD", "x")
+    assert (
+        main(["model", "register", "--name", "m2", "--owner", "o", "--risk-tier", "minimal", "--as", "alice"])
+        == 0
+    )
+    submit = [
+        "submit", "--model", "m2", "--version", "1", "--artifact", str(sample_files["artifact"]),
+        "--training-data", str(sample_files["training"]), "--trigger", "--as", "alice",
+    ]  # fmt: skip
+    for _ in range(2):  # the same command again finds the identical version and fails the same way
+        capsys.readouterr()
+        assert main(submit) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1, err
+        assert "m2@1 is registered, but starting governance_gate at http://127.0.0.1:9 failed" in err[0]
+        assert "run the same submit again" in err[0] and "GOVFLOW_AIRFLOW_URL" in err[0]
