@@ -10,7 +10,8 @@ GOVFLOW_AIRFLOW_URL        base URL of the api-server (default http://localhost:
 GOVFLOW_AIRFLOW_USER       user name for ``POST /auth/token`` (default admin)
 GOVFLOW_AIRFLOW_PASSWORD   its password; when unset, the SimpleAuthManager passwords
                            file of a local Airflow is read (AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE,
-                           else $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated)
+                           else simple_auth_manager_passwords.json.generated in $AIRFLOW_HOME or,
+                           unset, in the project's .airflow folder, found as GOVFLOW_HOME's .govflow is)
 GOVFLOW_AIRFLOW_TIMEOUT    seconds per HTTP request (default 30)
 """
 
@@ -25,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from govflow import config
 from govflow.errors import BadInputError, ConflictError, GovflowError, NotFoundError, PermissionDeniedError
 from govflow.vocab import APPROVE_OPTION, REJECT_OPTION
 
@@ -381,7 +383,7 @@ def _password_for(username: str) -> str | None:
     if explicit:
         return explicit
     candidates = [os.environ.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE")]
-    airflow_home = os.environ.get("AIRFLOW_HOME")
+    airflow_home = config.airflow_home()
     if airflow_home:
         candidates.append(str(Path(airflow_home) / "simple_auth_manager_passwords.json.generated"))
     for candidate in candidates:

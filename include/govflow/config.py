@@ -1,6 +1,8 @@
 """Settings from the environment, read when asked (never cached at import).
 
-GOVFLOW_HOME        state folder (default ~/.govflow): SQLite DB, artifacts
+GOVFLOW_HOME        state folder: SQLite DB, artifacts. Unset: the nearest ``.govflow`` folder in the
+                    working folder or one of its parents (as git finds ``.git``: inside the checkout
+                    `make demo` ran in, the CLI reads the demo's state), else ~/.govflow
 GOVFLOW_DB_URL      SQLAlchemy URL of the governance DB (default SQLite in GOVFLOW_HOME)
 GOVFLOW_ARTIFACTS   artifact store root, a folder or fsspec URL (default GOVFLOW_HOME/artifacts)
 GOVFLOW_POLICY      policy YAML (default: the bundled govflow/data/policies/default.yaml)
@@ -23,6 +25,7 @@ GOVFLOW_NIGHTLY_PARALLELISM  how many groups nightly_compliance packs the due mo
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 
 from govflow import data, settings
@@ -30,7 +33,39 @@ from govflow.errors import BadInputError
 
 
 def home() -> Path:
-    return Path(os.environ.get("GOVFLOW_HOME") or Path.home() / ".govflow").expanduser()
+    explicit = os.environ.get("GOVFLOW_HOME")
+    if explicit:
+        return Path(explicit).expanduser()
+    return project_folder(".govflow") or Path.home() / ".govflow"
+
+
+def airflow_home() -> Path | None:
+    """AIRFLOW_HOME, else the nearest project ``.airflow`` folder (`make demo`/`make up`'s), else None."""
+    explicit = os.environ.get("AIRFLOW_HOME")
+    if explicit:
+        return Path(explicit).expanduser()
+    return project_folder(".airflow")
+
+
+def project_folder(name: str, start: Path | None = None) -> Path | None:
+    """The folder ``name`` in ``start`` (default: the working folder) or its nearest parent that has one."""
+    try:
+        here = (start or Path.cwd()).resolve()
+    except OSError:  # the working folder was deleted under us: no project to find
+        return None
+    for folder in (here, *here.parents):
+        if (folder / name).is_dir():
+            return folder / name
+    return None
+
+
+# True while a command that only reads (or acts on what is registered) runs: a missing SQLite
+# governance DB is then an error, never a new empty one (govflow.store._db.make_engine).
+EXISTING_STATE_ONLY: ContextVar[bool] = ContextVar("govflow_existing_state_only", default=False)
+ERR_NO_STATE = (
+    "no governance DB at {path}: run `make demo` or `govflow init` first, run govflow inside the "
+    "project folder that has the .govflow folder, or set GOVFLOW_HOME"
+)
 
 
 def db_url() -> str:

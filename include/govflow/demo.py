@@ -117,9 +117,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     passwords = ".airflow/simple_auth_manager_passwords.json.generated"
     print(f"                       (log in as admin; passwords: {passwords})")
-    print(f"   govflow version show --model {MODEL} --version {version}")
+    # Run inside the checkout, the CLI finds .govflow (govflow.config.home): no GOVFLOW_HOME to export.
+    print(f"   {_govflow_command()} version show --model {MODEL} --version {version}")
     print(f"   Airflow task logs of this demo: {work}/governance_gate.log, {work}/nightly_compliance.log")
     return code
+
+
+def _registered(session: Any, version: str) -> bool:
+    try:
+        get_version(session, MODEL, version)
+    except NotFoundError:
+        return False
+    return True
+
+
+def _govflow_command() -> str:
+    """How the user's shell reaches the CLI: the checkout's venv's (`make demo` puts it on its own PATH,
+    the user's shell does not have it), relative to the working folder; else plain ``govflow``."""
+    script = Path(sys.executable).parent / "govflow"
+    try:
+        return str(script.relative_to(Path.cwd())) if script.is_file() else "govflow"
+    except ValueError:
+        return "govflow"
 
 
 def _default_project() -> Path:
@@ -153,7 +172,7 @@ def _train(project: Path, work: Path) -> dict[str, Any]:
 
 
 def _register_and_submit(trained: dict[str, Any]) -> str:
-    version = f"1.0.{trained['number']}"
+    number = trained["number"]
     # The production data batches the nightly DAG reads (a serving system would append them).
     batches = Path(trained["batches"]).parent.parent / "batches"
     config = CheckConfig(
@@ -190,6 +209,10 @@ def _register_and_submit(trained: dict[str, Any]) -> str:
                 "used only to measure fairness (AI Act Art. 10(5)).",
                 batches_uri=str(batches),
             )
+        # A re-run (or a DB that outlived .govflow/demo's model folders) bumps past what is registered.
+        while _registered(session, f"1.0.{number}"):
+            number += 1
+        version = f"1.0.{number}"
         registry.register_version(
             session,
             model=MODEL,

@@ -9,6 +9,11 @@ Writes into OUT:
                     (what govflow's fairness and performance checks read)
   metrics.json      accuracy, ROC AUC, precision, recall, F1 on the eval data
   batches/          N "production" data batches, labeled and scored, for nightly re-checks
+and, under the names the README's per-tier `govflow submit` blocks use (run them inside OUT):
+  train.csv, reference.csv  the training data (the drift baseline is the training data)
+  eval.csv          the scored eval data (the same rows as eval_scored.csv)
+  suite.yaml        the expectation suite of the data; notes.yaml the documentation notes
+  params.json       the training parameters
 and prints one JSON object with those paths and the metrics.
 
 `--mitigate` post-processes the classifier with Fairlearn's ThresholdOptimizer
@@ -112,6 +117,7 @@ def train(
     for index in range(batches):
         part = scored.iloc[index * size : (index + 1) * size]
         part.to_csv(paths["batches"] / f"batch-{index + 1:04d}.csv", index=False)
+    _job_folder(out, train_csv=Path(train_csv), eval_scored=paths["eval_data"], params=params)
     return {
         **{k: str(v) for k, v in paths.items()},
         "metrics": metrics,
@@ -125,6 +131,18 @@ def train(
         "score": "score",
         "sensitive": [SENSITIVE],
     }
+
+
+def _job_folder(out: Path, *, train_csv: Path, eval_scored: Path, params: dict) -> None:
+    """The files a training job hands `govflow submit`, named as in the README's per-tier blocks."""
+    import shutil
+
+    shutil.copyfile(train_csv, out / "train.csv")
+    shutil.copyfile(train_csv, out / "reference.csv")
+    shutil.copyfile(eval_scored, out / "eval.csv")
+    shutil.copyfile(HERE.parent / "govflow" / "data" / "suites" / "adult.yaml", out / "suite.yaml")
+    shutil.copyfile(HERE / "adult_notes.yaml", out / "notes.yaml")
+    (out / "params.json").write_text(json.dumps(params, indent=2) + "\n")
 
 
 def _portable(model):  # type: ignore[no-untyped-def]

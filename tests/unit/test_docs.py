@@ -430,7 +430,7 @@ def test_a_reference_defaulting_to_the_training_data_is_documented_as_such():
     context = build_context(full_inputs(version=version))
     fact = context["facts"]["training_data"]["reference_data"]
     assert fact.documented and fact.value.startswith("the training data (the default")
-    assert "/data/train.csv" in fact.value
+    assert f"train.csv (sha256 {'b' * 64})" in fact.value and "/data/" not in fact.value
     assert context["sections"]["training_data"].complete
     assert documentation_check(context, HIGH_REQUIRED).status == "pass"
 

@@ -13,7 +13,7 @@ import gc
 import sys
 from collections.abc import Sequence
 
-from govflow import __version__
+from govflow import __version__, config
 from govflow.cli._completion import autocomplete
 from govflow.cli._failures import EXIT_ENVIRONMENT, environment_failure
 from govflow.cli._lazy import lazy_subcommands, load_everything
@@ -48,6 +48,23 @@ COMMANDS = (
     ("govflow.cli._init", ("init",)),
 )
 
+# Commands that read the registry or act on what is in it: on a missing governance DB they say so in
+# one line instead of creating an empty one (`govflow model list` outside any project used to leave
+# an empty ~/.govflow/govflow.db behind). (command, its ACTION's dest, the actions; None: all.)
+EXISTING_STATE_COMMANDS: tuple[tuple[str, str, frozenset[str] | None], ...] = (
+    ("model", "model_command", frozenset({"list", "show"})),
+    ("version", "version_command", frozenset({"list", "show"})),
+    ("audit", "audit_command", frozenset({"log", "verify"})),
+    ("docs", "docs_command", None),
+    ("evidence", "evidence_command", None),
+    ("explain", "", None),
+    ("gate", "", None),
+    ("approve", "", None),
+    ("waive", "", None),
+    ("promote", "", None),
+    ("mitigate", "", None),
+)
+
 
 def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
     """The whole ``govflow`` parser; ``lazy``: command modules imported as parsing reaches them."""
@@ -66,7 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         autocomplete(parser)  # answers the shell's TAB and exits, when the shell asked
         args = parser.parse_args(argv)
         # A context of its own: the command's acting identity never leaks into the caller's.
-        return int(contextvars.copy_context().run(args.handler, args) or 0)
+        context = contextvars.copy_context()
+        context.run(config.EXISTING_STATE_ONLY.set, _reads_existing_state(args))
+        return int(context.run(args.handler, args) or 0)
     except GovflowError as err:
         print(f"govflow: error: {err}", file=sys.stderr)
         return err.exit_code
@@ -78,6 +97,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise  # a bug: the traceback is what a developer needs
         print(f"govflow: error: {line}", file=sys.stderr)
         return EXIT_ENVIRONMENT
+
+
+def _reads_existing_state(args: argparse.Namespace) -> bool:
+    command = getattr(args, "command", None)
+    for name, dest, actions in EXISTING_STATE_COMMANDS:
+        if command == name:
+            return actions is None or getattr(args, dest, None) in actions
+    return False
 
 
 def _exit_without_collecting() -> None:

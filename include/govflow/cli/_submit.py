@@ -9,7 +9,9 @@ With ``--trigger`` the governance_gate DAG is started through Airflow's REST API
 run id is printed; with ``--wait`` the command follows the run and exits with
 the gate's outcome: 0 approved (and promoted), 1 rejected, still pending
 approval or the run failed, 2 bad input. A training pipeline can therefore
-fail on rejection.
+fail on rejection. A trigger that fails (Airflow unreachable, refused credentials) leaves the
+version registered and says so in one line, with the settings to fix and the command to re-run
+(the same submit: the identical version is found, not registered twice).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from govflow.access import require_role
 from govflow.airflow_client import AirflowClient
 from govflow.checks.fairness import MODEL_TASKS
@@ -28,7 +32,7 @@ from govflow.cli._identity import actor_of
 from govflow.cli._mlflow import add_from_mlflow_flag, registration
 from govflow.cli._output import emit
 from govflow.cli._params import json_object
-from govflow.errors import BadInputError
+from govflow.errors import BadInputError, GovflowError
 from govflow.service import registry
 from govflow.service.docs import record_notes
 from govflow.service.pipeline import CheckConfig
@@ -106,11 +110,20 @@ def _submit(args: argparse.Namespace) -> int:
         return 0
 
     with AirflowClient() as client:
-        run = client.trigger(
-            DAG_ID,
-            {"model": args.model, "version": args.version, "submitted_by": actor, "trigger_kind": "rest"},
-            note=f"submitted by {actor}",
-        )
+        try:
+            run = client.trigger(
+                DAG_ID,
+                {"model": args.model, "version": args.version, "submitted_by": actor, "trigger_kind": "rest"},
+                note=f"submitted by {actor}",
+            )
+        except (GovflowError, httpx.HTTPError) as err:
+            # The version is registered: say so, and how to start its run, instead of leaving a
+            # registered-but-never-gated version the user does not know about.
+            hint = _retrigger_hint(args, client.url, err)
+            if isinstance(err, GovflowError):  # keep its kind (and exit status), say what to do
+                err.args = (hint,)
+                raise
+            raise BadInputError(hint) from err
         payload |= {
             "dag_id": DAG_ID,
             "run_id": run["dag_run_id"],
@@ -134,6 +147,17 @@ def _submit(args: argparse.Namespace) -> int:
         )
     emit(payload, as_json=args.json, lines=_lines(payload))
     return EXIT_BY_DECISION.get(payload.get("decision") or "", 1)
+
+
+def _retrigger_hint(args: argparse.Namespace, url: str, err: Exception) -> str:
+    detail = " ".join(str(err).split()) or type(err).__name__
+    return (
+        f"{args.model}@{args.version} is registered, but starting {DAG_ID} at {url} failed ({detail}); "
+        "set GOVFLOW_AIRFLOW_URL (and GOVFLOW_AIRFLOW_PASSWORD, or run inside the project whose .airflow "
+        "holds the generated passwords, or set AIRFLOW_HOME) and run the same submit again: the identical "
+        f"version is found, not registered twice (or trigger {DAG_ID} in Airflow with conf "
+        f'{{"model": "{args.model}", "version": "{args.version}"}})'
+    )
 
 
 def register_submission(args: argparse.Namespace, actor: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from govflow.docs._numbers import fmt_number, number
 from govflow.docs._rows import event_detail, is_version_event
 from govflow.docs._scrub import scrub_text
 from govflow.docs._sections import Fact, fact
+from govflow.machine_paths import file_names_only
 
 
 class DocumentFacts(ModelCardFacts):
@@ -126,7 +127,7 @@ class DocumentFacts(ModelCardFacts):
             self.reg(
                 "batches",
                 "Production data batches",
-                self.model.get("batches_uri"),
+                file_names_only(str(self.model["batches_uri"])) if self.model.get("batches_uri") else None,
                 "no batch location registered for nightly re-checks (govflow model register --batches)",
             ),
             Fact(key="recipients", label="Alert recipients", value=recipients, source="registry"),

@@ -9,6 +9,7 @@ from govflow.checks.family import family
 from govflow.docs._numbers import fmt_number, number
 from govflow.docs._scrub import scrub_text
 from govflow.hashing import canonical_json
+from govflow.machine_paths import file_names_only
 
 
 def latest_by_check(results: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
@@ -166,7 +167,9 @@ def library_versions(results: Sequence[Mapping[str, Any]]) -> dict[str, str]:
 def file_ref(uri: Any, sha256: Any) -> str | None:
     if not uri:
         return None
-    return f"{uri} (sha256 {sha256})"
+    # The file name and its hash identify the file; the folder it had on the submitting machine does
+    # not, and tells every reader of the document how that machine is laid out. URIs (s3://) stay.
+    return f"{file_names_only(str(uri))} (sha256 {sha256})"
 
 
 def as_text(value: Any) -> str:

@@ -50,6 +50,9 @@ def make_engine(url: str) -> Engine:
         raise BadInputError(f"invalid database URL: {redact_url(url)!r}") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
+            if config.EXISTING_STATE_ONLY.get() and not Path(parsed.database).is_file():
+                # A read must not leave an empty DB (and its folder) behind to be mistaken for state.
+                raise BadInputError(config.ERR_NO_STATE.format(path=parsed.database))
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 60})
         _configure_sqlite(engine)

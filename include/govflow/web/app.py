@@ -27,6 +27,7 @@ from govflow.service import gate, overview
 from govflow.service.serialize import recorded_to_dict
 from govflow.store import session_scope
 from govflow.web.airflow_actions import open_required_actions
+from govflow.web.api_docs import add_docs_routes
 from govflow.web.mlflow_webhook import Trigger, add_mlflow_webhook
 from govflow.web.read_routes import add_read_routes
 from govflow.web.write_guard import add_write_guard
@@ -68,9 +69,8 @@ def create_app(
     ``required_actions(user)`` lists Airflow's open Required Actions (default: Airflow's own DB when
     identity comes from Airflow, none otherwise); ``trigger_gate(conf)`` starts governance_gate for the
     MLflow webhook (default: Airflow's REST API)."""
-    from fastapi import Depends, FastAPI, HTTPException, Request
-    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-    from fastapi.responses import HTMLResponse, JSONResponse, Response
+    from fastapi import Depends, FastAPI, HTTPException
+    from fastapi.responses import Response
     from fastapi.templating import Jinja2Templates
     from pydantic import BaseModel, Field
 
@@ -134,19 +134,7 @@ def create_app(
         return Directory(users={who.name: who}, source="the deployment's roles for this request")
 
     # --- API docs (a known user only) ------------------------------------------------------
-    @app.get("/openapi.json", include_in_schema=False)
-    def openapi(user: str = Depends(current_user)) -> JSONResponse:
-        return JSONResponse(app.openapi())
-
-    @app.get("/docs", include_in_schema=False)
-    def swagger(request: Request, user: str = Depends(current_user)) -> HTMLResponse:
-        root = request.scope.get("root_path", "").rstrip("/")
-        return get_swagger_ui_html(openapi_url=f"{root}/openapi.json", title="govflow API")
-
-    @app.get("/redoc", include_in_schema=False)
-    def redoc(request: Request, user: str = Depends(current_user)) -> HTMLResponse:
-        root = request.scope.get("root_path", "").rstrip("/")
-        return get_redoc_html(openapi_url=f"{root}/openapi.json", title="govflow API")
+    add_docs_routes(app, current_user=current_user)  # assets served locally: the docs render offline
 
     # --- read pages and their JSON twins ---------------------------------------------------
     # Inside Airflow (its auth manager decides who you are), Airflow's Required Actions join My approvals.

@@ -12,6 +12,7 @@ from govflow import config
 from govflow.access import User
 from govflow.policy import Policy, load_policy
 from govflow.service import overview
+from govflow.service.alerts_view import alerts_view
 from govflow.service.diff import version_diff
 from govflow.service.my_approvals import my_approvals
 from govflow.service.portfolio import STATES, PortfolioFilter, portfolio
@@ -110,6 +111,11 @@ def add_read_routes(
         """What waits for the signed-in reviewer, each with the evidence digest they would approve."""
         return _approvals(who)
 
+    @app.get("/api/alerts", tags=["read"])
+    def api_alerts(model: str | None = None, who: User = Depends(known_user)) -> dict[str, Any]:
+        """Open alerts, one entry per problem with each channel's delivery (what the portfolio counts)."""
+        return read(lambda s: alerts_view(s, model=model or None))
+
     # --- pages -----------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse)
     def page_portfolio(
@@ -152,6 +158,12 @@ def add_read_routes(
     @app.get("/approvals", response_class=HTMLResponse)
     def page_my_approvals(request: Request, who: User = Depends(known_user)) -> HTMLResponse:
         return page(request, "approvals.html", who, a=_approvals(who))
+
+    @app.get("/alerts", response_class=HTMLResponse)
+    def page_alerts(
+        request: Request, model: str | None = None, who: User = Depends(known_user)
+    ) -> HTMLResponse:
+        return page(request, "alerts.html", who, a=read(lambda s: alerts_view(s, model=model or None)))
 
     @app.get("/runs/{dag_id}/{run_id}", include_in_schema=False)
     def run_target(request: Request, dag_id: str, run_id: str, who: User = Depends(known_user)) -> Any:
