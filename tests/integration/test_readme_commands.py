@@ -144,12 +144,16 @@ def _record_gate_evidence() -> None:
 
     with session_scope() as session:
         versions = [
-            (m, v) for m, v in session.query(Model.name, ModelVersion.version).join(ModelVersion.model).all()
+            (m, v, t)
+            for m, v, t in session.query(Model.name, ModelVersion.version, Model.risk_tier)
+            .join(ModelVersion.model)
+            .all()
         ]
-    for number, (model, version) in enumerate(versions, start=1):
+    for number, (model, version, tier) in enumerate(versions, start=1):
         ref = {
             "model": model,
             "version": version,
+            "tier": tier,
             "run": {"dag_id": "governance_gate", "run_id": f"readme-{number}", "trigger_kind": "manual"},
         }
         for check in GATE_CHECKS:
