@@ -242,6 +242,9 @@ class Policy(_Strict):
     description: str = ""
     # Checks that are not computed on a data set (their evidence records no data hash).
     data_free_checks: list[PolicyCheck] = Field(default_factory=lambda: list(_DATA_FREE_CHECKS))
+    # Days a production version approved under an earlier policy has to be re-approved after this
+    # one is applied (it is flagged non-compliant and its owner alerted nightly until then).
+    grace_period_days: int = Field(default=30, ge=0, le=3650)
     pii: PiiPolicy
     tiers: Tiers
 
