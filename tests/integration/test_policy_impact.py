@@ -154,3 +154,17 @@ def test_nightly_alerts_the_owner_until_re_approved(production, monkeypatch, tmp
     )
     admin_apply(relaxed)
     assert nightly.summarize(night, [target], audit)["models"][0]["problems"] == []
+
+
+def test_cli_policy_impact_lists_the_change(production, tmp_path, capsys):
+    from tests._helpers import cli
+
+    path = tmp_path / "tightened.yaml"
+    path.write_text(tightened().text)
+    code, out, _ = cli(capsys, "policy", "impact", str(path))
+    assert code == 0
+    assert "would change 1 of 1" in out
+    assert "credit-risk 1.0 (production): approved -> pending_approval" in out
+    assert "approval by rita no longer counts" in out
+    code, out, _ = cli(capsys, "policy", "impact", str(path), "--json")
+    assert json.loads(out)["newly_rejected_production"] == ["credit-risk 1.0"]

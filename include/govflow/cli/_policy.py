@@ -47,6 +47,16 @@ def register(groups: argparse._SubParsersAction) -> None:
     add_json_flag(impact)
     impact.set_defaults(handler=_impact)
 
+    packs = sub.add_parser(
+        "packs",
+        help="the rule packs that apply to a model (sector, regions, tier) and, per obligation and "
+        "its source article, whether a version's checks and document sections evidence it",
+    )
+    packs.add_argument("--model", required=True)
+    packs.add_argument("--version", required=True)
+    add_json_flag(packs)
+    packs.set_defaults(handler=_packs)
+
     show = sub.add_parser("show", help="the active policy's version, sha256 and who applied it")
     add_json_flag(show)
     show.set_defaults(handler=_show)
@@ -114,5 +124,20 @@ def _impact(args: argparse.Namespace) -> int:
             f"{change['before']} -> {change['after']}" + (f": {'; '.join(why)}" if why else "")
         )
     lines += [f"  {v}: no stored inputs, cannot be replayed" for v in report["unreplayable"]]
+    emit(report, as_json=args.json, lines=lines)
+    return 0
+
+
+def _packs(args: argparse.Namespace) -> int:
+    from govflow.service.packs import pack_status
+
+    with session_scope() as session:
+        report = pack_status(session, args.model, args.version, enforced=load_policy().packs)
+    lines = [f"{args.model} {args.version}: {len(report['packs'])} rule pack(s) apply"]
+    for pack in report["packs"]:
+        lines.append(f"  {pack['name']} ({pack['source']}): {pack['evidenced']}/{pack['total']} evidenced")
+        for item in pack["obligations"]:
+            state = "evidenced" if item["evidenced"] else "missing " + ", ".join(item["missing"])
+            lines.append(f"    {item['article']} {item['title']}: {state}")
     emit(report, as_json=args.json, lines=lines)
     return 0
