@@ -29,6 +29,8 @@ EXAMPLES: dict[str, str] = {
     "audit log": "govflow audit log --subject credit-risk@1.0 --limit 20",
     "policy apply": "govflow policy apply include/govflow/data/policies/default.yaml",
     "policy show": "govflow policy show --json",
+    "policy impact": "govflow policy impact stricter.yaml --json",
+    "policy packs": "govflow policy packs --model credit-risk --version 1.0",
     "check validation": "govflow check validation --data train.csv --suite suites/adult.yaml --json",
     "check pii": "govflow check pii --data train.csv --region EU --json",
     "check fairness": "govflow check fairness --data eval.csv --label income --prediction prediction "

@@ -1,4 +1,4 @@
-"""`govflow policy apply|show`: the policy the gate decides with."""
+"""`govflow policy apply|show|impact`: the policy the gate decides with, and what a new one would change."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from govflow.cli._common import add_actor_flag, add_json_flag
 from govflow.cli._identity import identity_of
 from govflow.cli._output import emit
 from govflow.policy import load_policy
-from govflow.service.policy import active_policy, apply_policy, policy_row_to_dict
+from govflow.service.policy import (
+    active_policy,
+    alert_noncompliant_owners,
+    apply_policy,
+    policy_row_to_dict,
+)
+from govflow.service.policy_impact import policy_impact
 from govflow.store import session_scope
 
 
@@ -32,6 +38,25 @@ def register(groups: argparse._SubParsersAction) -> None:
     add_json_flag(apply)
     apply.set_defaults(handler=_apply)
 
+    impact = sub.add_parser(
+        "impact",
+        help="what FILE would change if applied: every candidate and production version's latest "
+        "decision decided again under it from its stored inputs (read-only)",
+    )
+    impact.add_argument("file", metavar="FILE")
+    add_json_flag(impact)
+    impact.set_defaults(handler=_impact)
+
+    packs = sub.add_parser(
+        "packs",
+        help="the rule packs that apply to a model (sector, regions, tier) and, per obligation and "
+        "its source article, whether a version's checks and document sections evidence it",
+    )
+    packs.add_argument("--model", required=True)
+    packs.add_argument("--version", required=True)
+    add_json_flag(packs)
+    packs.set_defaults(handler=_packs)
+
     show = sub.add_parser("show", help="the active policy's version, sha256 and who applied it")
     add_json_flag(show)
     show.set_defaults(handler=_show)
@@ -52,6 +77,8 @@ def _apply(args: argparse.Namespace) -> int:
         with session_scope() as session:
             row, changed = apply_policy(session, policy, who.name, auth_method=who.auth_method)
             payload = {**policy_row_to_dict(row), "changed": changed}
+        if changed:  # after the commit: alerts open their own transactions
+            alert_noncompliant_owners(actor=who.name)
     verb = "applied" if payload["changed"] else "already active:"
     emit(
         payload,
@@ -76,4 +103,41 @@ def _show(args: argparse.Namespace) -> int:
         else "no policy applied yet (the bundled default is applied on the gate's first use)"
     )
     emit(payload, as_json=args.json, lines=[line])
+    return 0
+
+
+def _impact(args: argparse.Namespace) -> int:
+    policy = load_policy(args.file)
+    with session_scope() as session:
+        report = policy_impact(session, policy)
+    lines = [
+        f"policy {policy.version} would change {len(report['changed'])} of {report['examined']} "
+        "candidate/production versions' latest decisions"
+    ]
+    for change in report["changed"]:
+        why = [
+            f"newly {r['code']}" + (f" ({r['check']})" if r["check"] else "") for r in change["new_reasons"]
+        ]
+        why += [f"approval by {a} no longer counts" for a in change["approvals_no_longer_counted"]]
+        lines.append(
+            f"  {change['model']} {change['version']} ({change['stage']}): "
+            f"{change['before']} -> {change['after']}" + (f": {'; '.join(why)}" if why else "")
+        )
+    lines += [f"  {v}: no stored inputs, cannot be replayed" for v in report["unreplayable"]]
+    emit(report, as_json=args.json, lines=lines)
+    return 0
+
+
+def _packs(args: argparse.Namespace) -> int:
+    from govflow.service.packs import pack_status
+
+    with session_scope() as session:
+        report = pack_status(session, args.model, args.version, enforced=load_policy().packs)
+    lines = [f"{args.model} {args.version}: {len(report['packs'])} rule pack(s) apply"]
+    for pack in report["packs"]:
+        lines.append(f"  {pack['name']} ({pack['source']}): {pack['evidenced']}/{pack['total']} evidenced")
+        for item in pack["obligations"]:
+            state = "evidenced" if item["evidenced"] else "missing " + ", ".join(item["missing"])
+            lines.append(f"    {item['article']} {item['title']}: {state}")
+    emit(report, as_json=args.json, lines=lines)
     return 0

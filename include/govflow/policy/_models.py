@@ -10,28 +10,19 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from govflow.errors import PolicyError
+from govflow.policy._packs import Pack, load_packs
+from govflow.policy._strict import Strict as _Strict
+from govflow.policy._strict import entity_names as _entity_names
 from govflow.vocab import ARTIFACT_FORMATS, RISK_TIERS, ArtifactFormat, AuthMethod, PolicyCheck, Role
 
 # Defaults, typed so the pydantic fields keep their Literal element types.
 _REVIEWER_ROLES: tuple[Role, ...] = ("reviewer", "admin")
 _DATA_FREE_CHECKS: tuple[PolicyCheck, ...] = ("documentation",)
 
-_ENTITY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _entity_names(values: Sequence[str]) -> list[str]:
-    for value in values:
-        if not _ENTITY.match(value):
-            raise ValueError(f"entity {value!r} must be UPPER_SNAKE_CASE like EMAIL_ADDRESS")
-    return sorted(set(values))
 
 
 # --- PII -------------------------------------------------------------------
@@ -242,6 +233,12 @@ class Policy(_Strict):
     description: str = ""
     # Checks that are not computed on a data set (their evidence records no data hash).
     data_free_checks: list[PolicyCheck] = Field(default_factory=lambda: list(_DATA_FREE_CHECKS))
+    # Days a production version approved under an earlier policy has to be re-approved after this
+    # one is applied (it is flagged non-compliant and its owner alerted nightly until then).
+    grace_period_days: int = Field(default=30, ge=0, le=3650)
+    # Bundled rule packs (govflow/data/packs) this policy enforces where they apply (sector, regions,
+    # tier): a pack's forbidden PII entities narrow the allowed ones. Every pack is reported either way.
+    packs: list[str] = Field(default_factory=list)
     pii: PiiPolicy
     tiers: Tiers
 
@@ -295,4 +292,17 @@ class Policy(_Strict):
             rule = sectors.get(sector.casefold())
             if rule is not None:
                 allowed &= set(rule.allowed_entities)
+        for pack in self.enforced_packs():
+            if pack.pii is not None and pack.applies_to(sector=sector, regions=regions, tier=None):
+                allowed -= set(pack.pii.forbidden_entities)
         return frozenset(allowed)
+
+    def enforced_packs(self) -> list[Pack]:
+        """The bundled packs this policy names (an unknown name is an error)."""
+        if not self.packs:
+            return []
+        by_id = {pack.id: pack for pack in load_packs()}
+        unknown = sorted(set(self.packs) - set(by_id))
+        if unknown:
+            raise PolicyError(f"policy {self.version} names unknown rule packs: {', '.join(unknown)}")
+        return [by_id[name] for name in self.packs]

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select
@@ -21,10 +22,16 @@ from sqlalchemy.orm import Session
 
 from govflow import data
 from govflow.access import SYSTEM_AUTH, AuthMethod, Directory, require_role, require_strong_auth
-from govflow.errors import GovflowError
+from govflow.errors import BadInputError, GovflowError
 from govflow.policy import Policy, load_policy, policy_sha256
+from govflow.service.policy_impact import (
+    noncompliance_problems,
+    noncompliant_versions,
+    policy_impact,
+    record_impact,
+)
 from govflow.store import Policy as PolicyRow
-from govflow.store import utcnow
+from govflow.store import session_scope, utcnow
 from govflow.store.audit import append_event
 from govflow.timeutil import iso_utc
 from govflow.vocab import ADMIN
@@ -57,7 +64,40 @@ def apply_policy(
     """Make ``policy`` the active one (admin only). Returns the row and whether anything changed."""
     require_strong_auth(auth_method, action=f"applying policy {policy.version}")
     require_role(actor, (ADMIN,), action=f"apply policy {policy.version}", users=users, admin_ok=True)
-    return _activate(session, policy, actor=actor, auth_method=auth_method, reason="applied by an admin")
+    current = active_policy(session)
+    if current is not None and current.sha256 != policy.sha256 and current.version == policy.version:
+        raise BadInputError(
+            f"policy {policy.source} changed but keeps version {policy.version}: "
+            "give every edit a new `version` (decisions name the policy by it)"
+        )
+    # Measured before the switch, from the stored inputs of the decisions it affects.
+    report = (
+        policy_impact(session, policy) if current is not None and current.sha256 != policy.sha256 else None
+    )
+    row, changed = _activate(
+        session, policy, actor=actor, auth_method=auth_method, reason="applied by an admin"
+    )
+    if changed and report is not None:
+        record_impact(session, policy, report, actor=actor, auth_method=auth_method)
+    return row, changed
+
+
+def alert_noncompliant_owners(
+    *, actor: str, db_url: str | None = None, skip: Collection[tuple[str, str]] = ()
+) -> list[dict[str, Any]]:
+    """Alert the owners of production versions non-compliant since the active policy (after commit).
+
+    An open alert is not raised twice (``raise_alerts``), so calling it every night alerts once."""
+    from govflow.service.alerts import raise_alerts  # delivery imports Airflow connections
+
+    with session_scope(db_url) as session:
+        items = [i for i in noncompliant_versions(session) if (i["model"], i["version"]) not in skip]
+    sent: list[dict[str, Any]] = []
+    for item in items:
+        with session_scope(db_url) as session:
+            problems = noncompliance_problems(session, item["model"], item["version"])
+        sent += raise_alerts(item["model"], problems, actor=actor, version=item["version"], db_url=db_url)
+    return sent
 
 
 def _activate(

@@ -43,6 +43,8 @@ from govflow.service.check_table import NIGHTLY_CHECKS
 from govflow.service.mitigate import best_option
 from govflow.service.monitoring import due_versions, label_gap, results_of_run
 from govflow.service.pipeline import RunRef, document_version, partitioned_data, pipeline_actor, run_check
+from govflow.service.policy import alert_noncompliant_owners
+from govflow.service.policy_impact import noncompliance_problems
 from govflow.store import session_scope
 from govflow.store.audit import authenticated_as
 
@@ -217,6 +219,8 @@ def summarize(
         gap = _label_gap(target, now=now, db_url=db_url)
         if gap is not None:
             problems.append(_labels_problem(target, gap))
+        with session_scope(db_url) as session:  # approved under an earlier policy, rejected by this one
+            problems += noncompliance_problems(session, target["model"], target["version"])
         if not audit.get("ok"):
             problems.append(
                 Problem(
@@ -246,6 +250,9 @@ def summarize(
                 "alerts_sent": sum(1 for a in alerts if a["delivery"] == "sent"),
             }
         )
+    # Production versions not due for checks tonight are still re-evaluated under the active policy.
+    due = {(m["model"], m["version"]) for m in models}
+    alert_noncompliant_owners(actor=pipeline_actor(run), db_url=db_url, skip=due)
     summary = {"run": run.to_dict(), "models": models, "audit": audit}
     if not audit.get("ok"):
         raise AuditChainBrokenError(

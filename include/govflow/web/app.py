@@ -192,7 +192,7 @@ def create_app(
     def api_apply_policy(body: PolicyIn, who: User = Depends(known_user)) -> dict[str, Any]:
         """Make a policy the active one, as the logged-in admin (an Airflow identity, never os/dev)."""
         from govflow.policy import parse_policy
-        from govflow.service.policy import apply_policy, policy_row_to_dict
+        from govflow.service.policy import alert_noncompliant_owners, apply_policy, policy_row_to_dict
 
         try:
             policy = parse_policy(body.text, source=body.source)
@@ -200,7 +200,10 @@ def create_app(
                 row, changed = apply_policy(
                     session, policy, who.name, auth_method=auth_method, users=_as_directory(who)
                 )
-                return {**policy_row_to_dict(row), "changed": changed}
+                payload = {**policy_row_to_dict(row), "changed": changed}
+            if changed:  # after the commit: alerts open their own transactions
+                alert_noncompliant_owners(actor=who.name, db_url=db_url)
+            return payload
         except GovflowError as err:
             raise _http_error(err) from err
 

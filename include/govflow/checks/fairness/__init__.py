@@ -9,7 +9,8 @@ Groups with fewer than ``min_group_size`` rows are reported with their numbers
 and flagged ``insufficient`` (status ``warn``), never hidden; the disparities
 the check judges are computed over the sufficient groups, because a handful
 of rows gives rates that are noise. ``details["disparities"]`` also holds
-them over all groups.
+them over all groups. Binary predictions also get impact ratios per group
+(and per feature's own categories with several features): ``_impact``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from govflow.checks._io import as_frame, require_columns
 from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, Oracle, provenance, timed_check
 from govflow.checks.fairness._bootstrap import CONFIDENCE, NORMAL_ABOVE, normal_groups
+from govflow.checks.fairness._impact import DEFAULT_MIN_SHARE, impact_ratios
 from govflow.checks.fairness._judge import (
     DISPARITIES,
     SMALL_GROUP_RULES,
@@ -28,7 +30,7 @@ from govflow.checks.fairness._judge import (
     judge_groups,
     task_stats,
 )
-from govflow.checks.fairness._metrics import cell_table, disparities, metrics_by_group
+from govflow.checks.fairness._metrics import CellTable, cell_table, disparities, metrics_by_group
 from govflow.checks.fairness._task_metrics import BINARY_METRICS, REGRESSION_METRICS
 from govflow.checks.model_predictions import (
     ModelArtifact,
@@ -41,6 +43,7 @@ from govflow.checks.model_predictions import (
 from govflow.checks.outcomes import (
     MODEL_TASKS,
     ClassOutcomes,
+    Groups,
     ModelTask,
     NumericOutcomes,
     TaskChoice,
@@ -96,6 +99,7 @@ def evaluate_fairness(
     bootstrap: int = 0,
     bootstrap_seed: int = 0,
     small_groups: SmallGroupRule = "exclude",
+    impact_ratio_min_share: float = DEFAULT_MIN_SHARE,
     progress: Progress | None = None,
 ) -> CheckResult:
     """Evaluate group fairness of binary, multiclass or regression predictions.
@@ -119,6 +123,8 @@ def evaluate_fairness(
     bootstrap, bootstrap_seed : replicates for 95% intervals (``<metric>_ci``); 0: none
     small_groups : ``exclude`` (judge the groups of at least ``min_group_size`` rows) or ``interval``
         (judge all groups by the upper end of each disparity's interval; needs ``bootstrap``)
+    impact_ratio_min_share : categories below this share of the rows are reported but excluded from
+        the impact ratios (``_impact``: a bias audit's 2% rule)
     progress : hears the table read and the model's predictions (``govflow.progress``)
 
     Examples
@@ -234,6 +240,21 @@ def evaluate_fairness(
             "negatives": int(cells[0].sum()),
             "insufficient": count < min_group_size,
         }
+    ratios, ratio_summary = impact_ratios(_selections(table, groups), min_share=impact_ratio_min_share)
+    for key, entry in ratios.items():
+        by_group[key].update({k: entry[k] for k in ("share", "impact_ratio", "impact_ratio_excluded")})
+    per_feature: dict[str, Any] = {}
+    if len(sensitive) > 1:  # each feature's own categories too, beside their intersections
+        for name in sensitive:
+            single = intersection_groups(frame, [name], outcomes.keep)
+            selections = _selections(cell_table(single, outcomes.y_true, outcomes.y_pred), single)
+            per_feature[name] = dict(
+                zip(
+                    ("by_group", "summary"),
+                    impact_ratios(selections, min_share=impact_ratio_min_share),
+                    strict=True,
+                )
+            )
     overall = disparities(table)
     judged = overall if len(sufficient) == len(groups.keys) else disparities(table, keep_groups=sufficient)
     insufficient = [key for key, entry in by_group.items() if entry["insufficient"]]
@@ -288,9 +309,13 @@ def evaluate_fairness(
         "rows": len(outcomes.y_true),
         "rows_excluded": outcomes.rows_excluded,
         "prediction_source": "model" if model_info else "column",
+        **ratio_summary,
     }
+    if per_feature:
+        summary["impact_ratio_by_feature"] = {k: v["summary"]["impact_ratio"] for k, v in per_feature.items()}
     details: dict[str, Any] = {
         "by_group": by_group,
+        **({"impact_ratios_by_feature": per_feature} if per_feature else {}),
         "disparities": {"sufficient_groups": judged, "all_groups": overall},
         # govflow's numpy computes the numbers; tests assert they are Fairlearn's bits (oracle).
         "provenance": provenance(oracles=[Oracle("fairlearn", BINARY_CELLS_TOLERANCE)]),
@@ -298,6 +323,14 @@ def evaluate_fairness(
     if model_info:
         details["model"] = model_info
     return CheckResult(check=CHECK, status=status, summary=summary, details=details)
+
+
+def _selections(table: CellTable, groups: Groups) -> dict[str, tuple[int, int]]:
+    """(rows, rows predicted favourable) per group, from the confusion counts."""
+    return {
+        key: (int(table.counts[code].sum()), int(table.counts[code][:, 1].sum()))
+        for code, key in enumerate(groups.keys)
+    }
 
 
 def _task_summary(chosen: TaskChoice, bootstrap: int, seed: int, small_groups: str) -> dict[str, Any]:
