@@ -24,7 +24,7 @@ from tests._helpers import run_gate, sample_trainer
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_POLICY = REPO / "include" / "policies" / "default.yaml"
+DEFAULT_POLICY = REPO / "include" / "govflow" / "data" / "policies" / "default.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -117,7 +117,7 @@ class StackSettings:
 
     @property
     def roles_file(self) -> Path:
-        return REPO / "include" / "policies" / "users.yaml"
+        return REPO / "include" / "govflow" / "data" / "policies" / "users.yaml"
 
     @property
     def pids(self) -> Path:
