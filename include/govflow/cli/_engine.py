@@ -29,10 +29,10 @@ def table_data(value: str) -> Any:
     if not is_table_uri(value):
         return value
     ref = parse_table_uri(value)
-    from airflow.providers.common.sql.hooks.sql import DbApiHook
-    from airflow.sdk import BaseHook
-
     try:
+        from airflow.providers.common.sql.hooks.sql import DbApiHook
+        from airflow.sdk import BaseHook
+
         hook = BaseHook.get_connection(ref.conn_id).get_hook()
     except Exception as err:
         raise BadInputError(f"cannot use connection {ref.conn_id!r}: {str(err).splitlines()[0]}") from err
