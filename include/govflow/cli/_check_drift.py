@@ -7,6 +7,7 @@ import argparse
 from govflow.checks.drift import detect_drift
 from govflow.cli._check import add_tier_flags, report, tier_options
 from govflow.cli._common import add_json_flag
+from govflow.cli._engine import add_engine_flag, collect_at_exit_if_duckdb, table_data
 from govflow.cli._output import out_file
 from govflow.cli._progress import add_quiet_flag, terminal_progress
 
@@ -53,6 +54,7 @@ def register(checks: argparse._SubParsersAction) -> None:
         help="threshold for every column's test (default: each test's own)",
     )
     parser.add_argument("--html-report", metavar="PATH", help="also write Evidently's HTML report to PATH")
+    add_engine_flag(parser)
     add_tier_flags(parser)
     add_json_flag(parser)
     add_quiet_flag(parser)
@@ -71,19 +73,23 @@ def _run(args: argparse.Namespace) -> int:
     )
     with terminal_progress(args) as progress:
         result = detect_drift(
-            args.reference,
-            args.current,
+            table_data(args.reference),
+            table_data(args.current),
+            engine=args.engine,
             columns=args.columns,
             html_report=html_report,
             progress=progress,
             **options,
         )
+    collect_at_exit_if_duckdb()
     code = report(result, as_json=args.json)
     if not args.json and result.status != "error":
         for name, entry in result.details["columns"].items():
             mark = "DRIFTED" if entry["drifted"] else "ok"
+            bound = entry.get("score_bound")
+            within = f" (bound [{bound[0]:.4g}, {bound[1]:.4g}])" if bound else ""
             print(
-                f"  {mark} {name}: {entry['method']} score={entry['score']:.4g} "
+                f"  {mark} {name}: {entry['method']} score={entry['score']:.4g}{within} "
                 f"threshold={entry['threshold']:.4g}"
             )
         for name, reason in result.details.get("skipped_columns", {}).items():

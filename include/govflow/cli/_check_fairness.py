@@ -14,6 +14,7 @@ from govflow.checks.fairness import (
 )
 from govflow.cli._check import add_tier_flags, report, require_model_format, tier_options
 from govflow.cli._common import add_json_flag
+from govflow.cli._engine import add_engine_flag, collect_at_exit_if_duckdb, table_data
 from govflow.cli._progress import add_quiet_flag, terminal_progress
 
 
@@ -96,6 +97,7 @@ def register(checks: argparse._SubParsersAction) -> None:
         help="exclude: judge groups of at least --min-group-size rows (default); "
         "interval: judge every group by the upper end of each disparity's interval (needs --bootstrap)",
     )
+    add_engine_flag(parser)
     add_tier_flags(parser, model_artifacts=True)
     add_json_flag(parser)
     add_quiet_flag(parser)
@@ -123,7 +125,8 @@ def _run(args: argparse.Namespace) -> int:
 
     with terminal_progress(args) as progress:
         result = evaluate_fairness(
-            args.data,
+            table_data(args.data),
+            engine=args.engine,
             label=args.label,
             prediction=args.prediction,
             sensitive=args.sensitive,
@@ -134,6 +137,7 @@ def _run(args: argparse.Namespace) -> int:
             task=args.task,
             **options,
         )
+    collect_at_exit_if_duckdb()
     code = report(result, as_json=args.json)
     if not args.json and result.status != "error":
         _print_groups(result.summary, result.details["by_group"])

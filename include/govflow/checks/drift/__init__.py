@@ -32,6 +32,7 @@ from govflow.checks._result import (
     provenance,
     timed_check,
 )
+from govflow.checks.aggregates import ENGINES, choose_engine
 from govflow.checks.drift._columns import SkippedColumn, as_plain_strings, prepare_column
 from govflow.checks.drift._stattests import FAST_METHODS, choose_stattest, run_stattest
 from govflow.progress import Progress, resolve
@@ -66,6 +67,7 @@ def detect_drift(
     stattest_threshold: float | None = None,
     html_report: bool | str | Path = False,
     progress: Progress | None = None,
+    engine: str | None = None,
 ) -> CheckResult:
     """Compare ``current`` with ``reference`` column by column.
 
@@ -83,6 +85,9 @@ def detect_drift(
         ``details["html_report"]["html"]``, a path writes it to that file
     progress : hears the tables read and the columns tested (``govflow.progress``; default: the
         context's reporter)
+    engine : ``memory`` (pandas), ``duckdb`` (files aggregated by DuckDB) or ``sql`` (``SqlTable``s,
+        aggregated in the warehouse); None: chosen from the larger table's size
+        (``govflow.checks.aggregates``): categorical distances exact, numeric ones bounded
 
     Returns
     -------
@@ -98,6 +103,22 @@ def detect_drift(
     ['x']
     """
     _check_options(max_share_drifted, stattest_threshold)
+    chosen_engine = max((choose_engine(reference, engine), choose_engine(current, engine)), key=ENGINES.index)
+    if chosen_engine != "memory":
+        from govflow.checks.aggregates._drift import aggregated_drift
+
+        if html_report:
+            raise CheckInputError(f"engine {chosen_engine}: Evidently's HTML report needs the rows in memory")
+        return aggregated_drift(
+            reference,
+            current,
+            chosen_engine,
+            columns=columns,
+            max_share_drifted=max_share_drifted,
+            key_columns=list(key_columns),
+            stattest=stattest,
+            stattest_threshold=stattest_threshold,
+        )
     report = resolve(progress)
     # A Parquet file's string columns come as categoricals (codes and distinct strings, no Python
     # str per value): tested exactly as the strings they hold (``prepare_column``'s ``strings``).
@@ -137,7 +158,7 @@ def detect_drift(
         }
         if column.note:
             entry["note"] = column.note
-        entry["mostly_missing"] = _mostly_missing(
+        entry["mostly_missing"] = mostly_missing(
             column.missing_reference / max(len(reference_frame), 1),
             column.missing_current / max(len(current_frame), 1),
         )
@@ -145,37 +166,13 @@ def detect_drift(
         del column  # keep at most one column pair alive
     report("drift: testing columns", len(names), len(names), unit="columns")
 
-    if not per_column:
-        raise CheckInputError(
-            f"no column could be tested for drift ({'; '.join(f'{k}: {v}' for k, v in skipped.items())})"
-        )
-
-    drifted = [name for name, entry in per_column.items() if entry["drifted"]]
-    share = len(drifted) / len(per_column)
-    too_many = share > max_share_drifted
-    keys_drifted = [k for k in key_columns if k in drifted]
-    mostly_missing = [name for name, entry in per_column.items() if entry["mostly_missing"]]
-    status: CheckStatus
-    if too_many or keys_drifted or mostly_missing:
-        status = "fail"
-    elif drifted or skipped:
-        status = "warn"
-    else:
-        status = "pass"
-
-    summary = {
-        "share_drifted": share,
-        "drifted_columns": drifted,
-        "number_of_columns": len(per_column),
-        "number_of_drifted_columns": len(drifted),
-        "max_share_drifted": max_share_drifted,
-        "key_columns_drifted": keys_drifted,
-        "mostly_missing_columns": mostly_missing,
-        "max_missing_share": MAX_MISSING_SHARE,
-        "missing_share_margin": MISSING_SHARE_MARGIN,
-        "rows_reference": len(reference_frame),
-        "rows_current": len(current_frame),
-    }
+    status, summary = drift_verdict(
+        per_column,
+        skipped,
+        key_columns=key_columns,
+        max_share_drifted=max_share_drifted,
+        rows=(len(reference_frame), len(current_frame)),
+    )
     details: dict[str, Any] = {"columns": per_column}
     if skipped:
         details["skipped_columns"] = skipped
@@ -197,7 +194,50 @@ def detect_drift(
     return CheckResult(check=CHECK, status=status, summary=summary, details=details, library_versions=ran)
 
 
-def _mostly_missing(reference_share: float, current_share: float) -> bool:
+def drift_verdict(
+    per_column: dict[str, dict[str, Any]],
+    skipped: dict[str, str],
+    *,
+    key_columns: list[str],
+    max_share_drifted: float,
+    rows: tuple[int, int],
+) -> tuple[CheckStatus, dict[str, Any]]:
+    """The status and summary from the per-column results (computed in memory or by an engine)."""
+    if not per_column:
+        raise CheckInputError(
+            f"no column could be tested for drift ({'; '.join(f'{k}: {v}' for k, v in skipped.items())})"
+        )
+
+    drifted = [name for name, entry in per_column.items() if entry["drifted"]]
+    share = len(drifted) / len(per_column)
+    too_many = share > max_share_drifted
+    keys_drifted = [k for k in key_columns if k in drifted]
+    broken = [name for name, entry in per_column.items() if entry["mostly_missing"]]
+    status: CheckStatus
+    if too_many or keys_drifted or broken:
+        status = "fail"
+    elif drifted or skipped:
+        status = "warn"
+    else:
+        status = "pass"
+
+    summary = {
+        "share_drifted": share,
+        "drifted_columns": drifted,
+        "number_of_columns": len(per_column),
+        "number_of_drifted_columns": len(drifted),
+        "max_share_drifted": max_share_drifted,
+        "key_columns_drifted": keys_drifted,
+        "mostly_missing_columns": broken,
+        "max_missing_share": MAX_MISSING_SHARE,
+        "missing_share_margin": MISSING_SHARE_MARGIN,
+        "rows_reference": rows[0],
+        "rows_current": rows[1],
+    }
+    return status, summary
+
+
+def mostly_missing(reference_share: float, current_share: float) -> bool:
     return current_share > MAX_MISSING_SHARE and current_share - reference_share > MISSING_SHARE_MARGIN
 
 

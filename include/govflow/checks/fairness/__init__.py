@@ -15,18 +15,20 @@ them over all groups. Binary predictions also get impact ratios per group
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._io import as_frame, require_columns
 from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, Oracle, provenance, timed_check
+from govflow.checks.aggregates import choose_engine
 from govflow.checks.fairness._bootstrap import CONFIDENCE, NORMAL_ABOVE, normal_groups
 from govflow.checks.fairness._impact import DEFAULT_MIN_SHARE, impact_ratios
 from govflow.checks.fairness._judge import (
     DISPARITIES,
     SMALL_GROUP_RULES,
     SmallGroupRule,
+    TaskStats,
     judge_groups,
     task_stats,
 )
@@ -101,6 +103,7 @@ def evaluate_fairness(
     small_groups: SmallGroupRule = "exclude",
     impact_ratio_min_share: float = DEFAULT_MIN_SHARE,
     progress: Progress | None = None,
+    engine: str | None = None,
 ) -> CheckResult:
     """Evaluate group fairness of binary, multiclass or regression predictions.
 
@@ -126,6 +129,9 @@ def evaluate_fairness(
     impact_ratio_min_share : categories below this share of the rows are reported but excluded from
         the impact ratios (``_impact``: a bias audit's 2% rule)
     progress : hears the table read and the model's predictions (``govflow.progress``)
+    engine : ``memory`` (pandas), ``duckdb`` (a file, aggregated by DuckDB) or ``sql`` (a
+        ``SqlTable``, aggregated in the warehouse); None: chosen from the table's size
+        (``govflow.checks.aggregates``). The numbers are the same: they come from exact counts.
 
     Examples
     --------
@@ -154,6 +160,36 @@ def evaluate_fairness(
         max_mean_absolute_error_difference=max_mean_absolute_error_difference,
         max_worst_group_mean_absolute_error=max_worst_group_mean_absolute_error,
     )
+    chosen_engine = choose_engine(data, engine)
+    if chosen_engine != "memory":
+        from govflow.checks.aggregates._fairness import aggregated_fairness
+
+        if model_path is not None:
+            raise CheckInputError(
+                f"engine {chosen_engine} checks a prediction column; a model predicts in memory"
+            )
+        assert prediction  # _check_options: without a model there is a prediction column
+        return aggregated_fairness(
+            data,
+            chosen_engine,
+            label=label,
+            prediction=prediction,
+            sensitive=sensitive,
+            positive_label=positive_label,
+            task=task,
+            min_group_size=min_group_size,
+            thresholds={
+                "max_demographic_parity_difference": max_demographic_parity_difference,
+                "max_equalized_odds_difference": max_equalized_odds_difference,
+                "max_accuracy_difference": max_accuracy_difference,
+                "max_mean_prediction_difference": max_mean_prediction_difference,
+                "max_mean_absolute_error_difference": max_mean_absolute_error_difference,
+                "max_worst_group_mean_absolute_error": max_worst_group_mean_absolute_error,
+            },
+            bootstrap=bootstrap,
+            bootstrap_seed=bootstrap_seed,
+            small_groups=small_groups,
+        )
     report = resolve(progress)
     frame = as_frame(data, what="the evaluation data", progress=report)
     require_columns(
@@ -223,7 +259,45 @@ def evaluate_fairness(
         raise CheckInputError(
             f"{ONE_GROUP} ({', '.join(sensitive)} = {', '.join(map(repr, groups.keys)) or 'none'})"
         )
-    table = cell_table(groups, outcomes.y_true, outcomes.y_pred)
+    return binary_result(
+        cell_table(groups, outcomes.y_true, outcomes.y_pred),
+        groups,
+        lambda: task_stats("binary", groups, outcomes.y_true, outcomes.y_pred),
+        chosen=chosen,
+        positive_label=outcomes.positive_label,
+        rows=len(outcomes.y_true),
+        rows_excluded=outcomes.rows_excluded,
+        sensitive=sensitive,
+        min_group_size=min_group_size,
+        max_demographic_parity_difference=max_demographic_parity_difference,
+        max_equalized_odds_difference=max_equalized_odds_difference,
+        bootstrap=bootstrap,
+        bootstrap_seed=bootstrap_seed,
+        small_groups=small_groups,
+        model_info=model_info,
+    )
+
+
+def binary_result(
+    table: CellTable,
+    groups: Groups,
+    bootstrap_stats: Callable[[], TaskStats],
+    *,
+    chosen: TaskChoice,
+    positive_label: Any,
+    rows: int,
+    rows_excluded: int,
+    sensitive: list[str],
+    min_group_size: int,
+    max_demographic_parity_difference: float,
+    max_equalized_odds_difference: float,
+    bootstrap: int,
+    bootstrap_seed: int,
+    small_groups: str,
+    model_info: dict[str, Any] | None = None,
+    engine: dict[str, Any] | None = None,
+) -> CheckResult:
+    """The binary verdict from the confusion counts per group (rows counted in memory or by an engine)."""
     rates = metrics_by_group(table, groups)
 
     by_group: dict[str, dict[str, Any]] = {}
@@ -275,7 +349,7 @@ def evaluate_fairness(
     if bootstrap or small_groups != "exclude":
         # Intervals from the confusion counts; the point values stay Fairlearn's own.
         boot = judge_groups(
-            task_stats("binary", groups, outcomes.y_true, outcomes.y_pred),
+            bootstrap_stats(),
             groups,
             min_group_size=min_group_size,
             thresholds={
@@ -305,9 +379,9 @@ def evaluate_fairness(
         "max_equalized_odds_difference": max_equalized_odds_difference,
         "min_group_size": min_group_size,
         "sensitive_features": sensitive,
-        "positive_label": outcomes.positive_label,
-        "rows": len(outcomes.y_true),
-        "rows_excluded": outcomes.rows_excluded,
+        "positive_label": positive_label,
+        "rows": rows,
+        "rows_excluded": rows_excluded,
         "prediction_source": "model" if model_info else "column",
         **ratio_summary,
     }
@@ -318,7 +392,7 @@ def evaluate_fairness(
         **({"impact_ratios_by_feature": per_feature} if per_feature else {}),
         "disparities": {"sufficient_groups": judged, "all_groups": overall},
         # govflow's numpy computes the numbers; tests assert they are Fairlearn's bits (oracle).
-        "provenance": provenance(oracles=[Oracle("fairlearn", BINARY_CELLS_TOLERANCE)]),
+        "provenance": {**provenance(oracles=[Oracle("fairlearn", BINARY_CELLS_TOLERANCE)]), **(engine or {})},
     }
     if model_info:
         details["model"] = model_info
@@ -376,13 +450,53 @@ def _evaluate_other_task(
         raise CheckInputError(
             f"{ONE_GROUP} ({', '.join(sensitive)} = {', '.join(map(repr, groups.keys)) or 'none'})"
         )
+    large = None
+    if bootstrap and chosen.task == "regression":
+        large = [groups.keys[g] for g in normal_groups(np.bincount(groups.codes, minlength=len(groups.keys)))]
+    return task_result(
+        task_stats(chosen.task, groups, outcomes.y_true, outcomes.y_pred, classes),
+        groups,
+        chosen,
+        classes=classes,
+        rows=len(outcomes.y_true),
+        rows_excluded=outcomes.rows_excluded,
+        sensitive=sensitive,
+        min_group_size=min_group_size,
+        thresholds=thresholds,
+        bootstrap=bootstrap,
+        bootstrap_seed=bootstrap_seed,
+        small_groups=small_groups,
+        model_info=model_info,
+        normal_limit_groups=large,
+    )
+
+
+def task_result(
+    stats: TaskStats,
+    groups: Groups,
+    chosen: TaskChoice,
+    *,
+    classes: list[Any] | None,
+    rows: int,
+    rows_excluded: int,
+    sensitive: list[str],
+    min_group_size: int,
+    thresholds: dict[str, float | None],
+    bootstrap: int,
+    bootstrap_seed: int,
+    small_groups: str,
+    model_info: dict[str, Any] | None = None,
+    normal_limit_groups: list[str] | None = None,
+    engine: dict[str, Any] | None = None,
+) -> CheckResult:
+    """The multiclass or regression verdict from per-group statistics (from rows or from an engine)."""
     limits = {
         name: value
         for name, value in thresholds.items()
         if name.removeprefix("max_") in DISPARITIES[chosen.task]
     }
     verdict = judge_groups(
-        task_stats(chosen.task, groups, outcomes.y_true, outcomes.y_pred, classes),
+        stats,
         groups,
         min_group_size=min_group_size,
         thresholds=limits,
@@ -400,15 +514,16 @@ def _evaluate_other_task(
         **limits,
         "min_group_size": min_group_size,
         "sensitive_features": sensitive,
-        "rows": len(outcomes.y_true),
-        "rows_excluded": outcomes.rows_excluded,
+        "rows": rows,
+        "rows_excluded": rows_excluded,
         "prediction_source": "model" if model_info else "column",
     }
     if classes is not None:
         summary["classes"] = [str(c) for c in classes]
     if bootstrap and chosen.task == "regression":
-        large = [groups.keys[g] for g in normal_groups(np.bincount(groups.codes, minlength=len(groups.keys)))]
-        summary["bootstrap"]["normal_limit_groups"] = large  # see _bootstrap: resampled sums' normal limit
+        summary["bootstrap"]["normal_limit_groups"] = (
+            normal_limit_groups  # see _bootstrap: resampled sums' normal limit
+        )
         summary["bootstrap"]["normal_limit_above_rows"] = NORMAL_ABOVE
     if chosen.task == "regression":
         worst = max(
@@ -423,7 +538,7 @@ def _evaluate_other_task(
     details: dict[str, Any] = {
         "by_group": verdict.by_group,
         "disparities": {"sufficient_groups": verdict.judged, "all_groups": verdict.overall},
-        "provenance": provenance(oracles=[Oracle("fairlearn", TASK_TOLERANCE)]),
+        "provenance": {**provenance(oracles=[Oracle("fairlearn", TASK_TOLERANCE)]), **(engine or {})},
     }
     if model_info:
         details["model"] = model_info

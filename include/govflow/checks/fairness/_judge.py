@@ -68,6 +68,14 @@ def task_stats(
         )
     if task == "binary":
         counts = tm.class_counts(groups.codes, y_true.astype("int64"), y_pred.astype("int64"), n_groups, 2)
+        return count_stats(task, counts)
+    assert classes is not None
+    return count_stats(task, tm.class_counts(groups.codes, y_true, y_pred, n_groups, len(classes)), classes)
+
+
+def count_stats(task: str, counts: Any, classes: list[Any] | None = None) -> TaskStats:
+    """Classification statistics from confusion counts ``(groups, K, K)`` (however they were counted)."""
+    if task == "binary":
         return TaskStats(
             task,
             counts,
@@ -77,7 +85,6 @@ def task_stats(
             lambda n, seed: cell_replicates(counts, n, seed),
         )
     assert classes is not None
-    counts = tm.class_counts(groups.codes, y_true, y_pred, n_groups, len(classes))
     names = [str(c) for c in classes]
     return TaskStats(
         task,

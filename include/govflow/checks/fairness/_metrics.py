@@ -47,9 +47,14 @@ class CellTable:
 
 
 def cell_table(groups: Groups, y_true: np.ndarray, y_pred: np.ndarray) -> CellTable:
+
+    return cell_table_from_counts(class_counts(groups.codes, y_true, y_pred, len(groups.keys), 2))
+
+
+def cell_table_from_counts(counts: np.ndarray) -> CellTable:
+    """The cell table of confusion counts ``(groups, 2, 2)`` (from rows, or from an engine's GROUP BY)."""
     import numpy as np
 
-    counts = class_counts(groups.codes, y_true, y_pred, len(groups.keys), 2)
     flat = counts.reshape(-1)
     present = np.flatnonzero(flat)  # cell = (group * 2 + y_true) * 2 + y_pred
     return CellTable(

@@ -1,0 +1,63 @@
+"""Which engine computes a check's numbers: the one asked for, or the one the table's size needs.
+
+``GOVFLOW_MAX_WORKER_MEMORY`` (bytes, or with a K/M/G suffix: ``2G``; default 4G) is
+what one worker may hold. A file is read into pandas at roughly ``MEMORY_FACTOR`` times
+its size on disk (Parquet decompresses, CSV text becomes objects: measured 6-12x on the
+bench tables, so the factor is the pessimistic end); when that exceeds the budget the
+check runs through DuckDB instead. A warehouse table (``SqlTable``) always stays in
+the warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from govflow.checks._result import CheckInputError
+
+EngineName = Literal["memory", "duckdb", "sql"]
+ENGINES: tuple[EngineName, ...] = get_args(EngineName)
+DEFAULT_MAX_WORKER_MEMORY = 4 * 1024**3
+MEMORY_FACTOR = {".parquet": 12, ".pq": 12, ".csv": 6}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+
+
+def max_worker_memory() -> int:
+    """``GOVFLOW_MAX_WORKER_MEMORY`` in bytes (default 4 GiB)."""
+    raw = os.environ.get("GOVFLOW_MAX_WORKER_MEMORY")
+    if not raw:
+        return DEFAULT_MAX_WORKER_MEMORY
+    match = _SIZE.match(raw)
+    if not match:
+        raise CheckInputError(f"GOVFLOW_MAX_WORKER_MEMORY must be bytes or a size like 2G, not {raw!r}")
+    scale = 1024 ** " kmgt".index((match.group(2) or " ").lower())
+    return int(float(match.group(1)) * scale)
+
+
+def choose_engine(data: Any, requested: str | None = None) -> EngineName:
+    """The engine for ``data`` (a DataFrame, a file path or a ``SqlTable``)."""
+    from govflow.checks.aggregates._table import SqlTable
+
+    if requested is not None and requested not in ENGINES:
+        raise CheckInputError(f"unknown engine {requested!r}: choose one of {', '.join(ENGINES)}")
+    if isinstance(data, SqlTable):
+        if requested not in (None, "sql"):
+            raise CheckInputError(
+                f"a warehouse table is checked in the warehouse (engine sql), not {requested}"
+            )
+        return "sql"
+    if requested == "sql":
+        raise CheckInputError("engine sql needs a warehouse table (conn://CONN_ID/SCHEMA.TABLE)")
+    if requested is not None:
+        if requested == "duckdb" and not isinstance(data, (str, Path)):
+            raise CheckInputError("engine duckdb reads a Parquet or CSV file: give its path")
+        return requested
+    if not isinstance(data, (str, Path)):
+        return "memory"
+    path = Path(data)
+    if not path.is_file():
+        return "memory"  # the reader says what is wrong with it
+    estimate = path.stat().st_size * MEMORY_FACTOR.get(path.suffix.lower(), 12)
+    return "duckdb" if estimate > max_worker_memory() else "memory"

@@ -1,0 +1,350 @@
+"""One table, two backends: the aggregate queries the checks run, as portable SQL.
+
+Every method is one ``GROUP BY`` (or one scan) whose result is small: a row per
+group, category or histogram bin. The SQL is the same for both backends but for
+three dialect pieces (``_Dialect``): how the table is named in ``FROM``, the test
+that a float is finite (pandas counts NaN as null and the drift check drops
++-inf), and the row-order key that puts categories in the order they first
+appear (the order the in-memory Jensen-Shannon sum adds them in, so its bits
+are the same): DuckDB's ``file_row_number`` of a Parquet file (a CSV file:
+``row_number() OVER ()``, DuckDB keeps insertion order), PostgreSQL's ``ctid``
+(the order a sequential scan, and so a plain ``SELECT *``, returns the rows).
+
+DuckDB reads local files only: its ``httpfs`` extension (``s3://``) is not
+bundled with the wheel and is downloaded on first use, which govflow never does
+at run time; an ``s3://`` path is refused with one line.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from govflow.checks._result import CheckInputError
+
+Kind = Literal["int", "float", "bool", "string", "datetime", "other"]
+# DuckDB's own cap on the memory it holds (it spills to disk beyond it); the bench's peak RSS.
+DUCKDB_MEMORY_LIMIT = "1GB"
+
+
+@dataclass(frozen=True)
+class SqlTable:
+    """A table in a SQL database, reached through a SQLAlchemy engine (or its URL)."""
+
+    engine: Any  # sqlalchemy.engine.Engine or a URL string
+    table: str
+    schema: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.schema}.{self.table}" if self.schema else self.table
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    """One column: rows, valid (non-null, finite) values, and for numbers their range and spread."""
+
+    kind: Kind
+    rows: int
+    valid: int
+    distinct: int | None = None  # exact, for text, integer and boolean columns
+    minimum: float | None = None
+    maximum: float | None = None
+    std: float | None = None  # population standard deviation of the valid values
+
+
+@dataclass
+class AggregateTable:
+    """Aggregates of one table, computed by ``backend`` (``duckdb`` or ``sql``)."""
+
+    backend: str
+    source: str  # the FROM clause
+    _run: Any  # sql text -> list of tuples
+    _finite: Any  # quoted column -> SQL test that the float is finite
+    _order_key: str | None  # SQL row-order key (first appearance), or None: sorted
+    _kinds: dict[str, Kind]
+    version: str
+    location: str
+    _closers: list[Any] = field(default_factory=list)
+
+    def close(self) -> None:
+        for close in self._closers:
+            close()
+
+    def __enter__(self) -> AggregateTable:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def engine_label(self) -> str:
+        return f"{self.backend} {self.version}".strip()
+
+    def columns(self) -> dict[str, Kind]:
+        return dict(self._kinds)
+
+    def require(self, names: list[str], *, what: str) -> None:
+        missing = [n for n in names if n not in self._kinds]
+        if missing:
+            raise CheckInputError(f"{what} lacks column(s): {', '.join(missing)}")
+
+    def rows(self) -> int:
+        return int(self._run(f"SELECT COUNT(*) FROM {self.source}")[0][0])
+
+    def group_counts(self, columns: list[str]) -> list[tuple[Any, ...]]:
+        """One row per distinct combination of ``columns`` (nulls a value of their own), then its rows."""
+        names = ", ".join(_q(c) for c in columns)
+        return self._run(f"SELECT {names}, COUNT(*) FROM {self.source} GROUP BY {names}")
+
+    def distinct(self, column: str, limit: int) -> list[Any]:
+        """At most ``limit`` distinct non-null values of ``column`` (sorted)."""
+        c = _q(column)
+        rows = self._run(
+            f"SELECT {c} FROM {self.source} WHERE {c} IS NOT NULL "
+            f"GROUP BY {c} ORDER BY {c} LIMIT {int(limit)}"
+        )
+        return [r[0] for r in rows]
+
+    def null_counts(self, columns: list[str]) -> dict[str, int]:
+        parts = ", ".join(f"SUM(CASE WHEN {_q(c)} IS NULL THEN 1 ELSE 0 END)" for c in columns)
+        row = self._run(f"SELECT {parts} FROM {self.source}")[0]
+        return {c: int(v or 0) for c, v in zip(columns, row, strict=True)}
+
+    def regression_sums(self, sensitive: list[str], label: str, prediction: str) -> list[tuple[Any, ...]]:
+        """Per group of the rows with a label: rows, sum of predictions, of |error|, of error^2."""
+        groups = ", ".join(_q(c) for c in sensitive)
+        y, p = f"CAST({_q(label)} AS DOUBLE PRECISION)", f"CAST({_q(prediction)} AS DOUBLE PRECISION)"
+        return self._run(
+            f"SELECT {groups}, COUNT(*), SUM({p}), SUM(ABS({p} - {y})), SUM(({p} - {y}) * ({p} - {y})) "
+            f"FROM {self.source} WHERE {_q(label)} IS NOT NULL GROUP BY {groups}"
+        )
+
+    def profiles(self, columns: list[str]) -> dict[str, ColumnProfile]:
+        """Rows, valid values, ranges, spreads and exact distinct counts of ``columns``, in one scan."""
+        parts: list[str] = ["COUNT(*)"]
+        for name in columns:
+            kind, c = self._kinds[name], _q(name)
+            if kind == "float":
+                x = f"CASE WHEN {self._finite(c)} THEN CAST({c} AS DOUBLE PRECISION) END"
+                parts += [f"COUNT({x})", f"MIN({x})", f"MAX({x})", f"STDDEV_POP({x})"]
+            elif kind == "int":
+                x = f"CAST({c} AS DOUBLE PRECISION)"
+                parts += [f"COUNT({c})", f"MIN({x})", f"MAX({x})", f"STDDEV_POP({x})", f"COUNT(DISTINCT {c})"]
+            else:
+                parts += [f"COUNT({c})", f"COUNT(DISTINCT {c})"]
+        row = list(self._run(f"SELECT {', '.join(parts)} FROM {self.source}")[0])
+        rows, out, at = int(row[0]), {}, 1
+        for name in columns:
+            kind = self._kinds[name]
+            if kind in ("float", "int"):
+                valid, low, high, std = row[at : at + 4]
+                distinct = int(row[at + 4]) if kind == "int" else None
+                at += 5 if kind == "int" else 4
+                out[name] = ColumnProfile(
+                    kind,
+                    rows,
+                    int(valid),
+                    distinct,
+                    None if low is None else float(low),
+                    None if high is None else float(high),
+                    None if std is None else float(std),
+                )
+            else:
+                out[name] = ColumnProfile(kind, rows, int(row[at]), int(row[at + 1]))
+                at += 2
+        return out
+
+    def histogram(self, column: str, low: float, high: float, bins: int) -> Any:
+        """Counts of the finite values of ``column`` in ``bins`` equal bins over [low, high]."""
+        import numpy as np
+
+        c = _q(column)
+        x = f"CAST({c} AS DOUBLE PRECISION)"
+        valid = self._finite(c) if self._kinds[column] == "float" else f"{c} IS NOT NULL"
+        out = np.zeros(bins, dtype=np.int64)
+        if not high > low:
+            out[0] = self._run(f"SELECT COUNT(*) FROM {self.source} WHERE {valid}")[0][0]
+            return out
+        scale = bins / (high - low)
+        rows = self._run(
+            f"SELECT LEAST(CAST(FLOOR(({x} - {_num(low)}) * {_num(scale)}) AS BIGINT), {bins - 1}) AS b, "
+            f"COUNT(*) FROM {self.source} WHERE {valid} GROUP BY 1"
+        )
+        for b, n in rows:
+            out[max(int(b), 0)] += int(n)
+        return out
+
+    def value_counts(
+        self, column: str, *, numeric: bool = False, limit: int | None = None
+    ) -> list[tuple[Any, int]]:
+        """Exact counts of the valid values of ``column``, in the order they first appear in the table
+        (numbers: sorted; ``limit``: at most that many values)."""
+        c = _q(column)
+        valid = self._finite(c) if self._kinds[column] == "float" else f"{c} IS NOT NULL"
+        cap = f" LIMIT {int(limit)}" if limit else ""
+        if numeric or self._order_key is None:
+            order = c
+            sql = f"SELECT {c}, COUNT(*) FROM {self.source} WHERE {valid} GROUP BY {c} ORDER BY {order}{cap}"
+        else:
+            sql = (
+                f"SELECT {c}, COUNT(*), MIN({self._order_key}) AS first_seen FROM {self.source} "
+                f"WHERE {valid} GROUP BY {c} ORDER BY first_seen{cap}"
+            )
+        return [(row[0], int(row[1])) for row in self._run(sql)]
+
+
+def open_table(data: Any, engine: str) -> AggregateTable:
+    """The ``AggregateTable`` of ``data``: a file path (``duckdb``) or a ``SqlTable`` (``sql``)."""
+    if engine == "duckdb":
+        return _duckdb_table(data)
+    if engine == "sql":
+        if not isinstance(data, SqlTable):
+            raise CheckInputError("engine sql needs a warehouse table (conn://CONN_ID/SCHEMA.TABLE)")
+        return _sql_table(data)
+    raise CheckInputError(f"no aggregate engine {engine!r}: choose duckdb or sql")
+
+
+def _q(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _num(value: float) -> str:
+    if not math.isfinite(value):
+        raise CheckInputError(f"a histogram bound is not finite: {value}")
+    return repr(float(value))
+
+
+def _duckdb_kind(type_name: str) -> Kind:
+    t = type_name.upper()
+    if t in ("BOOLEAN",):
+        return "bool"
+    if any(
+        t.startswith(p)
+        for p in (
+            "TINYINT",
+            "SMALLINT",
+            "INTEGER",
+            "BIGINT",
+            "HUGEINT",
+            "UTINYINT",
+            "USMALLINT",
+            "UINTEGER",
+            "UBIGINT",
+        )
+    ):
+        return "int"
+    if any(t.startswith(p) for p in ("DOUBLE", "FLOAT", "REAL", "DECIMAL")):
+        return "float"
+    if t.startswith("VARCHAR"):
+        return "string"
+    if t.startswith(("TIMESTAMP", "DATE")):
+        return "datetime"
+    return "other"
+
+
+def _duckdb_table(data: Any) -> AggregateTable:
+    import duckdb
+
+    text = str(data)
+    if "://" in text:
+        raise CheckInputError(
+            f"engine duckdb reads local files only ({text.split('://')[0]}:// needs DuckDB's httpfs "
+            "extension, which is downloaded on first use; govflow downloads nothing at run time)"
+        )
+    path = Path(text)
+    if not path.is_file():
+        raise CheckInputError(f"file not found: {path}")
+    suffix = path.suffix.lower()
+    literal = "'" + str(path).replace("'", "''") + "'"
+    connection = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+    if suffix in (".parquet", ".pq"):
+        source, order_key = f"read_parquet({literal}, file_row_number = true)", "file_row_number"
+    elif suffix == ".csv":
+        # Row numbers for first appearance; DuckDB keeps a CSV file's rows in file order.
+        source = f"(SELECT *, row_number() OVER () AS govflow_row FROM read_csv({literal}))"
+        order_key = "govflow_row"
+    else:
+        raise CheckInputError(
+            f"unsupported file type {path.suffix or '(none)'!r} for {path}: use .csv or .parquet"
+        )
+
+    def run(sql: str) -> list[tuple[Any, ...]]:
+        try:
+            return connection.execute(sql).fetchall()
+        except duckdb.Error as err:
+            raise CheckInputError(f"cannot read {path}: {str(err).splitlines()[0]}") from err
+
+    described = run(f"DESCRIBE SELECT * FROM {source}")
+    kinds = {
+        str(r[0]): _duckdb_kind(str(r[1]))
+        for r in described
+        if r[0] not in ("file_row_number", "govflow_row")
+    }
+    return AggregateTable(
+        backend="duckdb",
+        source=source,
+        _run=run,
+        _finite=lambda c: f"isfinite({c})",
+        _order_key=order_key,
+        _kinds=kinds,
+        version=duckdb.__version__,
+        location=str(path),
+        _closers=[connection.close],
+    )
+
+
+def _pg_kind(type_name: str) -> Kind:
+    t = type_name.lower()
+    if t == "boolean":
+        return "bool"
+    if t in ("smallint", "integer", "bigint"):
+        return "int"
+    if t in ("double precision", "real", "numeric"):
+        return "float"
+    if t in ("text", "character varying", "character"):
+        return "string"
+    if t.startswith(("timestamp", "date")):
+        return "datetime"
+    return "other"
+
+
+def _sql_table(table: SqlTable) -> AggregateTable:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(table.engine) if isinstance(table.engine, str) else table.engine
+    dialect = engine.dialect.name
+    if dialect != "postgresql":
+        raise CheckInputError(f"engine sql supports PostgreSQL warehouses here, not {dialect}")
+    schema = table.schema or "public"
+    source = f"{_q(schema)}.{_q(table.table)}"
+
+    def run(sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        try:
+            with engine.connect() as conn:
+                return [tuple(r) for r in conn.execute(sa.text(sql), params)]
+        except sa.exc.SQLAlchemyError as err:
+            raise CheckInputError(f"cannot query {table.name}: {str(err).splitlines()[0]}") from err
+
+    described = run(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = :schema AND table_name = :table ORDER BY ordinal_position",
+        schema=schema,
+        table=table.table,
+    )
+    if not described:
+        raise CheckInputError(f"no table {table.name} in the warehouse")
+    version = run("SHOW server_version")[0][0]
+    return AggregateTable(
+        backend="postgresql",
+        source=source,
+        _run=run,
+        _finite=lambda c: f"{c} NOT IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)",
+        _order_key="ctid",
+        _kinds={str(r[0]): _pg_kind(str(r[1])) for r in described},
+        version=str(version).split()[0],
+        location=table.name,
+        _closers=[] if engine is table.engine else [engine.dispose],
+    )
