@@ -18,7 +18,7 @@ import pytest
 
 from tests.e2e._airflow import REPO, postgres_available, start_airflow
 
-# name -> password, role. Airflow user names are govflow user names (include/govflow/data/policies/users.yaml):
+# name -> password, role. Airflow user names are govflow user names (govflow/data/policies/users.yaml):
 # rita and rob are reviewers, alice a data scientist (the submitter); dana is unknown to govflow.
 AIRFLOW_USERS = {
     "admin": "admin",

@@ -147,7 +147,9 @@ class TestCli:
     def test_tier_settings_come_from_the_policy(self, capsys: pytest.CaptureFixture[str]) -> None:
         from govflow.policy import load_policy
 
-        policy = Path(__file__).resolve().parents[2] / "include" / "govflow" / "data" / "policies" / "default.yaml"
+        policy = (
+            Path(__file__).resolve().parents[2] / "include" / "govflow" / "data" / "policies" / "default.yaml"
+        )
         expected = load_policy(policy).tier("high").drift
         _code, out, _ = self.run(
             capsys,

@@ -208,7 +208,9 @@ class TestCli:
     ) -> None:
         from govflow.policy import load_policy
 
-        policy = Path(__file__).resolve().parents[2] / "include" / "govflow" / "data" / "policies" / "default.yaml"
+        policy = (
+            Path(__file__).resolve().parents[2] / "include" / "govflow" / "data" / "policies" / "default.yaml"
+        )
         expected = load_policy(policy).tier("high").fairness
         path = self.adult_file(tmp_path)
         _code, out, _ = self.run(

@@ -15,7 +15,7 @@ them over all groups. Binary predictions also get impact ratios per group
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -275,6 +275,7 @@ def evaluate_fairness(
         bootstrap_seed=bootstrap_seed,
         small_groups=small_groups,
         model_info=model_info,
+        impact_ratio_min_share=impact_ratio_min_share,
     )
 
 
@@ -296,6 +297,7 @@ def binary_result(
     small_groups: str,
     model_info: dict[str, Any] | None = None,
     engine: dict[str, Any] | None = None,
+    impact_ratio_min_share: float = DEFAULT_MIN_SHARE,
 ) -> CheckResult:
     """The binary verdict from the confusion counts per group (rows counted in memory or by an engine)."""
     rates = metrics_by_group(table, groups)
@@ -318,10 +320,8 @@ def binary_result(
     for key, entry in ratios.items():
         by_group[key].update({k: entry[k] for k in ("share", "impact_ratio", "impact_ratio_excluded")})
     per_feature: dict[str, Any] = {}
-    if len(sensitive) > 1:  # each feature's own categories too, beside their intersections
-        for name in sensitive:
-            single = intersection_groups(frame, [name], outcomes.keep)
-            selections = _selections(cell_table(single, outcomes.y_true, outcomes.y_pred), single)
+    if len(sensitive) > 1:  # each feature's own categories too, summed from their intersections
+        for name, selections in _feature_selections(_selections(table, groups), sensitive).items():
             per_feature[name] = dict(
                 zip(
                     ("by_group", "summary"),
@@ -397,6 +397,25 @@ def binary_result(
     if model_info:
         details["model"] = model_info
     return CheckResult(check=CHECK, status=status, summary=summary, details=details)
+
+
+def _feature_selections(
+    selections: Mapping[str, tuple[int, int]], sensitive: Sequence[str]
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """Each feature's own categories: the intersections' (rows, favourable) summed per value.
+
+    An intersection's key joins its values with ``|``; a value holding ``|`` makes the split
+    ambiguous, and then no per-feature ratio is reported rather than a wrong one.
+    """
+    per: dict[str, dict[str, tuple[int, int]]] = {name: {} for name in sensitive}
+    for key, (rows, favourable) in selections.items():
+        values = key.split("|")
+        if len(values) != len(sensitive):
+            return {}
+        for name, value in zip(sensitive, values, strict=True):
+            seen_rows, seen_favourable = per[name].get(value, (0, 0))
+            per[name][value] = (seen_rows + rows, seen_favourable + favourable)
+    return per
 
 
 def _selections(table: CellTable, groups: Groups) -> dict[str, tuple[int, int]]:
