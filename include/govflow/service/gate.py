@@ -117,6 +117,11 @@ def evaluate_gate(
     policy = _policy(policy)
     require_active(session, policy)  # a policy file an admin did not apply decides nothing
     row = registry.get_version(session, model, version)
+    if row.stage == "production":  # its compliance is monitoring's (version_state), not a new gate decision
+        raise ConflictError(
+            f"{model}@{version} is in production: the nightly re-check judges it "
+            f"(`govflow version show --model {model} --version {version}`); register a new version to re-gate"
+        )
     # Decide only from signed facts: a row edited, forged or deleted in the DB keeps the gate closed.
     require_signed_facts(session, row, policy_sha256=policy.sha256)
     inputs = gather_inputs(session, row)
