@@ -227,3 +227,31 @@ def test_every_page_and_api_refuses_unknown_users(portfolio_db):
         "/models/credit-risk/diff?a=1.0&b=2.0",
     ):
         assert stranger.get(path).status_code == 403, path
+
+
+def test_my_approvals_never_says_nothing_waits_while_listing_a_request(portfolio_db):
+    from fastapi.testclient import TestClient
+
+    from govflow.store import Approval
+    from govflow.web import create_app
+
+    with (
+        session_scope() as s
+    ):  # rob already answered credit-risk@2.0 on its evidence: nothing of govflow's waits
+        two = registry.get_version(s, "credit-risk", "2.0")
+        s.add(
+            Approval(
+                version_id=two.id,
+                approver="rob",
+                role="reviewer",
+                verdict="approve",
+                evidence_digest="d" * 64,
+            )
+        )
+    asked = [{"subject": "Approve other@1 (limited risk) for production", "model": "other", "version": "1",
+              "url": "/dags/governance_gate/runs/h/tasks/approval/mapped/0/required_actions"}]  # fmt: skip
+    client = TestClient(create_app(user_dependency=lambda: "rob", required_actions=lambda user: asked))
+    assert client.get("/api/approvals").json()["items"] == []
+    page = client.get("/approvals").text
+    assert "Nothing waits for you" not in page and 'id="other-required-actions"' in page
+    assert "Airflow still asks you 1 Required Action(s)" in page
