@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -159,6 +160,15 @@ class AirflowClient:
 
     def get_run(self, dag_id: str, run_id: str) -> dict[str, Any]:
         return self._api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
+
+    def set_run_note(self, dag_id: str, run_id: str, note: str) -> dict[str, Any]:
+        """Replace the run's note (Airflow keeps at most 1000 characters)."""
+        return self._api(
+            "PATCH",
+            f"/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}",
+            params={"update_mask": "note"},
+            json={"note": note[:1000]},
+        )
 
     def list_runs(self, dag_id: str, *, limit: int = 100) -> list[dict[str, Any]]:
         data = self._api("GET", f"/dags/{dag_id}/dagRuns", params={"limit": limit, "order_by": "-run_after"})

@@ -43,5 +43,11 @@ class GovflowPlugin(AirflowPlugin):
             "href": "/governance/",
             "destination": "nav",
             "url_route": "governance",
-        }
+        },
+        {  # a tab on every DAG run's page (not only in a task's details): its version(s) in the view
+            "name": "Governance",
+            "href": "/governance/runs/{DAG_ID}/{RUN_ID}",
+            "destination": "dag_run",
+            "url_route": "governance-run",
+        },
     ]

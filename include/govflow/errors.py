@@ -29,5 +29,11 @@ class PermissionDeniedError(GovflowError):
     exit_code = 1
 
 
+class AuthNotAcceptedError(PermissionDeniedError):
+    """An approval whose authentication the tier does not count: refused before it is recorded."""
+
+    exit_code = 2
+
+
 class PolicyError(BadInputError):
     """A policy file is invalid; the message names the path of the bad field."""

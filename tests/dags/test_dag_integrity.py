@@ -120,6 +120,7 @@ def test_governance_gate_shape(parsed):
             "finish",
             "notify",
             "reconcile",
+            "verdict",  # fails when the version was rejected (GOVFLOW_FAIL_REJECTED_RUNS, default on)
         ]
     )
 

@@ -104,10 +104,13 @@ def test_walk_from_candidate_through_pending_to_production(version, capsys):
     assert (code, decision["decision"]) == (1, "pending_approval")
     assert decision["reasons"][0]["code"] == "approvals_missing"
 
-    # A dev-mode (--as) approval is recorded but does not count for the high tier...
-    code, approval = run_json(capsys, "approve", *VERSION, "--as", "rita", "--comment", "evidence reviewed")
-    assert code == 0 and approval["verdict"] == "approve" and approval["decision_id"] == decision["id"]
-    assert approval["auth_method"] == "dev" and approval["gate_preview"]["decision"] == "pending_approval"
+    # A dev-mode (--as) approval cannot count for the high tier: refused up front, naming what counts...
+    code, _out, err = run(capsys, "approve", *VERSION, "--as", "rita", "--comment", "evidence reviewed")
+    assert (
+        code == 2 and "the high tier counts approvals authenticated by airflow or api-token, not dev" in err
+    )
+    assert "`govflow approve --model credit-risk --version 1.0 --api`" in err
+    assert "govflow approve --model M --version V --api" in decision["reasons"][0]["fix"]
     # ...reviewers approve as Airflow's auth manager proves them (the Governance API).
     assert approve_in_airflow("rita", "evidence reviewed")["gate_preview"]["decision"] == "pending_approval"
     assert approve_in_airflow("rob", "ok")["gate_preview"]["decision"] == "approved"
@@ -156,9 +159,11 @@ def test_actor_from_environment_else_the_os_user(version, capsys, monkeypatch):
     # Without --as the actor is the OS user, who holds no govflow role here.
     code, _out, err = run(capsys, "approve", *VERSION, "--comment", "x")
     assert code == 1 and "permission denied: unknown user" in err
-    monkeypatch.setenv("GOVFLOW_USER", "rita")
-    code, approval = run_json(capsys, "approve", *VERSION, "--comment", "x")
-    assert code == 0 and approval["approver"] == "rita"
+    monkeypatch.setenv(
+        "GOVFLOW_USER", "rita"
+    )  # a known reviewer now, whose OS identity the tier does not count
+    code, _out, err = run(capsys, "approve", *VERSION, "--comment", "x")
+    assert code == 2 and "approval refused" in err and "not dev" in err
 
 
 def test_submitter_approving_exits_1(version, capsys, tmp_path, monkeypatch):

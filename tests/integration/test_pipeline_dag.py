@@ -86,8 +86,15 @@ def test_two_reviewer_approvals_over_rest_promote_a_high_risk_version(
 
 def test_a_reviewer_rejecting_over_rest_rejects_the_version(sqlite_db, airflow_home, trained, tmp_path):
     submit(trained, "1.1")
-    result = run_gate(airflow_home, tmp_path, "income", "1.1", answers={"rita": "reject", "rob": "approve"})
-    assert result["state"] == "success"
+    result = run_gate(
+        airflow_home,
+        tmp_path,
+        "income",
+        "1.1",
+        answers={"rita": "reject", "rob": "approve"},
+        env={"GOVFLOW_FAIL_REJECTED_RUNS": "1"},  # the default: a rejected run is not all green
+    )
+    assert result["state"] == "failed"
     with session_scope() as s:
         row = registry.get_version(s, "income", "1.1")
         assert row.stage == "rejected"

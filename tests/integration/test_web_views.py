@@ -227,3 +227,43 @@ def test_every_page_and_api_refuses_unknown_users(portfolio_db):
         "/models/credit-risk/diff?a=1.0&b=2.0",
     ):
         assert stranger.get(path).status_code == 403, path
+
+
+def test_my_approvals_never_says_nothing_waits_while_listing_a_request(portfolio_db):
+    from fastapi.testclient import TestClient
+
+    from govflow.store import Approval
+    from govflow.web import create_app
+
+    with (
+        session_scope() as s
+    ):  # rob already answered credit-risk@2.0 on its evidence: nothing of govflow's waits
+        two = registry.get_version(s, "credit-risk", "2.0")
+        s.add(
+            Approval(
+                version_id=two.id,
+                approver="rob",
+                role="reviewer",
+                verdict="approve",
+                evidence_digest="d" * 64,
+            )
+        )
+    asked = [{"subject": "Approve other@1 (limited risk) for production", "model": "other", "version": "1",
+              "url": "/dags/governance_gate/runs/h/tasks/approval/mapped/0/required_actions"}]  # fmt: skip
+    client = TestClient(create_app(user_dependency=lambda: "rob", required_actions=lambda user: asked))
+    assert client.get("/api/approvals").json()["items"] == []
+    page = client.get("/approvals").text
+    assert "Nothing waits for you" not in page and 'id="other-required-actions"' in page
+    assert "Airflow still asks you 1 Required Action(s)" in page
+
+
+def test_diff_labels_monitoring_rows_and_rounds_numbers_with_deltas(portfolio_db):
+    from govflow.service.diff import _pairs
+
+    diff = client_as("vera").get("/api/models/credit-risk/diff", params={"a": "1.0", "b": "2.0"}).json()
+    checks = {r["key"]: r for r in diff["checks"]}
+    # 1.0's nightly validation is monitoring: its own row, never standing in for the gate's evidence
+    assert checks["validation (monitoring)"]["a"].startswith("pass")
+    assert "[registered data (sha256" in checks["validation (monitoring)"]["a"]
+    (row,) = _pairs({"auc": 0.81234567890123}, {"auc": 0.7901234567890123})
+    assert (row["a"], row["b"], row["delta"], row["changed"]) == (0.8123, 0.7901, -0.0222, True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from sqlalchemy import select
 
 from govflow import config
 from govflow import data as bundled
@@ -20,7 +21,7 @@ from govflow.service import gate, registry
 from govflow.service.checks import record_check_result
 from govflow.service.policy import active_policy
 from govflow.service.runs import ensure_run
-from govflow.store import session_scope
+from govflow.store import Approval, session_scope
 
 
 @pytest.fixture
@@ -74,12 +75,15 @@ def test_dev_mode_cannot_apply_a_policy(limited_version, tmp_path, capsys, monke
 
 
 def test_the_default_limited_tier_does_not_count_a_dev_mode_approval(limited_version, capsys):
-    assert main(["approve", "--model", "chat", "--version", "1", "--as", "rita", "--comment", "ok"]) == 0
-    capsys.readouterr()
+    # Refused up front (exit 2), never recorded as an approval that silently does not count.
+    assert main(["approve", "--model", "chat", "--version", "1", "--as", "rita", "--comment", "ok"]) == 2
+    assert "the limited tier counts approvals authenticated by airflow or api-token, not dev" in (
+        capsys.readouterr().err
+    )
     with session_scope() as s:
         decision = gate.evaluate_gate(s, "chat", "1", "airflow")
+        assert s.scalars(select(Approval)).all() == []
     assert decision.decision == "pending_approval"
-    assert any("authenticated by dev" in n for n in decision.inputs["result"]["notes"])
 
 
 @pytest.mark.parametrize(

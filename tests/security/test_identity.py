@@ -63,18 +63,19 @@ def test_roles_cannot_be_minted_from_govflow_home_or_the_environment(
 
 
 def test_dev_mode_approvals_do_not_count_for_high_and_the_reason_says_why(version, capsys):
-    for reviewer in ("rita", "rob"):
-        code, _, _ = run(capsys, "approve", *VERSION, "--as", reviewer, "--comment", "ok")
-        assert code == 0
+    for reviewer in ("rita", "rob"):  # refused before anything is recorded, with the command that counts
+        code, _, err = run(capsys, "approve", *VERSION, "--as", reviewer, "--comment", "ok")
+        assert code == 2
+        assert "the high tier counts approvals authenticated by airflow or api-token, not dev" in err
+        assert "govflow approve --model credit-risk --version 1.0 --api" in err
     with session_scope() as s:
-        assert {a.auth_method for a in s.scalars(select(Approval))} == {"dev"}
+        assert s.scalars(select(Approval)).all() == []
         decision = gate.evaluate_gate(s, "credit-risk", "1.0", "admin", auth_method="system")
         assert decision.decision == "pending_approval"
         (missing,) = [r for r in decision.reasons if r["code"] == "approvals_missing"]
-        assert "not counted: rita (dev), rob (dev)" in missing["message"]
-        assert "accepts approvals authenticated by airflow or api-token" in missing["message"]
+        assert missing["fix"].endswith("govflow approve --model M --version V --api")
         events = s.scalars(select(AuditEvent).where(AuditEvent.action == "approval.recorded")).all()
-        assert {e.auth_method for e in events} == {"dev"}
+        assert events == []
 
 
 def test_approvals_proven_by_airflow_count(version):
@@ -191,3 +192,18 @@ def test_a_reviewer_known_only_by_a_mapped_auth_manager_role_can_approve(version
     answer = client.post("/api/models/credit-risk/versions/1.0/approvals", json={"verdict": "approve"})
     assert answer.status_code == 200, answer.text
     assert (answer.json()["approver"], answer.json()["role"]) == ("olga", "reviewer")
+
+
+def test_an_api_approval_the_tier_cannot_count_is_refused_with_403(version):
+    from fastapi.testclient import TestClient
+
+    from govflow.web import create_app
+
+    app = create_app(user_dependency=lambda: "rita", auth_method="dev")  # a deployment proving nothing
+    answer = TestClient(app).post(
+        "/api/models/credit-risk/versions/1.0/approvals", json={"verdict": "approve"}
+    )
+    assert answer.status_code == 403
+    assert "govflow approve --model credit-risk --version 1.0 --api" in answer.json()["detail"]
+    with session_scope() as s:
+        assert s.scalars(select(Approval)).all() == []

@@ -120,8 +120,9 @@ def _nothing() -> None:
 
 
 def _dev_approvals() -> None:
-    _approve("rita", auth="dev")
-    _approve("rob", auth="dev")
+    # A dev approval is refused before it is recorded now; an API-token one is signed as such.
+    _approve("rita", auth="api-token")
+    _approve("rob", auth="api-token")
 
 
 def _one_approval_one_rejection() -> None:
@@ -179,7 +180,7 @@ ATTACKS = {
     "approval auth method": Attack(
         _dev_approvals,
         lambda url: ["UPDATE approvals SET auth_method = 'airflow'"],
-        r"approvals #\d+ auth_method 'airflow' does not match its signed event \(#\d+: 'dev'\)",
+        r"approvals #\d+ auth_method 'airflow' does not match its signed event \(#\d+: 'api-token'\)",
         "approvals ",
     ),
     "approval verdict": Attack(

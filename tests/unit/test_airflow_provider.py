@@ -58,3 +58,11 @@ def test_the_plugin_folder_file_defers_to_the_entry_point(monkeypatch):
     assert "GovflowPlugin" not in runpy.run_path(path)
     monkeypatch.setattr(importlib.metadata, "entry_points", lambda **_: importlib.metadata.EntryPoints([]))
     assert runpy.run_path(path)["GovflowPlugin"] is GovflowPlugin
+
+
+def test_the_governance_link_is_a_tab_on_every_run_page():
+    from govflow.airflow_plugin import GovflowPlugin
+
+    (run_tab,) = [v for v in GovflowPlugin.external_views if v["destination"] == "dag_run"]
+    # Airflow fills {DAG_ID} and {RUN_ID}; /governance/runs/... redirects to the run's version page
+    assert run_tab["href"] == "/governance/runs/{DAG_ID}/{RUN_ID}" and run_tab["name"] == "Governance"

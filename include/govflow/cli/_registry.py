@@ -170,7 +170,15 @@ def _version_list(args: argparse.Namespace) -> int:
 
 
 def _version_show(args: argparse.Namespace) -> int:
+    from govflow.policy import load_policy
+    from govflow.service.version_state import version_state
+
     with session_scope() as session:
-        payload = registry.version_to_dict(registry.get_version(session, args.model, args.version))
-    emit(payload, as_json=args.json)
+        row = registry.get_version(session, args.model, args.version)
+        payload = registry.version_to_dict(row)
+        # The state every view shows (portfolio, model and version pages, API), derived in one place.
+        state = version_state(session, row, policy=load_policy())
+        payload["state"] = state.to_dict()
+    lines = [f"{k}: {v}" for k, v in payload.items() if k != "state"]
+    emit(payload, as_json=args.json, lines=[*lines, f"state: {state.label} ({state.reason})"])
     return 0

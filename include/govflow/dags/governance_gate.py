@@ -156,6 +156,25 @@ def governance_gate():
 
         return notify(outcome)
 
+    @task
+    def verdict(outcome: dict, **context) -> str:
+        import logging
+
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from govflow.tasks.outcome import post_run_note, run_note, verdict
+
+        # The run note says the decision and its top reasons (was only "submitted by ...").
+        run = context["dag_run"]
+        problem = post_run_note(outcome, dag_id=run.dag_id, run_id=run.run_id)
+        if problem:
+            logging.getLogger(__name__).warning("run note not written: %s", problem)
+        # A rejected version ends the run red (GOVFLOW_FAIL_REJECTED_RUNS, default on), never all green.
+        failure = verdict(outcome)
+        if failure is not None:
+            raise AirflowFailException(failure)
+        return run_note(outcome)
+
     @task(trigger_rule="all_done")
     def reconcile(**context) -> dict:
         from govflow.service.runs import RunRef
@@ -186,6 +205,7 @@ def governance_gate():
     checks >> mitigation(ref) >> docs >> decision
     approval >> reviewed >> outcome
     notify(outcome) >> reconcile()
+    verdict(outcome)
 
 
 # The DAG object by name: a deployment's DAG file imports it (dags/govflow_dags.py).

@@ -15,7 +15,7 @@ from govflow.gate._types import Evidence, Reason
 
 WAIVE = (
     "or a reviewer accepts it with a reason: "
-    "govflow waive --model M --version V --check {check} --reason TEXT"
+    "govflow waive --model M --version V --check {check} --reason TEXT --api"
 )
 
 
@@ -52,6 +52,6 @@ def _fix(reason: Reason, evidence: Evidence | None, approver_roles: tuple[str, .
         roles = " or ".join(approver_roles) or "an approver role"
         return (
             f"a reviewer ({roles}, not the submitter) answers the request in Airflow's Required Actions, "
-            "or runs govflow approve --model M --version V"
+            "or runs govflow approve --model M --version V --api"
         )
     return None  # tier_prohibited and anything unknown: nothing the submitter can do

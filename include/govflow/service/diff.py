@@ -33,19 +33,45 @@ def version_diff(session: Session, policy: Policy, name: str, a: str, b: str) ->
     return diff
 
 
+DIGITS = 4  # what a reviewer compares; the evidence keeps full precision
+
+
+def rounded(value: Any) -> Any:
+    """Floats to ``DIGITS`` decimals (never 17-digit floats in the diff); other values as they are."""
+    return round(value, DIGITS) if isinstance(value, float) else value
+
+
 def _pairs(left: dict[str, Any], right: dict[str, Any]) -> list[dict[str, Any]]:
     keys = sorted(set(left) | set(right))
-    return [
-        {"key": k, "a": left.get(k), "b": right.get(k), "changed": left.get(k) != right.get(k)} for k in keys
-    ]
+    out = []
+    for k in keys:
+        a, b = rounded(left.get(k)), rounded(right.get(k))
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
+        delta = rounded(float(b) - float(a)) if numbers else None
+        out.append({"key": k, "a": a, "b": b, "delta": delta, "changed": a != b})
+    return out
 
 
 def _view(detail: dict[str, Any], check: str) -> dict[str, Any]:
-    return next((c.get("view") or {} for c in detail["checks"] if c["check"] == check), {})
+    # The gate's evidence (what the approvers saw) is what two versions are compared on.
+    return next(
+        (
+            c.get("view") or {}
+            for c in detail["checks"]
+            if c["check"] == check and c.get("kind") != "monitoring"
+        ),
+        {},
+    )
 
 
 def _statuses(detail: dict[str, Any]) -> dict[str, str]:
-    return {c["check"]: f"{c['status']} · {c['summary_text']}" for c in detail["checks"]}
+    # One row per check and kind, labelled with the data it was computed on and its rows.
+    out = {}
+    for c in detail["checks"]:
+        key = c["check"] if c.get("kind") != "monitoring" else f"{c['check']} (monitoring)"
+        rows = f", {c['rows']:,} rows" if c.get("rows") else ""
+        out[key] = f"{c['status']} · {c['summary_text']} [{c.get('data_set', '')}{rows}]"
+    return out
 
 
 def _decision(detail: dict[str, Any]) -> dict[str, Any] | None:
@@ -58,4 +84,4 @@ def _decision(detail: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-__all__ = ["version_diff"]
+__all__ = ["rounded", "version_diff"]

@@ -27,7 +27,13 @@ from govflow.access import (
     require_role,
     require_strong_auth,
 )
-from govflow.errors import BadInputError, ConflictError, GovflowError, PermissionDeniedError
+from govflow.errors import (
+    AuthNotAcceptedError,
+    BadInputError,
+    ConflictError,
+    GovflowError,
+    PermissionDeniedError,
+)
 from govflow.gate import Decision
 from govflow.policy import Policy, TierPolicy, load_policy
 from govflow.service import mlflow_sync, registry
@@ -117,6 +123,11 @@ def evaluate_gate(
     policy = _policy(policy)
     require_active(session, policy)  # a policy file an admin did not apply decides nothing
     row = registry.get_version(session, model, version)
+    if row.stage == "production":  # its compliance is monitoring's (version_state), not a new gate decision
+        raise ConflictError(
+            f"{model}@{version} is in production: the nightly re-check judges it "
+            f"(`govflow version show --model {model} --version {version}`); register a new version to re-gate"
+        )
     # Decide only from signed facts: a row edited, forged or deleted in the DB keeps the gate closed.
     require_signed_facts(session, row, policy_sha256=policy.sha256)
     inputs = gather_inputs(session, row)
@@ -254,6 +265,21 @@ def _reviewer_role(
     return acting_role(user, roles)
 
 
+def _require_counting_auth(
+    verdict: str, auth_method: AuthMethod | None, rules: TierPolicy, label: str, tier: str
+) -> None:
+    """Refuse up front an approval the gate would not count (recorded, it would only mislead)."""
+    accepted = rules.approvals.accepted_auth
+    if verdict != "approve" or accepted is None or auth_method is None or auth_method in accepted:
+        return  # None: a service caller without an identity proof (tests, replays): the gate judges it
+    model, _, version = label.partition("@")
+    raise AuthNotAcceptedError(
+        f"approval refused: the {tier} tier counts approvals authenticated by {' or '.join(accepted)}, "
+        f"not {auth_method}; run `govflow login` then `govflow approve --model {model} "
+        f"--version {version} --api`"
+    )
+
+
 def approve(
     session: Session,
     model: str,
@@ -287,6 +313,7 @@ def approve(
     rules = policy.tier(tier)
     user = _directory(users).get(actor)
     role = _reviewer_role(user, rules.approvals.roles, row, rules, verdict, label, tier)
+    _require_counting_auth(verdict, auth_method, rules, label, tier)
     inputs = gather_inputs(session, row)
     if not inputs.evidence:
         raise ConflictError(

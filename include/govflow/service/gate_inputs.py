@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from govflow.gate import Approval, Decision, Evidence, VersionRef, Waiver, decide, evidence_digest
 from govflow.policy import Policy
+from govflow.service.evidence_kinds import MONITORING_DAGS
 from govflow.store import Approval as ApprovalRow
-from govflow.store import CheckResultRow, GateDecision, ModelVersion
+from govflow.store import CheckResultRow, GateDecision, ModelVersion, Run
 from govflow.store import Waiver as WaiverRow
 
 __all__ = [
@@ -108,9 +109,12 @@ def waiver_of(row: WaiverRow) -> Waiver:
 
 
 def gather_inputs(session: Session, row: ModelVersion) -> GateInputs:
+    # Gate evidence only: a nightly result on a production batch is monitoring, judged against the
+    # tier's re-check rules (service/version_state.py), never evidence the gate decides on.
     results = session.scalars(
         select(CheckResultRow)
-        .where(CheckResultRow.version_id == row.id)
+        .join(Run, Run.id == CheckResultRow.run_id)
+        .where(CheckResultRow.version_id == row.id, Run.dag_id.not_in(MONITORING_DAGS))
         .order_by(CheckResultRow.created_at, CheckResultRow.id)
     )
     approvals = session.scalars(

@@ -8,10 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govflow.errors import NotFoundError
+from govflow.policy import Policy
 from govflow.service import registry
 from govflow.service.checks import check_result_to_dict, latest_check_results
 from govflow.service.gate import decision_to_dict, latest_decision
 from govflow.service.serialize import approval_to_dict, waiver_to_dict
+from govflow.service.version_state import version_state
 from govflow.store import Approval, CheckResultRow, Document, GateDecision, ModelVersion, Waiver
 from govflow.store.audit import event_to_dict, list_events
 
@@ -40,7 +42,7 @@ def models_overview(session: Session) -> list[dict[str, Any]]:
     return out
 
 
-def model_detail(session: Session, name: str) -> dict[str, Any]:
+def model_detail(session: Session, name: str, *, policy: Policy) -> dict[str, Any]:
     model = registry.get_model(session, name)
     detail = registry.model_to_dict(model)
     detail["versions"] = [
@@ -50,6 +52,7 @@ def model_detail(session: Session, name: str) -> dict[str, Any]:
             "created_by": v.created_by,
             "created_at": registry.iso_utc(v.created_at),
             "decision": _latest_decision(session, name, v),
+            "state": version_state(session, v, policy=policy).to_dict(),
             "checks": {c.check: c.status for c in latest_check_results(session, v.id).values()},
         }
         for v in reversed(model.versions)

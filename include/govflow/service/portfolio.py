@@ -18,13 +18,12 @@ from sqlalchemy.orm import Session
 
 from govflow.policy import Policy
 from govflow.service.airflow_links import NIGHTLY_DAG, run_link
+from govflow.service.version_state import compliance_problems, derive_state
 from govflow.store import Alert, CheckResultRow, GateDecision, Model, ModelVersion, Run, Waiver
 from govflow.timeutil import iso_utc, utc
 from govflow.vocab import GATED_STAGES
 
 STATES = ("compliant", "non_compliant", "no_production")
-# A result that needs a waiver to count; ``warn`` joins them where the tier blocks on warn.
-_BLOCKING = ("fail", "error")
 
 
 @dataclass(frozen=True)
@@ -67,11 +66,13 @@ def portfolio(
         facts = versions.get(m.id, {})
         prod = facts.get("production_id")
         problems = (
-            _problems(policy, m.risk_tier, results.get(prod, {}), waived.get(prod, set()), now)
+            compliance_problems(policy, m.risk_tier, results.get(prod, {}), waived.get(prod, set()), now)
             if prod
             else []
         )
-        state = "no_production" if not prod else ("non_compliant" if problems else "compliant")
+        # The production version's state, derived where every view derives it.
+        derived = derive_state(stage="production", decision=None, problems=problems) if prod else None
+        state = derived.state if derived else "no_production"
         newest = facts.get("newest_id")
         rows.append(
             {
@@ -83,6 +84,7 @@ def portfolio(
                 "production_version": labels.get(prod) if prod else None,
                 "newest_version": labels.get(newest) if newest else None,
                 "state": state,
+                "state_reason": derived.reason if derived else "no version in production",
                 "problems": problems,
                 "open_alerts": alerts.get(m.id, 0),
                 "pending_approvals": pending.get(m.id, 0),
@@ -99,39 +101,6 @@ def portfolio(
         rows = [r for r in rows if r["state"] == filters.state]
     owners = sorted(set(session.scalars(select(Model.owner).distinct())))
     return {"counts": counts, "models": rows, "owners": owners, "generated_at": iso_utc(now)}
-
-
-def _problems(
-    policy: Policy,
-    tier_name: str,
-    latest: dict[str, Any],
-    waived: set[tuple[str, int | None]],
-    now: dt.datetime,
-) -> list[dict[str, Any]]:
-    tier = policy.tier(tier_name)
-    if tier.prohibited:
-        return [{"check": None, "kind": "prohibited", "text": f"the {tier_name} tier is prohibited"}]
-    blocking = _BLOCKING + (("warn",) if tier.block_on_warn else ())
-    out = []
-    for check in tier.required_checks:
-        result = latest.get(check)
-        if result is None:
-            out.append({"check": check, "kind": "missing", "text": f"{check}: no result"})
-            continue
-        age = (now - utc(result["created_at"])).total_seconds() / 86400
-        if (
-            result["status"] in blocking
-            and (check, None) not in waived
-            and (check, result["id"]) not in waived
-        ):
-            out.append({"check": check, "kind": "failed", "text": f"{check}: {result['status']}"})
-        if age > tier.evidence_max_age_days:
-            text = f"{check}: stale ({int(age)} days old, limit {tier.evidence_max_age_days})"
-            out.append({"check": check, "kind": "stale", "text": text})
-        elif tier.recheck.every_days and age > tier.recheck.every_days:
-            text = f"{check}: re-check overdue ({int(age)} days, every {tier.recheck.every_days})"
-            out.append({"check": check, "kind": "overdue", "text": text})
-    return out
 
 
 def _version_facts(session: Session, model_ids: list[int]) -> dict[int, dict[str, int]]:

@@ -21,8 +21,10 @@ from govflow.policy import Policy
 from govflow.service import registry
 from govflow.service.airflow_links import check_links, run_link
 from govflow.service.checks import check_result_to_dict, load_evidence
+from govflow.service.evidence_kinds import KIND_LABELS, evidence_kind
 from govflow.service.gate import decision_to_dict
 from govflow.service.serialize import approval_to_dict, waiver_to_dict
+from govflow.service.version_state import version_state
 from govflow.store import (
     Approval,
     AuditEvent,
@@ -56,6 +58,7 @@ def version_view(
     detail["owner"] = model.owner
     tier = policy.tier(model.risk_tier)
     detail["required_checks"] = list(tier.required_checks)
+    detail["state"] = version_state(session, row, policy=policy).to_dict()
     detail["checks"] = _checks(session, row, policy, artifacts or ArtifactStore())
     detail["history"] = _history(session, row.id)
     decisions = list(
@@ -81,14 +84,21 @@ def version_view(
 def _checks(
     session: Session, row: ModelVersion, policy: Policy, artifacts: ArtifactStore
 ) -> list[dict[str, Any]]:
-    from govflow.service.portfolio import latest_results_query  # shared latest-per-check query
 
-    ids = [r.id for r in session.execute(latest_results_query([row.id]))]
-    results = session.execute(
+    # The newest result of each check of each kind: the gate's evidence (what the approvers saw) and
+    # monitoring's (the nightly batches) are shown side by side, never one replacing the other.
+    newest: dict[tuple[str, str], tuple[CheckResultRow, Run]] = {}
+    for result, run in session.execute(
         select(CheckResultRow, Run)
         .join(Run, Run.id == CheckResultRow.run_id)
-        .where(CheckResultRow.id.in_(ids))
-    ).all()
+        .where(CheckResultRow.version_id == row.id)
+        .order_by(CheckResultRow.created_at.desc(), CheckResultRow.id.desc())
+    ):
+        newest.setdefault((result.check, evidence_kind(run.dag_id)), (result, run))
+    results = list(newest.values())
+    registered = {
+        sha for sha in (row.training_data_sha256, row.reference_data_sha256, row.eval_data_sha256) if sha
+    }
     view_context = ViewContext(
         policy=policy,
         tier=policy.tier(row.model.risk_tier),
@@ -97,10 +107,15 @@ def _checks(
         params=row.params or {},
     )
     out = []
-    for result, run in sorted(results, key=lambda p: _order(p[0].check)):
+    for result, run in sorted(results, key=lambda p: (_order(p[0].check), evidence_kind(p[1].dag_id))):
         item = check_result_to_dict(result)
         item["summary_text"] = summary_text(result.check, result.summary or {})
         item["links"] = check_links(run.dag_id, run.run_id, result.check)
+        item["kind"] = evidence_kind(run.dag_id)
+        item["kind_label"] = KIND_LABELS[item["kind"]]
+        item["data_set"] = data_set_label(result.data_sha256, registered, item["kind"])
+        rows = (result.summary or {}).get("rows")
+        item["rows"] = int(rows) if isinstance(rows, int | float) else None
         try:
             item["evidence"] = load_evidence(result, artifacts)
             item["evidence_problem"] = None
@@ -112,6 +127,18 @@ def _checks(
         del item["evidence"]  # the whitelisted view is what leaves; raw evidence stays behind
         out.append(item)
     return out
+
+
+def data_set_label(data_sha256: str | None, registered: set[str], kind: str) -> str:
+    """Which data a result was computed on, in words: registered data or a production batch."""
+    if data_sha256 is None:
+        return "no data file (the check did not read one)"
+    where = (
+        "registered data"
+        if data_sha256 in registered
+        else ("production batch" if kind == "monitoring" else "unregistered data")
+    )
+    return f"{where} (sha256 {data_sha256[:12]})"
 
 
 def summary_text(check: str, summary: Mapping[str, Any]) -> str:
@@ -190,4 +217,4 @@ def _gate_run(session: Session, version_id: int) -> dict[str, Any] | None:
     return run_link(run.dag_id, run.run_id) if run else None
 
 
-__all__ = ["AUDIT_PAGE_SIZE", "audit_page", "summary_text", "version_view"]
+__all__ = ["AUDIT_PAGE_SIZE", "audit_page", "data_set_label", "summary_text", "version_view"]

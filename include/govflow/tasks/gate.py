@@ -274,10 +274,17 @@ def approval_body(
     with session_scope() as session:
         row = get_version(session, ref.model, ref.version)
         checks = {name: (r.status, r.summary) for name, r in latest_check_results(session, row.id).items()}
+    # "All passed" only when nothing warned: a reviewer must see a warn (or a waived failure) up front.
+    flagged = [f"{name} ({status})" for name, (status, _) in sorted(checks.items()) if status != "pass"]
+    headline = (
+        f"The checks allow approval with findings on {', '.join(flagged)}"
+        if flagged
+        else "All required checks passed"
+    )
     lines = [
         f"**{ref.model}@{ref.version}**, {ref.tier} risk tier, submitted by {ref.submitted_by or 'unknown'}.",
         "",
-        f"All required checks passed; the policy needs {decision['approvals']['required']} approval(s) "
+        f"{headline}; the policy needs {decision['approvals']['required']} approval(s) "
         f"from role(s) allowed for this tier. Approved so far: "
         f"{', '.join(decision['approvals']['approved_by']) or 'nobody'}.",
         "",

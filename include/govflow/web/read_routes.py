@@ -88,7 +88,7 @@ def add_read_routes(
 
     @app.get("/api/models/{name}", tags=["read"])
     def api_model(name: str, who: User = Depends(known_user)) -> dict[str, Any]:
-        return read(overview.model_detail, name)
+        return read(lambda s: overview.model_detail(s, name, policy=read_policy()))
 
     @app.get("/api/models/{name}/versions/{version}", tags=["read"])
     def api_version(
@@ -131,7 +131,12 @@ def add_read_routes(
 
     @app.get("/models/{name}", response_class=HTMLResponse)
     def page_model(request: Request, name: str, who: User = Depends(known_user)) -> HTMLResponse:
-        return page(request, "model.html", who, model=read(overview.model_detail, name))
+        return page(
+            request,
+            "model.html",
+            who,
+            model=read(lambda s: overview.model_detail(s, name, policy=read_policy())),
+        )
 
     @app.get("/models/{name}/versions/{version}", response_class=HTMLResponse)
     def page_version(
