@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from govflow.checks.aggregates import SqlTable, choose_engine
-from govflow.checks.aggregates._drift import w1_bounds
 from govflow.checks.drift import detect_drift
+from govflow.checks.drift._aggregated import w1_bounds
 from govflow.checks.drift._stattests import wasserstein_distance_norm
 from govflow.checks.fairness import evaluate_fairness
 

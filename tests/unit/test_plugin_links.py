@@ -9,14 +9,9 @@ import pytest
 
 def test_governance_runs_link_back_and_other_dags_get_no_link():
     pytest.importorskip("airflow")
-    import importlib.util
-    from pathlib import Path
+    # The plugin lives in the package (its airflow.plugins entry point); plugins/ only re-exports it.
+    from govflow import airflow_plugin as plugin
 
-    spec = importlib.util.spec_from_file_location(
-        "govflow_plugin", Path(__file__).resolve().parents[2] / "plugins" / "govflow_plugin.py"
-    )
-    plugin = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(plugin)
     link = plugin.GovernanceEvidenceLink()
     key = SimpleNamespace(dag_id="governance_gate", run_id="manual__2026-12-01T09:00:00+00:00")
     assert link.get_link(None, ti_key=key) == (

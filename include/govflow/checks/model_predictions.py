@@ -183,7 +183,7 @@ def _load_skops(artifact: ModelArtifact, trusted: Sequence[str]) -> Any:
         raise CheckInputError(f"cannot load skops model {artifact.name}: {_first_line(err)}") from err
     # A challenger from `govflow mitigate` is data (a dict over estimators) that govflow applies.
     # Imported here: the fairness package imports this module.
-    from govflow.checks.fairness.mitigation import MitigatedModel, is_mitigation
+    from govflow.checks.fairness.mitigation.predictor import MitigatedModel, is_mitigation
 
     return MitigatedModel(loaded) if is_mitigation(loaded) else loaded
 

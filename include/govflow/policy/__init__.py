@@ -22,6 +22,7 @@ from govflow.policy._models import (
     RecognizerPattern,
     TierPolicy,
 )
+from govflow.policy._packs import Pack, load_packs
 
 __all__ = [
     "ApprovalRule",
@@ -29,6 +30,7 @@ __all__ = [
     "DocumentationRule",
     "DriftThresholds",
     "FairnessThresholds",
+    "Pack",
     "PerformanceRule",
     "PiiPolicy",
     "Policy",
@@ -37,6 +39,7 @@ __all__ = [
     "RecognizerPattern",
     "TierPolicy",
     "canonical_text",
+    "load_packs",
     "load_policy",
     "parse_policy",
     "policy_sha256",

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from govflow.policy._packs import Pack, load_packs
+from govflow.policy import Pack, load_packs
 from govflow.service.registry import get_model, get_version
 from govflow.store import CheckResultRow, Document
 

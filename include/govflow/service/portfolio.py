@@ -13,12 +13,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, Subquery, case, func, select
+from sqlalchemy import Subquery, case, func, select
 from sqlalchemy.orm import Session
 
 from govflow.policy import Policy
 from govflow.service.airflow_links import NIGHTLY_DAG, run_link
-from govflow.service.version_state import compliance_problems, derive_state
+from govflow.service.version_state import compliance_problems, derive_state, latest_results_query
 from govflow.store import Alert, CheckResultRow, GateDecision, Model, ModelVersion, Run, Waiver
 from govflow.timeutil import iso_utc, utc
 from govflow.vocab import GATED_STAGES
@@ -122,32 +122,6 @@ def _version_labels(session: Session, version_ids: list[int]) -> dict[int, str]:
         select(ModelVersion.id, ModelVersion.version).where(ModelVersion.id.in_(version_ids))
     ).all()
     return dict(rows)
-
-
-def latest_results_query(version_ids: list[int]) -> Select[Any]:
-    """The newest result of each (version, check), by a window function (one pass, no N+1)."""
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=(CheckResultRow.version_id, CheckResultRow.check),
-            order_by=(CheckResultRow.created_at.desc(), CheckResultRow.id.desc()),
-        )
-        .label("rank")
-    )
-    inner = (
-        select(
-            CheckResultRow.id,
-            CheckResultRow.version_id,
-            CheckResultRow.check,
-            CheckResultRow.status,
-            CheckResultRow.created_at,
-            CheckResultRow.run_id,
-            rank,
-        )
-        .where(CheckResultRow.version_id.in_(version_ids))
-        .subquery()
-    )
-    return select(inner).where(inner.c.rank == 1)
 
 
 def _latest_results(session: Session, version_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:

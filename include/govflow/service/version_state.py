@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from govflow.policy import Policy
-from govflow.store import GateDecision, ModelVersion, Waiver
+from govflow.store import CheckResultRow, GateDecision, ModelVersion, Waiver
 from govflow.timeutil import utc
 
 State = Literal[
@@ -138,7 +138,6 @@ def version_state(
     session: Session, version: ModelVersion, *, policy: Policy, now: dt.datetime | None = None
 ) -> VersionState:
     """The state of one version, read from the store."""
-    from govflow.service.portfolio import latest_results_query  # the portfolio's latest-per-check query
 
     decision = session.scalar(
         select(GateDecision)
@@ -167,3 +166,29 @@ def version_state(
 
 
 __all__ = ["State", "VersionState", "compliance_problems", "decision_reason", "derive_state", "version_state"]
+
+
+def latest_results_query(version_ids: list[int]) -> Select[Any]:
+    """The newest result of each (version, check), by a window function (one pass, no N+1)."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(CheckResultRow.version_id, CheckResultRow.check),
+            order_by=(CheckResultRow.created_at.desc(), CheckResultRow.id.desc()),
+        )
+        .label("rank")
+    )
+    inner = (
+        select(
+            CheckResultRow.id,
+            CheckResultRow.version_id,
+            CheckResultRow.check,
+            CheckResultRow.status,
+            CheckResultRow.created_at,
+            CheckResultRow.run_id,
+            rank,
+        )
+        .where(CheckResultRow.version_id.in_(version_ids))
+        .subquery()
+    )
+    return select(inner).where(inner.c.rank == 1)

@@ -24,14 +24,22 @@ from govflow.checks.aggregates._choice import (
     choose_engine,
     max_worker_memory,
 )
-from govflow.checks.aggregates._table import AggregateTable, SqlTable, open_table
+from govflow.checks.aggregates._table import (
+    AggregateTable,
+    ColumnProfile,
+    SqlTable,
+    engine_provenance,
+    open_table,
+)
 
 __all__ = [
     "ENGINES",
     "AggregateTable",
+    "ColumnProfile",
     "EngineName",
     "SqlTable",
     "choose_engine",
+    "engine_provenance",
     "max_worker_memory",
     "open_table",
 ]

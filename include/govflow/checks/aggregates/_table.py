@@ -348,3 +348,15 @@ def _sql_table(table: SqlTable) -> AggregateTable:
         location=table.name,
         _closers=[] if engine is table.engine else [engine.dispose],
     )
+
+
+def engine_provenance(table: AggregateTable, exactness: str, **extra: Any) -> dict[str, Any]:
+    """What the evidence says about the engine: which one aggregated, and how exact the numbers are."""
+    from govflow import __version__
+
+    return {
+        "engine": table.engine_label,
+        "computed_by": f"govflow {__version__}",
+        "exactness": exactness,
+        **extra,
+    }

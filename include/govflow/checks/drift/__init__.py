@@ -26,7 +26,6 @@ from govflow.checks._io import as_frame, dictionary_string_columns
 from govflow.checks._result import (
     CheckInputError,
     CheckResult,
-    CheckStatus,
     Oracle,
     library_versions,
     provenance,
@@ -35,6 +34,11 @@ from govflow.checks._result import (
 from govflow.checks.aggregates import ENGINES, choose_engine
 from govflow.checks.drift._columns import SkippedColumn, as_plain_strings, prepare_column
 from govflow.checks.drift._stattests import FAST_METHODS, choose_stattest, run_stattest
+from govflow.checks.drift._verdict import (
+    CHECK,
+    drift_verdict,
+    mostly_missing,
+)
 from govflow.progress import Progress, resolve
 
 if TYPE_CHECKING:
@@ -42,7 +46,6 @@ if TYPE_CHECKING:
 
 __all__ = ["detect_drift"]
 
-CHECK = "drift"
 # What always runs; Evidently (and the SciPy it calls) are added when one of their tests ran.
 LIBRARIES = ("numpy", "pandas")
 # The distances govflow computes are tested against Evidently's (rel. 1e-12) and SciPy's (==).
@@ -50,9 +53,6 @@ ORACLES = (Oracle("evidently", 1e-12), Oracle("scipy", 0.0))
 # The optional HTML report runs Evidently's full Report, which is slow on large
 # frames: it gets a seeded random sample of at most this many rows per frame.
 HTML_REPORT_MAX_ROWS = 100_000
-# A column whose current share of nulls exceeds this, and the reference's by the margin, fails the check.
-MAX_MISSING_SHARE = 0.5
-MISSING_SHARE_MARGIN = 0.2
 
 
 @timed_check(CHECK, LIBRARIES)
@@ -105,7 +105,7 @@ def detect_drift(
     _check_options(max_share_drifted, stattest_threshold)
     chosen_engine = max((choose_engine(reference, engine), choose_engine(current, engine)), key=ENGINES.index)
     if chosen_engine != "memory":
-        from govflow.checks.aggregates._drift import aggregated_drift
+        from govflow.checks.drift._aggregated import aggregated_drift
 
         if html_report:
             raise CheckInputError(f"engine {chosen_engine}: Evidently's HTML report needs the rows in memory")
@@ -192,53 +192,6 @@ def detect_drift(
         details["provenance"]["evidently_methods"] = by_evidently
     ran = library_versions("evidently", "scipy") if by_evidently or html_report else {}
     return CheckResult(check=CHECK, status=status, summary=summary, details=details, library_versions=ran)
-
-
-def drift_verdict(
-    per_column: dict[str, dict[str, Any]],
-    skipped: dict[str, str],
-    *,
-    key_columns: list[str],
-    max_share_drifted: float,
-    rows: tuple[int, int],
-) -> tuple[CheckStatus, dict[str, Any]]:
-    """The status and summary from the per-column results (computed in memory or by an engine)."""
-    if not per_column:
-        raise CheckInputError(
-            f"no column could be tested for drift ({'; '.join(f'{k}: {v}' for k, v in skipped.items())})"
-        )
-
-    drifted = [name for name, entry in per_column.items() if entry["drifted"]]
-    share = len(drifted) / len(per_column)
-    too_many = share > max_share_drifted
-    keys_drifted = [k for k in key_columns if k in drifted]
-    broken = [name for name, entry in per_column.items() if entry["mostly_missing"]]
-    status: CheckStatus
-    if too_many or keys_drifted or broken:
-        status = "fail"
-    elif drifted or skipped:
-        status = "warn"
-    else:
-        status = "pass"
-
-    summary = {
-        "share_drifted": share,
-        "drifted_columns": drifted,
-        "number_of_columns": len(per_column),
-        "number_of_drifted_columns": len(drifted),
-        "max_share_drifted": max_share_drifted,
-        "key_columns_drifted": keys_drifted,
-        "mostly_missing_columns": broken,
-        "max_missing_share": MAX_MISSING_SHARE,
-        "missing_share_margin": MISSING_SHARE_MARGIN,
-        "rows_reference": rows[0],
-        "rows_current": rows[1],
-    }
-    return status, summary
-
-
-def mostly_missing(reference_share: float, current_share: float) -> bool:
-    return current_share > MAX_MISSING_SHARE and current_share - reference_share > MISSING_SHARE_MARGIN
 
 
 # Evidently's HTML shows typical raw examples of text columns (possible PII): they stay out of it,

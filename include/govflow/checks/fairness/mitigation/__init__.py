@@ -17,7 +17,7 @@ registered, its training data) and:
    primary metric (accuracy; mean absolute error for regression) and the
    disparity the policy judges, with seeded bootstrap 95% intervals
    (``_frontier``), and recommends one with its cost;
-4. keeps each candidate as data (``_predictor``): the base model plus
+4. keeps each candidate as data (``predictor``): the base model plus
    per-group thresholds, or the reductions' predictors and their weights, so
    a challenger is a skops file the high tier accepts.
 
@@ -47,7 +47,7 @@ from govflow.checks.fairness.mitigation._frontier import (
     point_metrics,
     recommend,
 )
-from govflow.checks.fairness.mitigation._predictor import (
+from govflow.checks.fairness.mitigation.predictor import (
     FORMAT,
     MitigatedModel,
     group_vector,

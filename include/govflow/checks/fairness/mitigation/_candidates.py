@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._result import CheckInputError
-from govflow.checks.fairness.mitigation._predictor import challenger_data, threshold_spec
+from govflow.checks.fairness.mitigation.predictor import challenger_data, threshold_spec
 
 if TYPE_CHECKING:
     import numpy as np

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from govflow.checks._result import CheckInputError, CheckResult
-from govflow.checks.aggregates._table import AggregateTable, open_table
+from govflow.checks.aggregates import AggregateTable, engine_provenance, open_table
 from govflow.checks.outcomes import (
     MAX_CLASSES,
     Groups,
@@ -37,18 +37,6 @@ from govflow.checks.outcomes import (
 )
 
 ONE_GROUP = "the sensitive feature(s) have a single group among the evaluated rows: fairness compares groups"
-
-
-def engine_provenance(table: AggregateTable, exactness: str, **extra: Any) -> dict[str, Any]:
-    """What the evidence says about the engine: which one aggregated, and how exact the numbers are."""
-    from govflow import __version__
-
-    return {
-        "engine": table.engine_label,
-        "computed_by": f"govflow {__version__}",
-        "exactness": exactness,
-        **extra,
-    }
 
 
 def aggregated_fairness(
@@ -147,9 +135,9 @@ def _classification(
     import numpy as np
     import pandas as pd
 
-    from govflow.checks.fairness import binary_result, task_result
     from govflow.checks.fairness._judge import count_stats
     from govflow.checks.fairness._metrics import cell_table_from_counts
+    from govflow.checks.fairness._verdict import binary_result, task_result
 
     cells = table.group_counts([*sensitive, label, prediction])
     frame = pd.DataFrame([row[:-1] for row in cells], columns=[*sensitive, label, prediction])
@@ -233,9 +221,9 @@ def _regression(
     import numpy as np
     import pandas as pd
 
-    from govflow.checks.fairness import task_result
     from govflow.checks.fairness._judge import TaskStats
     from govflow.checks.fairness._task_metrics import regression_disparities, regression_metrics
+    from govflow.checks.fairness._verdict import task_result
 
     if bootstrap:
         raise CheckInputError(

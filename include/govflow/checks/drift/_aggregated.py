@@ -32,8 +32,7 @@ from __future__ import annotations
 from typing import Any
 
 from govflow.checks._result import CheckInputError, CheckResult
-from govflow.checks.aggregates._fairness import engine_provenance
-from govflow.checks.aggregates._table import AggregateTable, ColumnProfile, open_table
+from govflow.checks.aggregates import AggregateTable, ColumnProfile, engine_provenance, open_table
 
 FINE_BINS = 2**16
 REFINED_BINS = 2**20
@@ -53,7 +52,7 @@ def aggregated_drift(
     stattest: str | None,
     stattest_threshold: float | None,
 ) -> CheckResult:
-    from govflow.checks.drift import CHECK, drift_verdict
+    from govflow.checks.drift._verdict import CHECK, drift_verdict
 
     if stattest not in (None, "jensenshannon", "wasserstein"):
         raise CheckInputError(f"engine {engine}: stattest {stattest!r} needs the rows; use engine memory")
@@ -125,7 +124,7 @@ def _column(
     stattest: str | None,
     stattest_threshold: float | None,
 ) -> dict[str, Any]:
-    from govflow.checks.drift import mostly_missing
+    from govflow.checks.drift._verdict import mostly_missing
 
     for label, profile in (("reference", ref_profile), ("current", cur_profile)):
         if profile.valid == 0:
