@@ -170,6 +170,9 @@ def _new_root(libc: Any, settings: dict[str, Any]) -> None:
     root = os.path.join(os.getcwd(), "root")
     os.makedirs(root, mode=0o755, exist_ok=True)
     _mount(libc, "tmpfs", root, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=1m,mode=755")
+    # /tmp first: a Python installation under /tmp (a CI checkout's venv) is bound inside it, not hidden by it.
+    os.makedirs(f"{root}/tmp", mode=0o1777, exist_ok=True)
+    _mount(libc, "tmpfs", f"{root}/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64m,mode=1777")
     for path in _views(settings):
         _bind_ro(libc, root, path)
     for name in ("bin", "lib", "lib64", "lib32", "sbin"):  # merged /usr: top-level links into it
@@ -181,8 +184,6 @@ def _new_root(libc: Any, settings: dict[str, Any]) -> None:
         _mount(libc, device, root + device, None, _MS_BIND, None)
     if os.path.exists("/etc/ld.so.cache"):
         _bind_ro(libc, root, "/etc/ld.so.cache")
-    os.makedirs(f"{root}/tmp", mode=0o1777, exist_ok=True)
-    _mount(libc, "tmpfs", f"{root}/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64m,mode=1777")
     os.chroot(root)
     os.chdir("/tmp")
 
