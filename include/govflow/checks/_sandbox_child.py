@@ -170,7 +170,7 @@ def _new_root(libc: Any, settings: dict[str, Any]) -> None:
     root = os.path.join(os.getcwd(), "root")
     os.makedirs(root, mode=0o755, exist_ok=True)
     _mount(libc, "tmpfs", root, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=1m,mode=755")
-    # /tmp first: a Python installation under /tmp (a CI checkout's venv) is bound inside it, not hidden by it.
+    # /tmp first: a Python installation under /tmp (a CI checkout's venv) is bound inside it, not hidden.
     os.makedirs(f"{root}/tmp", mode=0o1777, exist_ok=True)
     _mount(libc, "tmpfs", f"{root}/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64m,mode=1777")
     for path in _views(settings):
