@@ -21,7 +21,12 @@ def test_the_gate_check_task_logs_its_progress(db_url, sample_files, capsys, cap
     argv += ["--artifact", str(sample_files["artifact"]), "--training-data", str(sample_files["training"])]
     assert main(argv) == 0
     capsys.readouterr()
-    ref = {"model": "m1", "version": "1.0", "run": {"dag_id": "governance_gate", "run_id": "r1"}}
+    ref = {
+        "model": "m1",
+        "version": "1.0",
+        "tier": "minimal",
+        "run": {"dag_id": "governance_gate", "run_id": "r1"},
+    }
     with caplog.at_level(logging.INFO, logger="govflow.progress"):
         result = gate_tasks.check(ref, "pii")
     assert result["status"] in ("pass", "warn")
