@@ -42,11 +42,15 @@ def plain(tmp_path_factory):
 def mitigating_policy(tmp_path: Path, monkeypatch) -> Path:  # type: ignore[no-untyped-def]
     policy = yaml.safe_load(config.policy_path().read_text())
     policy["tiers"]["high"]["fairness"]["mitigate"] = True
+    policy["version"] = f"{policy['version']}-mitigate"  # a changed policy needs its own version
     path = tmp_path / "policy.yaml"
     path.write_text(yaml.safe_dump(policy))
     monkeypatch.setenv("GOVFLOW_POLICY", str(path))
     with session_scope() as s:
-        apply_policy(s, load_policy(path), "admin", users=load_users(config.demo_roles_path()))
+        # As an admin Airflow authenticated (a policy change needs strong auth).
+        apply_policy(
+            s, load_policy(path), "admin", auth_method="airflow", users=load_users(config.demo_roles_path())
+        )
     return path
 
 
