@@ -24,10 +24,9 @@ from govflow.service import registry
 from govflow.service.checks import latest_check_results
 from govflow.service.docs import record_notes
 from govflow.service.gate import latest_decision
-from govflow.service.mitigate import best_option
+from govflow.service.mitigate import best_option, fix_with_best_option
 from govflow.service.policy import apply_policy
 from govflow.store import session_scope
-from govflow.tasks.gate import _named, _with_best_option
 from tests._helpers import cli, run_gate, sample_trainer
 from tests.integration.test_pipeline_dag import submit
 
@@ -71,10 +70,7 @@ def test_failing_version_mitigated_challenger_gated_and_promoted(
     # The run's mitigation task measured the options; the run's fix names the command and the best one.
     best = best_option("income", "1.0")
     assert best is not None and best["within_limit"]
-    fix = _named(
-        _with_best_option(reason, {"model": "income", "version": "1.0"}),
-        {"model": "income", "version": "1.0"},
-    )
+    fix = fix_with_best_option(str(reason["fix"]), "income", "1.0")
     assert "govflow mitigate --model income --version 1.0" in fix
     assert f"best option found: {best['candidate']}" in fix
 

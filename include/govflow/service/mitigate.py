@@ -26,20 +26,31 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from govflow.checks import CheckInputError
-from govflow.checks.fairness.mitigation import MitigatedModel, Mitigation, is_mitigation, mitigate
+from govflow.checks.fairness.mitigation import (
+    MitigatedModel,
+    Mitigation,
+    fix_text,
+    is_mitigation,
+    mitigate,
+)
 from govflow.checks.model_predictions import load_model
 from govflow.config import home
 from govflow.errors import BadInputError, ConflictError
 from govflow.hashing import sha256_file
 from govflow.policy import Policy
+from govflow.progress import LogProgress, reporting
+from govflow.service.checks import latest_check_results
 from govflow.service.explain_version import verify_registered
 from govflow.service.inputs import CheckConfig
 from govflow.service.model_artifacts import registered_artifact
 from govflow.service.registry import get_version, register_version
+from govflow.store import session_scope
 
 __all__ = [
     "MitigationInputs",
     "best_option",
+    "fix_with_best_option",
+    "mitigate_if_asked",
     "mitigate_version",
     "mitigation_inputs",
     "register_challenger",
@@ -348,3 +359,37 @@ def best_option(model: str, version: str) -> dict[str, Any] | None:
         "disparity_metric": evidence["disparity_metric"],
         "primary_metric_name": evidence["primary_metric"],
     }
+
+
+def fix_with_best_option(fix: str, model: str, version: str) -> str:
+    """A failed fairness check's fix, naming the best mitigation the run measured when there is one."""
+    if "govflow mitigate" not in fix or "best option" in fix:
+        return fix
+    best = best_option(model, version)
+    return fix_text(model, version, best) if best else fix
+
+
+def mitigate_if_asked(
+    model: str, version: str, *, policy: Policy, db_url: str | None = None
+) -> dict[str, Any]:
+    """The gate's mitigation step: when the tier's policy asks (``fairness.mitigate``) and fairness
+    failed or warned, measure Fairlearn's mitigations (nothing registered) and keep the evidence."""
+    import logging
+
+    with session_scope(db_url) as session:
+        row = get_version(session, model, version)
+        if not policy.tier(row.model.risk_tier).fairness.mitigate:
+            return {"status": "skipped", "reason": "the tier's policy does not ask for mitigation"}
+        if (row.params or {}).get("mitigation"):
+            return {"status": "skipped", "reason": "the version is already a mitigated challenger"}
+        fairness = latest_check_results(session, row.id).get("fairness")
+        if fairness is None or fairness.status not in ("fail", "warn"):
+            return {"status": "skipped", "reason": "fairness did not fail or warn"}
+        inputs = mitigation_inputs(session, model, version)
+    try:
+        with reporting(LogProgress(logging.getLogger("govflow.progress"))):
+            result = mitigate_version(inputs, policy=policy)
+    except BadInputError as err:  # an ONNX artifact, a multiclass model...: nothing to measure, no failure
+        return {"status": "skipped", "reason": f"mitigation does not apply: {err}"}
+    path = save_evidence(model, version, result.evidence)
+    return {"status": "ok", "recommendation": result.evidence["recommendation"], "evidence": str(path)}

@@ -22,7 +22,7 @@ from govflow.service.answers import Answer, record_answers
 from govflow.service.checks import latest_check_results
 from govflow.service.docs import document_links
 from govflow.service.lineage import emit_gate_lineage
-from govflow.service.mitigate import best_option, mitigate_version, mitigation_inputs, save_evidence
+from govflow.service.mitigate import fix_with_best_option, mitigate_if_asked
 from govflow.service.pipeline import (
     PIPELINE_USER,
     RunRef,
@@ -179,24 +179,7 @@ def mitigate(ref: GateRef | Mapping[str, Any], *, db_url: str | None = None) -> 
     """When the tier's policy asks (``fairness.mitigate``) and fairness failed or warned, measure
     Fairlearn's mitigations (``govflow mitigate``, nothing registered) and keep the evidence."""
     ref = GateRef.of(ref)
-    policy = load_policy()
-    with session_scope(db_url) as session:
-        row = get_version(session, ref.model, ref.version)
-        if not policy.tier(row.model.risk_tier).fairness.mitigate:
-            return {"status": "skipped", "reason": "the tier's policy does not ask for mitigation"}
-        if (row.params or {}).get("mitigation"):
-            return {"status": "skipped", "reason": "the version is already a mitigated challenger"}
-        fairness = latest_check_results(session, row.id).get("fairness")
-        if fairness is None or fairness.status not in ("fail", "warn"):
-            return {"status": "skipped", "reason": "fairness did not fail or warn"}
-        inputs = mitigation_inputs(session, ref.model, ref.version)
-    try:
-        with reporting(LogProgress(logging.getLogger("govflow.progress"))):
-            result = mitigate_version(inputs, policy=policy)
-    except BadInputError as err:  # an ONNX artifact, a multiclass model...: nothing to measure, no failure
-        return {"status": "skipped", "reason": f"mitigation does not apply: {err}"}
-    path = save_evidence(ref.model, ref.version, result.evidence)
-    return {"status": "ok", "recommendation": result.evidence["recommendation"], "evidence": str(path)}
+    return mitigate_if_asked(ref.model, ref.version, policy=load_policy(), db_url=db_url)
 
 
 # --- the gate ----------------------------------------------------------------------------------
@@ -403,7 +386,10 @@ def outcome(
         "reasons": [r["message"] for r in decision["reasons"]],
         # What to do about each reason that can be fixed (flag, note or command), for submit --wait.
         "fixes": [
-            {"reason": r["message"], "fix": _named(_with_best_option(r, ref), ref)}
+            {
+                "reason": r["message"],
+                "fix": _named(fix_with_best_option(str(r["fix"]), ref.model, ref.version), ref),
+            }
             for r in decision["reasons"]
             if r.get("fix")
         ],
@@ -413,22 +399,6 @@ def outcome(
         "documents": documents,
         "run": run.to_dict(),
     }
-
-
-def _with_best_option(reason: Mapping[str, Any], ref: GateRef) -> str:
-    # A failed fairness check whose mitigations the run measured: the fix names the best one.
-    fix = str(reason["fix"])
-    if "govflow mitigate" not in fix or "best option" in fix:
-        return fix
-    best = best_option(ref.model, ref.version)
-    if not best:
-        return fix
-    return fix.replace(
-        ", or a reviewer",
-        f"; best option found: {best['candidate']} ({best['disparity_metric']} {best['disparity_before']} -> "
-        f"{best['disparity']}, costing {best['cost']} {best['primary_metric_name']}), or a reviewer",
-        1,
-    )
 
 
 def _named(fix: str, ref: GateRef) -> str:

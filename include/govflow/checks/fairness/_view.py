@@ -13,6 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from govflow.checks.fairness.mitigation import fix_text
 from govflow.checks.family import DocumentRecords, StoredResult, ViewContext
 from govflow.docs import (
     BaseView,
@@ -320,21 +321,9 @@ def _relative_to_largest(groups: Any, metrics: Any) -> list[dict[str, Any]]:
     ]
 
 
-MITIGATE_FIX = (
-    "measure mitigations with govflow mitigate --model M --version V (Fairlearn's threshold, reductions "
-    "and reweighting on held-out rows, each with its accuracy cost) and register the recommended "
-    "challenger with --register NEW_VERSION"
-)
-
-
 def failed_fix(summary: Mapping[str, Any]) -> str:
     """The gate's fix for failed fairness: the mitigate command, and the best option when one was measured."""
     best = dict(summary.get("mitigation") or {})
-    if not best.get("candidate"):
-        return MITIGATE_FIX
-    return (
-        f"{MITIGATE_FIX}; best option found: {best['candidate']} "
-        f"({best.get('disparity_metric', 'disparity')} "
-        f"{best.get('disparity_before')} -> {best.get('disparity')}, "
-        f"costing {best.get('cost')} {best.get('primary_metric', 'accuracy')})"
-    )
+    if best.get("candidate"):
+        best.setdefault("primary_metric_name", best.get("primary_metric", "accuracy"))
+    return fix_text("M", "V", best)
