@@ -134,6 +134,12 @@ def _web(stack, user: str) -> httpx.Client:
     return httpx.Client(base_url=stack.url, cookies={"_token": stack.client(user).token()}, timeout=60)
 
 
+def _asks(action: dict, user: str) -> bool:
+    """Whether an Airflow Required Action names ``user`` as a respondent (one naming nobody asks anyone)."""
+    named = {str(u.get(k)) for u in action.get("assigned_users") or () for k in ("id", "name")}
+    return not named or user in named
+
+
 def _airflow_ui_required_action(ti: dict) -> str:
     """Where Airflow 3.3.2's own UI links a task's Required Action: its bundle builds
     ``/dags/{dag_id}/runs/{run_id}/tasks/{task_id}[/mapped/{map_index}]`` + ``/required_actions``
@@ -143,34 +149,43 @@ def _airflow_ui_required_action(ti: dict) -> str:
 
 
 def _assert_my_approvals_link_the_open_requests(stack, browser, run_id) -> None:  # noqa: F811
-    """While both requests wait: rita's "My approvals" lists them (read inside Airflow's API server),
-    each linked where Airflow's UI answers it; the page opens with the request in Chromium."""
+    """While both requests wait: each reviewer's "My approvals" (read inside Airflow's API server) lists
+    exactly the requests that name them as respondents (the gate splits its reviewers over the
+    requests: rita is asked in request 0, rob in request 1), each linked where Airflow's UI answers
+    it; rita's page opens with her request in Chromium."""
     open_requests = stack.client("admin").required_actions(GATE, run_id)
-    expected = sorted(_airflow_ui_required_action(a["task_instance"]) for a in open_requests)
-    assert len(expected) == 2 and expected[0].endswith("/tasks/approval/mapped/0/required_actions")
-    with _web(stack, "rita") as rita:
-        mine = rita.get("/governance/api/approvals")
-        assert mine.status_code == 200, mine.text
-        items = [i for i in mine.json()["items"] if (i["model"], i["version"]) == (MODEL, "1.0")]
-        assert len(items) == 1, mine.json()
-        links = [r["url"] for r in items[0]["required_actions"]]
-        assert sorted(unquote(u) for u in links) == expected
-        assert all(
-            r["subject"].startswith(f"Approve {MODEL}@1.0 (high risk)") for r in items[0]["required_actions"]
+    assert sorted(a["task_instance"]["map_index"] for a in open_requests) == [0, 1]
+    links: dict[str, list[str]] = {}
+    for user, index in (("rita", 0), ("rob", 1)):
+        entitled = sorted(
+            _airflow_ui_required_action(a["task_instance"]) for a in open_requests if _asks(a, user)
         )
-        assert unquote(items[0]["gate_run"]["url"]) == f"/dags/{GATE}/runs/{run_id}"
-        page = rita.get("/governance/approvals")
-        assert page.status_code == 200
-        assert all(f'class="required-action" href="{html.escape(u)}"' in page.text for u in links)
-        for url in links:  # the api-server's UI route serves them
-            answer = rita.get(url)
-            assert answer.status_code == 200 and '<div id="root"' in answer.text, (url, answer.status_code)
+        assert len(entitled) == 1 and entitled[0].endswith(f"/tasks/approval/mapped/{index}/required_actions")
+        with _web(stack, user) as web:
+            mine = web.get("/governance/api/approvals")
+            assert mine.status_code == 200, mine.text
+            items = [i for i in mine.json()["items"] if (i["model"], i["version"]) == (MODEL, "1.0")]
+            assert len(items) == 1, mine.json()
+            links[user] = [r["url"] for r in items[0]["required_actions"]]
+            assert sorted(unquote(u) for u in links[user]) == entitled
+            assert [r["subject"] for r in items[0]["required_actions"]] == [
+                f"Approve {MODEL}@1.0 (high risk) for production - approval {index + 1} of 2"
+            ]
+            assert unquote(items[0]["gate_run"]["url"]) == f"/dags/{GATE}/runs/{run_id}"
+            listing = web.get("/governance/approvals")
+            assert listing.status_code == 200
+            anchors = [f'class="required-action" href="{html.escape(u)}"' for u in links[user]]
+            assert all(anchor in listing.text for anchor in anchors)
+            for url in links[user]:  # the api-server's UI route serves them
+                answer = web.get(url)
+                assert answer.status_code == 200, (url, answer.status_code)
+                assert '<div id="root"' in answer.text, url
     assert "cannot read Airflow's Required Actions" not in stack.log_tail("api-server", 400)
     # Airflow's UI resolves the link to this request: its subject and answer buttons are shown.
     context = browser.new_context()
     context.add_cookies([{"name": "_token", "value": stack.client("rita").token(), "url": stack.url}])
     page = context.new_page()
-    page.goto(stack.url + links[0])
+    page.goto(stack.url + links["rita"][0])
     page.get_by_text(f"Approve {MODEL}@1.0").first.wait_for(timeout=90_000)
     page.get_by_role("button", name="Approve").first.wait_for(timeout=30_000)
     context.close()
