@@ -15,7 +15,10 @@ import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.slow]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Debian's package, by its path: never another `chromium` on PATH nor a Playwright browser download.
+# (A Browser's repr shows BrowserType.executable_path, Playwright's default download location, even
+# when it was launched from this path: the running binary is /usr/lib/chromium/chromium.)
+CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
