@@ -82,6 +82,24 @@ class AirflowClient:
         seconds = timeout or float(os.environ.get("GOVFLOW_AIRFLOW_TIMEOUT") or 30)
         self._http = httpx.Client(base_url=self.url, timeout=seconds, transport=transport)
         self._token: str | None = None
+        self._forwarded = False  # a caller's own token: never exchanged for another user's password
+
+    @classmethod
+    def acting_for(
+        cls,
+        token: str,
+        url: str | None = None,
+        *,
+        timeout: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> AirflowClient:
+        """A client that calls Airflow as the user whose access token it is given (the Governance view
+        forwards the signed-in user's token): Airflow's own checks apply to that user. An expired or
+        refused token is an error, never retried with other credentials."""
+        client = cls(url, timeout=timeout, transport=transport)
+        client.username = "(forwarded token)"
+        client._token, client._forwarded = token, True
+        return client
 
     # -- lifecycle ---------------------------------------------------------
     def close(self) -> None:
@@ -323,7 +341,7 @@ class AirflowClient:
     def _api(self, method: str, path: str, **kwargs: Any) -> Any:
         what = f"{method} /api/v2{path}"
         response = self._send(method, "/api/v2" + path, headers=self._auth(), **kwargs)
-        if response.status_code == 401:  # expired token: one fresh try
+        if response.status_code == 401 and not self._forwarded:  # expired token: one fresh try
             self._token = None
             response = self._send(method, "/api/v2" + path, headers=self._auth(), **kwargs)
         return _json_or_raise(response, what)
