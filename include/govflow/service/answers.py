@@ -1,5 +1,10 @@
 """Reviewers' answers to Airflow's Required Actions, recorded as govflow approvals: each once, as given.
 
+Both ways round: an answer given in Airflow is collected and recorded here (``record_answers``),
+and a verdict given in the Governance view answers the reviewer's open request of the gate run
+(``approve_and_answer``), recorded with that request's key so the answer Airflow later reports
+is the same approval, not a second one.
+
 An answer comes from Airflow's HITL details (read through its REST API) or from
 an approval task's return value; both name the same Required Action
 (``<dag_id>/<run_id>/<task_id>/<map_index>/<try_number>``), which is unique on
@@ -12,7 +17,8 @@ as given and the gate does not count it (its digest is not the current one).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from govflow.errors import BadInputError, ConflictError, NotFoundError, PermissionDeniedError
+from govflow.errors import BadInputError, ConflictError, GovflowError, NotFoundError, PermissionDeniedError
 from govflow.service import gate as gate_service
 from govflow.service import registry
 from govflow.service.runs import ensure_run
@@ -30,6 +36,11 @@ from govflow.vocab import APPROVE_OPTION, REJECT_OPTION
 APPROVE, REJECT = APPROVE_OPTION, REJECT_OPTION
 COMMENT_PARAM = "comment"
 NO_COMMENT = "rejected in Airflow's Required Actions view (no comment given)"
+
+
+def required_action_key(dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int) -> str:
+    """The key of one Required Action (one try of one approval task), unique on the approvals table."""
+    return f"{dag_id}/{run_id}/{task_id}/{map_index}/{try_number}"
 
 
 @dataclass(frozen=True)
@@ -47,7 +58,7 @@ class Answer:
 
     @property
     def required_action(self) -> str:
-        return f"{self.dag_id}/{self.run_id}/{self.task_id}/{self.map_index}/{self.try_number}"
+        return required_action_key(self.dag_id, self.run_id, self.task_id, self.map_index, self.try_number)
 
     @classmethod
     def from_hitl_detail(cls, detail: Mapping[str, Any]) -> Answer | None:
@@ -182,3 +193,144 @@ def pending_requests(
             }
         )
     return out
+
+
+# --- a verdict given in the Governance view answers the open request ---------------------------
+
+_NTH = re.compile(r" - (approval \d+ of \d+)$")
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    """An unanswered approval request of a gate run (an Airflow Required Action) naming a reviewer."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+    try_number: int
+    subject: str = ""
+
+    @property
+    def required_action(self) -> str:
+        return required_action_key(self.dag_id, self.run_id, self.task_id, self.map_index, self.try_number)
+
+    @property
+    def label(self) -> str:
+        """``request approval 1 of 2`` (from the gate's subject), or ``approval request``."""
+        nth = _NTH.search(self.subject or "")
+        return f"request {nth.group(1)}" if nth else "approval request"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dag_id": self.dag_id,
+            "run_id": self.run_id,
+            "task_id": self.task_id,
+            "map_index": self.map_index,
+            "try_number": self.try_number,
+            "subject": self.subject,
+            "required_action": self.required_action,
+        }
+
+
+def request_for(actions: Iterable[Mapping[str, Any]], model: str, version: str) -> OpenRequest | None:
+    """The open request of ``model@version`` a reviewer answers: those naming them before those
+    naming nobody; of those, the newest run's first request. ``actions``: Airflow's unanswered
+    Required Actions for the reviewer (``web.airflow_actions``), each with its task's keys, ``named``
+    (it names the reviewer), ``asked_at`` and ``waiting`` (its task still waits for the answer: a
+    finished run's leftovers are not answered)."""
+    mine = [
+        a
+        for a in actions
+        if (a.get("model"), a.get("version")) == (model, version) and a.get("waiting") and a.get("run_id")
+    ]
+    named = [a for a in mine if a.get("named")] or mine
+    if not named:
+        return None
+    newest = max(named, key=lambda a: str(a.get("asked_at") or ""))["run_id"]
+    pick = min((a for a in named if a["run_id"] == newest), key=lambda a: int(a["map_index"]))
+    return OpenRequest(
+        dag_id=str(pick["dag_id"]),
+        run_id=str(pick["run_id"]),
+        task_id=str(pick["task_id"]),
+        map_index=int(pick["map_index"]),
+        try_number=int(pick.get("try_number") or 1),
+        subject=str(pick.get("subject") or ""),
+    )
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A verdict recorded in govflow, and what became of the gate run's request."""
+
+    recorded: gate_service.Recorded
+    request: OpenRequest | None  # the request it answered (None: none open, or Airflow refused)
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "answered": self.request is not None,
+            "request": self.request.to_dict() if self.request else None,
+            "message": self.message,
+        }
+
+
+# ``answer(request, verdict, comment)`` gives the verdict to Airflow as the reviewer; a GovflowError
+# when Airflow does not take it.
+AnswerFn = Callable[[OpenRequest, str, str], None]
+
+
+def approve_and_answer(
+    session: Session,
+    model: str,
+    version: str,
+    actor: str,
+    *,
+    verdict: str,
+    comment: str | None,
+    request: OpenRequest | None,
+    answer: AnswerFn | None,
+    **approve: Any,
+) -> Answered:
+    """Record ``actor``'s verdict once and, when a request of the gate run waits for them, answer it.
+
+    The approval is recorded (every rule of ``gate.approve`` first: a refused one answers nothing)
+    with the request's key, then Airflow is answered, in the caller's transaction: the answer the
+    run later collects from Airflow is this approval (same key), and if govflow's commit failed after
+    Airflow took the answer, the run records it from there. When Airflow does not take the answer,
+    the verdict is still recorded, without the key, and the message says why the run still waits.
+    ``approve``: ``gate.approve``'s keywords (users, auth_method, policy, now).
+    """
+    if request is None or answer is None:
+        recorded = gate_service.approve(
+            session, model, version, actor, verdict=verdict, comment=comment, **approve
+        )
+        return Answered(recorded, None, "recorded; no open request in Airflow")
+    where = f"{request.label} in run {request.run_id}"
+    savepoint = session.begin_nested()
+    try:
+        run = ensure_run(session, dag_id=request.dag_id, run_id=request.run_id)
+        recorded = gate_service.approve(
+            session,
+            model,
+            version,
+            actor,
+            verdict=verdict,
+            comment=comment,
+            run_id=run.id,
+            required_action=request.required_action,
+            **approve,
+        )
+    except BaseException:
+        savepoint.rollback()
+        raise
+    try:
+        answer(request, verdict, str(recorded.row.comment or ""))
+    except GovflowError as err:
+        savepoint.rollback()
+        recorded = gate_service.approve(
+            session, model, version, actor, verdict=verdict, comment=comment, **approve
+        )
+        return Answered(recorded, None, f"recorded; Airflow's {where} was not answered: {err}")
+    savepoint.commit()
+    return Answered(recorded, request, f"recorded; answered Airflow's {where}")

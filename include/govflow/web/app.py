@@ -23,10 +23,10 @@ from govflow.checks.family import template_loader
 from govflow.errors import GovflowError, NotFoundError, PermissionDeniedError
 from govflow.hashing import sha256_bytes
 from govflow.policy import load_policy
-from govflow.service import gate, overview
+from govflow.service import answers, gate, overview
 from govflow.service.serialize import recorded_to_dict
 from govflow.store import session_scope
-from govflow.web.airflow_actions import open_required_actions
+from govflow.web.airflow_actions import answer_with_token, open_required_actions
 from govflow.web.api_docs import add_docs_routes
 from govflow.web.mlflow_webhook import Trigger, add_mlflow_webhook
 from govflow.web.read_routes import add_read_routes
@@ -56,6 +56,15 @@ def _auth_manager_roles(user: Any) -> tuple[str, ...]:
     return tuple(roles)
 
 
+def _airflow_token(request: Any) -> str | None:
+    """The token Airflow authenticated this request with, as its ``get_user`` picks it: the bearer
+    token when given, else the UI's ``_token`` cookie."""
+    scheme, _, credentials = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.cookies.get("_token") or None
+
+
 def create_app(
     *,
     user_dependency: Callable[..., Any] | None = None,
@@ -63,13 +72,16 @@ def create_app(
     auth_method: AuthMethod = "airflow",
     required_actions: Callable[[str], list[dict[str, Any]]] | None = None,
     trigger_gate: Trigger | None = None,
+    answer_required_action: Callable[[str | None], answers.AnswerFn] | None = None,
 ):
     """Build the app. ``user_dependency`` returns the acting user (default: Airflow's auth manager);
     ``auth_method`` is how that dependency proves who it is (recorded with every change);
     ``required_actions(user)`` lists Airflow's open Required Actions (default: Airflow's own DB when
-    identity comes from Airflow, none otherwise); ``trigger_gate(conf)`` starts governance_gate for the
-    MLflow webhook (default: Airflow's REST API)."""
-    from fastapi import Depends, FastAPI, HTTPException
+    identity comes from Airflow, none otherwise); ``answer_required_action(token)`` returns how a
+    verdict given here answers the reviewer's open Required Action (default, with Airflow's identity:
+    Airflow's REST API with the request's own token; none otherwise); ``trigger_gate(conf)`` starts
+    governance_gate for the MLflow webhook (default: Airflow's REST API)."""
+    from fastapi import Depends, FastAPI, HTTPException, Request
     from fastapi.responses import Response
     from fastapi.templating import Jinja2Templates
     from pydantic import BaseModel, Field
@@ -142,25 +154,38 @@ def create_app(
     add_read_routes(app, templates=templates, known_user=known_user, read=_read, required_actions=actions)
 
     # --- writes ----------------------------------------------------------------------------
+    answerer = answer_with_token if user_dependency is None else answer_required_action
+
     @app.post("/api/models/{name}/versions/{version}/approvals")
     def api_approve(
-        name: str, version: str, body: VerdictIn, who: User = Depends(known_user)
+        name: str, version: str, body: VerdictIn, request: Request, who: User = Depends(known_user)
     ) -> dict[str, Any]:
-        """Approve or reject as the logged-in Airflow user (roles and separation of duties apply)."""
+        """Approve or reject as the logged-in Airflow user (roles and separation of duties apply).
+
+        Recorded once; when the version's gate run waits on a Required Action naming this user, the
+        same verdict answers it in Airflow (as this user) and the run goes on. ``message`` says which.
+        """
         try:
+            open_request = None
+            if answerer is not None and actions is not None:
+                open_request = answers.request_for(actions(who.name), name, version)
             with session_scope(db_url) as session:
-                recorded = gate.approve(
+                done = answers.approve_and_answer(
                     session,
                     name,
                     version,
                     who.name,
                     verdict=body.verdict,
                     comment=body.comment,
+                    request=open_request,
+                    answer=answerer(_airflow_token(request)) if answerer is not None else None,
                     users=_as_directory(who),
                     auth_method=auth_method,
                     policy=load_policy(),  # resolved once, where the request starts
                 )
-                return recorded_to_dict(recorded.row, recorded.preview, model=name, version=version)
+                recorded = done.recorded
+                payload = recorded_to_dict(recorded.row, recorded.preview, model=name, version=version)
+                return {**payload, "airflow": done.to_dict(), "message": done.message}
         except GovflowError as err:
             raise _http_error(err) from err
 
