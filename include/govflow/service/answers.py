@@ -265,13 +265,17 @@ class Answered:
 
     recorded: gate_service.Recorded
     request: OpenRequest | None  # the request it answered (None: none open, or Airflow refused)
-    message: str
+    note: str  # e.g. "answered Airflow's request approval 1 of 2 in run X"
+
+    @property
+    def message(self) -> str:
+        return f"recorded; {self.note}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "answered": self.request is not None,
             "request": self.request.to_dict() if self.request else None,
-            "message": self.message,
+            "note": self.note,
         }
 
 
@@ -305,7 +309,7 @@ def approve_and_answer(
         recorded = gate_service.approve(
             session, model, version, actor, verdict=verdict, comment=comment, **approve
         )
-        return Answered(recorded, None, "recorded; no open request in Airflow")
+        return Answered(recorded, None, "no open request in Airflow")
     where = f"{request.label} in run {request.run_id}"
     savepoint = session.begin_nested()
     try:
@@ -331,6 +335,6 @@ def approve_and_answer(
         recorded = gate_service.approve(
             session, model, version, actor, verdict=verdict, comment=comment, **approve
         )
-        return Answered(recorded, None, f"recorded; Airflow's {where} was not answered: {err}")
+        return Answered(recorded, None, f"Airflow's {where} was not answered: {err}")
     savepoint.commit()
-    return Answered(recorded, request, f"recorded; answered Airflow's {where}")
+    return Answered(recorded, request, f"answered Airflow's {where}")
