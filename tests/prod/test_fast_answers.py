@@ -53,7 +53,12 @@ def test_reviewers_answering_within_half_a_second_promote_the_version(stack_env,
         for action in admin.required_actions(GATE, run_id):
             index = action["task_instance"]["map_index"]
             if index not in answered:
-                name = "rob" if answered else "rita"
+                # Each request goes to its own reviewers (dealt round-robin over the sorted approvers:
+                # admin and rita, then rob), answered by the one of rita and rob it names; on two
+                # workers either request may be listed first.
+                assigned = sorted(u["id"] for u in action["assigned_users"])
+                assert assigned == (["admin", "rita"] if index == 0 else ["rob"]), (index, assigned)
+                name = "rita" if index == 0 else "rob"
                 reviewers[name].approve(GATE, run_id, "approval", map_index=index, comment=f"{name}: ok")
                 answered[index] = name
         if admin.get_run(GATE, run_id)["state"] in ("success", "failed") and len(answered) < 2:

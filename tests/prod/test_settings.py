@@ -108,17 +108,30 @@ def test_env_file_is_sourceable_and_private(tmp_path):
 
 
 @pytest.mark.parametrize("heavy", ["", HEAVY_QUEUE])
-def test_heavy_tasks_go_to_the_heavy_queue_only_on_the_celery_stack(heavy, monkeypatch):
-    from airflow.dag_processing.dagbag import DagBag
-
-    monkeypatch.setenv("GOVFLOW_HEAVY_QUEUE", heavy)
-    bag = DagBag(str(REPO / "dags"))
-    assert not bag.import_errors
+def test_heavy_tasks_go_to_the_heavy_queue_only_on_the_celery_stack(heavy, tmp_path):
+    # Parsed in a fresh interpreter, as Airflow's dag-processor parses: the DAGs are built when
+    # govflow.dags is imported, so a second DagBag in this process would reuse the first one's.
+    script = (
+        "import json; from airflow.dag_processing.dagbag import DagBag;"
+        f"bag = DagBag({str(REPO / 'dags')!r});"
+        "print(json.dumps({'errors': bag.import_errors, 'queues': {d: {t.task_id: t.queue for t in "
+        "dag.tasks} for d, dag in bag.dags.items()}}))"
+    )
+    env = os.environ | {
+        "AIRFLOW_HOME": str(tmp_path / "airflow"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "GOVFLOW_HEAVY_QUEUE": heavy,
+    }
+    command = [sys.executable, "-c", script]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    parsed = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not parsed["errors"]
     for dag_id, heavy_tasks in (
         ("governance_gate", {"pii", "fairness"}),
         ("nightly_compliance", {"recheck.pii", "recheck.fairness"}),
     ):
-        queues = {t.task_id: t.queue for t in bag.dags[dag_id].tasks}
+        queues = parsed["queues"][dag_id]
         on_heavy = {task for task, queue in queues.items() if queue == HEAVY_QUEUE}
         assert on_heavy == (heavy_tasks if heavy else set()), dag_id
         assert {queues[t] for t in queues if t not in heavy_tasks} == {"default"}
