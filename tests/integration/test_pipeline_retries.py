@@ -364,10 +364,10 @@ def test_an_approval_request_that_timed_out_leaves_the_version_pending(db_url, f
 
 def test_unreadable_drift_input_is_an_error_result_not_a_crash(tmp_path):
     from govflow.policy import load_policy
-    from govflow.service.check_runners import run_drift
+    from govflow.service.check_runners import runner
 
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     inputs = version_inputs(str(empty))
-    result = run_drift(str(empty), inputs, load_policy())
+    result = runner("drift")(str(empty), inputs, load_policy())
     assert result.status == "error" and "empty file" in result.errors[0]

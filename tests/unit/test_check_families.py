@@ -1,19 +1,35 @@
 """The check-family registry: it matches the vocabulary, nothing outside checks/ branches on a family
-name, a toy family shows up in the gate's fixes and both documents, and the documents are unchanged."""
+name, the documents are unchanged, and a toy family declared only in its own folder (``registered``) runs
+in both DAGs through the service's dispatch and shows up in the gate's decision and fixes, both
+documents and the Governance view."""
 
 from __future__ import annotations
 
 import ast
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from govflow.checks import CheckResult
 from govflow.checks.family import CheckFamily, DocPart, FactPart, families, family, registered
+from govflow.checks.running import Missing, Pipeline, RunContext
 from govflow.docs import Fact, build_context, render_document
+from govflow.gate import Evidence, VersionRef, decide
 from govflow.gate._fixes import attach_fix
 from govflow.gate._types import Reason
-from govflow.policy import TierPolicy
+from govflow.policy import TierPolicy, load_policy
+from govflow.service import check_table
+from govflow.service.pipeline import check_on_data, newest_batch_data, registered_data
+from govflow.service.version_view import summary_text
 from govflow.vocab import CHECK_NAMES
+from tests._helpers import version_inputs
 from tests.unit.test_docs import full_inputs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,10 +46,18 @@ def test_the_registry_matches_the_vocabulary():
                 assert declared.partial(f"{part.template}.{fmt}.j2"), (declared.name, part, fmt)
 
 
-def test_every_row_of_the_check_table_is_a_family():
-    from govflow.service.check_table import CHECKS
-
-    assert [name for name in CHECKS if family(name) is None] == []
+def test_the_check_table_is_the_families_with_a_pipeline():
+    # Both DAGs' check tasks, in the registry's order; documentation is rendered, not run as a check.
+    assert check_table.GATE_CHECKS == ("validation", "pii", "fairness", "drift", "performance")
+    assert check_table.NIGHTLY_CHECKS == ("pii", "fairness", "drift", "performance")
+    for name, spec in check_table.CHECKS.items():
+        declared = family(name)
+        assert declared is not None and declared.pipeline is not None
+        assert (spec.registered, spec.also_reads, spec.on_batch) == (
+            declared.pipeline.registered,
+            declared.pipeline.also_reads,
+            declared.pipeline.on_batch,
+        )
 
 
 def _family_comparisons(path: Path) -> list[str]:
@@ -72,9 +96,29 @@ def test_documents_are_byte_identical_to_before_the_registry(kind, fmt):
     assert text == (GOLDEN / f"full-{kind}.{fmt}").read_text(encoding="utf-8")
 
 
+TOY_RUNS: list[RunContext] = []
+
+
+def toy_run(ctx: RunContext) -> CheckResult:
+    """The toy's runner: what the service gives it is kept, and the wobble is too high."""
+    TOY_RUNS.append(ctx)
+    return CheckResult("toy", "fail", summary={"wobble": 9, "rows": 2})
+
+
+def toy_data(inputs) -> str | Missing:
+    return inputs.training_data
+
+
+def toy_batch(inputs, columns, batch) -> Missing | None:
+    return None if "wobble" in columns else Missing(f"the newest batch {batch} has no wobble column")
+
+
+TOY_PIPELINE = Pipeline(run=toy_run, registered=toy_data, gate=True, nightly=True, on_batch=toy_batch)
+
+
 @pytest.fixture
 def toy(tmp_path):
-    """A family declared the way a new one is: its own folder (views, facts, partials) and a name."""
+    """A family declared the way a new one is: its own folder (runner, views, facts, partials) and a name."""
     templates = tmp_path / "toy" / "templates"
     templates.mkdir(parents=True)
     for fmt in ("md", "html"):
@@ -92,6 +136,7 @@ def toy(tmp_path):
 
     declared = CheckFamily(
         name="toy",
+        pipeline=TOY_PIPELINE,
         summary_sentence=lambda summary: f"wobble {summary.get('wobble')}",
         fix_inputs="register the toy's wobble data",
         fix_failed="steady the wobble",
@@ -105,9 +150,127 @@ def toy(tmp_path):
         ),
         templates=templates,
     )
+    TOY_RUNS.clear()
     with registered(declared):
         yield declared
     assert family("toy") is None
+    assert "toy" not in check_table.CHECKS and "toy" not in check_table.GATE_CHECKS
+
+
+def test_a_toy_family_is_a_row_of_both_check_tables(toy):
+    assert check_table.GATE_CHECKS == ("validation", "pii", "fairness", "drift", "performance", "toy")
+    assert check_table.NIGHTLY_CHECKS == ("pii", "fairness", "drift", "performance", "toy")
+    spec = check_table.check_spec("toy", among=check_table.NIGHTLY_CHECKS)
+    assert (spec.gate, spec.nightly, spec.also_reads) == (True, True, ())
+
+
+def test_a_toy_family_reads_what_its_pipeline_declares(toy, tmp_path):
+    inputs = version_inputs(str(tmp_path / "train.csv"))
+    spec = check_table.check_spec("toy")
+    # The gate: the registered file the family picks. Nightly: the newest batch, if it has what the toy needs.
+    assert registered_data(spec, inputs).path == inputs.training_data
+    batches = tmp_path / "batches"
+    batches.mkdir()
+    (batches / "2026-12-01.csv").write_text("a,b\n1,2\n")
+    nightly = replace(inputs, batches_uri=str(batches))
+    assert newest_batch_data(spec, nightly) == Missing("the newest batch 2026-12-01.csv has no wobble column")
+    (batches / "2026-12-02.csv").write_text("a,wobble\n1,2\n")
+    assert newest_batch_data(spec, nightly).path == str(batches / "2026-12-02.csv")
+
+
+def test_the_service_dispatch_calls_a_toy_familys_runner(toy, tmp_path):
+    data = tmp_path / "train.csv"
+    data.write_text("a,wobble\n1,2\n3,4\n")
+    inputs = version_inputs(str(data))
+    policy = load_policy()
+    # What run_check calls for the gate's and the nightly's toy task, once the data file is chosen.
+    result, data_sha = check_on_data("toy", inputs, data=str(data), policy=policy)
+    assert (result.check, result.status, result.summary) == ("toy", "fail", {"wobble": 9, "rows": 2})
+    assert data_sha and result.duration_s is not None
+    (ctx,) = TOY_RUNS
+    assert (ctx.data, ctx.inputs, ctx.policy) == (str(data), inputs, policy)
+    assert ctx.rules == policy.tier(inputs.tier)
+
+
+def test_a_failing_toy_result_is_a_reason_of_the_gate_decision(toy):
+    # The policy's vocabulary does not know "toy": a tier that requires it is made here, not parsed.
+    policy = load_policy()
+    minimal = policy.tier("minimal")
+    tiers = policy.tiers.model_copy(
+        update={"minimal": minimal.model_copy(update={"required_checks": [*minimal.required_checks, "toy"]})}
+    )
+    policy = policy.model_copy(update={"tiers": tiers})
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    evidence = [
+        Evidence(
+            id=str(i),
+            check=check,
+            status="fail" if check == "toy" else "pass",
+            model_version_id="7",
+            data_sha256="a" * 64,
+            created_at=now - dt.timedelta(hours=1),
+            summary={"wobble": 9} if check == "toy" else {},
+        )
+        for i, check in enumerate(policy.tier("minimal").required_checks, start=1)
+    ]
+    decision = decide(
+        policy, "minimal", evidence, [], version_ref=VersionRef(7, ["a" * 64], "alice"), now=now
+    )
+    assert decision.decision == "rejected"
+    (reason,) = decision.reasons
+    assert (reason.code, reason.check) == ("check_failed", "toy")
+    assert reason.fix is not None and reason.fix.startswith("steady the wobble")
+
+
+DAG_TASKS = """
+import json
+from govflow.checks.family import CheckFamily, registered
+from tests.unit.test_check_families import TOY_PIPELINE
+
+with registered(CheckFamily(name="toy", pipeline=TOY_PIPELINE)):
+    from govflow.dags.governance_gate import governance_gate
+    from govflow.dags.nightly_compliance import nightly_compliance
+
+    dags = (governance_gate(), nightly_compliance())
+    print(json.dumps({d.dag_id: [t.task_id for t in d.tasks] for d in dags}))
+"""
+
+
+def test_a_toy_family_is_a_task_of_both_dags(tmp_path):
+    # A fresh interpreter: the DAG files name their tasks when they are parsed.
+    env = os.environ | {
+        "AIRFLOW_HOME": str(tmp_path / "airflow"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(DAG_TASKS)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    tasks = json.loads(done.stdout.strip().splitlines()[-1])
+    gate = tasks["governance_gate"]
+    assert gate[gate.index("resolve") + 1 : gate.index("documentation")] == [
+        "validation",
+        "pii",
+        "fairness",
+        "drift",
+        "performance",
+        "toy",
+    ]
+    assert [t for t in tasks["nightly_compliance"] if t.startswith("recheck.")] == [
+        "recheck.pii",
+        "recheck.fairness",
+        "recheck.drift",
+        "recheck.performance",
+        "recheck.toy",
+        "recheck.documentation",
+    ]
 
 
 def test_a_toy_family_shows_in_the_gate_fixes(toy):
@@ -159,7 +322,7 @@ def test_a_toy_family_shows_in_the_governance_view(toy):
     result = {"check": "toy", "status": "warn", "summary": {"wobble": "<b>7</b>"}}
     check = {
         **result,
-        "summary_text": toy.summary_text(result["summary"]),
+        "summary_text": summary_text("toy", result["summary"]),  # the service's page context
         "links": {"run": "/run", "task": "/task"},
         "view": toy.page_view(result, None),
     }

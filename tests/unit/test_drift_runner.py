@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 
 from govflow.policy import load_policy
-from govflow.service.check_runners import run_drift
+from govflow.service.check_runners import runner
 from tests._helpers import version_inputs
+
+run_drift = runner("drift")  # the pipelines' drift runner (the family's, with the service's context)
 
 
 def test_parquet_and_csv_give_the_same_drift_result(tmp_path):

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 import yaml
 
+from govflow.checks.fairness._runner import fairness_options
 from govflow.data import default_policy
 from govflow.errors import BadInputError, PolicyError
 from govflow.policy import load_policy
-from govflow.service.check_runners import fairness_options
 from govflow.service.inputs import CheckConfig
 
 DEFAULT = default_policy()

@@ -2,11 +2,13 @@
 
 A family is one kind of check result (``vocab.CHECK_NAMES``). Its subpackage
 ``govflow.checks.<name>`` holds a ``_family`` module whose ``FAMILY`` is a
-``CheckFamily``: the policy thresholds it reads, its runner, its summary
-sentence, its fix texts, its views of stored evidence, its document facts and
-caveats, its diff rows and its template partials (in the subpackage's
-``templates/`` folder). The gate's fixes, the documents, the Governance view
-and the diff loop over ``families()``; none of them names a family.
+``CheckFamily``: how the pipelines run it (a ``checks.running.Pipeline``: its
+runner, the data it reads, gate and/or nightly), the policy thresholds it reads,
+its summary sentence, its fix texts, its views of stored evidence, its document
+facts and caveats, its diff rows and its template partials (in the subpackage's
+``templates/`` folder). Both DAGs' check tasks (``service.check_table``), the
+gate's fixes, the documents, the Governance view and the diff loop over
+``families()``; none of them names a family.
 
 1. ``families()`` imports ``govflow.checks.<name>._family`` for every name of
    the vocabulary, in the vocabulary's order, once (a name without a family
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from govflow.checks._result import CheckResult
+from govflow.checks.running import Pipeline
 from govflow.errors import PolicyError
 from govflow.policy import Policy, TierPolicy
 from govflow.vocab import CHECK_NAMES
@@ -115,8 +117,9 @@ class CheckFamily:
     """Everything govflow shows of one kind of check result; see the module docstring."""
 
     name: str
-    # The pure check (``CheckResult`` out); the service's check table adapts it to stored inputs.
-    runner: Callable[..., CheckResult] | None = None
+    # How the DAGs run it (its runner, the data it reads, gate and/or nightly): the service's check
+    # table has one row per family with a pipeline. None: the pipelines do not run it as a check.
+    pipeline: Pipeline | None = None
     # The TierPolicy field holding its thresholds (``tier.fairness``); None: it reads none.
     thresholds: str | None = None
     # One sentence for lists and the diff; None when the summary lacks what the sentence needs.

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from govflow.checks.drift import _runner as runner
 from govflow.checks.drift import _view as view
-from govflow.checks.drift import detect_drift
 from govflow.checks.family import CheckFamily, DocPart, FactPart
+from govflow.checks.running import Pipeline
 
 FAMILY = CheckFamily(
     name="drift",
-    runner=detect_drift,
+    pipeline=Pipeline(
+        run=runner.run,
+        registered=runner.data_file,
+        also_reads=("reference_data", "training_data"),
+        gate=True,
+        nightly=True,
+    ),
     thresholds="drift",
     summary_sentence=view.summary_sentence,
     log_keys=("share_drifted", "drifted_columns"),

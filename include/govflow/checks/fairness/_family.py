@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from govflow.checks.fairness import _runner as runner
 from govflow.checks.fairness import _view as view
-from govflow.checks.fairness import evaluate_fairness
 from govflow.checks.fairness._bom import bom_part
 from govflow.checks.family import CheckFamily, DocPart, FactPart
+from govflow.checks.running import Pipeline
 
 FAMILY = CheckFamily(
     name="fairness",
-    runner=evaluate_fairness,
+    pipeline=Pipeline(
+        run=runner.run,
+        registered=runner.data_file,
+        also_reads=("artifact",),
+        gate=True,
+        nightly=True,
+        on_batch=runner.on_batch,
+    ),
     thresholds="fairness",
     summary_sentence=view.summary_sentence,
     log_keys=(

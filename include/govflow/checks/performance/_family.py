@@ -5,12 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from govflow.checks.family import CheckFamily, DocPart
+from govflow.checks.performance import _runner as runner
 from govflow.checks.performance import _view as view
-from govflow.checks.performance import evaluate_performance
+from govflow.checks.running import Pipeline
 
 FAMILY = CheckFamily(
     name="performance",
-    runner=evaluate_performance,
+    pipeline=Pipeline(
+        run=runner.run,
+        registered=runner.data_file,
+        also_reads=("artifact",),
+        gate=True,
+        nightly=True,
+        on_batch=runner.on_batch,
+    ),
     thresholds="performance",
     fix_inputs="register the version's offline --metrics and a labeled batch with predictions",
     fix_failed="retrain or investigate the drop against the registered --metrics",

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from govflow.checks.family import CheckFamily, DocPart, FactPart
+from govflow.checks.pii import _runner as runner
 from govflow.checks.pii import _view as view
-from govflow.checks.pii import scan_pii
+from govflow.checks.running import Pipeline
 
 FAMILY = CheckFamily(
     name="pii",
-    runner=scan_pii,
+    pipeline=Pipeline(run=runner.run, registered=runner.data_file, gate=True, nightly=True),
     thresholds="pii",
     summary_sentence=view.summary_sentence,
     log_keys=("rows", "columns_with_pii", "entities_not_allowed"),

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from govflow.checks.family import CheckFamily, DocPart, FactPart
+from govflow.checks.running import Pipeline
+from govflow.checks.validation import _runner as runner
 from govflow.checks.validation import _view as view
-from govflow.checks.validation import validate_table
 
 FAMILY = CheckFamily(
     name="validation",
-    runner=validate_table,
+    pipeline=Pipeline(run=runner.run, registered=runner.data_file, also_reads=("reference_data",), gate=True),
     summary_sentence=view.summary_sentence,
     log_keys=("evaluated", "failed", "rows"),
     fix_inputs="give an expectation suite (submit --suite FILE) or --reference-data to infer one from",
