@@ -23,8 +23,13 @@ demo: venv
 	GOVFLOW_HOME=$(DEMO_HOME) AIRFLOW_HOME=$(AIRFLOW_DIR) PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
 	$(PY) -m govflow.demo --project-dir $(CURDIR)
 
+# Two passes, both always run: the self-contained suites spread over the cores (pytest-xdist, a file
+# per worker at a time), then the suites that start a live Airflow or the Celery stack, one after
+# the other (each stack wants the machine to itself).
+TEST_WORKERS ?= 2
 test: venv
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile tests/unit tests/dags tests/security tests/integration; \
+	first=$$?; $(PY) -m pytest tests/e2e tests/prod; second=$$?; test $$first -eq 0 && test $$second -eq 0
 
 # Everything except the end-to-end runs against a live Airflow and the production-stack suite.
 test-fast: venv
