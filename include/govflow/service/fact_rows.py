@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from govflow.signing import Keyring
 from govflow.store import (
@@ -26,6 +26,7 @@ from govflow.store import (
     GateDecision,
     Model,
     ModelVersion,
+    Run,
     Waiver,
 )
 from govflow.store import Policy as PolicyRow
@@ -205,6 +206,9 @@ def _version_fields(v: ModelVersion, e: SignedEvent) -> _Fields:
     yield "version", v.version, e.payload.get("version")
     for name in _VERSION_FIELDS:
         yield name, getattr(v, name), e.payload.get(name)
+    # What the checks read from params: the label and sensitive columns, the mitigation lineage.
+    yield "params", dict(v.params or {}), dict(e.payload.get("params") or {})
+    yield "metrics", dict(v.metrics or {}), dict(e.payload.get("metrics") or {})
 
 
 def _result_fields(r: CheckResultRow, e: SignedEvent, subject: str) -> _Fields:
@@ -215,6 +219,9 @@ def _result_fields(r: CheckResultRow, e: SignedEvent, subject: str) -> _Fields:
     yield "data_sha256", r.data_sha256, p.get("data_sha256")
     yield "evidence_sha256", r.evidence_sha256, p.get("evidence_sha256")
     yield "policy_sha256", r.policy_sha256, p.get("policy_sha256")
+    if "run" in p:  # the gate leaves out monitoring runs' results: which run a result is in decides
+        run = object_session(r).get(Run, r.run_id) if object_session(r) is not None else None
+        yield "run", f"{run.dag_id}/{run.run_id}" if run is not None else None, p["run"]
     if "created_at" in p:  # recorded since signed facts: the gate's freshness rule reads it
         yield "created_at", iso_utc(r.created_at), p["created_at"]
 
@@ -314,6 +321,32 @@ ROW_TABLES: tuple[tuple[str, Any, str, _Compare, Callable[[SignedEvent], str]], 
 )
 
 
+def _order_problems(approvals: list[Approval], events: dict[Any, SignedEvent]) -> list[FactProblem]:
+    """An approver's last verdict counts (gate._tally, in ``created_at`` order, which is not signed):
+    their verdicts must come in the order the signed trail recorded them, or a backdated rejection
+    would let an earlier approval count again."""
+    problems = []
+    last: dict[tuple[int, str], tuple[int, Approval]] = {}
+    for a in sorted(approvals, key=lambda a: (iso_utc(a.created_at) or "", a.id)):
+        e = events.get(a.id)
+        if e is None:
+            continue  # reported as unsigned
+        before = last.get((a.version_id, a.approver))
+        if before is not None and before[0] > e.seq:
+            problems.append(
+                FactProblem(
+                    "approvals",
+                    a.id,
+                    f"approvals #{a.id} created_at {iso_utc(a.created_at)!r} puts {a.approver}'s verdict "
+                    f"before approvals #{before[1].id}, but the signed trail recorded it after (#{e.seq}): "
+                    "reordered in the DB",
+                    e.seq,
+                )
+            )
+        last[(a.version_id, a.approver)] = (e.seq, a)
+    return problems
+
+
 def compare_rows(
     session: Session,
     trail: Trail,
@@ -327,7 +360,10 @@ def compare_rows(
     for table, cls, index, compare, what in ROW_TABLES:
         events: dict[Any, SignedEvent] = getattr(trail, index)
         seen = set()
-        for row in rows_of(cls):
+        rows = list(rows_of(cls))
+        if cls is Approval:
+            problems += _order_problems(rows, events)
+        for row in rows:
             seen.add(row.id)
             subject = subject_of(row.version_id) or f"version id {row.version_id}"
             e = events.get(row.id)

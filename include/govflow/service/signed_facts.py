@@ -71,6 +71,7 @@ __all__ = [
     "UnsignedFactError",
     "all_fact_problems",
     "require_signed_facts",
+    "require_signed_registration",
     "version_fact_problems",
 ]
 
@@ -101,7 +102,8 @@ def _chain_problems(key: str, events: Sequence[SignedEvent], keyring: Keyring) -
                 )
             )
         previous = e.seq
-    why = subject_seal_problem(key, {e.seq: e.hash for e in events}, keyring)
+    sealed = any(CHAIN_PREV in e.payload for e in events)
+    why = subject_seal_problem(key, {e.seq: e.hash for e in events}, keyring, sealed=sealed)
     if why is not None:
         problems.append(FactProblem("audit_events", key, why))
     return problems
@@ -173,6 +175,8 @@ def version_fact_problems(
     for key in (f"model:{model.name}", subject):
         problems += _chain_problems(key, [e for e in trail.loaded if e.subject == key], keyring)
     if trail.policy is not None:
+        # A missing policy seal is not refused (yet): a DB copied with its policy (the test suite's
+        # template DB, a restore) has none; a cut newest policy.applied is caught once sealed.
         why = subject_seal_problem(POLICY_CHAIN, {trail.policy.seq: trail.policy.hash}, keyring)
         if why is not None:
             problems.append(FactProblem("policies", "applied", why))
@@ -272,6 +276,26 @@ def require_signed_facts(
         raise UnsignedFactError(
             f"the gate refuses to {what} {row.model.name}@{row.version}: {problems[0].message}{more}"
         )
+
+
+def require_signed_registration(
+    session: Session, row: ModelVersion, *, keyring: Keyring | None = None
+) -> None:
+    """Before a check reads a version's registration (its files and hashes, params with the label
+    and sensitive columns, the model's tier and regions), those rows must agree with their signed
+    events: a row edited only while a check runs would otherwise make it measure the wrong thing
+    and sign an honest result about it."""
+    keyring = keyring or Keyring.trusted()
+    model = row.model
+    subject = version_subject(model.name, row.version)
+    trail = Trail()
+    problems = load_events(session, AuditEvent.subject.in_((f"model:{model.name}", subject)), keyring, trail)
+    for key in (f"model:{model.name}", subject):
+        problems += _chain_problems(key, [e for e in trail.loaded if e.subject == key], keyring)
+    problems += [p for p in (model_problem(model, trail),) if p is not None]
+    problems += version_problems(row, subject, trail)
+    if problems:
+        raise UnsignedFactError(f"govflow refuses to check {model.name}@{row.version}: {problems[0].message}")
 
 
 # --- every table (audit verify) ------------------------------------------------------------

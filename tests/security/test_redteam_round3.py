@@ -1,0 +1,164 @@
+"""Red team, round 3: an insider who wants a high-risk version shipped without its approvals.
+
+Each test is one way through that the signed-fact checks of round 2 missed:
+
+- the DB writer reorders one reviewer's verdicts (``approvals.created_at`` was not
+  signed): their later rejection sorts first, their earlier approval counts again;
+- the DB writer hides a failing result from the gate by moving it (or its run) to a
+  monitoring DAG (``runs.dag_id``, ``check_results.run_id`` were not compared with
+  the signed ``run``), so the older passing result is the "latest" again;
+- the DB writer edits ``model_versions.params`` (label and sensitive columns, the
+  mitigation lineage) or the model's regions for as long as a check runs: the check
+  then records an honest, signed pass about the wrong columns, and the row is put back
+  before the gate reads it;
+- the DB writer and the state-volume writer together cut the newest facts of a version
+  (a rejection and the decision after it) and delete the seals that named them: a
+  missing seal was taken as "never sealed".
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from sqlalchemy import select, text
+
+from govflow import data, store
+from govflow.checks import CheckResult
+from govflow.policy import load_policy
+from govflow.service import gate, registry
+from govflow.service.checks import record_check_result
+from govflow.service.gate import UnsignedFactError
+from govflow.service.inputs import inputs_of
+from govflow.service.runs import ensure_run
+from govflow.store import AuditEvent, session_scope
+from govflow.store.seals import checkpoint_root
+from tests._helpers import checked_version
+
+MODEL, VERSION = "credit-risk", "1.0"
+DEFAULT = data.default_policy()
+
+
+@pytest.fixture(autouse=True)
+def dev_mode(monkeypatch):
+    monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")  # the service calls name the bundled demo users
+
+
+def _sql(url: str, *statements: str) -> None:
+    """What a DB writer does: plain SQL (the append-only trigger dropped where it touches events)."""
+    engine = store.make_engine(url)
+    with engine.begin() as conn:
+        if any("audit_events" in s for s in statements):
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("ALTER TABLE audit_events DISABLE TRIGGER USER")
+            else:
+                conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_events_no_delete")
+        for statement in statements:
+            conn.execute(text(statement))
+    engine.dispose()
+
+
+def _approve(approver: str, verdict: str = "approve") -> None:
+    with session_scope() as s:
+        gate.approve(s, MODEL, VERSION, approver, verdict=verdict, comment="looked", auth_method="airflow")
+
+
+def _decide() -> str:
+    with session_scope() as s:
+        return gate.evaluate_gate(
+            s, MODEL, VERSION, "airflow", auth_method="system", policy=load_policy(DEFAULT)
+        ).decision
+
+
+def _record(check: str, status: str, run_id: str) -> int:
+    with session_scope() as s:
+        row = registry.get_version(s, MODEL, VERSION)
+        run = ensure_run(s, dag_id="governance_gate", run_id=run_id)
+        return record_check_result(
+            s,
+            version=row,
+            run=run,
+            data_sha256=row.training_data_sha256,
+            result=CheckResult(check=check, status=status, summary={}),
+        ).id
+
+
+def test_reordering_one_reviewers_verdicts_is_refused(db_url, sample_files):
+    """rob approved, then rejected; backdating the rejection made his approval his last word."""
+    checked_version(sample_files)
+    _approve("rita")
+    _approve("rob")
+    _approve("rob", verdict="reject")
+    assert _decide() == "rejected"
+    _sql(db_url, "UPDATE approvals SET created_at = '2001-01-01 00:00:00' WHERE verdict = 'reject'")
+
+    with pytest.raises(UnsignedFactError, match=r"approvals #\d+ .*(created_at|order)"):
+        _decide()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE runs SET dag_id = 'nightly_compliance' WHERE run_id = 'r2'",
+        "UPDATE check_results SET run_id = (SELECT id FROM runs WHERE run_id = 'n1') WHERE id = {failed}",
+    ],
+    ids=["run-renamed", "result-moved"],
+)
+def test_a_failing_result_hidden_in_a_monitoring_run_is_refused(db_url, sample_files, sql):
+    """Approved on the first results; fairness then failed on a re-run. Filing that result under
+    the nightly DAG took it out of the gate's evidence, and the old approvals counted again."""
+    checked_version(sample_files)
+    _approve("rita")
+    _approve("rob")
+    failed = _record("fairness", "fail", "r2")
+    with session_scope() as s:
+        ensure_run(s, dag_id="nightly_compliance", run_id="n1")
+    assert _decide() == "rejected"
+    _sql(db_url, sql.format(failed=failed))
+
+    with pytest.raises(UnsignedFactError, match=rf"check_results #{failed} run"):
+        _decide()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        'UPDATE model_versions SET params = \'{"governance": {"label": "y", "sensitive": ["x"]}}\'',
+        "UPDATE models SET regions = '[\"US\"]'",
+        "UPDATE models SET risk_tier = 'minimal'",
+    ],
+    ids=["params", "regions", "tier"],
+)
+def test_a_check_never_runs_on_unsigned_registration_facts(db_url, sample_files, sql):
+    """A check reads the version's columns, the model's regions and tier from the rows: edited for
+    the length of a check, they decide what it measures (and it signs an honest pass)."""
+    checked_version(sample_files)
+    _sql(db_url, sql)
+    with pytest.raises(UnsignedFactError, match="does not match its signed event"), session_scope() as s:
+        inputs_of(registry.get_version(s, MODEL, VERSION))
+
+
+def test_cutting_the_newest_facts_and_their_seals_is_refused(db_url, sample_files):
+    """rob's rejection and the decision after it, cut from the DB, and every seal deleted from the
+    state volume: the version went back to one approval of two (pending), the rejection gone."""
+    checked_version(sample_files)
+    _approve("rita")
+    _approve("rob", verdict="reject")
+    assert _decide() == "rejected"
+    with session_scope() as s:
+        cut = s.scalar(
+            select(AuditEvent.seq)
+            .where(AuditEvent.action == "approval.recorded")
+            .order_by(AuditEvent.seq.desc())
+        )
+    _sql(
+        db_url,
+        "DELETE FROM gate_decisions",
+        "DELETE FROM approvals WHERE verdict = 'reject'",
+        f"DELETE FROM audit_events WHERE seq >= {cut} AND subject = 'version:{MODEL}@{VERSION}'",
+    )
+    shutil.rmtree(checkpoint_root())
+
+    with pytest.raises(UnsignedFactError, match="seal"):
+        _decide()
+
