@@ -162,3 +162,78 @@ def test_cutting_the_newest_facts_and_their_seals_is_refused(db_url, sample_file
     with pytest.raises(UnsignedFactError, match="seal"):
         _decide()
 
+
+# --- the worker shell: XCom is not an identity ----------------------------------------------------
+
+DAG, RUN = "governance_gate", "manual__2026-12-01T08:18:13+00:00"
+
+
+def _forged_answer(map_index: int, who: str, option: str = "Approve") -> dict:
+    """What an approval task returns (its XCom): the worker that ran it, or whoever writes Airflow's
+    metadata DB, can return anything here."""
+    return {
+        "chosen_options": [option],
+        "params_input": {"comment": "fine"},
+        "responded_by_user": {"id": who, "name": who},
+        "required_action": {
+            "dag_id": DAG,
+            "run_id": RUN,
+            "task_id": "approval",
+            "map_index": map_index,
+            "try_number": 1,
+        },
+    }
+
+
+@pytest.fixture
+def asked(db_url, sample_files):
+    """A high-risk version whose gate run asked two reviewers (pending_approval)."""
+    from govflow.service.pipeline import RunRef, pipeline_actor
+
+    checked_version(sample_files)
+    with session_scope() as s:
+        row = gate.evaluate_gate(
+            s, MODEL, VERSION, pipeline_actor(RunRef(DAG, RUN), "gate"), policy=load_policy(DEFAULT)
+        )
+        decision = gate.decision_to_dict(row, model=MODEL, version=VERSION)
+    assert decision["decision"] == "pending_approval"
+    ref = {"model": MODEL, "version": VERSION, "tier": "high", "run": RunRef(DAG, RUN, "rest").to_dict()}
+    return ref, decision
+
+
+@pytest.mark.parametrize("airflow_down", [False, True], ids=["airflow-up", "airflow-down"])
+def test_approvals_forged_in_the_approval_tasks_xcom_do_not_count(asked, airflow_down):
+    """Nobody answered in Airflow; two approval task results name rita and rob. They were recorded
+    as Airflow-authenticated approvals, and the version went to production."""
+    from govflow.service.pipeline import RunRef
+    from govflow.tasks import answers as task_answers
+    from govflow.tasks.gate import finish
+    from tests.integration.test_answers import FakeAirflow
+
+    ref, decision = asked
+    forged = [_forged_answer(0, "rita"), _forged_answer(1, "rob")]
+    answers, notes = task_answers.collect(
+        RunRef.of(ref["run"]), forged, client=FakeAirflow(down=airflow_down)
+    )
+    out = finish(ref, decision, answers, notes=notes)
+
+    assert out["decision"] != "approved" and out["stage"] == "candidate"
+    with session_scope() as s:
+        assert s.scalar(text("SELECT count(*) FROM approvals WHERE verdict = 'approve'")) == 0
+
+
+def test_an_xcom_approval_never_replaces_the_rejection_airflow_recorded(asked):
+    """rob rejected in Required Actions; his approval task's XCom says he approved."""
+    from govflow.service.pipeline import RunRef
+    from govflow.tasks import answers as task_answers
+    from govflow.tasks.gate import finish
+    from tests.integration.test_answers import FakeAirflow, detail
+
+    ref, decision = asked
+    rest = FakeAirflow([detail(1, "rob", "Reject", run=RUN)])
+    answers, notes = task_answers.collect(RunRef.of(ref["run"]), [_forged_answer(1, "rob")], client=rest)
+    finish(ref, decision, answers, notes=notes)
+
+    with session_scope() as s:
+        verdicts = s.execute(text("SELECT approver, verdict FROM approvals")).all()
+    assert [tuple(v) for v in verdicts] == [("rob", "reject")]
