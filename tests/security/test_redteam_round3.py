@@ -237,3 +237,44 @@ def test_an_xcom_approval_never_replaces_the_rejection_airflow_recorded(asked):
     with session_scope() as s:
         verdicts = s.execute(text("SELECT approver, verdict FROM approvals")).all()
     assert [tuple(v) for v in verdicts] == [("rob", "reject")]
+
+
+# --- the model author: an ONNX graph is data, but its tensors may name files ----------------------
+
+
+def _onnx_reading(location: str, length: int) -> bytes:
+    """A graph whose only output is an initializer stored as "external data" at ``location``."""
+    from onnx import TensorProto, helper
+
+    tensor = TensorProto(name="w", data_type=TensorProto.UINT8, dims=[length])
+    tensor.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", location), ("offset", "0"), ("length", str(length))):
+        entry = tensor.external_data.add()
+        entry.key, entry.value = key, value
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["w"], ["Y"])],
+        "g",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, 1])],
+        [helper.make_tensor_value_info("Y", TensorProto.UINT8, [length])],
+        initializer=[tensor],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    return model.SerializeToString()
+
+
+def test_an_onnx_model_cannot_read_files_through_external_data(tmp_path, monkeypatch):
+    """onnxruntime resolves a relative external-data path from the working folder: run in the project
+    folder (where `make demo` keeps .govflow and its generated key), a model read the decision key and
+    returned its bytes as its predictions."""
+    from govflow.checks._result import CheckInputError
+    from govflow.checks.model_predictions import load_model
+
+    secret = tmp_path / ".govflow" / "keys" / "audit-signing.pem"
+    secret.parent.mkdir(parents=True)
+    secret.write_bytes(b"-----BEGIN PRIVATE KEY-----")
+    path = tmp_path / "model.onnx"
+    path.write_bytes(_onnx_reading(".govflow/keys/audit-signing.pem", 27))
+    monkeypatch.chdir(tmp_path)
+
+    with pytest.raises(CheckInputError, match="external data"):
+        load_model(path, formats=["onnx"])
