@@ -126,12 +126,15 @@ def test_a_failing_result_hidden_in_a_monitoring_run_is_refused(db_url, sample_f
         'UPDATE model_versions SET params = \'{"governance": {"label": "y", "sensitive": ["x"]}}\'',
         "UPDATE models SET regions = '[\"US\"]'",
         "UPDATE models SET risk_tier = 'minimal'",
+        "UPDATE models SET batches_uri = '/tmp/benign-batches'",
+        'UPDATE models SET stakeholders = \'[{"name": "Eve", "role": "owner", "contact": "slack:#eve"}]\'',
     ],
-    ids=["params", "regions", "tier"],
+    ids=["params", "regions", "tier", "batches", "stakeholders"],
 )
 def test_a_check_never_runs_on_unsigned_registration_facts(db_url, sample_files, sql):
     """A check reads the version's columns, the model's regions and tier from the rows: edited for
-    the length of a check, they decide what it measures (and it signs an honest pass)."""
+    the length of a check, they decide what it measures (and it signs an honest pass); nightly reads
+    the model's batches and alerts its stakeholders."""
     checked_version(sample_files)
     _sql(db_url, sql)
     with pytest.raises(UnsignedFactError, match="does not match its signed event"), session_scope() as s:

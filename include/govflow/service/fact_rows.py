@@ -185,6 +185,9 @@ def _model_fields(m: Model, e: SignedEvent) -> _Fields:
     yield "regions", list(m.regions or []), list(p.get("regions") or [])
     yield "sector", m.sector, p.get("sector")
     yield "created_by", m.created_by, p.get("created_by")
+    # What nightly re-checks (its batches) and whom its alerts reach: a model row is never updated.
+    yield "batches_uri", m.batches_uri, p.get("batches_uri")
+    yield "stakeholders", list(m.stakeholders or []), list(p.get("stakeholders") or [])
 
 
 _VERSION_FIELDS = (
