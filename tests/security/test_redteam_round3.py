@@ -292,3 +292,33 @@ def test_an_onnx_model_cannot_read_files_through_external_data(tmp_path, monkeyp
 
     with pytest.raises(CheckInputError, match="external data"):
         load_model(path, formats=["onnx"])
+
+
+# --- the worker shell with the check-result key -------------------------------------------------
+
+
+def test_the_gate_refuses_an_approval_signed_with_the_check_key(db_url, sample_files, tmp_path, monkeypatch):
+    """A worker holding only the check-result key signed two approvals with it (its own code, not
+    govflow's refusal). `audit verify` named the forgery; the gate checked each fact's signature
+    against every trusted key, the check key included, and counted both: approved."""
+    from govflow import signing
+    from govflow.signing import generate_key_files
+
+    decision = generate_key_files(tmp_path / "decision" / "decision.pem")
+    check = generate_key_files(tmp_path / "check" / "check.pem")
+    trusted = tmp_path / "trusted"
+    trusted.mkdir()
+    (trusted / "decision.pub").write_text((tmp_path / "decision" / "decision.pub").read_text())
+    (trusted / "check-worker.pub").write_text((tmp_path / "check" / "check.pub").read_text())
+    monkeypatch.setenv("GOVFLOW_TRUSTED_KEYS_DIR", str(trusted))
+    monkeypatch.setenv("GOVFLOW_SIGNING_KEY_FILE", decision.source)
+    checked_version(sample_files)
+    assert _decide() == "pending_approval"
+
+    monkeypatch.setattr("govflow.store.audit.key_for_action", lambda _action: check)
+    _approve("rita")
+    _approve("rob")
+    monkeypatch.setattr("govflow.store.audit.key_for_action", signing.key_for_action)
+
+    with pytest.raises(UnsignedFactError, match="check-result key"):
+        _decide()

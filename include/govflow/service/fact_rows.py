@@ -136,7 +136,12 @@ def _signature_problem(row: AuditEvent, keyring: Keyring) -> str | None:
     )
     if recomputed != row.hash:
         return "its content does not match its hash (edited)"
-    return keyring.verify(row.key_id, row.signature, signed_message(row.hash))
+    message = signed_message(row.hash)
+    # A trusted signature is not enough: a decision-class fact signed by a check-result key (a worker
+    # that signed an approval with its own key) is a forgery, as `audit verify` says.
+    return keyring.verify(row.key_id, row.signature, message) or keyring.refuse(
+        row.key_id, row.signature, row.action, message
+    )
 
 
 def load_events(
