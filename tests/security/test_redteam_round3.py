@@ -19,6 +19,7 @@ Each test is one way through that the signed-fact checks of round 2 missed:
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -321,4 +322,51 @@ def test_the_gate_refuses_an_approval_signed_with_the_check_key(db_url, sample_f
     monkeypatch.setattr("govflow.store.audit.key_for_action", signing.key_for_action)
 
     with pytest.raises(UnsignedFactError, match="check-result key"):
+        _decide()
+
+
+def test_a_seal_signed_with_the_check_key_seals_nothing(db_url, sample_files, tmp_path, monkeypatch):
+    """The worker cut rob's rejection and the decision after it, then re-sealed the version at the
+    newest event left, with its own key (seals are files the workers' volume holds)."""
+    from govflow.signing import generate_key_files, signing_key
+    from govflow.store import seals
+
+    decision = generate_key_files(tmp_path / "decision" / "decision.pem")
+    check = generate_key_files(tmp_path / "check" / "check.pem")
+    trusted = tmp_path / "trusted"
+    trusted.mkdir()
+    (trusted / "decision.pub").write_text((tmp_path / "decision" / "decision.pub").read_text())
+    (trusted / "check-worker.pub").write_text((tmp_path / "check" / "check.pub").read_text())
+    monkeypatch.setenv("GOVFLOW_TRUSTED_KEYS_DIR", str(trusted))
+    monkeypatch.setenv("GOVFLOW_SIGNING_KEY_FILE", decision.source)
+    checked_version(sample_files)
+    _approve("rita")
+    _approve("rob", verdict="reject")
+    assert _decide() == "rejected"
+    subject = f"version:{MODEL}@{VERSION}"
+    with session_scope() as s:
+        cut = s.scalar(
+            select(AuditEvent.seq)
+            .where(AuditEvent.action == "approval.recorded")
+            .order_by(AuditEvent.seq.desc())
+        )
+    _sql(
+        db_url,
+        "DELETE FROM gate_decisions",
+        "DELETE FROM approvals WHERE verdict = 'reject'",
+        f"DELETE FROM audit_events WHERE seq >= {cut} AND subject = '{subject}'",
+    )
+    for sealed in Path(checkpoint_root()).glob("*.json"):  # the whole trail's head and checkpoints
+        sealed.unlink()
+    with session_scope() as s:
+        newest = s.scalar(
+            select(AuditEvent).where(AuditEvent.subject == subject).order_by(AuditEvent.seq.desc()).limit(1)
+        )
+        seq, head_hash = newest.seq, newest.hash
+    Path(seals._subject_seal_location(subject)).unlink()
+    monkeypatch.setattr(seals, "signing_key", lambda: check)
+    seals.write_subject_seal(subject, seq, head_hash)
+    monkeypatch.setattr(seals, "signing_key", signing_key)
+
+    with pytest.raises(UnsignedFactError, match=r"seal of version:credit-risk@1\.0 .*check-result key"):
         _decide()

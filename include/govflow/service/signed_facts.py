@@ -122,6 +122,8 @@ def _tail_problem(session: Session, keyring: Keyring) -> str | None:
     except (KeyError, TypeError, ValueError):
         return "the newest audit seal is not a govflow checkpoint"
     why = keyring.verify(body["key_id"], head.get("signature"), checkpoint_message(body))
+    if why is None and body["key_id"] in keyring.check_ids:  # a seal is the decision key's, never a worker's
+        why = f"is signed by check-result key {body['key_id']}"
     if why is not None:
         return f"the newest audit seal (seq {seq}) {why}: forged or altered"
     row = session.get(AuditEvent, seq)

@@ -236,6 +236,8 @@ def subject_seal_problem(
     except (KeyError, TypeError, ValueError):
         return f"the audit seal of {key} is not a govflow seal"
     why = keyring.verify(body["key_id"], seal.get("signature"), _subject_message(body))
+    if why is None and body["key_id"] in keyring.check_ids:  # seals are the decision key's, never a worker's
+        why = f"is signed by check-result key {body['key_id']}"
     if why is not None or body["key"] != key:
         return f"the audit seal of {key} {why or 'names another subject'}: forged or altered"
     newest = max(events, default=0)
