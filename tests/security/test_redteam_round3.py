@@ -370,3 +370,53 @@ def test_a_seal_signed_with_the_check_key_seals_nothing(db_url, sample_files, tm
 
     with pytest.raises(UnsignedFactError, match=r"seal of version:credit-risk@1\.0 .*check-result key"):
         _decide()
+
+
+# --- Airflow's metadata DB writer: the GateRef in XCom names another version ----------------------
+
+
+def test_answers_to_one_versions_request_never_approve_another(asked, sample_files):
+    """Run R asked rita and rob about credit-risk@1.0 and they approved it. The finish task's ref
+    and decision (XCom) were rewritten to name 2.0 and its digest: their answers were recorded,
+    signed and Airflow-authenticated, as approvals of 2.0, a version nobody reviewed."""
+    from govflow.service.pipeline import RunRef
+    from govflow.tasks import answers as task_answers
+    from govflow.tasks.gate import finish
+    from tests.integration.test_answers import FakeAirflow, detail
+
+    ref, _ = asked
+    with session_scope() as s:
+        row = registry.register_version(
+            s,
+            model=MODEL,
+            version="2.0",
+            artifact=sample_files["artifact"],
+            training_data=sample_files["reference"],
+            actor="alice",
+        )
+        run = ensure_run(s, dag_id="governance_gate", run_id="r-other")
+        for check in ("validation", "pii", "fairness", "drift", "documentation"):
+            record_check_result(
+                s,
+                version=row,
+                run=run,
+                data_sha256=None if check == "documentation" else row.training_data_sha256,
+                result=CheckResult(check=check, status="pass", summary={}),
+            )
+    with session_scope() as s:
+        other = gate.evaluate_gate(s, MODEL, "2.0", "airflow", policy=load_policy(DEFAULT))
+        forged_decision = gate.decision_to_dict(other, model=MODEL, version="2.0")
+    forged_ref = {**ref, "version": "2.0"}
+    rest = FakeAirflow([detail(0, "rita", run=RUN), detail(1, "rob", run=RUN)])
+    answers, notes = task_answers.collect(RunRef.of(ref["run"]), [], client=rest)
+    out = finish(forged_ref, forged_decision, answers, notes=notes)
+
+    assert out["stage"] == "candidate" and out["decision"] != "approved"
+    with session_scope() as s:
+        laundered = s.execute(
+            text(
+                "SELECT count(*) FROM approvals a JOIN model_versions v ON v.id = a.version_id "
+                "WHERE v.version = '2.0'"
+            )
+        ).scalar()
+    assert laundered == 0

@@ -72,6 +72,7 @@ __all__ = [
     "all_fact_problems",
     "require_signed_facts",
     "require_signed_registration",
+    "signed_request",
     "version_fact_problems",
 ]
 
@@ -298,6 +299,23 @@ def require_signed_registration(
     problems += version_problems(row, subject, trail)
     if problems:
         raise UnsignedFactError(f"govflow refuses to check {model.name}@{row.version}: {problems[0].message}")
+
+
+def signed_request(
+    session: Session, subject: str, asked_by: str, digest: str, *, keyring: Keyring | None = None
+) -> bool:
+    """Whether ``asked_by`` (a gate run's ``pipeline:<dag>:<run>:gate``) asked reviewers about
+    ``subject`` on evidence ``digest``, by a signed ``pending_approval`` decision: what binds an
+    answer to a Required Action of that run to this version (the run's XCom names the version, and
+    whoever writes Airflow's metadata DB can rename it)."""
+    keyring = keyring or Keyring.trusted()
+    trail = Trail()
+    query = (AuditEvent.subject == subject) & (AuditEvent.actor == asked_by)
+    load_events(session, query & (AuditEvent.action == "gate.evaluated"), keyring, trail)
+    return any(
+        e.payload.get("decision") == "pending_approval" and e.payload.get("evidence_digest") == digest
+        for e in trail.decisions.values()
+    )
 
 
 # --- every table (audit verify) ------------------------------------------------------------
