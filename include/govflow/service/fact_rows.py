@@ -228,7 +228,8 @@ def _result_fields(r: CheckResultRow, e: SignedEvent, subject: str) -> _Fields:
     yield "evidence_sha256", r.evidence_sha256, p.get("evidence_sha256")
     yield "policy_sha256", r.policy_sha256, p.get("policy_sha256")
     if "run" in p:  # the gate leaves out monitoring runs' results: which run a result is in decides
-        run = object_session(r).get(Run, r.run_id) if object_session(r) is not None else None
+        session = object_session(r)
+        run = session.get(Run, r.run_id) if session is not None else None
         yield "run", f"{run.dag_id}/{run.run_id}" if run is not None else None, p["run"]
     if "created_at" in p:  # recorded since signed facts: the gate's freshness rule reads it
         yield "created_at", iso_utc(r.created_at), p["created_at"]
