@@ -420,3 +420,14 @@ def test_answers_to_one_versions_request_never_approve_another(asked, sample_fil
             )
         ).scalar()
     assert laundered == 0
+
+
+def test_a_rewritten_summary_fails_the_next_decision(db_url, sample_files):
+    """The Required Action's body and the documents show a result's summary from its row: a DB writer
+    who cleans up a warning's numbers before reviewers read them must not see the approvals count."""
+    checked_version(sample_files, {"fairness": "warn"})
+    assert _decide() == "pending_approval"
+    _sql(db_url, "UPDATE check_results SET summary = '{\"demographic_parity_difference\": 0.01}'")
+
+    with pytest.raises(UnsignedFactError, match=r"check_results #\d+ summary"):
+        _decide()

@@ -248,8 +248,10 @@ def _evidence_problems(results: Sequence[CheckResultRow], artifacts: ArtifactSto
                 FactProblem("check_results", r.id, f"{where} evidence document is not a JSON object")
             )
             continue
-        for name in ("check", "status", "data_sha256"):
-            if document.get(name) != getattr(r, name):
+        # The summary too: the Required Action's body and the documents show the row's numbers
+        # (compared as JSON text: a NaN in both is the same number).
+        for name in ("check", "status", "data_sha256", "summary"):
+            if _json_text(document.get(name)) != _json_text(getattr(r, name)):
                 problems.append(
                     FactProblem(
                         "check_results",
@@ -260,6 +262,10 @@ def _evidence_problems(results: Sequence[CheckResultRow], artifacts: ArtifactSto
                 )
                 break
     return problems
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def require_signed_facts(
