@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 from govflow.errors import BadInputError, ConflictError, GovflowError, NotFoundError, PermissionDeniedError
 from govflow.service import gate as gate_service
 from govflow.service import registry
-from govflow.service.runs import ensure_run
+from govflow.service.runs import RunRef, ensure_run, pipeline_actor
+from govflow.service.signed_facts import signed_request
 from govflow.store import Approval, GateDecision, ModelVersion
 from govflow.vocab import APPROVE_OPTION, REJECT_OPTION
 
@@ -123,10 +124,19 @@ def record_answers(
     """Record each answer once; returns (the Required Actions newly recorded, notes for the outcome)."""
     recorded, notes = [], []
     current = gate_service.gather_inputs(session, registry.get_version(session, model, version)).digest
+    subject = registry.version_subject(model, version)
     for answer in unique(answers):
         label = f"{answer.verdict} by {answer.approver} ({answer.required_action})"
         if answer.approver is None:
             notes.append(f"approval request {answer.required_action} timed out without an answer")
+            continue
+        asked_by = pipeline_actor(RunRef(answer.dag_id, answer.run_id), "gate")
+        if not signed_request(session, subject, asked_by, requested_digest):
+            # The run's XCom (or a decision row) named this version; the signed trail says who was asked.
+            notes.append(
+                f"{label} not recorded: no signed decision of run {answer.run_id} asked reviewers "
+                f"about {model}@{version} on evidence {requested_digest[:12]}"
+            )
             continue
         if session.scalar(select(Approval.id).where(Approval.required_action == answer.required_action)):
             continue

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from govflow.signing import Keyring
 from govflow.store import (
@@ -26,6 +26,7 @@ from govflow.store import (
     GateDecision,
     Model,
     ModelVersion,
+    Run,
     Waiver,
 )
 from govflow.store import Policy as PolicyRow
@@ -135,7 +136,12 @@ def _signature_problem(row: AuditEvent, keyring: Keyring) -> str | None:
     )
     if recomputed != row.hash:
         return "its content does not match its hash (edited)"
-    return keyring.verify(row.key_id, row.signature, signed_message(row.hash))
+    message = signed_message(row.hash)
+    # A trusted signature is not enough: a decision-class fact signed by a check-result key (a worker
+    # that signed an approval with its own key) is a forgery, as `audit verify` says.
+    return keyring.verify(row.key_id, row.signature, message) or keyring.refuse(
+        row.key_id, row.signature, row.action, message
+    )
 
 
 def load_events(
@@ -184,6 +190,9 @@ def _model_fields(m: Model, e: SignedEvent) -> _Fields:
     yield "regions", list(m.regions or []), list(p.get("regions") or [])
     yield "sector", m.sector, p.get("sector")
     yield "created_by", m.created_by, p.get("created_by")
+    # What nightly re-checks (its batches) and whom its alerts reach: a model row is never updated.
+    yield "batches_uri", m.batches_uri, p.get("batches_uri")
+    yield "stakeholders", list(m.stakeholders or []), list(p.get("stakeholders") or [])
 
 
 _VERSION_FIELDS = (
@@ -205,6 +214,9 @@ def _version_fields(v: ModelVersion, e: SignedEvent) -> _Fields:
     yield "version", v.version, e.payload.get("version")
     for name in _VERSION_FIELDS:
         yield name, getattr(v, name), e.payload.get(name)
+    # What the checks read from params: the label and sensitive columns, the mitigation lineage.
+    yield "params", dict(v.params or {}), dict(e.payload.get("params") or {})
+    yield "metrics", dict(v.metrics or {}), dict(e.payload.get("metrics") or {})
 
 
 def _result_fields(r: CheckResultRow, e: SignedEvent, subject: str) -> _Fields:
@@ -215,6 +227,10 @@ def _result_fields(r: CheckResultRow, e: SignedEvent, subject: str) -> _Fields:
     yield "data_sha256", r.data_sha256, p.get("data_sha256")
     yield "evidence_sha256", r.evidence_sha256, p.get("evidence_sha256")
     yield "policy_sha256", r.policy_sha256, p.get("policy_sha256")
+    if "run" in p:  # the gate leaves out monitoring runs' results: which run a result is in decides
+        session = object_session(r)
+        run = session.get(Run, r.run_id) if session is not None else None
+        yield "run", f"{run.dag_id}/{run.run_id}" if run is not None else None, p["run"]
     if "created_at" in p:  # recorded since signed facts: the gate's freshness rule reads it
         yield "created_at", iso_utc(r.created_at), p["created_at"]
 
@@ -314,6 +330,32 @@ ROW_TABLES: tuple[tuple[str, Any, str, _Compare, Callable[[SignedEvent], str]], 
 )
 
 
+def _order_problems(approvals: list[Approval], events: dict[Any, SignedEvent]) -> list[FactProblem]:
+    """An approver's last verdict counts (gate._tally, in ``created_at`` order, which is not signed):
+    their verdicts must come in the order the signed trail recorded them, or a backdated rejection
+    would let an earlier approval count again."""
+    problems = []
+    last: dict[tuple[int, str], tuple[int, Approval]] = {}
+    for a in sorted(approvals, key=lambda a: (iso_utc(a.created_at) or "", a.id)):
+        e = events.get(a.id)
+        if e is None:
+            continue  # reported as unsigned
+        before = last.get((a.version_id, a.approver))
+        if before is not None and before[0] > e.seq:
+            problems.append(
+                FactProblem(
+                    "approvals",
+                    a.id,
+                    f"approvals #{a.id} created_at {iso_utc(a.created_at)!r} puts {a.approver}'s verdict "
+                    f"before approvals #{before[1].id}, but the signed trail recorded it after (#{e.seq}): "
+                    "reordered in the DB",
+                    e.seq,
+                )
+            )
+        last[(a.version_id, a.approver)] = (e.seq, a)
+    return problems
+
+
 def compare_rows(
     session: Session,
     trail: Trail,
@@ -327,7 +369,10 @@ def compare_rows(
     for table, cls, index, compare, what in ROW_TABLES:
         events: dict[Any, SignedEvent] = getattr(trail, index)
         seen = set()
-        for row in rows_of(cls):
+        rows = list(rows_of(cls))
+        if cls is Approval:
+            problems += _order_problems(rows, events)
+        for row in rows:
             seen.add(row.id)
             subject = subject_of(row.version_id) or f"version id {row.version_id}"
             e = events.get(row.id)

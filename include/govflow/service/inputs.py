@@ -115,7 +115,15 @@ class VersionInputs:
 
 
 def inputs_of(row: ModelVersion) -> VersionInputs:
-    """The inputs of a version row (read while its session is open)."""
+    """The inputs of a version row (read while its session is open), once its registration
+    agrees with its signed events (``signed_facts.require_signed_registration``)."""
+    from sqlalchemy.orm import object_session
+
+    from govflow.service.signed_facts import require_signed_registration  # it imports the registry
+
+    session = object_session(row)
+    if session is not None:
+        require_signed_registration(session, row)
     owner = row.model
     champion = next((v for v in owner.versions if v.stage == "production" and v.id != row.id), None)
     return VersionInputs(

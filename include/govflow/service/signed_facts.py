@@ -71,6 +71,8 @@ __all__ = [
     "UnsignedFactError",
     "all_fact_problems",
     "require_signed_facts",
+    "require_signed_registration",
+    "signed_request",
     "version_fact_problems",
 ]
 
@@ -101,7 +103,8 @@ def _chain_problems(key: str, events: Sequence[SignedEvent], keyring: Keyring) -
                 )
             )
         previous = e.seq
-    why = subject_seal_problem(key, {e.seq: e.hash for e in events}, keyring)
+    sealed = any(CHAIN_PREV in e.payload for e in events)
+    why = subject_seal_problem(key, {e.seq: e.hash for e in events}, keyring, sealed=sealed)
     if why is not None:
         problems.append(FactProblem("audit_events", key, why))
     return problems
@@ -120,6 +123,8 @@ def _tail_problem(session: Session, keyring: Keyring) -> str | None:
     except (KeyError, TypeError, ValueError):
         return "the newest audit seal is not a govflow checkpoint"
     why = keyring.verify(body["key_id"], head.get("signature"), checkpoint_message(body))
+    if why is None and body["key_id"] in keyring.check_ids:  # a seal is the decision key's, never a worker's
+        why = f"is signed by check-result key {body['key_id']}"
     if why is not None:
         return f"the newest audit seal (seq {seq}) {why}: forged or altered"
     row = session.get(AuditEvent, seq)
@@ -173,6 +178,8 @@ def version_fact_problems(
     for key in (f"model:{model.name}", subject):
         problems += _chain_problems(key, [e for e in trail.loaded if e.subject == key], keyring)
     if trail.policy is not None:
+        # A missing policy seal is not refused (yet): a DB copied with its policy (the test suite's
+        # template DB, a restore) has none; a cut newest policy.applied is caught once sealed.
         why = subject_seal_problem(POLICY_CHAIN, {trail.policy.seq: trail.policy.hash}, keyring)
         if why is not None:
             problems.append(FactProblem("policies", "applied", why))
@@ -241,8 +248,10 @@ def _evidence_problems(results: Sequence[CheckResultRow], artifacts: ArtifactSto
                 FactProblem("check_results", r.id, f"{where} evidence document is not a JSON object")
             )
             continue
-        for name in ("check", "status", "data_sha256"):
-            if document.get(name) != getattr(r, name):
+        # The summary too: the Required Action's body and the documents show the row's numbers
+        # (compared as JSON text: a NaN in both is the same number).
+        for name in ("check", "status", "data_sha256", "summary"):
+            if _json_text(document.get(name)) != _json_text(getattr(r, name)):
                 problems.append(
                     FactProblem(
                         "check_results",
@@ -253,6 +262,10 @@ def _evidence_problems(results: Sequence[CheckResultRow], artifacts: ArtifactSto
                 )
                 break
     return problems
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def require_signed_facts(
@@ -272,6 +285,43 @@ def require_signed_facts(
         raise UnsignedFactError(
             f"the gate refuses to {what} {row.model.name}@{row.version}: {problems[0].message}{more}"
         )
+
+
+def require_signed_registration(
+    session: Session, row: ModelVersion, *, keyring: Keyring | None = None
+) -> None:
+    """Before a check reads a version's registration (its files and hashes, params with the label
+    and sensitive columns, the model's tier and regions), those rows must agree with their signed
+    events: a row edited only while a check runs would otherwise make it measure the wrong thing
+    and sign an honest result about it."""
+    keyring = keyring or Keyring.trusted()
+    model = row.model
+    subject = version_subject(model.name, row.version)
+    trail = Trail()
+    problems = load_events(session, AuditEvent.subject.in_((f"model:{model.name}", subject)), keyring, trail)
+    for key in (f"model:{model.name}", subject):
+        problems += _chain_problems(key, [e for e in trail.loaded if e.subject == key], keyring)
+    problems += [p for p in (model_problem(model, trail),) if p is not None]
+    problems += version_problems(row, subject, trail)
+    if problems:
+        raise UnsignedFactError(f"govflow refuses to check {model.name}@{row.version}: {problems[0].message}")
+
+
+def signed_request(
+    session: Session, subject: str, asked_by: str, digest: str, *, keyring: Keyring | None = None
+) -> bool:
+    """Whether ``asked_by`` (a gate run's ``pipeline:<dag>:<run>:gate``) asked reviewers about
+    ``subject`` on evidence ``digest``, by a signed ``pending_approval`` decision: what binds an
+    answer to a Required Action of that run to this version (the run's XCom names the version, and
+    whoever writes Airflow's metadata DB can rename it)."""
+    keyring = keyring or Keyring.trusted()
+    trail = Trail()
+    query = (AuditEvent.subject == subject) & (AuditEvent.actor == asked_by)
+    load_events(session, query & (AuditEvent.action == "gate.evaluated"), keyring, trail)
+    return any(
+        e.payload.get("decision") == "pending_approval" and e.payload.get("evidence_digest") == digest
+        for e in trail.decisions.values()
+    )
 
 
 # --- every table (audit verify) ------------------------------------------------------------

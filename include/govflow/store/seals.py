@@ -210,15 +210,23 @@ def read_subject_seal(key: str, *, root: str | None = None) -> dict[str, Any] | 
 
 
 def subject_seal_problem(
-    key: str, events: dict[int, str], keyring: Keyring, *, root: str | None = None
+    key: str, events: dict[int, str], keyring: Keyring, *, root: str | None = None, sealed: bool = False
 ) -> str | None:
     """Why the newest sealed fact of chain ``key`` is missing from ``events`` (seq -> hash), or None.
 
     ``events`` are the chain's facts read from the DB (their hashes and signatures already
-    checked by the caller); for the policy chain, only the newest one.
+    checked by the caller); for the policy chain, only the newest one. ``sealed``: the chain's
+    facts were written since seals exist (they carry ``chain_prev``), so a missing seal was
+    deleted (or the store moved), never "not sealed yet": cutting the newest facts and deleting
+    their seal would otherwise leave no trace.
     """
     seal = read_subject_seal(key, root=root)
     if seal is None:
+        if sealed and events:
+            return (
+                f"the audit seal of {key} is missing from {(root or checkpoint_root()).rstrip('/')}/subjects "
+                "though its signed facts were sealed: deleted from the seal store (or the store moved)"
+            )
         return None
     if "problem" in seal:
         return str(seal["problem"])
@@ -228,6 +236,8 @@ def subject_seal_problem(
     except (KeyError, TypeError, ValueError):
         return f"the audit seal of {key} is not a govflow seal"
     why = keyring.verify(body["key_id"], seal.get("signature"), _subject_message(body))
+    if why is None and body["key_id"] in keyring.check_ids:  # seals are the decision key's, never a worker's
+        why = f"is signed by check-result key {body['key_id']}"
     if why is not None or body["key"] != key:
         return f"the audit seal of {key} {why or 'names another subject'}: forged or altered"
     newest = max(events, default=0)

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from govflow import config
 from govflow.airflow_client import AirflowClient, task_api_url
 from govflow.errors import GovflowError, NotFoundError
 from govflow.policy import load_policy
@@ -74,18 +75,41 @@ def from_airflow(
 def collect(
     run: RunRef, task_results: Iterable[Mapping[str, Any] | None], *, client: AirflowClient | None = None
 ) -> tuple[list[Answer], list[str]]:
-    """The run's answers from both sources; a note when Airflow's REST API could not be read."""
-    answers = from_task_results(task_results)
+    """The run's answers as Airflow's REST API reports them; notes on what else was seen.
+
+    An approval task's return value (XCom) proves nobody's identity: the worker that ran the task,
+    or whoever writes Airflow's metadata DB, can return any approver. So Airflow's answer to a
+    Required Action always wins, and a task result Airflow does not report counts only as a
+    rejection (a rejection blocks however it was given; an approval must be proven). Where the REST
+    API cannot be reached, a production deployment records the rejections and leaves the approvals
+    to nightly_compliance's reconcile step; a demo or test machine (``config.production()`` false:
+    its worker holds the generated decision key anyway, and ``dag.test`` has no API to call) takes
+    the task results as given.
+    """
+    claimed = from_task_results(task_results)
     try:
         with client or _client() as api:
-            answers += from_airflow(api, run.dag_id, run.run_id)
+            proven = from_airflow(api, run.dag_id, run.run_id)
     except GovflowError as err:
         log.warning("answers of %s read from task results only: %s", run.run_id, err)
-        return answers_service.unique(answers), [
-            f"answers read from the approval tasks only (Airflow's REST API: {err}); "
-            "nightly_compliance's reconcile step records any others"
+        if not config.production():
+            return answers_service.unique(claimed), [
+                f"answers read from the approval tasks only (Airflow's REST API: {err}); "
+                "nightly_compliance's reconcile step records any others"
+            ]
+        return answers_service.unique(a for a in claimed if a.verdict == "reject"), [
+            f"answers read from the approval tasks only (Airflow's REST API: {err}): their rejections "
+            "count, their approvals wait for nightly_compliance's reconcile step to read them from Airflow"
         ]
-    return answers_service.unique(answers), []
+    known = {a.required_action for a in proven}
+    unproven = [a for a in claimed if a.required_action not in known]
+    notes = [
+        f"approval by {a.approver} ({a.required_action}) is in the approval task's result but not in "
+        "Airflow's answers: not recorded"
+        for a in unproven
+        if a.verdict != "reject"
+    ]
+    return answers_service.unique([*proven, *(a for a in unproven if a.verdict == "reject")]), notes
 
 
 def reconcile(
