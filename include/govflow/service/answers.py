@@ -130,6 +130,9 @@ def record_answers(
         if answer.approver is None:
             notes.append(f"approval request {answer.required_action} timed out without an answer")
             continue
+        # Already recorded (the Governance view answered this request as it recorded the verdict).
+        if session.scalar(select(Approval.id).where(Approval.required_action == answer.required_action)):
+            continue
         asked_by = pipeline_actor(RunRef(answer.dag_id, answer.run_id), "gate")
         if not signed_request(session, subject, asked_by, requested_digest):
             # The run's XCom (or a decision row) named this version; the signed trail says who was asked.
@@ -137,8 +140,6 @@ def record_answers(
                 f"{label} not recorded: no signed decision of run {answer.run_id} asked reviewers "
                 f"about {model}@{version} on evidence {requested_digest[:12]}"
             )
-            continue
-        if session.scalar(select(Approval.id).where(Approval.required_action == answer.required_action)):
             continue
         run = ensure_run(session, dag_id=answer.dag_id, run_id=answer.run_id)
         try:
