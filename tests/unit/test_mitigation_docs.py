@@ -173,3 +173,33 @@ def test_malformed_attachments_show_nothing() -> None:
         html = render_document(context, kind="model_card", fmt="html")
         parse(html)
         assert "Trade-off frontier" not in html or context["mitigation_frontier"]["points"] == []
+
+
+def test_the_governance_view_shows_the_frontier_beside_the_gate_result_only() -> None:
+    import jinja2
+
+    from govflow.checks.fairness._view import page_view
+    from govflow.checks.family import ViewContext, template_loader
+    from govflow.policy import load_policy
+
+    policy = load_policy()
+    ctx = ViewContext(
+        policy=policy,
+        tier=policy.tier("high"),
+        params={"mitigation": LINEAGE},
+        attachments={"mitigation_lineage": measured(True)},
+    )
+    result = {
+        "status": "pass",
+        "summary": {"equalized_odds_difference": 0.03},
+        "evidence": {},
+        "kind": "gate",
+    }
+    env = jinja2.Environment(loader=template_loader(), autoescape=True)
+    env.globals["pct"] = lambda x: "—" if x is None else f"{float(x) * 100:.0f}%"
+    page = env.get_template("fairness/version.html").render(w=page_view(result, ctx))
+    assert 'id="fairness-frontier"' in page and 'aria-label="Trade-off frontier' in page
+    assert "derived from <strong>adult-income@1.3.0</strong> by threshold" in page
+    assert "verified: its sha256 is the one in the challenger&#39;s signed registration" in page
+    monitoring = page_view({**result, "kind": "monitoring"}, ctx)
+    assert monitoring is not None and "mitigation_frontier" not in monitoring
