@@ -78,7 +78,7 @@ def mitigation_views(ctx: ViewContext) -> dict[str, Any]:
     chosen = ctx.attachments.get(CHOSEN_FROM) if lineage is not None else None
     measured = ctx.attachments.get(MEASURED)
     frontier = None
-    if chosen is not None:  # a challenger: the frontier it was chosen from
+    if chosen is not None and lineage is not None:  # a challenger: the frontier it was chosen from
         signed = bool(chosen.get("signed"))
         source = (
             "verified: its sha256 is the one in the challenger's signed registration"
@@ -99,14 +99,14 @@ def frontier_view(
     data = attachment.get("data")
     if not isinstance(data, Mapping) or not isinstance(data.get("candidates"), list):
         return None
-    rec = data.get("recommendation") if isinstance(data.get("recommendation"), Mapping) else {}
+    rec = _mapping(data.get("recommendation"))
     chosen = str(rec.get("candidate") or "")
     points = []
     baseline = data.get("baseline")
     rows = [baseline] if isinstance(baseline, Mapping) else []
     rows += [c for c in data["candidates"][:MAX_CANDIDATES] if isinstance(c, Mapping)]
     for index, row in enumerate(rows):
-        intervals = row.get("intervals") if isinstance(row.get("intervals"), Mapping) else {}
+        intervals = _mapping(row.get("intervals"))
         name = str(row.get("name") or "")
         points.append(
             {
@@ -123,9 +123,9 @@ def frontier_view(
                 ),
             }
         )
-    version = data.get("version") if isinstance(data.get("version"), Mapping) else {}
-    split = data.get("split") if isinstance(data.get("split"), Mapping) else {}
-    boot = data.get("bootstrap") if isinstance(data.get("bootstrap"), Mapping) else {}
+    version = _mapping(data.get("version"))
+    split = _mapping(data.get("split"))
+    boot = _mapping(data.get("bootstrap"))
     return {
         "of": scrub_text(of or f"{version.get('model', '')}@{version.get('version', '')}"),
         "source": source,
@@ -159,8 +159,8 @@ def lineage_view(lineage: Any) -> LineageView | None:
     """A challenger's registered lineage (``params.mitigation``), scrubbed and flattened."""
     if not isinstance(lineage, Mapping) or not lineage.get("derived_from"):
         return None
-    held = lineage.get("held_out") if isinstance(lineage.get("held_out"), Mapping) else {}
-    parameters = lineage.get("parameters") if isinstance(lineage.get("parameters"), Mapping) else {}
+    held = _mapping(lineage.get("held_out"))
+    parameters = _mapping(lineage.get("parameters"))
     return {
         "derived_from": scrub_text(str(lineage["derived_from"])),
         "method": scrub_text(str(lineage.get("method") or "")),
@@ -184,6 +184,10 @@ def chart(view: FrontierView | None) -> Any:
         x_label=f"{view['disparity_metric'].replace('_', ' ')} (lower is fairer)",
         y_label=f"{view['primary_metric'].replace('_', ' ')} (held-out rows)",
     )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _count(value: Any) -> int | None:
