@@ -60,10 +60,10 @@ def _read(attachment: Attachment) -> tuple[dict[str, Any], str] | None:
     path = (root / attachment.path).resolve()
     if not path.is_relative_to(root) or not path.is_file() or path.stat().st_size > MAX_BYTES:
         return None
-    raw = path.read_bytes()
     try:
+        raw = path.read_bytes()
         data = json.loads(raw)
-    except ValueError:
+    except (OSError, ValueError):  # unreadable or not JSON: nothing to show
         return None
     return (data, sha256_bytes(raw)) if isinstance(data, dict) else None
 
@@ -74,7 +74,7 @@ def _signed_params(session: Session, model: str, version: str) -> Mapping[str, A
     trail = Trail()
     try:
         load_events(session, AuditEvent.subject == subject, Keyring.trusted(), trail)
-    except GovflowError:  # no trusted key to verify with: nothing counts as signed
+    except (GovflowError, OSError, ValueError):  # no usable trusted key: nothing counts as signed
         return {}
     event = trail.versions.get(subject)
     params = event.payload.get("params") if event is not None else None
