@@ -109,3 +109,41 @@ def test_bad_input_is_one_line_and_exit_2(db_url, capsys, files) -> None:  # typ
         "--bootstrap", "0", "--register", "1", "--as", "alice",
     )  # fmt: skip
     assert code != 0 and "already registered" in err and err.count("\n") == 1
+
+
+def test_the_challengers_documents_and_page_show_its_lineage_and_the_verified_frontier(
+    db_url, capsys, files
+) -> None:  # type: ignore[no-untyped-def]
+    from govflow.policy import load_policy
+    from govflow.service.attachments import version_attachments
+    from govflow.service.docs import version_context
+    from govflow.service.registry import get_version
+    from govflow.service.version_view import version_view
+    from govflow.store import session_scope
+
+    register(capsys, files)
+    code, out, err = cli(
+        capsys,
+        "mitigate", "--model", "loans", "--version", "1", "--method", "threshold",
+        "--constraint", "equalized_odds", "--bootstrap", "10", "--register", "2", "--as", "alice", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    evidence = Path(json.loads(out)["registered"]["evidence"])
+    with session_scope() as s:
+        attached = version_attachments(s, get_version(s, "loans", "2"))
+        assert attached["mitigation_lineage"]["signed"] is True  # the registration event signs its sha256
+        measured = version_attachments(s, get_version(s, "loans", "1"))["mitigation"]
+        assert measured["signed"] is False and measured["data"]["measured_by"] == "cli"
+        context = version_context(s, "loans", "2")
+        assert context["mitigation_lineage"]["derived_from"] == "loans@1"
+        assert context["mitigation_frontier"]["signed"] and context["mitigation_frontier"]["points"]
+        version_view(s, load_policy(), "loans", "2")  # the page reads the same attachments
+    # The state volume is writable by more people than the signing key: an edited frontier is shown
+    # as unverified, never as the one the challenger was registered with.
+    edited = json.loads(evidence.read_text())
+    edited["recommendation"]["cost"] = 0.0
+    evidence.write_text(json.dumps(edited))
+    with session_scope() as s:
+        assert version_attachments(s, get_version(s, "loans", "2"))["mitigation_lineage"]["signed"] is False
+        frontier = version_context(s, "loans", "2")["mitigation_frontier"]
+        assert frontier["source"].startswith("unverified")

@@ -59,6 +59,9 @@ class ViewContext:
     regions: Sequence[str] = ()
     sector: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    # Display-only files beside the version, by ``Attachment.key`` (``service.attachments``): each
+    # ``{"data", "sha256", "signed"}``. Untrusted state-volume data: a view may show it, labelled.
+    attachments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def allowed_pii(self) -> list[str] | None:
         """The PII entities the policy allows for the model's regions and sector (None: no rule)."""
@@ -87,6 +90,21 @@ class DocumentRecords(Protocol):
     views: Mapping[str, Any]
 
     def check_fact(self, check: str, label: str, describe: Callable[[Mapping[str, Any]], str]) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A display-only JSON file beside a version that a family's views may show, never a decision's input.
+
+    ``path`` is relative to the state folder (``$GOVFLOW_HOME``). ``signed_sha256`` is a dotted path
+    into the version's registered params holding the file's expected sha256: the service reads it
+    from the version's signature-verified registration event, and the file counts as ``signed`` only
+    when its bytes hash to that value.
+    """
+
+    key: str
+    path: str
+    signed_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +170,9 @@ class CheckFamily:
     # Rows the diff of two versions compares (key -> value), from the page view.
     diff_rows: Callable[[View], dict[str, Any]] | None = None
     templates: Path | None = None  # the family's templates/ folder
+    # Display-only files its views read beside the stored results: (model, version, registered params)
+    # -> the files to look for (``Attachment``); the service reads those that exist.
+    attachments: Callable[[str, str, Mapping[str, Any]], Sequence[Attachment]] = lambda m, v, p: ()
 
     def rules(self, tier: TierPolicy) -> Any:
         """The family's threshold block of ``tier`` (None when it reads none)."""
@@ -245,6 +266,7 @@ def template_loader() -> jinja2.BaseLoader:
 
 __all__ = [
     "RERUN",
+    "Attachment",
     "CheckFamily",
     "DocPart",
     "DocumentRecords",

@@ -19,7 +19,12 @@ from govflow.cli._identity import actor_of
 from govflow.cli._output import emit
 from govflow.errors import GovflowError
 from govflow.policy import load_policy
-from govflow.service.mitigate import mitigate_version, mitigation_inputs, register_challenger
+from govflow.service.mitigate import (
+    mitigate_version,
+    mitigation_inputs,
+    register_challenger,
+    save_evidence,
+)
 from govflow.store import session_scope
 
 REGISTRAR_ROLES = ("data_scientist",)  # who may register a challenger (admins pass too)
@@ -34,7 +39,9 @@ def register(groups: argparse._SubParsersAction) -> None:
         description="Fits Fairlearn's ThresholdOptimizer, reductions (ExponentiatedGradient; GridSearch with "
         "BoundedGroupLoss for regressors) and reweighting on part of the version's registered data, scores "
         "each on held-out rows (primary metric vs the disparity the policy judges, bootstrap intervals) "
-        "and recommends one with its cost. --register writes the challenger as data (skops, no pickle) and "
+        "and recommends one with its cost (kept as the version's measured mitigations: its documents, fix "
+        "texts and nightly alerts show them). --register writes the challenger as data (skops, no pickle) "
+        "and "
         "registers it as a new version derived from this one. Exit 0 measured, 2 bad input.",
     )
     parser.add_argument("--model", required=True, help="registered model name")
@@ -91,6 +98,8 @@ def _mitigate(args: argparse.Namespace) -> dict[str, Any]:
         random_state=args.seed,
         max_iter=args.max_iter,
     )
+    # What the version's documents, fix texts and nightly alerts show as its measured mitigations.
+    save_evidence(inputs.model, inputs.version, result.evidence, measured_by="cli")
     payload = {"command": "mitigate", **result.evidence}
     if args.register:
         assert actor is not None

@@ -23,7 +23,7 @@ from govflow.docs._numbers import fmt_number, number
 from govflow.docs._render import FORMATS, KINDS, render_document, render_documents
 from govflow.docs._scrub import scrub, scrub_text
 from govflow.docs._sections import SECTIONS, Fact, SectionStatus, fact
-from govflow.docs._svg import drift_chart, explanation_svg, group_metrics_chart
+from govflow.docs._svg import drift_chart, explanation_svg, frontier_chart, group_metrics_chart
 
 __all__ = [
     "FORMATS",
@@ -42,6 +42,7 @@ __all__ = [
     "explanation_svg",
     "fact",
     "fmt_number",
+    "frontier_chart",
     "group_metrics_chart",
     "interval",
     "merged_summary",

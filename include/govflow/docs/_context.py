@@ -63,6 +63,8 @@ class DocInputs:
     notes: Mapping[str, Any] = field(default_factory=dict)
     notes_source: str | None = None  # the version the notes were written for, when not this one
     renderer: Mapping[str, str] = field(default_factory=dict)  # library versions used to render
+    # Display-only files beside the version (``service.attachments``): views show them, labelled.
+    attachments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def build_context(inputs: DocInputs) -> dict[str, Any]:
@@ -73,6 +75,7 @@ def build_context(inputs: DocInputs) -> dict[str, Any]:
         regions=tuple(model.get("regions") or ()),
         sector=model.get("sector"),
         params=version.get("params") or {},
+        attachments=inputs.attachments,
     )
     policy = policy_record(view_context)
     tier = dict(policy["tier"])

@@ -10,7 +10,8 @@ Charts: ``group_metrics_chart`` (fairness rates per group), ``drift_chart``
 (drift score per column), ``history_chart`` (check results over time), and for
 an explanation ``importance_svg`` (permutation importance per group: the model
 card's "Quantitative analyses"), ``proxy_svg`` (how well each input predicts a
-sensitive attribute: its "Factors") and ``explanation_svg`` (both, stacked).
+sensitive attribute: its "Factors") and ``explanation_svg`` (both, stacked); for measured
+fairness mitigations ``frontier_chart`` (the primary metric vs the judged disparity).
 """
 
 from __future__ import annotations
@@ -325,3 +326,95 @@ def _proxy_parts(explanation: Mapping[str, Any], max_features: int) -> tuple[lis
         )
         y += 18
     return parts, y
+
+
+def frontier_chart(
+    points: Sequence[Mapping[str, Any]],
+    *,
+    limit: float | None,
+    x_label: str,
+    y_label: str,
+) -> Markup:
+    """The trade-off frontier: one dot per candidate at (disparity, primary metric), with 95% bars.
+
+    ``points``: ``name``, ``disparity``, ``primary_metric``, ``disparity_ci`` and ``primary_ci``
+    (``[low, high]`` or None), ``recommended`` and ``baseline`` flags. The policy's limit is a
+    dashed vertical line (candidates left of it pass); the recommended candidate is ringed.
+    """
+    left, top, plot_w, plot_h, label_w = 64, 34, 400, 200, 250
+    shown = [
+        p
+        for p in points
+        if number(p.get("disparity")) is not None and number(p.get("primary_metric")) is not None
+    ]
+    xs = [v for p in shown for v in (p["disparity"], *(p.get("disparity_ci") or ()))]
+    ys = [v for p in shown for v in (p["primary_metric"], *(p.get("primary_ci") or ()))]
+    x_hi = max([*xs, limit or 0.0, 1e-9]) * 1.1
+    pad = max((max(ys, default=1.0) - min(ys, default=0.0)) * 0.1, 0.005)
+    y_lo, y_hi = min(ys, default=0.0) - pad, max(ys, default=1.0) + pad
+
+    def at(disparity: float, primary: float) -> tuple[float, float]:
+        return left + plot_w * disparity / x_hi, top + plot_h * (y_hi - primary) / (y_hi - y_lo)
+
+    body = [
+        f'<circle cx="14" cy="12" r="5" fill="{BLUE}"/>',
+        _text(24, 16, "candidate"),
+        f'<circle cx="104" cy="12" r="5" fill="{GREY}"/>',
+        _text(114, 16, "unmitigated"),
+        f'<circle cx="208" cy="12" r="5" fill="{GREEN}" stroke="{BLACK}" stroke-width="2"/>',
+        _text(218, 16, "recommended"),
+        _line(310, 6, 310, 18, VERMILLION, dashed=True),
+        _text(316, 16, "policy limit"),
+        _text(400, 16, "bars: 95% bootstrap intervals", fill=INK_SOFT),
+    ]
+    for i in range(5):  # grid and ticks
+        xv, yv = x_hi * i / 4, y_lo + (y_hi - y_lo) * i / 4
+        x, y = at(xv, yv)
+        body.append(_line(x, top, x, top + plot_h, GRID))
+        body.append(_line(left, y, left + plot_w, y, GRID))
+        body.append(_text(x, top + plot_h + 14, f"{xv:.3f}", anchor="middle", fill=INK_SOFT))
+        body.append(_text(left - 4, y + 4, f"{yv:.3f}", anchor="end", fill=INK_SOFT))
+    middle = top + plot_h / 2
+    body += [
+        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="{RULE}"/>',
+        _text(left + plot_w / 2, top + plot_h + 32, x_label, anchor="middle", weight="bold"),
+        f'<text x="14" y="{middle:.1f}" text-anchor="middle" fill="{INK}" font-weight="bold" '
+        f'transform="rotate(-90 14 {middle:.1f})">{escape(y_label)}</text>',
+    ]
+    if limit is not None:
+        x = at(limit, y_hi)[0]
+        body.append(_line(x, top, x, top + plot_h, VERMILLION, dashed=True, tip=f"policy limit {limit:g}"))
+        body.append(_text(x + 4, top + 12, f"limit {fmt_number(limit)}", fill=VERMILLION))
+    for index, p in enumerate(shown):
+        x, y = at(p["disparity"], p["primary_metric"])
+        if p.get("disparity_ci"):
+            low, high = p["disparity_ci"]
+            body.append(_line(at(low, 0)[0], y, at(high, 0)[0], y, INK_SOFT))
+        if p.get("primary_ci"):
+            low, high = p["primary_ci"]
+            body.append(_line(x, at(0, low)[1], x, at(0, high)[1], INK_SOFT))
+        recommended = bool(p.get("recommended"))
+        colour = GREEN if recommended else GREY if p.get("baseline") else BLUE
+        ring = f'stroke="{BLACK}" stroke-width="2"' if recommended else f'stroke="{WHITE}"'
+        name = str(p.get("name"))
+        tip = f"{name}: {x_label} {p['disparity']:.4f}, {y_label} {p['primary_metric']:.4f}"
+        body.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{colour}" {ring}>'
+            f"<title>{escape(tip)}</title></circle>"
+        )
+        # Names sit in a column right of the plot, each joined to its dot (dots may crowd).
+        label_y = top + 10 + index * 16
+        body.append(_line(x, y, left + plot_w + 6, label_y - 4, GRID))
+        label = _short(name + (" (recommended)" if recommended else ""), 40)
+        body.append(_text(left + plot_w + 10, label_y, label, weight="bold" if recommended else "normal"))
+    title = f"Trade-off frontier: {y_label} vs {x_label}"
+    return _svg(left + plot_w + label_w, top + plot_h + 44, title, body)
+
+
+def _line(
+    x1: float, y1: float, x2: float, y2: float, colour: str, *, dashed: bool = False, tip: str = ""
+) -> str:
+    dash = ' stroke-width="2" stroke-dasharray="4,3"' if dashed else ""
+    title = f"<title>{escape(tip)}</title>" if tip else ""
+    ends = f'x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"'
+    return f'<line {ends} stroke="{colour}"{dash}>{title}</line>'

@@ -22,6 +22,7 @@ from govflow.docs import KINDS, DocInputs, build_context, documentation_check, r
 from govflow.errors import BadInputError
 from govflow.files import atomic_write
 from govflow.policy import Policy, load_policy
+from govflow.service.attachments import version_attachments
 from govflow.service.checks import check_result_to_dict, load_evidence, record_check_result
 from govflow.service.doc_notes import notes_for, record_notes
 from govflow.service.registry import get_version, model_to_dict, version_subject, version_to_dict
@@ -83,6 +84,7 @@ def gather_inputs(
         notes=notes,
         notes_source=notes_from if notes_from != row.version else None,
         renderer=_renderer_versions(),
+        attachments=version_attachments(session, row),
     )
 
 

@@ -338,11 +338,14 @@ def _metrics(
     return out
 
 
-def save_evidence(model: str, version: str, evidence: dict[str, Any]) -> Path:
-    """Keep the latest measured mitigations of ``model@version`` (what fix texts and alerts name)."""
+def save_evidence(model: str, version: str, evidence: dict[str, Any], *, measured_by: str = "gate") -> Path:
+    """Keep the latest measured mitigations of ``model@version`` (what fix texts, alerts and documents
+    show; display data only: no decision reads it). ``measured_by``: ``gate`` (the gate's mitigation
+    task) or ``cli`` (``govflow mitigate``)."""
     path = home() / "mitigations" / model / f"{version}.evidence.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(evidence, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    kept = dict(evidence, measured_by=measured_by)
+    path.write_text(json.dumps(kept, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
     return path
 
 

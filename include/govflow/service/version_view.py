@@ -20,6 +20,7 @@ from govflow.errors import GovflowError
 from govflow.policy import Policy
 from govflow.service import registry
 from govflow.service.airflow_links import check_links, run_link
+from govflow.service.attachments import version_attachments
 from govflow.service.checks import check_result_to_dict, load_evidence
 from govflow.service.evidence_kinds import KIND_LABELS, evidence_kind
 from govflow.service.gate import decision_to_dict
@@ -105,6 +106,7 @@ def _checks(
         regions=tuple(row.model.regions or ()),
         sector=row.model.sector,
         params=row.params or {},
+        attachments=version_attachments(session, row),
     )
     out = []
     for result, run in sorted(results, key=lambda p: (_order(p[0].check), evidence_kind(p[1].dag_id))):

@@ -30,7 +30,6 @@ from typing import Any
 
 from govflow.access import SYSTEM_AUTH
 from govflow.alerts import Problem
-from govflow.checks.fairness.mitigation import fix_text
 from govflow.checks.family import family
 from govflow.config import nightly_parallelism
 from govflow.errors import GovflowError
@@ -40,7 +39,7 @@ from govflow.service.alerts import raise_alerts
 from govflow.service.audit import verify_audit as verify_audit_trail
 from govflow.service.audit import write_checkpoint
 from govflow.service.check_table import NIGHTLY_CHECKS
-from govflow.service.mitigate import best_option
+from govflow.service.mitigate import fix_with_best_option
 from govflow.service.monitoring import due_versions, label_gap, results_of_run
 from govflow.service.pipeline import RunRef, document_version, partitioned_data, pipeline_actor, run_check
 from govflow.service.policy import alert_noncompliant_owners
@@ -312,9 +311,8 @@ def _problem(target: Mapping[str, Any], result: Mapping[str, Any]):
     declared = family(result["check"]) if failed else None
     if declared is not None:  # a way forward, not only the numbers
         model, version = target["model"], target["version"]
-        fix = declared.failed_fix(result["summary"])
-        if "govflow mitigate" in fix:  # the best mitigation this version's runs measured, when there is one
-            fix = fix_text(model, version, best_option(model, version))
+        # Fairness's fix names the mitigate command and the best option measured for the version.
+        fix = fix_with_best_option(declared.failed_fix(result["summary"]), model, version)
         body += f"\nFix: {fix.replace('--model M --version V', f'--model {model} --version {version}')}."
     return Problem(
         key=f"nightly:{result['check']}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from govflow.checks.fairness import _mitigation_view as mitigation
 from govflow.checks.fairness import _runner as runner
 from govflow.checks.fairness import _view as view
 from govflow.checks.fairness._bom import bom_part
@@ -47,6 +48,7 @@ FAMILY = CheckFamily(
         DocPart("model_card.metrics", 10, "thresholds"),
         DocPart("model_card.quantitative", 10, "model_card.quantitative"),
         DocPart("model_card.quantitative", 30, "model_card.explanation"),
+        DocPart("model_card.quantitative", 40, "model_card.mitigation"),
         DocPart("annex_iv.groups", 10, "annex_iv.groups"),
         DocPart("annex_iv.metrics", 10, "thresholds"),
     ),
@@ -55,4 +57,5 @@ FAMILY = CheckFamily(
     bom=bom_part,
     bom_details=True,
     templates=Path(__file__).resolve().parent / "templates",
+    attachments=mitigation.attachments,
 )

@@ -13,6 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from govflow.checks.fairness import _mitigation_view as mitigation
 from govflow.checks.fairness.mitigation import fix_text
 from govflow.checks.family import DocumentRecords, StoredResult, ViewContext
 from govflow.docs import (
@@ -62,6 +63,10 @@ class FairnessView(BaseView, total=False):
     min_group_size: int | None
     thresholds: dict[str, Any]
     shown_metrics: list[str]  # the Governance view's: the metrics some group has a value for
+    # The Governance view's, gate evidence only: measured mitigations (or the challenger's lineage).
+    mitigation_frontier: mitigation.FrontierView | None
+    mitigation_lineage: mitigation.LineageView | None
+    mitigation_chart: Any
 
 
 def task_metrics(summary: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
@@ -170,6 +175,7 @@ def document_views(result: StoredResult | None, ctx: ViewContext) -> dict[str, A
             sensitive_hint=[hint] if isinstance(hint, str) else list(hint or ()),
         ),
         "explanation": explanation_view(result),
+        **mitigation.mitigation_views(ctx),
     }
 
 
@@ -182,6 +188,11 @@ def page_view(result: StoredResult, ctx: ViewContext) -> FairnessView | None:
     if view is not None:  # columns the evidence has values for (a task reports only some metrics)
         groups = view["groups"]
         view["shown_metrics"] = [m for m in view["metrics"] if any(g.get(m) is not None for g in groups)]
+        if result.get("kind") != "monitoring":  # measured on the registered data, beside the gate's result
+            views = mitigation.mitigation_views(ctx)
+            view["mitigation_frontier"] = views["mitigation_frontier"]
+            view["mitigation_lineage"] = views["mitigation_lineage"]
+            view["mitigation_chart"] = mitigation.chart(views["mitigation_frontier"])
     return view
 
 
@@ -303,14 +314,19 @@ def diff_rows(view: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def charts(context: Mapping[str, Any]) -> dict[str, Any]:
-    """The HTML documents' chart of rates (or, for regression, errors) per group."""
+    """The HTML documents' chart of rates (or, for regression, errors) per group, and the frontier."""
     fairness = context.get("fairness")
     if not (fairness and fairness["groups"]):
-        return {"fairness": ""}
+        return {"fairness": "", **mitigation_charts(context)}
     groups = fairness["groups"]
     if fairness.get("task") == "regression":
         groups = _relative_to_largest(groups, fairness["metrics"])  # errors have units; bars need 0..1
-    return {"fairness": group_metrics_chart(groups, fairness["metrics"])}
+    return {"fairness": group_metrics_chart(groups, fairness["metrics"]), **mitigation_charts(context)}
+
+
+def mitigation_charts(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The HTML documents' trade-off frontier of measured mitigations ("" without one)."""
+    return {"mitigation": mitigation.chart(context.get("mitigation_frontier"))}
 
 
 def _relative_to_largest(groups: Any, metrics: Any) -> list[dict[str, Any]]:
