@@ -66,7 +66,8 @@ def pii_view(result: StoredResult | None, *, allowed: Sequence[str] | None) -> P
         if found:
             columns.append({"column": scrub_text(str(name)), "entities": found})
     rows = number(summary.get("rows"))
-    table = evidence.get("table") if isinstance(evidence.get("table"), Mapping) else {}
+    stored_table = evidence.get("table")
+    table: Mapping[str, Any] = stored_table if isinstance(stored_table, Mapping) else {}
     subject = summary.get("subject")
     return {
         **base_view(result),
