@@ -25,7 +25,10 @@ FAMILY = CheckFamily(
     caveats=view.caveats,
     caveat_rank=40,
     facts=(FactPart(section="data_governance", build=view.data_governance_facts, before="data_hashes"),),
-    parts=(DocPart("annex_iv.data", 20, "annex_iv.data"),),
+    parts=(
+        DocPart("annex_iv.data", 20, "annex_iv.data"),
+        DocPart("model_card.quantitative", 50, "model_card.quantitative"),
+    ),
     diff_rows=view.diff_rows,
     templates=Path(__file__).resolve().parent / "templates",
 )

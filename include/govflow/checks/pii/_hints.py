@@ -269,6 +269,39 @@ def column_tokens(name: str) -> list[str]:
     return [t for t in re.split(r"[^a-z]+", spaced.lower()) if t]
 
 
+# A part of a person's name ("last_name", "surname", "baker_last"): said of people, never of things.
+NAME_PARTS = frozenset({"first", "last", "given", "family", "middle", "maiden", "sur", "fore"})
+_NAME_PART_WORDS = frozenset(
+    {
+        "firstname",
+        "lastname",
+        "surname",
+        "surnames",
+        "forename",
+        "forenames",
+        "givenname",
+        "familyname",
+        "fname",
+        "lname",
+        "apellido",
+        "apellidos",
+        "prenom",
+        "vorname",
+        "nachname",
+        "cognome",
+        "voornaam",
+        "achternaam",
+        "sobrenome",
+    }
+)
+
+
+def names_a_name_part(tokens: Iterable[str]) -> bool:
+    """``last_name``, ``surname``, ``firstName``: a part of a person's name (not ``clinic_name``)."""
+    words = set(tokens)
+    return bool(words & _NAME_PART_WORDS) or bool(words & NAME_PARTS and words & {"name", "names"})
+
+
 def name_hint(name: str, custom: Iterable[tuple[str, Iterable[str]]] = ()) -> str | None:
     """The entity a column name suggests, or None. ``custom`` pairs an entity with
     its recognizer's context words (organisation-specific ids)."""

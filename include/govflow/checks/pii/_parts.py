@@ -6,7 +6,10 @@
 2. A group with a year and a month whose name says birth, and whose values fit (past
    years, months 1-12, days 1-31), is one DATE_OF_BIRTH: every part column
    holds it, and the group is named. A group named for an event (``deathYear``) is not.
-3. In a table about people, an ``age`` column beside an event date (the day of the visit,
+3. In a table about people, a day or a month of birth standing alone (``dayOfBirth``, the day
+   of the month or of the year; ``birth_month``) is DATE_OF_BIRTH too: every element of a
+   birth date but the year identifies (HIPAA's Safe Harbor). A year of birth alone is not.
+4. In a table about people, an ``age`` column beside an event date (the day of the visit,
    the race, the death) gives the year of birth (the day, with fractional ages): the age
    column holds DATE_OF_BIRTH, with the reference date named.
 """
@@ -49,11 +52,13 @@ def _number(cell: str) -> float | None:
         return None
 
 
-def _fit(part: str, cells: Sequence[str], today: date) -> float:
+def _fit(part: str, cells: Sequence[str], today: date, *, day_of_year: bool = False) -> float:
     if not cells:
         return 0.0
     # Registers of the dead reach back centuries: a year of birth is any past year since 1700.
     low, high = {"year": (OLDEST_YEAR, today.year), "month": (1, 12), "day": (1, 31)}[part]
+    if part == "day" and day_of_year:
+        high = 366
     ok = 0
     for cell in cells:
         value = _number(cell)
@@ -103,6 +108,31 @@ def part_groups(
             for column in columns:
                 events[column] = f"a part of an event date ({named}), not of a birth"
     return groups, events
+
+
+def lone_birth_parts(
+    headers: Mapping[str, str], profiles: Mapping[str, Sequence[str]], grouped: set[str]
+) -> list[BirthGroup]:
+    """Day or month columns of a birth outside any year/month/day group (one column each)."""
+    today = date.today()
+    found = []
+    for key, header in headers.items():
+        part = _part(header)
+        if key in grouped or part is None or part[0] == "year" or not part[1] & BIRTH_WORDS:
+            continue
+        cells = profiles.get(key, ())
+        if _fit(part[0], cells, today, day_of_year=True) < MIN_FIT:
+            continue
+        found.append(
+            BirthGroup(
+                columns=[key],
+                kind="part alone",
+                precision=part[0],
+                evidence=f"the {part[0]} of a birth in {header}: every element of a birth date "
+                "but the year identifies a person",
+            )
+        )
+    return found
 
 
 def age_groups(

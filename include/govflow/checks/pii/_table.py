@@ -18,11 +18,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 from govflow.checks.pii._dates import BIRTH_WORDS
-from govflow.checks.pii._hints import column_tokens, person_id_words
+from govflow.checks.pii._hints import NAME_PARTS, column_tokens, names_a_name_part, person_id_words
 from govflow.checks.pii._ids import person_id_reason
 from govflow.checks.pii._masking import mask
 from govflow.checks.pii._names import name_shares
-from govflow.checks.pii._parts import BirthGroup, age_groups, group_info, part_groups
+from govflow.checks.pii._parts import BirthGroup, age_groups, group_info, lone_birth_parts, part_groups
 from govflow.checks.pii._subject import Subject, decide_subject
 
 MAX_EXAMPLES = 3
@@ -77,14 +77,40 @@ def _person_id(verdict: dict[str, Any], reason: str, cells: Sequence[str]) -> No
     }
 
 
-def _named_people(verdict: dict[str, Any], cells: Sequence[str]) -> None:
+def _named_people(verdict: dict[str, Any], cells: Sequence[str], tokens: Sequence[str]) -> None:
     """A column named for names, in a table about people, of name-shaped values the
-    dictionary does not know (rare, foreign or invented names) holds names."""
+    dictionary does not know (rare, foreign or invented names) holds names. Only a column
+    named for a part of a person's name (``last_name``) may repeat its values freely
+    (families share a surname); a bare ``name`` (``clinic_name``) must vary like names do."""
     if verdict.get("name_hint") != "PERSON" or verdict["entities"] or not cells:
+        return
+    _name_shaped(verdict, cells, "the column name says names", may_repeat=names_a_name_part(tokens))
+
+
+def _name_part_beside_names(
+    verdicts: dict[str, dict[str, Any]], headers: Mapping[str, str], profiles: Mapping[str, Sequence[str]]
+) -> None:
+    """``baker_last`` beside ``baker_first`` (or ``baker``) holding names: the other part of the
+    same people's names, when its values are shaped like names."""
+    named = {k: set(column_tokens(headers[k])) for k, v in verdicts.items() if "PERSON" in v["entities"]}
+    for key, verdict in verdicts.items():
+        tokens = set(column_tokens(headers[key]))
+        stem = tokens - NAME_PARTS
+        if verdict["entities"] or verdict.get("kind") == "free_text" or not tokens & NAME_PARTS or not stem:
+            continue
+        sibling = next((k for k, t in named.items() if k != key and stem <= t), None)
+        if sibling is not None:
+            why = f"a part of a name beside {headers[sibling]}, which holds names"
+            _name_shaped(verdict, profiles.get(key, ()), why, may_repeat=False)
+
+
+def _name_shaped(verdict: dict[str, Any], cells: Sequence[str], why: str, *, may_repeat: bool) -> None:
+    if not cells:
         return
     shares = name_shares(cells)
     distinct = shares.distinct / shares.cells
-    if shares.name_shaped < MIN_NAME_SHAPED or distinct < MIN_NAME_DISTINCT or shares.distinct < MIN_NAMES:
+    varied = may_repeat or distinct >= MIN_NAME_DISTINCT
+    if shares.name_shaped < MIN_NAME_SHAPED or not varied or shares.distinct < MIN_NAMES:
         return
     examples: list[str] = []
     for cell in cells:
@@ -102,7 +128,7 @@ def _named_people(verdict: dict[str, Any], cells: Sequence[str]) -> None:
         "score": 0.85,
         "recognizers": ["NameShape"],
         "examples": examples,
-        "evidence": f"the column name says names, the table is about people, {shares.name_shaped:.0%} "
+        "evidence": f"{why}, the table is about people, {shares.name_shaped:.0%} "
         f"of sampled cells are shaped like names ({distinct:.0%} distinct)",
     }
     verdict["ruled_out"].pop("PERSON", None)
@@ -151,7 +177,13 @@ def table_rules(
                 _person_id(verdict, keyed, profiles[key])
                 identifiers.append(PersonIdentifier(column=key, evidence=keyed))
         for key, verdict in verdicts.items():
-            _named_people(verdict, profiles.get(key, ()))
+            _named_people(verdict, profiles.get(key, ()), column_tokens(headers[key]))
+        _name_part_beside_names(verdicts, headers, profiles)
+        grouped = {c for g in groups for c in g["columns"]}
+        for part in lone_birth_parts(headers, profiles, grouped):
+            column = part["columns"][0]
+            if not verdicts[column]["entities"]:
+                _add_birth(verdicts[column], part, profiles[column])
         event_dates = [
             k
             for k, v in verdicts.items()

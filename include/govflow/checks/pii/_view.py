@@ -7,10 +7,27 @@ again like free text before the Governance view shows them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from govflow.checks.family import DocumentRecords, StoredResult, ViewContext
 from govflow.docs import BaseView, Fact, base_view, fact, fmt_number, merged_summary, number, scrub_text
+
+_SUBJECTS = ("person", "other", "unknown")
+
+
+class PersonKey(TypedDict):
+    """A column that keys a person (PERSON_ID), with why: the scan's words, never a value."""
+
+    column: str
+    evidence: str | None
+
+
+class BirthDateGroup(TypedDict):
+    """Columns that together make a date of birth (year/month/day, or an age beside a date)."""
+
+    columns: list[str]
+    precision: str | None  # day, month, year
+    evidence: str | None
 
 
 class PiiView(BaseView):
@@ -18,7 +35,12 @@ class PiiView(BaseView):
     columns: list[dict[str, Any]]  # column, entities: [{entity, rate, allowed, (examples)}]
     columns_scanned: int | None
     allowed: list[str] | None
-    about: str | None  # the table's subject, person identifiers and split birth dates, in one sentence
+    # What the rows are about (#25); None: the recorded scan predates it (then the lists are empty).
+    subject: Literal["person", "other", "unknown"] | None
+    subject_reasons: list[str]
+    person_identifiers: list[PersonKey]
+    birth_date_groups: list[BirthDateGroup]
+    about: str | None  # the three above in one sentence (the documents' "Personal data scan" fact)
 
 
 def pii_view(result: StoredResult | None, *, allowed: Sequence[str] | None) -> PiiView | None:
@@ -44,14 +66,63 @@ def pii_view(result: StoredResult | None, *, allowed: Sequence[str] | None) -> P
         if found:
             columns.append({"column": scrub_text(str(name)), "entities": found})
     rows = number(summary.get("rows"))
+    stored_table = evidence.get("table")
+    table: Mapping[str, Any] = stored_table if isinstance(stored_table, Mapping) else {}
+    subject = summary.get("subject")
     return {
         **base_view(result),
         "rows": int(rows) if rows is not None else None,
+        "subject": subject if subject in _SUBJECTS else None,
+        "subject_reasons": [scrub_text(str(r)) for r in _listed(summary.get("subject_reasons"))],
+        "person_identifiers": _person_keys(summary, table),
+        "birth_date_groups": _birth_date_groups(summary, table),
         "about": pii_about(summary),
         "columns": columns,
         "columns_scanned": len(raw) if isinstance(raw, Mapping) else None,
         "allowed": sorted(allowed_set) if allowed is not None else None,
     }
+
+
+def _listed(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def _said(value: Any) -> str | None:
+    return scrub_text(str(value)) if value else None
+
+
+def _person_keys(summary: Mapping[str, Any], table: Mapping[str, Any]) -> list[PersonKey]:
+    """The summary's PERSON_ID columns, with the evidence's reason for each when it has one."""
+    why = {
+        str(p.get("column")): p.get("evidence")
+        for p in _listed(table.get("person_identifiers"))
+        if isinstance(p, Mapping)
+    }
+    return [
+        PersonKey(column=scrub_text(str(c)), evidence=_said(why.get(str(c))))
+        for c in _listed(summary.get("person_identifiers"))
+    ]
+
+
+def _birth_date_groups(summary: Mapping[str, Any], table: Mapping[str, Any]) -> list[BirthDateGroup]:
+    """The summary's column groups of one date of birth, with precision and reason from the evidence."""
+    detail = {
+        tuple(str(c) for c in _listed(g.get("columns"))): g
+        for g in _listed(table.get("birth_date_groups"))
+        if isinstance(g, Mapping)
+    }
+    out = []
+    for group in _listed(summary.get("birth_date_groups")):
+        columns = [str(c) for c in _listed(group)]
+        found = detail.get(tuple(columns)) or {}
+        out.append(
+            BirthDateGroup(
+                columns=[scrub_text(c) for c in columns],
+                precision=_said(found.get("precision")),
+                evidence=_said(found.get("evidence")),
+            )
+        )
+    return out
 
 
 def document_views(result: StoredResult | None, ctx: ViewContext) -> dict[str, Any]:
