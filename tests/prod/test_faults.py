@@ -208,8 +208,17 @@ def test_twenty_submits_at_once(stack_env, trained):
     assert len(run_ids) == 20
     admin = client(stack)
     runs = {r: wait_run(admin, GATE, r, timeout=900) for r in run_ids}
-    states = {r: run["state"] for r, run in runs.items()}
-    assert set(states.values()) == {"success"}, states
+    # Every version is rejected (its model registers none of the facts a high-risk model's documentation
+    # needs, and nobody approves), and a rejected run ends failed at its verdict task and nowhere else
+    # (GOVFLOW_FAIL_REJECTED_RUNS, on by default): every other task ran to its end under the load.
+    for run_id, run in runs.items():
+        states = {(t["task_id"], t["map_index"]): t["state"] for t in admin.task_instances(GATE, run_id)}
+        failed_tasks = {task for (task, _), state in states.items() if state not in ("success", "skipped")}
+        assert (run["state"], failed_tasks) == ("failed", {"verdict"}), (run_id, states)
+        outcome = admin.xcom(GATE, run_id, "finish")
+        outcome = json.loads(outcome) if isinstance(outcome, str) else outcome
+        assert (outcome["decision"], outcome["stage"]) == ("rejected", "candidate"), outcome
+        assert any(reason.startswith("documentation: ") for reason in outcome["reasons"]), outcome
     # One run per submitted version: none lost, none triggered twice.
     assert sorted(run["conf"]["version"] for run in runs.values()) == sorted(f"3.{i}" for i in range(20))
     from sqlalchemy import text
@@ -223,6 +232,27 @@ def test_twenty_submits_at_once(stack_env, trained):
             ),
             {"m": model},
         ).all()
+        verdicts = (
+            session.execute(
+                text(
+                    "SELECT DISTINCT d.decision FROM gate_decisions d "
+                    "JOIN model_versions v ON v.id = d.version_id JOIN models m ON m.id = v.model_id "
+                    "WHERE m.name = :m AND v.version LIKE '3.%'"
+                ),
+                {"m": model},
+            )
+            .scalars()
+            .all()
+        )
+        # No check errored under the load (an error would reject too, for the wrong reason).
+        errored = session.execute(
+            text(
+                "SELECT v.version, c.check FROM check_results c JOIN model_versions v ON v.id = c.version_id "
+                "JOIN models m ON m.id = v.model_id "
+                "WHERE m.name = :m AND v.version LIKE '3.%' AND c.status = 'error'"
+            ),
+            {"m": model},
+        ).all()
         events = session.execute(
             text(
                 "SELECT action, subject, COUNT(*) FROM audit_events "
@@ -232,6 +262,7 @@ def test_twenty_submits_at_once(stack_env, trained):
             {"s": f"version:{model}@3.%"},
         ).all()
     assert len(decisions) == 20 and all(n >= 1 for _, n in decisions)
+    assert set(verdicts) == {"rejected"} and not errored, errored
     registered = {subject: n for action, subject, n in events if action == "version.registered"}
     evaluated = {subject: n for action, subject, n in events if action == "gate.evaluated"}
     assert len(registered) == 20 and set(registered.values()) == {1}, registered
