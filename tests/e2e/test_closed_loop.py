@@ -11,20 +11,16 @@ Required Action key), and the signed audit chain stays intact.
 
 from __future__ import annotations
 
-import json
-import time
-
-import httpx
 import pytest
 from sqlalchemy import select
 
+from tests.e2e._flow import GATE, submit_high_risk, wait_for_two_requests, web
 from tests.e2e.conftest import govflow
 from tests.e2e.test_governance_ui import browser  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.slow]
 
 MODEL = "loop-e2e"
-GATE = "governance_gate"
 APPROVALS = f"/governance/api/models/{MODEL}/versions/1.0/approvals"
 
 
@@ -36,35 +32,8 @@ def test_reviewers_approving_in_the_governance_view_answer_airflow_and_the_run_p
 ):
     admin = airflow_stack.client("admin")
     admin.wait_for_dag(GATE, timeout=180)
-    govflow(
-        govflow_env,
-        *("model", "register", "--name", MODEL, "--owner", "olga.owner@bank.example", "--risk-tier", "high"),
-        *("--team", "Retail credit analytics", "--use-case", "pre-sorts credit applications"),
-        *("--goal", "shorter queues", "--stakeholder", "Dana Privacy:dpo:dana.dpo@bank.example"),
-        *("--region", "EU", "--sector", "finance", "--data-protection-notes", "no direct identifiers"),
-        *("--batches", trained["batches"], "--json"),
-    )
-    submitted = govflow(
-        govflow_env,
-        *("submit", "--model", MODEL, "--version", "1.0", "--artifact", trained["artifact"]),
-        *("--training-data", trained["training_data"], "--reference-data", trained["reference_data"]),
-        *("--eval-data", trained["eval_data"], "--suite", trained["suite"], "--notes", trained["notes"]),
-        *("--code-version", "git:abc1234", "--framework", "scikit-learn"),
-        *("--params", json.dumps(trained["params"]), "--metrics", json.dumps(trained["metrics"])),
-        *("--label", "income", "--prediction", "prediction", "--score", "score"),
-        *("--positive-label", ">50K", "--sensitive", "sex", "--trigger", "--json"),
-    )
-    run_id = submitted["run_id"]
-
-    def asked() -> bool:
-        if len(admin.required_actions(GATE, run_id)) == 2:
-            return True
-        if admin.get_run(GATE, run_id)["state"] in ("success", "failed"):
-            states = {t["task_id"]: t["state"] for t in admin.task_instances(GATE, run_id)}
-            raise AssertionError(f"the run ended without asking reviewers: {states}")
-        return False
-
-    _wait(asked, "two approval requests")
+    run_id = submit_high_risk(govflow_env, trained, MODEL, "1.0")
+    wait_for_two_requests(admin, run_id)
 
     # rita: the version page's Approve button, in Chromium, signed in to Airflow's UI.
     context = browser.new_context()
@@ -83,7 +52,7 @@ def test_reviewers_approving_in_the_governance_view_answer_airflow_and_the_run_p
     context.close()
 
     # rob: the same route as JSON (what the page, and `govflow approve --api`, send).
-    with _web(airflow_stack, "rob") as rob:
+    with web(airflow_stack, "rob") as rob:
         answer = rob.post(APPROVALS, json={"verdict": "approve", "comment": "ok"})
     assert answer.status_code == 200, answer.text
     assert answer.json()["message"] == f"recorded; answered Airflow's request approval 2 of 2 in run {run_id}"
@@ -125,7 +94,7 @@ def test_reviewers_approving_in_the_governance_view_answer_airflow_and_the_run_p
         assert sorted(e.actor for e in events) == ["rita", "rob"]
 
     # Every view agrees: nothing waits for rita any more; the version page shows production, two approvals.
-    with _web(airflow_stack, "rita") as rita:
+    with web(airflow_stack, "rita") as rita:
         mine = rita.get("/governance/api/approvals").json()
         assert [i for i in mine["items"] if i["model"] == MODEL] == []
         detail = rita.get(f"/governance/api/models/{MODEL}/versions/1.0").json()
@@ -134,17 +103,3 @@ def test_reviewers_approving_in_the_governance_view_answer_airflow_and_the_run_p
 
     verified = govflow(govflow_env, "audit", "verify", "--json")
     assert verified["ok"] is True, verified
-
-
-def _web(stack, user: str) -> httpx.Client:
-    """A signed-in user's HTTP session on the api-server (the UI's own ``_token`` cookie)."""
-    return httpx.Client(base_url=stack.url, cookies={"_token": stack.client(user).token()}, timeout=60)
-
-
-def _wait(condition, what: str, timeout: float = 900):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.5)
-    raise AssertionError(f"no {what} within {timeout:.0f}s")

@@ -17,21 +17,17 @@ run, and Airflow's UI shows it.
 from __future__ import annotations
 
 import html
-import json
-import time
 from urllib.parse import unquote, urlsplit
 
-import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.conftest import govflow
+from tests.e2e._flow import GATE, submit_high_risk, wait_for_two_requests, web
 from tests.e2e.test_governance_ui import browser  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.slow]
 
 MODEL = "lost-e2e"
-GATE = "governance_gate"
 
 
 def test_answers_given_after_the_approval_tasks_failed_are_reconciled_by_nightly(
@@ -42,36 +38,9 @@ def test_answers_given_after_the_approval_tasks_failed_are_reconciled_by_nightly
 ):
     admin = airflow_stack.client("admin")
     admin.wait_for_dag(GATE, timeout=180)
-    govflow(
-        govflow_env,
-        *("model", "register", "--name", MODEL, "--owner", "olga.owner@bank.example", "--risk-tier", "high"),
-        *("--team", "Retail credit analytics", "--use-case", "pre-sorts credit applications"),
-        *("--goal", "shorter queues", "--stakeholder", "Dana Privacy:dpo:dana.dpo@bank.example"),
-        *("--region", "EU", "--sector", "finance", "--data-protection-notes", "no direct identifiers"),
-        *("--batches", trained["batches"], "--json"),
-    )
-    submitted = govflow(
-        govflow_env,
-        *("submit", "--model", MODEL, "--version", "1.0", "--artifact", trained["artifact"]),
-        *("--training-data", trained["training_data"], "--reference-data", trained["reference_data"]),
-        *("--eval-data", trained["eval_data"], "--suite", trained["suite"], "--notes", trained["notes"]),
-        *("--code-version", "git:abc1234", "--framework", "scikit-learn"),
-        *("--params", json.dumps(trained["params"]), "--metrics", json.dumps(trained["metrics"])),
-        *("--label", "income", "--prediction", "prediction", "--score", "score"),
-        *("--positive-label", ">50K", "--sensitive", "sex", "--trigger", "--json"),
-    )
-    run_id = submitted["run_id"]
-
+    run_id = submit_high_risk(govflow_env, trained, MODEL, "1.0")
     # Both requests appear; both tasks fail before anyone answers.
-    def asked() -> bool:
-        if len(admin.required_actions(GATE, run_id)) == 2:
-            return True
-        if admin.get_run(GATE, run_id)["state"] in ("success", "failed"):
-            states = {t["task_id"]: t["state"] for t in admin.task_instances(GATE, run_id)}
-            raise AssertionError(f"the run ended without asking reviewers: {states}")
-        return False
-
-    requests = _wait(asked, "two approval requests")
+    wait_for_two_requests(admin, run_id)
     _assert_my_approvals_link_the_open_requests(airflow_stack, browser, run_id)
     for index in (0, 1):
         admin._api(  # the operator's "mark failed", as the scheduler did to answered tasks
@@ -79,7 +48,6 @@ def test_answers_given_after_the_approval_tasks_failed_are_reconciled_by_nightly
             f"/dags/{GATE}/dagRuns/{run_id}/taskInstances/approval/{index}",
             json={"new_state": "failed"},
         )
-    assert requests
     run = admin.wait_for_run(GATE, run_id, timeout=600, poll=2)
     assert run["state"] == "success"  # finish and notify ran (all_done); the version is still pending
     assert admin.xcom(GATE, run_id, "finish")["decision"] == "pending_approval"
@@ -129,11 +97,6 @@ def test_answers_given_after_the_approval_tasks_failed_are_reconciled_by_nightly
         assert len(s.scalars(select(Approval).where(Approval.version_id == version.id)).all()) == 2
 
 
-def _web(stack, user: str) -> httpx.Client:
-    """A signed-in user's HTTP session on the api-server (the UI's own ``_token`` cookie)."""
-    return httpx.Client(base_url=stack.url, cookies={"_token": stack.client(user).token()}, timeout=60)
-
-
 def _asks(action: dict, user: str) -> bool:
     """Whether an Airflow Required Action names ``user`` as a respondent (one naming nobody asks anyone)."""
     named = {str(u.get(k)) for u in action.get("assigned_users") or () for k in ("id", "name")}
@@ -161,8 +124,8 @@ def _assert_my_approvals_link_the_open_requests(stack, browser, run_id) -> None:
             _airflow_ui_required_action(a["task_instance"]) for a in open_requests if _asks(a, user)
         )
         assert len(entitled) == 1 and entitled[0].endswith(f"/tasks/approval/mapped/{index}/required_actions")
-        with _web(stack, user) as web:
-            mine = web.get("/governance/api/approvals")
+        with web(stack, user) as session:
+            mine = session.get("/governance/api/approvals")
             assert mine.status_code == 200, mine.text
             items = [i for i in mine.json()["items"] if (i["model"], i["version"]) == (MODEL, "1.0")]
             assert len(items) == 1, mine.json()
@@ -172,12 +135,12 @@ def _assert_my_approvals_link_the_open_requests(stack, browser, run_id) -> None:
                 f"Approve {MODEL}@1.0 (high risk) for production - approval {index + 1} of 2"
             ]
             assert unquote(items[0]["gate_run"]["url"]) == f"/dags/{GATE}/runs/{run_id}"
-            listing = web.get("/governance/approvals")
+            listing = session.get("/governance/approvals")
             assert listing.status_code == 200
             anchors = [f'class="required-action" href="{html.escape(u)}"' for u in links[user]]
             assert all(anchor in listing.text for anchor in anchors)
             for url in links[user]:  # the api-server's UI route serves them
-                answer = web.get(url)
+                answer = session.get(url)
                 assert answer.status_code == 200, (url, answer.status_code)
                 assert '<div id="root"' in answer.text, url
     assert "cannot read Airflow's Required Actions" not in stack.log_tail("api-server", 400)
@@ -199,14 +162,14 @@ def _assert_links_between_the_run_and_the_version(stack, browser, run_id) -> Non
         links = admin._api("GET", f"/dags/{GATE}/dagRuns/{run_id}/taskInstances/{task_id}/links")
         target = links["extra_links"]["Governance evidence"]
         assert urlsplit(target).path.startswith("/governance/runs/governance_gate/"), links
-        with _web(stack, "rita") as rita:
+        with web(stack, "rita") as rita:
             landed = rita.get(target, follow_redirects=True)
             assert landed.status_code == 200, (target, landed.status_code, landed.text[:300])
             assert urlsplit(str(landed.url)).path == version_page
             assert f"{MODEL}" in landed.text and 'id="airflow-run"' in landed.text
-        with _web(stack, "dana") as dana:  # unknown to govflow: no evidence through the link
+        with web(stack, "dana") as dana:  # unknown to govflow: no evidence through the link
             assert dana.get(target, follow_redirects=True).status_code == 403
-    with _web(stack, "rita") as rita:
+    with web(stack, "rita") as rita:
         detail = rita.get(f"/governance/api/models/{MODEL}/versions/1.0").json()
         run_url = detail["gate_run"]["url"]
         assert (detail["gate_run"]["run_id"], unquote(run_url)) == (run_id, f"/dags/{GATE}/runs/{run_id}")
@@ -235,12 +198,3 @@ def _version_stage() -> str:
 
     with session_scope() as s:
         return registry.get_version(s, MODEL, "1.0").stage
-
-
-def _wait(condition, what: str, timeout: float = 900):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.5)
-    raise AssertionError(f"no {what} within {timeout:.0f}s")
