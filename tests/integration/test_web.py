@@ -11,8 +11,8 @@ from govflow.service.runs import ensure_run
 from govflow.store import session_scope
 
 
-@pytest.fixture
-def seeded(db_url, sample_files):
+def seed_version(sample_files, run_id: str = "r1") -> None:
+    """credit-risk@1.0 (high tier) with a passing drift result recorded by gate run ``run_id``."""
     with session_scope() as s:
         registry.register_model(
             s,
@@ -31,7 +31,7 @@ def seeded(db_url, sample_files):
             training_data=sample_files["training"],
             actor="alice",
         )
-        run = ensure_run(s, dag_id="governance_gate", run_id="r1")
+        run = ensure_run(s, dag_id="governance_gate", run_id=run_id)
         record_check_result(
             s,
             version=version,
@@ -39,6 +39,11 @@ def seeded(db_url, sample_files):
             data_sha256=version.training_data_sha256,
             result=CheckResult(check="drift", status="pass", summary={"share_drifted": 0.0}),
         )
+
+
+@pytest.fixture
+def seeded(db_url, sample_files):
+    seed_version(sample_files)
     return db_url
 
 

@@ -10,12 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from govflow.airflow_client import AirflowError
-from govflow.checks import CheckResult
-from govflow.service import registry
 from govflow.service.answers import Answer, record_answers
-from govflow.service.checks import record_check_result
-from govflow.service.runs import ensure_run
 from govflow.store import Approval, AuditEvent, session_scope
+from tests.integration.test_web import seed_version
 
 RUN = "manual__2026-12-01T10:00:00+00:00"
 URL = "/api/models/credit-risk/versions/1.0/approvals"
@@ -23,26 +20,7 @@ URL = "/api/models/credit-risk/versions/1.0/approvals"
 
 @pytest.fixture
 def seeded(db_url, sample_files):
-    with session_scope() as s:
-        registry.register_model(
-            s, name="credit-risk", owner="Ana", risk_tier="high", actor="alice", regions=["EU"]
-        )
-        version = registry.register_version(
-            s,
-            model="credit-risk",
-            version="1.0",
-            artifact=sample_files["artifact"],
-            training_data=sample_files["training"],
-            actor="alice",
-        )
-        run = ensure_run(s, dag_id="governance_gate", run_id=RUN)
-        record_check_result(
-            s,
-            version=version,
-            run=run,
-            data_sha256=version.training_data_sha256,
-            result=CheckResult(check="drift", status="pass", summary={"share_drifted": 0.0}),
-        )
+    seed_version(sample_files, run_id=RUN)
     return db_url
 
 
