@@ -271,29 +271,8 @@ def column_tokens(name: str) -> list[str]:
 
 # A part of a person's name ("last_name", "surname", "baker_last"): said of people, never of things.
 NAME_PARTS = frozenset({"first", "last", "given", "family", "middle", "maiden", "sur", "fore"})
-_NAME_PART_WORDS = frozenset(
-    {
-        "firstname",
-        "lastname",
-        "surname",
-        "surnames",
-        "forename",
-        "forenames",
-        "givenname",
-        "familyname",
-        "fname",
-        "lname",
-        "apellido",
-        "apellidos",
-        "prenom",
-        "vorname",
-        "nachname",
-        "cognome",
-        "voornaam",
-        "achternaam",
-        "sobrenome",
-    }
-)
+# The name words that say which part of a name (not "name", "fullname", "nombre", "nom").
+_NAME_PART_WORDS = _NAME_WORDS - {"name", "names", "fullname", "nombre", "nom"}
 
 
 def names_a_name_part(tokens: Iterable[str]) -> bool:
