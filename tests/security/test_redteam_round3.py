@@ -142,13 +142,14 @@ def test_a_check_never_runs_on_unsigned_registration_facts(db_url, sample_files,
         inputs_of(registry.get_version(s, MODEL, VERSION))
 
 
-def test_cutting_the_newest_facts_and_their_seals_is_refused(db_url, sample_files):
-    """rob's rejection and the decision after it, cut from the DB, and every seal deleted from the
-    state volume: the version went back to one approval of two (pending), the rejection gone."""
+def _reject_then_cut(db_url: str, sample_files) -> str:  # type: ignore[no-untyped-def]
+    """rita approves, rob rejects (the gate rejects); then rob's rejection, the decisions and the
+    version's events from his verdict on are cut from the DB. Returns the version's subject."""
     checked_version(sample_files)
     _approve("rita")
     _approve("rob", verdict="reject")
     assert _decide() == "rejected"
+    subject = f"version:{MODEL}@{VERSION}"
     with session_scope() as s:
         cut = s.scalar(
             select(AuditEvent.seq)
@@ -159,8 +160,15 @@ def test_cutting_the_newest_facts_and_their_seals_is_refused(db_url, sample_file
         db_url,
         "DELETE FROM gate_decisions",
         "DELETE FROM approvals WHERE verdict = 'reject'",
-        f"DELETE FROM audit_events WHERE seq >= {cut} AND subject = 'version:{MODEL}@{VERSION}'",
+        f"DELETE FROM audit_events WHERE seq >= {cut} AND subject = '{subject}'",
     )
+    return subject
+
+
+def test_cutting_the_newest_facts_and_their_seals_is_refused(db_url, sample_files):
+    """rob's rejection and the decision after it, cut from the DB, and every seal deleted from the
+    state volume: the version went back to one approval of two (pending), the rejection gone."""
+    _reject_then_cut(db_url, sample_files)
     shutil.rmtree(checkpoint_root())
 
     with pytest.raises(UnsignedFactError, match="seal"):
@@ -339,23 +347,7 @@ def test_a_seal_signed_with_the_check_key_seals_nothing(db_url, sample_files, tm
     (trusted / "check-worker.pub").write_text((tmp_path / "check" / "check.pub").read_text())
     monkeypatch.setenv("GOVFLOW_TRUSTED_KEYS_DIR", str(trusted))
     monkeypatch.setenv("GOVFLOW_SIGNING_KEY_FILE", decision.source)
-    checked_version(sample_files)
-    _approve("rita")
-    _approve("rob", verdict="reject")
-    assert _decide() == "rejected"
-    subject = f"version:{MODEL}@{VERSION}"
-    with session_scope() as s:
-        cut = s.scalar(
-            select(AuditEvent.seq)
-            .where(AuditEvent.action == "approval.recorded")
-            .order_by(AuditEvent.seq.desc())
-        )
-    _sql(
-        db_url,
-        "DELETE FROM gate_decisions",
-        "DELETE FROM approvals WHERE verdict = 'reject'",
-        f"DELETE FROM audit_events WHERE seq >= {cut} AND subject = '{subject}'",
-    )
+    subject = _reject_then_cut(db_url, sample_files)
     for sealed in Path(checkpoint_root()).glob("*.json"):  # the whole trail's head and checkpoints
         sealed.unlink()
     with session_scope() as s:
