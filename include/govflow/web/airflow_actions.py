@@ -90,6 +90,9 @@ def open_required_actions(user: str) -> list[dict[str, Any]]:
     return out
 
 
+ANSWER_TIMEOUT = 5.0  # seconds
+
+
 def answer_with_token(token: str | None, *, url: str | None = None) -> AnswerFn:
     """``answer(request, verdict, comment)``: gives the verdict to Airflow as the owner of ``token``."""
 
@@ -97,7 +100,10 @@ def answer_with_token(token: str | None, *, url: str | None = None) -> AnswerFn:
         if not token:
             raise PermissionDeniedError("this request carries no Airflow token to answer with")
         option = APPROVE_OPTION if verdict == "approve" else REJECT_OPTION
-        with AirflowClient.acting_for(token, url or task_api_url()) as client:
+        # Called while the approval's transaction holds govflow's audit lock: a short timeout, so a
+        # slow Airflow delays other govflow writes by seconds at most (the verdict is then recorded
+        # without the request's key, and the message says Airflow was not answered).
+        with AirflowClient.acting_for(token, url or task_api_url(), timeout=ANSWER_TIMEOUT) as client:
             client.respond(
                 request.dag_id,
                 request.run_id,
