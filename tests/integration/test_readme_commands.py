@@ -138,7 +138,7 @@ def _run(line: Line) -> tuple[int, str, str]:
 
 def _record_gate_evidence() -> None:
     """What the governance_gate DAG records before its gate task: each check, then the documents."""
-    from govflow.service.pipeline import GATE_CHECKS
+    from govflow.service.check_table import gate_checks
     from govflow.store import Model, ModelVersion, session_scope
     from govflow.tasks import gate as gate_tasks
 
@@ -156,7 +156,7 @@ def _record_gate_evidence() -> None:
             "tier": tier,
             "run": {"dag_id": "governance_gate", "run_id": f"readme-{number}", "trigger_kind": "manual"},
         }
-        for check in GATE_CHECKS:
+        for check in gate_checks():
             gate_tasks.check(ref, check)
         gate_tasks.document(ref)
 

@@ -35,7 +35,7 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import Asset, Param, dag, task
 
 from govflow.config import task_queue
-from govflow.service.check_table import GATE_CHECKS
+from govflow.service.check_table import gate_checks
 from govflow.tasks.approval_operator import GovflowApprovalOperator
 
 MODEL_VERSIONS = Asset("govflow://model-versions")
@@ -185,7 +185,7 @@ def governance_gate():
         return reconcile(run, skip_run_id=run.run_id)
 
     ref = resolve()
-    checks = [run_check.override(task_id=name, **task_queue(name))(ref, name) for name in GATE_CHECKS]
+    checks = [run_check.override(task_id=name, **task_queue(name))(ref, name) for name in gate_checks()]
     docs = documentation(ref)
     decision = gate(ref)
     requests = approval_requests(ref, decision)

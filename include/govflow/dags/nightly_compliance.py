@@ -33,7 +33,7 @@ import pendulum
 from airflow.sdk import Variable, dag, task, task_group
 
 from govflow.config import task_queue
-from govflow.service.check_table import NIGHTLY_CHECKS
+from govflow.service.check_table import nightly_checks
 
 DEFAULT_CRON = "0 2 * * *"
 
@@ -88,7 +88,7 @@ def nightly_compliance():
     @task_group
     def recheck(group: list[dict]):
         checks = [
-            run_check.override(task_id=name, **task_queue(name))(group, name) for name in NIGHTLY_CHECKS
+            run_check.override(task_id=name, **task_queue(name))(group, name) for name in nightly_checks()
         ]
         checks >> documentation(group)
 

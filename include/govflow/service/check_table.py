@@ -7,9 +7,9 @@ version was registered with; the nightly DAG (``nightly_compliance``) runs the
 
 The table is derived from the check families: one row per family that declares
 a ``Pipeline`` (``checks/<name>/_family.py``), in the registry's order, so a
-new family needs no line here. It is read when asked (``checks()``, and the
-names ``CHECKS``, ``GATE_CHECKS`` and ``NIGHTLY_CHECKS``, computed on access),
-so a family registered at run time (``checks.family.registered``) has its row.
+new family needs no line here. It is read when asked (``checks()``,
+``gate_checks()``, ``nightly_checks()``), so a family registered at run time
+(``checks.family.registered``) has its row.
 
 This module is light (no DB, no heavy library): the DAG files import it while
 parsing to name their check tasks.
@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from govflow.checks.family import CheckFamily, families
 from govflow.checks.running import Missing
@@ -29,9 +28,6 @@ from govflow.service.check_runners import Runner, runner
 from govflow.service.inputs import VersionInputs
 
 __all__ = [
-    "CHECKS",
-    "GATE_CHECKS",
-    "NIGHTLY_CHECKS",
     "CheckSpec",
     "Missing",
     "check_spec",
@@ -92,24 +88,6 @@ def gate_checks() -> tuple[str, ...]:
 def nightly_checks() -> tuple[str, ...]:
     """nightly_compliance's check tasks (per group of models), in table order."""
     return tuple(name for name, spec in checks().items() if spec.nightly)
-
-
-if TYPE_CHECKING:  # computed on access by __getattr__ below
-    CHECKS: dict[str, CheckSpec]
-    GATE_CHECKS: tuple[str, ...]
-    NIGHTLY_CHECKS: tuple[str, ...]
-
-_COMPUTED: dict[str, Callable[[], Any]] = {
-    "CHECKS": checks,
-    "GATE_CHECKS": gate_checks,
-    "NIGHTLY_CHECKS": nightly_checks,
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _COMPUTED:
-        return _COMPUTED[name]()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_spec(name: str, *, among: Collection[str] | None = None) -> CheckSpec:

@@ -5,7 +5,7 @@ The DAG tasks, the CLI and the tests call these; each is idempotent per
 re-runs the check nor writes a second row or audit event.
 
 ``run_check`` is the one "find, or run then record" sequence. What it runs
-comes from the check table (``check_table.CHECKS``); where the data comes from
+comes from the check table (``check_table.checks()``); where the data comes from
 is the caller's ``source``: the files the version was registered with (the
 gate) or the model's newest production batch (the nightly re-check).
 
@@ -28,7 +28,7 @@ from govflow.policy import Policy
 from govflow.service import docs as docs_service
 from govflow.service import partitions
 from govflow.service.batches import batch_columns, batch_name, newest_batch
-from govflow.service.check_table import GATE_CHECKS, CheckSpec, Missing, check_spec, gate_checks
+from govflow.service.check_table import CheckSpec, Missing, check_spec, gate_checks
 from govflow.service.checks import find_check_result, record_check_result
 from govflow.service.inputs import CheckConfig, VersionInputs, inputs_of
 from govflow.service.objects import local_inputs
@@ -38,7 +38,6 @@ from govflow.service.runs import PIPELINE_USER, RunRef, pipeline_actor, run_row
 from govflow.store import CheckResultRow, session_scope
 
 __all__ = [
-    "GATE_CHECKS",
     "PIPELINE_USER",
     "CheckConfig",
     "DataFile",

@@ -38,7 +38,7 @@ from govflow.progress import LogProgress, reporting
 from govflow.service.alerts import raise_alerts
 from govflow.service.audit import verify_audit as verify_audit_trail
 from govflow.service.audit import write_checkpoint
-from govflow.service.check_table import NIGHTLY_CHECKS
+from govflow.service.check_table import nightly_checks
 from govflow.service.mitigate import fix_with_best_option
 from govflow.service.monitoring import due_versions, label_gap, results_of_run
 from govflow.service.pipeline import RunRef, document_version, partitioned_data, pipeline_actor, run_check
@@ -159,7 +159,7 @@ def check(
             name,
             policy=policy or load_policy(),  # resolved once, where the task starts
             source=partitioned_data(run, db_url=db_url),
-            among=NIGHTLY_CHECKS,
+            among=nightly_checks(),
             missing_is_error=False,  # no batch (or an unlabeled one) tonight is a skip, not a failure
             db_url=db_url,
         )
