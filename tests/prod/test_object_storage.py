@@ -93,6 +93,8 @@ def test_checks_run_on_registered_s3_data(s3_env, object_store, db_url, tmp_path
         # The URI is what is registered; the hash is of the object's bytes.
         assert row.training_data_uri == f"{prefix}/train.csv"
         assert row.training_data_sha256 == sha256_file(local["train.csv"])
+    # Checks read a committed registration: its seal is written when the transaction commits.
+    with session_scope() as session:
         inputs = load_inputs(session, "s3-model", "1")
     result, data_sha = check_on_data("pii", inputs, data=inputs.training_data, policy=load_policy())
     assert result.status != "error", result.errors
