@@ -40,5 +40,7 @@ def test_triggering_the_gate_with_files_needs_the_registrar_role(
     log = (tmp_path / "governance_gate.log").read_text()
     refused = [line for line in log.splitlines() if line.startswith("govflow.errors.PermissionDeniedError")]
     assert refused and "dag_test" in refused[-1], log[-3000:]
+    # A user's mistake fails resolve and the all_done tasks after it at once, never retried.
+    assert "new_state=failed" in log and "up_for_retry" not in log, log[-3000:]
     with session_scope() as s:
         assert s.scalars(select(ModelVersion)).all() == []

@@ -77,6 +77,7 @@ def governance_gate():
     def resolve(**context) -> dict:
         from govflow.service.run_roles import SOURCE_RUN
         from govflow.service.runs import RunRef
+        from govflow.tasks.failures import task_outcome
         from govflow.tasks.gate import resolve
 
         # The run that emitted each event (whose triggering user submits what it names) is set
@@ -88,20 +89,23 @@ def governance_gate():
         ][::-1]
         run = context["dag_run"]
         # The submitter is who Airflow authenticated as triggering the run, never a name in conf.
-        return resolve(
-            RunRef.from_context(context),
-            context["params"] | (run.conf or {}),
-            events,
-            triggering_user=getattr(run, "triggering_user_name", None),
-        )
+        with task_outcome():
+            return resolve(
+                RunRef.from_context(context),
+                context["params"] | (run.conf or {}),
+                events,
+                triggering_user=getattr(run, "triggering_user_name", None),
+            )
 
     @task
     def run_check(ref: dict, check: str) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
+        from govflow.tasks.failures import task_outcome
         from govflow.tasks.gate import check as run
 
-        result = run(ref, check)
+        with task_outcome():
+            result = run(ref, check)
         if result["status"] == "skipped":
             raise AirflowSkipException(result["reason"])
         return result
@@ -110,51 +114,70 @@ def governance_gate():
     def mitigation(ref: dict) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
+        from govflow.tasks.failures import require_upstream, task_outcome
         from govflow.tasks.gate import mitigate
 
-        result = mitigate(ref)
+        with task_outcome():
+            require_upstream(ref)
+            result = mitigate(ref)
         if result["status"] == "skipped":
             raise AirflowSkipException(result["reason"])
         return result
 
     @task(trigger_rule="all_done")
     def documentation(ref: dict) -> dict:
+        from govflow.tasks.failures import require_upstream, task_outcome
         from govflow.tasks.gate import document
 
-        return document(ref)
+        with task_outcome():
+            require_upstream(ref)
+            return document(ref)
 
     @task(trigger_rule="all_done")
     def gate(ref: dict) -> dict:
+        from govflow.tasks.failures import require_upstream, task_outcome
         from govflow.tasks.gate import evaluate
 
-        return evaluate(ref)
+        with task_outcome():
+            require_upstream(ref)
+            return evaluate(ref)
 
     @task
     def approval_requests(ref: dict, decision: dict) -> list[dict]:
         from airflow.sdk import conf
 
+        from govflow.tasks.failures import task_outcome
         from govflow.tasks.gate import approval_requests
 
-        return approval_requests(ref, decision, base_url=conf.get("api", "base_url", fallback=None))
+        with task_outcome():
+            return approval_requests(ref, decision, base_url=conf.get("api", "base_url", fallback=None))
 
     # all_done: the answers decide, not the approval tasks' states (Airflow 3.3.2 can fail an
     # approval task that was answered quickly; its answer is still in Airflow's HITL details).
     @task(trigger_rule="all_done")
     def finish(ref: dict, decision: dict, **context) -> dict:
         from govflow.tasks.answers import collect
+        from govflow.tasks.failures import require_upstream, task_outcome
         from govflow.tasks.gate import GateRef, finish
 
-        answers, notes = [], []
-        if decision["decision"] == "pending_approval":  # reviewers were asked
-            results = context["ti"].xcom_pull(task_ids="approval") or []
-            answers, notes = collect(GateRef.of(ref).run, results if isinstance(results, list) else [results])
-        return finish(ref, decision, answers, notes=notes)
+        with task_outcome():
+            require_upstream(ref)
+            require_upstream(decision)
+            answers, notes = [], []
+            if decision["decision"] == "pending_approval":  # reviewers were asked
+                results = context["ti"].xcom_pull(task_ids="approval") or []
+                results = results if isinstance(results, list) else [results]
+                answers, notes = collect(GateRef.of(ref).run, results)
+            return finish(ref, decision, answers, notes=notes)
 
     @task(trigger_rule="all_done")
     def notify(outcome: dict) -> list[dict]:
+        from govflow.tasks.failures import require_upstream, task_outcome
         from govflow.tasks.gate import notify
 
-        return notify(outcome)
+        with task_outcome():
+            require_upstream(outcome)
+            return notify(outcome)
 
     @task
     def verdict(outcome: dict, **context) -> str:
