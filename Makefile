@@ -28,8 +28,8 @@ demo: venv
 # the other (each stack wants the machine to itself).
 TEST_WORKERS ?= 2
 test: venv
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile tests/unit tests/dags tests/security tests/integration; \
-	first=$$?; $(PY) -m pytest tests/e2e tests/prod; second=$$?; test $$first -eq 0 && test $$second -eq 0
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25 tests/unit tests/dags tests/security tests/integration; \
+	first=$$?; $(PY) -m pytest --durations=25 tests/e2e tests/prod; second=$$?; test $$first -eq 0 && test $$second -eq 0
 
 # Everything except the end-to-end runs against a live Airflow and the production-stack suite.
 test-fast: venv
