@@ -74,7 +74,7 @@ def compute_of(run_id: str) -> tuple[dict[str, float], int]:
 
 def run_nightly(admin, settings, trained, size: int, shape: str, slots: int, heavy_slots: int) -> dict:
     """Seed ``size`` new production models, run nightly_compliance over them, measure it."""
-    from govflow.config import HEAVY_TASKS
+    from govflow.service.check_table import checks
 
     tag = secrets.token_hex(3)
     names = [f"bench-{tag}-{i:03d}" for i in range(size)]
@@ -86,7 +86,7 @@ def run_nightly(admin, settings, trained, size: int, shape: str, slots: int, hea
     wall = (_ts(done["end_date"]) - _ts(done["start_date"])).total_seconds()
     per_check, results = compute_of(run_id)
     compute = sum(per_check.values())
-    heavy = sum(v for k, v in per_check.items() if k in HEAVY_TASKS)
+    heavy = sum(v for k, v in per_check.items() if k in checks() and checks()[k].heavy)
     tis = admin.task_instances(NIGHTLY, run_id)
     durations = [t["duration"] for t in tis if t.get("duration")]
     ideal = compute / slots

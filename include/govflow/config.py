@@ -140,16 +140,12 @@ def roles_path() -> Path | None:
     return demo_roles_path() if dev_mode() else None
 
 
-# DAG tasks that load the big libraries (Presidio/spaCy, Fairlearn/scikit-learn, explanations).
-HEAVY_TASKS = frozenset({"pii", "fairness", "explain"})
-
-
-def task_queue(task_id: str) -> dict[str, str]:
-    """Operator kwargs placing a DAG task on its queue: ``{"queue": GOVFLOW_HEAVY_QUEUE}`` for a
-    heavy task when that is set (the Celery stack), else nothing (Airflow's default queue, and
-    LocalExecutor runs are unaffected). Read when the DAG file is parsed."""
+def heavy_queue() -> dict[str, str]:
+    """Operator kwargs for a task that loads the big libraries (a family declares ``heavy``):
+    ``{"queue": GOVFLOW_HEAVY_QUEUE}`` when that is set (the Celery stack), else nothing
+    (Airflow's default queue; LocalExecutor runs are unaffected)."""
     queue = os.environ.get("GOVFLOW_HEAVY_QUEUE")
-    return {"queue": queue} if queue and task_id in HEAVY_TASKS else {}
+    return {"queue": queue} if queue else {}
 
 
 DEFAULT_NIGHTLY_PARALLELISM = 8

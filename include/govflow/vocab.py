@@ -15,10 +15,6 @@ from typing import Literal, get_args
 PolicyCheck = Literal["validation", "pii", "fairness", "drift", "documentation", "performance"]
 POLICY_CHECKS: tuple[PolicyCheck, ...] = get_args(PolicyCheck)
 
-# Checks that read a table, run by the gate for every submitted version.
-DataCheck = Literal["validation", "pii", "fairness", "drift"]
-DATA_CHECKS: tuple[DataCheck, ...] = get_args(DataCheck)
-
 # Every kind of stored check result (performance is a nightly re-check on labelled data).
 # Explanations are not a check of their own: they ride in the fairness evidence.
 CheckName = Literal["validation", "pii", "fairness", "drift", "documentation", "performance"]
@@ -69,7 +65,6 @@ __all__ = [
     "ARTIFACT_FORMATS",
     "AUTH_METHODS",
     "CHECK_NAMES",
-    "DATA_CHECKS",
     "DECISIONS",
     "GATED_STAGES",
     "POLICY_CHECKS",
@@ -83,7 +78,6 @@ __all__ = [
     "ArtifactFormat",
     "AuthMethod",
     "CheckName",
-    "DataCheck",
     "DecisionKind",
     "PolicyCheck",
     "RiskTier",

@@ -113,7 +113,9 @@ def toy_batch(inputs, columns, batch) -> Missing | None:
     return None if "wobble" in columns else Missing(f"the newest batch {batch} has no wobble column")
 
 
-TOY_PIPELINE = Pipeline(run=toy_run, registered=toy_data, gate=True, nightly=True, on_batch=toy_batch)
+TOY_PIPELINE = Pipeline(
+    run=toy_run, registered=toy_data, gate=True, nightly=True, on_batch=toy_batch, heavy=True
+)
 
 
 @pytest.fixture
@@ -232,7 +234,9 @@ with registered(CheckFamily(name="toy", pipeline=TOY_PIPELINE)):
     from govflow.dags.nightly_compliance import nightly_compliance
 
     dags = (governance_gate(), nightly_compliance())
-    print(json.dumps({d.dag_id: [t.task_id for t in d.tasks] for d in dags}))
+    tasks = {d.dag_id: [t.task_id for t in d.tasks] for d in dags}
+    queues = {f"{d.dag_id}.{t.task_id}": t.queue for d in dags for t in d.tasks}
+    print(json.dumps({"tasks": tasks, "queues": queues}))
 """
 
 
@@ -243,6 +247,7 @@ def test_a_toy_family_is_a_task_of_both_dags(tmp_path):
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
         "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        "GOVFLOW_HEAVY_QUEUE": "heavy",
     }
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(DAG_TASKS)],
@@ -253,7 +258,15 @@ def test_a_toy_family_is_a_task_of_both_dags(tmp_path):
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    tasks = json.loads(done.stdout.strip().splitlines()[-1])
+    parsed = json.loads(done.stdout.strip().splitlines()[-1])
+    tasks, queues = parsed["tasks"], parsed["queues"]
+    # A family that declares itself heavy (as the toy does, like pii and fairness) runs on the heavy queue.
+    heavy = {task for task, queue in queues.items() if queue == "heavy"}
+    assert heavy == {
+        f"{dag}.{check}"
+        for dag, prefix in (("governance_gate", ""), ("nightly_compliance", "recheck."))
+        for check in (f"{prefix}pii", f"{prefix}fairness", f"{prefix}toy")
+    }, queues
     gate = tasks["governance_gate"]
     assert gate[gate.index("resolve") + 1 : gate.index("documentation")] == [
         "validation",

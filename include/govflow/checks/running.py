@@ -131,6 +131,9 @@ class Pipeline:
     also_reads: tuple[str, ...] = ()
     gate: bool = False  # governance_gate runs it on the version's registered files
     nightly: bool = False  # nightly_compliance runs it on the production model's newest data
+    # It loads the big libraries (Presidio/spaCy, the model with scikit-learn): its DAG tasks go
+    # to the heavy queue where one is configured (GOVFLOW_HEAVY_QUEUE, the Celery stack).
+    heavy: bool = False
     on_batch: Callable[[RunInputs, Collection[str], str], Missing | None] | None = None
 
 

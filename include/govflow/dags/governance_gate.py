@@ -34,8 +34,7 @@ import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import Asset, Param, dag, task
 
-from govflow.config import task_queue
-from govflow.service.check_table import gate_checks
+from govflow.service.check_table import gate_checks, task_queue
 from govflow.tasks.approval_operator import GovflowApprovalOperator
 
 MODEL_VERSIONS = Asset("govflow://model-versions")

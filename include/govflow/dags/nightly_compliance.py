@@ -32,8 +32,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Variable, dag, task, task_group
 
-from govflow.config import task_queue
-from govflow.service.check_table import nightly_checks
+from govflow.service.check_table import nightly_checks, task_queue
 
 DEFAULT_CRON = "0 2 * * *"
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from govflow.checks.family import CheckFamily, families
 from govflow.checks.running import Missing
+from govflow.config import heavy_queue
 from govflow.errors import BadInputError
 from govflow.service.check_runners import Runner, runner
 from govflow.service.inputs import VersionInputs
@@ -34,6 +35,7 @@ __all__ = [
     "checks",
     "gate_checks",
     "nightly_checks",
+    "task_queue",
 ]
 
 
@@ -55,6 +57,7 @@ class CheckSpec:
     gate: bool = False
     nightly: bool = False
     on_batch: Callable[[VersionInputs, Collection[str], str], Missing | None] | None = None
+    heavy: bool = False
 
 
 @functools.cache
@@ -69,6 +72,7 @@ def _table(declared: tuple[CheckFamily, ...]) -> dict[str, CheckSpec]:
             gate=f.pipeline.gate,
             nightly=f.pipeline.nightly,
             on_batch=f.pipeline.on_batch,
+            heavy=f.pipeline.heavy,
         )
         for f in declared
         if f.pipeline is not None
@@ -88,6 +92,13 @@ def gate_checks() -> tuple[str, ...]:
 def nightly_checks() -> tuple[str, ...]:
     """nightly_compliance's check tasks (per group of models), in table order."""
     return tuple(name for name, spec in checks().items() if spec.nightly)
+
+
+def task_queue(name: str) -> dict[str, str]:
+    """Operator kwargs placing check ``name``'s DAG task: a heavy family's on the heavy queue
+    when one is configured (``config.heavy_queue``), every other on Airflow's default queue.
+    Read when the DAG file is parsed."""
+    return heavy_queue() if checks()[name].heavy else {}
 
 
 def check_spec(name: str, *, among: Collection[str] | None = None) -> CheckSpec:

@@ -19,6 +19,7 @@ FAMILY = CheckFamily(
         also_reads=("artifact",),
         gate=True,
         nightly=True,
+        heavy=True,
         on_batch=runner.on_batch,
     ),
     thresholds="fairness",

@@ -11,7 +11,7 @@ from govflow.checks.running import Pipeline
 
 FAMILY = CheckFamily(
     name="pii",
-    pipeline=Pipeline(run=runner.run, registered=runner.data_file, gate=True, nightly=True),
+    pipeline=Pipeline(run=runner.run, registered=runner.data_file, gate=True, nightly=True, heavy=True),
     thresholds="pii",
     summary_sentence=view.summary_sentence,
     log_keys=("rows", "columns_with_pii", "entities_not_allowed"),
