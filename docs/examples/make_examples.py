@@ -87,7 +87,8 @@ def _register_model(home: Path) -> None:
 def _govern(home: Path, version: str, *, mitigate: bool) -> None:
     from govflow.policy import load_policy
     from govflow.service import gate
-    from govflow.service.pipeline import GATE_CHECKS, RunRef, document_version, run_check_for_version
+    from govflow.service.check_table import gate_checks
+    from govflow.service.pipeline import RunRef, document_version, run_check_for_version
     from govflow.store import session_scope
 
     out = home / f"model-{version}"
@@ -108,7 +109,7 @@ def _govern(home: Path, version: str, *, mitigate: bool) -> None:
 
     ref = RunRef(dag_id="governance_gate", run_id=f"manual__examples_{version}", trigger_kind="manual")
     policy = load_policy()
-    for check in GATE_CHECKS:
+    for check in gate_checks():
         result = run_check_for_version(ref, MODEL, version, check, policy=policy)
         print(f"{version} {check}: {result['status']}", file=sys.stderr)
     print(f"{version} documentation: {document_version(ref, MODEL, version)['status']}", file=sys.stderr)
