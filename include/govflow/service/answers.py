@@ -315,6 +315,12 @@ def approve_and_answer(
     Airflow took the answer, the run records it from there. When Airflow does not take the answer,
     the verdict is still recorded, without the key, and the message says why the run still waits.
     ``approve``: ``gate.approve``'s keywords (users, auth_method, policy, now).
+
+    One approval per request, whoever answers first: when the request's answer is already recorded
+    (a concurrent answer from the view, ``govflow approve --api`` or the run's finish), the same
+    verdict by the same reviewer is that approval (nothing new), another one a ``ConflictError``;
+    when Airflow answers 409 (the request was answered meanwhile in Airflow itself, or by its
+    timeout), nothing is recorded here: the run records the answer Airflow took, once.
     """
     if request is None or answer is None:
         recorded = gate_service.approve(
@@ -336,11 +342,20 @@ def approve_and_answer(
             required_action=request.required_action,
             **approve,
         )
+    except IntegrityError:  # the request's key is taken: its answer was recorded meanwhile
+        savepoint.rollback()
+        return _already_recorded(session, model, version, actor, verdict, request, where, approve)
     except BaseException:
         savepoint.rollback()
         raise
     try:
         answer(request, verdict, str(recorded.row.comment or ""))
+    except ConflictError as err:  # Airflow's 409: answered meanwhile, outside govflow
+        savepoint.rollback()
+        raise ConflictError(
+            f"Airflow's {where} was answered meanwhile (in Airflow, or by its timeout): your verdict "
+            f"is not recorded, the run records the answer Airflow took; see the version page ({err})"
+        ) from err
     except GovflowError as err:
         savepoint.rollback()
         recorded = gate_service.approve(
@@ -349,3 +364,32 @@ def approve_and_answer(
         return Answered(recorded, None, f"Airflow's {where} was not answered: {err}")
     savepoint.commit()
     return Answered(recorded, request, f"answered Airflow's {where}")
+
+
+def _already_recorded(
+    session: Session,
+    model: str,
+    version: str,
+    actor: str,
+    verdict: str,
+    request: OpenRequest,
+    where: str,
+    approve: Mapping[str, Any],
+) -> Answered:
+    """The request's answer another channel recorded first: the same verdict is that approval."""
+    row = session.scalar(select(Approval).where(Approval.required_action == request.required_action))
+    if row is None:  # the key's row vanished again (rolled back elsewhere): the caller may retry
+        raise ConflictError(f"Airflow's {where} is being answered by another request: try again")
+    given = f"{row.verdict} by {row.approver} (approval {row.id})"
+    if (row.approver, row.verdict) != (actor, verdict):
+        raise ConflictError(
+            f"Airflow's {where} was already answered: {given}; your {verdict} is not recorded"
+        )
+    preview = gate_service.preview(
+        session, model, version, policy=approve.get("policy"), now=approve.get("now")
+    )
+    return Answered(
+        gate_service.Recorded(row=row, preview=preview),
+        request,
+        f"Airflow's {where} was already answered: {given}, recorded once",
+    )
