@@ -290,6 +290,45 @@ class Answered:
         }
 
 
+@dataclass(frozen=True)
+class WaiverNote:
+    """What a recorded waiver did in Airflow: answered nothing; ``note`` says what still waits."""
+
+    request: OpenRequest | None  # the reviewer's open request of the version, left to their verdict
+    note: str
+
+    @property
+    def message(self) -> str:
+        return f"recorded; {self.note}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "answered": False,
+            "request": self.request.to_dict() if self.request else None,
+            "note": self.note,
+        }
+
+
+def waiver_note(request: OpenRequest | None, model: str, version: str) -> WaiverNote:
+    """What a waiver does to Airflow's approval request: nothing, and the note says what still waits.
+
+    A waiver never answers a Required Action: the request asks its reviewer for a verdict on the
+    evidence it shows, and a waiver is not one (it accepts one failed result; the tier's approvals are
+    still needed). A rejected gate run asks nobody, so the waiver's effect is a new gate decision.
+    """
+    if request is not None:
+        note = (
+            f"Airflow's {request.label} in run {request.run_id} still waits for your verdict "
+            "(a waiver is not an approval)"
+        )
+    else:
+        note = (
+            f"no open request in Airflow: run `govflow gate --model {model} --version {version} --api` "
+            "to decide with the waiver"
+        )
+    return WaiverNote(request, note)
+
+
 # ``answer(request, verdict, comment)`` gives the verdict to Airflow as the reviewer; a GovflowError
 # when Airflow does not take it.
 AnswerFn = Callable[[OpenRequest, str, str], None]
