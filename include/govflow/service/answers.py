@@ -27,11 +27,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from govflow.errors import BadInputError, ConflictError, GovflowError, NotFoundError, PermissionDeniedError
+from govflow.policy import load_policy
 from govflow.service import gate as gate_service
 from govflow.service import registry
 from govflow.service.runs import RunRef, ensure_run, pipeline_actor
 from govflow.service.signed_facts import signed_request
-from govflow.store import Approval, GateDecision, ModelVersion
+from govflow.store import Approval, GateDecision, ModelVersion, utcnow
+from govflow.timeutil import utc
 from govflow.vocab import APPROVE_OPTION, REJECT_OPTION
 
 APPROVE, REJECT = APPROVE_OPTION, REJECT_OPTION
@@ -424,9 +426,9 @@ def _already_recorded(
         raise ConflictError(
             f"Airflow's {where} was already answered: {given}; your {verdict} is not recorded"
         )
-    preview = gate_service.preview(
-        session, model, version, policy=approve.get("policy"), now=approve.get("now")
-    )
+    # What the gate would decide now (as gate.approve previews it), with that approval among the inputs.
+    inputs = gate_service.gather_inputs(session, registry.get_version(session, model, version))
+    preview = inputs.decide(approve.get("policy") or load_policy(), utc(approve.get("now") or utcnow()))
     return Answered(
         gate_service.Recorded(row=row, preview=preview),
         request,

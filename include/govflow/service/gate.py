@@ -73,7 +73,6 @@ __all__ = [
     "evidence_of",
     "gather_inputs",
     "latest_decision",
-    "preview",
     "promote",
     "replay_decision",
     "version_ref_of",
@@ -355,20 +354,6 @@ def approve(
     )
     preview = inputs.decide(policy, _now(now), approvals=(*inputs.approvals, approval_of(approval)))
     return Recorded(row=approval, preview=preview)
-
-
-def preview(
-    session: Session,
-    model: str,
-    version: str,
-    *,
-    policy: Policy | None = None,
-    now: dt.datetime | None = None,
-) -> Decision:
-    """What the gate would decide now on the stored evidence, approvals and waivers (not stored)."""
-    return gather_inputs(session, registry.get_version(session, model, version)).decide(
-        _policy(policy), _now(now)
-    )
 
 
 def waive(
