@@ -80,11 +80,13 @@ def baseline_view(result: StoredResult | None) -> BaselineView | None:
     if summary.get("production_version") or not isinstance(metrics, Mapping):
         return None  # a comparison with production (champion_view), or nothing measured
     evidence = result.get("evidence") or {}  # the check's details sit at the evidence's top level
-    comparisons = evidence.get("comparisons") if isinstance(evidence.get("comparisons"), Mapping) else {}
+    found = evidence.get("comparisons")
+    comparisons: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     dropped = [str(m) for m in summary.get("dropped") or ()]
     rows = []
     for metric, value in metrics.items():
-        compared = comparisons.get(metric) if isinstance(comparisons.get(metric), Mapping) else {}
+        entry = comparisons.get(metric)
+        compared: Mapping[str, Any] = entry if isinstance(entry, Mapping) else {}
         rows.append(
             {
                 "metric": str(metric),
