@@ -1,5 +1,6 @@
 """The README's Quick start pasted into a fresh shell: `make demo` in a checkout, then the command it
-prints (the README's next block) run as written from the checkout, finding the demo's state by itself.
+prints (the README's next block) run as written from the checkout, finding the demo's state by itself;
+then `make demo` again, which (as the README says) trains and submits the next version.
 
 The checkout is a scratch folder holding the repository's files (symlinks) and the ``.venv`` running
 these tests; ``make -o .venv/.installed demo`` is `make demo` with the virtualenv taken as installed
@@ -74,3 +75,8 @@ def test_make_demo_then_the_line_it_prints_run_as_written(tmp_path):
     assert shown.returncode == 0, shown.stderr
     assert "income-classifier" in shown.stdout and "1.0.1" in shown.stdout and "production" in shown.stdout
     assert not (home / ".govflow").exists(), "the CLI used ~/.govflow, not the checkout's .govflow"
+
+    again = _fresh_shell("make -o .venv/.installed demo", checkout, home)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "income-classifier@1.0.2 registered" in again.stdout
+    assert "   .venv/bin/govflow version show --model income-classifier --version 1.0.2\n" in again.stdout
