@@ -13,6 +13,12 @@ How a block reads (see the README's "Command line" section):
   ``<!-- readme-test: after governance_gate -->``: first the checks and documentation the
   ``governance_gate`` DAG records are recorded for every registered version (its task bodies).
 Any other line (``make``, ``.venv/bin/python bench/...``) is not run.
+
+The same blocks run twice: in this process (fast, each failure named), and pasted into one fresh
+``bash`` (``test_the_readme_blocks_paste_into_a_fresh_shell``): no environment but a minimal PATH and
+a scratch HOME, the ``.venv`` activated as the README says, every line as written (``$PWD``,
+quoting and continuations are the shell's), so a block that only worked because the test set
+something up fails there.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -127,6 +134,23 @@ def _has_path(payload: object, path: str) -> bool:
             return False
         payload = payload[key]
     return True
+
+
+def _broken_promises(line: Line, code: int, out: str, err: str) -> list[str]:
+    """What ``line`` did that its README comment does not say (exit status, phrases, one JSON object)."""
+    expected = _expected_exit(line)
+    if code != expected:
+        said = (err.strip() or out.strip())[-600:]
+        return [f"{line.where} exited {code}, the README says {expected}:\n    {said}"]
+    if "--json" in line.argv:
+        try:
+            payload = json.loads(out)
+        except ValueError:
+            return [f"{line.where} did not print exactly one JSON object: {out[:200]!r}"]
+        missing = [p for p in _phrases(line) if not _has_path(payload, p)]
+    else:
+        missing = [p for p in _phrases(line) if p not in out]
+    return [f"{line.where}: the README promises {missing}, not in:\n    {out[:600]}"] if missing else []
 
 
 def _run(line: Line) -> tuple[int, str, str]:
@@ -237,22 +261,116 @@ def test_the_readme_examples_run_and_say_what_they_do(tmp_path, monkeypatch):
                 continue
             code, out, err = _run(line)
             ran.append(line)
-            expected = _expected_exit(line)
-            if code != expected:
-                said = (err.strip() or out.strip())[-600:]
-                problems.append(f"{line.where} exited {code}, the README says {expected}:\n    {said}")
-                continue
-            if "--json" in line.argv:
-                try:
-                    payload = json.loads(out)
-                except ValueError:
-                    problems.append(f"{line.where} did not print exactly one JSON object: {out[:200]!r}")
-                    continue
-                missing = [p for p in _phrases(line) if not _has_path(payload, p)]
-            else:
-                missing = [p for p in _phrases(line) if p not in out]
-            if missing:
-                problems.append(f"{line.where}: the README promises {missing}, not in:\n    {out[:600]}")
+            problems += _broken_promises(line, code, out, err)
     assert not problems, "\n".join(problems)
     assert {tuple(line.argv[1:3]) for line in ran} >= {("docs", "render"), ("evidence", "export")}
     print("\nREADME commands run:\n" + "\n".join(f"  {shlex.join(line.argv)}" for line in ran))
+
+
+# The README's stand-in for the governance_gate DAG, run in the shell where its marker is.
+_GATE_EVIDENCE = (
+    f'PYTHONPATH="{ROOT}${{PYTHONPATH:+:$PYTHONPATH}}" python -c '
+    "'from tests.integration.test_readme_commands import _record_gate_evidence as r; r()'"
+)
+
+
+def shell_script(blocks: list[Block], results: Path) -> tuple[str, list[Line]]:
+    """One bash script of the README's runnable blocks, in order, and the govflow lines it checks.
+
+    Setup lines (``export``, ``python include/sample/...``) run as written and stop the script when
+    they fail; each ``govflow`` line runs as written, its output and status kept in ``results``.
+    """
+    script = ["set -u", ". .venv/bin/activate  # as the README says: with the .venv active"]
+    checked: list[Line] = []
+    for block in blocks:
+        if block.marker == "skip" or not any(line.argv[0] == "govflow" for line in block.lines):
+            continue
+        if block.marker == "after governance_gate":
+            script.append(f"{_GATE_EVIDENCE} || exit 97")
+        for line in block.lines:
+            command, _ = _split_comment(line.text)
+            if line.argv[0] == "govflow":
+                n = len(checked)
+                checked.append(line)
+                script.append(
+                    f"{command} >{results}/{n}.out 2>{results}/{n}.err; echo $? >{results}/{n}.code"
+                )
+            elif line.argv[0] == "export" or (
+                line.argv[0] == "python" and line.argv[1].startswith("include/")
+            ):
+                script.append(f"{command} || {{ echo 'README.md:{line.lineno} failed' >&2; exit 98; }}")
+    return "\n".join(script) + "\n", checked
+
+
+@pytest.mark.slow
+def test_the_readme_blocks_paste_into_a_fresh_shell(tmp_path):
+    venv = Path(sys.prefix)
+    if not (venv / "bin" / "activate").is_file():
+        pytest.skip("the tests do not run in a virtualenv: there is no .venv/bin/activate to paste")
+    scratch, results, home = tmp_path / "checkout", tmp_path / "results", tmp_path / "home"
+    for folder in (scratch, results, home):
+        folder.mkdir()
+    # The checkout's files the blocks name, and its .venv (the one running these tests).
+    (scratch / "include").symlink_to(ROOT / "include", target_is_directory=True)
+    (scratch / ".venv").symlink_to(venv, target_is_directory=True)
+    script, checked = shell_script(readme_blocks(README.read_text(encoding="utf-8")), results)
+    assert len(checked) >= 15, "README.md lost its command-line examples?"
+    env = {
+        "HOME": str(home),
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        # The code under test: a fresh clone's .venv has this checkout installed (editable); a
+        # shared venv may point at another one.
+        "PYTHONPATH": str(ROOT / "include"),
+        **{k: os.environ[k] for k in ("TMPDIR",) if k in os.environ},
+    }
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-c", script],
+        cwd=scratch,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert done.returncode == 0, f"a setup line failed:\n{done.stderr[-2000:]}"
+    problems = []
+    for n, line in enumerate(checked):
+        code = int((results / f"{n}.code").read_text())
+        out, err = (results / f"{n}.out").read_text(), (results / f"{n}.err").read_text()
+        problems += _broken_promises(line, code, out, err)
+    assert not problems, "\n".join(problems)
+    assert not (home / ".govflow").exists(), "a README line wrote ~/.govflow instead of its GOVFLOW_HOME"
+
+
+def test_the_shell_script_runs_lines_as_written_and_keeps_each_govflow_lines_result(tmp_path):
+    blocks = readme_blocks(
+        "\n".join(
+            [
+                "```bash",
+                "export GOVFLOW_HOME=$PWD/try  # scratch",
+                "govflow check pii --data 'a b.csv' \\",
+                "    --json   # exit 1: `summary.rows`",
+                "make demo",
+                "```",
+                "<!-- readme-test: after governance_gate -->",
+                "```bash",
+                "govflow gate",
+                "```",
+            ]
+        )
+    )
+    script, checked = shell_script(blocks, tmp_path)
+    lines = script.splitlines()
+    assert lines[:3] == [
+        "set -u",
+        ". .venv/bin/activate  # as the README says: with the .venv active",
+        "export GOVFLOW_HOME=$PWD/try || { echo 'README.md:2 failed' >&2; exit 98; }",
+    ]
+    command, _, kept = lines[3].partition(" >")
+    assert shlex.split(command) == ["govflow", "check", "pii", "--data", "a b.csv", "--json"]
+    assert kept == f"{tmp_path}/0.out 2>{tmp_path}/0.err; echo $? >{tmp_path}/0.code"
+    assert (
+        lines[4] == f"{_GATE_EVIDENCE} || exit 97"
+    )  # make demo is not run; the marker runs the DAG's stand-in
+    assert lines[5].startswith(f"govflow gate >{tmp_path}/1.out")
+    assert [line.argv[1] for line in checked] == ["check", "gate"]

@@ -6,12 +6,18 @@ API); the governance DB is real. tests/e2e/test_closed_loop.py runs the same loo
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
 from govflow.airflow_client import AirflowError
+from govflow.errors import ConflictError
+from govflow.service import gate
 from govflow.service.answers import Answer, record_answers
+from govflow.service.pipeline import RunRef, pipeline_actor
 from govflow.store import Approval, AuditEvent, session_scope
+from tests.integration.test_gate_service import record_all, setup_version
 from tests.integration.test_web import seed_version
 
 RUN = "manual__2026-12-01T10:00:00+00:00"
@@ -44,21 +50,36 @@ def _request(map_index: int, user: str, **extra) -> dict:
 
 
 class FakeAirflow:
-    """Airflow's Required Actions: rita is asked in request 0, rob in request 1."""
+    """Airflow's Required Actions: rita is asked in request 0, rob in request 1.
 
-    def __init__(self, fail: Exception | None = None) -> None:
+    Like Airflow, a request takes one answer: a second one gets 409 (``answered`` names those taken).
+    ``readers``: that many callers must list the open requests before any of them goes on (they all
+    see a request open that only one of them can answer)."""
+
+    def __init__(self, fail: Exception | None = None, *, readers: int = 1) -> None:
         self.open = [_request(0, "rita"), _request(1, "rob")]
         self.answers: list[tuple[str | None, str, str, str, int]] = []
+        self.answered: set[str] = set()
         self.fail = fail
+        self.together = threading.Barrier(readers)
+        self.lock = threading.Lock()
 
     def required_actions(self, user: str) -> list[dict]:
-        return [a for a in self.open if a["assignee"] == user]
+        listed = [a for a in self.open if a["assignee"] == user]
+        self.together.wait(timeout=30)
+        return listed
 
     def answerer(self, token: str | None):
         def answer(request, verdict: str, comment: str) -> None:
             if self.fail is not None:
                 raise self.fail
-            self.answers.append((token, verdict, comment, request.run_id, request.map_index))
+            with self.lock:
+                if request.required_action in self.answered:
+                    raise ConflictError(
+                        "PATCH .../hitlDetails: HTTP 409: Human-in-the-loop detail has already been updated"
+                    )
+                self.answered.add(request.required_action)
+                self.answers.append((token, verdict, comment, request.run_id, request.map_index))
 
         return answer
 
@@ -159,3 +180,99 @@ def test_a_refused_approval_answers_nothing(seeded):
     refused = _client("alice", airflow).post(URL, json={"verdict": "approve"})  # the submitter
     assert refused.status_code == 403
     assert airflow.answers == [] and _rows() == []
+
+
+def _post_together(airflow: FakeAirflow, bodies: list[tuple[str, dict]]) -> list:
+    """Each (user, body) POSTed from its own thread, all at once (``airflow.readers`` = len(bodies))."""
+    responses: list = [None] * len(bodies)
+
+    def post(i: int, user: str, body: dict) -> None:
+        responses[i] = _client(user, airflow).post(URL, json=body)
+
+    threads = [threading.Thread(target=post, args=(i, *b)) for i, b in enumerate(bodies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return responses
+
+
+def test_two_concurrent_answers_to_one_request_record_one_approval(seeded):
+    """A double click, or the view and `govflow approve --api` at once: both see the request open."""
+    airflow = FakeAirflow(readers=2)
+    body = {"verdict": "approve", "comment": "evidence read"}
+    responses = _post_together(airflow, [("rita", body), ("rita", body)])
+    key = f"governance_gate/{RUN}/approval/0/1"
+    assert [r.status_code for r in responses] == [200, 200], [r.text for r in responses]
+    assert _rows() == [("rita", "approve", key)]  # one row, with the request's key
+    assert len(airflow.answers) == 1  # Airflow was answered once
+    with session_scope() as s:
+        approval_id = s.scalar(select(Approval.id))
+        assert len(s.scalars(select(AuditEvent).where(AuditEvent.action == "approval.recorded")).all()) == 1
+    messages = sorted(r.json()["message"] for r in responses)
+    assert messages == sorted(
+        [
+            f"recorded; answered Airflow's request approval 1 of 2 in run {RUN}",
+            f"recorded; Airflow's request approval 1 of 2 in run {RUN} was already answered: "
+            f"approve by rita (approval {approval_id}), recorded once",
+        ]
+    )
+    assert {r.json()["id"] for r in responses} == {approval_id}  # both name the one approval
+
+
+def test_a_concurrent_other_verdict_on_the_same_request_is_refused_not_recorded(seeded):
+    airflow = FakeAirflow(readers=2)
+    responses = _post_together(
+        airflow,
+        [
+            ("rita", {"verdict": "approve", "comment": "fine"}),
+            ("rita", {"verdict": "reject", "comment": "no"}),
+        ],
+    )
+    # A conflict with stored state is the API's 400 (as every ConflictError), with the one line.
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200, 400], [r.text for r in responses]
+    refused = next(r for r in responses if r.status_code == 400).json()["detail"]
+    first = next(r for r in responses if r.status_code == 200).json()
+    assert refused.startswith(f"Airflow's request approval 1 of 2 in run {RUN} was already answered: ")
+    assert len(_rows()) == 1 and _rows()[0][1] == first["verdict"] and len(airflow.answers) == 1
+
+
+@pytest.fixture
+def asked(db_url, sample_files):
+    """credit-risk@1.0 whose gate run RUN asked its reviewers (a signed pending_approval decision)."""
+    setup_version(sample_files)
+    record_all(run=RUN)
+    with session_scope() as s:
+        row = gate.evaluate_gate(
+            s, "credit-risk", "1.0", pipeline_actor(RunRef("governance_gate", RUN), "gate")
+        )
+        assert row.decision == "pending_approval"
+        return row.evidence_digest
+
+
+def test_airflows_409_records_nothing_here_and_the_run_records_the_answer_airflow_took_once(asked):
+    """rita answered in Airflow's own Required Actions page while her view click was on its way."""
+    airflow = FakeAirflow()
+    airflow.answered.add(f"governance_gate/{RUN}/approval/0/1")
+    refused = _client("rita", airflow).post(URL, json={"verdict": "approve", "comment": "from the view"})
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["detail"].startswith(
+        f"Airflow's request approval 1 of 2 in run {RUN} was answered meanwhile (in Airflow, or by its "
+        "timeout): your verdict is not recorded, the run records the answer Airflow took"
+    )
+    assert _rows() == []  # no key-less second row beside the answer the run collects
+    taken = Answer(
+        dag_id="governance_gate",
+        run_id=RUN,
+        task_id="approval",
+        map_index=0,
+        try_number=1,
+        approver="rita",
+        verdict="approve",
+        comment="from Airflow",
+    )
+    with session_scope() as s:
+        recorded, notes = record_answers(s, "credit-risk", "1.0", [taken], requested_digest=asked)
+    assert notes == [] and recorded == [taken.required_action]
+    assert _rows() == [("rita", "approve", taken.required_action)]

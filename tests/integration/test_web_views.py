@@ -267,3 +267,106 @@ def test_diff_labels_monitoring_rows_and_rounds_numbers_with_deltas(portfolio_db
     assert "[registered data (sha256" in checks["validation (monitoring)"]["a"]
     (row,) = _pairs({"auc": 0.81234567890123}, {"auc": 0.7901234567890123})
     assert (row["a"], row["b"], row["delta"], row["changed"]) == (0.8123, 0.7901, -0.0222, True)
+
+
+def test_version_page_shows_performance_tables_with_thresholds_and_what_exceeded(portfolio_db):
+    """The gate's comparison with production per group and metric, and monitoring's metrics against the
+    registered ones: rounded, with the policy's maximum, exceeded rows marked (not a raw summary)."""
+    comparison = CheckResult(
+        check="performance",
+        status="fail",
+        summary={
+            "task": "binary",
+            "production_version": "1.0",
+            "metrics": {"accuracy": 0.8},
+            "production_metrics": {"accuracy": 0.85},
+            "drops": {"accuracy": 0.05},
+            "worst_group_drop": 0.12345678901234567,
+            "exceeded": ["accuracy@female"],
+            "max_metric_drop_vs_production": 0.1,
+            "rows": 500,
+        },
+        details={
+            "comparison": {
+                "overall": {"accuracy": {"candidate": 0.8, "production": 0.85, "drop": 0.05}},
+                "by_group": {
+                    "female": {
+                        "count": 200,
+                        "insufficient": False,
+                        "accuracy": {
+                            "candidate": 0.7,
+                            "production": 0.8234567890123,
+                            "drop": 0.12345678901234567,
+                        },
+                    },
+                    "male": {
+                        "count": 12,
+                        "insufficient": True,
+                        "accuracy": {"candidate": 0.5, "production": 0.9, "drop": 0.4},
+                    },
+                },
+            }
+        },
+    )
+    monitored = CheckResult(
+        check="performance",
+        status="fail",
+        summary={
+            "rows": 1666,
+            "task": "binary",
+            "metrics": {"accuracy": 0.81, "f1": 0.6},
+            "dropped": ["accuracy"],
+            "max_drop": 0.05,
+        },
+        details={
+            "comparisons": {"accuracy": {"registered": 0.9, "now": 0.81, "drop": 0.09, "ok": False}},
+            "not_computable": [],
+        },
+    )
+    with session_scope() as s:
+        two = registry.get_version(s, "credit-risk", "2.0")
+        one = registry.get_version(s, "credit-risk", "1.0")
+        gate_run = ensure_run(s, dag_id="governance_gate", run_id="gate-2")
+        record_check_result(
+            s, version=two, run=gate_run, data_sha256=two.training_data_sha256, result=comparison
+        )
+        nightly = ensure_run(s, dag_id="nightly_compliance", run_id="scheduled__2")
+        record_check_result(s, version=one, run=nightly, data_sha256="b" * 64, result=monitored)
+
+    client = client_as("vera")
+    text = client.get("/models/credit-risk/versions/2.0").text
+    assert 'id="performance-comparison"' in text and "worst_group_drop" not in text
+    assert (
+        "production version <strong>1.0</strong>" in text and "policy maximum <strong>0.100</strong>" in text
+    )
+    # Rounded; the exceeded group row is marked, the small group is said to be too small to judge.
+    assert "0.12345678901234567" not in text and "<strong>0.123</strong>" in text
+    female = text[text.index('<th scope="row">female</th>') : text.index('<th scope="row">male</th>')]
+    assert "exceeded" in female and "0.823" in female
+    male = text[text.index('<th scope="row">male</th>') :]
+    assert (
+        "too small to judge" in male[: male.index("</tr>")] and "exceeded" not in male[: male.index("</tr>")]
+    )
+    detail = client.get("/api/models/credit-risk/versions/2.0").json()
+    view = next(c for c in detail["checks"] if c["check"] == "performance")["view"]["champion"]
+    assert [(r["group"], r["exceeded"]) for r in view["rows"]] == [
+        ("all rows", False),
+        ("female", True),
+        ("male", False),
+    ]
+
+    text = client.get("/models/credit-risk/versions/1.0").text
+    assert (
+        'id="performance-metrics"' in text
+        and "at most <strong>0.050</strong> below its registered value" in text
+    )
+    accuracy = text[text.index('<th scope="row">accuracy</th>') :]
+    accuracy = accuracy[: accuracy.index("</tr>")]
+    assert (
+        "0.810" in accuracy
+        and "0.900" in accuracy
+        and "<strong>0.090</strong>" in accuracy
+        and "exceeded" in accuracy
+    )
+    f1 = text[text.index('<th scope="row">f1</th>') :]
+    assert "none registered" in f1[: f1.index("</tr>")]

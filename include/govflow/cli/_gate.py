@@ -156,7 +156,8 @@ def _approve(args: argparse.Namespace) -> int:
             as_json=args.json,
             lines=[
                 f"{answer['approver']} ({answer['auth_method']}) {verdict}d {args.model}@{args.version} "
-                f"on evidence {answer['evidence_digest'][:12]}; gate now would be: {preview['decision']}"
+                f"on evidence {answer['evidence_digest'][:12]}; gate now would be: {preview['decision']}",
+                *_airflow_lines(answer),
             ],
         )
         return 0
@@ -186,6 +187,12 @@ def _approve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _airflow_lines(answer: dict[str, Any]) -> list[str]:
+    """What became of Airflow's approval request, as the Governance view says it (its ``airflow.note``)."""
+    note = (answer.get("airflow") or {}).get("note")
+    return [f"  Airflow: {note}"] if note else []
+
+
 def _waive(args: argparse.Namespace) -> int:
     if args.api:
         answer = _through_api(
@@ -196,7 +203,9 @@ def _waive(args: argparse.Namespace) -> int:
             as_json=args.json,
             lines=[
                 f"{answer['waived_by']} ({answer['auth_method']}) waived {args.check} of "
-                f"{args.model}@{args.version} (result {answer['check_result_id']})"
+                f"{args.model}@{args.version} (result {answer['check_result_id']}); gate now would be: "
+                f"{answer['gate_preview']['decision']}",
+                *_airflow_lines(answer),
             ],
         )
         return 0

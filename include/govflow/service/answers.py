@@ -27,11 +27,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from govflow.errors import BadInputError, ConflictError, GovflowError, NotFoundError, PermissionDeniedError
+from govflow.policy import load_policy
 from govflow.service import gate as gate_service
 from govflow.service import registry
 from govflow.service.runs import RunRef, ensure_run, pipeline_actor
 from govflow.service.signed_facts import signed_request
-from govflow.store import Approval, GateDecision, ModelVersion
+from govflow.store import Approval, GateDecision, ModelVersion, utcnow
+from govflow.timeutil import utc
 from govflow.vocab import APPROVE_OPTION, REJECT_OPTION
 
 APPROVE, REJECT = APPROVE_OPTION, REJECT_OPTION
@@ -290,6 +292,45 @@ class Answered:
         }
 
 
+@dataclass(frozen=True)
+class WaiverNote:
+    """What a recorded waiver did in Airflow: answered nothing; ``note`` says what still waits."""
+
+    request: OpenRequest | None  # the reviewer's open request of the version, left to their verdict
+    note: str
+
+    @property
+    def message(self) -> str:
+        return f"recorded; {self.note}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "answered": False,
+            "request": self.request.to_dict() if self.request else None,
+            "note": self.note,
+        }
+
+
+def waiver_note(request: OpenRequest | None, model: str, version: str) -> WaiverNote:
+    """What a waiver does to Airflow's approval request: nothing, and the note says what still waits.
+
+    A waiver never answers a Required Action: the request asks its reviewer for a verdict on the
+    evidence it shows, and a waiver is not one (it accepts one failed result; the tier's approvals are
+    still needed). A rejected gate run asks nobody, so the waiver's effect is a new gate decision.
+    """
+    if request is not None:
+        note = (
+            f"Airflow's {request.label} in run {request.run_id} still waits for your verdict "
+            "(a waiver is not an approval)"
+        )
+    else:
+        note = (
+            f"no open request in Airflow: run `govflow gate --model {model} --version {version} --api` "
+            "to decide with the waiver"
+        )
+    return WaiverNote(request, note)
+
+
 # ``answer(request, verdict, comment)`` gives the verdict to Airflow as the reviewer; a GovflowError
 # when Airflow does not take it.
 AnswerFn = Callable[[OpenRequest, str, str], None]
@@ -315,6 +356,12 @@ def approve_and_answer(
     Airflow took the answer, the run records it from there. When Airflow does not take the answer,
     the verdict is still recorded, without the key, and the message says why the run still waits.
     ``approve``: ``gate.approve``'s keywords (users, auth_method, policy, now).
+
+    One approval per request, whoever answers first: when the request's answer is already recorded
+    (a concurrent answer from the view, ``govflow approve --api`` or the run's finish), the same
+    verdict by the same reviewer is that approval (nothing new), another one a ``ConflictError``;
+    when Airflow answers 409 (the request was answered meanwhile in Airflow itself, or by its
+    timeout), nothing is recorded here: the run records the answer Airflow took, once.
     """
     if request is None or answer is None:
         recorded = gate_service.approve(
@@ -336,11 +383,20 @@ def approve_and_answer(
             required_action=request.required_action,
             **approve,
         )
+    except IntegrityError:  # the request's key is taken: its answer was recorded meanwhile
+        savepoint.rollback()
+        return _already_recorded(session, model, version, actor, verdict, request, where, approve)
     except BaseException:
         savepoint.rollback()
         raise
     try:
         answer(request, verdict, str(recorded.row.comment or ""))
+    except ConflictError as err:  # Airflow's 409: answered meanwhile, outside govflow
+        savepoint.rollback()
+        raise ConflictError(
+            f"Airflow's {where} was answered meanwhile (in Airflow, or by its timeout): your verdict "
+            f"is not recorded, the run records the answer Airflow took; see the version page ({err})"
+        ) from err
     except GovflowError as err:
         savepoint.rollback()
         recorded = gate_service.approve(
@@ -349,3 +405,32 @@ def approve_and_answer(
         return Answered(recorded, None, f"Airflow's {where} was not answered: {err}")
     savepoint.commit()
     return Answered(recorded, request, f"answered Airflow's {where}")
+
+
+def _already_recorded(
+    session: Session,
+    model: str,
+    version: str,
+    actor: str,
+    verdict: str,
+    request: OpenRequest,
+    where: str,
+    approve: Mapping[str, Any],
+) -> Answered:
+    """The request's answer another channel recorded first: the same verdict is that approval."""
+    row = session.scalar(select(Approval).where(Approval.required_action == request.required_action))
+    if row is None:  # the key's row vanished again (rolled back elsewhere): the caller may retry
+        raise ConflictError(f"Airflow's {where} is being answered by another request: try again")
+    given = f"{row.verdict} by {row.approver} (approval {row.id})"
+    if (row.approver, row.verdict) != (actor, verdict):
+        raise ConflictError(
+            f"Airflow's {where} was already answered: {given}; your {verdict} is not recorded"
+        )
+    # What the gate would decide now (as gate.approve previews it), with that approval among the inputs.
+    inputs = gate_service.gather_inputs(session, registry.get_version(session, model, version))
+    preview = inputs.decide(approve.get("policy") or load_policy(), utc(approve.get("now") or utcnow()))
+    return Answered(
+        gate_service.Recorded(row=row, preview=preview),
+        request,
+        f"Airflow's {where} was already answered: {given}, recorded once",
+    )

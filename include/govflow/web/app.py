@@ -191,8 +191,13 @@ def create_app(
 
     @app.post("/api/models/{name}/versions/{version}/waivers")
     def api_waive(name: str, version: str, body: WaiverIn, who: User = Depends(known_user)) -> dict[str, Any]:
-        """Waive the latest failed result of a check as the logged-in reviewer, with a reason."""
+        """Waive the latest failed result of a check as the logged-in reviewer, with a reason.
+
+        A waiver answers no Required Action (it is not a verdict on the version); ``message`` says
+        what still waits: the reviewer's open request, or a gate decision to take with the waiver.
+        """
         try:
+            open_request = answers.request_for(actions(who.name), name, version) if actions else None
             with session_scope(db_url) as session:
                 recorded = gate.waive(
                     session,
@@ -205,7 +210,9 @@ def create_app(
                     auth_method=auth_method,
                     policy=load_policy(),
                 )
-                return recorded_to_dict(recorded.row, recorded.preview, model=name, version=version)
+                payload = recorded_to_dict(recorded.row, recorded.preview, model=name, version=version)
+            note = answers.waiver_note(open_request, name, version)
+            return {**payload, "airflow": note.to_dict(), "message": note.message}
         except GovflowError as err:
             raise _http_error(err) from err
 

@@ -20,9 +20,11 @@ FAMILY = CheckFamily(
         on_batch=runner.on_batch,
     ),
     thresholds="performance",
+    summary_sentence=view.summary_sentence,
     fix_inputs="register the version's offline --metrics and a labeled batch with predictions",
     fix_failed="retrain or investigate the drop against the registered --metrics",
     views=view.document_views,
+    page_view=view.page_view,
     parts=(DocPart("model_card.quantitative", 20, "model_card.quantitative"),),
     templates=Path(__file__).resolve().parent / "templates",
 )
