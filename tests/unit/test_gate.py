@@ -457,3 +457,65 @@ def test_naive_timestamps_are_taken_as_utc():
     )
     assert naive.created_at.tzinfo is dt.UTC
     assert run("minimal", [naive]).decision == "approved"
+
+
+# --- team scopes: a verdict counts only from a scope that covers the model's team -------------
+
+RETAIL = VersionRef(id=7, data_sha256=[DATA], submitted_by="alice", team="retail")
+
+
+def scoped(evidence, who, teams, verdict="approve"):
+    digest = evidence_digest(evidence)
+    return Approval(approver=who, role="reviewer", verdict=verdict, evidence_digest=digest, teams=teams)
+
+
+def test_an_out_of_team_approval_is_not_counted():
+    evidence = passing("high")
+    approvals = [scoped(evidence, "rita", ("retail",)), scoped(evidence, "carl", ("cards",))]
+    decision = run("high", evidence, approvals, version=RETAIL)
+    assert decision.decision == "pending_approval" and decision.approved_by == ("rita",)
+    assert (
+        "approve by carl (reviewer) not counted: given as reviewer of team cards, "
+        "and the model belongs to team retail" in decision.notes
+    )
+    # An unscoped reviewer (no `teams`: every team) counts for any model.
+    decision = run("high", evidence, [*approvals, scoped(evidence, "rob", None)], version=RETAIL)
+    assert decision.decision == "approved" and decision.approved_by == ("rita", "rob")
+
+
+def test_a_scoped_approval_never_counts_for_a_model_without_a_team():
+    evidence = passing("limited")
+    decision = run("limited", evidence, [scoped(evidence, "rita", ("retail",))])
+    assert decision.decision == "pending_approval" and decision.approved_by == ()
+    assert "the model belongs to no team" in decision.notes[-1]
+
+
+def test_an_out_of_team_rejection_does_not_reject():
+    evidence = passing("limited")
+    rejection = scoped(evidence, "carl", ("cards",), verdict="reject")
+    decision = run("limited", evidence, [rejection, scoped(evidence, "rita", ("retail",))], version=RETAIL)
+    assert decision.decision == "approved" and codes(decision) == []
+
+
+def test_an_out_of_team_waiver_is_not_applied():
+    evidence, _ = _high_with_failed_fairness()
+    approvals = [scoped(evidence, "rita", ("retail",)), scoped(evidence, "rob", None)]
+    waiver = Waiver("fairness", "80", "carl", "reviewer", "ok", teams=("cards",))
+    decision = run("high", evidence, approvals, waivers=[waiver], version=RETAIL)
+    assert codes(decision) == ["check_failed"]
+    assert (
+        "waiver of fairness by carl not applied: given as reviewer of team cards, "
+        "and the model belongs to team retail" in decision.notes
+    )
+    inside = Waiver("fairness", "80", "rob", "reviewer", "ok", teams=("cards", "retail"))
+    assert run("high", evidence, approvals, waivers=[inside], version=RETAIL).decision == "approved"
+
+
+def test_scopes_round_trip_through_the_stored_form():
+    evidence = passing("limited")
+    approval = scoped(evidence, "otto", ["retail", "cards"])
+    assert approval.teams == ("cards", "retail")
+    assert Approval.from_dict(approval.to_dict()) == approval
+    unscoped = scoped(evidence, "rob", None)
+    assert "teams" not in unscoped.to_dict()  # decisions stored before teams replay unchanged
+    assert VersionRef.from_dict(RETAIL.to_dict()) == RETAIL

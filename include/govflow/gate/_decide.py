@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
+from govflow.access import covers
 from govflow.gate._fixes import attach_fix
 from govflow.gate._types import Approval, Decision, Evidence, Reason, VersionRef, Waiver
 from govflow.hashing import sha256_json
@@ -265,12 +266,21 @@ def _waiver_problem(waiver: Waiver, rules: TierPolicy, version_ref: VersionRef) 
         return f"role {waiver.role} may not waive checks (needs {' or '.join(rules.approvals.waiver_roles)})"
     if version_ref.submitted_by and waiver.waived_by == version_ref.submitted_by:
         return f"{waiver.waived_by} submitted this version (separation of duties)"
+    if not covers(waiver.teams, version_ref.team):
+        return _out_of_team(waiver.teams, version_ref)
     if not _auth_accepted(waiver.auth_method, rules):
         return (
             f"authenticated by {waiver.auth_method or 'nothing recorded'}, which the tier does not accept "
             f"(accepted: {', '.join(rules.approvals.accepted_auth or ())})"
         )
     return None
+
+
+def _out_of_team(teams: Sequence[str] | None, version_ref: VersionRef) -> str:
+    return (
+        f"given as reviewer of team {', '.join(teams or ())}, and the model belongs to "
+        f"{'team ' + version_ref.team if version_ref.team else 'no team'}"
+    )
 
 
 def _auth_accepted(method: str | None, rules: TierPolicy) -> bool:
@@ -327,6 +337,9 @@ def _tally(
             notes.append(f"{who} not counted: the submitter may not approve their own version")
         elif approval.role not in rules.approvals.roles:
             notes.append(f"{who} not counted: role {approval.role} may not approve the {tier} tier")
+        elif not covers(approval.teams, version_ref.team):
+            # A rejection from outside the team does not count either: the team's reviewers decide.
+            notes.append(f"{who} not counted: {_out_of_team(approval.teams, version_ref)}")
         elif approval.verdict == "approve" and not _auth_accepted(approval.auth_method, rules):
             # A rejection counts however it was given (failing closed); an approval must be proven.
             notes.append(

@@ -36,7 +36,7 @@ from govflow.errors import (
 )
 from govflow.gate import Decision
 from govflow.policy import Policy, TierPolicy, load_policy
-from govflow.service import mlflow_sync, registry
+from govflow.service import mlflow_sync, registry, team_scope
 from govflow.service.docs import document_links
 from govflow.service.gate_inputs import (
     GateInputs,
@@ -258,6 +258,8 @@ def _reviewer_role(
         raise PermissionDeniedError(
             f"permission denied: {user.name} submitted {label} and may not {what} it (separation of duties)"
         )
+    # A reviewer of one team never reviews another's (the gate would not count it either).
+    team_scope.require_covers(user, label, row.model.team, action=what)
     if rules.prohibited:
         raise ConflictError(f"{label} is in the prohibited {tier} risk tier: it is never promoted")
     if row.stage not in APPROVABLE_STAGES:
@@ -331,6 +333,7 @@ def approve(
         auth_method=auth_method,
         run_id=run_id,
         required_action=required_action,
+        scope_teams=team_scope.scope_of(user),
         created_at=_now(now),
     )
     session.add(approval)
@@ -349,6 +352,7 @@ def approve(
             "evidence_digest": approval.evidence_digest,
             "decision_id": approval.decision_id,
             "auth_method": approval.auth_method,  # what the tier's accepted_auth counts: signed
+            "teams": approval.scope_teams,  # whose models it counts for: signed
             **({"required_action": required_action} if required_action else {}),
         },
     )
@@ -405,6 +409,7 @@ def waive(
         evidence_digest=inputs.digest,
         check_result_id=int(target.id),
         auth_method=auth_method,
+        scope_teams=team_scope.scope_of(user),
         created_at=_now(now),
     )
     session.add(waiver)
@@ -424,6 +429,7 @@ def waive(
             "reason": reason,
             "evidence_digest": waiver.evidence_digest,
             "auth_method": waiver.auth_method,
+            "teams": waiver.scope_teams,
         },
     )
     preview = inputs.decide(policy, _now(now), waivers=(*inputs.waivers, waiver_of(waiver)))

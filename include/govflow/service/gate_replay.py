@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -106,8 +106,13 @@ def replay_decision(session: Session, decision_id: int) -> ReplayReport:
         differences.append("the decision's evidence ids differ from the evidence stored with it")
     version_ref = VersionRef.from_dict(inputs["version"])
     version_row = session.get(ModelVersion, row.version_id)
-    if version_row is None or version_ref_of(version_row) != version_ref:
-        differences.append("the version's registered data hashes or submitter differ from the stored ones")
+    now_ref = version_ref_of(version_row) if version_row is not None else None
+    if now_ref is not None and "team" not in inputs["version"]:
+        now_ref = replace(now_ref, team=None)  # stored before teams: decided without one
+    if now_ref is None or now_ref != version_ref:
+        differences.append(
+            "the version's registered data hashes, submitter or team differ from the stored ones"
+        )
 
     replayed = decide(
         policy,

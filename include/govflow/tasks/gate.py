@@ -51,6 +51,7 @@ class GateRef:
     tier: str
     run: RunRef
     submitted_by: str | None = None
+    team: str | None = None  # the model's team: its approval requests go to reviewers covering it
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "run": self.run.to_dict()}
@@ -65,6 +66,7 @@ class GateRef:
             tier=str(value["tier"]),
             run=RunRef.of(value["run"]),
             submitted_by=value.get("submitted_by"),
+            team=value.get("team"),
         )
 
 
@@ -140,7 +142,12 @@ def resolve(
                 f"{model}@{version} is {row.stage}: only candidate or staging versions go through the gate"
             )
         return GateRef(
-            model=model, version=version, tier=row.model.risk_tier, run=run, submitted_by=row.created_by
+            model=model,
+            version=version,
+            tier=row.model.risk_tier,
+            run=run,
+            submitted_by=row.created_by,
+            team=row.model.team,
         ).to_dict()
 
 
@@ -245,7 +252,10 @@ def eligible_reviewers(ref: GateRef | Mapping[str, Any], *, exclude: Sequence[st
     return sorted(
         name
         for name, user in users.users.items()
-        if user.has_any(roles, admin_ok=False) and name != ref.submitted_by and name not in set(exclude)
+        if user.has_any(roles, admin_ok=False)
+        and user.covers(ref.team)  # a reviewer of another team is never asked (nor counted)
+        and name != ref.submitted_by
+        and name not in set(exclude)
     )
 
 

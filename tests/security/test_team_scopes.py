@@ -1,0 +1,147 @@
+"""Teams and scoped reviewers: a reviewer of one team can neither see nor approve another team's
+models, through the service every adapter (CLI, Governance view, Airflow's answers) calls, and the
+gate counts no out-of-team verdict. The team and the scope are signed facts: a DB writer who
+re-teams a model or widens an approval's scope gets a closed gate, never an approval.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from govflow import store
+from govflow.checks import CheckResult
+from govflow.cli import main
+from govflow.errors import PermissionDeniedError
+from govflow.service import gate, registry
+from govflow.service.checks import record_check_result
+from govflow.service.runs import ensure_run
+from govflow.service.signed_facts import UnsignedFactError
+from govflow.store import Approval, session_scope
+from govflow.tasks.gate import GateRef, eligible_reviewers
+
+ROLES = """
+users:
+  alice: {roles: [data_scientist], teams: [retail]}
+  rita: {roles: [reviewer], teams: [retail]}
+  carl: {roles: [reviewer], teams: [cards]}
+  rob: {roles: [reviewer]}
+"""
+
+
+@pytest.fixture
+def retail(db_url, sample_files, tmp_path, monkeypatch):
+    """A limited-tier model of team retail with passing checks (one approval needed)."""
+    monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")
+    roles = tmp_path / "roles.yaml"
+    roles.write_text(ROLES)
+    monkeypatch.setenv("GOVFLOW_ROLES_FILE", str(roles))
+    with session_scope() as s:
+        registry.register_model(
+            s, name="scorer", owner="Ana", risk_tier="limited", actor="alice", team=" retail "
+        )
+        row = registry.register_version(
+            s,
+            model="scorer",
+            version="1",
+            artifact=sample_files["artifact"],
+            training_data=sample_files["training"],
+            eval_data=sample_files["eval"],
+            actor="alice",
+        )
+        run = ensure_run(s, dag_id="governance_gate", run_id="run-1")
+        for check in ("validation", "pii", "drift", "documentation"):
+            record_check_result(
+                s,
+                version=row,
+                run=run,
+                result=CheckResult(check=check, status="pass"),
+                data_sha256=None if check == "documentation" else row.eval_data_sha256,
+            )
+    return db_url
+
+
+def _approve(who, verdict="approve"):
+    with session_scope() as s:
+        return gate.approve(s, "scorer", "1", who, verdict=verdict, comment="c", auth_method="airflow")
+
+
+def _evaluate():
+    with session_scope() as s:
+        return gate.decision_to_dict(gate.evaluate_gate(s, "scorer", "1", "airflow"))
+
+
+def _sql(url, statement):
+    engine = store.make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(statement))
+    engine.dispose()
+
+
+def test_an_out_of_team_reviewer_may_not_approve_reject_or_waive(retail):
+    for verdict in ("approve", "reject"):
+        with pytest.raises(PermissionDeniedError) as info:
+            _approve("carl", verdict)
+        assert str(info.value) == (
+            f"permission denied: carl (reviewer of team cards) may not {verdict} scorer@1 (team retail)"
+        )
+    waiving = pytest.raises(PermissionDeniedError, match=r"carl \(reviewer of team cards\) may not waive")
+    with waiving, session_scope() as s:
+        gate.waive(s, "scorer", "1", "pii", "carl", reason="r", auth_method="airflow")
+    with session_scope() as s:
+        assert s.query(Approval).count() == 0  # nothing recorded
+    assert _evaluate()["decision"] == "pending_approval"
+
+
+def test_the_teams_reviewer_approves_and_the_scope_is_signed_with_it(retail):
+    recorded = _approve("rita")
+    assert recorded.row.scope_teams == ["retail"]
+    decision = _evaluate()
+    assert decision["decision"] == "approved" and decision["approvals"]["approved_by"] == ["rita"]
+    with session_scope() as s:
+        payload, model = (
+            s.execute(text(f"SELECT payload FROM audit_events WHERE action = '{action}'")).scalar_one()
+            for action in ("approval.recorded", "model.registered")
+        )
+    assert json.loads(payload)["teams"] == ["retail"] and json.loads(model)["team"] == "retail"
+
+
+def test_unscoped_reviewers_approve_any_team(retail):
+    _approve("rob")
+    assert _evaluate()["approvals"]["approved_by"] == ["rob"]
+
+
+def test_approval_requests_go_only_to_reviewers_covering_the_team(retail):
+    ref = GateRef.of(
+        {
+            "model": "scorer",
+            "version": "1",
+            "tier": "limited",
+            "run": {"dag_id": "g", "run_id": "r"},
+            "submitted_by": "alice",
+            "team": "retail",
+        }
+    )
+    assert eligible_reviewers(ref) == ["rita", "rob"]
+    assert eligible_reviewers(GateRef.of({**ref.to_dict(), "team": "cards"})) == ["carl", "rob"]
+
+
+def test_a_db_writer_who_re_teams_a_model_gets_a_closed_gate(retail, capsys):
+    _sql(retail, "UPDATE models SET team = 'cards' WHERE name = 'scorer'")
+    # carl now passes the service's scope check (it reads the row) ...
+    _approve("carl")
+    # ... but the gate refuses to decide on a re-teamed model, so his approval buys nothing.
+    with pytest.raises(UnsignedFactError, match=r"models #\d+ team 'cards' does not match its signed event"):
+        _evaluate()
+    capsys.readouterr()
+    assert main(["audit", "verify", "--json"]) == 1
+    assert "team 'cards'" in json.loads(capsys.readouterr().out)["problem"]
+
+
+def test_a_db_writer_who_widens_an_approvals_scope_gets_a_closed_gate(retail):
+    _approve("rita")
+    _sql(retail, "UPDATE approvals SET scope_teams = NULL")
+    with pytest.raises(UnsignedFactError, match=r"approvals #\d+ scope_teams None does not match"):
+        _evaluate()
