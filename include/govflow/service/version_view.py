@@ -14,11 +14,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from govflow.access import User
 from govflow.artifacts import ArtifactStore
 from govflow.checks.family import ViewContext, family, generic_summary, names
 from govflow.errors import GovflowError
 from govflow.policy import Policy
-from govflow.service import registry
+from govflow.service import registry, team_scope
 from govflow.service.airflow_links import check_links, run_link
 from govflow.service.attachments import version_attachments
 from govflow.service.checks import check_result_to_dict, load_evidence
@@ -51,9 +52,11 @@ def version_view(
     audit_before: int | None = None,
     audit_limit: int = AUDIT_PAGE_SIZE,
     artifacts: ArtifactStore | None = None,
+    viewer: User | None = None,
 ) -> dict[str, Any]:
     row = registry.get_version(session, name, version)
     model = row.model
+    team_scope.require_model(session, viewer, model)
     detail = registry.version_to_dict(row, model_name=name)
     detail["risk_tier"] = model.risk_tier
     detail["owner"] = model.owner

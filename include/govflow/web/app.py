@@ -23,7 +23,7 @@ from govflow.checks.family import template_loader
 from govflow.errors import GovflowError, NotFoundError, PermissionDeniedError
 from govflow.hashing import sha256_bytes
 from govflow.policy import load_policy
-from govflow.service import answers, gate, overview
+from govflow.service import answers, gate, overview, team_scope
 from govflow.service.serialize import recorded_to_dict
 from govflow.store import session_scope
 from govflow.web.airflow_actions import answer_with_token, open_required_actions
@@ -233,22 +233,21 @@ def create_app(
             raise _http_error(err) from err
 
     @app.post("/api/models/{name}/versions/{version}/gate")
-    def api_gate(name: str, version: str, user: str = Depends(current_user)) -> dict[str, Any]:
-        """Decide now and store the decision, decided by the logged-in user."""
+    def api_gate(name: str, version: str, who: User = Depends(known_user)) -> dict[str, Any]:
+        """Decide now and store the decision, decided by the logged-in user (of the model's team)."""
         try:
             with session_scope(db_url) as session:
+                team_scope.require_model(session, who, name, action="decide on")
                 row = gate.evaluate_gate(
-                    session, name, version, user, auth_method=auth_method, policy=load_policy()
+                    session, name, version, who.name, auth_method=auth_method, policy=load_policy()
                 )
                 return gate.decision_to_dict(row, model=name, version=version)
         except GovflowError as err:
             raise _http_error(err) from err
 
     @app.get("/api/models/{name}/versions/{version}/documents/{document_id}")
-    def api_document(
-        name: str, version: str, document_id: int, user: str = Depends(current_user)
-    ) -> Response:
-        doc = _read(overview.document_for_download, name, version, document_id)
+    def api_document(name: str, version: str, document_id: int, who: User = Depends(known_user)) -> Response:
+        doc = _read(lambda s: overview.document_for_download(s, name, version, document_id, viewer=who))
         content = ArtifactStore().get_bytes(doc.uri)
         if sha256_bytes(content) != doc.sha256:  # never serve a document that no longer matches its record
             raise HTTPException(status_code=409, detail=f"document {document_id} does not match its sha256")
