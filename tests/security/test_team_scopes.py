@@ -145,3 +145,18 @@ def test_a_db_writer_who_widens_an_approvals_scope_gets_a_closed_gate(retail):
     _sql(retail, "UPDATE approvals SET scope_teams = NULL")
     with pytest.raises(UnsignedFactError, match=r"approvals #\d+ scope_teams None does not match"):
         _evaluate()
+
+
+def test_the_cli_registers_a_team_and_refuses_an_out_of_team_approval(retail, capsys):
+    assert main(["model", "register", "--name", "cards-limit", "--owner", "Cy", "--risk-tier", "limited",
+                 "--team", "cards", "--as", "alice"]) == 0  # fmt: skip
+    with session_scope() as s:
+        assert registry.get_model(s, "cards-limit").team == "cards"
+    capsys.readouterr()
+    code = main(["approve", "--model", "scorer", "--version", "1", "--comment", "ok", "--as", "carl"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1
+    assert err.splitlines() == [
+        "govflow: error: permission denied: carl (reviewer of team cards) "
+        "may not approve scorer@1 (team retail)"
+    ]
