@@ -25,6 +25,7 @@ from govflow.service.attachments import version_attachments
 from govflow.service.checks import check_result_to_dict, load_evidence
 from govflow.service.evidence_kinds import KIND_LABELS, evidence_kind
 from govflow.service.gate import decision_to_dict
+from govflow.service.packs import pack_status
 from govflow.service.serialize import approval_to_dict, waiver_to_dict
 from govflow.service.version_state import version_state
 from govflow.store import (
@@ -60,6 +61,7 @@ def version_view(
     detail = registry.version_to_dict(row, model_name=name)
     detail["risk_tier"] = model.risk_tier
     detail["owner"] = model.owner
+    detail["team"] = model.team
     tier = policy.tier(model.risk_tier)
     detail["required_checks"] = list(tier.required_checks)
     detail["state"] = version_state(session, row, policy=policy).to_dict()
@@ -82,6 +84,8 @@ def version_view(
     detail["documents"], detail["older_documents"] = _documents(session, row.id)
     detail["audit"] = audit_page(session, name, version, before=audit_before, limit=audit_limit)
     detail["gate_run"] = _gate_run(session, row.id)
+    # The rule packs that apply (sector, regions, tier) and, per article, evidenced or what is missing.
+    detail["packs"] = pack_status(session, name, version, enforced=policy.packs)["packs"]
     return detail
 
 
