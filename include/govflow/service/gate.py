@@ -144,7 +144,7 @@ def evaluate_gate(
         evidence_digest=decision.evidence_digest,
         decided_by=actor,
         decided_at=when,
-        documents=_document_links(session, row.id),
+        documents=document_links(session, row.id),  # the documents it was taken with
         inputs={
             "tier": inputs.tier,
             "version": inputs.version_ref.to_dict(),
@@ -183,12 +183,6 @@ def evaluate_gate(
     )
     mlflow_sync.after_decision(session, row, stored)  # tags the MLflow model version after commit
     return stored
-
-
-def _document_links(session: Session, version_id: int) -> list[dict[str, Any]]:
-    # The documents the decision was taken with; later renderings replace these links.
-
-    return document_links(session, version_id)
 
 
 def decision_to_dict(

@@ -26,6 +26,7 @@ from govflow.policy import load_policy
 from govflow.service import answers, gate, overview, team_scope
 from govflow.service.serialize import recorded_to_dict
 from govflow.store import session_scope
+from govflow.web.admin_routes import add_admin_routes
 from govflow.web.airflow_actions import answer_with_token, open_required_actions
 from govflow.web.api_docs import add_docs_routes
 from govflow.web.mlflow_webhook import Trigger, add_mlflow_webhook
@@ -152,6 +153,7 @@ def create_app(
     # Inside Airflow (its auth manager decides who you are), Airflow's Required Actions join My approvals.
     actions = open_required_actions if user_dependency is None else required_actions
     add_read_routes(app, templates=templates, known_user=known_user, read=_read, required_actions=actions)
+    add_admin_routes(app, templates=templates, known_user=known_user, read=_read, http_error=_http_error)
 
     # --- writes ----------------------------------------------------------------------------
     answerer = answer_with_token if user_dependency is None else answer_required_action
