@@ -31,6 +31,7 @@ from govflow.web.airflow_actions import answer_with_token, open_required_actions
 from govflow.web.api_docs import add_docs_routes
 from govflow.web.mlflow_webhook import Trigger, add_mlflow_webhook
 from govflow.web.read_routes import add_read_routes
+from govflow.web.stakeholder_routes import add_stakeholder_routes
 from govflow.web.write_guard import add_write_guard
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -154,6 +155,7 @@ def create_app(
     actions = open_required_actions if user_dependency is None else required_actions
     add_read_routes(app, templates=templates, known_user=known_user, read=_read, required_actions=actions)
     add_admin_routes(app, templates=templates, known_user=known_user, read=_read, http_error=_http_error)
+    add_stakeholder_routes(app, templates=templates, known_user=known_user, read=_read)
 
     # --- writes ----------------------------------------------------------------------------
     answerer = answer_with_token if user_dependency is None else answer_required_action
