@@ -160,3 +160,45 @@ def test_the_cli_registers_a_team_and_refuses_an_out_of_team_approval(retail, ca
         "govflow: error: permission denied: carl (reviewer of team cards) "
         "may not approve scorer@1 (team retail)"
     ]
+
+
+def test_where_the_bank_pack_asks_for_independence_the_owners_team_may_not_approve(retail, sample_files):
+    from govflow.policy import load_policy, parse_policy
+
+    base = load_policy()
+    mrm = parse_policy(
+        base.text.replace(
+            f'version: "{base.version}"', 'version: "2099.1.1"\npacks: [model-risk-management]'
+        ),
+        source="mrm.yaml",
+    )
+    with session_scope() as s:
+        registry.register_model(
+            s, name="loans", owner="Bo", risk_tier="limited", actor="alice", team="retail", sector="finance"
+        )
+        registry.register_version(
+            s,
+            model="loans",
+            version="1",
+            artifact=sample_files["artifact"],
+            training_data=sample_files["training"],
+            eval_data=sample_files["eval"],
+            actor="alice",
+        )
+        row = registry.get_version(s, "loans", "1")
+        record_check_result(
+            s,
+            version=row,
+            run=ensure_run(s, dag_id="governance_gate", run_id="run-loans"),
+            result=CheckResult(check="validation", status="pass"),
+            data_sha256=row.eval_data_sha256,
+        )
+    with pytest.raises(PermissionDeniedError) as info, session_scope() as s:
+        gate.approve(s, "loans", "1", "rita", comment="ok", auth_method="airflow", policy=mrm)
+    assert str(info.value) == (
+        "permission denied: rita (reviewer of team retail) reviews for retail, the team that owns loans@1; "
+        "Model risk management (SR 11-7 / OCC 2011-12) asks for an approver independent of it"
+    )
+    with session_scope() as s:  # rob, with no team scope, validates independently
+        recorded = gate.approve(s, "loans", "1", "rob", comment="ok", auth_method="airflow", policy=mrm)
+    assert recorded.preview.approved_by == ("rob",)  # counted (the checks still missing reject it)

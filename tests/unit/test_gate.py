@@ -519,3 +519,42 @@ def test_scopes_round_trip_through_the_stored_form():
     unscoped = scoped(evidence, "rob", None)
     assert "teams" not in unscoped.to_dict()  # decisions stored before teams replay unchanged
     assert VersionRef.from_dict(RETAIL.to_dict()) == RETAIL
+
+
+# --- independence: a rule pack (model risk management) asks for approvers outside the team ---
+
+MRM_POLICY = parse_policy(
+    POLICY.text.replace('version: "test-1"', 'version: "test-1"\npacks: [model-risk-management]'),
+    source="test",
+)
+BANK = VersionRef(id=7, data_sha256=[DATA], submitted_by="alice", team="retail", sector="finance")
+
+
+def test_an_approval_from_the_owners_team_does_not_count_where_a_pack_asks_for_independence():
+    evidence = passing("limited")
+    own = scoped(evidence, "rita", ("retail",))
+    decision = run("limited", evidence, [own], version=BANK, policy=MRM_POLICY)
+    assert decision.decision == "pending_approval" and decision.approved_by == ()
+    assert decision.notes[-1] == (
+        "approve by rita (reviewer) not counted: a reviewer of the owner's team retail, and "
+        "Model risk management (SR 11-7 / OCC 2011-12) asks for validation independent of it"
+    )
+    # A central validator (no team scope) is independent; without the pack, rita counts as before.
+    central = scoped(evidence, "vic", None)
+    assert run("limited", evidence, [own, central], version=BANK, policy=MRM_POLICY).approved_by == ("vic",)
+    assert run("limited", evidence, [own], version=BANK).approved_by == ("rita",)
+    # The pack applies by sector: a retail-sector model of the same team needs no independence.
+    shop = VersionRef(id=7, data_sha256=[DATA], submitted_by="alice", team="retail", sector="retail")
+    assert run("limited", evidence, [own], version=shop, policy=MRM_POLICY).approved_by == ("rita",)
+
+
+def test_a_rejection_from_the_owners_team_still_rejects_under_independence():
+    evidence = passing("limited")
+    decision = run(
+        "limited",
+        evidence,
+        [scoped(evidence, "rita", ("retail",), verdict="reject"), scoped(evidence, "vic", None)],
+        version=BANK,
+        policy=MRM_POLICY,
+    )
+    assert decision.decision == "rejected" and codes(decision) == ["rejected_by_approver"]

@@ -16,7 +16,7 @@ from govflow.access import covers
 from govflow.gate._fixes import attach_fix
 from govflow.gate._types import Approval, Decision, Evidence, Reason, VersionRef, Waiver
 from govflow.hashing import sha256_json
-from govflow.policy import Policy, TierPolicy
+from govflow.policy import Pack, Policy, TierPolicy
 from govflow.timeutil import utc
 from govflow.vocab import RISK_TIERS, STATUSES, DecisionKind
 
@@ -136,7 +136,8 @@ def decide(
                 f"{_waiver_problem(waiver, rules, version_ref) or _not_current(waiver, items, version_ref)}"
             )
 
-    counted, rejections = _tally(approvals, rules, tier, version_ref, digest, notes)
+    independence = independence_pack(policy, tier, version_ref)
+    counted, rejections = _tally(approvals, rules, tier, version_ref, digest, notes, independence)
     for approval in rejections:
         comment = f": {approval.comment}" if approval.comment else ""
         reasons.append(
@@ -318,6 +319,26 @@ def _unrequired_problems(
     return notes
 
 
+def independence_pack(policy: Policy, tier: str, version_ref: VersionRef) -> Pack | None:
+    """The enforced rule pack, if any, that asks for approvers outside the model's team (model risk
+    management's independent validation) for this model's sector, regions and tier."""
+    for pack in policy.enforced_packs():
+        rule = pack.independence
+        if (
+            rule is not None
+            and rule.reviewer_outside_owner_team
+            and pack.applies_to(sector=version_ref.sector, regions=version_ref.regions, tier=tier)
+        ):
+            return pack
+    return None
+
+
+def in_owner_team(teams: Sequence[str] | None, version_ref: VersionRef) -> bool:
+    """A verdict's giver is of the model's own team: their scope names it (no scope: a central
+    function, independent of every team)."""
+    return teams is not None and version_ref.team is not None and version_ref.team in teams
+
+
 def _tally(
     approvals: Iterable[Approval],
     rules: TierPolicy,
@@ -325,6 +346,7 @@ def _tally(
     version_ref: VersionRef,
     digest: str,
     notes: list[str],
+    independence: Pack | None = None,
 ) -> tuple[list[str], list[Approval]]:
     latest: dict[str, Approval] = {}
     for approval in approvals:  # an approver's last verdict replaces their earlier one
@@ -340,6 +362,15 @@ def _tally(
         elif not covers(approval.teams, version_ref.team):
             # A rejection from outside the team does not count either: the team's reviewers decide.
             notes.append(f"{who} not counted: {_out_of_team(approval.teams, version_ref)}")
+        elif (
+            independence is not None
+            and approval.verdict == "approve"  # a rejection from the owner's team still counts
+            and in_owner_team(approval.teams, version_ref)
+        ):
+            notes.append(
+                f"{who} not counted: a reviewer of the owner's team {version_ref.team}, and "
+                f"{independence.name} asks for validation independent of it"
+            )
         elif approval.verdict == "approve" and not _auth_accepted(approval.auth_method, rules):
             # A rejection counts however it was given (failing closed); an approval must be proven.
             notes.append(

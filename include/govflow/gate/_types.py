@@ -163,12 +163,15 @@ class Waiver:
 @dataclass(frozen=True)
 class VersionRef:
     """The version under decision: its id, the data hashes registered with it, its submitter, and
-    the team its model belongs to (an approval counts only from a scope that covers it)."""
+    its model's team (an approval counts only from a scope that covers it), sector and regions
+    (which rule packs apply: one may ask for a reviewer outside the team)."""
 
     id: str
     data_sha256: frozenset[str]
     submitted_by: str | None = None
     team: str | None = None
+    sector: str | None = None
+    regions: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -176,11 +179,15 @@ class VersionRef:
         data_sha256: Iterable[str | None],
         submitted_by: str | None = None,
         team: str | None = None,
+        sector: str | None = None,
+        regions: Iterable[str] = (),
     ) -> None:
         object.__setattr__(self, "id", str(id))
         object.__setattr__(self, "data_sha256", frozenset(h for h in data_sha256 if h))
         object.__setattr__(self, "submitted_by", submitted_by)
         object.__setattr__(self, "team", team)
+        object.__setattr__(self, "sector", sector)
+        object.__setattr__(self, "regions", tuple(sorted(regions)))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -188,11 +195,20 @@ class VersionRef:
             "data_sha256": sorted(self.data_sha256),
             "submitted_by": self.submitted_by,
             "team": self.team,
+            "sector": self.sector,
+            "regions": list(self.regions),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> VersionRef:
-        return cls(data["id"], data.get("data_sha256") or (), data.get("submitted_by"), data.get("team"))
+        return cls(
+            data["id"],
+            data.get("data_sha256") or (),
+            data.get("submitted_by"),
+            data.get("team"),
+            data.get("sector"),
+            data.get("regions") or (),
+        )
 
 
 @dataclass(frozen=True)

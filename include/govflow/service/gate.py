@@ -252,8 +252,7 @@ def _reviewer_role(
         raise PermissionDeniedError(
             f"permission denied: {user.name} submitted {label} and may not {what} it (separation of duties)"
         )
-    # A reviewer of one team never reviews another's (the gate would not count it either).
-    team_scope.require_covers(user, label, row.model.team, action=what)
+    team_scope.require_covers(user, label, row.model.team, action=what)  # nor would the gate count it
     if rules.prohibited:
         raise ConflictError(f"{label} is in the prohibited {tier} risk tier: it is never promoted")
     if row.stage not in APPROVABLE_STAGES:
@@ -311,6 +310,8 @@ def approve(
     role = _reviewer_role(user, rules.approvals.roles, row, rules, verdict, label, tier)
     _require_counting_auth(verdict, auth_method, rules, label, tier)
     inputs = gather_inputs(session, row)
+    if verdict == "approve":  # where a rule pack asks for independent validation
+        team_scope.require_independent(user, policy, tier, inputs.version_ref, label)
     if not inputs.evidence:
         raise ConflictError(
             f"{label} has no check results yet: nothing to {verdict} (run the governance checks first)"

@@ -69,8 +69,11 @@ def version_ref_of(row: ModelVersion) -> VersionRef:
     return VersionRef(
         row.id,
         [row.training_data_sha256, row.reference_data_sha256, row.eval_data_sha256],
-        row.created_by,
-        row.model.team,  # signed with model.registered: compared before every decision
+        submitted_by=row.created_by,
+        # Signed with model.registered, compared before every decision.
+        team=row.model.team,
+        sector=row.model.sector,
+        regions=row.model.regions or (),
     )
 
 

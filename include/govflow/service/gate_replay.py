@@ -107,8 +107,9 @@ def replay_decision(session: Session, decision_id: int) -> ReplayReport:
     version_ref = VersionRef.from_dict(inputs["version"])
     version_row = session.get(ModelVersion, row.version_id)
     now_ref = version_ref_of(version_row) if version_row is not None else None
-    if now_ref is not None and "team" not in inputs["version"]:
-        now_ref = replace(now_ref, team=None)  # stored before teams: decided without one
+    if now_ref is not None:  # stored before teams and packs: decided without them
+        absent = {"team": None, "sector": None, "regions": ()}
+        now_ref = replace(now_ref, **{k: v for k, v in absent.items() if k not in inputs["version"]})
     if now_ref is None or now_ref != version_ref:
         differences.append(
             "the version's registered data hashes, submitter or team differ from the stored ones"

@@ -26,9 +26,19 @@ from sqlalchemy.orm import Session
 
 from govflow.access import User
 from govflow.errors import PermissionDeniedError
+from govflow.gate import VersionRef, in_owner_team, independence_pack
+from govflow.policy import Policy
 from govflow.store import Model
 
-__all__ = ["ERR_OTHER_TEAM", "require_covers", "require_model", "scope_of", "scope_view", "visible"]
+__all__ = [
+    "ERR_OTHER_TEAM",
+    "require_covers",
+    "require_independent",
+    "require_model",
+    "scope_of",
+    "scope_view",
+    "visible",
+]
 
 ERR_OTHER_TEAM = "permission denied: {who} may not {action} {model} (team {team})"
 
@@ -62,6 +72,17 @@ def require_covers(viewer: User | None, model: str, team: str | None, *, action:
     if viewer is not None and not viewer.covers(team):
         raise PermissionDeniedError(
             ERR_OTHER_TEAM.format(who=viewer.describe(), action=action, model=model, team=team or "none")
+        )
+
+
+def require_independent(user: User, policy: Policy, tier: str, ref: VersionRef, label: str) -> None:
+    """PermissionDeniedError when an enforced rule pack asks for an approver outside the model's
+    team (model risk management) and ``user`` reviews for that team; the gate would not count it."""
+    pack = independence_pack(policy, tier, ref)
+    if pack is not None and in_owner_team(scope_of(user), ref):
+        raise PermissionDeniedError(
+            f"permission denied: {user.describe()} reviews for {ref.team}, the team that owns {label}; "
+            f"{pack.name} asks for an approver independent of it"
         )
 
 
