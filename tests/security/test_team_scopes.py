@@ -19,7 +19,7 @@ from govflow.service import gate, registry
 from govflow.service.checks import record_check_result
 from govflow.service.runs import ensure_run
 from govflow.service.signed_facts import UnsignedFactError
-from govflow.store import Approval, session_scope
+from govflow.store import Approval, GateDecision, session_scope
 from govflow.tasks.gate import GateRef, eligible_reviewers
 
 ROLES = """
@@ -202,3 +202,28 @@ def test_where_the_bank_pack_asks_for_independence_the_owners_team_may_not_appro
     with session_scope() as s:  # rob, with no team scope, validates independently
         recorded = gate.approve(s, "loans", "1", "rob", comment="ok", auth_method="airflow", policy=mrm)
     assert recorded.preview.approved_by == ("rob",)  # counted (the checks still missing reject it)
+
+
+def test_replay_holds_for_decisions_stored_before_teams_and_names_a_re_teamed_model(retail):
+    _approve("rob")  # unscoped, as every approval before teams
+    decision_id = _evaluate()["id"]
+    with session_scope() as s:
+        stored = s.get(GateDecision, decision_id)
+        assert stored.inputs["version"]["team"] == "retail"
+        # As a decision stored before teams and packs: no team, sector or regions in its inputs.
+        version = {
+            k: v for k, v in stored.inputs["version"].items() if k not in ("team", "sector", "regions")
+        }
+        stored.inputs = {**stored.inputs, "version": version}
+    with session_scope() as s:
+        assert gate.replay_decision(s, decision_id).same
+    _sql(retail, "UPDATE models SET team = 'cards' WHERE name = 'scorer'")
+    with session_scope() as s:
+        assert gate.replay_decision(s, decision_id).same  # decided without a team: nothing to differ
+    with session_scope() as s:
+        s.get(GateDecision, decision_id).inputs = {**s.get(GateDecision, decision_id).inputs, "version": {
+            **version, "team": "retail"}}  # fmt: skip
+    with session_scope() as s:
+        assert gate.replay_decision(s, decision_id).differences == (
+            "the version's registered data hashes, submitter or team differ from the stored ones",
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -106,10 +106,14 @@ def replay_decision(session: Session, decision_id: int) -> ReplayReport:
         differences.append("the decision's evidence ids differ from the evidence stored with it")
     version_ref = VersionRef.from_dict(inputs["version"])
     version_row = session.get(ModelVersion, row.version_id)
-    now_ref = version_ref_of(version_row) if version_row is not None else None
-    if now_ref is not None:  # stored before teams and packs: decided without them
-        absent = {"team": None, "sector": None, "regions": ()}
-        now_ref = replace(now_ref, **{k: v for k, v in absent.items() if k not in inputs["version"]})
+    # Only what was stored: a decision from before teams and packs was decided without them.
+    now_ref = (
+        VersionRef.from_dict(
+            {k: v for k, v in version_ref_of(version_row).to_dict().items() if k in inputs["version"]}
+        )
+        if version_row is not None
+        else None
+    )
     if now_ref is None or now_ref != version_ref:
         differences.append(
             "the version's registered data hashes, submitter or team differ from the stored ones"
