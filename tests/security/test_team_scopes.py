@@ -227,3 +227,32 @@ def test_replay_holds_for_decisions_stored_before_teams_and_names_a_re_teamed_mo
         assert gate.replay_decision(s, decision_id).differences == (
             "the version's registered data hashes, submitter or team differ from the stored ones",
         )
+
+
+def test_where_the_policy_names_the_dpo_only_the_dpo_signs_off_a_pii_waiver(retail, tmp_path, monkeypatch):
+    from govflow.policy import load_policy, parse_policy
+
+    base = load_policy()
+    text = base.text.replace(f'version: "{base.version}"', 'version: "2099.1.2"')
+    at = text.index("      count: 1\n", text.index("  limited:"))  # the limited tier's approvals
+    dpo_policy = parse_policy(text[:at] + "      pii_waiver_roles: [dpo]\n" + text[at:], source="dpo.yaml")
+    assert dpo_policy.tier("limited").approvals.pii_waiver_roles == ["dpo"]
+    (tmp_path / "roles.yaml").write_text(ROLES + "  dana: {roles: [dpo], teams: [retail]}\n")
+    with session_scope() as s:
+        row = registry.get_version(s, "scorer", "1")
+        record_check_result(
+            s,
+            version=row,
+            run=ensure_run(s, dag_id="governance_gate", run_id="run-2"),
+            result=CheckResult(check="pii", status="fail", summary={"columns_with_pii": ["email"]}),
+            data_sha256=row.eval_data_sha256,
+        )
+    refused = pytest.raises(PermissionDeniedError, match=r"rita \(reviewer of team retail\) may not waive")
+    with refused, session_scope() as s:
+        gate.waive(s, "scorer", "1", "pii", "rita", reason="r", auth_method="airflow", policy=dpo_policy)
+    with session_scope() as s:
+        recorded = gate.waive(
+            s, "scorer", "1", "pii", "dana", reason="hashed", auth_method="airflow", policy=dpo_policy
+        )
+        assert (recorded.row.role, recorded.row.scope_teams) == ("dpo", ["retail"])
+        assert not any(r.check == "pii" for r in recorded.preview.reasons)  # the DPO's waiver applies

@@ -558,3 +558,28 @@ def test_a_rejection_from_the_owners_team_still_rejects_under_independence():
         policy=MRM_POLICY,
     )
     assert decision.decision == "rejected" and codes(decision) == ["rejected_by_approver"]
+
+
+# --- the DPO signs off PII waivers where the policy says so ------------------------------------
+
+DPO_POLICY = parse_policy(
+    POLICY.text.replace("waiver_roles: [reviewer]}", "waiver_roles: [reviewer], pii_waiver_roles: [dpo]}"),
+    source="test",
+)
+
+
+def test_a_pii_waiver_counts_only_from_the_roles_the_policy_names_for_pii():
+    assert DPO_POLICY.tier("high").approvals.pii_waiver_roles == ["dpo"]
+    evidence = [e for e in passing("high") if e.check != "pii"] + [ev(80, "pii", "fail")]
+    approvals = approve(evidence, "rita", "rob")
+    by_reviewer = Waiver("pii", "80", "rob", "reviewer", "hashed before use")
+    decision = run("high", evidence, approvals, waivers=[by_reviewer], policy=DPO_POLICY)
+    assert codes(decision) == ["check_failed"]
+    assert (
+        "waiver of pii by rob not applied: role reviewer may not waive the pii check (needs dpo)"
+        in decision.notes
+    )
+    by_dpo = Waiver("pii", "80", "dana", "dpo", "hashed before use")
+    assert run("high", evidence, approvals, waivers=[by_dpo], policy=DPO_POLICY).decision == "approved"
+    # Other checks keep the waiver_roles; without pii_waiver_roles a reviewer's PII waiver counts.
+    assert run("high", evidence, approvals, waivers=[by_reviewer]).decision == "approved"

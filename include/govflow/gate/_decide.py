@@ -263,8 +263,10 @@ def _judge_check(
 def _waiver_problem(waiver: Waiver, rules: TierPolicy, version_ref: VersionRef) -> str | None:
     if not waiver.reason.strip():
         return "a waiver needs a reason"
-    if waiver.role not in rules.approvals.waiver_roles:
-        return f"role {waiver.role} may not waive checks (needs {' or '.join(rules.approvals.waiver_roles)})"
+    roles = rules.approvals.roles_to_waive(waiver.check)
+    if waiver.role not in roles:
+        what = "checks" if roles == rules.approvals.waiver_roles else f"the {waiver.check} check"
+        return f"role {waiver.role} may not waive {what} (needs {' or '.join(roles)})"
     if version_ref.submitted_by and waiver.waived_by == version_ref.submitted_by:
         return f"{waiver.waived_by} submitted this version (separation of duties)"
     if not covers(waiver.teams, version_ref.team):

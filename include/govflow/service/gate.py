@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from govflow.access import (
     AuthMethod,
@@ -192,8 +192,6 @@ def decision_to_dict(
     if model is None or version is None:
         owner = row_version = None
         if row.version_id is not None:
-            from sqlalchemy.orm import object_session
-
             session = object_session(row)
             v = session.get(ModelVersion, row.version_id) if session is not None else None
             if v is not None:
@@ -380,7 +378,8 @@ def waive(
     label, tier = f"{model}@{version}", row.model.risk_tier
     rules = policy.tier(tier)
     user = _directory(users).get(actor)
-    role = _reviewer_role(user, rules.approvals.waiver_roles, row, rules, "waive checks of", label, tier)
+    waivers_by = rules.approvals.roles_to_waive(check)  # a PII waiver may need the DPO (policy)
+    role = _reviewer_role(user, waivers_by, row, rules, "waive checks of", label, tier)
     inputs = gather_inputs(session, row)
     own = [e for e in inputs.evidence if e.check == check and e.model_version_id == inputs.version_ref.id]
     if not own:
