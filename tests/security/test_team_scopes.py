@@ -256,3 +256,20 @@ def test_where_the_policy_names_the_dpo_only_the_dpo_signs_off_a_pii_waiver(reta
         )
         assert (recorded.row.role, recorded.row.scope_teams) == ("dpo", ["retail"])
         assert not any(r.check == "pii" for r in recorded.preview.reasons)  # the DPO's waiver applies
+
+
+def test_where_a_pack_asks_for_independence_the_owners_team_is_not_asked(retail, monkeypatch):
+    from govflow.policy import load_policy, parse_policy
+
+    base = load_policy()
+    mrm = parse_policy(
+        base.text.replace(
+            f'version: "{base.version}"', 'version: "2099.1.3"\npacks: [model-risk-management]'
+        ),
+        source="mrm.yaml",
+    )
+    monkeypatch.setattr("govflow.tasks.gate.load_policy", lambda: mrm)
+    bank = {"model": "m", "version": "1", "tier": "limited", "run": {"dag_id": "g", "run_id": "r"}}
+    bank |= {"submitted_by": "alice", "team": "retail", "sector": "finance", "regions": ["US"]}
+    assert eligible_reviewers(GateRef.of(bank)) == ["rob"]  # rita reviews for retail: not independent
+    assert eligible_reviewers(GateRef.of({**bank, "sector": "retail"})) == ["rita", "rob"]

@@ -30,6 +30,8 @@ def test_a_gate_ref_travels_as_json_and_comes_back_equal():
         },
         "submitted_by": "alice",
         "team": None,
+        "sector": None,
+        "regions": [],
     }
     assert GateRef.of(travelled) == REF
     assert GateRef.of(REF) is REF

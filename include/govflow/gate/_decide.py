@@ -10,7 +10,7 @@ No clock, no DB: the same inputs always give the same decision (replay).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from govflow.access import covers
 from govflow.gate._fixes import attach_fix
@@ -335,7 +335,7 @@ def independence_pack(policy: Policy, tier: str, version_ref: VersionRef) -> Pac
     return None
 
 
-def in_owner_team(teams: Sequence[str] | None, version_ref: VersionRef) -> bool:
+def in_owner_team(teams: Collection[str] | None, version_ref: VersionRef) -> bool:
     """A verdict's giver is of the model's own team: their scope names it (no scope: a central
     function, independent of every team)."""
     return teams is not None and version_ref.team is not None and version_ref.team in teams
