@@ -116,3 +116,21 @@ def test_a_scoped_viewer_and_an_unscoped_reviewer(two_teams):
     rob = client_as("rob")
     assert [m["name"] for m in rob.get("/api/portfolio").json()["models"]] == ["basket", "limits"]
     assert sorted(i["model"] for i in rob.get("/api/approvals").json()["items"]) == ["basket", "limits"]
+
+
+def test_another_teams_documents_and_alerts_are_out_of_reach(two_teams):
+    from govflow.store import Alert, Model
+
+    refused = client_as("rita").get("/api/models/limits/versions/1/documents/1")
+    assert refused.status_code == 403 and "may not read the documents of limits" in refused.json()["detail"]
+    assert client_as("rob").get("/api/models/limits/versions/1/documents/1").status_code == 404  # none yet
+    with session_scope() as s:
+        for name in ("basket", "limits"):
+            model_id = s.query(Model.id).filter(Model.name == name).scalar()
+            s.add(Alert(model_id=model_id, problem_key=f"p-{name}", channel="log", severity="high",
+                        message=f"{name} drifted", recipients=[]))  # fmt: skip
+    assert [p["model"] for p in client_as("rita").get("/api/alerts").json()["problems"]] == ["basket"]
+    assert [p["model"] for p in client_as("rob").get("/api/alerts").json()["problems"]] == [
+        "basket",
+        "limits",
+    ]
