@@ -91,3 +91,27 @@ def test_the_data_scientist_sees_their_submissions_and_what_to_fix(stakeholders)
 def test_each_view_is_for_its_role_only(stakeholders, who, path):
     refused = client_as(who).get(path)
     assert refused.status_code == 403 and "may not open the" in refused.json()["detail"]
+
+
+def test_the_auditor_downloads_a_versions_evidence_bundle_and_the_export_is_audited(stakeholders):
+    import io
+    import zipfile
+
+    from sqlalchemy import select
+
+    from govflow.store import AuditEvent
+
+    got = client_as("audrey").get("/api/models/basket/versions/1/bundle")
+    assert got.status_code == 200, got.text
+    assert got.headers["content-disposition"] == 'attachment; filename="basket-1-evidence.zip"'
+    names = zipfile.ZipFile(io.BytesIO(got.content)).namelist()
+    assert "manifest.json" in names and any(n.startswith("documents/") for n in names)
+    with session_scope() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "evidence.exported")).one()
+    assert (event.actor, event.subject) == ("audrey", "version:basket@1")
+    assert (
+        '/api/models/basket/versions/1/bundle">download (zip)</a>'
+        in client_as("audrey").get("/views/auditor").text
+    )
+    for who in ("rita", "dana", "vera"):
+        assert client_as(who).get("/api/models/basket/versions/1/bundle").status_code == 403

@@ -14,6 +14,7 @@ scientist. Read-only, over the same rows every other view reads, limited to the 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,13 +25,14 @@ from govflow.errors import GovflowError
 from govflow.policy import Policy
 from govflow.service import team_scope
 from govflow.service.checks import latest_check_results
+from govflow.service.evidence_bundle import export_evidence_bundle
 from govflow.service.gate_inputs import latest_decision
 from govflow.service.version_state import version_state
 from govflow.store import Approval, Document, GateDecision, Model, ModelVersion, Waiver
 from govflow.store.audit import verify_chain
 from govflow.timeutil import iso_utc
 
-__all__ = ["VIEW_ROLES", "auditor_view", "data_scientist_view", "dpo_view"]
+__all__ = ["VIEW_ROLES", "auditor_bundle", "auditor_view", "data_scientist_view", "dpo_view"]
 
 VIEW_ROLES: dict[str, tuple[str, ...]] = {
     "auditor": ("auditor",),
@@ -81,6 +83,15 @@ def auditor_view(session: Session, viewer: User) -> dict[str, Any]:
                 }
             )
     return {"chain": chain.to_dict(), "versions": versions}
+
+
+def auditor_bundle(
+    session: Session, viewer: User, model: str, version: str, out: Path, *, policy: Policy
+) -> dict[str, Any]:
+    """Export ``model@version``'s evidence bundle to ``out`` for the auditor (audited as them)."""
+    _require(viewer, "auditor")
+    team_scope.require_model(session, viewer, model, action="export the evidence of")
+    return export_evidence_bundle(session, model, version, out, actor=viewer.name, policy=policy)
 
 
 def dpo_view(session: Session, viewer: User, policy: Policy) -> dict[str, Any]:

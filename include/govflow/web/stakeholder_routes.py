@@ -5,11 +5,13 @@ teams; a page only renders what it gets."""
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
 
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from govflow.access import User
-from govflow.service.stakeholder_views import auditor_view, data_scientist_view, dpo_view
+from govflow.service.stakeholder_views import auditor_bundle, auditor_view, data_scientist_view, dpo_view
 from govflow.web.read_routes import read_policy
 
 # view name -> (URL part, template, service)
@@ -28,7 +30,7 @@ def add_stakeholder_routes(
     app: Any, *, templates: Any, known_user: Callable[..., Any], read: Callable[..., Any]
 ) -> None:
     from fastapi import Depends, Request
-    from fastapi.responses import HTMLResponse
+    from fastapi.responses import HTMLResponse, Response
 
     def routes(build: Callable[..., dict[str, Any]], template: str) -> tuple[Callable[..., Any], ...]:
         # One pair per view, each closing over its own service and template.
@@ -40,6 +42,16 @@ def add_stakeholder_routes(
             return templates.TemplateResponse(request, template, context)
 
         return api, page
+
+    @app.get("/api/models/{name}/versions/{version}/bundle", tags=["read"])
+    def api_bundle(name: str, version: str, who: User = Depends(known_user)) -> Response:
+        """The version's evidence bundle (zip) for the auditor; the export is audited as them."""
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder) / "bundle.zip"
+            read(lambda s: auditor_bundle(s, who, name, version, out, policy=read_policy()))
+            content = out.read_bytes()
+        disposition = f'attachment; filename="{name}-{version}-evidence.zip"'
+        return Response(content, media_type="application/zip", headers={"Content-Disposition": disposition})
 
     for name, (part, template, build) in VIEWS.items():
         api, page = routes(build, template)
