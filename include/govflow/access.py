@@ -15,6 +15,11 @@ optionally mapping the auth manager's roles to govflow roles.
 Nothing in ``$GOVFLOW_HOME`` (a volume task code can write) is ever read for roles.
 Without a configured file nobody holds a role (dev mode falls back to the bundled
 demo users). Users unknown to govflow get nothing.
+
+Roles can be scoped to teams: ``users: {rita: {roles: [reviewer], teams: [retail]}}`` lets rita
+see and review only models registered with ``--team retail``; no ``teams`` means every team.
+The scope is enforced where the data is read and changed (``service.team_scope``, the gate's
+approval counting), never only in a page.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ __all__ = [
     "User",
     "acting_role",
     "cli_identity",
+    "covers",
     "get_user",
     "load_users",
     "os_user",
@@ -106,13 +112,25 @@ class User:
     name: str
     roles: frozenset[str]
     display_name: str = ""
+    # The teams this user's roles apply to; None: every team (and models registered without one).
+    teams: frozenset[str] | None = None
 
     def has_any(self, roles: Iterable[str], *, admin_ok: bool = True) -> bool:
         wanted = set(roles)
         return bool(self.roles & wanted) or (admin_ok and ADMIN in self.roles)
 
+    def covers(self, team: str | None) -> bool:
+        """Whether this user's roles reach a model of ``team`` (a scoped user: only their teams')."""
+        return covers(self.teams, team)
+
     def describe(self) -> str:
-        return f"{self.name} ({', '.join(sorted(self.roles)) or 'no role'})"
+        scope = f" of team {', '.join(sorted(self.teams))}" if self.teams is not None else ""
+        return f"{self.name} ({', '.join(sorted(self.roles)) or 'no role'}{scope})"
+
+
+def covers(teams: Iterable[str] | None, team: str | None) -> bool:
+    """A scope (None: every team) covers a model's ``team``; a scoped user never a team-less model."""
+    return teams is None or (team is not None and team in set(teams))
 
 
 @dataclass(frozen=True)
@@ -132,9 +150,10 @@ class Directory:
             raise PermissionDeniedError(f"permission denied: unknown user {name!r} (not in {self.source})")
         if user is None:
             return User(name=name, roles=extra)
-        return (
-            user if not extra else User(name=name, roles=user.roles | extra, display_name=user.display_name)
-        )
+        if not extra:
+            return user
+        # Mapped roles add roles, never widen a scope the roles file set.
+        return User(name=name, roles=user.roles | extra, display_name=user.display_name, teams=user.teams)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Iterable[str]], *, source: str = "<memory>") -> Directory:
@@ -178,12 +197,17 @@ def load_users(path: str | Path | None = None) -> Directory:
         here = f"users file {where}: users.{name}"
         if not isinstance(entry, dict) or not isinstance(entry.get("roles"), list):
             raise BadInputError(f"{here}.roles: expected a list of roles")
-        unknown_keys = set(entry) - {"roles", "name"}
+        unknown_keys = set(entry) - {"roles", "name", "teams"}
         if unknown_keys:
             raise BadInputError(f"{here}.{sorted(unknown_keys)[0]}: unknown key")
         roles = frozenset(str(role) for role in entry["roles"])
         _check_roles(roles, where=f"{here}.roles")
-        users[str(name)] = User(name=str(name), roles=roles, display_name=str(entry.get("name") or ""))
+        users[str(name)] = User(
+            name=str(name),
+            roles=roles,
+            display_name=str(entry.get("name") or ""),
+            teams=_teams(entry, where=f"{here}.teams"),
+        )
     mapped = {}
     for external, roles in (data.get("auth_manager_roles") or {}).items():
         here = f"users file {where}: auth_manager_roles.{external}"
@@ -192,6 +216,19 @@ def load_users(path: str | Path | None = None) -> Directory:
         mapped[str(external)] = frozenset(str(r) for r in roles)
         _check_roles(mapped[str(external)], where=here)
     return Directory(users=users, source=str(where), mapped_roles=mapped)
+
+
+def _teams(entry: Mapping[str, object], *, where: str) -> frozenset[str] | None:
+    """The ``teams`` of a roles-file entry: absent means every team; an empty list is a mistake
+    (it would read as 'no team' to one reader and 'every team' to another)."""
+    if "teams" not in entry:
+        return None
+    teams = entry["teams"]
+    if not isinstance(teams, list) or not teams:
+        raise BadInputError(f"{where}: expected a non-empty list of team names (leave it out for every team)")
+    if not all(isinstance(t, str) and t.strip() for t in teams):
+        raise BadInputError(f"{where}: team names must be non-empty strings")
+    return frozenset(t.strip() for t in teams)
 
 
 def _check_operator_owned(path: Path) -> None:

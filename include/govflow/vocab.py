@@ -46,7 +46,9 @@ REJECT_OPTION = "Reject"
 VERDICT_BY_OPTION: dict[str, Verdict] = {APPROVE_OPTION: "approve", REJECT_OPTION: "reject"}
 
 # Roles from the deployment's user configuration; ``admin`` may do what every other role may.
-Role = Literal["viewer", "data_scientist", "reviewer", "admin"]
+# ``auditor`` (read-only: the audit and evidence page) and ``dpo`` (the data protection officer:
+# the PII findings page) change nothing; each has the Governance view page of their own.
+Role = Literal["viewer", "data_scientist", "reviewer", "admin", "auditor", "dpo"]
 ROLES: tuple[Role, ...] = get_args(Role)
 ADMIN: Role = "admin"
 

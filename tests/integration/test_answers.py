@@ -269,3 +269,25 @@ def test_two_recorders_racing_on_one_answer_record_it_once(pending, monkeypatch)
     assert errors == []
     assert [a[:3] for a in approvals()] == [("rita", "approve", f"{DAG}/{RUN}/approval/0/1")]
     assert len(recorded) == 1
+
+
+def test_an_answer_from_a_reviewer_of_another_team_is_not_recorded(pending, tmp_path, monkeypatch):
+    # rita reviews for team retail only; credit-risk was registered without a team.
+    roles = tmp_path / "roles.yaml"
+    roles.write_text(
+        "users:\n  alice: {roles: [data_scientist]}\n  rita: {roles: [reviewer], teams: [retail]}\n"
+        "  rob: {roles: [reviewer]}\n"
+    )
+    monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")
+    monkeypatch.setenv("GOVFLOW_ROLES_FILE", str(roles))
+    ref, decision = pending
+    client = FakeAirflow([detail(0, "rita"), detail(1, "rob")])
+    answers, notes = task_answers.collect(RunRef.of(ref["run"]), [], client=client)
+    out = finish(ref, decision, answers, notes=notes)
+    assert out["decision"] == "pending_approval" and out["approved_by"] == ["rob"]
+    assert [a[0] for a in approvals()] == ["rob"]
+    assert any(
+        "not recorded: permission denied: rita (reviewer of team retail) may not approve "
+        "credit-risk@1.0 (team none)" in note
+        for note in out["notes"]
+    ), out["notes"]

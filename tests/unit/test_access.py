@@ -65,7 +65,7 @@ def test_users_come_from_the_configured_roles_file(monkeypatch, tmp_path):
         (
             "users:\n  zoe:\n    roles: [reviwer]\n",
             "users.zoe.roles: unknown role 'reviwer'; expected one of: viewer, "
-            "data_scientist, reviewer, admin",
+            "data_scientist, reviewer, admin, auditor, dpo",
         ),
         ("users:\n  zoe: reviewer\n", "users.zoe.roles: expected a list of roles"),
         ("users:\n  zoe:\n    roles: [viewer]\n    rolez: [admin]\n", "users.zoe.rolez: unknown key"),

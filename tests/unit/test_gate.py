@@ -457,3 +457,129 @@ def test_naive_timestamps_are_taken_as_utc():
     )
     assert naive.created_at.tzinfo is dt.UTC
     assert run("minimal", [naive]).decision == "approved"
+
+
+# --- team scopes: a verdict counts only from a scope that covers the model's team -------------
+
+RETAIL = VersionRef(id=7, data_sha256=[DATA], submitted_by="alice", team="retail")
+
+
+def scoped(evidence, who, teams, verdict="approve"):
+    digest = evidence_digest(evidence)
+    return Approval(approver=who, role="reviewer", verdict=verdict, evidence_digest=digest, teams=teams)
+
+
+def test_an_out_of_team_approval_is_not_counted():
+    evidence = passing("high")
+    approvals = [scoped(evidence, "rita", ("retail",)), scoped(evidence, "carl", ("cards",))]
+    decision = run("high", evidence, approvals, version=RETAIL)
+    assert decision.decision == "pending_approval" and decision.approved_by == ("rita",)
+    assert (
+        "approve by carl (reviewer) not counted: given as reviewer of team cards, "
+        "and the model belongs to team retail" in decision.notes
+    )
+    # An unscoped reviewer (no `teams`: every team) counts for any model.
+    decision = run("high", evidence, [*approvals, scoped(evidence, "rob", None)], version=RETAIL)
+    assert decision.decision == "approved" and decision.approved_by == ("rita", "rob")
+
+
+def test_a_scoped_approval_never_counts_for_a_model_without_a_team():
+    evidence = passing("limited")
+    decision = run("limited", evidence, [scoped(evidence, "rita", ("retail",))])
+    assert decision.decision == "pending_approval" and decision.approved_by == ()
+    assert "the model belongs to no team" in decision.notes[-1]
+
+
+def test_an_out_of_team_rejection_does_not_reject():
+    evidence = passing("limited")
+    rejection = scoped(evidence, "carl", ("cards",), verdict="reject")
+    decision = run("limited", evidence, [rejection, scoped(evidence, "rita", ("retail",))], version=RETAIL)
+    assert decision.decision == "approved" and codes(decision) == []
+
+
+def test_an_out_of_team_waiver_is_not_applied():
+    evidence, _ = _high_with_failed_fairness()
+    approvals = [scoped(evidence, "rita", ("retail",)), scoped(evidence, "rob", None)]
+    waiver = Waiver("fairness", "80", "carl", "reviewer", "ok", teams=("cards",))
+    decision = run("high", evidence, approvals, waivers=[waiver], version=RETAIL)
+    assert codes(decision) == ["check_failed"]
+    assert (
+        "waiver of fairness by carl not applied: given as reviewer of team cards, "
+        "and the model belongs to team retail" in decision.notes
+    )
+    inside = Waiver("fairness", "80", "rob", "reviewer", "ok", teams=("cards", "retail"))
+    assert run("high", evidence, approvals, waivers=[inside], version=RETAIL).decision == "approved"
+
+
+def test_scopes_round_trip_through_the_stored_form():
+    evidence = passing("limited")
+    approval = scoped(evidence, "otto", ["retail", "cards"])
+    assert approval.teams == ("cards", "retail")
+    assert Approval.from_dict(approval.to_dict()) == approval
+    unscoped = scoped(evidence, "rob", None)
+    assert "teams" not in unscoped.to_dict()  # decisions stored before teams replay unchanged
+    assert VersionRef.from_dict(RETAIL.to_dict()) == RETAIL
+
+
+# --- independence: a rule pack (model risk management) asks for approvers outside the team ---
+
+MRM_POLICY = parse_policy(
+    POLICY.text.replace('version: "test-1"', 'version: "test-1"\npacks: [model-risk-management]'),
+    source="test",
+)
+BANK = VersionRef(id=7, data_sha256=[DATA], submitted_by="alice", team="retail", sector="finance")
+
+
+def test_an_approval_from_the_owners_team_does_not_count_where_a_pack_asks_for_independence():
+    evidence = passing("limited")
+    own = scoped(evidence, "rita", ("retail",))
+    decision = run("limited", evidence, [own], version=BANK, policy=MRM_POLICY)
+    assert decision.decision == "pending_approval" and decision.approved_by == ()
+    assert decision.notes[-1] == (
+        "approve by rita (reviewer) not counted: a reviewer of the owner's team retail, and "
+        "Model risk management (SR 11-7 / OCC 2011-12) asks for validation independent of it"
+    )
+    # A central validator (no team scope) is independent; without the pack, rita counts as before.
+    central = scoped(evidence, "vic", None)
+    assert run("limited", evidence, [own, central], version=BANK, policy=MRM_POLICY).approved_by == ("vic",)
+    assert run("limited", evidence, [own], version=BANK).approved_by == ("rita",)
+    # The pack applies by sector: a retail-sector model of the same team needs no independence.
+    shop = VersionRef(id=7, data_sha256=[DATA], submitted_by="alice", team="retail", sector="retail")
+    assert run("limited", evidence, [own], version=shop, policy=MRM_POLICY).approved_by == ("rita",)
+
+
+def test_a_rejection_from_the_owners_team_still_rejects_under_independence():
+    evidence = passing("limited")
+    decision = run(
+        "limited",
+        evidence,
+        [scoped(evidence, "rita", ("retail",), verdict="reject"), scoped(evidence, "vic", None)],
+        version=BANK,
+        policy=MRM_POLICY,
+    )
+    assert decision.decision == "rejected" and codes(decision) == ["rejected_by_approver"]
+
+
+# --- the DPO signs off PII waivers where the policy says so ------------------------------------
+
+DPO_POLICY = parse_policy(
+    POLICY.text.replace("waiver_roles: [reviewer]}", "waiver_roles: [reviewer], pii_waiver_roles: [dpo]}"),
+    source="test",
+)
+
+
+def test_a_pii_waiver_counts_only_from_the_roles_the_policy_names_for_pii():
+    assert DPO_POLICY.tier("high").approvals.pii_waiver_roles == ["dpo"]
+    evidence = [e for e in passing("high") if e.check != "pii"] + [ev(80, "pii", "fail")]
+    approvals = approve(evidence, "rita", "rob")
+    by_reviewer = Waiver("pii", "80", "rob", "reviewer", "hashed before use")
+    decision = run("high", evidence, approvals, waivers=[by_reviewer], policy=DPO_POLICY)
+    assert codes(decision) == ["check_failed"]
+    assert (
+        "waiver of pii by rob not applied: role reviewer may not waive the pii check (needs dpo)"
+        in decision.notes
+    )
+    by_dpo = Waiver("pii", "80", "dana", "dpo", "hashed before use")
+    assert run("high", evidence, approvals, waivers=[by_dpo], policy=DPO_POLICY).decision == "approved"
+    # Other checks keep the waiver_roles; without pii_waiver_roles a reviewer's PII waiver counts.
+    assert run("high", evidence, approvals, waivers=[by_reviewer]).decision == "approved"

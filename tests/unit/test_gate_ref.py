@@ -29,6 +29,9 @@ def test_a_gate_ref_travels_as_json_and_comes_back_equal():
             "dag_version": None,
         },
         "submitted_by": "alice",
+        "team": None,
+        "sector": None,
+        "regions": [],
     }
     assert GateRef.of(travelled) == REF
     assert GateRef.of(REF) is REF

@@ -179,7 +179,8 @@ BAD = [
     (
         ("tiers", "high", "approvals", "roles"),
         ["reviewer", "boss"],
-        "tiers.high.approvals.roles[1]: Input should be 'viewer', 'data_scientist', 'reviewer' or 'admin'",
+        "tiers.high.approvals.roles[1]: Input should be 'viewer', 'data_scientist', 'reviewer', "
+        "'admin', 'auditor' or 'dpo'",
     ),
     (
         ("tiers", "high", "approvals", "count"),

@@ -23,7 +23,9 @@ def register(groups: argparse._SubParsersAction) -> None:
     reg.add_argument("--name", required=True, help="slug: lowercase letters, digits, '-'")
     reg.add_argument("--owner", required=True)
     reg.add_argument("--risk-tier", required=True, help="minimal | limited | high | unacceptable")
-    reg.add_argument("--team")
+    reg.add_argument(
+        "--team", help="the team the model belongs to: its reviewers (roles file `teams`) see and approve it"
+    )
     reg.add_argument("--use-case")
     reg.add_argument("--goal", action="append", default=[], help="business goal (repeatable)")
     reg.add_argument("--stakeholder", action="append", default=[], help='"name:role:contact" (repeatable)')

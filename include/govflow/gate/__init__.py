@@ -6,7 +6,18 @@ decision.decision   # approved | rejected | pending_approval
 decision.reasons    # one per unmet requirement
 """
 
-from govflow.gate._decide import decide, evidence_digest
+from govflow.gate._decide import decide, evidence_digest, in_owner_team, independence_pack
 from govflow.gate._types import Approval, Decision, Evidence, Reason, VersionRef, Waiver
 
-__all__ = ["Approval", "Decision", "Evidence", "Reason", "VersionRef", "Waiver", "decide", "evidence_digest"]
+__all__ = [
+    "Approval",
+    "Decision",
+    "Evidence",
+    "Reason",
+    "VersionRef",
+    "Waiver",
+    "decide",
+    "evidence_digest",
+    "in_owner_team",
+    "independence_pack",
+]

@@ -10,12 +10,13 @@ No clock, no DB: the same inputs always give the same decision (replay).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
+from govflow.access import covers
 from govflow.gate._fixes import attach_fix
 from govflow.gate._types import Approval, Decision, Evidence, Reason, VersionRef, Waiver
 from govflow.hashing import sha256_json
-from govflow.policy import Policy, TierPolicy
+from govflow.policy import Pack, Policy, TierPolicy
 from govflow.timeutil import utc
 from govflow.vocab import RISK_TIERS, STATUSES, DecisionKind
 
@@ -135,7 +136,8 @@ def decide(
                 f"{_waiver_problem(waiver, rules, version_ref) or _not_current(waiver, items, version_ref)}"
             )
 
-    counted, rejections = _tally(approvals, rules, tier, version_ref, digest, notes)
+    independence = independence_pack(policy, tier, version_ref)
+    counted, rejections = _tally(approvals, rules, tier, version_ref, digest, notes, independence)
     for approval in rejections:
         comment = f": {approval.comment}" if approval.comment else ""
         reasons.append(
@@ -261,16 +263,27 @@ def _judge_check(
 def _waiver_problem(waiver: Waiver, rules: TierPolicy, version_ref: VersionRef) -> str | None:
     if not waiver.reason.strip():
         return "a waiver needs a reason"
-    if waiver.role not in rules.approvals.waiver_roles:
-        return f"role {waiver.role} may not waive checks (needs {' or '.join(rules.approvals.waiver_roles)})"
+    roles = rules.approvals.roles_to_waive(waiver.check)
+    if waiver.role not in roles:
+        what = "checks" if roles == rules.approvals.waiver_roles else f"the {waiver.check} check"
+        return f"role {waiver.role} may not waive {what} (needs {' or '.join(roles)})"
     if version_ref.submitted_by and waiver.waived_by == version_ref.submitted_by:
         return f"{waiver.waived_by} submitted this version (separation of duties)"
+    if not covers(waiver.teams, version_ref.team):
+        return _out_of_team(waiver.teams, version_ref)
     if not _auth_accepted(waiver.auth_method, rules):
         return (
             f"authenticated by {waiver.auth_method or 'nothing recorded'}, which the tier does not accept "
             f"(accepted: {', '.join(rules.approvals.accepted_auth or ())})"
         )
     return None
+
+
+def _out_of_team(teams: Sequence[str] | None, version_ref: VersionRef) -> str:
+    return (
+        f"given as reviewer of team {', '.join(teams or ())}, and the model belongs to "
+        f"{'team ' + version_ref.team if version_ref.team else 'no team'}"
+    )
 
 
 def _auth_accepted(method: str | None, rules: TierPolicy) -> bool:
@@ -308,6 +321,26 @@ def _unrequired_problems(
     return notes
 
 
+def independence_pack(policy: Policy, tier: str, version_ref: VersionRef) -> Pack | None:
+    """The enforced rule pack, if any, that asks for approvers outside the model's team (model risk
+    management's independent validation) for this model's sector, regions and tier."""
+    for pack in policy.enforced_packs():
+        rule = pack.independence
+        if (
+            rule is not None
+            and rule.reviewer_outside_owner_team
+            and pack.applies_to(sector=version_ref.sector, regions=version_ref.regions, tier=tier)
+        ):
+            return pack
+    return None
+
+
+def in_owner_team(teams: Collection[str] | None, version_ref: VersionRef) -> bool:
+    """A verdict's giver is of the model's own team: their scope names it (no scope: a central
+    function, independent of every team)."""
+    return teams is not None and version_ref.team is not None and version_ref.team in teams
+
+
 def _tally(
     approvals: Iterable[Approval],
     rules: TierPolicy,
@@ -315,6 +348,7 @@ def _tally(
     version_ref: VersionRef,
     digest: str,
     notes: list[str],
+    independence: Pack | None = None,
 ) -> tuple[list[str], list[Approval]]:
     latest: dict[str, Approval] = {}
     for approval in approvals:  # an approver's last verdict replaces their earlier one
@@ -327,6 +361,18 @@ def _tally(
             notes.append(f"{who} not counted: the submitter may not approve their own version")
         elif approval.role not in rules.approvals.roles:
             notes.append(f"{who} not counted: role {approval.role} may not approve the {tier} tier")
+        elif not covers(approval.teams, version_ref.team):
+            # A rejection from outside the team does not count either: the team's reviewers decide.
+            notes.append(f"{who} not counted: {_out_of_team(approval.teams, version_ref)}")
+        elif (
+            independence is not None
+            and approval.verdict == "approve"  # a rejection from the owner's team still counts
+            and in_owner_team(approval.teams, version_ref)
+        ):
+            notes.append(
+                f"{who} not counted: a reviewer of the owner's team {version_ref.team}, and "
+                f"{independence.name} asks for validation independent of it"
+            )
         elif approval.verdict == "approve" and not _auth_accepted(approval.auth_method, rules):
             # A rejection counts however it was given (failing closed); an approval must be proven.
             notes.append(

@@ -68,6 +68,11 @@ class Approval:
     id: str | None = None
     # How the approver was authenticated (None: not recorded); the tier's accepted_auth decides.
     auth_method: str | None = None
+    # The teams the approver's roles covered (None: every team); it counts only for a model of one.
+    teams: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        _sorted_teams(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +83,7 @@ class Approval:
             "evidence_digest": self.evidence_digest,
             "comment": self.comment,
             "auth_method": self.auth_method,
+            **_teams_dict(self.teams),
         }
 
     @classmethod
@@ -90,7 +96,25 @@ class Approval:
             comment=data.get("comment") or "",
             id=None if data.get("id") is None else str(data["id"]),
             auth_method=data.get("auth_method"),
+            teams=_teams_of(data),
         )
+
+
+def _sorted_teams(item: Any) -> None:
+    # Sorted so a verdict read from JSON (a list) and from a row compare equal on replay.
+    if item.teams is not None:
+        object.__setattr__(item, "teams", tuple(sorted(str(t) for t in item.teams)))
+
+
+def _teams_dict(teams: tuple[str, ...] | None) -> dict[str, Any]:
+    # Only a scoped verdict names its teams: stored decisions from before teams replay unchanged.
+    return {} if teams is None else {"teams": list(teams)}
+
+
+def _teams_of(data: Mapping[str, Any]) -> tuple[str, ...] | None:
+    # Absent on verdicts stored before teams: they covered every team.
+    teams = data.get("teams")
+    return None if teams is None else tuple(teams)
 
 
 @dataclass(frozen=True)
@@ -104,9 +128,11 @@ class Waiver:
     reason: str
     id: str | None = None
     auth_method: str | None = None
+    teams: tuple[str, ...] | None = None  # as on Approval
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "evidence_id", str(self.evidence_id))
+        _sorted_teams(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,6 +143,7 @@ class Waiver:
             "role": self.role,
             "reason": self.reason,
             "auth_method": self.auth_method,
+            **_teams_dict(self.teams),
         }
 
     @classmethod
@@ -129,28 +156,59 @@ class Waiver:
             reason=data.get("reason") or "",
             id=None if data.get("id") is None else str(data["id"]),
             auth_method=data.get("auth_method"),
+            teams=_teams_of(data),
         )
 
 
 @dataclass(frozen=True)
 class VersionRef:
-    """The version under decision: its id, the data hashes registered with it, its submitter."""
+    """The version under decision: its id, the data hashes registered with it, its submitter, and
+    its model's team (an approval counts only from a scope that covers it), sector and regions
+    (which rule packs apply: one may ask for a reviewer outside the team)."""
 
     id: str
     data_sha256: frozenset[str]
     submitted_by: str | None = None
+    team: str | None = None
+    sector: str | None = None
+    regions: tuple[str, ...] = ()
 
-    def __init__(self, id: Any, data_sha256: Iterable[str | None], submitted_by: str | None = None) -> None:
+    def __init__(
+        self,
+        id: Any,
+        data_sha256: Iterable[str | None],
+        submitted_by: str | None = None,
+        team: str | None = None,
+        sector: str | None = None,
+        regions: Iterable[str] = (),
+    ) -> None:
         object.__setattr__(self, "id", str(id))
         object.__setattr__(self, "data_sha256", frozenset(h for h in data_sha256 if h))
         object.__setattr__(self, "submitted_by", submitted_by)
+        object.__setattr__(self, "team", team)
+        object.__setattr__(self, "sector", sector)
+        object.__setattr__(self, "regions", tuple(sorted(regions)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "data_sha256": sorted(self.data_sha256), "submitted_by": self.submitted_by}
+        return {
+            "id": self.id,
+            "data_sha256": sorted(self.data_sha256),
+            "submitted_by": self.submitted_by,
+            "team": self.team,
+            "sector": self.sector,
+            "regions": list(self.regions),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> VersionRef:
-        return cls(data["id"], data.get("data_sha256") or (), data.get("submitted_by"))
+        return cls(
+            data["id"],
+            data.get("data_sha256") or (),
+            data.get("submitted_by"),
+            data.get("team"),
+            data.get("sector"),
+            data.get("regions") or (),
+        )
 
 
 @dataclass(frozen=True)

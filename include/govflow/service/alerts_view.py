@@ -13,19 +13,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govflow.access import User
 from govflow.machine_paths import file_names_only
+from govflow.service import team_scope
 from govflow.store import Alert, Model, ModelVersion
 
 MESSAGE_CHARS = 400
 
 
-def alerts_view(session: Session, *, model: str | None = None) -> dict[str, Any]:
+def alerts_view(session: Session, *, model: str | None = None, viewer: User | None = None) -> dict[str, Any]:
     """``{"open": N stored alerts, "problems": [...]}``; each problem lists its channels' deliveries."""
     query = (
         select(Alert, Model.name, ModelVersion.version)
         .outerjoin(Model, Alert.model_id == Model.id)
         .outerjoin(ModelVersion, Alert.version_id == ModelVersion.id)
-        .where(Alert.resolved_at.is_(None))
+        .where(Alert.resolved_at.is_(None), team_scope.visible(viewer))  # scoped: their models' only
         .order_by(Alert.id)
     )
     if model is not None:

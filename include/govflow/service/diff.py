@@ -10,14 +10,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from govflow.access import User
 from govflow.checks.family import families
 from govflow.policy import Policy
 from govflow.service.version_view import version_view
 
 
-def version_diff(session: Session, policy: Policy, name: str, a: str, b: str) -> dict[str, Any]:
-    left = version_view(session, policy, name, a, audit_limit=1)
-    right = version_view(session, policy, name, b, audit_limit=1)
+def version_diff(
+    session: Session, policy: Policy, name: str, a: str, b: str, *, viewer: User | None = None
+) -> dict[str, Any]:
+    left = version_view(session, policy, name, a, audit_limit=1, viewer=viewer)
+    right = version_view(session, policy, name, b, audit_limit=1, viewer=viewer)
     diff: dict[str, Any] = {
         "model": name,
         "a": a,

@@ -21,10 +21,16 @@ from govflow.artifacts import ArtifactStore
 from govflow.docs import KINDS, DocInputs, build_context, documentation_check, render_documents
 from govflow.errors import BadInputError
 from govflow.files import atomic_write
-from govflow.policy import Policy, load_policy
+from govflow.policy import Policy, load_packs, load_policy
 from govflow.service.attachments import version_attachments
-from govflow.service.checks import check_result_to_dict, load_evidence, record_check_result
+from govflow.service.checks import (
+    check_result_to_dict,
+    latest_check_results,
+    load_evidence,
+    record_check_result,
+)
 from govflow.service.doc_notes import notes_for, record_notes
+from govflow.service.packs import packs_evidence
 from govflow.service.registry import get_version, model_to_dict, version_subject, version_to_dict
 from govflow.service.version_records import (
     decision_record,
@@ -156,8 +162,9 @@ def render_docs(
     policy = _policy(policy)
     row = get_version(session, model, version)
     context = build_context(gather_inputs(session, row, policy=policy, artifacts=artifacts))
-    texts = render_documents(context, fmt=fmt, kinds=kinds)
     completeness = _completeness(context)
+    context["packs"] = _packs(session, row, policy, completeness["sections"])
+    texts = render_documents(context, fmt=fmt, kinds=kinds)
     documents = [
         _store_document(session, row, kind, fmt, text, completeness, actor=actor, artifacts=artifacts)
         for kind, text in texts.items()
@@ -170,6 +177,23 @@ def render_docs(
         "documents": [{**document_dict(d), "path": paths.get(d.kind)} for d in documents],
         **completeness,
     }
+
+
+def _packs(
+    session: Session, row: ModelVersion, policy: Policy, scores: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The rule packs that apply, per obligation evidenced or missing, as of this rendering."""
+    results = latest_check_results(session, row.id)
+    model = row.model
+    return packs_evidence(
+        load_packs(),
+        sector=model.sector,
+        regions=model.regions or [],
+        tier=model.risk_tier,
+        passed={check for check, r in results.items() if r.status in ("pass", "warn")},
+        scores=scores,
+        enforced=policy.packs,
+    )
 
 
 def _completeness(context: dict[str, Any]) -> dict[str, Any]:

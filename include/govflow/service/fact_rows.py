@@ -186,6 +186,8 @@ def _auth(row_value: str | None, e: SignedEvent) -> tuple[Any, Any]:
 def _model_fields(m: Model, e: SignedEvent) -> _Fields:
     p = e.payload
     yield "owner", m.owner, p.get("owner")
+    # Whose reviewers may see and approve it (service.team_scope): re-teaming it is an edit.
+    yield "team", m.team, p.get("team")
     yield "risk_tier", m.risk_tier, p.get("risk_tier")
     yield "regions", list(m.regions or []), list(p.get("regions") or [])
     yield "sector", m.sector, p.get("sector")
@@ -246,6 +248,8 @@ def _approval_fields(a: Approval, e: SignedEvent, subject: str) -> _Fields:
     yield "comment", a.comment, p.get("comment")
     yield "decision_id", a.decision_id, p.get("decision_id")
     yield "required_action", a.required_action, p.get("required_action")
+    # The approver's team scope decides whose models it counts for (absent before teams: every team).
+    yield "scope_teams", a.scope_teams, p.get("teams")
 
 
 def _waiver_fields(w: Waiver, e: SignedEvent, subject: str) -> _Fields:
@@ -258,6 +262,7 @@ def _waiver_fields(w: Waiver, e: SignedEvent, subject: str) -> _Fields:
     yield "reason", w.reason, p.get("reason")
     yield "evidence_digest", w.evidence_digest, p.get("evidence_digest")
     yield "auth_method", *_auth(w.auth_method, e)
+    yield "scope_teams", w.scope_teams, p.get("teams")
 
 
 def _decision_fields(d: GateDecision, e: SignedEvent, subject: str) -> _Fields:

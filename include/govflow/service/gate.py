@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from govflow.access import (
     AuthMethod,
@@ -36,7 +36,7 @@ from govflow.errors import (
 )
 from govflow.gate import Decision
 from govflow.policy import Policy, TierPolicy, load_policy
-from govflow.service import mlflow_sync, registry
+from govflow.service import mlflow_sync, registry, team_scope
 from govflow.service.docs import document_links
 from govflow.service.gate_inputs import (
     GateInputs,
@@ -144,7 +144,7 @@ def evaluate_gate(
         evidence_digest=decision.evidence_digest,
         decided_by=actor,
         decided_at=when,
-        documents=_document_links(session, row.id),
+        documents=document_links(session, row.id),  # the documents it was taken with
         inputs={
             "tier": inputs.tier,
             "version": inputs.version_ref.to_dict(),
@@ -185,12 +185,6 @@ def evaluate_gate(
     return stored
 
 
-def _document_links(session: Session, version_id: int) -> list[dict[str, Any]]:
-    # The documents the decision was taken with; later renderings replace these links.
-
-    return document_links(session, version_id)
-
-
 def decision_to_dict(
     row: GateDecision, *, model: str | None = None, version: str | None = None
 ) -> dict[str, Any]:
@@ -198,8 +192,6 @@ def decision_to_dict(
     if model is None or version is None:
         owner = row_version = None
         if row.version_id is not None:
-            from sqlalchemy.orm import object_session
-
             session = object_session(row)
             v = session.get(ModelVersion, row.version_id) if session is not None else None
             if v is not None:
@@ -258,6 +250,7 @@ def _reviewer_role(
         raise PermissionDeniedError(
             f"permission denied: {user.name} submitted {label} and may not {what} it (separation of duties)"
         )
+    team_scope.require_covers(user, label, row.model.team, action=what)  # nor would the gate count it
     if rules.prohibited:
         raise ConflictError(f"{label} is in the prohibited {tier} risk tier: it is never promoted")
     if row.stage not in APPROVABLE_STAGES:
@@ -315,6 +308,8 @@ def approve(
     role = _reviewer_role(user, rules.approvals.roles, row, rules, verdict, label, tier)
     _require_counting_auth(verdict, auth_method, rules, label, tier)
     inputs = gather_inputs(session, row)
+    if verdict == "approve":  # where a rule pack asks for independent validation
+        team_scope.require_independent(user, policy, tier, inputs.version_ref, label)
     if not inputs.evidence:
         raise ConflictError(
             f"{label} has no check results yet: nothing to {verdict} (run the governance checks first)"
@@ -331,6 +326,7 @@ def approve(
         auth_method=auth_method,
         run_id=run_id,
         required_action=required_action,
+        scope_teams=team_scope.scope_of(user),
         created_at=_now(now),
     )
     session.add(approval)
@@ -349,6 +345,7 @@ def approve(
             "evidence_digest": approval.evidence_digest,
             "decision_id": approval.decision_id,
             "auth_method": approval.auth_method,  # what the tier's accepted_auth counts: signed
+            "teams": approval.scope_teams,  # whose models it counts for: signed
             **({"required_action": required_action} if required_action else {}),
         },
     )
@@ -381,7 +378,8 @@ def waive(
     label, tier = f"{model}@{version}", row.model.risk_tier
     rules = policy.tier(tier)
     user = _directory(users).get(actor)
-    role = _reviewer_role(user, rules.approvals.waiver_roles, row, rules, "waive checks of", label, tier)
+    waivers_by = rules.approvals.roles_to_waive(check)  # a PII waiver may need the DPO (policy)
+    role = _reviewer_role(user, waivers_by, row, rules, "waive checks of", label, tier)
     inputs = gather_inputs(session, row)
     own = [e for e in inputs.evidence if e.check == check and e.model_version_id == inputs.version_ref.id]
     if not own:
@@ -405,6 +403,7 @@ def waive(
         evidence_digest=inputs.digest,
         check_result_id=int(target.id),
         auth_method=auth_method,
+        scope_teams=team_scope.scope_of(user),
         created_at=_now(now),
     )
     session.add(waiver)
@@ -424,6 +423,7 @@ def waive(
             "reason": reason,
             "evidence_digest": waiver.evidence_digest,
             "auth_method": waiver.auth_method,
+            "teams": waiver.scope_teams,
         },
     )
     preview = inputs.decide(policy, _now(now), waivers=(*inputs.waivers, waiver_of(waiver)))

@@ -67,7 +67,13 @@ class GateInputs:
 
 def version_ref_of(row: ModelVersion) -> VersionRef:
     return VersionRef(
-        row.id, [row.training_data_sha256, row.reference_data_sha256, row.eval_data_sha256], row.created_by
+        row.id,
+        [row.training_data_sha256, row.reference_data_sha256, row.eval_data_sha256],
+        submitted_by=row.created_by,
+        # Signed with model.registered, compared before every decision.
+        team=row.model.team,
+        sector=row.model.sector,
+        regions=row.model.regions or (),
     )
 
 
@@ -93,6 +99,7 @@ def approval_of(row: ApprovalRow) -> Approval:
         comment=row.comment or "",
         id=str(row.id),
         auth_method=row.auth_method,
+        teams=None if row.scope_teams is None else tuple(row.scope_teams),
     )
 
 
@@ -105,6 +112,7 @@ def waiver_of(row: WaiverRow) -> Waiver:
         reason=row.reason,
         id=str(row.id),
         auth_method=row.auth_method,
+        teams=None if row.scope_teams is None else tuple(row.scope_teams),
     )
 
 

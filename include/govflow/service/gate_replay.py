@@ -106,8 +106,18 @@ def replay_decision(session: Session, decision_id: int) -> ReplayReport:
         differences.append("the decision's evidence ids differ from the evidence stored with it")
     version_ref = VersionRef.from_dict(inputs["version"])
     version_row = session.get(ModelVersion, row.version_id)
-    if version_row is None or version_ref_of(version_row) != version_ref:
-        differences.append("the version's registered data hashes or submitter differ from the stored ones")
+    # Only what was stored: a decision from before teams and packs was decided without them.
+    now_ref = (
+        VersionRef.from_dict(
+            {k: v for k, v in version_ref_of(version_row).to_dict().items() if k in inputs["version"]}
+        )
+        if version_row is not None
+        else None
+    )
+    if now_ref is None or now_ref != version_ref:
+        differences.append(
+            "the version's registered data hashes, submitter or team differ from the stored ones"
+        )
 
     replayed = decide(
         policy,

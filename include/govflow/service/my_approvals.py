@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govflow.access import User
 from govflow.policy import Policy
+from govflow.service import team_scope
 from govflow.service.airflow_links import required_actions_link, run_link
 from govflow.service.portfolio import latest_decisions_subquery
 from govflow.store import Approval, CheckResultRow, GateDecision, Model, ModelVersion, Run
@@ -24,6 +26,7 @@ def my_approvals(
     roles: Collection[str],
     *,
     required_actions: Sequence[Mapping[str, Any]] = (),
+    viewer: User | None = None,
 ) -> dict[str, Any]:
     """govflow's pending decisions for ``user``, each with the Airflow Required Actions that ask them
     about it; ``required_actions`` (from Airflow, by the caller) that match no listed version stay
@@ -38,6 +41,7 @@ def my_approvals(
             latest.c.rank == 1,
             latest.c.decision == "pending_approval",
             ModelVersion.stage.in_(GATED_STAGES),
+            team_scope.visible(viewer),  # a reviewer of one team is asked about that team's models only
         )
         .order_by(GateDecision.decided_at)
     ).all()

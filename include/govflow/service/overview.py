@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govflow.access import User
 from govflow.errors import NotFoundError
 from govflow.policy import Policy
-from govflow.service import registry
+from govflow.service import registry, team_scope
 from govflow.service.checks import check_result_to_dict, latest_check_results
 from govflow.service.gate import decision_to_dict, latest_decision
 from govflow.service.serialize import approval_to_dict, waiver_to_dict
@@ -18,10 +19,13 @@ from govflow.store import Approval, CheckResultRow, Document, GateDecision, Mode
 from govflow.store.audit import event_to_dict, list_events
 
 
-def models_overview(session: Session) -> list[dict[str, Any]]:
-    """One line per model: tier, owner, production version, newest version and its latest decision."""
+def models_overview(session: Session, *, viewer: User | None = None) -> list[dict[str, Any]]:
+    """One line per model ``viewer`` may see: tier, owner, production version, newest version and
+    its latest decision."""
     out = []
     for model in registry.list_models(session):
+        if viewer is not None and not viewer.covers(model.team):
+            continue
         versions = model.versions
         newest = versions[-1] if versions else None
         production = next((v for v in versions if v.stage == "production"), None)
@@ -42,8 +46,11 @@ def models_overview(session: Session) -> list[dict[str, Any]]:
     return out
 
 
-def model_detail(session: Session, name: str, *, policy: Policy) -> dict[str, Any]:
+def model_detail(
+    session: Session, name: str, *, policy: Policy, viewer: User | None = None
+) -> dict[str, Any]:
     model = registry.get_model(session, name)
+    team_scope.require_model(session, viewer, model)
     detail = registry.model_to_dict(model)
     detail["versions"] = [
         {
@@ -105,8 +112,11 @@ def version_detail(session: Session, name: str, version: str) -> dict[str, Any]:
     return detail
 
 
-def document_for_download(session: Session, name: str, version: str, document_id: int) -> Document:
+def document_for_download(
+    session: Session, name: str, version: str, document_id: int, *, viewer: User | None = None
+) -> Document:
     row = registry.get_version(session, name, version)
+    team_scope.require_model(session, viewer, row.model, action="read the documents of")
     doc = session.get(Document, document_id)
     if doc is None or doc.version_id != row.id:
         raise NotFoundError(f"no document {document_id} for {name}@{version}")

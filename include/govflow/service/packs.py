@@ -19,7 +19,7 @@ from govflow.policy import Pack, load_packs
 from govflow.service.registry import get_model, get_version
 from govflow.store import CheckResultRow, Document
 
-__all__ = ["pack_status"]
+__all__ = ["pack_status", "packs_evidence"]
 
 
 def pack_status(
@@ -45,12 +45,35 @@ def pack_status(
         select(Document).where(Document.version_id == row.id).order_by(Document.id.desc())
     ).first()
     scores = ((document.completeness or {}).get("sections") or {}) if document else {}
+    out = packs_evidence(
+        packs if packs is not None else load_packs(),
+        sector=model_row.sector,
+        regions=model_row.regions or [],
+        tier=model_row.risk_tier,
+        passed=passed,
+        scores=scores,
+        enforced=enforced,
+    )
+    return {"model": model, "version": version, "packs": out}
+
+
+def packs_evidence(
+    packs: list[Pack],
+    *,
+    sector: str | None,
+    regions: list[str],
+    tier: str,
+    passed: Collection[str],
+    scores: dict[str, Any],
+    enforced: Collection[str] = (),
+) -> list[dict[str, Any]]:
+    """The packs that apply to a model of ``sector``/``regions``/``tier`` and, per obligation,
+    evidenced or missing, given the checks that ``passed`` and the document section ``scores``
+    (the documents compute them while rendering, so they show the packs as of that rendering)."""
     complete = {sid for sid, score in scores.items() if score is not None and float(score) >= 1.0}
     out = []
-    for pack in packs if packs is not None else load_packs():
-        if not pack.applies_to(
-            sector=model_row.sector, regions=model_row.regions or [], tier=model_row.risk_tier
-        ):
+    for pack in packs:
+        if not pack.applies_to(sector=sector, regions=regions, tier=tier):
             continue
         obligations = []
         for item in pack.obligations:
@@ -85,4 +108,4 @@ def pack_status(
                 "total": len(obligations),
             }
         )
-    return {"model": model, "version": version, "packs": out}
+    return out

@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy import Subquery, case, func, select
 from sqlalchemy.orm import Session
 
+from govflow.access import User
 from govflow.policy import Policy
+from govflow.service import team_scope
 from govflow.service.airflow_links import NIGHTLY_DAG, run_link
 from govflow.service.version_state import compliance_problems, derive_state, latest_results_query
 from govflow.store import Alert, CheckResultRow, GateDecision, Model, ModelVersion, Run, Waiver
@@ -39,11 +41,17 @@ def portfolio(
     *,
     filters: PortfolioFilter | None = None,
     now: dt.datetime | None = None,
+    viewer: User | None = None,
 ) -> dict[str, Any]:
-    """Counts (over the tier/owner selection) and the rows that also match the state filter."""
+    """Counts (over the tier/owner selection) and the rows that also match the state filter;
+    ``viewer``: only the models of the teams they cover (counts included)."""
     filters = filters or PortfolioFilter()
     now = utc(now or dt.datetime.now(dt.UTC))
-    query = select(Model.id, Model.name, Model.owner, Model.team, Model.risk_tier).order_by(Model.name)
+    query = (
+        select(Model.id, Model.name, Model.owner, Model.team, Model.risk_tier)
+        .where(team_scope.visible(viewer))
+        .order_by(Model.name)
+    )
     if filters.tier:
         query = query.where(Model.risk_tier == filters.tier)
     if filters.owner:
@@ -99,8 +107,14 @@ def portfolio(
     }
     if filters.state:
         rows = [r for r in rows if r["state"] == filters.state]
-    owners = sorted(set(session.scalars(select(Model.owner).distinct())))
-    return {"counts": counts, "models": rows, "owners": owners, "generated_at": iso_utc(now)}
+    owners = sorted(set(session.scalars(select(Model.owner).where(team_scope.visible(viewer)).distinct())))
+    return {
+        "counts": counts,
+        "models": rows,
+        "owners": owners,
+        "scope": team_scope.scope_view(viewer),
+        "generated_at": iso_utc(now),
+    }
 
 
 def _version_facts(session: Session, model_ids: list[int]) -> dict[int, dict[str, int]]:

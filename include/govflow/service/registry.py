@@ -97,7 +97,7 @@ def register_model(
     model = Model(
         name=name,
         owner=owner.strip(),
-        team=team,
+        team=(team or "").strip() or None,
         use_case=use_case,
         business_goals=list(business_goals),
         stakeholders=[s.to_dict() for s in parsed],

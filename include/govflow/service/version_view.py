@@ -14,16 +14,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from govflow.access import User
 from govflow.artifacts import ArtifactStore
 from govflow.checks.family import ViewContext, family, generic_summary, names
 from govflow.errors import GovflowError
 from govflow.policy import Policy
-from govflow.service import registry
+from govflow.service import registry, team_scope
 from govflow.service.airflow_links import check_links, run_link
 from govflow.service.attachments import version_attachments
 from govflow.service.checks import check_result_to_dict, load_evidence
 from govflow.service.evidence_kinds import KIND_LABELS, evidence_kind
 from govflow.service.gate import decision_to_dict
+from govflow.service.packs import pack_status
 from govflow.service.serialize import approval_to_dict, waiver_to_dict
 from govflow.service.version_state import version_state
 from govflow.store import (
@@ -51,12 +53,15 @@ def version_view(
     audit_before: int | None = None,
     audit_limit: int = AUDIT_PAGE_SIZE,
     artifacts: ArtifactStore | None = None,
+    viewer: User | None = None,
 ) -> dict[str, Any]:
     row = registry.get_version(session, name, version)
     model = row.model
+    team_scope.require_model(session, viewer, model)
     detail = registry.version_to_dict(row, model_name=name)
     detail["risk_tier"] = model.risk_tier
     detail["owner"] = model.owner
+    detail["team"] = model.team
     tier = policy.tier(model.risk_tier)
     detail["required_checks"] = list(tier.required_checks)
     detail["state"] = version_state(session, row, policy=policy).to_dict()
@@ -79,6 +84,8 @@ def version_view(
     detail["documents"], detail["older_documents"] = _documents(session, row.id)
     detail["audit"] = audit_page(session, name, version, before=audit_before, limit=audit_limit)
     detail["gate_run"] = _gate_run(session, row.id)
+    # The rule packs that apply (sector, regions, tier) and, per article, evidenced or what is missing.
+    detail["packs"] = pack_status(session, name, version, enforced=policy.packs)["packs"]
     return detail
 
 

@@ -52,7 +52,7 @@ class Model(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     owner: Mapped[str] = mapped_column(String(200))
-    team: Mapped[str | None] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(200), index=True)
     stakeholders: Mapped[list[Any]] = mapped_column(default=list)  # [{name, role, contact}]
     use_case: Mapped[str | None] = mapped_column(Text)
     business_goals: Mapped[list[Any]] = mapped_column(default=list)
@@ -198,6 +198,8 @@ class Approval(Base):
     # ("<dag_id>/<run_id>/<task_id>/<map_index>/<try_number>"), unique so an answer is recorded once.
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     required_action: Mapped[str | None] = mapped_column(String(400), unique=True)
+    # The teams the approver's roles covered when they gave it (signed); NULL: every team.
+    scope_teams: Mapped[list[Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -214,6 +216,8 @@ class Waiver(Base):
     # The failed result this waiver accepts: a re-run of the check (a new result) is not waived.
     check_result_id: Mapped[int | None] = mapped_column(ForeignKey("check_results.id"))
     auth_method: Mapped[str | None] = mapped_column(String(32))
+    # As on approvals: the waiver's giver's team scope (signed); NULL: every team.
+    scope_teams: Mapped[list[Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from govflow.access import SYSTEM_AUTH, load_users
 from govflow.alerts import Problem
 from govflow.errors import BadInputError
+from govflow.gate import VersionRef, in_owner_team, independence_pack
 from govflow.policy import load_policy
 from govflow.progress import LogProgress, reporting
 from govflow.service import gate as gate_service
@@ -51,9 +52,12 @@ class GateRef:
     tier: str
     run: RunRef
     submitted_by: str | None = None
+    team: str | None = None  # the model's team: its approval requests go to reviewers covering it
+    sector: str | None = None  # with regions: where a rule pack asks for reviewers outside the team
+    regions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "run": self.run.to_dict()}
+        return {**asdict(self), "run": self.run.to_dict(), "regions": list(self.regions)}
 
     @classmethod
     def of(cls, value: GateRef | Mapping[str, Any]) -> GateRef:
@@ -65,6 +69,9 @@ class GateRef:
             tier=str(value["tier"]),
             run=RunRef.of(value["run"]),
             submitted_by=value.get("submitted_by"),
+            team=value.get("team"),
+            sector=value.get("sector"),
+            regions=tuple(value.get("regions") or ()),
         )
 
 
@@ -140,7 +147,14 @@ def resolve(
                 f"{model}@{version} is {row.stage}: only candidate or staging versions go through the gate"
             )
         return GateRef(
-            model=model, version=version, tier=row.model.risk_tier, run=run, submitted_by=row.created_by
+            model=model,
+            version=version,
+            tier=row.model.risk_tier,
+            run=run,
+            submitted_by=row.created_by,
+            team=row.model.team,
+            sector=row.model.sector,
+            regions=tuple(row.model.regions or ()),
         ).to_dict()
 
 
@@ -239,13 +253,22 @@ def approval_requests(
 
 
 def eligible_reviewers(ref: GateRef | Mapping[str, Any], *, exclude: Sequence[str] = ()) -> list[str]:
+    """Who may approve: the tier's roles, covering the model's team (a reviewer of another team is
+    never asked, nor counted), outside it where a rule pack asks for independence, not the submitter."""
     ref = GateRef.of(ref)
-    roles = load_policy().tier(ref.tier).approvals.roles
+    policy = load_policy()
+    roles = policy.tier(ref.tier).approvals.roles
+    version = VersionRef(0, (), ref.submitted_by, team=ref.team, sector=ref.sector, regions=ref.regions)
+    independent = independence_pack(policy, ref.tier, version) is not None
     users = load_users()
     return sorted(
         name
         for name, user in users.users.items()
-        if user.has_any(roles, admin_ok=False) and name != ref.submitted_by and name not in set(exclude)
+        if user.has_any(roles, admin_ok=False)
+        and user.covers(ref.team)
+        and not (independent and in_owner_team(user.teams, version))
+        and name != ref.submitted_by
+        and name not in set(exclude)
     )
 
 

@@ -23,13 +23,15 @@ from govflow.checks.family import template_loader
 from govflow.errors import GovflowError, NotFoundError, PermissionDeniedError
 from govflow.hashing import sha256_bytes
 from govflow.policy import load_policy
-from govflow.service import answers, gate, overview
+from govflow.service import answers, gate, overview, team_scope
 from govflow.service.serialize import recorded_to_dict
 from govflow.store import session_scope
+from govflow.web.admin_routes import add_admin_routes
 from govflow.web.airflow_actions import answer_with_token, open_required_actions
 from govflow.web.api_docs import add_docs_routes
 from govflow.web.mlflow_webhook import Trigger, add_mlflow_webhook
 from govflow.web.read_routes import add_read_routes
+from govflow.web.stakeholder_routes import add_stakeholder_routes
 from govflow.web.write_guard import add_write_guard
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -152,6 +154,8 @@ def create_app(
     # Inside Airflow (its auth manager decides who you are), Airflow's Required Actions join My approvals.
     actions = open_required_actions if user_dependency is None else required_actions
     add_read_routes(app, templates=templates, known_user=known_user, read=_read, required_actions=actions)
+    add_admin_routes(app, templates=templates, known_user=known_user, read=_read, http_error=_http_error)
+    add_stakeholder_routes(app, templates=templates, known_user=known_user, read=_read)
 
     # --- writes ----------------------------------------------------------------------------
     answerer = answer_with_token if user_dependency is None else answer_required_action
@@ -240,22 +244,21 @@ def create_app(
             raise _http_error(err) from err
 
     @app.post("/api/models/{name}/versions/{version}/gate")
-    def api_gate(name: str, version: str, user: str = Depends(current_user)) -> dict[str, Any]:
-        """Decide now and store the decision, decided by the logged-in user."""
+    def api_gate(name: str, version: str, who: User = Depends(known_user)) -> dict[str, Any]:
+        """Decide now and store the decision, decided by the logged-in user (of the model's team)."""
         try:
             with session_scope(db_url) as session:
+                team_scope.require_model(session, who, name, action="decide on")
                 row = gate.evaluate_gate(
-                    session, name, version, user, auth_method=auth_method, policy=load_policy()
+                    session, name, version, who.name, auth_method=auth_method, policy=load_policy()
                 )
                 return gate.decision_to_dict(row, model=name, version=version)
         except GovflowError as err:
             raise _http_error(err) from err
 
     @app.get("/api/models/{name}/versions/{version}/documents/{document_id}")
-    def api_document(
-        name: str, version: str, document_id: int, user: str = Depends(current_user)
-    ) -> Response:
-        doc = _read(overview.document_for_download, name, version, document_id)
+    def api_document(name: str, version: str, document_id: int, who: User = Depends(known_user)) -> Response:
+        doc = _read(lambda s: overview.document_for_download(s, name, version, document_id, viewer=who))
         content = ArtifactStore().get_bytes(doc.uri)
         if sha256_bytes(content) != doc.sha256:  # never serve a document that no longer matches its record
             raise HTTPException(status_code=409, detail=f"document {document_id} does not match its sha256")

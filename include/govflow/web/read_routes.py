@@ -54,22 +54,26 @@ def add_read_routes(
         base = {"user": who.name, "roles": sorted(who.roles), "is_reviewer": bool(REVIEW_ROLES & who.roles)}
         return templates.TemplateResponse(request, name, base | context)
 
-    def _portfolio(tier: str | None, owner: str | None, state: str | None) -> dict[str, Any]:
+    def _portfolio(tier: str | None, owner: str | None, state: str | None, who: User) -> dict[str, Any]:
         if tier and tier not in RISK_TIERS:
             raise HTTPException(status_code=400, detail=f"unknown tier {tier!r}")
         if state and state not in STATES:
             raise HTTPException(status_code=400, detail=f"unknown state {state!r}")
         filters = PortfolioFilter(tier=tier or None, owner=owner or None, state=state or None)
-        return read(lambda s: portfolio(s, read_policy(), filters=filters))
+        return read(lambda s: portfolio(s, read_policy(), filters=filters, viewer=who))
 
-    def _version(name: str, version: str, before: int | None, limit: int) -> dict[str, Any]:
+    def _version(name: str, version: str, before: int | None, limit: int, who: User) -> dict[str, Any]:
         return read(
-            lambda s: version_view(s, read_policy(), name, version, audit_before=before, audit_limit=limit)
+            lambda s: version_view(
+                s, read_policy(), name, version, audit_before=before, audit_limit=limit, viewer=who
+            )
         )
 
     def _approvals(who: User) -> dict[str, Any]:
         asked = required_actions(who.name) if required_actions and REVIEW_ROLES & who.roles else []
-        return read(lambda s: my_approvals(s, read_policy(), who.name, who.roles, required_actions=asked))
+        return read(
+            lambda s: my_approvals(s, read_policy(), who.name, who.roles, required_actions=asked, viewer=who)
+        )
 
     # --- JSON API --------------------------------------------------------------------------
     @app.get("/api/portfolio", tags=["read"])
@@ -80,15 +84,15 @@ def add_read_routes(
         who: User = Depends(known_user),
     ) -> dict[str, Any]:
         """One row per model with its compliance state; counts over the tier/owner selection."""
-        return _portfolio(tier, owner, state)
+        return _portfolio(tier, owner, state, who)
 
     @app.get("/api/models", tags=["read"])
     def api_models(who: User = Depends(known_user)) -> dict[str, Any]:
-        return {"models": read(overview.models_overview)}
+        return {"models": read(lambda s: overview.models_overview(s, viewer=who))}
 
     @app.get("/api/models/{name}", tags=["read"])
     def api_model(name: str, who: User = Depends(known_user)) -> dict[str, Any]:
-        return read(lambda s: overview.model_detail(s, name, policy=read_policy()))
+        return read(lambda s: overview.model_detail(s, name, policy=read_policy(), viewer=who))
 
     @app.get("/api/models/{name}/versions/{version}", tags=["read"])
     def api_version(
@@ -99,12 +103,12 @@ def add_read_routes(
         who: User = Depends(known_user),
     ) -> dict[str, Any]:
         """The version page's data: rendered check views, decisions, documents, one audit page."""
-        return _version(name, version, audit_before, audit_limit)
+        return _version(name, version, audit_before, audit_limit, who)
 
     @app.get("/api/models/{name}/diff", tags=["read"])
     def api_diff(name: str, a: str, b: str, who: User = Depends(known_user)) -> dict[str, Any]:
         """Evidence of two versions side by side (metrics, fairness per group, drift, PII, decision)."""
-        return read(lambda s: version_diff(s, read_policy(), name, a, b))
+        return read(lambda s: version_diff(s, read_policy(), name, a, b, viewer=who))
 
     @app.get("/api/approvals", tags=["read"])
     def api_my_approvals(who: User = Depends(known_user)) -> dict[str, Any]:
@@ -114,7 +118,7 @@ def add_read_routes(
     @app.get("/api/alerts", tags=["read"])
     def api_alerts(model: str | None = None, who: User = Depends(known_user)) -> dict[str, Any]:
         """Open alerts, one entry per problem with each channel's delivery (what the portfolio counts)."""
-        return read(lambda s: alerts_view(s, model=model or None))
+        return read(lambda s: alerts_view(s, model=model or None, viewer=who))
 
     # --- pages -----------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse)
@@ -125,7 +129,7 @@ def add_read_routes(
         state: str | None = None,
         who: User = Depends(known_user),
     ) -> HTMLResponse:
-        data = _portfolio(tier, owner, state)
+        data = _portfolio(tier, owner, state, who)
         filters = {"tier": tier or "", "owner": owner or "", "state": state or ""}
         return page(request, "portfolio.html", who, p=data, f=filters, tiers=RISK_TIERS, states=STATES)
 
@@ -135,7 +139,7 @@ def add_read_routes(
             request,
             "model.html",
             who,
-            model=read(lambda s: overview.model_detail(s, name, policy=read_policy())),
+            model=read(lambda s: overview.model_detail(s, name, policy=read_policy(), viewer=who)),
         )
 
     @app.get("/models/{name}/versions/{version}", response_class=HTMLResponse)
@@ -146,7 +150,7 @@ def add_read_routes(
         audit_before: int | None = None,
         who: User = Depends(known_user),
     ) -> HTMLResponse:
-        detail = _version(name, version, audit_before, AUDIT_PAGE_SIZE)
+        detail = _version(name, version, audit_before, AUDIT_PAGE_SIZE, who)
         can_review = (
             bool(REVIEW_ROLES & who.roles)
             and detail["created_by"] != who.name
@@ -158,7 +162,12 @@ def add_read_routes(
     def page_diff(
         request: Request, name: str, a: str, b: str, who: User = Depends(known_user)
     ) -> HTMLResponse:
-        return page(request, "diff.html", who, d=read(lambda s: version_diff(s, read_policy(), name, a, b)))
+        return page(
+            request,
+            "diff.html",
+            who,
+            d=read(lambda s: version_diff(s, read_policy(), name, a, b, viewer=who)),
+        )
 
     @app.get("/approvals", response_class=HTMLResponse)
     def page_my_approvals(request: Request, who: User = Depends(known_user)) -> HTMLResponse:
@@ -168,12 +177,14 @@ def add_read_routes(
     def page_alerts(
         request: Request, model: str | None = None, who: User = Depends(known_user)
     ) -> HTMLResponse:
-        return page(request, "alerts.html", who, a=read(lambda s: alerts_view(s, model=model or None)))
+        return page(
+            request, "alerts.html", who, a=read(lambda s: alerts_view(s, model=model or None, viewer=who))
+        )
 
     @app.get("/runs/{dag_id}/{run_id}", include_in_schema=False)
     def run_target(request: Request, dag_id: str, run_id: str, who: User = Depends(known_user)) -> Any:
         """Where Airflow's extra link lands: the version a run checked (or the portfolio, if several)."""
-        targets = read(lambda s: versions_of_run(s, dag_id, run_id))
+        targets = read(lambda s: versions_of_run(s, dag_id, run_id, viewer=who))
         if len(targets) == 1:
             name, version = targets[0]
             return RedirectResponse(str(request.url_for("page_version", name=name, version=version)), 307)

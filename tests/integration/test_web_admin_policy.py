@@ -1,0 +1,41 @@
+"""The Governance view's admin page for policy changes: impact before apply, non-compliance after."""
+
+from __future__ import annotations
+
+from tests.integration.test_policy_impact import admin_apply, production, tightened  # noqa: F401
+from tests.integration.test_web import client_as
+
+
+def test_an_admin_sees_the_impact_of_a_proposed_policy_before_applying_it(production):  # noqa: F811
+    admin = client_as("admin")
+    report = admin.post("/api/policy/impact", json={"text": tightened().text}).json()
+    assert report["examined"] == 1 and report["policy_version"] == "2099.1.1"
+    [change] = report["changed"]
+    assert (change["model"], change["before"], change["after"]) == (
+        "credit-risk",
+        "approved",
+        "pending_approval",
+    )
+    assert change["approvals_no_longer_counted"] == ["rita", "rob"]
+    assert admin.get("/api/admin/policy").json()["non_compliant"] == []  # nothing is applied by looking
+    page = admin.get("/admin/policy")
+    assert page.status_code == 200 and 'id="impact"' in page.text and 'id="nav-policy"' in page.text
+
+
+def test_after_apply_the_page_lists_the_non_compliant_production_versions(production):  # noqa: F811
+    admin_apply(tightened())
+    state = client_as("admin").get("/api/admin/policy").json()
+    assert state["active"]["version"] == "2099.1.1"
+    assert [(n["model"], n["version"]) for n in state["non_compliant"]] == [("credit-risk", "1.0")]
+    page = client_as("admin").get("/admin/policy").text
+    assert "credit-risk@1.0" in page
+
+
+def test_a_bad_proposed_policy_is_one_line_and_only_admins_get_the_page(production):  # noqa: F811
+    bad = client_as("admin").post("/api/policy/impact", json={"text": "version: 1\ntiers: nope\n"})
+    assert bad.status_code == 400 and "\n" not in bad.json()["detail"]
+    for who in ("rita", "vera", "alice"):
+        client = client_as(who)
+        assert client.get("/admin/policy").status_code == 403
+        assert client.post("/api/policy/impact", json={"text": tightened().text}).status_code == 403
+        assert 'id="nav-policy"' not in client.get("/").text
