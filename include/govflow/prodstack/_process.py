@@ -121,15 +121,32 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def free_port_block(size: int, start: int = 20000, end: int = 60000) -> int:
-    """The first port of ``size`` consecutive free loopback ports (for tests and a second stack)."""
+def free_port_block(size: int, start: int = 20000, end: int | None = None) -> int:
+    """The first port of ``size`` consecutive free loopback ports (for tests and a second stack).
+
+    Below the kernel's ephemeral range by default: a service stopped and restarted on its port
+    (a fault test) would otherwise find it taken by some outgoing connection's local port (a
+    pooled DB or broker connection lives for minutes), and fail to bind.
+    """
     import random
 
+    end = end if end is not None else _ephemeral_ports()[0]
+    if end - size <= start:  # an unusual ephemeral range leaves no room below it
+        end = 60000
     for _ in range(200):
         base = random.randrange(start, end - size)
         if all(_bindable(base + i) for i in range(size)):
             return base
     raise RuntimeError(f"no block of {size} free ports found")
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range of local ports for outgoing connections (Linux's default if unreadable)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
 def _bindable(port: int) -> bool:
