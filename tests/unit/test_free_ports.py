@@ -10,7 +10,7 @@ def test_a_port_block_lies_below_the_ephemeral_range():
     low, _ = _process._ephemeral_ports()
     for _ in range(20):
         base = free_port_block(12)
-        assert 20000 <= base and base + 12 <= low
+        assert base >= 20000 and base + 12 <= low
 
 
 def test_an_ephemeral_range_with_no_room_below_falls_back(monkeypatch):
