@@ -235,8 +235,10 @@ def test_where_the_policy_names_the_dpo_only_the_dpo_signs_off_a_pii_waiver(reta
     base = load_policy()
     text = base.text.replace(f'version: "{base.version}"', 'version: "2099.1.2"')
     at = text.index("      count: 1\n", text.index("  limited:"))  # the limited tier's approvals
-    dpo_policy = parse_policy(text[:at] + "      pii_waiver_roles: [dpo]\n" + text[at:], source="dpo.yaml")
-    assert dpo_policy.tier("limited").approvals.pii_waiver_roles == ["dpo"]
+    dpo_policy = parse_policy(
+        text[:at] + "      check_waiver_roles: {pii: [dpo]}\n" + text[at:], source="dpo.yaml"
+    )
+    assert dpo_policy.tier("limited").approvals.check_waiver_roles == {"pii": ["dpo"]}
     (tmp_path / "roles.yaml").write_text(ROLES + "  dana: {roles: [dpo], teams: [retail]}\n")
     with session_scope() as s:
         row = registry.get_version(s, "scorer", "1")

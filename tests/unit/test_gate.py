@@ -563,13 +563,15 @@ def test_a_rejection_from_the_owners_team_still_rejects_under_independence():
 # --- the DPO signs off PII waivers where the policy says so ------------------------------------
 
 DPO_POLICY = parse_policy(
-    POLICY.text.replace("waiver_roles: [reviewer]}", "waiver_roles: [reviewer], pii_waiver_roles: [dpo]}"),
+    POLICY.text.replace(
+        "waiver_roles: [reviewer]}", "waiver_roles: [reviewer], check_waiver_roles: {pii: [dpo]}}"
+    ),
     source="test",
 )
 
 
 def test_a_pii_waiver_counts_only_from_the_roles_the_policy_names_for_pii():
-    assert DPO_POLICY.tier("high").approvals.pii_waiver_roles == ["dpo"]
+    assert DPO_POLICY.tier("high").approvals.check_waiver_roles == {"pii": ["dpo"]}
     evidence = [e for e in passing("high") if e.check != "pii"] + [ev(80, "pii", "fail")]
     approvals = approve(evidence, "rita", "rob")
     by_reviewer = Waiver("pii", "80", "rob", "reviewer", "hashed before use")
@@ -581,5 +583,5 @@ def test_a_pii_waiver_counts_only_from_the_roles_the_policy_names_for_pii():
     )
     by_dpo = Waiver("pii", "80", "dana", "dpo", "hashed before use")
     assert run("high", evidence, approvals, waivers=[by_dpo], policy=DPO_POLICY).decision == "approved"
-    # Other checks keep the waiver_roles; without pii_waiver_roles a reviewer's PII waiver counts.
+    # Other checks keep the waiver_roles; without check_waiver_roles a reviewer's PII waiver counts.
     assert run("high", evidence, approvals, waivers=[by_reviewer]).decision == "approved"

@@ -147,17 +147,15 @@ class ApprovalRule(_Strict):
     count: int = Field(default=0, ge=0)
     roles: list[Role] = Field(default_factory=lambda: list(_REVIEWER_ROLES))
     waiver_roles: list[Role] = Field(default_factory=lambda: list(_REVIEWER_ROLES))
-    # Who signs off a waiver of the PII check (e.g. [dpo]: the data protection officer); None: the
-    # waiver_roles, as for every other check.
-    pii_waiver_roles: list[Role] | None = None
+    # Who signs off a waiver of one check, where not the waiver_roles (e.g. {pii: [dpo]}: the data
+    # protection officer signs off PII waivers).
+    check_waiver_roles: dict[PolicyCheck, list[Role]] = Field(default_factory=dict)
     # How approvers and waivers must have been authenticated to count; None: any method.
     accepted_auth: list[AuthMethod] | None = None
 
     def roles_to_waive(self, check: str) -> list[Role]:
-        """The roles whose waiver of ``check`` counts (PII waivers may need the DPO's)."""
-        if check == "pii" and self.pii_waiver_roles is not None:
-            return list(self.pii_waiver_roles)
-        return list(self.waiver_roles)
+        """The roles whose waiver of ``check`` counts (``check_waiver_roles`` where it names the check)."""
+        return list(self.check_waiver_roles.get(check, self.waiver_roles))
 
     @model_validator(mode="after")
     def _roles_when_needed(self) -> ApprovalRule:

@@ -31,8 +31,12 @@ from govflow.service.version_state import version_state
 from govflow.store import Approval, Document, GateDecision, Model, ModelVersion, Waiver
 from govflow.store.audit import verify_chain
 from govflow.timeutil import iso_utc
+from govflow.vocab import CheckName
 
 __all__ = ["VIEW_ROLES", "auditor_bundle", "auditor_view", "data_scientist_view", "dpo_view"]
+
+# The check family the data protection officer's page is about (its findings and its waivers).
+PERSONAL_DATA: CheckName = "pii"
 
 VIEW_ROLES: dict[str, tuple[str, ...]] = {
     "auditor": ("auditor",),
@@ -100,7 +104,7 @@ def dpo_view(session: Session, viewer: User, policy: Policy) -> dict[str, Any]:
     models = []
     for model in _models(session, viewer):
         newest = model.versions[-1] if model.versions else None
-        pii = latest_check_results(session, newest.id).get("pii") if newest else None
+        pii = latest_check_results(session, newest.id).get(PERSONAL_DATA) if newest else None
         summary = dict(pii.summary or {}) if pii is not None else {}
         try:
             allowed: list[str] | str = sorted(policy.allowed_pii_entities(model.regions or [], model.sector))
@@ -116,7 +120,9 @@ def dpo_view(session: Session, viewer: User, policy: Policy) -> dict[str, Any]:
             }
             for row in model.versions
             for w in session.scalars(
-                select(Waiver).where(Waiver.version_id == row.id, Waiver.check == "pii").order_by(Waiver.id)
+                select(Waiver)
+                .where(Waiver.version_id == row.id, Waiver.check == PERSONAL_DATA)
+                .order_by(Waiver.id)
             )
         ]
         models.append(
