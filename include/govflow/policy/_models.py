@@ -155,7 +155,8 @@ class ApprovalRule(_Strict):
 
     def roles_to_waive(self, check: str) -> list[Role]:
         """The roles whose waiver of ``check`` counts (``check_waiver_roles`` where it names the check)."""
-        return list(self.check_waiver_roles.get(check, self.waiver_roles))
+        named: dict[str, list[Role]] = dict(self.check_waiver_roles)
+        return list(named.get(check, self.waiver_roles))
 
     @model_validator(mode="after")
     def _roles_when_needed(self) -> ApprovalRule:
