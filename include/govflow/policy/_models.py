@@ -155,7 +155,7 @@ class ApprovalRule(_Strict):
 
     def roles_to_waive(self, check: str) -> list[Role]:
         """The roles whose waiver of ``check`` counts (``check_waiver_roles`` where it names the check)."""
-        named: dict[str, list[Role]] = dict(self.check_waiver_roles)
+        named = {str(name): roles for name, roles in self.check_waiver_roles.items()}
         return list(named.get(check, self.waiver_roles))
 
     @model_validator(mode="after")
