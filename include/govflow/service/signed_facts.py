@@ -32,7 +32,7 @@ chain first). A DB-only attacker can then deny service, never approve.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -86,7 +86,28 @@ class UnsignedFactError(GovflowError):
 # --- chains and seals (store.seals) ------------------------------------------------------------
 
 
-def _chain_problems(key: str, events: Sequence[SignedEvent], keyring: Keyring) -> list[FactProblem]:
+def _committed_since(session: Session, key: str, keyring: Keyring) -> Callable[[int], str | None] | None:
+    """The hash of ``key``'s signed fact ``seq`` as committed now, read outside ``session``'s
+    transaction (whose snapshot may predate a parallel task's commit); None unless it is there and
+    its signature holds. None on SQLite: every transaction there holds the write lock (BEGIN
+    IMMEDIATE), so nothing commits while this one reads (and a second one would wait for it)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return None
+
+    def committed(seq: int) -> str | None:
+        with Session(bind=session.get_bind()) as fresh:
+            trail = Trail()
+            problems = load_events(
+                fresh, (AuditEvent.seq == seq) & (AuditEvent.subject == key), keyring, trail
+            )
+            return trail.loaded[0].hash if trail.loaded and not problems else None
+
+    return committed
+
+
+def _chain_problems(
+    session: Session, key: str, events: Sequence[SignedEvent], keyring: Keyring
+) -> list[FactProblem]:
     """The facts about ``key`` link each to the one before (none cut from the middle), and the newest
     one its seal names is still there (none cut from the end)."""
     problems = []
@@ -104,7 +125,13 @@ def _chain_problems(key: str, events: Sequence[SignedEvent], keyring: Keyring) -
             )
         previous = e.seq
     sealed = any(CHAIN_PREV in e.payload for e in events)
-    why = subject_seal_problem(key, {e.seq: e.hash for e in events}, keyring, sealed=sealed)
+    why = subject_seal_problem(
+        key,
+        {e.seq: e.hash for e in events},
+        keyring,
+        sealed=sealed,
+        committed_since=_committed_since(session, key, keyring),
+    )
     if why is not None:
         problems.append(FactProblem("audit_events", key, why))
     return problems
@@ -176,7 +203,7 @@ def version_fact_problems(
     problems += load_events(session, AuditEvent.seq == newest_policy, keyring, trail)
 
     for key in (f"model:{model.name}", subject):
-        problems += _chain_problems(key, [e for e in trail.loaded if e.subject == key], keyring)
+        problems += _chain_problems(session, key, [e for e in trail.loaded if e.subject == key], keyring)
     if trail.policy is not None:
         # A missing policy seal is not refused (yet): a DB copied with its policy (the test suite's
         # template DB, a restore) has none; a cut newest policy.applied is caught once sealed.
@@ -300,7 +327,7 @@ def require_signed_registration(
     trail = Trail()
     problems = load_events(session, AuditEvent.subject.in_((f"model:{model.name}", subject)), keyring, trail)
     for key in (f"model:{model.name}", subject):
-        problems += _chain_problems(key, [e for e in trail.loaded if e.subject == key], keyring)
+        problems += _chain_problems(session, key, [e for e in trail.loaded if e.subject == key], keyring)
     problems += [p for p in (model_problem(model, trail),) if p is not None]
     problems += version_problems(row, subject, trail)
     if problems:

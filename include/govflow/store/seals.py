@@ -32,6 +32,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Select, event, func, select
@@ -210,7 +211,13 @@ def read_subject_seal(key: str, *, root: str | None = None) -> dict[str, Any] | 
 
 
 def subject_seal_problem(
-    key: str, events: dict[int, str], keyring: Keyring, *, root: str | None = None, sealed: bool = False
+    key: str,
+    events: dict[int, str],
+    keyring: Keyring,
+    *,
+    root: str | None = None,
+    sealed: bool = False,
+    committed_since: Callable[[int], str | None] | None = None,
 ) -> str | None:
     """Why the newest sealed fact of chain ``key`` is missing from ``events`` (seq -> hash), or None.
 
@@ -219,6 +226,11 @@ def subject_seal_problem(
     facts were written since seals exist (they carry ``chain_prev``), so a missing seal was
     deleted (or the store moved), never "not sealed yet": cutting the newest facts and deleting
     their seal would otherwise leave no trace.
+
+    ``committed_since(seq)``: the hash of chain ``key``'s signed event ``seq`` as committed now (a
+    fresh read), or None. The caller's ``events`` are its transaction's snapshot, and a seal is
+    written after its commit: a fact committed by a parallel task (another check of the same
+    version) after that snapshot has a seal newer than ``events``, which is not a deletion.
     """
     seal = read_subject_seal(key, root=root)
     if seal is None:
@@ -245,6 +257,8 @@ def subject_seal_problem(
         return (
             None if events[seq] == body["hash"] else f"event {seq} of {key} differs from its seal: rewritten"
         )
+    if seq > newest and committed_since is not None and committed_since(seq) == body["hash"]:
+        return None  # committed after the caller's snapshot; the facts it read are an earlier state
     if seq > newest or key != POLICY_CHAIN:
         return (
             f"signed event #{seq}, the newest sealed fact about {key}, is gone from the trail "
