@@ -84,6 +84,35 @@ def test_the_bundled_default_is_applied_on_first_use_and_audited(passed_version)
     assert [e.subject for e in events] == [f"policy:{row.version}"]
 
 
+def test_parallel_first_uses_apply_the_bundled_default_once(db_url):
+    """The gate's checks of one version start together; each needs the active policy and, before
+    any was applied, activates the bundled default. Racing, one of them used to fail its insert
+    (uq_policies_one_active) and wait out a retry."""
+    import threading
+
+    from govflow.service.policy import require_active
+
+    policy, barrier, errors = load_policy(DEFAULT), threading.Barrier(4), []
+
+    def first_use() -> None:
+        try:
+            barrier.wait()
+            with session_scope() as s:
+                require_active(s, policy)
+        except Exception as err:  # noqa: BLE001 - collected for the assertion
+            errors.append(err)
+
+    threads = [threading.Thread(target=first_use) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with session_scope() as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "policy.applied")).all()
+        assert active_policy(s).sha256 == policy.sha256 and len(events) == 1
+
+
 def test_a_swapped_policy_file_with_the_same_version_approves_nothing(
     passed_version, tmp_path, monkeypatch, capsys
 ):

@@ -32,7 +32,7 @@ from govflow.service.policy_impact import (
 )
 from govflow.store import Policy as PolicyRow
 from govflow.store import session_scope, utcnow
-from govflow.store.audit import append_event
+from govflow.store.audit import append_event, lock_trail
 from govflow.timeutil import iso_utc
 from govflow.vocab import ADMIN
 
@@ -103,6 +103,9 @@ def alert_noncompliant_owners(
 def _activate(
     session: Session, policy: Policy, *, actor: str, auth_method: AuthMethod | None, reason: str
 ) -> tuple[PolicyRow, bool]:
+    # The trail's lock first: with no active row, FOR UPDATE locks nothing, and the gate's parallel
+    # checks all activating the bundled default on first use would race to insert it.
+    lock_trail(session)
     current = session.scalar(
         select(PolicyRow).where(PolicyRow.active.is_(True)).with_for_update()  # one apply at a time
     )

@@ -64,6 +64,13 @@ def set_acting_auth(method: str | None) -> None:
     _ACTING_AUTH.set(method)
 
 
+def lock_trail(session: Session) -> None:
+    """Hold the trail's write lock until the transaction ends (PostgreSQL advisory lock, taken
+    again at no cost; SQLite's transactions hold the write lock already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK_KEY})
+
+
 def append_event(
     session: Session,
     *,
@@ -78,8 +85,7 @@ def append_event(
     # The check-result key for a check-class event, else the decision key (govflow.signing roles);
     # chosen before the lock: a missing key fails without holding anyone up.
     key = key_for_action(action)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK_KEY})
+    lock_trail(session)
     last = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
