@@ -24,6 +24,7 @@ GOVFLOW_NIGHTLY_PARALLELISM  how many groups nightly_compliance packs the due mo
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from contextvars import ContextVar
 from pathlib import Path
@@ -167,3 +168,19 @@ def nightly_parallelism(explicit: str | int | None = None) -> int:
     if value < 1:
         raise BadInputError(f"GOVFLOW_NIGHTLY_PARALLELISM must be a positive integer, not {raw!r}")
     return value
+
+
+def task_retry_delay(default_seconds: float) -> dt.timedelta:
+    """How long a failed govflow DAG task waits before its retry: ``GOVFLOW_TASK_RETRY_DELAY_SECONDS``
+    (read when the DAG file is parsed), else the DAG's default. An outage (DB restart, store down)
+    needs the default's patience; a throwaway test stack recovers in seconds."""
+    raw = os.environ.get("GOVFLOW_TASK_RETRY_DELAY_SECONDS")
+    if raw in (None, ""):
+        return dt.timedelta(seconds=default_seconds)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise BadInputError(f"GOVFLOW_TASK_RETRY_DELAY_SECONDS must be a number of seconds >= 0, not {raw!r}")
+    return dt.timedelta(seconds=value)

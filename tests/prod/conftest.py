@@ -31,12 +31,18 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _settings(root: Path, **overrides) -> StackSettings:
-    # A dead worker's running task is noticed after 30 s and its reserved messages after 90 s.
+    # A dead worker's running task is noticed after 30 s and its reserved messages after 90 s; a
+    # task failed by a restarted service is retried after 5 s (the DAGs wait 30-60 s by default).
     # Workers preload govflow as in production (6-10 s of imports per task otherwise); set
     # GOVFLOW_TEST_PRELOAD=0 when editing the tree under a running suite, so tasks see the edits.
     preload = os.environ.get("GOVFLOW_TEST_PRELOAD", "1") != "0"
     return StackSettings.ephemeral(
-        root, heartbeat_timeout=30, queued_timeout=90, preload_govflow=preload, **overrides
+        root,
+        heartbeat_timeout=30,
+        queued_timeout=90,
+        preload_govflow=preload,
+        task_retry_delay=5,
+        **overrides,
     )
 
 

@@ -34,3 +34,18 @@ def test_a_missing_upstream_value_fails_at_once():
         require_upstream(None)
     with task_outcome():
         require_upstream({"model": "m"})
+
+
+def test_the_retry_delay_is_the_dags_default_unless_the_deployment_sets_it(monkeypatch):
+    from datetime import timedelta
+
+    from govflow.config import task_retry_delay
+    from govflow.errors import BadInputError
+
+    monkeypatch.delenv("GOVFLOW_TASK_RETRY_DELAY_SECONDS", raising=False)
+    assert task_retry_delay(30) == timedelta(seconds=30)
+    monkeypatch.setenv("GOVFLOW_TASK_RETRY_DELAY_SECONDS", "5")
+    assert task_retry_delay(30) == timedelta(seconds=5)
+    monkeypatch.setenv("GOVFLOW_TASK_RETRY_DELAY_SECONDS", "soon")
+    with pytest.raises(BadInputError, match="GOVFLOW_TASK_RETRY_DELAY_SECONDS must be"):
+        task_retry_delay(30)

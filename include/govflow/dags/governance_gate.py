@@ -34,6 +34,7 @@ import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import Asset, Param, dag, task
 
+from govflow.config import task_retry_delay
 from govflow.service.check_table import gate_checks, task_queue
 from govflow.tasks.approval_operator import GovflowApprovalOperator
 
@@ -51,7 +52,7 @@ APPROVAL_TIMEOUT = timedelta(hours=float(os.environ.get("GOVFLOW_APPROVAL_TIMEOU
     max_active_runs=8,
     doc_md=__doc__,
     tags=["govflow", "governance", "gate"],
-    default_args={"owner": "govflow", "retries": 2, "retry_delay": timedelta(seconds=30)},
+    default_args={"owner": "govflow", "retries": 2, "retry_delay": task_retry_delay(30)},
     params={
         "model": Param(
             None,

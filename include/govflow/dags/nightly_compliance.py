@@ -27,11 +27,11 @@ the run.
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Variable, dag, task, task_group
 
+from govflow.config import task_retry_delay
 from govflow.service.check_table import nightly_checks, task_queue
 
 DEFAULT_CRON = "0 2 * * *"
@@ -56,7 +56,7 @@ def _schedule() -> str:
     max_active_runs=1,
     doc_md=__doc__,
     tags=["govflow", "governance", "nightly", "monitoring"],
-    default_args={"owner": "govflow", "retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args={"owner": "govflow", "retries": 2, "retry_delay": task_retry_delay(60)},
 )
 def nightly_compliance():
     @task

@@ -61,6 +61,8 @@ class StackSettings:
     queued_timeout: int = 600
     # Workers preload govflow's own modules too: restart them on every code deploy (prod-down, prod-up).
     preload_govflow: bool = True
+    # Seconds a failed DAG task waits before its retry; None: the DAGs' defaults (30 s gate, 60 s nightly).
+    task_retry_delay: int | None = None
 
     @classmethod
     def from_env(cls, root: Path | None = None) -> StackSettings:
@@ -195,6 +197,9 @@ class StackSettings:
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.concurrency),
             "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "govflow.prodstack.celery_config.CELERY_CONFIG",
             "GOVFLOW_PRELOAD_GOVFLOW": "1" if self.preload_govflow else "0",
+            "GOVFLOW_TASK_RETRY_DELAY_SECONDS": (
+                str(self.task_retry_delay) if self.task_retry_delay is not None else ""
+            ),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             # Twice the worker slots: the rest wait in Airflow (scheduled), not in Celery's queue, where
