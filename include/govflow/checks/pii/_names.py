@@ -146,6 +146,8 @@ MAX_HITS = 10
 
 def fold(word: str) -> str:
     """Lower case without accents: ``Hernández`` -> ``hernandez``."""
+    if word.isascii():  # no accents to drop, and NFKD/NFC leave ASCII alone
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     # NFC again: Hangul syllables decompose into jamo and must come back together.
     return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
@@ -159,8 +161,7 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
 
     import faker.providers.person as people
 
-    given: set[str] = set()
-    family: set[str] = set()
+    raw: dict[bool, set[str]] = {True: set(), False: set()}  # is a given name -> entries as written
     for module in pkgutil.iter_modules(people.__path__):
         provider = getattr(importlib.import_module(f"{people.__name__}.{module.name}"), "Provider", None)
         for attr in dir(provider) if provider is not None else ():
@@ -169,13 +170,17 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
             values = getattr(provider, attr)
             if not isinstance(values, (dict, tuple, list, set, frozenset)):
                 continue
-            target = given if "first" in attr else family
-            for value in values:
-                # Compound entries ("de la Cruz", "Mary-Jo") count by their parts too.
-                for part in _SPLIT.split(fold(str(value))):
-                    for piece in (part, *part.split("-")):
-                        if (len(piece) > 1 or _CJK_CHAR.match(piece)) and piece not in _PARTICLES:
-                            target.add(piece)
+            raw["first" in attr].update(map(str, values))  # locales share entries: fold each once
+    given: set[str] = set()
+    family: set[str] = set()
+    for is_given, entries in raw.items():
+        target = given if is_given else family
+        for value in entries:
+            # Compound entries ("de la Cruz", "Mary-Jo") count by their parts too.
+            for part in _SPLIT.split(fold(value)):
+                for piece in (part, *part.split("-")):
+                    if (len(piece) > 1 or _CJK_CHAR.match(piece)) and piece not in _PARTICLES:
+                        target.add(piece)
     return frozenset(given), frozenset(family)
 
 

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SUFFIXES = (".csv", ".parquet", ".pq")
+# Missing cells as database dumps write them (MySQL and PostgreSQL COPY write NULL as \N), beside
+# pandas' own markers (NA, NULL, N/A...): a column of them is empty, not 900 short "values".
+NULL_MARKERS = ["\\N"]
 MAX_HEADER_CHARS = 1_000_000  # a longer first line is not a header
 
 
@@ -113,6 +116,7 @@ def _file_chunks(p: Path, chunk_rows: int, progress: Progress) -> Iterator[pd.Da
                 names=keys,
                 encoding="utf-8",
                 index_col=False,
+                na_values=NULL_MARKERS,
             )
             for chunk in reader:
                 yield chunk

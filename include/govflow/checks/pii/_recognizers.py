@@ -99,9 +99,20 @@ def min_score(entity: str, custom: Mapping[str, float] | None = None) -> float:
 
 def street_address_recognizer() -> PatternRecognizer:
     """A Presidio PatternRecognizer for postal street addresses (entity LOCATION)."""
+    import regex
     from presidio_analyzer import Pattern, PatternRecognizer
 
-    return PatternRecognizer(
+    gate = regex.compile(PRESCREENS["LOCATION"])
+
+    class StreetAddressRecognizer(PatternRecognizer):  # type: ignore[misc]
+        # NER samples are analysed for LOCATION too; the address patterns' nested repeats are slow
+        # on text without a house number beside a comma, which the looser pre-screen rules out.
+        def analyze(self, text: str, *args: Any, **kwargs: Any) -> Any:
+            if not gate.search(text):
+                return []
+            return super().analyze(text, *args, **kwargs)
+
+    return StreetAddressRecognizer(
         supported_entity="LOCATION",
         name="StreetAddressRecognizer",
         patterns=[Pattern(name, regex, ADDRESS_SCORE) for name, regex in ADDRESS_PATTERNS],
