@@ -85,3 +85,18 @@ def test_database_null_markers_are_missing_cells(tmp_path):
     columns = scan_pii(path).details["columns"]
     assert columns["note"]["non_empty"] == 2
     assert columns["note"]["kind"] == "free_text"
+
+
+def test_csv_chunks_hold_a_bounded_amount_of_text(tmp_path):
+    from govflow.checks.pii._read import CHUNK_BYTES, MIN_CHUNK_ROWS, csv_chunk_rows
+
+    wide = tmp_path / "wide.csv"
+    wide.write_text("a,b\n" + ("x" * 2_000 + ",1\n") * 600, encoding="utf-8")
+    narrow = tmp_path / "narrow.csv"
+    narrow.write_text("a\n" + "1\n" * 600, encoding="utf-8")
+    assert csv_chunk_rows(wide, 50_000) == CHUNK_BYTES * 601 // wide.stat().st_size  # ~4,000 rows of 2 kB
+    assert csv_chunk_rows(narrow, 50_000) == 50_000  # short rows: the caller's bound
+    assert csv_chunk_rows(wide, 97) == 97  # never more rows than asked
+    huge = tmp_path / "huge.csv"
+    huge.write_text("a\n" + "y" * 3_000_000 + "\n", encoding="utf-8")
+    assert csv_chunk_rows(huge, 50_000) == MIN_CHUNK_ROWS
