@@ -54,6 +54,7 @@ PRESCREENS: dict[str, str] = {
 CAPITALISED_WORD = r"\p{Lu}\p{Ll}"
 CAPITALISED_PAIR = (
     r"\p{Lu}[\p{Ll}'’-]*\p{Ll}\s+(?:\p{Ll}{1,4}\s+){0,2}\p{Lu}[\p{L}'’-]*\p{Ll}"  # "Cato de Gruijter"
+    r"|\b(?:Dr|Mr|Mrs|Ms|Mx|Prof)\.?\s+\p{Lu}\p{Ll}"  # a title and a surname: "Dr. Okafor"
 )
 
 # Street addresses (Presidio has no recognizer for them): house number, street

@@ -10,6 +10,7 @@ the sample holds every candidate, which is the case for sparse PII.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from typing import Any
 MAX_WINDOW_CHARS = 600
 _WINDOW_MARGIN = 120
 _MAX_WINDOWS = 8
+_MAX_RANKED = 200  # matches of one cell a ``prefer`` function ranks
 # Short values are compared by shape (length and character classes) to spot
 # validators that pass a random fraction of one uniform format.
 SHAPE_MAX_CHARS = 64
@@ -37,21 +39,28 @@ def value_shape(value: str) -> tuple[int, frozenset[str]] | None:
     return len(value), frozenset(classes)
 
 
-def windows(value: str, finder: Any | None) -> str:
+def windows(value: str, finder: Any | None, prefer: Callable[[str, Any], bool] | None = None) -> str:
     """The text Presidio sees for a cell: the cell itself, or for a long cell the
-    pieces around the first few pre-screen matches (bounded work on a 10 MB cell)."""
+    pieces around a few pre-screen matches (bounded work on a 10 MB cell): the first ones,
+    or with ``prefer`` the matches it prefers first (NER samples: where a name is likely)."""
     if len(value) <= MAX_WINDOW_CHARS:
         return value
-    spans: list[list[int]] = []
+    chosen = []
     if finder is not None:
-        for i, match in enumerate(finder.finditer(value)):
-            if i >= _MAX_WINDOWS:
-                break
-            start, end = max(0, match.start() - _WINDOW_MARGIN), min(len(value), match.end() + _WINDOW_MARGIN)
-            if spans and start <= spans[-1][1]:  # overlapping windows are one piece: no text twice
-                spans[-1][1] = max(spans[-1][1], end)
-            else:
-                spans.append([start, end])
+        matches = finder.finditer(value)
+        if prefer is None:
+            chosen = [m for _, m in zip(range(_MAX_WINDOWS), matches, strict=False)]
+        else:
+            ranked = [m for _, m in zip(range(_MAX_RANKED), matches, strict=False)]
+            ranked.sort(key=lambda m: not prefer(value, m))  # stable: preferred first, each in order
+            chosen = sorted(ranked[:_MAX_WINDOWS], key=lambda m: m.start())
+    spans: list[list[int]] = []
+    for match in chosen:
+        start, end = max(0, match.start() - _WINDOW_MARGIN), min(len(value), match.end() + _WINDOW_MARGIN)
+        if spans and start <= spans[-1][1]:  # overlapping windows are one piece: no text twice
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
     if not spans:
         return value[:MAX_WINDOW_CHARS]
     return "\n\n".join(value[start:end] for start, end in spans)
@@ -66,7 +75,15 @@ class Sample:
     keys: Any = None  # numpy array of the kept items' random keys
     texts: list[str] = field(default_factory=list)
 
-    def offer(self, values: Any, codes: Any, mask: Any, draws: Any, finder: Any | None) -> None:
+    def offer(
+        self,
+        values: Any,
+        codes: Any,
+        mask: Any,
+        draws: Any,
+        finder: Any | None,
+        prefer: Callable[[str, Any], bool] | None = None,
+    ) -> None:
         """Consider the cells where boolean numpy ``mask`` is set: cell ``i`` holds
         ``values[codes[i]]`` (a pyarrow dictionary) and has the random key ``draws[i]``."""
         import numpy as np
@@ -85,7 +102,7 @@ class Sample:
         if not len(idx):
             return
         picked = values.take(codes[idx]).to_pylist()
-        texts = [windows(v, finder) for v in picked]
+        texts = [windows(v, finder, prefer) for v in picked]
         all_keys = keys if self.keys is None else np.concatenate([self.keys, keys])
         all_texts = self.texts + texts
         if len(all_keys) > self.size:

@@ -22,7 +22,7 @@ import hashlib
 import itertools
 import os
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from govflow.checks.pii._classify import NER_PAIR, NER_WORD, Finding, classify_c
 from govflow.checks.pii._dates import birth_date_reason
 from govflow.checks.pii._hints import column_tokens, name_hint
 from govflow.checks.pii._masking import mask
+from govflow.checks.pii._names import name_like
 from govflow.checks.pii._read import table_chunks
 from govflow.checks.pii._recognizers import (
     CAPITALISED_PAIR,
@@ -65,7 +66,14 @@ class _Prescreen:
     """One entity's pre-screen: RE2 for whole columns, the `regex` module for windows
     and for a few distinct values of a pattern that is slow to compile."""
 
-    def __init__(self, key: str, pattern: str, size: int, window_pattern: str | None = None):
+    def __init__(
+        self,
+        key: str,
+        pattern: str,
+        size: int,
+        window_pattern: str | None = None,
+        window_prefer: Callable[[str, Any], bool] | None = None,
+    ):
         import pyarrow as pa
         import pyarrow.compute as pc
         import regex
@@ -74,6 +82,7 @@ class _Prescreen:
         self.finder = regex.compile(pattern)
         # What a long cell is cut around (``_sampling.windows``): the pre-screen's matches by default.
         self.window_finder = regex.compile(window_pattern) if window_pattern else self.finder
+        self.window_prefer = window_prefer
         self.slow_to_compile = "\\p" in pattern
         try:  # RE2 lacks look-arounds and back-references: custom patterns may need the slow path
             pc.match_substring_regex(pa.array(["x"]), pattern)
@@ -105,9 +114,16 @@ def _prescreens(
     screens = [_Prescreen(entity, pattern, sample_size) for entity, pattern in patterns.items()]
     # Both NER samples cut a long cell around its capitalised pairs (where names are), so a cell
     # in both samples is one text and the model reads it once.
+    # Pairs that hold a given name or follow a title come first ("said Director Leon Rodriguez").
     screens += [
-        _Prescreen(NER_WORD, CAPITALISED_WORD, ner_sample_size, window_pattern=CAPITALISED_PAIR),
-        _Prescreen(NER_PAIR, CAPITALISED_PAIR, ner_sample_size),
+        _Prescreen(
+            NER_WORD,
+            CAPITALISED_WORD,
+            ner_sample_size,
+            window_pattern=CAPITALISED_PAIR,
+            window_prefer=name_like,
+        ),
+        _Prescreen(NER_PAIR, CAPITALISED_PAIR, ner_sample_size, window_prefer=name_like),
     ]
     return screens
 
@@ -161,7 +177,14 @@ def _sample_chunk(
         hits = screen.mask(values)
         if not hits.any():
             continue
-        sample.offer(values, codes, np.append(hits, False)[codes] & present, keys, screen.window_finder)
+        sample.offer(
+            values,
+            codes,
+            np.append(hits, False)[codes] & present,
+            keys,
+            screen.window_finder,
+            screen.window_prefer,
+        )
 
 
 def _findings(results: Sequence[Any], text: str, custom_min: dict[str, float]) -> list[Finding]:
