@@ -1,9 +1,11 @@
 """The PII scan: stream the table, sample candidates, let Presidio judge the samples.
 
 1. Every chunk of every column goes through each entity's cheap RE2 pre-screen
-   (vectorised by pyarrow), so all rows are looked at and sparse PII is not missed.
+   (vectorised by pyarrow, on the chunk's distinct values), so all rows are looked at and
+   sparse PII is not missed.
 2. Bounded uniform samples of each pre-screen's candidates are kept (memory does
-   not grow with the file), plus samples of capitalised text for the NER model.
+   not grow with the file), plus samples of capitalised text for the NER model; one random
+   draw per cell serves every sample of a column, so overlapping samples hold the same cells.
 3. Presidio (its pattern recognizers with their checksums and validators, and spaCy
    NER on the NER samples only) judges each distinct sampled text once.
 4. Column-level rules turn the findings into entities and rates (``_classify``).
@@ -18,6 +20,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import os
@@ -57,9 +60,31 @@ CHECK = "pii"
 _DIGEST_KEY = os.urandom(16)
 
 
-# pyarrow compiles the RE2 pattern on every call: with Unicode classes (\p{Lu}) that takes
-# 1-5 ms, more than the `regex` module's compiled pattern needs for this many values.
+# pyarrow compiles the RE2 pattern on every call: with Unicode classes (\p{Lu}) that takes 1-4 ms,
+# more than the `regex` module's compiled pattern needs for fewer distinct values than these
+# (measured: the compile over the per-value cost of the compiled pattern).
 COMPILED_BELOW = 1000
+_COMPILED_BELOW = {CAPITALISED_PAIR: 5000, CAPITALISED_WORD: 1500, PRESCREENS["LOCATION"]: 500}
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> Any:
+    import regex
+
+    return regex.compile(pattern)
+
+
+@functools.lru_cache(maxsize=256)
+def _runs_in_re2(pattern: str) -> bool:
+    """RE2 lacks look-arounds and back-references: custom patterns may need the slow path."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        pc.match_substring_regex(pa.array(["x"]), pattern)
+        return True
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
 
 
 class _Prescreen:
@@ -74,27 +99,22 @@ class _Prescreen:
         window_pattern: str | None = None,
         window_prefer: Callable[[str, Any], bool] | None = None,
     ):
-        import pyarrow as pa
-        import pyarrow.compute as pc
-        import regex
-
         self.key, self.pattern, self.size = key, pattern, size
-        self.finder = regex.compile(pattern)
+        self.finder = _compiled(pattern)
         # What a long cell is cut around (``_sampling.windows``): the pre-screen's matches by default.
-        self.window_finder = regex.compile(window_pattern) if window_pattern else self.finder
+        self.window_finder = _compiled(window_pattern) if window_pattern else self.finder
         self.window_prefer = window_prefer
-        self.slow_to_compile = "\\p" in pattern
-        try:  # RE2 lacks look-arounds and back-references: custom patterns may need the slow path
-            pc.match_substring_regex(pa.array(["x"]), pattern)
-            self.vectorised = True
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            self.vectorised = False
+        self.vectorised = _runs_in_re2(pattern)
+        slow_to_compile = "\\p" in pattern
+        # The path depends on the number of distinct values only, so the same data takes the same
+        # path; the `regex` module reads \d and \s as Unicode, a superset of RE2's (more candidates).
+        self.compiled_below = _COMPILED_BELOW.get(pattern, COMPILED_BELOW) if slow_to_compile else 0
 
     def mask(self, array: Any) -> Any:
         import numpy as np
         import pyarrow.compute as pc
 
-        if self.vectorised and not (self.slow_to_compile and len(array) < COMPILED_BELOW):
+        if self.vectorised and len(array) >= self.compiled_below:
             return (
                 pc.match_substring_regex(array, self.pattern).fill_null(False).to_numpy(zero_copy_only=False)
             )
