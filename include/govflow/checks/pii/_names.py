@@ -376,18 +376,18 @@ def _extend(text: str, start: int, end: int) -> tuple[int, int]:
     given, _ = name_lists()
     while True:
         gap = len(text[end:]) - len(text[end:].lstrip(" "))
-        word = _RUN_WORD.match(text, end + gap) if 0 < gap <= 2 else None
-        if word is None or not word.group()[0].isupper():
+        following = _RUN_WORD.match(text, end + gap) if 0 < gap <= 2 else None
+        if following is None or not following.group()[0].isupper():
             break
-        end = word.end()
+        end = following.end()
     while True:
         before = text[:start].rstrip(" ")
         if len(text[:start]) - len(before) not in (1, 2):
             break
-        word = before.split(" ")[-1] if before else ""
-        if not word or not word[0].isupper() or fold(word) not in given:
+        previous = before.split(" ")[-1] if before else ""
+        if not previous or not previous[0].isupper() or fold(previous) not in given:
             break
-        start = len(before) - len(word)
+        start = len(before) - len(previous)
     return start, end
 
 

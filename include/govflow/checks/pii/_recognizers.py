@@ -105,7 +105,7 @@ def street_address_recognizer() -> PatternRecognizer:
 
     gate = regex.compile(PRESCREENS["LOCATION"])
 
-    class StreetAddressRecognizer(PatternRecognizer):  # type: ignore[misc]
+    class StreetAddressRecognizer(PatternRecognizer):
         # NER samples are analysed for LOCATION too; the address patterns' nested repeats are slow
         # on text without a house number beside a comma, which the looser pre-screen rules out.
         def analyze(self, text: str, *args: Any, **kwargs: Any) -> Any:
