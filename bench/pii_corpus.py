@@ -405,7 +405,9 @@ def _support_tickets(rng: random.Random) -> tuple[pd.DataFrame, dict, list]:
         )
     columns = ["ticket_id", "body", "assigned_to", "created_at", "status", "priority", "product"]
     labels = {
-        "ticket_id": [],
+        # A ticket has one submitter: its number keys a record about that person (the body holds their
+        # email and phone) and joins it to the customer system, a pseudonymous key (#25).
+        "ticket_id": ["PERSON_ID"],
         "body": ["EMAIL_ADDRESS", "PHONE_NUMBER", "PERSON"],
         "assigned_to": ["PERSON"],
         "created_at": ["DATE_TIME"],

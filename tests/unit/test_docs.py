@@ -42,6 +42,12 @@ PLANTED = (
     "DE89370400440532013000",
     "Jane Roe lives at 12 Baker Street",
 )
+# What the scan says of the demo's Adult table (scan_pii on include/sample/adult/train.csv).
+ADULT_SUBJECT_REASONS = [
+    "marital-status is said only of people (marital_status)",
+    "native-country is said only of people (nationality)",
+    "sex and age together (sex, age)",
+]
 FULL_NOTES = {
     "out_of_scope_uses": ["Decisions about individuals without human review"],
     "training_data": "UCI Adult census extract (1994), 10,000 rows; labels from the census income field.",
@@ -149,12 +155,29 @@ def _results():
             2,
             "pii",
             "pass",
-            {"rows": 5000, "columns_with_pii": ["native-country"]},
+            # Shaped as a scan of the demo's Adult table by the #25 scanner (subject, keys, split
+            # birth dates, k-anonymity), so the documents show those sections rather than a gap.
+            {
+                "rows": 5000,
+                "columns_with_pii": ["native-country"],
+                "quasi_identifiers": ["age", "marital-status", "race", "sex", "native-country"],
+                "k_anonymity": 1,
+                "unique_share": 0.1218,
+                "subject": "person",
+                "subject_reasons": ADULT_SUBJECT_REASONS,
+                "person_identifiers": [],
+                "birth_date_groups": [],
+            },
             {
                 "columns": {
                     "native-country": {"entities": {"LOCATION": {"rate": 0.97, "examples": [PLANTED[4]]}}},
                     "age": {"entities": {}},
-                }
+                },
+                "table": {
+                    "subject": {"subject": "person", "reasons": ADULT_SUBJECT_REASONS},
+                    "person_identifiers": [],
+                    "birth_date_groups": [],
+                },
             },
             "2026-11-27T10:02:00+00:00",
         ),

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
+from govflow.checks.pii._names import prose_name
 from govflow.checks.pii._recognizers import NER_ENTITIES, STRONG_SCORE
 from govflow.checks.pii._sampling import ColumnSamples, Sample
 
@@ -34,6 +35,8 @@ NER_WORD, NER_PAIR = "ner:word", "ner:pair"
 MIN_DOMINANT_RATE = {"PERSON": 0.5, "NRP": 0.5, "LOCATION": 0.3, "DATE_TIME": 0.3}
 MIN_FREE_TEXT_NAME_SHARE = 0.3  # share of name-like free-text candidates that NER calls PERSON
 MIN_DISTINCT_SHARE = 0.5  # distinct names among those hits
+# Or this many distinct spans that read as names (a title before, or a given name first).
+MIN_PROSE_NAMES = 3
 MIN_WEAK_VALUES_RATE = 0.05  # unvalidated pattern matches in a values column
 CHANCE_PASS_RATE = 0.5
 CHANCE_MIN_GROUP = 5
@@ -68,6 +71,7 @@ class EntityEvidence:
     hit_texts: list[str] = field(default_factory=list)
     score: float = 0.0
     recognizers: set[str] = field(default_factory=set)
+    confirmed: set[str] = field(default_factory=set)  # digests of person spans that read as names
 
 
 def is_free_text(profile: Sample | None) -> bool:
@@ -143,6 +147,24 @@ def _chance_share(entity: str, sample: Sample | None, findings: dict[str, list[F
     return chance / len(hit_shapes)
 
 
+def _confirm_prose_names(ev: EntityEvidence, findings: dict[str, list[Finding]]) -> None:
+    """In prose the small model calls firms, places and capitalised words persons: the evidence
+    narrows to the cells whose person spans read as names (``_names.prose_name``: a title before,
+    or a given name first, no institution word), with their rate and examples. Narratives that
+    name a few people (a doctor, an official) among many other words then count with
+    ``MIN_PROSE_NAMES`` distinct names, whatever their share."""
+    confirmed = {
+        (t, f.digest)
+        for t in ev.hit_texts
+        for f in findings[t]
+        if f.entity == "PERSON" and prose_name(t, f.start, f.end)
+    }
+    texts = [t for t in ev.hit_texts if any(t == c for c, _ in confirmed)]
+    ev.estimate = ev.candidates * len(texts) / ev.sampled
+    ev.hits, ev.hit_texts = len(texts), texts
+    ev.confirmed = {digest for _, digest in confirmed}
+
+
 def _distinct_share(ev: EntityEvidence, findings: dict[str, list[Finding]]) -> float:
     digests = [f.digest for t in ev.hit_texts for f in findings[t] if f.entity == ev.entity]
     return len(set(digests)) / len(digests) if digests else 0.0
@@ -159,7 +181,11 @@ def _enough_evidence(
         if free_text:
             share = ev.hits / ev.sampled if ev.sampled else 0.0
             if ev.hits < 2:
+                if ev.entity == "PERSON":
+                    return "fewer than two NER persons in free text read as names"
                 return "a single NER match in free text"
+            if ev.entity == "PERSON" and len(ev.confirmed) >= MIN_PROSE_NAMES:
+                return None
             if share < MIN_FREE_TEXT_NAME_SHARE:
                 return f"NER marks {share:.0%} of name-like text: below {MIN_FREE_TEXT_NAME_SHARE:.0%}"
             distinct = _distinct_share(ev, findings)
@@ -230,6 +256,9 @@ def classify_column(col: ColumnSamples, findings: dict[str, list[Finding]]) -> d
             if share >= 0.5:
                 discarded[ev.entity] = "chance matches: most values of the same format fail the validator"
                 continue
+        if free_text and ev.entity == "PERSON" and ev.source == NER_PAIR and ev.sampled:
+            _confirm_prose_names(ev, findings)
+            rate = ev.estimate / col.non_empty if col.non_empty else 0.0
         reason = _enough_evidence(ev, rate, free_text, findings)
         if reason:
             discarded[ev.entity] = reason
@@ -249,6 +278,8 @@ def classify_column(col: ColumnSamples, findings: dict[str, list[Finding]]) -> d
         examples: list[str] = []
         for text in ev.hit_texts:
             for f in findings[text]:
+                if ev.confirmed and f.digest not in ev.confirmed:
+                    continue
                 if f.entity == ev.entity and f.masked not in examples and len(examples) < MAX_EXAMPLES:
                     examples.append(f.masked)
         entities[ev.entity] = {

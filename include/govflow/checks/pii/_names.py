@@ -26,6 +26,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 # Words that sit in names but are not given names or surnames.
 _TITLES = frozenset(
@@ -146,6 +147,8 @@ MAX_HITS = 10
 
 def fold(word: str) -> str:
     """Lower case without accents: ``Hernández`` -> ``hernandez``."""
+    if word.isascii():  # no accents to drop, and NFKD/NFC leave ASCII alone
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     # NFC again: Hangul syllables decompose into jamo and must come back together.
     return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
@@ -159,8 +162,7 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
 
     import faker.providers.person as people
 
-    given: set[str] = set()
-    family: set[str] = set()
+    raw: dict[bool, set[str]] = {True: set(), False: set()}  # is a given name -> entries as written
     for module in pkgutil.iter_modules(people.__path__):
         provider = getattr(importlib.import_module(f"{people.__name__}.{module.name}"), "Provider", None)
         for attr in dir(provider) if provider is not None else ():
@@ -169,13 +171,17 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
             values = getattr(provider, attr)
             if not isinstance(values, (dict, tuple, list, set, frozenset)):
                 continue
-            target = given if "first" in attr else family
-            for value in values:
-                # Compound entries ("de la Cruz", "Mary-Jo") count by their parts too.
-                for part in _SPLIT.split(fold(str(value))):
-                    for piece in (part, *part.split("-")):
-                        if (len(piece) > 1 or _CJK_CHAR.match(piece)) and piece not in _PARTICLES:
-                            target.add(piece)
+            raw["first" in attr].update(map(str, values))  # locales share entries: fold each once
+    given: set[str] = set()
+    family: set[str] = set()
+    for is_given, entries in raw.items():
+        target = given if is_given else family
+        for value in entries:
+            # Compound entries ("de la Cruz", "Mary-Jo") count by their parts too.
+            for part in _SPLIT.split(fold(value)):
+                for piece in (part, *part.split("-")):
+                    if (len(piece) > 1 or _CJK_CHAR.match(piece)) and piece not in _PARTICLES:
+                        target.add(piece)
     return frozenset(given), frozenset(family)
 
 
@@ -348,3 +354,74 @@ def name_column_reason(shares: NameShares, *, hinted: bool) -> str | None:
     if shares.given_single >= MIN_GIVEN_NAME_SHARE_UNHINTED and shares.distinct >= MIN_DISTINCT_UNHINTED:
         return f"{shares.given_single:.0%} of sampled cells are given names, {shares.distinct} distinct"
     return None
+
+
+# Words that make a capitalised run an organisation or a place, not a person ("Lawrence Memorial
+# Hospital", "Virginia Medicaid"), beside the firm words of ``_NOT_IN_NAMES``.
+_INSTITUTION_WORDS = frozenset(
+    {"hospital", "clinic", "center", "centre", "medical", "medicaid", "medicare", "health", "healthcare"}
+    | {"pharmacy", "college", "school", "institute", "insurance", "services", "service", "bank"}
+    | {"county", "city", "state", "department", "office", "agency", "memorial", "church", "hall"}
+)
+_TITLE_BEFORE = re.compile(r"\b(?:" + "|".join(sorted(_TITLES)) + r")\.?\s+$", re.IGNORECASE)
+_NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*$")
+_INITIAL = re.compile(r"^[^\W\d_]\.$")
+_RUN_WORD = re.compile(r"[^\W\d_][\w'’.-]*")
+
+
+def _extend(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span grown over the capitalised words the model cut off: forward over any (the rest of
+    "María Ángeles Torrecilla Ojeda", or the "VA Medical Center" that makes it a building), back
+    over given names."""
+    given, _ = name_lists()
+    while True:
+        gap = len(text[end:]) - len(text[end:].lstrip(" "))
+        following = _RUN_WORD.match(text, end + gap) if 0 < gap <= 2 else None
+        if following is None or not following.group()[0].isupper():
+            break
+        end = following.end()
+    while True:
+        before = text[:start].rstrip(" ")
+        if len(text[:start]) - len(before) not in (1, 2):
+            break
+        previous = before.split(" ")[-1] if before else ""
+        if not previous or not previous[0].isupper() or fold(previous) not in given:
+            break
+        start = len(before) - len(previous)
+    return start, end
+
+
+def prose_name(text: str, start: int, end: int) -> bool:
+    """Whether NER's PERSON span ``text[start:end]`` in prose reads as a person's name.
+
+    The small model calls many capitalised runs in prose persons (firms, places, "Breach").
+    The span is first grown over the capitalised words next to it (``_extend``). It counts when
+    it is written like a name (capitalised words and initials, no upper-case acronym, no
+    institution or firm word: "William Jennings Bryan Dorn VA Medical Center" is a building) and
+    either follows a title (``Dr. Saran``) or is at least two words starting with a dictionary
+    given name (``Christina Heide``)."""
+    start, end = _extend(text, start, end)
+    words = text[start:end].split()
+    if not words or len(words) > MAX_NAME_TOKENS:
+        return False
+    for word in words:
+        if _INITIAL.match(word):
+            continue
+        if not _NAME_WORD.match(word) or not word[0].isupper() or word.isupper():
+            return False
+        if fold(word) in _INSTITUTION_WORDS or fold(word) in _NOT_IN_NAMES or fold(word) in _TITLES:
+            return False
+    full = [w for w in words if not _INITIAL.match(w)]
+    if _TITLE_BEFORE.search(text[:start]):
+        return len(full) >= 1
+    given, _ = name_lists()
+    return len(full) >= 2 and any(part in given for part in fold(full[0]).split("-"))  # "Adélaïde-Noémi"
+
+
+def name_like(text: str, match: Any) -> bool:
+    """Whether a capitalised run ``match`` in ``text`` may hold a person's name: a word of it is a
+    dictionary given name, or a title stands right before it (picks the windows NER reads)."""
+    if _TITLE_BEFORE.search(text[max(0, match.start() - 8) : match.start()]):
+        return True
+    given, _ = name_lists()
+    return any(fold(w) in given for w in match.group().split())

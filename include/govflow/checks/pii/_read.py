@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SUFFIXES = (".csv", ".parquet", ".pq")
+# Missing cells as database dumps write them (MySQL and PostgreSQL COPY write NULL as \N), beside
+# pandas' own markers (NA, NULL, N/A...): a column of them is empty, not 900 short "values".
+NULL_MARKERS = ["\\N"]
 MAX_HEADER_CHARS = 1_000_000  # a longer first line is not a header
 
 
@@ -94,6 +97,22 @@ def _frame_chunks(frame: pd.DataFrame, chunk_rows: int, progress: Progress) -> I
         progress("pii: scanning rows", min(start + chunk_rows, len(frame)), len(frame))
 
 
+# A chunk of a CSV file holds about this much text: pandas keeps each cell as a Python string
+# (about six times the text in memory), so wide or long rows get fewer rows a chunk.
+CHUNK_BYTES = 8_000_000
+MIN_CHUNK_ROWS = 1_000
+_PROBE_BYTES = 1_000_000
+
+
+def csv_chunk_rows(p: Path, chunk_rows: int) -> int:
+    """Rows a chunk of CSV file ``p``: ``chunk_rows`` at most, fewer when the rows at the start of
+    the file are long enough that ``chunk_rows`` of them would exceed ``CHUNK_BYTES``."""
+    with p.open("rb") as handle:
+        probe = handle.read(_PROBE_BYTES)
+    lines = max(probe.count(b"\n"), 1)
+    return max(min(chunk_rows, MIN_CHUNK_ROWS), min(chunk_rows, CHUNK_BYTES * lines // max(len(probe), 1)))
+
+
 def _file_chunks(p: Path, chunk_rows: int, progress: Progress) -> Iterator[pd.DataFrame]:
     import pandas as pd
 
@@ -107,12 +126,13 @@ def _file_chunks(p: Path, chunk_rows: int, progress: Progress) -> Iterator[pd.Da
             # names= replaces the header (pandas would rename repeats to "x.1" on its own).
             reader = pd.read_csv(
                 counted,
-                chunksize=chunk_rows,
+                chunksize=csv_chunk_rows(p, chunk_rows),
                 dtype=str,
                 header=0,
                 names=keys,
                 encoding="utf-8",
                 index_col=False,
+                na_values=NULL_MARKERS,
             )
             for chunk in reader:
                 yield chunk

@@ -54,6 +54,7 @@ PRESCREENS: dict[str, str] = {
 CAPITALISED_WORD = r"\p{Lu}\p{Ll}"
 CAPITALISED_PAIR = (
     r"\p{Lu}[\p{Ll}'’-]*\p{Ll}\s+(?:\p{Ll}{1,4}\s+){0,2}\p{Lu}[\p{L}'’-]*\p{Ll}"  # "Cato de Gruijter"
+    r"|\b(?:Dr|Mr|Mrs|Ms|Mx|Prof)\.?\s+\p{Lu}\p{Ll}"  # a title and a surname: "Dr. Okafor"
 )
 
 # Street addresses (Presidio has no recognizer for them): house number, street
@@ -99,9 +100,20 @@ def min_score(entity: str, custom: Mapping[str, float] | None = None) -> float:
 
 def street_address_recognizer() -> PatternRecognizer:
     """A Presidio PatternRecognizer for postal street addresses (entity LOCATION)."""
+    import regex
     from presidio_analyzer import Pattern, PatternRecognizer
 
-    return PatternRecognizer(
+    gate = regex.compile(PRESCREENS["LOCATION"])
+
+    class StreetAddressRecognizer(PatternRecognizer):
+        # NER samples are analysed for LOCATION too; the address patterns' nested repeats are slow
+        # on text without a house number beside a comma, which the looser pre-screen rules out.
+        def analyze(self, text: str, *args: Any, **kwargs: Any) -> Any:
+            if not gate.search(text):
+                return []
+            return super().analyze(text, *args, **kwargs)
+
+    return StreetAddressRecognizer(
         supported_entity="LOCATION",
         name="StreetAddressRecognizer",
         patterns=[Pattern(name, regex, ADDRESS_SCORE) for name, regex in ADDRESS_PATTERNS],

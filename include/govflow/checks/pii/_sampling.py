@@ -10,6 +10,7 @@ the sample holds every candidate, which is the case for sparse PII.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from typing import Any
 MAX_WINDOW_CHARS = 600
 _WINDOW_MARGIN = 120
 _MAX_WINDOWS = 8
+_MAX_RANKED = 200  # matches of one cell a ``prefer`` function ranks
 # Short values are compared by shape (length and character classes) to spot
 # validators that pass a random fraction of one uniform format.
 SHAPE_MAX_CHARS = 64
@@ -27,7 +29,7 @@ def value_shape(value: str) -> tuple[int, frozenset[str]] | None:
     if len(value) > SHAPE_MAX_CHARS:
         return None
     classes = set()
-    for ch in value:
+    for ch in set(value):  # each distinct character once
         if ch.isdigit():
             classes.add("9")
         elif ch.isalpha():
@@ -37,21 +39,31 @@ def value_shape(value: str) -> tuple[int, frozenset[str]] | None:
     return len(value), frozenset(classes)
 
 
-def windows(value: str, finder: Any | None) -> str:
+def windows(value: str, finder: Any | None, prefer: Callable[[str, Any], bool] | None = None) -> str:
     """The text Presidio sees for a cell: the cell itself, or for a long cell the
-    pieces around the first few pre-screen matches (bounded work on a 10 MB cell)."""
+    pieces around a few pre-screen matches (bounded work on a 10 MB cell): the first ones,
+    or with ``prefer`` the matches it prefers first (NER samples: where a name is likely)."""
     if len(value) <= MAX_WINDOW_CHARS:
         return value
-    pieces = []
+    chosen = []
     if finder is not None:
-        for i, match in enumerate(finder.finditer(value)):
-            if i >= _MAX_WINDOWS:
-                break
-            start, end = max(0, match.start() - _WINDOW_MARGIN), min(len(value), match.end() + _WINDOW_MARGIN)
-            pieces.append(value[start:end])
-    if not pieces:
-        pieces.append(value[:MAX_WINDOW_CHARS])
-    return "\n\n".join(pieces)
+        matches = finder.finditer(value)
+        if prefer is None:
+            chosen = [m for _, m in zip(range(_MAX_WINDOWS), matches, strict=False)]
+        else:
+            ranked = [m for _, m in zip(range(_MAX_RANKED), matches, strict=False)]
+            ranked.sort(key=lambda m: not prefer(value, m))  # stable: preferred first, each in order
+            chosen = sorted(ranked[:_MAX_WINDOWS], key=lambda m: m.start())
+    spans: list[list[int]] = []
+    for match in chosen:
+        start, end = max(0, match.start() - _WINDOW_MARGIN), min(len(value), match.end() + _WINDOW_MARGIN)
+        if spans and start <= spans[-1][1]:  # overlapping windows are one piece: no text twice
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    if not spans:
+        return value[:MAX_WINDOW_CHARS]
+    return "\n\n".join(value[start:end] for start, end in spans)
 
 
 @dataclass
@@ -62,18 +74,25 @@ class Sample:
     count: int = 0
     keys: Any = None  # numpy array of the kept items' random keys
     texts: list[str] = field(default_factory=list)
-    shapes: list[Any] = field(default_factory=list)
 
-    def offer(self, array: Any, mask: Any, rng: Any, finder: Any | None) -> None:
-        """Consider the cells of pyarrow ``array`` where boolean numpy ``mask`` is set."""
+    def offer(
+        self,
+        values: Any,
+        codes: Any,
+        mask: Any,
+        draws: Any,
+        finder: Any | None,
+        prefer: Callable[[str, Any], bool] | None = None,
+    ) -> None:
+        """Consider the cells where boolean numpy ``mask`` is set: cell ``i`` holds
+        ``values[codes[i]]`` (a pyarrow dictionary) and has the random key ``draws[i]``."""
         import numpy as np
-        import pyarrow as pa
 
         idx = np.flatnonzero(mask)
         if not len(idx):
             return
         self.count += len(idx)
-        keys = rng.random(len(idx))
+        keys = draws[idx]
         if self.keys is not None and len(self.keys) >= self.size:
             better = keys < self.keys.max()
             idx, keys = idx[better], keys[better]
@@ -82,17 +101,15 @@ class Sample:
             idx, keys = idx[best], keys[best]
         if not len(idx):
             return
-        values = array.take(pa.array(idx)).to_pylist()
-        texts = [windows(v, finder) for v in values]
-        shapes = [value_shape(v) for v in values]
+        picked = values.take(codes[idx]).to_pylist()
+        texts = [windows(v, finder, prefer) for v in picked]
         all_keys = keys if self.keys is None else np.concatenate([self.keys, keys])
-        all_texts, all_shapes = self.texts + texts, self.shapes + shapes
+        all_texts = self.texts + texts
         if len(all_keys) > self.size:
             keep = np.argpartition(all_keys, self.size)[: self.size]
             all_keys = all_keys[keep]
             all_texts = [all_texts[i] for i in keep]
-            all_shapes = [all_shapes[i] for i in keep]
-        self.keys, self.texts, self.shapes = all_keys, all_texts, all_shapes
+        self.keys, self.texts = all_keys, all_texts
 
     def sort_by_key(self) -> None:
         """Order items by their random key: any prefix is then itself a uniform sample."""
@@ -101,12 +118,17 @@ class Sample:
         order = self.keys.argsort()
         self.keys = self.keys[order]
         self.texts = [self.texts[i] for i in order]
-        self.shapes = [self.shapes[i] for i in order]
 
     def truncate(self, size: int) -> None:
         """Keep the first ``size`` items (after ``sort_by_key``: a smaller uniform sample)."""
         self.keys = None if self.keys is None else self.keys[:size]
-        self.texts, self.shapes = self.texts[:size], self.shapes[:size]
+        self.texts = self.texts[:size]
+
+    @property
+    def shapes(self) -> list[Any]:
+        """Each item's ``value_shape``, computed when asked (only pattern entities' samples are).
+        The text is the cell itself up to ``MAX_WINDOW_CHARS``, and a longer cell has no shape."""
+        return [value_shape(t) for t in self.texts]
 
     @property
     def exact(self) -> bool:

@@ -1,9 +1,11 @@
 """The PII scan: stream the table, sample candidates, let Presidio judge the samples.
 
 1. Every chunk of every column goes through each entity's cheap RE2 pre-screen
-   (vectorised by pyarrow), so all rows are looked at and sparse PII is not missed.
+   (vectorised by pyarrow, on the chunk's distinct values), so all rows are looked at and
+   sparse PII is not missed.
 2. Bounded uniform samples of each pre-screen's candidates are kept (memory does
-   not grow with the file), plus samples of capitalised text for the NER model.
+   not grow with the file), plus samples of capitalised text for the NER model; one random
+   draw per cell serves every sample of a column, so overlapping samples hold the same cells.
 3. Presidio (its pattern recognizers with their checksums and validators, and spaCy
    NER on the NER samples only) judges each distinct sampled text once.
 4. Column-level rules turn the findings into entities and rates (``_classify``).
@@ -18,19 +20,21 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import os
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._result import CheckInputError, CheckResult, CheckStatus
-from govflow.checks.pii._classify import NER_PAIR, NER_WORD, Finding, classify_column
+from govflow.checks.pii._classify import NER_PAIR, NER_WORD, Finding, classify_column, is_free_text
 from govflow.checks.pii._dates import birth_date_reason
 from govflow.checks.pii._hints import column_tokens, name_hint
 from govflow.checks.pii._masking import mask
+from govflow.checks.pii._names import name_like
 from govflow.checks.pii._read import table_chunks
 from govflow.checks.pii._recognizers import (
     CAPITALISED_PAIR,
@@ -56,27 +60,61 @@ CHECK = "pii"
 _DIGEST_KEY = os.urandom(16)
 
 
+# pyarrow compiles the RE2 pattern on every call: with Unicode classes (\p{Lu}) that takes 1-4 ms,
+# more than the `regex` module's compiled pattern needs for fewer distinct values than these
+# (measured: the compile over the per-value cost of the compiled pattern).
+COMPILED_BELOW = 1000
+_COMPILED_BELOW = {CAPITALISED_PAIR: 5000, CAPITALISED_WORD: 1500, PRESCREENS["LOCATION"]: 500}
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> Any:
+    import regex
+
+    return regex.compile(pattern)
+
+
+@functools.lru_cache(maxsize=256)
+def _runs_in_re2(pattern: str) -> bool:
+    """RE2 lacks look-arounds and back-references: custom patterns may need the slow path."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        pc.match_substring_regex(pa.array(["x"]), pattern)
+        return True
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+
+
 class _Prescreen:
-    """One entity's pre-screen: RE2 for whole columns, the `regex` module for windows."""
+    """One entity's pre-screen: RE2 for whole columns, the `regex` module for windows
+    and for a few distinct values of a pattern that is slow to compile."""
 
-    def __init__(self, key: str, pattern: str, size: int):
-        import pyarrow as pa
-        import pyarrow.compute as pc
-        import regex
-
+    def __init__(
+        self,
+        key: str,
+        pattern: str,
+        size: int,
+        window_pattern: str | None = None,
+        window_prefer: Callable[[str, Any], bool] | None = None,
+    ):
         self.key, self.pattern, self.size = key, pattern, size
-        self.finder = regex.compile(pattern)
-        try:  # RE2 lacks look-arounds and back-references: custom patterns may need the slow path
-            pc.match_substring_regex(pa.array(["x"]), pattern)
-            self.vectorised = True
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            self.vectorised = False
+        self.finder = _compiled(pattern)
+        # What a long cell is cut around (``_sampling.windows``): the pre-screen's matches by default.
+        self.window_finder = _compiled(window_pattern) if window_pattern else self.finder
+        self.window_prefer = window_prefer
+        self.vectorised = _runs_in_re2(pattern)
+        slow_to_compile = "\\p" in pattern
+        # The path depends on the number of distinct values only, so the same data takes the same
+        # path; the `regex` module reads \d and \s as Unicode, a superset of RE2's (more candidates).
+        self.compiled_below = _COMPILED_BELOW.get(pattern, COMPILED_BELOW) if slow_to_compile else 0
 
     def mask(self, array: Any) -> Any:
         import numpy as np
         import pyarrow.compute as pc
 
-        if self.vectorised:
+        if self.vectorised and len(array) >= self.compiled_below:
             return (
                 pc.match_substring_regex(array, self.pattern).fill_null(False).to_numpy(zero_copy_only=False)
             )
@@ -94,9 +132,18 @@ def _prescreens(
     for c in customs:  # an organisation's recognizer may add patterns to a known entity
         patterns[c.entity] = f"{patterns[c.entity]}|{c.prescreen}" if c.entity in patterns else c.prescreen
     screens = [_Prescreen(entity, pattern, sample_size) for entity, pattern in patterns.items()]
+    # Both NER samples cut a long cell around its capitalised pairs (where names are), so a cell
+    # in both samples is one text and the model reads it once.
+    # Pairs that hold a given name or follow a title come first ("said Director Leon Rodriguez").
     screens += [
-        _Prescreen(NER_WORD, CAPITALISED_WORD, ner_sample_size),
-        _Prescreen(NER_PAIR, CAPITALISED_PAIR, ner_sample_size),
+        _Prescreen(
+            NER_WORD,
+            CAPITALISED_WORD,
+            ner_sample_size,
+            window_pattern=CAPITALISED_PAIR,
+            window_prefer=name_like,
+        ),
+        _Prescreen(NER_PAIR, CAPITALISED_PAIR, ner_sample_size, window_prefer=name_like),
     ]
     return screens
 
@@ -118,23 +165,46 @@ def _as_strings(series: pd.Series) -> Any:
 def _sample_chunk(
     col: ColumnSamples, series: pd.Series, screens: list[_Prescreen], rng: Any, profile_size: int
 ) -> None:
+    """Offer one chunk of a column to its samples.
+
+    The pre-screens run on the chunk's distinct values (a dictionary encoding), not on every
+    cell: categorical and repeated columns cost their few distinct values. Every sample of the
+    column draws its random keys from one draw per cell (coordinated samples), so samples of
+    overlapping candidates hold the same cells and Presidio judges each of them once."""
+    import numpy as np
     import pyarrow.compute as pc
 
-    array = _as_strings(series)
-    present = pc.and_(pc.is_valid(array), pc.greater(pc.utf8_length(array), 0))
-    present = present.fill_null(False).to_numpy(zero_copy_only=False)
+    encoded = _as_strings(series).dictionary_encode()
+    values, indices = encoded.dictionary, encoded.indices
+    if not len(values):
+        return
+    codes = indices.fill_null(len(values)).to_numpy(zero_copy_only=False)
+    # One slot past the dictionary stands for a missing cell: never present, never a candidate.
+    lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False)
+    present = np.append(lengths > 0, False)[codes]
     n_present = int(present.sum())
     if not n_present:
         return
     col.non_empty += n_present
+    keys = rng.random(len(codes))
     if col.profile is None:
         col.profile = Sample(profile_size)
-    col.profile.offer(array, present, rng, None)
+    col.profile.offer(values, codes, present, keys, None)
     for screen in screens:
         sample = col.by_prescreen.get(screen.key)
         if sample is None:
             sample = col.by_prescreen[screen.key] = Sample(screen.size)
-        sample.offer(array, screen.mask(array) & present, rng, screen.finder)
+        hits = screen.mask(values)
+        if not hits.any():
+            continue
+        sample.offer(
+            values,
+            codes,
+            np.append(hits, False)[codes] & present,
+            keys,
+            screen.window_finder,
+            screen.window_prefer,
+        )
 
 
 def _findings(results: Sequence[Any], text: str, custom_min: dict[str, float]) -> list[Finding]:
@@ -217,8 +287,13 @@ def _judge(
 
     ner_texts: set[str] = set()
     for col in columns:
+        free_text = is_free_text(col.profile)
         for key, sample in col.by_prescreen.items():
             sample.sort_by_key()
+            if key == NER_WORD and free_text:
+                sample.truncate(
+                    0
+                )  # no evidence in prose (``_classify._eligible``): not worth the model's time
             if key in (NER_WORD, NER_PAIR):
                 ner_texts.update(sample.texts)
     ner_list = sorted(ner_texts)
