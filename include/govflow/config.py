@@ -98,14 +98,12 @@ PRODUCTION_KEY_VARIABLES = (
 def production_reason() -> str | None:
     """Why this is a production deployment, or None.
 
-    ``GOVFLOW_ENV=production``; otherwise a configured signing key or a PostgreSQL governance DB,
-    unless ``GOVFLOW_ENV=development`` declares a test or demo machine that has them.
+    ``GOVFLOW_ENV=production``, a configured signing key or a PostgreSQL governance DB. Nothing
+    declares these away: ``GOVFLOW_ENV=development`` is an environment variable anyone with a shell
+    sets, so it overrides no signal (a test machine with PostgreSQL is a production deployment).
     """
-    declared = os.environ.get("GOVFLOW_ENV", "").strip().lower()
-    if declared == "production":
+    if os.environ.get("GOVFLOW_ENV", "").strip().lower() == "production":
         return "GOVFLOW_ENV=production"
-    if declared == "development":
-        return None
     for name in PRODUCTION_KEY_VARIABLES:
         if os.environ.get(name):
             return f"a signing key is configured ({name})"
