@@ -12,8 +12,8 @@ GOVFLOW_ROLES_FILE  the deployment's users-and-roles YAML (operator-owned; never
 GOVFLOW_DEV_MODE    1: demos and tests only (the CLI may act as --as/GOVFLOW_USER, recorded as "dev";
                     the bundled demo users hold roles when no roles file is configured); refused
                     outright on a production deployment (see ``production``)
-GOVFLOW_ENV         production: a production deployment whatever else is set; development: declares
-                    a test or demo machine that uses PostgreSQL or a configured key (see ``production``)
+GOVFLOW_ENV         production: a production deployment whatever else is set (so is one with PostgreSQL
+                    or a configured key: no value declares those away, see ``production_reason``)
 GOVFLOW_OPERATOR_UID / GOVFLOW_SERVICE_UID  who may / may never own the roles file and trusted keys
                     (govflow.ownership)
 GOVFLOW_USER        dev mode only: the acting user for the CLI when --as is not given
