@@ -107,8 +107,17 @@ def production_reason() -> str | None:
     for name in PRODUCTION_KEY_VARIABLES:
         if os.environ.get(name):
             return f"a signing key is configured ({name})"
-    if db_url().startswith("postgresql"):
-        return "the governance DB is PostgreSQL"
+    if settings.signing_key_file():  # [govflow] signing_key_file: AIRFLOW__GOVFLOW__..., airflow.cfg
+        return "a signing key is configured ([govflow] signing_key_file)"
+    # Only the embedded SQLite DB is a demo's; any server DB (PostgreSQL, whatever its URL's spelling)
+    # is a deployment's.
+    backend = db_url().split(":", 1)[0].split("+", 1)[0].strip().lower()
+    if backend != "sqlite":
+        return (
+            "the governance DB is PostgreSQL"
+            if backend.startswith("postgres")
+            else "the governance DB is a server"
+        )
     return None
 
 

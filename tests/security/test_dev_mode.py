@@ -117,6 +117,9 @@ def test_dev_mode_is_refused_outright_on_a_production_deployment(monkeypatch, ca
         ("GOVFLOW_SIGNING_KEY_FILE", "/etc/govflow/decision.pem", "a signing key is configured"),
         ("GOVFLOW_SIGNING_KEY", "c2VlZA==", "a signing key is configured"),
         ("GOVFLOW_DB_URL", "postgresql+psycopg2://govflow@db/govflow", "the governance DB is PostgreSQL"),
+        ("AIRFLOW__GOVFLOW__SIGNING_KEY_FILE", "/etc/govflow/decision.pem", "[govflow] signing_key_file"),
+        ("GOVFLOW_DB_URL", "PostgreSQL+psycopg2://govflow@db/govflow", "the governance DB is PostgreSQL"),
+        ("GOVFLOW_DB_URL", "mysql+pymysql://govflow@db/govflow", "the governance DB is a server"),
     ],
 )
 def test_declaring_a_development_machine_overrides_no_production_signal(
