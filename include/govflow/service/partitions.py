@@ -31,6 +31,7 @@ import datetime as dt
 import io
 import logging
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -172,11 +173,14 @@ def read_partitions(
     digest = sha256_bytes(text)
     name = f"{source.partition}={min(keys)}..{max(keys)}.csv" if keys else "empty.csv"
     target = config.home() / "cache" / "partitions" / digest[:2] / digest / name
-    if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(".tmp")
-        temporary.write_bytes(text)
-        os.replace(temporary, target)
+    # Written on every read, never reused: a file already there is in the state volume, where whoever
+    # writes it could have put other rows under this read's name (the check would then judge those,
+    # recorded under the partitions' names). The caller compares the sha256 of what the check read.
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".read-")
+    with os.fdopen(handle, "wb") as out:
+        out.write(text)
+    os.replace(temporary, target)
     return PartitionRead(str(target), digest, [str(c) for c in data.columns], rows, labeled)
 
 
