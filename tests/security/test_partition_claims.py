@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from govflow.hashing import sha256_bytes
+from govflow.service.audit import verify_audit
 from govflow.service.partitions import PREDICTIONS, MonitoringSource, list_partitions, read_partitions
 from govflow.store import CheckResultRow, Model, MonitoredPartition, Run, session_scope
 from tests.integration.test_nightly_partitions import _night, _production, _put, _rows, _run
@@ -49,6 +50,21 @@ def test_a_claim_row_without_its_signed_event_does_not_hide_new_data(db_url, fil
     assert drift["summary"]["partitions"] == ["2026-12-02", "2026-12-03"], drift
     assert _run(_night(2), "pii")["summary"]["partitions"] == ["2026-12-02", "2026-12-03"]
     assert _run(_night(3), "drift")["status"] == "skipped"  # the real claims still count
+
+
+def test_audit_verify_names_a_claim_row_written_around_govflow(db_url, files):  # noqa: F811
+    root = f"memory://claims-{secrets.token_hex(4)}/scorer/preds"
+    _production(files, root, {"partition": "ds"})
+    _put(f"{root}/ds=2026-12-01/part-0000.csv", _rows("2026-12-01", labeled=False, seed=1))
+    _run(_night(1), "drift")
+    with session_scope() as s:
+        assert verify_audit(s).ok
+    _forge_claim("2026-12-02", _night(1))
+    with session_scope() as s:
+        report = verify_audit(s)
+    assert not report.ok
+    assert [p["location"].split()[0] for p in report.problems] == ["monitored_partitions"]
+    assert "2026-12-02" in report.problems[0]["problem"]
 
 
 def test_a_read_planted_in_the_partition_cache_is_not_what_the_check_judges(db_url, files):  # noqa: F811

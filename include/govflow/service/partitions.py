@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,7 +44,7 @@ from govflow import config, storage
 from govflow.datasources import is_table_uri, partition_csv, partition_keys, table_copy
 from govflow.errors import BadInputError
 from govflow.hashing import sha256_bytes
-from govflow.service.fact_rows import signed_events
+from govflow.service.fact_rows import FactProblem, signed_events
 from govflow.signing import Keyring
 from govflow.store import AuditEvent, Model, MonitoredPartition, Run
 from govflow.store.audit import append_event
@@ -58,6 +58,7 @@ __all__ = [
     "MonitoringSource",
     "PartitionRead",
     "claim",
+    "claim_problems",
     "claimed_by_run",
     "claims_subject",
     "list_partitions",
@@ -326,6 +327,32 @@ def _lock(
             log.warning("claim of partition %s (%s, %s) had no signed event: replaced", key, source, stage)
             row = MonitoredPartition(**{c: getattr(row, c) for c in _ROW_FIELDS})
     return False
+
+
+def claim_problems(session: Session) -> list[FactProblem]:
+    """For ``audit verify``: each claim row that no signed claim names with its run (written around
+    govflow; nightly already ignores it)."""
+    problems = []
+    signed: dict[tuple[int, str], dict[str, dict[str, Claim]]] = {}
+    query = (
+        select(MonitoredPartition, Model, Run)
+        .join(Model, MonitoredPartition.model_id == Model.id)
+        .join(Run, MonitoredPartition.run_id == Run.id)
+        .order_by(MonitoredPartition.id)
+    )
+    for row, model, run in session.execute(query).tuples():
+        claims = signed.setdefault((model.id, row.source), _claims(session, model=model, source=row.source))
+        found = claims.get(row.stage, {}).get(row.partition)
+        if found is None or found.run != (run.dag_id, run.run_id):
+            problems.append(
+                FactProblem(
+                    "monitored_partitions",
+                    row.id,
+                    f"the claim of partition {row.partition} ({row.stage}) of {model.name} by run "
+                    f"{run.run_id} has no signed partition.claimed event: written around govflow",
+                )
+            )
+    return problems
 
 
 _ROW_FIELDS = ("model_id", "source", "stage", "partition", "run_id", "rows", "labeled_rows")

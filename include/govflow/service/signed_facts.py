@@ -52,6 +52,7 @@ from govflow.service.fact_rows import (
     policy_problems,
     version_problems,
 )
+from govflow.service.partitions import claim_problems
 from govflow.service.registry import version_subject
 from govflow.signing import Keyring
 from govflow.store import AuditEvent, CheckResultRow, Model, ModelVersion
@@ -356,4 +357,5 @@ def all_fact_problems(session: Session) -> list[FactProblem]:
     )
     active = session.scalar(select(PolicyRow).where(PolicyRow.active.is_(True)))
     problems += policy_problems(active, trail, None)
+    problems += claim_problems(session)
     return problems
