@@ -365,7 +365,7 @@ def _claims(session: Session, *, model: Model, source: str) -> dict[str, dict[st
     where = (AuditEvent.subject == claims_subject(model.name)) & (AuditEvent.action == CLAIM_ACTION)
     for event in signed_events(session, where, Keyring.trusted()):
         p = event.payload
-        run = p.get("run") if isinstance(p.get("run"), dict) else {}
+        run: dict[str, Any] = p["run"] if isinstance(p.get("run"), dict) else {}
         if (
             p.get("model") != model.name
             or p.get("source") != source
