@@ -150,7 +150,7 @@ def main() -> None:
 
     home = Path(tempfile.mkdtemp(prefix="bench-signed-facts-"))
     os.environ["GOVFLOW_HOME"] = str(home)
-    os.environ["GOVFLOW_DEV_MODE"] = "1"  # the bundled demo users name the reviewers
+    production_like_identity()  # the bundled demo users name the reviewers
     files = {"artifact": home / "model.skops", "training": home / "train.csv"}
     files["artifact"].write_bytes(b"bench model bytes")
     files["training"].write_text("x,y\n1,0\n2,1\n")
@@ -173,6 +173,20 @@ def main() -> None:
             dispose_engines()
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def production_like_identity() -> None:
+    """The bundled demo users as an operator-owned roles file, and a decision key in an operator
+    folder: a PostgreSQL governance DB (or a configured key) is a production deployment, where dev
+    mode is refused and no key is generated in the state volume."""
+    from govflow import data, signing
+
+    operator = Path(tempfile.mkdtemp(prefix="bench-operator-"))
+    signing.generate_key_files(operator / "decision.pem")
+    os.environ["GOVFLOW_SIGNING_KEY_FILE"] = str(operator / "decision.pem")
+    os.environ["GOVFLOW_TRUSTED_KEYS_DIR"] = str(operator)
+    os.environ["GOVFLOW_ROLES_FILE"] = str(data.demo_users())
+    os.environ.pop("GOVFLOW_DEV_MODE", None)
 
 
 def run(args: argparse.Namespace, files: dict[str, Path]) -> None:

@@ -25,6 +25,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from pathlib import Path
 
 CHECKS = ("validation", "pii", "fairness", "drift", "documentation")
 
@@ -192,6 +193,20 @@ def timed(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(samples)
 
 
+def production_like_identity() -> None:
+    """The bundled demo users as an operator-owned roles file, and a decision key in an operator
+    folder: a PostgreSQL governance DB (or a configured key) is a production deployment, where dev
+    mode is refused and no key is generated in the state volume."""
+    from govflow import data, signing
+
+    operator = Path(tempfile.mkdtemp(prefix="bench-operator-"))
+    signing.generate_key_files(operator / "decision.pem")
+    os.environ["GOVFLOW_SIGNING_KEY_FILE"] = str(operator / "decision.pem")
+    os.environ["GOVFLOW_TRUSTED_KEYS_DIR"] = str(operator)
+    os.environ["GOVFLOW_ROLES_FILE"] = str(data.demo_users())
+    os.environ.pop("GOVFLOW_DEV_MODE", None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -206,7 +221,7 @@ def main() -> None:
     from sqlalchemy.engine import make_url
 
     os.environ.setdefault("GOVFLOW_HOME", tempfile.mkdtemp(prefix="bench-web-"))
-    os.environ.setdefault("GOVFLOW_DEV_MODE", "1")  # the bundled demo users (vera, a viewer, reads)
+    production_like_identity()  # the bundled demo users (vera, a viewer, reads)
     name = f"bench_web_{uuid.uuid4().hex[:8]}"
     admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

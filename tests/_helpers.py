@@ -28,6 +28,12 @@ from govflow.service.inputs import CheckConfig, VersionInputs
 from govflow.service.runs import ensure_run
 from govflow.store import session_scope
 
+# Dev mode (``--as`` anyone, recorded as ``dev``) exists only on a machine that is not a production
+# deployment; a PostgreSQL governance DB always is one (config.production_reason). Tests of dev mode
+# itself and of impersonation therefore run on SQLite alone; on PostgreSQL, ``--as NAME`` is the OS
+# account NAME (tests/conftest.py: production_deployment).
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
 REPO = Path(__file__).resolve().parents[1]
 
 # The version ``checked_version`` registers, as CLI flags, and the checks it records.

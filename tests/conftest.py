@@ -29,9 +29,9 @@ def govflow_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     # Dev mode: tests act as the demo users (--as), who hold roles from the bundled users file.
     # tests/security turn it off where they test what production refuses.
     monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")
-    # A test machine, even with PostgreSQL or a configured key (which otherwise mean production,
-    # where dev mode is refused); tests/security set GOVFLOW_ENV=production where they test that.
-    monkeypatch.setenv("GOVFLOW_ENV", "development")
+    # Nothing declares production away: with PostgreSQL (the `db_url` fixture's postgres case) or
+    # a configured key a test runs as a production deployment (`production_deployment` below).
+    monkeypatch.delenv("GOVFLOW_ENV", raising=False)
     yield home
     from govflow import sealing
     from govflow.store import dispose_engines
@@ -125,6 +125,7 @@ def db_url(
         return
     with _throwaway_pg("govflow_test", template=request.getfixturevalue("pg_template")) as url:
         monkeypatch.setenv("GOVFLOW_DB_URL", url)
+        request.getfixturevalue("production_deployment")
         yield url
 
 
@@ -159,3 +160,31 @@ def sample_files(tmp_path: Path) -> dict[str, Path]:
     files["reference"].write_text("x,y\n1,0\n3,1\n")
     files["eval"].write_text("x,y\n4,0\n5,1\n")
     return files
+
+
+@pytest.fixture
+def production_deployment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Make this test's deployment a production one, as a PostgreSQL governance DB always is.
+
+    The decision key and the trusted public keys live in an operator-owned folder outside the
+    state volume, roles come from an operator-owned file (the bundled demo users), and dev mode is
+    off: nothing declares a production signal away (``GOVFLOW_ENV=development`` no longer does).
+    A CLI ``--as NAME`` then means "run as the OS account NAME" (``sudo -u NAME govflow ...``), an
+    ``os`` identity, which the test double below stands in for. Returns the keys folder.
+    """
+    from govflow import data, signing
+    from govflow.access import Identity, os_user
+    from govflow.cli import _identity
+
+    keys = tmp_path_factory.mktemp("operator-keys")
+    signing.generate_key_files(keys / "decision.pem")
+    monkeypatch.setenv("GOVFLOW_SIGNING_KEY_FILE", str(keys / "decision.pem"))
+    monkeypatch.setenv("GOVFLOW_TRUSTED_KEYS_DIR", str(keys))
+    monkeypatch.setenv("GOVFLOW_ROLES_FILE", str(data.demo_users()))
+    monkeypatch.delenv("GOVFLOW_DEV_MODE", raising=False)
+
+    def run_as_os_account(explicit: str | None = None) -> Identity:
+        return Identity(explicit or os.environ.get("GOVFLOW_USER") or os_user(), "os")
+
+    monkeypatch.setattr(_identity, "cli_identity", run_as_os_account)
+    return keys

@@ -12,8 +12,8 @@ GOVFLOW_ROLES_FILE  the deployment's users-and-roles YAML (operator-owned; never
 GOVFLOW_DEV_MODE    1: demos and tests only (the CLI may act as --as/GOVFLOW_USER, recorded as "dev";
                     the bundled demo users hold roles when no roles file is configured); refused
                     outright on a production deployment (see ``production``)
-GOVFLOW_ENV         production: a production deployment whatever else is set; development: declares
-                    a test or demo machine that uses PostgreSQL or a configured key (see ``production``)
+GOVFLOW_ENV         production: a production deployment whatever else is set (so is one with PostgreSQL
+                    or a configured key: no value declares those away, see ``production_reason``)
 GOVFLOW_OPERATOR_UID / GOVFLOW_SERVICE_UID  who may / may never own the roles file and trusted keys
                     (govflow.ownership)
 GOVFLOW_USER        dev mode only: the acting user for the CLI when --as is not given
@@ -99,19 +99,26 @@ PRODUCTION_KEY_VARIABLES = (
 def production_reason() -> str | None:
     """Why this is a production deployment, or None.
 
-    ``GOVFLOW_ENV=production``; otherwise a configured signing key or a PostgreSQL governance DB,
-    unless ``GOVFLOW_ENV=development`` declares a test or demo machine that has them.
+    ``GOVFLOW_ENV=production``, a configured signing key or a PostgreSQL governance DB. Nothing
+    declares these away: ``GOVFLOW_ENV=development`` is an environment variable anyone with a shell
+    sets, so it overrides no signal (a test machine with PostgreSQL is a production deployment).
     """
-    declared = os.environ.get("GOVFLOW_ENV", "").strip().lower()
-    if declared == "production":
+    if os.environ.get("GOVFLOW_ENV", "").strip().lower() == "production":
         return "GOVFLOW_ENV=production"
-    if declared == "development":
-        return None
     for name in PRODUCTION_KEY_VARIABLES:
         if os.environ.get(name):
             return f"a signing key is configured ({name})"
-    if db_url().startswith("postgresql"):
-        return "the governance DB is PostgreSQL"
+    if settings.signing_key_file():  # [govflow] signing_key_file: AIRFLOW__GOVFLOW__..., airflow.cfg
+        return "a signing key is configured ([govflow] signing_key_file)"
+    # Only the embedded SQLite DB is a demo's; any server DB (PostgreSQL, whatever its URL's spelling)
+    # is a deployment's.
+    backend = db_url().split(":", 1)[0].split("+", 1)[0].strip().lower()
+    if backend != "sqlite":
+        return (
+            "the governance DB is PostgreSQL"
+            if backend.startswith("postgres")
+            else "the governance DB is a server"
+        )
     return None
 
 

@@ -139,9 +139,6 @@ def airflow_env(
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
-            # A test stack, though its governance DB is PostgreSQL (which otherwise means production:
-            # no key generated in the state volume, dev mode refused), as tests/conftest declares too.
-            "GOVFLOW_ENV": "development",
         }
     )
     env.update(extra or {})

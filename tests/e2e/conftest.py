@@ -15,7 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
+from govflow import data, signing
+from govflow.access import os_user
 from tests.e2e._airflow import REPO, postgres_available, start_airflow
 
 # name -> password, role. Airflow user names are govflow user names (govflow/data/policies/users.yaml):
@@ -62,6 +65,13 @@ def e2e_dags_folder(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def no_dev_mode(monkeypatch):
+    """The e2e stack's governance DB is PostgreSQL, a production deployment: dev mode is refused
+    there, so the test process acts through the service with the roles file, as the stack does."""
+    monkeypatch.delenv("GOVFLOW_DEV_MODE", raising=False)
+
+
 @pytest.fixture(scope="session")
 def govflow_e2e(tmp_path_factory) -> dict[str, str]:
     """govflow's own state for the e2e session: a throwaway PostgreSQL database and a home folder."""
@@ -69,11 +79,20 @@ def govflow_e2e(tmp_path_factory) -> dict[str, str]:
 
     name = f"govflow_e2e_{secrets.token_hex(4)}"
     url = create_database(name).replace("postgresql://", "postgresql+psycopg2://", 1)
+    # A PostgreSQL governance DB makes a production deployment (dev mode refused, no key generated in
+    # the state volume): the operator's folder outside it holds the decision key, the trusted keys and
+    # the roles file (the bundled demo users, and the OS account the training job's CLI runs as).
+    operator = tmp_path_factory.mktemp("operator")
+    signing.generate_key_files(operator / "decision.pem")
+    users = yaml.safe_load(data.demo_users().read_text())
+    users["users"][os_user()] = {"roles": ["data_scientist"]}
+    (operator / "users.yaml").write_text(yaml.safe_dump(users))
     env = {
         "GOVFLOW_DB_URL": url,
         "GOVFLOW_HOME": str(tmp_path_factory.mktemp("govflow_home")),
-        # The bundled demo users hold govflow roles; reviewers still answer through Airflow ("airflow").
-        "GOVFLOW_DEV_MODE": "1",
+        "GOVFLOW_SIGNING_KEY_FILE": str(operator / "decision.pem"),
+        "GOVFLOW_TRUSTED_KEYS_DIR": str(operator),
+        "GOVFLOW_ROLES_FILE": str(operator / "users.yaml"),
     }
     yield env
     from govflow.store import dispose_engines
@@ -124,9 +143,11 @@ def govflow_env(monkeypatch, airflow_stack, govflow_e2e):
             "GOVFLOW_AIRFLOW_URL": airflow_stack.url,
             "GOVFLOW_AIRFLOW_USER": "alice",
             "GOVFLOW_AIRFLOW_PASSWORD": AIRFLOW_USERS["alice"],
-            "GOVFLOW_USER": "alice",
         }
     )
+    # The CLI acts as the OS account it runs as (a data scientist in the roles file); Airflow's
+    # triggering user, the run's submitter, is alice.
+    env.pop("GOVFLOW_DEV_MODE", None)
     return env
 
 

@@ -73,7 +73,8 @@ def sample(tmp_path_factory):
 
 @pytest.mark.parametrize("tier", sorted(EXAMPLES))
 def test_readme_submit_example_gives_the_promised_outcome(tier, sample, db_url, monkeypatch, capsys):
-    monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")  # acts as alice, a data scientist (README: the OS user)
+    # --as alice, a data scientist: dev mode on SQLite; on PostgreSQL (a production deployment) the
+    # command runs as the OS account alice (tests/conftest.py: production_deployment).
     promise, commands = EXAMPLES[tier]
     for argv in commands:
         argv = [sample.get(arg, arg) for arg in argv if arg not in ("--trigger", "--wait")]

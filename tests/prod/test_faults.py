@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from govflow.access import os_user
 from govflow.prodstack import _services as services
 from govflow.prodstack import start_worker, wait_healthy
 from govflow.prodstack._process import kill
@@ -48,6 +49,9 @@ def trained(prod_stack):
 def stack_env(prod_stack, monkeypatch):
     for key, value in prod_stack.client_env().items():
         monkeypatch.setenv(key, value)
+    # A production deployment (PostgreSQL, a signing key): dev mode is refused there, so this process
+    # acts through the service with the stack's roles file, not as tests/conftest.py's dev mode.
+    monkeypatch.delenv("GOVFLOW_DEV_MODE", raising=False)
     return prod_stack
 
 
@@ -173,7 +177,7 @@ def test_object_store_down_fails_closed(stack_env, trained):
         services.start_weed(stack)
 
 
-def test_twenty_submits_at_once(stack_env, trained):
+def test_twenty_submits_at_once(stack_env, trained, tmp_path):
     stack = stack_env
     [model] = seed(stack, trained, 1)
     from govflow.service import registry
@@ -183,12 +187,17 @@ def test_twenty_submits_at_once(stack_env, trained):
         row = registry.get_version(session, model, "1.0")
         uris = (row.artifact_uri, row.training_data_uri, row.eval_data_uri)
         registry.transition_stage(session, model=model, version="1.0", to="archived", actor="test")
-    env = dict(os.environ) | {"GOVFLOW_DEV_MODE": "1"}
+    # The training job's account: the stack is a production deployment (dev mode, --as, refused), so
+    # the CLI acts as the OS user, whom this operator-owned roles file makes a data scientist.
+    roles = tmp_path / "job-roles.yaml"
+    roles.write_text(f"users:\n  {os_user()}:\n    roles: [data_scientist]\n")
+    env = dict(os.environ) | {"GOVFLOW_ROLES_FILE": str(roles)}
+    env.pop("GOVFLOW_DEV_MODE", None)
     govflow = str(Path(sys.executable).with_name("govflow"))
 
     def submit(i: int) -> tuple[dict, CliRun]:
         command = [
-            govflow, "submit", "--json", "--as", "alice", "--model", model, "--version", f"3.{i}",
+            govflow, "submit", "--json", "--model", model, "--version", f"3.{i}",
             "--artifact", uris[0], "--training-data", uris[1], "--reference-data", uris[1],
             "--eval-data", uris[2], "--label", trained["label"], "--prediction", trained["prediction"],
             "--positive-label", trained["positive_label"], "--sensitive", trained["sensitive"][0],

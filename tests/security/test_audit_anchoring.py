@@ -7,6 +7,7 @@ and re-hashing every later one passed `govflow audit verify`.
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from sqlalchemy import text
@@ -154,13 +155,15 @@ def test_a_row_signed_with_an_untrusted_key_is_reported(db_url, capsys, tmp_path
     assert _verify(capsys, "--public-key", str(tmp_path / "mine.pub"))[0] == 0
 
 
-def test_a_forged_checkpoint_is_reported(db_url, capsys, tmp_path, monkeypatch):
+def test_a_forged_checkpoint_is_reported(db_url, capsys, tmp_path, monkeypatch, production_deployment):
+    # A configured key makes a production deployment (its trusted keys outside the state volume).
     _append(2)
+    decision = os.environ["GOVFLOW_SIGNING_KEY_FILE"]
     monkeypatch.setenv("GOVFLOW_SIGNING_KEY_FILE", str(generate_key_files(tmp_path / "evil.pem").source))
     out = tmp_path / "cp.json"
     with session_scope() as s:
         write_checkpoint(s, actor="mallory", out=out)
-    monkeypatch.delenv("GOVFLOW_SIGNING_KEY_FILE")
+    monkeypatch.setenv("GOVFLOW_SIGNING_KEY_FILE", decision)
     code, report = _verify(capsys, "--checkpoint", str(out))
     assert code == 1
     assert "forged or altered" in report["checkpoint_problems"][0]["problem"]

@@ -38,7 +38,7 @@ def _psql(url: str, script: Path, **variables: str) -> None:
 
 
 @pytest.fixture
-def roles(pg_template, monkeypatch):  # pg_template: skips without a server, like the other PG tests
+def roles(pg_template, production_deployment, monkeypatch):  # pg_template: skips without a server
     suffix = uuid.uuid4().hex[:8]
     owner, app, db = f"gf_owner_{suffix}", f"gf_app_{suffix}", f"gf_roles_{suffix}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")

@@ -22,6 +22,7 @@ from govflow.service.checks import record_check_result
 from govflow.service.policy import active_policy
 from govflow.service.runs import ensure_run
 from govflow.store import Approval, session_scope
+from tests._helpers import sqlite_only
 
 
 @pytest.fixture
@@ -60,6 +61,7 @@ def _lax(tmp_path):
     return path
 
 
+@sqlite_only
 def test_dev_mode_cannot_apply_a_policy(limited_version, tmp_path, capsys, monkeypatch):
     lax = _lax(tmp_path)
     capsys.readouterr()
@@ -74,6 +76,7 @@ def test_dev_mode_cannot_apply_a_policy(limited_version, tmp_path, capsys, monke
         gate.evaluate_gate(s, "chat", "1", "airflow")
 
 
+@sqlite_only
 def test_the_default_limited_tier_does_not_count_a_dev_mode_approval(limited_version, capsys):
     # Refused up front (exit 2), never recorded as an approval that silently does not count.
     assert main(["approve", "--model", "chat", "--version", "1", "--as", "rita", "--comment", "ok"]) == 2
@@ -95,7 +98,6 @@ def test_the_default_limited_tier_does_not_count_a_dev_mode_approval(limited_ver
     ],
 )
 def test_dev_mode_is_refused_outright_on_a_production_deployment(monkeypatch, capsys, setting, value, why):
-    monkeypatch.delenv("GOVFLOW_ENV")  # no declaration: what the deployment looks like decides
     monkeypatch.setenv(setting, value)
     with pytest.raises(
         BadInputError, match=f"GOVFLOW_DEV_MODE=1 is refused on a production deployment \\({why}"
@@ -109,10 +111,27 @@ def test_dev_mode_is_refused_outright_on_a_production_deployment(monkeypatch, ca
     assert len(err) == 1 and "GOVFLOW_DEV_MODE=1 is refused" in err[0]
 
 
-def test_production_wins_over_a_development_declaration_only_when_declared(monkeypatch):
-    monkeypatch.setenv("GOVFLOW_DB_URL", "postgresql+psycopg2://govflow@db/govflow")
-    monkeypatch.setenv("GOVFLOW_ENV", "development")  # a test machine with PostgreSQL (this suite)
-    assert config.dev_mode()
-    monkeypatch.setenv("GOVFLOW_ENV", "production")
-    with pytest.raises(BadInputError):
+@pytest.mark.parametrize(
+    ("setting", "value", "why"),
+    [
+        ("GOVFLOW_SIGNING_KEY_FILE", "/etc/govflow/decision.pem", "a signing key is configured"),
+        ("GOVFLOW_SIGNING_KEY", "c2VlZA==", "a signing key is configured"),
+        ("GOVFLOW_DB_URL", "postgresql+psycopg2://govflow@db/govflow", "the governance DB is PostgreSQL"),
+        ("AIRFLOW__GOVFLOW__SIGNING_KEY_FILE", "/etc/govflow/decision.pem", "[govflow] signing_key_file"),
+        ("GOVFLOW_DB_URL", "PostgreSQL+psycopg2://govflow@db/govflow", "the governance DB is PostgreSQL"),
+        ("GOVFLOW_DB_URL", "mysql+pymysql://govflow@db/govflow", "the governance DB is a server"),
+    ],
+)
+def test_declaring_a_development_machine_overrides_no_production_signal(
+    monkeypatch, capsys, setting, value, why
+):
+    """Anyone with a shell can set GOVFLOW_ENV=development: it must not turn dev mode back on where
+    a key is configured or the governance DB is PostgreSQL (it used to override both)."""
+    monkeypatch.setenv("GOVFLOW_ENV", "development")
+    monkeypatch.setenv(setting, value)
+    assert config.production_reason() is not None and why in config.production_reason()
+    with pytest.raises(BadInputError, match="GOVFLOW_DEV_MODE=1 is refused on a production deployment"):
         config.dev_mode()
+    assert main(["approve", "--model", "m", "--version", "1", "--as", "rita", "--comment", "ok"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "GOVFLOW_DEV_MODE=1 is refused" in err[0]

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from govflow.access import os_user
 from govflow.service import gate, registry
 from govflow.store import Approval, AuditEvent, session_scope
-from tests._helpers import VERSION, checked_version
+from tests._helpers import VERSION, checked_version, sqlite_only
 from tests._helpers import cli as run
 
 
@@ -30,6 +30,7 @@ def counts() -> tuple[int, int]:
         return s.scalar(select(func.count(Approval.id))), s.scalar(select(func.count(AuditEvent.seq)))
 
 
+@sqlite_only
 def test_impersonation_is_refused_outside_dev_mode_and_writes_nothing(version, capsys, monkeypatch):
     monkeypatch.delenv("GOVFLOW_DEV_MODE")
     before = counts()
@@ -42,6 +43,7 @@ def test_impersonation_is_refused_outside_dev_mode_and_writes_nothing(version, c
     assert counts() == before
 
 
+@sqlite_only
 def test_roles_cannot_be_minted_from_govflow_home_or_the_environment(
     version, capsys, monkeypatch, govflow_home
 ):
@@ -62,6 +64,7 @@ def test_roles_cannot_be_minted_from_govflow_home_or_the_environment(
 # The roles file's ownership rules (StrictModes): tests/security/test_roles_file.py.
 
 
+@sqlite_only
 def test_dev_mode_approvals_do_not_count_for_high_and_the_reason_says_why(version, capsys):
     for reviewer in ("rita", "rob"):  # refused before anything is recorded, with the command that counts
         code, _, err = run(capsys, "approve", *VERSION, "--as", reviewer, "--comment", "ok")
@@ -153,6 +156,7 @@ def test_the_package_has_no_path_to_govflow_home_roles():
     assert "users.yaml" not in source.read_text().replace('"policies" / "users.yaml"', "")
 
 
+@sqlite_only
 def test_every_cli_event_records_how_its_actor_was_authenticated(db_url, capsys, monkeypatch):
     register = ("model", "register", "--owner", "Ana", "--risk-tier", "minimal")
     assert run(capsys, *register, "--name", "by-dev", "--as", "alice")[0] == 0

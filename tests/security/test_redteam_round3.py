@@ -306,21 +306,17 @@ def test_an_onnx_model_cannot_read_files_through_external_data(tmp_path, monkeyp
 # --- the worker shell with the check-result key -------------------------------------------------
 
 
-def test_the_gate_refuses_an_approval_signed_with_the_check_key(db_url, sample_files, tmp_path, monkeypatch):
+def test_the_gate_refuses_an_approval_signed_with_the_check_key(
+    db_url, sample_files, tmp_path, monkeypatch, production_deployment
+):
     """A worker holding only the check-result key signed two approvals with it (its own code, not
     govflow's refusal). `audit verify` named the forgery; the gate checked each fact's signature
     against every trusted key, the check key included, and counted both: approved."""
     from govflow import signing
     from govflow.signing import generate_key_files
 
-    decision = generate_key_files(tmp_path / "decision" / "decision.pem")
-    check = generate_key_files(tmp_path / "check" / "check.pem")
-    trusted = tmp_path / "trusted"
-    trusted.mkdir()
-    (trusted / "decision.pub").write_text((tmp_path / "decision" / "decision.pub").read_text())
-    (trusted / "check-worker.pub").write_text((tmp_path / "check" / "check.pub").read_text())
-    monkeypatch.setenv("GOVFLOW_TRUSTED_KEYS_DIR", str(trusted))
-    monkeypatch.setenv("GOVFLOW_SIGNING_KEY_FILE", decision.source)
+    check = generate_key_files(tmp_path / "check" / "check.pem")  # a configured key: production
+    (production_deployment / "check-worker.pub").write_text((tmp_path / "check" / "check.pub").read_text())
     checked_version(sample_files)
     assert _decide() == "pending_approval"
 
@@ -333,20 +329,16 @@ def test_the_gate_refuses_an_approval_signed_with_the_check_key(db_url, sample_f
         _decide()
 
 
-def test_a_seal_signed_with_the_check_key_seals_nothing(db_url, sample_files, tmp_path, monkeypatch):
+def test_a_seal_signed_with_the_check_key_seals_nothing(
+    db_url, sample_files, tmp_path, monkeypatch, production_deployment
+):
     """The worker cut rob's rejection and the decision after it, then re-sealed the version at the
     newest event left, with its own key (seals are files the workers' volume holds)."""
     from govflow.signing import generate_key_files, signing_key
     from govflow.store import seals
 
-    decision = generate_key_files(tmp_path / "decision" / "decision.pem")
-    check = generate_key_files(tmp_path / "check" / "check.pem")
-    trusted = tmp_path / "trusted"
-    trusted.mkdir()
-    (trusted / "decision.pub").write_text((tmp_path / "decision" / "decision.pub").read_text())
-    (trusted / "check-worker.pub").write_text((tmp_path / "check" / "check.pub").read_text())
-    monkeypatch.setenv("GOVFLOW_TRUSTED_KEYS_DIR", str(trusted))
-    monkeypatch.setenv("GOVFLOW_SIGNING_KEY_FILE", decision.source)
+    check = generate_key_files(tmp_path / "check" / "check.pem")  # a configured key: production
+    (production_deployment / "check-worker.pub").write_text((tmp_path / "check" / "check.pub").read_text())
     subject = _reject_then_cut(db_url, sample_files)
     for sealed in Path(checkpoint_root()).glob("*.json"):  # the whole trail's head and checkpoints
         sealed.unlink()

@@ -133,7 +133,8 @@ def test_production_never_generates_a_signing_key_in_the_state_volume(db_url, mo
     from govflow.store.audit import append_event
 
     monkeypatch.setenv("GOVFLOW_ENV", "production")
-    monkeypatch.delenv("GOVFLOW_DEV_MODE")
+    monkeypatch.delenv("GOVFLOW_DEV_MODE", raising=False)
+    monkeypatch.delenv("GOVFLOW_SIGNING_KEY_FILE", raising=False)  # production without a configured key
     with pytest.raises(BadInputError, match="never generates one in the state volume"), session_scope() as s:
         append_event(s, actor="a", action="policy.applied", subject="policy:x")
     assert not (Path(os.environ["GOVFLOW_HOME"]) / "keys").exists()

@@ -5,7 +5,8 @@
 1. trains the bundled sample model once (a training job's output: model, data, batches);
 2. for each of N models: uploads its artifact, training/reference/eval data and production
    batches to object storage (``s3://<bucket>/models/<model>/...``), registers the model,
-   and runs ``govflow submit ... --trigger`` with ``s3://`` URIs (Airflow's REST API);
+   and submits it as ``govflow submit ... --trigger`` would, for alice, with ``s3://`` URIs
+   (registered by the CLI's code, triggered as alice through Airflow's REST API);
 3. reviewers rita and rob answer every approval request through Airflow's HITL REST API;
 4. waits for every governance_gate decision, then runs nightly_compliance over the
    production models and prints a table of decisions and timings.
@@ -20,11 +21,15 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govflow.prodstack._settings import REPO, StackSettings
+
+if TYPE_CHECKING:
+    from govflow.airflow_client import AirflowClient
 
 REVIEWERS = ("rita", "rob")
 SUBMITTER = "alice"
@@ -107,30 +112,44 @@ def register_model(model: str, batches: str) -> None:
 
 
 def submit(
-    trained: dict[str, Any], model: str, version: str, uris: dict[str, str], env: dict[str, str]
+    trained: dict[str, Any],
+    model: str,
+    version: str,
+    uris: dict[str, str],
+    airflow: Callable[[], AirflowClient],
 ) -> dict:
-    """`govflow submit --trigger` as the training job would run it (s3:// URIs, REST trigger)."""
-    command = [
-        str(Path(sys.executable).with_name("govflow")), "submit", "--json", "--as", SUBMITTER,
-        "--model", model, "--version", version,
+    """What `govflow submit ... --trigger` does for the training job, acting for alice (s3:// URIs).
+
+    The version is registered by the CLI's own code in this process, as alice (this demo process is
+    the operator's: it registers the models too), and governance_gate is triggered through Airflow's
+    REST API by ``airflow()``, alice's client, so Airflow's triggering user (the run's submitter) is
+    her. Not ``govflow submit --as alice``: that is dev mode, which this production-shaped stack
+    (PostgreSQL, a signing key) refuses whatever the process declares.
+    """
+    from govflow.access import require_role
+    from govflow.cli import build_parser
+    from govflow.cli._submit import DAG_ID, SUBMITTER_ROLES, register_submission
+
+    argv = [
+        "submit", "--model", model, "--version", version,
         "--artifact", uris["artifact"], "--training-data", uris["training_data"],
         "--reference-data", uris["reference_data"], "--eval-data", uris["eval_data"],
         "--label", trained["label"], "--prediction", trained["prediction"], "--score", trained["score"],
         "--positive-label", trained["positive_label"], "--suite", trained["suite"],
         "--metrics", f"@{trained['metrics_file']}", "--params", json.dumps(trained["params"]),
         "--notes", trained["notes"], "--code-version", "sample/train_model.py", "--framework", "scikit-learn",
-        "--trigger",
     ]  # fmt: skip
     for column in trained["sensitive"]:
-        command += ["--sensitive", column]
-    # The demo names its submitter (--as alice): dev mode, in this one demo process only. The stack is
-    # production-shaped (PostgreSQL, a signing key), where dev mode is refused unless the process
-    # declares itself a demo (GOVFLOW_ENV=development); its Airflow processes never do.
-    demo_env = env | {"GOVFLOW_DEV_MODE": "1", "GOVFLOW_ENV": "development"}
-    done = subprocess.run(command, env=demo_env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"govflow submit {model}@{version} failed: {done.stderr.strip()}")
-    return json.loads(done.stdout)
+        argv += ["--sensitive", column]
+    require_role(SUBMITTER, SUBMITTER_ROLES, action="submit model versions")
+    payload = register_submission(build_parser().parse_args(argv), SUBMITTER)
+    with airflow() as client:
+        run = client.trigger(
+            DAG_ID,
+            {"model": model, "version": version, "trigger_kind": "rest"},
+            note=f"submitted by {SUBMITTER}",
+        )
+    return payload | {"dag_id": DAG_ID, "run_id": run["dag_run_id"], "state": run.get("state")}
 
 
 class Reviewers:
@@ -238,12 +257,16 @@ def _demo(argv: list[str] | None) -> int:
     models = [f"credit-model-{i:02d}" for i in range(1, args.models + 1)]
     print(f"== 2. Publishing to object storage and submitting {len(models)} models (version {version})")
     bucket = env.get("GOVFLOW_PROD_BUCKET", "govflow")
+    passwords = settings.passwords()
+
+    def alice() -> AirflowClient:
+        return AirflowClient(env["GOVFLOW_AIRFLOW_URL"], SUBMITTER, passwords[SUBMITTER], timeout=60)
 
     def one(model: str) -> dict:
         uris = publish(trained, model, version, bucket)
         register_model(model, uris["batches"])
         t0 = time.monotonic()
-        result = submit(trained, model, version, uris, env)
+        result = submit(trained, model, version, uris, alice)
         return result | {"submit_s": time.monotonic() - t0, "artifact_uri": uris["artifact"]}
 
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -252,7 +275,6 @@ def _demo(argv: list[str] | None) -> int:
         print(f"   {item['model']}@{item['version']}: run {item['run_id']} ({item['artifact_uri']})")
     if len(submitted) > 3:
         print(f"   ... and {len(submitted) - 3} more")
-    passwords = settings.passwords()
     admin = AirflowClient(env["GOVFLOW_AIRFLOW_URL"], "admin", passwords["admin"], timeout=60)
     print("== 3. Reviewers rita and rob answer the approval requests in Airflow (HITL REST API)")
     reviewers = Reviewers(env["GOVFLOW_AIRFLOW_URL"], passwords)

@@ -4,9 +4,10 @@ Each problem is routed by the model's owner, stakeholders and its severity
 (``alerts.route``), recorded in the ``alerts`` table (one row per channel, with
 its recipients), then sent through the channels whose connections exist. An
 open alert for the same problem and channel is not raised again (so a nightly
-problem alerts once, not every night); it closes when a later run no longer
-reports it (``resolve_prefix``), and a new occurrence after that alerts again.
-Retrying a task re-sends only what was not delivered.
+problem alerts once, not every night) if a signed ``alert.raised`` event
+recorded it; it closes when a later run no longer reports it
+(``resolve_prefix``), and a new occurrence after that alerts again. Retrying a
+task re-sends only what was not delivered.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from sqlalchemy.orm import Session
 
 from govflow.alerts import Channel, Message, Problem, Recipient, default_channels, route
 from govflow.errors import NotFoundError
+from govflow.service.fact_rows import signed_events
 from govflow.service.registry import get_model, get_version
-from govflow.store import Alert, Model, session_scope, utcnow
+from govflow.signing import Keyring
+from govflow.store import Alert, AuditEvent, Model, session_scope, utcnow
 from govflow.store.audit import append_event
 
 __all__ = ["FINAL_STATES", "open_alerts", "raise_alerts"]
@@ -76,17 +79,27 @@ def _record(
 ) -> list[Alert]:
     model = get_model(session, model_name)
     version_row = get_version(session, model_name, version) if version else None
+    signed = _signed_open(session, model_name) if problems else {}
     rows = []
     for problem in problems:
         recipients = route(model.owner, model.stakeholders or [], problem.severity)
         for channel in channels:
-            existing = session.scalar(
-                select(Alert).where(
-                    Alert.model_id == model.id,
-                    Alert.problem_key == problem.key,
-                    Alert.channel == channel.name,
-                    Alert.resolved_at.is_(None),
-                )
+            existing = next(
+                (
+                    row
+                    for row in session.scalars(
+                        select(Alert)
+                        .where(
+                            Alert.model_id == model.id,
+                            Alert.problem_key == problem.key,
+                            Alert.channel == channel.name,
+                            Alert.resolved_at.is_(None),
+                        )
+                        .order_by(Alert.id)
+                    )
+                    if signed.get(row.id) == (row.problem_key, row.channel)
+                ),
+                None,
             )
             if existing is not None:
                 if existing.delivery_status not in FINAL_STATES:
@@ -129,6 +142,26 @@ def _record(
             )
             rows.append(row)
     return rows
+
+
+def _signed_open(session: Session, model_name: str) -> dict[int, tuple[str, str]]:
+    """alert id -> (problem, channel) of the open alerts signed events recorded: raised, not resolved.
+
+    Only these keep a problem from alerting again. An open row in ``alerts`` with no such event (one a
+    DB writer inserted, or edited to name tonight's problem) would otherwise silence the alert."""
+    where = (AuditEvent.subject == f"model:{model_name}") & AuditEvent.action.in_(
+        ("alert.raised", "alert.resolved")
+    )
+    found: dict[int, tuple[str, str]] = {}
+    for event in signed_events(session, where, Keyring.trusted()):
+        alert_id = event.payload.get("alert_id")
+        if not isinstance(alert_id, int):
+            continue
+        if event.action == "alert.raised":
+            found[alert_id] = (str(event.payload.get("problem")), str(event.payload.get("channel")))
+        else:
+            found.pop(alert_id, None)
+    return found
 
 
 def _resolve(session: Session, model_name: str, current: set[str], prefix: str, *, actor: str) -> None:

@@ -43,6 +43,7 @@ __all__ = [
     "load_events",
     "model_problem",
     "policy_problems",
+    "signed_events",
     "version_problems",
 ]
 
@@ -166,6 +167,13 @@ def load_events(
             continue
         trail.add(trail.loaded[-1])
     return problems
+
+
+def signed_events(session: Session, where: ColumnElement[bool], keyring: Keyring) -> list[SignedEvent]:
+    """The events matching ``where`` (any action) whose hash and signature hold, in seq order; an
+    edited, unsigned or forged one is left out: it is no fact."""
+    query = select(AuditEvent).where(where).order_by(AuditEvent.seq)
+    return [_event(row) for row in session.scalars(query) if _signature_problem(row, keyring) is None]
 
 
 # --- field by field ---------------------------------------------------------------------------

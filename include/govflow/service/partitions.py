@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,15 +44,23 @@ from govflow import config, storage
 from govflow.datasources import is_table_uri, partition_csv, partition_keys, table_copy
 from govflow.errors import BadInputError
 from govflow.hashing import sha256_bytes
-from govflow.store import Model, MonitoredPartition, Run
+from govflow.service.fact_rows import FactProblem, signed_events
+from govflow.signing import Keyring
+from govflow.store import AuditEvent, Model, MonitoredPartition, Run
+from govflow.store.audit import append_event
+from govflow.timeutil import iso_utc
 
 __all__ = [
+    "CLAIM_ACTION",
     "LABELS",
     "PREDICTIONS",
+    "Claim",
     "MonitoringSource",
     "PartitionRead",
     "claim",
+    "claim_problems",
     "claimed_by_run",
+    "claims_subject",
     "list_partitions",
     "read_partitions",
     "stale_labels",
@@ -61,6 +71,8 @@ PREDICTIONS = "predictions"
 LABELS = "labels"
 _KEYS = ("partition", "labels", "key", "min_label_coverage", "labels_stale_days")
 _DATA = (".csv", ".parquet")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -162,11 +174,14 @@ def read_partitions(
     digest = sha256_bytes(text)
     name = f"{source.partition}={min(keys)}..{max(keys)}.csv" if keys else "empty.csv"
     target = config.home() / "cache" / "partitions" / digest[:2] / digest / name
-    if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(".tmp")
-        temporary.write_bytes(text)
-        os.replace(temporary, target)
+    # Written on every read, never reused: a file already there is in the state volume, where whoever
+    # writes it could have put other rows under this read's name (the check would then judge those,
+    # recorded under the partitions' names). The caller compares the sha256 of what the check read.
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".read-")
+    with os.fdopen(handle, "wb") as out:
+        out.write(text)
+    os.replace(temporary, target)
     return PartitionRead(str(target), digest, [str(c) for c in data.columns], rows, labeled)
 
 
@@ -205,22 +220,36 @@ def _labels(source: MonitoringSource, label: str) -> Any:
 
 
 # --- claims ---------------------------------------------------------------------------------
+#
+# A claim is a fact nightly acts on (a claimed partition is never read again), so it is a signed
+# one: each ``claim`` appends a ``partition.claimed`` event (the check-result key may sign it) naming
+# the model, source, stage, partitions and run. Only claims such an event names count; a row in
+# ``monitored_partitions`` is the lock that makes one task win a race, never the claim itself. A DB
+# writer who inserts rows (to mark new partitions as checked, so nightly skips them) or edits their
+# run or time changes nothing nightly reads; a forged row in the way of a real claim is replaced.
+
+CLAIM_ACTION = "partition.claimed"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A signed claim of one partition for one stage."""
+
+    partition: str
+    stage: str
+    run: tuple[str, str]  # (dag_id, run_id)
+    claimed_at: dt.datetime
+
+
+def claims_subject(model_name: str) -> str:
+    return f"partitions:{model_name}"
 
 
 def claimed_by_run(session: Session, *, run: Run, model: Any, source: str, stage: str) -> list[str]:
     """The partitions ``run`` claimed for ``stage`` (a retry reads these again)."""
-    return list(
-        session.scalars(
-            select(MonitoredPartition.partition)
-            .where(
-                MonitoredPartition.run_id == run.id,
-                MonitoredPartition.model_id == model.id,
-                MonitoredPartition.source == source,
-                MonitoredPartition.stage == stage,
-            )
-            .order_by(MonitoredPartition.partition)
-        )
-    )
+    mine = (run.dag_id, run.run_id)
+    held = _claims(session, model=model, source=source).get(stage, {})
+    return sorted(key for key, c in held.items() if c.run == mine)
 
 
 def unclaimed(session: Session, *, model: Any, source: str, stage: str, listed: list[str]) -> list[str]:
@@ -243,33 +272,115 @@ def claim(
 ) -> list[str]:
     """Claim ``keys`` for ``run``; a partition another task claimed first is left to it.
     Returns every partition ``run`` holds for the stage."""
-    for key in keys:
-        try:
-            with session.begin_nested():
-                session.add(
-                    MonitoredPartition(
-                        model_id=model.id,
-                        source=source,
-                        stage=stage,
-                        partition=key,
-                        run_id=run.id,
-                        rows=read.rows.get(key),
-                        labeled_rows=read.labeled.get(key) if read.labeled else None,
-                    )
-                )
-        except IntegrityError:
-            continue  # claimed by a racing task (of this run, or another)
+    signed = _claims(session, model=model, source=source).get(stage, {})
+    won = [key for key in keys if key not in signed and _lock(session, model, source, stage, run, read, key)]
+    if won:
+        append_event(
+            session,
+            actor=f"pipeline:{run.dag_id}",
+            action=CLAIM_ACTION,
+            subject=claims_subject(model.name),
+            payload={
+                "model": model.name,
+                "source": source,
+                "stage": stage,
+                "partitions": won,
+                "run": {"dag_id": run.dag_id, "run_id": run.run_id},
+                "rows": {key: read.rows.get(key) for key in won},
+                "claimed_at": iso_utc(dt.datetime.now(dt.UTC)),
+            },
+        )
     return claimed_by_run(session, run=run, model=model, source=source, stage=stage)
 
 
-def _claims(session: Session, *, model: Model, source: str) -> dict[str, dict[str, MonitoredPartition]]:
-    found: dict[str, dict[str, MonitoredPartition]] = {}
-    for row in session.scalars(
-        select(MonitoredPartition).where(
-            MonitoredPartition.model_id == model.id, MonitoredPartition.source == source
-        )
-    ):
-        found.setdefault(row.stage, {})[row.partition] = row
+def _lock(
+    session: Session, model: Model, source: str, stage: str, run: Run, read: PartitionRead, key: str
+) -> bool:
+    """Insert the claim's row (the unique key decides a race); a row no signed claim names (written
+    around govflow) is removed first. False when another task holds the partition."""
+    row = MonitoredPartition(
+        model_id=model.id,
+        source=source,
+        stage=stage,
+        partition=key,
+        run_id=run.id,
+        rows=read.rows.get(key),
+        labeled_rows=read.labeled.get(key) if read.labeled else None,
+    )
+    for attempt in range(2):
+        try:
+            with session.begin_nested():
+                session.add(row)
+            return True
+        except IntegrityError:
+            if attempt or key in _claims(session, model=model, source=source).get(stage, {}):
+                return False  # claimed by a racing task (of this run, or another)
+            with session.begin_nested():
+                session.execute(
+                    delete(MonitoredPartition).where(
+                        MonitoredPartition.model_id == model.id,
+                        MonitoredPartition.source == source,
+                        MonitoredPartition.stage == stage,
+                        MonitoredPartition.partition == key,
+                    )
+                )
+            log.warning("claim of partition %s (%s, %s) had no signed event: replaced", key, source, stage)
+            row = MonitoredPartition(**{c: getattr(row, c) for c in _ROW_FIELDS})
+    return False
+
+
+def claim_problems(session: Session) -> list[FactProblem]:
+    """For ``audit verify``: each claim row that no signed claim names with its run (written around
+    govflow; nightly already ignores it)."""
+    problems = []
+    signed: dict[tuple[int, str], dict[str, dict[str, Claim]]] = {}
+    query = (
+        select(MonitoredPartition, Model, Run)
+        .join(Model, MonitoredPartition.model_id == Model.id)
+        .join(Run, MonitoredPartition.run_id == Run.id)
+        .order_by(MonitoredPartition.id)
+    )
+    for row, model, run in session.execute(query).tuples():
+        claims = signed.setdefault((model.id, row.source), _claims(session, model=model, source=row.source))
+        found = claims.get(row.stage, {}).get(row.partition)
+        if found is None or found.run != (run.dag_id, run.run_id):
+            problems.append(
+                FactProblem(
+                    "monitored_partitions",
+                    row.id,
+                    f"the claim of partition {row.partition} ({row.stage}) of {model.name} by run "
+                    f"{run.run_id} has no signed partition.claimed event: written around govflow",
+                )
+            )
+    return problems
+
+
+_ROW_FIELDS = ("model_id", "source", "stage", "partition", "run_id", "rows", "labeled_rows")
+
+
+def _claims(session: Session, *, model: Model, source: str) -> dict[str, dict[str, Claim]]:
+    """stage -> partition -> its first signed claim (events that are edited, unsigned or forged, or
+    about another model or source, claim nothing)."""
+    found: dict[str, dict[str, Claim]] = {}
+    where = (AuditEvent.subject == claims_subject(model.name)) & (AuditEvent.action == CLAIM_ACTION)
+    for event in signed_events(session, where, Keyring.trusted()):
+        p = event.payload
+        run: dict[str, Any] = p["run"] if isinstance(p.get("run"), dict) else {}
+        if (
+            p.get("model") != model.name
+            or p.get("source") != source
+            or not isinstance(p.get("partitions"), list)
+        ):
+            continue
+        try:
+            at = dt.datetime.fromisoformat(str(p.get("claimed_at")))
+        except ValueError:
+            continue
+        for key in p["partitions"]:
+            found.setdefault(str(p.get("stage")), {}).setdefault(
+                str(key),
+                Claim(str(key), str(p.get("stage")), (str(run.get("dag_id")), str(run.get("run_id"))), at),
+            )
     return found
 
 
@@ -281,8 +392,8 @@ def stale_labels(
         return None
     claims = _claims(session, model=model, source=source.uri)
     waiting = sorted(
-        (row for key, row in claims.get(PREDICTIONS, {}).items() if key not in claims.get(LABELS, {})),
-        key=lambda row: row.claimed_at,
+        (c for key, c in claims.get(PREDICTIONS, {}).items() if key not in claims.get(LABELS, {})),
+        key=lambda c: c.claimed_at,
     )
     if not waiting:
         return None

@@ -67,6 +67,7 @@ class DataFile:
     path: str
     report: dict[str, Any] = field(default_factory=dict)
     covers: dict[str, Any] = field(default_factory=dict)  # added to the result's summary (partitions)
+    sha256: str | None = None  # what the file must hash to (a read written to the cache just now)
 
 
 # Where a check's data comes from: a file, or why there is none.
@@ -172,7 +173,7 @@ def _claimed_partitions(
             "window": {"from": read.partitions[0], "to": read.partitions[-1]},
             "label_coverage": read.coverage(),
         }
-    return DataFile(read.path, {"batch": name, "partitions": read.partitions}, covers)
+    return DataFile(read.path, {"batch": name, "partitions": read.partitions}, covers, read.sha256)
 
 
 def load_inputs(session: Session, model: str, version: str) -> VersionInputs:
@@ -227,6 +228,12 @@ def run_check(
             run, model, version, CheckResult.error(check, reason), None, policy, db_url=db_url
         )
     result, data_sha = check_on_data(check, inputs, data=data.path, policy=policy)
+    if data.sha256 is not None and data_sha != data.sha256:
+        result = CheckResult.error(
+            check,
+            f"the data read for {check} ({batch_name(data.path)}) changed in the cache before the check "
+            f"read it: sha256 {str(data_sha)[:12]}, not {data.sha256[:12]}",
+        )
     if data.covers:  # the evidence says which partitions (and labels) the result covers
         result = replace(result, summary={**result.summary, **data.covers})
     return record_result(run, model, version, result, data_sha, policy, db_url=db_url) | data.report

@@ -52,6 +52,7 @@ from govflow.service.fact_rows import (
     policy_problems,
     version_problems,
 )
+from govflow.service.partitions import claim_problems
 from govflow.service.registry import version_subject
 from govflow.signing import Keyring
 from govflow.store import AuditEvent, CheckResultRow, Model, ModelVersion
@@ -61,6 +62,7 @@ from govflow.store.seals import (
     CHAIN_PREV,
     POLICY_CHAIN,
     checkpoint_message,
+    pending_seal,
     read_head,
     subject_seal_problem,
 )
@@ -205,9 +207,16 @@ def version_fact_problems(
     for key in (f"model:{model.name}", subject):
         problems += _chain_problems(session, key, [e for e in trail.loaded if e.subject == key], keyring)
     if trail.policy is not None:
-        # A missing policy seal is not refused (yet): a DB copied with its policy (the test suite's
-        # template DB, a restore) has none; a cut newest policy.applied is caught once sealed.
-        why = subject_seal_problem(POLICY_CHAIN, {trail.policy.seq: trail.policy.hash}, keyring)
+        # Like every other chain: a policy.applied written since seals exist (it names the one before
+        # it) was sealed on commit, so a missing seal was deleted: cutting the newest policy.applied
+        # (back to a laxer policy) and deleting its seal would otherwise pass. Only the one this very
+        # transaction appended (the bundled default applied on first use) has no seal yet.
+        sealed = (
+            CHAIN_PREV in trail.policy.payload and pending_seal(session, POLICY_CHAIN) != trail.policy.seq
+        )
+        why = subject_seal_problem(
+            POLICY_CHAIN, {trail.policy.seq: trail.policy.hash}, keyring, sealed=sealed
+        )
         if why is not None:
             problems.append(FactProblem("policies", "applied", why))
     problems += [p for p in (model_problem(model, trail),) if p is not None]
@@ -375,4 +384,5 @@ def all_fact_problems(session: Session) -> list[FactProblem]:
     )
     active = session.scalar(select(PolicyRow).where(PolicyRow.active.is_(True)))
     problems += policy_problems(active, trail, None)
+    problems += claim_problems(session)
     return problems

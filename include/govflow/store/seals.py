@@ -56,6 +56,7 @@ __all__ = [
     "checkpoint_message",
     "checkpoint_root",
     "note_appended",
+    "pending_seal",
     "read_head",
     "read_subject_seal",
     "signed_checkpoint",
@@ -151,6 +152,13 @@ def note_appended(session: Session, *, seq: int, head_hash: str, action: str, ch
         session.info.setdefault(_CHAINS, {})[chain] = (seq, head_hash)
     if action in SEALED_ACTIONS:
         session.info[_DUE] = True
+
+
+def pending_seal(session: Session, key: str) -> int | None:
+    """The seq of chain ``key``'s newest fact appended in ``session`` and not committed yet (so not
+    sealed yet: its seal is written on commit), or None."""
+    pending = session.info.get(_CHAINS, {}).get(key)
+    return pending[0] if pending else None
 
 
 @event.listens_for(Session, "after_commit")
