@@ -34,7 +34,8 @@ users:
 @pytest.fixture
 def retail(db_url, sample_files, tmp_path, monkeypatch):
     """A limited-tier model of team retail with passing checks (one approval needed)."""
-    monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")
+    if db_url.startswith("sqlite"):  # PostgreSQL is a production deployment: no dev mode there
+        monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")
     roles = tmp_path / "roles.yaml"
     roles.write_text(ROLES)
     monkeypatch.setenv("GOVFLOW_ROLES_FILE", str(roles))
