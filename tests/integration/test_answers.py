@@ -4,6 +4,8 @@ fake that returns what its ``hitlDetails`` endpoints return, to isolate the reco
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from sqlalchemy import select
 
@@ -278,7 +280,8 @@ def test_an_answer_from_a_reviewer_of_another_team_is_not_recorded(pending, tmp_
         "users:\n  alice: {roles: [data_scientist]}\n  rita: {roles: [reviewer], teams: [retail]}\n"
         "  rob: {roles: [reviewer]}\n"
     )
-    monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")
+    if os.environ["GOVFLOW_DB_URL"].startswith("sqlite"):  # PostgreSQL is production: no dev mode
+        monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")
     monkeypatch.setenv("GOVFLOW_ROLES_FILE", str(roles))
     ref, decision = pending
     client = FakeAirflow([detail(0, "rita"), detail(1, "rob")])

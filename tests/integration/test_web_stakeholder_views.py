@@ -24,7 +24,8 @@ users:
 
 @pytest.fixture
 def stakeholders(db_url, sample_files, tmp_path, monkeypatch):
-    monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")
+    if db_url.startswith("sqlite"):  # PostgreSQL is a production deployment: no dev mode there
+        monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")
     roles = tmp_path / "roles.yaml"
     roles.write_text(ROLES)
     monkeypatch.setenv("GOVFLOW_ROLES_FILE", str(roles))
