@@ -128,7 +128,7 @@ def submit(
     """
     from govflow.access import require_role
     from govflow.cli import build_parser
-    from govflow.cli._submit import DAG_ID, SUBMITTER_ROLES, register_submission
+    from govflow.cli.submission import DAG_ID, SUBMITTER_ROLES, register_submission
 
     argv = [
         "submit", "--model", model, "--version", version,
