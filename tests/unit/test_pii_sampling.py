@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 
 from govflow.checks.pii import scan_pii
+from govflow.checks.pii._prescreen import Prescreen
 from govflow.checks.pii._recognizers import CAPITALISED_PAIR, CAPITALISED_WORD, street_address_recognizer
 from govflow.checks.pii._sampling import ColumnSamples, windows
-from govflow.checks.pii._scan import _Prescreen, _sample_chunk
+from govflow.checks.pii._scan import _sample_chunk
 
 
-def _sampled(values: list[str | None], screens: list[_Prescreen], chunks: int = 1) -> ColumnSamples:
+def _sampled(values: list[str | None], screens: list[Prescreen], chunks: int = 1) -> ColumnSamples:
     col = ColumnSamples("c")
     rng = np.random.default_rng(0)
     for _ in range(chunks):
@@ -25,13 +26,13 @@ def _sampled(values: list[str | None], screens: list[_Prescreen], chunks: int = 
 class TestPrescreenOnDistinctValues:
     def test_candidates_are_counted_per_cell_not_per_distinct_value(self):
         values = ["Ana Lopez", "Ana Lopez", "x", None, "", "Ana Lopez", "Li Wei"] * 3
-        col = _sampled(values, [_Prescreen("pair", CAPITALISED_PAIR, 5)], chunks=2)
+        col = _sampled(values, [Prescreen("pair", CAPITALISED_PAIR, 5)], chunks=2)
         assert col.non_empty == 2 * 3 * 5  # None and "" are not cells with content
         assert col.by_prescreen["pair"].count == 2 * 3 * 4
         assert set(col.by_prescreen["pair"].texts) == {"Ana Lopez", "Li Wei"}
 
     def test_compiled_pattern_and_vectorised_pattern_agree(self):
-        screen = _Prescreen("word", CAPITALISED_WORD, 10)
+        screen = Prescreen("word", CAPITALISED_WORD, 10)
         few = ["Ana", "ana", "ÉMILE", "Émile", "42"]
         assert screen.compiled_below > len(few)
         many = few * (screen.compiled_below // len(few) + 1)
@@ -46,7 +47,7 @@ class TestCoordinatedSamples:
     def test_two_screens_over_the_same_cells_keep_the_same_cells(self):
         values = [f"Ana L{'o' * (i + 1)}pez" for i in range(500)]
         col = _sampled(
-            values, [_Prescreen("word", CAPITALISED_WORD, 40), _Prescreen("pair", CAPITALISED_PAIR, 40)]
+            values, [Prescreen("word", CAPITALISED_WORD, 40), Prescreen("pair", CAPITALISED_PAIR, 40)]
         )
         word, pair = col.by_prescreen["word"], col.by_prescreen["pair"]
         assert word.count == pair.count == 500

@@ -20,12 +20,11 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import itertools
 import os
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,11 +33,9 @@ from govflow.checks.pii._classify import NER_PAIR, NER_WORD, Finding, classify_c
 from govflow.checks.pii._dates import birth_date_reason
 from govflow.checks.pii._hints import column_tokens, name_hint
 from govflow.checks.pii._masking import mask
-from govflow.checks.pii._names import name_like
+from govflow.checks.pii._prescreen import Prescreen, prescreens
 from govflow.checks.pii._read import table_chunks
 from govflow.checks.pii._recognizers import (
-    CAPITALISED_PAIR,
-    CAPITALISED_WORD,
     NER_ENTITIES,
     NON_PERSONAL_ENTITIES,
     PRESCREENS,
@@ -60,94 +57,6 @@ CHECK = "pii"
 _DIGEST_KEY = os.urandom(16)
 
 
-# pyarrow compiles the RE2 pattern on every call: with Unicode classes (\p{Lu}) that takes 1-4 ms,
-# more than the `regex` module's compiled pattern needs for fewer distinct values than these
-# (measured: the compile over the per-value cost of the compiled pattern).
-COMPILED_BELOW = 1000
-_COMPILED_BELOW = {CAPITALISED_PAIR: 5000, CAPITALISED_WORD: 1500, PRESCREENS["LOCATION"]: 500}
-
-
-@functools.lru_cache(maxsize=256)
-def _compiled(pattern: str) -> Any:
-    import regex
-
-    return regex.compile(pattern)
-
-
-@functools.lru_cache(maxsize=256)
-def _runs_in_re2(pattern: str) -> bool:
-    """RE2 lacks look-arounds and back-references: custom patterns may need the slow path."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    try:
-        pc.match_substring_regex(pa.array(["x"]), pattern)
-        return True
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return False
-
-
-class _Prescreen:
-    """One entity's pre-screen: RE2 for whole columns, the `regex` module for windows
-    and for a few distinct values of a pattern that is slow to compile."""
-
-    def __init__(
-        self,
-        key: str,
-        pattern: str,
-        size: int,
-        window_pattern: str | None = None,
-        window_prefer: Callable[[str, Any], bool] | None = None,
-    ):
-        self.key, self.pattern, self.size = key, pattern, size
-        self.finder = _compiled(pattern)
-        # What a long cell is cut around (``_sampling.windows``): the pre-screen's matches by default.
-        self.window_finder = _compiled(window_pattern) if window_pattern else self.finder
-        self.window_prefer = window_prefer
-        self.vectorised = _runs_in_re2(pattern)
-        slow_to_compile = "\\p" in pattern
-        # The path depends on the number of distinct values only, so the same data takes the same
-        # path; the `regex` module reads \d and \s as Unicode, a superset of RE2's (more candidates).
-        self.compiled_below = _COMPILED_BELOW.get(pattern, COMPILED_BELOW) if slow_to_compile else 0
-
-    def mask(self, array: Any) -> Any:
-        import numpy as np
-        import pyarrow.compute as pc
-
-        if self.vectorised and len(array) >= self.compiled_below:
-            return (
-                pc.match_substring_regex(array, self.pattern).fill_null(False).to_numpy(zero_copy_only=False)
-            )
-        return np.fromiter(
-            (v is not None and self.finder.search(v) is not None for v in array.to_pylist()),
-            dtype=bool,
-            count=len(array),
-        )
-
-
-def _prescreens(
-    customs: Sequence[CustomRecognizer], scanned: Collection[str], sample_size: int, ner_sample_size: int
-) -> list[_Prescreen]:
-    patterns = {entity: PRESCREENS[entity] for entity in PRESCREENS if entity in scanned}
-    for c in customs:  # an organisation's recognizer may add patterns to a known entity
-        patterns[c.entity] = f"{patterns[c.entity]}|{c.prescreen}" if c.entity in patterns else c.prescreen
-    screens = [_Prescreen(entity, pattern, sample_size) for entity, pattern in patterns.items()]
-    # Both NER samples cut a long cell around its capitalised pairs (where names are), so a cell
-    # in both samples is one text and the model reads it once.
-    # Pairs that hold a given name or follow a title come first ("said Director Leon Rodriguez").
-    screens += [
-        _Prescreen(
-            NER_WORD,
-            CAPITALISED_WORD,
-            ner_sample_size,
-            window_pattern=CAPITALISED_PAIR,
-            window_prefer=name_like,
-        ),
-        _Prescreen(NER_PAIR, CAPITALISED_PAIR, ner_sample_size, window_prefer=name_like),
-    ]
-    return screens
-
-
 def _as_strings(series: pd.Series) -> Any:
     """A column as a pyarrow string array (missing values null), whatever its dtype."""
     import pyarrow as pa
@@ -163,7 +72,7 @@ def _as_strings(series: pd.Series) -> Any:
 
 
 def _sample_chunk(
-    col: ColumnSamples, series: pd.Series, screens: list[_Prescreen], rng: Any, profile_size: int
+    col: ColumnSamples, series: pd.Series, screens: list[Prescreen], rng: Any, profile_size: int
 ) -> None:
     """Offer one chunk of a column to its samples.
 
@@ -259,7 +168,7 @@ FIRST_LOOK = 50
 
 
 def _judge(
-    columns: list[ColumnSamples], screens: list[_Prescreen], customs: Sequence[CustomRecognizer]
+    columns: list[ColumnSamples], screens: list[Prescreen], customs: Sequence[CustomRecognizer]
 ) -> dict[str, list[Finding]]:
     """Presidio's verdict on the distinct sampled texts. Each text meets only the
     recognizers whose pre-screen it matches, and spaCy only if it is an NER sample."""
@@ -360,7 +269,7 @@ def scan(
     if first.shape[1] == 0:
         raise CheckInputError(f"{source} has no columns")
     pattern_entities = scanned_pattern_entities()
-    screens = _prescreens(customs, pattern_entities, sample_size, ner_sample_size)
+    screens = prescreens(customs, pattern_entities, sample_size, ner_sample_size)
     rng = np.random.default_rng(seed)
 
     columns = [ColumnSamples(key) for key in keys]
