@@ -230,3 +230,29 @@ def test_the_last_task_level_verifies_the_chain_and_summarizes_in_one_task(db_ur
     )
     assert summary["audit"]["ok"] and summary["audit"]["checkpoint"]["seq"] > 0
     assert summary["models"][0]["checks"]["drift"] in ("pass", "warn")
+
+
+def test_the_portfolio_shows_the_nightly_run_ended_once_its_summary_is_made(db_url, files):  # noqa: F811
+    from govflow.policy import load_policy
+    from govflow.service.portfolio import portfolio
+    from govflow.tasks.nightly import AuditChainBrokenError
+
+    root = f"memory://nightly-{secrets.token_hex(4)}/scorer/preds"
+    _production(files, root, {"partition": "ds"})
+    _put(f"{root}/ds=2026-12-01/part-0000.csv", _rows("2026-12-01", seed=9))
+    targets = [{"model": "scorer", "version": "1.0", "tier": "minimal"}]
+
+    def last_nightly() -> tuple[str, str]:
+        with session_scope() as s:
+            row = portfolio(s, load_policy())["models"][0]["last_nightly_run"]
+        return row["run_id"], row["status"]
+
+    _run(_night(1), "drift")
+    assert last_nightly() == ("scheduled__1", "running")  # its checks ran, its summary not yet
+    nightly.verify_and_summarize(_night(1), targets)
+    assert last_nightly() == ("scheduled__1", "success")  # was "running" for ever
+    _put(f"{root}/ds=2026-12-02/part-0000.csv", _rows("2026-12-02", seed=10))
+    _run(_night(2), "drift")
+    with pytest.raises(AuditChainBrokenError):
+        nightly.summarize(_night(2), targets, {"ok": False, "first_broken_seq": 3, "problem": "gone"})
+    assert last_nightly() == ("scheduled__2", "failed")

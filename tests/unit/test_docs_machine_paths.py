@@ -39,3 +39,32 @@ def test_documents_show_file_names_and_sha256_not_machine_paths(kind, fmt):
 def test_object_store_uris_stay_whole():
     text = render_document(build_context(full_inputs()), kind="annex_iv", fmt="md")
     assert "s3://bank/batches/adult-income/" in text
+
+
+def test_for_people_names_files_everywhere_in_a_read_view_but_keeps_links():
+    from govflow.machine_paths import for_people
+
+    view = {
+        "artifact_uri": "/tmp/pytest-9/govflow_home0/artifacts/26/266d80f9/model.skops",
+        "params": {"governance": {"suite": "/work/main/include/govflow/data/suites/adult.yaml"}},
+        "checks": [{"evidence_uri": "file:///root/.govflow/evidence/7.json", "status": "pass"}],
+        "audit": ({"payload": "registered from /home/alice/job/train.csv"},),
+        "batches_uri": "s3://bank-models/credit/batches",  # an object-store URI names the data anywhere
+        "gate_run": {"url": "/dags/governance_gate/runs/manual__1", "run_id": "manual__1"},
+        "links": {
+            "run": "/dags/nightly_compliance/runs/x",
+            "task": "/dags/nightly_compliance/runs/x/tasks/y",
+        },
+        "required_actions_url": "/required_actions?response_received=false",
+        "rows": 10_000,
+        "ratio": "worst group 3 /4",
+    }
+    shown = for_people(view)
+    assert shown["artifact_uri"] == "model.skops"
+    assert shown["params"]["governance"]["suite"] == "adult.yaml"
+    assert shown["checks"] == [{"evidence_uri": "7.json", "status": "pass"}]
+    assert shown["audit"] == ({"payload": "registered from train.csv"},)
+    assert shown["batches_uri"] == "s3://bank-models/credit/batches"
+    for kept in ("gate_run", "links", "required_actions_url", "rows", "ratio"):
+        assert shown[kept] == view[kept], kept
+    assert not any(root in repr(shown) for root in ROOTS)

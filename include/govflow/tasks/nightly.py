@@ -253,6 +253,8 @@ def summarize(
     due = {(m["model"], m["version"]) for m in models}
     alert_noncompliant_owners(actor=pipeline_actor(run), db_url=db_url, skip=due)
     summary = {"run": run.to_dict(), "models": models, "audit": audit}
+    # The run's record ends here (the portfolio's "Last nightly run" said "running" for ever).
+    _finish_run(run, "success" if audit.get("ok") else "failed", db_url=db_url)
     if not audit.get("ok"):
         raise AuditChainBrokenError(
             f"audit chain broken at event {audit.get('first_broken_seq')}: {audit.get('problem')}"
@@ -269,6 +271,13 @@ def verify_and_summarize(
 ) -> dict[str, Any]:
     """``verify_audit`` then ``summarize``: the DAG's last task level (one task, not two)."""
     return summarize(run, targets, verify_audit(db_url=db_url), now=now, db_url=db_url)
+
+
+def _finish_run(run: RunRef, status: str, *, db_url: str | None) -> None:
+    from govflow.service.runs import finish_run, run_row
+
+    with session_scope(db_url) as session:
+        finish_run(session, run_row(session, run), status=status)
 
 
 def _results_of_run(run: RunRef, target: Mapping[str, Any], *, db_url: str | None) -> list[dict[str, Any]]:

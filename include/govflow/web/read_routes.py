@@ -10,6 +10,7 @@ from typing import Any
 
 from govflow import config
 from govflow.access import User
+from govflow.machine_paths import for_people
 from govflow.policy import Policy, load_policy
 from govflow.service import overview
 from govflow.service.alerts_view import alerts_view
@@ -49,6 +50,15 @@ def add_read_routes(
     """``required_actions(user)``: Airflow's open Required Actions for the user (None: not in Airflow)."""
     from fastapi import Depends, HTTPException, Query, Request
     from fastapi.responses import HTMLResponse, RedirectResponse
+
+    store_read = read
+
+    def people_read(fn: Callable[..., Any]) -> Any:
+        # These pages and their API twins are read on other machines: file names, never this host's
+        # paths (artifact store, data, suites, batches); the CLI on the host still shows them.
+        return for_people(store_read(fn))
+
+    read = people_read
 
     def page(request: Request, name: str, who: User, **context: Any) -> HTMLResponse:
         base = {"user": who.name, "roles": sorted(who.roles), "is_reviewer": bool(REVIEW_ROLES & who.roles)}
