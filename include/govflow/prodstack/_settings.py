@@ -197,8 +197,11 @@ class StackSettings:
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.concurrency),
             "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "govflow.prodstack.celery_config.CELERY_CONFIG",
             "GOVFLOW_PRELOAD_GOVFLOW": "1" if self.preload_govflow else "0",
-            "GOVFLOW_TASK_RETRY_DELAY_SECONDS": (
-                str(self.task_retry_delay) if self.task_retry_delay is not None else ""
+            # Only where set: a deployment keeps the DAGs' defaults (compose's env file stays as it is).
+            **(
+                {"GOVFLOW_TASK_RETRY_DELAY_SECONDS": str(self.task_retry_delay)}
+                if self.task_retry_delay is not None
+                else {}
             ),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
