@@ -271,6 +271,9 @@ class Day:
         self.page.goto(f"{self.base}{path}")
         SHOTS.mkdir(exist_ok=True)
         self.page.screenshot(path=str(SHOTS / f"newcomer-{name}.png"), full_page=True)
+        # The top of the page as the README shows it (docs/governance-*.png come from these).
+        top = {"x": 0, "y": 0, "width": 1280, "height": 1500}
+        self.page.screenshot(path=str(SHOTS / f"newcomer-{name}-top.png"), full_page=True, clip=top)
 
 
 def _task_states(admin, run_id: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
