@@ -25,7 +25,6 @@ import statistics
 import tempfile
 import time
 import uuid
-from pathlib import Path
 
 CHECKS = ("validation", "pii", "fairness", "drift", "documentation")
 
@@ -193,20 +192,6 @@ def timed(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(samples)
 
 
-def production_like_identity() -> None:
-    """The bundled demo users as an operator-owned roles file, and a decision key in an operator
-    folder: a PostgreSQL governance DB (or a configured key) is a production deployment, where dev
-    mode is refused and no key is generated in the state volume."""
-    from govflow import data, signing
-
-    operator = Path(tempfile.mkdtemp(prefix="bench-operator-"))
-    signing.generate_key_files(operator / "decision.pem")
-    os.environ["GOVFLOW_SIGNING_KEY_FILE"] = str(operator / "decision.pem")
-    os.environ["GOVFLOW_TRUSTED_KEYS_DIR"] = str(operator)
-    os.environ["GOVFLOW_ROLES_FILE"] = str(data.demo_users())
-    os.environ.pop("GOVFLOW_DEV_MODE", None)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -216,6 +201,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
+    # bench_signed_facts' setup: this script's folder is on sys.path when it runs.
+    from bench_signed_facts import production_like_identity
     from fastapi.testclient import TestClient
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
