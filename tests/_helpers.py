@@ -145,3 +145,13 @@ def version_inputs(reference: str, *, tier: str = "minimal", label: str | None =
         metrics={},
         config=CheckConfig(label=label),
     )
+
+
+def dev_mode_unless_production(monkeypatch: Any) -> None:
+    """Let tests act as the bundled users by name (dev mode) where the deployment allows it. A
+    PostgreSQL governance DB makes the test a production deployment (``production_deployment``
+    in tests/conftest.py), where dev mode is refused and a CLI ``--as`` is the OS account."""
+    from govflow import config
+
+    if not config.production():
+        monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")

@@ -4,8 +4,6 @@ fake that returns what its ``hitlDetails`` endpoints return, to isolate the reco
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from sqlalchemy import select
 
@@ -18,6 +16,7 @@ from govflow.service.runs import ensure_run
 from govflow.store import Approval, Run, session_scope
 from govflow.tasks import answers as task_answers
 from govflow.tasks.gate import finish
+from tests._helpers import dev_mode_unless_production
 from tests.integration.test_gate_service import record, record_all, setup_version
 
 DAG = "governance_gate"
@@ -280,8 +279,7 @@ def test_an_answer_from_a_reviewer_of_another_team_is_not_recorded(pending, tmp_
         "users:\n  alice: {roles: [data_scientist]}\n  rita: {roles: [reviewer], teams: [retail]}\n"
         "  rob: {roles: [reviewer]}\n"
     )
-    if os.environ["GOVFLOW_DB_URL"].startswith("sqlite"):  # PostgreSQL is production: no dev mode
-        monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")
+    dev_mode_unless_production(monkeypatch)
     monkeypatch.setenv("GOVFLOW_ROLES_FILE", str(roles))
     ref, decision = pending
     client = FakeAirflow([detail(0, "rita"), detail(1, "rob")])

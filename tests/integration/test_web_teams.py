@@ -10,6 +10,7 @@ from govflow.service import gate, registry
 from govflow.service.checks import record_check_result
 from govflow.service.runs import ensure_run
 from govflow.store import session_scope
+from tests._helpers import dev_mode_unless_production
 
 ROLES = """
 users:
@@ -48,8 +49,7 @@ def _pending(name: str, team: str, sample_files) -> None:
 
 @pytest.fixture
 def two_teams(db_url, sample_files, tmp_path, monkeypatch):
-    if db_url.startswith("sqlite"):  # PostgreSQL is a production deployment: no dev mode there
-        monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")
+    dev_mode_unless_production(monkeypatch)
     roles = tmp_path / "roles.yaml"
     roles.write_text(ROLES)
     monkeypatch.setenv("GOVFLOW_ROLES_FILE", str(roles))

@@ -21,6 +21,7 @@ from govflow.service.runs import ensure_run
 from govflow.service.signed_facts import UnsignedFactError
 from govflow.store import Approval, GateDecision, session_scope
 from govflow.tasks.gate import GateRef, eligible_reviewers
+from tests._helpers import dev_mode_unless_production
 
 ROLES = """
 users:
@@ -34,8 +35,7 @@ users:
 @pytest.fixture
 def retail(db_url, sample_files, tmp_path, monkeypatch):
     """A limited-tier model of team retail with passing checks (one approval needed)."""
-    if db_url.startswith("sqlite"):  # PostgreSQL is a production deployment: no dev mode there
-        monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")
+    dev_mode_unless_production(monkeypatch)
     roles = tmp_path / "roles.yaml"
     roles.write_text(ROLES)
     monkeypatch.setenv("GOVFLOW_ROLES_FILE", str(roles))
