@@ -155,3 +155,28 @@ def dev_mode_unless_production(monkeypatch: Any) -> None:
 
     if not config.production():
         monkeypatch.setenv("GOVFLOW_DEV_MODE", "1")
+
+
+def passed_limited_version(sample_files: Mapping[str, Path], model: str, *, team: str | None = None) -> None:
+    """``model`` at version 1, limited tier (one approval needed), registered by alice, with every
+    required check passed in the gate's run ``run-1`` and no approval yet."""
+    with session_scope() as s:
+        registry.register_model(s, name=model, owner="Ana", risk_tier="limited", actor="alice", team=team)
+        row = registry.register_version(
+            s,
+            model=model,
+            version="1",
+            artifact=sample_files["artifact"],
+            training_data=sample_files["training"],
+            eval_data=sample_files["eval"],
+            actor="alice",
+        )
+        run = ensure_run(s, dag_id="governance_gate", run_id="run-1")
+        for check in ("validation", "pii", "drift", "documentation"):
+            record_check_result(
+                s,
+                version=row,
+                run=run,
+                result=CheckResult(check=check, status="pass"),
+                data_sha256=None if check == "documentation" else row.eval_data_sha256,
+            )

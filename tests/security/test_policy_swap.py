@@ -13,15 +13,13 @@ import pytest
 from sqlalchemy import func, select
 
 from govflow import data
-from govflow.checks import CheckResult
 from govflow.cli import main
 from govflow.errors import PermissionDeniedError
 from govflow.policy import load_policy
 from govflow.service import gate, registry
-from govflow.service.checks import record_check_result
 from govflow.service.policy import PolicyNotActiveError, active_policy, apply_policy
-from govflow.service.runs import ensure_run
 from govflow.store import AuditEvent, CheckResultRow, GateDecision, session_scope
+from tests._helpers import passed_limited_version
 
 DEFAULT = data.default_policy()
 
@@ -34,26 +32,7 @@ def dev_mode(monkeypatch):
 @pytest.fixture
 def passed_version(db_url, sample_files):
     """A limited-tier version with every required check passed and no approval yet."""
-    with session_scope() as s:
-        registry.register_model(s, name="chat", owner="Ana", risk_tier="limited", actor="alice")
-        row = registry.register_version(
-            s,
-            model="chat",
-            version="1",
-            artifact=sample_files["artifact"],
-            training_data=sample_files["training"],
-            eval_data=sample_files["eval"],
-            actor="alice",
-        )
-        run = ensure_run(s, dag_id="governance_gate", run_id="run-1")
-        for check in ("validation", "pii", "drift", "documentation"):
-            record_check_result(
-                s,
-                version=row,
-                run=run,
-                result=CheckResult(check=check, status="pass"),
-                data_sha256=None if check == "documentation" else row.eval_data_sha256,
-            )
+    passed_limited_version(sample_files, "chat")
     return sample_files
 
 

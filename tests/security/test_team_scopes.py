@@ -21,7 +21,7 @@ from govflow.service.runs import ensure_run
 from govflow.service.signed_facts import UnsignedFactError
 from govflow.store import Approval, GateDecision, session_scope
 from govflow.tasks.gate import GateRef, eligible_reviewers
-from tests._helpers import dev_mode_unless_production
+from tests._helpers import dev_mode_unless_production, passed_limited_version
 
 ROLES = """
 users:
@@ -39,28 +39,7 @@ def retail(db_url, sample_files, tmp_path, monkeypatch):
     roles = tmp_path / "roles.yaml"
     roles.write_text(ROLES)
     monkeypatch.setenv("GOVFLOW_ROLES_FILE", str(roles))
-    with session_scope() as s:
-        registry.register_model(
-            s, name="scorer", owner="Ana", risk_tier="limited", actor="alice", team=" retail "
-        )
-        row = registry.register_version(
-            s,
-            model="scorer",
-            version="1",
-            artifact=sample_files["artifact"],
-            training_data=sample_files["training"],
-            eval_data=sample_files["eval"],
-            actor="alice",
-        )
-        run = ensure_run(s, dag_id="governance_gate", run_id="run-1")
-        for check in ("validation", "pii", "drift", "documentation"):
-            record_check_result(
-                s,
-                version=row,
-                run=run,
-                result=CheckResult(check=check, status="pass"),
-                data_sha256=None if check == "documentation" else row.eval_data_sha256,
-            )
+    passed_limited_version(sample_files, "scorer", team=" retail ")
     return db_url
 
 
