@@ -329,9 +329,10 @@ def _lock(
     return False
 
 
-def claim_problems(session: Session) -> list[FactProblem]:
+def claim_problems(session: Session, keyring: Keyring | None = None) -> list[FactProblem]:
     """For ``audit verify``: each claim row that no signed claim names with its run (written around
-    govflow; nightly already ignores it)."""
+    govflow; nightly already ignores it). ``keyring``: the keys the verifier trusts."""
+    keyring = keyring or Keyring.trusted()
     problems = []
     signed: dict[tuple[int, str], dict[str, dict[str, Claim]]] = {}
     query = (
@@ -341,7 +342,9 @@ def claim_problems(session: Session) -> list[FactProblem]:
         .order_by(MonitoredPartition.id)
     )
     for row, model, run in session.execute(query).tuples():
-        claims = signed.setdefault((model.id, row.source), _claims(session, model=model, source=row.source))
+        claims = signed.setdefault(
+            (model.id, row.source), _claims(session, model=model, source=row.source, keyring=keyring)
+        )
         found = claims.get(row.stage, {}).get(row.partition)
         if found is None or found.run != (run.dag_id, run.run_id):
             problems.append(
@@ -358,12 +361,14 @@ def claim_problems(session: Session) -> list[FactProblem]:
 _ROW_FIELDS = ("model_id", "source", "stage", "partition", "run_id", "rows", "labeled_rows")
 
 
-def _claims(session: Session, *, model: Model, source: str) -> dict[str, dict[str, Claim]]:
+def _claims(
+    session: Session, *, model: Model, source: str, keyring: Keyring | None = None
+) -> dict[str, dict[str, Claim]]:
     """stage -> partition -> its first signed claim (events that are edited, unsigned or forged, or
     about another model or source, claim nothing)."""
     found: dict[str, dict[str, Claim]] = {}
     where = (AuditEvent.subject == claims_subject(model.name)) & (AuditEvent.action == CLAIM_ACTION)
-    for event in signed_events(session, where, Keyring.trusted()):
+    for event in signed_events(session, where, keyring or Keyring.trusted()):
         p = event.payload
         run: dict[str, Any] = p["run"] if isinstance(p.get("run"), dict) else {}
         if (
