@@ -6,6 +6,7 @@ submitter); it travels through XCom as its ``to_dict()`` and every task body tak
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -32,6 +33,7 @@ from govflow.service.pipeline import (
     refresh_documents,
     run_check_for_version,
 )
+from govflow.service.policy import PolicyNotActiveError, require_active
 from govflow.service.registry import find_or_register_version, get_version
 from govflow.service.run_roles import event_submitter, require_registrar, reviewer_groups
 from govflow.service.runs import finish_run, run_row
@@ -115,6 +117,10 @@ def resolve(
         )
     with session_scope(db_url) as session:
         run_row(session, run)
+        # Activating the bundled default on first use signs a policy event: here, where the decision
+        # key is, not in the first check task (a check worker holds only the check-result key).
+        with contextlib.suppress(PolicyNotActiveError):  # the checks and the gate say why, as before
+            require_active(session, load_policy())
         row, _ = find_or_register_version(
             session,
             model=model,
