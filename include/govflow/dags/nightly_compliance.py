@@ -95,10 +95,12 @@ def nightly_compliance():
     @task(trigger_rule="all_done", **decision_queue())
     def summary(groups: list[list[dict]] | None, **context) -> dict:
         from govflow.service.runs import RunRef
+        from govflow.tasks.failures import task_outcome
         from govflow.tasks.nightly import verify_and_summarize
 
         # One task level, not two: the chain is verified where the summary that reports it is made.
-        return verify_and_summarize(RunRef.from_context(context), [t for g in groups or [] for t in g])
+        with task_outcome():
+            return verify_and_summarize(RunRef.from_context(context), [t for g in groups or [] for t in g])
 
     @task(trigger_rule="all_done", **decision_queue())
     def reconcile_approvals(**context) -> dict:
