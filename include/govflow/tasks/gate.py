@@ -19,10 +19,11 @@ from govflow.gate import VersionRef, in_owner_team, independence_pack
 from govflow.policy import load_policy
 from govflow.progress import LogProgress, reporting
 from govflow.service import gate as gate_service
-from govflow.service.alerts import raise_alerts
+from govflow.service.alerts import raise_alerts, raised_before
 from govflow.service.answers import Answer, record_answers
 from govflow.service.checks import latest_check_results
 from govflow.service.docs import document_links
+from govflow.service.gate_notices import settled_gate_notices
 from govflow.service.lineage import emit_gate_lineage
 from govflow.service.mitigate import fix_with_best_option, mitigate_if_asked
 from govflow.service.pipeline import (
@@ -459,10 +460,13 @@ def notify(outcome: Mapping[str, Any], *, db_url: str | None = None) -> list[dic
         subject=f"[govflow] {label}: {decision.replace('_', ' ')}",
         body="\n".join(lines),
     )
+    # An approval's notice settles itself once sent (nothing to do): a retry must not send it again.
+    settled_notice = decision == "approved" and raised_before(outcome["model"], problem.key, db_url=db_url)
     return raise_alerts(
         outcome["model"],
-        [problem],
+        [] if settled_notice else [problem],
         actor=pipeline_actor(RunRef.of(outcome["run"])),
         version=outcome["version"],
+        settles=settled_gate_notices(outcome, db_url=db_url),
         db_url=db_url,
     )
