@@ -1,25 +1,83 @@
 """Which rule packs apply to a model version, and per obligation what is evidenced and what is missing.
 
 An obligation is evidenced when each check it names has a latest result for
-the version that passed (``pass`` or ``warn``) and each document section it
-names scored complete (1.0) in the version's newest document; otherwise its
-missing checks and sections are listed. Packs apply by the model's sector,
+the version that passed (``pass`` or ``warn``), each document section it
+names scored complete (1.0) in the version's newest document, and its pack's
+own rules find nothing missing (a bias audit's categories, intersections and
+cadence; model risk management's independent validation, its cadence and
+recorded challenge: ``AuditFacts``); otherwise what is missing is listed. Packs apply by the model's sector,
 regions and risk tier (``Pack.applies_to``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govflow.access import covers
 from govflow.policy import Pack, load_packs
 from govflow.service.registry import get_model, get_version
-from govflow.store import CheckResultRow, Document
+from govflow.store import Approval, CheckResultRow, Document, ModelVersion
+from govflow.timeutil import utc
 
-__all__ = ["pack_status", "packs_evidence"]
+__all__ = ["AuditFacts", "audit_facts", "pack_status", "packs_evidence"]
+
+
+@dataclass(frozen=True)
+class AuditFacts:
+    """What a pack's own rules (``BiasAudit.gaps``, ``Independence.gaps``) judge, read once per version:
+    the latest fairness audit's sensitive features and time, the independent approvals' times and
+    comments, and ``now``."""
+
+    now: dt.datetime
+    fairness_features: tuple[str, ...] = ()
+    fairness_at: dt.datetime | None = None
+    validations: tuple[tuple[dt.datetime, str], ...] = ()
+
+
+def audit_facts(session: Session, row: ModelVersion, *, now: dt.datetime | None = None) -> AuditFacts:
+    """The version's ``AuditFacts``: its newest fairness result, and every approval given by a reviewer
+    whose scope covers the model's team without being of it (no scope: a central function)."""
+    fairness = session.scalars(
+        select(CheckResultRow)
+        .where(CheckResultRow.version_id == row.id, CheckResultRow.check == "fairness")
+        .order_by(CheckResultRow.id.desc())
+    ).first()
+    team = row.model.team
+    validations = tuple(
+        (utc(a.created_at), a.comment or "")
+        for a in session.scalars(select(Approval).where(Approval.version_id == row.id).order_by(Approval.id))
+        if a.verdict == "approve"
+        and covers(a.scope_teams, team)
+        and not (a.scope_teams is not None and team is not None and team in a.scope_teams)
+    )
+    features = (fairness.summary or {}).get("sensitive_features") if fairness is not None else None
+    return AuditFacts(
+        now=utc(now or dt.datetime.now(dt.UTC)),
+        fairness_features=tuple(str(f) for f in features or ()),
+        fairness_at=utc(fairness.created_at) if fairness is not None else None,
+        validations=validations,
+    )
+
+
+def _gaps(pack: Pack, facts: AuditFacts | None) -> dict[str, list[str]]:
+    """Per obligation id, what the pack's own rules find missing beyond its checks and sections."""
+    if facts is None:
+        return {}
+    gaps: dict[str, list[str]] = {}
+    if pack.bias_audit is not None:
+        rule = pack.bias_audit
+        found = rule.gaps(features=facts.fairness_features, audited_at=facts.fairness_at, now=facts.now)
+        gaps.setdefault(rule.obligation, []).extend(found)
+    if pack.independence is not None:
+        for obligation, found in pack.independence.gaps(validations=facts.validations, now=facts.now).items():
+            gaps.setdefault(obligation, []).extend(found)
+    return gaps
 
 
 def pack_status(
@@ -29,10 +87,12 @@ def pack_status(
     *,
     packs: list[Pack] | None = None,
     enforced: Collection[str] = (),
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The applying packs, their sector rules, and per obligation evidenced or what is missing.
 
-    ``enforced``: the pack ids the active policy enforces (the others are reported, not enforced)."""
+    ``enforced``: the pack ids the active policy enforces (the others are reported, not enforced);
+    ``now``: when the cadences are judged (default: now)."""
     model_row = get_model(session, model)
     row = get_version(session, model, version)
     latest: dict[str, str] = {}
@@ -53,6 +113,7 @@ def pack_status(
         passed=passed,
         scores=scores,
         enforced=enforced,
+        facts=audit_facts(session, row, now=now),
     )
     return {"model": model, "version": version, "packs": out}
 
@@ -66,19 +127,23 @@ def packs_evidence(
     passed: Collection[str],
     scores: dict[str, Any],
     enforced: Collection[str] = (),
+    facts: AuditFacts | None = None,
 ) -> list[dict[str, Any]]:
     """The packs that apply to a model of ``sector``/``regions``/``tier`` and, per obligation,
     evidenced or missing, given the checks that ``passed`` and the document section ``scores``
-    (the documents compute them while rendering, so they show the packs as of that rendering)."""
+    (the documents compute them while rendering, so they show the packs as of that rendering);
+    ``facts``: what the packs' own rules judge (categories audited, cadences, challenge notes)."""
     complete = {sid for sid, score in scores.items() if score is not None and float(score) >= 1.0}
     out = []
     for pack in packs:
         if not pack.applies_to(sector=sector, regions=regions, tier=tier):
             continue
         obligations = []
+        gaps = _gaps(pack, facts)
         for item in pack.obligations:
             missing = [f"check {c}" for c in item.checks if c not in passed]
             missing += [f"section {s}" for s in item.sections if s not in complete]
+            missing += gaps.get(item.id, [])
             obligations.append(
                 {
                     "id": item.id,

@@ -1,0 +1,71 @@
+"""Each pack's own rules in the per-article report (``service.packs.pack_status``), over a real DB:
+a hiring tool's bias audit must cover the pack's categories and their intersection and be no older
+than its cadence; the version page shows what is missing in words."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from govflow.checks import CheckResult
+from govflow.service import registry
+from govflow.service.checks import record_check_result
+from govflow.service.packs import pack_status
+from govflow.service.runs import ensure_run
+from govflow.store import session_scope
+from tests.integration.test_web import client_as
+
+
+def _hiring_tool(sample_files, features: list[str]) -> None:
+    with session_scope() as s:
+        registry.register_model(
+            s,
+            name="screen",
+            owner="Hana",
+            risk_tier="high",
+            actor="alice",
+            regions=["EU"],
+            sector="employment",
+        )
+        row = registry.register_version(
+            s,
+            model="screen",
+            version="1.0",
+            artifact=sample_files["artifact"],
+            training_data=sample_files["training"],
+            actor="alice",
+        )
+        result = CheckResult(
+            check="fairness",
+            status="pass",
+            summary={"sensitive_features": features, "impact_ratio": 0.91, "rows": 400},
+        )
+        run = ensure_run(s, dag_id="governance_gate", run_id="screen-1")
+        record_check_result(s, version=row, run=run, data_sha256=row.training_data_sha256, result=result)
+
+
+def _bias_audit(now: dt.datetime | None = None) -> dict:
+    with session_scope() as s:
+        report = pack_status(s, "screen", "1.0", now=now)
+    hiring = next(p for p in report["packs"] if p["id"] == "hiring-bias-audit")
+    return next(o for o in hiring["obligations"] if o["id"] == "bias_audit")
+
+
+def test_a_hiring_audit_on_sex_alone_misses_race_ethnicity_and_the_intersection(db_url, sample_files):
+    _hiring_tool(sample_files, ["sex"])
+    audit = _bias_audit()
+    assert not audit["evidenced"]
+    assert audit["missing"] == [
+        "section fairness",  # no document rendered yet
+        "category race_ethnicity (no sensitive feature ethnicity/race/race_ethnicity)",
+        "intersectional categories (sex x race_ethnicity)",
+    ]
+    page = client_as("vera").get("/models/screen/versions/1.0").text
+    assert "intersectional categories (sex x race_ethnicity)" in page
+
+
+def test_a_hiring_audit_older_than_a_year_is_overdue(db_url, sample_files):
+    _hiring_tool(sample_files, ["sex", "race"])
+    assert _bias_audit()["missing"] == ["section fairness"]
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=366)
+    overdue = _bias_audit(later)["missing"]
+    assert overdue[0] == "section fairness" and overdue[1].startswith("an audit within 365 days (last on ")
