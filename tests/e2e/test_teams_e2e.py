@@ -8,9 +8,10 @@ A hiring tool of the talent team (high tier, EU, sector employment) goes through
    while his own team's model is there for him; tess (talent) sees hers and not his;
 2. tess approves in the Governance view (her Required Action answered), a second covering
    reviewer through the API; the run promotes the version;
-3. the fairness check's impact ratio (``summary.impact_ratio``, the lowest) matches a hand
-   computation from the scored eval data; the version page lists the EU AI Act and hiring
-   packs per article;
+3. the fairness check's impact ratio (``summary.impact_ratio``, the lowest) and the hiring pack's
+   published audit summary (selection rate per category) match a hand computation from the
+   scored eval data; the version's packs are listed per article (the EU AI Act's, and the hiring
+   audit's, which misses race/ethnicity and the intersection: the model audits sex alone);
 4. each stakeholder's page: the auditor's (trail verified, the version listed; no DPO or admin
    page for them), the DPO's (PII per model); masked PII examples only for the DPO;
 5. the admin pastes a tightened policy (three approvals for the high tier) on the policy page:
@@ -101,6 +102,13 @@ def test_team_scopes_packs_stakeholder_views_and_a_policy_change(
     assert {"eu-ai-act-high-risk", "hiring-bias-audit"} <= set(packs), sorted(packs)
     articles = {o["article"] for o in packs["eu-ai-act-high-risk"]["obligations"]}
     assert {"Art. 9", "Art. 10", "Art. 12", "Art. 14", "Art. 72"} <= articles, articles
+    # The audit summary to publish holds the same numbers; sex alone does not cover the pack's categories.
+    published = packs["hiring-bias-audit"]["published_summary"]
+    assert published["impact_ratio"] == pytest.approx(rates.min() / rates.max(), abs=1e-9)
+    shown = {c["category"]: c["selection_rate"] for c in published["categories"]}
+    assert shown == pytest.approx(rates.to_dict(), abs=1e-9)
+    audit = next(o for o in packs["hiring-bias-audit"]["obligations"] if o["id"] == "bias_audit")
+    assert "intersectional categories (sex x race_ethnicity)" in audit["missing"], audit
 
     # 4. Each stakeholder's own pages; masked PII examples for the DPO only.
     _stakeholder_pages(airflow_stack, browser)

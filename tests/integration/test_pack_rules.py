@@ -69,3 +69,47 @@ def test_a_hiring_audit_older_than_a_year_is_overdue(db_url, sample_files):
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=366)
     overdue = _bias_audit(later)["missing"]
     assert overdue[0] == "section fairness" and overdue[1].startswith("an audit within 365 days (last on ")
+
+
+def test_the_published_audit_summary_lists_each_category_and_excludes_the_small_ones(db_url, sample_files):
+    """6 RCNY § 5-303: per category rows, selection rate and impact ratio; a category under 2% of
+    the rows is reported and excluded from the ratio (5-301(d)); the numbers are the evidence's."""
+    _hiring_tool(sample_files, ["sex", "race"])
+    by_group = {  # 1,000 rows: 'Other' is 1.5% of them
+        "female|white": {"count": 400, "selection_rate": 0.30, "share": 0.4, "impact_ratio": 0.75},
+        "male|white": {"count": 585, "selection_rate": 0.40, "share": 0.585, "impact_ratio": 1.0},
+        "male|other": {"count": 15, "selection_rate": 0.9, "share": 0.015, "impact_ratio_excluded": True},
+    }
+    with session_scope() as s:
+        row = registry.get_version(s, "screen", "1.0")
+        result = CheckResult(
+            check="fairness",
+            status="pass",
+            summary={
+                "sensitive_features": ["sex", "race"],
+                "impact_ratio": 0.75,
+                "rows": 1000,
+                "rows_excluded": 3,
+            },
+            details={"by_group": by_group},
+        )
+        run = ensure_run(s, dag_id="governance_gate", run_id="screen-2")
+        record_check_result(s, version=row, run=run, data_sha256=row.training_data_sha256, result=result)
+    with session_scope() as s:
+        packs = {p["id"]: p for p in pack_status(s, "screen", "1.0")["packs"]}
+    published = packs["hiring-bias-audit"]["published_summary"]
+    assert "published_summary" not in packs["eu-ai-act-high-risk"]
+    assert (published["rows"], published["unknown_category_rows"], published["impact_ratio"]) == (
+        1000,
+        3,
+        0.75,
+    )
+    assert published["data_source"].startswith("registered data, sha256 ")
+    assert published["distribution_date"] is None and published["min_share"] == 0.02
+    rows = {c["category"]: c for c in published["categories"]}
+    assert rows, published
+    assert (rows["female|white"]["selection_rate"], rows["female|white"]["impact_ratio"]) == (0.30, 0.75)
+    assert rows["male|other"]["excluded"] is True and rows["male|other"]["impact_ratio"] is None
+    page = client_as("vera").get("/models/screen/versions/1.0").text
+    assert 'id="bias-audit-hiring-bias-audit"' in page and "lowest impact ratio 0.750" in page
+    assert "excluded (under 2% of the rows)" in page

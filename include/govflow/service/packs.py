@@ -20,12 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govflow.access import covers
-from govflow.policy import Pack, load_packs
+from govflow.errors import GovflowError
+from govflow.policy import BiasAudit, Pack, load_packs
+from govflow.service.checks import load_evidence
 from govflow.service.registry import get_model, get_version
 from govflow.store import Approval, CheckResultRow, Document, ModelVersion
 from govflow.timeutil import utc
 
-__all__ = ["AuditFacts", "audit_facts", "pack_status", "packs_evidence"]
+__all__ = ["AuditFacts", "audit_facts", "bias_audit_summary", "pack_status", "packs_evidence"]
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,62 @@ def pack_status(
         enforced=enforced,
         facts=audit_facts(session, row, now=now),
     )
+    for item in out:
+        rule = next((p.bias_audit for p in packs or load_packs() if p.id == item["id"]), None)
+        if rule is not None:
+            item["published_summary"] = bias_audit_summary(session, row, rule)
     return {"model": model, "version": version, "packs": out}
+
+
+def bias_audit_summary(session: Session, row: ModelVersion, rule: BiasAudit) -> dict[str, Any] | None:
+    """The bias audit's summary as the pack says it is published (6 RCNY § 5-303), from the version's
+    newest fairness evidence: per category its rows, share, selection rate and impact ratio (a
+    category under the pack's share reported, excluded from the ratio), the lowest ratio, and the
+    audit date; ``distribution_date`` is the employer's to fill in. None without a fairness result."""
+    result = session.scalars(
+        select(CheckResultRow)
+        .where(CheckResultRow.version_id == row.id, CheckResultRow.check == "fairness")
+        .order_by(CheckResultRow.id.desc())
+    ).first()
+    if result is None:
+        return None
+    summary = result.summary or {}
+    try:
+        groups = load_evidence(result).get("by_group") or {}  # a result's details sit at the top
+        problem = None
+    except GovflowError as err:  # missing or altered evidence: the summary says so, never guesses
+        groups, problem = {}, str(err)
+    audited = utc(result.created_at)
+    return {
+        "audit_date": audited.date().isoformat(),
+        "next_audit_due": (audited + dt.timedelta(days=rule.cadence_days)).date().isoformat(),
+        "data_source": f"{'registered' if result.data_sha256 in _registered(row) else 'unregistered'} "
+        f"data, sha256 {(result.data_sha256 or 'unknown')[:12]}",
+        "sensitive_features": list(summary.get("sensitive_features") or []),
+        "rows": summary.get("rows"),
+        "unknown_category_rows": summary.get("rows_excluded"),
+        "min_share": rule.min_share,
+        "categories": [
+            {
+                "category": str(name),
+                "rows": entry.get("count"),
+                "share": entry.get("share"),
+                "selection_rate": entry.get("selection_rate"),
+                "impact_ratio": entry.get("impact_ratio"),
+                "excluded": bool(entry.get("impact_ratio_excluded")),
+            }
+            for name, entry in sorted(groups.items())
+            if isinstance(entry, dict)
+        ],
+        "impact_ratio": summary.get("impact_ratio"),
+        "distribution_date": None,
+        "evidence_problem": problem,
+        "fields": list(rule.published_summary_fields),
+    }
+
+
+def _registered(row: ModelVersion) -> set[str]:
+    return {h for h in (row.training_data_sha256, row.reference_data_sha256, row.eval_data_sha256) if h}
 
 
 def packs_evidence(
