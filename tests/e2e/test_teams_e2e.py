@@ -13,7 +13,8 @@ A hiring tool of the talent team (high tier, EU, sector employment) goes through
    scored eval data; the version's packs are listed per article (the EU AI Act's, and the hiring
    audit's, which misses race/ethnicity and the intersection: the model audits sex alone);
 4. each stakeholder's page: the auditor's (trail verified, the version listed; no DPO or admin
-   page for them), the DPO's (PII per model); masked PII examples only for the DPO;
+   page for them), the DPO's (PII per model), the data scientist's (their submissions only);
+   masked PII examples only for the DPO;
 5. the admin pastes a tightened policy (three approvals for the high tier) on the policy page:
    its impact lists the hiring tool approved -> pending approval before anything is applied;
    the admin applies it there; the version is flagged non-compliant since that policy, with a
@@ -192,6 +193,16 @@ def _stakeholder_pages(stack, browser) -> None:  # type: ignore[no-untyped-def] 
     assert page.locator("#pii tbody tr").filter(has_text=f"{MODEL}@{VERSION}").count() == 1
     assert page.goto(f"{stack.url}/governance/views/auditor").status == 403
     dpo.close()
+
+    # The data scientist's own page (the training job submits as the OS account: none are alice's).
+    scientist = _signed_in(stack, browser, "alice")
+    page = scientist.new_page()
+    assert page.goto(f"{stack.url}/governance/views/data-scientist").status == 200
+    assert page.locator("h1").inner_text() == "My submissions"
+    assert f"{MODEL}@{VERSION}" not in page.locator("#submissions").inner_text()
+    for path in ("/views/auditor", "/views/dpo", "/admin/policy"):
+        assert page.goto(f"{stack.url}/governance{path}").status == 403, path
+    scientist.close()
 
     # The DPO reads the PII findings with their masked examples; a reviewer the findings only.
     with web(stack, "priya") as priya, web(stack, "tess") as tess:
