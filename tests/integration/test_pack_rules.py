@@ -113,3 +113,27 @@ def test_the_published_audit_summary_lists_each_category_and_excludes_the_small_
     page = client_as("vera").get("/models/screen/versions/1.0").text
     assert 'id="bias-audit-hiring-bias-audit"' in page and "lowest impact ratio 0.750" in page
     assert "excluded (under 2% of the rows)" in page
+
+
+def test_a_health_models_safe_harbor_names_the_identifiers_no_scan_sees(db_url, sample_files):
+    with session_scope() as s:
+        registry.register_model(
+            s, name="triage", owner="Hal", risk_tier="minimal", actor="alice", sector="health"
+        )
+        row = registry.register_version(
+            s,
+            model="triage",
+            version="1",
+            artifact=sample_files["artifact"],
+            training_data=sample_files["training"],
+            actor="alice",
+        )
+        run = ensure_run(s, dag_id="governance_gate", run_id="triage-1")
+        result = CheckResult(check="pii", status="pass", summary={"rows": 10, "columns_with_pii": []})
+        record_check_result(s, version=row, run=run, data_sha256=row.training_data_sha256, result=result)
+    with session_scope() as s:
+        [health] = pack_status(s, "triage", "1")["packs"]
+    safe_harbor = next(o for o in health["obligations"] if o["id"] == "safe_harbor")
+    [gap] = [m for m in safe_harbor["missing"] if m.startswith("a recognizer for ")]
+    assert "FAX_NUMBER" in gap and "EMAIL_ADDRESS" not in gap and not safe_harbor["evidenced"]
+    assert "add custom_recognizers" in client_as("vera").get("/models/triage/versions/1").text

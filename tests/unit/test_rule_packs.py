@@ -126,3 +126,18 @@ def test_a_pack_names_its_own_aliases_for_a_category():
     assert pack.bias_audit is not None
     rule = pack.bias_audit.model_copy(update={"aliases": {"sex": ["sex", "gender"]}})
     assert rule.gaps(features=["gender", "race"], audited_at=AUDITED, now=AUDITED) == []
+
+
+def test_the_health_identifiers_no_recognizer_detects_are_named_until_the_policy_adds_them():
+    """HIPAA Safe Harbor's 18 identifiers are forbidden; a passing scan says nothing of those it
+    cannot see (fax numbers, record numbers, vehicle and device ids, biometrics, face images...)."""
+    from govflow.checks.pii import detected_entities
+
+    rule = packs()["health-deidentification"].pii
+    assert rule is not None
+    [gap] = rule.gaps(detected=detected_entities())
+    named = gap.removeprefix("a recognizer for ").split(" (")[0].split(", ")
+    assert {"FAX_NUMBER", "MEDICAL_RECORD_NUMBER", "HEALTH_PLAN_NUMBER", "FACE_IMAGE"} <= set(named)
+    assert not {"EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "PERSON", "IP_ADDRESS", "PERSON_ID"} & set(named)
+    everything = detected_entities(named)  # the policy's custom recognizers for each of them
+    assert rule.gaps(detected=everything) == []

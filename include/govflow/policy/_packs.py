@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import yaml
@@ -108,9 +108,18 @@ class Independence(_Strict):
 
 class PackPii(_Strict):
     forbidden_entities: list[str] = Field(min_length=1)
+    obligation: str = "safe_harbor"  # the obligation whose evidence this block adds to
 
     def model_post_init(self, _context: object) -> None:
         _entity_names(self.forbidden_entities)
+
+    def gaps(self, *, detected: Collection[str]) -> list[str]:
+        """The forbidden identifiers no recognizer of the scan (``detected``) reports: a passing PII
+        check says nothing about them until the policy adds custom recognizers for them."""
+        undetected = sorted(set(self.forbidden_entities) - set(detected))
+        if not undetected:
+            return []
+        return [f"a recognizer for {', '.join(undetected)} (none detects them: add custom_recognizers)"]
 
 
 class Pack(_Strict):

@@ -193,7 +193,7 @@ def _packs(
         passed={check for check, r in results.items() if r.status in ("pass", "warn")},
         scores=scores,
         enforced=policy.packs,
-        facts=audit_facts(session, row),
+        facts=audit_facts(session, row, custom_entities=[r.entity for r in policy.pii.custom_recognizers]),
     )
 
 

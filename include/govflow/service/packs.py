@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govflow.access import covers
+from govflow.checks.pii import detected_entities
 from govflow.errors import GovflowError
 from govflow.policy import BiasAudit, Pack, load_packs
 from govflow.service.checks import load_evidence
@@ -40,11 +41,20 @@ class AuditFacts:
     fairness_features: tuple[str, ...] = ()
     fairness_at: dt.datetime | None = None
     validations: tuple[tuple[dt.datetime, str], ...] = ()
+    # The entities the PII scan can report (None: not judged).
+    detected_entities: frozenset[str] | None = None
 
 
-def audit_facts(session: Session, row: ModelVersion, *, now: dt.datetime | None = None) -> AuditFacts:
-    """The version's ``AuditFacts``: its newest fairness result, and every approval given by a reviewer
-    whose scope covers the model's team without being of it (no scope: a central function)."""
+def audit_facts(
+    session: Session,
+    row: ModelVersion,
+    *,
+    now: dt.datetime | None = None,
+    custom_entities: Collection[str] = (),
+) -> AuditFacts:
+    """The version's ``AuditFacts``: its newest fairness result, every approval given by a reviewer
+    whose scope covers the model's team without being of it (no scope: a central function), and
+    the entities the PII scan reports with the policy's custom recognizers (``custom_entities``)."""
     fairness = session.scalars(
         select(CheckResultRow)
         .where(CheckResultRow.version_id == row.id, CheckResultRow.check == "fairness")
@@ -64,6 +74,7 @@ def audit_facts(session: Session, row: ModelVersion, *, now: dt.datetime | None 
         fairness_features=tuple(str(f) for f in features or ()),
         fairness_at=utc(fairness.created_at) if fairness is not None else None,
         validations=validations,
+        detected_entities=detected_entities(custom_entities),
     )
 
 
@@ -76,6 +87,8 @@ def _gaps(pack: Pack, facts: AuditFacts | None) -> dict[str, list[str]]:
         rule = pack.bias_audit
         found = rule.gaps(features=facts.fairness_features, audited_at=facts.fairness_at, now=facts.now)
         gaps.setdefault(rule.obligation, []).extend(found)
+    if pack.pii is not None and facts.detected_entities is not None:
+        gaps.setdefault(pack.pii.obligation, []).extend(pack.pii.gaps(detected=facts.detected_entities))
     if pack.independence is not None:
         for obligation, found in pack.independence.gaps(validations=facts.validations, now=facts.now).items():
             gaps.setdefault(obligation, []).extend(found)
@@ -90,11 +103,13 @@ def pack_status(
     packs: list[Pack] | None = None,
     enforced: Collection[str] = (),
     now: dt.datetime | None = None,
+    custom_entities: Collection[str] = (),
 ) -> dict[str, Any]:
     """The applying packs, their sector rules, and per obligation evidenced or what is missing.
 
     ``enforced``: the pack ids the active policy enforces (the others are reported, not enforced);
-    ``now``: when the cadences are judged (default: now)."""
+    ``now``: when the cadences are judged (default: now); ``custom_entities``: the policy's custom
+    recognizers' entities (a pack's forbidden identifiers no recognizer reports are listed missing)."""
     model_row = get_model(session, model)
     row = get_version(session, model, version)
     latest: dict[str, str] = {}
@@ -115,7 +130,7 @@ def pack_status(
         passed=passed,
         scores=scores,
         enforced=enforced,
-        facts=audit_facts(session, row, now=now),
+        facts=audit_facts(session, row, now=now, custom_entities=custom_entities),
     )
     for item in out:
         rule = next((p.bias_audit for p in packs or load_packs() if p.id == item["id"]), None)

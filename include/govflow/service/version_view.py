@@ -86,7 +86,10 @@ def version_view(
     detail["audit"] = audit_page(session, name, version, before=audit_before, limit=audit_limit)
     detail["gate_run"] = _gate_run(session, row.id)
     # The rule packs that apply (sector, regions, tier) and, per article, evidenced or what is missing.
-    detail["packs"] = pack_status(session, name, version, enforced=policy.packs)["packs"]
+    custom = [r.entity for r in policy.pii.custom_recognizers]
+    detail["packs"] = pack_status(session, name, version, enforced=policy.packs, custom_entities=custom)[
+        "packs"
+    ]
     return detail
 
 
