@@ -27,6 +27,10 @@ from govflow.service.checks import load_evidence
 from govflow.service.registry import get_model, get_version
 from govflow.store import Approval, CheckResultRow, Document, ModelVersion
 from govflow.timeutil import utc
+from govflow.vocab import CheckName
+
+# The check family whose evidence a bias audit (a pack's ``bias_audit`` block) reads.
+BIAS_AUDIT: CheckName = "fairness"
 
 __all__ = ["AuditFacts", "audit_facts", "bias_audit_summary", "pack_status", "packs_evidence"]
 
@@ -57,7 +61,7 @@ def audit_facts(
     the entities the PII scan reports with the policy's custom recognizers (``custom_entities``)."""
     fairness = session.scalars(
         select(CheckResultRow)
-        .where(CheckResultRow.version_id == row.id, CheckResultRow.check == "fairness")
+        .where(CheckResultRow.version_id == row.id, CheckResultRow.check == BIAS_AUDIT)
         .order_by(CheckResultRow.id.desc())
     ).first()
     team = row.model.team
@@ -146,7 +150,7 @@ def bias_audit_summary(session: Session, row: ModelVersion, rule: BiasAudit) -> 
     audit date; ``distribution_date`` is the employer's to fill in. None without a fairness result."""
     result = session.scalars(
         select(CheckResultRow)
-        .where(CheckResultRow.version_id == row.id, CheckResultRow.check == "fairness")
+        .where(CheckResultRow.version_id == row.id, CheckResultRow.check == BIAS_AUDIT)
         .order_by(CheckResultRow.id.desc())
     ).first()
     if result is None:

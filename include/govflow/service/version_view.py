@@ -40,8 +40,11 @@ from govflow.store import (
 )
 from govflow.store.audit import event_to_dict
 from govflow.timeutil import iso_utc
+from govflow.vocab import CheckName
 
 AUDIT_PAGE_SIZE = 50
+# The check family whose masked examples only the data protection officer reads (``sees_pii_samples``).
+PERSONAL_DATA: CheckName = "pii"
 
 
 def version_view(
@@ -147,7 +150,7 @@ def _pii_samples_for(checks: list[dict[str, Any]], *, shown: bool) -> None:
     others read the column, entity and rate, and ``examples_shown: false`` says why there are none."""
     for item in checks:
         view = item.get("view")
-        if item["check"] != "pii" or not isinstance(view, dict):
+        if item["check"] != PERSONAL_DATA or not isinstance(view, dict):
             continue
         view["examples_shown"] = shown
         if not shown:
