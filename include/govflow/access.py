@@ -36,6 +36,7 @@ from govflow.vocab import ADMIN, AUTH_METHODS, ROLES, AuthMethod
 # Re-exported: callers take the auth vocabulary from here with the identity types.
 __all__ = [
     "AUTH_METHODS",
+    "PII_SAMPLE_ROLES",
     "AuthMethod",
     "Directory",
     "Identity",
@@ -48,6 +49,7 @@ __all__ = [
     "os_user",
     "require_role",
     "require_strong_auth",
+    "sees_pii_samples",
 ]
 
 ERR_IMPERSONATION = (
@@ -244,6 +246,17 @@ def _check_roles(roles: Iterable[str], *, where: str) -> None:
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
         raise BadInputError(f"{where}: unknown role {unknown[0]!r}; expected one of: {', '.join(ROLES)}")
+
+
+# Who reads a PII finding's masked examples (j***@e***.com): the data protection officer (and an
+# admin). Everyone else sees that a finding exists (column, entity, rate, allowed or not), never
+# its examples; raw values never leave a check, for anyone.
+PII_SAMPLE_ROLES: tuple[str, ...] = ("dpo", ADMIN)
+
+
+def sees_pii_samples(viewer: User | None) -> bool:
+    """Whether ``viewer`` may read masked PII examples (None: the governance service itself)."""
+    return viewer is None or bool(viewer.roles & set(PII_SAMPLE_ROLES))
 
 
 def get_user(name: str, *, users: Directory | None = None) -> User:

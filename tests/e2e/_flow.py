@@ -14,14 +14,24 @@ from tests.e2e.conftest import govflow
 GATE = "governance_gate"
 
 
-def submit_high_risk(env: Mapping[str, str], trained: Mapping[str, str], model: str, version: str) -> str:
-    """Register ``model`` (high tier) and submit ``version`` with --trigger; the gate run's id."""
+def submit_high_risk(
+    env: Mapping[str, str],
+    trained: Mapping[str, str],
+    model: str,
+    version: str,
+    *,
+    team: str = "Retail credit analytics",
+    sector: str = "finance",
+    owner: str = "olga.owner@bank.example",
+    use_case: str = "pre-sorts credit applications",
+) -> str:
+    """Register ``model`` (high tier, EU) and submit ``version`` with --trigger; the gate run's id."""
     govflow(
         env,
-        *("model", "register", "--name", model, "--owner", "olga.owner@bank.example", "--risk-tier", "high"),
-        *("--team", "Retail credit analytics", "--use-case", "pre-sorts credit applications"),
+        *("model", "register", "--name", model, "--owner", owner, "--risk-tier", "high"),
+        *("--team", team, "--use-case", use_case),
         *("--goal", "shorter queues", "--stakeholder", "Dana Privacy:dpo:dana.dpo@bank.example"),
-        *("--region", "EU", "--sector", "finance", "--data-protection-notes", "no direct identifiers"),
+        *("--region", "EU", "--sector", sector, "--data-protection-notes", "no direct identifiers"),
         *("--batches", trained["batches"], "--json"),
     )
     submitted = govflow(

@@ -23,6 +23,8 @@ from tests.e2e._airflow import REPO, postgres_available, start_airflow
 
 # name -> password, role. Airflow user names are govflow user names (govflow/data/policies/users.yaml):
 # rita and rob are reviewers, alice a data scientist (the submitter); dana is unknown to govflow.
+# Team-scoped and stakeholder users (TEAM_USERS, added to the roles file): tess reviews the talent
+# team's models only, carl the card-fraud team's only; audrey is an auditor, priya the DPO.
 AIRFLOW_USERS = {
     "admin": "admin",
     "alice": "alice-pw",
@@ -31,6 +33,10 @@ AIRFLOW_USERS = {
     "rob": "rob-pw",
     "vic": "vic-pw",
     "vera": "vera-pw",  # a govflow viewer (reads, never reviews)
+    "tess": "tess-pw",
+    "carl": "carl-pw",
+    "audrey": "audrey-pw",
+    "priya": "priya-pw",
 }
 AIRFLOW_ROLES = {
     "admin": "admin",
@@ -40,6 +46,17 @@ AIRFLOW_ROLES = {
     "rob": "user",
     "vic": "viewer",
     "vera": "viewer",
+    "tess": "user",
+    "carl": "user",
+    "audrey": "user",
+    "priya": "user",
+}
+TALENT, CARD_FRAUD = "Talent acquisition", "Card fraud"
+TEAM_USERS = {
+    "tess": {"name": "Tess Reviewer", "roles": ["reviewer"], "teams": [TALENT]},
+    "carl": {"name": "Carl Reviewer", "roles": ["reviewer"], "teams": [CARD_FRAUD]},
+    "audrey": {"name": "Audrey Auditor", "roles": ["auditor"]},
+    "priya": {"name": "Priya Privacy", "roles": ["dpo"]},
 }
 
 
@@ -86,6 +103,7 @@ def govflow_e2e(tmp_path_factory) -> dict[str, str]:
     signing.generate_key_files(operator / "decision.pem")
     users = yaml.safe_load(data.demo_users().read_text())
     users["users"][os_user()] = {"roles": ["data_scientist"]}
+    users["users"].update(TEAM_USERS)
     (operator / "users.yaml").write_text(yaml.safe_dump(users))
     env = {
         "GOVFLOW_DB_URL": url,

@@ -24,7 +24,11 @@ def test_the_annex_lists_each_applying_packs_obligations_with_their_evidence(ful
     assert "| Art. 9 | Risk management system | evidenced |" in packs
     assert "| Art. 11 | Technical documentation (Annex IV) | missing: check documentation |" in packs
     assert "| Art. 12 | Record-keeping (automatic logs) | missing: section lifecycle |" in packs
-    assert "**Model risk management (SR 11-7 / OCC 2011-12)**" in packs and "1 of 4" in packs
+    # No approval yet: neither an independent validation nor its recorded challenge (SR 11-7 § III, § V).
+    assert "**Model risk management (SR 11-7 / OCC 2011-12)**" in packs and "0 of 4" in packs
+    assert "| SR 11-7 § III | Effective challenge by objective, informed parties | missing: " in packs
+    assert "missing: challenge notes (an independent approval's comment) |" in packs
+    assert "an approval by a reviewer outside the owner's team" in packs
     assert "hiring" not in packs.lower() and "HIPAA" not in packs  # sector finance: neither applies
     html = _annex(full_version, "html")
     assert '<section id="rule-packs">' in html and 'id="pack-model-risk-management"' in html

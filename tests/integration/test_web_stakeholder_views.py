@@ -21,6 +21,8 @@ users:
   dana: {roles: [dpo], teams: [retail]}
   vera: {roles: [viewer]}
 """
+MASKED = "j***@e***.com"  # what the PII check stores: a masked example, never the raw value
+FOUND = {"rate": 0.9, "examples": [MASKED]}
 
 
 @pytest.fixture
@@ -38,7 +40,12 @@ def stakeholders(db_url, sample_files, tmp_path, monkeypatch):
             version=row,
             run=ensure_run(s, dag_id="governance_gate", run_id="run-basket-2"),
             result=CheckResult(
-                check="pii", status="fail", summary={"rows": 10, "columns_with_pii": ["email"]}
+                check="pii",
+                status="fail",
+                summary={"rows": 10, "columns_with_pii": ["email"]},
+                details={
+                    "columns": {"email": {"entities": {"EMAIL_ADDRESS": {"rate": 0.9, "examples": [MASKED]}}}}
+                },
             ),
             data_sha256=row.eval_data_sha256,
         )
@@ -116,3 +123,24 @@ def test_the_auditor_downloads_a_versions_evidence_bundle_and_the_export_is_audi
     )
     for who in ("rita", "dana", "vera"):
         assert client_as(who).get("/api/models/basket/versions/1/bundle").status_code == 403
+
+
+def test_pii_examples_are_for_the_dpo_the_finding_for_everyone(stakeholders):
+    """The DPO reads a PII finding's masked examples; a reviewer of the same team the finding alone
+    (column, entity, rate, verdict), on the page, its API and the diff alike."""
+
+    def pii(who: str) -> dict:
+        detail = client_as(who).get("/api/models/basket/versions/1").json()
+        return next(c["view"] for c in detail["checks"] if c["check"] == "pii")
+
+    dpo, reviewer = pii("dana"), pii("rita")
+    assert dpo["examples_shown"] is True and reviewer["examples_shown"] is False
+    assert [(c["column"], e["entity"], e["rate"]) for c in reviewer["columns"] for e in c["entities"]] == [
+        ("email", "EMAIL_ADDRESS", 0.9)
+    ]
+    assert [e["examples"] for c in dpo["columns"] for e in c["entities"]] == [[MASKED]]
+    assert [e["examples"] for c in reviewer["columns"] for e in c["entities"]] == [None]
+    page = client_as("rita").get("/models/basket/versions/1").text
+    assert "EMAIL_ADDRESS" in page and MASKED not in page and "shown to the data protection officer" in page
+    assert MASKED in client_as("dana").get("/models/basket/versions/1").text
+    assert MASKED not in client_as("rita").get("/api/models/basket/diff", params={"a": "1", "b": "1"}).text

@@ -464,9 +464,11 @@ def test_naive_timestamps_are_taken_as_utc():
 RETAIL = VersionRef(id=7, data_sha256=[DATA], submitted_by="alice", team="retail")
 
 
-def scoped(evidence, who, teams, verdict="approve"):
+def scoped(evidence, who, teams, verdict="approve", comment=""):
     digest = evidence_digest(evidence)
-    return Approval(approver=who, role="reviewer", verdict=verdict, evidence_digest=digest, teams=teams)
+    return Approval(
+        approver=who, role="reviewer", verdict=verdict, evidence_digest=digest, teams=teams, comment=comment
+    )
 
 
 def test_an_out_of_team_approval_is_not_counted():
@@ -540,7 +542,7 @@ def test_an_approval_from_the_owners_team_does_not_count_where_a_pack_asks_for_i
         "Model risk management (SR 11-7 / OCC 2011-12) asks for validation independent of it"
     )
     # A central validator (no team scope) is independent; without the pack, rita counts as before.
-    central = scoped(evidence, "vic", None)
+    central = scoped(evidence, "vic", None, comment="challenged the income proxy; accepted")
     assert run("limited", evidence, [own, central], version=BANK, policy=MRM_POLICY).approved_by == ("vic",)
     assert run("limited", evidence, [own], version=BANK).approved_by == ("rita",)
     # The pack applies by sector: a retail-sector model of the same team needs no independence.
@@ -553,11 +555,30 @@ def test_a_rejection_from_the_owners_team_still_rejects_under_independence():
     decision = run(
         "limited",
         evidence,
-        [scoped(evidence, "rita", ("retail",), verdict="reject"), scoped(evidence, "vic", None)],
+        [
+            scoped(evidence, "rita", ("retail",), verdict="reject"),
+            scoped(evidence, "vic", None, comment="challenged; fine"),
+        ],
         version=BANK,
         policy=MRM_POLICY,
     )
     assert decision.decision == "rejected" and codes(decision) == ["rejected_by_approver"]
+
+
+def test_an_independent_approval_without_challenge_notes_does_not_count_where_the_pack_asks():
+    """SR 11-7 § III: effective challenge is recorded; an approval with no comment is not one."""
+    evidence = passing("limited")
+    silent = scoped(evidence, "vic", None, comment="   ")
+    decision = run("limited", evidence, [silent], version=BANK, policy=MRM_POLICY)
+    assert decision.decision == "pending_approval" and decision.approved_by == ()
+    assert decision.notes[-1] == (
+        "approve by vic (reviewer) not counted: Model risk management (SR 11-7 / OCC 2011-12) asks "
+        "for effective challenge recorded, and this approval has no comment (approve again with your "
+        "challenge notes)"
+    )
+    noted = scoped(evidence, "vic", None, comment="challenged the drift threshold")
+    assert run("limited", evidence, [noted], version=BANK, policy=MRM_POLICY).approved_by == ("vic",)
+    assert run("limited", evidence, [silent], version=BANK).approved_by == ("vic",)  # pack not enforced
 
 
 # --- the DPO signs off PII waivers where the policy says so ------------------------------------

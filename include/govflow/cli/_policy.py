@@ -132,7 +132,9 @@ def _packs(args: argparse.Namespace) -> int:
     from govflow.service.packs import pack_status
 
     with session_scope() as session:
-        report = pack_status(session, args.model, args.version, enforced=load_policy().packs)
+        policy = load_policy()
+        custom = [r.entity for r in policy.pii.custom_recognizers]
+        report = pack_status(session, args.model, args.version, enforced=policy.packs, custom_entities=custom)
     lines = [f"{args.model} {args.version}: {len(report['packs'])} rule pack(s) apply"]
     for pack in report["packs"]:
         lines.append(f"  {pack['name']} ({pack['source']}): {pack['evidenced']}/{pack['total']} evidenced")

