@@ -366,7 +366,7 @@ def _reidentification(
         entities = verdicts[key]["entities"]
         if "DATE_OF_BIRTH" in entities:
             chosen[key] = "date_of_birth"
-        elif kind != "date" and fits_kind(kind, profiles[key]):
+        elif kind != "date" and fits_kind(kind, profiles[key], repeats.get(key, key)):
             chosen[key] = kind
     measured = risk.measure(list(chosen))
     k = measured["k_anonymity"]
