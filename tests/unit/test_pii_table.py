@@ -201,6 +201,7 @@ class TestListsOfNames:
         assert list_items("Lea, Mark") == ["Lea, Mark"]
         assert list_items("Ana Ruiz, Li Wei") == ["Ana Ruiz", "Li Wei"]
         assert list_items("Ana | Li and Tom") == ["Ana", "Li", "Tom"]
+        assert list_items("Ana Ruiz\nLi Wei") == list_items("Ana Ruiz; Li Wei") == ["Ana Ruiz", "Li Wei"]
 
 
 class TestGroupsOfPeople:
