@@ -150,7 +150,7 @@ def _engine() -> AnalyzerEngine:
         models=conf["models"],
         ner_model_configuration=NerModelConfiguration.from_dict(conf["ner_model_configuration"]),
     )
-    nlp_engine.nlp = {LANGUAGE: spacy.load(SPACY_MODEL, exclude=list(NOT_NER))}
+    nlp_engine.nlp = {LANGUAGE: spacy.load(SPACY_MODEL, exclude=list(NOT_NER))}  # type: ignore[assignment]  # None until loaded
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])
     for recognizer in pattern_recognizers():
         registry.add_recognizer(recognizer)
