@@ -15,9 +15,9 @@ from govflow.checks.pii import scan_pii
 REAL = Path(__file__).resolve().parents[2] / "bench" / "pii_real"
 LABELS = json.loads((REAL / "labels.json").read_text(encoding="utf-8"))["tables"]
 MANIFEST = json.loads((REAL / "MANIFEST.json").read_text(encoding="utf-8"))
-# Floors under the measured numbers (bench/bench_pii.py prints them, with every miss):
-# development P 1.000 R 0.925, held-out P 0.923 R 1.000.
-FLOORS = {"development": (0.95, 0.9), "held-out": (0.9, 0.95)}
+# The aim on real tables (bench/bench_pii.py prints the measured numbers, with every miss):
+# measured development P 1.000 R 1.000, held-out P 1.000 R 1.000.
+FLOORS = {"development": (0.95, 0.95), "held-out": (0.95, 0.95)}
 DIRECT = frozenset({"PERSON", "PERSON_ID", "EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN"})
 
 

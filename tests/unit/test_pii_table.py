@@ -201,6 +201,45 @@ class TestListsOfNames:
         assert list_items("Lea, Mark") == ["Lea, Mark"]
         assert list_items("Ana Ruiz, Li Wei") == ["Ana Ruiz", "Li Wei"]
         assert list_items("Ana | Li and Tom") == ["Ana", "Li", "Tom"]
+        assert list_items("Ana Ruiz\nLi Wei") == list_items("Ana Ruiz; Li Wei") == ["Ana Ruiz", "Li Wei"]
+
+
+class TestGroupsOfPeople:
+    """ "race" also names a competition: the header alone does not make a special category."""
+
+    @staticmethod
+    def _runners(race: list[str]):
+        fake, rng = _fake(13), random.Random(13)
+        frame = pd.DataFrame(
+            {
+                "race": race,
+                "first_name": [fake.first_name() for _ in range(ROWS)],
+                "sex": [rng.choice("MF") for _ in range(ROWS)],
+                "age": [rng.randint(9, 80) for _ in range(ROWS)],
+            }
+        )
+        return scan_pii(frame)
+
+    def test_a_race_of_5k_and_half_marathon_runs_is_no_group_with_the_reason(self):
+        rng = random.Random(14)
+        result = self._runners([rng.choice(["5k", "half-marathon"]) for _ in range(ROWS)])
+        assert _entities(result, "race") == set()
+        assert "competition" in result.details["columns"]["race"]["ruled_out"]["NRP"]
+        assert "race" not in result.summary["quasi_identifiers"]
+
+    @pytest.mark.parametrize(
+        "categories",
+        [
+            ["White", "Black", "Hispanic", "American Indian"],
+            [" White", " Black", " Asian-Pac-Islander", " Amer-Indian-Eskimo", " Other"],
+            ["W", "B", "H", "A"],
+        ],
+    )
+    def test_a_race_of_groups_of_people_is_nrp_and_a_quasi_identifier(self, categories):
+        rng = random.Random(15)
+        result = self._runners([rng.choice(categories) for _ in range(ROWS)])
+        assert _entities(result, "race") == {"NRP"}
+        assert "race" in result.summary["quasi_identifiers"]
 
 
 class TestCleanKeys:

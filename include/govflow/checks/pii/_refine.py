@@ -35,6 +35,8 @@ from govflow.checks.pii._risk import ABOUT_WORDS
 from govflow.checks.pii._sampling import ColumnSamples
 from govflow.checks.pii._values import (
     ADDRESS_WORDS,
+    AMBIGUOUS_GROUP_WORDS,
+    MIN_GROUP_SHARE,
     MIN_PLACE_SHARE,
     MIN_SHARE,
     MIN_SHARE_HINTED,
@@ -43,6 +45,7 @@ from govflow.checks.pii._values import (
     address_share,
     coordinate_column_share,
     coordinate_pair_share,
+    group_category_share,
     id_shaped_share,
     place_name_share,
     postcode_share,
@@ -217,9 +220,16 @@ def _groups(col: ColumnSamples, verdict: dict[str, Any], cells: list[str], token
     categories = {c.strip().casefold() for c in cells}
     worded = sum(1 for c in cells if any(ch.isalpha() for ch in c)) / len(cells)
     if len(categories) <= MAX_GROUP_CATEGORIES and worded >= MIN_SHARE:
-        evidence = (
-            f"the column name says {'/'.join(sorted(tokens & GROUP_WORDS))}: {len(categories)} categories"
-        )
+        words = "/".join(sorted(tokens & GROUP_WORDS))
+        if tokens & GROUP_WORDS <= AMBIGUOUS_GROUP_WORDS:
+            named = group_category_share(cells)
+            if named < MIN_GROUP_SHARE:
+                verdict["ruled_out"]["NRP"] = (
+                    f"the column name says {words} but {named:.0%} of sampled cells name a group "
+                    "of people: a competition's categories"
+                )
+                return
+        evidence = f"the column name says {words}: {len(categories)} categories"
         _add(verdict, "NRP", _info("NRP", col, cells, worded, "ColumnNameAndCategories", evidence))
 
 

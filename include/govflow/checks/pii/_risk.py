@@ -20,7 +20,12 @@ from typing import Any
 
 from govflow.checks.pii._dates import BIRTH_WORDS
 from govflow.checks.pii._hints import column_tokens
-from govflow.checks.pii._values import POSTCODE_WORDS
+from govflow.checks.pii._values import (
+    AMBIGUOUS_GROUP_WORDS,
+    MIN_GROUP_SHARE,
+    POSTCODE_WORDS,
+    group_category_share,
+)
 
 # kind -> header words; the first kind whose word is a token of the name wins.
 QI_WORDS: dict[str, frozenset[str]] = {
@@ -70,9 +75,18 @@ def qi_kind(name: str) -> str | None:
     return None
 
 
-def fits_kind(kind: str, cells: Sequence[str]) -> bool:
+def fits_kind(kind: str, cells: Sequence[str], header: str = "") -> bool:
     """Whether sampled cells fit a quasi-identifier kind (an ``age`` column of ages...)."""
     if not cells:
+        return False
+    named = set(column_tokens(header)) & QI_WORDS["race"]
+    # a "race" of 5k and 10k runs: the categories must name groups of people
+    if (
+        kind == "race"
+        and named
+        and named <= AMBIGUOUS_GROUP_WORDS
+        and group_category_share([c for c in cells if c.strip()]) < MIN_GROUP_SHARE
+    ):
         return False
     if kind == "age":
 

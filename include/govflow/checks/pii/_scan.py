@@ -140,6 +140,9 @@ def _findings(results: Sequence[Any], text: str, custom_min: dict[str, float]) -
 
 
 _DECIMAL = re.compile(r"[-+]?\d{1,9}[.,](?P<fraction>\d+)")
+# A cell that is one such decimal ("47.1628", " -0.0301961234"): any phone span in it widens to the
+# whole number, so ``_in_decimal`` drops every phone the recognizer could find there.
+_PLAIN_DECIMAL = re.compile(r" *[-+]?[0-9]{1,9}[.,][0-9]*[1-9][0-9]* *")
 _NUMBER_CHARS = frozenset("0123456789.,")
 
 
@@ -182,6 +185,8 @@ def _judge(
 
     def analyze(text: str, artifacts: Any, extra: frozenset[str] = frozenset()) -> list[Finding]:
         entities = {s.key for s in entity_screens if s.finder.search(text)} | extra
+        if "PHONE_NUMBER" in entities and _PLAIN_DECIMAL.fullmatch(text):
+            entities.discard("PHONE_NUMBER")  # whatever it finds, ``_in_decimal`` drops: ~1 ms saved
         if not entities:
             return []
         recognizers = [ad_hoc[e] for e in entities if e in ad_hoc] or None
@@ -366,7 +371,7 @@ def _reidentification(
         entities = verdicts[key]["entities"]
         if "DATE_OF_BIRTH" in entities:
             chosen[key] = "date_of_birth"
-        elif kind != "date" and fits_kind(kind, profiles[key]):
+        elif kind != "date" and fits_kind(kind, profiles[key], repeats.get(key, key)):
             chosen[key] = kind
     measured = risk.measure(list(chosen))
     k = measured["k_anonymity"]

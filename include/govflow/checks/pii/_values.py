@@ -10,7 +10,8 @@ that share against what the column name says (a hinted column needs less).
 3. coordinates: "lat, lon" pairs, WKT points, degrees-minutes, or a numeric column
    named latitude/longitude whose values fit the range with decimals to spare;
 4. identifier-shaped values (4+ digits, few distinct repeats) in a column whose
-   name says national id, SSN or phone: the name and the shape together.
+   name says national id, SSN or phone: the name and the shape together;
+5. racial or ethnic group names, for a column named only "race" (also a competition's word).
 """
 
 from __future__ import annotations
@@ -185,6 +186,32 @@ def coordinate_column_share(cells: Sequence[str], tokens: set[str]) -> float:
 def place_name_share(cells: Sequence[str]) -> float:
     """Cells shaped like a place name: capitalised words, no digits ("Lake Jamesville", "Saint-Étienne")."""
     return _share(cells, lambda c: len(c) <= 60 and _PLACE_NAME.match(c) is not None)
+
+
+# Census and survey words for racial and ethnic groups, abbreviations included ("Amer-Indian-Eskimo").
+_GROUP_CATEGORY_WORDS = frozenset(
+    {"white", "black", "asian", "hispanic", "latino", "latina", "latinx", "caucasian", "african"}
+    | {"american", "amer", "indian", "native", "alaska", "alaskan", "eskimo", "aleut", "pacific", "pac"}
+    | {"islander", "hawaiian", "arab", "arabic", "middle", "eastern", "mixed", "multiracial", "biracial"}
+    | {"multiple", "chinese", "japanese", "korean", "filipino", "vietnamese", "mexican", "cuban"}
+    | {"puerto", "rican", "european", "indigenous", "aboriginal", "maori", "roma", "jewish", "han"}
+)
+_WORDS = re.compile(r"\p{L}+")
+# "race" also names a competition (a 5k, a horse race): named only so, the values must name groups.
+AMBIGUOUS_GROUP_WORDS = frozenset({"race"})
+MIN_GROUP_SHARE = 0.6
+
+
+def group_category_share(cells: Sequence[str]) -> float:
+    """Cells naming a racial or ethnic group ("White", "Asian-Pac-Islander"), or a one-letter code
+    of one ("W", "B"): a "race" column of "5k" and "half-marathon" names competitions instead."""
+
+    def is_group(cell: str) -> bool:
+        words = [w.casefold() for w in _WORDS.findall(cell)]
+        coded = len(cell.strip()) == 1 and cell.strip().isalpha()
+        return coded or any(w in _GROUP_CATEGORY_WORDS for w in words)
+
+    return _share(cells, is_group)
 
 
 def id_shaped_share(cells: Sequence[str], *, min_digits: int) -> float:
