@@ -215,3 +215,38 @@ def test_postgres_table_checked_in_the_warehouse(adult: dict[str, Path], empty_p
                 assert sql.details["columns"][name]["score"] == entry["score"]
     finally:
         engine.dispose()
+
+
+def test_drift_scans_each_table_a_fixed_number_of_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Profiles, categories, histograms: three reads of each file however many columns it has."""
+    from govflow.checks.aggregates import _table
+
+    frame = _generated(5_000, 4)
+    for i in range(12):
+        frame[f"z{i}"] = np.random.default_rng(i).normal(i, 1, len(frame))
+    paths = []
+    for name, shift in (("ref", 0.0), ("cur", 0.3)):
+        paths.append(tmp_path / f"{name}.parquet")
+        (frame.assign(z0=frame["z0"] + shift)).to_parquet(paths[-1])
+    queries: list[str] = []
+    opened = _table._duckdb_table
+
+    def counting(data: Any) -> Any:
+        table = opened(data)
+        run = table._run
+
+        def counted(sql: str) -> Any:
+            if "DESCRIBE" not in sql:
+                queries.append(sql)
+            return run(sql)
+
+        table._run = counted
+        return table
+
+    monkeypatch.setattr(_table, "_duckdb_table", counting)
+    memory = detect_drift(*paths, engine="memory")
+    duck = detect_drift(*paths, engine="duckdb")
+    assert memory.summary["drifted_columns"] == duck.summary["drifted_columns"] == ["z0"]
+    assert len(queries) == 2 * 3

@@ -177,6 +177,53 @@ class AggregateTable:
             out[max(int(b), 0)] += int(n)
         return out
 
+    def bin_key(self, column: str, low: float, high: float, bins: int) -> str:
+        """SQL for the bin (0..bins-1) of ``column``'s value on equal bins over [low, high]; NULL when
+        the value is not valid (null, NaN, +-inf)."""
+        c = _q(column)
+        valid = self._finite(c) if self._kinds[column] == "float" else f"{c} IS NOT NULL"
+        if not high > low:
+            return f"CASE WHEN {valid} THEN 0 END"
+        x, scale = f"CAST({c} AS DOUBLE PRECISION)", bins / (high - low)
+        index = f"CAST(FLOOR(({x} - {_num(low)}) * {_num(scale)}) AS BIGINT)"
+        return f"CASE WHEN {valid} THEN GREATEST(LEAST({index}, {bins - 1}), 0) END"
+
+    def value_key(self, column: str) -> str:
+        """SQL for ``column``'s value when valid, else NULL."""
+        c = _q(column)
+        return f"CASE WHEN {self._finite(c)} THEN {c} END" if self._kinds[column] == "float" else c
+
+    def counts_per_key(
+        self, keys: dict[str, str], *, first_seen: bool = False
+    ) -> dict[str, list[tuple[Any, int, Any]]]:
+        """Per entry of ``keys`` (a name -> a SQL expression, NULL for rows it skips): each distinct
+        non-null value of the expression, its rows and (``first_seen``) its first row by the
+        row-order key (else None), in one scan of the table for all entries (``GROUPING SETS``).
+
+        Each grouping set holds one key, so a result row's one non-null key says whose it is; the
+        rows whose keys are all NULL (the skipped rows of some set) are dropped."""
+        if not keys:
+            return {}
+        names = list(keys)
+        aliases = [f"k{i}" for i in range(len(names))]
+        inner = ", ".join(f"{expr} AS {a}" for a, expr in zip(aliases, keys.values(), strict=True))
+        ordered = first_seen and self._order_key is not None
+        first = f"MIN({self._order_key})" if ordered else "NULL"
+        order = f", {self._order_key}" if ordered else ""
+        sets = ", ".join(f"({a})" for a in aliases)
+        rows = self._run(
+            f"SELECT {', '.join(aliases)}, COUNT(*), {first} "
+            f"FROM (SELECT {inner}{order} FROM {self.source}) t GROUP BY GROUPING SETS ({sets})"
+        )
+        out: dict[str, list[tuple[Any, int, Any]]] = {name: [] for name in names}
+        width = len(names)
+        for row in rows:
+            present = [i for i in range(width) if row[i] is not None]
+            if len(present) == 1:
+                i = present[0]
+                out[names[i]].append((row[i], int(row[width]), _position(row[width + 1])))
+        return out
+
     def value_counts(
         self, column: str, *, numeric: bool = False, limit: int | None = None
     ) -> list[tuple[Any, int]]:
@@ -215,6 +262,14 @@ def _num(value: float) -> str:
     if not math.isfinite(value):
         raise CheckInputError(f"a histogram bound is not finite: {value}")
     return repr(float(value))
+
+
+def _position(value: Any) -> Any:
+    """A row-order key as a comparable value: PostgreSQL's ``ctid`` comes back as text ``(page,item)``."""
+    if isinstance(value, str) and value.startswith("("):
+        page, item = value.strip("()").split(",")
+        return (int(page), int(item))
+    return value
 
 
 def _duckdb_kind(type_name: str) -> Kind:
