@@ -6,6 +6,11 @@ its size on disk (Parquet decompresses, CSV text becomes objects: measured 6-12x
 bench tables, so the factor is the pessimistic end); when that exceeds the budget the
 check runs through DuckDB instead. A warehouse table (``SqlTable``) always stays in
 the warehouse.
+
+DuckDB itself gets half the budget as its ``memory_limit`` (it spills to disk beyond it;
+the other half is the Python process, its imports and DuckDB's buffers outside the limit)
+and one thread per 256 MiB of that half, at most one per core: each thread keeps its own
+hash tables and Parquet buffers.
 """
 
 from __future__ import annotations
@@ -34,6 +39,19 @@ def max_worker_memory() -> int:
         raise CheckInputError(f"GOVFLOW_MAX_WORKER_MEMORY must be bytes or a size like 2G, not {raw!r}")
     scale = 1024 ** " kmgt".index((match.group(2) or " ").lower())
     return int(float(match.group(1)) * scale)
+
+
+def duckdb_settings() -> dict[str, Any]:
+    """DuckDB's configuration for a check, bounded by ``GOVFLOW_MAX_WORKER_MEMORY``."""
+    import tempfile
+
+    limit = max(max_worker_memory() // 2, 128 * 1024**2)
+    threads = max(1, min(os.cpu_count() or 1, limit // (256 * 1024**2)))
+    return {
+        "memory_limit": f"{limit // 1024**2}MB",
+        "threads": threads,
+        "temp_directory": str(Path(tempfile.gettempdir()) / "govflow-duckdb"),
+    }
 
 
 def choose_engine(data: Any, requested: str | None = None) -> EngineName:

@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from govflow.checks._result import CheckInputError
+from govflow.checks.aggregates._choice import duckdb_settings
 
 Kind = Literal["int", "float", "bool", "string", "datetime", "other"]
-# DuckDB's own cap on the memory it holds (it spills to disk beyond it); the bench's peak RSS.
-DUCKDB_MEMORY_LIMIT = "1GB"
 
 
 @dataclass(frozen=True)
@@ -314,7 +313,7 @@ def _duckdb_table(data: Any) -> AggregateTable:
         raise CheckInputError(f"file not found: {path}")
     suffix = path.suffix.lower()
     literal = "'" + str(path).replace("'", "''") + "'"
-    connection = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+    connection = duckdb.connect(config=duckdb_settings())
     if suffix in (".parquet", ".pq"):
         source, order_key = f"read_parquet({literal}, file_row_number = true)", "file_row_number"
     elif suffix == ".csv":
