@@ -93,16 +93,23 @@ class AggregateTable:
     def rows(self) -> int:
         return int(self._run(f"SELECT COUNT(*) FROM {self.source}")[0][0])
 
-    def group_counts(self, columns: list[str]) -> list[tuple[Any, ...]]:
-        """One row per distinct combination of ``columns`` (nulls a value of their own), then its rows."""
-        names = ", ".join(_q(c) for c in columns)
-        return self._run(f"SELECT {names}, COUNT(*) FROM {self.source} GROUP BY {names}")
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of one SQL query (``source`` names the table in it)."""
+        return list(self._run(sql))
 
-    def distinct(self, column: str, limit: int) -> list[Any]:
+    def group_counts(self, columns: list[str], *, where: str | None = None) -> list[tuple[Any, ...]]:
+        """One row per distinct combination of ``columns`` (nulls a value of their own), then its rows
+        (of the rows ``where`` keeps: SQL)."""
+        names = ", ".join(_q(c) for c in columns)
+        kept = f" WHERE {where}" if where else ""
+        return self._run(f"SELECT {names}, COUNT(*) FROM {self.source}{kept} GROUP BY {names}")
+
+    def distinct(self, column: str, limit: int, *, where: str | None = None) -> list[Any]:
         """At most ``limit`` distinct non-null values of ``column`` (sorted)."""
         c = _q(column)
+        kept = f" AND {where}" if where else ""
         rows = self._run(
-            f"SELECT {c} FROM {self.source} WHERE {c} IS NOT NULL "
+            f"SELECT {c} FROM {self.source} WHERE {c} IS NOT NULL{kept} "
             f"GROUP BY {c} ORDER BY {c} LIMIT {int(limit)}"
         )
         return [r[0] for r in rows]
@@ -317,8 +324,11 @@ def _duckdb_table(data: Any) -> AggregateTable:
     if suffix in (".parquet", ".pq"):
         source, order_key = f"read_parquet({literal}, file_row_number = true)", "file_row_number"
     elif suffix == ".csv":
-        # Row numbers for first appearance; DuckDB keeps a CSV file's rows in file order.
-        source = f"(SELECT *, row_number() OVER () AS govflow_row FROM read_csv({literal}))"
+        # Row numbers for first appearance; DuckDB keeps a CSV file's rows in file order. No BOOLEAN
+        # sniffing: DuckDB reads yes/no as booleans, pandas as text (True/False then stay text too).
+        types = "['BIGINT', 'DOUBLE', 'TIMESTAMP', 'DATE', 'VARCHAR']"
+        csv = f"read_csv({literal}, auto_type_candidates = {types})"
+        source = f"(SELECT *, row_number() OVER () AS govflow_row FROM {csv})"
         order_key = "govflow_row"
     else:
         raise CheckInputError(
