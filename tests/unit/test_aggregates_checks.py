@@ -93,3 +93,70 @@ def test_performance_in_postgres_equals_memory(files: dict[str, Path], empty_pg_
             _same(memory, evaluate_performance(SqlTable(engine, "t"), **case))
     finally:
         engine.dispose()
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "include" / "sample" / "adult"
+ADULT_SUITE = Path(__file__).resolve().parents[2] / "include" / "govflow" / "data" / "suites" / "adult.yaml"
+
+
+def _broken_adult(folder: Path) -> dict[str, Path]:
+    """The Adult eval sample with broken rows: ages out of range, an unknown workclass, nulls."""
+    frame = pd.read_csv(SAMPLE / "eval.csv")
+    frame.loc[[3, 50, 51], "age"] = [7, 130, 140]
+    frame.loc[[10, 11], "workclass"] = ["Robot", None]
+    frame.loc[[20], "hours-per-week" if "hours-per-week" in frame else frame.columns[-2]] = None
+    out = {"parquet": folder / "adult.parquet", "csv": folder / "adult.csv"}
+    frame.to_parquet(out["parquet"])
+    frame.to_csv(out["csv"], index=False)
+    return out
+
+
+def _validation_view(result: Any) -> tuple[Any, ...]:
+    return result.status, result.summary, result.details["expectations"]
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+def test_validation_through_duckdb_equals_great_expectations(tmp_path: Path, suffix: str) -> None:
+    from govflow.checks.validation import validate_table
+
+    data = _broken_adult(tmp_path)[suffix]
+    memory = validate_table(data, ADULT_SUITE, engine="memory")
+    duck = validate_table(data, ADULT_SUITE, engine="duckdb")
+    assert memory.status == "fail" and memory.summary["failed"] >= 3
+    assert _validation_view(duck) == _validation_view(memory)
+    assert duck.details["provenance"]["engine"].startswith("duckdb ")
+    clean = validate_table(SAMPLE / "eval.csv", ADULT_SUITE, engine="duckdb")
+    assert clean.status == validate_table(SAMPLE / "eval.csv", ADULT_SUITE, engine="memory").status == "pass"
+
+
+def test_validation_refuses_an_expectation_it_cannot_count(tmp_path: Path) -> None:
+    from govflow.checks.validation import validate_table
+
+    suite = {
+        "name": "s",
+        "expectations": [
+            {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "a", "regex": "x"}}
+        ],
+    }
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"a": ["x", "y"]}).to_parquet(path)
+    result = validate_table(path, suite, engine="duckdb")
+    assert result.status == "error" and "use engine memory" in result.errors[0]
+
+
+@pytest.mark.postgres
+def test_validation_in_postgres_equals_great_expectations(tmp_path: Path, empty_pg_url: str) -> None:
+    from sqlalchemy import create_engine
+
+    from govflow.checks.validation import validate_table
+
+    data = _broken_adult(tmp_path)["parquet"]
+    engine = create_engine(empty_pg_url)
+    pd.read_parquet(data).to_sql("adult", engine, index=False)
+    try:
+        memory = validate_table(data, ADULT_SUITE, engine="memory")
+        sql = validate_table(SqlTable(engine, "adult"), ADULT_SUITE)
+        assert _validation_view(sql) == _validation_view(memory)
+        assert sql.details["provenance"]["engine"].startswith("postgresql ")
+    finally:
+        engine.dispose()

@@ -30,6 +30,7 @@ from govflow.checks.aggregates._table import (
     SqlTable,
     engine_provenance,
     open_table,
+    sql_literal,
 )
 
 __all__ = [
@@ -42,4 +43,5 @@ __all__ = [
     "engine_provenance",
     "max_worker_memory",
     "open_table",
+    "sql_literal",
 ]

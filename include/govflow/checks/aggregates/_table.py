@@ -93,6 +93,11 @@ class AggregateTable:
     def rows(self) -> int:
         return int(self._run(f"SELECT COUNT(*) FROM {self.source}")[0][0])
 
+    @property
+    def order_key(self) -> str | None:
+        """SQL for the row-order key (the order rows appear in the table), if the backend has one."""
+        return self._order_key
+
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         """Rows of one SQL query (``source`` names the table in it)."""
         return list(self._run(sql))
@@ -258,6 +263,17 @@ def open_table(data: Any, engine: str) -> AggregateTable:
             raise CheckInputError("engine sql needs a warehouse table (conn://CONN_ID/SCHEMA.TABLE)")
         return _sql_table(data)
     raise CheckInputError(f"no aggregate engine {engine!r}: choose duckdb or sql")
+
+
+def sql_literal(value: Any) -> str:
+    """A Python value (bool, number, text) as a SQL literal."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise CheckInputError(f"not a finite number: {value}")
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _q(name: str) -> str:

@@ -26,7 +26,7 @@ import math
 from typing import Any
 
 from govflow.checks._result import CheckInputError
-from govflow.checks.aggregates import AggregateTable, engine_provenance, open_table
+from govflow.checks.aggregates import AggregateTable, engine_provenance, open_table, sql_literal
 from govflow.checks.fairness._aggregated import aggregated_task
 
 
@@ -111,7 +111,7 @@ def _roc_auc(table: AggregateTable, label: str, score: str, positives: list[Any]
     """ROC AUC as the Mann-Whitney statistic, its numerator an exact integer from the engine."""
     if table.columns()[score] not in ("int", "float"):
         raise CheckInputError(f"score column {score!r} is not numeric")
-    is_positive = f"{table.value_key(label)} IN ({', '.join(_literal(v) for v in positives)})"
+    is_positive = f"{table.value_key(label)} IN ({', '.join(sql_literal(v) for v in positives)})"
     s = f"CAST({table.value_key(score)} AS DOUBLE PRECISION)"
     counted = (
         f"SELECT {s} AS s, SUM(CASE WHEN {is_positive} THEN 1 ELSE 0 END) AS pos, "
@@ -154,11 +154,3 @@ def _regression(
         "r2": r2,
     }
     return {k: round(v, 6) if v is not None else None for k, v in values.items()}, n
-
-
-def _literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
