@@ -160,3 +160,39 @@ def test_validation_in_postgres_equals_great_expectations(tmp_path: Path, empty_
         assert sql.details["provenance"]["engine"].startswith("postgresql ")
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_validation_in_postgres_runs_other_expectations_through_gx_sql(empty_pg_url: str) -> None:
+    from sqlalchemy import create_engine
+
+    from govflow.checks.validation import validate_table
+
+    frame = pd.DataFrame({"code": ["AB-1", "AB-2", "zz", None], "n": [1, 2, 3, 4]})
+    suite = {
+        "name": "s",
+        "expectations": [
+            {
+                "type": "expect_column_values_to_match_regex",
+                "kwargs": {"column": "code", "regex": "^AB-[0-9]$"},
+            },
+            {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "n"}},
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "code"}},
+        ],
+    }
+    engine = create_engine(empty_pg_url)
+    frame.to_sql("codes", engine, index=False)
+    try:
+        memory = validate_table(frame, suite, engine="memory")
+        sql = validate_table(SqlTable(engine, "codes"), suite)
+        decisions = [(e["type"], e["success"], e["unexpected_count"]) for e in memory.details["expectations"]]
+        assert decisions == [
+            (e["type"], e["success"], e["unexpected_count"]) for e in sql.details["expectations"]
+        ]
+        assert decisions[0] == ("expect_column_values_to_match_regex", False, 1)
+        assert sql.details["provenance"]["great_expectations_sql"] == [
+            "expect_column_values_to_be_unique",
+            "expect_column_values_to_match_regex",
+        ]
+    finally:
+        engine.dispose()

@@ -30,7 +30,13 @@ from typing import TYPE_CHECKING, Any
 from govflow.checks._io import as_frame
 from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, timed_check
 from govflow.checks.aggregates import choose_engine
-from govflow.checks.validation._gx import BuiltExpectation, Outcome, build_expectations, run_expectations
+from govflow.checks.validation._gx import (
+    BuiltExpectation,
+    Outcome,
+    build_expectations,
+    run_expectations,
+    run_expectations_sql,
+)
 from govflow.checks.validation._infer import infer_suite, write_suite
 from govflow.checks.validation._pii_names import pii_column_set
 from govflow.checks.validation._suite import ExpectationSpec, Suite, load_suite, parse_suite
@@ -84,15 +90,25 @@ def validate_table(
     provenance: dict[str, Any] = {}
     if chosen_engine != "memory":
         from govflow.checks.aggregates import engine_provenance, open_table
-        from govflow.checks.validation._aggregated import aggregated_outcomes, unsupported
+        from govflow.checks.validation._aggregated import SUPPORTED, aggregated_outcomes, unsupported
 
-        unsupported(built, chosen_engine)
+        # DuckDB decides from counts only; in PostgreSQL, GX's SQL engine takes the other types.
+        counted = [b for b in built if b.spec.type in SUPPORTED]
+        if chosen_engine != "sql":
+            unsupported(built, chosen_engine)
         with open_table(data, chosen_engine) as table:
             columns = list(table.columns())
             missing_by_index = {b.index: [c for c in b.columns if c not in columns] for b in built}
-            runnable = [b for b in built if not missing_by_index[b.index]]
+            runnable = [b for b in counted if not missing_by_index[b.index]]
             rows, found = aggregated_outcomes(table, runnable, examples=examples)
-            provenance = engine_provenance(table, "exact", aggregates="null, range and set counts (one scan)")
+            in_gx = [b for b in built if b not in counted and not missing_by_index[b.index]]
+            found += _in_the_warehouse(data, in_gx, suite_name=suite_obj.name, examples=examples)
+            provenance = engine_provenance(
+                table,
+                "exact",
+                aggregates="null, range and set counts (one scan)",
+                great_expectations_sql=sorted({b.spec.type for b in in_gx}),
+            )
     else:
         frame = _as_frame(data, report)
         columns, rows = [str(c) for c in frame.columns], len(frame)
@@ -131,6 +147,19 @@ def validate_table(
             "expectations": entries,
             **({"provenance": provenance} if provenance else {}),
         },
+    )
+
+
+def _in_the_warehouse(
+    table: Any, expectations: list[BuiltExpectation], *, suite_name: str, examples: int
+) -> list[Outcome]:
+    """The expectations counts cannot decide, through GX's SQL execution engine in the warehouse."""
+    if not expectations:
+        return []
+    engine = table.engine
+    url = engine if isinstance(engine, str) else engine.url.render_as_string(hide_password=False)
+    return run_expectations_sql(
+        url, table.table, table.schema, expectations, suite_name=suite_name, examples=examples
     )
 
 
