@@ -196,3 +196,70 @@ def test_validation_in_postgres_runs_other_expectations_through_gx_sql(empty_pg_
         ]
     finally:
         engine.dispose()
+
+
+def _people(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "contact": [f"user{i}@example.com" for i in range(n)],
+            "note": rng.choice(["ok", "call back", "late"], n),
+            "age": rng.integers(18, 90, n),
+            "sex": rng.choice(["F", "M"], n),
+            "score": rng.random(n),
+        }
+    )
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+def test_pii_on_a_table_the_sample_covers_equals_memory(tmp_path: Path, suffix: str) -> None:
+    from govflow.checks.aggregates import scan_pii_in_engine
+    from govflow.checks.pii import scan_pii
+
+    path = tmp_path / f"people.{suffix}"
+    frame = _people(2_000, 1)
+    frame.to_parquet(path) if suffix == "parquet" else frame.to_csv(path, index=False)
+    memory = scan_pii(path, allowed_entities=["PERSON"], min_k_anonymity=2)
+    duck = scan_pii_in_engine(path, "duckdb", allowed_entities=["PERSON"], min_k_anonymity=2)
+    keys = ("columns_with_pii", "entities_found", "entities_not_allowed", "k_anonymity", "unique_share")
+    assert memory.status == duck.status == "fail"
+    assert {k: duck.summary[k] for k in keys} == {k: memory.summary[k] for k in keys}
+    assert duck.details["provenance"]["exactness"] == "exact"
+    assert duck.details["columns"]["contact"]["full_table_pattern_counts"] == {"EMAIL_ADDRESS": 2_000}
+
+
+def test_pii_sample_misses_a_rare_email_the_pattern_counts_catch(tmp_path: Path) -> None:
+    from govflow.checks.aggregates import scan_pii_in_engine
+
+    frame = _people(30_000, 2).drop(columns=["contact"])
+    frame.loc[29_999, "note"] = "write to ana.lopez@example.com"  # one row in 30,000
+    path = tmp_path / "notes.parquet"
+    frame.to_parquet(path)
+    result = scan_pii_in_engine(path, "duckdb", sample_rows=500, seed=3)
+    assert result.details["provenance"]["sample_rows"] == 500
+    assert result.details["provenance"]["exactness"] == "sampled"
+    assert result.details["columns"]["note"]["full_table_pattern_counts"] == {"EMAIL_ADDRESS": 1}
+    assert result.status == "fail" and result.summary["missed_by_the_sample"] == ["EMAIL_ADDRESS in note"]
+    again = scan_pii_in_engine(path, "duckdb", sample_rows=500, seed=3)
+    assert again.summary == result.summary  # the same seed, the same sample
+
+
+@pytest.mark.postgres
+def test_pii_in_postgres(empty_pg_url: str) -> None:
+    from sqlalchemy import create_engine
+
+    from govflow.checks.aggregates import scan_pii_in_engine
+    from govflow.checks.pii import scan_pii
+
+    frame = _people(1_500, 4)
+    engine = create_engine(empty_pg_url)
+    frame.to_sql("people", engine, index=False)
+    try:
+        memory = scan_pii(frame, allowed_entities=["EMAIL_ADDRESS"])
+        sql = scan_pii_in_engine(SqlTable(engine, "people"), "sql", allowed_entities=["EMAIL_ADDRESS"])
+        assert sql.status == memory.status
+        assert sql.summary["entities_found"] == memory.summary["entities_found"]
+        assert sql.summary["k_anonymity"] == memory.summary["k_anonymity"]
+        assert sql.details["columns"]["contact"]["full_table_pattern_counts"] == {"EMAIL_ADDRESS": 1_500}
+    finally:
+        engine.dispose()

@@ -67,6 +67,7 @@ class AggregateTable:
     version: str
     location: str
     _closers: list[Any] = field(default_factory=list)
+    _frame: Any = None  # sql text -> pandas DataFrame (small results only: a sample)
 
     def close(self) -> None:
         for close in self._closers:
@@ -101,6 +102,27 @@ class AggregateTable:
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         """Rows of one SQL query (``source`` names the table in it)."""
         return list(self._run(sql))
+
+    def matches(self, column: str, pattern: str) -> str:
+        """SQL: the text of ``column`` contains a match of the regular expression ``pattern``
+        (RE2 in DuckDB, POSIX in PostgreSQL: keep to the syntax both share)."""
+        text, literal = f"CAST({_q(column)} AS VARCHAR)", sql_literal(pattern)
+        if self.backend == "duckdb":
+            return f"regexp_matches({text}, {literal})"
+        return f"{text} ~ {literal}"
+
+    def sample(self, rows: int, seed: int) -> Any:
+        """A pandas DataFrame of ``rows`` rows picked by a seeded hash of the row-order key (the
+        same rows for the same table and seed); all the rows, in table order, when there are
+        no more than that."""
+        names = ", ".join(_q(c) for c in self._kinds)
+        key = self._order_key or "1"
+        if self.backend == "duckdb":
+            pick = f"hash({key} + {int(seed)})"
+        else:
+            pick = f"md5(CAST({key} AS VARCHAR) || {sql_literal(str(seed))})"
+        order = key if self.rows() <= rows else pick
+        return self._frame(f"SELECT {names} FROM {self.source} ORDER BY {order} LIMIT {int(rows)}")
 
     def group_counts(self, columns: list[str], *, where: str | None = None) -> list[tuple[Any, ...]]:
         """One row per distinct combination of ``columns`` (nulls a value of their own), then its rows
@@ -340,9 +362,10 @@ def _duckdb_table(data: Any) -> AggregateTable:
     if suffix in (".parquet", ".pq"):
         source, order_key = f"read_parquet({literal}, file_row_number = true)", "file_row_number"
     elif suffix == ".csv":
-        # Row numbers for first appearance; DuckDB keeps a CSV file's rows in file order. No BOOLEAN
-        # sniffing: DuckDB reads yes/no as booleans, pandas as text (True/False then stay text too).
-        types = "['BIGINT', 'DOUBLE', 'TIMESTAMP', 'DATE', 'VARCHAR']"
+        # Row numbers for first appearance; DuckDB keeps a CSV file's rows in file order. Types as
+        # pandas reads them: no BOOLEAN (DuckDB reads yes/no as booleans, pandas as text; True/False
+        # then stay text too), no dates (pandas keeps them text).
+        types = "['BIGINT', 'DOUBLE', 'VARCHAR']"
         csv = f"read_csv({literal}, auto_type_candidates = {types})"
         source = f"(SELECT *, row_number() OVER () AS govflow_row FROM {csv})"
         order_key = "govflow_row"
@@ -373,6 +396,7 @@ def _duckdb_table(data: Any) -> AggregateTable:
         version=duckdb.__version__,
         location=str(path),
         _closers=[connection.close],
+        _frame=lambda sql: connection.execute(sql).df(),
     )
 
 
@@ -427,7 +451,16 @@ def _sql_table(table: SqlTable) -> AggregateTable:
         version=str(version).split()[0],
         location=table.name,
         _closers=[] if engine is table.engine else [engine.dispose],
+        _frame=lambda sql: _read_sql(engine, sql),
     )
+
+
+def _read_sql(engine: Any, sql: str) -> Any:
+    import pandas as pd
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text(sql), conn)
 
 
 def engine_provenance(table: AggregateTable, exactness: str, **extra: Any) -> dict[str, Any]:
