@@ -172,11 +172,43 @@ def test_engine_chosen_from_the_worker_budget(
     assert bad.status == "error" and "GOVFLOW_MAX_WORKER_MEMORY" in bad.errors[0]
 
 
-def test_remote_paths_are_refused_by_duckdb_in_one_line() -> None:
-    result = evaluate_fairness(
-        "s3://bucket/t.parquet", engine="duckdb", label="y", prediction="p", sensitive=["g"]
-    )
-    assert result.status == "error" and "httpfs" in result.errors[0]
+def test_remote_paths_read_through_fsspec_not_httpfs(
+    adult: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An s3:// file is read by DuckDB through the scheme's fsspec filesystem (here a local folder
+    posing as a bucket: no S3 server offline), never through DuckDB's downloaded httpfs."""
+    from fsspec.implementations.dirfs import DirFileSystem
+    from fsspec.implementations.local import LocalFileSystem
+
+    from govflow.checks.aggregates import _table
+
+    class FolderAsBucket(DirFileSystem):
+        protocol = "s3"
+
+        @classmethod
+        def _strip_protocol(cls, path: Any) -> Any:
+            return path.removeprefix("s3://") if isinstance(path, str) else path
+
+    (tmp_path / "bucket").mkdir()
+    (tmp_path / "bucket" / "eval.parquet").write_bytes(adult["eval.parquet"].read_bytes())
+    asked: list[str] = []
+
+    def filesystem(scheme: str) -> Any:
+        asked.append(scheme)
+        return FolderAsBucket(path=str(tmp_path), fs=LocalFileSystem())
+
+    monkeypatch.setattr(_table, "remote_filesystem", filesystem)
+    kwargs: dict[str, Any] = dict(label="income", prediction="pred", sensitive=["sex"], positive_label=">50K")
+    remote = evaluate_fairness("s3://bucket/eval.parquet", engine="duckdb", **kwargs)
+    local = evaluate_fairness(adult["eval.parquet"], engine="duckdb", **kwargs)
+    assert asked == ["s3"] and remote.status == local.status != "error"
+    monkeypatch.setenv("GOVFLOW_MAX_WORKER_MEMORY", "100K")
+    assert choose_engine("s3://bucket/eval.parquet") == "duckdb"  # sized through fsspec
+    assert _without_provenance(remote) == _without_provenance(local)
+    missing = evaluate_fairness("s3://bucket/none.parquet", engine="duckdb", **kwargs)
+    assert missing.status == "error" and missing.errors == ["file not found: s3://bucket/none.parquet"]
+    other = evaluate_fairness("ftp://host/t.parquet", engine="duckdb", **kwargs)
+    assert other.status == "error" and "not ftp://" in other.errors[0]
 
 
 def test_cli_engine_flag(adult: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:

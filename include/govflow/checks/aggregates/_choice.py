@@ -74,8 +74,24 @@ def choose_engine(data: Any, requested: str | None = None) -> EngineName:
         return requested
     if not isinstance(data, (str, Path)):
         return "memory"
+    size = _remote_size(str(data)) if "://" in str(data) else None
     path = Path(data)
-    if not path.is_file():
-        return "memory"  # the reader says what is wrong with it
-    estimate = path.stat().st_size * MEMORY_FACTOR.get(path.suffix.lower(), 12)
+    if size is None:
+        if not path.is_file():
+            return "memory"  # the reader says what is wrong with it
+        size = path.stat().st_size
+    estimate = size * MEMORY_FACTOR.get(path.suffix.lower(), 12)
     return "duckdb" if estimate > max_worker_memory() else "memory"
+
+
+def _remote_size(url: str) -> int | None:
+    """The size of a remote file (``s3://``...) as its fsspec filesystem says; None if unknown."""
+    from govflow.checks.aggregates._table import REMOTE_SCHEMES, remote_filesystem
+
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in REMOTE_SCHEMES:
+        return None
+    try:
+        return int(remote_filesystem(scheme).size(url))
+    except Exception:  # noqa: BLE001 - unreachable or unknown: the reader says what is wrong
+        return None

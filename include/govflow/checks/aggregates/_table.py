@@ -10,16 +10,18 @@ are the same): DuckDB's ``file_row_number`` of a Parquet file (a CSV file:
 ``row_number() OVER ()``, DuckDB keeps insertion order), PostgreSQL's ``ctid``
 (the order a sequential scan, and so a plain ``SELECT *``, returns the rows).
 
-DuckDB reads local files only: its ``httpfs`` extension (``s3://``) is not
-bundled with the wheel and is downloaded on first use, which govflow never does
-at run time; an ``s3://`` path is refused with one line.
+DuckDB's own ``httpfs`` extension (``s3://``) is not bundled with the wheel and
+is downloaded on first use, which govflow never does at run time (extension
+autoloading is off): a remote path (``s3://``, ``gs://``, ``az://``) is read
+through the fsspec filesystem of its scheme (``s3fs``), registered with DuckDB,
+which fetches the byte ranges it needs (Parquet footers, row groups).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from govflow.checks._result import CheckInputError
@@ -344,21 +346,54 @@ def _duckdb_kind(type_name: str) -> Kind:
     return "other"
 
 
+REMOTE_SCHEMES = ("s3", "gs", "gcs", "az", "abfs")
+
+
+def remote_filesystem(scheme: str) -> Any:
+    """The fsspec filesystem of ``scheme`` (``s3fs`` for ``s3://``; credentials as it finds them)."""
+    import fsspec
+
+    try:
+        return fsspec.filesystem(scheme)
+    except (ImportError, ValueError) as err:
+        raise CheckInputError(f"no filesystem for {scheme}:// here: {str(err).splitlines()[0]}") from err
+
+
 def _duckdb_table(data: Any) -> AggregateTable:
     import duckdb
 
     text = str(data)
+    # Never DuckDB's httpfs: it is downloaded on first use, and govflow downloads nothing at run time.
+    config = {**duckdb_settings(), "autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    connection = duckdb.connect(config=config)
     if "://" in text:
-        raise CheckInputError(
-            f"engine duckdb reads local files only ({text.split('://')[0]}:// needs DuckDB's httpfs "
-            "extension, which is downloaded on first use; govflow downloads nothing at run time)"
-        )
-    path = Path(text)
-    if not path.is_file():
-        raise CheckInputError(f"file not found: {path}")
-    suffix = path.suffix.lower()
-    literal = "'" + str(path).replace("'", "''") + "'"
-    connection = duckdb.connect(config=duckdb_settings())
+        scheme = text.split("://", 1)[0].lower()
+        if scheme not in REMOTE_SCHEMES:
+            connection.close()
+            raise CheckInputError(
+                f"engine duckdb reads local files or {', '.join(REMOTE_SCHEMES)}://, not {scheme}://"
+            )
+        filesystem = remote_filesystem(scheme)
+        try:
+            found = filesystem.exists(text)
+        except Exception as err:  # credentials, network: one line for the user
+            connection.close()
+            raise CheckInputError(
+                f"cannot reach {text}: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
+            ) from err
+        if not found:
+            connection.close()
+            raise CheckInputError(f"file not found: {text}")
+        # DuckDB reads the byte ranges it needs through the fsspec filesystem (streamed, like a local file).
+        connection.register_filesystem(filesystem)
+        suffix, where = PurePosixPath(text).suffix.lower(), text
+    else:
+        path = Path(text)
+        if not path.is_file():
+            connection.close()
+            raise CheckInputError(f"file not found: {path}")
+        suffix, where = path.suffix.lower(), str(path)
+    literal = "'" + where.replace("'", "''") + "'"
     if suffix in (".parquet", ".pq"):
         source, order_key = f"read_parquet({literal}, file_row_number = true)", "file_row_number"
     elif suffix == ".csv":
@@ -370,15 +405,16 @@ def _duckdb_table(data: Any) -> AggregateTable:
         source = f"(SELECT *, row_number() OVER () AS govflow_row FROM {csv})"
         order_key = "govflow_row"
     else:
+        connection.close()
         raise CheckInputError(
-            f"unsupported file type {path.suffix or '(none)'!r} for {path}: use .csv or .parquet"
+            f"unsupported file type {suffix or '(none)'!r} for {where}: use .csv or .parquet"
         )
 
     def run(sql: str) -> list[tuple[Any, ...]]:
         try:
             return connection.execute(sql).fetchall()
         except duckdb.Error as err:
-            raise CheckInputError(f"cannot read {path}: {str(err).splitlines()[0]}") from err
+            raise CheckInputError(f"cannot read {where}: {str(err).splitlines()[0]}") from err
 
     described = run(f"DESCRIBE SELECT * FROM {source}")
     kinds = {
@@ -394,7 +430,7 @@ def _duckdb_table(data: Any) -> AggregateTable:
         _order_key=order_key,
         _kinds=kinds,
         version=duckdb.__version__,
-        location=str(path),
+        location=where,
         _closers=[connection.close],
         _frame=lambda sql: connection.execute(sql).df(),
     )
