@@ -180,7 +180,7 @@ def test_remote_paths_read_through_fsspec_not_httpfs(
     from fsspec.implementations.dirfs import DirFileSystem
     from fsspec.implementations.local import LocalFileSystem
 
-    from govflow.checks.aggregates import _table
+    from govflow.checks.aggregates import _backends
 
     class FolderAsBucket(DirFileSystem):
         protocol = "s3"
@@ -197,7 +197,7 @@ def test_remote_paths_read_through_fsspec_not_httpfs(
         asked.append(scheme)
         return FolderAsBucket(path=str(tmp_path), fs=LocalFileSystem())
 
-    monkeypatch.setattr(_table, "remote_filesystem", filesystem)
+    monkeypatch.setattr(_backends, "remote_filesystem", filesystem)
     kwargs: dict[str, Any] = dict(label="income", prediction="pred", sensitive=["sex"], positive_label=">50K")
     remote = evaluate_fairness("s3://bucket/eval.parquet", engine="duckdb", **kwargs)
     local = evaluate_fairness(adult["eval.parquet"], engine="duckdb", **kwargs)
@@ -253,7 +253,7 @@ def test_drift_scans_each_table_a_fixed_number_of_times(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Profiles, categories, histograms: three reads of each file however many columns it has."""
-    from govflow.checks.aggregates import _table
+    from govflow.checks.aggregates import _backends
 
     frame = _generated(5_000, 4)
     for i in range(12):
@@ -263,7 +263,7 @@ def test_drift_scans_each_table_a_fixed_number_of_times(
         paths.append(tmp_path / f"{name}.parquet")
         (frame.assign(z0=frame["z0"] + shift)).to_parquet(paths[-1])
     queries: list[str] = []
-    opened = _table._duckdb_table
+    opened = _backends._duckdb_table
 
     def counting(data: Any) -> Any:
         table = opened(data)
@@ -277,7 +277,7 @@ def test_drift_scans_each_table_a_fixed_number_of_times(
         table._run = counted
         return table
 
-    monkeypatch.setattr(_table, "_duckdb_table", counting)
+    monkeypatch.setattr(_backends, "_duckdb_table", counting)
     memory = detect_drift(*paths, engine="memory")
     duck = detect_drift(*paths, engine="duckdb")
     assert memory.summary["drifted_columns"] == duck.summary["drifted_columns"] == ["z0"]

@@ -21,6 +21,7 @@ pattern counts of the structured entities and the exact k-anonymity down (``_pii
 is said by each check's ``provenance`` (``engine``, ``exactness``).
 """
 
+from govflow.checks.aggregates._backends import open_table
 from govflow.checks.aggregates._choice import (
     ENGINES,
     EngineName,
@@ -33,7 +34,6 @@ from govflow.checks.aggregates._table import (
     ColumnProfile,
     SqlTable,
     engine_provenance,
-    open_table,
     sql_literal,
 )
 

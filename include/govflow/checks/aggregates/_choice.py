@@ -86,7 +86,7 @@ def choose_engine(data: Any, requested: str | None = None) -> EngineName:
 
 def _remote_size(url: str) -> int | None:
     """The size of a remote file (``s3://``...) as its fsspec filesystem says; None if unknown."""
-    from govflow.checks.aggregates._table import REMOTE_SCHEMES, remote_filesystem
+    from govflow.checks.aggregates._backends import REMOTE_SCHEMES, remote_filesystem
 
     scheme = url.split("://", 1)[0].lower()
     if scheme not in REMOTE_SCHEMES:

@@ -26,7 +26,8 @@ from dataclasses import replace
 from typing import Any
 
 from govflow.checks._result import CheckResult, timed_check
-from govflow.checks.aggregates._table import AggregateTable, _q, engine_provenance, open_table
+from govflow.checks.aggregates._backends import open_table
+from govflow.checks.aggregates._table import AggregateTable, _q, engine_provenance
 
 SAMPLE_ROWS = 20_000
 # Formats both RE2 (DuckDB) and POSIX ERE (PostgreSQL) read the same way.
