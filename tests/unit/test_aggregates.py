@@ -180,7 +180,7 @@ def test_remote_paths_read_through_fsspec_not_httpfs(
     from fsspec.implementations.dirfs import DirFileSystem
     from fsspec.implementations.local import LocalFileSystem
 
-    from govflow.checks.aggregates import _backends
+    from govflow.checks.aggregates import _backends, _choice
 
     class FolderAsBucket(DirFileSystem):
         protocol = "s3"
@@ -198,6 +198,7 @@ def test_remote_paths_read_through_fsspec_not_httpfs(
         return FolderAsBucket(path=str(tmp_path), fs=LocalFileSystem())
 
     monkeypatch.setattr(_backends, "remote_filesystem", filesystem)
+    monkeypatch.setattr(_choice, "remote_filesystem", filesystem)
     kwargs: dict[str, Any] = dict(label="income", prediction="pred", sensitive=["sex"], positive_label=">50K")
     remote = evaluate_fairness("s3://bucket/eval.parquet", engine="duckdb", **kwargs)
     local = evaluate_fairness(adult["eval.parquet"], engine="duckdb", **kwargs)

@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from govflow.checks._result import CheckInputError
-from govflow.checks.aggregates._choice import duckdb_settings
+from govflow.checks.aggregates._choice import REMOTE_SCHEMES, duckdb_settings, remote_filesystem
 from govflow.checks.aggregates._table import AggregateTable, Kind, SqlTable, _q
 
 
@@ -57,19 +57,6 @@ def _duckdb_kind(type_name: str) -> Kind:
     if t.startswith(("TIMESTAMP", "DATE")):
         return "datetime"
     return "other"
-
-
-REMOTE_SCHEMES = ("s3", "gs", "gcs", "az", "abfs")
-
-
-def remote_filesystem(scheme: str) -> Any:
-    """The fsspec filesystem of ``scheme`` (``s3fs`` for ``s3://``; credentials as it finds them)."""
-    import fsspec
-
-    try:
-        return fsspec.filesystem(scheme)
-    except (ImportError, ValueError) as err:
-        raise CheckInputError(f"no filesystem for {scheme}:// here: {str(err).splitlines()[0]}") from err
 
 
 def _duckdb_table(data: Any) -> AggregateTable:

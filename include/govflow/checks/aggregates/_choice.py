@@ -26,7 +26,18 @@ EngineName = Literal["memory", "duckdb", "sql"]
 ENGINES: tuple[EngineName, ...] = get_args(EngineName)
 DEFAULT_MAX_WORKER_MEMORY = 4 * 1024**3
 MEMORY_FACTOR = {".parquet": 12, ".pq": 12, ".csv": 6}
+REMOTE_SCHEMES = ("s3", "gs", "gcs", "az", "abfs")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+
+
+def remote_filesystem(scheme: str) -> Any:
+    """The fsspec filesystem of ``scheme`` (``s3fs`` for ``s3://``; credentials as it finds them)."""
+    import fsspec
+
+    try:
+        return fsspec.filesystem(scheme)
+    except (ImportError, ValueError) as err:
+        raise CheckInputError(f"no filesystem for {scheme}:// here: {str(err).splitlines()[0]}") from err
 
 
 def max_worker_memory() -> int:
@@ -86,8 +97,6 @@ def choose_engine(data: Any, requested: str | None = None) -> EngineName:
 
 def _remote_size(url: str) -> int | None:
     """The size of a remote file (``s3://``...) as its fsspec filesystem says; None if unknown."""
-    from govflow.checks.aggregates._backends import REMOTE_SCHEMES, remote_filesystem
-
     scheme = url.split("://", 1)[0].lower()
     if scheme not in REMOTE_SCHEMES:
         return None

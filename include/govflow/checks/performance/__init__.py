@@ -22,6 +22,7 @@ from govflow.checks._io import read_table, require_columns
 from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, timed_check
 from govflow.checks.aggregates import choose_engine
 from govflow.checks.outcomes import choose_task, class_outcomes, numeric_outcomes
+from govflow.checks.performance._positive import positive_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -190,14 +191,3 @@ def _compare(
             "compared": sorted(comparisons),
         },
     )
-
-
-def positive_value(labels: pd.Series, positive_label: Any) -> Any:
-    """The positive label: the one given, or 1 / True / yes among the label's values."""
-    if positive_label is not None:
-        return positive_label
-    values = {str(v) for v in labels.unique()}
-    for candidate in ("1", "True", "true", "yes"):
-        if candidate in values:
-            return candidate
-    raise CheckInputError(f"cannot tell the positive label among {sorted(values)[:5]}: give positive_label")

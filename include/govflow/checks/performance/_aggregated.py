@@ -28,6 +28,7 @@ from typing import Any
 from govflow.checks._result import CheckInputError
 from govflow.checks.aggregates import AggregateTable, engine_provenance, open_table, sql_literal
 from govflow.checks.fairness._aggregated import aggregated_task
+from govflow.checks.performance._positive import positive_value
 
 
 def aggregated_performance(
@@ -70,7 +71,6 @@ def _classes(
     from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
     from govflow.checks.outcomes import class_outcomes
-    from govflow.checks.performance import positive_value
 
     cells = table.group_counts([label, prediction], where=kept)
     if not cells:
