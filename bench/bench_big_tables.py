@@ -190,6 +190,7 @@ def main() -> None:
     parser.add_argument("--no-libraries", action="store_true")
     parser.add_argument("--folder", type=Path, help="keep the generated files here (default: a temp folder)")
     parser.add_argument("--delete", action="store_true", help="delete the generated files at the end")
+    parser.add_argument("--pg-only", action="store_true", help="only the PostgreSQL runs (a second process)")
     args = parser.parse_args()
 
     folder = args.folder or Path(tempfile.mkdtemp(prefix="govflow-big-"))
@@ -197,6 +198,9 @@ def main() -> None:
     sizes = sorted({args.rows, args.memory_rows} | (set() if args.no_libraries else {args.library_rows}))
     files: dict[int, tuple[Path, Path]] = {}
     try:
+        if args.pg_only:
+            bench_pg(Table(), folder, args.pg_rows)
+            return
         for n in sizes:
             files[n] = _files(folder, n)
         table = Table()
