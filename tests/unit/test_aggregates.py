@@ -172,11 +172,44 @@ def test_engine_chosen_from_the_worker_budget(
     assert bad.status == "error" and "GOVFLOW_MAX_WORKER_MEMORY" in bad.errors[0]
 
 
-def test_remote_paths_are_refused_by_duckdb_in_one_line() -> None:
-    result = evaluate_fairness(
-        "s3://bucket/t.parquet", engine="duckdb", label="y", prediction="p", sensitive=["g"]
-    )
-    assert result.status == "error" and "httpfs" in result.errors[0]
+def test_remote_paths_read_through_fsspec_not_httpfs(
+    adult: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An s3:// file is read by DuckDB through the scheme's fsspec filesystem (here a local folder
+    posing as a bucket: no S3 server offline), never through DuckDB's downloaded httpfs."""
+    from fsspec.implementations.dirfs import DirFileSystem
+    from fsspec.implementations.local import LocalFileSystem
+
+    from govflow.checks.aggregates import _backends, _choice
+
+    class FolderAsBucket(DirFileSystem):
+        protocol = "s3"
+
+        @classmethod
+        def _strip_protocol(cls, path: Any) -> Any:
+            return path.removeprefix("s3://") if isinstance(path, str) else path
+
+    (tmp_path / "bucket").mkdir()
+    (tmp_path / "bucket" / "eval.parquet").write_bytes(adult["eval.parquet"].read_bytes())
+    asked: list[str] = []
+
+    def filesystem(scheme: str) -> Any:
+        asked.append(scheme)
+        return FolderAsBucket(path=str(tmp_path), fs=LocalFileSystem())
+
+    monkeypatch.setattr(_backends, "remote_filesystem", filesystem)
+    monkeypatch.setattr(_choice, "remote_filesystem", filesystem)
+    kwargs: dict[str, Any] = dict(label="income", prediction="pred", sensitive=["sex"], positive_label=">50K")
+    remote = evaluate_fairness("s3://bucket/eval.parquet", engine="duckdb", **kwargs)
+    local = evaluate_fairness(adult["eval.parquet"], engine="duckdb", **kwargs)
+    assert asked == ["s3"] and remote.status == local.status != "error"
+    monkeypatch.setenv("GOVFLOW_MAX_WORKER_MEMORY", "100K")
+    assert choose_engine("s3://bucket/eval.parquet") == "duckdb"  # sized through fsspec
+    assert _without_provenance(remote) == _without_provenance(local)
+    missing = evaluate_fairness("s3://bucket/none.parquet", engine="duckdb", **kwargs)
+    assert missing.status == "error" and missing.errors == ["file not found: s3://bucket/none.parquet"]
+    other = evaluate_fairness("ftp://host/t.parquet", engine="duckdb", **kwargs)
+    assert other.status == "error" and "not ftp://" in other.errors[0]
 
 
 def test_cli_engine_flag(adult: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -215,3 +248,38 @@ def test_postgres_table_checked_in_the_warehouse(adult: dict[str, Path], empty_p
                 assert sql.details["columns"][name]["score"] == entry["score"]
     finally:
         engine.dispose()
+
+
+def test_drift_scans_each_table_a_fixed_number_of_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Profiles, categories, histograms: three reads of each file however many columns it has."""
+    from govflow.checks.aggregates import _backends
+
+    frame = _generated(5_000, 4)
+    for i in range(12):
+        frame[f"z{i}"] = np.random.default_rng(i).normal(i, 1, len(frame))
+    paths = []
+    for name, shift in (("ref", 0.0), ("cur", 0.3)):
+        paths.append(tmp_path / f"{name}.parquet")
+        (frame.assign(z0=frame["z0"] + shift)).to_parquet(paths[-1])
+    queries: list[str] = []
+    opened = _backends._duckdb_table
+
+    def counting(data: Any) -> Any:
+        table = opened(data)
+        run = table._run
+
+        def counted(sql: str) -> Any:
+            if "DESCRIBE" not in sql:
+                queries.append(sql)
+            return run(sql)
+
+        table._run = counted
+        return table
+
+    monkeypatch.setattr(_backends, "_duckdb_table", counting)
+    memory = detect_drift(*paths, engine="memory")
+    duck = detect_drift(*paths, engine="duckdb")
+    assert memory.summary["drifted_columns"] == duck.summary["drifted_columns"] == ["z0"]
+    assert len(queries) == 2 * 3

@@ -12,24 +12,29 @@ with one ``GROUP BY`` query each, through one of two backends:
   Only portable SQL: ``GROUP BY``, ``COUNT``, ``SUM``, ``CASE``, ``MIN``/``MAX``,
   ``FLOOR``; the rows never leave the database.
 
+PII needs the cells: ``scan_pii_in_engine`` runs Presidio on a seeded sample and pushes
+pattern counts of the structured entities and the exact k-anonymity down (``_pii``).
+
 ``memory`` is today's path (pandas on one worker); ``choose_engine`` picks
 ``duckdb`` for a file whose estimated in-memory size exceeds the worker budget
 ``GOVFLOW_MAX_WORKER_MEMORY`` (``_choice``). What is exact and what is bounded
 is said by each check's ``provenance`` (``engine``, ``exactness``).
 """
 
+from govflow.checks.aggregates._backends import open_table
 from govflow.checks.aggregates._choice import (
     ENGINES,
     EngineName,
     choose_engine,
     max_worker_memory,
 )
+from govflow.checks.aggregates._pii import scan_pii_in_engine
 from govflow.checks.aggregates._table import (
     AggregateTable,
     ColumnProfile,
     SqlTable,
     engine_provenance,
-    open_table,
+    sql_literal,
 )
 
 __all__ = [
@@ -42,4 +47,6 @@ __all__ = [
     "engine_provenance",
     "max_worker_memory",
     "open_table",
+    "scan_pii_in_engine",
+    "sql_literal",
 ]

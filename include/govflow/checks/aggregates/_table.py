@@ -10,23 +10,19 @@ are the same): DuckDB's ``file_row_number`` of a Parquet file (a CSV file:
 ``row_number() OVER ()``, DuckDB keeps insertion order), PostgreSQL's ``ctid``
 (the order a sequential scan, and so a plain ``SELECT *``, returns the rows).
 
-DuckDB reads local files only: its ``httpfs`` extension (``s3://``) is not
-bundled with the wheel and is downloaded on first use, which govflow never does
-at run time; an ``s3://`` path is refused with one line.
+The backends that build an ``AggregateTable`` (DuckDB over a local or remote file,
+PostgreSQL) are in ``_backends``.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from govflow.checks._result import CheckInputError
 
 Kind = Literal["int", "float", "bool", "string", "datetime", "other"]
-# DuckDB's own cap on the memory it holds (it spills to disk beyond it); the bench's peak RSS.
-DUCKDB_MEMORY_LIMIT = "1GB"
 
 
 @dataclass(frozen=True)
@@ -68,6 +64,7 @@ class AggregateTable:
     version: str
     location: str
     _closers: list[Any] = field(default_factory=list)
+    _frame: Any = None  # sql text -> pandas DataFrame (small results only: a sample)
 
     def close(self) -> None:
         for close in self._closers:
@@ -94,16 +91,49 @@ class AggregateTable:
     def rows(self) -> int:
         return int(self._run(f"SELECT COUNT(*) FROM {self.source}")[0][0])
 
-    def group_counts(self, columns: list[str]) -> list[tuple[Any, ...]]:
-        """One row per distinct combination of ``columns`` (nulls a value of their own), then its rows."""
-        names = ", ".join(_q(c) for c in columns)
-        return self._run(f"SELECT {names}, COUNT(*) FROM {self.source} GROUP BY {names}")
+    @property
+    def order_key(self) -> str | None:
+        """SQL for the row-order key (the order rows appear in the table), if the backend has one."""
+        return self._order_key
 
-    def distinct(self, column: str, limit: int) -> list[Any]:
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of one SQL query (``source`` names the table in it)."""
+        return list(self._run(sql))
+
+    def matches(self, column: str, pattern: str) -> str:
+        """SQL: the text of ``column`` contains a match of the regular expression ``pattern``
+        (RE2 in DuckDB, POSIX in PostgreSQL: keep to the syntax both share)."""
+        text, literal = f"CAST({_q(column)} AS VARCHAR)", sql_literal(pattern)
+        if self.backend == "duckdb":
+            return f"regexp_matches({text}, {literal})"
+        return f"{text} ~ {literal}"
+
+    def sample(self, rows: int, seed: int) -> Any:
+        """A pandas DataFrame of ``rows`` rows picked by a seeded hash of the row-order key (the
+        same rows for the same table and seed); all the rows, in table order, when there are
+        no more than that."""
+        names = ", ".join(_q(c) for c in self._kinds)
+        key = self._order_key or "1"
+        if self.backend == "duckdb":
+            pick = f"hash({key} + {int(seed)})"
+        else:
+            pick = f"md5(CAST({key} AS VARCHAR) || {sql_literal(str(seed))})"
+        order = key if self.rows() <= rows else pick
+        return self._frame(f"SELECT {names} FROM {self.source} ORDER BY {order} LIMIT {int(rows)}")
+
+    def group_counts(self, columns: list[str], *, where: str | None = None) -> list[tuple[Any, ...]]:
+        """One row per distinct combination of ``columns`` (nulls a value of their own), then its rows
+        (of the rows ``where`` keeps: SQL)."""
+        names = ", ".join(_q(c) for c in columns)
+        kept = f" WHERE {where}" if where else ""
+        return self._run(f"SELECT {names}, COUNT(*) FROM {self.source}{kept} GROUP BY {names}")
+
+    def distinct(self, column: str, limit: int, *, where: str | None = None) -> list[Any]:
         """At most ``limit`` distinct non-null values of ``column`` (sorted)."""
         c = _q(column)
+        kept = f" AND {where}" if where else ""
         rows = self._run(
-            f"SELECT {c} FROM {self.source} WHERE {c} IS NOT NULL "
+            f"SELECT {c} FROM {self.source} WHERE {c} IS NOT NULL{kept} "
             f"GROUP BY {c} ORDER BY {c} LIMIT {int(limit)}"
         )
         return [r[0] for r in rows]
@@ -177,6 +207,53 @@ class AggregateTable:
             out[max(int(b), 0)] += int(n)
         return out
 
+    def bin_key(self, column: str, low: float, high: float, bins: int) -> str:
+        """SQL for the bin (0..bins-1) of ``column``'s value on equal bins over [low, high]; NULL when
+        the value is not valid (null, NaN, +-inf)."""
+        c = _q(column)
+        valid = self._finite(c) if self._kinds[column] == "float" else f"{c} IS NOT NULL"
+        if not high > low:
+            return f"CASE WHEN {valid} THEN 0 END"
+        x, scale = f"CAST({c} AS DOUBLE PRECISION)", bins / (high - low)
+        index = f"CAST(FLOOR(({x} - {_num(low)}) * {_num(scale)}) AS BIGINT)"
+        return f"CASE WHEN {valid} THEN GREATEST(LEAST({index}, {bins - 1}), 0) END"
+
+    def value_key(self, column: str) -> str:
+        """SQL for ``column``'s value when valid, else NULL."""
+        c = _q(column)
+        return f"CASE WHEN {self._finite(c)} THEN {c} END" if self._kinds[column] == "float" else c
+
+    def counts_per_key(
+        self, keys: dict[str, str], *, first_seen: bool = False
+    ) -> dict[str, list[tuple[Any, int, Any]]]:
+        """Per entry of ``keys`` (a name -> a SQL expression, NULL for rows it skips): each distinct
+        non-null value of the expression, its rows and (``first_seen``) its first row by the
+        row-order key (else None), in one scan of the table for all entries (``GROUPING SETS``).
+
+        Each grouping set holds one key, so a result row's one non-null key says whose it is; the
+        rows whose keys are all NULL (the skipped rows of some set) are dropped."""
+        if not keys:
+            return {}
+        names = list(keys)
+        aliases = [f"k{i}" for i in range(len(names))]
+        inner = ", ".join(f"{expr} AS {a}" for a, expr in zip(aliases, keys.values(), strict=True))
+        ordered = first_seen and self._order_key is not None
+        first = f"MIN({self._order_key})" if ordered else "NULL"
+        order = f", {self._order_key}" if ordered else ""
+        sets = ", ".join(f"({a})" for a in aliases)
+        rows = self._run(
+            f"SELECT {', '.join(aliases)}, COUNT(*), {first} "
+            f"FROM (SELECT {inner}{order} FROM {self.source}) t GROUP BY GROUPING SETS ({sets})"
+        )
+        out: dict[str, list[tuple[Any, int, Any]]] = {name: [] for name in names}
+        width = len(names)
+        for row in rows:
+            present = [i for i in range(width) if row[i] is not None]
+            if len(present) == 1:
+                i = present[0]
+                out[names[i]].append((row[i], int(row[width]), _position(row[width + 1])))
+        return out
+
     def value_counts(
         self, column: str, *, numeric: bool = False, limit: int | None = None
     ) -> list[tuple[Any, int]]:
@@ -196,15 +273,15 @@ class AggregateTable:
         return [(row[0], int(row[1])) for row in self._run(sql)]
 
 
-def open_table(data: Any, engine: str) -> AggregateTable:
-    """The ``AggregateTable`` of ``data``: a file path (``duckdb``) or a ``SqlTable`` (``sql``)."""
-    if engine == "duckdb":
-        return _duckdb_table(data)
-    if engine == "sql":
-        if not isinstance(data, SqlTable):
-            raise CheckInputError("engine sql needs a warehouse table (conn://CONN_ID/SCHEMA.TABLE)")
-        return _sql_table(data)
-    raise CheckInputError(f"no aggregate engine {engine!r}: choose duckdb or sql")
+def sql_literal(value: Any) -> str:
+    """A Python value (bool, number, text) as a SQL literal."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise CheckInputError(f"not a finite number: {value}")
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _q(name: str) -> str:
@@ -217,137 +294,12 @@ def _num(value: float) -> str:
     return repr(float(value))
 
 
-def _duckdb_kind(type_name: str) -> Kind:
-    t = type_name.upper()
-    if t in ("BOOLEAN",):
-        return "bool"
-    if any(
-        t.startswith(p)
-        for p in (
-            "TINYINT",
-            "SMALLINT",
-            "INTEGER",
-            "BIGINT",
-            "HUGEINT",
-            "UTINYINT",
-            "USMALLINT",
-            "UINTEGER",
-            "UBIGINT",
-        )
-    ):
-        return "int"
-    if any(t.startswith(p) for p in ("DOUBLE", "FLOAT", "REAL", "DECIMAL")):
-        return "float"
-    if t.startswith("VARCHAR"):
-        return "string"
-    if t.startswith(("TIMESTAMP", "DATE")):
-        return "datetime"
-    return "other"
-
-
-def _duckdb_table(data: Any) -> AggregateTable:
-    import duckdb
-
-    text = str(data)
-    if "://" in text:
-        raise CheckInputError(
-            f"engine duckdb reads local files only ({text.split('://')[0]}:// needs DuckDB's httpfs "
-            "extension, which is downloaded on first use; govflow downloads nothing at run time)"
-        )
-    path = Path(text)
-    if not path.is_file():
-        raise CheckInputError(f"file not found: {path}")
-    suffix = path.suffix.lower()
-    literal = "'" + str(path).replace("'", "''") + "'"
-    connection = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT})
-    if suffix in (".parquet", ".pq"):
-        source, order_key = f"read_parquet({literal}, file_row_number = true)", "file_row_number"
-    elif suffix == ".csv":
-        # Row numbers for first appearance; DuckDB keeps a CSV file's rows in file order.
-        source = f"(SELECT *, row_number() OVER () AS govflow_row FROM read_csv({literal}))"
-        order_key = "govflow_row"
-    else:
-        raise CheckInputError(
-            f"unsupported file type {path.suffix or '(none)'!r} for {path}: use .csv or .parquet"
-        )
-
-    def run(sql: str) -> list[tuple[Any, ...]]:
-        try:
-            return connection.execute(sql).fetchall()
-        except duckdb.Error as err:
-            raise CheckInputError(f"cannot read {path}: {str(err).splitlines()[0]}") from err
-
-    described = run(f"DESCRIBE SELECT * FROM {source}")
-    kinds = {
-        str(r[0]): _duckdb_kind(str(r[1]))
-        for r in described
-        if r[0] not in ("file_row_number", "govflow_row")
-    }
-    return AggregateTable(
-        backend="duckdb",
-        source=source,
-        _run=run,
-        _finite=lambda c: f"isfinite({c})",
-        _order_key=order_key,
-        _kinds=kinds,
-        version=duckdb.__version__,
-        location=str(path),
-        _closers=[connection.close],
-    )
-
-
-def _pg_kind(type_name: str) -> Kind:
-    t = type_name.lower()
-    if t == "boolean":
-        return "bool"
-    if t in ("smallint", "integer", "bigint"):
-        return "int"
-    if t in ("double precision", "real", "numeric"):
-        return "float"
-    if t in ("text", "character varying", "character"):
-        return "string"
-    if t.startswith(("timestamp", "date")):
-        return "datetime"
-    return "other"
-
-
-def _sql_table(table: SqlTable) -> AggregateTable:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(table.engine) if isinstance(table.engine, str) else table.engine
-    dialect = engine.dialect.name
-    if dialect != "postgresql":
-        raise CheckInputError(f"engine sql supports PostgreSQL warehouses here, not {dialect}")
-    schema = table.schema or "public"
-    source = f"{_q(schema)}.{_q(table.table)}"
-
-    def run(sql: str, **params: Any) -> list[tuple[Any, ...]]:
-        try:
-            with engine.connect() as conn:
-                return [tuple(r) for r in conn.execute(sa.text(sql), params)]
-        except sa.exc.SQLAlchemyError as err:
-            raise CheckInputError(f"cannot query {table.name}: {str(err).splitlines()[0]}") from err
-
-    described = run(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = :schema AND table_name = :table ORDER BY ordinal_position",
-        schema=schema,
-        table=table.table,
-    )
-    if not described:
-        raise CheckInputError(f"no table {table.name} in the warehouse")
-    version = run("SHOW server_version")[0][0]
-    return AggregateTable(
-        backend="postgresql",
-        source=source,
-        _run=run,
-        _finite=lambda c: f"{c} NOT IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)",
-        _order_key="ctid",
-        _kinds={str(r[0]): _pg_kind(str(r[1])) for r in described},
-        version=str(version).split()[0],
-        location=table.name,
-        _closers=[] if engine is table.engine else [engine.dispose],
-    )
+def _position(value: Any) -> Any:
+    """A row-order key as a comparable value: PostgreSQL's ``ctid`` comes back as text ``(page,item)``."""
+    if isinstance(value, str) and value.startswith("("):
+        page, item = value.strip("()").split(",")
+        return (int(page), int(item))
+    return value
 
 
 def engine_provenance(table: AggregateTable, exactness: str, **extra: Any) -> dict[str, Any]:

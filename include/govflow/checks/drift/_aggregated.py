@@ -22,6 +22,12 @@ are text above half their values distinct, else categories; booleans categories.
   (``within_bound_of_threshold``). The normalising standard deviation is the
   engine's ``STDDEV_POP`` (equal to numpy's to ~1e-12 relative).
 
+Scans: one per table for the profiles, one for every categorical column's counts (with
+each value's first row), one for every numeric column's histogram (``GROUPING SETS``:
+one hash table per column, a single read of the table), and one more only if some
+column needs ``REFINED_BINS``; the few columns with at most 5 non-empty bins are
+counted value by value. The number of scans does not grow with the number of columns.
+
 Evidently's small-sample tests (reference of 1,000 rows or fewer), its text tests,
 datetime columns and a named test other than ``jensenshannon``/``wasserstein`` need
 the rows: they are refused with one line naming ``--engine memory``.
@@ -71,13 +77,8 @@ def aggregated_drift(
         if unknown_keys:
             raise CheckInputError(f"key column(s) not among the tested columns: {', '.join(unknown_keys)}")
         ref_profiles, cur_profiles = ref.profiles(names), cur.profiles(names)
-        per_column = {
-            name: _column(
-                name, ref, cur, ref_profiles[name], cur_profiles[name], stattest, stattest_threshold
-            )
-            for name in names
-        }
-        rows = (ref.rows(), cur.rows())
+        per_column = _columns(names, ref, cur, ref_profiles, cur_profiles, stattest, stattest_threshold)
+        rows = (ref_profiles[names[0]].rows, cur_profiles[names[0]].rows)
         bounded = [n for n, e in per_column.items() if "score_bound" in e]
         provenance = engine_provenance(
             ref,
@@ -115,53 +116,116 @@ def _evidently_type(name: str, ref: ColumnProfile, cur: ColumnProfile) -> tuple[
     raise CheckInputError(f"column {name!r} ({cur.kind}) needs the rows to test for drift: use engine memory")
 
 
-def _column(
-    name: str,
+def _columns(
+    names: list[str],
     ref: AggregateTable,
     cur: AggregateTable,
-    ref_profile: ColumnProfile,
-    cur_profile: ColumnProfile,
+    ref_profiles: dict[str, ColumnProfile],
+    cur_profiles: dict[str, ColumnProfile],
     stattest: str | None,
     stattest_threshold: float | None,
-) -> dict[str, Any]:
+) -> dict[str, dict[str, Any]]:
+    """Every column's entry from one counting scan of each table (category counts and fine
+    histograms together), plus one more of each for the numeric columns that need finer bins."""
     from govflow.checks.drift._verdict import mostly_missing
 
-    for label, profile in (("reference", ref_profile), ("current", cur_profile)):
-        if profile.valid == 0:
-            raise CheckInputError(f"column {name!r} has only null values in the {label} data")
-    kind, feature_type = _evidently_type(name, ref_profile, cur_profile)
-    if feature_type == "text" or ref_profile.valid <= SMALL_SAMPLE_ROWS:
-        raise CheckInputError(
-            f"column {name!r}: Evidently's test for a {kind} column of {ref_profile.valid} reference values "
-            f"needs the rows; use engine memory"
-        )
+    kinds: dict[str, tuple[str, str]] = {}
+    for name in names:
+        ref_profile, cur_profile = ref_profiles[name], cur_profiles[name]
+        for label, profile in (("reference", ref_profile), ("current", cur_profile)):
+            if profile.valid == 0:
+                raise CheckInputError(f"column {name!r} has only null values in the {label} data")
+        kind, feature_type = _evidently_type(name, ref_profile, cur_profile)
+        if feature_type == "text" or ref_profile.valid <= SMALL_SAMPLE_ROWS:
+            raise CheckInputError(
+                f"column {name!r}: Evidently's test for a {kind} column of {ref_profile.valid} reference "
+                f"values needs the rows; use engine memory"
+            )
+        kinds[name] = (kind, feature_type)
     threshold = DEFAULT_THRESHOLD if stattest_threshold is None else float(stattest_threshold)
-    entry: dict[str, Any]
-    if feature_type == "cat":
-        score = _categorical_js(ref.value_counts(name), cur.value_counts(name))
-        entry = {"method": "jensenshannon", "score": score}
-    else:
-        entry = _numeric(name, ref, cur, ref_profile, cur_profile, stattest, threshold)
-    entry["drifted"] = bool(entry["score"] >= threshold)
-    entry["threshold"] = threshold
-    missing_ref, missing_cur = ref_profile.rows - ref_profile.valid, cur_profile.rows - cur_profile.valid
-    out = {
-        "drifted": entry.pop("drifted"),
-        "method": entry.pop("method"),
-        "score": entry.pop("score"),
-        "threshold": entry.pop("threshold"),
-        "type": kind,
-        "missing_reference": missing_ref,
-        "missing_current": missing_cur,
-        **entry,
-    }
-    if kind == "boolean" and cur_profile.valid < cur_profile.rows:
-        out["note"] = (
-            "boolean column with nulls tested as categorical (Evidently's preset skips it as unknown)"
+    categorical = [n for n in names if kinds[n][1] == "cat"]
+    ranges = {n: _common_range(ref_profiles[n], cur_profiles[n]) for n in names if kinds[n][1] != "cat"}
+    ref_counts = _count(ref, categorical, ranges, FINE_BINS)
+    cur_counts = _count(cur, categorical, ranges, FINE_BINS)
+    entries: dict[str, dict[str, Any]] = {}
+    for name in categorical:
+        entries[name] = {
+            "method": "jensenshannon",
+            "score": _categorical_js(_first_seen(ref_counts[name]), _first_seen(cur_counts[name])),
+        }
+    coarse: dict[str, tuple[Any, Any]] = {}
+    for name in ranges:
+        ref_hist, cur_hist = _dense(ref_counts[name], FINE_BINS), _dense(cur_counts[name], FINE_BINS)
+        few = _few_values(name, ref, cur, ref_hist, cur_hist, stattest)
+        if few is not None:
+            entries[name] = few
+        else:
+            coarse[name] = (ref_hist, cur_hist)
+    norms = {name: max(float(ref_profiles[name].std or 0.0), 0.001) for name in coarse}
+    for name, (ref_hist, cur_hist) in coarse.items():
+        entries[name] = _wasserstein(ref_hist, cur_hist, ranges[name], FINE_BINS, norms[name], threshold)
+    refine = {n: ranges[n] for n in coarse if entries[n]["within_bound_of_threshold"]}
+    if refine:
+        ref_fine, cur_fine = _count(ref, [], refine, REFINED_BINS), _count(cur, [], refine, REFINED_BINS)
+        for name in refine:
+            ref_hist, cur_hist = _dense(ref_fine[name], REFINED_BINS), _dense(cur_fine[name], REFINED_BINS)
+            entries[name] = _wasserstein(
+                ref_hist, cur_hist, ranges[name], REFINED_BINS, norms[name], threshold
+            )
+    out: dict[str, dict[str, Any]] = {}
+    for name in names:
+        entry, (kind, _) = entries[name], kinds[name]
+        ref_profile, cur_profile = ref_profiles[name], cur_profiles[name]
+        missing_ref, missing_cur = ref_profile.rows - ref_profile.valid, cur_profile.rows - cur_profile.valid
+        out[name] = {
+            "drifted": bool(entry["score"] >= threshold),
+            "method": entry.pop("method"),
+            "score": entry.pop("score"),
+            "threshold": threshold,
+            "type": kind,
+            "missing_reference": missing_ref,
+            "missing_current": missing_cur,
+            **entry,
+        }
+        if kind == "boolean" and cur_profile.valid < cur_profile.rows:
+            out[name]["note"] = (
+                "boolean column with nulls tested as categorical (Evidently's preset skips it as unknown)"
+            )
+        out[name]["mostly_missing"] = mostly_missing(
+            missing_ref / max(ref_profile.rows, 1), missing_cur / max(cur_profile.rows, 1)
         )
-    out["mostly_missing"] = mostly_missing(
-        missing_ref / max(ref_profile.rows, 1), missing_cur / max(cur_profile.rows, 1)
-    )
+    return out
+
+
+def _common_range(ref: ColumnProfile, cur: ColumnProfile) -> tuple[float, float]:
+    assert ref.minimum is not None and cur.minimum is not None
+    assert ref.maximum is not None and cur.maximum is not None
+    return min(ref.minimum, cur.minimum), max(ref.maximum, cur.maximum)
+
+
+def _count(
+    table: AggregateTable, categorical: list[str], ranges: dict[str, tuple[float, float]], bins: int
+) -> dict[str, list[tuple[Any, int, Any]]]:
+    """Exact counts per category (with each value's first row) in one scan, and per histogram
+    bin of all numeric columns in another: the first-row ``MIN`` would otherwise be kept for
+    every bin of every column too (measured 20% slower as one scan on 1M rows)."""
+    out = table.counts_per_key({name: table.value_key(name) for name in categorical}, first_seen=True)
+    bins_of = {name: table.bin_key(name, low, high, bins) for name, (low, high) in ranges.items()}
+    out.update(table.counts_per_key(bins_of))
+    return out
+
+
+def _first_seen(counts: list[tuple[Any, int, Any]]) -> list[tuple[Any, int]]:
+    """(value, count) in the order the values first appear in the table (as in memory)."""
+    return [(value, n) for value, n, _ in sorted(counts, key=lambda c: c[2])]
+
+
+def _dense(counts: list[tuple[Any, int, Any]], bins: int) -> Any:
+    import numpy as np
+
+    out = np.zeros(bins, dtype=np.int64)
+    for b, n, _ in counts:
+        out[int(b)] += n
     return out
 
 
@@ -195,28 +259,16 @@ def _numeric_js(ref_counts: list[tuple[Any, int]], cur_counts: list[tuple[Any, i
     return jensenshannon_distance(ref_pct, cur_pct)
 
 
-def _numeric(
-    name: str,
-    ref: AggregateTable,
-    cur: AggregateTable,
-    ref_profile: ColumnProfile,
-    cur_profile: ColumnProfile,
-    stattest: str | None,
-    threshold: float,
-) -> dict[str, Any]:
-    """Wasserstein from fine histograms; Jensen-Shannon on exact counts when at most 5 values occur.
+def _few_values(
+    name: str, ref: AggregateTable, cur: AggregateTable, ref_hist: Any, cur_hist: Any, stattest: str | None
+) -> dict[str, Any] | None:
+    """Jensen-Shannon on exact counts when at most 5 values occur (Evidently's numeric rule), else None.
 
     More than 5 non-empty bins prove more than 5 distinct values without a ``GROUP BY`` over
-    every distinct float (which on 100M rows would be a hash table of 100M entries)."""
+    every distinct float (which on 100M rows would be a hash table of 100M entries); only a
+    column with at most 5 non-empty bins is counted value by value (at most 6 values)."""
     import numpy as np
 
-    assert ref_profile.minimum is not None and cur_profile.minimum is not None
-    assert ref_profile.maximum is not None and cur_profile.maximum is not None
-    low = min(ref_profile.minimum, cur_profile.minimum)
-    high = max(ref_profile.maximum, cur_profile.maximum)
-    bins = FINE_BINS
-    ref_hist, cur_hist = ref.histogram(name, low, high, bins), cur.histogram(name, low, high, bins)
-    few = False
     if np.count_nonzero((ref_hist > 0) | (cur_hist > 0)) <= 5:
         ref_values = ref.value_counts(name, numeric=True, limit=6)
         cur_values = cur.value_counts(name, numeric=True, limit=6)
@@ -228,21 +280,22 @@ def _numeric(
         raise CheckInputError(
             f"column {name!r}: jensenshannon on a numeric column bins its rows (Sturges); use engine memory"
         )
-    norm = max(float(ref_profile.std or 0.0), 0.001)
-    while True:
-        estimate, lower, upper = w1_bounds(ref_hist, cur_hist, (high - low) / bins)
-        score, bound = estimate / norm, [lower / norm, upper / norm]
-        inside = bound[0] < threshold <= bound[1]
-        if not inside or bins >= REFINED_BINS:
-            break
-        bins = REFINED_BINS
-        ref_hist, cur_hist = ref.histogram(name, low, high, bins), cur.histogram(name, low, high, bins)
+    return None
+
+
+def _wasserstein(
+    ref_hist: Any, cur_hist: Any, span: tuple[float, float], bins: int, norm: float, threshold: float
+) -> dict[str, Any]:
+    """Evidently's normed Wasserstein distance from two histograms, with its guaranteed bound."""
+    low, high = span
+    estimate, lower, upper = w1_bounds(ref_hist, cur_hist, (high - low) / bins)
+    bound = [lower / norm, upper / norm]
     return {
         "method": "wasserstein",
-        "score": score,
+        "score": estimate / norm,
         "score_bound": bound,
         "histogram_bins": bins,
-        "within_bound_of_threshold": inside,
+        "within_bound_of_threshold": bound[0] < threshold <= bound[1],
     }
 
 

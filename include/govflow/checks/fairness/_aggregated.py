@@ -56,7 +56,7 @@ def aggregated_fairness(
 ) -> CheckResult:
     with open_table(data, engine) as table:
         table.require([label, prediction, *sensitive], what="the evaluation data")
-        chosen = _task(table, label, task)
+        chosen = aggregated_task(table, label, task)
         nulls = table.null_counts(sensitive)
         for name in sensitive:
             if nulls[name] == table.rows():
@@ -89,18 +89,22 @@ def aggregated_fairness(
         )
 
 
-def _task(table: AggregateTable, label: str, task: str | None) -> TaskChoice:
+def aggregated_task(
+    table: AggregateTable, label: str, task: str | None, *, where: str | None = None
+) -> TaskChoice:
+    """The task given, or detected from the label's distinct values (rows ``where`` keeps) as in memory."""
     import pandas as pd
 
     if task is not None:
         return choose_task(pd.Series([], dtype=object), task, label_name=label)
-    values = table.distinct(label, MAX_CLASSES + 2)
+    values = table.distinct(label, MAX_CLASSES + 2, where=where)
     series = pd.Series(values)
     if len(values) > MAX_CLASSES and table.columns()[label] in ("int", "float"):
         c = f'"{label}"'.replace('""', '"')
-        fractional, distinct = table._run(
+        kept = f" AND {where}" if where else ""
+        fractional, distinct = table.query(
             f"SELECT SUM(CASE WHEN {c} <> FLOOR({c}) THEN 1 ELSE 0 END), COUNT(DISTINCT {c}) "
-            f"FROM {table.source} WHERE {c} IS NOT NULL"
+            f"FROM {table.source} WHERE {c} IS NOT NULL{kept}"
         )[0]
         if fractional:
             return TaskChoice("regression", True, f"label {label!r} has non-integer numbers")

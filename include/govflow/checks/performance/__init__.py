@@ -14,12 +14,15 @@ computed here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govflow.checks._io import read_table, require_columns
 from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, timed_check
+from govflow.checks.aggregates import choose_engine
 from govflow.checks.outcomes import choose_task, class_outcomes, numeric_outcomes
+from govflow.checks.performance._positive import positive_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,8 +50,13 @@ def evaluate_performance(
     baseline: Mapping[str, Any] | None = None,
     max_drop: float = 0.05,
     task: str | None = None,
+    engine: str | None = None,
 ) -> CheckResult:
     """Compute binary classification metrics and compare them with ``baseline``.
+
+    ``engine``: ``memory`` (pandas), ``duckdb`` (a file, aggregated by DuckDB) or ``sql`` (a
+    ``SqlTable``, in the warehouse); None: chosen from the table's size
+    (``govflow.checks.aggregates``; the metrics come from confusion counts or error sums).
 
     Examples
     --------
@@ -64,6 +72,21 @@ def evaluate_performance(
         raise CheckInputError("performance needs a label column and a prediction column")
     if not 0 <= max_drop <= 1:
         raise CheckInputError(f"max_drop must be between 0 and 1, got {max_drop}")
+    chosen_engine = choose_engine(data, engine)
+    if chosen_engine != "memory":
+        from govflow.checks.performance._aggregated import aggregated_performance
+
+        found, numbers, rows, positive, provenance = aggregated_performance(
+            data,
+            chosen_engine,
+            label=label,
+            prediction=prediction,
+            score=score,
+            positive_label=positive_label,
+            task=task,
+        )
+        result = _compare(rows, found, numbers, baseline, max_drop, positive_label=positive)
+        return replace(result, details={**result.details, "provenance": provenance})
     frame = read_table(data) if isinstance(data, (str, Path)) else data
     require_columns(frame, [label, prediction, *([score] if score else [])], source="the labeled data")
     frame = frame.dropna(subset=[label, prediction])
@@ -72,9 +95,9 @@ def evaluate_performance(
     chosen = choose_task(frame[label], task, label_name=label)
     if chosen.task != "binary":
         return _compare(
-            frame, chosen.task, _task_metrics(frame, chosen.task, label, prediction), baseline, max_drop
+            len(frame), chosen.task, _task_metrics(frame, chosen.task, label, prediction), baseline, max_drop
         )
-    positive = _positive(frame[label], positive_label)
+    positive = positive_value(frame[label], positive_label)
     y_true = (frame[label].astype(str) == str(positive)).astype(int)
     y_pred = (frame[prediction].astype(str) == str(positive)).astype(int)
     metrics: dict[str, float | None] = {
@@ -87,7 +110,7 @@ def evaluate_performance(
     if score and y_true.nunique() == 2:
         metrics["roc_auc"] = float(roc_auc_score(y_true, frame[score].astype(float)))
     metrics = {k: (round(v, 6) if v is not None else None) for k, v in metrics.items()}
-    return _compare(frame, "binary", metrics, baseline, max_drop, positive_label=str(positive))
+    return _compare(len(frame), "binary", metrics, baseline, max_drop, positive_label=str(positive))
 
 
 def _task_metrics(frame: pd.DataFrame, task: str, label: str, prediction: str) -> dict[str, float | None]:
@@ -121,7 +144,7 @@ def _task_metrics(frame: pd.DataFrame, task: str, label: str, prediction: str) -
 
 
 def _compare(
-    frame: pd.DataFrame,
+    rows: int,
     task: str,
     metrics: dict[str, float | None],
     baseline: Mapping[str, Any] | None,
@@ -155,7 +178,7 @@ def _compare(
         check=CHECK,
         status=status,
         summary={
-            "rows": len(frame),
+            "rows": rows,
             "task": task,
             "metrics": metrics,
             "dropped": problems,
@@ -168,13 +191,3 @@ def _compare(
             "compared": sorted(comparisons),
         },
     )
-
-
-def _positive(labels: pd.Series, positive_label: Any) -> Any:
-    if positive_label is not None:
-        return positive_label
-    values = {str(v) for v in labels.unique()}
-    for candidate in ("1", "True", "true", "yes"):
-        if candidate in values:
-            return candidate
-    raise CheckInputError(f"cannot tell the positive label among {sorted(values)[:5]}: give positive_label")

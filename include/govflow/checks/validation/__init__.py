@@ -29,7 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 from govflow.checks._io import as_frame
 from govflow.checks._result import CheckInputError, CheckResult, CheckStatus, timed_check
-from govflow.checks.validation._gx import BuiltExpectation, Outcome, build_expectations, run_expectations
+from govflow.checks.aggregates import choose_engine
+from govflow.checks.validation._gx import (
+    BuiltExpectation,
+    Outcome,
+    build_expectations,
+    run_expectations,
+    run_expectations_sql,
+)
 from govflow.checks.validation._infer import infer_suite, write_suite
 from govflow.checks.validation._pii_names import pii_column_set
 from govflow.checks.validation._suite import ExpectationSpec, Suite, load_suite, parse_suite
@@ -64,6 +71,7 @@ def validate_table(
     pii_columns: Collection[str] = (),
     examples: int = DEFAULT_EXAMPLES,
     progress: Progress | None = None,
+    engine: str | None = None,
 ) -> CheckResult:
     """Validate a table (CSV/Parquet path or DataFrame) against a suite (YAML/JSON path, ``Suite`` or dict).
 
@@ -71,23 +79,47 @@ def validate_table(
     lists every expectation with ``type``, ``column``, ``success``,
     ``unexpected_count`` and, for columns that may not hold personal data, up
     to ``examples`` unexpected values. ``progress`` hears the table read and the
-    validation run (``govflow.progress``; default: the context's reporter).
+    validation run (``govflow.progress``; default: the context's reporter). ``engine``: ``memory``
+    (GX on pandas), ``duckdb`` or ``sql`` (a ``SqlTable``): the suite decided from counts the
+    engine computes (``_aggregated``); None: chosen from the table's size.
     """
     report = resolve(progress)
     suite_obj = _as_suite(suite)
-    frame = _as_frame(data, report)
     built = build_expectations(suite_obj.expectations, source=suite_obj.source)
+    chosen_engine = choose_engine(data, engine)
+    provenance: dict[str, Any] = {}
+    if chosen_engine != "memory":
+        from govflow.checks.aggregates import engine_provenance, open_table
+        from govflow.checks.validation._aggregated import SUPPORTED, aggregated_outcomes, unsupported
 
-    present = set(frame.columns)
-    missing_by_index = {b.index: [c for c in b.columns if c not in present] for b in built}
-    runnable = [b for b in built if not missing_by_index[b.index]]
-    # One Great Expectations run: a spinner and the elapsed time, no count to report.
-    report(f"validation: {len(runnable)} expectations on {len(frame):,} rows", 0, unit="")
-    outcomes = {
-        o.index: o for o in run_expectations(frame, runnable, suite_name=suite_obj.name, examples=examples)
-    }
+        # DuckDB decides from counts only; in PostgreSQL, GX's SQL engine takes the other types.
+        counted = [b for b in built if b.spec.type in SUPPORTED]
+        if chosen_engine != "sql":
+            unsupported(built, chosen_engine)
+        with open_table(data, chosen_engine) as table:
+            columns = list(table.columns())
+            missing_by_index = {b.index: [c for c in b.columns if c not in columns] for b in built}
+            runnable = [b for b in counted if not missing_by_index[b.index]]
+            rows, found = aggregated_outcomes(table, runnable, examples=examples)
+            in_gx = [b for b in built if b not in counted and not missing_by_index[b.index]]
+            found += _in_the_warehouse(data, in_gx, suite_name=suite_obj.name, examples=examples)
+            provenance = engine_provenance(
+                table,
+                "exact",
+                aggregates="null, range and set counts (one scan)",
+                great_expectations_sql=sorted({b.spec.type for b in in_gx}),
+            )
+    else:
+        frame = _as_frame(data, report)
+        columns, rows = [str(c) for c in frame.columns], len(frame)
+        missing_by_index = {b.index: [c for c in b.columns if c not in columns] for b in built}
+        runnable = [b for b in built if not missing_by_index[b.index]]
+        # One Great Expectations run: a spinner and the elapsed time, no count to report.
+        report(f"validation: {len(runnable)} expectations on {rows:,} rows", 0, unit="")
+        found = run_expectations(frame, runnable, suite_name=suite_obj.name, examples=examples)
+    outcomes = {o.index: o for o in found}
 
-    private = pii_column_set(frame.columns, pii_columns)
+    private = pii_column_set(columns, pii_columns)
     entries = [_entry(b, outcomes.get(b.index), missing_by_index[b.index], private, examples) for b in built]
     failed = [e for e in entries if not e["success"]]
     status: CheckStatus
@@ -102,7 +134,7 @@ def validate_table(
         summary={
             "evaluated": len(entries),
             "failed": len(failed),
-            "rows": len(frame),
+            "rows": rows,
             "missing_columns": missing_columns,
         },
         details={
@@ -113,7 +145,21 @@ def validate_table(
                 "needs_review": suite_obj.needs_review,
             },
             "expectations": entries,
+            **({"provenance": provenance} if provenance else {}),
         },
+    )
+
+
+def _in_the_warehouse(
+    table: Any, expectations: list[BuiltExpectation], *, suite_name: str, examples: int
+) -> list[Outcome]:
+    """The expectations counts cannot decide, through GX's SQL execution engine in the warehouse."""
+    if not expectations:
+        return []
+    engine = table.engine
+    url = engine if isinstance(engine, str) else engine.url.render_as_string(hide_password=False)
+    return run_expectations_sql(
+        url, table.table, table.schema, expectations, suite_name=suite_name, examples=examples
     )
 
 

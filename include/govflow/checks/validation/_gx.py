@@ -88,6 +88,40 @@ def run_expectations(
     """Validate ``frame`` against ``expectations`` in one ephemeral GX context; outcomes in input order."""
     if not expectations:
         return []
+
+    def pandas_batch(context: Any) -> Any:
+        asset = context.data_sources.add_pandas("govflow").add_dataframe_asset("table")
+        return asset.add_batch_definition_whole_dataframe("whole").get_batch(
+            batch_parameters={"dataframe": frame},
+        )
+
+    return _validate(pandas_batch, expectations, suite_name=suite_name, examples=examples)
+
+
+def run_expectations_sql(
+    url: str,
+    table: str,
+    schema: str | None,
+    expectations: Sequence[BuiltExpectation],
+    *,
+    suite_name: str,
+    examples: int,
+) -> list[Outcome]:
+    """Validate a PostgreSQL table in the database, through GX's SQL execution engine."""
+    if not expectations:
+        return []
+
+    def sql_batch(context: Any) -> Any:
+        source = context.data_sources.add_postgres("govflow", connection_string=url)
+        asset = source.add_table_asset("table", table_name=table, schema_name=schema)
+        return asset.add_batch_definition_whole_table("whole").get_batch()
+
+    return _validate(sql_batch, expectations, suite_name=suite_name, examples=examples)
+
+
+def _validate(
+    batch_of: Any, expectations: Sequence[BuiltExpectation], *, suite_name: str, examples: int
+) -> list[Outcome]:
     _quiet_environment()
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
@@ -107,10 +141,7 @@ def run_expectations(
             # GX warns about its own deprecations; they are not the user's to act on.
             warnings.simplefilter("ignore")
             context = gx.get_context(mode="ephemeral", project_config=config)
-            asset = context.data_sources.add_pandas("govflow").add_dataframe_asset("table")
-            batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
-                batch_parameters={"dataframe": frame},
-            )
+            batch = batch_of(context)
             suite = gx.ExpectationSuite(
                 name=suite_name,
                 expectations=[e.expectation for e in expectations],
