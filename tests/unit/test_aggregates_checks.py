@@ -263,3 +263,29 @@ def test_pii_in_postgres(empty_pg_url: str) -> None:
         assert sql.details["columns"]["contact"]["full_table_pattern_counts"] == {"EMAIL_ADDRESS": 1_500}
     finally:
         engine.dispose()
+
+
+def test_the_pipelines_pii_check_scans_a_table_bigger_than_the_worker_in_an_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gate's and nightly's PII check picks the engine from the table's size, as fairness, drift,
+    performance and validation do: the same verdict, the sample and the engine in the evidence."""
+    from govflow.policy import load_policy
+    from govflow.service.pipeline import check_on_data
+    from tests._helpers import version_inputs
+
+    path = tmp_path / "people.parquet"
+    _people(2_000, 5).to_parquet(path)
+    inputs = version_inputs(str(path))
+    monkeypatch.setenv("GOVFLOW_MAX_WORKER_MEMORY", "4G")
+    memory, _ = check_on_data("pii", inputs, data=str(path), policy=load_policy())
+    monkeypatch.setenv("GOVFLOW_MAX_WORKER_MEMORY", "100K")
+    engine, _ = check_on_data("pii", inputs, data=str(path), policy=load_policy())
+    assert "provenance" not in memory.details or "duckdb" not in str(memory.details["provenance"])
+    assert engine.details["provenance"]["engine"].startswith("duckdb ")
+    assert engine.details["provenance"]["sample_rows"] == 2_000
+    assert engine.status == memory.status == "fail"
+    assert engine.summary["entities_not_allowed"] == memory.summary["entities_not_allowed"]
+    monkeypatch.setenv("GOVFLOW_MAX_WORKER_MEMORY", "lots")
+    bad, _ = check_on_data("pii", inputs, data=str(path), policy=load_policy())
+    assert bad.status == "error" and "GOVFLOW_MAX_WORKER_MEMORY" in bad.errors[0]
