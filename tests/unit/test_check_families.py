@@ -191,7 +191,9 @@ def test_the_service_dispatch_calls_a_toy_familys_runner(toy, tmp_path):
     assert (result.check, result.status, result.summary) == ("toy", "fail", {"wobble": 9, "rows": 2})
     assert data_sha and result.duration_s is not None
     (ctx,) = TOY_RUNS
-    assert (ctx.data, ctx.inputs, ctx.policy) == (str(data), inputs, policy)
+    # The runner reads a private copy of the data made while hashing it (same name, gone afterwards).
+    assert Path(ctx.data).name == data.name and ctx.data != str(data) and not Path(ctx.data).exists()
+    assert (ctx.inputs, ctx.policy) == (inputs, policy)
     assert ctx.rules == policy.tier(inputs.tier)
 
 
