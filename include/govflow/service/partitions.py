@@ -63,6 +63,7 @@ __all__ = [
     "claims_subject",
     "list_partitions",
     "read_partitions",
+    "signed_claims",
     "stale_labels",
     "unclaimed",
 ]
@@ -361,14 +362,28 @@ _ROW_FIELDS = ("model_id", "source", "stage", "partition", "run_id", "rows", "la
 def _claims(session: Session, *, model: Model, source: str) -> dict[str, dict[str, Claim]]:
     """stage -> partition -> its first signed claim (events that are edited, unsigned or forged, or
     about another model or source, claim nothing)."""
-    found: dict[str, dict[str, Claim]] = {}
-    where = (AuditEvent.subject == claims_subject(model.name)) & (AuditEvent.action == CLAIM_ACTION)
+    return signed_claims(session, {model.name: source}).get(model.name, {})
+
+
+def signed_claims(
+    session: Session, sources: Mapping[str, str], *, since: str | None = None
+) -> dict[str, dict[str, dict[str, Claim]]]:
+    """model -> stage -> partition -> its first signed claim, for each model's source (``sources``:
+    model name -> source; one query for all of them). ``since``: only claims signed at or after this
+    audit timestamp (``iso_utc``; the trail's ``ts`` strings sort as the times do)."""
+    found: dict[str, dict[str, dict[str, Claim]]] = {}
+    if not sources:
+        return found
+    subjects = {claims_subject(name): name for name in sources}
+    where = AuditEvent.subject.in_(list(subjects)) & (AuditEvent.action == CLAIM_ACTION)
+    if since is not None:
+        where = where & (AuditEvent.ts >= since)
     for event in signed_events(session, where, Keyring.trusted()):
-        p = event.payload
+        p, name = event.payload, subjects[event.subject]
         run: dict[str, Any] = p["run"] if isinstance(p.get("run"), dict) else {}
         if (
-            p.get("model") != model.name
-            or p.get("source") != source
+            p.get("model") != name
+            or p.get("source") != sources[name]
             or not isinstance(p.get("partitions"), list)
         ):
             continue
@@ -377,7 +392,7 @@ def _claims(session: Session, *, model: Model, source: str) -> dict[str, dict[st
         except ValueError:
             continue
         for key in p["partitions"]:
-            found.setdefault(str(p.get("stage")), {}).setdefault(
+            found.setdefault(name, {}).setdefault(str(p.get("stage")), {}).setdefault(
                 str(key),
                 Claim(str(key), str(p.get("stage")), (str(run.get("dag_id")), str(run.get("run_id"))), at),
             )
