@@ -239,6 +239,11 @@ class StackSettings:
             "GOVFLOW_NIGHTLY_CRON": os.environ.get("GOVFLOW_NIGHTLY_CRON") or "0 2 * * *",
         }
 
+    def warehouse_url(self, *, host: str = LOOPBACK) -> str:
+        """The Airflow connection URI of the stack's warehouse database (the demo's partitioned
+        production tables: govflow.prodstack._partitioned)."""
+        return f"postgresql://postgres@{host}:{self.pg_port}/{self.govflow_db}_warehouse"
+
     def airflow_env(self) -> dict[str, str]:
         """The complete environment of an Airflow process of this stack (on this machine)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "GOVFLOW_", "AWS_"))}
@@ -255,6 +260,8 @@ class StackSettings:
             # venv was installed from.
             "PYTHONPATH": os.pathsep.join(p for p in (str(REPO / "include"), env.get("PYTHONPATH")) if p),
             "PYTHONUNBUFFERED": "1",
+            # conn://govflow_warehouse/... tables (partitioned monitoring sources) read on the workers.
+            "AIRFLOW_CONN_GOVFLOW_WAREHOUSE": self.warehouse_url(),
         }
         return env
 
@@ -281,6 +288,7 @@ class StackSettings:
             }
             | {k: shared[k] for k in keep}
             | {"GOVFLOW_HOME": str(self.govflow_home / "client")}
+            | {"AIRFLOW_CONN_GOVFLOW_WAREHOUSE": self.warehouse_url()}
         )
 
     def compose_env(self) -> dict[str, str]:

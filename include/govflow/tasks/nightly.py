@@ -65,12 +65,18 @@ class GroupIncompleteError(GovflowError):
 
 
 def due_models(
-    *, now: dt.datetime | None = None, dag_id: str = "nightly_compliance", db_url: str | None = None
+    *,
+    now: dt.datetime | None = None,
+    dag_id: str = "nightly_compliance",
+    every_model: bool = False,
+    db_url: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Production versions due for their nightly re-check, one dict per model."""
+    """Production versions due for their nightly re-check, one dict per model (``every_model``: a run
+    triggered with ``{"recheck": "all"}`` re-checks every production model, due or not)."""
     policy = load_policy()  # resolved once, where the task starts
+    now = now or dt.datetime.now(dt.UTC)
     with session_scope(db_url) as session:
-        return due_versions(session, policy=policy, now=now or dt.datetime.now(dt.UTC), dag_id=dag_id)
+        return due_versions(session, policy=policy, now=now, dag_id=dag_id, every_model=every_model)
 
 
 def due_model_groups(
@@ -78,10 +84,13 @@ def due_model_groups(
     parallelism: str | int | None = None,
     now: dt.datetime | None = None,
     dag_id: str = "nightly_compliance",
+    conf: Mapping[str, Any] | None = None,
     db_url: str | None = None,
 ) -> list[list[dict[str, Any]]]:
     """The due models packed into groups, one mapped task per group and check."""
-    return pack(due_models(now=now, dag_id=dag_id, db_url=db_url), nightly_parallelism(parallelism))
+    every = (conf or {}).get("recheck") == "all"
+    targets = due_models(now=now, dag_id=dag_id, every_model=every, db_url=db_url)
+    return pack(targets, nightly_parallelism(parallelism))
 
 
 def pack(targets: Sequence[Mapping[str, Any]], groups: int) -> list[list[dict[str, Any]]]:
