@@ -63,6 +63,8 @@ class StackSettings:
     preload_govflow: bool = True
     # Seconds a failed DAG task waits before its retry; None: the DAGs' defaults (30 s gate, 60 s nightly).
     task_retry_delay: int | None = None
+    # The benchmark's file where each nightly task appends what it cost (govflow.tasks._cost).
+    cost_ledger: str | None = None
 
     @classmethod
     def from_env(cls, root: Path | None = None) -> StackSettings:
@@ -203,6 +205,7 @@ class StackSettings:
                 if self.task_retry_delay is not None
                 else {}
             ),
+            **({"GOVFLOW_COST_LEDGER": self.cost_ledger} if self.cost_ledger else {}),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             # Twice the worker slots: the rest wait in Airflow (scheduled), not in Celery's queue, where

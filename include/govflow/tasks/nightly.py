@@ -46,6 +46,7 @@ from govflow.service.policy import alert_noncompliant_owners
 from govflow.service.policy_impact import noncompliance_problems
 from govflow.store import session_scope
 from govflow.store.audit import authenticated_as
+from govflow.tasks._cost import task_cost
 
 # Task code acts as the governance service itself: its audit events say so.
 SYSTEM = authenticated_as(SYSTEM_AUTH)
@@ -89,7 +90,9 @@ def due_model_groups(
 ) -> list[list[dict[str, Any]]]:
     """The due models packed into groups, one mapped task per group and check."""
     every = (conf or {}).get("recheck") == "all"
-    targets = due_models(now=now, dag_id=dag_id, every_model=every, db_url=db_url)
+    with task_cost("production_models") as cost:
+        targets = due_models(now=now, dag_id=dag_id, every_model=every, db_url=db_url)
+        cost["models"] = len(targets)
     return pack(targets, nightly_parallelism(parallelism))
 
 
@@ -115,22 +118,36 @@ def check_group(
     db_url: str | None = None,
 ) -> list[dict[str, Any]]:
     """``check`` for every model of a group; one model raising does not stop the others."""
-    policy = load_policy()  # resolved once per task, not once per model
-    return _each(group, lambda target: check(run, target, name, policy=policy, db_url=db_url), what=name)
+    group = list(group)
+    with task_cost(name, run=RunRef.of(run), models=len(group)):
+        policy = load_policy()  # resolved once per task, not once per model
+        done = _each(
+            group,
+            lambda target: check(run, target, name, policy=policy, db_url=db_url),
+            what=name,
+        )
+    return done
 
 
 def document_group(
     run: RunRef | Mapping[str, Any], group: Iterable[Mapping[str, Any]], *, db_url: str | None = None
 ) -> list[dict[str, Any]]:
     """``document`` for every model of a group."""
-    policy = load_policy()
-    return _each(
-        group, lambda target: document(run, target, policy=policy, db_url=db_url), what="documentation"
-    )
+    group = list(group)
+    with task_cost("documentation", run=RunRef.of(run), models=len(group)):
+        policy = load_policy()
+        return _each(
+            group,
+            lambda target: document(run, target, policy=policy, db_url=db_url),
+            what="documentation",
+        )
 
 
 def _each(
-    group: Iterable[Mapping[str, Any]], work: Callable[[Mapping[str, Any]], dict[str, Any]], *, what: str
+    group: Iterable[Mapping[str, Any]],
+    work: Callable[[Mapping[str, Any]], dict[str, Any]],
+    *,
+    what: str,
 ) -> list[dict[str, Any]]:
     done: list[dict[str, Any]] = []
     failed: list[tuple[str, Exception]] = []
@@ -279,7 +296,9 @@ def verify_and_summarize(
     db_url: str | None = None,
 ) -> dict[str, Any]:
     """``verify_audit`` then ``summarize``: the DAG's last task level (one task, not two)."""
-    return summarize(run, targets, verify_audit(db_url=db_url), now=now, db_url=db_url)
+    targets = list(targets)
+    with task_cost("summary", run=RunRef.of(run), models=len(targets)):
+        return summarize(run, targets, verify_audit(db_url=db_url), now=now, db_url=db_url)
 
 
 def _finish_run(run: RunRef, status: str, *, db_url: str | None) -> None:
