@@ -18,6 +18,9 @@ GOVFLOW_OPERATOR_UID / GOVFLOW_SERVICE_UID  who may / may never own the roles fi
                     (govflow.ownership)
 GOVFLOW_USER        dev mode only: the acting user for the CLI when --as is not given
 GOVFLOW_HEAVY_QUEUE Celery queue of the heavy DAG tasks (PII, fairness, explain); unset: Airflow's default
+GOVFLOW_DECISION_QUEUE  Celery queue of the DAG tasks that sign with the decision key (register, gate,
+                    finish, reconcile, nightly's summary), served by workers that hold that key and run
+                    no check; unset: Airflow's default (one worker pool holds every key)
 GOVFLOW_NIGHTLY_PARALLELISM  how many groups nightly_compliance packs the due models into (default 8):
                     each group is one task per check, so set it to about the worker slots
 """
@@ -29,7 +32,7 @@ import os
 from contextvars import ContextVar
 from pathlib import Path
 
-from govflow import data, settings
+from govflow import data, sealing, settings
 from govflow.errors import BadInputError
 
 
@@ -92,6 +95,7 @@ PRODUCTION_KEY_VARIABLES = (
     "GOVFLOW_SIGNING_KEY",
     "GOVFLOW_SIGNING_KEY_FILE",
     "GOVFLOW_SIGNING_KEY_VARIABLE",
+    "GOVFLOW_CHECK_SIGNING_KEY",
     "GOVFLOW_CHECK_SIGNING_KEY_FILE",
 )
 
@@ -106,7 +110,7 @@ def production_reason() -> str | None:
     if os.environ.get("GOVFLOW_ENV", "").strip().lower() == "production":
         return "GOVFLOW_ENV=production"
     for name in PRODUCTION_KEY_VARIABLES:
-        if os.environ.get(name):
+        if sealing.get(name):  # an inline key seal_process moved out of os.environ still counts
             return f"a signing key is configured ({name})"
     if settings.signing_key_file():  # [govflow] signing_key_file: AIRFLOW__GOVFLOW__..., airflow.cfg
         return "a signing key is configured ([govflow] signing_key_file)"
@@ -153,6 +157,15 @@ def heavy_queue() -> dict[str, str]:
     ``{"queue": GOVFLOW_HEAVY_QUEUE}`` when that is set (the Celery stack), else nothing
     (Airflow's default queue; LocalExecutor runs are unaffected)."""
     queue = os.environ.get("GOVFLOW_HEAVY_QUEUE")
+    return {"queue": queue} if queue else {}
+
+
+def decision_queue() -> dict[str, str]:
+    """Operator kwargs for a task that records decisions (signs with the decision key):
+    ``{"queue": GOVFLOW_DECISION_QUEUE}`` when that is set, else nothing. Workers serving the other
+    queues then hold only the check-result key, so the code that parses submitted data or loads
+    a model artifact runs where nothing can approve, promote or apply a policy."""
+    queue = os.environ.get("GOVFLOW_DECISION_QUEUE")
     return {"queue": queue} if queue else {}
 
 

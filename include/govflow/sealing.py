@@ -19,7 +19,7 @@ from typing import Any
 
 # Variables holding a key itself. An Airflow Variable named by GOVFLOW_SIGNING_KEY_VARIABLE is
 # added at seal time (AIRFLOW_VAR_<NAME>).
-SECRET_VARIABLES = ("GOVFLOW_SIGNING_KEY",)
+SECRET_VARIABLES = ("GOVFLOW_SIGNING_KEY", "GOVFLOW_CHECK_SIGNING_KEY")
 _PR_SET_DUMPABLE = 4
 _PR_GET_DUMPABLE = 3
 

@@ -16,7 +16,8 @@ events. There are two roles:
   4. outside production only, ``$GOVFLOW_HOME/keys/audit-signing.pem``, generated (0600)
      on first use: the embedded single-machine setup and the demo.
 
-- the **check-result key** (``GOVFLOW_CHECK_SIGNING_KEY_FILE``), held by the
+- the **check-result key** (``GOVFLOW_CHECK_SIGNING_KEY``: the key itself, dropped from the
+  environment like the decision key's; or ``GOVFLOW_CHECK_SIGNING_KEY_FILE``), held by the
   workers that run checks on submitted data and artifacts, signs only
   check-class events (``CHECK_ACTIONS``: check results, rendered docs,
   exports, alerts). A process with only this key cannot record a decision;
@@ -132,7 +133,7 @@ def is_check_action(action: str) -> bool:
 
 
 def check_key_configured() -> bool:
-    return bool(os.environ.get("GOVFLOW_CHECK_SIGNING_KEY_FILE"))
+    return bool(sealing.get("GOVFLOW_CHECK_SIGNING_KEY") or os.environ.get("GOVFLOW_CHECK_SIGNING_KEY_FILE"))
 
 
 def key_for_action(action: str) -> SigningKey:
@@ -144,9 +145,14 @@ def key_for_action(action: str) -> SigningKey:
 
 
 def check_key() -> SigningKey:
-    """The check-result key from ``GOVFLOW_CHECK_SIGNING_KEY_FILE`` (re-read when the file changes)."""
-    where = os.environ["GOVFLOW_CHECK_SIGNING_KEY_FILE"]
-    source = ("check-file", where, str(_mtime(Path(where))))
+    """The check-result key: ``GOVFLOW_CHECK_SIGNING_KEY``, else ``GOVFLOW_CHECK_SIGNING_KEY_FILE``
+    (re-read when the file changes)."""
+    inline = sealing.get("GOVFLOW_CHECK_SIGNING_KEY")
+    if inline:
+        source: tuple[str, ...] = ("check-env", inline)
+    else:
+        where = os.environ["GOVFLOW_CHECK_SIGNING_KEY_FILE"]
+        source = ("check-file", where, str(_mtime(Path(where))))
     with _lock:
         key = _cache.get(source)
     if key is None:
@@ -154,6 +160,11 @@ def check_key() -> SigningKey:
         with _lock:
             _cache[source] = key
     return key
+
+
+def holds_decision_key() -> bool:
+    """False in a check worker (only the check-result key): it signs no seal, checkpoint or decision."""
+    return not (check_key_configured() and not _decision_key_configured())
 
 
 def _decision_key_configured() -> bool:
@@ -183,7 +194,7 @@ def signing_key(*, purpose: str = "a decision, checkpoint or manifest") -> Signi
     global _last
     if check_key_configured() and not _decision_key_configured():
         raise BadInputError(
-            f"this process holds only the check-result key (GOVFLOW_CHECK_SIGNING_KEY_FILE): "
+            f"this process holds only the check-result key (GOVFLOW_CHECK_SIGNING_KEY[_FILE]): "
             f"it cannot sign {purpose}, which needs the decision key"
         )
     now = time.monotonic()
@@ -240,6 +251,8 @@ def _load(source: tuple[str, ...]) -> SigningKey:
     kind, where = source[0], source[1]
     if kind == "env":
         return _key(parse_private_key(where, what="GOVFLOW_SIGNING_KEY"), "GOVFLOW_SIGNING_KEY")
+    if kind == "check-env":
+        return _key(parse_private_key(where, what="GOVFLOW_CHECK_SIGNING_KEY"), "GOVFLOW_CHECK_SIGNING_KEY")
     if kind in ("file", "check-file"):
         try:
             _refuse_shared(Path(where))

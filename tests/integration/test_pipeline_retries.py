@@ -3,6 +3,7 @@ each task run twice leaves one result and one set of audit events; outcomes foll
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -372,3 +373,37 @@ def test_unreadable_drift_input_is_an_error_result_not_a_crash(tmp_path):
     inputs = version_inputs(str(empty))
     result = runner("drift")(str(empty), inputs, load_policy())
     assert result.status == "error" and "empty file" in result.errors[0]
+
+
+def test_an_approval_settles_the_notices_it_supersedes_and_leaves_newer_ones(db_url, files):
+    """After 1.0 was rejected and 2.0 approved into production, the model had 1.0's rejection still
+    open: the portfolio showed "Compliant" beside an open alert. An approval now settles its own
+    notice and those of earlier versions; a newer version waiting in the gate keeps its notice."""
+    from govflow.service.alerts import open_alerts
+
+    rejected = submit(files, tier="limited", version="1.0", eval_key="shifted")
+    for check in ("validation", "pii", "drift"):
+        gate.check(rejected, check)
+    outcome = gate.finish(rejected, gate.evaluate(rejected), [])
+    assert outcome["decision"] == "rejected"
+    gate.notify(outcome)
+    approved = submit(files, tier="limited", version="2.0")
+    waiting = submit(files, tier="limited", version="3.0", eval_key="shifted")
+    for check in ("validation", "pii", "drift"):
+        gate.check(waiting, check)
+    gate.notify(gate.finish(waiting, gate.evaluate(waiting), []))
+    with session_scope() as s:
+        assert {a.problem_key for a in open_alerts(s, "scorer")} == {"gate:1.0:rejected", "gate:3.0:rejected"}
+
+    for check in ("validation", "pii", "fairness", "drift"):
+        gate.check(approved, check)
+    gate.document(approved)
+    outcome = gate.finish(approved, gate.evaluate(approved), answers(HITL_APPROVE))
+    assert (outcome["decision"], outcome["stage"]) == ("approved", "production")
+    delivered = gate.notify(outcome)
+    assert {a["problem"] for a in delivered} == {"gate:2.0:approved"}  # the owner is still told
+    with session_scope() as s:
+        assert {a.problem_key for a in open_alerts(s, "scorer")} == {"gate:3.0:rejected"}
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "alert.resolved"))
+        resolved = [json.loads(e.payload)["problem"] for e in events]
+    assert set(resolved) == {"gate:1.0:rejected", "gate:2.0:approved"}  # one per channel

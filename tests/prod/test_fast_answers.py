@@ -78,6 +78,32 @@ def test_reviewers_answering_within_half_a_second_promote_the_version(stack_env,
     outcome = json.loads(outcome) if isinstance(outcome, str) else outcome
     assert (outcome["decision"], outcome["stage"]) == ("approved", "production"), outcome
     assert sorted(outcome["approved_by"]) == ["rita", "rob"]
+    _assert_split_by_key(stack, admin, run_id, model)
+
+
+def _assert_split_by_key(stack, admin, run_id: str, model: str) -> None:  # type: ignore[no-untyped-def]
+    """Checks ran on the check workers and signed with the check-result key; every decision was
+    signed where the decision key is (the decision queue's worker, the api-server)."""
+    from sqlalchemy import select
+
+    from govflow.signing import key_id_of, parse_public_key
+    from govflow.store import AuditEvent, session_scope
+
+    queues = {t["task_id"]: t["queue"] for t in admin.task_instances(GATE, run_id)}
+    assert {queues[t] for t in ("resolve", "gate", "finish")} == {"govern"}, queues
+    assert "govern" not in {queues[t] for t in ("validation", "pii", "fairness", "drift", "documentation")}
+    check_id, decision_id = (
+        key_id_of(parse_public_key(path.with_suffix(".pub").read_text(), what=str(path)))
+        for path in (stack.check_key_file, stack.decision_key_file)
+    )
+    with session_scope() as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.subject == f"version:{model}@1.0")).all()
+    signers: dict[str, set[str]] = {}
+    for event in events:
+        signers.setdefault(event.action, set()).add(event.key_id)
+    assert signers["check.recorded"] == {check_id}, signers
+    for action in ("version.registered", "gate.evaluated", "approval.recorded", "version.stage_changed"):
+        assert signers[action] == {decision_id}, (action, signers)
 
 
 def _register_model(model: str, batches: str) -> None:

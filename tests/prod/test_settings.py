@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from govflow.prodstack import HEAVY_QUEUE, StackSettings, write_env_file
+from govflow.prodstack import DECISION_QUEUE, HEAVY_QUEUE, StackSettings, write_env_file
 from govflow.prodstack._process import group_alive, read_pid, spawn, stop
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,8 +44,9 @@ def test_compose_file_is_valid_against_the_compose_spec():
         services
     )
     workers = {name: " ".join(svc["command"]) for name, svc in services.items() if name.startswith("worker")}
-    assert len(workers) == 2
+    assert len(workers) == 3  # two check workers and the decision queue's, as `make prod-up` runs them
     assert sum(f",{HEAVY_QUEUE}" in command for command in workers.values()) == 1
+    assert sum(f"--queues {DECISION_QUEUE} " in command for command in workers.values()) == 1
     assert services["api-server"]["env_file"] == ["deploy/prod.env"]
 
 
@@ -180,3 +181,22 @@ def test_down_stops_a_private_cluster_but_keeps_the_shared_server(tmp_path, monk
     settings.pids.mkdir(parents=True)
     names = _stack.down(settings, keep_postgres=keep, say=lambda _: None)
     assert (calls == [mode]) is stopped and ("postgres" in names) is stopped
+
+
+def test_each_stack_process_holds_only_its_roles_key(tmp_path):
+    """The check workers get the check-result key, never the decision key; the control plane none."""
+    s = StackSettings.from_env(tmp_path)
+    assert set(s.all_workers) == {"worker-1", "worker-2", "worker-gov"}
+    for name in s.workers:
+        env = s.airflow_env(name)
+        assert "GOVFLOW_SIGNING_KEY_FILE" not in env and "GOVFLOW_SIGNING_KEY" not in env
+        assert env["GOVFLOW_CHECK_SIGNING_KEY_FILE"] == str(s.check_key_file)
+        assert DECISION_QUEUE not in s.workers[name].split(",")
+    for name in ("worker-gov", "api-server"):
+        env = s.airflow_env(name)
+        assert env["GOVFLOW_SIGNING_KEY_FILE"] == str(s.decision_key_file)
+        assert "GOVFLOW_CHECK_SIGNING_KEY_FILE" not in env
+    for name in ("scheduler", "dag-processor", "triggerer", "supervisor"):
+        assert not [k for k in s.airflow_env(name) if "SIGNING_KEY" in k]
+    assert s.airflow_env("worker-1")["GOVFLOW_DECISION_QUEUE"] == DECISION_QUEUE
+    assert s.decision_workers == {"worker-gov": DECISION_QUEUE}

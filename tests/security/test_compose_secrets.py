@@ -27,6 +27,7 @@ SECRET_VARS = (
     "AIRFLOW_API_SECRET_KEY",
     "AIRFLOW_FERNET_KEY",
     "GOVFLOW_SIGNING_KEY",
+    "GOVFLOW_CHECK_SIGNING_KEY",
     "S3_ACCESS_KEY",
     "S3_SECRET_KEY",
 )
@@ -82,8 +83,15 @@ def test_the_services_use_the_row_only_role_and_the_init_uses_the_owner():
 
 def test_compose_env_writes_every_secret_0600_and_never_overwrites(tmp_path):
     out = tmp_path / ".env"
+    keys = ["--trusted-keys", str(tmp_path / "trusted-keys")]
     done = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "scripts" / "compose_env.py"), "--out", str(out)],
+        [
+            str(ROOT / ".venv" / "bin" / "python"),
+            str(ROOT / "scripts" / "compose_env.py"),
+            "--out",
+            str(out),
+            *keys,
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -95,10 +103,22 @@ def test_compose_env_writes_every_secret_0600_and_never_overwrites(tmp_path):
     assert len(set(values.values())) == len(values)  # no two the same
     Fernet(values["AIRFLOW_FERNET_KEY"].encode())  # a valid Fernet key
     assert len(base64.b64decode(values["GOVFLOW_SIGNING_KEY"])) == 32
+    assert len(base64.b64decode(values["GOVFLOW_CHECK_SIGNING_KEY"])) == 32
+    # Both public keys in the trusted folder; the check key's as check-*.pub (check results only).
+    assert sorted(p.name for p in (tmp_path / "trusted-keys").iterdir()) == [
+        "check-worker.pub",
+        "decision.pub",
+    ]
     assert len(values["AIRFLOW_JWT_SECRET"]) >= 64
     before = out.read_bytes()
     again = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "scripts" / "compose_env.py"), "--out", str(out)],
+        [
+            str(ROOT / ".venv" / "bin" / "python"),
+            str(ROOT / "scripts" / "compose_env.py"),
+            "--out",
+            str(out),
+            *keys,
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -117,3 +137,21 @@ def test_two_runs_generate_different_secrets():
 def test_the_env_file_is_git_ignored(ignored):
     done = subprocess.run(["git", "check-ignore", "-q", ignored], cwd=ROOT, timeout=30)
     assert done.returncode == 0
+
+
+def test_only_the_api_server_init_and_decision_worker_hold_the_decision_key():
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    holders = {
+        name for name, svc in services.items() if "GOVFLOW_SIGNING_KEY" in (svc.get("environment") or {})
+    }
+    assert holders == {"airflow-init", "api-server", "worker-gov"}
+    checkers = {
+        n for n, svc in services.items() if "GOVFLOW_CHECK_SIGNING_KEY" in (svc.get("environment") or {})
+    }
+    assert checkers == {"worker-1", "worker-2"}
+    assert (
+        services["worker-gov"]["command"][services["worker-gov"]["command"].index("--queues") + 1] == "govern"
+    )
+    for name in checkers:
+        queues = services[name]["command"][services[name]["command"].index("--queues") + 1].split(",")
+        assert "govern" not in queues

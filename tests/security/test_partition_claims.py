@@ -84,3 +84,27 @@ def test_a_read_planted_in_the_partition_cache_is_not_what_the_check_judges(db_u
     with session_scope() as s:
         judged = s.scalar(select(CheckResultRow.data_sha256).where(CheckResultRow.check == "drift"))
     assert judged == real.sha256 != sha256_bytes(planted)
+
+
+def test_audit_verify_trusts_its_public_key_files_for_claims_too(db_url, files, tmp_path, monkeypatch):  # noqa: F811
+    """A key rotated out of the trusted folder is trusted again by ``--public-key``: for every event,
+    and for nightly's claims too (their check ignored the given keys and called each claim forged)."""
+    import os
+    import shutil
+
+    from govflow.signing import generate_key_files
+
+    root = f"memory://claims-{secrets.token_hex(4)}/scorer/preds"
+    _production(files, root, {"partition": "ds"})
+    _put(f"{root}/ds=2026-12-01/part-0000.csv", _rows("2026-12-01", labeled=False, seed=1))
+    _run(_night(1), "drift")
+    keys = Path(os.environ.get("GOVFLOW_TRUSTED_KEYS_DIR") or Path(os.environ["GOVFLOW_HOME"]) / "keys")
+    rotated = tmp_path / "rotated"
+    shutil.copytree(keys, rotated)
+    (tmp_path / "trusted").mkdir()  # the folder now trusts only the new key
+    monkeypatch.setenv("GOVFLOW_TRUSTED_KEYS_DIR", str(tmp_path / "trusted"))
+    monkeypatch.setenv("GOVFLOW_SIGNING_KEY_FILE", generate_key_files(tmp_path / "new" / "new.pem").source)
+    with session_scope() as s:
+        assert not verify_audit(s).ok  # the old key's events are untrusted now
+        report = verify_audit(s, public_keys=sorted(rotated.glob("*.pub")))
+    assert report.ok, report.problems

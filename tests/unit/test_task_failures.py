@@ -10,11 +10,17 @@ from govflow.errors import BadInputError, PermissionDeniedError
 from govflow.service.signed_facts import UnsignedFactError
 from govflow.storage import ObjectStoreError
 from govflow.tasks.failures import require_upstream, task_outcome
+from govflow.tasks.nightly import AuditChainBrokenError
 
 
 @pytest.mark.parametrize(
     "error",
-    [BadInputError("bad slug"), PermissionDeniedError("not a registrar"), UnsignedFactError("edited")],
+    [
+        BadInputError("bad slug"),
+        PermissionDeniedError("not a registrar"),
+        UnsignedFactError("edited"),
+        AuditChainBrokenError("event 7 rewritten"),  # a broken chain does not heal between retries
+    ],
 )
 def test_a_final_error_fails_the_task_for_good_with_its_line(error):
     with pytest.raises(AirflowFailException, match=f"{type(error).__name__}: {error}"), task_outcome():

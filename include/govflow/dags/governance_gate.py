@@ -34,7 +34,7 @@ import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import Asset, Param, dag, task
 
-from govflow.config import task_retry_delay
+from govflow.config import decision_queue, task_retry_delay
 from govflow.service.check_table import gate_checks, task_queue
 from govflow.tasks.approval_operator import GovflowApprovalOperator
 
@@ -73,7 +73,9 @@ APPROVAL_TIMEOUT = timedelta(hours=float(os.environ.get("GOVFLOW_APPROVAL_TIMEOU
     render_template_as_native_obj=True,
 )
 def governance_gate():
-    @task
+    # Tasks that sign with the decision key run on the decision queue when one is configured (its
+    # workers run no check); checks, mitigation and documentation need only the check-result key.
+    @task(**decision_queue())
     def resolve(**context) -> dict:
         from govflow.service.run_roles import SOURCE_RUN
         from govflow.service.runs import RunRef
@@ -133,7 +135,7 @@ def governance_gate():
             require_upstream(ref)
             return document(ref)
 
-    @task(trigger_rule="all_done")
+    @task(trigger_rule="all_done", **decision_queue())
     def gate(ref: dict) -> dict:
         from govflow.tasks.failures import require_upstream, task_outcome
         from govflow.tasks.gate import evaluate
@@ -142,7 +144,7 @@ def governance_gate():
             require_upstream(ref)
             return evaluate(ref)
 
-    @task
+    @task(**decision_queue())
     def approval_requests(ref: dict, decision: dict) -> list[dict]:
         from airflow.sdk import conf
 
@@ -154,7 +156,7 @@ def governance_gate():
 
     # all_done: the answers decide, not the approval tasks' states (Airflow 3.3.2 can fail an
     # approval task that was answered quickly; its answer is still in Airflow's HITL details).
-    @task(trigger_rule="all_done")
+    @task(trigger_rule="all_done", **decision_queue())
     def finish(ref: dict, decision: dict, **context) -> dict:
         from govflow.tasks.answers import collect
         from govflow.tasks.failures import require_upstream, task_outcome
@@ -170,7 +172,7 @@ def governance_gate():
                 answers, notes = collect(GateRef.of(ref).run, results)
             return finish(ref, decision, answers, notes=notes)
 
-    @task(trigger_rule="all_done")
+    @task(trigger_rule="all_done", **decision_queue())
     def notify(outcome: dict) -> list[dict]:
         from govflow.tasks.failures import require_upstream, task_outcome
         from govflow.tasks.gate import notify
@@ -198,7 +200,7 @@ def governance_gate():
             raise AirflowFailException(failure)
         return run_note(outcome)
 
-    @task(trigger_rule="all_done")
+    @task(trigger_rule="all_done", **decision_queue())
     def reconcile(**context) -> dict:
         from govflow.service.runs import RunRef
         from govflow.tasks.answers import reconcile

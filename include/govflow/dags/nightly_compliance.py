@@ -35,7 +35,7 @@ import os
 import pendulum
 from airflow.sdk import Variable, dag, task, task_group
 
-from govflow.config import task_retry_delay
+from govflow.config import decision_queue, task_retry_delay
 from govflow.service.check_table import nightly_checks, task_queue
 
 DEFAULT_CRON = "0 2 * * *"
@@ -99,15 +99,18 @@ def nightly_compliance():
         ]
         checks >> documentation(group)
 
-    @task(trigger_rule="all_done")
+    # The summary writes the trail's checkpoint and reconciling records approvals: the decision key's.
+    @task(trigger_rule="all_done", **decision_queue())
     def summary(groups: list[list[dict]] | None, **context) -> dict:
         from govflow.service.runs import RunRef
+        from govflow.tasks.failures import task_outcome
         from govflow.tasks.nightly import verify_and_summarize
 
         # One task level, not two: the chain is verified where the summary that reports it is made.
-        return verify_and_summarize(RunRef.from_context(context), [t for g in groups or [] for t in g])
+        with task_outcome():
+            return verify_and_summarize(RunRef.from_context(context), [t for g in groups or [] for t in g])
 
-    @task(trigger_rule="all_done")
+    @task(trigger_rule="all_done", **decision_queue())
     def reconcile_approvals(**context) -> dict:
         from govflow.service.runs import RunRef
         from govflow.tasks.answers import reconcile

@@ -12,7 +12,7 @@ all from the pinned venv and on loopback ports, with state, logs and pid files u
 
 from __future__ import annotations
 
-from govflow.prodstack._settings import HEAVY_QUEUE, StackSettings, write_env_file
+from govflow.prodstack._settings import DECISION_QUEUE, HEAVY_QUEUE, StackSettings, write_env_file
 from govflow.prodstack._stack import (
     down,
     health,
@@ -25,6 +25,7 @@ from govflow.prodstack._stack import (
 )
 
 __all__ = [
+    "DECISION_QUEUE",
     "HEAVY_QUEUE",
     "StackSettings",
     "down",

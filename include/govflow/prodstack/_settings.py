@@ -3,7 +3,9 @@
 Every value comes from ``GOVFLOW_PROD_*`` environment variables or a default, and the
 generated secrets (Airflow passwords, JWT secret, Fernet key, S3 keys) are created once
 under ``<root>/secrets.json`` (mode 0600) and reused, so a restarted stack keeps its logins.
-``airflow_env()`` is the environment of every Airflow process; ``client_env()`` is what
+``airflow_env(process)`` is the environment of one Airflow process (with its role's key only:
+the decision key for the api-server and the decision-queue worker, the check-result key for the
+check workers, none for the rest); ``client_env()`` is what
 ``<root>/env`` tells scripts and people; ``compose_env()`` is the same settings with the
 compose service names as hosts (written to ``deploy/prod.env`` by ``python -m govflow.prodstack
 compose-env``).
@@ -30,6 +32,13 @@ LOOPBACK = "127.0.0.1"
 AIRFLOW_ROLES = {"admin": "admin", "alice": "user", "rita": "user", "rob": "user", "vera": "viewer"}
 # Tasks that need the big libraries (Presidio/spaCy, Fairlearn/scikit-learn) go to this queue.
 HEAVY_QUEUE = "heavy"
+# Tasks that sign with the decision key (register, decide, record answers, promote, checkpoint) go to
+# this queue; only its workers (and the api-server, which records web approvals) hold that key.
+DECISION_QUEUE = "govern"
+# Which key each process holds: the decision key, the check-result key, or none (scheduler,
+# dag-processor, triggerer and the supervisor sign nothing).
+DECISION, CHECK, NO_KEY = "decision", "check", "none"
+DECISION_PROCESSES = ("api-server",)
 # Offsets from the SeaweedFS base port (the S3 endpoint) for its other listeners.
 _WEED_PORTS = ("s3", "s3_grpc", "master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc")
 
@@ -54,6 +63,8 @@ class StackSettings:
     workers: dict[str, str] = field(
         default_factory=lambda: {"worker-1": "default", "worker-2": f"default,{HEAVY_QUEUE}"}
     )
+    # Workers of the decision queue: they hold the decision key and run no check on submitted input.
+    decision_workers: dict[str, str] = field(default_factory=lambda: {"worker-gov": DECISION_QUEUE})
     concurrency: int = 2
     heartbeat_timeout: int = 120  # seconds without a task heartbeat before the scheduler retries it
     # A task message a dead worker had reserved is re-queued after this long (Airflow's queued timeout).
@@ -173,10 +184,10 @@ class StackSettings:
         return {
             "GOVFLOW_DB_URL": f"postgresql+psycopg2://{pg}/{self.govflow_db}",
             "GOVFLOW_ARTIFACTS": f"s3://{self.bucket}/artifacts",
-            # Every process signs audit events with the stack's one key (kept outside the DB).
-            "GOVFLOW_SIGNING_KEY_FILE": str(self.root / "keys" / "audit-signing.pem"),
+            # Keys are per process (key_env): the decision key only where decisions are signed.
             "GOVFLOW_TRUSTED_KEYS_DIR": str(self.root / "keys"),
             "GOVFLOW_HEAVY_QUEUE": HEAVY_QUEUE,
+            "GOVFLOW_DECISION_QUEUE": DECISION_QUEUE,
             # One thread per task slot: a worker runs `concurrency` tasks side by side, and OpenMP/BLAS
             # pools sized to every core then spin against each other (a small gradient-boosting fit in
             # the fairness explanation took 9x longer with two threads than with one on this machine).
@@ -210,8 +221,8 @@ class StackSettings:
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             # Twice the worker slots: the rest wait in Airflow (scheduled), not in Celery's queue, where
             # a long wait would count against the queued timeout and expire the tasks' tokens.
-            "AIRFLOW__CORE__PARALLELISM": str(2 * self.concurrency * len(self.workers)),
-            "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(2 * self.concurrency * len(self.workers)),
+            "AIRFLOW__CORE__PARALLELISM": str(2 * self.concurrency * len(self.all_workers)),
+            "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(2 * self.concurrency * len(self.all_workers)),
             "AIRFLOW__CORE__AUTH_MANAGER": (
                 "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
             ),
@@ -247,8 +258,35 @@ class StackSettings:
         production tables: govflow.prodstack._partitioned)."""
         return f"postgresql://postgres@{host}:{self.pg_port}/{self.govflow_db}_warehouse"
 
-    def airflow_env(self) -> dict[str, str]:
-        """The complete environment of an Airflow process of this stack (on this machine)."""
+    @property
+    def all_workers(self) -> dict[str, str]:
+        """Every Celery worker: the check workers, then the decision queue's."""
+        return self.workers | self.decision_workers
+
+    @property
+    def decision_key_file(self) -> Path:
+        return self.root / "keys" / "audit-signing.pem"
+
+    @property
+    def check_key_file(self) -> Path:
+        return self.root / "keys" / "check-worker.pem"  # its .pub (check-*.pub) is a check-result key
+
+    def key_role(self, process: str) -> str:
+        """Which key ``process`` holds (DECISION, CHECK or NO_KEY)."""
+        if process in self.decision_workers or process in DECISION_PROCESSES:
+            return DECISION
+        return CHECK if process in self.workers else NO_KEY
+
+    def key_env(self, role: str) -> dict[str, str]:
+        if role == DECISION:
+            return {"GOVFLOW_SIGNING_KEY_FILE": str(self.decision_key_file)}
+        if role == CHECK:
+            return {"GOVFLOW_CHECK_SIGNING_KEY_FILE": str(self.check_key_file)}
+        return {}
+
+    def airflow_env(self, process: str | None = None) -> dict[str, str]:
+        """The complete environment of an Airflow process of this stack (on this machine); the keys
+        are ``process``'s own (``key_role``); no process name: the decision key (migrations)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "GOVFLOW_", "AWS_"))}
         venv_bin = str(Path(sys.executable).parent)
         env |= self.shared_env() | {
@@ -266,7 +304,7 @@ class StackSettings:
             # conn://govflow_warehouse/... tables (partitioned monitoring sources) read on the workers.
             "AIRFLOW_CONN_GOVFLOW_WAREHOUSE": self.warehouse_url(),
         }
-        return env
+        return env | self.key_env(DECISION if process is None else self.key_role(process))
 
     def client_env(self) -> dict[str, str]:
         """What ``<root>/env`` holds: how scripts and people reach the stack (admin login)."""
@@ -282,7 +320,7 @@ class StackSettings:
             "AWS_DEFAULT_REGION",
             "GOVFLOW_PROD_BUCKET",
         )
-        shared = self.shared_env()
+        shared = self.shared_env() | self.key_env(DECISION)  # the operator's CLI: an admin's machine
         return (
             {
                 "GOVFLOW_AIRFLOW_URL": self.api_url,
@@ -315,7 +353,6 @@ class StackSettings:
             "AIRFLOW__CORE__FERNET_KEY",
             "AIRFLOW__API_AUTH__JWT_SECRET",
             "AIRFLOW__API__SECRET_KEY",
-            "GOVFLOW_SIGNING_KEY_FILE",
             "GOVFLOW_TRUSTED_KEYS_DIR",
             "AWS_ACCESS_KEY_ID",
             "AWS_SECRET_ACCESS_KEY",

@@ -46,10 +46,10 @@ def up(s: StackSettings, *, timeout: float = 300.0, say: Callable[[str], object]
     passwords = s.passwords()
     (s.root / "passwords.json").write_text(json.dumps(passwords))
     os.chmod(s.root / "passwords.json", 0o600)
-    key = s.root / "keys" / "audit-signing.pem"
-    if not key.exists():
-        key.parent.mkdir(mode=0o700, exist_ok=True)
-        generate_key_files(key)
+    for key in (s.decision_key_file, s.check_key_file):  # a stack made before the split gets its check key
+        if not key.exists():
+            key.parent.mkdir(mode=0o700, exist_ok=True)
+            generate_key_files(key)
     say(f"postgres   127.0.0.1:{s.pg_port} ({s.pg_mode})")
     services.start_postgres(s)
     services.ensure_databases(s)
@@ -65,8 +65,8 @@ def up(s: StackSettings, *, timeout: float = 300.0, say: Callable[[str], object]
     _run([_govflow(), "db", "upgrade"], env, s.logs / "govflow-db-upgrade.log", timeout=timeout)
     for name in AIRFLOW_PROCESSES:
         if not _running(s, name):
-            spawn(name, _command(name, s), env, pids=s.pids, logs=s.logs)
-    for name, queues in s.workers.items():
+            spawn(name, _command(name, s), s.airflow_env(name), pids=s.pids, logs=s.logs)
+    for name, queues in s.all_workers.items():
         start_worker(s, name, queues)
     say("waiting for every component to report healthy")
     wait_healthy(s, timeout=timeout)
@@ -77,7 +77,7 @@ def up(s: StackSettings, *, timeout: float = 300.0, say: Callable[[str], object]
         _apply_policy_as_admin(s, passwords["admin"])
     if not _running(s, "supervisor"):
         supervisor = [sys.executable, "-m", "govflow.prodstack", "supervise", "--root", str(s.root)]
-        spawn("supervisor", supervisor, s.airflow_env(), pids=s.pids, logs=s.logs)
+        spawn("supervisor", supervisor, s.airflow_env("supervisor"), pids=s.pids, logs=s.logs)
     write_env_file(
         s.root / "env",
         s.client_env(),
@@ -115,7 +115,7 @@ def start_worker(s: StackSettings, name: str, queues: str) -> None:
         "--skip-serve-logs",  # one machine: the api-server reads task logs from AIRFLOW_HOME
         "--without-mingle", "--without-gossip",
     ]  # fmt: skip
-    spawn(name, command, s.airflow_env(), pids=s.pids, logs=s.logs)
+    spawn(name, command, s.airflow_env(name), pids=s.pids, logs=s.logs)
 
 
 def worker_ready(s: StackSettings, name: str) -> bool:
@@ -147,7 +147,7 @@ def health(s: StackSettings) -> dict[str, str]:
                 states[key] = str(value.get("status"))
     except (httpx.HTTPError, ValueError) as err:
         states["api-server"] = f"unreachable ({type(err).__name__})"
-    for name in s.workers:
+    for name in s.all_workers:
         states[name] = "healthy" if worker_ready(s, name) else "starting"
     from govflow.prodstack._process import port_open
 
@@ -157,10 +157,10 @@ def health(s: StackSettings) -> dict[str, str]:
 
 
 def wait_healthy(s: StackSettings, *, timeout: float) -> None:
-    needed = ("metadatabase", "scheduler", "triggerer", "dag_processor", *s.workers, "redis", "s3")
+    needed = ("metadatabase", "scheduler", "triggerer", "dag_processor", *s.all_workers, "redis", "s3")
 
     def ready() -> bool:
-        for name in (*AIRFLOW_PROCESSES, *s.workers):
+        for name in (*AIRFLOW_PROCESSES, *s.all_workers):
             pid = read_pid(s.pids, name)
             if pid is None or not alive(pid):
                 log = s.logs / f"{name}.log"
@@ -258,15 +258,15 @@ def supervise(s: StackSettings, *, interval: float = SUPERVISE_INTERVAL) -> None
     import time
 
     while True:
-        for name in (*AIRFLOW_PROCESSES, *s.workers):
+        for name in (*AIRFLOW_PROCESSES, *s.all_workers):
             pid = read_pid(s.pids, name)
             if pid is None or alive(pid):
                 continue
             print(f"supervisor: {name} (pid {pid}) died; restarting it", flush=True)
-            if name in s.workers:
-                start_worker(s, name, s.workers[name])
+            if name in s.all_workers:
+                start_worker(s, name, s.all_workers[name])
             else:
-                spawn(name, _command(name, s), s.airflow_env(), pids=s.pids, logs=s.logs)
+                spawn(name, _command(name, s), s.airflow_env(name), pids=s.pids, logs=s.logs)
         _reap_children()
         time.sleep(interval)
 

@@ -12,7 +12,7 @@ task re-sends only what was not delivered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -26,7 +26,7 @@ from govflow.signing import Keyring
 from govflow.store import Alert, AuditEvent, Model, session_scope, utcnow
 from govflow.store.audit import append_event
 
-__all__ = ["FINAL_STATES", "open_alerts", "raise_alerts"]
+__all__ = ["FINAL_STATES", "open_alerts", "raise_alerts", "raised_before"]
 
 # Delivery states that end an alert's delivery (a retry does not send it again).
 FINAL_STATES = ("sent", "unconfigured", "no_recipients")
@@ -39,18 +39,28 @@ def raise_alerts(
     actor: str,
     version: str | None = None,
     resolve_prefix: str | None = None,
+    settles: Callable[[str], bool] | None = None,
     channels: Sequence[Channel] | None = None,
     db_url: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Record, deduplicate and deliver alerts for ``model``; returns one dict per alert row touched."""
+    """Record, deduplicate and deliver alerts for ``model``; returns one dict per alert row touched.
+
+    ``resolve_prefix``: open alerts whose key starts with it and that are not among ``problems``
+    are resolved (fixed). ``settles``: open alerts whose key it accepts are resolved too, the ones
+    raised now included (a notice that needs no action, or one a newer fact superseded)."""
     channels = list(channels) if channels is not None else default_channels()
     problems = list(problems)
+    current = {p.key for p in problems}
     # Looking up connections imports Airflow: only when there is something to send.
     ready = {channel.name: channel.configured() for channel in channels} if problems else {}
     with session_scope(db_url) as session:
         rows = _record(session, model, problems, version=version, actor=actor, channels=channels, ready=ready)
         if resolve_prefix is not None:
-            _resolve(session, model, {p.key for p in problems}, resolve_prefix, actor=actor)
+            _resolve(
+                session, model, lambda key: key.startswith(resolve_prefix) and key not in current, actor=actor
+            )
+        if settles is not None:
+            _resolve(session, model, settles, actor=actor)
         todo = [(row.id, row.channel) for row in rows if row.delivery_status not in FINAL_STATES]
         report = {row.id: _row_dict(row) for row in rows}
     by_name = {channel.name: channel for channel in channels}
@@ -144,6 +154,16 @@ def _record(
     return rows
 
 
+def raised_before(model_name: str, problem_key: str, *, db_url: str | None = None) -> bool:
+    """Whether a signed ``alert.raised`` event already raised ``problem_key`` for the model (open or
+    since settled): a notice is sent once, and a row no signed event names does not count."""
+    where = (AuditEvent.subject == f"model:{model_name}") & (AuditEvent.action == "alert.raised")
+    with session_scope(db_url) as session:
+        return any(
+            e.payload.get("problem") == problem_key for e in signed_events(session, where, Keyring.trusted())
+        )
+
+
 def _signed_open(session: Session, model_name: str) -> dict[int, tuple[str, str]]:
     """alert id -> (problem, channel) of the open alerts signed events recorded: raised, not resolved.
 
@@ -164,9 +184,9 @@ def _signed_open(session: Session, model_name: str) -> dict[int, tuple[str, str]
     return found
 
 
-def _resolve(session: Session, model_name: str, current: set[str], prefix: str, *, actor: str) -> None:
+def _resolve(session: Session, model_name: str, resolves: Callable[[str], bool], *, actor: str) -> None:
     for row in open_alerts(session, model_name):
-        if row.problem_key.startswith(prefix) and row.problem_key not in current:
+        if resolves(row.problem_key):
             row.resolved_at = utcnow()
             session.flush()
             append_event(

@@ -154,7 +154,7 @@ def verify_audit(
     chain = verify_chain(session, keyring=keyring, watch=watch, hashes_at=hashes_at)
     report = AuditReport(chain=chain)
     if chain.ok:  # only a verified trail can vouch for the state (service.audit_state)
-        report.problems.extend(state_problems(session))
+        report.problems.extend(state_problems(session, keyring))
     for anchor in anchors:
         if "problem" in anchor:
             report.problems.append(anchor)

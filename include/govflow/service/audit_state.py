@@ -16,8 +16,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from govflow.service.signed_facts import all_fact_problems
+from govflow.signing import Keyring
 
 
-def state_problems(session: Session) -> list[dict[str, Any]]:
-    """Rows and events that do not agree (see the module docstring); [] when all agree."""
-    return [problem.to_dict() for problem in all_fact_problems(session)]
+def state_problems(session: Session, keyring: Keyring | None = None) -> list[dict[str, Any]]:
+    """Rows and events that do not agree (see the module docstring); [] when all agree. ``keyring``:
+    the keys ``audit verify`` trusts (its ``--public-key`` files too), else the configured ones."""
+    return [problem.to_dict() for problem in all_fact_problems(session, keyring)]

@@ -9,12 +9,16 @@ refused exactly like a changed local file. Only the files the check reads are fe
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from govflow.artifacts import is_remote, local_copy
-from govflow.errors import BadInputError
+from govflow.errors import BadInputError, ConflictError
 from govflow.hashing import sha256_file
 
 if TYPE_CHECKING:  # the DAG files read this module while parsing: no ORM import at run time
@@ -32,28 +36,78 @@ class _RegisteredInputs(Protocol):
 InputsT = TypeVar("InputsT", bound=_RegisteredInputs)
 
 
-def local_inputs(inputs: InputsT, data: str, *, reads: tuple[str, ...] = ()) -> tuple[InputsT, str, str]:
+def local_inputs(
+    inputs: InputsT, data: str, *, reads: tuple[str, ...] = (), into: Path | None = None
+) -> tuple[InputsT, str, str]:
     """(inputs with the registered files in ``reads`` made local, the local data path, the data's sha256).
 
     ``reads`` names the ``VersionInputs`` fields the check opens besides ``data``
-    (the check table's ``also_reads``).
+    (the check table's ``also_reads``). ``into`` (a ``private_reads`` folder): the data and those
+    files are copied there, hashed as they are copied, and the check reads the copies, so what it
+    reads is exactly what was hashed; otherwise a file swapped in the cache (the state volume) or
+    at its local path between the hash and the check's own read would be judged under the
+    registered hash.
 
     Raises ObjectStoreError when the store cannot be reached, BadInputError when an object is
     missing and ConflictError when its bytes differ from the registered sha256.
     """
+    try:
+        return _made_local(inputs, data, reads, into)
+    except OSError as err:
+        raise BadInputError(
+            f"cannot read {Path(str(err.filename or data)).name}: {err.strerror or err}"
+        ) from err
+
+
+def _made_local(
+    inputs: InputsT, data: str, reads: tuple[str, ...], into: Path | None
+) -> tuple[InputsT, str, str]:
     local_data = str(local_copy(data, sha256=inputs.sha256.get(data)))
-    changes: dict[str, Any] = {
-        name: str(local_copy(uri, sha256=inputs.sha256.get(uri)))
-        for name in reads
-        if (uri := getattr(inputs, name)) and is_remote(uri)
-    }
+    changes: dict[str, Any] = {}
+    for name in reads:
+        uri = getattr(inputs, name)
+        if not uri or not (is_remote(uri) or into is not None):
+            continue
+        local = local_copy(uri, sha256=inputs.sha256.get(uri))
+        if into is not None:
+            copied, digest = snapshot(local, into)
+            registered = inputs.sha256.get(uri)
+            if registered and digest != registered:
+                raise ConflictError(
+                    f"the registered {name.replace('_', ' ')} {Path(str(uri)).name} no longer matches the "
+                    "sha256 recorded at registration: not using it"
+                )
+            local = copied
+        changes[name] = str(local)
     if changes:
         inputs = dataclasses.replace(inputs, **changes)  # type: ignore[type-var]
+    if into is not None:
+        copied, data_sha = snapshot(Path(local_data), into)
+        return inputs, str(copied), data_sha
+    return inputs, local_data, sha256_file(local_data)
+
+
+@contextmanager
+def private_reads() -> Iterator[Path]:
+    """A folder for one check's copies of its inputs: outside the state volume, 0700 (``mkdtemp``),
+    removed when the check is done."""
+    folder = Path(tempfile.mkdtemp(prefix="govflow-read-"))
     try:
-        data_sha = sha256_file(local_data)
-    except OSError as err:
-        raise BadInputError(f"cannot read {Path(local_data).name}: {err.strerror or err}") from err
-    return inputs, local_data, data_sha
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def snapshot(path: Path, folder: Path) -> tuple[Path, str]:
+    """Copy ``path`` into ``folder`` (keeping its name: readers dispatch on the suffix), hashing the
+    bytes as they are copied; returns (the copy, its sha256)."""
+    target = Path(tempfile.mkdtemp(dir=folder)) / path.name
+    digest = hashlib.sha256()
+    with path.open("rb") as source, target.open("wb") as out:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+            out.write(block)
+    return target, digest.hexdigest()
 
 
 def registered_sha256(row: ModelVersion) -> dict[str, str]:

@@ -330,9 +330,10 @@ def _lock(
     return False
 
 
-def claim_problems(session: Session) -> list[FactProblem]:
+def claim_problems(session: Session, keyring: Keyring | None = None) -> list[FactProblem]:
     """For ``audit verify``: each claim row that no signed claim names with its run (written around
-    govflow; nightly already ignores it)."""
+    govflow; nightly already ignores it). ``keyring``: the keys the verifier trusts."""
+    keyring = keyring or Keyring.trusted()
     problems = []
     signed: dict[tuple[int, str], dict[str, dict[str, Claim]]] = {}
     query = (
@@ -342,7 +343,9 @@ def claim_problems(session: Session) -> list[FactProblem]:
         .order_by(MonitoredPartition.id)
     )
     for row, model, run in session.execute(query).tuples():
-        claims = signed.setdefault((model.id, row.source), _claims(session, model=model, source=row.source))
+        claims = signed.setdefault(
+            (model.id, row.source), _claims(session, model=model, source=row.source, keyring=keyring)
+        )
         found = claims.get(row.stage, {}).get(row.partition)
         if found is None or found.run != (run.dag_id, run.run_id):
             problems.append(
@@ -359,14 +362,20 @@ def claim_problems(session: Session) -> list[FactProblem]:
 _ROW_FIELDS = ("model_id", "source", "stage", "partition", "run_id", "rows", "labeled_rows")
 
 
-def _claims(session: Session, *, model: Model, source: str) -> dict[str, dict[str, Claim]]:
+def _claims(
+    session: Session, *, model: Model, source: str, keyring: Keyring | None = None
+) -> dict[str, dict[str, Claim]]:
     """stage -> partition -> its first signed claim (events that are edited, unsigned or forged, or
     about another model or source, claim nothing)."""
-    return signed_claims(session, {model.name: source}).get(model.name, {})
+    return signed_claims(session, {model.name: source}, keyring=keyring).get(model.name, {})
 
 
 def signed_claims(
-    session: Session, sources: Mapping[str, str], *, since: str | None = None
+    session: Session,
+    sources: Mapping[str, str],
+    *,
+    since: str | None = None,
+    keyring: Keyring | None = None,
 ) -> dict[str, dict[str, dict[str, Claim]]]:
     """model -> stage -> partition -> its first signed claim, for each model's source (``sources``:
     model name -> source; one query for all of them). ``since``: only claims signed at or after this
@@ -378,7 +387,7 @@ def signed_claims(
     where = AuditEvent.subject.in_(list(subjects)) & (AuditEvent.action == CLAIM_ACTION)
     if since is not None:
         where = where & (AuditEvent.ts >= since)
-    for event in signed_events(session, where, Keyring.trusted()):
+    for event in signed_events(session, where, keyring or Keyring.trusted()):
         p, name = event.payload, subjects[event.subject]
         run: dict[str, Any] = p["run"] if isinstance(p.get("run"), dict) else {}
         if (

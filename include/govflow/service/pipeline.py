@@ -33,7 +33,7 @@ from govflow.service.batches import batch_columns, batch_name, newest_batch
 from govflow.service.check_table import CheckSpec, Missing, check_spec, gate_checks
 from govflow.service.checks import find_check_result, record_check_result
 from govflow.service.inputs import CheckConfig, VersionInputs, inputs_of
-from govflow.service.objects import local_inputs
+from govflow.service.objects import local_inputs, private_reads
 from govflow.service.policy import require_active
 from govflow.service.registry import get_version
 from govflow.service.runs import PIPELINE_USER, RunRef, pipeline_actor, run_row
@@ -284,14 +284,17 @@ def check_on_data(
 ) -> tuple[CheckResult, str | None]:
     """Run one check on one data file for a version; returns (CheckResult, sha256 of the file read)."""
     spec = check_spec(check)
-    try:  # files in object storage are read from this worker's verified copy
-        inputs, data, data_sha = local_inputs(inputs, data, reads=spec.also_reads)
-    except GovflowError as err:
-        return CheckResult.error(check, str(err)), None
-    # The result's duration is the whole runner: reading the data, the check and what it adds to its
-    # evidence (fairness explains the model); what is left of a task's time is orchestration.
-    started = time.perf_counter()
-    result = spec.run(data, inputs, policy)
+    # The check reads private copies made while hashing (what it judges is what was hashed); files in
+    # object storage come from this worker's verified cache.
+    with private_reads() as folder:
+        try:
+            inputs, data, data_sha = local_inputs(inputs, data, reads=spec.also_reads, into=folder)
+        except GovflowError as err:
+            return CheckResult.error(check, str(err)), None
+        # The result's duration is the whole runner: reading the data, the check and what it adds to
+        # its evidence (fairness explains the model); what is left of a task's time is orchestration.
+        started = time.perf_counter()
+        result = spec.run(data, inputs, policy)
     return replace(result, duration_s=time.perf_counter() - started), data_sha
 
 

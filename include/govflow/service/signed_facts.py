@@ -363,7 +363,7 @@ def signed_request(
 # --- every table (audit verify) ------------------------------------------------------------
 
 
-def all_fact_problems(session: Session) -> list[FactProblem]:
+def all_fact_problems(session: Session, keyring: Keyring | None = None) -> list[FactProblem]:
     """Steps 2-3 over every row and every fact event (the caller has verified the chain)."""
     trail = Trail()
     load_events(session, AuditEvent.seq > 0, None, trail)
@@ -384,5 +384,5 @@ def all_fact_problems(session: Session) -> list[FactProblem]:
     )
     active = session.scalar(select(PolicyRow).where(PolicyRow.active.is_(True)))
     problems += policy_problems(active, trail, None)
-    problems += claim_problems(session)
+    problems += claim_problems(session, keyring)
     return problems

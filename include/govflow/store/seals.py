@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from govflow import config, storage
 from govflow.hashing import canonical_json
-from govflow.signing import Keyring, signing_key
+from govflow.signing import Keyring, holds_decision_key, signing_key
 from govflow.store._models import AuditEvent
 
 __all__ = [
@@ -165,6 +165,10 @@ def pending_seal(session: Session, key: str) -> int | None:
 def _after_commit(session: Session) -> None:
     tail, due = session.info.pop(_TAIL, None), session.info.pop(_DUE, False)
     chains: dict[str, tuple[int, str]] = session.info.pop(_CHAINS, {})
+    if not holds_decision_key():
+        # A check worker records check results only; their chain is sealed by the next commit of a
+        # process with the decision key (the gate's decision), as the module docstring says.
+        return
     try:
         for key, (seq, head_hash) in chains.items():
             write_subject_seal(key, seq, head_hash)

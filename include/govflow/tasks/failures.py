@@ -23,6 +23,7 @@ def final_errors() -> tuple[type[Exception], ...]:
     from govflow.service.gate import PromotionRefusedError
     from govflow.service.policy import PolicyNotActiveError
     from govflow.service.signed_facts import UnsignedFactError
+    from govflow.tasks.nightly import AuditChainBrokenError
 
     return (
         BadInputError,
@@ -31,6 +32,7 @@ def final_errors() -> tuple[type[Exception], ...]:
         UnsignedFactError,
         PromotionRefusedError,
         PolicyNotActiveError,
+        AuditChainBrokenError,  # a broken chain does not heal by waiting: the run fails at once
     )
 
 

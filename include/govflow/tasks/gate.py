@@ -6,6 +6,7 @@ submitter); it travels through XCom as its ``to_dict()`` and every task body tak
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -18,10 +19,11 @@ from govflow.gate import VersionRef, in_owner_team, independence_pack
 from govflow.policy import load_policy
 from govflow.progress import LogProgress, reporting
 from govflow.service import gate as gate_service
-from govflow.service.alerts import raise_alerts
+from govflow.service.alerts import raise_alerts, raised_before
 from govflow.service.answers import Answer, record_answers
 from govflow.service.checks import latest_check_results
 from govflow.service.docs import document_links
+from govflow.service.gate_notices import settled_gate_notices
 from govflow.service.lineage import emit_gate_lineage
 from govflow.service.mitigate import fix_with_best_option, mitigate_if_asked
 from govflow.service.pipeline import (
@@ -32,6 +34,7 @@ from govflow.service.pipeline import (
     refresh_documents,
     run_check_for_version,
 )
+from govflow.service.policy import PolicyNotActiveError, require_active
 from govflow.service.registry import find_or_register_version, get_version
 from govflow.service.run_roles import event_submitter, require_registrar, reviewer_groups
 from govflow.service.runs import finish_run, run_row
@@ -115,6 +118,10 @@ def resolve(
         )
     with session_scope(db_url) as session:
         run_row(session, run)
+        # Activating the bundled default on first use signs a policy event: here, where the decision
+        # key is, not in the first check task (a check worker holds only the check-result key).
+        with contextlib.suppress(PolicyNotActiveError):  # the checks and the gate say why, as before
+            require_active(session, load_policy())
         row, _ = find_or_register_version(
             session,
             model=model,
@@ -453,10 +460,13 @@ def notify(outcome: Mapping[str, Any], *, db_url: str | None = None) -> list[dic
         subject=f"[govflow] {label}: {decision.replace('_', ' ')}",
         body="\n".join(lines),
     )
+    # An approval's notice settles itself once sent (nothing to do): a retry must not send it again.
+    settled_notice = decision == "approved" and raised_before(outcome["model"], problem.key, db_url=db_url)
     return raise_alerts(
         outcome["model"],
-        [problem],
+        [] if settled_notice else [problem],
         actor=pipeline_actor(RunRef.of(outcome["run"])),
         version=outcome["version"],
+        settles=settled_gate_notices(outcome, db_url=db_url),
         db_url=db_url,
     )
