@@ -74,12 +74,14 @@ up: venv
 # `heavy` queue), PostgreSQL, Redis and SeaweedFS (S3), state, logs and pid files under .prod/.
 # Ports: GOVFLOW_PROD_API_PORT (8180), GOVFLOW_PROD_REDIS_PORT (6379), GOVFLOW_PROD_WEED_PORT (18333).
 MODELS ?= 10
+# PARTITIONED=1: models 01 and 02 read a day-partitioned PostgreSQL table and a ds= partitioned s3 prefix.
+PARTITIONED ?= 0
 
 prod-up: venv
 	$(PY) -m govflow.prodstack up
 
 prod-demo: venv
-	$(PY) -m govflow.prodstack.demo --models $(MODELS)
+	$(PY) -m govflow.prodstack.demo --models $(MODELS) $(if $(filter 1,$(PARTITIONED)),--partitioned)
 
 prod-down:
 	$(PY) -m govflow.prodstack down

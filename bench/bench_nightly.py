@@ -1,4 +1,4 @@
-"""Benchmark: nightly_compliance on the Celery stack for 10, 20 and 50 production models.
+"""Benchmark: nightly_compliance on the Celery stack for 10, 50 and 200 production models (and more).
 
 Starts a throwaway production stack (the `make prod-up` topology: two Celery workers of
 ``--concurrency`` slots each, worker-2 also on the heavy queue; PostgreSQL, Redis and
@@ -10,28 +10,31 @@ each time, in this order:
   grouped    govflow's shape: the models packed into one group per worker slot
              (GOVFLOW_NIGHTLY_PARALLELISM), one task per group and check
   per-model  the naive fan-out (the parallelism set above the model count through the
-             Airflow Variable): one task per model and check
+             Airflow Variable): one task per model and check (only up to ``--per-model-up-to``)
 
-Per run it prints:
+Every nightly task appends what it cost to the stack's ledger (govflow.tasks._cost): its
+process CPU, the check runners' CPU, its SQL statements and object-store requests. Per run:
 
   wall       the run's start to end (Airflow)
-  compute    the sum of the checks' own compute (check_results.duration_s of the run)
-  ideal      compute / worker slots (perfect packing, no per-task cost)
-  ratio      wall / ideal              (goal: <= 1.5)
-  bound      the routing's lower bound: max(ideal, heavy checks' compute / heavy-queue slots)
-  tasks/min  task instances of the run per minute of wall time
-  task s     mean task duration (Airflow start to end) vs. mean check compute: the fixed cost
+  cpu        the check runners' CPU seconds (process CPU time around each runner)
+  ideal      cpu / min(slots, cores): what perfect packing on this machine could do
+  ratio      wall / ideal              (goal: <= 1.5 from 50 models up)
+  compute    the sum of the results' durations (wall time of each runner; grows when slots
+             share cores) and old = wall / (compute / slots), the ratio as measured before
+  tasks, db, obj   task instances, SQL statements and object-store requests, per model
+  task cpu   all tasks' process CPU per model (orchestration included)
 
-and wall per model (linear in models when it stays flat), and how much faster grouped is.
+and wall per model (flat when linear in models), and how much faster grouped is.
 
-    python bench/bench_nightly.py                  # 10, 20, 50 models (about 25 min on 2 cores)
+    python bench/bench_nightly.py --heavy-everywhere --sizes 10,50,200,1000   # README's table
+    python bench/bench_nightly.py --sizes 1000 --grouped-only --batch-rows 200
     python bench/bench_nightly.py --sizes 5        # a quick run
-    python bench/bench_nightly.py --heavy-everywhere   # both workers also take the heavy queue
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import signal
@@ -72,13 +75,46 @@ def compute_of(run_id: str) -> tuple[dict[str, float], int]:
     return {name: float(total) for name, total, _ in rows}, sum(int(n) for *_, n in rows)
 
 
-def run_nightly(admin, settings, trained, size: int, shape: str, slots: int, heavy_slots: int) -> dict:
+def ledger_of(ledger: Path, run_id: str, heavy: set[str]) -> dict[str, float]:
+    """The run's tasks' costs summed (govflow.tasks._cost's lines); ``heavy_cpu_s``: of the checks
+    in ``heavy`` (the heavy queue's)."""
+    totals = {"tasks": 0.0, "db": 0.0, "object": 0.0, "cpu_s": 0.0, "checks_cpu_s": 0.0, "heavy_cpu_s": 0.0}
+    if not ledger.exists():
+        return totals
+    for line in ledger.read_text().splitlines():
+        record = json.loads(line)
+        if record.get("run") != run_id:
+            continue
+        totals["tasks"] += 1
+        for key in ("db", "object", "cpu_s", "checks_cpu_s"):
+            totals[key] += float(record.get(key) or 0)
+        if record.get("task") in heavy:
+            totals["heavy_cpu_s"] += float(record.get("checks_cpu_s") or 0)
+    return totals
+
+
+def small_batches(trained: dict, rows: int, root: Path) -> dict:
+    """The trained output with its batches cut to ``rows`` rows (a fleet of small daily batches)."""
+    import pandas as pd
+
+    folder = root / f"batches-{rows}"
+    folder.mkdir(exist_ok=True)
+    for batch in sorted(Path(trained["batches"]).glob("*.csv")):
+        pd.read_csv(batch).head(rows).to_csv(folder / batch.name, index=False)
+    return trained | {"batches": str(folder)}
+
+
+def run_nightly(
+    admin, settings, trained, size: int, shape: str, slots: int, heavy_slots: int, cores: int
+) -> dict:
     """Seed ``size`` new production models, run nightly_compliance over them, measure it."""
     from govflow.service.check_table import checks
 
     tag = secrets.token_hex(3)
-    names = [f"bench-{tag}-{i:03d}" for i in range(size)]
+    names = [f"bench-{tag}-{i:04d}" for i in range(size)]
+    t_seed = time.monotonic()
     seed_production_models(trained, names, bucket=settings.bucket, tag=tag)
+    print(f"   seeded {size} models in {time.monotonic() - t_seed:.0f}s", flush=True)
     # grouped: one group per slot; per-model: more groups than models, so each holds one model.
     admin.set_variable("GOVFLOW_NIGHTLY_PARALLELISM", str(slots if shape == "grouped" else 100_000))
     run_id = admin.trigger(NIGHTLY, {}, note=f"bench {size} models, {shape}")["dag_run_id"]
@@ -86,20 +122,29 @@ def run_nightly(admin, settings, trained, size: int, shape: str, slots: int, hea
     wall = (_ts(done["end_date"]) - _ts(done["start_date"])).total_seconds()
     per_check, results = compute_of(run_id)
     compute = sum(per_check.values())
-    heavy = sum(v for k, v in per_check.items() if k in checks() and checks()[k].heavy)
     tis = admin.task_instances(NIGHTLY, run_id)
     durations = [t["duration"] for t in tis if t.get("duration")]
-    ideal = compute / slots
+    heavy_checks = {name for name, spec in checks().items() if spec.heavy}
+    cost = ledger_of(Path(settings.cost_ledger or ""), run_id, heavy_checks)
+    cpu = cost["checks_cpu_s"]
+    ideal = cpu / min(slots, cores)
     row = {
         "models": size,
         "shape": shape,
         "state": done["state"],
         "wall": wall,
-        "compute": compute,
+        "cpu": cpu,
         "ideal": ideal,
         "ratio": wall / ideal if ideal else float("inf"),
-        "bound": max(ideal, heavy / heavy_slots),
+        "compute": compute,
+        "old_ratio": wall / (compute / slots) if compute else float("inf"),
+        # The routing's lower bound: the heavy checks get only the heavy queue's slots.
+        "bound": max(ideal, cost["heavy_cpu_s"] / min(heavy_slots, cores)),
         "tasks": len(tis),
+        "ledger_tasks": cost["tasks"],
+        "db_per_model": cost["db"] / size,
+        "object_per_model": cost["object"] / size,
+        "task_cpu_per_model": cost["cpu_s"] / size,
         "tpm": len(tis) / wall * 60,
         "task_s": sum(durations) / max(1, len(durations)),
         "check_s": compute / max(1, results),
@@ -107,16 +152,50 @@ def run_nightly(admin, settings, trained, size: int, shape: str, slots: int, hea
         "per_check": per_check,
     }
     print(
-        f"{size} models, {shape}: {row['state']}, wall {wall:.1f}s, {results} check results, "
-        f"{len(tis)} tasks; " + ", ".join(f"{k} {v:.1f}s" for k, v in sorted(per_check.items())),
+        f"{size} models, {shape}: {row['state']}, wall {wall:.1f}s, checks' cpu {cpu:.1f}s, {results} check "
+        f"results, {len(tis)} tasks ({cost['tasks']:.0f} in the ledger), {row['db_per_model']:.1f} SQL "
+        f"statements and {row['object_per_model']:.1f} object-store requests per model; "
+        + ", ".join(f"{k} {v:.1f}s" for k, v in sorted(per_check.items())),
         flush=True,
     )
     return row
 
 
+def table(rows: list[dict]) -> str:
+    """The runs as a Markdown table (what the README shows), grouped beside per-model per size."""
+    header = (
+        "models", "fan-out", "wall s", "checks' cpu s", "ideal s", "wall / ideal", "compute s", "old ratio",
+        "tasks", "tasks/model", "SQL/model", "object/model", "task cpu/model s", "wall/model s",
+        "grouped vs per-model",
+    )  # fmt: skip
+    lines = ["| " + " | ".join(header) + " |", "| ---: | --- |" + " ---: |" * (len(header) - 2)]
+    for r in rows:
+        naive = next((n for n in rows if n["models"] == r["models"] and n["shape"] == "per-model"), None)
+        speedup = f"{naive['wall'] / r['wall']:.2f}x faster" if naive and r["shape"] == "grouped" else ""
+        state = "" if r["state"] == "success" else f" ({r['state']})"
+        lines.append(
+            f"| {r['models']} | {r['shape']}{state} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['ideal']:.1f} "
+            f"| {r['ratio']:.2f} | {r['compute']:.1f} | {r['old_ratio']:.2f} | {r['tasks']} "
+            f"| {r['tasks'] / r['models']:.2f} | {r['db_per_model']:.0f} | {r['object_per_model']:.1f} "
+            f"| {r['task_cpu_per_model']:.2f} | {r['wall'] / r['models']:.2f} | {speedup} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10,20,50", help="comma-separated model counts")
+    parser.add_argument("--sizes", default="10,50,200", help="comma-separated model counts")
+    parser.add_argument(
+        "--per-model-up-to", type=int, default=200, help="run the per-model baseline up to this size"
+    )
+    parser.add_argument(
+        "--batch-rows",
+        type=int,
+        default=200,
+        help="production batches of this many rows for the sizes from --small-from (small daily batches)",
+    )
+    parser.add_argument("--small-from", type=int, default=1000, help="the first size with small batches")
+    parser.add_argument("--out", type=Path, help="append each run's row as JSON to this file")
     parser.add_argument("--concurrency", type=int, default=2, help="task slots per worker (2 workers)")
     parser.add_argument("--keep", action="store_true", help="leave the stack running (prints its folder)")
     parser.add_argument("--grouped-only", action="store_true", help="skip the per-model baseline runs")
@@ -143,9 +222,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.heavy_everywhere:
         overrides["workers"] = {"worker-1": f"default,{HEAVY_QUEUE}", "worker-2": f"default,{HEAVY_QUEUE}"}
     settings = StackSettings.ephemeral(
-        root, concurrency=args.concurrency, preload_govflow=not args.no_preload_govflow, **overrides
+        root,
+        concurrency=args.concurrency,
+        preload_govflow=not args.no_preload_govflow,
+        cost_ledger=str(root / "cost.jsonl"),
+        **overrides,
     )
     slots = args.concurrency * len(settings.workers)
+    cores = os.cpu_count() or 1
     heavy_slots = args.concurrency * sum(HEAVY_QUEUE in q.split(",") for q in settings.workers.values())
     print(
         f"starting the stack under {root} ({len(settings.workers)} workers x {args.concurrency} slots, "
@@ -164,11 +248,19 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     try:
         trained = train(root)
+        small = small_batches(trained, args.batch_rows, root) if args.batch_rows else trained
         if args.warmup:  # a nightly fleet runs on warm workers: their object caches hold the shared files
-            run_nightly(admin, settings, trained, args.warmup, "grouped", slots, heavy_slots)
+            run_nightly(admin, settings, trained, args.warmup, "grouped", slots, heavy_slots, cores)
         for size in sizes:
             for shape in shapes:
-                rows.append(run_nightly(admin, settings, trained, size, shape, slots, heavy_slots))
+                if shape == "per-model" and size > args.per_model_up_to:
+                    continue
+                data = small if size >= args.small_from else trained
+                rows.append(run_nightly(admin, settings, data, size, shape, slots, heavy_slots, cores))
+                rows[-1]["batch_rows"] = args.batch_rows if size >= args.small_from else None
+                if args.out:
+                    with args.out.open("a") as out:
+                        out.write(json.dumps(rows[-1]) + "\n")
     finally:
         if args.keep:
             print(f"stack left running under {root}: python -m govflow.prodstack down --root {root}")
@@ -181,18 +273,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{settings.preload_govflow}"
     )
     print(
-        f"{'models':>6} {'shape':>9} {'state':>8} {'wall s':>7} {'compute s':>9} {'ideal s':>7} "
-        f"{'ratio':>5} {'bound s':>7} {'tasks':>5} {'tasks/min':>9} {'task s':>6} {'check s':>7} "
-        f"{'wall/model':>10} {'vs per-model':>12}"
+        f"cores {cores}; ideal = checks' CPU s / min(slots, cores) = / {min(slots, cores)}; "
+        f"production batches of {args.batch_rows} rows from {args.small_from} models, as trained below"
     )
-    for r in rows:
-        naive = next((n for n in rows if n["models"] == r["models"] and n["shape"] == "per-model"), None)
-        speedup = f"{naive['wall'] / r['wall']:.2f}x" if naive and r["shape"] == "grouped" else ""
-        print(
-            f"{r['models']:>6} {r['shape']:>9} {r['state']:>8} {r['wall']:>7.1f} {r['compute']:>9.1f} "
-            f"{r['ideal']:>7.1f} {r['ratio']:>5.2f} {r['bound']:>7.1f} {r['tasks']:>5} {r['tpm']:>9.1f} "
-            f"{r['task_s']:>6.2f} {r['check_s']:>7.2f} {r['wall'] / r['models']:>10.2f} {speedup:>12}"
-        )
+    print(table(rows))
     return 0 if all(r["state"] == "success" for r in rows) else 1
 
 

@@ -21,6 +21,9 @@ from __future__ import annotations
 import configparser
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ __all__ = [
     "airflow_loaded",
     "artifacts",
     "connection_db_url",
+    "connections_remembered",
     "db_url",
     "object_store_connection",
     "policy",
@@ -156,7 +160,33 @@ def _airflow_variable(key: str) -> str | None:
     return str(value) if value else None
 
 
+# Inside ``connections_remembered()`` (one task), each connection is looked up once.
+_REMEMBERED: ContextVar[dict[str, Any] | None] = ContextVar("govflow_connections", default=None)
+
+
+@contextmanager
+def connections_remembered() -> Iterator[None]:
+    """Look each Airflow connection up once inside (a task). In a worker, every lookup is a round trip
+    to the API server (Airflow caches secrets only in the dag-processor), and every object-store call
+    resolves ``govflow_object_store``: a nightly group task made one per read and write."""
+    token = _REMEMBERED.set({})
+    try:
+        yield
+    finally:
+        _REMEMBERED.reset(token)
+
+
 def _connection(conn_id: str) -> Any:
+    memo = _REMEMBERED.get()
+    if memo is not None and conn_id in memo:
+        return memo[conn_id]
+    found = _look_up(conn_id)
+    if memo is not None:
+        memo[conn_id] = found
+    return found
+
+
+def _look_up(conn_id: str) -> Any:
     if not (airflow_loaded() or f"AIRFLOW_CONN_{conn_id.upper()}" in os.environ):
         return None
     from airflow.sdk import BaseHook

@@ -14,6 +14,10 @@ and, when the batch is labeled, fairness and model performance against the
 metrics registered with the version (a drop beyond the tolerance fails); then a
 documentation refresh. A retried task runs only what its group has not recorded.
 
+**Re-check now:** trigger with conf `{"recheck": "all"}` to re-check every production
+model whose tier re-checks at all, however recently it was checked (a partitioned
+source still reads only the partitions no run has checked).
+
 **Also:** reviewers' answers that earlier `governance_gate` runs never recorded
 (a failed or stuck run) are read from Airflow's HITL details, recorded, and
 their versions decided again (promoted when approved).
@@ -60,10 +64,14 @@ def _schedule() -> str:
 )
 def nightly_compliance():
     @task
-    def production_models() -> list[list[dict]]:
+    def production_models(**context) -> list[list[dict]]:
         from govflow.tasks.nightly import due_model_groups
 
-        return due_model_groups(parallelism=Variable.get("GOVFLOW_NIGHTLY_PARALLELISM", default=None))
+        run = context.get("dag_run")
+        return due_model_groups(
+            parallelism=Variable.get("GOVFLOW_NIGHTLY_PARALLELISM", default=None),
+            conf=(getattr(run, "conf", None) or {}) if run is not None else {},
+        )
 
     @task
     def run_check(group: list[dict], check: str, **context) -> list[dict]:

@@ -9,6 +9,7 @@ so a nightly_compliance run has exactly these models due.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,16 @@ from govflow.store import session_scope
 SEEDER = "prod-seed"
 
 
-def seed_production_models(trained: dict[str, Any], names: list[str], *, bucket: str, tag: str) -> None:
+def seed_production_models(
+    trained: dict[str, Any],
+    names: list[str],
+    *,
+    bucket: str,
+    tag: str,
+    sources: Mapping[str, tuple[str, dict[str, Any]]] | None = None,
+) -> None:
+    """``sources``: model -> (batches URI, params.monitoring) of models monitored by partition
+    (``_partitioned``); the others get the newest sample batch under their own prefix."""
     shared = f"s3://{bucket}/seed/{tag}"
     uris = {
         "artifact": f"{shared}/{Path(trained['artifact']).name}",
@@ -39,8 +49,10 @@ def seed_production_models(trained: dict[str, Any], names: list[str], *, bucket:
         sensitive=tuple(trained["sensitive"]),
     )
     for name in names:
-        batches_uri = f"s3://{bucket}/models/{name}/batches/"
-        upload_file(batches[-1], f"{batches_uri}{batches[-1].name}")
+        batches_uri, monitoring = (sources or {}).get(name, (f"s3://{bucket}/models/{name}/batches/", None))
+        if monitoring is None:
+            upload_file(batches[-1], f"{batches_uri}{batches[-1].name}")
+        extra = {"monitoring": monitoring} if monitoring else {}
         with session_scope() as session:
             registry.register_model(
                 session,
@@ -63,7 +75,7 @@ def seed_production_models(trained: dict[str, Any], names: list[str], *, bucket:
                 eval_data=uris["eval_data"],
                 actor=SEEDER,
                 framework="scikit-learn",
-                params=trained["params"] | {"governance": config.to_params()},
+                params=trained["params"] | {"governance": config.to_params()} | extra,
                 metrics=trained["metrics"],
             )
             registry.promote_to_production(session, model=name, version="1.0", actor=SEEDER, decision_id=0)

@@ -74,6 +74,8 @@ class StackSettings:
     preload_govflow: bool = True
     # Seconds a failed DAG task waits before its retry; None: the DAGs' defaults (30 s gate, 60 s nightly).
     task_retry_delay: int | None = None
+    # The benchmark's file where each nightly task appends what it cost (govflow.tasks._cost).
+    cost_ledger: str | None = None
 
     @classmethod
     def from_env(cls, root: Path | None = None) -> StackSettings:
@@ -214,6 +216,7 @@ class StackSettings:
                 if self.task_retry_delay is not None
                 else {}
             ),
+            **({"GOVFLOW_COST_LEDGER": self.cost_ledger} if self.cost_ledger else {}),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             # Twice the worker slots: the rest wait in Airflow (scheduled), not in Celery's queue, where
@@ -249,6 +252,11 @@ class StackSettings:
             # No Variable lookup while parsing the nightly DAG (every task parses its DAG file).
             "GOVFLOW_NIGHTLY_CRON": os.environ.get("GOVFLOW_NIGHTLY_CRON") or "0 2 * * *",
         }
+
+    def warehouse_url(self, *, host: str = LOOPBACK) -> str:
+        """The Airflow connection URI of the stack's warehouse database (the demo's partitioned
+        production tables: govflow.prodstack._partitioned)."""
+        return f"postgresql://postgres@{host}:{self.pg_port}/{self.govflow_db}_warehouse"
 
     @property
     def all_workers(self) -> dict[str, str]:
@@ -293,6 +301,8 @@ class StackSettings:
             # venv was installed from.
             "PYTHONPATH": os.pathsep.join(p for p in (str(REPO / "include"), env.get("PYTHONPATH")) if p),
             "PYTHONUNBUFFERED": "1",
+            # conn://govflow_warehouse/... tables (partitioned monitoring sources) read on the workers.
+            "AIRFLOW_CONN_GOVFLOW_WAREHOUSE": self.warehouse_url(),
         }
         return env | self.key_env(DECISION if process is None else self.key_role(process))
 
@@ -319,6 +329,7 @@ class StackSettings:
             }
             | {k: shared[k] for k in keep}
             | {"GOVFLOW_HOME": str(self.govflow_home / "client")}
+            | {"AIRFLOW_CONN_GOVFLOW_WAREHOUSE": self.warehouse_url()}
         )
 
     def compose_env(self) -> dict[str, str]:

@@ -10,6 +10,12 @@
 3. reviewers rita and rob answer every approval request through Airflow's HITL REST API;
 4. waits for every governance_gate decision, then runs nightly_compliance over the
    production models and prints a table of decisions and timings.
+
+``--partitioned`` (``make prod-demo PARTITIONED=1``): model 01 is monitored from a PostgreSQL table
+partitioned by day (``conn://govflow_warehouse/monitoring.credit_model_01``), model 02 from an s3
+prefix of ``ds=`` folders. Day 1's predictions land before the first nightly run (drift and PII
+read them; fairness waits for labels); then day 2 lands and day 1's labels arrive, and a second
+run (``{"recheck": "all"}``) reads only day 2 for drift and PII and day 1 for fairness.
 """
 
 from __future__ import annotations
@@ -117,6 +123,8 @@ def submit(
     version: str,
     uris: dict[str, str],
     airflow: Callable[[], AirflowClient],
+    *,
+    monitoring: dict[str, Any] | None = None,
 ) -> dict:
     """What `govflow submit ... --trigger` does for the training job, acting for alice (s3:// URIs).
 
@@ -136,7 +144,8 @@ def submit(
         "--reference-data", uris["reference_data"], "--eval-data", uris["eval_data"],
         "--label", trained["label"], "--prediction", trained["prediction"], "--score", trained["score"],
         "--positive-label", trained["positive_label"], "--suite", trained["suite"],
-        "--metrics", f"@{trained['metrics_file']}", "--params", json.dumps(trained["params"]),
+        "--metrics", f"@{trained['metrics_file']}",
+        "--params", json.dumps(trained["params"] | ({"monitoring": monitoring} if monitoring else {})),
         "--notes", trained["notes"], "--code-version", "sample/train_model.py", "--framework", "scikit-learn",
     ]  # fmt: skip
     for column in trained["sensitive"]:
@@ -234,6 +243,11 @@ def _demo(argv: list[str] | None) -> int:
     parser.add_argument("--models", type=int, default=10, help="how many models to govern (default 10)")
     parser.add_argument("--root", type=Path, help="the stack's folder (default .prod)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for the runs")
+    parser.add_argument(
+        "--partitioned",
+        action="store_true",
+        help="models 01 and 02 read a partitioned PostgreSQL table and a partitioned s3 prefix",
+    )
     args = parser.parse_args(argv)
     if args.models < 1:
         print("prod-demo: error: --models must be at least 1", file=sys.stderr)
@@ -262,11 +276,14 @@ def _demo(argv: list[str] | None) -> int:
     def alice() -> AirflowClient:
         return AirflowClient(env["GOVFLOW_AIRFLOW_URL"], SUBMITTER, passwords[SUBMITTER], timeout=60)
 
+    sources = _partitioned_sources(models, bucket, env) if args.partitioned else {}
+
     def one(model: str) -> dict:
         uris = publish(trained, model, version, bucket)
-        register_model(model, uris["batches"])
+        batches, monitoring = sources.get(model, (uris["batches"], None))
+        register_model(model, batches)
         t0 = time.monotonic()
-        result = submit(trained, model, version, uris, alice)
+        result = submit(trained, model, version, uris, alice, monitoring=monitoring)
         return result | {"submit_s": time.monotonic() - t0, "artifact_uri": uris["artifact"]}
 
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -297,10 +314,51 @@ def _demo(argv: list[str] | None) -> int:
             f"{outcome.get('decision') or '-':<17} {outcome.get('stage') or '-':<11} "
             f"{seconds if seconds is None else round(seconds):>6}"
         )
+    if sources:
+        _land(trained, sources, env, day=DAYS[0], labeled=False)
     print("== 5. nightly_compliance over the production models")
+    state = _nightly(admin, {}, timeout=args.timeout)
+    if sources:
+        print(f"== 6. Day {DAYS[1]} lands; day {DAYS[0]}'s labels arrive; nightly again (recheck all)")
+        _land(trained, sources, env, day=DAYS[1], labeled=False)
+        _land(trained, sources, env, day=DAYS[0], labeled=True)
+        state = _nightly(admin, {"recheck": "all"}, timeout=args.timeout) if state == "success" else state
+        _print_partitions(list(sources))
+    print(f"\n(done in {time.monotonic() - started:.0f}s; {decided}/{len(submitted)} decisions recorded)")
+    print(f"   Airflow UI: {env['GOVFLOW_AIRFLOW_URL']} (admin / see {settings.root}/passwords.json)")
+    return 0 if decided == len(submitted) and state == "success" else 1
+
+
+DAYS = ("2026-12-01", "2026-12-02")
+
+
+def _partitioned_sources(models: list[str], bucket: str, env: dict[str, str]) -> dict[str, tuple[str, dict]]:
+    from govflow.prodstack._partitioned import WAREHOUSE_ENV, ensure_warehouse, prefix_source, table_source
+
+    if WAREHOUSE_ENV not in env:
+        raise RuntimeError(f"{WAREHOUSE_ENV} is not in the stack's env: restart it (make prod-down prod-up)")
+    ensure_warehouse(env[WAREHOUSE_ENV])
+    makers = (table_source, lambda m: prefix_source(bucket, m))
+    return {model: make(model) for model, make in zip(models, makers, strict=False)}
+
+
+def _land(trained: dict[str, Any], sources: dict[str, tuple[str, dict]], env: dict[str, str], *, day: str,
+          labeled: bool) -> None:  # fmt: skip
+    import pandas as pd
+
+    from govflow.prodstack._partitioned import WAREHOUSE_ENV, land
+
+    batch = sorted(Path(trained["batches"]).glob("*.csv"))[DAYS.index(day)]
+    rows = pd.read_csv(batch)
+    for model, (uri, _) in sources.items():
+        land(uri, day, rows, label=trained["label"], labeled=labeled, url=env[WAREHOUSE_ENV])
+        print(f"   {model}: {'labels of' if labeled else 'predictions of'} {day} landed in {uri}")
+
+
+def _nightly(admin: AirflowClient, conf: dict[str, Any], *, timeout: float) -> str:
     t_nightly = time.monotonic()
-    nightly = admin.trigger(NIGHTLY, {}, note="prod-demo")
-    done = wait_for_runs(admin, {nightly["dag_run_id"]}, None, timeout=args.timeout, dag_id=NIGHTLY)
+    nightly = admin.trigger(NIGHTLY, conf, note="prod-demo")
+    done = wait_for_runs(admin, {nightly["dag_run_id"]}, None, timeout=timeout, dag_id=NIGHTLY)
     state = done[nightly["dag_run_id"]]["state"]
     summary = admin.xcom(NIGHTLY, nightly["dag_run_id"], "summary") if state == "success" else {}
     summary = json.loads(summary) if isinstance(summary, str) else (summary or {})
@@ -313,9 +371,27 @@ def _demo(argv: list[str] | None) -> int:
     for model in summary.get("models", [])[:10]:
         checks = ", ".join(f"{k} {v}" for k, v in sorted(model["checks"].items()))
         print(f"   {model['model']}@{model['version']}: {checks}")
-    print(f"\n(done in {time.monotonic() - started:.0f}s; {decided}/{len(submitted)} decisions recorded)")
-    print(f"   Airflow UI: {env['GOVFLOW_AIRFLOW_URL']} (admin / see {settings.root}/passwords.json)")
-    return 0 if decided == len(submitted) and state == "success" else 1
+    return str(state)
+
+
+def _print_partitions(models: list[str]) -> None:
+    """What the Governance view shows of the partitioned models (service.partition_view)."""
+    from sqlalchemy import select
+
+    from govflow.service.partition_view import nightly_partitions
+    from govflow.store import Model, session_scope
+
+    with session_scope() as session:
+        ids = dict(session.execute(select(Model.name, Model.id).where(Model.name.in_(models))).all())
+        shown = nightly_partitions(session, list(ids.values()))
+    for model in models:
+        read = shown.get(ids.get(model, -1)) or {}
+        coverage = read.get("label_coverage")
+        print(
+            f"   {model}: checked {', '.join(read.get('checked') or []) or 'nothing new'}; labels "
+            f"{', '.join(read.get('labeled') or []) or 'none yet'}"
+            + (f" ({coverage:.0%} covered)" if coverage is not None else "")
+        )
 
 
 if __name__ == "__main__":

@@ -25,13 +25,19 @@ __all__ = ["DUE_GRACE", "due_versions", "label_gap", "results_of_run"]
 DUE_GRACE = dt.timedelta(hours=2)
 
 
-def due_versions(session: Session, *, policy: Policy, now: dt.datetime, dag_id: str) -> list[dict[str, Any]]:
-    """Production versions due for their re-check by ``dag_id``, one dict per model."""
+def due_versions(
+    session: Session, *, policy: Policy, now: dt.datetime, dag_id: str, every_model: bool = False
+) -> list[dict[str, Any]]:
+    """Production versions due for their re-check by ``dag_id``, one dict per model; ``every_model``:
+    every production version whose tier re-checks at all, however recently it was checked."""
     due = []
     for row in list_versions(session, stage="production"):
         tier = row.model.risk_tier
         every = policy.tier(tier).recheck.every_days
         if not every:
+            continue
+        if every_model:
+            due.append({"model": row.model.name, "version": row.version, "tier": tier})
             continue
         last = session.scalar(
             select(func.max(CheckResultRow.created_at))

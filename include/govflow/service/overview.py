@@ -13,6 +13,7 @@ from govflow.policy import Policy
 from govflow.service import registry, team_scope
 from govflow.service.checks import check_result_to_dict, latest_check_results
 from govflow.service.gate import decision_to_dict, latest_decision
+from govflow.service.partition_view import nightly_partitions, waiting_for_labels
 from govflow.service.serialize import approval_to_dict, waiver_to_dict
 from govflow.service.version_state import version_state
 from govflow.store import Approval, CheckResultRow, Document, GateDecision, ModelVersion, Waiver
@@ -64,6 +65,8 @@ def model_detail(
         }
         for v in reversed(model.versions)
     ]
+    read = nightly_partitions(session, [model.id]).get(model.id)
+    detail["nightly_partitions"] = read and read | {"waiting_for_labels": waiting_for_labels(session, model)}
     return detail
 
 

@@ -63,6 +63,7 @@ __all__ = [
     "claims_subject",
     "list_partitions",
     "read_partitions",
+    "signed_claims",
     "stale_labels",
     "unclaimed",
 ]
@@ -366,14 +367,32 @@ def _claims(
 ) -> dict[str, dict[str, Claim]]:
     """stage -> partition -> its first signed claim (events that are edited, unsigned or forged, or
     about another model or source, claim nothing)."""
-    found: dict[str, dict[str, Claim]] = {}
-    where = (AuditEvent.subject == claims_subject(model.name)) & (AuditEvent.action == CLAIM_ACTION)
+    return signed_claims(session, {model.name: source}, keyring=keyring).get(model.name, {})
+
+
+def signed_claims(
+    session: Session,
+    sources: Mapping[str, str],
+    *,
+    since: str | None = None,
+    keyring: Keyring | None = None,
+) -> dict[str, dict[str, dict[str, Claim]]]:
+    """model -> stage -> partition -> its first signed claim, for each model's source (``sources``:
+    model name -> source; one query for all of them). ``since``: only claims signed at or after this
+    audit timestamp (``iso_utc``; the trail's ``ts`` strings sort as the times do)."""
+    found: dict[str, dict[str, dict[str, Claim]]] = {}
+    if not sources:
+        return found
+    subjects = {claims_subject(name): name for name in sources}
+    where = AuditEvent.subject.in_(list(subjects)) & (AuditEvent.action == CLAIM_ACTION)
+    if since is not None:
+        where = where & (AuditEvent.ts >= since)
     for event in signed_events(session, where, keyring or Keyring.trusted()):
-        p = event.payload
+        p, name = event.payload, subjects[event.subject]
         run: dict[str, Any] = p["run"] if isinstance(p.get("run"), dict) else {}
         if (
-            p.get("model") != model.name
-            or p.get("source") != source
+            p.get("model") != name
+            or p.get("source") != sources[name]
             or not isinstance(p.get("partitions"), list)
         ):
             continue
@@ -382,7 +401,7 @@ def _claims(
         except ValueError:
             continue
         for key in p["partitions"]:
-            found.setdefault(str(p.get("stage")), {}).setdefault(
+            found.setdefault(name, {}).setdefault(str(p.get("stage")), {}).setdefault(
                 str(key),
                 Claim(str(key), str(p.get("stage")), (str(run.get("dag_id")), str(run.get("run_id"))), at),
             )

@@ -16,7 +16,9 @@ write lock), between a short read and a short write.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -57,6 +59,7 @@ __all__ = [
     "result_summary",
     "run_check",
     "run_check_for_version",
+    "runner_cpu",
 ]
 
 
@@ -182,6 +185,27 @@ def load_inputs(session: Session, model: str, version: str) -> VersionInputs:
 
 # --- one check for one version in one run ----------------------------------------------------
 
+# The CPU seconds of the runners run inside ``runner_cpu()`` (a task's cost; not stored: a result's
+# evidence holds no clock values, and a found result costs none).
+_RUNNER_CPU: ContextVar[list[float] | None] = ContextVar("govflow_runner_cpu", default=None)
+
+
+@contextmanager
+def runner_cpu() -> Iterator[list[float]]:
+    """Collect the process CPU seconds of each check runner and document render run inside."""
+    spent: list[float] = []
+    token = _RUNNER_CPU.set(spent)
+    try:
+        yield spent
+    finally:
+        _RUNNER_CPU.reset(token)
+
+
+def _count_cpu(seconds: float) -> None:
+    spent = _RUNNER_CPU.get()
+    if spent is not None:
+        spent.append(seconds)
+
 
 def run_check(
     run: RunRef | Mapping[str, Any],
@@ -227,7 +251,9 @@ def run_check(
         return record_result(
             run, model, version, CheckResult.error(check, reason), None, policy, db_url=db_url
         )
+    cpu = time.process_time()  # the runner's CPU: a check's wall time grows when slots share cores
     result, data_sha = check_on_data(check, inputs, data=data.path, policy=policy)
+    cpu = time.process_time() - cpu
     if data.sha256 is not None and data_sha != data.sha256:
         result = CheckResult.error(
             check,
@@ -236,6 +262,7 @@ def run_check(
         )
     if data.covers:  # the evidence says which partitions (and labels) the result covers
         result = replace(result, summary={**result.summary, **data.covers})
+    _count_cpu(cpu)
     return record_result(run, model, version, result, data_sha, policy, db_url=db_url) | data.report
 
 
@@ -338,9 +365,11 @@ def document_version(
     if found is not None:
         return found
     with session_scope(db_url) as session:
+        cpu = time.process_time()
         docs_service.document_version(
             session, model, version, run=run_row(session, run), actor=pipeline_actor(run), policy=policy
         )
+        _count_cpu(time.process_time() - cpu)
     done = recorded_result(run, model, version, "documentation", db_url=db_url)
     assert done is not None  # recorded just above, in its own transaction
     return done

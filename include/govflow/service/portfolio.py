@@ -20,6 +20,7 @@ from govflow.access import User
 from govflow.policy import Policy
 from govflow.service import team_scope
 from govflow.service.airflow_links import NIGHTLY_DAG, run_link
+from govflow.service.partition_view import nightly_partitions
 from govflow.service.version_state import compliance_problems, derive_state, latest_results_query
 from govflow.store import Alert, CheckResultRow, GateDecision, Model, ModelVersion, Run, Waiver
 from govflow.timeutil import iso_utc, utc
@@ -65,6 +66,7 @@ def portfolio(
     alerts = _open_alerts(session, ids)
     pending = _pending_approvals(session, ids)
     nightly = _last_nightly(session, ids)
+    read = nightly_partitions(session, ids)  # partitioned sources: what last night read, label coverage
     labels = _version_labels(
         session, [i for v in versions.values() for i in v.values() if isinstance(i, int)]
     )
@@ -97,6 +99,7 @@ def portfolio(
                 "open_alerts": alerts.get(m.id, 0),
                 "pending_approvals": pending.get(m.id, 0),
                 "last_nightly_run": nightly.get(m.id),
+                "nightly_partitions": read.get(m.id),
             }
         )
     counts = {s: sum(r["state"] == s for r in rows) for s in STATES}

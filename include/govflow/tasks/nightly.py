@@ -46,6 +46,7 @@ from govflow.service.policy import alert_noncompliant_owners
 from govflow.service.policy_impact import noncompliance_problems
 from govflow.store import session_scope
 from govflow.store.audit import authenticated_as
+from govflow.tasks._cost import task_cost
 
 # Task code acts as the governance service itself: its audit events say so.
 SYSTEM = authenticated_as(SYSTEM_AUTH)
@@ -65,12 +66,18 @@ class GroupIncompleteError(GovflowError):
 
 
 def due_models(
-    *, now: dt.datetime | None = None, dag_id: str = "nightly_compliance", db_url: str | None = None
+    *,
+    now: dt.datetime | None = None,
+    dag_id: str = "nightly_compliance",
+    every_model: bool = False,
+    db_url: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Production versions due for their nightly re-check, one dict per model."""
+    """Production versions due for their nightly re-check, one dict per model (``every_model``: a run
+    triggered with ``{"recheck": "all"}`` re-checks every production model, due or not)."""
     policy = load_policy()  # resolved once, where the task starts
+    now = now or dt.datetime.now(dt.UTC)
     with session_scope(db_url) as session:
-        return due_versions(session, policy=policy, now=now or dt.datetime.now(dt.UTC), dag_id=dag_id)
+        return due_versions(session, policy=policy, now=now, dag_id=dag_id, every_model=every_model)
 
 
 def due_model_groups(
@@ -78,10 +85,15 @@ def due_model_groups(
     parallelism: str | int | None = None,
     now: dt.datetime | None = None,
     dag_id: str = "nightly_compliance",
+    conf: Mapping[str, Any] | None = None,
     db_url: str | None = None,
 ) -> list[list[dict[str, Any]]]:
     """The due models packed into groups, one mapped task per group and check."""
-    return pack(due_models(now=now, dag_id=dag_id, db_url=db_url), nightly_parallelism(parallelism))
+    every = (conf or {}).get("recheck") == "all"
+    with task_cost("production_models") as cost:
+        targets = due_models(now=now, dag_id=dag_id, every_model=every, db_url=db_url)
+        cost["models"] = len(targets)
+    return pack(targets, nightly_parallelism(parallelism))
 
 
 def pack(targets: Sequence[Mapping[str, Any]], groups: int) -> list[list[dict[str, Any]]]:
@@ -106,22 +118,36 @@ def check_group(
     db_url: str | None = None,
 ) -> list[dict[str, Any]]:
     """``check`` for every model of a group; one model raising does not stop the others."""
-    policy = load_policy()  # resolved once per task, not once per model
-    return _each(group, lambda target: check(run, target, name, policy=policy, db_url=db_url), what=name)
+    group = list(group)
+    with task_cost(name, run=RunRef.of(run), models=len(group)):
+        policy = load_policy()  # resolved once per task, not once per model
+        done = _each(
+            group,
+            lambda target: check(run, target, name, policy=policy, db_url=db_url),
+            what=name,
+        )
+    return done
 
 
 def document_group(
     run: RunRef | Mapping[str, Any], group: Iterable[Mapping[str, Any]], *, db_url: str | None = None
 ) -> list[dict[str, Any]]:
     """``document`` for every model of a group."""
-    policy = load_policy()
-    return _each(
-        group, lambda target: document(run, target, policy=policy, db_url=db_url), what="documentation"
-    )
+    group = list(group)
+    with task_cost("documentation", run=RunRef.of(run), models=len(group)):
+        policy = load_policy()
+        return _each(
+            group,
+            lambda target: document(run, target, policy=policy, db_url=db_url),
+            what="documentation",
+        )
 
 
 def _each(
-    group: Iterable[Mapping[str, Any]], work: Callable[[Mapping[str, Any]], dict[str, Any]], *, what: str
+    group: Iterable[Mapping[str, Any]],
+    work: Callable[[Mapping[str, Any]], dict[str, Any]],
+    *,
+    what: str,
 ) -> list[dict[str, Any]]:
     done: list[dict[str, Any]] = []
     failed: list[tuple[str, Exception]] = []
@@ -270,7 +296,9 @@ def verify_and_summarize(
     db_url: str | None = None,
 ) -> dict[str, Any]:
     """``verify_audit`` then ``summarize``: the DAG's last task level (one task, not two)."""
-    return summarize(run, targets, verify_audit(db_url=db_url), now=now, db_url=db_url)
+    targets = list(targets)
+    with task_cost("summary", run=RunRef.of(run), models=len(targets)):
+        return summarize(run, targets, verify_audit(db_url=db_url), now=now, db_url=db_url)
 
 
 def _finish_run(run: RunRef, status: str, *, db_url: str | None) -> None:
