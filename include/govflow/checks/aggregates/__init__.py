@@ -36,6 +36,7 @@ from govflow.checks.aggregates._table import (
     engine_provenance,
     sql_literal,
 )
+from govflow.checks.aggregates._task import aggregated_task
 
 __all__ = [
     "ENGINES",
@@ -43,6 +44,7 @@ __all__ = [
     "ColumnProfile",
     "EngineName",
     "SqlTable",
+    "aggregated_task",
     "choose_engine",
     "engine_provenance",
     "max_worker_memory",

@@ -25,13 +25,11 @@ from __future__ import annotations
 from typing import Any
 
 from govflow.checks._result import CheckInputError, CheckResult
-from govflow.checks.aggregates import AggregateTable, engine_provenance, open_table
+from govflow.checks.aggregates import AggregateTable, aggregated_task, engine_provenance, open_table
 from govflow.checks.outcomes import (
-    MAX_CLASSES,
     Groups,
     TaskChoice,
     binary_outcomes,
-    choose_task,
     class_outcomes,
     intersection_groups,
 )
@@ -87,31 +85,6 @@ def aggregated_fairness(
             bootstrap_seed,
             small_groups,
         )
-
-
-def aggregated_task(
-    table: AggregateTable, label: str, task: str | None, *, where: str | None = None
-) -> TaskChoice:
-    """The task given, or detected from the label's distinct values (rows ``where`` keeps) as in memory."""
-    import pandas as pd
-
-    if task is not None:
-        return choose_task(pd.Series([], dtype=object), task, label_name=label)
-    values = table.distinct(label, MAX_CLASSES + 2, where=where)
-    series = pd.Series(values)
-    if len(values) > MAX_CLASSES and table.columns()[label] in ("int", "float"):
-        c = f'"{label}"'.replace('""', '"')
-        kept = f" AND {where}" if where else ""
-        fractional, distinct = table.query(
-            f"SELECT SUM(CASE WHEN {c} <> FLOOR({c}) THEN 1 ELSE 0 END), COUNT(DISTINCT {c}) "
-            f"FROM {table.source} WHERE {c} IS NOT NULL{kept}"
-        )[0]
-        if fractional:
-            return TaskChoice("regression", True, f"label {label!r} has non-integer numbers")
-        return TaskChoice(
-            "regression", True, f"label {label!r} has {int(distinct)} distinct integers (> {MAX_CLASSES})"
-        )
-    return choose_task(series, None, label_name=label)
 
 
 def _groups_or_error(frame: Any, sensitive: list[str], keep: Any) -> Groups:

@@ -5,7 +5,7 @@ Every metric it reports depends on the rows only through small aggregates, so th
 computes those and scikit-learn (or the same formula) runs on them:
 
 1. The task: given, or detected from the label's distinct values as the fairness check does
-   (``fairness._aggregated.aggregated_task``).
+   (``aggregates.aggregated_task``).
 2. Binary and multiclass: ``GROUP BY label, prediction`` gives one row per cell with its rows;
    scikit-learn's metrics take the cells with their rows as ``sample_weight``: the confusion
    counts are the same integers, so accuracy, precision, recall, F1 and macro F1 are the
@@ -26,8 +26,13 @@ import math
 from typing import Any
 
 from govflow.checks._result import CheckInputError
-from govflow.checks.aggregates import AggregateTable, engine_provenance, open_table, sql_literal
-from govflow.checks.fairness._aggregated import aggregated_task
+from govflow.checks.aggregates import (
+    AggregateTable,
+    aggregated_task,
+    engine_provenance,
+    open_table,
+    sql_literal,
+)
 from govflow.checks.performance._positive import positive_value
 
 
