@@ -20,7 +20,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
 
 from govflow.service import partitions
@@ -34,12 +34,10 @@ __all__ = ["nightly_partitions", "waiting_for_labels"]
 _SKEW = dt.timedelta(hours=1)
 
 
-def nightly_partitions(session: Session, model_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """model id -> what its last nightly run read of its partitioned source; models whose source is
-    not partitioned (no claim, no result naming partitions) are left out."""
-    if not model_ids:
-        return {}
-    last = (
+def last_nightly_runs(model_ids: list[int]) -> Subquery:
+    """(model_id, run_pk): the newest nightly run that recorded a result for each model (the
+    portfolio's "last nightly" link and the partitions column read the same run)."""
+    return (
         select(ModelVersion.model_id, func.max(Run.id).label("run_pk"))
         .join(CheckResultRow, CheckResultRow.version_id == ModelVersion.id)
         .join(Run, Run.id == CheckResultRow.run_id)
@@ -47,6 +45,14 @@ def nightly_partitions(session: Session, model_ids: list[int]) -> dict[int, dict
         .group_by(ModelVersion.model_id)
         .subquery()
     )
+
+
+def nightly_partitions(session: Session, model_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """model id -> what its last nightly run read of its partitioned source; models whose source is
+    not partitioned (no claim, no result naming partitions) are left out."""
+    if not model_ids:
+        return {}
+    last = last_nightly_runs(model_ids)
     rows = session.execute(
         select(
             Model.id,

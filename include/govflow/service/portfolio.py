@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from govflow.access import User
 from govflow.policy import Policy
 from govflow.service import team_scope
-from govflow.service.airflow_links import NIGHTLY_DAG, run_link
-from govflow.service.partition_view import nightly_partitions
+from govflow.service.airflow_links import run_link
+from govflow.service.partition_view import last_nightly_runs, nightly_partitions
 from govflow.service.version_state import compliance_problems, derive_state, latest_results_query
-from govflow.store import Alert, CheckResultRow, GateDecision, Model, ModelVersion, Run, Waiver
+from govflow.store import Alert, GateDecision, Model, ModelVersion, Run, Waiver
 from govflow.timeutil import iso_utc, utc
 from govflow.vocab import GATED_STAGES
 
@@ -201,17 +201,10 @@ def _pending_approvals(session: Session, model_ids: list[int]) -> dict[int, int]
 def _last_nightly(session: Session, model_ids: list[int]) -> dict[int, dict[str, Any]]:
     if not model_ids:
         return {}
-    newest = (
-        select(ModelVersion.model_id, func.max(Run.id).label("run_id"))
-        .join(CheckResultRow, CheckResultRow.version_id == ModelVersion.id)
-        .join(Run, Run.id == CheckResultRow.run_id)
-        .where(Run.dag_id == NIGHTLY_DAG, ModelVersion.model_id.in_(model_ids))
-        .group_by(ModelVersion.model_id)
-        .subquery()
-    )
+    newest = last_nightly_runs(model_ids)
     rows = session.execute(
         select(newest.c.model_id, Run.dag_id, Run.run_id, Run.started_at, Run.status).join(
-            Run, Run.id == newest.c.run_id
+            Run, Run.id == newest.c.run_pk
         )
     ).all()
     return {
