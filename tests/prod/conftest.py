@@ -84,3 +84,21 @@ def prod_stack() -> Iterator[StackSettings]:
         down(settings, keep_postgres=False, say=lambda _: None)
         services.remove_private_postgres(settings)
         shutil.rmtree(settings.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def trained(prod_stack: StackSettings) -> dict:
+    """The sample model trained once per test module, its files under the stack's root."""
+    from govflow.prodstack.demo import train
+
+    return train(prod_stack.root)
+
+
+@pytest.fixture
+def stack_env(prod_stack: StackSettings, monkeypatch: pytest.MonkeyPatch) -> StackSettings:
+    """This process as a client of the stack. A production deployment (PostgreSQL, a signing key):
+    dev mode is refused there, so it acts through the service with the stack's roles file."""
+    for key, value in prod_stack.client_env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("GOVFLOW_DEV_MODE", raising=False)
+    return prod_stack

@@ -14,26 +14,11 @@ import time
 import pytest
 
 from govflow.prodstack import demo
-from govflow.prodstack.demo import publish, train
+from govflow.prodstack.demo import publish
 from govflow.timeutil import utc
 from tests.prod._stackops import GATE, client, wait_run
 
 pytestmark = [pytest.mark.prod, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def trained(prod_stack):
-    return train(prod_stack.root)
-
-
-@pytest.fixture
-def stack_env(prod_stack, monkeypatch):
-    for key, value in prod_stack.client_env().items():
-        monkeypatch.setenv(key, value)
-    # A production deployment (PostgreSQL, a signing key): dev mode is refused there, so this process
-    # acts through the service with the stack's roles file, not as tests/conftest.py's dev mode.
-    monkeypatch.delenv("GOVFLOW_DEV_MODE", raising=False)
-    return prod_stack
 
 
 def test_reviewers_answering_within_half_a_second_promote_the_version(stack_env, trained):

@@ -20,7 +20,6 @@ from govflow.access import os_user
 from govflow.prodstack import _services as services
 from govflow.prodstack import start_worker, wait_healthy
 from govflow.prodstack._process import kill
-from govflow.prodstack.demo import train
 from tests.prod._stackops import (
     GATE,
     NIGHTLY,
@@ -38,21 +37,6 @@ from tests.prod._stackops import (
 
 pytestmark = [pytest.mark.prod, pytest.mark.slow]
 NIGHTLY_CHECKS = {"drift", "pii", "fairness", "performance", "documentation"}
-
-
-@pytest.fixture(scope="module")
-def trained(prod_stack):
-    return train(prod_stack.root)
-
-
-@pytest.fixture
-def stack_env(prod_stack, monkeypatch):
-    for key, value in prod_stack.client_env().items():
-        monkeypatch.setenv(key, value)
-    # A production deployment (PostgreSQL, a signing key): dev mode is refused there, so this process
-    # acts through the service with the stack's roles file, not as tests/conftest.py's dev mode.
-    monkeypatch.delenv("GOVFLOW_DEV_MODE", raising=False)
-    return prod_stack
 
 
 def _complete(rows, models) -> None:

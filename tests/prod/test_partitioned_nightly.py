@@ -13,24 +13,10 @@ import pytest
 
 from govflow.prodstack._partitioned import ensure_warehouse, land, prefix_source, table_source
 from govflow.prodstack._seed import seed_production_models
-from govflow.prodstack.demo import train
 from tests.prod._stackops import audit_ok, client, duplicates, wait_run
 
 pytestmark = [pytest.mark.prod, pytest.mark.slow]
 NIGHTLY = "nightly_compliance"
-
-
-@pytest.fixture(scope="module")
-def trained(prod_stack):
-    return train(prod_stack.root)
-
-
-@pytest.fixture
-def stack_env(prod_stack, monkeypatch):
-    for key, value in prod_stack.client_env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("GOVFLOW_DEV_MODE", raising=False)
-    return prod_stack
 
 
 def _results(stack, run_id: str, names: list[str]) -> dict[tuple[str, str], dict]:
