@@ -156,8 +156,7 @@ def heavy_queue() -> dict[str, str]:
     """Operator kwargs for a task that loads the big libraries (a family declares ``heavy``):
     ``{"queue": GOVFLOW_HEAVY_QUEUE}`` when that is set (the Celery stack), else nothing
     (Airflow's default queue; LocalExecutor runs are unaffected)."""
-    queue = os.environ.get("GOVFLOW_HEAVY_QUEUE")
-    return {"queue": queue} if queue else {}
+    return _queue("GOVFLOW_HEAVY_QUEUE")
 
 
 def decision_queue() -> dict[str, str]:
@@ -165,7 +164,11 @@ def decision_queue() -> dict[str, str]:
     ``{"queue": GOVFLOW_DECISION_QUEUE}`` when that is set, else nothing. Workers serving the other
     queues then hold only the check-result key, so the code that parses submitted data or loads
     a model artifact runs where nothing can approve, promote or apply a policy."""
-    queue = os.environ.get("GOVFLOW_DECISION_QUEUE")
+    return _queue("GOVFLOW_DECISION_QUEUE")
+
+
+def _queue(variable: str) -> dict[str, str]:
+    queue = os.environ.get(variable)
     return {"queue": queue} if queue else {}
 
 
