@@ -52,7 +52,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from govflow import config, ownership, sealing, settings
-from govflow.errors import BadInputError
+from govflow.errors import BadInputError, PermissionDeniedError
 
 LOCAL_KEY_NAME = "audit-signing.pem"
 # A trusted public key file named like this is a check-result key (it may sign CHECK_ACTIONS only).
@@ -165,6 +165,19 @@ def check_key() -> SigningKey:
 def holds_decision_key() -> bool:
     """False in a check worker (only the check-result key): it signs no seal, checkpoint or decision."""
     return not (check_key_configured() and not _decision_key_configured())
+
+
+def refuse_untrusted_work(what: str) -> None:
+    """Refuse ``what`` (parsing submitted data, loading a model file) in a split deployment's process
+    that holds the decision key: such work runs on the check workers. A DAG author or whoever can
+    write Airflow's serialized DAGs could otherwise route a check to the decision queue, where a
+    model file's code would run beside the key that approves and promotes."""
+    if os.environ.get("GOVFLOW_DECISION_QUEUE") and _decision_key_configured():
+        raise PermissionDeniedError(
+            f"this process holds the decision key and the deployment keeps decisions apart "
+            f"(GOVFLOW_DECISION_QUEUE): it does not run {what}; check workers (only the check-result "
+            "key) do"
+        )
 
 
 def _decision_key_configured() -> bool:

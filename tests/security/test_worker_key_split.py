@@ -130,6 +130,38 @@ def test_a_check_key_worker_cannot_take_the_decision_task(db_url, sample_files, 
         assert decided == []
 
 
+def test_a_decision_key_process_refuses_to_run_a_check_or_load_a_model(
+    db_url, sample_files, split_keys, monkeypatch
+):
+    """Misrouted the other way (a check on the decision queue, e.g. by whoever can write Airflow's
+    serialized DAG): the process holding the decision key neither parses the data nor loads the
+    model file, and records nothing."""
+    from govflow.checks.model_predictions import load_model
+    from govflow.store import CheckResultRow
+
+    _decision_process(monkeypatch, split_keys)
+    with session_scope() as s:
+        registry.register_model(s, name="split-model", owner="Ana", risk_tier="limited", actor="alice")
+    conf = {
+        "model": "split-model",
+        "version": "1",
+        "artifact": str(sample_files["artifact"]),
+        "training_data": str(sample_files["training"]),
+    }
+    ref = resolve(RUN, conf, triggering_user="dave")
+    monkeypatch.setenv("GOVFLOW_DECISION_QUEUE", "govern")
+    for name in gate_checks():
+        with pytest.raises(Exception, match="holds the decision key"):
+            check(ref, name)
+    with pytest.raises(Exception, match="holds the decision key"):
+        load_model(sample_files["artifact"])
+    with session_scope() as s:
+        assert s.scalars(select(CheckResultRow)).all() == []
+    # The same process without the split setting (one key for everything, e.g. `make up`) still checks.
+    monkeypatch.delenv("GOVFLOW_DECISION_QUEUE")
+    assert check(ref, "pii")["status"] in {"pass", "warn", "fail"}
+
+
 def test_an_inline_check_key_is_sealed_and_still_marks_a_production_deployment(
     govflow_home, tmp_path, monkeypatch
 ):

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from govflow import signing
 from govflow.checks import CheckResult
 from govflow.errors import GovflowError
 from govflow.policy import Policy
@@ -228,6 +229,7 @@ def run_check(
     """
     # The gate's table when read now (not at import), so a family registered later has its row.
     spec = check_spec(check, among=gate_checks() if among is None else among)
+    signing.refuse_untrusted_work(f"the {check} check (it parses submitted data)")
     run = RunRef.of(run)
     found = recorded_result(run, model, version, check, db_url=db_url)
     if found is not None:
@@ -284,6 +286,7 @@ def check_on_data(
 ) -> tuple[CheckResult, str | None]:
     """Run one check on one data file for a version; returns (CheckResult, sha256 of the file read)."""
     spec = check_spec(check)
+    signing.refuse_untrusted_work(f"the {check} check (it parses submitted data)")
     # The check reads private copies made while hashing (what it judges is what was hashed); files in
     # object storage come from this worker's verified cache.
     with private_reads() as folder:
