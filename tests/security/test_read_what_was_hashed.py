@@ -56,3 +56,37 @@ def test_a_registered_file_changed_before_the_copy_is_refused(tmp_path, monkeypa
     result, _ = pipeline.check_on_data("drift", inputs, data=str(data), policy=None)
     assert result.status == "error" and not ran
     assert "registered reference data reference.csv no longer matches" in result.errors[0]
+
+
+def test_the_model_file_is_hashed_where_it_is_read_not_copied(tmp_path, monkeypatch):
+    """The artifact is not copied (its reader takes the bytes into memory once and checks their
+    sha256 there): a file swapped before that read is refused, never loaded."""
+    import dataclasses
+
+    import pytest
+
+    from govflow.checks import CheckInputError
+    from govflow.policy import load_policy
+    from govflow.service.check_runners import run_context
+
+    data = tmp_path / "batch.csv"
+    data.write_text("x\n1\n")
+    artifact = tmp_path / "model.skops"
+    artifact.write_bytes(b"registered bytes")
+    inputs = dataclasses.replace(
+        version_inputs(str(data)), artifact=str(artifact), artifact_sha256=sha256_file(artifact)
+    )
+    seen: dict[str, object] = {}
+
+    def run(path, given, policy):  # type: ignore[no-untyped-def]
+        seen["artifact"] = given.artifact
+        artifact.write_bytes(b"swapped bytes")  # after the runner's look, before the model's read
+        with pytest.raises(CheckInputError, match="no longer matches"):
+            run_context(path, given, load_policy()).load_artifact(given.artifact, given.artifact_sha256)
+        return CheckResult(check="fairness", status="pass")
+
+    monkeypatch.setattr(
+        pipeline, "check_spec", lambda name: SimpleNamespace(also_reads=("artifact",), run=run)
+    )
+    pipeline.check_on_data("fairness", inputs, data=str(data), policy=None)
+    assert seen["artifact"] == str(artifact)  # no second copy of the model file

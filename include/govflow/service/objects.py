@@ -36,6 +36,11 @@ class _RegisteredInputs(Protocol):
 InputsT = TypeVar("InputsT", bound=_RegisteredInputs)
 
 
+# Fields whose reader takes the bytes into memory once and checks their sha256 there (ModelArtifact):
+# a private copy would add a second read and hash, not a guarantee.
+_HASHED_AS_READ = frozenset({"artifact"})
+
+
 def local_inputs(
     inputs: InputsT, data: str, *, reads: tuple[str, ...] = (), into: Path | None = None
 ) -> tuple[InputsT, str, str]:
@@ -69,7 +74,7 @@ def _made_local(
         if not uri or not (is_remote(uri) or into is not None):
             continue
         local = local_copy(uri, sha256=inputs.sha256.get(uri))
-        if into is not None:
+        if into is not None and name not in _HASHED_AS_READ:
             copied, digest = snapshot(local, into)
             registered = inputs.sha256.get(uri)
             if registered and digest != registered:
