@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from govflow.artifacts import upload_file
+from govflow.policy import load_policy
 from govflow.service import registry
 from govflow.service.pipeline import CheckConfig
+from govflow.service.policy import require_active
 from govflow.store import session_scope
 
 SEEDER = "prod-seed"
@@ -48,6 +50,10 @@ def seed_production_models(
         positive_label=trained["positive_label"],
         sensitive=tuple(trained["sensitive"]),
     )
+    # What the first gate run would have done: the check workers judge under an active policy, and
+    # cannot activate one themselves (it needs the decision key, which the seeder holds).
+    with session_scope() as session:
+        require_active(session, load_policy())
     for name in names:
         batches_uri, monitoring = (sources or {}).get(name, (f"s3://{bucket}/models/{name}/batches/", None))
         if monitoring is None:
