@@ -93,6 +93,36 @@ def ledger_of(ledger: Path, run_id: str, heavy: set[str]) -> dict[str, float]:
     return totals
 
 
+def machine_cpu() -> dict[str, float]:
+    """CPU seconds spent so far, by process kind, from /proc (live processes' own time plus their
+    reaped children's): what the whole stack costs, not only the task processes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    kinds: dict[str, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            raw = stat.read_text()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = raw.rsplit(")", 1)[1].split()
+        spent = sum(int(f) for f in fields[11:15]) / tick  # utime stime cutime cstime
+        kinds[_kind(cmdline)] = kinds.get(_kind(cmdline), 0.0) + spent
+    busy = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    kinds["machine"] = (sum(int(v) for v in busy) - int(busy[3]) - int(busy[4])) / tick
+    return kinds
+
+
+def _kind(cmdline: str) -> str:
+    for marker, kind in (
+        ("postgres", "postgres"), ("redis", "redis"), ("weed", "object store"), ("celery", "workers"),
+        ("scheduler", "scheduler"), ("api-server", "api-server"), ("api_server", "api-server"),
+        ("dag-processor", "dag-processor"), ("triggerer", "triggerer"), ("airflow", "airflow other"),
+    ):  # fmt: skip
+        if marker in cmdline:
+            return kind
+    return "other"
+
+
 def small_batches(trained: dict, rows: int, root: Path) -> dict:
     """The trained output with its batches cut to ``rows`` rows (a fleet of small daily batches)."""
     import pandas as pd
@@ -117,8 +147,11 @@ def run_nightly(
     print(f"   seeded {size} models in {time.monotonic() - t_seed:.0f}s", flush=True)
     # grouped: one group per slot; per-model: more groups than models, so each holds one model.
     admin.set_variable("GOVFLOW_NIGHTLY_PARALLELISM", str(slots if shape == "grouped" else 100_000))
+    before = machine_cpu()
     run_id = admin.trigger(NIGHTLY, {}, note=f"bench {size} models, {shape}")["dag_run_id"]
     done = wait_for_runs(admin, {run_id}, None, timeout=3600, dag_id=NIGHTLY)[run_id]
+    after = machine_cpu()
+    spent = {k: round(after.get(k, 0.0) - before.get(k, 0.0), 1) for k in after}
     wall = (_ts(done["end_date"]) - _ts(done["start_date"])).total_seconds()
     per_check, results = compute_of(run_id)
     compute = sum(per_check.values())
@@ -150,6 +183,7 @@ def run_nightly(
         "check_s": compute / max(1, results),
         "results": results,
         "per_check": per_check,
+        "machine_cpu": spent,
     }
     print(
         f"{size} models, {shape}: {row['state']}, wall {wall:.1f}s, checks' cpu {cpu:.1f}s, {results} check "
@@ -158,6 +192,8 @@ def run_nightly(
         + ", ".join(f"{k} {v:.1f}s" for k, v in sorted(per_check.items())),
         flush=True,
     )
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(spent.items()))
+    print(f"   machine CPU s during the run: {kinds}", flush=True)
     return row
 
 
