@@ -15,6 +15,8 @@ An unreachable store raises ``ObjectStoreError`` (one line, names the endpoint).
 from __future__ import annotations
 
 import hashlib
+import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from typing import Any
 from govflow import config, storage
 from govflow.datasources import is_table_uri, table_copy, table_sha256
 from govflow.errors import BadInputError, ConflictError
+from govflow.files import atomic_write
 from govflow.hashing import canonical_json, sha256_bytes, sha256_file
 from govflow.storage import ObjectStoreError, is_remote
 
@@ -77,16 +80,38 @@ def local_copy(uri: str | Path, *, sha256: str | None = None) -> Path:
         return where.local
     text = str(uri)
     name = text.rstrip("/").rsplit("/", 1)[-1] or "object"
-    # Without a registered hash, the object's current hash names the copy (one more streamed read).
-    expected = sha256 or sha256_uri(text)
+    cache = config.home() / "cache" / "objects"
+    if sha256 is None:
+        return _filed_by_hash(text, name, cache)
 
     def changed(actual: str) -> ConflictError:
         return ConflictError(f"{text} changed since registration (sha256 differs): not using it")
 
-    target = config.home() / "cache" / "objects" / expected[:2] / expected / name
-    return storage.verified_copy(
-        target, sha256=expected, source=lambda: storage.blocks(text), changed=changed
-    )
+    target = cache / sha256[:2] / sha256 / name
+    return storage.verified_copy(target, sha256=sha256, source=lambda: storage.blocks(text), changed=changed)
+
+
+def _filed_by_hash(uri: str, name: str, cache: Path) -> Path:
+    """An object with no registered hash (a production batch): downloaded once, hashed as it is
+    written, and filed in the cache under that hash (hashing it first meant reading it twice)."""
+    digest = hashlib.sha256()
+
+    def write(out: Any) -> None:
+        for block in storage.blocks(uri):
+            digest.update(block)
+            out.write(block)
+
+    incoming = cache / "incoming" / f"{secrets.token_hex(8)}-{name}"
+    atomic_write(incoming, write)
+    actual = digest.hexdigest()
+    target = cache / actual[:2] / actual / name
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(incoming, target)  # the same bytes as any copy already there
+    except BaseException:
+        incoming.unlink(missing_ok=True)
+        raise
+    return target
 
 
 def upload_file(path: str | Path, uri: str) -> str:
@@ -114,7 +139,9 @@ class ArtifactStore:
         digest = sha256_bytes(data)
         location = self._location(digest, suffix)
         # Content-addressed: an existing object already holds these bytes. Writes are whole or nothing.
-        if not storage.exists(location):
+        # In object storage a PUT of the same bytes is cheaper than asking first (a missing key costs
+        # s3fs two requests to say so).
+        if not self._is_local or not storage.exists(location):
             storage.write_bytes(location, data)
         uri = str(storage.resolve(location).local) if self._is_local else location
         return StoredArtifact(uri=uri, sha256=digest, size=len(data))

@@ -53,6 +53,7 @@ __all__ = [
     "mkdir",
     "put_file",
     "read_bytes",
+    "read_bytes_if_any",
     "resolve",
     "storage_error",
     "translated_errors",
@@ -234,8 +235,20 @@ def read_bytes(uri: str, *, limit: int | None = None) -> bytes:
         if where.kind == "local":
             with where.local.open("rb") as handle:
                 return handle.read(-1 if limit is None else limit)
-        with where.fs.open(where.path, "rb") as handle:
-            return bytes(handle.read(-1 if limit is None else limit))
+        # One GET (ranged when limited): opening a file object, or s3fs's concurrent whole-object
+        # read, would ask for its size first.
+        once = {"max_concurrency": 1} if where.scheme in ("s3", "s3a") else {}
+        return bytes(where.fs.cat_file(where.path, start=None if limit is None else 0, end=limit, **once))
+
+
+def read_bytes_if_any(uri: str, *, limit: int | None = None) -> bytes | None:
+    """``read_bytes``, or None when nothing is at ``uri`` (one request, not a look then a read)."""
+    try:
+        return read_bytes(uri, limit=limit)
+    except BadInputError as err:
+        if isinstance(err.__cause__, FileNotFoundError):
+            return None
+        raise
 
 
 def write_bytes(uri: str, data: bytes) -> None:
@@ -296,11 +309,9 @@ def glob(uri: str, pattern: str) -> list[str]:
         folder = where.local
         return [str(p) for p in sorted(folder.glob(pattern))] if folder.is_dir() else []
     with translated_errors(uri):
-        fs = where.fs
         root = where.path.rstrip("/")
-        if not fs.exists(root):
-            return []
-        return [where.child(p) for p in sorted(fs.glob(f"{root}/{pattern}"))]
+        # No look for the folder first: a missing prefix lists nothing (one request fewer).
+        return [where.child(p) for p in sorted(where.fs.glob(f"{root}/{pattern}"))]
 
 
 def mkdir(uri: str) -> None:

@@ -97,6 +97,42 @@ def test_a_remote_object_is_copied_once_verified_and_refused_when_changed(memory
         local_copy(f"{memory_root}/missing.csv")
 
 
+def test_an_object_without_a_registered_hash_is_read_once_and_filed_by_its_hash(memory_root, monkeypatch):
+    """A production batch has no registered hash: it was read once to hash it and again to copy it."""
+    uri = f"{memory_root}/batches/b1.csv"
+    storage.write_bytes(uri, b"x\n1\n")
+    streamed: list[str] = []
+    real_blocks = storage.blocks
+    monkeypatch.setattr(storage, "blocks", lambda u: streamed.append(u) or real_blocks(u))
+    copy = local_copy(uri)
+    assert streamed == [uri]
+    assert copy.name == "b1.csv" and copy.parent.name == sha256_bytes(b"x\n1\n")
+    assert copy.read_bytes() == b"x\n1\n"
+    assert not list((copy.parents[2] / "incoming").iterdir())  # nothing half-written left behind
+    storage.write_bytes(uri, b"x\n2\n")
+    assert local_copy(uri).parent.name == sha256_bytes(b"x\n2\n")  # new content, new name
+
+
+def test_a_missing_object_reads_as_none_and_evidence_is_fetched_once_per_block(memory_root, monkeypatch):
+    from types import SimpleNamespace
+
+    from govflow.service.checks import evidence_kept, load_evidence
+
+    assert storage.read_bytes_if_any(f"{memory_root}/nothing.json") is None
+    store = ArtifactStore(memory_root)
+    stored = store.put_json({"status": "pass"})
+    row = SimpleNamespace(id=1, evidence_uri=stored.uri, evidence_sha256=stored.sha256)
+    fetched: list[str] = []
+    real_get = ArtifactStore.get_bytes
+    monkeypatch.setattr(ArtifactStore, "get_bytes", lambda self, u: fetched.append(u) or real_get(self, u))
+    with evidence_kept():
+        assert load_evidence(row, store) == load_evidence(row, store) == {"status": "pass"}
+    assert len(fetched) == 1
+    storage.write_bytes(stored.uri, b'{"status": "fail"}')  # changed in the store after the block
+    with pytest.raises(ConflictError, match="does not match its sha256"):
+        load_evidence(row, store)  # outside a block every read is verified again
+
+
 def test_the_newest_batch_is_found_in_a_remote_folder(memory_root):
     folder = f"{memory_root}/models/credit/batches/"
     assert batches.newest_batch(folder) is None

@@ -8,6 +8,9 @@ event however often it runs.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import select
@@ -95,11 +98,34 @@ def latest_check_results(session: Session, version_id: int) -> dict[str, CheckRe
 
 
 def load_evidence(row: CheckResultRow, artifacts: ArtifactStore | None = None) -> dict[str, Any]:
-    """The full evidence document of a stored result, checked against its sha256."""
-    data = (artifacts or ArtifactStore()).get_bytes(row.evidence_uri) if row.evidence_uri else b"{}"
-    if row.evidence_sha256 and sha256_bytes(data) != row.evidence_sha256:
-        raise ConflictError(f"evidence of check result {row.id} does not match its sha256")
+    """The full evidence document of a stored result, checked against its sha256 (inside
+    ``evidence_kept()``, a document already verified there is not fetched again)."""
+    digest = row.evidence_sha256
+    kept = _KEPT.get()
+    data = kept.get(digest) if kept is not None and digest else None
+    if data is None:
+        data = (artifacts or ArtifactStore()).get_bytes(row.evidence_uri) if row.evidence_uri else b"{}"
+        if digest and sha256_bytes(data) != digest:
+            raise ConflictError(f"evidence of check result {row.id} does not match its sha256")
+        if kept is not None and digest and len(data) <= _KEPT_BYTES:
+            kept[digest] = data
     return json.loads(data)
+
+
+@contextmanager
+def evidence_kept() -> Iterator[None]:
+    """Within the block, each evidence document is fetched and verified once (a documentation
+    render reads every result's evidence once per format): kept by the sha256 its bytes were
+    checked against, and forgotten when the block ends."""
+    token = _KEPT.set({})
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
+_KEPT: ContextVar[dict[str, bytes] | None] = ContextVar("govflow_evidence_kept", default=None)
+_KEPT_BYTES = 1 << 20
 
 
 def check_result_to_dict(row: CheckResultRow) -> dict[str, Any]:

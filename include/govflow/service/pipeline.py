@@ -32,7 +32,7 @@ from govflow.service import docs as docs_service
 from govflow.service import partitions
 from govflow.service.batches import batch_columns, batch_name, newest_batch
 from govflow.service.check_table import CheckSpec, Missing, check_spec, gate_checks
-from govflow.service.checks import find_check_result, record_check_result
+from govflow.service.checks import evidence_kept, find_check_result, record_check_result
 from govflow.service.inputs import CheckConfig, VersionInputs, inputs_of
 from govflow.service.objects import local_inputs, private_reads
 from govflow.service.policy import require_active
@@ -367,7 +367,7 @@ def document_version(
     found = recorded_result(run, model, version, "documentation", db_url=db_url)
     if found is not None:
         return found
-    with session_scope(db_url) as session:
+    with session_scope(db_url) as session, evidence_kept():
         cpu = time.process_time()
         docs_service.document_version(
             session, model, version, run=run_row(session, run), actor=pipeline_actor(run), policy=policy

@@ -303,9 +303,7 @@ def _write(location: str, data: bytes) -> None:
 
 
 def _read(location: str) -> bytes | None:
-    if not storage.exists(location):
-        return None
-    return storage.read_bytes(location, limit=_MAX_BYTES + 1)
+    return storage.read_bytes_if_any(location, limit=_MAX_BYTES + 1)
 
 
 def _newest_listed(root: str) -> str | None:
