@@ -218,6 +218,38 @@ def test_the_nightly_audit_task_anchors_the_head_and_catches_a_later_cut(db_url)
     assert "were deleted" in second["problem"]
 
 
+def test_nightly_reads_only_the_newest_checkpoint_and_still_catches_a_cut(db_url, monkeypatch):
+    """Reading every checkpoint each night grows with the trail's age; the newest valid one catches
+    what the older ones would (the chain is verified event by event first). A junk file newer than
+    it is still reported."""
+    from govflow import storage
+    from govflow.service import audit
+    from govflow.tasks import nightly
+
+    _append(3)
+    assert nightly.verify_audit()["checkpoint"]["seq"] == 3  # its own event is seq 4
+    _append(3)
+    assert nightly.verify_audit()["checkpoint"]["seq"] == 7
+    _append(1)
+    read: list[str] = []
+    real_read = audit._read
+    monkeypatch.setattr(audit, "_read", lambda location: read.append(location) or real_read(location))
+    assert nightly.verify_audit()["ok"]
+    assert len(read) == 1 and "000000000007-" in read[0]  # the newest anchor only, not all three
+
+    storage.write_bytes(f"{audit.checkpoint_root()}/999999999999-junk.json", b"not a checkpoint")
+    _raw(db_url, "DELETE FROM audit_events WHERE seq >= 6")
+    read.clear()
+    report = nightly.verify_audit()
+    assert not report["ok"] and "checkpoint" not in report
+    assert "were deleted" in report["problem"] or any(
+        "were deleted" in p["problem"] for p in report["checkpoint_problems"]
+    )
+    assert any("not a govflow checkpoint" in p["problem"] for p in report["checkpoint_problems"])
+    assert report["first_broken_seq"] == 6
+    assert len(read) == 2  # the junk, then the newest real checkpoint (of seq 9)
+
+
 def test_a_signing_key_file_other_users_can_read_is_refused(db_url, tmp_path, monkeypatch):
     key = generate_key_files(tmp_path / "shared.pem")
     (tmp_path / "shared.pem").chmod(0o644)

@@ -29,7 +29,7 @@ from govflow.service.audit_state import state_problems
 from govflow.signing import Keyring, signing_key
 from govflow.store import AuditEvent
 from govflow.store.audit import UNSIGNED_TRAIL, ChainReport, append_event, verify_chain
-from govflow.store.seals import CHECKPOINT_FORMAT, checkpoint_message, checkpoint_root
+from govflow.store.seals import CHECKPOINT_FORMAT, HEAD_NAME, checkpoint_message, checkpoint_root
 
 __all__ = ["AuditReport", "checkpoint_root", "find_checkpoints", "verify_audit", "write_checkpoint"]
 
@@ -39,15 +39,23 @@ _message = checkpoint_message  # the format lives in store.seals, which writes o
 
 
 def write_checkpoint(
-    session: Session, *, actor: str, out: str | Path | None = None, auth_method: AuthMethod | None = None
+    session: Session,
+    *,
+    actor: str,
+    out: str | Path | None = None,
+    auth_method: AuthMethod | None = None,
+    verified: ChainReport | None = None,
 ) -> dict[str, Any]:
     """Sign the current head and write it outside the DB; refuses to anchor a broken chain.
 
     A trail written before signing existed gets one signed ``audit.signing_started``
     event first: its hash covers every older event, so they verify from then on.
+    ``verified``: the report of a verification just made (nightly's): its head is anchored, if the
+    trail still holds it, instead of walking the chain a second time.
     """
-    _sign_legacy_trail(session, actor=actor, auth_method=auth_method)
-    report = verify_chain(session)
+    signed_now = _sign_legacy_trail(session, actor=actor, auth_method=auth_method)
+    report = verified if verified is not None and not signed_now and _holds(session, verified) else None
+    report = report or verify_chain(session)
     if not report.ok:
         raise BadInputError(
             f"refusing to checkpoint a broken audit chain (seq {report.first_broken_seq}: {report.problem})"
@@ -76,7 +84,7 @@ def write_checkpoint(
     return {**checkpoint, "location": location}
 
 
-def _sign_legacy_trail(session: Session, *, actor: str, auth_method: AuthMethod | None) -> None:
+def _sign_legacy_trail(session: Session, *, actor: str, auth_method: AuthMethod | None) -> bool:
     signed = session.scalar(
         select(func.count()).select_from(AuditEvent).where(AuditEvent.signature.is_not(None))
     )
@@ -84,9 +92,9 @@ def _sign_legacy_trail(session: Session, *, actor: str, auth_method: AuthMethod 
         select(func.count()).select_from(AuditEvent).where(AuditEvent.signature.is_(None))
     )
     if signed or not unsigned:
-        return
+        return False
     if verify_chain(session, keyring=Keyring({})).problem != UNSIGNED_TRAIL:
-        return  # a broken chain: the checkpoint below refuses it with the reason
+        return False  # a broken chain: the checkpoint below refuses it with the reason
     append_event(
         session,
         actor=actor,
@@ -95,6 +103,15 @@ def _sign_legacy_trail(session: Session, *, actor: str, auth_method: AuthMethod 
         subject="audit",
         payload={"unsigned_events": unsigned},
     )
+    return True
+
+
+def _holds(session: Session, report: ChainReport) -> bool:
+    """The verified report's head is still the event at its seq."""
+    if not report.ok or report.events == 0:
+        return False
+    event = session.get(AuditEvent, report.events)
+    return event is not None and event.hash == report.head_hash
 
 
 def _write(location: str, data: bytes) -> None:
@@ -104,6 +121,18 @@ def _write(location: str, data: bytes) -> None:
 def find_checkpoints(extra: list[str] | None = None) -> list[str]:
     """Every checkpoint in the default folder, plus the files named explicitly."""
     return storage.glob(checkpoint_root(), "*.json") + [str(p) for p in extra or []]
+
+
+def _newest_anchor(locations: list[str], keyring: Keyring) -> list[dict[str, Any]]:
+    """Checkpoints newest first (the newest seal, then by seq) up to the first valid one."""
+    head = [loc for loc in locations if loc.endswith(f"/{HEAD_NAME}")]
+    numbered = sorted((loc for loc in locations if loc not in head), reverse=True)
+    anchors = []
+    for location in head + numbered:
+        anchors.append(_load_checkpoint(location, keyring))
+        if "problem" not in anchors[-1]:
+            break
+    return anchors
 
 
 def _read(location: str) -> bytes:
@@ -144,11 +173,25 @@ class AuditReport:
 
 
 def verify_audit(
-    session: Session, *, checkpoints: list[str] | None = None, public_keys: list[Path] | None = None
+    session: Session,
+    *,
+    checkpoints: list[str] | None = None,
+    public_keys: list[Path] | None = None,
+    newest_checkpoint: bool = False,
 ) -> AuditReport:
-    """The chain, every event's signature, and every checkpoint found (see the module docstring)."""
+    """The chain, every event's signature, and every checkpoint found (see the module docstring).
+
+    ``newest_checkpoint`` (nightly): of the store's checkpoints, only the newest that is one (and
+    any newer file that is not). Once every event's hash link and signature is verified, the newest
+    anchor catches whatever an older one would: a rewrite before it changes the hash at its seq,
+    a cut tail ends the chain before it. Reading every checkpoint grows with the trail's age."""
     keyring = Keyring.trusted(public_keys)
-    anchors = [_load_checkpoint(location, keyring) for location in find_checkpoints(checkpoints)]
+    found = find_checkpoints()
+    if newest_checkpoint:
+        anchors = _newest_anchor(found, keyring)
+    else:
+        anchors = [_load_checkpoint(location, keyring) for location in found]
+    anchors += [_load_checkpoint(str(location), keyring) for location in checkpoints or []]
     watch = {a["seq"] for a in anchors if a.get("seq")}
     hashes_at: dict[int, str] = {}
     chain = verify_chain(session, keyring=keyring, watch=watch, hashes_at=hashes_at)

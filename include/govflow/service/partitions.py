@@ -342,7 +342,7 @@ def claim_problems(session: Session, keyring: Keyring | None = None) -> list[Fac
         .join(Run, MonitoredPartition.run_id == Run.id)
         .order_by(MonitoredPartition.id)
     )
-    for row, model, run in session.execute(query).tuples():
+    for row, model, run in session.execute(query):
         claims = signed.setdefault(
             (model.id, row.source), _claims(session, model=model, source=row.source, keyring=keyring)
         )

@@ -55,7 +55,7 @@ from govflow.service.fact_rows import (
 from govflow.service.partitions import claim_problems
 from govflow.service.registry import version_subject
 from govflow.signing import Keyring
-from govflow.store import AuditEvent, CheckResultRow, Model, ModelVersion
+from govflow.store import AuditEvent, CheckResultRow, Model, ModelVersion, Run
 from govflow.store import Policy as PolicyRow
 from govflow.store.audit import event_hash
 from govflow.store.seals import (
@@ -368,7 +368,8 @@ def all_fact_problems(session: Session, keyring: Keyring | None = None) -> list[
     trail = Trail()
     load_events(session, AuditEvent.seq > 0, None, trail)
     problems: list[FactProblem] = []
-    for m in session.scalars(select(Model).order_by(Model.id)):
+    models = session.scalars(select(Model).order_by(Model.id)).all()  # held: each version's model below
+    for m in models:
         found = model_problem(m, trail)
         if found is not None:
             problems.append(found)
@@ -376,12 +377,16 @@ def all_fact_problems(session: Session, keyring: Keyring | None = None) -> list[
     for v in session.scalars(select(ModelVersion).order_by(ModelVersion.id)):
         subject = subjects[v.id] = version_subject(v.model.name, v.version)
         problems += version_problems(v, subject, trail)
+    runs = session.scalars(select(Run)).all()
     problems += compare_rows(
         session,
         trail,
         lambda cls: session.scalars(select(cls).order_by(cls.id)),
         subjects.get,
     )
+    # Held until here: a version's model and a result's run were found in the session, not fetched
+    # once per row (the session keeps only weak references to what nobody holds).
+    del models, runs
     active = session.scalar(select(PolicyRow).where(PolicyRow.active.is_(True)))
     problems += policy_problems(active, trail, None)
     problems += claim_problems(session, keyring)

@@ -206,16 +206,19 @@ def document(
 
 @SYSTEM
 def verify_audit(*, db_url: str | None = None) -> dict[str, Any]:
-    """Verify the chain, its signatures and every checkpoint; when intact, anchor tonight's head.
+    """Verify the chain, its signatures and the newest checkpoint; when intact, anchor tonight's head.
 
     The checkpoint goes outside the DB (the artifact store's audit-checkpoints/),
     so tomorrow's verify notices a cut or rewritten tail.
     """
     with session_scope(db_url) as session:
-        report = verify_audit_trail(session).to_dict()
+        verified = verify_audit_trail(session, newest_checkpoint=True)
+        report = verified.to_dict()
     if report["ok"]:
-        with session_scope(db_url) as session:
-            checkpoint = write_checkpoint(session, actor="airflow", auth_method=SYSTEM_AUTH)
+        with session_scope(db_url) as session:  # anchors the head just verified (no second walk)
+            checkpoint = write_checkpoint(
+                session, actor="airflow", auth_method=SYSTEM_AUTH, verified=verified.chain
+            )
         report["checkpoint"] = {k: checkpoint[k] for k in ("seq", "head_hash", "location", "key_id")}
     return report
 
