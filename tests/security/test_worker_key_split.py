@@ -136,7 +136,8 @@ def test_a_decision_key_process_refuses_to_run_a_check_or_load_a_model(
     """Misrouted the other way (a check on the decision queue, e.g. by whoever can write Airflow's
     serialized DAG): the process holding the decision key neither parses the data nor loads the
     model file, and records nothing."""
-    from govflow.checks.model_predictions import load_model
+    from govflow.policy import load_policy
+    from govflow.service.model_artifacts import load_registered
     from govflow.store import CheckResultRow
 
     _decision_process(monkeypatch, split_keys)
@@ -154,7 +155,7 @@ def test_a_decision_key_process_refuses_to_run_a_check_or_load_a_model(
         with pytest.raises(Exception, match="holds the decision key"):
             check(ref, name)
     with pytest.raises(Exception, match="holds the decision key"):
-        load_model(sample_files["artifact"])
+        load_registered(str(sample_files["artifact"]), None, policy=load_policy(), tier="limited")
     with session_scope() as s:
         assert s.scalars(select(CheckResultRow)).all() == []
     # The same process without the split setting (one key for everything, e.g. `make up`) still checks.

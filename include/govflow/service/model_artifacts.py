@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from govflow import signing
 from govflow.artifacts import ArtifactStore, is_remote
 from govflow.checks import CheckInputError, ModelArtifact, require_format
 from govflow.checks.model_predictions import load_model
@@ -62,6 +63,7 @@ def registered_artifact(uri: str, sha256: str | None, *, policy: Policy, tier: s
     Raises ``CheckInputError`` (a check records it as ``error``) when the bytes differ or the
     policy no longer accepts the format for the tier.
     """
+    signing.refuse_untrusted_work("a model file's code")  # every loader of a registered model asks here
     require_format(uri, _rules(policy, tier).formats, where=f"the {tier} tier (policy {policy.version})")
     try:
         data = ArtifactStore().get_bytes(uri)
