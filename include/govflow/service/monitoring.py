@@ -17,7 +17,7 @@ from govflow.service import partitions
 from govflow.service.inputs import inputs_of
 from govflow.service.registry import get_version, list_versions
 from govflow.service.runs import RunRef
-from govflow.store import CheckResultRow, Run
+from govflow.store import CheckResultRow, ModelVersion, Run
 
 __all__ = ["DUE_GRACE", "due_versions", "label_gap", "results_of_run"]
 
@@ -31,6 +31,16 @@ def due_versions(
     """Production versions due for their re-check by ``dag_id``, one dict per model; ``every_model``:
     every production version whose tier re-checks at all, however recently it was checked."""
     due = []
+    # Each version's last result of ``dag_id`` in one grouped query, not one query per model.
+    last_checked = dict(
+        session.execute(
+            select(CheckResultRow.version_id, func.max(CheckResultRow.created_at))
+            .join(Run, CheckResultRow.run_id == Run.id)
+            .join(ModelVersion, CheckResultRow.version_id == ModelVersion.id)
+            .where(Run.dag_id == dag_id, ModelVersion.stage == "production")
+            .group_by(CheckResultRow.version_id)
+        ).all()
+    )
     for row in list_versions(session, stage="production"):
         tier = row.model.risk_tier
         every = policy.tier(tier).recheck.every_days
@@ -39,11 +49,7 @@ def due_versions(
         if every_model:
             due.append({"model": row.model.name, "version": row.version, "tier": tier})
             continue
-        last = session.scalar(
-            select(func.max(CheckResultRow.created_at))
-            .join(Run, CheckResultRow.run_id == Run.id)
-            .where(CheckResultRow.version_id == row.id, Run.dag_id == dag_id)
-        )
+        last = last_checked.get(row.id)
         if last is not None and last.tzinfo is None:
             last = last.replace(tzinfo=dt.UTC)
         if last is None or now - last >= dt.timedelta(days=every) - DUE_GRACE:
@@ -75,6 +81,10 @@ def label_gap(session: Session, model: str, version: str, *, now: dt.datetime) -
     """The version's oldest checked partition waiting for labels past ``labels_stale_days``, or None
     (the model's batches are not partitioned, or it sets no limit, or its labels keep up)."""
     row = get_version(session, model, version)
+    if not ((row.params or {}).get("monitoring") or {}).get("partition"):
+        # Not monitored by partition: nothing waits for labels. (A row edited to say so is refused by
+        # the same night's checks, which verify the registration before they read it.)
+        return None
     inputs = inputs_of(row)
     source = partitions.MonitoringSource.of(inputs.batches_uri, inputs.monitoring)
     if source is None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from govflow.artifacts import is_remote, sha256_uri, uri_is_file
 from govflow.errors import BadInputError, ConflictError, NotFoundError
@@ -276,7 +276,13 @@ def list_models(session: Session) -> list[Model]:
 def list_versions(
     session: Session, model: str | None = None, *, stage: str | None = None
 ) -> list[ModelVersion]:
-    query = select(ModelVersion).join(Model).order_by(Model.name, ModelVersion.id)
+    # Each row's model comes with it (the join is there anyway), not one query per row later.
+    query = (
+        select(ModelVersion)
+        .join(Model)
+        .options(contains_eager(ModelVersion.model))
+        .order_by(Model.name, ModelVersion.id)
+    )
     if model is not None:
         get_model(session, model)
         query = query.where(Model.name == model)
