@@ -25,8 +25,7 @@ from govflow.access import SYSTEM_AUTH, AuthMethod, Directory, require_role, req
 from govflow.errors import BadInputError, GovflowError
 from govflow.policy import Policy, load_policy, policy_sha256
 from govflow.service.policy_impact import (
-    noncompliance_problems,
-    noncompliant_versions,
+    noncompliance_problems_by_version,
     policy_impact,
     record_impact,
 )
@@ -91,12 +90,11 @@ def alert_noncompliant_owners(
     from govflow.service.alerts import raise_alerts  # delivery imports Airflow connections
 
     with session_scope(db_url) as session:
-        items = [i for i in noncompliant_versions(session) if (i["model"], i["version"]) not in skip]
+        found = noncompliance_problems_by_version(session)
     sent: list[dict[str, Any]] = []
-    for item in items:
-        with session_scope(db_url) as session:
-            problems = noncompliance_problems(session, item["model"], item["version"])
-        sent += raise_alerts(item["model"], problems, actor=actor, version=item["version"], db_url=db_url)
+    for (model, version), problems in found.items():
+        if (model, version) not in skip:
+            sent += raise_alerts(model, problems, actor=actor, version=version, db_url=db_url)
     return sent
 
 

@@ -19,7 +19,7 @@
    a production version is non-compliant while its latest decision was made
    under another policy and would not be approved under the active one; a
    re-approval (a new decision under the active policy) or retirement ends it.
-   The nightly DAG alerts on it every night until then (``noncompliance_problems``).
+   The nightly DAG alerts on it every night until then (``noncompliance_problems_by_version``).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from govflow.vocab import GATED_STAGES
 __all__ = [
     "NONCOMPLIANT_KEY",
     "Impact",
-    "noncompliance_problems",
+    "noncompliance_problems_by_version",
     "noncompliant_versions",
     "policy_impact",
     "record_impact",
@@ -238,20 +238,25 @@ def noncompliant_versions(session: Session, model: str | None = None) -> list[di
     return out
 
 
-def noncompliance_problems(session: Session, model: str, version: str) -> list[Problem]:
-    """The nightly alert for a production version non-compliant since the active policy (or none)."""
-    return [
-        Problem(
-            key=NONCOMPLIANT_KEY,
-            severity="critical",
-            subject=f"[govflow] {model} {version} non-compliant since policy {item['since_policy']}",
-            body=(
-                f"Production version {version} of {model} would not be approved under policy "
-                f"{item['since_policy']} (grace period until {item['grace_until']}): "
-                + "; ".join(r["message"] for r in item["reasons"])[:1000]
-                + f". Re-run the gate (`govflow gate --model {model} --version {version}`) or retire it."
-            ),
-        )
-        for item in noncompliant_versions(session, model)
-        if item["version"] == version
-    ]
+def noncompliance_problems_by_version(session: Session) -> dict[tuple[str, str], list[Problem]]:
+    """The nightly alert of each production version non-compliant since the active policy, by
+    (model, version): the policy parsed and the decisions read once a night, not once per model."""
+    found: dict[tuple[str, str], list[Problem]] = {}
+    for item in noncompliant_versions(session):
+        found.setdefault((item["model"], item["version"]), []).append(_noncompliance_problem(item))
+    return found
+
+
+def _noncompliance_problem(item: dict[str, Any]) -> Problem:
+    model, version = item["model"], item["version"]
+    return Problem(
+        key=NONCOMPLIANT_KEY,
+        severity="critical",
+        subject=f"[govflow] {model} {version} non-compliant since policy {item['since_policy']}",
+        body=(
+            f"Production version {version} of {model} would not be approved under policy "
+            f"{item['since_policy']} (grace period until {item['grace_until']}): "
+            + "; ".join(r["message"] for r in item["reasons"])[:1000]
+            + f". Re-run the gate (`govflow gate --model {model} --version {version}`) or retire it."
+        ),
+    )

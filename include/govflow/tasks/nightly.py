@@ -43,7 +43,7 @@ from govflow.service.mitigate import fix_with_best_option
 from govflow.service.monitoring import due_versions, label_gap, results_of_run
 from govflow.service.pipeline import RunRef, document_version, partitioned_data, pipeline_actor, run_check
 from govflow.service.policy import alert_noncompliant_owners
-from govflow.service.policy_impact import noncompliance_problems
+from govflow.service.policy_impact import noncompliance_problems_by_version
 from govflow.store import session_scope
 from govflow.store.audit import authenticated_as
 from govflow.tasks._cost import task_cost
@@ -241,14 +241,15 @@ def summarize(
     now = now or dt.datetime.now(dt.UTC)
     audit = dict(audit or {"ok": False, "problem": "the audit chain was not verified"})
     models = []
+    with session_scope(db_url) as session:  # approved under an earlier policy, rejected by this one
+        noncompliant = noncompliance_problems_by_version(session)
     for target in targets:
         results = _results_of_run(run, target, db_url=db_url)
         problems = [_problem(target, r) for r in results if r["status"] in ("fail", "error")]
         gap = _label_gap(target, now=now, db_url=db_url)
         if gap is not None:
             problems.append(_labels_problem(target, gap))
-        with session_scope(db_url) as session:  # approved under an earlier policy, rejected by this one
-            problems += noncompliance_problems(session, target["model"], target["version"])
+        problems += noncompliant.get((target["model"], target["version"]), [])
         if not audit.get("ok"):
             problems.append(
                 Problem(
