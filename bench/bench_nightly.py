@@ -23,6 +23,9 @@ process CPU, the check runners' CPU, its SQL statements and object-store request
              share cores) and old = wall / (compute / slots), the ratio as measured before
   tasks, db, obj   task instances, SQL statements and object-store requests, per model
   task cpu   all tasks' process CPU per model (orchestration included)
+  machine cpu   every process's CPU seconds on this machine during the run (/proc/stat), and
+             busy cores = machine cpu / wall; the log line splits it by process kind (Airflow's
+             scheduler and api-server, PostgreSQL, the object store, the task processes)
 
 and wall per model (flat when linear in models), and how much faster grouped is.
 
@@ -201,19 +204,21 @@ def table(rows: list[dict]) -> str:
     """The runs as a Markdown table (what the README shows), grouped beside per-model per size."""
     header = (
         "models", "fan-out", "wall s", "checks' cpu s", "ideal s", "wall / ideal", "compute s", "old ratio",
-        "tasks", "tasks/model", "SQL/model", "object/model", "task cpu/model s", "wall/model s",
-        "grouped vs per-model",
+        "tasks", "tasks/model", "SQL/model", "object/model", "task cpu/model s", "machine cpu s",
+        "busy cores", "wall/model s", "grouped vs per-model",
     )  # fmt: skip
     lines = ["| " + " | ".join(header) + " |", "| ---: | --- |" + " ---: |" * (len(header) - 2)]
     for r in rows:
         naive = next((n for n in rows if n["models"] == r["models"] and n["shape"] == "per-model"), None)
         speedup = f"{naive['wall'] / r['wall']:.2f}x faster" if naive and r["shape"] == "grouped" else ""
         state = "" if r["state"] == "success" else f" ({r['state']})"
+        machine = r.get("machine_cpu", {}).get("machine", 0.0)
         lines.append(
             f"| {r['models']} | {r['shape']}{state} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['ideal']:.1f} "
             f"| {r['ratio']:.2f} | {r['compute']:.1f} | {r['old_ratio']:.2f} | {r['tasks']} "
             f"| {r['tasks'] / r['models']:.2f} | {r['db_per_model']:.0f} | {r['object_per_model']:.1f} "
-            f"| {r['task_cpu_per_model']:.2f} | {r['wall'] / r['models']:.2f} | {speedup} |"
+            f"| {r['task_cpu_per_model']:.2f} | {machine:.0f} | {machine / r['wall']:.2f} "
+            f"| {r['wall'] / r['models']:.2f} | {speedup} |"
         )
     return "\n".join(lines)
 
