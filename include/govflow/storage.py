@@ -28,6 +28,7 @@ S3 credentials, first match wins:
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -238,7 +239,14 @@ def read_bytes(uri: str, *, limit: int | None = None) -> bytes:
         # One GET (ranged when limited): opening a file object, or s3fs's concurrent whole-object
         # read, would ask for its size first.
         once = {"max_concurrency": 1} if where.scheme in ("s3", "s3a") else {}
-        return bytes(where.fs.cat_file(where.path, start=None if limit is None else 0, end=limit, **once))
+        try:
+            return bytes(where.fs.cat_file(where.path, start=None if limit is None else 0, end=limit, **once))
+        except OSError as err:
+            if limit is None or err.errno != errno.EINVAL:
+                raise
+        # An empty object has no byte range to give (S3 answers InvalidRange): read it as a file.
+        with where.fs.open(where.path, "rb") as handle:
+            return bytes(handle.read(limit))
 
 
 def read_bytes_if_any(uri: str, *, limit: int | None = None) -> bytes | None:

@@ -233,3 +233,22 @@ def test_a_secret_is_written_atomically_with_its_exact_mode(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_bytes() == b"{}"
+
+
+def test_a_limited_read_of_an_empty_object_is_empty_not_an_error(memory_root, monkeypatch):
+    """S3 refuses a byte range of an empty object (InvalidRange); an empty seal or checkpoint must
+    read as empty (then "not a checkpoint"), not as an unreachable store."""
+    import errno
+
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    uri = f"{memory_root}/audit-checkpoints/head.json"
+    storage.write_bytes(uri, b"")
+
+    def no_range(self, path, start=None, end=None, **kwargs):  # what s3fs raises for it
+        raise OSError(errno.EINVAL, "The requested range is not satisfiable")
+
+    monkeypatch.setattr(MemoryFileSystem, "cat_file", no_range)
+    assert storage.read_bytes(uri, limit=64) == b""
+    with pytest.raises(ObjectStoreError):
+        storage.read_bytes(uri)  # unlimited: no range was asked, so the error is the store's
