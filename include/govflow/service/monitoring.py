@@ -81,7 +81,8 @@ def label_gap(session: Session, model: str, version: str, *, now: dt.datetime) -
     """The version's oldest checked partition waiting for labels past ``labels_stale_days``, or None
     (the model's batches are not partitioned, or it sets no limit, or its labels keep up)."""
     row = get_version(session, model, version)
-    if not ((row.params or {}).get("monitoring") or {}).get("partition"):
+    monitoring = (row.params or {}).get("monitoring")
+    if not (isinstance(monitoring, dict) and monitoring.get("partition")):
         # Not monitored by partition: nothing waits for labels. (A row edited to say so is refused by
         # the same night's checks, which verify the registration before they read it.)
         return None
