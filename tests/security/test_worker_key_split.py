@@ -110,9 +110,9 @@ def test_checks_on_a_check_key_worker_and_the_decision_apart_verify(
         assert verify_chain(s).ok
 
 
-def test_a_check_key_worker_cannot_take_the_decision_task(db_url, sample_files, split_keys, monkeypatch):
-    """Misrouted (a decision task on a check worker): refused, nothing decided."""
-    _decision_process(monkeypatch, split_keys)
+def _resolved_bare_version(monkeypatch, keys, sample_files):
+    """A registered version (artifact and training data only), resolved by the decision process."""
+    _decision_process(monkeypatch, keys)
     with session_scope() as s:
         registry.register_model(s, name="split-model", owner="Ana", risk_tier="limited", actor="alice")
     conf = {
@@ -121,7 +121,12 @@ def test_a_check_key_worker_cannot_take_the_decision_task(db_url, sample_files, 
         "artifact": str(sample_files["artifact"]),
         "training_data": str(sample_files["training"]),
     }
-    ref = resolve(RUN, conf, triggering_user="dave")
+    return resolve(RUN, conf, triggering_user="dave")
+
+
+def test_a_check_key_worker_cannot_take_the_decision_task(db_url, sample_files, split_keys, monkeypatch):
+    """Misrouted (a decision task on a check worker): refused, nothing decided."""
+    ref = _resolved_bare_version(monkeypatch, split_keys, sample_files)
     _check_worker(monkeypatch, split_keys)
     with pytest.raises(Exception, match="only the check-result key"):
         evaluate(ref)
@@ -140,16 +145,7 @@ def test_a_decision_key_process_refuses_to_run_a_check_or_load_a_model(
     from govflow.service.model_artifacts import load_registered
     from govflow.store import CheckResultRow
 
-    _decision_process(monkeypatch, split_keys)
-    with session_scope() as s:
-        registry.register_model(s, name="split-model", owner="Ana", risk_tier="limited", actor="alice")
-    conf = {
-        "model": "split-model",
-        "version": "1",
-        "artifact": str(sample_files["artifact"]),
-        "training_data": str(sample_files["training"]),
-    }
-    ref = resolve(RUN, conf, triggering_user="dave")
+    ref = _resolved_bare_version(monkeypatch, split_keys, sample_files)
     monkeypatch.setenv("GOVFLOW_DECISION_QUEUE", "govern")
     for name in gate_checks():
         with pytest.raises(Exception, match="holds the decision key"):
