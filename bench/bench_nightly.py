@@ -91,8 +91,8 @@ def ledger_of(ledger: Path, run_id: str, heavy: set[str]) -> dict[str, float]:
         totals["tasks"] += 1
         for key in ("db", "object", "cpu_s", "checks_cpu_s"):
             totals[key] += float(record.get(key) or 0)
-        if record.get("task") in heavy:
-            totals["heavy_cpu_s"] += float(record.get("checks_cpu_s") or 0)
+        by_check = record.get("checks_cpu_by_check") or {}
+        totals["heavy_cpu_s"] += sum(float(spent) for name, spent in by_check.items() if name in heavy)
     return totals
 
 

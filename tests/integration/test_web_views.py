@@ -150,7 +150,7 @@ def test_version_page_renders_evidence_for_people(portfolio_db):
     assert (
         'id="review"' not in client_as("rita").get("/models/credit-risk/versions/1.0").text
     )  # in production
-    assert 'href="/dags/nightly_compliance/runs/scheduled__1/tasks/recheck.validation"' in text
+    assert 'href="/dags/nightly_compliance/runs/scheduled__1/tasks/recheck.checks"' in text
     detail = client.get("/api/models/credit-risk/versions/1.0", params={"audit_limit": 2}).json()
     fairness = next(c for c in detail["checks"] if c["check"] == "fairness")
     assert [g["group"] for g in fairness["view"]["groups"]] == ["female", "male"]

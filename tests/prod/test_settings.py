@@ -130,7 +130,7 @@ def test_heavy_tasks_go_to_the_heavy_queue_only_on_the_celery_stack(heavy, tmp_p
     assert not parsed["errors"]
     for dag_id, heavy_tasks in (
         ("governance_gate", {"pii", "fairness"}),
-        ("nightly_compliance", {"recheck.pii", "recheck.fairness"}),
+        ("nightly_compliance", {"recheck.heavy_checks"}),
     ):
         queues = parsed["queues"][dag_id]
         on_heavy = {task for task, queue in queues.items() if queue == HEAVY_QUEUE}

@@ -239,7 +239,10 @@ with registered(CheckFamily(name="toy", pipeline=TOY_PIPELINE)):
     dags = (governance_gate(), nightly_compliance())
     tasks = {d.dag_id: [t.task_id for t in d.tasks] for d in dags}
     queues = {f"{d.dag_id}.{t.task_id}": t.queue for d in dags for t in d.tasks}
-    print(json.dumps({"tasks": tasks, "queues": queues}))
+    from govflow.service.check_table import nightly_tasks
+
+    plan = {t.task_id: list(t.checks) for t in nightly_tasks()}
+    print(json.dumps({"tasks": tasks, "queues": queues, "plan": plan}))
 """
 
 
@@ -266,9 +269,8 @@ def test_a_toy_family_is_a_task_of_both_dags(tmp_path):
     # A family that declares itself heavy (as the toy does, like pii and fairness) runs on the heavy queue.
     heavy = {task for task, queue in queues.items() if queue == "heavy"}
     assert heavy == {
-        f"{dag}.{check}"
-        for dag, prefix in (("governance_gate", ""), ("nightly_compliance", "recheck."))
-        for check in (f"{prefix}pii", f"{prefix}fairness", f"{prefix}toy")
+        *(f"governance_gate.{check}" for check in ("pii", "fairness", "toy")),
+        "nightly_compliance.recheck.heavy_checks",
     }, queues
     gate = tasks["governance_gate"]
     assert gate[gate.index("resolve") + 1 : gate.index("documentation")] == [
@@ -279,14 +281,17 @@ def test_a_toy_family_is_a_task_of_both_dags(tmp_path):
         "performance",
         "toy",
     ]
+    # Nightly runs a group's checks several to a task: the heavy ones (the toy's too) on the heavy queue.
     assert [t for t in tasks["nightly_compliance"] if t.startswith("recheck.")] == [
-        "recheck.pii",
-        "recheck.fairness",
-        "recheck.drift",
-        "recheck.performance",
-        "recheck.toy",
+        "recheck.checks",
+        "recheck.heavy_checks",
         "recheck.documentation",
     ]
+    assert parsed["plan"] == {
+        "checks": ["drift", "performance"],
+        "heavy_checks": ["pii", "fairness", "toy"],
+        "documentation": [],
+    }
 
 
 def test_a_toy_family_shows_in_the_gate_fixes(toy):

@@ -52,7 +52,7 @@ def test_one_model_raising_does_not_stop_its_group(monkeypatch):
         nightly.check_group({"dag_id": "nightly_compliance", "run_id": "r"}, _targets(3), "drift")
     assert ran == ["m00", "m01", "m02"]  # the model after the failing one still ran
     message = str(raised.value)
-    assert "1 of 3 models" in message and "m01@1.0" in message and "\n" not in message
+    assert "1 of 3 checks" in message and "m01@1.0 drift" in message and "\n" not in message
     assert isinstance(raised.value.__cause__, ConnectionError)
 
 
@@ -70,3 +70,57 @@ def test_a_group_returns_each_models_result(monkeypatch):
     assert [r["model"] for r in results] == ["m00", "m01", "m02"]
     # The policy is read once per group task and shared, not re-read per model.
     assert len(loads) == 1 and len(set(map(id, policies))) == 1 and policies[0] is not None
+
+
+def test_one_group_task_runs_each_models_checks_then_its_documentation(monkeypatch):
+    ran = []
+
+    def check(run, target, name, *, policy=None, db_url=None):
+        ran.append((target["model"], name))
+        if (target["model"], name) == ("m00", "pii"):
+            raise ConnectionError("object store unreachable")
+        return {"check": name, "status": "pass", "model": target["model"]}
+
+    def document(run, target, *, policy=None, db_url=None):
+        ran.append((target["model"], "documentation"))
+        return {"check": "documentation", "status": "pass", "model": target["model"]}
+
+    monkeypatch.setattr(nightly, "check", check)
+    monkeypatch.setattr(nightly, "document", document)
+    loads = []
+    monkeypatch.setattr(nightly, "load_policy", lambda: loads.append(1) or object())
+    run = {"dag_id": "nightly_compliance", "run_id": "r"}
+    with pytest.raises(nightly.GroupIncompleteError, match=r"1 of 6 checks \(m00@1\.0 pii: object store"):
+        nightly.check_group(run, _targets(2), ("drift", "pii"), documents=True, task="checks")
+    # Model by model, its documents after its checks; the raising check stopped neither.
+    assert ran == [
+        ("m00", "drift"), ("m00", "pii"), ("m00", "documentation"),
+        ("m01", "drift"), ("m01", "pii"), ("m01", "documentation"),
+    ]  # fmt: skip
+    assert len(loads) == 1  # one policy read for the whole task
+
+
+def test_nightly_tasks_are_one_per_group_unless_heavy_checks_have_their_own_queue(monkeypatch):
+    from govflow.service.airflow_links import task_id_for
+    from govflow.service.check_table import nightly_checks, nightly_tasks
+
+    monkeypatch.delenv("GOVFLOW_HEAVY_QUEUE", raising=False)
+    [single] = nightly_tasks()
+    assert (single.task_id, single.checks, single.documents, single.queue) == (
+        "checks",
+        nightly_checks(),
+        True,
+        {},
+    )
+    assert task_id_for("nightly_compliance", "fairness") == "recheck.checks"
+    assert task_id_for("nightly_compliance", "documentation") == "recheck.checks"
+
+    monkeypatch.setenv("GOVFLOW_HEAVY_QUEUE", "heavy")
+    light, heavy, docs = nightly_tasks()
+    assert set(light.checks) | set(heavy.checks) == set(nightly_checks())
+    assert heavy.queue == {"queue": "heavy"} and {"pii", "fairness"} <= set(heavy.checks)
+    assert not (light.documents or heavy.documents) and docs.documents and not docs.checks
+    assert task_id_for("nightly_compliance", "fairness") == "recheck.heavy_checks"
+    assert task_id_for("nightly_compliance", "drift") == "recheck.checks"
+    assert task_id_for("nightly_compliance", "documentation") == "recheck.documentation"
+    assert task_id_for("governance_gate", "fairness") == "fairness"

@@ -36,7 +36,7 @@ import pendulum
 from airflow.sdk import Variable, dag, task, task_group
 
 from govflow.config import decision_queue, task_retry_delay
-from govflow.service.check_table import nightly_checks, task_queue
+from govflow.service.check_table import nightly_tasks
 
 DEFAULT_CRON = "0 2 * * *"
 
@@ -74,30 +74,30 @@ def nightly_compliance():
         )
 
     @task
-    def run_check(group: list[dict], check: str, **context) -> list[dict]:
+    def run_checks(group: list[dict], checks: list[str], documents: bool, name: str, **context) -> list[dict]:
         from airflow.sdk.exceptions import AirflowSkipException
 
         from govflow.service.runs import RunRef
         from govflow.tasks.nightly import check_group
 
-        results = check_group(RunRef.from_context(context), group, check)
-        if all(r["status"] == "skipped" for r in results):
+        results = check_group(RunRef.from_context(context), group, checks, documents=documents, task=name)
+        if results and all(r.get("status") == "skipped" for r in results):
             raise AirflowSkipException("; ".join(sorted({r["reason"] for r in results})))
         return results
 
-    @task(trigger_rule="all_done")
-    def documentation(group: list[dict], **context) -> list[dict]:
-        from govflow.service.runs import RunRef
-        from govflow.tasks.nightly import document_group
-
-        return document_group(RunRef.from_context(context), group)
-
     @task_group
     def recheck(group: list[dict]):
-        checks = [
-            run_check.override(task_id=name, **task_queue(name))(group, name) for name in nightly_checks()
-        ]
-        checks >> documentation(group)
+        plan = nightly_tasks()
+        tasks = {
+            t.task_id: run_checks.override(
+                task_id=t.task_id, **t.queue, **({"trigger_rule": "all_done"} if not t.checks else {})
+            )(group, list(t.checks), t.documents, t.task_id)
+            for t in plan
+        }
+        checking = [tasks[t.task_id] for t in plan if t.checks]
+        for t in plan:
+            if not t.checks:  # the documentation alone: after the group's check tasks, whatever they did
+                checking >> tasks[t.task_id]
 
     # The summary writes the trail's checkpoint and reconciling records approvals: the decision key's.
     @task(trigger_rule="all_done", **decision_queue())

@@ -113,6 +113,11 @@ class StackSettings:
     # --- derived -------------------------------------------------------------------------------
 
     @property
+    def heavy_queue_needed(self) -> bool:
+        """Whether some check worker does not take the heavy queue (so heavy checks must be routed)."""
+        return any(HEAVY_QUEUE not in queues.split(",") for queues in self.workers.values())
+
+    @property
     def api_url(self) -> str:
         return f"http://{LOOPBACK}:{self.api_port}"
 
@@ -186,8 +191,10 @@ class StackSettings:
             "GOVFLOW_ARTIFACTS": f"s3://{self.bucket}/artifacts",
             # Keys are per process (key_env): the decision key only where decisions are signed.
             "GOVFLOW_TRUSTED_KEYS_DIR": str(self.root / "keys"),
-            "GOVFLOW_HEAVY_QUEUE": HEAVY_QUEUE,
             "GOVFLOW_DECISION_QUEUE": DECISION_QUEUE,
+            # Heavy checks get their own queue only where some worker lacks the memory for them; when
+            # every worker takes it, a nightly group is one task (check_table.nightly_tasks).
+            **({"GOVFLOW_HEAVY_QUEUE": HEAVY_QUEUE} if self.heavy_queue_needed else {}),
             # One thread per task slot: a worker runs `concurrency` tasks side by side, and OpenMP/BLAS
             # pools sized to every core then spin against each other (a small gradient-boosting fit in
             # the fairness explanation took 9x longer with two threads than with one on this machine).

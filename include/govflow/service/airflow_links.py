@@ -23,8 +23,12 @@ def run_link(dag_id: str, run_id: str) -> dict[str, str]:
 
 
 def task_id_for(dag_id: str, check: str) -> str:
-    # The nightly DAG runs its checks inside the mapped ``recheck`` task group.
-    return f"recheck.{check}" if dag_id == NIGHTLY_DAG else check
+    # The nightly DAG runs its checks inside the mapped ``recheck`` task group, several to a task.
+    if dag_id != NIGHTLY_DAG:
+        return check
+    from govflow.service.check_table import nightly_task_of
+
+    return f"recheck.{nightly_task_of(check)}"
 
 
 def check_links(dag_id: str, run_id: str, check: str) -> dict[str, str]:

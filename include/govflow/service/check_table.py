@@ -31,10 +31,13 @@ from govflow.service.inputs import VersionInputs
 __all__ = [
     "CheckSpec",
     "Missing",
+    "NightlyTask",
     "check_spec",
     "checks",
     "gate_checks",
     "nightly_checks",
+    "nightly_task_of",
+    "nightly_tasks",
     "task_queue",
 ]
 
@@ -92,6 +95,46 @@ def gate_checks() -> tuple[str, ...]:
 def nightly_checks() -> tuple[str, ...]:
     """nightly_compliance's check tasks (per group of models), in table order."""
     return tuple(name for name, spec in checks().items() if spec.nightly)
+
+
+@dataclass(frozen=True)
+class NightlyTask:
+    """One task of a nightly group: the checks it runs for each model of the group, in turn, and
+    whether it then renders that model's documentation; ``queue`` holds its operator kwargs."""
+
+    task_id: str
+    checks: tuple[str, ...]
+    documents: bool
+    queue: dict[str, str]
+
+
+def nightly_tasks() -> tuple[NightlyTask, ...]:
+    """nightly_compliance's tasks per group, read when the DAG file is parsed.
+
+    Without a heavy queue, one task runs every nightly check of each model and then its documentation:
+    a task costs a process, Airflow's round trips and a DB and object-store session, paid once per
+    group instead of once per check. With a heavy queue, its checks get their own task there (only
+    some workers have the memory), and the documentation waits for both in a third task.
+    """
+    names = nightly_checks()
+    heavy = heavy_queue()
+    if not heavy:
+        return (NightlyTask("checks", names, documents=True, queue={}),)
+    table = checks()
+    split = (
+        NightlyTask("checks", tuple(n for n in names if not table[n].heavy), documents=False, queue={}),
+        NightlyTask("heavy_checks", tuple(n for n in names if table[n].heavy), documents=False, queue=heavy),
+        NightlyTask("documentation", (), documents=True, queue={}),
+    )
+    return tuple(task for task in split if task.checks or task.documents)
+
+
+def nightly_task_of(check: str) -> str:
+    """The id (inside its group) of the nightly task that runs ``check``; the documenting task for
+    the documentation and for a check nightly does not run."""
+    plan = nightly_tasks()
+    running = [task.task_id for task in plan if check in task.checks]
+    return running[0] if running else next(task.task_id for task in plan if task.documents)
 
 
 def task_queue(name: str) -> dict[str, str]:

@@ -188,13 +188,14 @@ def load_inputs(session: Session, model: str, version: str) -> VersionInputs:
 
 # The CPU seconds of the runners run inside ``runner_cpu()`` (a task's cost; not stored: a result's
 # evidence holds no clock values, and a found result costs none).
-_RUNNER_CPU: ContextVar[list[float] | None] = ContextVar("govflow_runner_cpu", default=None)
+_RUNNER_CPU: ContextVar[dict[str, float] | None] = ContextVar("govflow_runner_cpu", default=None)
 
 
 @contextmanager
-def runner_cpu() -> Iterator[list[float]]:
-    """Collect the process CPU seconds of each check runner and document render run inside."""
-    spent: list[float] = []
+def runner_cpu() -> Iterator[dict[str, float]]:
+    """Collect the process CPU seconds of the check runners and document renders run inside, per
+    check (``documentation`` for the renders)."""
+    spent: dict[str, float] = {}
     token = _RUNNER_CPU.set(spent)
     try:
         yield spent
@@ -202,10 +203,10 @@ def runner_cpu() -> Iterator[list[float]]:
         _RUNNER_CPU.reset(token)
 
 
-def _count_cpu(seconds: float) -> None:
+def _count_cpu(check: str, seconds: float) -> None:
     spent = _RUNNER_CPU.get()
     if spent is not None:
-        spent.append(seconds)
+        spent[check] = spent.get(check, 0.0) + seconds
 
 
 def run_check(
@@ -264,7 +265,7 @@ def run_check(
         )
     if data.covers:  # the evidence says which partitions (and labels) the result covers
         result = replace(result, summary={**result.summary, **data.covers})
-    _count_cpu(cpu)
+    _count_cpu(check, cpu)
     return record_result(run, model, version, result, data_sha, policy, db_url=db_url) | data.report
 
 
@@ -371,7 +372,7 @@ def document_version(
         docs_service.document_version(
             session, model, version, run=run_row(session, run), actor=pipeline_actor(run), policy=policy
         )
-        _count_cpu(time.process_time() - cpu)
+        _count_cpu("documentation", time.process_time() - cpu)
     done = recorded_result(run, model, version, "documentation", db_url=db_url)
     assert done is not None  # recorded just above, in its own transaction
     return done

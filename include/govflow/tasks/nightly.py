@@ -14,16 +14,18 @@ registered with the version) run when the batch is labeled (has the label and
 prediction columns).
 
 The due models are packed into at most ``GOVFLOW_NIGHTLY_PARALLELISM`` groups; each
-group is one task per check (and one documentation task), which runs that check for
-each of its models in turn. A task's fixed cost (process start, Airflow's round trips,
-the DB session) is then paid once per group, not once per model. A retried group
-task finds what it already recorded and runs only the rest (``run_check`` finds a
-result before it runs one).
+group is one task (``check_table.nightly_tasks``: two and a documentation task with a
+heavy queue) that runs every check of each of its models in turn, then that model's
+documentation. A task's fixed cost (process start, Airflow's round trips, the DB and
+object-store sessions) is then paid once per group, not once per model and check. A
+retried group task finds what it already recorded and runs only the rest (``run_check``
+finds a result before it runs one).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -113,54 +115,59 @@ def pack(targets: Sequence[Mapping[str, Any]], groups: int) -> list[list[dict[st
 def check_group(
     run: RunRef | Mapping[str, Any],
     group: Iterable[Mapping[str, Any]],
-    name: str,
+    names: str | Sequence[str],
     *,
+    documents: bool = False,
+    task: str | None = None,
     db_url: str | None = None,
 ) -> list[dict[str, Any]]:
-    """``check`` for every model of a group; one model raising does not stop the others."""
+    """The checks ``names`` for every model of a group, model by model (then, with ``documents``,
+    that model's documentation); one model or check raising does not stop the others."""
     group = list(group)
-    with task_cost(name, run=RunRef.of(run), models=len(group)):
+    names = (names,) if isinstance(names, str) else tuple(names)
+    with task_cost(task or "+".join(names), run=RunRef.of(run), models=len(group)):
         policy = load_policy()  # resolved once per task, not once per model
-        done = _each(
-            group,
-            lambda target: check(run, target, name, policy=policy, db_url=db_url),
-            what=name,
-        )
-    return done
+
+        def each_check(target: Mapping[str, Any]) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
+            work: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+                (name, functools.partial(check, run, target, name, policy=policy, db_url=db_url))
+                for name in names
+            ]
+            if documents:  # after the model's checks: the documents show tonight's results
+                work.append(
+                    ("documentation", functools.partial(document, run, target, policy=policy, db_url=db_url))
+                )
+            return work
+
+        return _each(group, each_check, what=task or "+".join(names))
 
 
 def document_group(
     run: RunRef | Mapping[str, Any], group: Iterable[Mapping[str, Any]], *, db_url: str | None = None
 ) -> list[dict[str, Any]]:
     """``document`` for every model of a group."""
-    group = list(group)
-    with task_cost("documentation", run=RunRef.of(run), models=len(group)):
-        policy = load_policy()
-        return _each(
-            group,
-            lambda target: document(run, target, policy=policy, db_url=db_url),
-            what="documentation",
-        )
+    return check_group(run, group, (), documents=True, task="documentation", db_url=db_url)
 
 
 def _each(
     group: Iterable[Mapping[str, Any]],
-    work: Callable[[Mapping[str, Any]], dict[str, Any]],
+    work: Callable[[Mapping[str, Any]], list[tuple[str, Callable[[], dict[str, Any]]]]],
     *,
     what: str,
 ) -> list[dict[str, Any]]:
     done: list[dict[str, Any]] = []
     failed: list[tuple[str, Exception]] = []
     for target in group:
-        try:
-            done.append(work(target))
-        except Exception as err:  # reported below, after the group's other models ran
-            log.exception("nightly %s of %s@%s raised", what, target["model"], target["version"])
-            failed.append((f"{target['model']}@{target['version']}", err))
+        for name, step in work(target):
+            try:
+                done.append(step())
+            except Exception as err:  # reported below, after the group's other models ran
+                log.exception("nightly %s of %s@%s raised", name, target["model"], target["version"])
+                failed.append((f"{target['model']}@{target['version']} {name}", err))
     if failed:
         listed = "; ".join(f"{model}: {err}" for model, err in failed)
         raise GroupIncompleteError(
-            f"nightly {what} raised for {len(failed)} of {len(failed) + len(done)} models ({listed}); "
+            f"nightly {what} raised for {len(failed)} of {len(failed) + len(done)} checks ({listed}); "
             "the others are recorded, a retry runs only these"
         ) from failed[0][1]
     return done
