@@ -17,6 +17,9 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,7 @@ __all__ = [
     "ObjectStoreError",
     "StoredArtifact",
     "bucket_ready",
+    "fetched_once",
     "is_remote",
     "local_copy",
     "sha256_uri",
@@ -81,14 +85,36 @@ def local_copy(uri: str | Path, *, sha256: str | None = None) -> Path:
     text = str(uri)
     name = text.rstrip("/").rsplit("/", 1)[-1] or "object"
     cache = config.home() / "cache" / "objects"
+    fetched = _FETCHED.get()
+    if sha256 is None and fetched is not None and text in fetched:
+        sha256 = fetched[text]  # fetched earlier in the block: its filed copy, re-hashed below
     if sha256 is None:
-        return _filed_by_hash(text, name, cache)
+        filed = _filed_by_hash(text, name, cache)
+        if fetched is not None:
+            fetched[text] = filed.parent.name
+        return filed
 
     def changed(actual: str) -> ConflictError:
         return ConflictError(f"{text} changed since registration (sha256 differs): not using it")
 
     target = cache / sha256[:2] / sha256 / name
     return storage.verified_copy(target, sha256=sha256, source=lambda: storage.blocks(text), changed=changed)
+
+
+# Objects with no registered hash fetched in a ``fetched_once()`` block: URI -> sha256 of the copy.
+_FETCHED: ContextVar[dict[str, str] | None] = ContextVar("govflow_objects_fetched", default=None)
+
+
+@contextmanager
+def fetched_once() -> Iterator[None]:
+    """Within the block, an object with no registered hash (a production batch) is downloaded once:
+    later reads take the copy filed under the hash it had then, re-hashed on use, so every check of
+    the block judges the same bytes even if the object is replaced meanwhile."""
+    token = _FETCHED.set(_FETCHED.get() if _FETCHED.get() is not None else {})
+    try:
+        yield
+    finally:
+        _FETCHED.reset(token)
 
 
 def _filed_by_hash(uri: str, name: str, cache: Path) -> Path:

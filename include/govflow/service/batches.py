@@ -5,15 +5,48 @@ Batch files are expected to sort by time (``batch-0001.csv``, ``2026-11-27.parqu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
 from govflow import storage
 
-__all__ = ["batch_columns", "batch_name", "newest_batch"]
+__all__ = ["batch_columns", "batch_name", "batches_listed_once", "newest_batch", "read_once"]
+
+# What a ``batches_listed_once()`` block found: ("newest", uri) -> batch, ("columns", path) -> names.
+_SEEN: ContextVar[dict[tuple[str, str], Any] | None] = ContextVar("govflow_batches_seen", default=None)
+
+
+@contextmanager
+def batches_listed_once() -> Iterator[None]:
+    """Within the block, a prefix is listed and a batch's header read once: every check of one model
+    in a nightly task judges the same newest batch, even if a newer one lands meanwhile."""
+    token = _SEEN.set(_SEEN.get() if _SEEN.get() is not None else {})
+    try:
+        yield
+    finally:
+        _SEEN.reset(token)
+
+
+def read_once(kind: str, key: str, find: Any) -> Any:
+    """``find()``, or inside ``batches_listed_once()`` what it returned for (kind, key) earlier."""
+    seen = _SEEN.get()
+    if seen is None:
+        return find()
+    if (kind, key) not in seen:
+        seen[(kind, key)] = find()
+    return seen[(kind, key)]
 
 
 def newest_batch(batches_uri: str | None) -> str | None:
     """The newest production data batch (CSV/Parquet) under ``batches_uri``, by file name."""
     if not batches_uri:
         return None
+    return read_once("newest", batches_uri, lambda: _newest(batches_uri))
+
+
+def _newest(batches_uri: str) -> str | None:
     where = storage.resolve(batches_uri)
     if where.kind == "local" and where.local.is_file():
         return str(where.local)
@@ -23,6 +56,10 @@ def newest_batch(batches_uri: str | None) -> str | None:
 
 def batch_columns(path: str) -> list[str]:
     """The column names of a batch, read from its header (no rows loaded)."""
+    return list(read_once("columns", path, lambda: _columns(path)))
+
+
+def _columns(path: str) -> list[str]:
     if path.endswith(".parquet"):
         import pyarrow.parquet as pq
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from govflow.artifacts import ArtifactStore
 from govflow.checks import CheckResult
 from govflow.errors import ConflictError
-from govflow.hashing import sha256_bytes
+from govflow.hashing import canonical_json, sha256_bytes
 from govflow.service.registry import iso_utc, version_subject
 from govflow.store import CheckResultRow, ModelVersion, Run
 from govflow.store.audit import append_event
@@ -38,7 +38,11 @@ def record_check_result(
     existing = find_check_result(session, version_id=version.id, run_id=run.id, check=result.check)
     if existing is not None:
         return existing
-    evidence = (artifacts or ArtifactStore()).put_json(_evidence_document(version, run, result, data_sha256))
+    data = canonical_json(_evidence_document(version, run, result, data_sha256)).encode("utf-8")
+    evidence = (artifacts or ArtifactStore()).put_bytes(data, suffix=".json")
+    kept = _KEPT.get()
+    if kept is not None and len(data) <= _KEPT_BYTES:  # the documentation render reads it next
+        kept[evidence.sha256] = data
     row = CheckResultRow(
         version_id=version.id,
         run_id=run.id,
@@ -115,9 +119,10 @@ def load_evidence(row: CheckResultRow, artifacts: ArtifactStore | None = None) -
 @contextmanager
 def evidence_kept() -> Iterator[None]:
     """Within the block, each evidence document is fetched and verified once (a documentation
-    render reads every result's evidence once per format): kept by the sha256 its bytes were
-    checked against, and forgotten when the block ends."""
-    token = _KEPT.set({})
+    render reads every result's evidence once per format), and one recorded in the block is not
+    fetched at all: kept by the sha256 its bytes were checked against (or hashed to when written),
+    and forgotten when the block ends. Nested blocks share the outer one's."""
+    token = _KEPT.set(_KEPT.get() if _KEPT.get() is not None else {})
     try:
         yield
     finally:

@@ -44,6 +44,7 @@ from govflow import config, storage
 from govflow.datasources import is_table_uri, partition_csv, partition_keys, table_copy
 from govflow.errors import BadInputError
 from govflow.hashing import sha256_bytes
+from govflow.service.batches import read_once
 from govflow.service.fact_rows import FactProblem, signed_events
 from govflow.signing import Keyring
 from govflow.store import AuditEvent, Model, MonitoredPartition, Run
@@ -134,7 +135,12 @@ class PartitionRead:
 
 
 def list_partitions(source: MonitoringSource) -> dict[str, Any]:
-    """partition key -> what reads it (a table: the value; a prefix: its part files, by name)."""
+    """partition key -> what reads it (a table: the value; a prefix: its part files, by name); listed
+    once per model in a nightly task (``batches.batches_listed_once``)."""
+    return dict(read_once("partitions", f"{source.uri}#{source.partition}", lambda: _listed(source)))
+
+
+def _listed(source: MonitoringSource) -> dict[str, Any]:
     if is_table_uri(source.uri):
         return partition_keys(source.uri, source.partition)
     found: dict[str, Any] = {}

@@ -25,12 +25,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from govflow import signing
+from govflow.artifacts import fetched_once
 from govflow.checks import CheckResult
 from govflow.errors import GovflowError
 from govflow.policy import Policy
 from govflow.service import docs as docs_service
 from govflow.service import partitions
-from govflow.service.batches import batch_columns, batch_name, newest_batch
+from govflow.service.batches import batch_columns, batch_name, batches_listed_once, newest_batch
 from govflow.service.check_table import CheckSpec, Missing, check_spec, gate_checks
 from govflow.service.checks import evidence_kept, find_check_result, record_check_result
 from govflow.service.inputs import CheckConfig, VersionInputs, inputs_of
@@ -39,6 +40,7 @@ from govflow.service.policy import require_active
 from govflow.service.registry import get_version
 from govflow.service.runs import PIPELINE_USER, RunRef, pipeline_actor, run_row
 from govflow.store import CheckResultRow, session_scope
+from govflow.store.seals import seals_read_once
 
 __all__ = [
     "PIPELINE_USER",
@@ -48,7 +50,9 @@ __all__ = [
     "VersionInputs",
     "check_on_data",
     "document_version",
+    "inputs_read_once",
     "load_inputs",
+    "model_reads_once",
     "newest_batch",
     "newest_batch_data",
     "partitioned_data",
@@ -184,6 +188,46 @@ def load_inputs(session: Session, model: str, version: str) -> VersionInputs:
     return inputs_of(get_version(session, model, version))
 
 
+# Inputs verified in an ``inputs_read_once()`` block, by (model, version, policy sha256).
+_INPUTS: ContextVar[dict[tuple[str, str, str], VersionInputs] | None] = ContextVar(
+    "govflow_inputs_kept", default=None
+)
+
+
+@contextmanager
+def inputs_read_once() -> Iterator[None]:
+    """Within the block, a version's inputs are read and checked against its signed registration
+    (and the policy against the active one) once, not before each of its checks. ``VersionInputs``
+    is frozen: every check of the block judges the same verified registration."""
+    token = _INPUTS.set(_INPUTS.get() if _INPUTS.get() is not None else {})
+    try:
+        yield
+    finally:
+        _INPUTS.reset(token)
+
+
+@contextmanager
+def model_reads_once() -> Iterator[None]:
+    """One model's checks in one nightly task: its registration and policy, its seals, its newest
+    batch (listing, header, download) and the evidence it records are each read once, not before
+    each check (each helper says why that is safe)."""
+    with seals_read_once(), inputs_read_once(), evidence_kept(), fetched_once(), batches_listed_once():
+        yield
+
+
+def _verified_inputs(model: str, version: str, policy: Policy, *, db_url: str | None) -> VersionInputs:
+    kept, key = _INPUTS.get(), (model, version, policy.sha256)
+    if kept is not None and key in kept:
+        return kept[key]
+    with session_scope(db_url) as session:
+        # Thresholds come from the policy: a file an admin did not apply judges nothing.
+        require_active(session, policy)
+        inputs = load_inputs(session, model, version)
+    if kept is not None:
+        kept[key] = inputs
+    return inputs
+
+
 # --- one check for one version in one run ----------------------------------------------------
 
 # The CPU seconds of the runners run inside ``runner_cpu()`` (a task's cost; not stored: a result's
@@ -235,10 +279,7 @@ def run_check(
     found = recorded_result(run, model, version, check, db_url=db_url)
     if found is not None:
         return found
-    with session_scope(db_url) as session:
-        # Thresholds come from the policy: a file an admin did not apply judges nothing.
-        require_active(session, policy)
-        inputs = load_inputs(session, model, version)
+    inputs = _verified_inputs(model, version, policy, db_url=db_url)
     data = source(spec, inputs)
     if isinstance(data, Missing):
         required = missing_is_error and check in policy.tier(inputs.tier).required_checks

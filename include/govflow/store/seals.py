@@ -32,7 +32,9 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Select, event, func, select
@@ -59,6 +61,7 @@ __all__ = [
     "pending_seal",
     "read_head",
     "read_subject_seal",
+    "seals_read_once",
     "signed_checkpoint",
     "subject_seal_problem",
     "write_seal",
@@ -297,13 +300,39 @@ def write_seal(seq: int, head_hash: str, *, root: str | None = None) -> dict[str
 
 def _write(location: str, data: bytes) -> None:
     storage.write_bytes(location, data)  # a local temp-then-rename; an object PUT is whole
+    kept = _KEPT.get()
+    if kept is not None:  # what this process wrote is what it reads next
+        kept[location] = data
 
 
 # --- reading (the gate) -----------------------------------------------------------------------
 
 
 def _read(location: str) -> bytes | None:
-    return storage.read_bytes_if_any(location, limit=_MAX_BYTES + 1)
+    kept = _KEPT.get()
+    if kept is not None and location in kept:
+        return kept[location]
+    data = storage.read_bytes_if_any(location, limit=_MAX_BYTES + 1)
+    if kept is not None:
+        kept[location] = data
+    return data
+
+
+# Seals read in a ``seals_read_once()`` block, by location (None: there was none).
+_KEPT: ContextVar[dict[str, bytes | None] | None] = ContextVar("govflow_seals_kept", default=None)
+
+
+@contextmanager
+def seals_read_once() -> Iterator[None]:
+    """Within the block, each seal is fetched once (a nightly task checks one model's registration
+    before each of its checks). A seal only ever moves forward, and what it guards is a lower
+    bound: a copy read earlier in the block still catches any fact cut from before it. Nested
+    blocks share the outer one's reads."""
+    token = _KEPT.set(_KEPT.get() if _KEPT.get() is not None else {})
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
 
 
 def _newest_listed(root: str) -> str | None:

@@ -28,6 +28,7 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from govflow.access import SYSTEM_AUTH
@@ -43,7 +44,14 @@ from govflow.service.audit import write_checkpoint
 from govflow.service.check_table import nightly_checks
 from govflow.service.mitigate import fix_with_best_option
 from govflow.service.monitoring import due_versions, label_gap, results_of_run
-from govflow.service.pipeline import RunRef, document_version, partitioned_data, pipeline_actor, run_check
+from govflow.service.pipeline import (
+    RunRef,
+    document_version,
+    model_reads_once,
+    partitioned_data,
+    pipeline_actor,
+    run_check,
+)
 from govflow.service.policy import alert_noncompliant_owners
 from govflow.service.policy_impact import noncompliance_problems_by_version
 from govflow.store import session_scope
@@ -139,7 +147,7 @@ def check_group(
                 )
             return work
 
-        return _each(group, each_check, what=task or "+".join(names))
+        return _each(group, each_check, what=task or "+".join(names), scope=model_reads_once)
 
 
 def document_group(
@@ -154,16 +162,18 @@ def _each(
     work: Callable[[Mapping[str, Any]], list[tuple[str, Callable[[], dict[str, Any]]]]],
     *,
     what: str,
+    scope: Callable[[], AbstractContextManager[None]] = nullcontext,
 ) -> list[dict[str, Any]]:
     done: list[dict[str, Any]] = []
     failed: list[tuple[str, Exception]] = []
     for target in group:
-        for name, step in work(target):
-            try:
-                done.append(step())
-            except Exception as err:  # reported below, after the group's other models ran
-                log.exception("nightly %s of %s@%s raised", name, target["model"], target["version"])
-                failed.append((f"{target['model']}@{target['version']} {name}", err))
+        with scope():  # a model's checks share what they read (service.pipeline.model_reads_once)
+            for name, step in work(target):
+                try:
+                    done.append(step())
+                except Exception as err:  # reported below, after the group's other models ran
+                    log.exception("nightly %s of %s@%s raised", name, target["model"], target["version"])
+                    failed.append((f"{target['model']}@{target['version']} {name}", err))
     if failed:
         listed = "; ".join(f"{model}: {err}" for model, err in failed)
         raise GroupIncompleteError(
