@@ -46,3 +46,36 @@ def test_a_task_looks_each_airflow_connection_up_once(monkeypatch):
             settings.object_store_connection()
     settings.object_store_connection()  # outside a task: asked again (a connection may change)
     assert asked == [settings.OBJECT_STORE_CONN_ID] * 2
+
+
+def test_one_task_runs_a_models_checks_and_documents_reading_what_they_share_once(db_url, files, monkeypatch):  # noqa: F811
+    from govflow import storage
+    from govflow.artifacts import ArtifactStore
+    from govflow.service import signed_facts
+
+    root = f"memory://nightly-{secrets.token_hex(4)}/scorer/preds"
+    _production(files, root, {"partition": "ds"})
+    _put(f"{root}/ds=2026-12-01/part-0000.csv", _rows("2026-12-01", seed=1))
+    verified, listed, fetched = [], [], []
+    real_verify, real_glob, real_get = (
+        signed_facts.require_signed_registration,
+        storage.glob,
+        ArtifactStore.get_bytes,
+    )
+    monkeypatch.setattr(
+        signed_facts,
+        "require_signed_registration",
+        lambda s, row: verified.append(row.id) or real_verify(s, row),
+    )
+    monkeypatch.setattr(storage, "glob", lambda uri, pattern: listed.append(uri) or real_glob(uri, pattern))
+    monkeypatch.setattr(
+        ArtifactStore, "get_bytes", lambda self, uri: fetched.append(uri) or real_get(self, uri)
+    )
+    checks = ("pii", "fairness", "drift", "performance")
+    results = nightly.check_group(_night(1), [TARGET], checks, documents=True, task="checks")
+    assert [r["check"] for r in results] == [*checks, "documentation"]
+    assert {r["status"] for r in results} <= {"pass", "warn", "fail"}, results
+    assert len(verified) == 1  # the registration checked against its signed events once, not per check
+    assert listed == [root]  # the partitions listed once for all four checks
+    evidence = {r["evidence_uri"] for r in results}
+    assert not evidence & set(fetched)  # the documentation did not fetch back what the task recorded

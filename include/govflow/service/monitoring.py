@@ -17,9 +17,15 @@ from govflow.service import partitions
 from govflow.service.inputs import inputs_of
 from govflow.service.registry import get_version, list_versions
 from govflow.service.runs import RunRef
-from govflow.store import CheckResultRow, ModelVersion, Run
+from govflow.store import Alert, CheckResultRow, Model, ModelVersion, Run
 
-__all__ = ["DUE_GRACE", "due_versions", "label_gap", "results_of_run"]
+__all__ = [
+    "DUE_GRACE",
+    "due_versions",
+    "label_gap",
+    "models_with_open_alerts",
+    "results_of_run_by_version",
+]
 
 # A model re-checked every day must not be skipped because last night's run started a bit later.
 DUE_GRACE = dt.timedelta(hours=2)
@@ -57,24 +63,44 @@ def due_versions(
     return due
 
 
-def results_of_run(session: Session, run: RunRef, model: str, version: str) -> list[dict[str, Any]]:
-    """The check results ``run`` recorded for the version (status, summary, errors), in order."""
-    row = get_version(session, model, version)
-    rows = session.scalars(
-        select(CheckResultRow)
+def results_of_run_by_version(
+    session: Session, run: RunRef, targets: list[tuple[str, str]]
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The check results ``run`` recorded for each (model, version) of ``targets`` (status, summary,
+    errors), in order, from one query."""
+    wanted = set(targets)
+    found: dict[tuple[str, str], list[dict[str, Any]]] = {target: [] for target in targets}
+    rows = session.execute(
+        select(Model.name, ModelVersion.version, CheckResultRow)
+        .join(ModelVersion, CheckResultRow.version_id == ModelVersion.id)
+        .join(Model, ModelVersion.model_id == Model.id)
         .join(Run, CheckResultRow.run_id == Run.id)
-        .where(CheckResultRow.version_id == row.id, Run.dag_id == run.dag_id, Run.run_id == run.run_id)
+        .where(Run.dag_id == run.dag_id, Run.run_id == run.run_id)
         .order_by(CheckResultRow.id)
     )
-    return [
-        {
-            "check": r.check,
-            "status": r.status,
-            "summary": dict(r.summary or {}),
-            "errors": list(r.errors or []),
-        }
-        for r in rows
-    ]
+    for model, version, r in rows:
+        if (model, version) in wanted:
+            found[(model, version)].append(
+                {
+                    "check": r.check,
+                    "status": r.status,
+                    "summary": dict(r.summary or {}),
+                    "errors": list(r.errors or []),
+                }
+            )
+    return found
+
+
+def models_with_open_alerts(session: Session, prefix: str) -> set[str]:
+    """Names of the models with an open alert whose problem key starts with ``prefix``."""
+    return set(
+        session.scalars(
+            select(Model.name)
+            .join(Alert, Alert.model_id == Model.id)
+            .where(Alert.resolved_at.is_(None), Alert.problem_key.startswith(prefix, autoescape=True))
+            .distinct()
+        )
+    )
 
 
 def label_gap(session: Session, model: str, version: str, *, now: dt.datetime) -> dict[str, Any] | None:

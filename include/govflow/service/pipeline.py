@@ -22,6 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govflow import signing
@@ -209,9 +210,16 @@ def inputs_read_once() -> Iterator[None]:
 @contextmanager
 def model_reads_once() -> Iterator[None]:
     """One model's checks in one nightly task: its registration and policy, its seals, its newest
-    batch (listing, header, download) and the evidence it records are each read once, not before
-    each check (each helper says why that is safe)."""
-    with seals_read_once(), inputs_read_once(), evidence_kept(), fetched_once(), batches_listed_once():
+    batch (listing, header, download), its results of the run and the evidence it records are each
+    read once, not before each check (each helper says why that is safe)."""
+    with (
+        seals_read_once(),
+        inputs_read_once(),
+        results_read_once(),
+        evidence_kept(),
+        fetched_once(),
+        batches_listed_once(),
+    ):
         yield
 
 
@@ -346,12 +354,43 @@ def check_on_data(
 
 
 def recorded_result(
-    run: RunRef, model: str, version: str, check: str, *, db_url: str | None
+    run: RunRef, model: str, version: str, check: str, *, db_url: str | None, fresh: bool = False
 ) -> dict[str, Any] | None:
+    """The run's stored result of ``check`` for the version, or None. In a ``model_reads_once()``
+    block the version's results of the run are read once (then kept as this block records them);
+    ``fresh`` asks the DB again (after something else recorded one)."""
+    kept, key = _FOUND.get(), (run.dag_id, run.run_id, model, version)
+    if kept is not None and key in kept and not fresh:
+        return kept[key].get(check)
     with session_scope(db_url) as session:
         row = get_version(session, model, version)
-        found = find_check_result(session, version_id=row.id, run_id=run_row(session, run).id, check=check)
-        return result_summary(found, model, version) if found is not None else None
+        run_id = run_row(session, run).id
+        if kept is None:
+            found = find_check_result(session, version_id=row.id, run_id=run_id, check=check)
+            return result_summary(found, model, version) if found is not None else None
+        stored = session.scalars(
+            select(CheckResultRow).where(CheckResultRow.version_id == row.id, CheckResultRow.run_id == run_id)
+        )
+        kept[key] = {r.check: result_summary(r, model, version) for r in stored}
+    return kept[key].get(check)
+
+
+# A version's results of a run read in a ``model_reads_once()`` block: (dag, run, model, version) ->
+# check -> summary.
+_FOUND: ContextVar[dict[tuple[str, str, str, str], dict[str, dict[str, Any]]] | None] = ContextVar(
+    "govflow_results_found", default=None
+)
+
+
+@contextmanager
+def results_read_once() -> Iterator[None]:
+    """Within the block, a version's results of a run are read in one query and kept as the block
+    records more (a retried task is a new process: it reads them again)."""
+    token = _FOUND.set(_FOUND.get() if _FOUND.get() is not None else {})
+    try:
+        yield
+    finally:
+        _FOUND.reset(token)
 
 
 def record_result(
@@ -374,7 +413,11 @@ def record_result(
             data_sha256=data_sha,
             policy_sha256=policy.sha256,
         )
-        return result_summary(stored, model, version)
+        summary = result_summary(stored, model, version)
+    kept = _FOUND.get()
+    if kept is not None and (run.dag_id, run.run_id, model, version) in kept:
+        kept[(run.dag_id, run.run_id, model, version)][summary["check"]] = summary
+    return summary
 
 
 def result_summary(row: CheckResultRow, model: str, version: str) -> dict[str, Any]:
@@ -414,7 +457,7 @@ def document_version(
             session, model, version, run=run_row(session, run), actor=pipeline_actor(run), policy=policy
         )
         _count_cpu("documentation", time.process_time() - cpu)
-    done = recorded_result(run, model, version, "documentation", db_url=db_url)
+    done = recorded_result(run, model, version, "documentation", db_url=db_url, fresh=True)
     assert done is not None  # recorded just above, in its own transaction
     return done
 

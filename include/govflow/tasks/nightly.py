@@ -43,7 +43,12 @@ from govflow.service.audit import verify_audit as verify_audit_trail
 from govflow.service.audit import write_checkpoint
 from govflow.service.check_table import nightly_checks
 from govflow.service.mitigate import fix_with_best_option
-from govflow.service.monitoring import due_versions, label_gap, results_of_run
+from govflow.service.monitoring import (
+    due_versions,
+    label_gap,
+    models_with_open_alerts,
+    results_of_run_by_version,
+)
 from govflow.service.pipeline import (
     RunRef,
     document_version,
@@ -258,12 +263,18 @@ def summarize(
     now = now or dt.datetime.now(dt.UTC)
     audit = dict(audit or {"ok": False, "problem": "the audit chain was not verified"})
     models = []
-    with session_scope(db_url) as session:  # approved under an earlier policy, rejected by this one
-        noncompliant = noncompliance_problems_by_version(session)
+    targets = list(targets)
+    keys = [(t["model"], t["version"]) for t in targets]
+    with session_scope(db_url) as session:  # every model's reads at once, not a session per model
+        noncompliant = noncompliance_problems_by_version(session)  # approved earlier, rejected now
+        results_by = results_of_run_by_version(session, run, keys)
+        gaps = {key: label_gap(session, *key, now=now) for key in keys}
+        alerted = models_with_open_alerts(session, "nightly:")
     for target in targets:
-        results = _results_of_run(run, target, db_url=db_url)
+        key = (target["model"], target["version"])
+        results = results_by[key]
         problems = [_problem(target, r) for r in results if r["status"] in ("fail", "error")]
-        gap = _label_gap(target, now=now, db_url=db_url)
+        gap = gaps[key]
         if gap is not None:
             problems.append(_labels_problem(target, gap))
         problems += noncompliant.get((target["model"], target["version"]), [])
@@ -279,13 +290,18 @@ def summarize(
                     ),
                 )
             )
-        alerts = raise_alerts(
-            target["model"],
-            problems,
-            actor=pipeline_actor(run),
-            version=target["version"],
-            resolve_prefix="nightly:",
-            db_url=db_url,
+        # Nothing to raise and nothing open to close: a healthy model costs no alert transaction.
+        alerts = (
+            raise_alerts(
+                target["model"],
+                problems,
+                actor=pipeline_actor(run),
+                version=target["version"],
+                resolve_prefix="nightly:",
+                db_url=db_url,
+            )
+            if problems or target["model"] in alerted
+            else []
         )
         models.append(
             {
@@ -327,16 +343,6 @@ def _finish_run(run: RunRef, status: str, *, db_url: str | None) -> None:
 
     with session_scope(db_url) as session:
         finish_run(session, run_row(session, run), status=status)
-
-
-def _results_of_run(run: RunRef, target: Mapping[str, Any], *, db_url: str | None) -> list[dict[str, Any]]:
-    with session_scope(db_url) as session:
-        return results_of_run(session, run, target["model"], target["version"])
-
-
-def _label_gap(target: Mapping[str, Any], *, now: dt.datetime, db_url: str | None) -> dict[str, Any] | None:
-    with session_scope(db_url) as session:
-        return label_gap(session, target["model"], target["version"], now=now)
 
 
 def _labels_problem(target: Mapping[str, Any], gap: Mapping[str, Any]) -> Problem:
