@@ -8,9 +8,10 @@ are due, triggers nightly_compliance and waits for it. Each size runs twice, on 
 each time, in this order:
 
   grouped    govflow's shape: the models packed into one group per worker slot
-             (GOVFLOW_NIGHTLY_PARALLELISM), one task per group and check
+             (GOVFLOW_NIGHTLY_PARALLELISM), one task per group (check_table.nightly_tasks: with a
+             heavy queue, two and a documentation task)
   per-model  the naive fan-out (the parallelism set above the model count through the
-             Airflow Variable): one task per model and check (only up to ``--per-model-up-to``)
+             Airflow Variable): one group, so one task, per model (only up to ``--per-model-up-to``)
 
 Every nightly task appends what it cost to the stack's ledger (govflow.tasks._cost): its
 process CPU, the check runners' CPU, its SQL statements and object-store requests. Per run:
@@ -247,7 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         help="models of an unreported first run (fills the workers' object caches), 0 for none",
     )
     parser.add_argument(
-        "--heavy-everywhere", action="store_true", help="both workers take the heavy queue too"
+        "--heavy-everywhere",
+        action="store_true",
+        help="both workers take the heavy checks (so the stack routes no task to a heavy queue)",
     )
     parser.add_argument(
         "--no-preload-govflow",

@@ -8,11 +8,13 @@ schedule (default 02:00 UTC; set the Airflow Variable or environment variable
 **Fan-out:** the production models that their risk tier says are due
 (`recheck.every_days` in the policy) are packed into at most
 `GOVFLOW_NIGHTLY_PARALLELISM` groups (env or Airflow Variable, default 8: about
-the worker slots). Per group, one task per check runs it for each model in turn:
+the worker slots). Per group, one task (`checks`) takes its models in turn:
 drift of the newest batch against the reference data, PII scan of the batch,
 and, when the batch is labeled, fairness and model performance against the
-metrics registered with the version (a drop beyond the tolerance fails); then a
-documentation refresh. A retried task runs only what its group has not recorded.
+metrics registered with the version (a drop beyond the tolerance fails); then
+the model's documentation refresh. With a heavy queue (`GOVFLOW_HEAVY_QUEUE`),
+PII and fairness run in their own task there (`heavy_checks`) and the
+documentation after both. A retried task runs only what its group has not recorded.
 
 **Re-check now:** trigger with conf `{"recheck": "all"}` to re-check every production
 model whose tier re-checks at all, however recently it was checked (a partitioned
