@@ -47,7 +47,7 @@ def _complete(rows, models) -> None:
     assert all(uri and uri.startswith("s3://") for *_, uri in rows), "a result without its evidence"
 
 
-def test_killed_worker_mid_heavy_task_is_retried_elsewhere(stack_env, trained):
+def test_killed_worker_mid_check_task_is_retried_elsewhere(stack_env, trained):
     stack = stack_env
     models = seed(stack, trained, 2)
     admin = client(stack)
@@ -59,10 +59,11 @@ def test_killed_worker_mid_heavy_task_is_retried_elsewhere(stack_env, trained):
             admin,
             NIGHTLY,
             run_id,
-            lambda t: t["task_id"].endswith((".pii", ".fairness")) and t["state"] == "running",
+            # A group's checks run in one task (both workers take the heavy checks: no heavy queue).
+            lambda t: t["task_id"].endswith((".checks", ".heavy_checks")) and t["state"] == "running",
         )
         victim = worker_running(stack, ti["id"])
-    assert victim, "no PII/fairness task was seen running on a worker"
+    assert victim, "no nightly check task was seen running on a worker"
     kill(stack.pids, victim)  # SIGKILL the whole worker: pool, supervisor and task process
     try:
         run = wait_run(admin, NIGHTLY, run_id, timeout=420)
@@ -86,7 +87,10 @@ def test_postgres_restart_during_a_nightly_run(stack_env, trained):
     admin = client(stack)
     run_id = admin.trigger(NIGHTLY, {}, note="fault: restart PostgreSQL")["dag_run_id"]
     wait_task(
-        admin, NIGHTLY, run_id, lambda t: ".drift" in t["task_id"] and t["state"] in ("running", "success")
+        admin,
+        NIGHTLY,
+        run_id,
+        lambda t: t["task_id"].endswith(".checks") and t["state"] in ("running", "success"),
     )
     services.restart_postgres(stack)  # fast shutdown: every open connection is dropped
     run = wait_run(admin, NIGHTLY, run_id, timeout=480)
