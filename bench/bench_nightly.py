@@ -45,7 +45,7 @@ import signal
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -261,9 +261,6 @@ def main(argv: list[str] | None = None) -> int:
     # A stopped benchmark still stops its stack (the finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    # The stack's own cron run must not start in the middle (it took half of a run's models at 02:00):
-    # schedule it half a day away.
-    os.environ["GOVFLOW_NIGHTLY_CRON"] = f"0 {(datetime.now().hour + 12) % 24} * * *"
     root = Path(tempfile.mkdtemp(prefix="govflow-bench-nightly-"))
     overrides = {}
     if args.heavy_everywhere:
@@ -273,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         concurrency=args.concurrency,
         preload_govflow=not args.no_preload_govflow,
         cost_ledger=str(root / "cost.jsonl"),
+        # The stack's own cron run must not start in the middle (it took half of a run's models at
+        # 02:00): half a day away.
+        nightly_cron=f"0 {(datetime.now(UTC).hour + 12) % 24} * * *",
         **overrides,
     )
     slots = args.concurrency * len(settings.workers)

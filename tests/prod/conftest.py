@@ -76,10 +76,9 @@ def prod_stack() -> Iterator[StackSettings]:
     settings = _settings(
         _root("prod-stack"),
         workers={"worker-1": f"default,{HEAVY_QUEUE}", "worker-2": f"default,{HEAVY_QUEUE}"},
+        # The stack's own 02:00 nightly run would take the tests' seeded models: half a day away.
+        nightly_cron=f"0 {(dt.datetime.now(dt.UTC).hour + 12) % 24} * * *",
     )
-    # The stack's own 02:00 nightly run would take the tests' seeded models: half a day away.
-    cron = os.environ.get("GOVFLOW_NIGHTLY_CRON")
-    os.environ["GOVFLOW_NIGHTLY_CRON"] = f"0 {(dt.datetime.now(dt.UTC).hour + 12) % 24} * * *"
     try:
         up(settings, timeout=400, say=lambda _: None)
         settle_nightly(settings)
@@ -88,10 +87,6 @@ def prod_stack() -> Iterator[StackSettings]:
         down(settings, keep_postgres=False, say=lambda _: None)
         services.remove_private_postgres(settings)
         shutil.rmtree(settings.root, ignore_errors=True)
-        if cron is None:
-            os.environ.pop("GOVFLOW_NIGHTLY_CRON", None)
-        else:
-            os.environ["GOVFLOW_NIGHTLY_CRON"] = cron
 
 
 @pytest.fixture(scope="module")

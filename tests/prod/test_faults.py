@@ -107,15 +107,21 @@ def test_postgres_restart_during_a_nightly_run(stack_env, trained):
 
 def test_redis_restart_loses_no_queued_work(stack_env, trained):
     stack = stack_env
-    models = seed(stack, trained, 3)
+    models = seed(stack, trained, 6)
     admin = client(stack)
-    run_id = admin.trigger(NIGHTLY, {}, note="fault: restart Redis")["dag_run_id"]
-    # Wait until work is queued behind the busy slots, then restart the broker under it.
-    wait_task(admin, NIGHTLY, run_id, lambda t: t["state"] == "queued" and "recheck." in t["task_id"])
-    services.stop_redis(stack)
-    time.sleep(3)
-    services.start_redis(stack)
-    run = wait_run(admin, NIGHTLY, run_id, timeout=480)
+    # A group is one task: one group per model puts 6 tasks on the 4 slots, so some wait in the queue.
+    slots = str(stack.concurrency * len(stack.workers))
+    admin.set_variable("GOVFLOW_NIGHTLY_PARALLELISM", "100")
+    try:
+        run_id = admin.trigger(NIGHTLY, {}, note="fault: restart Redis")["dag_run_id"]
+        # Wait until work is queued behind the busy slots, then restart the broker under it.
+        wait_task(admin, NIGHTLY, run_id, lambda t: t["state"] == "queued" and "recheck." in t["task_id"])
+        services.stop_redis(stack)
+        time.sleep(3)
+        services.start_redis(stack)
+        run = wait_run(admin, NIGHTLY, run_id, timeout=480)
+    finally:
+        admin.set_variable("GOVFLOW_NIGHTLY_PARALLELISM", slots)
     assert run["state"] == "success"
     _complete(check_rows(stack, NIGHTLY, run_id), models)
     assert audit_ok(stack)["ok"]
