@@ -22,7 +22,7 @@ GOVFLOW_DECISION_QUEUE  Celery queue of the DAG tasks that sign with the decisio
                     finish, reconcile, nightly's summary), served by workers that hold that key and run
                     no check; unset: Airflow's default (one worker pool holds every key)
 GOVFLOW_NIGHTLY_PARALLELISM  how many groups nightly_compliance packs the due models into (default 8):
-                    each group is one task per check, so set it to about the worker slots
+                    each group is one task (three with a heavy queue), so set it to about the worker slots
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ def due_model_groups(
     conf: Mapping[str, Any] | None = None,
     db_url: str | None = None,
 ) -> list[list[dict[str, Any]]]:
-    """The due models packed into groups, one mapped task per group and check."""
+    """The due models packed into groups, one mapped task group each (``check_table.nightly_tasks``)."""
     every = (conf or {}).get("recheck") == "all"
     with task_cost("production_models") as cost:
         targets = due_models(now=now, dag_id=dag_id, every_model=every, db_url=db_url)
