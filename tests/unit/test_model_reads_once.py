@@ -51,6 +51,22 @@ def test_a_seal_is_fetched_once_per_block_and_a_missing_one_stays_missing(memory
     assert reads == [sealed, missing, sealed]
 
 
+def test_a_seal_writer_reads_the_store_not_the_blocks_copy(memory_root, monkeypatch):
+    # Another process sealed a newer fact after this block read the seal: writing ours must not
+    # move the stored seal back to an older fact.
+    monkeypatch.setenv("GOVFLOW_ARTIFACTS", memory_root)
+    signed = SimpleNamespace(key_id="k1", sign=lambda message: "sig")
+    monkeypatch.setattr(seals, "signing_key", lambda: signed)
+    location = seals._subject_seal_location("version:m@1.0")
+    storage.write_bytes(location, b'{"seq": 90}')
+    with model_reads_once():
+        assert seals.read_subject_seal("version:m@1.0")["seq"] == 90
+        storage.write_bytes(location, b'{"seq": 105}')  # the other process
+        seals.write_subject_seal("version:m@1.0", 100, "h100")
+        assert seals.read_subject_seal("version:m@1.0", fresh=True)["seq"] == 105  # the newer stays
+    assert seals.read_subject_seal("version:m@1.0")["seq"] == 105
+
+
 def test_a_batch_is_listed_read_and_downloaded_once_and_every_check_judges_the_same_bytes(memory_root, reads):
     folder = f"{memory_root}/models/credit/batches/"
     storage.write_bytes(folder + "batch-0001.csv", b"age,label\n30,1\n")

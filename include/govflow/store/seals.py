@@ -199,7 +199,7 @@ def _subject_message(body: dict[str, Any]) -> bytes:
 def write_subject_seal(key: str, seq: int, head_hash: str, *, root: str | None = None) -> None:
     """Sign the newest fact of chain ``key``; an existing newer seal stays (a race leaves the newer)."""
     location = _subject_seal_location(key, root)
-    current = read_subject_seal(key, root=root)
+    current = read_subject_seal(key, root=root, fresh=True)  # another process may have sealed newer
     if current is not None and isinstance(current.get("seq"), int) and current["seq"] >= seq:
         return
     signing = signing_key()
@@ -214,8 +214,8 @@ def write_subject_seal(key: str, seq: int, head_hash: str, *, root: str | None =
     _write(location, (json.dumps(seal, sort_keys=True) + "\n").encode("utf-8"))
 
 
-def read_subject_seal(key: str, *, root: str | None = None) -> dict[str, Any] | None:
-    data = _read(_subject_seal_location(key, root))
+def read_subject_seal(key: str, *, root: str | None = None, fresh: bool = False) -> dict[str, Any] | None:
+    data = _read(_subject_seal_location(key, root), fresh=fresh)
     if data is None:
         return None
     try:
@@ -288,7 +288,8 @@ def write_seal(seq: int, head_hash: str, *, root: str | None = None) -> dict[str
     checkpoint = signed_checkpoint(seq, head_hash)
     data = (json.dumps(checkpoint, indent=2, sort_keys=True) + "\n").encode("utf-8")
     _write(f"{root}/{checkpoint_name(seq, head_hash)}", data)
-    current = _read(f"{root}/{HEAD_NAME}")  # not read_head: its fallback lists the file just written
+    # Not read_head (its fallback lists the file just written); fresh: another process may be newer.
+    current = _read(f"{root}/{HEAD_NAME}", fresh=True)
     try:
         newer = current is None or int(json.loads(current).get("seq") or 0) < seq
     except (ValueError, AttributeError, TypeError):
@@ -308,9 +309,11 @@ def _write(location: str, data: bytes) -> None:
 # --- reading (the gate) -----------------------------------------------------------------------
 
 
-def _read(location: str) -> bytes | None:
+def _read(location: str, *, fresh: bool = False) -> bytes | None:
+    """The object at ``location`` or None; in a ``seals_read_once()`` block, the copy read before unless
+    ``fresh`` (a writer deciding whether its seal is newer than the stored one)."""
     kept = _KEPT.get()
-    if kept is not None and location in kept:
+    if kept is not None and location in kept and not fresh:
         return kept[location]
     data = storage.read_bytes_if_any(location, limit=_MAX_BYTES + 1)
     if kept is not None:
