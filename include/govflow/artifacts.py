@@ -29,6 +29,7 @@ from govflow.datasources import is_table_uri, table_copy, table_sha256
 from govflow.errors import BadInputError, ConflictError
 from govflow.files import atomic_write
 from govflow.hashing import canonical_json, sha256_bytes, sha256_file
+from govflow.scoped import kept_in
 from govflow.storage import ObjectStoreError, is_remote
 
 __all__ = [
@@ -110,11 +111,8 @@ def fetched_once() -> Iterator[None]:
     """Within the block, an object with no registered hash (a production batch) is downloaded once:
     later reads take the copy filed under the hash it had then, re-hashed on use, so every check of
     the block judges the same bytes even if the object is replaced meanwhile."""
-    token = _FETCHED.set(_FETCHED.get() if _FETCHED.get() is not None else {})
-    try:
+    with kept_in(_FETCHED):
         yield
-    finally:
-        _FETCHED.reset(token)
 
 
 def _filed_by_hash(uri: str, name: str, cache: Path) -> Path:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from govflow.errors import BadInputError
+from govflow.scoped import kept_in, remembered
 
 __all__ = [
     "DB_CONN_ID",
@@ -169,21 +170,12 @@ def connections_remembered() -> Iterator[None]:
     """Look each Airflow connection up once inside (a task). In a worker, every lookup is a round trip
     to the API server (Airflow caches secrets only in the dag-processor), and every object-store call
     resolves ``govflow_object_store``: a nightly group task made one per read and write."""
-    token = _REMEMBERED.set({})
-    try:
+    with kept_in(_REMEMBERED):
         yield
-    finally:
-        _REMEMBERED.reset(token)
 
 
 def _connection(conn_id: str) -> Any:
-    memo = _REMEMBERED.get()
-    if memo is not None and conn_id in memo:
-        return memo[conn_id]
-    found = _look_up(conn_id)
-    if memo is not None:
-        memo[conn_id] = found
-    return found
+    return remembered(_REMEMBERED, conn_id, lambda: _look_up(conn_id))
 
 
 def _look_up(conn_id: str) -> Any:

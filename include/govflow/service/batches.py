@@ -5,16 +5,18 @@ Batch files are expected to sort by time (``batch-0001.csv``, ``2026-11-27.parqu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from govflow import storage
+from govflow.scoped import kept_in, remembered
 
 __all__ = ["batch_columns", "batch_name", "batches_listed_once", "newest_batch", "read_once"]
 
 # What a ``batches_listed_once()`` block found: ("newest", uri) -> batch, ("columns", path) -> names.
+T = TypeVar("T")
 _SEEN: ContextVar[dict[tuple[str, str], Any] | None] = ContextVar("govflow_batches_seen", default=None)
 
 
@@ -22,21 +24,13 @@ _SEEN: ContextVar[dict[tuple[str, str], Any] | None] = ContextVar("govflow_batch
 def batches_listed_once() -> Iterator[None]:
     """Within the block, a prefix is listed and a batch's header read once: every check of one model
     in a nightly task judges the same newest batch, even if a newer one lands meanwhile."""
-    token = _SEEN.set(_SEEN.get() if _SEEN.get() is not None else {})
-    try:
+    with kept_in(_SEEN):
         yield
-    finally:
-        _SEEN.reset(token)
 
 
-def read_once(kind: str, key: str, find: Any) -> Any:
+def read_once(kind: str, key: str, find: Callable[[], T]) -> T:
     """``find()``, or inside ``batches_listed_once()`` what it returned for (kind, key) earlier."""
-    seen = _SEEN.get()
-    if seen is None:
-        return find()
-    if (kind, key) not in seen:
-        seen[(kind, key)] = find()
-    return seen[(kind, key)]
+    return remembered(_SEEN, (kind, key), find)
 
 
 def newest_batch(batches_uri: str | None) -> str | None:

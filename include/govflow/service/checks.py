@@ -20,6 +20,7 @@ from govflow.artifacts import ArtifactStore
 from govflow.checks import CheckResult
 from govflow.errors import ConflictError
 from govflow.hashing import canonical_json, sha256_bytes
+from govflow.scoped import kept_in
 from govflow.service.registry import iso_utc, version_subject
 from govflow.store import CheckResultRow, ModelVersion, Run
 from govflow.store.audit import append_event
@@ -122,11 +123,8 @@ def evidence_kept() -> Iterator[None]:
     render reads every result's evidence once per format), and one recorded in the block is not
     fetched at all: kept by the sha256 its bytes were checked against (or hashed to when written),
     and forgotten when the block ends. Nested blocks share the outer one's."""
-    token = _KEPT.set(_KEPT.get() if _KEPT.get() is not None else {})
-    try:
+    with kept_in(_KEPT):
         yield
-    finally:
-        _KEPT.reset(token)
 
 
 _KEPT: ContextVar[dict[str, bytes] | None] = ContextVar("govflow_evidence_kept", default=None)

@@ -30,6 +30,7 @@ from govflow.artifacts import fetched_once
 from govflow.checks import CheckResult
 from govflow.errors import GovflowError
 from govflow.policy import Policy
+from govflow.scoped import kept_in, remembered
 from govflow.service import docs as docs_service
 from govflow.service import partitions
 from govflow.service.batches import batch_columns, batch_name, batches_listed_once, newest_batch
@@ -200,11 +201,8 @@ def inputs_read_once() -> Iterator[None]:
     """Within the block, a version's inputs are read and checked against its signed registration
     (and the policy against the active one) once, not before each of its checks. ``VersionInputs``
     is frozen: every check of the block judges the same verified registration."""
-    token = _INPUTS.set(_INPUTS.get() if _INPUTS.get() is not None else {})
-    try:
+    with kept_in(_INPUTS):
         yield
-    finally:
-        _INPUTS.reset(token)
 
 
 @contextmanager
@@ -224,16 +222,13 @@ def model_reads_once() -> Iterator[None]:
 
 
 def _verified_inputs(model: str, version: str, policy: Policy, *, db_url: str | None) -> VersionInputs:
-    kept, key = _INPUTS.get(), (model, version, policy.sha256)
-    if kept is not None and key in kept:
-        return kept[key]
-    with session_scope(db_url) as session:
-        # Thresholds come from the policy: a file an admin did not apply judges nothing.
-        require_active(session, policy)
-        inputs = load_inputs(session, model, version)
-    if kept is not None:
-        kept[key] = inputs
-    return inputs
+    def verify() -> VersionInputs:
+        with session_scope(db_url) as session:
+            # Thresholds come from the policy: a file an admin did not apply judges nothing.
+            require_active(session, policy)
+            return load_inputs(session, model, version)
+
+    return remembered(_INPUTS, (model, version, policy.sha256), verify)
 
 
 # --- one check for one version in one run ----------------------------------------------------
@@ -386,11 +381,8 @@ _FOUND: ContextVar[dict[tuple[str, str, str, str], dict[str, dict[str, Any]]] | 
 def results_read_once() -> Iterator[None]:
     """Within the block, a version's results of a run are read in one query and kept as the block
     records more (a retried task is a new process: it reads them again)."""
-    token = _FOUND.set(_FOUND.get() if _FOUND.get() is not None else {})
-    try:
+    with kept_in(_FOUND):
         yield
-    finally:
-        _FOUND.reset(token)
 
 
 def record_result(

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from govflow import config, storage
 from govflow.hashing import canonical_json
+from govflow.scoped import kept_in
 from govflow.signing import Keyring, holds_decision_key, signing_key
 from govflow.store._models import AuditEvent
 
@@ -331,11 +332,8 @@ def seals_read_once() -> Iterator[None]:
     before each of its checks). A seal only ever moves forward, and what it guards is a lower
     bound: a copy read earlier in the block still catches any fact cut from before it. Nested
     blocks share the outer one's reads."""
-    token = _KEPT.set(_KEPT.get() if _KEPT.get() is not None else {})
-    try:
+    with kept_in(_KEPT):
         yield
-    finally:
-        _KEPT.reset(token)
 
 
 def _newest_listed(root: str) -> str | None:
