@@ -4,8 +4,6 @@ the block. Outside a block every read goes to the store again."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
@@ -16,15 +14,7 @@ from govflow.hashing import sha256_bytes
 from govflow.service import batches
 from govflow.service.pipeline import model_reads_once
 from govflow.store import seals
-
-
-@pytest.fixture
-def memory_root() -> Iterator[str]:
-    root = f"memory://govflow-{uuid.uuid4().hex[:8]}"
-    yield root
-    where = storage.resolve(root)
-    if where.fs.exists(where.path):
-        where.fs.rm(where.path, recursive=True)
+from tests.unit.test_storage import memory_root  # noqa: F401  (fixture)
 
 
 @pytest.fixture
@@ -37,7 +27,7 @@ def reads(monkeypatch) -> list[str]:
     return seen
 
 
-def test_a_seal_is_fetched_once_per_block_and_a_missing_one_stays_missing(memory_root, reads):
+def test_a_seal_is_fetched_once_per_block_and_a_missing_one_stays_missing(memory_root, reads):  # noqa: F811
     sealed, missing = f"{memory_root}/subjects/a.json", f"{memory_root}/subjects/b.json"
     storage.write_bytes(sealed, b'{"seq": 3}')
     with model_reads_once():
@@ -51,7 +41,7 @@ def test_a_seal_is_fetched_once_per_block_and_a_missing_one_stays_missing(memory
     assert reads == [sealed, missing, sealed]
 
 
-def test_a_seal_writer_reads_the_store_not_the_blocks_copy(memory_root, monkeypatch):
+def test_a_seal_writer_reads_the_store_not_the_blocks_copy(memory_root, monkeypatch):  # noqa: F811
     # Another process sealed a newer fact after this block read the seal: writing ours must not
     # move the stored seal back to an older fact.
     monkeypatch.setenv("GOVFLOW_ARTIFACTS", memory_root)
@@ -67,7 +57,7 @@ def test_a_seal_writer_reads_the_store_not_the_blocks_copy(memory_root, monkeypa
     assert seals.read_subject_seal("version:m@1.0")["seq"] == 105
 
 
-def test_a_batch_is_listed_read_and_downloaded_once_and_every_check_judges_the_same_bytes(memory_root, reads):
+def test_a_batch_is_listed_read_and_downloaded_once_and_every_check_judges_the_same_bytes(memory_root, reads):  # noqa: F811
     folder = f"{memory_root}/models/credit/batches/"
     storage.write_bytes(folder + "batch-0001.csv", b"age,label\n30,1\n")
     with model_reads_once():
@@ -75,6 +65,8 @@ def test_a_batch_is_listed_read_and_downloaded_once_and_every_check_judges_the_s
         assert newest is not None and newest.endswith("batch-0001.csv")
         assert batches.batch_columns(newest) == batches.batch_columns(newest) == ["age", "label"]
         first = local_copy(newest)
+        first.write_bytes(b"age,label\n0,0\n")  # a state-volume writer poisons the filed copy
+        assert local_copy(newest).read_bytes() == b"age,label\n30,1\n"  # re-hashed, fetched again
         # A newer batch lands and the object is replaced mid-task: this model's later checks still
         # read the batch its first check read, from the copy filed under its hash (re-hashed on use).
         storage.write_bytes(folder + "batch-0002.csv", b"age,label\n40,0\n")
@@ -83,7 +75,8 @@ def test_a_batch_is_listed_read_and_downloaded_once_and_every_check_judges_the_s
         again = local_copy(newest)
         assert again == first and again.read_bytes() == b"age,label\n30,1\n"
         assert again.parent.name == sha256_bytes(b"age,label\n30,1\n")
-    assert reads.count(newest) == 1  # the header came from fsspec's open, the bytes once
+    # Downloaded once, and once more for the poisoned copy (the header came from fsspec's open).
+    assert reads.count(newest) == 2
     assert batches.newest_batch(folder).endswith("batch-0002.csv")  # outside: listed again
     assert local_copy(newest).read_bytes() == b"age,label\n99,0\n"
 
