@@ -181,15 +181,29 @@ def nightly_parallelism(explicit: str | int | None = None) -> int:
     ``explicit`` (an Airflow Variable's value) wins over ``GOVFLOW_NIGHTLY_PARALLELISM``; a value that
     is not a positive integer is a configuration mistake, reported in one line.
     """
-    raw = explicit if explicit not in (None, "") else os.environ.get("GOVFLOW_NIGHTLY_PARALLELISM")
+    return _positive_int("GOVFLOW_NIGHTLY_PARALLELISM", explicit, DEFAULT_NIGHTLY_PARALLELISM)
+
+
+DEFAULT_NIGHTLY_WRITE_MODELS = 50
+
+
+def nightly_write_models() -> int:
+    """How many models' results a nightly task writes in one transaction (``GOVFLOW_NIGHTLY_WRITE_MODELS``):
+    fewer commits and trail locks the more, and the more checks a crash mid-batch makes a retry run
+    again (50 models is about half a minute of checks here)."""
+    return _positive_int("GOVFLOW_NIGHTLY_WRITE_MODELS", None, DEFAULT_NIGHTLY_WRITE_MODELS)
+
+
+def _positive_int(name: str, explicit: str | int | None, default: int) -> int:
+    raw = explicit if explicit not in (None, "") else os.environ.get(name)
     if raw in (None, ""):
-        return DEFAULT_NIGHTLY_PARALLELISM
+        return default
     try:
         value = int(raw)
     except (TypeError, ValueError):
         value = 0
     if value < 1:
-        raise BadInputError(f"GOVFLOW_NIGHTLY_PARALLELISM must be a positive integer, not {raw!r}")
+        raise BadInputError(f"{name} must be a positive integer, not {raw!r}")
     return value
 
 

@@ -3,9 +3,12 @@ one model raises still records the others (the retry then runs only what is miss
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from types import SimpleNamespace
+
 import pytest
 
-from govflow.config import DEFAULT_NIGHTLY_PARALLELISM, nightly_parallelism
+from govflow.config import DEFAULT_NIGHTLY_PARALLELISM, nightly_parallelism, nightly_write_models
 from govflow.errors import BadInputError
 from govflow.tasks import nightly
 
@@ -72,32 +75,87 @@ def test_a_group_returns_each_models_result(monkeypatch):
     assert len(loads) == 1 and len(set(map(id, policies))) == 1 and policies[0] is not None
 
 
-def test_one_group_task_runs_each_models_checks_then_its_documentation(monkeypatch):
+@pytest.mark.parametrize(
+    "write_models,order",
+    [
+        # the window's checks, its one write, then its documents
+        (None, ["m00 drift", "m00 pii", "m01 drift", "m01 pii", "m02 drift", "m02 pii",
+                "write", "m00 documentation", "m01 documentation", "m02 documentation"]),
+        ("2", ["m00 drift", "m00 pii", "m01 drift", "m01 pii", "write", "m00 documentation",
+               "m01 documentation", "m02 drift", "m02 pii", "write", "m02 documentation"]),
+    ],
+)  # fmt: skip
+def test_a_group_task_writes_each_windows_results_before_their_documentation(
+    monkeypatch, write_models, order
+):
     ran = []
 
     def check(run, target, name, *, policy=None, db_url=None):
-        ran.append((target["model"], name))
+        ran.append(f"{target['model']} {name}")
         if (target["model"], name) == ("m00", "pii"):
             raise ConnectionError("object store unreachable")
         return {"check": name, "status": "pass", "model": target["model"]}
 
     def document(run, target, *, policy=None, db_url=None):
-        ran.append((target["model"], "documentation"))
+        ran.append(f"{target['model']} documentation")
         return {"check": "documentation", "status": "pass", "model": target["model"]}
+
+    class Batch:
+        def write(self):
+            ran.append("write")
+            return []
+
+    @contextmanager
+    def written_together(*, db_url):
+        yield Batch()
 
     monkeypatch.setattr(nightly, "check", check)
     monkeypatch.setattr(nightly, "document", document)
+    monkeypatch.setattr(nightly, "results_written_together", written_together)
+    if write_models:
+        monkeypatch.setenv("GOVFLOW_NIGHTLY_WRITE_MODELS", write_models)
+    else:
+        monkeypatch.delenv("GOVFLOW_NIGHTLY_WRITE_MODELS", raising=False)
     loads = []
     monkeypatch.setattr(nightly, "load_policy", lambda: loads.append(1) or object())
     run = {"dag_id": "nightly_compliance", "run_id": "r"}
-    with pytest.raises(nightly.GroupIncompleteError, match=r"1 of 6 checks \(m00@1\.0 pii: object store"):
-        nightly.check_group(run, _targets(2), ("drift", "pii"), documents=True, task="checks")
-    # Model by model, its documents after its checks; the raising check stopped neither.
-    assert ran == [
-        ("m00", "drift"), ("m00", "pii"), ("m00", "documentation"),
-        ("m01", "drift"), ("m01", "pii"), ("m01", "documentation"),
-    ]  # fmt: skip
+    with pytest.raises(nightly.GroupIncompleteError, match=r"1 of 9 checks \(m00@1\.0 pii: object store"):
+        nightly.check_group(run, _targets(3), ("drift", "pii"), documents=True, task="checks")
+    assert ran == order  # the raising check stopped neither its model's other checks nor the documents
     assert len(loads) == 1  # one policy read for the whole task
+
+
+def test_a_result_whose_write_failed_is_the_tasks_error_not_a_result(monkeypatch):
+    from govflow.service.result_batch import WriteFailure
+
+    returned = {}
+
+    def check(run, target, name, *, policy=None, db_url=None):
+        returned[target["model"]] = {"check": name, "status": "pass", "model": target["model"]}
+        return returned[target["model"]]
+
+    class Batch:
+        def write(self):
+            pending = SimpleNamespace(model="m01", version="1.0", result=SimpleNamespace(check="drift"))
+            pending.summary = returned["m01"]
+            return [WriteFailure(pending, ConnectionError("the database went away"))]
+
+    @contextmanager
+    def written_together(*, db_url):
+        yield Batch()
+
+    monkeypatch.setattr(nightly, "check", check)
+    monkeypatch.setattr(nightly, "results_written_together", written_together)
+    monkeypatch.setattr(nightly, "load_policy", object)
+    with pytest.raises(nightly.GroupIncompleteError, match=r"1 of 3 checks \(m01@1\.0 drift: the database"):
+        nightly.check_group({"dag_id": "nightly_compliance", "run_id": "r"}, _targets(3), "drift")
+
+
+@pytest.mark.parametrize("bad", ["0", "many"])
+def test_a_bad_write_batch_size_is_a_one_line_configuration_error(monkeypatch, bad):
+    monkeypatch.setenv("GOVFLOW_NIGHTLY_WRITE_MODELS", bad)
+    with pytest.raises(BadInputError, match="GOVFLOW_NIGHTLY_WRITE_MODELS must be a positive integer"):
+        nightly_write_models()
 
 
 def test_nightly_tasks_are_one_per_group_unless_heavy_checks_have_their_own_queue(monkeypatch):

@@ -11,12 +11,12 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from govflow.artifacts import ArtifactStore
+from govflow.artifacts import ArtifactStore, StoredArtifact
 from govflow.checks import CheckResult
 from govflow.errors import ConflictError
 from govflow.hashing import canonical_json, sha256_bytes
@@ -35,15 +35,18 @@ def record_check_result(
     data_sha256: str | None,
     policy_sha256: str | None = None,
     artifacts: ArtifactStore | None = None,
+    evidence: StoredArtifact | None = None,
+    auth_method: str | None = None,
 ) -> CheckResultRow:
+    """Store the result's row and its signed ``check.recorded`` event in the session's transaction
+    (the evidence document too, unless ``store_evidence`` stored it before the transaction began)."""
     existing = find_check_result(session, version_id=version.id, run_id=run.id, check=result.check)
     if existing is not None:
         return existing
-    data = canonical_json(_evidence_document(version, run, result, data_sha256)).encode("utf-8")
-    evidence = (artifacts or ArtifactStore()).put_bytes(data, suffix=".json")
-    kept = _KEPT.get()
-    if kept is not None and len(data) <= _KEPT_BYTES:  # the documentation render reads it next
-        kept[evidence.sha256] = data
+    if evidence is None:
+        evidence = store_evidence(
+            version.model.name, version.version, run, result, data_sha256, artifacts=artifacts
+        )
     row = CheckResultRow(
         version_id=version.id,
         run_id=run.id,
@@ -75,8 +78,41 @@ def record_check_result(
             "policy_sha256": policy_sha256,
             "created_at": iso_utc(row.created_at),  # the gate's freshness rule reads it: signed too
         },
+        auth_method=auth_method,
     )
     return row
+
+
+def store_evidence(
+    model: str,
+    version: str,
+    run: EvidenceRun,
+    result: CheckResult,
+    data_sha256: str | None,
+    *,
+    artifacts: ArtifactStore | None = None,
+) -> StoredArtifact:
+    """Put a result's evidence document in the artifact store (content-addressed: a retry that puts
+    the same document again writes the same object); the row that names it is written after."""
+    data = canonical_json(_evidence_document(model, version, run, result, data_sha256)).encode("utf-8")
+    evidence = (artifacts or ArtifactStore()).put_bytes(data, suffix=".json")
+    kept = _KEPT.get()
+    if kept is not None and len(data) <= _KEPT_BYTES:  # the documentation render reads it next
+        kept[evidence.sha256] = data
+    return evidence
+
+
+class EvidenceRun(Protocol):
+    """What a result's evidence says about its run (a ``Run`` row, or a copy of one)."""
+
+    @property
+    def dag_id(self) -> str: ...
+
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def dag_version(self) -> dict[str, Any] | None: ...
 
 
 def find_check_result(session: Session, *, version_id: int, run_id: int, check: str) -> CheckResultRow | None:
@@ -131,6 +167,21 @@ _KEPT: ContextVar[dict[str, bytes] | None] = ContextVar("govflow_evidence_kept",
 _KEPT_BYTES = 1 << 20
 
 
+def result_summary(row: CheckResultRow, model: str, version: str) -> dict[str, Any]:
+    """What a task returns (and Airflow shows in XCom): small, no raw data."""
+    return {
+        "check": row.check,
+        "status": row.status,
+        "summary": dict(row.summary or {}),
+        "errors": list(row.errors or []),
+        "result_id": row.id,
+        "evidence_uri": row.evidence_uri,
+        "evidence_sha256": row.evidence_sha256,
+        "model": model,
+        "version": version,
+    }
+
+
 def check_result_to_dict(row: CheckResultRow) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -151,12 +202,12 @@ def check_result_to_dict(row: CheckResultRow) -> dict[str, Any]:
 
 
 def _evidence_document(
-    version: ModelVersion, run: Run, result: CheckResult, data_sha256: str | None
+    model: str, version: str, run: EvidenceRun, result: CheckResult, data_sha256: str | None
 ) -> dict[str, Any]:
     # No wall-clock values here (duration lives on the DB row): the same evidence hashes the same.
     document = {
-        "model": version.model.name,
-        "version": version.version,
+        "model": model,
+        "version": version,
         "run": {"dag_id": run.dag_id, "run_id": run.run_id}
         | ({"dag_version": run.dag_version} if run.dag_version else {}),  # the pipeline code that produced it
         "data_sha256": data_sha256,

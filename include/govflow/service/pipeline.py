@@ -35,11 +35,12 @@ from govflow.service import docs as docs_service
 from govflow.service import partitions
 from govflow.service.batches import batch_columns, batch_name, batches_listed_once, newest_batch
 from govflow.service.check_table import CheckSpec, Missing, check_spec, gate_checks
-from govflow.service.checks import evidence_kept, find_check_result, record_check_result
+from govflow.service.checks import evidence_kept, find_check_result, record_check_result, result_summary
 from govflow.service.inputs import CheckConfig, VersionInputs, inputs_of
 from govflow.service.objects import local_inputs, private_reads
 from govflow.service.policy import require_active
 from govflow.service.registry import get_version
+from govflow.service.result_batch import pending_results
 from govflow.service.runs import PIPELINE_USER, RunRef, pipeline_actor, run_row
 from govflow.store import CheckResultRow, session_scope
 from govflow.store.seals import seals_read_once
@@ -207,9 +208,10 @@ def inputs_read_once() -> Iterator[None]:
 
 @contextmanager
 def model_reads_once() -> Iterator[None]:
-    """One model's checks in one nightly task: its registration and policy, its seals, its newest
-    batch (listing, header, download), its results of the run and the evidence it records are each
-    read once, not before each check (each helper says why that is safe)."""
+    """A nightly task's models (a window of them): each model's registration and policy, seals,
+    newest batch (listing, header, download), results of the run and the evidence it records are
+    read once, not before each of its checks and its documentation (every memo is keyed by what it
+    holds, so one block serves several models; each helper says why keeping it is safe)."""
     with (
         seals_read_once(),
         inputs_read_once(),
@@ -310,7 +312,9 @@ def run_check(
     if data.covers:  # the evidence says which partitions (and labels) the result covers
         result = replace(result, summary={**result.summary, **data.covers})
     _count_cpu(check, cpu)
-    return record_result(run, model, version, result, data_sha, policy, db_url=db_url) | data.report
+    summary = record_result(run, model, version, result, data_sha, policy, db_url=db_url)
+    summary.update(data.report)  # in place: a result written with its batch is filled in later
+    return summary
 
 
 def run_check_for_version(
@@ -395,36 +399,27 @@ def record_result(
     *,
     db_url: str | None,
 ) -> dict[str, Any]:
-    with session_scope(db_url) as session:
-        row = get_version(session, model, version)
-        stored = record_check_result(
-            session,
-            version=row,
-            run=run_row(session, run),
-            result=result,
-            data_sha256=data_sha,
-            policy_sha256=policy.sha256,
-        )
-        summary = result_summary(stored, model, version)
+    """Record a result now, or inside ``results_written_together()`` with the batch's other results
+    (the summary returned is then filled in place once written)."""
+    batch = pending_results(db_url)
+    if batch is not None:
+        summary = batch.add(run, model, version, result, data_sha, policy.sha256)
+    else:
+        with session_scope(db_url) as session:
+            row = get_version(session, model, version)
+            stored = record_check_result(
+                session,
+                version=row,
+                run=run_row(session, run),
+                result=result,
+                data_sha256=data_sha,
+                policy_sha256=policy.sha256,
+            )
+            summary = result_summary(stored, model, version)
     kept = _FOUND.get()
     if kept is not None and (run.dag_id, run.run_id, model, version) in kept:
         kept[(run.dag_id, run.run_id, model, version)][summary["check"]] = summary
     return summary
-
-
-def result_summary(row: CheckResultRow, model: str, version: str) -> dict[str, Any]:
-    """What a task returns (and Airflow shows in XCom): small, no raw data."""
-    return {
-        "check": row.check,
-        "status": row.status,
-        "summary": dict(row.summary or {}),
-        "errors": list(row.errors or []),
-        "result_id": row.id,
-        "evidence_uri": row.evidence_uri,
-        "evidence_sha256": row.evidence_sha256,
-        "model": model,
-        "version": version,
-    }
 
 
 # --- documentation -------------------------------------------------------------------------

@@ -59,6 +59,12 @@ def authenticated_as(method: str | None) -> Iterator[None]:
         _ACTING_AUTH.reset(token)
 
 
+def acting_auth() -> str | None:
+    """How the current caller was authenticated (work written later, e.g. a batch of results,
+    records it as it was when the work was done)."""
+    return _ACTING_AUTH.get()
+
+
 def set_acting_auth(method: str | None) -> None:
     """Set the default for the rest of the current context (a one-shot CLI command)."""
     _ACTING_AUTH.set(method)

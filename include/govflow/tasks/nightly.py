@@ -15,11 +15,12 @@ prediction columns).
 
 The due models are packed into at most ``GOVFLOW_NIGHTLY_PARALLELISM`` groups; each
 group is one task (``check_table.nightly_tasks``: two and a documentation task with a
-heavy queue) that runs every check of each of its models in turn, then that model's
-documentation. A task's fixed cost (process start, Airflow's round trips, the DB and
-object-store sessions) is then paid once per group, not once per model and check. A
-retried group task finds what it already recorded and runs only the rest (``run_check``
-finds a result before it runs one).
+heavy queue) that runs every check of its models, writes their results in one
+transaction (up to ``GOVFLOW_NIGHTLY_WRITE_MODELS`` models at a time), then renders those
+models' documentation. A task's fixed cost (process start, Airflow's round trips, the DB
+and object-store sessions, a commit and the trail's lock) is then paid once per group,
+not once per model and check. A retried group task finds what it already recorded and
+runs only the rest (``run_check`` finds a result before it runs one).
 """
 
 from __future__ import annotations
@@ -28,13 +29,12 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from govflow.access import SYSTEM_AUTH
 from govflow.alerts import Problem
 from govflow.checks.family import family
-from govflow.config import nightly_parallelism
+from govflow.config import nightly_parallelism, nightly_write_models
 from govflow.errors import GovflowError
 from govflow.policy import Policy, load_policy
 from govflow.progress import LogProgress, reporting
@@ -59,6 +59,7 @@ from govflow.service.pipeline import (
 )
 from govflow.service.policy import alert_noncompliant_owners
 from govflow.service.policy_impact import noncompliance_problems_by_version
+from govflow.service.result_batch import WriteFailure, results_written_together
 from govflow.store import session_scope
 from govflow.store.audit import authenticated_as
 from govflow.tasks._cost import task_cost
@@ -134,25 +135,37 @@ def check_group(
     task: str | None = None,
     db_url: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The checks ``names`` for every model of a group, model by model (then, with ``documents``,
-    that model's documentation); one model or check raising does not stop the others."""
+    """The checks ``names`` for every model of a group; one model or check raising does not stop the
+    others. Up to ``GOVFLOW_NIGHTLY_WRITE_MODELS`` models at a time: their checks run, their results
+    are written in one transaction (``service.result_batch``), then (``documents``) each of those
+    models' documentation renders with tonight's results."""
     group = list(group)
     names = (names,) if isinstance(names, str) else tuple(names)
-    with task_cost(task or "+".join(names), run=RunRef.of(run), models=len(group)):
+    what = task or "+".join(names)
+    with task_cost(what, run=RunRef.of(run), models=len(group)):
         policy = load_policy()  # resolved once per task, not once per model
-
-        def each_check(target: Mapping[str, Any]) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
-            work: list[tuple[str, Callable[[], dict[str, Any]]]] = [
-                (name, functools.partial(check, run, target, name, policy=policy, db_url=db_url))
-                for name in names
-            ]
-            if documents:  # after the model's checks: the documents show tonight's results
-                work.append(
-                    ("documentation", functools.partial(document, run, target, policy=policy, db_url=db_url))
-                )
-            return work
-
-        return _each(group, each_check, what=task or "+".join(names), scope=model_reads_once)
+        outcome = _Outcome(what)
+        size = nightly_write_models()
+        for start in range(0, len(group), size):
+            window = group[start : start + size]
+            # The window's models share what they read (service.pipeline.model_reads_once); their
+            # results wait for one write, before the documents that show them.
+            with model_reads_once(), results_written_together(db_url=db_url) as batch:
+                for target in window:
+                    for name in names:
+                        outcome.attempt(
+                            target,
+                            name,
+                            functools.partial(check, run, target, name, policy=policy, db_url=db_url),
+                        )
+                outcome.lost(batch.write())
+                for target in window if documents else ():
+                    outcome.attempt(
+                        target,
+                        "documentation",
+                        functools.partial(document, run, target, policy=policy, db_url=db_url),
+                    )
+        return outcome.done_or_raise()
 
 
 def document_group(
@@ -162,30 +175,39 @@ def document_group(
     return check_group(run, group, (), documents=True, task="documentation", db_url=db_url)
 
 
-def _each(
-    group: Iterable[Mapping[str, Any]],
-    work: Callable[[Mapping[str, Any]], list[tuple[str, Callable[[], dict[str, Any]]]]],
-    *,
-    what: str,
-    scope: Callable[[], AbstractContextManager[None]] = nullcontext,
-) -> list[dict[str, Any]]:
-    done: list[dict[str, Any]] = []
-    failed: list[tuple[str, Exception]] = []
-    for target in group:
-        with scope():  # a model's checks share what they read (service.pipeline.model_reads_once)
-            for name, step in work(target):
-                try:
-                    done.append(step())
-                except Exception as err:  # reported below, after the group's other models ran
-                    log.exception("nightly %s of %s@%s raised", name, target["model"], target["version"])
-                    failed.append((f"{target['model']}@{target['version']} {name}", err))
-    if failed:
-        listed = "; ".join(f"{model}: {err}" for model, err in failed)
-        raise GroupIncompleteError(
-            f"nightly {what} raised for {len(failed)} of {len(failed) + len(done)} checks ({listed}); "
-            "the others are recorded, a retry runs only these"
-        ) from failed[0][1]
-    return done
+class _Outcome:
+    """What a group task did: the summaries it returns, and what raised (reported after the others ran)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.done: list[dict[str, Any]] = []
+        self.failed: list[tuple[str, Exception]] = []
+
+    def attempt(self, target: Mapping[str, Any], name: str, step: Callable[[], dict[str, Any]]) -> None:
+        try:
+            self.done.append(step())
+        except Exception as err:  # reported at the end, after the group's other models ran
+            log.exception("nightly %s of %s@%s raised", name, target["model"], target["version"])
+            self.failed.append((f"{target['model']}@{target['version']} {name}", err))
+
+    def lost(self, failures: Sequence[WriteFailure]) -> None:
+        """Results whose write failed: not done (nothing of them is stored), and the task's error."""
+        for failure in failures:
+            one = failure.pending
+            log.error(
+                "nightly %s of %s@%s not written: %s", one.result.check, one.model, one.version, failure.error
+            )
+            self.done = [d for d in self.done if d is not one.summary]
+            self.failed.append((f"{one.model}@{one.version} {one.result.check}", failure.error))
+
+    def done_or_raise(self) -> list[dict[str, Any]]:
+        if self.failed:
+            listed = "; ".join(f"{model}: {err}" for model, err in self.failed)
+            raise GroupIncompleteError(
+                f"nightly {self.what} raised for {len(self.failed)} of {len(self.failed) + len(self.done)} "
+                f"checks ({listed}); the others are recorded, a retry runs only these"
+            ) from self.failed[0][1]
+        return self.done
 
 
 @SYSTEM
