@@ -11,9 +11,10 @@ schedule (default 02:00 UTC; set the Airflow Variable or environment variable
 the worker slots). Per group, one task (`checks`) takes its models in turn:
 drift of the newest batch against the reference data, PII scan of the batch,
 and, when the batch is labeled, fairness and model performance against the
-metrics registered with the version (a drop beyond the tolerance fails); then
-the model's documentation refresh. With a heavy queue (`GOVFLOW_HEAVY_QUEUE`),
-PII and fairness run in their own task there (`heavy_checks`) and the
+metrics registered with the version (a drop beyond the tolerance fails); the
+results of its models written in one transaction (up to `GOVFLOW_NIGHTLY_WRITE_MODELS`
+models at a time, default 50); then those models' documentation refresh. With a
+heavy queue (`GOVFLOW_HEAVY_QUEUE`), PII and fairness run in their own task there (`heavy_checks`) and the
 documentation after both. A retried task runs only what its group has not recorded.
 
 **Re-check now:** trigger with conf `{"recheck": "all"}` to re-check every production

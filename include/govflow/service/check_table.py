@@ -99,8 +99,9 @@ def nightly_checks() -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class NightlyTask:
-    """One task of a nightly group: the checks it runs for each model of the group, in turn, and
-    whether it then renders that model's documentation; ``queue`` holds its operator kwargs."""
+    """One task of a nightly group: the checks it runs for each model of the group, and whether it
+    then renders those models' documentation (after their results are written, ``tasks.nightly``);
+    ``queue`` holds its operator kwargs."""
 
     task_id: str
     checks: tuple[str, ...]
