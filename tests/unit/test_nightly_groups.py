@@ -75,6 +75,17 @@ def test_a_group_returns_each_models_result(monkeypatch):
     assert len(loads) == 1 and len(set(map(id, policies))) == 1 and policies[0] is not None
 
 
+def _batches_that_write(monkeypatch, write) -> None:
+    """A group task's result batches, each ``write()`` answered by ``write`` (the real batch's
+    transaction is tests/integration/test_nightly_result_batch.py's business)."""
+
+    @contextmanager
+    def written_together(*, db_url):
+        yield SimpleNamespace(write=write)
+
+    monkeypatch.setattr(nightly, "results_written_together", written_together)
+
+
 @pytest.mark.parametrize(
     "write_models,order",
     [
@@ -100,18 +111,9 @@ def test_a_group_task_writes_each_windows_results_before_their_documentation(
         ran.append(f"{target['model']} documentation")
         return {"check": "documentation", "status": "pass", "model": target["model"]}
 
-    class Batch:
-        def write(self):
-            ran.append("write")
-            return []
-
-    @contextmanager
-    def written_together(*, db_url):
-        yield Batch()
-
     monkeypatch.setattr(nightly, "check", check)
     monkeypatch.setattr(nightly, "document", document)
-    monkeypatch.setattr(nightly, "results_written_together", written_together)
+    _batches_that_write(monkeypatch, lambda: ran.append("write") or [])
     if write_models:
         monkeypatch.setenv("GOVFLOW_NIGHTLY_WRITE_MODELS", write_models)
     else:
@@ -134,18 +136,13 @@ def test_a_result_whose_write_failed_is_the_tasks_error_not_a_result(monkeypatch
         returned[target["model"]] = {"check": name, "status": "pass", "model": target["model"]}
         return returned[target["model"]]
 
-    class Batch:
-        def write(self):
-            pending = SimpleNamespace(model="m01", version="1.0", result=SimpleNamespace(check="drift"))
-            pending.summary = returned["m01"]
-            return [WriteFailure(pending, ConnectionError("the database went away"))]
-
-    @contextmanager
-    def written_together(*, db_url):
-        yield Batch()
+    def write():
+        pending = SimpleNamespace(model="m01", version="1.0", result=SimpleNamespace(check="drift"))
+        pending.summary = returned["m01"]
+        return [WriteFailure(pending, ConnectionError("the database went away"))]
 
     monkeypatch.setattr(nightly, "check", check)
-    monkeypatch.setattr(nightly, "results_written_together", written_together)
+    _batches_that_write(monkeypatch, write)
     monkeypatch.setattr(nightly, "load_policy", object)
     with pytest.raises(nightly.GroupIncompleteError, match=r"1 of 3 checks \(m01@1\.0 drift: the database"):
         nightly.check_group({"dag_id": "nightly_compliance", "run_id": "r"}, _targets(3), "drift")
